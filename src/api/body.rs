@@ -1,0 +1,52 @@
+//! Reading a request body within the size limit and the request deadline. actix's extractors
+//! would answer limit violations with their own plain-text errors; reading the payload here lets
+//! every violation become an OperationOutcome.
+
+use std::time::Instant;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::web::{Bytes, BytesMut, Payload};
+use futures_util::StreamExt;
+
+use super::AppState;
+use crate::error::Error;
+
+pub async fn read(
+    req: &HttpRequest,
+    mut payload: Payload,
+    state: &AppState,
+    deadline: Instant,
+) -> Result<Bytes, Error> {
+    let limit = state.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(8192).min(limit));
+    loop {
+        let next = tokio::time::timeout_at(deadline.into(), payload.next())
+            .await
+            .map_err(|_| Error::RequestTimeout(state.limits.request_timeout))?;
+        match next {
+            None => break,
+            Some(Ok(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(Error::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Some(Err(e)) => {
+                return Err(Error::invalid(
+                    format!("the request body could not be read: {e}"),
+                    "body",
+                ));
+            }
+        }
+    }
+    Ok(body.freeze())
+}

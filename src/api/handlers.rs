@@ -1,0 +1,290 @@
+//! One handler per interaction: read the HTTP request, call the interaction, respond.
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Path, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::negotiate::{self, query_pairs};
+use super::{State, body, respond};
+use crate::error::Error;
+use crate::fhir::json::parse_resource;
+use crate::interactions::{self, history::HistoryParams, transaction};
+
+type Reply = Result<HttpResponse, Error>;
+
+fn deadline(state: &State) -> Instant {
+    Instant::now() + state.limits.request_timeout
+}
+
+/// Bounds a read by the request deadline; reads have no side effects, so abandoning one is safe.
+async fn within<T>(
+    state: &State,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(state.limits.request_timeout, f)
+        .await
+        .map_err(|_| Error::ProcessingTimeout)?
+}
+
+async fn resource_body(
+    req: &HttpRequest,
+    payload: Payload,
+    state: &State,
+    deadline: Instant,
+) -> Result<serde_json::Value, Error> {
+    negotiate::check_content_type(req)?;
+    let bytes = body::read(req, payload, state, deadline).await?;
+    Ok(parse_resource(&bytes, state.limits.max_json_depth)?)
+}
+
+pub async fn metadata(state: State, req: HttpRequest) -> Reply {
+    let out = negotiate::output(&req)?;
+    let statement = interactions::capabilities::statement(
+        &state.base_url,
+        &state.started,
+        &super::routes::implemented(),
+    );
+    Ok(respond::json(StatusCode::OK, out, statement.to_string()))
+}
+
+pub async fn read(state: State, req: HttpRequest, path: Path<(String, String)>) -> Reply {
+    let out = negotiate::output(&req)?;
+    let (t, id) = path.into_inner();
+    let r = within(&state, interactions::read::read(&state.services, &t, &id)).await?;
+    Ok(respond::resource(
+        StatusCode::OK,
+        &r,
+        out,
+        negotiate::Return::Representation,
+        None,
+    ))
+}
+
+pub async fn vread(state: State, req: HttpRequest, path: Path<(String, String, String)>) -> Reply {
+    let out = negotiate::output(&req)?;
+    let (t, id, v) = path.into_inner();
+    let r = within(
+        &state,
+        interactions::read::vread(&state.services, &t, &id, &v),
+    )
+    .await?;
+    Ok(respond::resource(
+        StatusCode::OK,
+        &r,
+        out,
+        negotiate::Return::Representation,
+        None,
+    ))
+}
+
+pub async fn create(state: State, req: HttpRequest, path: Path<String>, payload: Payload) -> Reply {
+    let deadline = deadline(&state);
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    let t = path.into_inner();
+    interactions::check_type(&t)?;
+    let resource = resource_body(&req, payload, &state, deadline).await?;
+    let if_none_exist = req
+        .headers()
+        .get("if-none-exist")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let written = interactions::create::create(
+        &state.services,
+        &t,
+        resource,
+        if_none_exist.as_deref(),
+        Some(deadline),
+    )
+    .await?;
+    let status = if written.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = respond::version_location(&state.base_url, &written.resource);
+    Ok(respond::resource(
+        status,
+        &written.resource,
+        out,
+        prefer.return_,
+        Some(location),
+    ))
+}
+
+pub async fn update(
+    state: State,
+    req: HttpRequest,
+    path: Path<(String, String)>,
+    payload: Payload,
+) -> Reply {
+    let deadline = deadline(&state);
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    let (t, id) = path.into_inner();
+    interactions::check_type(&t)?;
+    let if_match = negotiate::if_match(&req)?;
+    let resource = resource_body(&req, payload, &state, deadline).await?;
+    let written =
+        interactions::update::update(&state.services, &t, &id, resource, if_match, Some(deadline))
+            .await?;
+    let status = if written.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = respond::version_location(&state.base_url, &written.resource);
+    Ok(respond::resource(
+        status,
+        &written.resource,
+        out,
+        prefer.return_,
+        Some(location),
+    ))
+}
+
+pub async fn delete(state: State, req: HttpRequest, path: Path<(String, String)>) -> Reply {
+    negotiate::output(&req)?;
+    let (t, id) = path.into_inner();
+    let version =
+        interactions::delete::delete(&state.services, &t, &id, Some(deadline(&state))).await?;
+    let mut response = HttpResponse::NoContent().finish();
+    if let Some(v) =
+        version.and_then(|v| actix_web::http::header::HeaderValue::from_str(&respond::etag(v)).ok())
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ETAG, v);
+    }
+    Ok(response)
+}
+
+async fn run_search(
+    state: State,
+    req: HttpRequest,
+    t: String,
+    params: Vec<(String, String)>,
+) -> Reply {
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    let query = interactions::search::parse(&state.services, &t, &params, prefer.strict)?;
+    let page = within(
+        &state,
+        interactions::search::search(&state.services, query.clone()),
+    )
+    .await?;
+    Ok(respond::searchset(&state, &query, &page, out))
+}
+
+pub async fn search(state: State, req: HttpRequest, path: Path<String>) -> Reply {
+    let params = query_pairs(req.query_string());
+    run_search(state, req, path.into_inner(), params).await
+}
+
+/// POST [type]/_search: parameters from the form body and the query string together.
+pub async fn search_post(
+    state: State,
+    req: HttpRequest,
+    path: Path<String>,
+    payload: Payload,
+) -> Reply {
+    let deadline = deadline(&state);
+    let mime = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !mime.starts_with("application/x-www-form-urlencoded") {
+        return Err(Error::UnsupportedMediaType(
+            "_search takes application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let bytes = body::read(&req, payload, &state, deadline).await?;
+    let mut params = query_pairs(req.query_string());
+    params.extend(form_urlencoded::parse(&bytes).into_owned());
+    run_search(state, req, path.into_inner(), params).await
+}
+
+async fn run_history(
+    state: State,
+    req: HttpRequest,
+    t: Option<String>,
+    id: Option<String>,
+) -> Reply {
+    let out = negotiate::output(&req)?;
+    let pairs = query_pairs(req.query_string());
+    let params = HistoryParams::parse(&state.services, &pairs)?;
+    let since = pairs
+        .iter()
+        .find(|(k, _)| k == "_since")
+        .map(|(_, v)| v.clone());
+    let (count, offset) = (params.count, params.offset);
+    let page = within(
+        &state,
+        interactions::history::history(&state.services, t.as_deref(), id.as_deref(), params),
+    )
+    .await?;
+    let path = match (&t, &id) {
+        (Some(t), Some(id)) => format!("{t}/{id}/_history"),
+        (Some(t), None) => format!("{t}/_history"),
+        _ => "_history".to_string(),
+    };
+    Ok(respond::history(
+        &state,
+        &path,
+        &page,
+        count,
+        offset,
+        since.as_deref(),
+        out,
+    ))
+}
+
+pub async fn history_instance(
+    state: State,
+    req: HttpRequest,
+    path: Path<(String, String)>,
+) -> Reply {
+    let (t, id) = path.into_inner();
+    run_history(state, req, Some(t), Some(id)).await
+}
+
+pub async fn history_type(state: State, req: HttpRequest, path: Path<String>) -> Reply {
+    run_history(state, req, Some(path.into_inner()), None).await
+}
+
+pub async fn history_system(state: State, req: HttpRequest) -> Reply {
+    run_history(state, req, None, None).await
+}
+
+pub async fn transaction(state: State, req: HttpRequest, payload: Payload) -> Reply {
+    let deadline = deadline(&state);
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    let bundle = resource_body(&req, payload, &state, deadline).await?;
+    let (kind, results) =
+        transaction::process(&state.services, bundle, &state.base_url, Some(deadline)).await?;
+    Ok(respond::transaction(
+        &state,
+        kind,
+        &results,
+        prefer.return_,
+        out,
+    ))
+}
+
+pub async fn not_found(req: HttpRequest) -> Reply {
+    Err(Error::RouteNotFound(format!(
+        "no FHIR endpoint at {}",
+        req.path()
+    )))
+}
+
+pub async fn method_not_allowed(req: HttpRequest) -> Reply {
+    Err(Error::MethodNotAllowed {
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+    })
+}

@@ -1,0 +1,325 @@
+//! Turning interaction results into HTTP responses: headers (ETag, Last-Modified, Location),
+//! `Prefer: return`, pretty printing, and the Bundles of search, history and transactions.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION};
+use serde_json::{Value, json};
+
+use super::negotiate::{Output, Return};
+use super::{AppState, FHIR_JSON};
+use crate::fhir::bundle::{BundleBuilder, Entry};
+use crate::fhir::instant::{to_fhir_instant, to_http_date};
+use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::interactions::transaction::{BundleKind, EntryResult};
+use crate::search::SearchQuery;
+use crate::store::{HistoryPage, SearchPage, StoredResource};
+
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// A JSON body in the negotiated media type, pretty-printed on `_pretty=true`.
+pub fn json(status: StatusCode, out: Output, text: String) -> HttpResponse {
+    let body = if out.pretty {
+        serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or(text)
+    } else {
+        text
+    };
+    let mut response = HttpResponse::build(status).body(body);
+    let mime = if out.plain_json {
+        "application/json; charset=utf-8"
+    } else {
+        FHIR_JSON
+    };
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+    response
+}
+
+fn version_headers(response: &mut HttpResponse, r: &StoredResource) {
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag(r.version)) {
+        headers.insert(ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&to_http_date(r.last_updated)) {
+        headers.insert(LAST_MODIFIED, v);
+    }
+}
+
+pub fn version_location(base: &str, r: &StoredResource) -> String {
+    format!("{base}/{}/{}/_history/{}", r.res_type, r.id, r.version)
+}
+
+/// A single resource (read, vread, create, update), honouring `Prefer: return`.
+pub fn resource(
+    status: StatusCode,
+    r: &StoredResource,
+    out: Output,
+    prefer: Return,
+    location: Option<String>,
+) -> HttpResponse {
+    let mut response = match prefer {
+        Return::Minimal => HttpResponse::build(status).finish(),
+        Return::OperationOutcome => {
+            let what = if status == StatusCode::CREATED {
+                "created"
+            } else {
+                "stored"
+            };
+            let outcome = OperationOutcome::single(Issue::information(format!(
+                "{}/{} {what} as version {}",
+                r.res_type, r.id, r.version
+            )));
+            json(status, out, outcome.to_json().to_string())
+        }
+        Return::Representation => json(status, out, r.content.clone().unwrap_or_default()),
+    };
+    version_headers(&mut response, r);
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+fn bundle_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn link(
+    base: &str,
+    path: &str,
+    params: &[(String, String)],
+    count: usize,
+    offset: usize,
+) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    s.append_pair("_count", &count.to_string());
+    s.append_pair("_offset", &offset.to_string());
+    format!("{base}/{path}?{}", s.finish())
+}
+
+fn paging_links(
+    base: &str,
+    path: &str,
+    params: &[(String, String)],
+    count: usize,
+    offset: usize,
+    returned: usize,
+    total: Option<i64>,
+) -> Vec<(&'static str, String)> {
+    let mut links = vec![("self", link(base, path, params, count, offset))];
+    let more = match total {
+        Some(t) => usize::try_from(t).unwrap_or(usize::MAX) > offset + returned,
+        // Without a total, a full page suggests more.
+        None => count > 0 && returned == count,
+    };
+    if count > 0 {
+        links.push(("first", link(base, path, params, count, 0)));
+        if offset > 0 {
+            links.push((
+                "previous",
+                link(base, path, params, count, offset.saturating_sub(count)),
+            ));
+        }
+        if more {
+            links.push(("next", link(base, path, params, count, offset + returned)));
+        }
+    }
+    links
+}
+
+pub fn searchset(
+    state: &AppState,
+    query: &SearchQuery,
+    page: &SearchPage,
+    out: Output,
+) -> HttpResponse {
+    let base = &state.base_url;
+    let links = paging_links(
+        base,
+        &query.resource_type,
+        &query.applied,
+        query.count,
+        query.offset,
+        page.resources.len(),
+        page.total,
+    );
+    let now = to_fhir_instant(state.services.clock.now_micros());
+    let mut b = BundleBuilder::new("searchset", &bundle_id(), &now, page.total, &links);
+    for r in &page.resources {
+        b.entry(Entry {
+            full_url: Some(format!("{base}/{}/{}", r.res_type, r.id)),
+            resource: r.content.as_deref(),
+            search_mode: Some("match"),
+            ..Entry::default()
+        });
+    }
+    let warning;
+    if !query.ignored.is_empty() {
+        let issues = query
+            .ignored
+            .iter()
+            .map(|p| {
+                Issue::warning(
+                    IssueType::NotSupported,
+                    format!("search parameter '{p}' is not supported and was ignored"),
+                )
+                .at(p.clone())
+            })
+            .collect();
+        warning = OperationOutcome::new(issues).to_json().to_string();
+        b.entry(Entry {
+            resource: Some(&warning),
+            search_mode: Some("outcome"),
+            ..Entry::default()
+        });
+    }
+    json(StatusCode::OK, out, b.finish())
+}
+
+pub fn history(
+    state: &AppState,
+    path: &str,
+    page: &HistoryPage,
+    count: usize,
+    offset: usize,
+    since: Option<&str>,
+    out: Output,
+) -> HttpResponse {
+    let base = &state.base_url;
+    let params: Vec<(String, String)> = since
+        .map(|s| vec![("_since".to_string(), s.to_string())])
+        .unwrap_or_default();
+    let links = paging_links(
+        base,
+        path,
+        &params,
+        count,
+        offset,
+        page.entries.len(),
+        Some(page.total),
+    );
+    let now = to_fhir_instant(state.services.clock.now_micros());
+    let mut b = BundleBuilder::new("history", &bundle_id(), &now, Some(page.total), &links);
+    for e in &page.entries {
+        let r = &e.resource;
+        let url = match e.method.as_str() {
+            "POST" => r.res_type.clone(),
+            _ => format!("{}/{}", r.res_type, r.id),
+        };
+        let status = match (e.method.as_str(), r.version) {
+            ("DELETE", _) => "204 No Content",
+            (_, 1) => "201 Created",
+            _ => "200 OK",
+        };
+        b.entry(Entry {
+            full_url: Some(format!("{base}/{}/{}", r.res_type, r.id)),
+            resource: r.content.as_deref(),
+            request: Some((e.method.as_str(), url)),
+            response: Some(json!({
+                "status": status,
+                "etag": etag(r.version),
+                "lastModified": to_fhir_instant(r.last_updated),
+            })),
+            ..Entry::default()
+        });
+    }
+    json(StatusCode::OK, out, b.finish())
+}
+
+fn entry_response(base: &str, status: &str, r: Option<&StoredResource>) -> Value {
+    let mut response = json!({ "status": status });
+    if let Some(r) = r {
+        response["location"] = json!(version_location(base, r));
+        response["etag"] = json!(etag(r.version));
+        response["lastModified"] = json!(to_fhir_instant(r.last_updated));
+    }
+    response
+}
+
+pub fn transaction(
+    state: &AppState,
+    kind: BundleKind,
+    results: &[EntryResult],
+    prefer: Return,
+    out: Output,
+) -> HttpResponse {
+    let base = &state.base_url;
+    let bundle_type = match kind {
+        BundleKind::Transaction => "transaction-response",
+        BundleKind::Batch => "batch-response",
+    };
+    let now = to_fhir_instant(state.services.clock.now_micros());
+    let mut b = BundleBuilder::new(bundle_type, &bundle_id(), &now, None, &[]);
+    let outcomes: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            EntryResult::Failed(e) => {
+                let mut response = json!({ "status": status_line(e.classify().0) });
+                response["outcome"] = e.outcome().to_json();
+                response.to_string()
+            }
+            _ => String::new(),
+        })
+        .collect();
+    for (result, failed) in results.iter().zip(&outcomes) {
+        let with_body = |r: &'_ StoredResource| {
+            if prefer == Return::Representation {
+                r.content.clone()
+            } else {
+                None
+            }
+        };
+        let (full_url, resource, response) = match result {
+            EntryResult::Created(w) => (
+                Some(w.resource.clone()),
+                with_body(&w.resource),
+                entry_response(base, "201 Created", Some(&w.resource)),
+            ),
+            EntryResult::Updated(w) => (
+                Some(w.resource.clone()),
+                with_body(&w.resource),
+                entry_response(base, "200 OK", Some(&w.resource)),
+            ),
+            EntryResult::Existing(r) => (
+                Some(r.clone()),
+                with_body(r),
+                entry_response(base, "200 OK", Some(r)),
+            ),
+            EntryResult::Read(r) => (
+                Some(r.clone()),
+                r.content.clone(),
+                entry_response(base, "200 OK", Some(r)),
+            ),
+            EntryResult::Deleted => (None, None, entry_response(base, "204 No Content", None)),
+            EntryResult::Failed(_) => (
+                None,
+                None,
+                serde_json::from_str(failed).unwrap_or(Value::Null),
+            ),
+        };
+        b.entry(Entry {
+            full_url: full_url.map(|r| format!("{base}/{}/{}", r.res_type, r.id)),
+            resource: resource.as_deref(),
+            response: Some(response),
+            ..Entry::default()
+        });
+    }
+    json(StatusCode::OK, out, b.finish())
+}
+
+fn status_line(status: StatusCode) -> String {
+    format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default()
+    )
+}

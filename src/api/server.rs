@@ -1,0 +1,129 @@
+//! Starting and stopping the HTTP server: open the store (migrating it), bind, serve; on stop,
+//! let in-flight requests finish, then drain the store's write queue.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use super::{AppState, request_log, routes};
+use crate::clock::{Clock, IdGenerator, SystemClock, UuidIds};
+use crate::config::Config;
+use crate::fhir::instant::to_fhir_instant;
+use crate::interactions::Services;
+use crate::search::query::QueryOptions;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// What the server is built from; tests swap the clock and the id source.
+pub struct Parts {
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts {
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidIds),
+        }
+    }
+}
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    store: Store,
+}
+
+pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
+    let options = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&options))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+    let listener = TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let services = Services {
+        store: store.clone(),
+        clock: Arc::clone(&parts.clock),
+        ids: parts.ids,
+        search: QueryOptions {
+            default_count: config.default_count,
+            max_count: config.max_count,
+            strict: false,
+            default_offset: config.timezone,
+        },
+    };
+    let state = web::Data::new(Arc::new(AppState {
+        services,
+        limits: config.limits,
+        base_url: base_url.clone(),
+        started: to_fhir_instant(parts.clock.now_micros()),
+    }));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(request_log::log_request))
+            .configure(routes::configure)
+    })
+    .workers(config.workers)
+    .client_request_timeout(config.limits.request_timeout)
+    .shutdown_timeout(config.limits.request_timeout.as_secs().max(1))
+    .listen(listener)
+    .map_err(|source| StartError::Bind { addr, source })?
+    .run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer {
+        addr,
+        base_url,
+        handle,
+        task,
+        store,
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting connections; with `graceful`, in-flight requests finish first.
+    pub async fn stop(self, graceful: bool) {
+        self.handle.stop(graceful).await;
+        self.finish().await;
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM stop it gracefully).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let RunningServer { task, store, .. } = self;
+        let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        result
+    }
+
+    async fn finish(self) {
+        let RunningServer { task, store, .. } = self;
+        let _ = task.await;
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+    }
+}

@@ -1,0 +1,19 @@
+//! Loopback HTTP load generator behind `kyoyu bench`.
+//!
+//! [`run`] drives two phases against a FHIR server on this machine: creating
+//! lab Observations over keep-alive connections, then reading them back. Each
+//! phase reports throughput and latency percentiles ([`LoadReport`]).
+//!
+//! Targets are restricted to loopback addresses: load tests may only hit the
+//! machine they run on, so a non-loopback `base_url` is rejected before any
+//! connection is opened.
+
+mod client;
+mod load;
+mod report;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
+
+pub use load::{Error, LoadOptions, run};
+pub use report::{LoadReport, PhaseReport};

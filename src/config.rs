@@ -1,0 +1,343 @@
+//! Configuration: command-line flags, then `KYOYU_*` environment variables, then an optional TOML
+//! file, then defaults — in that precedence. Everything is validated here, at start-up; a bad
+//! value stops the server with one line naming the setting.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+use crate::store::{DatabaseUrl, StoreOptions};
+
+/// Settings as given on the command line or in the environment (clap fills both).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file (keys as the long flag names, with `_` for `-`).
+    #[arg(long, env = "KYOYU_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "KYOYU_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Database: a SQLite file path (or sqlite://path) or postgres://… [default: kyoyu.db].
+    #[arg(long, env = "KYOYU_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Database connections in the pool (SQLite: readers) [default: 8].
+    #[arg(long, env = "KYOYU_POOL_SIZE")]
+    pub pool_size: Option<u32>,
+    /// HTTP worker threads [default: number of CPUs].
+    #[arg(long, env = "KYOYU_WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest accepted request body in bytes [default: 10485760 = 10 MB].
+    #[arg(long, env = "KYOYU_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Deepest accepted JSON nesting [default: 64].
+    #[arg(long, env = "KYOYU_MAX_JSON_DEPTH")]
+    pub max_json_depth: Option<usize>,
+    /// Seconds a request may take to arrive and be processed [default: 30].
+    #[arg(long, env = "KYOYU_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<f64>,
+    /// SQLite durability: `full` (fsync per commit) or `normal` [default: full].
+    #[arg(long, env = "KYOYU_SQLITE_SYNCHRONOUS")]
+    pub sqlite_synchronous: Option<String>,
+    /// SQLite: most writes carried by one commit [default: 256].
+    #[arg(long, env = "KYOYU_GROUP_COMMIT_MAX")]
+    pub group_commit_max: Option<usize>,
+    /// Search page size when `_count` is absent [default: 20].
+    #[arg(long, env = "KYOYU_DEFAULT_COUNT")]
+    pub default_count: Option<usize>,
+    /// Largest `_count` honoured [default: 1000].
+    #[arg(long, env = "KYOYU_MAX_COUNT")]
+    pub max_count: Option<usize>,
+    /// Zone assumed for dates without one, e.g. +09:00 [default: +09:00].
+    #[arg(long, env = "KYOYU_TIMEZONE")]
+    pub timezone: Option<String>,
+    /// Public base URL used in Location headers and links [default: http://<listen>].
+    #[arg(long, env = "KYOYU_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+/// The same settings read from the TOML file; unknown keys are errors, not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    pool_size: Option<u32>,
+    workers: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_json_depth: Option<usize>,
+    request_timeout_secs: Option<f64>,
+    sqlite_synchronous: Option<String>,
+    group_commit_max: Option<usize>,
+    default_count: Option<usize>,
+    max_count: Option<usize>,
+    timezone: Option<String>,
+    base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {key}: {message}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+fn bad(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key,
+        message: message.into(),
+    }
+}
+
+/// Request limits enforced by the HTTP layer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_json_depth: usize,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub store: StoreOptions,
+    pub workers: usize,
+    pub limits: Limits,
+    pub default_count: usize,
+    pub max_count: usize,
+    pub timezone: FixedOffset,
+    /// Without a trailing slash.
+    pub base_url: Option<String>,
+}
+
+impl ConfigArgs {
+    /// Merges flags/environment over the file over defaults, and validates the result.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen_text = self
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!("'{listen_text}' is not ADDR:PORT (e.g. 127.0.0.1:8080)"),
+            )
+        })?;
+        let url_text = self
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| "kyoyu.db".into());
+        let url = DatabaseUrl::parse(&url_text).map_err(|m| bad("database_url", m))?;
+        let mut store = StoreOptions::defaults_for(url);
+        store.pool_size = positive("pool_size", self.pool_size.or(file.pool_size), 8)?;
+        let sync = self
+            .sqlite_synchronous
+            .clone()
+            .or(file.sqlite_synchronous)
+            .unwrap_or_else(|| "full".into());
+        store.sqlite_synchronous_full = match sync.to_ascii_lowercase().as_str() {
+            "full" => true,
+            "normal" => false,
+            other => {
+                return Err(bad(
+                    "sqlite_synchronous",
+                    format!("'{other}' is not 'full' or 'normal'"),
+                ));
+            }
+        };
+        store.group_commit_max = positive(
+            "group_commit_max",
+            self.group_commit_max.or(file.group_commit_max),
+            256,
+        )?;
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        let timeout = self
+            .request_timeout_secs
+            .or(file.request_timeout_secs)
+            .unwrap_or(30.0);
+        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+            return Err(bad(
+                "request_timeout_secs",
+                format!("{timeout} is not between 0 and 86400 seconds"),
+            ));
+        }
+        let limits = Limits {
+            max_body_bytes: positive(
+                "max_body_bytes",
+                self.max_body_bytes.or(file.max_body_bytes),
+                10 * 1024 * 1024,
+            )?,
+            max_json_depth: positive(
+                "max_json_depth",
+                self.max_json_depth.or(file.max_json_depth),
+                64,
+            )?,
+            request_timeout: Duration::from_secs_f64(timeout),
+        };
+        let default_count = positive(
+            "default_count",
+            self.default_count.or(file.default_count),
+            20,
+        )?;
+        let max_count = positive("max_count", self.max_count.or(file.max_count), 1000)?;
+        if default_count > max_count {
+            return Err(bad(
+                "default_count",
+                format!("{default_count} exceeds max_count {max_count}"),
+            ));
+        }
+        let tz_text = self
+            .timezone
+            .clone()
+            .or(file.timezone)
+            .unwrap_or_else(|| "+09:00".into());
+        let timezone = parse_offset(&tz_text).ok_or_else(|| {
+            bad(
+                "timezone",
+                format!("'{tz_text}' is not an offset like +09:00 or Z"),
+            )
+        })?;
+        let base_url = match self.base_url.clone().or(file.base_url) {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.trim_end_matches('/').to_string())
+            }
+            Some(u) => return Err(bad("base_url", format!("'{u}' is not an http(s) URL"))),
+            None => None,
+        };
+        Ok(Config {
+            listen,
+            store,
+            workers: positive("workers", self.workers.or(file.workers), cpus)?,
+            limits,
+            default_count,
+            max_count,
+            timezone,
+            base_url,
+        })
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| bad("config", format!("{}: {}", path.display(), e.message())))
+}
+
+fn positive<T>(key: &'static str, value: Option<T>, default: T) -> Result<T, ConfigError>
+where
+    T: PartialOrd + Default + std::fmt::Display + Copy,
+{
+    let v = value.unwrap_or(default);
+    if v <= T::default() {
+        return Err(bad(key, format!("{v} must be greater than 0")));
+    }
+    Ok(v)
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    if s == "Z" || s.eq_ignore_ascii_case("utc") {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn defaults_are_the_embedded_server() {
+        let c = ConfigArgs::default().resolve().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.store.url, DatabaseUrl::Sqlite("kyoyu.db".into()));
+        assert_eq!(c.limits.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.timezone.local_minus_utc(), 9 * 3600);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            f,
+            "listen = \"127.0.0.1:9000\"\nmax_count = 50\ndefault_count = 10"
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(f.path().to_path_buf()),
+            listen: Some("127.0.0.1:9100".into()),
+            ..ConfigArgs::default()
+        };
+        let c = args.resolve().unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.max_count, 50);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let e = ConfigArgs {
+            listen: Some("nowhere".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "listen");
+        let e = ConfigArgs {
+            database_url: Some("mysql://x".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "database_url");
+        let e = ConfigArgs {
+            timezone: Some("JST".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "timezone");
+        let e = ConfigArgs {
+            pool_size: Some(0),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "pool_size");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "lisen = \"127.0.0.1:9000\"").unwrap();
+        let e = ConfigArgs {
+            config: Some(f.path().to_path_buf()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "config");
+        assert!(e.message.contains("lisen"), "{}", e.message);
+    }
+}

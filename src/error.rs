@@ -1,0 +1,188 @@
+//! The closed set of request errors and the one place that turns each into an HTTP status and an
+//! OperationOutcome. Storage details are logged once here and never shown to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::fhir::json::ParseError;
+use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        expression: Option<String>,
+    },
+    #[error("{0}")]
+    Search(#[from] crate::search::Error),
+    #[error("unknown resource type '{0}'")]
+    UnknownType(String),
+    #[error("{res_type}/{id} is not known")]
+    NotFound { res_type: String, id: String },
+    #[error("{res_type}/{id} has no version {version}")]
+    VersionNotFound {
+        res_type: String,
+        id: String,
+        version: String,
+    },
+    #[error("{res_type}/{id} was deleted")]
+    Gone { res_type: String, id: String },
+    #[error("{0}")]
+    RouteNotFound(String),
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    MultipleMatches(String),
+    #[error("the request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    NotSupported(String),
+    #[error("the resource is not acceptable ({} issues)", .0.len())]
+    Unprocessable(Vec<Issue>),
+    #[error("the request did not arrive completely within {0:?}")]
+    RequestTimeout(std::time::Duration),
+    #[error("the request could not be completed within the time limit")]
+    ProcessingTimeout,
+    #[error("a bundle entry failed: {source}")]
+    InEntry {
+        index: usize,
+        #[source]
+        source: Box<Error>,
+    },
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    pub fn invalid(detail: impl Into<String>, expression: impl Into<String>) -> Self {
+        Error::Invalid {
+            detail: detail.into(),
+            expression: Some(expression.into()),
+        }
+    }
+
+    /// The status and issue type of this error: the single mapping table of the server.
+    pub fn classify(&self) -> (StatusCode, IssueType) {
+        match self {
+            Error::Parse(ParseError::TooDeep { .. }) => {
+                (StatusCode::BAD_REQUEST, IssueType::TooCosty)
+            }
+            Error::Parse(_) => (StatusCode::BAD_REQUEST, IssueType::Structure),
+            Error::Invalid { .. } => (StatusCode::BAD_REQUEST, IssueType::Invalid),
+            Error::Search(crate::search::Error::UnknownParameter(_)) => {
+                (StatusCode::BAD_REQUEST, IssueType::NotSupported)
+            }
+            Error::Search(crate::search::Error::UnsupportedModifier { .. }) => {
+                (StatusCode::BAD_REQUEST, IssueType::NotSupported)
+            }
+            Error::Search(crate::search::Error::UnsupportedSort(_)) => {
+                (StatusCode::BAD_REQUEST, IssueType::NotSupported)
+            }
+            Error::Search(_) => (StatusCode::BAD_REQUEST, IssueType::Value),
+            Error::UnknownType(_) => (StatusCode::NOT_FOUND, IssueType::NotSupported),
+            Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::RouteNotFound(_) => {
+                (StatusCode::NOT_FOUND, IssueType::NotFound)
+            }
+            Error::Gone { .. } => (StatusCode::GONE, IssueType::Deleted),
+            Error::MethodNotAllowed { .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, IssueType::NotSupported)
+            }
+            Error::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
+            Error::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, IssueType::Conflict),
+            Error::MultipleMatches(_) => {
+                (StatusCode::PRECONDITION_FAILED, IssueType::MultipleMatches)
+            }
+            Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, IssueType::TooLong),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, IssueType::NotSupported)
+            }
+            Error::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, IssueType::NotSupported),
+            Error::NotSupported(_) => (StatusCode::BAD_REQUEST, IssueType::NotSupported),
+            Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, IssueType::Processing),
+            Error::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, IssueType::Timeout),
+            Error::ProcessingTimeout | Error::Store(StoreError::Timeout) => {
+                (StatusCode::SERVICE_UNAVAILABLE, IssueType::Timeout)
+            }
+            Error::Store(StoreError::ShuttingDown) => {
+                (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
+            }
+            Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception),
+            Error::InEntry { source, .. } => source.classify(),
+        }
+    }
+
+    pub fn outcome(&self) -> OperationOutcome {
+        let (_, code) = self.classify();
+        match self {
+            Error::Unprocessable(issues) => OperationOutcome::new(issues.clone()),
+            Error::InEntry { index, source } => {
+                let mut outcome = source.outcome();
+                for issue in &mut outcome.issues {
+                    let prefix = format!("Bundle.entry[{index}]");
+                    if issue.expression.is_empty() {
+                        issue.expression.push(prefix);
+                    } else {
+                        // `Patient.name` inside entry 3 is `Bundle.entry[3].resource.name`; a bare
+                        // search parameter name belongs to the entry's request URL.
+                        for e in &mut issue.expression {
+                            *e = match e.split_once('.') {
+                                Some((_, rest)) => format!("{prefix}.resource.{rest}"),
+                                None => format!("{prefix}.request.url"),
+                            };
+                        }
+                    }
+                }
+                outcome
+            }
+            _ => {
+                let mut issue = Issue::error(code, self.to_string());
+                if let Some(expression) = self.expression() {
+                    issue = issue.at(expression);
+                }
+                OperationOutcome::single(issue)
+            }
+        }
+    }
+
+    fn expression(&self) -> Option<String> {
+        match self {
+            Error::Invalid { expression, .. } => expression.clone(),
+            Error::Search(e) => Some(e.param().to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.classify().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, _) = self.classify();
+        if status.is_server_error() {
+            // The only place a storage error's detail is written: to the log, not the client.
+            tracing::error!(error = %self, source = ?std::error::Error::source(self), "request failed");
+        }
+        let body = self.outcome().to_json().to_string();
+        let mut response = HttpResponse::build(status).body(body);
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(crate::api::FHIR_JSON),
+        );
+        response
+    }
+}

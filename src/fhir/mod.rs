@@ -1,0 +1,13 @@
+//! The FHIR model as the server handles it: resources are `serde_json::Value`s (order-preserving),
+//! with helpers for what the REST layer needs — parsing within limits, meta, instants, bundles and
+//! OperationOutcome.
+
+pub mod bundle;
+pub mod instant;
+pub mod json;
+pub mod outcome;
+pub mod resource;
+pub mod resource_types;
+
+pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome};
+pub use resource_types::is_resource_type;

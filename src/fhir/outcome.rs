@@ -1,0 +1,182 @@
+//! OperationOutcome: how every error and warning reaches the client.
+//! Spec: https://hl7.org/fhir/R4/operationoutcome.html
+
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueSeverity {
+    Fatal,
+    Error,
+    Warning,
+    Information,
+}
+
+impl IssueSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueSeverity::Fatal => "fatal",
+            IssueSeverity::Error => "error",
+            IssueSeverity::Warning => "warning",
+            IssueSeverity::Information => "information",
+        }
+    }
+}
+
+/// The subset of the `issue-type` code system the server emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueType {
+    Invalid,
+    Structure,
+    Required,
+    Value,
+    Invariant,
+    Security,
+    Login,
+    Forbidden,
+    Processing,
+    NotSupported,
+    Duplicate,
+    MultipleMatches,
+    NotFound,
+    Deleted,
+    TooLong,
+    CodeInvalid,
+    Conflict,
+    Exception,
+    Timeout,
+    TooCosty,
+    Transient,
+    Informational,
+}
+
+impl IssueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueType::Invalid => "invalid",
+            IssueType::Structure => "structure",
+            IssueType::Required => "required",
+            IssueType::Value => "value",
+            IssueType::Invariant => "invariant",
+            IssueType::Security => "security",
+            IssueType::Login => "login",
+            IssueType::Forbidden => "forbidden",
+            IssueType::Processing => "processing",
+            IssueType::NotSupported => "not-supported",
+            IssueType::Duplicate => "duplicate",
+            IssueType::MultipleMatches => "multiple-matches",
+            IssueType::NotFound => "not-found",
+            IssueType::Deleted => "deleted",
+            IssueType::TooLong => "too-long",
+            IssueType::CodeInvalid => "code-invalid",
+            IssueType::Conflict => "conflict",
+            IssueType::Exception => "exception",
+            IssueType::Timeout => "timeout",
+            IssueType::TooCosty => "too-costly",
+            IssueType::Transient => "transient",
+            IssueType::Informational => "informational",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub severity: IssueSeverity,
+    pub code: IssueType,
+    pub diagnostics: String,
+    /// FHIRPath locations of the offending element(s), e.g. `Observation.subject`.
+    pub expression: Vec<String>,
+}
+
+impl Issue {
+    pub fn new(severity: IssueSeverity, code: IssueType, diagnostics: impl Into<String>) -> Self {
+        Issue {
+            severity,
+            code,
+            diagnostics: diagnostics.into(),
+            expression: Vec::new(),
+        }
+    }
+
+    pub fn error(code: IssueType, diagnostics: impl Into<String>) -> Self {
+        Issue::new(IssueSeverity::Error, code, diagnostics)
+    }
+
+    pub fn warning(code: IssueType, diagnostics: impl Into<String>) -> Self {
+        Issue::new(IssueSeverity::Warning, code, diagnostics)
+    }
+
+    pub fn information(diagnostics: impl Into<String>) -> Self {
+        Issue::new(
+            IssueSeverity::Information,
+            IssueType::Informational,
+            diagnostics,
+        )
+    }
+
+    pub fn at(mut self, expression: impl Into<String>) -> Self {
+        self.expression.push(expression.into());
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let mut issue = json!({
+            "severity": self.severity.as_str(),
+            "code": self.code.as_str(),
+            "diagnostics": self.diagnostics,
+        });
+        if !self.expression.is_empty() {
+            issue["expression"] = json!(self.expression);
+        }
+        issue
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperationOutcome {
+    pub issues: Vec<Issue>,
+}
+
+impl OperationOutcome {
+    pub fn new(issues: Vec<Issue>) -> Self {
+        OperationOutcome { issues }
+    }
+
+    pub fn single(issue: Issue) -> Self {
+        OperationOutcome {
+            issues: vec![issue],
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let issues: Vec<Value> = if self.issues.is_empty() {
+            // An OperationOutcome must carry at least one issue (cardinality 1..*).
+            vec![Issue::information("All OK").to_json()]
+        } else {
+            self.issues.iter().map(Issue::to_json).collect()
+        };
+        json!({ "resourceType": "OperationOutcome", "issue": issues })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_outcome_still_has_one_issue() {
+        let v = OperationOutcome::default().to_json();
+        assert_eq!(v["issue"].as_array().unwrap().len(), 1);
+        assert_eq!(v["issue"][0]["severity"], "information");
+    }
+
+    #[test]
+    fn expression_is_listed_only_when_known() {
+        let v =
+            OperationOutcome::single(Issue::error(IssueType::Value, "bad").at("Patient.birthDate"))
+                .to_json();
+        assert_eq!(v["issue"][0]["expression"][0], "Patient.birthDate");
+        let v = OperationOutcome::single(Issue::error(IssueType::Value, "bad")).to_json();
+        assert!(v["issue"][0].get("expression").is_none());
+    }
+}

@@ -1,0 +1,53 @@
+//! `create` (POST [base]/[type]), with conditional create (`If-None-Exist`).
+//! Spec: https://hl7.org/fhir/R4/http.html#create
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::write::{Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria};
+use super::{Services, Written, check_type};
+use crate::error::Error;
+
+/// Stores `resource` under a new server-assigned id. With `if_none_exist`, an existing single
+/// match is returned instead (`created == false`) and two or more matches are refused.
+pub async fn create(
+    svc: &Services,
+    res_type: &str,
+    resource: Value,
+    if_none_exist: Option<&str>,
+    deadline: Option<Instant>,
+) -> Result<Written, Error> {
+    check_type(res_type)?;
+    check_body(res_type, &resource, None)?;
+    let criteria = if_none_exist
+        .map(|c| parse_criteria(svc, res_type, c))
+        .transpose()?;
+    let now = svc.clock.now_micros();
+    // Serialising and indexing happen here, outside the write transaction, so the single
+    // SQLite writer spends its time only on SQL.
+    let prepared = Prepared::new(svc, res_type, &svc.ids.new_id(), 1, now, resource)?;
+    svc.store
+        .write(deadline, move |conn| {
+            if let Some(query) = &criteria {
+                let mut found = matches_in_tx(conn, query, now)?;
+                match found.len() {
+                    0 => {}
+                    1 => {
+                        let resource = found.remove(0);
+                        return Ok(Written {
+                            resource,
+                            created: false,
+                        });
+                    }
+                    n => {
+                        return Err(Error::MultipleMatches(format!(
+                            "If-None-Exist matches {n} or more resources; nothing was created"
+                        )));
+                    }
+                }
+            }
+            insert_in_tx(conn, prepared)
+        })
+        .await
+}

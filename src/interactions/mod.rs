@@ -1,0 +1,45 @@
+//! FHIR REST interactions without HTTP types: each file is one interaction as the spec names it.
+//! Handlers in `api` translate requests into these calls and their results into responses.
+//! Spec: https://hl7.org/fhir/R4/http.html
+
+pub mod capabilities;
+pub mod create;
+pub mod delete;
+pub mod history;
+pub mod read;
+pub mod search;
+pub mod transaction;
+pub mod update;
+mod write;
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, IdGenerator};
+use crate::error::Error;
+use crate::search::query::QueryOptions;
+use crate::store::{Store, StoredResource};
+
+/// What every interaction needs: storage, the injected clock and id source, search defaults.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub search: QueryOptions,
+}
+
+/// The result of a write: the stored version and whether it created the resource.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub resource: StoredResource,
+    pub created: bool,
+}
+
+/// Refuses anything that is not a concrete R4 resource type before any other work.
+pub fn check_type(res_type: &str) -> Result<(), Error> {
+    if crate::fhir::is_resource_type(res_type) {
+        Ok(())
+    } else {
+        Err(Error::UnknownType(res_type.to_string()))
+    }
+}

@@ -1,0 +1,27 @@
+//! `search-type` (GET [base]/[type]?… and POST [base]/[type]/_search).
+//! Spec: https://hl7.org/fhir/R4/http.html#search
+
+use super::{Services, check_type};
+use crate::error::Error;
+use crate::search::SearchQuery;
+use crate::store::SearchPage;
+
+/// Parses the parameters (strict: unknown ones are errors, else they are listed in `ignored`).
+pub fn parse(
+    svc: &Services,
+    res_type: &str,
+    params: &[(String, String)],
+    strict: bool,
+) -> Result<SearchQuery, Error> {
+    check_type(res_type)?;
+    let mut options = svc.search.clone();
+    options.strict = strict;
+    Ok(crate::search::parse(res_type, params, &options)?)
+}
+
+pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
+    let now = svc.clock.now_micros();
+    svc.store
+        .read(move |conn| Ok::<_, Error>(conn.search(&query, now)?))
+        .await
+}

@@ -1,0 +1,565 @@
+//! `transaction` and `batch` (POST [base] with a Bundle).
+//! A transaction is one database transaction: every entry applies or none does, `urn:uuid:`
+//! references between entries are rewritten to the ids the server assigns, and entries run in
+//! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own.
+//! Spec: https://hl7.org/fhir/R4/http.html#transaction
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::write::{
+    Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
+    put_in_tx,
+};
+use super::{Services, Written, check_type};
+use crate::error::Error;
+use crate::search::SearchQuery;
+use crate::store::{Conn, StoredResource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    Transaction,
+    Batch,
+}
+
+/// What one entry produced, in the order of the request's entries.
+#[derive(Debug)]
+pub enum EntryResult {
+    Created(Written),
+    Updated(Written),
+    /// A conditional create that found its match.
+    Existing(StoredResource),
+    Deleted,
+    Read(StoredResource),
+    Failed(Error),
+}
+
+#[derive(Debug)]
+enum Action {
+    Create {
+        res_type: String,
+        resource: Value,
+        criteria: Option<SearchQuery>,
+    },
+    Update {
+        res_type: String,
+        id: String,
+        resource: Value,
+        if_match: Option<i64>,
+    },
+    Delete {
+        res_type: String,
+        id: String,
+    },
+    Read {
+        res_type: String,
+        id: String,
+        version: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+struct Planned {
+    index: usize,
+    full_url: Option<String>,
+    action: Action,
+}
+
+/// Reads the Bundle's type; anything but `transaction` or `batch` is refused.
+pub fn kind_of(bundle: &Value) -> Result<BundleKind, Error> {
+    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Err(Error::invalid(
+            "POST to the base URL takes a Bundle",
+            "resourceType",
+        ));
+    }
+    match bundle.get("type").and_then(Value::as_str) {
+        Some("transaction") => Ok(BundleKind::Transaction),
+        Some("batch") => Ok(BundleKind::Batch),
+        Some(other) => Err(Error::invalid(
+            format!("Bundle.type '{other}' cannot be processed here (only transaction or batch)"),
+            "Bundle.type",
+        )),
+        None => Err(Error::invalid("Bundle.type is required", "Bundle.type")),
+    }
+}
+
+pub async fn process(
+    svc: &Services,
+    bundle: Value,
+    base_url: &str,
+    deadline: Option<Instant>,
+) -> Result<(BundleKind, Vec<EntryResult>), Error> {
+    let kind = kind_of(&bundle)?;
+    let entries = match bundle.get("entry") {
+        None => Vec::new(),
+        Some(Value::Array(entries)) => entries.clone(),
+        Some(_) => {
+            return Err(Error::invalid(
+                "Bundle.entry must be an array",
+                "Bundle.entry",
+            ));
+        }
+    };
+    match kind {
+        BundleKind::Transaction => {
+            let planned = entries
+                .into_iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    plan(svc, index, entry, base_url).map_err(|e| in_entry(index, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            check_unique_full_urls(&planned)?;
+            let svc2 = svc.clone();
+            let now = svc.clock.now_micros();
+            let results = svc
+                .store
+                .write(deadline, move |conn| {
+                    run_transaction(&svc2, conn, planned, now)
+                })
+                .await?;
+            Ok((kind, results))
+        }
+        BundleKind::Batch => {
+            let mut results = Vec::with_capacity(entries.len());
+            for (index, entry) in entries.into_iter().enumerate() {
+                let result = match plan(svc, index, entry, base_url) {
+                    Ok(p) => run_single(svc, p, deadline).await,
+                    Err(e) => EntryResult::Failed(e),
+                };
+                results.push(result);
+            }
+            Ok((kind, results))
+        }
+    }
+}
+
+fn in_entry(index: usize, e: Error) -> Error {
+    Error::InEntry {
+        index,
+        source: Box::new(e),
+    }
+}
+
+fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Planned, Error> {
+    let request = entry
+        .get("request")
+        .ok_or_else(|| Error::invalid("entry.request is required", "Bundle.entry.request"))?;
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let url_text = request
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let url = url_text
+        .strip_prefix(base_url)
+        .map_or(url_text, |u| u.trim_start_matches('/'));
+    if url.is_empty() {
+        return Err(Error::invalid(
+            "entry.request.url is required",
+            "Bundle.entry.request.url",
+        ));
+    }
+    let (path, query) = url
+        .split_once('?')
+        .map_or((url, None), |(p, q)| (p, Some(q)));
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let full_url = entry
+        .get("fullUrl")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let resource = entry.get("resource").cloned();
+    let if_match = request
+        .get("ifMatch")
+        .and_then(Value::as_str)
+        .map(parse_etag)
+        .transpose()?;
+    let action = match (method.as_str(), segments.as_slice(), query) {
+        ("POST", [t], None) => {
+            check_type(t)?;
+            let resource = resource.ok_or_else(|| {
+                Error::invalid("a POST entry needs a resource", "Bundle.entry.resource")
+            })?;
+            check_body(t, &resource, None)?;
+            let criteria = request
+                .get("ifNoneExist")
+                .and_then(Value::as_str)
+                .map(|c| parse_criteria(svc, t, c))
+                .transpose()?;
+            Action::Create {
+                res_type: t.to_string(),
+                resource,
+                criteria,
+            }
+        }
+        ("PUT", [t, id], None) => {
+            check_type(t)?;
+            check_id(t, id)?;
+            let resource = resource.ok_or_else(|| {
+                Error::invalid("a PUT entry needs a resource", "Bundle.entry.resource")
+            })?;
+            check_body(t, &resource, Some(id))?;
+            Action::Update {
+                res_type: t.to_string(),
+                id: id.to_string(),
+                resource,
+                if_match,
+            }
+        }
+        ("DELETE", [t, id], None) => {
+            check_type(t)?;
+            check_id(t, id)?;
+            Action::Delete {
+                res_type: t.to_string(),
+                id: id.to_string(),
+            }
+        }
+        ("GET", [t, id], None) => Action::Read {
+            res_type: t.to_string(),
+            id: id.to_string(),
+            version: None,
+        },
+        ("GET", [t, id, "_history", v], None) => Action::Read {
+            res_type: t.to_string(),
+            id: id.to_string(),
+            version: Some(v.to_string()),
+        },
+        ("GET" | "HEAD", _, _) => {
+            return Err(Error::NotSupported(format!(
+                "entry.request.url '{url}': only read and vread are supported in bundles"
+            )));
+        }
+        ("POST" | "PUT" | "DELETE" | "PATCH", _, _) => {
+            return Err(Error::NotSupported(format!(
+                "{method} {url} is not supported in a bundle entry"
+            )));
+        }
+        _ => {
+            return Err(Error::invalid(
+                format!("unknown entry.request.method '{method}'"),
+                "Bundle.entry.request.method",
+            ));
+        }
+    };
+    Ok(Planned {
+        index,
+        full_url,
+        action,
+    })
+}
+
+fn parse_etag(tag: &str) -> Result<i64, Error> {
+    let inner = tag.trim().trim_start_matches("W/").trim_matches('"');
+    inner.parse().map_err(|_| {
+        Error::invalid(
+            format!("'{tag}' is not a version ETag like W/\"3\""),
+            "Bundle.entry.request.ifMatch",
+        )
+    })
+}
+
+fn check_unique_full_urls(planned: &[Planned]) -> Result<(), Error> {
+    let mut seen = HashMap::new();
+    for p in planned {
+        if let Some(url) = &p.full_url {
+            if let Some(first) = seen.insert(url.as_str(), p.index) {
+                return Err(in_entry(
+                    p.index,
+                    Error::invalid(
+                        format!("fullUrl '{url}' is also used by entry {first}"),
+                        "Bundle.entry.fullUrl",
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The spec's processing order: DELETE, then POST, then PUT, then GET.
+fn order(action: &Action) -> u8 {
+    match action {
+        Action::Delete { .. } => 0,
+        Action::Create { .. } => 1,
+        Action::Update { .. } => 2,
+        Action::Read { .. } => 3,
+    }
+}
+
+fn run_transaction(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    mut planned: Vec<Planned>,
+    now: i64,
+) -> Result<Vec<EntryResult>, Error> {
+    let count = planned.len();
+    planned.sort_by_key(|p| (order(&p.action), p.index));
+    // First settle every id: new ids for creates, existing ones for conditional matches, so all
+    // references can be rewritten before anything is indexed.
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut assigned: Vec<Option<Result<String, StoredResource>>> = Vec::with_capacity(count);
+    for p in &planned {
+        let slot = match &p.action {
+            Action::Create {
+                res_type, criteria, ..
+            } => {
+                let existing = match criteria {
+                    Some(q) => {
+                        let mut found =
+                            matches_in_tx(conn, q, now).map_err(|e| in_entry(p.index, e))?;
+                        if found.len() > 1 {
+                            return Err(in_entry(
+                                p.index,
+                                Error::MultipleMatches(
+                                    "ifNoneExist matches more than one resource".into(),
+                                ),
+                            ));
+                        }
+                        found.pop()
+                    }
+                    None => None,
+                };
+                let target = match existing {
+                    Some(r) => Err(r),
+                    None => Ok(svc.ids.new_id()),
+                };
+                let id = match &target {
+                    Ok(id) => id.clone(),
+                    Err(r) => r.id.clone(),
+                };
+                if let Some(url) = &p.full_url {
+                    ids.insert(url.clone(), format!("{res_type}/{id}"));
+                }
+                Some(target)
+            }
+            Action::Update { res_type, id, .. } => {
+                if let Some(url) = &p.full_url {
+                    ids.insert(url.clone(), format!("{res_type}/{id}"));
+                }
+                None
+            }
+            _ => None,
+        };
+        assigned.push(slot);
+    }
+    let mut results: Vec<Option<EntryResult>> = (0..count).map(|_| None).collect();
+    for (p, slot) in planned.into_iter().zip(assigned) {
+        let index = p.index;
+        let result = match (p.action, slot) {
+            (Action::Delete { res_type, id }, _) => {
+                delete_in_tx(conn, &res_type, &id, now).map_err(|e| in_entry(index, e))?;
+                EntryResult::Deleted
+            }
+            (Action::Create { .. }, Some(Err(existing))) => EntryResult::Existing(existing),
+            (
+                Action::Create {
+                    res_type,
+                    mut resource,
+                    ..
+                },
+                Some(Ok(id)),
+            ) => {
+                rewrite_references(&mut resource, &ids);
+                let prepared = Prepared::new(svc, &res_type, &id, 1, now, resource)
+                    .map_err(|e| in_entry(index, e))?;
+                EntryResult::Created(insert_in_tx(conn, prepared).map_err(|e| in_entry(index, e))?)
+            }
+            (
+                Action::Update {
+                    res_type,
+                    id,
+                    mut resource,
+                    if_match,
+                },
+                _,
+            ) => {
+                rewrite_references(&mut resource, &ids);
+                let written = put_in_tx(svc, conn, &res_type, &id, resource, now, if_match)
+                    .map_err(|e| in_entry(index, e))?;
+                if written.created {
+                    EntryResult::Created(written)
+                } else {
+                    EntryResult::Updated(written)
+                }
+            }
+            (
+                Action::Read {
+                    res_type,
+                    id,
+                    version,
+                },
+                _,
+            ) => EntryResult::Read(
+                read_in_tx(conn, &res_type, &id, version.as_deref())
+                    .map_err(|e| in_entry(index, e))?,
+            ),
+            (Action::Create { .. }, None) => {
+                return Err(in_entry(
+                    index,
+                    Error::Conflict("internal: create without an assigned id".into()),
+                ));
+            }
+        };
+        if let Some(r) = results.get_mut(index) {
+            *r = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(EntryResult::Deleted))
+        .collect())
+}
+
+fn read_in_tx(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+    version: Option<&str>,
+) -> Result<StoredResource, Error> {
+    check_type(res_type)?;
+    check_id(res_type, id)?;
+    let found = match version {
+        None => conn.read_current(res_type, id)?,
+        Some(v) => {
+            let v: i64 = v.parse().map_err(|_| Error::VersionNotFound {
+                res_type: res_type.into(),
+                id: id.into(),
+                version: v.into(),
+            })?;
+            conn.read_version(res_type, id, v)?
+        }
+    };
+    match found {
+        Some(r) if r.deleted => Err(Error::Gone {
+            res_type: res_type.into(),
+            id: id.into(),
+        }),
+        Some(r) => Ok(r),
+        None => Err(Error::NotFound {
+            res_type: res_type.into(),
+            id: id.into(),
+        }),
+    }
+}
+
+async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> EntryResult {
+    let outcome = match p.action {
+        Action::Create {
+            res_type,
+            resource,
+            criteria,
+        } => {
+            let criteria_text = criteria.map(|q| {
+                q.applied
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            });
+            super::create::create(svc, &res_type, resource, criteria_text.as_deref(), deadline)
+                .await
+                .map(|w| {
+                    if w.created {
+                        EntryResult::Created(w)
+                    } else {
+                        EntryResult::Existing(w.resource)
+                    }
+                })
+        }
+        Action::Update {
+            res_type,
+            id,
+            resource,
+            if_match,
+        } => super::update::update(svc, &res_type, &id, resource, if_match, deadline)
+            .await
+            .map(|w| {
+                if w.created {
+                    EntryResult::Created(w)
+                } else {
+                    EntryResult::Updated(w)
+                }
+            }),
+        Action::Delete { res_type, id } => super::delete::delete(svc, &res_type, &id, deadline)
+            .await
+            .map(|_| EntryResult::Deleted),
+        Action::Read {
+            res_type,
+            id,
+            version: None,
+        } => super::read::read(svc, &res_type, &id)
+            .await
+            .map(EntryResult::Read),
+        Action::Read {
+            res_type,
+            id,
+            version: Some(v),
+        } => super::read::vread(svc, &res_type, &id, &v)
+            .await
+            .map(EntryResult::Read),
+    };
+    outcome.unwrap_or_else(EntryResult::Failed)
+}
+
+fn urlencode(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// Replaces every `reference` that names another entry's fullUrl with that entry's `Type/id`.
+fn rewrite_references(value: &mut Value, ids: &HashMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if key == "reference" {
+                    if let Value::String(s) = v {
+                        if let Some(target) = ids.get(s.as_str()) {
+                            *s = target.clone();
+                        }
+                        continue;
+                    }
+                }
+                rewrite_references(v, ids);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_references(v, ids)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_to_entries_are_rewritten_everywhere() {
+        let mut ids = HashMap::new();
+        ids.insert("urn:uuid:p".to_string(), "Patient/42".to_string());
+        let mut r = json!({
+            "subject": {"reference": "urn:uuid:p"},
+            "contained": [{"performer": [{"reference": "urn:uuid:p"}]}],
+            "other": {"reference": "urn:uuid:unknown"}
+        });
+        rewrite_references(&mut r, &ids);
+        assert_eq!(r["subject"]["reference"], "Patient/42");
+        assert_eq!(r["contained"][0]["performer"][0]["reference"], "Patient/42");
+        assert_eq!(r["other"]["reference"], "urn:uuid:unknown");
+    }
+
+    #[test]
+    fn only_transaction_and_batch_bundles_are_processed() {
+        assert_eq!(
+            kind_of(&json!({"resourceType": "Bundle", "type": "batch"})).unwrap(),
+            BundleKind::Batch
+        );
+        assert!(kind_of(&json!({"resourceType": "Bundle", "type": "collection"})).is_err());
+        assert!(kind_of(&json!({"resourceType": "Patient"})).is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! `update` (PUT [base]/[type]/[id]); update-as-create is allowed (client-chosen ids).
+//! Spec: https://hl7.org/fhir/R4/http.html#update
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::write::{check_body, check_id, put_in_tx};
+use super::{Services, Written, check_type};
+use crate::error::Error;
+
+/// Writes the next version of `res_type/id`. `if_match` is the version from `If-Match: W/"n"`;
+/// a mismatch is refused with `PreconditionFailed`.
+pub async fn update(
+    svc: &Services,
+    res_type: &str,
+    id: &str,
+    resource: Value,
+    if_match: Option<i64>,
+    deadline: Option<Instant>,
+) -> Result<Written, Error> {
+    check_type(res_type)?;
+    check_id(res_type, id)?;
+    check_body(res_type, &resource, Some(id))?;
+    let now = svc.clock.now_micros();
+    let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
+    svc.store
+        .write(deadline, move |conn| {
+            put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)
+        })
+        .await
+}

@@ -1,0 +1,240 @@
+//! Steps shared by every write (create, update, delete, and the entries of a transaction):
+//! checking the body against the URL, stamping meta, extracting index rows, and the in-transaction
+//! operations.
+
+use serde_json::Value;
+
+use super::{Services, Written};
+use crate::error::Error;
+use crate::fhir::resource::{is_valid_id, resource_type, stamp};
+use crate::search::{IndexRows, SearchQuery};
+use crate::store::{Conn, Method, NewVersion, StoredResource};
+
+/// A version ready to be written: everything that does not need the database.
+pub(crate) struct Prepared {
+    pub res_type: String,
+    pub id: String,
+    pub version: i64,
+    pub last_updated: i64,
+    pub content: String,
+    pub index: IndexRows,
+    pub patient_key: Option<String>,
+}
+
+impl Prepared {
+    pub fn new(
+        svc: &Services,
+        res_type: &str,
+        id: &str,
+        version: i64,
+        now: i64,
+        mut resource: Value,
+    ) -> Result<Self, Error> {
+        stamp(&mut resource, id, version, now);
+        let index = crate::search::extract(res_type, &resource, svc.search.default_offset);
+        let patient_key = crate::search::patient_key(res_type, &resource);
+        let content = serde_json::to_string(&resource)
+            .map_err(|e| Error::invalid(e.to_string(), res_type))?;
+        Ok(Prepared {
+            res_type: res_type.to_string(),
+            id: id.to_string(),
+            version,
+            last_updated: now,
+            content,
+            index,
+            patient_key,
+        })
+    }
+
+    fn new_version(&self, method: Method) -> NewVersion<'_> {
+        NewVersion {
+            res_type: &self.res_type,
+            id: &self.id,
+            content: &self.content,
+            last_updated: self.last_updated,
+            method,
+            index: &self.index,
+            patient_key: self.patient_key.as_deref(),
+            institution: None,
+        }
+    }
+
+    fn into_written(self, created: bool) -> Written {
+        Written {
+            resource: StoredResource {
+                res_type: self.res_type,
+                id: self.id,
+                version: self.version,
+                last_updated: self.last_updated,
+                deleted: false,
+                content: Some(self.content),
+            },
+            created,
+        }
+    }
+}
+
+/// The body must be a resource of the URL's type; on update its id must be the URL's id.
+pub(crate) fn check_body(
+    res_type: &str,
+    resource: &Value,
+    url_id: Option<&str>,
+) -> Result<(), Error> {
+    match resource_type(resource) {
+        Some(t) if t == res_type => {}
+        Some(t) => {
+            return Err(Error::invalid(
+                format!("resourceType '{t}' does not match the type in the URL ('{res_type}')"),
+                format!("{res_type}.resourceType"),
+            ));
+        }
+        None => {
+            return Err(Error::invalid(
+                "the resource has no resourceType",
+                "resourceType",
+            ));
+        }
+    }
+    if let Some(url_id) = url_id {
+        match resource.get("id").and_then(Value::as_str) {
+            Some(id) if id == url_id => {}
+            Some(id) => {
+                return Err(Error::invalid(
+                    format!("id '{id}' does not match the id in the URL ('{url_id}')"),
+                    format!("{res_type}.id"),
+                ));
+            }
+            None => {
+                return Err(Error::invalid(
+                    "an update must carry the id of the URL",
+                    format!("{res_type}.id"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_id(res_type: &str, id: &str) -> Result<(), Error> {
+    if is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("'{id}' is not a valid id (1-64 of A-Z a-z 0-9 - .)"),
+            format!("{res_type}.id"),
+        ))
+    }
+}
+
+/// Inserts a new resource (server-assigned id, version 1).
+pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, prepared: Prepared) -> Result<Written, Error> {
+    conn.insert_new(&prepared.new_version(Method::Post))?;
+    Ok(prepared.into_written(true))
+}
+
+/// Writes the next version of `res_type/id` (creating it if absent), honouring `If-Match`.
+pub(crate) fn put_in_tx(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+    resource: Value,
+    now: i64,
+    if_match: Option<i64>,
+) -> Result<Written, Error> {
+    conn.lock(&format!("{res_type}/{id}"))?;
+    let current = conn.current(res_type, id)?;
+    if let Some(expected) = if_match {
+        match current {
+            Some(row) if row.version == expected && !row.deleted => {}
+            Some(row) => {
+                return Err(Error::PreconditionFailed(format!(
+                    "If-Match expects version {expected} of {res_type}/{id}, the current version is {}{}",
+                    row.version,
+                    if row.deleted { " (deleted)" } else { "" }
+                )));
+            }
+            None => {
+                return Err(Error::PreconditionFailed(format!(
+                    "If-Match expects version {expected} of {res_type}/{id}, which does not exist"
+                )));
+            }
+        }
+    }
+    let version = current.map_or(1, |row| row.version + 1);
+    let prepared = Prepared::new(svc, res_type, id, version, now, resource)?;
+    match current {
+        Some(row) => {
+            conn.write_version(row.rkey, version, &prepared.new_version(Method::Put))?;
+            Ok(prepared.into_written(row.deleted))
+        }
+        None => {
+            conn.insert_new(&prepared.new_version(Method::Put))?;
+            Ok(prepared.into_written(true))
+        }
+    }
+}
+
+/// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to delete.
+pub(crate) fn delete_in_tx(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<i64>, Error> {
+    conn.lock(&format!("{res_type}/{id}"))?;
+    match conn.current(res_type, id)? {
+        Some(row) if !row.deleted => Ok(Some(conn.write_deletion(res_type, id, row, now)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Parses conditional criteria (`identifier=…`, optionally prefixed `Type?`). Unknown parameters
+/// are errors here whatever the handling preference: ignoring one would widen the match.
+pub(crate) fn parse_criteria(
+    svc: &Services,
+    res_type: &str,
+    criteria: &str,
+) -> Result<SearchQuery, Error> {
+    let criteria = criteria.trim();
+    let criteria = criteria
+        .strip_prefix(res_type)
+        .and_then(|rest| rest.strip_prefix('?'))
+        .unwrap_or(criteria);
+    let params: Vec<(String, String)> = form_urlencoded::parse(criteria.as_bytes())
+        .into_owned()
+        .collect();
+    if params.is_empty() {
+        return Err(Error::invalid(
+            "conditional criteria are empty",
+            "If-None-Exist",
+        ));
+    }
+    let mut options = svc.search.clone();
+    options.strict = true;
+    let mut query = crate::search::parse(res_type, &params, &options)?;
+    query.count = 2;
+    query.offset = 0;
+    query.sort.clear();
+    query.total = crate::search::TotalMode::None;
+    Ok(query)
+}
+
+/// Runs conditional criteria inside the write transaction, serialised with any other writer using
+/// the same criteria, so that concurrent identical conditional creates find each other.
+pub(crate) fn matches_in_tx(
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    now: i64,
+) -> Result<Vec<StoredResource>, Error> {
+    let mut key = format!("{}?", query.resource_type);
+    let mut applied: Vec<_> = query
+        .applied
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    applied.sort();
+    key.push_str(&applied.join("&"));
+    conn.lock(&key)?;
+    Ok(conn.search(query, now)?.resources)
+}

@@ -1,0 +1,24 @@
+//! kyoyu (共有, "sharing"): an HL7 FHIR R4 server for Japan's electronic medical record
+//! information sharing service (電子カルテ情報共有サービス).
+//!
+//! Where a request goes:
+//! - [`api`]: HTTP only — routes, content negotiation, body limits, responses.
+//! - [`interactions`]: FHIR REST semantics (create, read, update, search, transaction…).
+//! - [`fhir`]: the resource model over JSON, OperationOutcome, bundles.
+//! - [`search`]: search parameters, index extraction, query parsing (pure).
+//! - [`store`]: the only module that knows SQL; SQLite and PostgreSQL.
+//! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
+//! - [`config`], [`clock`], [`telemetry`], [`bench`], [`cli`]: start-up, injected time, logs,
+//!   the load benchmark, and the command line.
+
+pub mod api;
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod fhir;
+pub mod interactions;
+pub mod search;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,11 @@
+//! The `kyoyu` binary: parse the command line, run the subcommand, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = kyoyu::cli::Cli::parse();
+    kyoyu::telemetry::init();
+    kyoyu::cli::run(cli)
+}

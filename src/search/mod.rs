@@ -1,0 +1,200 @@
+//! FHIR search: which parameters each resource type supports, how a stored resource is turned
+//! into index rows, and how a request's query string becomes a typed [`SearchQuery`].
+//! Everything here is pure; the SQL that runs a `SearchQuery` lives in `store`.
+//! Spec: https://hl7.org/fhir/R4/search.html
+
+pub mod date;
+pub mod extract;
+pub mod params;
+pub mod query;
+
+pub use date::{DateRange, parse_fhir_date};
+pub use extract::{extract, patient_key};
+pub use params::{ParamDef, ParamKind, params_for};
+pub use query::parse;
+
+/// Microseconds since the Unix epoch, UTC. Dates are indexed and compared as inclusive ranges of these.
+pub type Micros = i64;
+
+/// Index rows of one resource version, computed outside the database transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexRows {
+    pub tokens: Vec<TokenValue>,
+    pub strings: Vec<StringValue>,
+    pub dates: Vec<DateValue>,
+    pub references: Vec<ReferenceValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenValue {
+    pub param: &'static str,
+    /// `None` when the element carries no system (plain `code`, Coding without system).
+    pub system: Option<String>,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StringValue {
+    pub param: &'static str,
+    /// Lower-cased, accents and width variants folded: what the default (starts-with) search compares.
+    pub normalized: String,
+    /// The value as written, for `:exact`.
+    pub exact: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateValue {
+    pub param: &'static str,
+    /// Inclusive bounds; an open Period end is `Micros::MAX`, an open start `Micros::MIN`.
+    pub start: Micros,
+    pub end: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceValue {
+    pub param: &'static str,
+    pub target_type: String,
+    pub target_id: String,
+}
+
+/// A parsed search request for one resource type. Clauses are ANDed; the values of one clause ORed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    pub resource_type: String,
+    pub clauses: Vec<Clause>,
+    pub sort: Vec<SortKey>,
+    /// Page size after clamping to the configured maximum; 0 asks for the total only.
+    pub count: usize,
+    pub offset: usize,
+    pub total: TotalMode,
+    /// Parameters that were not understood and were ignored (only when not strict), for the warning.
+    pub ignored: Vec<String>,
+    /// The parameters that were applied, in canonical form, for the `self`/`next` links.
+    pub applied: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalMode {
+    Accurate,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    /// Search parameter name as given (without modifier), e.g. `code`, `_id`.
+    pub param: &'static str,
+    pub target: Target,
+    /// `:not` on tokens: matches resources with no value equal to any of `values`.
+    pub negate: bool,
+    pub values: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// `_id`: compared with the logical id column.
+    Id,
+    /// `_lastUpdated`: compared with the last-updated column.
+    LastUpdated,
+    /// A parameter held in the index table of this kind.
+    Index(ParamKind),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `:missing=true|false`.
+    Missing(bool),
+    Token {
+        system: TokenSystem,
+        code: Option<String>,
+    },
+    String {
+        value: String,
+        mode: StringMatch,
+    },
+    Date {
+        prefix: Prefix,
+        start: Micros,
+        end: Micros,
+    },
+    Reference {
+        target_type: Option<String>,
+        id: String,
+    },
+    Id(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSystem {
+    /// `code`: any system.
+    Any,
+    /// `|code`: no system.
+    NoSystem,
+    /// `system|code` or `system|`.
+    Is(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringMatch {
+    /// Default: normalized value starts with the (normalized) search value.
+    StartsWith,
+    /// `:exact`: the value as written equals the search value.
+    Exact,
+    /// `:contains`: normalized value contains the normalized search value.
+    Contains,
+}
+
+/// FHIR search prefixes. `sa`, `eb` and `ap` are supported besides the ordering ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefix {
+    Eq,
+    Ne,
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Sa,
+    Eb,
+    Ap,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub param: &'static str,
+    pub target: SortTarget,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortTarget {
+    Id,
+    LastUpdated,
+    /// The earliest start among the resource's date index rows for this parameter.
+    Date,
+}
+
+/// What a search request got wrong; every variant names the parameter so the OperationOutcome can.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("unknown search parameter '{0}'")]
+    UnknownParameter(String),
+    #[error("search parameter '{param}': unsupported modifier ':{modifier}'")]
+    UnsupportedModifier { param: String, modifier: String },
+    #[error("search parameter '{param}': invalid value '{value}': {reason}")]
+    InvalidValue {
+        param: String,
+        value: String,
+        reason: String,
+    },
+    #[error("cannot sort by '{0}'")]
+    UnsupportedSort(String),
+}
+
+impl Error {
+    /// The parameter the error is about, for the OperationOutcome `expression`.
+    pub fn param(&self) -> &str {
+        match self {
+            Error::UnknownParameter(p) | Error::UnsupportedSort(p) => p,
+            Error::UnsupportedModifier { param, .. } | Error::InvalidValue { param, .. } => param,
+        }
+    }
+}

@@ -1,0 +1,1004 @@
+//! Turns the query parameters of a search request into a typed [`SearchQuery`]: clauses for the
+//! store to run, paging, sorting and what was applied or ignored. Pure; knows nothing of HTTP.
+//! Spec: https://hl7.org/fhir/R4/search.html
+
+use super::date::parse_fhir_date;
+use super::extract::{is_type_name, is_valid_id, normalize, parse_reference};
+use super::params::{ParamDef, ParamKind, param_def};
+use super::{
+    Clause, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target, TokenSystem,
+    TotalMode, Value,
+};
+use chrono::FixedOffset;
+
+/// Server settings that shape how a request is read.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// Page size when the request gives no `_count`.
+    pub default_count: usize,
+    /// Largest page size; larger `_count` values are reduced to this.
+    pub max_count: usize,
+    /// `Prefer: handling=strict`: unknown parameters, modifiers and sorts are errors, not ignored.
+    pub strict: bool,
+    /// The server's zone, for date values written without one.
+    pub default_offset: FixedOffset,
+}
+
+/// Parses the (already percent-decoded) query parameters of a search on `resource_type`.
+/// Invalid values are errors whatever `opts.strict` says; unknown things are errors only when strict.
+pub fn parse(
+    resource_type: &str,
+    params: &[(String, String)],
+    opts: &QueryOptions,
+) -> Result<SearchQuery, Error> {
+    let mut parser = Parser {
+        resource_type,
+        opts,
+        query: SearchQuery {
+            resource_type: resource_type.to_string(),
+            clauses: Vec::new(),
+            sort: Vec::new(),
+            count: opts.default_count.min(opts.max_count),
+            offset: 0,
+            total: TotalMode::Accurate,
+            ignored: Vec::new(),
+            applied: Vec::new(),
+        },
+    };
+    for (name, value) in params {
+        parser.param(name, value)?;
+    }
+    Ok(parser.query)
+}
+
+/// A modifier (the part after `:` in a parameter name) this server understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Modifier<'a> {
+    None,
+    Missing,
+    Not,
+    Exact,
+    Contains,
+    /// A resource type on a reference parameter, e.g. `subject:Patient`.
+    Type(&'a str),
+}
+
+/// The search result parameters this server reads itself; none takes a modifier.
+const COMMON_PARAMS: &[&str] = &[
+    "_count",
+    "_offset",
+    "_sort",
+    "_total",
+    "_id",
+    "_lastUpdated",
+];
+
+/// What a clause is on: its parameter name, the name as written, where it looks, the modifier.
+type ClauseHead<'a> = (&'static str, &'a str, Target, Modifier<'a>);
+
+struct Parser<'a> {
+    resource_type: &'a str,
+    opts: &'a QueryOptions,
+    query: SearchQuery,
+}
+
+impl Parser<'_> {
+    fn param(&mut self, raw_name: &str, raw_value: &str) -> Result<(), Error> {
+        let (name, modifier) = match raw_name.split_once(':') {
+            Some((name, modifier)) => (name, Some(modifier)),
+            None => (raw_name, None),
+        };
+        // An empty value asks for nothing, so it restricts nothing.
+        if raw_value.is_empty() || matches!(name, "_format" | "_pretty") {
+            return Ok(());
+        }
+        if modifier.is_some() && COMMON_PARAMS.contains(&name) {
+            return self.unsupported_modifier(raw_name);
+        }
+        let applied = match name {
+            "_count" => {
+                self.query.count = non_negative(name, raw_value)?.min(self.opts.max_count);
+                false
+            }
+            "_offset" => {
+                self.query.offset = non_negative(name, raw_value)?;
+                false
+            }
+            "_sort" => return self.sort(raw_value),
+            "_total" => {
+                self.query.total = total_mode(raw_value)?;
+                true
+            }
+            "_id" => {
+                let clause = ("_id", raw_name, Target::Id, Modifier::None);
+                self.clause(clause, raw_value, id_value)?
+            }
+            "_lastUpdated" => {
+                let offset = self.opts.default_offset;
+                let clause = (
+                    "_lastUpdated",
+                    raw_name,
+                    Target::LastUpdated,
+                    Modifier::None,
+                );
+                self.clause(clause, raw_value, |item| date_value(item, offset))?
+            }
+            _ => match param_def(self.resource_type, name) {
+                Some(def) => match modifier_for(def, modifier) {
+                    Some(m) => self.index_clause(def, m, raw_name, raw_value)?,
+                    None => return self.unsupported_modifier(raw_name),
+                },
+                None => return self.unknown(raw_name, Error::UnknownParameter(name.to_string())),
+            },
+        };
+        if applied {
+            self.query
+                .applied
+                .push((raw_name.to_string(), raw_value.to_string()));
+        }
+        Ok(())
+    }
+
+    /// A clause on one of the type's own parameters; `true` (applied) or an error.
+    fn index_clause(
+        &mut self,
+        def: &ParamDef,
+        modifier: Modifier,
+        raw_name: &str,
+        raw_value: &str,
+    ) -> Result<bool, Error> {
+        let clause = (def.name, raw_name, Target::Index(def.kind), modifier);
+        let offset = self.opts.default_offset;
+        match (def.kind, modifier) {
+            (_, Modifier::Missing) => self.clause(clause, raw_value, missing_value),
+            (ParamKind::Token, _) => self.clause(clause, raw_value, token_value),
+            (ParamKind::String, _) => {
+                self.clause(clause, raw_value, |item| Ok(string_value(item, modifier)))
+            }
+            (ParamKind::Date, _) => self.clause(clause, raw_value, |item| date_value(item, offset)),
+            (ParamKind::Reference, _) => {
+                let type_modifier = match modifier {
+                    Modifier::Type(t) => Some(t),
+                    _ => None,
+                };
+                self.clause(clause, raw_value, |item| {
+                    reference_value(def, type_modifier, item)
+                })
+            }
+        }
+    }
+
+    /// Adds a clause whose values are the comma-separated items of `raw_value`, each read by
+    /// `read`. Errors name the parameter as written, modifier included.
+    fn clause(
+        &mut self,
+        (param, raw_name, target, modifier): ClauseHead,
+        raw_value: &str,
+        read: impl Fn(&str) -> Result<Value, String>,
+    ) -> Result<bool, Error> {
+        let invalid = |reason: String| Error::InvalidValue {
+            param: raw_name.to_string(),
+            value: raw_value.to_string(),
+            reason,
+        };
+        let mut values = Vec::new();
+        for item in split_unescaped(raw_value, ',') {
+            if item.is_empty() {
+                return Err(invalid("empty value in a comma-separated list".to_string()));
+            }
+            values.push(read(item).map_err(invalid)?);
+        }
+        self.query.clauses.push(Clause {
+            param,
+            target,
+            negate: modifier == Modifier::Not,
+            values,
+        });
+        Ok(true)
+    }
+
+    fn sort(&mut self, raw_value: &str) -> Result<(), Error> {
+        let mut applied = Vec::new();
+        for item in raw_value.split(',') {
+            let (descending, name) = match item.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, item),
+            };
+            if name.is_empty() {
+                let reason = "empty sort key".to_string();
+                return Err(Error::InvalidValue {
+                    param: "_sort".to_string(),
+                    value: raw_value.to_string(),
+                    reason,
+                });
+            }
+            let key = match name {
+                "_id" => Some(("_id", SortTarget::Id)),
+                "_lastUpdated" => Some(("_lastUpdated", SortTarget::LastUpdated)),
+                _ => param_def(self.resource_type, name)
+                    .filter(|def| def.kind == ParamKind::Date)
+                    .map(|def| (def.name, SortTarget::Date)),
+            };
+            match key {
+                Some((param, target)) => {
+                    self.query.sort.push(SortKey {
+                        param,
+                        target,
+                        descending,
+                    });
+                    applied.push(item);
+                }
+                None => self.unknown(
+                    &format!("_sort={item}"),
+                    Error::UnsupportedSort(name.to_string()),
+                )?,
+            }
+        }
+        if !applied.is_empty() {
+            self.query
+                .applied
+                .push(("_sort".to_string(), applied.join(",")));
+        }
+        Ok(())
+    }
+
+    fn unsupported_modifier(&mut self, raw_name: &str) -> Result<(), Error> {
+        let (param, modifier) = raw_name.split_once(':').unwrap_or((raw_name, ""));
+        let error = Error::UnsupportedModifier {
+            param: param.to_string(),
+            modifier: modifier.to_string(),
+        };
+        self.unknown(raw_name, error)
+    }
+
+    /// Something this server does not support: an error when strict, else noted and skipped.
+    fn unknown(&mut self, as_written: &str, error: Error) -> Result<(), Error> {
+        if self.opts.strict {
+            return Err(error);
+        }
+        self.query.ignored.push(as_written.to_string());
+        Ok(())
+    }
+}
+
+/// The modifier, if `def` supports it. Reference parameters take a target type as modifier.
+fn modifier_for<'a>(def: &ParamDef, modifier: Option<&'a str>) -> Option<Modifier<'a>> {
+    let modifier = match modifier {
+        None => return Some(Modifier::None),
+        Some(m) => m,
+    };
+    match (def.kind, modifier) {
+        (_, "missing") => Some(Modifier::Missing),
+        (ParamKind::Token, "not") => Some(Modifier::Not),
+        (ParamKind::String, "exact") => Some(Modifier::Exact),
+        (ParamKind::String, "contains") => Some(Modifier::Contains),
+        (ParamKind::Reference, t)
+            if is_type_name(t) && (def.targets.is_empty() || def.targets.contains(&t)) =>
+        {
+            Some(Modifier::Type(t))
+        }
+        _ => None,
+    }
+}
+
+fn non_negative(param: &str, raw: &str) -> Result<usize, Error> {
+    raw.parse().map_err(|_| Error::InvalidValue {
+        param: param.to_string(),
+        value: raw.to_string(),
+        reason: "must be a non-negative integer".to_string(),
+    })
+}
+
+fn total_mode(raw: &str) -> Result<TotalMode, Error> {
+    match raw {
+        "none" => Ok(TotalMode::None),
+        // Counting is cheap enough that an estimate is the exact count.
+        "estimate" | "accurate" => Ok(TotalMode::Accurate),
+        _ => Err(Error::InvalidValue {
+            param: "_total".to_string(),
+            value: raw.to_string(),
+            reason: "must be none, estimate or accurate".to_string(),
+        }),
+    }
+}
+
+/// Splits at each `sep` not escaped by a backslash; escapes are left for [`unescape`].
+fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == sep {
+            parts.push(&s[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// Removes the search escapes `\,` `\|` `\$` `\\`; other backslashes are literal.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(&next @ (',' | '|' | '$' | '\\'))) => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn missing_value(item: &str) -> Result<Value, String> {
+    match item {
+        "true" => Ok(Value::Missing(true)),
+        "false" => Ok(Value::Missing(false)),
+        _ => Err(":missing takes true or false".to_string()),
+    }
+}
+
+fn id_value(item: &str) -> Result<Value, String> {
+    let id = unescape(item);
+    if !is_valid_id(&id) {
+        return Err(format!(
+            "'{id}' is not a resource id (1-64 of A-Z a-z 0-9 - .)"
+        ));
+    }
+    Ok(Value::Id(id))
+}
+
+/// `code`, `system|code`, `|code` or `system|`.
+fn token_value(item: &str) -> Result<Value, String> {
+    let (system, code) = match split_unescaped(item, '|')[..] {
+        [code] => (TokenSystem::Any, unescape(code)),
+        [system, code] => {
+            let system = unescape(system);
+            let system = if system.is_empty() {
+                TokenSystem::NoSystem
+            } else {
+                TokenSystem::Is(system)
+            };
+            (system, unescape(code))
+        }
+        _ => return Err("a token has at most one unescaped '|'".to_string()),
+    };
+    match (system, code) {
+        (TokenSystem::Is(system), code) if code.is_empty() => Ok(Value::Token {
+            system: TokenSystem::Is(system),
+            code: None,
+        }),
+        (_, code) if code.is_empty() => Err("a token needs a code or a system".to_string()),
+        (system, code) => Ok(Value::Token {
+            system,
+            code: Some(code),
+        }),
+    }
+}
+
+fn string_value(item: &str, modifier: Modifier) -> Value {
+    let value = unescape(item);
+    let (value, mode) = match modifier {
+        Modifier::Exact => (value, StringMatch::Exact),
+        Modifier::Contains => (normalize(&value), StringMatch::Contains),
+        _ => (normalize(&value), StringMatch::StartsWith),
+    };
+    Value::String { value, mode }
+}
+
+/// An optional two-letter prefix followed by a FHIR date.
+fn date_value(item: &str, offset: FixedOffset) -> Result<Value, String> {
+    let item = unescape(item);
+    let bytes = item.as_bytes();
+    let prefixed = bytes.len() > 2
+        && bytes[..2].iter().all(u8::is_ascii_lowercase)
+        && bytes[2].is_ascii_digit();
+    let (prefix, date) = if prefixed {
+        let prefix =
+            prefix_of(&item[..2]).ok_or_else(|| format!("unknown prefix '{}'", &item[..2]))?;
+        (prefix, &item[2..])
+    } else {
+        (Prefix::Eq, item.as_str())
+    };
+    let range = parse_fhir_date(&restore_plus(date), offset)?;
+    Ok(Value::Date {
+        prefix,
+        start: range.start,
+        end: range.end,
+    })
+}
+
+fn prefix_of(s: &str) -> Option<Prefix> {
+    Some(match s {
+        "eq" => Prefix::Eq,
+        "ne" => Prefix::Ne,
+        "gt" => Prefix::Gt,
+        "lt" => Prefix::Lt,
+        "ge" => Prefix::Ge,
+        "le" => Prefix::Le,
+        "sa" => Prefix::Sa,
+        "eb" => Prefix::Eb,
+        "ap" => Prefix::Ap,
+        _ => return None,
+    })
+}
+
+/// Clients often leave the `+` of a zone unencoded, and form decoding turns it into a space.
+/// A space cannot otherwise occur in a date, so it is read back as `+`.
+fn restore_plus(date: &str) -> String {
+    match date.find('T') {
+        Some(t) => format!("{}{}", &date[..t], date[t..].replacen(' ', "+", 1)),
+        None => date.to_string(),
+    }
+}
+
+/// `Type/id`, `id`, or an absolute URL ending in `Type/id`. A parameter with a single target
+/// type implies it, so the store compares the type too.
+fn reference_value(
+    def: &ParamDef,
+    type_modifier: Option<&str>,
+    item: &str,
+) -> Result<Value, String> {
+    let item = unescape(item);
+    let (written_type, id) = match parse_reference(&item) {
+        Some((t, id)) => (Some(t), id),
+        None if is_valid_id(&item) => (None, item.as_str()),
+        None => return Err("expected Type/id, an id, or a URL ending in Type/id".to_string()),
+    };
+    if let (Some(written), Some(modifier)) = (written_type, type_modifier) {
+        if written != modifier {
+            return Err(format!(
+                "type {written} contradicts the modifier :{modifier}"
+            ));
+        }
+    }
+    let implied = match def.targets {
+        [only] => Some(*only),
+        _ => None,
+    };
+    let target_type = written_type.or(type_modifier).or(implied);
+    if let Some(t) = target_type {
+        if !def.targets.is_empty() && !def.targets.contains(&t) {
+            return Err(format!("{t} is not a target type of '{}'", def.name));
+        }
+    }
+    Ok(Value::Reference {
+        target_type: target_type.map(str::to_string),
+        id: id.to_string(),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::search::Micros;
+
+    fn opts(strict: bool) -> QueryOptions {
+        QueryOptions {
+            default_count: 20,
+            max_count: 100,
+            strict,
+            default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
+        }
+    }
+
+    fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
+        query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn lenient(resource_type: &str, query: &[(&str, &str)]) -> SearchQuery {
+        parse(resource_type, &pairs(query), &opts(false)).unwrap()
+    }
+
+    fn strict_err(resource_type: &str, query: &[(&str, &str)]) -> Error {
+        parse(resource_type, &pairs(query), &opts(true)).unwrap_err()
+    }
+
+    fn lenient_err(resource_type: &str, query: &[(&str, &str)]) -> Error {
+        parse(resource_type, &pairs(query), &opts(false)).unwrap_err()
+    }
+
+    fn values(resource_type: &str, name: &str, value: &str) -> Vec<Value> {
+        let q = lenient(resource_type, &[(name, value)]);
+        assert_eq!(q.clauses.len(), 1, "{name}={value}: {q:?}");
+        q.clauses[0].values.clone()
+    }
+
+    fn at(rfc3339: &str) -> Micros {
+        chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_micros()
+    }
+
+    fn token(system: TokenSystem, code: Option<&str>) -> Value {
+        Value::Token {
+            system,
+            code: code.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn token_forms() {
+        assert_eq!(
+            values("Observation", "code", "GLU"),
+            vec![token(TokenSystem::Any, Some("GLU"))]
+        );
+        assert_eq!(
+            values("Observation", "code", "http://loinc.org|15074-8"),
+            vec![token(
+                TokenSystem::Is("http://loinc.org".into()),
+                Some("15074-8")
+            )]
+        );
+        assert_eq!(
+            values("Observation", "code", "|GLU"),
+            vec![token(TokenSystem::NoSystem, Some("GLU"))]
+        );
+        assert_eq!(
+            values("Observation", "code", "http://loinc.org|"),
+            vec![token(TokenSystem::Is("http://loinc.org".into()), None)]
+        );
+        assert_eq!(
+            values("Observation", "code", r"a\|b"),
+            vec![token(TokenSystem::Any, Some("a|b"))]
+        );
+        assert!(matches!(
+            lenient_err("Observation", &[("code", "|")]),
+            Error::InvalidValue { .. }
+        ));
+        assert!(matches!(
+            lenient_err("Observation", &[("code", "a|b|c")]),
+            Error::InvalidValue { .. }
+        ));
+    }
+
+    #[test]
+    fn commas_or_and_repeats_and() {
+        let q = lenient(
+            "Observation",
+            &[("status", "final,amended"), ("status", r"x\,y")],
+        );
+        assert_eq!(q.clauses.len(), 2);
+        assert_eq!(
+            q.clauses[0].values,
+            vec![
+                token(TokenSystem::Any, Some("final")),
+                token(TokenSystem::Any, Some("amended"))
+            ]
+        );
+        assert_eq!(
+            q.clauses[1].values,
+            vec![token(TokenSystem::Any, Some("x,y"))]
+        );
+        assert_eq!(q.clauses[0].target, Target::Index(ParamKind::Token));
+        assert_eq!(q.clauses[0].param, "status");
+        let err = lenient_err("Observation", &[("status", "final,,amended")]);
+        assert!(
+            matches!(err, Error::InvalidValue { ref param, .. } if param == "status"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn token_not_and_missing() {
+        let q = lenient(
+            "Condition",
+            &[
+                ("clinical-status:not", "resolved"),
+                ("category:missing", "true"),
+            ],
+        );
+        assert!(q.clauses[0].negate);
+        assert_eq!(
+            q.clauses[0].values,
+            vec![token(TokenSystem::Any, Some("resolved"))]
+        );
+        assert!(!q.clauses[1].negate);
+        assert_eq!(q.clauses[1].values, vec![Value::Missing(true)]);
+        assert_eq!(
+            values("Condition", "code:missing", "false"),
+            vec![Value::Missing(false)]
+        );
+        let err = lenient_err("Condition", &[("code:missing", "yes")]);
+        assert_eq!(err.param(), "code:missing");
+    }
+
+    #[test]
+    fn string_modes_and_normalization() {
+        let sv = |value: &str, mode| Value::String {
+            value: value.to_string(),
+            mode,
+        };
+        assert_eq!(
+            values("Patient", "family", "ＹＡＭＡＤＡ"),
+            vec![sv("yamada", StringMatch::StartsWith)]
+        );
+        assert_eq!(
+            values("Patient", "family", "ﾔﾏﾀﾞ"),
+            vec![sv("ヤマダ", StringMatch::StartsWith)]
+        );
+        assert_eq!(
+            values("Patient", "family:exact", "Yamada"),
+            vec![sv("Yamada", StringMatch::Exact)]
+        );
+        assert_eq!(
+            values("Patient", "name:contains", "Ｔａｒ"),
+            vec![sv("tar", StringMatch::Contains)]
+        );
+        assert_eq!(
+            values("Patient", "name", r"a\,b,c\\d"),
+            vec![
+                sv("a,b", StringMatch::StartsWith),
+                sv(r"c\d", StringMatch::StartsWith)
+            ]
+        );
+        assert_eq!(
+            values("Patient", "name:missing", "true"),
+            vec![Value::Missing(true)]
+        );
+    }
+
+    #[test]
+    fn date_prefixes() {
+        let cases = [
+            ("eq", Prefix::Eq),
+            ("ne", Prefix::Ne),
+            ("gt", Prefix::Gt),
+            ("lt", Prefix::Lt),
+            ("ge", Prefix::Ge),
+            ("le", Prefix::Le),
+            ("sa", Prefix::Sa),
+            ("eb", Prefix::Eb),
+            ("ap", Prefix::Ap),
+        ];
+        for (text, prefix) in cases {
+            let got = values("Observation", "date", &format!("{text}2024-04-01"));
+            assert!(
+                matches!(got[..], [Value::Date { prefix: p, .. }] if p == prefix),
+                "{text}: {got:?}"
+            );
+        }
+        let got = values("Observation", "date", "2024-04-01");
+        assert!(matches!(
+            got[..],
+            [Value::Date {
+                prefix: Prefix::Eq,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn partial_dates_use_the_server_zone_and_explicit_zones_win() {
+        let year = values("Observation", "date", "ge2024");
+        assert_eq!(
+            year,
+            vec![Value::Date {
+                prefix: Prefix::Ge,
+                start: at("2024-01-01T00:00:00+09:00"),
+                end: at("2025-01-01T00:00:00+09:00") - 1
+            }]
+        );
+        let month = values("Patient", "birthdate", "1970-01");
+        assert!(
+            matches!(month[..], [Value::Date { start, .. }] if start == at("1969-12-31T15:00:00Z"))
+        );
+        let zulu = values("Observation", "date", "lt2024-04-01T10:00:00Z");
+        let start = at("2024-04-01T10:00:00Z");
+        assert_eq!(
+            zulu,
+            vec![Value::Date {
+                prefix: Prefix::Lt,
+                start,
+                end: start + 999_999
+            }]
+        );
+        assert_eq!(
+            values("Observation", "date", "lt2024-04-01T19:00:00+09:00"),
+            zulu
+        );
+        assert_eq!(
+            values("Observation", "date", "lt2024-04-01T19:00:00 09:00"),
+            zulu,
+            "+ decoded as space"
+        );
+        let minute = values("Observation", "date", "2024-04-01T19:00");
+        assert!(
+            matches!(minute[..], [Value::Date { start: s, end: e, .. }] if s == start && e == start + 59_999_999)
+        );
+    }
+
+    #[test]
+    fn bad_dates_are_errors_even_when_lenient() {
+        for bad in [
+            "xx2024",
+            "GE2024",
+            "2024-13",
+            "ge",
+            "ge2024-02-30",
+            "2024-04-01T25:00",
+        ] {
+            let err = lenient_err("Observation", &[("date", bad)]);
+            assert!(
+                matches!(err, Error::InvalidValue { ref value, .. } if value == bad),
+                "{bad}: {err:?}"
+            );
+        }
+        let err = lenient_err("Observation", &[("date", "xx2024")]);
+        assert!(err.to_string().contains("unknown prefix 'xx'"), "{err}");
+        assert_eq!(
+            values("Observation", "date:missing", "true"),
+            vec![Value::Missing(true)]
+        );
+    }
+
+    fn reference(target_type: Option<&str>, id: &str) -> Value {
+        Value::Reference {
+            target_type: target_type.map(str::to_string),
+            id: id.to_string(),
+        }
+    }
+
+    #[test]
+    fn reference_forms() {
+        assert_eq!(
+            values("Observation", "subject", "Patient/pt-1"),
+            vec![reference(Some("Patient"), "pt-1")]
+        );
+        assert_eq!(
+            values("Observation", "subject", "pt-1"),
+            vec![reference(None, "pt-1")]
+        );
+        assert_eq!(
+            values(
+                "Observation",
+                "subject",
+                "https://fhir.example.jp/r4/Patient/pt-1"
+            ),
+            vec![reference(Some("Patient"), "pt-1")]
+        );
+        assert_eq!(
+            values("Observation", "subject:Patient", "pt-1"),
+            vec![reference(Some("Patient"), "pt-1")]
+        );
+        assert_eq!(
+            values("Observation", "patient", "pt-1"),
+            vec![reference(Some("Patient"), "pt-1")]
+        );
+        assert_eq!(
+            values("Composition", "subject", "Basic/b-1"),
+            vec![reference(Some("Basic"), "b-1")]
+        );
+        assert_eq!(
+            values("Observation", "specimen:missing", "true"),
+            vec![Value::Missing(true)]
+        );
+        for bad in [
+            "#sp1",
+            "urn:uuid:0a48a4bf-0d87-4efb-aafd-d45e0842a4dd",
+            "Patient/",
+            "a b",
+        ] {
+            assert!(
+                matches!(
+                    lenient_err("Observation", &[("subject", bad)]),
+                    Error::InvalidValue { .. }
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            lenient_err("Observation", &[("patient", "Group/g-1")]),
+            Error::InvalidValue { .. }
+        ));
+        assert!(matches!(
+            lenient_err("Observation", &[("subject:Patient", "Group/g-1")]),
+            Error::InvalidValue { .. }
+        ));
+        let err = strict_err("Observation", &[("subject:Organization", "o-1")]);
+        assert_eq!(
+            err,
+            Error::UnsupportedModifier {
+                param: "subject".into(),
+                modifier: "Organization".into()
+            }
+        );
+    }
+
+    #[test]
+    fn id_and_last_updated() {
+        let q = lenient(
+            "Patient",
+            &[("_id", "a,b-2"), ("_lastUpdated", "gt2024-04-01")],
+        );
+        assert_eq!(q.clauses[0].target, Target::Id);
+        assert_eq!(q.clauses[0].param, "_id");
+        assert_eq!(
+            q.clauses[0].values,
+            vec![Value::Id("a".into()), Value::Id("b-2".into())]
+        );
+        assert_eq!(q.clauses[1].target, Target::LastUpdated);
+        assert!(matches!(
+            q.clauses[1].values[..],
+            [Value::Date {
+                prefix: Prefix::Gt,
+                ..
+            }]
+        ));
+        assert!(matches!(
+            lenient_err("Patient", &[("_id", "a/b")]),
+            Error::InvalidValue { .. }
+        ));
+        assert!(matches!(
+            strict_err("Patient", &[("_id:missing", "true")]),
+            Error::UnsupportedModifier { .. }
+        ));
+        // Types without their own parameters can still be searched by the common ones.
+        assert_eq!(lenient("Basic", &[("_id", "x")]).clauses.len(), 1);
+    }
+
+    #[test]
+    fn count_and_offset() {
+        assert_eq!(lenient("Patient", &[]).count, 20);
+        let q = lenient("Patient", &[("_count", "500"), ("_offset", "40")]);
+        assert_eq!((q.count, q.offset), (100, 40));
+        assert!(
+            q.applied.is_empty(),
+            "paging is added by the links themselves"
+        );
+        assert_eq!(lenient("Patient", &[("_count", "0")]).count, 0);
+        for bad in ["-1", "abc", "1.5", " 5"] {
+            assert!(
+                matches!(
+                    lenient_err("Patient", &[("_count", bad)]),
+                    Error::InvalidValue { .. }
+                ),
+                "{bad}"
+            );
+            assert!(
+                matches!(
+                    lenient_err("Patient", &[("_offset", bad)]),
+                    Error::InvalidValue { .. }
+                ),
+                "{bad}"
+            );
+        }
+        let small = QueryOptions {
+            default_count: 50,
+            max_count: 10,
+            ..opts(false)
+        };
+        assert_eq!(parse("Patient", &[], &small).unwrap().count, 10);
+    }
+
+    #[test]
+    fn sort_keys() {
+        let q = lenient("Observation", &[("_sort", "-date,_id,-_lastUpdated")]);
+        let keys: Vec<(&str, SortTarget, bool)> = q
+            .sort
+            .iter()
+            .map(|k| (k.param, k.target, k.descending))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("date", SortTarget::Date, true),
+                ("_id", SortTarget::Id, false),
+                ("_lastUpdated", SortTarget::LastUpdated, true)
+            ]
+        );
+        assert_eq!(q.applied, pairs(&[("_sort", "-date,_id,-_lastUpdated")]));
+        assert_eq!(
+            strict_err("Observation", &[("_sort", "code")]),
+            Error::UnsupportedSort("code".into())
+        );
+        assert_eq!(
+            strict_err("Observation", &[("_sort", "-nonsense")]),
+            Error::UnsupportedSort("nonsense".into())
+        );
+        let q = lenient("Observation", &[("_sort", "code,-date")]);
+        assert_eq!(q.sort.len(), 1);
+        assert_eq!(q.ignored, vec!["_sort=code"]);
+        assert_eq!(q.applied, pairs(&[("_sort", "-date")]));
+        assert!(matches!(
+            lenient_err("Observation", &[("_sort", "date,")]),
+            Error::InvalidValue { .. }
+        ));
+    }
+
+    #[test]
+    fn total_modes() {
+        assert_eq!(lenient("Patient", &[]).total, TotalMode::Accurate);
+        assert_eq!(
+            lenient("Patient", &[("_total", "none")]).total,
+            TotalMode::None
+        );
+        assert_eq!(
+            lenient("Patient", &[("_total", "estimate")]).total,
+            TotalMode::Accurate
+        );
+        assert_eq!(
+            lenient("Patient", &[("_total", "accurate")]).total,
+            TotalMode::Accurate
+        );
+        assert!(matches!(
+            lenient_err("Patient", &[("_total", "some")]),
+            Error::InvalidValue { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_things_strict_versus_lenient() {
+        let query = [
+            ("foo", "1"),
+            ("code:text", "glucose"),
+            ("subject.name", "x"),
+            ("code", "GLU"),
+            ("_include", "Observation:subject"),
+        ];
+        let q = lenient("Observation", &query);
+        assert_eq!(
+            q.ignored,
+            vec!["foo", "code:text", "subject.name", "_include"]
+        );
+        assert_eq!(q.clauses.len(), 1);
+        assert_eq!(
+            strict_err("Observation", &[("foo", "1")]),
+            Error::UnknownParameter("foo".into())
+        );
+        assert_eq!(
+            strict_err("Observation", &[("code:text", "glucose")]),
+            Error::UnsupportedModifier {
+                param: "code".into(),
+                modifier: "text".into()
+            }
+        );
+        assert!(matches!(
+            strict_err("Observation", &[("_count:x", "1")]),
+            Error::UnsupportedModifier { .. }
+        ));
+        assert!(matches!(
+            strict_err("Patient", &[("family:not", "x")]),
+            Error::UnsupportedModifier { .. }
+        ));
+    }
+
+    #[test]
+    fn applied_keeps_request_order_and_skips_format_and_empty_values() {
+        let query = [
+            ("patient", "pt-1"),
+            ("_format", "json"),
+            ("_count", "10"),
+            ("date", "ge2024-01-01"),
+            ("_pretty", "true"),
+            ("code:not", "a,b"),
+            ("category", ""),
+            ("_total", "none"),
+            ("_offset", "10"),
+        ];
+        let q = parse("Observation", &pairs(&query), &opts(true)).unwrap();
+        assert_eq!(
+            q.applied,
+            pairs(&[
+                ("patient", "pt-1"),
+                ("date", "ge2024-01-01"),
+                ("code:not", "a,b"),
+                ("_total", "none")
+            ])
+        );
+        assert!(q.ignored.is_empty());
+        assert_eq!(q.clauses.len(), 3);
+        assert_eq!(q.resource_type, "Observation");
+    }
+}

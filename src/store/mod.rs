@@ -1,0 +1,257 @@
+//! Storage: the only module that knows diesel and SQL.
+//!
+//! Two backends behind one API: SQLite (embedded default) and PostgreSQL. Diesel never runs on
+//! the async threads: reads take a pooled connection inside `spawn_blocking`; writes run as
+//! closures over a [`Conn`] inside one transaction — on SQLite on a dedicated writer thread
+//! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
+//! Queries are written once and compiled for both backends by [`dispatch!`].
+
+mod error;
+mod history;
+mod migrate;
+mod postgres;
+mod resources;
+pub(crate) mod schema;
+mod search_sql;
+mod sqlite;
+
+pub use error::StoreError;
+pub use history::{HistoryEntry, HistoryPage, HistoryScope};
+pub use migrate::{MigrationReport, run_migrations};
+pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
+pub use search_sql::SearchPage;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::sqlite::SqliteConnection;
+
+/// A connection of either backend, borrowed for one call or one transaction.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+/// Runs the same diesel code against whichever backend `$conn` is; `$db` names the backend type
+/// inside the body for code that must spell it (boxed queries).
+macro_rules! dispatch {
+    ($conn:expr, |$c:ident, $db:ident| $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite(inner) => {
+                let $c: &mut diesel::sqlite::SqliteConnection = &mut **inner;
+                #[allow(dead_code)]
+                type $db = diesel::sqlite::Sqlite;
+                $body
+            }
+            $crate::store::Conn::Pg(inner) => {
+                let $c: &mut diesel::pg::PgConnection = &mut **inner;
+                #[allow(dead_code)]
+                type $db = diesel::pg::Pg;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://path`, `sqlite:path` or a plain path); `:memory:` is refused because
+    /// the read pool and the writer must share one database.
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("empty database URL".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path == ":memory:" {
+            return Err(
+                "SQLite needs a file path (an in-memory database cannot be shared by the pool)"
+                    .into(),
+            );
+        }
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(format!(
+                "unsupported database scheme '{scheme}' (use a file path, sqlite:// or postgres://)"
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(path.to_string()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+/// How the store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    /// SQLite only: `synchronous=FULL` (fsync on every commit) or `NORMAL`.
+    pub sqlite_synchronous_full: bool,
+    /// SQLite only: how many queued writes one commit may carry.
+    pub group_commit_max: usize,
+    pub busy_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    Sqlite {
+        readers: Pool<ConnectionManager<SqliteConnection>>,
+        writer: sqlite::Writer,
+    },
+    Postgres {
+        pool: Pool<ConnectionManager<PgConnection>>,
+    },
+}
+
+impl Store {
+    /// Opens the database, runs pending migrations, and starts the SQLite writer if needed.
+    pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        run_migrations(&options.url)?;
+        let backend = match &options.url {
+            DatabaseUrl::Sqlite(path) => {
+                let readers = sqlite::reader_pool(path, options)?;
+                let writer = sqlite::Writer::start(path, options)?;
+                Backend::Sqlite { readers, writer }
+            }
+            DatabaseUrl::Postgres(url) => Backend::Postgres {
+                pool: postgres::pool(url, options)?,
+            },
+        };
+        Ok(Store {
+            backend: Arc::new(backend),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match &*self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgresql",
+        }
+    }
+
+    /// Runs a read-only closure on a pooled connection, off the async threads.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let backend = Arc::clone(&self.backend);
+        let joined = tokio::task::spawn_blocking(move || match &*backend {
+            Backend::Sqlite { readers, .. } => {
+                let mut c = readers.get().map_err(StoreError::from)?;
+                f(&mut Conn::Sqlite(&mut c))
+            }
+            Backend::Postgres { pool } => {
+                let mut c = pool.get().map_err(StoreError::from)?;
+                f(&mut Conn::Pg(&mut c))
+            }
+        })
+        .await;
+        joined.map_err(|e| E::from(StoreError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` inside one transaction: all of its writes commit together or none do.
+    /// A write whose `deadline` passed before it could start is never started
+    /// ([`StoreError::Timeout`]); once started it runs to its end, so a late answer is never a
+    /// half-applied change.
+    pub async fn write<T, E, F>(&self, deadline: Option<Instant>, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        match &*self.backend {
+            Backend::Sqlite { writer, .. } => writer.submit(deadline, f).await,
+            Backend::Postgres { pool } => {
+                let pool = pool.clone();
+                let joined = tokio::task::spawn_blocking(move || {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(E::from(StoreError::Timeout));
+                    }
+                    let mut c = pool.get().map_err(StoreError::from)?;
+                    postgres::in_transaction(&mut c, f)
+                })
+                .await;
+                joined.map_err(|e| E::from(StoreError::Task(e.to_string())))?
+            }
+        }
+    }
+
+    /// Waits for queued writes to finish and stops the SQLite writer; later writes fail.
+    pub fn shutdown(&self) {
+        if let Backend::Sqlite { writer, .. } = &*self.backend {
+            writer.shutdown();
+        }
+    }
+}
+
+impl Conn<'_> {
+    /// Serialises writers that contend on `key` (a conditional create's query, a logical id)
+    /// until the end of the current transaction. SQLite has a single writer, so nothing to do.
+    pub fn lock(&mut self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Pg(c) => postgres::advisory_xact_lock(c, key),
+        }
+    }
+}
+
+/// Carries a closure's own error through diesel's transaction API, which needs
+/// `From<diesel::result::Error>` and rolls back on any `Err`.
+pub(crate) enum TxError<E> {
+    Inner(E),
+    Db(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl<E: From<StoreError>> TxError<E> {
+    pub(crate) fn into_inner(self) -> E {
+        match self {
+            TxError::Inner(e) => e,
+            TxError::Db(e) => E::from(StoreError::Database(e)),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Settings for tools that open the database briefly (migrations, tests).
+    pub fn defaults_for(url: DatabaseUrl) -> Self {
+        StoreOptions {
+            url,
+            pool_size: 8,
+            sqlite_synchronous_full: true,
+            group_commit_max: 256,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Resource rows: read the current or a given version, write a new version with its index rows,
+//! record a deletion.
+
+use diesel::prelude::*;
+
+use super::schema::{
+    resource_versions, resources, search_date, search_reference, search_string, search_token,
+};
+use super::{Conn, StoreError, dispatch};
+use crate::search::IndexRows;
+
+/// One stored version as the API serves it. `content` is the JSON text exactly as stored
+/// (meta.versionId and meta.lastUpdated already set), `None` for a deletion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    pub res_type: String,
+    pub id: String,
+    pub version: i64,
+    /// Microseconds since the Unix epoch, UTC.
+    pub last_updated: i64,
+    pub deleted: bool,
+    pub content: Option<String>,
+}
+
+/// The bookkeeping of the current version, for writers deciding what comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentRow {
+    pub rkey: i64,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+/// The HTTP verb that produced a version, kept for history bundles (`entry.request.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "POST" => Ok(Method::Post),
+            "PUT" => Ok(Method::Put),
+            "DELETE" => Ok(Method::Delete),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown method '{other}' in history"
+            ))),
+        }
+    }
+}
+
+/// A version to write, prepared outside the transaction (content serialised, index extracted).
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    pub res_type: &'a str,
+    pub id: &'a str,
+    pub content: &'a str,
+    pub last_updated: i64,
+    pub method: Method,
+    pub index: &'a IndexRows,
+    pub patient_key: Option<&'a str>,
+    pub institution: Option<&'a str>,
+}
+
+impl Conn<'_> {
+    /// The current version, a deletion marker included (the caller answers 410 for it).
+    pub fn read_current(
+        &mut self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<StoredResource>, StoreError> {
+        let row = dispatch!(self, |c, DB| resources::table
+            .filter(resources::res_type.eq(res_type))
+            .filter(resources::res_id.eq(id))
+            .select((
+                resources::version,
+                resources::last_updated,
+                resources::deleted,
+                resources::content
+            ))
+            .first::<(i64, i64, bool, Option<String>)>(c)
+            .optional())?;
+        Ok(
+            row.map(|(version, last_updated, deleted, content)| StoredResource {
+                res_type: res_type.to_string(),
+                id: id.to_string(),
+                version,
+                last_updated,
+                deleted,
+                content,
+            }),
+        )
+    }
+
+    pub fn read_version(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<StoredResource>, StoreError> {
+        let row = dispatch!(self, |c, DB| resource_versions::table
+            .inner_join(resources::table)
+            .filter(resources::res_type.eq(res_type))
+            .filter(resources::res_id.eq(id))
+            .filter(resource_versions::version.eq(version))
+            .select((
+                resource_versions::last_updated,
+                resource_versions::deleted,
+                resource_versions::content,
+            ))
+            .first::<(i64, bool, Option<String>)>(c)
+            .optional())?;
+        Ok(row.map(|(last_updated, deleted, content)| StoredResource {
+            res_type: res_type.to_string(),
+            id: id.to_string(),
+            version,
+            last_updated,
+            deleted,
+            content,
+        }))
+    }
+
+    pub fn current(&mut self, res_type: &str, id: &str) -> Result<Option<CurrentRow>, StoreError> {
+        let row = dispatch!(self, |c, DB| resources::table
+            .filter(resources::res_type.eq(res_type))
+            .filter(resources::res_id.eq(id))
+            .select((resources::rkey, resources::version, resources::deleted))
+            .first::<(i64, i64, bool)>(c)
+            .optional())?;
+        Ok(row.map(|(rkey, version, deleted)| CurrentRow {
+            rkey,
+            version,
+            deleted,
+        }))
+    }
+
+    /// Writes version 1 of a resource that does not exist yet; returns its row key.
+    pub fn insert_new(&mut self, v: &NewVersion<'_>) -> Result<i64, StoreError> {
+        let rkey: i64 = dispatch!(self, |c, DB| diesel::insert_into(resources::table)
+            .values((
+                resources::res_type.eq(v.res_type),
+                resources::res_id.eq(v.id),
+                resources::version.eq(1_i64),
+                resources::last_updated.eq(v.last_updated),
+                resources::deleted.eq(false),
+                resources::content.eq(Some(v.content)),
+                resources::institution.eq(v.institution),
+                resources::patient_key.eq(v.patient_key),
+            ))
+            .returning(resources::rkey)
+            .get_result(c))?;
+        self.insert_version_row(
+            rkey,
+            1,
+            v.res_type,
+            v.id,
+            v.last_updated,
+            v.method,
+            Some(v.content),
+        )?;
+        self.insert_index(rkey, v.res_type, v.index)?;
+        Ok(rkey)
+    }
+
+    /// Writes `version` over the current row `rkey` (an update, or a re-creation after delete).
+    pub fn write_version(
+        &mut self,
+        rkey: i64,
+        version: i64,
+        v: &NewVersion<'_>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::update(
+            resources::table.filter(resources::rkey.eq(rkey))
+        )
+        .set((
+            resources::version.eq(version),
+            resources::last_updated.eq(v.last_updated),
+            resources::deleted.eq(false),
+            resources::content.eq(Some(v.content)),
+            resources::institution.eq(v.institution),
+            resources::patient_key.eq(v.patient_key),
+        ))
+        .execute(c))?;
+        self.insert_version_row(
+            rkey,
+            version,
+            v.res_type,
+            v.id,
+            v.last_updated,
+            v.method,
+            Some(v.content),
+        )?;
+        self.delete_index(rkey)?;
+        self.insert_index(rkey, v.res_type, v.index)
+    }
+
+    /// Records a FHIR delete as a new, empty version; the index rows go so searches skip it.
+    pub fn write_deletion(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        row: CurrentRow,
+        last_updated: i64,
+    ) -> Result<i64, StoreError> {
+        let version = row.version + 1;
+        dispatch!(self, |c, DB| diesel::update(
+            resources::table.filter(resources::rkey.eq(row.rkey))
+        )
+        .set((
+            resources::version.eq(version),
+            resources::last_updated.eq(last_updated),
+            resources::deleted.eq(true),
+            resources::content.eq(None::<String>),
+        ))
+        .execute(c))?;
+        self.insert_version_row(
+            row.rkey,
+            version,
+            res_type,
+            id,
+            last_updated,
+            Method::Delete,
+            None,
+        )?;
+        self.delete_index(row.rkey)?;
+        Ok(version)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_version_row(
+        &mut self,
+        rkey: i64,
+        version: i64,
+        res_type: &str,
+        id: &str,
+        last_updated: i64,
+        method: Method,
+        content: Option<&str>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::insert_into(resource_versions::table)
+            .values((
+                resource_versions::rkey.eq(rkey),
+                resource_versions::version.eq(version),
+                resource_versions::res_type.eq(res_type),
+                resource_versions::res_id.eq(id),
+                resource_versions::last_updated.eq(last_updated),
+                resource_versions::method.eq(method.as_str()),
+                resource_versions::deleted.eq(content.is_none()),
+                resource_versions::content.eq(content),
+            ))
+            .execute(c))?;
+        Ok(())
+    }
+
+    fn delete_index(&mut self, rkey: i64) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| {
+            diesel::delete(search_token::table.filter(search_token::rkey.eq(rkey))).execute(c)?;
+            diesel::delete(search_string::table.filter(search_string::rkey.eq(rkey))).execute(c)?;
+            diesel::delete(search_date::table.filter(search_date::rkey.eq(rkey))).execute(c)?;
+            diesel::delete(search_reference::table.filter(search_reference::rkey.eq(rkey)))
+                .execute(c)?;
+        });
+        Ok(())
+    }
+
+    fn insert_index(
+        &mut self,
+        rkey: i64,
+        res_type: &str,
+        index: &IndexRows,
+    ) -> Result<(), StoreError> {
+        if !index.tokens.is_empty() {
+            let rows: Vec<_> = index
+                .tokens
+                .iter()
+                .map(|t| {
+                    (
+                        search_token::rkey.eq(rkey),
+                        search_token::res_type.eq(res_type),
+                        search_token::param.eq(t.param),
+                        search_token::system.eq(t.system.as_deref()),
+                        search_token::code.eq(t.code.as_str()),
+                    )
+                })
+                .collect();
+            dispatch!(self, |c, DB| diesel::insert_into(search_token::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        if !index.strings.is_empty() {
+            let rows: Vec<_> = index
+                .strings
+                .iter()
+                .map(|s| {
+                    (
+                        search_string::rkey.eq(rkey),
+                        search_string::res_type.eq(res_type),
+                        search_string::param.eq(s.param),
+                        search_string::normalized.eq(s.normalized.as_str()),
+                        search_string::exact.eq(s.exact.as_str()),
+                    )
+                })
+                .collect();
+            dispatch!(self, |c, DB| diesel::insert_into(search_string::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        if !index.dates.is_empty() {
+            let rows: Vec<_> = index
+                .dates
+                .iter()
+                .map(|d| {
+                    (
+                        search_date::rkey.eq(rkey),
+                        search_date::res_type.eq(res_type),
+                        search_date::param.eq(d.param),
+                        search_date::start_at.eq(d.start),
+                        search_date::end_at.eq(d.end),
+                    )
+                })
+                .collect();
+            dispatch!(self, |c, DB| diesel::insert_into(search_date::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        if !index.references.is_empty() {
+            let rows: Vec<_> = index
+                .references
+                .iter()
+                .map(|r| {
+                    (
+                        search_reference::rkey.eq(rkey),
+                        search_reference::res_type.eq(res_type),
+                        search_reference::param.eq(r.param),
+                        search_reference::target_type.eq(r.target_type.as_str()),
+                        search_reference::target_id.eq(r.target_id.as_str()),
+                    )
+                })
+                .collect();
+            dispatch!(self, |c, DB| diesel::insert_into(search_reference::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,395 @@
+//! Runs a [`SearchQuery`] as SQL. Each clause becomes `rkey IN (subquery on one index table)`,
+//! which both engines answer from the `(res_type, param, value)` indexes; values of one clause
+//! are ORed, clauses ANDed. All values are bound, never spliced into the SQL text.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::{Conn, StoreError, StoredResource, dispatch};
+use crate::search::{
+    Clause, ParamKind, Prefix, SearchQuery, SortTarget, StringMatch, Target, TokenSystem,
+    TotalMode, Value,
+};
+
+/// One page of matches, in the requested order, and the total when it was asked for.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub resources: Vec<StoredResource>,
+    pub total: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct MatchRow {
+    #[diesel(sql_type = Text)]
+    res_id: String,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = BigInt)]
+    last_updated: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    content: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text under construction with its bind values; placeholders differ per backend.
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+    numbered: bool,
+}
+
+impl Sql {
+    fn new(numbered: bool) -> Self {
+        Sql {
+            text: String::with_capacity(256),
+            binds: Vec::new(),
+            numbered,
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn bind_text(&mut self, v: impl Into<String>) {
+        self.binds.push(Bind::Text(v.into()));
+        self.placeholder();
+    }
+
+    fn bind_int(&mut self, v: i64) {
+        self.binds.push(Bind::Int(v));
+        self.placeholder();
+    }
+
+    fn placeholder(&mut self) {
+        if self.numbered {
+            self.text.push('$');
+            self.text.push_str(&self.binds.len().to_string());
+        } else {
+            self.text.push('?');
+        }
+    }
+}
+
+impl Conn<'_> {
+    pub fn search(
+        &mut self,
+        query: &SearchQuery,
+        now_micros: i64,
+    ) -> Result<SearchPage, StoreError> {
+        let numbered = matches!(self, Conn::Pg(_));
+        let total = match query.total {
+            TotalMode::Accurate => {
+                let mut sql = Sql::new(numbered);
+                sql.push("SELECT COUNT(*) AS n FROM resources r WHERE ");
+                where_clause(&mut sql, query, now_micros);
+                let rows: Vec<CountRow> = self.load(sql)?;
+                Some(rows.first().map_or(0, |r| r.n))
+            }
+            TotalMode::None => None,
+        };
+        let resources = if query.count == 0 {
+            Vec::new()
+        } else {
+            let mut sql = Sql::new(numbered);
+            sql.push(
+                "SELECT r.res_id, r.version, r.last_updated, r.content FROM resources r WHERE ",
+            );
+            where_clause(&mut sql, query, now_micros);
+            order_by(&mut sql, query);
+            sql.push(" LIMIT ");
+            sql.bind_int(i64::try_from(query.count).unwrap_or(i64::MAX));
+            sql.push(" OFFSET ");
+            sql.bind_int(i64::try_from(query.offset).unwrap_or(i64::MAX));
+            let rows: Vec<MatchRow> = self.load(sql)?;
+            rows.into_iter()
+                .map(|r| StoredResource {
+                    res_type: query.resource_type.clone(),
+                    id: r.res_id,
+                    version: r.version,
+                    last_updated: r.last_updated,
+                    deleted: false,
+                    content: r.content,
+                })
+                .collect()
+        };
+        Ok(SearchPage { resources, total })
+    }
+
+    fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>
+    where
+        R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        let rows = dispatch!(self, |c, DB| {
+            let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
+            for b in sql.binds {
+                q = match b {
+                    Bind::Text(s) => q.bind::<Text, _>(s),
+                    Bind::Int(i) => q.bind::<BigInt, _>(i),
+                };
+            }
+            q.load::<R>(c)
+        })?;
+        Ok(rows)
+    }
+}
+
+fn where_clause(sql: &mut Sql, query: &SearchQuery, now: i64) {
+    sql.push("r.res_type = ");
+    sql.bind_text(query.resource_type.as_str());
+    sql.push(" AND NOT r.deleted");
+    for clause in &query.clauses {
+        sql.push(" AND ");
+        if clause.negate {
+            sql.push("NOT ");
+        }
+        sql.push("(");
+        for (i, value) in clause.values.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            value_condition(sql, query, clause, value, now);
+        }
+        if clause.values.is_empty() {
+            sql.push("1 = 1");
+        }
+        sql.push(")");
+    }
+}
+
+fn value_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, value: &Value, now: i64) {
+    match clause.target {
+        Target::Id => match value {
+            Value::Id(id) => {
+                sql.push("r.res_id = ");
+                sql.bind_text(id.as_str());
+            }
+            _ => sql.push("1 = 0"),
+        },
+        Target::LastUpdated => match value {
+            Value::Date { prefix, start, end } => date_condition(
+                sql,
+                "r.last_updated",
+                "r.last_updated",
+                *prefix,
+                *start,
+                *end,
+                now,
+            ),
+            _ => sql.push("1 = 0"),
+        },
+        Target::Index(kind) => {
+            let table = table_of(kind);
+            if let Value::Missing(missing) = value {
+                sql.push(if *missing {
+                    "r.rkey NOT IN ("
+                } else {
+                    "r.rkey IN ("
+                });
+                index_subquery_head(sql, table, query, clause);
+                sql.push(")");
+                return;
+            }
+            sql.push("r.rkey IN (");
+            index_subquery_head(sql, table, query, clause);
+            sql.push(" AND ");
+            index_value_condition(sql, value, now);
+            sql.push(")");
+        }
+    }
+}
+
+fn table_of(kind: ParamKind) -> &'static str {
+    match kind {
+        ParamKind::Token => "search_token",
+        ParamKind::String => "search_string",
+        ParamKind::Date => "search_date",
+        ParamKind::Reference => "search_reference",
+    }
+}
+
+fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: &Clause) {
+    sql.push("SELECT x.rkey FROM ");
+    sql.push(table);
+    sql.push(" x WHERE x.res_type = ");
+    sql.bind_text(query.resource_type.as_str());
+    sql.push(" AND x.param = ");
+    sql.bind_text(clause.param);
+}
+
+fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
+    match value {
+        Value::Token { system, code } => {
+            let mut first = true;
+            if let Some(code) = code {
+                sql.push("x.code = ");
+                sql.bind_text(code.as_str());
+                first = false;
+            }
+            match system {
+                TokenSystem::Any => {}
+                TokenSystem::NoSystem => {
+                    sql.push(if first {
+                        "x.system IS NULL"
+                    } else {
+                        " AND x.system IS NULL"
+                    });
+                    first = false;
+                }
+                TokenSystem::Is(s) => {
+                    sql.push(if first {
+                        "x.system = "
+                    } else {
+                        " AND x.system = "
+                    });
+                    sql.bind_text(s.as_str());
+                    first = false;
+                }
+            }
+            if first {
+                sql.push("1 = 1");
+            }
+        }
+        Value::String { value, mode } => match mode {
+            StringMatch::Exact => {
+                sql.push("x.exact = ");
+                sql.bind_text(value.as_str());
+            }
+            StringMatch::StartsWith => {
+                sql.push("x.normalized LIKE ");
+                sql.bind_text(format!("{}%", escape_like(value)));
+                sql.push(" ESCAPE '\\'");
+            }
+            StringMatch::Contains => {
+                sql.push("x.normalized LIKE ");
+                sql.bind_text(format!("%{}%", escape_like(value)));
+                sql.push(" ESCAPE '\\'");
+            }
+        },
+        Value::Date { prefix, start, end } => {
+            date_condition(sql, "x.start_at", "x.end_at", *prefix, *start, *end, now)
+        }
+        Value::Reference { target_type, id } => {
+            sql.push("x.target_id = ");
+            sql.bind_text(id.as_str());
+            if let Some(t) = target_type {
+                sql.push(" AND x.target_type = ");
+                sql.bind_text(t.as_str());
+            }
+        }
+        Value::Id(_) | Value::Missing(_) => sql.push("1 = 0"),
+    }
+}
+
+fn escape_like(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    for ch in v.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// FHIR R4 prefix semantics over ranges: the indexed value is `[lo, hi]`, the search value
+/// `[start, end]` (both inclusive). https://hl7.org/fhir/R4/search.html#prefix
+fn date_condition(
+    sql: &mut Sql,
+    lo: &str,
+    hi: &str,
+    prefix: Prefix,
+    start: i64,
+    end: i64,
+    now: i64,
+) {
+    let contained = |sql: &mut Sql| {
+        sql.push("(");
+        sql.push(lo);
+        sql.push(" >= ");
+        sql.bind_int(start);
+        sql.push(" AND ");
+        sql.push(hi);
+        sql.push(" <= ");
+        sql.bind_int(end);
+        sql.push(")");
+    };
+    let compare = |sql: &mut Sql, col: &str, op: &str, v: i64| {
+        sql.push(col);
+        sql.push(op);
+        sql.bind_int(v);
+    };
+    match prefix {
+        Prefix::Eq => contained(sql),
+        Prefix::Ne => {
+            sql.push("NOT ");
+            contained(sql);
+        }
+        Prefix::Gt => compare(sql, hi, " > ", end),
+        Prefix::Lt => compare(sql, lo, " < ", start),
+        Prefix::Ge => {
+            sql.push("(");
+            compare(sql, hi, " > ", end);
+            sql.push(" OR ");
+            contained(sql);
+            sql.push(")");
+        }
+        Prefix::Le => {
+            sql.push("(");
+            compare(sql, lo, " < ", start);
+            sql.push(" OR ");
+            contained(sql);
+            sql.push(")");
+        }
+        Prefix::Sa => compare(sql, lo, " > ", end),
+        Prefix::Eb => compare(sql, hi, " < ", start),
+        Prefix::Ap => {
+            // "Approximately": overlap with the value widened by 10 % of its distance from now,
+            // at least one day, as the spec suggests.
+            const DAY: i64 = 86_400_000_000;
+            let gap = (now.saturating_sub(start)).unsigned_abs() / 10;
+            let widen = i64::try_from(gap).unwrap_or(i64::MAX).max(DAY);
+            sql.push("(");
+            compare(sql, lo, " <= ", end.saturating_add(widen));
+            sql.push(" AND ");
+            compare(sql, hi, " >= ", start.saturating_sub(widen));
+            sql.push(")");
+        }
+    }
+}
+
+fn order_by(sql: &mut Sql, query: &SearchQuery) {
+    sql.push(" ORDER BY ");
+    for key in &query.sort {
+        let dir = if key.descending { " DESC" } else { " ASC" };
+        match key.target {
+            SortTarget::Id => sql.push("r.res_id"),
+            SortTarget::LastUpdated => sql.push("r.last_updated"),
+            SortTarget::Date => {
+                // Ascending sorts on the earliest start, descending on the latest, so a
+                // resource with several dates sorts by its extreme in the asked direction.
+                sql.push(if key.descending {
+                    "(SELECT MAX(d.start_at)"
+                } else {
+                    "(SELECT MIN(d.start_at)"
+                });
+                sql.push(" FROM search_date d WHERE d.rkey = r.rkey AND d.param = ");
+                sql.bind_text(key.param);
+                sql.push(")");
+            }
+        }
+        sql.push(dir);
+        sql.push(" NULLS LAST, ");
+    }
+    sql.push("r.rkey ASC");
+}

@@ -1,0 +1,195 @@
+//! SQLite: WAL mode, a pool of reader connections, and one writer thread.
+//!
+//! SQLite allows one writer at a time; instead of letting request threads fight over the write
+//! lock (busy waits, `SQLITE_BUSY`), every write is queued to a single thread that owns the
+//! write connection. It takes whatever is queued (up to `group_commit_max`), runs each job in
+//! its own savepoint — a failing job rolls back alone — and commits them with one fsync.
+//! Callers are answered only after that commit, so a 2xx always means "on disk".
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Conn, StoreError, StoreOptions, TxError};
+
+/// Settings every connection gets; the writer adds durability settings on top.
+fn common_pragmas(options: &StoreOptions) -> String {
+    format!(
+        "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -32768;",
+        options.busy_timeout.as_millis()
+    )
+}
+
+/// Opens a connection in WAL mode. Used by migrations and the writer.
+pub(super) fn open_writer_connection(
+    path: &str,
+    options: &StoreOptions,
+) -> Result<SqliteConnection, StoreError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    let synchronous = if options.sqlite_synchronous_full {
+        "FULL"
+    } else {
+        "NORMAL"
+    };
+    conn.batch_execute(&format!(
+        "{} PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};",
+        common_pragmas(options)
+    ))?;
+    Ok(conn)
+}
+
+#[derive(Debug)]
+struct ReaderSetup {
+    pragmas: String,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReaderSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&self.pragmas)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub(super) fn reader_pool(
+    path: &str,
+    options: &StoreOptions,
+) -> Result<Pool<ConnectionManager<SqliteConnection>>, StoreError> {
+    let setup = ReaderSetup {
+        // Readers never write: a bug that tries would otherwise bypass the writer's ordering.
+        pragmas: format!("{} PRAGMA query_only = ON;", common_pragmas(options)),
+    };
+    Pool::builder()
+        .max_size(options.pool_size.max(1))
+        .connection_customizer(Box::new(setup))
+        .build(ConnectionManager::new(path))
+        .map_err(|e| StoreError::Connection(e.to_string()))
+}
+
+/// What a queued job hands back after running: the continuation that answers its caller once
+/// the batch's commit outcome is known.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Completion + Send>;
+
+pub(super) struct Writer {
+    /// Taken at shutdown: once every sender is gone the writer drains the queue and exits.
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub(super) fn start(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let conn = open_writer_connection(path, options)?;
+        let (sender, receiver) = mpsc::channel(4096);
+        let max = options.group_commit_max.max(1);
+        let thread = std::thread::Builder::new()
+            .name("kyoyu-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, receiver, max))
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Writer {
+            sender: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(super) async fn submit<T, E, F>(&self, deadline: Option<Instant>, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let sender = self
+            .sender
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| E::from(StoreError::ShuttingDown))?;
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn: &mut SqliteConnection| -> Completion {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Box::new(move |_| {
+                    let _ = answer.send(Err(E::from(StoreError::Timeout)));
+                });
+            }
+            // A nested diesel transaction is a savepoint: this job's failure rolls back only
+            // this job's statements.
+            let result = conn
+                .transaction::<T, TxError<E>, _>(|c| {
+                    f(&mut Conn::Sqlite(c)).map_err(TxError::Inner)
+                })
+                .map_err(TxError::into_inner);
+            Box::new(move |commit: Result<(), String>| {
+                let outcome = match (result, commit) {
+                    (Ok(_), Err(e)) => {
+                        Err(E::from(StoreError::Task(format!("commit failed: {e}"))))
+                    }
+                    (result, _) => result,
+                };
+                let _ = answer.send(outcome);
+            })
+        });
+        sender
+            .send(job)
+            .await
+            .map_err(|_| E::from(StoreError::ShuttingDown))?;
+        drop(sender);
+        answered
+            .await
+            .map_err(|_| E::from(StoreError::ShuttingDown))?
+    }
+
+    /// Refuses new writes, lets the queued ones commit, and waits for the thread to end.
+    pub(super) fn shutdown(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let handle = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn writer_loop(mut conn: SqliteConnection, mut receiver: mpsc::Receiver<Job>, max: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max);
+    while let Some(job) = receiver.blocking_recv() {
+        batch.push(job);
+        while batch.len() < max {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, &mut batch);
+    }
+    let _ = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);");
+}
+
+fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
+    let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+    let outcome = conn.immediate_transaction::<(), diesel::result::Error, _>(|c| {
+        for job in batch.drain(..) {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| job(c))) {
+                Ok(done) => completions.push(done),
+                // The panicking job's caller sees its answer channel close; the batch is rolled
+                // back because a panic may have left a savepoint open.
+                Err(_) => return Err(diesel::result::Error::RollbackTransaction),
+            }
+        }
+        Ok(())
+    });
+    let commit = outcome.map_err(|e| e.to_string());
+    if let Err(e) = &commit {
+        tracing::error!(error = %e, jobs = completions.len(), "sqlite group commit failed");
+    }
+    for done in completions {
+        done(commit.clone());
+    }
+}

@@ -1,0 +1,256 @@
+//! Test harness: starts the real server on a random loopback port, on SQLite (a fresh file) or,
+//! when KYOYU_TEST_DATABASE_URL is set, on PostgreSQL (a fresh schema per test).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use diesel::{Connection, RunQueryDsl};
+use kyoyu::api::server::{self, Parts};
+use kyoyu::clock::{Clock, FixedClock, IdGenerator, SystemClock, UuidIds};
+use kyoyu::config::ConfigArgs;
+use serde_json::Value;
+
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one test body on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident, |$srv:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn sqlite() {
+                let $srv = $crate::common::TestServer::start($crate::common::Backend::Sqlite);
+                $body
+            }
+
+            #[test]
+            fn postgres() {
+                if !$crate::common::postgres_available() {
+                    eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                    return;
+                }
+                let $srv = $crate::common::TestServer::start($crate::common::Backend::Postgres);
+                $body
+            }
+        }
+    };
+}
+
+pub fn postgres_available() -> bool {
+    std::env::var("KYOYU_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+/// A database for one test: a temporary SQLite file, or a PostgreSQL schema dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("kyoyu.db").display().to_string();
+                TestDatabase {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("KYOYU_TEST_DATABASE_URL").unwrap();
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::pg::PgConnection::establish(&admin).unwrap();
+                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                let sep = if admin.contains('?') { '&' } else { '?' };
+                let url = format!("{admin}{sep}options=-csearch_path%3D{schema}");
+                TestDatabase {
+                    url,
+                    _dir: None,
+                    pg: Some((admin, schema)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, schema)) = &self.pg {
+            if let Ok(mut conn) = diesel::pg::PgConnection::establish(admin) {
+                let _ =
+                    diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::blocking::Client,
+    pub backend: Backend,
+    pub clock: Option<Arc<FixedClock>>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    pub db: TestDatabase,
+}
+
+pub struct Options {
+    pub clock: Option<Arc<FixedClock>>,
+    pub configure: Box<dyn FnOnce(&mut ConfigArgs) + Send>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock: None,
+            configure: Box::new(|_| {}),
+        }
+    }
+}
+
+impl TestServer {
+    pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, Options::default())
+    }
+
+    pub fn start_with(backend: Backend, options: Options) -> Self {
+        let db = TestDatabase::new(backend);
+        let mut args = ConfigArgs {
+            listen: Some("127.0.0.1:0".into()),
+            database_url: Some(db.url.clone()),
+            workers: Some(2),
+            pool_size: Some(4),
+            ..ConfigArgs::default()
+        };
+        (options.configure)(&mut args);
+        let config = args.resolve().unwrap();
+        let clock: Arc<dyn Clock> = match &options.clock {
+            Some(c) => c.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let ids: Arc<dyn IdGenerator> = Arc::new(UuidIds);
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let running = server::start(&config, Parts { clock, ids }).await.unwrap();
+                ready_tx.send(running.base_url.clone()).unwrap();
+                let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
+                running.stop(true).await;
+            });
+        });
+        let base = ready_rx.recv().unwrap();
+        TestServer {
+            base,
+            client: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            backend,
+            clock: options.clock,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client.get(self.url(path)).send().unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> reqwest::blocking::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", FHIR_JSON)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> reqwest::blocking::Response {
+        self.client
+            .put(self.url(path))
+            .header("content-type", FHIR_JSON)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::blocking::Response {
+        self.client.delete(self.url(path)).send().unwrap()
+    }
+
+    /// POSTs and returns the created resource, asserting 201.
+    pub fn create(&self, body: &Value) -> Value {
+        let t = body["resourceType"].as_str().unwrap();
+        let r = self.post(t, body);
+        assert_eq!(r.status(), 201, "create {t}");
+        r.json().unwrap()
+    }
+
+    /// GETs a search and returns the Bundle, asserting 200.
+    pub fn search(&self, path: &str) -> Value {
+        let r = self.get(path);
+        let status = r.status();
+        let body: Value = r.json().unwrap();
+        assert_eq!(status, 200, "search {path}: {body}");
+        body
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The ids of the resources in a searchset, in order.
+pub fn ids(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["search"]["mode"] == "match")
+                .map(|e| e["resource"]["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first issue of an OperationOutcome body.
+pub fn first_issue(outcome: &Value) -> &Value {
+    assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
+    &outcome["issue"][0]
+}
+
+/// Our sample requests under examples/, parsed.
+pub fn example(name: &str) -> Value {
+    let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}

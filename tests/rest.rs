@@ -1,0 +1,333 @@
+//! The basic interactions over HTTP: create, read, vread, update, delete, history, and the error
+//! statuses with their OperationOutcomes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{FHIR_JSON, first_issue};
+use serde_json::{Value, json};
+
+backend_test!(create_read_vread_update_delete_round_trip, |srv| {
+    let patient = common::example("patient.json");
+    let r = srv.post("Patient", &patient);
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["etag"], "W/\"1\"");
+    assert!(r.headers().contains_key("last-modified"));
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let created: Value = r.json().unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(location, srv.url(&format!("Patient/{id}/_history/1")));
+    assert_eq!(created["meta"]["versionId"], "1");
+    assert_eq!(created["name"][0]["family"], "共有");
+
+    let r = srv.get(&format!("Patient/{id}"));
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(FHIR_JSON)
+    );
+    assert_eq!(r.json::<Value>().unwrap(), created);
+
+    let mut changed = created.clone();
+    changed["gender"] = json!("other");
+    let r = srv.put(&format!("Patient/{id}"), &changed);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "W/\"2\"");
+    let updated: Value = r.json().unwrap();
+    assert_eq!(updated["meta"]["versionId"], "2");
+
+    let v1: Value = srv.get(&format!("Patient/{id}/_history/1")).json().unwrap();
+    assert_eq!(v1["gender"], "female");
+    assert_eq!(srv.get(&format!("Patient/{id}/_history/3")).status(), 404);
+
+    let r = srv.delete(&format!("Patient/{id}"));
+    assert_eq!(r.status(), 204);
+    let r = srv.get(&format!("Patient/{id}"));
+    assert_eq!(r.status(), 410);
+    assert_eq!(first_issue(&r.json().unwrap())["code"], "deleted");
+    // Deleting again is not an error and writes no new version.
+    assert_eq!(srv.delete(&format!("Patient/{id}")).status(), 204);
+
+    let history: Value = srv.get(&format!("Patient/{id}/_history")).json().unwrap();
+    assert_eq!(history["type"], "history");
+    assert_eq!(history["total"], 3);
+    let methods: Vec<_> = history["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request"]["method"].clone())
+        .collect();
+    assert_eq!(methods, [json!("DELETE"), json!("PUT"), json!("POST")]);
+
+    // The version that records the deletion answers 410 on vread too.
+    assert_eq!(srv.get(&format!("Patient/{id}/_history/3")).status(), 410);
+});
+
+backend_test!(update_as_create_uses_the_client_id, |srv| {
+    let r = srv.put(
+        "Patient/client-chosen-1",
+        &json!({"resourceType": "Patient", "id": "client-chosen-1", "active": true}),
+    );
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["etag"], "W/\"1\"");
+    assert_eq!(srv.get("Patient/client-chosen-1").status(), 200);
+});
+
+backend_test!(if_match_mismatch_is_refused_with_412, |srv| {
+    let created = srv.create(&json!({"resourceType": "Patient", "active": true}));
+    let id = created["id"].as_str().unwrap();
+    let mut body = created.clone();
+    body["active"] = json!(false);
+    let r = srv
+        .client
+        .put(srv.url(&format!("Patient/{id}")))
+        .header("content-type", FHIR_JSON)
+        .header("if-match", "W/\"2\"")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    assert_eq!(first_issue(&r.json().unwrap())["severity"], "error");
+    let r = srv
+        .client
+        .put(srv.url(&format!("Patient/{id}")))
+        .header("content-type", FHIR_JSON)
+        .header("if-match", "W/\"1\"")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The stale version is now refused too.
+    let r = srv
+        .client
+        .put(srv.url(&format!("Patient/{id}")))
+        .header("content-type", FHIR_JSON)
+        .header("if-match", "W/\"1\"")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 412);
+});
+
+backend_test!(prefer_return_is_honoured, |srv| {
+    let body = json!({"resourceType": "Patient", "active": true});
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", FHIR_JSON)
+        .header("prefer", "return=minimal")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(r.headers().contains_key("location"));
+    assert_eq!(r.text().unwrap(), "");
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", FHIR_JSON)
+        .header("prefer", "return=OperationOutcome")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        r.json::<Value>().unwrap()["resourceType"],
+        "OperationOutcome"
+    );
+});
+
+backend_test!(error_statuses_carry_operation_outcomes, |srv| {
+    // 400 malformed JSON, naming line and column.
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", FHIR_JSON)
+        .body("{\"resourceType\": \"Patient\",\n \"active\": tru}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let outcome: Value = r.json().unwrap();
+    assert!(
+        first_issue(&outcome)["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("line 2"),
+        "{outcome}"
+    );
+    // 400 body type does not match the URL, with the element named.
+    let r = srv.post("Patient", &json!({"resourceType": "Observation"}));
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        first_issue(&r.json().unwrap())["expression"][0],
+        "Patient.resourceType"
+    );
+    // 400 update without the URL's id.
+    let r = srv.put("Patient/abc", &json!({"resourceType": "Patient"}));
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        first_issue(&r.json().unwrap())["expression"][0],
+        "Patient.id"
+    );
+    // 404 unknown type, unknown id, unknown route.
+    assert_eq!(srv.get("Patiant/1").status(), 404);
+    assert_eq!(
+        first_issue(&srv.get("Patient/nope").json().unwrap())["code"],
+        "not-found"
+    );
+    assert_eq!(srv.get("Patient/1/_history/1/extra").status(), 404);
+    // 405 a method the endpoint does not take.
+    let r = srv.client.patch(srv.url("metadata")).send().unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(first_issue(&r.json().unwrap())["code"], "not-supported");
+    // 415 a body that is not declared as JSON.
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", "application/fhir+xml")
+        .body("<Patient/>")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    // 406 a response format we cannot produce.
+    let r = srv
+        .client
+        .get(srv.url("metadata"))
+        .header("accept", "application/fhir+xml")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 406);
+    assert_eq!(srv.get("metadata?_format=xml").status(), 406);
+    assert_eq!(srv.get("metadata?_format=json").status(), 200);
+    // 400 an invalid id.
+    assert_eq!(srv.get("Patient/bad_id!").status(), 400);
+});
+
+backend_test!(body_over_the_limit_is_refused_with_413, |srv| {
+    let big = "x".repeat(10 * 1024 * 1024 + 1);
+    let body = format!("{{\"resourceType\":\"Patient\",\"text\":{{\"div\":\"{big}\"}}}}");
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", FHIR_JSON)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(first_issue(&r.json().unwrap())["code"], "too-long");
+    assert_eq!(srv.search("Patient")["total"], 0);
+});
+
+backend_test!(json_nesting_beyond_the_limit_is_refused, |srv| {
+    let depth = 100;
+    let body = format!(
+        "{{\"resourceType\":\"Patient\",\"extension\":{}1{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let r = srv
+        .client
+        .post(srv.url("Patient"))
+        .header("content-type", FHIR_JSON)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let outcome: Value = r.json().unwrap();
+    assert!(
+        first_issue(&outcome)["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("nesting"),
+        "{outcome}"
+    );
+});
+
+backend_test!(capability_statement_lists_what_is_implemented, |srv| {
+    let cs: Value = srv.get("metadata").json().unwrap();
+    assert_eq!(cs["resourceType"], "CapabilityStatement");
+    assert_eq!(cs["fhirVersion"], "4.0.1");
+    let rest = &cs["rest"][0];
+    let observation = rest["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Observation")
+        .unwrap();
+    let interactions: Vec<_> = observation["interaction"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "read",
+        "vread",
+        "update",
+        "delete",
+        "history-instance",
+        "history-type",
+        "create",
+        "search-type",
+    ] {
+        assert!(interactions.contains(&code), "{code}");
+    }
+    let params: Vec<_> = observation["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for p in [
+        "_id",
+        "_lastUpdated",
+        "code",
+        "patient",
+        "subject",
+        "category",
+        "status",
+        "date",
+    ] {
+        assert!(params.contains(&p), "{p}");
+    }
+    let system: Vec<_> = rest["interaction"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert!(system.contains(&"transaction") && system.contains(&"batch"));
+});
+
+#[test]
+fn a_slow_body_runs_into_the_request_time_limit() {
+    use std::io::{Read, Write};
+    let srv = common::TestServer::start_with(
+        common::Backend::Sqlite,
+        common::Options {
+            configure: Box::new(|a| a.request_timeout_secs = Some(0.5)),
+            ..Default::default()
+        },
+    );
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nContent-Length: 100\r\n\r\n{{\"resourceType\"").unwrap();
+    let started = std::time::Instant::now();
+    let mut response = String::new();
+    let _ = s.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("OperationOutcome"), "{response}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
