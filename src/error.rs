@@ -130,19 +130,13 @@ impl Error {
             Error::Unprocessable(issues) => OperationOutcome::new(issues.clone()),
             Error::InEntry { index, source } => {
                 let mut outcome = source.outcome();
+                let prefix = format!("Bundle.entry[{index}]");
                 for issue in &mut outcome.issues {
-                    let prefix = format!("Bundle.entry[{index}]");
                     if issue.expression.is_empty() {
-                        issue.expression.push(prefix);
-                    } else {
-                        // `Patient.name` inside entry 3 is `Bundle.entry[3].resource.name`; a bare
-                        // search parameter name belongs to the entry's request URL.
-                        for e in &mut issue.expression {
-                            *e = match e.split_once('.') {
-                                Some((_, rest)) => format!("{prefix}.resource.{rest}"),
-                                None => format!("{prefix}.request.url"),
-                            };
-                        }
+                        issue.expression.push(prefix.clone());
+                    }
+                    for e in &mut issue.expression {
+                        *e = entry_expression(&prefix, e, matches!(**source, Error::Search(_)));
                     }
                 }
                 outcome
@@ -163,6 +157,27 @@ impl Error {
             Error::Search(e) => Some(e.param().to_string()),
             _ => None,
         }
+    }
+}
+
+/// Places an issue location inside a Bundle entry: entry-relative paths (`Bundle.entry.request`)
+/// get the index, resource paths (`Patient.name`, `resourceType`) go under `.resource`, and a
+/// search parameter belongs to the entry's request URL.
+fn entry_expression(prefix: &str, expression: &str, is_search: bool) -> String {
+    if let Some(rest) = expression.strip_prefix("Bundle.entry.") {
+        return format!("{prefix}.{rest}");
+    }
+    if expression.starts_with(prefix) {
+        return expression.to_string();
+    }
+    if is_search {
+        return format!("{prefix}.request.url");
+    }
+    match expression.split_once('.') {
+        Some((head, rest)) if head.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            format!("{prefix}.resource.{rest}")
+        }
+        _ => format!("{prefix}.resource.{expression}"),
     }
 }
 

@@ -191,7 +191,8 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 .get("ifNoneExist")
                 .and_then(Value::as_str)
                 .map(|c| parse_criteria(svc, t, c))
-                .transpose()?;
+                .transpose()
+                .map_err(|e| Error::invalid(e.to_string(), "Bundle.entry.request.ifNoneExist"))?;
             Action::Create {
                 res_type: t.to_string(),
                 resource,
@@ -300,33 +301,49 @@ fn run_transaction(
 ) -> Result<Vec<EntryResult>, Error> {
     let count = planned.len();
     planned.sort_by_key(|p| (order(&p.action), p.index));
-    // First settle every id: new ids for creates, existing ones for conditional matches, so all
+    let mut touched = check_overlaps(&planned)?;
+    let mut results: Vec<Option<EntryResult>> = (0..count).map(|_| None).collect();
+    let mut rest = Vec::with_capacity(planned.len());
+    // DELETEs first, so that conditional creates below see the store without them.
+    for p in planned {
+        match p.action {
+            Action::Delete { res_type, id } => {
+                delete_in_tx(conn, &res_type, &id, now).map_err(|e| in_entry(p.index, e))?;
+                set(&mut results, p.index, EntryResult::Deleted);
+            }
+            action => rest.push(Planned { action, ..p }),
+        }
+    }
+    // Then settle every id (new ids for creates, existing ones for conditional matches), so all
     // references can be rewritten before anything is indexed.
     let mut ids: HashMap<String, String> = HashMap::new();
-    let mut assigned: Vec<Option<Result<String, StoredResource>>> = Vec::with_capacity(count);
-    for p in &planned {
+    let mut assigned: Vec<Option<Result<String, StoredResource>>> = Vec::with_capacity(rest.len());
+    for p in &rest {
         let slot = match &p.action {
             Action::Create {
                 res_type, criteria, ..
             } => {
-                let existing = match criteria {
+                let target = match criteria {
                     Some(q) => {
-                        let mut found =
-                            matches_in_tx(conn, q, now).map_err(|e| in_entry(p.index, e))?;
-                        if found.len() > 1 {
-                            return Err(in_entry(
-                                p.index,
-                                Error::MultipleMatches(
-                                    "ifNoneExist matches more than one resource".into(),
-                                ),
-                            ));
+                        match conditional_match(conn, q, now).map_err(|e| in_entry(p.index, e))? {
+                            Some(existing) => {
+                                if !touched.insert(format!("{res_type}/{}", existing.id)) {
+                                    return Err(in_entry(
+                                        p.index,
+                                        Error::invalid(
+                                            format!(
+                                                "ifNoneExist matches {res_type}/{}, which another entry also changes",
+                                                existing.id
+                                            ),
+                                            "Bundle.entry.request.ifNoneExist",
+                                        ),
+                                    ));
+                                }
+                                Err(existing)
+                            }
+                            None => Ok(svc.ids.new_id()),
                         }
-                        found.pop()
                     }
-                    None => None,
-                };
-                let target = match existing {
-                    Some(r) => Err(r),
                     None => Ok(svc.ids.new_id()),
                 };
                 let id = match &target {
@@ -348,14 +365,9 @@ fn run_transaction(
         };
         assigned.push(slot);
     }
-    let mut results: Vec<Option<EntryResult>> = (0..count).map(|_| None).collect();
-    for (p, slot) in planned.into_iter().zip(assigned) {
+    for (p, slot) in rest.into_iter().zip(assigned) {
         let index = p.index;
         let result = match (p.action, slot) {
-            (Action::Delete { res_type, id }, _) => {
-                delete_in_tx(conn, &res_type, &id, now).map_err(|e| in_entry(index, e))?;
-                EntryResult::Deleted
-            }
             (Action::Create { .. }, Some(Err(existing))) => EntryResult::Existing(existing),
             (
                 Action::Create {
@@ -399,21 +411,66 @@ fn run_transaction(
                 read_in_tx(conn, &res_type, &id, version.as_deref())
                     .map_err(|e| in_entry(index, e))?,
             ),
-            (Action::Create { .. }, None) => {
+            (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
                 return Err(in_entry(
                     index,
-                    Error::Conflict("internal: create without an assigned id".into()),
+                    Error::Conflict("internal: entry planned twice".into()),
                 ));
             }
         };
-        if let Some(r) = results.get_mut(index) {
-            *r = Some(result);
+        set(&mut results, index, result);
+    }
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.ok_or_else(|| in_entry(i, Error::Conflict("internal: entry not processed".into())))
+        })
+        .collect()
+}
+
+fn set(results: &mut [Option<EntryResult>], index: usize, result: EntryResult) {
+    if let Some(slot) = results.get_mut(index) {
+        *slot = Some(result);
+    }
+}
+
+/// The spec: a transaction fails if two DELETE/POST/PUT entries act on the same resource.
+/// Returns the identities that the DELETE and PUT entries change.
+fn check_overlaps(planned: &[Planned]) -> Result<std::collections::HashSet<String>, Error> {
+    let mut touched = std::collections::HashSet::new();
+    for p in planned {
+        let identity = match &p.action {
+            Action::Delete { res_type, id } | Action::Update { res_type, id, .. } => {
+                format!("{res_type}/{id}")
+            }
+            _ => continue,
+        };
+        if !touched.insert(identity.clone()) {
+            return Err(in_entry(
+                p.index,
+                Error::invalid(
+                    format!("{identity} is changed by more than one entry of the transaction"),
+                    "Bundle.entry.request.url",
+                ),
+            ));
         }
     }
-    Ok(results
-        .into_iter()
-        .map(|r| r.unwrap_or(EntryResult::Deleted))
-        .collect())
+    Ok(touched)
+}
+
+fn conditional_match(
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    now: i64,
+) -> Result<Option<StoredResource>, Error> {
+    let mut found = matches_in_tx(conn, query, now)?;
+    if found.len() > 1 {
+        return Err(Error::MultipleMatches(
+            "ifNoneExist matches more than one resource".into(),
+        ));
+    }
+    Ok(found.pop())
 }
 
 fn read_in_tx(

@@ -193,7 +193,9 @@ impl Error {
     /// The parameter the error is about, for the OperationOutcome `expression`.
     pub fn param(&self) -> &str {
         match self {
-            Error::UnknownParameter(p) | Error::UnsupportedSort(p) => p,
+            Error::UnknownParameter(p) => p,
+            // The sort key is a value of `_sort`, which is the parameter at fault.
+            Error::UnsupportedSort(_) => "_sort",
             Error::UnsupportedModifier { param, .. } | Error::InvalidValue { param, .. } => param,
         }
     }
