@@ -5,6 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use diesel::result::DatabaseErrorKind;
+
 use crate::fhir::json::ParseError;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::store::StoreError;
@@ -116,6 +118,12 @@ impl Error {
             Error::ProcessingTimeout | Error::Store(StoreError::Timeout) => {
                 (StatusCode::SERVICE_UNAVAILABLE, IssueType::Timeout)
             }
+            // Two writers raced past the locks (e.g. another server's schema): the state the
+            // request assumed changed under it.
+            Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+                _,
+            ))) => (StatusCode::CONFLICT, IssueType::Conflict),
             Error::Store(StoreError::ShuttingDown) => {
                 (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
             }
@@ -199,5 +207,87 @@ impl ResponseError for Error {
             HeaderValue::from_static(crate::api::FHIR_JSON),
         );
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_status() {
+        let cases: Vec<(Error, u16)> = vec![
+            (Error::Parse(ParseError::Empty), 400),
+            (Error::invalid("x", "Patient.id"), 400),
+            (Error::UnknownType("Foo".into()), 404),
+            (
+                Error::NotFound {
+                    res_type: "Patient".into(),
+                    id: "1".into(),
+                },
+                404,
+            ),
+            (
+                Error::MethodNotAllowed {
+                    method: "PATCH".into(),
+                    path: "/".into(),
+                },
+                405,
+            ),
+            (Error::NotAcceptable("xml".into()), 406),
+            (
+                Error::RequestTimeout(std::time::Duration::from_secs(1)),
+                408,
+            ),
+            (Error::Conflict("x".into()), 409),
+            (
+                Error::Gone {
+                    res_type: "Patient".into(),
+                    id: "1".into(),
+                },
+                410,
+            ),
+            (Error::PreconditionFailed("x".into()), 412),
+            (Error::MultipleMatches("x".into()), 412),
+            (Error::PayloadTooLarge { limit: 1 }, 413),
+            (Error::UnsupportedMediaType("x".into()), 415),
+            (Error::Unprocessable(vec![]), 422),
+            (Error::Store(StoreError::Timeout), 503),
+            (Error::Store(StoreError::Corrupt("x".into())), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.classify().0.as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn unique_violations_are_conflicts() {
+        let info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> =
+            Box::new(String::from("dup"));
+        let e = Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            info,
+        )));
+        assert_eq!(e.classify().0, StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn entry_errors_are_located_inside_the_entry() {
+        let e = Error::InEntry {
+            index: 2,
+            source: Box::new(Error::invalid("x", "Patient.name")),
+        };
+        assert_eq!(
+            e.outcome().issues[0].expression,
+            ["Bundle.entry[2].resource.name"]
+        );
+        let e = Error::InEntry {
+            index: 0,
+            source: Box::new(Error::invalid("x", "Bundle.entry.request.url")),
+        };
+        assert_eq!(
+            e.outcome().issues[0].expression,
+            ["Bundle.entry[0].request.url"]
+        );
     }
 }

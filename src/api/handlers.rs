@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Path, Payload};
+use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::negotiate::{self, query_pairs};
@@ -49,9 +49,8 @@ pub async fn metadata(state: State, req: HttpRequest) -> Reply {
     Ok(respond::json(StatusCode::OK, out, statement.to_string()))
 }
 
-pub async fn read(state: State, req: HttpRequest, path: Path<(String, String)>) -> Reply {
+pub async fn read(state: State, req: HttpRequest, t: String, id: String) -> Reply {
     let out = negotiate::output(&req)?;
-    let (t, id) = path.into_inner();
     let r = within(&state, interactions::read::read(&state.services, &t, &id)).await?;
     Ok(respond::resource(
         StatusCode::OK,
@@ -62,9 +61,8 @@ pub async fn read(state: State, req: HttpRequest, path: Path<(String, String)>) 
     ))
 }
 
-pub async fn vread(state: State, req: HttpRequest, path: Path<(String, String, String)>) -> Reply {
+pub async fn vread(state: State, req: HttpRequest, t: String, id: String, v: String) -> Reply {
     let out = negotiate::output(&req)?;
-    let (t, id, v) = path.into_inner();
     let r = within(
         &state,
         interactions::read::vread(&state.services, &t, &id, &v),
@@ -79,11 +77,10 @@ pub async fn vread(state: State, req: HttpRequest, path: Path<(String, String, S
     ))
 }
 
-pub async fn create(state: State, req: HttpRequest, path: Path<String>, payload: Payload) -> Reply {
+pub async fn create(state: State, req: HttpRequest, t: String, payload: Payload) -> Reply {
     let deadline = deadline(&state);
     let out = negotiate::output(&req)?;
     let prefer = negotiate::prefer(&req);
-    let t = path.into_inner();
     interactions::check_type(&t)?;
     let resource = resource_body(&req, payload, &state, deadline).await?;
     let if_none_exist = req
@@ -117,13 +114,13 @@ pub async fn create(state: State, req: HttpRequest, path: Path<String>, payload:
 pub async fn update(
     state: State,
     req: HttpRequest,
-    path: Path<(String, String)>,
+    t: String,
+    id: String,
     payload: Payload,
 ) -> Reply {
     let deadline = deadline(&state);
     let out = negotiate::output(&req)?;
     let prefer = negotiate::prefer(&req);
-    let (t, id) = path.into_inner();
     interactions::check_type(&t)?;
     let if_match = negotiate::if_match(&req)?;
     let resource = resource_body(&req, payload, &state, deadline).await?;
@@ -145,9 +142,8 @@ pub async fn update(
     ))
 }
 
-pub async fn delete(state: State, req: HttpRequest, path: Path<(String, String)>) -> Reply {
+pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Reply {
     negotiate::output(&req)?;
-    let (t, id) = path.into_inner();
     let version =
         interactions::delete::delete(&state.services, &t, &id, Some(deadline(&state))).await?;
     let mut response = HttpResponse::NoContent().finish();
@@ -178,18 +174,13 @@ async fn run_search(
     Ok(respond::searchset(&state, &query, &page, out))
 }
 
-pub async fn search(state: State, req: HttpRequest, path: Path<String>) -> Reply {
+pub async fn search(state: State, req: HttpRequest, t: String) -> Reply {
     let params = query_pairs(req.query_string());
-    run_search(state, req, path.into_inner(), params).await
+    run_search(state, req, t, params).await
 }
 
 /// POST [type]/_search: parameters from the form body and the query string together.
-pub async fn search_post(
-    state: State,
-    req: HttpRequest,
-    path: Path<String>,
-    payload: Payload,
-) -> Reply {
+pub async fn search_post(state: State, req: HttpRequest, t: String, payload: Payload) -> Reply {
     let deadline = deadline(&state);
     let mime = req
         .headers()
@@ -204,7 +195,7 @@ pub async fn search_post(
     let bytes = body::read(&req, payload, &state, deadline).await?;
     let mut params = query_pairs(req.query_string());
     params.extend(form_urlencoded::parse(&bytes).into_owned());
-    run_search(state, req, path.into_inner(), params).await
+    run_search(state, req, t, params).await
 }
 
 async fn run_history(
@@ -242,17 +233,12 @@ async fn run_history(
     ))
 }
 
-pub async fn history_instance(
-    state: State,
-    req: HttpRequest,
-    path: Path<(String, String)>,
-) -> Reply {
-    let (t, id) = path.into_inner();
+pub async fn history_instance(state: State, req: HttpRequest, t: String, id: String) -> Reply {
     run_history(state, req, Some(t), Some(id)).await
 }
 
-pub async fn history_type(state: State, req: HttpRequest, path: Path<String>) -> Reply {
-    run_history(state, req, Some(path.into_inner()), None).await
+pub async fn history_type(state: State, req: HttpRequest, t: String) -> Reply {
+    run_history(state, req, Some(t), None).await
 }
 
 pub async fn history_system(state: State, req: HttpRequest) -> Reply {
@@ -273,18 +259,4 @@ pub async fn transaction(state: State, req: HttpRequest, payload: Payload) -> Re
         prefer.return_,
         out,
     ))
-}
-
-pub async fn not_found(req: HttpRequest) -> Reply {
-    Err(Error::RouteNotFound(format!(
-        "no FHIR endpoint at {}",
-        req.path()
-    )))
-}
-
-pub async fn method_not_allowed(req: HttpRequest) -> Reply {
-    Err(Error::MethodNotAllowed {
-        method: req.method().to_string(),
-        path: req.path().to_string(),
-    })
 }

@@ -1,14 +1,16 @@
 //! One log line per request: method, route template, status, duration, request id.
-//! The template (`/{type}/{id}`), never the concrete path: ids and query strings can identify a
-//! patient, and nothing that can does go to the log.
+//! The template (`/{type}/{id}`, noted by the router), never the concrete path: ids and query
+//! strings can identify a patient, and nothing that can does go to the log.
 
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+
+use super::routes::Template;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -34,10 +36,12 @@ pub async fn log_request(
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_string());
     let mut response = next.call(req).await?;
+    let route = response
+        .request()
+        .extensions()
+        .get::<Template>()
+        .map_or("(unmatched)", |t| t.0);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static(REQUEST_ID),

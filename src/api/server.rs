@@ -87,7 +87,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         App::new()
             .app_data(state.clone())
             .wrap(from_fn(request_log::log_request))
-            .configure(routes::configure)
+            .default_service(web::to(routes::dispatch))
     })
     .workers(config.workers)
     .client_request_timeout(config.limits.request_timeout)

@@ -273,84 +273,61 @@ impl Conn<'_> {
         Ok(())
     }
 
+    /// One single-row INSERT per index row: the statement is prepared once per connection and
+    /// reused, where a multi-row INSERT would be parsed anew for every distinct row count.
     fn insert_index(
         &mut self,
         rkey: i64,
         res_type: &str,
         index: &IndexRows,
     ) -> Result<(), StoreError> {
-        if !index.tokens.is_empty() {
-            let rows: Vec<_> = index
-                .tokens
-                .iter()
-                .map(|t| {
-                    (
+        dispatch!(self, |c, DB| {
+            for t in &index.tokens {
+                diesel::insert_into(search_token::table)
+                    .values((
                         search_token::rkey.eq(rkey),
                         search_token::res_type.eq(res_type),
                         search_token::param.eq(t.param),
                         search_token::system.eq(t.system.as_deref()),
                         search_token::code.eq(t.code.as_str()),
-                    )
-                })
-                .collect();
-            dispatch!(self, |c, DB| diesel::insert_into(search_token::table)
-                .values(&rows)
-                .execute(c))?;
-        }
-        if !index.strings.is_empty() {
-            let rows: Vec<_> = index
-                .strings
-                .iter()
-                .map(|s| {
-                    (
+                    ))
+                    .execute(c)?;
+            }
+            for s in &index.strings {
+                diesel::insert_into(search_string::table)
+                    .values((
                         search_string::rkey.eq(rkey),
                         search_string::res_type.eq(res_type),
                         search_string::param.eq(s.param),
                         search_string::normalized.eq(s.normalized.as_str()),
                         search_string::exact.eq(s.exact.as_str()),
-                    )
-                })
-                .collect();
-            dispatch!(self, |c, DB| diesel::insert_into(search_string::table)
-                .values(&rows)
-                .execute(c))?;
-        }
-        if !index.dates.is_empty() {
-            let rows: Vec<_> = index
-                .dates
-                .iter()
-                .map(|d| {
-                    (
+                    ))
+                    .execute(c)?;
+            }
+            for d in &index.dates {
+                diesel::insert_into(search_date::table)
+                    .values((
                         search_date::rkey.eq(rkey),
                         search_date::res_type.eq(res_type),
                         search_date::param.eq(d.param),
                         search_date::start_at.eq(d.start),
                         search_date::end_at.eq(d.end),
-                    )
-                })
-                .collect();
-            dispatch!(self, |c, DB| diesel::insert_into(search_date::table)
-                .values(&rows)
-                .execute(c))?;
-        }
-        if !index.references.is_empty() {
-            let rows: Vec<_> = index
-                .references
-                .iter()
-                .map(|r| {
-                    (
+                    ))
+                    .execute(c)?;
+            }
+            for r in &index.references {
+                diesel::insert_into(search_reference::table)
+                    .values((
                         search_reference::rkey.eq(rkey),
                         search_reference::res_type.eq(res_type),
                         search_reference::param.eq(r.param),
                         search_reference::target_type.eq(r.target_type.as_str()),
                         search_reference::target_id.eq(r.target_id.as_str()),
-                    )
-                })
-                .collect();
-            dispatch!(self, |c, DB| diesel::insert_into(search_reference::table)
-                .values(&rows)
-                .execute(c))?;
-        }
+                    ))
+                    .execute(c)?;
+            }
+            Ok::<(), diesel::result::Error>(())
+        })?;
         Ok(())
     }
 }

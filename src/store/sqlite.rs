@@ -68,6 +68,9 @@ pub(super) fn reader_pool(
     };
     Pool::builder()
         .max_size(options.pool_size.max(1))
+        // A SQLite file connection cannot go stale; pinging it on every checkout would add
+        // a query to every read.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(setup))
         .build(ConnectionManager::new(path))
         .map_err(|e| StoreError::Connection(e.to_string()))
