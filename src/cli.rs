@@ -84,6 +84,10 @@ fn serve(config: Config) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Err(e) = running.stop_on_signals() {
+            eprintln!("kyoyu: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
         tracing::info!(
             address = %running.addr,
             database = config.store.url.backend_name(),

@@ -89,6 +89,9 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .wrap(from_fn(request_log::log_request))
             .default_service(web::to(routes::dispatch))
     })
+    // Signals are handled by `stop_on_signals`, registered before the server announces itself,
+    // so a SIGTERM that arrives right after start-up is never missed.
+    .disable_signals()
     .workers(config.workers)
     .client_request_timeout(config.limits.request_timeout)
     .shutdown_timeout(config.limits.request_timeout.as_secs().max(1))
@@ -113,7 +116,24 @@ impl RunningServer {
         self.finish().await;
     }
 
-    /// Runs until the server stops (SIGINT/SIGTERM stop it gracefully).
+    /// Makes SIGTERM and SIGINT stop the server gracefully: no new connections, in-flight
+    /// requests finish. The handlers are registered before this returns.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
+            }
+            handle.stop(true).await;
+        });
+        Ok(())
+    }
+
+    /// Runs until the server stops.
     pub async fn wait(self) -> std::io::Result<()> {
         let RunningServer { task, store, .. } = self;
         let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));

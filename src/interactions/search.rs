@@ -3,7 +3,7 @@
 
 use super::{Services, check_type};
 use crate::error::Error;
-use crate::search::SearchQuery;
+use crate::search::{SearchQuery, TotalMode};
 use crate::store::SearchPage;
 
 /// Parses the parameters (strict: unknown ones are errors, else they are listed in `ignored`).
@@ -22,6 +22,13 @@ pub fn parse(
 pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
     let now = svc.clock.now_micros();
     svc.store
-        .read(move |conn| Ok::<_, Error>(conn.search(&query, now)?))
+        .read(move |conn| {
+            let page = if query.total == TotalMode::Accurate && query.count > 0 {
+                conn.snapshot(|c| c.search(&query, now))?
+            } else {
+                conn.search(&query, now)?
+            };
+            Ok::<_, Error>(page)
+        })
         .await
 }

@@ -24,6 +24,7 @@ pub use search_sql::SearchPage;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::Connection as _;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::sqlite::SqliteConnection;
@@ -211,6 +212,28 @@ impl Store {
 }
 
 impl Conn<'_> {
+    /// Runs several reads against one consistent snapshot, e.g. a search page and its total, so
+    /// that a concurrent write cannot make them disagree. Not for use inside a write.
+    pub fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self {
+            // In WAL mode a deferred transaction reads one snapshot from its first read on.
+            Conn::Sqlite(c) => c
+                .transaction::<T, TxError<StoreError>, _>(|c| {
+                    f(&mut Conn::Sqlite(c)).map_err(TxError::Inner)
+                })
+                .map_err(TxError::into_inner),
+            Conn::Pg(c) => c
+                .build_transaction()
+                .read_only()
+                .repeatable_read()
+                .run::<T, TxError<StoreError>, _>(|c| f(&mut Conn::Pg(c)).map_err(TxError::Inner))
+                .map_err(TxError::into_inner),
+        }
+    }
+
     /// Serialises writers that contend on `key` (a conditional create's query, a logical id)
     /// until the end of the current transaction. SQLite has a single writer, so nothing to do.
     pub fn lock(&mut self, key: &str) -> Result<(), StoreError> {
