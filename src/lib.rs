@@ -22,3 +22,4 @@ pub mod interactions;
 pub mod search;
 pub mod store;
 pub mod telemetry;
+pub mod validation;

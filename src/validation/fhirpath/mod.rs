@@ -1,0 +1,1 @@
+//! FHIRPath: parsing and evaluating the expressions of invariants and slicing discriminators.

@@ -1,0 +1,1 @@
+//! The compact, prose-free model of the R4 base definitions (generated into fhir-schemas/).

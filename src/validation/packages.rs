@@ -1,0 +1,1 @@
+//! FHIR NPM packages: loading, indexing, canonical resolution.
