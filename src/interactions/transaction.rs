@@ -408,7 +408,7 @@ fn run_transaction(
                 },
                 _,
             ) => EntryResult::Read(
-                read_in_tx(conn, &res_type, &id, version.as_deref())
+                super::read::read_in(conn, &res_type, &id, version.as_deref())
                     .map_err(|e| in_entry(index, e))?,
             ),
             (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
@@ -471,38 +471,6 @@ fn conditional_match(
         ));
     }
     Ok(found.pop())
-}
-
-fn read_in_tx(
-    conn: &mut Conn<'_>,
-    res_type: &str,
-    id: &str,
-    version: Option<&str>,
-) -> Result<StoredResource, Error> {
-    check_type(res_type)?;
-    check_id(res_type, id)?;
-    let found = match version {
-        None => conn.read_current(res_type, id)?,
-        Some(v) => {
-            let v: i64 = v.parse().map_err(|_| Error::VersionNotFound {
-                res_type: res_type.into(),
-                id: id.into(),
-                version: v.into(),
-            })?;
-            conn.read_version(res_type, id, v)?
-        }
-    };
-    match found {
-        Some(r) if r.deleted => Err(Error::Gone {
-            res_type: res_type.into(),
-            id: id.into(),
-        }),
-        Some(r) => Ok(r),
-        None => Err(Error::NotFound {
-            res_type: res_type.into(),
-            id: id.into(),
-        }),
-    }
 }
 
 async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> EntryResult {
