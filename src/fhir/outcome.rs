@@ -85,6 +85,8 @@ pub struct Issue {
     pub diagnostics: String,
     /// FHIRPath locations of the offending element(s), e.g. `Observation.subject`.
     pub expression: Vec<String>,
+    /// The rule that raised it (profile URL + element id or constraint key), when a rule did.
+    pub source: Option<String>,
 }
 
 impl Issue {
@@ -94,6 +96,7 @@ impl Issue {
             code,
             diagnostics: diagnostics.into(),
             expression: Vec::new(),
+            source: None,
         }
     }
 
@@ -118,12 +121,23 @@ impl Issue {
         self
     }
 
+    pub fn from_rule(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
     fn to_json(&self) -> Value {
         let mut issue = json!({
             "severity": self.severity.as_str(),
             "code": self.code.as_str(),
             "diagnostics": self.diagnostics,
         });
+        if let Some(source) = &self.source {
+            issue["extension"] = json!([{
+                "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-source",
+                "valueString": source,
+            }]);
+        }
         if !self.expression.is_empty() {
             issue["expression"] = json!(self.expression);
         }

@@ -1,1 +1,0 @@
-//! FHIR NPM packages: loading, indexing, canonical resolution.
