@@ -1,6 +1,8 @@
-//! Validation: FHIR packages and their definitions, the compact base model, FHIRPath, and (to come)
-//! the compiled profile plans that check an instance against its profiles.
+//! Validation: FHIR packages and their definitions, the compact base model, FHIRPath, the
+//! terminology question the walker asks (`binding_check`), and the profile walk (`walk`).
 
+pub mod binding_check;
 pub mod fhirpath;
 pub mod model;
 pub mod packages;
+pub mod walk;

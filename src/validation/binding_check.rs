@@ -1,0 +1,46 @@
+//! The question the profile walker asks of terminology: is this code in that value set? The
+//! walker depends only on this trait; the value-set engine (and later the imported masters)
+//! answer it.
+
+/// The answer to a membership question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    NotMember,
+    /// Cannot be decided here (value set or code system not loaded, filter not supported…); the
+    /// text says why, and the walker reports it as a warning on the element — never as a pass.
+    Unknown(String),
+}
+
+/// A coded value to check: `system` is `None` for a plain `code` element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodedValue<'a> {
+    pub system: Option<&'a str>,
+    pub code: &'a str,
+    pub display: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCheck {
+    pub membership: Membership,
+    /// `Some(expected)` when a display was given and the code system knows a different one.
+    pub display_mismatch: Option<String>,
+}
+
+pub trait BindingCheck: Send + Sync {
+    /// Checks `value` against the value set `value_set` (a canonical, possibly `url|version`).
+    fn check(&self, value_set: &str, value: CodedValue<'_>) -> CodeCheck;
+}
+
+/// Knows no value set: every question is `Unknown`. For tests and for a walker without terminology.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTerminology;
+
+impl BindingCheck for NoTerminology {
+    fn check(&self, value_set: &str, _value: CodedValue<'_>) -> CodeCheck {
+        CodeCheck {
+            membership: Membership::Unknown(format!("value set {value_set} is not loaded")),
+            display_mismatch: None,
+        }
+    }
+}
