@@ -30,6 +30,8 @@ pub enum Command {
     Migrate(ConfigArgs),
     /// Measure loopback throughput and latency of POST and GET Observation.
     Bench(BenchArgs),
+    /// Validate FHIR resources in files or folders against their profiles (no database).
+    Validate(crate::validation::command::ValidateArgs),
     /// FHIR packages: install, list, check; regenerate the base model in fhir-schemas/.
     #[command(subcommand)]
     Package(PackageCommand),
@@ -65,6 +67,14 @@ pub enum PackageCommand {
         #[arg(long, value_name = "PACKAGE")]
         from: PathBuf,
         #[arg(long, value_name = "DIR", default_value = "fhir-schemas")]
+        out: PathBuf,
+    },
+    /// Regenerate the base code sets (expansions of the required bindings) from the R4 core package.
+    GenerateCodesets {
+        /// The hl7.fhir.r4.core package (.tgz or directory).
+        #[arg(long, value_name = "PACKAGE")]
+        from: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "codesets")]
         out: PathBuf,
     },
 }
@@ -108,6 +118,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => with_config(&args, serve),
         Command::Migrate(args) => with_config(&args, migrate),
         Command::Bench(args) => bench(args),
+        Command::Validate(args) => crate::validation::command::run(args),
         Command::Package(command) => package(command),
     }
 }
@@ -255,6 +266,7 @@ fn package(command: PackageCommand) -> ExitCode {
         PackageCommand::List { store } => package_list(store),
         PackageCommand::Check { paths, store } => package_check(&paths, store),
         PackageCommand::GenerateBase { from, out } => package_generate_base(&from, &out),
+        PackageCommand::GenerateCodesets { from, out } => package_generate_codesets(&from, &out),
     }
 }
 
@@ -376,6 +388,27 @@ fn package_generate_base(from: &Path, out: &Path) -> ExitCode {
                 out.display(),
                 report.files.len(),
                 bytes
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kyoyu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn package_generate_codesets(from: &Path, out: &Path) -> ExitCode {
+    match crate::validation::valuesets::generate_codesets(from, out) {
+        Ok(r) => {
+            println!(
+                "{}: {} value sets ({} codes), {} not enumerable → {} ({} bytes)",
+                r.package,
+                r.value_sets,
+                r.codes,
+                r.not_enumerable,
+                r.path.display(),
+                r.bytes
             );
             ExitCode::SUCCESS
         }

@@ -10,6 +10,7 @@ use chrono::FixedOffset;
 use serde::Deserialize;
 
 use crate::store::{DatabaseUrl, StoreOptions};
+use crate::validation::ValidatorOptions;
 
 /// Settings as given on the command line or in the environment (clap fills both).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -56,6 +57,76 @@ pub struct ConfigArgs {
     /// Public base URL used in Location headers and links [default: http://<listen>].
     #[arg(long, env = "KYOYU_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+    /// Validate every create, update and transaction; reject errors with 422 [default: true].
+    #[arg(long, env = "KYOYU_VALIDATE_ON_WRITE", value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub validate_on_write: Option<bool>,
+}
+
+/// Which FHIR packages the validator loads; shared by `serve` and `validate`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValidationArgs {
+    /// A FHIR package (.tgz or folder) to load besides the package store; repeatable.
+    #[arg(
+        long = "package",
+        env = "KYOYU_PACKAGES",
+        value_name = "P",
+        value_delimiter = ','
+    )]
+    pub packages: Vec<PathBuf>,
+    /// The package store folder [default: profiles].
+    #[arg(long, env = "KYOYU_PACKAGE_STORE", value_name = "DIR")]
+    pub package_store: Option<PathBuf>,
+    /// A meta.profile no loaded package defines: `warning` or `error` [default: warning].
+    #[arg(long, env = "KYOYU_UNKNOWN_PROFILE")]
+    pub unknown_profile: Option<String>,
+}
+
+impl ValidationArgs {
+    /// Merges with the file's values (flags and environment first) into validator options.
+    fn resolve(
+        &self,
+        file_packages: Option<Vec<PathBuf>>,
+        file_store: Option<PathBuf>,
+        file_unknown: Option<String>,
+    ) -> Result<ValidatorOptions, ConfigError> {
+        let unknown = self
+            .unknown_profile
+            .clone()
+            .or(file_unknown)
+            .unwrap_or_else(|| "warning".into());
+        let unknown_profile_is_error = match unknown.to_ascii_lowercase().as_str() {
+            "warning" => false,
+            "error" => true,
+            other => {
+                return Err(bad(
+                    "unknown_profile",
+                    format!("'{other}' is not 'warning' or 'error'"),
+                ));
+            }
+        };
+        let packages = if self.packages.is_empty() {
+            file_packages.unwrap_or_default()
+        } else {
+            self.packages.clone()
+        };
+        Ok(ValidatorOptions {
+            store: Some(
+                self.package_store
+                    .clone()
+                    .or(file_store)
+                    .unwrap_or_else(|| PathBuf::from("profiles")),
+            ),
+            packages,
+            unknown_profile_is_error,
+        })
+    }
+
+    /// For commands without a server configuration (`kyoyu validate`).
+    pub fn options(&self) -> Result<ValidatorOptions, ConfigError> {
+        self.resolve(None, None, None)
+    }
 }
 
 /// The same settings read from the TOML file; unknown keys are errors, not silently ignored.
@@ -75,6 +146,10 @@ struct FileConfig {
     max_count: Option<usize>,
     timezone: Option<String>,
     base_url: Option<String>,
+    packages: Option<Vec<PathBuf>>,
+    package_store: Option<PathBuf>,
+    unknown_profile: Option<String>,
+    validate_on_write: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +185,8 @@ pub struct Config {
     pub timezone: FixedOffset,
     /// Without a trailing slash.
     pub base_url: Option<String>,
+    pub validation: ValidatorOptions,
+    pub validate_on_write: bool,
 }
 
 impl ConfigArgs {
@@ -212,7 +289,16 @@ impl ConfigArgs {
             Some(u) => return Err(bad("base_url", format!("'{u}' is not an http(s) URL"))),
             None => None,
         };
+        let validation =
+            self.validation
+                .resolve(file.packages, file.package_store, file.unknown_profile)?;
+        let validate_on_write = self
+            .validate_on_write
+            .or(file.validate_on_write)
+            .unwrap_or(true);
         Ok(Config {
+            validation,
+            validate_on_write,
             listen,
             store,
             workers: positive("workers", self.workers.or(file.workers), cpus)?,

@@ -260,3 +260,31 @@ pub async fn transaction(state: State, req: HttpRequest, payload: Payload) -> Re
         out,
     ))
 }
+
+pub async fn validate(
+    state: State,
+    req: HttpRequest,
+    t: Option<String>,
+    id: Option<String>,
+    payload: Payload,
+) -> Reply {
+    let deadline = deadline(&state);
+    let out = negotiate::output(&req)?;
+    let body = if req.method() == actix_web::http::Method::POST {
+        Some(resource_body(&req, payload, &state, deadline).await?)
+    } else {
+        None
+    };
+    let request =
+        interactions::validate::ValidateRequest::parse(body, &query_pairs(req.query_string()))?;
+    let outcome = within(
+        &state,
+        interactions::validate::validate(&state.services, t.as_deref(), id.as_deref(), request),
+    )
+    .await?;
+    Ok(respond::json(
+        StatusCode::OK,
+        out,
+        outcome.to_json().to_string(),
+    ))
+}

@@ -24,12 +24,18 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
 ];
 pub const SYSTEM_INTERACTIONS: &[&str] = &["transaction", "batch", "history-system"];
 pub const FORMATS: &[&str] = &["application/fhir+json", "json"];
+/// (name, definition) of the operations served at system, type and instance level.
+pub const OPERATIONS: &[(&str, &str)] = &[(
+    "validate",
+    "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+)];
 
 pub fn implemented() -> Implemented<'static> {
     Implemented {
         type_interactions: TYPE_INTERACTIONS,
         system_interactions: SYSTEM_INTERACTIONS,
         formats: FORMATS,
+        operations: OPERATIONS,
     }
 }
 
@@ -48,6 +54,8 @@ pub enum Route {
     Delete(String, String),
     HistoryInstance(String, String),
     Vread(String, String, String),
+    /// `$validate` at system (no type), type, or instance level.
+    Validate(Option<String>, Option<String>),
 }
 
 /// The route template of a request, for the log (never the concrete path: ids stay out of logs).
@@ -65,6 +73,9 @@ pub fn resolve(
         [] => ("/", &[Method::POST]),
         ["metadata"] => ("/metadata", &[Method::GET]),
         ["_history"] => ("/_history", &[Method::GET]),
+        ["$validate"] => ("/$validate", &[Method::POST]),
+        [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
+        [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
         [_] => ("/{type}", &[Method::GET, Method::POST]),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
@@ -96,6 +107,9 @@ pub fn resolve(
         ("/", _) => Route::Transaction,
         ("/metadata", _) => Route::Metadata,
         ("/_history", _) => Route::HistorySystem,
+        ("/$validate", _) => Route::Validate(None, None),
+        ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
+        ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
         ("/{type}/_search", _) => Route::SearchPost(s(0)),
@@ -134,6 +148,7 @@ pub async fn dispatch(
         Route::Delete(t, id) => h::delete(state, req, t, id).await,
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
+        Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,
     }
 }
 

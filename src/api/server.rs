@@ -14,11 +14,14 @@ use crate::fhir::instant::to_fhir_instant;
 use crate::interactions::Services;
 use crate::search::query::QueryOptions;
 use crate::store::{Store, StoreError};
+use crate::validation::{Validator, ValidatorError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Validator(#[from] ValidatorError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -54,6 +57,11 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     let store = tokio::task::spawn_blocking(move || Store::open(&options))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
+    let validation = config.validation.clone();
+    let validator =
+        tokio::task::spawn_blocking(move || Validator::load(&validation))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
     let listener = TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
         addr: config.listen,
         source,
@@ -76,6 +84,8 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             strict: false,
             default_offset: config.timezone,
         },
+        validator: Arc::new(validator),
+        validate_on_write: config.validate_on_write,
     };
     let state = web::Data::new(Arc::new(AppState {
         services,

@@ -12,6 +12,7 @@ pub struct Implemented<'a> {
     pub type_interactions: &'a [&'a str],
     pub system_interactions: &'a [&'a str],
     pub formats: &'a [&'a str],
+    pub operations: &'a [(&'a str, &'a str)],
 }
 
 pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>) -> Value {
@@ -34,8 +35,17 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
             "resource": resources,
             "interaction": implemented.system_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
             "searchParam": common_params(),
+            "operation": operations(implemented),
         }]
     })
+}
+
+fn operations(implemented: &Implemented<'_>) -> Vec<Value> {
+    implemented
+        .operations
+        .iter()
+        .map(|(name, definition)| json!({ "name": name, "definition": definition }))
+        .collect()
 }
 
 fn common_params() -> Vec<Value> {
@@ -68,6 +78,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "conditionalUpdate": false,
         "conditionalDelete": "not-supported",
         "searchParam": params,
+        "operation": operations(implemented),
         "documentation": format!("_sort supports: {}", sorts.join(", ")),
     })
 }

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::write::{Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria};
+use super::write::{
+    Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria, validate_for_write,
+};
 use super::{Services, Written, check_type};
 use crate::error::Error;
 
@@ -20,6 +22,7 @@ pub async fn create(
 ) -> Result<Written, Error> {
     check_type(res_type)?;
     check_body(res_type, &resource, None)?;
+    validate_for_write(svc, &resource, None)?;
     let criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))
         .transpose()?;

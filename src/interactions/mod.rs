@@ -10,6 +10,7 @@ pub mod read;
 pub mod search;
 pub mod transaction;
 pub mod update;
+pub mod validate;
 mod write;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::clock::{Clock, IdGenerator};
 use crate::error::Error;
 use crate::search::query::QueryOptions;
 use crate::store::{Store, StoredResource};
+use crate::validation::Validator;
 
 /// What every interaction needs: storage, the injected clock and id source, search defaults.
 #[derive(Clone)]
@@ -26,6 +28,9 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub search: QueryOptions,
+    pub validator: Arc<Validator>,
+    /// Reject creates, updates and transactions whose content has validation errors.
+    pub validate_on_write: bool,
 }
 
 /// The result of a write: the stored version and whether it created the resource.

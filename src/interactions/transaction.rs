@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::write::{
     Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
-    put_in_tx,
+    put_in_tx, validate_for_write,
 };
 use super::{Services, Written, check_type};
 use crate::error::Error;
@@ -105,6 +105,8 @@ pub async fn process(
     };
     match kind {
         BundleKind::Transaction => {
+            // The whole Bundle at once: references between entries resolve for the checks.
+            validate_for_write(svc, &bundle, None)?;
             let planned = entries
                 .into_iter()
                 .enumerate()

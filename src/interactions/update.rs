@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::write::{check_body, check_id, put_in_tx};
+use super::write::{check_body, check_id, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
 use crate::error::Error;
 
@@ -22,6 +22,7 @@ pub async fn update(
     check_type(res_type)?;
     check_id(res_type, id)?;
     check_body(res_type, &resource, Some(id))?;
+    validate_for_write(svc, &resource, None)?;
     let now = svc.clock.now_micros();
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
     svc.store

@@ -126,6 +126,23 @@ pub(crate) fn check_id(res_type: &str, id: &str) -> Result<(), Error> {
     }
 }
 
+/// Validates content about to be written; errors reject the whole write with 422.
+/// `path` locates the resource in the request (`Bundle.entry[2].resource`), `None` for a body.
+pub(crate) fn validate_for_write(
+    svc: &Services,
+    resource: &Value,
+    path: Option<&str>,
+) -> Result<(), Error> {
+    if !svc.validate_on_write {
+        return Ok(());
+    }
+    let issues = svc.validator.validate(resource, None, path);
+    if crate::validation::has_errors(&issues) {
+        return Err(Error::Unprocessable(issues));
+    }
+    Ok(())
+}
+
 /// Inserts a new resource (server-assigned id, version 1).
 pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, prepared: Prepared) -> Result<Written, Error> {
     conn.insert_new(&prepared.new_version(Method::Post))?;

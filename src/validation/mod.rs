@@ -2,7 +2,12 @@
 //! terminology question the walker asks (`binding_check`), and the profile walk (`walk`).
 
 pub mod binding_check;
+pub mod command;
 pub mod fhirpath;
 pub mod model;
 pub mod packages;
+pub mod validator;
+pub mod valuesets;
 pub mod walk;
+
+pub use validator::{Validator, ValidatorError, ValidatorOptions, has_errors};

@@ -1,0 +1,203 @@
+//! `kyoyu validate`: files and folders in, one OperationOutcome per resource out, no database.
+//! Exit code 0 when no file has an error, 1 when one does, 2 for usage problems (no path, a
+//! package that does not load).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use super::{Validator, has_errors};
+use crate::config::ValidationArgs;
+use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Files (.json) or folders (searched recursively for .json files).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also check every resource against this profile (canonical URL).
+    #[arg(long, value_name = "URL")]
+    pub profile: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+}
+
+struct FileResult {
+    path: PathBuf,
+    outcome: OperationOutcome,
+}
+
+pub fn run(args: ValidateArgs) -> ExitCode {
+    let options = match args.validation.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("kyoyu: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let validator = match Validator::load(&options) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("kyoyu: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if let Err(e) = collect(p, &mut files) {
+            eprintln!("kyoyu: {}: {e}", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    files.sort();
+    let results = validate_all(&validator, &files, args.profile.as_deref());
+    let failed = results
+        .iter()
+        .filter(|r| has_errors(&r.outcome.issues))
+        .count();
+    let warnings: usize = results
+        .iter()
+        .map(|r| count(&r.outcome, IssueSeverity::Warning))
+        .sum();
+    match args.format {
+        OutputFormat::Text => {
+            for r in &results {
+                print!("{}", text_report(r));
+            }
+        }
+        OutputFormat::Json => {
+            let list: Vec<Value> = results
+                .iter()
+                .map(|r| json!({ "file": r.path.display().to_string(), "outcome": r.outcome.to_json() }))
+                .collect();
+            println!("{}", Value::Array(list));
+        }
+    }
+    eprintln!(
+        "validated {} files: {} with errors, {} warnings",
+        results.len(),
+        failed,
+        warnings
+    );
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            collect(&entry?.path(), out)?;
+        }
+    } else if path.is_file() {
+        if path.extension().is_some_and(|e| e == "json") || out.is_empty() {
+            out.push(path.to_path_buf());
+        }
+    } else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or folder",
+        ));
+    }
+    Ok(())
+}
+
+/// Two threads share the files (the machines have two cores); a progress bar shows on a terminal.
+fn validate_all(
+    validator: &Validator,
+    files: &[PathBuf],
+    profile: Option<&str>,
+) -> Vec<FileResult> {
+    let bar = if files.len() > 1 && std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<FileResult> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        done.push((i, validate_file(validator, path, profile)));
+                        bar.inc(1);
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut all: Vec<(usize, FileResult)> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect();
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, r)| r).collect()
+    });
+    bar.finish_and_clear();
+    results.shrink_to_fit();
+    results
+}
+
+fn validate_file(validator: &Validator, path: &Path, profile: Option<&str>) -> FileResult {
+    let issues = match std::fs::read(path) {
+        Err(e) => vec![Issue::error(
+            IssueType::Exception,
+            format!("cannot read the file: {e}"),
+        )],
+        Ok(bytes) => match crate::fhir::json::parse_resource(&bytes, 1000) {
+            Err(e) => vec![Issue::error(IssueType::Structure, e.to_string())],
+            Ok(resource) => validator.validate(&resource, profile, None),
+        },
+    };
+    FileResult {
+        path: path.to_path_buf(),
+        outcome: OperationOutcome::new(issues),
+    }
+}
+
+fn count(outcome: &OperationOutcome, severity: IssueSeverity) -> usize {
+    outcome
+        .issues
+        .iter()
+        .filter(|i| i.severity == severity)
+        .count()
+}
+
+fn text_report(r: &FileResult) -> String {
+    let errors = count(&r.outcome, IssueSeverity::Error) + count(&r.outcome, IssueSeverity::Fatal);
+    let warnings = count(&r.outcome, IssueSeverity::Warning);
+    let mut out = format!(
+        "{}: {errors} errors, {warnings} warnings\n",
+        r.path.display()
+    );
+    for i in &r.outcome.issues {
+        out.push_str(&format!(
+            "  {} [{}] {}: {}",
+            i.severity.as_str(),
+            i.code.as_str(),
+            i.expression.join(", "),
+            i.diagnostics
+        ));
+        if let Some(source) = &i.source {
+            out.push_str(&format!(" ({source})"));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,328 @@
+//! The validator as the rest of the server sees it: an instance in, issues out. It runs the fast
+//! structural pass (per-type JSON Schema) and, when that passes, the authoritative profile walk
+//! against every profile that applies — `meta.profile` (version suffix stripped), an explicit
+//! profile, or else the base type.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::binding_check::BindingCheck;
+use super::model::{BaseModel, StructuralSchemas};
+use super::packages::{PackageError, PackageSet, PackageStore};
+use super::valuesets::ValueSetEngine;
+use super::walk::Engine;
+use crate::fhir::{Issue, IssueSeverity, IssueType};
+
+const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+/// Where definitions come from and how strict to be about what is missing.
+#[derive(Debug, Clone, Default)]
+pub struct ValidatorOptions {
+    /// The package store folder (packages installed with `kyoyu package install`).
+    pub store: Option<PathBuf>,
+    /// Further packages (.tgz or folders).
+    pub packages: Vec<PathBuf>,
+    /// A `meta.profile` that no loaded package defines: an error instead of a warning.
+    pub unknown_profile_is_error: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorError {
+    #[error("cannot load packages: {0}")]
+    Packages(#[from] PackageError),
+    #[error("the embedded base model is unusable: {0}")]
+    Model(String),
+    #[error("package conflicts: {0}")]
+    Conflicts(String),
+}
+
+pub struct Validator {
+    engine: Engine,
+    structural: &'static StructuralSchemas<'static>,
+    model: &'static BaseModel,
+    packages: Arc<PackageSet>,
+    unknown_profile_is_error: bool,
+}
+
+impl Validator {
+    /// Loads the store and the extra packages. Conflicting definitions (same canonical and
+    /// version, different content) stop loading: which one applies must not be left to chance.
+    /// Loads the store and the extra packages; value sets are answered from them and from the
+    /// embedded base code sets.
+    pub fn load(options: &ValidatorOptions) -> Result<Self, ValidatorError> {
+        let mut paths: Vec<PathBuf> = match &options.store {
+            Some(store) => PackageStore::new(store)
+                .list()?
+                .into_iter()
+                .map(|e| e.path)
+                .collect(),
+            None => Vec::new(),
+        };
+        paths.extend(options.packages.iter().cloned());
+        let packages = PackageSet::load(&paths)?;
+        if !packages.conflicts().is_empty() {
+            let list: Vec<String> = packages
+                .conflicts()
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect();
+            return Err(ValidatorError::Conflicts(list.join("; ")));
+        }
+        let packages = Arc::new(packages);
+        let bindings = Arc::new(ValueSetEngine::new(Arc::clone(&packages)));
+        Self::with_packages(packages, bindings, options.unknown_profile_is_error)
+    }
+
+    /// The parts given: for tests and tools that bring their own packages or terminology.
+    pub fn with_packages(
+        packages: Arc<PackageSet>,
+        bindings: Arc<dyn BindingCheck>,
+        unknown_profile_is_error: bool,
+    ) -> Result<Self, ValidatorError> {
+        let model = BaseModel::load_embedded().map_err(|e| ValidatorError::Model(e.0))?;
+        let structural =
+            StructuralSchemas::embedded().map_err(|e| ValidatorError::Model(e.to_string()))?;
+        Ok(Validator {
+            engine: Engine::new(Arc::clone(&packages), model, bindings),
+            structural,
+            model,
+            packages,
+            unknown_profile_is_error,
+        })
+    }
+
+    pub fn packages(&self) -> &PackageSet {
+        &self.packages
+    }
+
+    /// Validates one resource; `profile` is an explicit profile to check besides `meta.profile`.
+    /// `path` is where the resource sits in the request (its type, or `Bundle.entry[2].resource`).
+    pub fn validate(
+        &self,
+        resource: &Value,
+        profile: Option<&str>,
+        path: Option<&str>,
+    ) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        let Some(res_type) = resource.get("resourceType").and_then(Value::as_str) else {
+            issues.push(
+                Issue::error(IssueType::Required, "resourceType is missing")
+                    .at(path.unwrap_or("resourceType")),
+            );
+            return issues;
+        };
+        let path = path.unwrap_or(res_type);
+        if !self.model.is_resource(res_type) {
+            issues.push(
+                Issue::error(
+                    IssueType::Structure,
+                    format!("'{res_type}' is not a FHIR R4 resource type"),
+                )
+                .at(format!("{path}.resourceType")),
+            );
+            return issues;
+        }
+        match self.structural.errors(resource) {
+            Ok(errors) if !errors.is_empty() => {
+                // The walk would report the same defects with more noise; the structural pass
+                // names them precisely enough and costs microseconds.
+                issues.extend(errors.into_iter().map(|e| {
+                    let mut at = pointer_to_path(path, &e.pointer);
+                    // A missing property is reported on its parent object; name the property.
+                    if let Some(name) = missing_property(&e.message) {
+                        at.push('.');
+                        at.push_str(name);
+                    }
+                    Issue::error(IssueType::Structure, e.message.clone()).at(at)
+                }));
+                return issues;
+            }
+            Ok(_) => {}
+            Err(e) => issues.push(Issue::warning(
+                IssueType::Exception,
+                format!("structural pass unavailable: {e}"),
+            )),
+        }
+        let mut checked_any = false;
+        for (i, declared) in declared_profiles(resource)
+            .into_iter()
+            .chain(profile.map(|p| (usize::MAX, p)))
+        {
+            let url = declared.split('|').next().unwrap_or(declared);
+            if self.engine.knows_profile(declared) || self.engine.knows_profile(url) {
+                let target = if self.engine.knows_profile(declared) {
+                    declared
+                } else {
+                    url
+                };
+                self.engine
+                    .validate_against(resource, target, path, &mut issues);
+                checked_any = true;
+            } else {
+                let severity = if self.unknown_profile_is_error {
+                    IssueSeverity::Error
+                } else {
+                    IssueSeverity::Warning
+                };
+                let at = if i == usize::MAX {
+                    path.to_string()
+                } else {
+                    format!("{path}.meta.profile[{i}]")
+                };
+                issues.push(
+                    Issue::new(
+                        severity,
+                        IssueType::NotSupported,
+                        format!("profile {declared} is not defined by any loaded package; checked against the base definition of {res_type} only"),
+                    )
+                    .at(at),
+                );
+            }
+        }
+        if !checked_any {
+            self.engine
+                .validate_against(resource, &format!("{BASE}{res_type}"), path, &mut issues);
+        }
+        // The structural schemas accept any object with a resourceType for nested resources;
+        // each one is checked here as a resource in its own right, at its place in the request.
+        for (key, nested) in nested_resources(resource) {
+            issues.extend(self.validate(nested, None, Some(&format!("{path}.{key}"))));
+        }
+        dedupe(&mut issues);
+        issues
+    }
+}
+
+/// `entry[i].resource` of a Bundle and `contained[i]` of any resource, with their locations.
+fn nested_resources(resource: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    if resource.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+        for (i, e) in resource.get("entry").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if let Some(r) = e.get("resource").filter(|r| r.is_object()) {
+                out.push((format!("entry[{i}].resource"), r));
+            }
+        }
+    }
+    for (i, r) in resource.get("contained").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if r.is_object() {
+            out.push((format!("contained[{i}]"), r));
+        }
+    }
+    out
+}
+
+fn declared_profiles(resource: &Value) -> Vec<(usize, &str)> {
+    resource
+        .get("meta")
+        .and_then(|m| m.get("profile"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.as_str().map(|p| (i, p)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `"resourceType" is a required property` → `resourceType`.
+fn missing_property(message: &str) -> Option<&str> {
+    message
+        .strip_suffix(" is a required property")?
+        .strip_prefix('"')?
+        .strip_suffix('"')
+}
+
+/// `/name/0/given` under `Patient` → `Patient.name[0].given`.
+fn pointer_to_path(prefix: &str, pointer: &str) -> String {
+    let mut out = prefix.to_string();
+    for token in pointer.split('/').filter(|t| !t.is_empty()) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if token.bytes().all(|b| b.is_ascii_digit()) {
+            out.push('[');
+            out.push_str(&token);
+            out.push(']');
+        } else {
+            out.push('.');
+            out.push_str(&token);
+        }
+    }
+    out
+}
+
+fn dedupe(issues: &mut Vec<Issue>) {
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|i| {
+        seen.insert((
+            i.severity.as_str(),
+            i.code.as_str(),
+            i.diagnostics.clone(),
+            i.expression.clone(),
+        ))
+    });
+}
+
+/// Whether any issue is an error or fatal: what rejects a write.
+pub fn has_errors(issues: &[Issue]) -> bool {
+    issues
+        .iter()
+        .any(|i| matches!(i.severity, IssueSeverity::Error | IssueSeverity::Fatal))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::validation::binding_check::NoTerminology;
+    use serde_json::json;
+
+    fn validator() -> Validator {
+        Validator::with_packages(Arc::new(PackageSet::default()), Arc::new(NoTerminology), false).unwrap()
+    }
+
+    #[test]
+    fn pointers_become_fhirpath_locations() {
+        assert_eq!(
+            pointer_to_path("Patient", "/name/0/given"),
+            "Patient.name[0].given"
+        );
+        assert_eq!(
+            pointer_to_path("Bundle.entry[1].resource", ""),
+            "Bundle.entry[1].resource"
+        );
+    }
+
+    #[test]
+    fn structural_errors_name_the_element() {
+        let issues = validator().validate(
+            &json!({"resourceType": "Patient", "birthDate": 1970}),
+            None,
+            None,
+        );
+        assert!(has_errors(&issues), "{issues:?}");
+        assert_eq!(issues[0].expression, ["Patient.birthDate"]);
+    }
+
+    #[test]
+    fn unknown_profiles_are_warnings_by_default() {
+        let patient = json!({"resourceType": "Patient", "meta": {"profile": ["http://example.org/StructureDefinition/nope|1"]}});
+        let issues = validator().validate(&patient, None, None);
+        assert!(!has_errors(&issues), "{issues:?}");
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.expression == ["Patient.meta.profile[0]"])
+        );
+        let strict =
+            Validator::with_packages(Arc::new(PackageSet::default()), Arc::new(NoTerminology), true).unwrap();
+        assert!(has_errors(&strict.validate(&patient, None, None)));
+    }
+
+    #[test]
+    fn unknown_resource_types_are_refused() {
+        let issues = validator().validate(&json!({"resourceType": "Patiant"}), None, None);
+        assert_eq!(issues[0].expression, ["Patiant.resourceType"]);
+    }
+}

@@ -1,0 +1,239 @@
+//! The value-set membership engine: answers [`BindingCheck`] from the ValueSets and CodeSystems
+//! of a [`PackageSet`], falling back to the base code sets compiled into the binary
+//! (`codesets/r4-required.json`, see [`generate`]).
+//!
+//! Value sets are expanded on first use and the expansion cached per canonical as written, so a
+//! check after warm-up is two hash lookups under a read lock. Code systems are indexed once
+//! each, shared by every value set that uses them.
+
+mod base;
+mod codesystem;
+mod compose;
+mod expansion;
+pub mod generate;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_packages;
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
+use crate::validation::packages::PackageSet;
+
+pub use base::{CodeSetEntry, CodeSetsFile, NotEnumerable, embedded_file};
+pub use expansion::Expansion;
+pub use generate::{CODESETS_FILE, CodesetsError, GenerateCodesetsReport, generate_codesets};
+
+use base::BaseSets;
+use codesystem::CodeSystemIndex;
+
+/// Old OIDs still found in Japanese data, and the canonical URL of the same code system.
+const SYSTEM_ALIASES: &[(&str, &str)] = &[
+    (
+        "urn:oid:1.2.392.200119.4.504",
+        "http://medis.or.jp/CodeSystem/master-JLAC10-17digits",
+    ),
+    (
+        "urn:oid:1.2.392.200119.4.101.2",
+        "http://medis.or.jp/CodeSystem/master-disease-keyNumber",
+    ),
+    (
+        "urn:oid:1.2.392.200119.4.101.6",
+        "http://medis.or.jp/CodeSystem/master-disease-exCode",
+    ),
+    (
+        "urn:oid:1.2.392.100495.20.2.73",
+        "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code",
+    ),
+    (
+        "urn:oid:1.2.392.100495.20.1.73",
+        "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code",
+    ),
+    (
+        "urn:oid:1.2.392.100495.20.2.81",
+        "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode",
+    ),
+    (
+        "urn:oid:1.2.392.100495.20.1.81",
+        "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode",
+    ),
+];
+
+/// The canonical URL of a code system named by an old OID, or the name itself.
+pub fn canonical_system(system: &str) -> &str {
+    SYSTEM_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == system)
+        .map_or(system, |(_, url)| url)
+}
+
+/// Every name the system may be defined under: itself and its aliases.
+fn system_names(url: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(url).chain(
+        SYSTEM_ALIASES
+            .iter()
+            .filter(move |(_, u)| *u == url)
+            .map(|(alias, _)| *alias),
+    )
+}
+
+/// Answers binding checks; cheap to share (`Arc`) between request handlers, caches behind
+/// `RwLock`s.
+pub struct ValueSetEngine {
+    packages: Option<Arc<PackageSet>>,
+    base: Option<&'static BaseSets>,
+    /// Per canonical as asked; a value set that is not loaded is remembered too, so repeated
+    /// checks against it do not search the packages again.
+    expansions: RwLock<HashMap<String, Result<Arc<Expansion>, String>>>,
+    code_systems: RwLock<HashMap<String, Option<Arc<CodeSystemIndex>>>>,
+}
+
+impl std::fmt::Debug for ValueSetEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValueSetEngine")
+            .field(
+                "packages",
+                &self.packages.as_ref().map(|p| p.packages().len()),
+            )
+            .field("base_sets", &self.base.map(BaseSets::len))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ValueSetEngine {
+    /// The packages' value sets and code systems, then the embedded base code sets for value
+    /// sets no package defines.
+    pub fn new(packages: Arc<PackageSet>) -> Self {
+        Self::build(Some(packages), Some(base::embedded()))
+    }
+
+    /// The embedded base code sets alone (no package installed).
+    pub fn base_only() -> Self {
+        Self::build(None, Some(base::embedded()))
+    }
+
+    /// The packages alone, without the embedded sets: what the generator expands with, so its
+    /// output never depends on the file it regenerates.
+    pub fn packages_only(packages: Arc<PackageSet>) -> Self {
+        Self::build(Some(packages), None)
+    }
+
+    fn build(packages: Option<Arc<PackageSet>>, base: Option<&'static BaseSets>) -> Self {
+        ValueSetEngine {
+            packages,
+            base,
+            expansions: RwLock::new(HashMap::new()),
+            code_systems: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The expansion of a value set (`url` or `url|version`), or why there is none.
+    pub fn expansion(&self, value_set: &str) -> Result<Arc<Expansion>, String> {
+        self.expansion_within(value_set, &mut Vec::new())
+    }
+
+    fn expansion_within(
+        &self,
+        value_set: &str,
+        stack: &mut Vec<String>,
+    ) -> Result<Arc<Expansion>, String> {
+        if let Some(e) = read(&self.expansions).get(value_set) {
+            return e.clone();
+        }
+        if stack.iter().any(|s| s == value_set) {
+            return Err(format!("value set {value_set} imports itself"));
+        }
+        let resource = self
+            .packages
+            .as_deref()
+            .and_then(|p| p.resolve_in("ValueSet", value_set));
+        let expansion = match resource {
+            Some(r) => {
+                stack.push(value_set.to_string());
+                let e = Arc::new(self.expand_resource(&r.json, stack));
+                stack.pop();
+                Ok(e)
+            }
+            None => {
+                let (url, version) = match value_set.split_once('|') {
+                    Some((u, v)) => (u, Some(v).filter(|v| !v.is_empty())),
+                    None => (value_set, None),
+                };
+                self.base
+                    .and_then(|b| b.expansion(url, version))
+                    .ok_or_else(|| format!("value set {value_set} is not loaded"))
+            }
+        };
+        let mut cache = self
+            .expansions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .entry(value_set.to_string())
+            .or_insert(expansion)
+            .clone()
+    }
+
+    /// The indexed definition of a code system (under its URL or an alias), if a package has it.
+    fn code_system(&self, url: &str) -> Option<Arc<CodeSystemIndex>> {
+        if let Some(cs) = read(&self.code_systems).get(url) {
+            return cs.clone();
+        }
+        let packages = self.packages.as_deref()?;
+        let found = system_names(url)
+            .filter_map(|name| packages.resolve_in("CodeSystem", name))
+            .find(|r| r.json.get("content").and_then(|c| c.as_str()) != Some("supplement"))
+            .map(|r| Arc::new(CodeSystemIndex::from_json(&r.json)));
+        let mut cache = self
+            .code_systems
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache.entry(url.to_string()).or_insert(found).clone()
+    }
+
+    /// The display the code system gives (or any designation) when `display` is not one of them.
+    fn display_mismatch(&self, system: &str, code: &str, display: &str) -> Option<String> {
+        let given = display.trim();
+        if let Some(cs) = self.code_system(system) {
+            let concept = cs.find(code)?;
+            let expected = concept.display.as_deref()?;
+            let matches =
+                expected.trim() == given || concept.designations.iter().any(|d| d.trim() == given);
+            return (!matches).then(|| expected.to_string());
+        }
+        let expected = self.base?.display(system, code)?;
+        (expected.trim() != given).then(|| expected.to_string())
+    }
+}
+
+impl BindingCheck for ValueSetEngine {
+    fn check(&self, value_set: &str, value: CodedValue<'_>) -> CodeCheck {
+        let expansion = match self.expansion(value_set) {
+            Ok(e) => e,
+            Err(why) => {
+                return CodeCheck {
+                    membership: Membership::Unknown(why),
+                    display_mismatch: None,
+                };
+            }
+        };
+        let system = value.system.map(canonical_system);
+        let (membership, found_in) = expansion.membership(system, value.code);
+        let display_mismatch = match (value.display, found_in) {
+            (Some(d), Some(s)) => self.display_mismatch(s, value.code, d),
+            _ => None,
+        };
+        CodeCheck {
+            membership,
+            display_mismatch,
+        }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
