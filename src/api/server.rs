@@ -58,10 +58,9 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
     let validation = config.validation.clone();
-    let validator =
-        tokio::task::spawn_blocking(move || Validator::load(&validation))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))??;
+    let validator = tokio::task::spawn_blocking(move || Validator::load(&validation))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
     let listener = TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
         addr: config.listen,
         source,

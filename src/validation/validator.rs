@@ -199,13 +199,25 @@ impl Validator {
 fn nested_resources(resource: &Value) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     if resource.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
-        for (i, e) in resource.get("entry").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, e) in resource
+            .get("entry")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             if let Some(r) = e.get("resource").filter(|r| r.is_object()) {
                 out.push((format!("entry[{i}].resource"), r));
             }
         }
     }
-    for (i, r) in resource.get("contained").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, r) in resource
+        .get("contained")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if r.is_object() {
             out.push((format!("contained[{i}]"), r));
         }
@@ -279,7 +291,12 @@ mod tests {
     use serde_json::json;
 
     fn validator() -> Validator {
-        Validator::with_packages(Arc::new(PackageSet::default()), Arc::new(NoTerminology), false).unwrap()
+        Validator::with_packages(
+            Arc::new(PackageSet::default()),
+            Arc::new(NoTerminology),
+            false,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -315,8 +332,12 @@ mod tests {
                 .iter()
                 .any(|i| i.expression == ["Patient.meta.profile[0]"])
         );
-        let strict =
-            Validator::with_packages(Arc::new(PackageSet::default()), Arc::new(NoTerminology), true).unwrap();
+        let strict = Validator::with_packages(
+            Arc::new(PackageSet::default()),
+            Arc::new(NoTerminology),
+            true,
+        )
+        .unwrap();
         assert!(has_errors(&strict.validate(&patient, None, None)));
     }
 
