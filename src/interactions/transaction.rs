@@ -105,8 +105,8 @@ pub async fn process(
     };
     match kind {
         BundleKind::Transaction => {
-            // The whole Bundle at once: references between entries resolve for the checks.
-            validate_for_write(svc, &bundle, None)?;
+            // Malformed requests first (400, naming the entry), then the content: the whole
+            // Bundle at once, so references between entries resolve for the checks (422).
             let planned = entries
                 .into_iter()
                 .enumerate()
@@ -115,6 +115,7 @@ pub async fn process(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             check_unique_full_urls(&planned)?;
+            validate_for_write(svc, &bundle, None)?;
             let svc2 = svc.clone();
             let now = svc.clock.now_micros();
             let results = svc

@@ -264,7 +264,15 @@ fn pointer_to_path(prefix: &str, pointer: &str) -> String {
     out
 }
 
+/// Drops repeated issues and puts errors before warnings (stable: otherwise in document order),
+/// so the first issue a client reads is what made the request fail.
 fn dedupe(issues: &mut Vec<Issue>) {
+    issues.sort_by_key(|i| match i.severity {
+        IssueSeverity::Fatal => 0,
+        IssueSeverity::Error => 1,
+        IssueSeverity::Warning => 2,
+        IssueSeverity::Information => 3,
+    });
     let mut seen = std::collections::HashSet::new();
     issues.retain(|i| {
         seen.insert((

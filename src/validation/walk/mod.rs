@@ -1,23 +1,54 @@
 //! The authoritative pass: an instance checked against compiled StructureDefinition plans
-//! (cardinality, types, fixed/pattern, slicing, bindings, invariants). Stub: filled by the
-//! snapshot-walk work; the API below is what the validator facade calls.
+//! (cardinality, types, fixed/pattern, slicing, bindings, invariants, extensions, references).
+//!
+//! Module map: `plan` compiles definitions once (cached here by canonical); `walker` goes through
+//! the JSON; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
+//! matches items to slices; `rules` holds invariants, bindings and reference targets.
 
-use std::sync::Arc;
+mod plan;
+mod rules;
+mod slicing;
+mod types;
+mod values;
+mod walker;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_defects;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_examples;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_support;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
 use super::binding_check::BindingCheck;
 use super::model::BaseModel;
 use super::packages::PackageSet;
-use crate::fhir::Issue;
+use crate::fhir::{Issue, IssueType};
+use plan::Plan;
+use types::{ModelTypes, Primitives};
+
+const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
 
 pub struct Engine {
-    #[allow(dead_code)]
     packages: Arc<PackageSet>,
-    #[allow(dead_code)]
     model: &'static BaseModel,
-    #[allow(dead_code)]
     bindings: Arc<dyn BindingCheck>,
+    types: ModelTypes,
+    primitives: Primitives,
+    /// Canonical (as asked) → compiled plan; `None` remembers a canonical nothing defines.
+    plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
+    /// Base type name → plan: the walk asks for datatypes at every element.
+    base_plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
+    /// Invariants that could not be evaluated (reported as warnings), since the engine started.
+    unevaluated: AtomicUsize,
 }
 
 impl Engine {
@@ -28,8 +59,13 @@ impl Engine {
     ) -> Self {
         Engine {
             packages,
+            types: ModelTypes::new(model),
+            primitives: Primitives::new(model),
             model,
             bindings,
+            plans: RwLock::new(HashMap::new()),
+            base_plans: RwLock::new(HashMap::new()),
+            unevaluated: AtomicUsize::new(0),
         }
     }
 
@@ -39,18 +75,89 @@ impl Engine {
         let url = profile.split('|').next().unwrap_or(profile);
         self.packages.resolve(profile).is_some()
             || url
-                .strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+                .strip_prefix(CORE_PREFIX)
                 .is_some_and(|t| self.model.type_def(t).is_some())
+    }
+
+    /// How many invariant evaluations could not be decided (each was reported as a warning).
+    pub fn unevaluated_count(&self) -> usize {
+        self.unevaluated.load(Ordering::Relaxed)
     }
 
     /// Checks `resource` against `profile` and appends what is wrong to `out`; expressions start
     /// with `path` (e.g. `Bundle.entry[2].resource` or the resource type).
     pub fn validate_against(
         &self,
-        _resource: &Value,
-        _profile: &str,
-        _path: &str,
-        _out: &mut Vec<Issue>,
+        resource: &Value,
+        profile: &str,
+        path: &str,
+        out: &mut Vec<Issue>,
     ) {
+        let Some(plan) = self.plan(profile) else {
+            out.push(
+                Issue::error(
+                    IssueType::NotSupported,
+                    format!("profile {profile} is not known (no loaded package defines it)"),
+                )
+                .at(path),
+            );
+            return;
+        };
+        let mut walker = walker::Walker::new(self, resource);
+        walker.resource(resource, &plan, path, out);
+    }
+
+    /// The compiled plan of a canonical: base types come from the embedded model (so they work
+    /// without the core package), everything else from the loaded packages.
+    pub(crate) fn plan(&self, canonical: &str) -> Option<Arc<Plan>> {
+        if let Ok(cache) = self.plans.read()
+            && let Some(found) = cache.get(canonical)
+        {
+            return found.clone();
+        }
+        let compiled = self.compile(canonical).map(Arc::new);
+        if let Ok(mut cache) = self.plans.write() {
+            cache.insert(canonical.to_string(), compiled.clone());
+        }
+        compiled
+    }
+
+    fn compile(&self, canonical: &str) -> Option<Plan> {
+        let url = canonical.split('|').next().unwrap_or(canonical);
+        if let Some(t) = url.strip_prefix(CORE_PREFIX)
+            && let Some(def) = self.model.type_def(t)
+        {
+            return Some(Plan::build(
+                url,
+                &def.name,
+                def.elements.clone(),
+                self.model,
+            ));
+        }
+        let sd = self.packages.resolve_in("StructureDefinition", canonical)?;
+        match Plan::from_structure_definition(&sd.json, self.model) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("cannot compile {canonical}: {e}");
+                None
+            }
+        }
+    }
+
+    /// The plan of a base type by name.
+    pub(crate) fn base_plan(&self, type_name: &str) -> Option<Arc<Plan>> {
+        if let Ok(cache) = self.base_plans.read()
+            && let Some(found) = cache.get(type_name)
+        {
+            return found.clone();
+        }
+        let found = self
+            .model
+            .type_def(type_name)
+            .and_then(|_| self.plan(&format!("{CORE_PREFIX}{type_name}")));
+        if let Ok(mut cache) = self.base_plans.write() {
+            cache.insert(type_name.to_string(), found.clone());
+        }
+        found
     }
 }

@@ -1,0 +1,443 @@
+//! Rules beyond structure: FHIRPath invariants (an expression that cannot be evaluated is a
+//! counted warning, never a pass), terminology bindings through [`BindingCheck`], and reference
+//! targets (`targetProfile`) resolved inside the Bundle or `contained`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use super::super::binding_check::{BindingCheck, CodedValue, Membership};
+use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
+use super::super::model::{BindingStrength, Severity};
+use super::plan::Plan;
+use super::walker::{Item, Walker, has_error};
+use crate::fhir::{Issue, IssueType};
+
+/// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
+struct Members<'a>(&'a dyn BindingCheck);
+
+impl Terminology for Members<'_> {
+    fn member_of(&self, item: &PathItem<'_>, value_set: &str) -> Option<bool> {
+        let codes: Vec<CodedValue<'_>> = match item {
+            PathItem::String(s) => vec![CodedValue {
+                system: None,
+                code: s,
+                display: None,
+            }],
+            PathItem::Node(node) => node.value.map(codings).unwrap_or_default(),
+            _ => return None,
+        };
+        let mut unknown = codes.is_empty();
+        for c in codes {
+            match self.0.check(value_set, c).membership {
+                Membership::Member => return Some(true),
+                Membership::Unknown(_) => unknown = true,
+                Membership::NotMember => {}
+            }
+        }
+        (!unknown).then_some(false)
+    }
+}
+
+/// The codes a code, Coding or CodeableConcept carries.
+fn codings(v: &Value) -> Vec<CodedValue<'_>> {
+    fn one(c: &Value) -> Option<CodedValue<'_>> {
+        Some(CodedValue {
+            system: c.get("system").and_then(Value::as_str),
+            code: c.get("code")?.as_str()?,
+            display: c.get("display").and_then(Value::as_str),
+        })
+    }
+    match v {
+        Value::String(s) => vec![CodedValue {
+            system: None,
+            code: s,
+            display: None,
+        }],
+        Value::Object(o) => match o.get("coding").and_then(Value::as_array) {
+            Some(list) => list.iter().filter_map(one).collect(),
+            None => one(v).into_iter().collect(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+impl<'v> Walker<'_, 'v> {
+    /// Evaluates the invariants of node `n` on `focus` (keys in `skip` were already evaluated
+    /// for this item through another definition).
+    #[allow(clippy::too_many_arguments)]
+    pub fn invariants(
+        &mut self,
+        plan: &Plan,
+        n: usize,
+        focus: &'v Value,
+        ty: &str,
+        path: &str,
+        res: &'v Value,
+        skip: &[&str],
+        out: &mut Vec<Issue>,
+    ) {
+        let node = &plan.nodes[n];
+        if node.invariants.is_empty() {
+            return;
+        }
+        let engine = self.engine;
+        let members = Members(engine.bindings.as_ref());
+        // %rootResource is the container of a contained resource, else the resource itself
+        // (not the Bundle: `ref-1` looks in `%rootResource.contained`).
+        let root = self
+            .containers
+            .get(&(std::ptr::from_ref(res) as usize))
+            .copied()
+            .unwrap_or(res);
+        let env = Env {
+            resource: res,
+            root,
+            model: Some(&engine.types),
+            terminology: Some(&members),
+        };
+        let focus_type = node.inline_type.as_deref().unwrap_or(ty);
+        for inv in &node.invariants {
+            if skip.contains(&inv.key.as_str()) {
+                continue;
+            }
+            let source = || format!("{}#{}", plan.url, inv.key);
+            let outcome = match &inv.expr {
+                // dom-3 walks `descendants()` four times per contained resource: the same
+                // rule natively, in one pass.
+                _ if inv.key == "dom-3" => Ok(Some(contained_are_referenced(focus))),
+                Err(why) => Err(why.clone()),
+                Ok(expr) => {
+                    evaluate_bool(expr, focus, Some(focus_type), &env).map_err(|e| e.to_string())
+                }
+            };
+            match outcome {
+                // An empty result is no violation (`ref-1` on an identifier-only Reference).
+                Ok(Some(true) | None) => {}
+                Ok(Some(false)) => {
+                    let text = format!(
+                        "constraint {} failed: {}",
+                        inv.key,
+                        inv.expr.as_ref().map_or("", |e| e.source())
+                    );
+                    out.push(
+                        match inv.severity {
+                            Severity::Error => Issue::error(IssueType::Invariant, text),
+                            Severity::Warning => Issue::warning(IssueType::Invariant, text),
+                        }
+                        .at(path)
+                        .from_rule(source()),
+                    );
+                }
+                Err(why) => {
+                    engine.unevaluated.fetch_add(1, Ordering::Relaxed);
+                    out.push(
+                        Issue::warning(
+                            IssueType::NotSupported,
+                            format!("constraint {} could not be evaluated: {why}", inv.key),
+                        )
+                        .at(path)
+                        .from_rule(source()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Required and extensible bindings on code, Coding, CodeableConcept and coded Quantity.
+    pub fn binding(&mut self, plan: &Plan, n: usize, item: &Item<'v>, out: &mut Vec<Issue>) {
+        let node = &plan.nodes[n];
+        let Some(b) = &node.def.binding else { return };
+        let (Some(vs), Some(v)) = (&b.value_set, item.value) else {
+            return;
+        };
+        if !matches!(
+            b.strength,
+            BindingStrength::Required | BindingStrength::Extensible
+        ) {
+            return;
+        }
+        let parent = self.parent;
+        let codes: Vec<(CodedValue<'_>, String)> = match item.ty.as_str() {
+            // A Coding's `code` bound on its own: the sibling system and display belong to it.
+            "code" if node.name == "code" && parent.is_some_and(|p| p.contains_key("system")) => {
+                let field = |k: &str| parent.and_then(|p| p.get(k)).and_then(Value::as_str);
+                vec![(
+                    CodedValue {
+                        system: field("system"),
+                        code: v.as_str().unwrap_or_default(),
+                        display: field("display"),
+                    },
+                    item.path.clone(),
+                )]
+            }
+            "code" | "string" | "uri" => codings(v)
+                .into_iter()
+                .map(|c| (c, item.path.clone()))
+                .collect(),
+            "Coding" => codings(v)
+                .into_iter()
+                .map(|c| (c, format!("{}.code", item.path)))
+                .collect(),
+            "Quantity" if v.get("system").is_some() => codings(v)
+                .into_iter()
+                .map(|c| (c, format!("{}.code", item.path)))
+                .collect(),
+            "CodeableConcept" => v
+                .get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let coded = codings(c).into_iter().next()?;
+                    Some((coded, format!("{}.coding[{i}].code", item.path)))
+                })
+                .collect(),
+            _ => return,
+        };
+        let source = plan.source(n);
+        let required = b.strength == BindingStrength::Required;
+        let strength = if required { "required" } else { "extensible" };
+        if codes.is_empty() {
+            if required && item.ty == "CodeableConcept" {
+                out.push(
+                    Issue::warning(
+                        IssueType::CodeInvalid,
+                        format!("no code given, and the binding to {vs} is required"),
+                    )
+                    .at(&item.path)
+                    .from_rule(source),
+                );
+            }
+            return;
+        }
+        let mut member = false;
+        let mut unknown = Vec::new();
+        let mut not_member = Vec::new();
+        for (c, at) in &codes {
+            let answer = self.engine.bindings.check(vs, *c);
+            if let Some(expected) = answer.display_mismatch {
+                let display_at = match at.strip_suffix(".code") {
+                    Some(stem) => format!("{stem}.display"),
+                    None => at.clone(),
+                };
+                out.push(
+                    Issue::warning(
+                        IssueType::CodeInvalid,
+                        format!(
+                            "display \"{}\" for code {} is not the one the code system gives (\"{expected}\")",
+                            c.display.unwrap_or_default(),
+                            c.code
+                        ),
+                    )
+                    .at(display_at)
+                    .from_rule(source.clone()),
+                );
+            }
+            match answer.membership {
+                Membership::Member => member = true,
+                Membership::NotMember => not_member.push((c, at)),
+                Membership::Unknown(why) => unknown.push((c, at, why)),
+            }
+        }
+        if member {
+            return;
+        }
+        for (c, at, why) in &unknown {
+            out.push(
+                Issue::warning(
+                    IssueType::NotSupported,
+                    format!(
+                        "code {} could not be checked against {vs} ({strength}): {why}",
+                        c.code
+                    ),
+                )
+                .at(at.as_str())
+                .from_rule(source.clone()),
+            );
+        }
+        if !unknown.is_empty() {
+            return;
+        }
+        for (c, at) in not_member {
+            let system = c.system.map(|s| format!("{s}#")).unwrap_or_default();
+            let text = format!(
+                "code {system}{} is not in the value set {vs} ({strength} binding)",
+                c.code
+            );
+            out.push(
+                if required {
+                    Issue::error(IssueType::CodeInvalid, text)
+                } else {
+                    Issue::warning(IssueType::CodeInvalid, text)
+                }
+                .at(at.as_str())
+                .from_rule(source.clone()),
+            );
+        }
+    }
+
+    /// A Reference whose target is in this instance must be of a `targetProfile`.
+    pub fn reference_target(
+        &mut self,
+        plan: &Arc<Plan>,
+        n: usize,
+        value: &'v Value,
+        path: &str,
+        res: &'v Value,
+        out: &mut Vec<Issue>,
+    ) {
+        let targets: Vec<String> = plan.nodes[n]
+            .def
+            .types
+            .iter()
+            .filter(|t| t.code == "Reference")
+            .flat_map(|t| t.target_profile.iter().cloned())
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let Some(reference) = value.get("reference").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(target) = self.resolve(reference, res) else {
+            return;
+        };
+        let Some(rt) = target.get("resourceType").and_then(Value::as_str) else {
+            return;
+        };
+        let mut candidates = Vec::new();
+        for t in &targets {
+            match self.engine.plan(t) {
+                Some(p) if p.type_name == rt || p.type_name == "Resource" => candidates.push(p),
+                Some(_) => {}
+                // An unloaded profile: its type is the URL's tail for core ones only.
+                None if t.ends_with(&format!("/{rt}")) => return,
+                None => {}
+            }
+        }
+        let source = plan.source(n);
+        if candidates.is_empty() {
+            out.push(
+                Issue::error(
+                    IssueType::Structure,
+                    format!(
+                        "reference {reference} points to a {rt}, not to one of {}",
+                        targets.join(", ")
+                    ),
+                )
+                .at(format!("{path}.reference"))
+                .from_rule(source),
+            );
+            return;
+        }
+        let key_of = |p: &Plan| (std::ptr::from_ref(target) as usize, p.url.clone());
+        for p in &candidates {
+            if self
+                .engine
+                .model
+                .type_def(&p.type_name)
+                .is_some_and(|t| t.url == p.url)
+            {
+                return;
+            }
+            let key = key_of(p);
+            let ok = match self.conforms.get(&key) {
+                Some(&ok) => ok,
+                None => {
+                    // Optimistic while in progress, so reference cycles terminate.
+                    self.conforms.insert(key.clone(), true);
+                    let mut scratch = Vec::new();
+                    let target_path = format!("{path}.resolve()");
+                    self.resource(target, p, &target_path, &mut scratch);
+                    let ok = !has_error(&scratch);
+                    self.conforms.insert(key, ok);
+                    ok
+                }
+            };
+            if ok {
+                return;
+            }
+        }
+        out.push(
+            Issue::error(
+                IssueType::Structure,
+                format!(
+                    "reference {reference}: the {rt} it points to does not conform to {}",
+                    targets.join(" or ")
+                ),
+            )
+            .at(format!("{path}.reference"))
+            .from_rule(source),
+        );
+    }
+
+    /// A reference inside this instance: `#id` in `contained`, else a Bundle entry by
+    /// `fullUrl` or `Type/id`.
+    pub fn resolve(&self, reference: &str, res: &'v Value) -> Option<&'v Value> {
+        let by_id = |holder: &'v Value, id: &str| -> Option<&'v Value> {
+            holder
+                .get("contained")?
+                .as_array()?
+                .iter()
+                .find(|c| c.get("id").and_then(Value::as_str) == Some(id))
+        };
+        if let Some(id) = reference.strip_prefix('#') {
+            return by_id(res, id).or_else(|| by_id(self.root, id));
+        }
+        let root = self.root;
+        if root.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            return None;
+        }
+        let entries = root.get("entry")?.as_array()?;
+        let plain = reference.split("/_history/").next().unwrap_or(reference);
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.get("fullUrl").and_then(Value::as_str) == Some(plain))
+        {
+            return e.get("resource");
+        }
+        let (ty, id) = {
+            let mut parts = plain.rsplit('/');
+            let id = parts.next()?;
+            (parts.next()?, id)
+        };
+        entries.iter().find_map(|e| {
+            let r = e.get("resource")?;
+            (r.get("resourceType").and_then(Value::as_str) == Some(ty)
+                && r.get("id").and_then(Value::as_str) == Some(id))
+            .then_some(r)
+        })
+    }
+}
+
+/// `dom-3`: every contained resource is referenced (`#id`) from elsewhere in the resource, or
+/// itself refers to its container (`#`).
+fn contained_are_referenced(resource: &Value) -> bool {
+    let Some(contained) = resource.get("contained").and_then(Value::as_array) else {
+        return true;
+    };
+    let mut refs = std::collections::HashSet::new();
+    collect_local_refs(resource, &mut refs);
+    contained.iter().all(|c| {
+        let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+        refs.contains(&format!("#{id}").as_str()) || {
+            let mut own = std::collections::HashSet::new();
+            collect_local_refs(c, &mut own);
+            own.contains("#")
+        }
+    })
+}
+
+fn collect_local_refs<'a>(v: &'a Value, out: &mut std::collections::HashSet<&'a str>) {
+    match v {
+        Value::String(s) if s.starts_with('#') => {
+            out.insert(s.as_str());
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_local_refs(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_local_refs(x, out)),
+        _ => {}
+    }
+}

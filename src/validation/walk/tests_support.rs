@@ -1,0 +1,108 @@
+//! Test support: the official packages loaded once per test process (tests skip when the shared
+//! data is absent), an engine over them, and small helpers to read issues.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::Value;
+
+use super::Engine;
+use crate::fhir::{Issue, IssueSeverity};
+use crate::validation::binding_check::NoTerminology;
+use crate::validation::model::BaseModel;
+use crate::validation::packages::PackageSet;
+
+pub(crate) const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+const PACKAGES: &[&str] = &[
+    "hl7.fhir.r4.core-4.0.1.tgz",
+    "jp-core.r4-1.1.2-url.tgz",
+    "jp-clins.r4-1.5.2-snap.tgz",
+];
+
+pub(crate) fn data(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(DATA).join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+/// r4 core, JP-Core 1.1.2 and JP-CLINS 1.5.2, loaded once per test process.
+pub(crate) fn packages() -> Option<Arc<PackageSet>> {
+    static SET: OnceLock<Option<Arc<PackageSet>>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let paths: Vec<PathBuf> = PACKAGES
+            .iter()
+            .map(|p| data(&format!("packages/{p}")))
+            .collect::<Option<_>>()?;
+        Some(Arc::new(PackageSet::load(&paths).unwrap()))
+    })
+    .clone()
+}
+
+/// The engine over [`packages`] without terminology, shared by every test.
+pub(crate) fn engine() -> Option<&'static Engine> {
+    static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let model = BaseModel::load_embedded().unwrap();
+            Some(Engine::new(packages()?, model, Arc::new(NoTerminology)))
+        })
+        .as_ref()
+}
+
+pub(crate) fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The profiles an instance declares (version suffix stripped), or its base type.
+pub(crate) fn declared_profiles(v: &Value) -> Vec<String> {
+    let declared: Vec<String> = v
+        .pointer("/meta/profile")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|p| p.split('|').next().unwrap_or(p).to_string())
+        .collect();
+    if declared.is_empty() {
+        let rt = v["resourceType"].as_str().unwrap_or_default();
+        vec![format!("http://hl7.org/fhir/StructureDefinition/{rt}")]
+    } else {
+        declared
+    }
+}
+
+pub(crate) fn validate(engine: &Engine, v: &Value, profile: &str) -> Vec<Issue> {
+    let mut out = Vec::new();
+    let rt = v["resourceType"].as_str().unwrap_or("Resource");
+    engine.validate_against(v, profile, rt, &mut out);
+    out
+}
+
+pub(crate) fn errors(issues: &[Issue]) -> Vec<&Issue> {
+    issues
+        .iter()
+        .filter(|i| i.severity == IssueSeverity::Error)
+        .collect()
+}
+
+pub(crate) fn show(issues: &[&Issue]) -> String {
+    issues
+        .iter()
+        .map(|i| {
+            format!(
+                "  {} {} @{} [{}]: {}",
+                i.severity.as_str(),
+                i.code.as_str(),
+                i.expression.join(","),
+                i.source.as_deref().unwrap_or("-"),
+                i.diagnostics
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

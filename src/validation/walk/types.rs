@@ -1,0 +1,149 @@
+//! What the walk needs to know about FHIR types beyond a plan: the FHIRPath [`TypeModel`] view of
+//! the embedded base model (so invariants navigate choices and backbone elements), and the
+//! lexical rules of primitives (JSON kind, regex, integer ranges).
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::super::fhirpath::{ChildType, TypeCodes, TypeModel};
+use super::super::model::{BaseModel, JsonType, TypeKind, schema::xsd_regex_to_ecma};
+
+struct Info {
+    types: Vec<String>,
+    choice: bool,
+    repeating: bool,
+    definition: Option<String>,
+}
+
+/// The base model indexed the way FHIRPath navigation asks: parent type (or inline definition
+/// path) → element name → types.
+pub(crate) struct ModelTypes {
+    map: HashMap<String, HashMap<String, Info>>,
+}
+
+impl TypeModel for ModelTypes {
+    fn child_type(&self, parent_type: &str, element: &str) -> Option<ChildType<'_>> {
+        let i = self.map.get(parent_type)?.get(element)?;
+        Some(ChildType {
+            types: TypeCodes::Owned(&i.types),
+            choice: i.choice,
+            repeating: i.repeating,
+            definition: i.definition.as_deref(),
+        })
+    }
+}
+
+impl ModelTypes {
+    pub fn new(model: &BaseModel) -> Self {
+        let mut map: HashMap<String, HashMap<String, Info>> = HashMap::new();
+        for def in model.types() {
+            for e in def.elements.iter().skip(1) {
+                if e.slice_name.is_some() {
+                    continue;
+                }
+                let Some((parent, name)) = e.path.rsplit_once('.') else {
+                    continue;
+                };
+                let (name, choice) = match name.strip_suffix("[x]") {
+                    Some(n) => (n, true),
+                    None => (name, false),
+                };
+                let mut types: Vec<String> =
+                    e.types.iter().map(|t| t.fhir_type().to_string()).collect();
+                let mut definition = None;
+                if let Some(r) = &e.content_reference {
+                    definition = Some(r.trim_start_matches('#').to_string());
+                    types = vec!["BackboneElement".to_string()];
+                } else if let [t] = e.types.as_slice()
+                    && (t.code == "BackboneElement" || t.code == "Element")
+                {
+                    definition = Some(e.path.clone());
+                }
+                map.entry(parent.to_string()).or_default().insert(
+                    name.to_string(),
+                    Info {
+                        types,
+                        choice,
+                        repeating: e.is_array(),
+                        definition,
+                    },
+                );
+            }
+        }
+        ModelTypes { map }
+    }
+}
+
+/// The lexical rules of the primitive types, compiled once.
+pub(crate) struct Primitives {
+    rules: HashMap<String, (JsonType, Option<Regex>)>,
+}
+
+impl Primitives {
+    pub fn new(model: &BaseModel) -> Self {
+        let mut rules = HashMap::new();
+        for t in model.types() {
+            if t.kind != TypeKind::PrimitiveType {
+                continue;
+            }
+            let json = t.json_type.unwrap_or(JsonType::String);
+            // Numbers and booleans are checked by their JSON kind; xhtml by its own rules.
+            let regex = match (&t.regex, json) {
+                (Some(r), JsonType::String) if t.name != "xhtml" => xsd_regex_to_ecma(r)
+                    .ok()
+                    .and_then(|r| Regex::new(&format!("^(?:{r})$")).ok()),
+                _ => None,
+            };
+            rules.insert(t.name.clone(), (json, regex));
+        }
+        Primitives { rules }
+    }
+
+    pub fn is_primitive(&self, ty: &str) -> bool {
+        self.rules.contains_key(ty)
+    }
+
+    /// `Err(why)` when `value` is not a valid JSON form of primitive `ty`.
+    pub fn check(&self, ty: &str, value: &Value) -> Result<(), String> {
+        let Some((json, regex)) = self.rules.get(ty) else {
+            return Ok(());
+        };
+        match (json, value) {
+            (JsonType::Boolean, Value::Bool(_)) => Ok(()),
+            (JsonType::Integer, Value::Number(n)) => match n.as_i64() {
+                Some(i) if ty == "positiveInt" && i < 1 => Err(format!("{i} is not a positiveInt")),
+                Some(i) if ty == "unsignedInt" && i < 0 => {
+                    Err(format!("{i} is not an unsignedInt"))
+                }
+                Some(i) if i32::try_from(i).is_err() => Err(format!("{i} is out of range")),
+                Some(_) => Ok(()),
+                None => Err(format!("{n} is not an integer")),
+            },
+            (JsonType::Number, Value::Number(_)) => Ok(()),
+            (JsonType::String, Value::String(s)) => {
+                if s.is_empty() {
+                    return Err("the value is empty (\"\")".to_string());
+                }
+                if s.trim().is_empty() && ty != "xhtml" {
+                    return Err("the value is only whitespace".to_string());
+                }
+                match regex {
+                    Some(r) if !r.is_match(s) => Err(format!("\"{s}\" is not a valid {ty}")),
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(format!("a {ty} must be a JSON {}", json_name(*json))),
+        }
+    }
+}
+
+fn json_name(j: JsonType) -> &'static str {
+    match j {
+        JsonType::Boolean => "boolean",
+        JsonType::Integer => "integer number",
+        JsonType::Number => "number",
+        JsonType::String => "string",
+    }
+}

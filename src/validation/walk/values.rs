@@ -1,0 +1,142 @@
+//! Leaf value rules of an element definition: `fixed[x]` (exact), `pattern[x]` (the instance
+//! holds at least what the pattern says), `maxLength`, `minValue[x]`/`maxValue[x]`; and the JSON
+//! comparisons the slicing discriminators share with them.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::plan::Plan;
+use crate::fhir::{Issue, IssueType};
+
+pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out: &mut Vec<Issue>) {
+    let def = &plan.nodes[n].def;
+    if let Some(fixed) = &def.fixed
+        && !fixed_matches(&fixed.value, value)
+    {
+        out.push(
+            Issue::error(
+                IssueType::Value,
+                format!(
+                    "value must be exactly {} (fixed{})",
+                    fixed.value,
+                    upper(&fixed.type_code)
+                ),
+            )
+            .at(path)
+            .from_rule(plan.source(n)),
+        );
+    }
+    if let Some(pattern) = &def.pattern
+        && !pattern_matches(&pattern.value, value)
+    {
+        out.push(
+            Issue::error(
+                IssueType::Value,
+                format!(
+                    "value does not match the required pattern {} (pattern{})",
+                    pattern.value,
+                    upper(&pattern.type_code)
+                ),
+            )
+            .at(path)
+            .from_rule(plan.source(n)),
+        );
+    }
+    if let (Some(max), Value::String(s)) = (def.max_length, value) {
+        let len = s.chars().count() as u64;
+        if len > max {
+            out.push(
+                Issue::error(
+                    IssueType::TooLong,
+                    format!("value is {len} characters long; maxLength is {max}"),
+                )
+                .at(path)
+                .from_rule(plan.source(n)),
+            );
+        }
+    }
+    if let Some(min) = &def.min_value
+        && compare(value, &min.value) == Some(Ordering::Less)
+    {
+        out.push(
+            Issue::error(
+                IssueType::Value,
+                format!("value is below the minimum {}", min.value),
+            )
+            .at(path)
+            .from_rule(plan.source(n)),
+        );
+    }
+    if let Some(max) = &def.max_value
+        && compare(value, &max.value) == Some(Ordering::Greater)
+    {
+        out.push(
+            Issue::error(
+                IssueType::Value,
+                format!("value is above the maximum {}", max.value),
+            )
+            .at(path)
+            .from_rule(plan.source(n)),
+        );
+    }
+}
+
+fn upper(s: &str) -> String {
+    super::super::model::upper_first(s)
+}
+
+/// Numbers by value; strings (dates, times) when they have the same precision; quantities by
+/// `value` when their units agree.
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) if x.len() == y.len() => Some(x.cmp(y)),
+        (Value::Object(x), Value::Object(y)) => {
+            let unit = |o: &serde_json::Map<String, Value>| {
+                o.get("code").or_else(|| o.get("unit")).cloned()
+            };
+            if unit(x) != unit(y) {
+                return None;
+            }
+            compare(x.get("value")?, y.get("value")?)
+        }
+        _ => None,
+    }
+}
+
+/// Exact equality (numbers by value so `1.0` and `1` of a decimal agree).
+pub(crate) fn fixed_matches(fixed: &Value, v: &Value) -> bool {
+    match (fixed, v) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Object(a), Value::Object(b)) => {
+            let keys = |o: &serde_json::Map<String, Value>| {
+                o.keys().filter(|k| *k != "fhir_comments").count()
+            };
+            keys(a) == keys(b)
+                && a.iter()
+                    .all(|(k, av)| b.get(k).is_some_and(|bv| fixed_matches(av, bv)))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| fixed_matches(x, y))
+        }
+        _ => fixed == v,
+    }
+}
+
+/// Whether `v` holds everything `pattern` says: object members recursively, and for arrays
+/// each pattern item matched by some instance item.
+pub(crate) fn pattern_matches(pattern: &Value, v: &Value) -> bool {
+    match (pattern, v) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Object(p), Value::Object(o)) => p
+            .iter()
+            .all(|(k, pv)| o.get(k).is_some_and(|ov| pattern_matches(pv, ov))),
+        (Value::Array(p), Value::Array(o)) => p
+            .iter()
+            .all(|pv| o.iter().any(|ov| pattern_matches(pv, ov))),
+        // A pattern on a repeating element is written as one value.
+        (pv, Value::Array(o)) => o.iter().any(|ov| pattern_matches(pv, ov)),
+        _ => pattern == v,
+    }
+}
