@@ -93,8 +93,8 @@ impl Conn<'_> {
                 resources::content
             ))
             .load::<(i64, i64, bool, Option<String>)>(c))?
-            .into_iter()
-            .next();
+        .into_iter()
+        .next();
         Ok(
             row.map(|(version, last_updated, deleted, content)| StoredResource {
                 res_type: res_type.to_string(),
@@ -124,8 +124,8 @@ impl Conn<'_> {
                 resource_versions::content,
             ))
             .load::<(i64, bool, Option<String>)>(c))?
-            .into_iter()
-            .next();
+        .into_iter()
+        .next();
         Ok(row.map(|(last_updated, deleted, content)| StoredResource {
             res_type: res_type.to_string(),
             id: id.to_string(),
@@ -142,8 +142,8 @@ impl Conn<'_> {
             .filter(resources::res_id.eq(id))
             .select((resources::rkey, resources::version, resources::deleted))
             .load::<(i64, i64, bool)>(c))?
-            .into_iter()
-            .next();
+        .into_iter()
+        .next();
         Ok(row.map(|(rkey, version, deleted)| CurrentRow {
             rkey,
             version,
