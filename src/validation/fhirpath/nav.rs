@@ -12,28 +12,7 @@ use super::value::{Item, Node, Str};
 use super::{ChildType, TypeModel};
 
 /// FHIR primitive types: the lower-case spelling of a choice suffix (`valueDateTime`).
-const PRIMITIVES: &[&str] = &[
-    "base64Binary",
-    "boolean",
-    "canonical",
-    "code",
-    "date",
-    "dateTime",
-    "decimal",
-    "id",
-    "instant",
-    "integer",
-    "markdown",
-    "oid",
-    "positiveInt",
-    "string",
-    "time",
-    "unsignedInt",
-    "uri",
-    "url",
-    "uuid",
-    "xhtml",
-];
+use crate::validation::model::PRIMITIVE_TYPES as PRIMITIVES;
 
 /// Complex data types that can follow a choice element's name.
 const COMPLEX: &[&str] = &[
