@@ -145,3 +145,50 @@ fn the_validate_command_exits_by_outcome() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_official_jp_clins_examples_validate_without_errors_from_the_command_line() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+    if !std::path::Path::new(shared).exists() {
+        eprintln!("../shared/data not present: skipped");
+        return;
+    }
+    let packages = [
+        "hl7.fhir.r4.core-4.0.1.tgz",
+        "jp-core.r4-1.1.2-url.tgz",
+        "jp-clins.r4-1.5.2-snap.tgz",
+    ];
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "validate",
+        "--package-store",
+        "/nonexistent",
+        "--format",
+        "json",
+    ]);
+    for p in packages {
+        cmd.arg("--package").arg(format!("{shared}/packages/{p}"));
+    }
+    let out = cmd
+        .arg(format!("{shared}/examples/clins"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = report.as_array().unwrap();
+    assert_eq!(files.len(), 50);
+    for f in files {
+        let errors: Vec<&Value> = f["outcome"]["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["severity"] == "error")
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", f["file"]);
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

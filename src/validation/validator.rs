@@ -185,44 +185,37 @@ impl Validator {
             self.engine
                 .validate_against(resource, &format!("{BASE}{res_type}"), path, &mut issues);
         }
-        // The structural schemas accept any object with a resourceType for nested resources;
-        // each one is checked here as a resource in its own right, at its place in the request.
-        for (key, nested) in nested_resources(resource) {
-            issues.extend(self.validate(nested, None, Some(&format!("{path}.{key}"))));
+        // A Bundle checked against its base definition only (a transaction, a batch) says
+        // nothing about its entries, which the walk then holds to their base types: each entry
+        // is also checked against its own profiles here. A profiled Bundle's entries are walked
+        // with the Bundle (slices, references between entries) and are not checked twice.
+        if !checked_any {
+            for (key, nested) in nested_resources(resource) {
+                issues.extend(self.validate(nested, None, Some(&format!("{path}.{key}"))));
+            }
         }
         dedupe(&mut issues);
         issues
     }
 }
 
-/// `entry[i].resource` of a Bundle and `contained[i]` of any resource, with their locations.
+/// `entry[i].resource` of a Bundle that declare profiles of their own, with their locations.
 fn nested_resources(resource: &Value) -> Vec<(String, &Value)> {
-    let mut out = Vec::new();
-    if resource.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
-        for (i, e) in resource
-            .get("entry")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(r) = e.get("resource").filter(|r| r.is_object()) {
-                out.push((format!("entry[{i}].resource"), r));
-            }
-        }
+    if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Vec::new();
     }
-    for (i, r) in resource
-        .get("contained")
-        .and_then(Value::as_array)
+    let entries = resource.get("entry").and_then(Value::as_array);
+    entries
         .into_iter()
         .flatten()
         .enumerate()
-    {
-        if r.is_object() {
-            out.push((format!("contained[{i}]"), r));
-        }
-    }
-    out
+        .filter_map(|(i, e)| {
+            let r = e
+                .get("resource")
+                .filter(|r| !declared_profiles(r).is_empty())?;
+            Some((format!("entry[{i}].resource"), r))
+        })
+        .collect()
 }
 
 fn declared_profiles(resource: &Value) -> Vec<(usize, &str)> {
