@@ -92,8 +92,17 @@ pub enum ReportFormat {
     Json,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time validation with the packages preloaded (no server, no database).
+    Validate(crate::bench::validate::ValidateBenchArgs),
+}
+
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: Option<BenchCommand>,
     /// Server to load (loopback only); without it a server is started in-process on a fresh
     /// database (a temporary SQLite file, or --database-url).
     #[arg(long, value_name = "URL")]
@@ -185,6 +194,18 @@ fn migrate(config: Config) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    if let Some(BenchCommand::Validate(v)) = &args.what {
+        return match crate::bench::validate::run(v) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kyoyu: bench validate failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if !(args.duration_secs > 0.0 && args.warmup_secs >= 0.0 && args.connections > 0) {
         eprintln!(
             "kyoyu: bench needs --connections > 0, --duration-secs > 0 and --warmup-secs >= 0"

@@ -192,3 +192,48 @@ fn the_official_jp_clins_examples_validate_without_errors_from_the_command_line(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_validation_benchmark_reports_clean_bundles() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+    if !std::path::Path::new(shared).exists() {
+        eprintln!("../shared/data not present: skipped");
+        return;
+    }
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "validate",
+        "--iterations",
+        "3",
+        "--duration-secs",
+        "0.2",
+    ])
+    .arg("--bundle")
+    .arg(format!(
+        "{shared}/examples/clins/Bundle-Bundle-CLINS-Observations-Example-01.json"
+    ));
+    for p in [
+        "hl7.fhir.r4.core-4.0.1.tgz",
+        "jp-core.r4-1.1.2-url.tgz",
+        "jp-clins.r4-1.5.2-snap.tgz",
+    ] {
+        cmd.arg("--package").arg(format!("{shared}/packages/{p}"));
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("bundle: Patient + 20 Observations"))
+        .unwrap();
+    assert!(
+        line.trim_end().ends_with(" 0"),
+        "the grown bundle must stay valid: {line}"
+    );
+    assert!(text.contains("bundles/s"));
+}

@@ -1,4 +1,5 @@
-//! Loopback HTTP load generator behind `kyoyu bench`.
+//! Loopback HTTP load generator behind `kyoyu bench`, and the validation benchmark behind
+//! `kyoyu bench validate` ([`validate`]).
 //!
 //! [`run`] drives two phases against a FHIR server on this machine: creating
 //! lab Observations over keep-alive connections, then reading them back. Each
@@ -14,6 +15,7 @@ mod report;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
+pub mod validate;
 
 pub use load::{Error, LoadOptions, run};
 pub use report::{LoadReport, PhaseReport};
