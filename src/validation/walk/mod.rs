@@ -20,6 +20,9 @@ mod tests_defects;
 mod tests_examples;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_mutations;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_support;
 
 use std::collections::HashMap;
