@@ -6,92 +6,13 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Value, json};
 
 use super::Engine;
-use super::tests_support::{data, engine, errors, packages, read_json, show, validate};
-use crate::fhir::{Issue, IssueSeverity, IssueType};
+use super::tests_support::{
+    BUNDLE_FILE, ECS, OBS_FILE, PAT_FILE, bundle, engine, errors, example, expect, expect_error,
+    mutated, obs, packages, pat, remove, set, show, validate,
+};
+use crate::fhir::{IssueSeverity, IssueType};
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
 use crate::validation::model::BaseModel;
-
-const ECS: &str = "http://jpfhir.jp/fhir/eCS/StructureDefinition/";
-const CLINS: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/";
-const OBS_FILE: &str = "Observation-Example-JP-Obs-LabResult-eCS-K.json";
-const PAT_FILE: &str = "Patient-Example-JP-Patient-eCS-MAKINO.json";
-const BUNDLE_FILE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
-
-fn obs() -> String {
-    format!("{ECS}JP_Observation_LabResult_eCS")
-}
-
-fn pat() -> String {
-    format!("{ECS}JP_Patient_eCS")
-}
-
-fn bundle() -> String {
-    format!("{CLINS}JP_Bundle_CLINS")
-}
-
-fn example(file: &str) -> Option<Value> {
-    data(&format!("examples/clins/{file}")).map(|p| read_json(&p))
-}
-
-/// Mutates `file`, validates it against `profile` with `engine`, and returns the issues; the
-/// unmutated original must have no error.
-fn mutated_with(
-    engine: &Engine,
-    file: &str,
-    profile: &str,
-    mutate: impl FnOnce(&mut Value),
-) -> Option<Vec<Issue>> {
-    let mut v = example(file)?;
-    let before = validate(engine, &v, profile);
-    assert!(
-        errors(&before).is_empty(),
-        "original: {}",
-        show(&errors(&before))
-    );
-    mutate(&mut v);
-    Some(validate(engine, &v, profile))
-}
-
-fn mutated(file: &str, profile: &str, mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
-    mutated_with(engine()?, file, profile, mutate)
-}
-
-fn expect(
-    issues: &[Issue],
-    severity: IssueSeverity,
-    code: IssueType,
-    expression: &str,
-    source: &str,
-) {
-    let found = issues.iter().any(|i| {
-        i.severity == severity
-            && i.code == code
-            && i.expression == [expression]
-            && i.source.as_deref() == Some(source)
-    });
-    let all: Vec<&Issue> = issues.iter().collect();
-    assert!(
-        found,
-        "expected {} {} @{expression} [{source}] among:\n{}",
-        severity.as_str(),
-        code.as_str(),
-        show(&all)
-    );
-}
-
-fn expect_error(issues: Option<Vec<Issue>>, code: IssueType, expression: &str, source: &str) {
-    if let Some(issues) = issues {
-        expect(&issues, IssueSeverity::Error, code, expression, source);
-    }
-}
-
-fn set(v: &mut Value, pointer: &str, new: Value) {
-    *v.pointer_mut(pointer).unwrap() = new;
-}
-
-fn remove(v: &mut Value, key: &str) {
-    v.as_object_mut().unwrap().remove(key);
-}
 
 #[test]
 fn missing_required_element() {

@@ -7,32 +7,18 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Value, json};
 
 use super::Engine;
-use super::tests_support::{data, engine, errors, packages, read_json, show, validate};
+use super::tests_support::{
+    BUNDLE_FILE, OBS_FILE, PAT_FILE, bundle, ecs, errors, expect, expect_error, mutated,
+    mutated_with, obs, packages, pat, remove, set, show,
+};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::validation::model::BaseModel;
 use crate::validation::valuesets::ValueSetEngine;
 
-const ECS: &str = "http://jpfhir.jp/fhir/eCS/StructureDefinition/";
-const CLINS: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/";
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
-const OBS_FILE: &str = "Observation-Example-JP-Obs-LabResult-eCS-K.json";
-const PAT_FILE: &str = "Patient-Example-JP-Patient-eCS-MAKINO.json";
-const BUNDLE_FILE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
 const COND_FILE: &str = "Condition-Example-JP-Condition-eCS-01.json";
 const ALG_FILE: &str = "AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json";
 const MED_FILE: &str = "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json";
-
-fn ecs(name: &str) -> String {
-    format!("{ECS}{name}")
-}
-
-fn obs() -> String {
-    ecs("JP_Observation_LabResult_eCS")
-}
-
-fn pat() -> String {
-    ecs("JP_Patient_eCS")
-}
 
 fn cond() -> String {
     ecs("JP_Condition_eCS")
@@ -50,14 +36,6 @@ fn dosage() -> String {
     "http://jpfhir.jp/fhir/core/StructureDefinition/JP_MedicationDosage_eCS".to_string()
 }
 
-fn bundle() -> String {
-    format!("{CLINS}JP_Bundle_CLINS")
-}
-
-fn example(file: &str) -> Option<Value> {
-    data(&format!("examples/clins/{file}")).map(|p| read_json(&p))
-}
-
 /// The engine over the official packages with the real value-set engine as its binding check.
 fn vs_engine() -> Option<&'static Engine> {
     static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
@@ -71,60 +49,8 @@ fn vs_engine() -> Option<&'static Engine> {
         .as_ref()
 }
 
-/// Mutates `file`, validates it against `profile` with `engine`, and returns the issues; the
-/// unmutated original must have no error.
-fn mutated_with(
-    engine: &Engine,
-    file: &str,
-    profile: &str,
-    mutate: impl FnOnce(&mut Value),
-) -> Option<Vec<Issue>> {
-    let mut v = example(file)?;
-    let before = validate(engine, &v, profile);
-    assert!(
-        errors(&before).is_empty(),
-        "original: {}",
-        show(&errors(&before))
-    );
-    mutate(&mut v);
-    Some(validate(engine, &v, profile))
-}
-
-fn mutated(file: &str, profile: &str, mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
-    mutated_with(engine()?, file, profile, mutate)
-}
-
 fn mutated_vs(file: &str, profile: &str, mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
     mutated_with(vs_engine()?, file, profile, mutate)
-}
-
-fn expect(
-    issues: &[Issue],
-    severity: IssueSeverity,
-    code: IssueType,
-    expression: &str,
-    source: &str,
-) {
-    let found = issues.iter().any(|i| {
-        i.severity == severity
-            && i.code == code
-            && i.expression == [expression]
-            && i.source.as_deref() == Some(source)
-    });
-    let all: Vec<&Issue> = issues.iter().collect();
-    assert!(
-        found,
-        "expected {} {} @{expression} [{source}] among:\n{}",
-        severity.as_str(),
-        code.as_str(),
-        show(&all)
-    );
-}
-
-fn expect_error(issues: Option<Vec<Issue>>, code: IssueType, expression: &str, source: &str) {
-    if let Some(issues) = issues {
-        expect(&issues, IssueSeverity::Error, code, expression, source);
-    }
 }
 
 /// A warning is expected and no error at all.
@@ -147,14 +73,6 @@ fn invariant(issues: Option<Vec<Issue>>, expression: &str, profile: &str, key: &
         expression,
         &format!("{profile}#{key}"),
     );
-}
-
-fn set(v: &mut Value, pointer: &str, new: Value) {
-    *v.pointer_mut(pointer).unwrap() = new;
-}
-
-fn remove(v: &mut Value, key: &str) {
-    v.as_object_mut().unwrap().remove(key);
 }
 
 fn push(v: &mut Value, item: Value) {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 
 use super::Engine;
-use crate::fhir::{Issue, IssueSeverity};
+use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::validation::binding_check::NoTerminology;
 use crate::validation::model::BaseModel;
 use crate::validation::packages::PackageSet;
@@ -105,4 +105,101 @@ pub(crate) fn show(issues: &[&Issue]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+// --- Single-defect helpers shared by the defect and mutation suites ---
+
+pub(crate) const ECS: &str = "http://jpfhir.jp/fhir/eCS/StructureDefinition/";
+pub(crate) const CLINS: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/";
+pub(crate) const OBS_FILE: &str = "Observation-Example-JP-Obs-LabResult-eCS-K.json";
+pub(crate) const PAT_FILE: &str = "Patient-Example-JP-Patient-eCS-MAKINO.json";
+pub(crate) const BUNDLE_FILE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
+
+pub(crate) fn ecs(name: &str) -> String {
+    format!("{ECS}{name}")
+}
+
+pub(crate) fn obs() -> String {
+    format!("{ECS}JP_Observation_LabResult_eCS")
+}
+
+pub(crate) fn pat() -> String {
+    format!("{ECS}JP_Patient_eCS")
+}
+
+pub(crate) fn bundle() -> String {
+    format!("{CLINS}JP_Bundle_CLINS")
+}
+
+pub(crate) fn example(file: &str) -> Option<Value> {
+    data(&format!("examples/clins/{file}")).map(|p| read_json(&p))
+}
+
+/// Mutates `file`, validates it against `profile` with `engine`, and returns the issues; the
+/// unmutated original must have no error.
+pub(crate) fn mutated_with(
+    engine: &Engine,
+    file: &str,
+    profile: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Option<Vec<Issue>> {
+    let mut v = example(file)?;
+    let before = validate(engine, &v, profile);
+    assert!(
+        errors(&before).is_empty(),
+        "original: {}",
+        show(&errors(&before))
+    );
+    mutate(&mut v);
+    Some(validate(engine, &v, profile))
+}
+
+pub(crate) fn mutated(
+    file: &str,
+    profile: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Option<Vec<Issue>> {
+    mutated_with(engine()?, file, profile, mutate)
+}
+
+pub(crate) fn expect(
+    issues: &[Issue],
+    severity: IssueSeverity,
+    code: IssueType,
+    expression: &str,
+    source: &str,
+) {
+    let found = issues.iter().any(|i| {
+        i.severity == severity
+            && i.code == code
+            && i.expression == [expression]
+            && i.source.as_deref() == Some(source)
+    });
+    let all: Vec<&Issue> = issues.iter().collect();
+    assert!(
+        found,
+        "expected {} {} @{expression} [{source}] among:\n{}",
+        severity.as_str(),
+        code.as_str(),
+        show(&all)
+    );
+}
+
+pub(crate) fn expect_error(
+    issues: Option<Vec<Issue>>,
+    code: IssueType,
+    expression: &str,
+    source: &str,
+) {
+    if let Some(issues) = issues {
+        expect(&issues, IssueSeverity::Error, code, expression, source);
+    }
+}
+
+pub(crate) fn set(v: &mut Value, pointer: &str, new: Value) {
+    *v.pointer_mut(pointer).unwrap() = new;
+}
+
+pub(crate) fn remove(v: &mut Value, key: &str) {
+    v.as_object_mut().unwrap().remove(key);
 }
