@@ -127,7 +127,7 @@ fn validate_all(
         indicatif::ProgressBar::hidden()
     };
     let next = AtomicUsize::new(0);
-    let mut results: Vec<FileResult> = std::thread::scope(|s| {
+    let results: Vec<FileResult> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 s.spawn(|| {
@@ -150,7 +150,6 @@ fn validate_all(
         all.into_iter().map(|(_, r)| r).collect()
     });
     bar.finish_and_clear();
-    results.shrink_to_fit();
     results
 }
 

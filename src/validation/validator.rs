@@ -150,13 +150,12 @@ impl Validator {
             .into_iter()
             .chain(profile.map(|p| (usize::MAX, p)))
         {
+            // The exact `url|version` if loaded, else the newest version of the url.
             let url = declared.split('|').next().unwrap_or(declared);
-            if self.engine.knows_profile(declared) || self.engine.knows_profile(url) {
-                let target = if self.engine.knows_profile(declared) {
-                    declared
-                } else {
-                    url
-                };
+            if let Some(target) = [declared, url]
+                .into_iter()
+                .find(|p| self.engine.knows_profile(p))
+            {
                 self.engine
                     .validate_against(resource, target, path, &mut issues);
                 checked_any = true;
