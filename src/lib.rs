@@ -7,6 +7,8 @@
 //! - [`fhir`]: the resource model over JSON, OperationOutcome, bundles.
 //! - [`search`]: search parameters, index extraction, query parsing (pure).
 //! - [`store`]: the only module that knows SQL; SQLite and PostgreSQL.
+//! - [`validation`]: FHIR packages, profiles, FHIRPath and value sets: is an instance valid?
+//! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
 //! - [`config`], [`clock`], [`telemetry`], [`bench`], [`cli`]: start-up, injected time, logs,
 //!   the load benchmark, and the command line.
@@ -22,4 +24,5 @@ pub mod interactions;
 pub mod search;
 pub mod store;
 pub mod telemetry;
+pub mod terminology;
 pub mod validation;

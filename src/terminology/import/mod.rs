@@ -1,0 +1,1 @@
+//! Reading code lists into [`ImportSet`](super::ImportSet)s.

@@ -1,0 +1,10 @@
+//! Japanese terminology: the syntax of the national code systems (JLAC10/11, YJ, J-FAGY, MEDIS
+//! and レセ電 disease codes, institution and Bundle identifiers), the import of master lists and
+//! FHIR CodeSystems/ValueSets into the database, and the in-memory index the validator and the
+//! terminology operations read.
+
+pub mod import;
+pub mod model;
+pub mod syntax;
+
+pub use model::{Content, ImportSet, MasterConcept, MasterSystem};

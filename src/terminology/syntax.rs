@@ -1,0 +1,1 @@
+//! Syntax rules of the Japanese code systems and identifiers.
