@@ -59,4 +59,6 @@ pub struct ImportSet {
     pub systems: Vec<MasterSystem>,
     /// ValueSet resources (JSON), each with at least `url`.
     pub value_sets: Vec<Value>,
+    /// What the reader recognised but did not import, for the operator (e.g. a summary table).
+    pub notes: Vec<String>,
 }
