@@ -14,12 +14,14 @@ mod resources;
 pub(crate) mod schema;
 mod search_sql;
 mod sqlite;
+mod terminology;
 
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
 pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use search_sql::SearchPage;
+pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -71,7 +71,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    code_systems (id) {
+        id -> BigInt,
+        url -> Text,
+        version -> Nullable<Text>,
+        name -> Text,
+        content -> Text,
+        case_sensitive -> Bool,
+        value_sets -> Text,
+        source -> Text,
+        imported_at -> BigInt,
+        concept_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    code_system_concepts (system_id, seq) {
+        system_id -> BigInt,
+        seq -> BigInt,
+        code -> Text,
+        display -> Nullable<Text>,
+        parent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    value_sets (id) {
+        id -> BigInt,
+        url -> Text,
+        version -> Nullable<Text>,
+        source -> Text,
+        imported_at -> BigInt,
+        content -> Text,
+    }
+}
+
+diesel::table! {
+    terminology_imports (id) {
+        id -> BigInt,
+        kind -> Text,
+        url -> Text,
+        version -> Nullable<Text>,
+        source -> Text,
+        imported_at -> BigInt,
+        concept_count -> BigInt,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
+diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resources,
     resource_versions,
@@ -79,4 +128,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_string,
     search_date,
     search_reference,
+    code_systems,
+    code_system_concepts,
+    value_sets,
+    terminology_imports,
 );

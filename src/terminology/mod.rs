@@ -4,7 +4,9 @@
 //! terminology operations read.
 
 pub mod import;
+pub mod index;
 pub mod model;
 pub mod syntax;
 
+pub use index::{Masters, SystemInfo, Terminology, ValueSetInfo};
 pub use model::{Content, ImportSet, MasterConcept, MasterSystem};

@@ -23,13 +23,40 @@ pub struct CodedValue<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeCheck {
     pub membership: Membership,
-    /// `Some(expected)` when a display was given and the code system knows a different one.
-    pub display_mismatch: Option<String>,
+}
+
+/// Which part of a Coding (or Identifier) a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodedPart {
+    Code,
+    Display,
+    /// `Identifier.value`.
+    Value,
+}
+
+/// Something wrong with a coded value on its own terms (syntax of its code system, a code the
+/// loaded system does not have, a display that is not the system's), whatever it is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub error: bool,
+    pub part: CodedPart,
+    pub message: String,
 }
 
 pub trait BindingCheck: Send + Sync {
     /// Checks `value` against the value set `value_set` (a canonical, possibly `url|version`).
     fn check(&self, value_set: &str, value: CodedValue<'_>) -> CodeCheck;
+
+    /// Checks a Coding against its own code system: syntax, membership when the system is
+    /// loaded, display.
+    fn coding(&self, _value: CodedValue<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+
+    /// Checks an Identifier value against the syntax of its system.
+    fn identifier(&self, _system: &str, _value: &str) -> Vec<Finding> {
+        Vec::new()
+    }
 }
 
 /// Knows no value set: every question is `Unknown`. For tests and for a walker without terminology.
@@ -40,7 +67,6 @@ impl BindingCheck for NoTerminology {
     fn check(&self, value_set: &str, _value: CodedValue<'_>) -> CodeCheck {
         CodeCheck {
             membership: Membership::Unknown(format!("value set {value_set} is not loaded")),
-            display_mismatch: None,
         }
     }
 }

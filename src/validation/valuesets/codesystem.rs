@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use crate::terminology::MasterSystem;
+
 /// Terminologies too large to be published in full in a FHIR package: a package that defines
 /// one (jp-clins ships a two-code `http://loinc.org` marked `complete`) holds a subset, so its
 /// concepts are used for displays but never enumerated as the whole system.
@@ -35,6 +37,7 @@ pub(crate) struct Concept {
 #[derive(Debug)]
 pub(crate) struct CodeSystemIndex {
     pub url: String,
+    pub version: Option<String>,
     pub content: String,
     pub case_sensitive: bool,
     pub concepts: Vec<Concept>,
@@ -54,6 +57,10 @@ impl CodeSystemIndex {
             .unwrap_or(true);
         let mut index = CodeSystemIndex {
             url: text("url").to_string(),
+            version: json
+                .get("version")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             content: text("content").to_string(),
             case_sensitive,
             concepts: Vec::new(),
@@ -67,6 +74,48 @@ impl CodeSystemIndex {
         }
         index.link(&edges);
         index
+    }
+
+    /// An imported master: flat concepts, each naming its parent.
+    pub fn from_master(system: &MasterSystem) -> Self {
+        let mut index = CodeSystemIndex {
+            url: system.url.clone(),
+            version: system.version.clone(),
+            content: system.content.as_str().to_string(),
+            case_sensitive: system.case_sensitive,
+            concepts: Vec::with_capacity(system.concepts.len()),
+            by_code: HashMap::with_capacity(system.concepts.len()),
+            children: Vec::new(),
+            parents: Vec::new(),
+        };
+        let mut edges = Vec::new();
+        for c in &system.concepts {
+            if let Some(p) = &c.parent {
+                edges.push((p.clone(), c.code.clone()));
+            }
+            let key = index.key(&c.code).into_owned();
+            index.by_code.entry(key).or_insert(index.concepts.len());
+            index.concepts.push(Concept {
+                code: c.code.clone(),
+                display: c.display.clone(),
+                designations: Vec::new(),
+                properties: Vec::new(),
+            });
+        }
+        index.link(&edges);
+        index
+    }
+
+    /// The parent concepts' codes of the concept at `code`.
+    pub fn parents_of(&self, code: &str) -> Vec<&str> {
+        self.position(code)
+            .map(|i| {
+                self.parents[i]
+                    .iter()
+                    .map(|&p| self.concepts[p].code.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Concepts in document order; `edges` collects (parent code, child code) pairs.

@@ -8,15 +8,20 @@ use serde_json::Value;
 
 use super::codesystem::fold;
 use super::expansion::{Expansion, SystemPart};
-use super::{ValueSetEngine, canonical_system};
+use super::{Caches, ValueSetEngine, canonical_system};
 
 impl ValueSetEngine {
-    pub(super) fn expand_resource(&self, vs: &Value, stack: &mut Vec<String>) -> Expansion {
+    pub(super) fn expand_resource(
+        &self,
+        c: &Caches,
+        vs: &Value,
+        stack: &mut Vec<String>,
+    ) -> Expansion {
         let shipped = vs
             .get("expansion")
             .and_then(|e| e.get("contains"))
             .and_then(Value::as_array)
-            .map(|contains| self.shipped_expansion(contains));
+            .map(|contains| self.shipped_expansion(c, contains));
         let Some(compose) = vs.get("compose") else {
             return shipped.unwrap_or_else(|| {
                 Expansion::unknown(format!(
@@ -25,14 +30,14 @@ impl ValueSetEngine {
                 ))
             });
         };
-        let composed = self.evaluate_compose(compose, stack);
+        let composed = self.evaluate_compose(c, compose, stack);
         match shipped {
             Some(e) if !composed.is_complete() => e,
             _ => composed,
         }
     }
 
-    fn evaluate_compose(&self, compose: &Value, stack: &mut Vec<String>) -> Expansion {
+    fn evaluate_compose(&self, c: &Caches, compose: &Value, stack: &mut Vec<String>) -> Expansion {
         let list = |k: &str| {
             compose
                 .get(k)
@@ -42,20 +47,20 @@ impl ValueSetEngine {
         };
         let mut result = Expansion::default();
         for include in list("include") {
-            result.union(self.evaluate_include(include, stack));
+            result.union(self.evaluate_include(c, include, stack));
         }
         for exclude in list("exclude") {
-            let removed = self.evaluate_include(exclude, stack);
+            let removed = self.evaluate_include(c, exclude, stack);
             result.subtract(&removed);
         }
         result
     }
 
     /// One include (or exclude): the system part and every imported value set, intersected.
-    fn evaluate_include(&self, include: &Value, stack: &mut Vec<String>) -> Expansion {
+    fn evaluate_include(&self, c: &Caches, include: &Value, stack: &mut Vec<String>) -> Expansion {
         let mut parts = Vec::new();
         if let Some(system) = include.get("system").and_then(Value::as_str) {
-            parts.push(self.evaluate_system(canonical_system(system), include));
+            parts.push(self.evaluate_system(c, canonical_system(system), include));
         }
         for vs in include
             .get("valueSet")
@@ -64,7 +69,7 @@ impl ValueSetEngine {
             .flatten()
             .filter_map(Value::as_str)
         {
-            parts.push(match self.expansion_within(vs, stack) {
+            parts.push(match self.expansion_within(c, vs, stack) {
                 Ok(e) => (*e).clone(),
                 Err(why) => Expansion::unknown(why),
             });
@@ -76,8 +81,8 @@ impl ValueSetEngine {
 
     /// `include.version` is not used to pick the code system: packages carry one version of
     /// each, and a mismatch would otherwise make every code unknown.
-    fn evaluate_system(&self, system: &str, include: &Value) -> Expansion {
-        let cs = self.code_system(system);
+    pub(super) fn evaluate_system(&self, c: &Caches, system: &str, include: &Value) -> Expansion {
+        let cs = self.code_system_in(c, system);
         let fold_codes = cs.as_ref().is_some_and(|c| !c.case_sensitive);
         let part = |codes: HashSet<String>, unknown: Option<String>| {
             Expansion::single(
@@ -137,7 +142,7 @@ impl ValueSetEngine {
     }
 
     /// A shipped expansion: `contains` nests, and abstract entries without a code are headers.
-    fn shipped_expansion(&self, contains: &[Value]) -> Expansion {
+    fn shipped_expansion(&self, caches: &Caches, contains: &[Value]) -> Expansion {
         let mut result = Expansion::default();
         let mut stack: Vec<&Value> = contains.iter().collect();
         while let Some(c) = stack.pop() {
@@ -147,7 +152,7 @@ impl ValueSetEngine {
             ) {
                 let system = canonical_system(system);
                 let fold_codes = self
-                    .code_system(system)
+                    .code_system_in(caches, system)
                     .is_some_and(|cs| !cs.case_sensitive);
                 result.union(Expansion::single(
                     system.to_string(),

@@ -8,6 +8,7 @@
 
 mod base;
 mod codesystem;
+mod coding;
 mod compose;
 mod expansion;
 pub mod generate;
@@ -21,7 +22,13 @@ mod tests_packages;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
+use arc_swap::ArcSwap;
+use serde_json::Value;
+
+use crate::terminology::{Masters, Terminology};
+use crate::validation::binding_check::{
+    BindingCheck, CodeCheck, CodedPart, CodedValue, Finding, Membership,
+};
 use crate::validation::packages::PackageSet;
 
 pub use base::{CodeSetEntry, CodeSetsFile, NotEnumerable, embedded_file};
@@ -29,7 +36,7 @@ pub use expansion::Expansion;
 pub use generate::{CODESETS_FILE, CodesetsError, GenerateCodesetsReport, generate_codesets};
 
 use base::BaseSets;
-use codesystem::CodeSystemIndex;
+pub(crate) use codesystem::CodeSystemIndex;
 
 /// Old OIDs still found in Japanese data, and the canonical URL of the same code system.
 const SYSTEM_ALIASES: &[(&str, &str)] = &[
@@ -81,15 +88,35 @@ fn system_names(url: &str) -> impl Iterator<Item = &str> {
     )
 }
 
-/// Answers binding checks; cheap to share (`Arc`) between request handlers, caches behind
-/// `RwLock`s.
+/// Answers binding checks; cheap to share (`Arc`) between request handlers. Definitions come
+/// from the imported terminology first (an operator's import is the newer word), then the
+/// packages, then the embedded base sets.
 pub struct ValueSetEngine {
     packages: Option<Arc<PackageSet>>,
     base: Option<&'static BaseSets>,
+    terminology: Option<Arc<Terminology>>,
+    /// Caches for one terminology snapshot, replaced whole when an import swaps the snapshot, so
+    /// an answer never mixes definitions from before and after an import.
+    caches: ArcSwap<Caches>,
+}
+
+/// What one terminology snapshot has computed so far.
+pub(crate) struct Caches {
+    pub(crate) masters: Arc<Masters>,
     /// Per canonical as asked; a value set that is not loaded is remembered too, so repeated
     /// checks against it do not search the packages again.
     expansions: RwLock<HashMap<String, Result<Arc<Expansion>, String>>>,
     code_systems: RwLock<HashMap<String, Option<Arc<CodeSystemIndex>>>>,
+}
+
+impl Caches {
+    fn new(masters: Arc<Masters>) -> Self {
+        Caches {
+            masters,
+            expansions: RwLock::new(HashMap::new()),
+            code_systems: RwLock::new(HashMap::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for ValueSetEngine {
@@ -100,6 +127,10 @@ impl std::fmt::Debug for ValueSetEngine {
                 &self.packages.as_ref().map(|p| p.packages().len()),
             )
             .field("base_sets", &self.base.map(BaseSets::len))
+            .field(
+                "imported_concepts",
+                &self.caches.load().masters.concept_count(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -108,79 +139,113 @@ impl ValueSetEngine {
     /// The packages' value sets and code systems, then the embedded base code sets for value
     /// sets no package defines.
     pub fn new(packages: Arc<PackageSet>) -> Self {
-        Self::build(Some(packages), Some(base::embedded()))
+        Self::build(Some(packages), Some(base::embedded()), None)
+    }
+
+    /// As [`new`](Self::new), with the imported terminology consulted first.
+    pub fn with_terminology(packages: Arc<PackageSet>, terminology: Arc<Terminology>) -> Self {
+        Self::build(Some(packages), Some(base::embedded()), Some(terminology))
     }
 
     /// The embedded base code sets alone (no package installed).
     pub fn base_only() -> Self {
-        Self::build(None, Some(base::embedded()))
+        Self::build(None, Some(base::embedded()), None)
     }
 
     /// The packages alone, without the embedded sets: what the generator expands with, so its
     /// output never depends on the file it regenerates.
     pub fn packages_only(packages: Arc<PackageSet>) -> Self {
-        Self::build(Some(packages), None)
+        Self::build(Some(packages), None, None)
     }
 
-    fn build(packages: Option<Arc<PackageSet>>, base: Option<&'static BaseSets>) -> Self {
+    fn build(
+        packages: Option<Arc<PackageSet>>,
+        base: Option<&'static BaseSets>,
+        terminology: Option<Arc<Terminology>>,
+    ) -> Self {
+        let masters = terminology
+            .as_ref()
+            .map_or_else(|| Arc::new(Masters::default()), |t| t.current());
         ValueSetEngine {
             packages,
             base,
-            expansions: RwLock::new(HashMap::new()),
-            code_systems: RwLock::new(HashMap::new()),
+            terminology,
+            caches: ArcSwap::from_pointee(Caches::new(masters)),
         }
+    }
+
+    /// The caches of the current terminology snapshot (new, empty ones after an import).
+    pub(crate) fn caches(&self) -> Arc<Caches> {
+        let caches = self.caches.load_full();
+        let Some(t) = &self.terminology else {
+            return caches;
+        };
+        let current = t.current();
+        if Arc::ptr_eq(&current, &caches.masters) {
+            return caches;
+        }
+        let fresh = Arc::new(Caches::new(current));
+        self.caches.store(Arc::clone(&fresh));
+        fresh
     }
 
     /// The expansion of a value set (`url` or `url|version`), or why there is none.
     pub fn expansion(&self, value_set: &str) -> Result<Arc<Expansion>, String> {
-        self.expansion_within(value_set, &mut Vec::new())
+        self.expansion_within(&self.caches(), value_set, &mut Vec::new())
     }
 
     fn expansion_within(
         &self,
+        c: &Caches,
         value_set: &str,
         stack: &mut Vec<String>,
     ) -> Result<Arc<Expansion>, String> {
-        if let Some(e) = read(&self.expansions).get(value_set) {
+        if let Some(e) = read(&c.expansions).get(value_set) {
             return e.clone();
         }
         if stack.iter().any(|s| s == value_set) {
             return Err(format!("value set {value_set} imports itself"));
         }
-        let resource = self
-            .packages
-            .as_deref()
-            .and_then(|p| p.resolve_in("ValueSet", value_set));
-        let expansion = match resource {
-            Some(r) => {
-                stack.push(value_set.to_string());
-                let e = Arc::new(self.expand_resource(&r.json, stack));
-                stack.pop();
-                Ok(e)
-            }
-            None => {
-                let (url, version) = match value_set.split_once('|') {
-                    Some((u, v)) => (u, Some(v).filter(|v| !v.is_empty())),
-                    None => (value_set, None),
-                };
-                self.base
-                    .and_then(|b| b.expansion(url, version))
-                    .ok_or_else(|| format!("value set {value_set} is not loaded"))
-            }
+        let imported = c
+            .masters
+            .value_set(value_set)
+            .map(|v| Arc::clone(&v.resource));
+        let resource = imported.or_else(|| {
+            self.packages
+                .as_deref()
+                .and_then(|p| p.resolve_in("ValueSet", value_set))
+                .map(|r| Arc::clone(&r.json))
+        });
+        let expansion = if let Some(r) = resource {
+            stack.push(value_set.to_string());
+            let e = Arc::new(self.expand_resource(c, &r, stack));
+            stack.pop();
+            Ok(e)
+        } else if let Some(system) = c.masters.implicit_value_set(value_set) {
+            Ok(Arc::new(self.evaluate_system(c, system, &Value::Null)))
+        } else {
+            let (url, version) = match value_set.split_once('|') {
+                Some((u, v)) => (u, Some(v).filter(|v| !v.is_empty())),
+                None => (value_set, None),
+            };
+            self.base
+                .and_then(|b| b.expansion(url, version))
+                .ok_or_else(|| format!("value set {value_set} is not loaded"))
         };
-        let mut cache = self
-            .expansions
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cache = c.expansions.write().unwrap_or_else(PoisonError::into_inner);
         cache
             .entry(value_set.to_string())
             .or_insert(expansion)
             .clone()
     }
 
-    /// The indexed definition of a code system (under its URL or an alias), if a package has it.
-    fn code_system(&self, url: &str) -> Option<Arc<CodeSystemIndex>> {
-        if let Some(cs) = read(&self.code_systems).get(url) {
+    /// The indexed definition of a code system (under its URL or an alias): imported first,
+    /// then from a package.
+    pub(crate) fn code_system_in(&self, c: &Caches, url: &str) -> Option<Arc<CodeSystemIndex>> {
+        if let Some(cs) = c.masters.code_system(url) {
+            return Some(Arc::clone(cs));
+        }
+        if let Some(cs) = read(&c.code_systems).get(url) {
             return cs.clone();
         }
         let packages = self.packages.as_deref()?;
@@ -188,49 +253,43 @@ impl ValueSetEngine {
             .filter_map(|name| packages.resolve_in("CodeSystem", name))
             .find(|r| r.json.get("content").and_then(|c| c.as_str()) != Some("supplement"))
             .map(|r| Arc::new(CodeSystemIndex::from_json(&r.json)));
-        let mut cache = self
+        let mut cache = c
             .code_systems
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         cache.entry(url.to_string()).or_insert(found).clone()
     }
 
-    /// The display the code system gives (or any designation) when `display` is not one of them.
-    fn display_mismatch(&self, system: &str, code: &str, display: &str) -> Option<String> {
-        let given = display.trim();
-        if let Some(cs) = self.code_system(system) {
-            let concept = cs.find(code)?;
-            let expected = concept.display.as_deref()?;
-            let matches =
-                expected.trim() == given || concept.designations.iter().any(|d| d.trim() == given);
-            return (!matches).then(|| expected.to_string());
-        }
-        let expected = self.base?.display(system, code)?;
-        (expected.trim() != given).then(|| expected.to_string())
+    pub(crate) fn code_system(&self, url: &str) -> Option<Arc<CodeSystemIndex>> {
+        self.code_system_in(&self.caches(), url)
     }
 }
 
 impl BindingCheck for ValueSetEngine {
     fn check(&self, value_set: &str, value: CodedValue<'_>) -> CodeCheck {
-        let expansion = match self.expansion(value_set) {
+        let c = self.caches();
+        let expansion = match self.expansion_within(&c, value_set, &mut Vec::new()) {
             Ok(e) => e,
             Err(why) => {
                 return CodeCheck {
                     membership: Membership::Unknown(why),
-                    display_mismatch: None,
                 };
             }
         };
         let system = value.system.map(canonical_system);
-        let (membership, found_in) = expansion.membership(system, value.code);
-        let display_mismatch = match (value.display, found_in) {
-            (Some(d), Some(s)) => self.display_mismatch(s, value.code, d),
-            _ => None,
-        };
-        CodeCheck {
-            membership,
-            display_mismatch,
-        }
+        let (membership, _) = expansion.membership(system, value.code);
+        CodeCheck { membership }
+    }
+
+    fn coding(&self, value: CodedValue<'_>) -> Vec<Finding> {
+        self.coding_findings(&self.caches(), value)
+    }
+
+    fn identifier(&self, system: &str, value: &str) -> Vec<Finding> {
+        crate::terminology::syntax::check_identifier(system, value)
+            .into_iter()
+            .map(|f| Finding::from_syntax(f, CodedPart::Value))
+            .collect()
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use super::super::binding_check::{BindingCheck, CodedValue, Membership};
+use super::super::binding_check::{BindingCheck, CodedPart, CodedValue, Membership};
 use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
 use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
@@ -145,6 +145,44 @@ impl<'v> Walker<'_, 'v> {
         }
     }
 
+    /// A Coding or Identifier on its own terms (code-system syntax, membership in a loaded
+    /// system, display), whether or not anything binds it.
+    pub fn coded_value(&mut self, plan: &Plan, n: usize, item: &Item<'v>, out: &mut Vec<Issue>) {
+        let Some(v) = item.value else { return };
+        let field = |k: &str| v.get(k).and_then(Value::as_str);
+        let findings = match item.ty.as_str() {
+            "Coding" => match (field("system"), field("code")) {
+                (Some(system), Some(code)) => self.engine.bindings.coding(CodedValue {
+                    system: Some(system),
+                    code,
+                    display: field("display"),
+                }),
+                _ => return,
+            },
+            "Identifier" => match (field("system"), field("value")) {
+                (Some(system), Some(value)) => self.engine.bindings.identifier(system, value),
+                _ => return,
+            },
+            _ => return,
+        };
+        for f in findings {
+            let at = match f.part {
+                CodedPart::Code => format!("{}.code", item.path),
+                CodedPart::Display => format!("{}.display", item.path),
+                CodedPart::Value => format!("{}.value", item.path),
+            };
+            out.push(
+                if f.error {
+                    Issue::error(IssueType::CodeInvalid, f.message)
+                } else {
+                    Issue::warning(IssueType::CodeInvalid, f.message)
+                }
+                .at(at)
+                .from_rule(plan.source(n)),
+            );
+        }
+    }
+
     /// Required and extensible bindings on code, Coding, CodeableConcept and coded Quantity.
     pub fn binding(&mut self, plan: &Plan, n: usize, item: &Item<'v>, out: &mut Vec<Issue>) {
         let node = &plan.nodes[n];
@@ -218,24 +256,6 @@ impl<'v> Walker<'_, 'v> {
         let mut not_member = Vec::new();
         for (c, at) in &codes {
             let answer = self.engine.bindings.check(vs, *c);
-            if let Some(expected) = answer.display_mismatch {
-                let display_at = match at.strip_suffix(".code") {
-                    Some(stem) => format!("{stem}.display"),
-                    None => at.clone(),
-                };
-                out.push(
-                    Issue::warning(
-                        IssueType::CodeInvalid,
-                        format!(
-                            "display \"{}\" for code {} is not the one the code system gives (\"{expected}\")",
-                            c.display.unwrap_or_default(),
-                            c.code
-                        ),
-                    )
-                    .at(display_at)
-                    .from_rule(source.clone()),
-                );
-            }
             match answer.membership {
                 Membership::Member => member = true,
                 Membership::NotMember => not_member.push((c, at)),

@@ -495,10 +495,7 @@ impl BindingCheck for GeneralOrderMaster {
             } else {
                 Membership::Unknown(format!("value set {value_set} is not loaded"))
             };
-        CodeCheck {
-            membership,
-            display_mismatch: None,
-        }
+        CodeCheck { membership }
     }
 }
 

@@ -383,10 +383,27 @@ fn observation_status_outside_its_required_value_set_is_code_invalid() {
 }
 
 #[test]
-fn observation_interpretation_outside_its_extensible_value_set_is_a_warning() {
+fn a_code_missing_from_a_complete_package_code_system_is_an_error() {
     let issues = mutated_vs(OBS_FILE, &obs(), |v| {
         v["interpretation"] = json!([{"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+            "code": "ZZZ"
+        }]}]);
+    });
+    expect_error(
+        issues,
+        IssueType::CodeInvalid,
+        "Observation.interpretation[0].coding[0].code",
+        "http://hl7.org/fhir/StructureDefinition/CodeableConcept#CodeableConcept.coding",
+    );
+}
+
+#[test]
+fn observation_interpretation_outside_its_extensible_value_set_is_a_warning() {
+    // A code of a system the packages do not define: only the binding speaks.
+    let issues = mutated_vs(OBS_FILE, &obs(), |v| {
+        v["interpretation"] = json!([{"coding": [{
+            "system": "http://example.org/local-interpretation",
             "code": "ZZZ"
         }]}]);
     });

@@ -319,6 +319,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         }
         super::values::leaf_checks(plan, n, value, &item.path, out);
         self.binding(plan, n, item, out);
+        self.coded_value(plan, n, item, out);
         if item.ty == "Reference" {
             self.reference_target(plan, n, value, &item.path, res, out);
         }

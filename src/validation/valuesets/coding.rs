@@ -1,0 +1,117 @@
+//! A Coding checked against its own code system, whatever it is bound to: the syntax of the
+//! Japanese systems, membership when the system is loaded (imported or from a package), and
+//! the display.
+
+use super::{Caches, ValueSetEngine, canonical_system};
+use crate::terminology::syntax::{self, Severity};
+use crate::validation::binding_check::{CodedPart, CodedValue, Finding};
+
+impl Finding {
+    pub(crate) fn from_syntax(f: syntax::Finding, part: CodedPart) -> Self {
+        Finding {
+            error: f.severity == Severity::Error,
+            part,
+            message: f.message,
+        }
+    }
+}
+
+impl ValueSetEngine {
+    pub(super) fn coding_findings(&self, c: &Caches, value: CodedValue<'_>) -> Vec<Finding> {
+        let Some(system) = value.system.map(canonical_system) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Finding> = syntax::check_code(system, value.code)
+            .into_iter()
+            .map(|f| Finding::from_syntax(f, CodedPart::Code))
+            .collect();
+        if out.iter().any(|f| f.error) {
+            return out;
+        }
+        let expected = match self.code_system_in(c, system) {
+            Some(cs) => match cs.find(value.code) {
+                Some(concept) => concept.display.clone().map(|d| (d, &concept.designations)),
+                None => {
+                    if let Some(f) = unknown_code(&cs.url, cs.version.as_deref(), &cs, value.code) {
+                        out.push(f);
+                    }
+                    return out;
+                }
+            }
+            .map(|(d, designations)| {
+                let given = value.display.map(str::trim);
+                let matches = given
+                    .is_none_or(|g| d.trim() == g || designations.iter().any(|x| x.trim() == g));
+                (!matches).then_some(d)
+            })
+            .unwrap_or_default(),
+            None => self.base.and_then(|b| {
+                let d = b.display(system, value.code)?;
+                let given = value.display?.trim();
+                (d.trim() != given).then(|| d.to_string())
+            }),
+        };
+        if let (Some(expected), Some(given)) = (expected, value.display) {
+            out.push(display_finding(value.code, given, &expected));
+        }
+        out
+    }
+}
+
+/// A code the loaded system does not have: an error when the system is loaded whole, a
+/// warning when only part of it is (a fragment, or a terminology too big for a package).
+fn unknown_code(
+    url: &str,
+    version: Option<&str>,
+    cs: &super::CodeSystemIndex,
+    code: &str,
+) -> Option<Finding> {
+    let version = version.map(|v| format!(" version {v}")).unwrap_or_default();
+    match cs.not_enumerable() {
+        None => Some(Finding {
+            error: true,
+            part: CodedPart::Code,
+            message: format!("code {code} is not in code system {url}{version}"),
+        }),
+        Some(_) if cs.content == "fragment" => Some(Finding {
+            error: false,
+            part: CodedPart::Code,
+            message: format!(
+                "code {code} is not in the loaded part of code system {url}{version} (a fragment)"
+            ),
+        }),
+        // `example` or `not-present` definitions say nothing about which codes exist.
+        Some(_) => None,
+    }
+}
+
+fn display_finding(code: &str, given: &str, expected: &str) -> Finding {
+    let same_after_folding = fold_lookalikes(given) == fold_lookalikes(expected);
+    let mut message = if same_after_folding {
+        format!(
+            "display \"{given}\" for code {code} matches the code system's \"{expected}\" only once look-alike characters are unified"
+        )
+    } else {
+        format!(
+            "display \"{given}\" for code {code} is not the one the code system gives (\"{expected}\")"
+        )
+    };
+    for text in [given, expected] {
+        if let Some(hint) = syntax::lookalike_hint(text) {
+            message.push_str("; ");
+            message.push_str(&hint);
+        }
+    }
+    Finding {
+        error: false,
+        part: CodedPart::Display,
+        message,
+    }
+}
+
+/// Compatibility and radical look-alikes mapped to the unified ideographs they stand for, with
+/// white space trimmed.
+fn fold_lookalikes(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.trim().nfkc().collect()
+}
