@@ -62,6 +62,10 @@ pub struct ConfigArgs {
     /// Validate every create, update and transaction; reject errors with 422 [default: true].
     #[arg(long, env = "KYOYU_VALIDATE_ON_WRITE", value_name = "BOOL", action = clap::ArgAction::Set)]
     pub validate_on_write: Option<bool>,
+    /// How often the server looks for terminology imported by another process (seconds)
+    /// [default: 5].
+    #[arg(long, env = "KYOYU_TERMINOLOGY_REFRESH_SECS", value_name = "SECONDS")]
+    pub terminology_refresh_secs: Option<f64>,
 }
 
 /// Which FHIR packages the validator loads; shared by `serve` and `validate`.
@@ -150,6 +154,7 @@ struct FileConfig {
     package_store: Option<PathBuf>,
     unknown_profile: Option<String>,
     validate_on_write: Option<bool>,
+    terminology_refresh_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -187,6 +192,7 @@ pub struct Config {
     pub base_url: Option<String>,
     pub validation: ValidatorOptions,
     pub validate_on_write: bool,
+    pub terminology_refresh: Duration,
 }
 
 impl ConfigArgs {
@@ -296,9 +302,20 @@ impl ConfigArgs {
             .validate_on_write
             .or(file.validate_on_write)
             .unwrap_or(true);
+        let refresh = self
+            .terminology_refresh_secs
+            .or(file.terminology_refresh_secs)
+            .unwrap_or(5.0);
+        if !(refresh.is_finite() && refresh >= 0.1) {
+            return Err(bad(
+                "terminology_refresh_secs",
+                format!("{refresh} is not a number of seconds ≥ 0.1"),
+            ));
+        }
         Ok(Config {
             validation,
             validate_on_write,
+            terminology_refresh: Duration::from_secs_f64(refresh),
             listen,
             store,
             workers: positive("workers", self.workers.or(file.workers), cpus)?,

@@ -14,6 +14,9 @@ use crate::fhir::instant::to_fhir_instant;
 use crate::interactions::Services;
 use crate::search::query::QueryOptions;
 use crate::store::{Store, StoreError};
+use crate::terminology::Terminology;
+use crate::validation::binding_check::BindingCheck;
+use crate::validation::valuesets::ValueSetEngine;
 use crate::validation::{Validator, ValidatorError};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,7 @@ pub struct RunningServer {
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     store: Store,
+    refresher: tokio::task::JoinHandle<()>,
 }
 
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
@@ -57,10 +61,31 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     let store = tokio::task::spawn_blocking(move || Store::open(&options))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
+    let terminology = Arc::new(Terminology::new(
+        crate::terminology::sync::load(&store).await?,
+    ));
     let validation = config.validation.clone();
-    let validator = tokio::task::spawn_blocking(move || Validator::load(&validation))
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
+    let index = Arc::clone(&terminology);
+    let (validator, value_sets) = tokio::task::spawn_blocking(move || {
+        let packages = Validator::load_packages(&validation)?;
+        let value_sets = Arc::new(ValueSetEngine::with_terminology(
+            Arc::clone(&packages),
+            index,
+        ));
+        let validator = Validator::with_packages(
+            packages,
+            Arc::clone(&value_sets) as Arc<dyn BindingCheck>,
+            validation.unknown_profile_is_error,
+        )?;
+        Ok::<_, ValidatorError>((validator, value_sets))
+    })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))??;
+    let refresher = crate::terminology::sync::spawn_refresher(
+        store.clone(),
+        Arc::clone(&terminology),
+        config.terminology_refresh,
+    );
     let listener = TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
         addr: config.listen,
         source,
@@ -84,6 +109,8 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             default_offset: config.timezone,
         },
         validator: Arc::new(validator),
+        value_sets,
+        terminology,
         validate_on_write: config.validate_on_write,
     };
     let state = web::Data::new(Arc::new(AppState {
@@ -115,6 +142,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         handle,
         task,
         store,
+        refresher,
     })
 }
 
@@ -151,8 +179,14 @@ impl RunningServer {
     }
 
     async fn finish(self) {
-        let RunningServer { task, store, .. } = self;
+        let RunningServer {
+            task,
+            store,
+            refresher,
+            ..
+        } = self;
         let _ = task.await;
+        refresher.abort();
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
     }
 }

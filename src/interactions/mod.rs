@@ -19,7 +19,9 @@ use crate::clock::{Clock, IdGenerator};
 use crate::error::Error;
 use crate::search::query::QueryOptions;
 use crate::store::{Store, StoredResource};
+use crate::terminology::Terminology;
 use crate::validation::Validator;
+use crate::validation::valuesets::ValueSetEngine;
 
 /// What every interaction needs: storage, the injected clock and id source, search defaults.
 #[derive(Clone)]
@@ -29,6 +31,10 @@ pub struct Services {
     pub ids: Arc<dyn IdGenerator>,
     pub search: QueryOptions,
     pub validator: Arc<Validator>,
+    /// The value-set engine the validator uses (packages, imported terminology, base sets), for
+    /// the terminology operations.
+    pub value_sets: Arc<ValueSetEngine>,
+    pub terminology: Arc<Terminology>,
     /// Reject creates, updates and transactions whose content has validation errors.
     pub validate_on_write: bool,
 }

@@ -6,6 +6,7 @@
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod sync;
 pub mod syntax;
 
 pub use index::{Masters, SystemInfo, Terminology, ValueSetInfo};

@@ -47,11 +47,17 @@ pub struct Validator {
 }
 
 impl Validator {
-    /// Loads the store and the extra packages. Conflicting definitions (same canonical and
-    /// version, different content) stop loading: which one applies must not be left to chance.
     /// Loads the store and the extra packages; value sets are answered from them and from the
     /// embedded base code sets.
     pub fn load(options: &ValidatorOptions) -> Result<Self, ValidatorError> {
+        let packages = Self::load_packages(options)?;
+        let bindings = Arc::new(ValueSetEngine::new(Arc::clone(&packages)));
+        Self::with_packages(packages, bindings, options.unknown_profile_is_error)
+    }
+
+    /// The package store and the extra packages. Conflicting definitions (same canonical and
+    /// version, different content) stop loading: which one applies must not be left to chance.
+    pub fn load_packages(options: &ValidatorOptions) -> Result<Arc<PackageSet>, ValidatorError> {
         let mut paths: Vec<PathBuf> = match &options.store {
             Some(store) => PackageStore::new(store)
                 .list()?
@@ -70,9 +76,7 @@ impl Validator {
                 .collect();
             return Err(ValidatorError::Conflicts(list.join("; ")));
         }
-        let packages = Arc::new(packages);
-        let bindings = Arc::new(ValueSetEngine::new(Arc::clone(&packages)));
-        Self::with_packages(packages, bindings, options.unknown_profile_is_error)
+        Ok(Arc::new(packages))
     }
 
     /// The parts given: for tests and tools that bring their own packages or terminology.

@@ -118,6 +118,18 @@ impl CodeSystemIndex {
             .unwrap_or_default()
     }
 
+    /// The child concepts' codes of the concept at `code`.
+    pub fn children_of(&self, code: &str) -> Vec<&str> {
+        self.position(code)
+            .map(|i| {
+                self.children[i]
+                    .iter()
+                    .map(|&p| self.concepts[p].code.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Concepts in document order; `edges` collects (parent code, child code) pairs.
     fn flatten(&mut self, list: &[Value], parent: Option<&str>, edges: &mut Vec<(String, String)>) {
         for c in list {

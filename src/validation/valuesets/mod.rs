@@ -12,6 +12,7 @@ mod coding;
 mod compose;
 mod expansion;
 pub mod generate;
+mod service;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
@@ -34,6 +35,7 @@ use crate::validation::packages::PackageSet;
 pub use base::{CodeSetEntry, CodeSetsFile, NotEnumerable, embedded_file};
 pub use expansion::Expansion;
 pub use generate::{CODESETS_FILE, CodesetsError, GenerateCodesetsReport, generate_codesets};
+pub use service::{LookupError, LookupResult, Member, MemberList, Origin, imported_id};
 
 use base::BaseSets;
 pub(crate) use codesystem::CodeSystemIndex;
