@@ -210,7 +210,8 @@ fn render_code_system(c: &Caches, info: &SystemInfo, with_concepts: bool) -> Val
     if let Some(vs) = info.value_sets.first() {
         cs["valueSet"] = json!(vs);
     }
-    if with_concepts && let Some(index) = c.masters.code_system(&info.url) {
+    let index = c.masters.code_system(&info.url).filter(|_| with_concepts);
+    if let Some(index) = index {
         let concepts: Vec<Value> = index
             .concepts
             .iter()
