@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `bench`, `package`. Exit codes: 0 success, 1 failure at run time,
+//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`. Exit codes: 0 success, 1 failure at run time,
 //! 2 bad usage or configuration.
 
 use std::path::{Path, PathBuf};
@@ -35,6 +35,9 @@ pub enum Command {
     /// FHIR packages: install, list, check; regenerate the base model in fhir-schemas/.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
+    #[command(subcommand)]
+    Codesets(crate::terminology::command::CodesetsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +99,8 @@ pub enum ReportFormat {
 pub enum BenchCommand {
     /// Time validation with the packages preloaded (no server, no database).
     Validate(crate::bench::validate::ValidateBenchArgs),
+    /// Time reading, storing and looking up code lists; memory of the index.
+    Terminology(crate::bench::terminology::TerminologyBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +134,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench(args),
         Command::Validate(args) => crate::validation::command::run(args),
         Command::Package(command) => package(command),
+        Command::Codesets(command) => crate::terminology::command::run(command),
     }
 }
 
@@ -194,6 +200,18 @@ fn migrate(config: Config) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    if let Some(BenchCommand::Terminology(t)) = &args.what {
+        return match crate::bench::terminology::run(t) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kyoyu: bench terminology failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(BenchCommand::Validate(v)) = &args.what {
         return match crate::bench::validate::run(v) {
             Ok(report) => {

@@ -15,6 +15,7 @@ mod report;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
+pub mod terminology;
 pub mod validate;
 
 pub use load::{Error, LoadOptions, run};

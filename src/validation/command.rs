@@ -9,7 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use super::valuesets::ValueSetEngine;
 use super::{Validator, has_errors};
+use crate::terminology::{Masters, Terminology};
 use crate::config::ValidationArgs;
 use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
 
@@ -29,8 +33,27 @@ pub struct ValidateArgs {
     pub profile: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// A code list to check codes against (any layout `kyoyu codesets import` detects); repeatable.
+    #[arg(long = "codeset", value_name = "PATH")]
+    pub codesets: Vec<PathBuf>,
     #[command(flatten)]
     pub validation: ValidationArgs,
+}
+
+/// The validator over the packages and, when code lists are given, over them too.
+fn load(options: &super::ValidatorOptions, codesets: &[PathBuf]) -> Result<Validator, String> {
+    if codesets.is_empty() {
+        return Validator::load(options).map_err(|e| e.to_string());
+    }
+    let sets = crate::terminology::command::read_all(codesets, &Default::default())?;
+    let terminology = Arc::new(Terminology::new(Masters::from_imports(sets)));
+    let packages = Validator::load_packages(options).map_err(|e| e.to_string())?;
+    let engine = Arc::new(ValueSetEngine::with_terminology(
+        Arc::clone(&packages),
+        terminology,
+    ));
+    Validator::with_packages(packages, engine, options.unknown_profile_is_error)
+        .map_err(|e| e.to_string())
 }
 
 struct FileResult {
@@ -46,7 +69,7 @@ pub fn run(args: ValidateArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let validator = match Validator::load(&options) {
+    let validator = match load(&options, &args.codesets) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("kyoyu: {e}");

@@ -1,0 +1,168 @@
+//! `kyoyu bench terminology`: how fast code lists are read and stored, how fast a code is
+//! looked up in the built index (single thread), and what the index costs in memory per
+//! 100,000 concepts.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::store::{DatabaseUrl, Store, StoreOptions};
+use crate::terminology::command::read_all;
+use crate::terminology::{Masters, Terminology};
+use crate::validation::binding_check::{BindingCheck, CodedValue};
+use crate::validation::packages::PackageSet;
+use crate::validation::valuesets::ValueSetEngine;
+
+#[derive(Debug, clap::Args)]
+pub struct TerminologyBenchArgs {
+    /// Code lists (files or folders) to read, index and store.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Seconds of the lookup run.
+    #[arg(long, default_value_t = 3.0)]
+    pub duration_secs: f64,
+    /// Also time storing the lists in this database (default: a temporary SQLite file).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
+    let mut report = String::new();
+    let started = Instant::now();
+    let sets = read_all(&args.paths, &Default::default())?;
+    let read_time = started.elapsed();
+    let concepts: usize = sets
+        .iter()
+        .flat_map(|(_, s)| &s.systems)
+        .map(|s| s.concepts.len())
+        .sum();
+    report.push_str(&format!(
+        "read {} files, {concepts} concepts in {:.1} ms\n",
+        sets.len(),
+        read_time.as_secs_f64() * 1e3
+    ));
+    // Codes to look up: every concept of every system, in a fixed shuffled order.
+    let mut probes: Vec<(String, String)> = sets
+        .iter()
+        .flat_map(|(_, s)| &s.systems)
+        .flat_map(|s| s.concepts.iter().map(|c| (s.url.clone(), c.code.clone())))
+        .collect();
+    shuffle(&mut probes);
+
+    let stored = store_time(args, sets.clone())?;
+    report.push_str(&stored);
+
+    let before = rss_kib();
+    let started = Instant::now();
+    let masters = Masters::from_imports(sets);
+    let build = started.elapsed();
+    let after = rss_kib();
+    let per_100k = match (before, after) {
+        (Some(b), Some(a)) if concepts > 0 => {
+            format!("{:.1} MiB", (a.saturating_sub(b)) as f64 / 1024.0 * 1e5 / concepts as f64)
+        }
+        _ => "unknown".into(),
+    };
+    report.push_str(&format!(
+        "index build {:.1} ms; memory {per_100k} per 100k concepts\n",
+        build.as_secs_f64() * 1e3
+    ));
+
+    let engine = ValueSetEngine::with_terminology(
+        Arc::new(PackageSet::new()),
+        Arc::new(Terminology::new(masters)),
+    );
+    if probes.is_empty() {
+        return Ok(report);
+    }
+    let engine: &dyn BindingCheck = &engine;
+    let deadline = Duration::from_secs_f64(args.duration_secs.max(0.1));
+    let started = Instant::now();
+    let mut done = 0u64;
+    let mut findings = 0usize;
+    while started.elapsed() < deadline {
+        for (system, code) in probes.iter().take(10_000) {
+            findings += black_box(engine.coding(CodedValue {
+                system: Some(system),
+                code,
+                display: None,
+            }))
+            .len();
+        }
+        done += probes.len().min(10_000) as u64;
+    }
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    report.push_str(&format!(
+        "coding check (syntax + lookup), 1 thread: {rate:.0} codes/s over {done} checks ({findings} findings)\n"
+    ));
+    Ok(report)
+}
+
+fn store_time(
+    args: &TerminologyBenchArgs,
+    sets: Vec<(String, crate::terminology::ImportSet)>,
+) -> Result<String, String> {
+    let scratch = tempfile_dir()?;
+    let url = match &args.database_url {
+        Some(u) => DatabaseUrl::parse(u)?,
+        None => DatabaseUrl::Sqlite(scratch.join("bench.db").display().to_string()),
+    };
+    let options = StoreOptions::defaults_for(url.clone());
+    let result = actix_web::rt::System::new().block_on(async move {
+        let store = tokio::task::spawn_blocking(move || Store::open(&options))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let mut lines = String::new();
+        for (source, set) in sets {
+            let n: usize = set.systems.iter().map(|s| s.concepts.len()).sum();
+            let started = Instant::now();
+            crate::terminology::sync::store_imports(&store, vec![(source.clone(), set)], 0)
+                .await
+                .map_err(|e| e.to_string())?;
+            lines.push_str(&format!(
+                "  store {source}: {n} concepts in {:.1} ms ({})\n",
+                started.elapsed().as_secs_f64() * 1e3,
+                url.backend_name()
+            ));
+        }
+        let started = Instant::now();
+        let masters = crate::terminology::sync::load(&store)
+            .await
+            .map_err(|e| e.to_string())?;
+        lines.push_str(&format!(
+            "  load the index from the database: {} concepts in {:.1} ms\n",
+            masters.concept_count(),
+            started.elapsed().as_secs_f64() * 1e3
+        ));
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        Ok::<_, String>(lines)
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn tempfile_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("kyoyu-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A fixed pseudo-random order (xorshift), so runs compare like with like.
+fn shuffle<T>(items: &mut [T]) {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in (1..items.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = (state % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}

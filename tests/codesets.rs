@@ -1,0 +1,277 @@
+//! Terminology masters end to end: `kyoyu codesets import` into the database of a running
+//! server, which picks the import up and validates with it; a malformed file imports nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{Backend, Options, TestServer};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kyoyu");
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+const PACKAGES: [&str; 3] = [
+    "hl7.fhir.r4.core-4.0.1.tgz",
+    "jp-core.r4-1.1.2-url.tgz",
+    "jp-clins.r4-1.5.2-snap.tgz",
+];
+const MED_ERROR: &str = "MedicationRequest-ErrorExample-JP-MedReq-PO-SID-28days.json";
+const MED_OK: &str = "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json";
+const MED_CODE: &str = "MedicationRequest.medication.ofType(CodeableConcept).coding[0].code";
+
+fn shared_present() -> bool {
+    let present = Path::new(SHARED).exists();
+    if !present {
+        eprintln!("../shared/data not present: skipped");
+    }
+    present
+}
+
+fn clins_example(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{name}")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn jp_server(backend: Backend) -> TestServer {
+    TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(|a| {
+                a.validation.packages = PACKAGES
+                    .iter()
+                    .map(|p| format!("{SHARED}/packages/{p}").into())
+                    .collect();
+                a.validation.package_store = Some("/nonexistent".into());
+                a.terminology_refresh_secs = Some(0.2);
+            }),
+            ..Options::default()
+        },
+    )
+}
+
+fn codesets(db: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("codesets")
+        .args(args)
+        .args(["--database-url", db])
+        .output()
+        .unwrap()
+}
+
+fn issues(outcome: &Value) -> Vec<Value> {
+    outcome["issue"].as_array().cloned().unwrap_or_default()
+}
+
+fn errors_at(outcome: &Value, expression: &str) -> Vec<String> {
+    issues(outcome)
+        .iter()
+        .filter(|i| i["severity"] == "error" && i["expression"][0] == expression)
+        .map(|i| i["details"]["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn validate(srv: &TestServer, resource: &Value) -> Value {
+    let r = srv.post(
+        &format!("{}/$validate", resource["resourceType"].as_str().unwrap()),
+        resource,
+    );
+    assert_eq!(r.status(), 200);
+    r.json().unwrap()
+}
+
+/// Waits (up to 20 s) for the server to answer as `done` says: the import lands through the
+/// server's poll of the import log.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: Backend) {
+    if !shared_present() {
+        return;
+    }
+    let srv = jp_server(backend);
+    let db = srv.db.url.clone();
+    let error_example = clins_example(MED_ERROR);
+
+    // Without the 一般名処方 master the code cannot be checked: a warning, never a pass.
+    let before = validate(&srv, &error_example);
+    assert!(errors_at(&before, MED_CODE).is_empty(), "{before}");
+    assert!(
+        issues(&before)
+            .iter()
+            .any(|i| i["expression"][0] == MED_CODE && i["severity"] == "warning"),
+        "{before}"
+    );
+
+    // A malformed file (a 6-digit disease code is fine syntactically for the reader, but the
+    // row has a missing column) stops the whole run: the good file given with it is not stored.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("receipt_masterB_disease_codes.csv");
+    std::fs::write(&bad, "code,display\n0000999,未コード化傷病名\n8848176\n").unwrap();
+    let ippanmei = format!("{SHARED}/terminology/medication/ippanmei_shohou_master_R4.6.17.csv");
+    let out = codesets(&db, &["import", &ippanmei, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    let listed = codesets(&db, &["list"]);
+    assert!(listed.status.success());
+    assert!(String::from_utf8_lossy(&listed.stdout).trim().is_empty());
+
+    let out = codesets(&db, &["import", &ippanmei]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 1 code systems (1589 concepts)"),
+        "{stdout}"
+    );
+
+    // The server swaps the new index in: the wrong code is now a required-binding error.
+    eventually("the imported master to be used", || {
+        !errors_at(&validate(&srv, &error_example), MED_CODE).is_empty()
+    });
+    let after = validate(&srv, &error_example);
+    let messages = errors_at(&after, MED_CODE).join(" | ");
+    assert!(messages.contains("2124030F2ZZZ"), "{messages}");
+    let ok = validate(&srv, &clins_example(MED_OK));
+    assert!(
+        issues(&ok).iter().all(|i| i["severity"] != "error"),
+        "{ok}"
+    );
+    // And a write with it is refused whole.
+    assert_eq!(srv.post("MedicationRequest", &error_example).status(), 422);
+
+    let listed = String::from_utf8_lossy(&codesets(&db, &["list"]).stdout).into_owned();
+    assert!(
+        listed.contains(
+            "CodeSystem http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode"
+        ),
+        "{listed}"
+    );
+    assert!(listed.contains("1589 concepts"), "{listed}");
+}
+
+#[test]
+fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_sqlite() {
+    an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(Backend::Sqlite);
+}
+
+#[test]
+fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_postgres() {
+    if !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return;
+    }
+    an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(Backend::Postgres);
+}
+
+/// Every official list imports in one run, and the validator uses J-FAGY and the disease
+/// masters for codes nothing binds strictly.
+fn every_official_list_imports_and_is_used(backend: Backend) {
+    if !shared_present() {
+        return;
+    }
+    let srv = jp_server(backend);
+    let db = srv.db.url.clone();
+    let out = codesets(&db, &["import", &format!("{SHARED}/terminology")]);
+    assert!(out.status.success(), "{out:?}");
+    let listed = String::from_utf8_lossy(&codesets(&db, &["list"]).stdout).into_owned();
+    for (url, count) in [
+        (
+            "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease",
+            "27437 concepts",
+        ),
+        ("http://medis.or.jp/CodeSystem/master-disease-exCode", "26725 concepts"),
+        ("http://capstandard.jp/iyaku.info/CodeSystem/YJ-code", "concepts (fragment)"),
+        (
+            "http://jpfhir.jp/fhir/core/CodeSystem/JP_JfagyFoodAllergen_CS",
+            "concepts (complete)",
+        ),
+    ] {
+        let line = listed
+            .lines()
+            .find(|l| l.starts_with(&format!("CodeSystem {url}")))
+            .unwrap_or_else(|| panic!("{url} not listed:\n{listed}"));
+        assert!(line.contains(count), "{line}");
+    }
+
+    let allergy = clins_example("AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json");
+    let at = "AllergyIntolerance.code.coding[0].code";
+    let mut unknown = allergy.clone();
+    unknown["code"]["coding"][0]["code"] = json!("J9FZ99999999");
+    eventually("J-FAGY to be used", || {
+        !errors_at(&validate(&srv, &unknown), at).is_empty()
+    });
+    assert!(
+        errors_at(&validate(&srv, &allergy), at).is_empty(),
+        "{}",
+        validate(&srv, &allergy)
+    );
+    // A non-food code under the food system: the meta-code names the mistake.
+    let mut crossed = allergy.clone();
+    crossed["code"]["coding"][0]["code"] = json!("J9N000000001");
+    let messages = errors_at(&validate(&srv, &crossed), at).join(" | ");
+    assert!(messages.contains("J9N"), "{messages}");
+
+    let condition = clins_example("Condition-Example-JP-Condition-eCS-01.json");
+    let codings = condition["code"]["coding"].as_array().unwrap();
+    if let Some(i) = codings
+        .iter()
+        .position(|c| c["system"] == "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease")
+    {
+        let mut c = condition.clone();
+        c["code"]["coding"][i]["code"] = json!("1234567");
+        let messages =
+            errors_at(&validate(&srv, &c), &format!("Condition.code.coding[{i}].code")).join(" | ");
+        assert!(messages.contains("1234567"), "{messages}");
+    }
+}
+
+#[test]
+fn every_official_list_imports_and_is_used_sqlite() {
+    every_official_list_imports_and_is_used(Backend::Sqlite);
+}
+
+#[test]
+fn every_official_list_imports_and_is_used_postgres() {
+    if !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return;
+    }
+    every_official_list_imports_and_is_used(Backend::Postgres);
+}
+
+#[test]
+fn kyoyu_validate_checks_codes_against_code_lists_given_on_the_command_line() {
+    if !shared_present() {
+        return;
+    }
+    let mut cmd = Command::new(BIN);
+    cmd.args(["validate", "--package-store", "/nonexistent"]);
+    for p in PACKAGES {
+        cmd.arg("--package").arg(format!("{SHARED}/packages/{p}"));
+    }
+    let out = cmd
+        .arg("--codeset")
+        .arg(format!(
+            "{SHARED}/terminology/medication/ippanmei_shohou_master_R4.6.17.csv"
+        ))
+        .arg(format!("{SHARED}/examples/clins/{MED_ERROR}"))
+        .arg(format!("{SHARED}/examples/clins/{MED_OK}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 with errors"), "{stdout}");
+    assert!(stdout.contains(MED_CODE), "{stdout}");
+}
