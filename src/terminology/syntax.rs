@@ -1,1 +1,0 @@
-//! Syntax rules of the Japanese code systems and identifiers.
