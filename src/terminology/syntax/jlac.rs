@@ -1,0 +1,106 @@
+//! JLAC10 and JLAC11 laboratory codes, alone and inside the CLINS lab item code systems.
+//!
+//! The character classes come from the masters: every code of the MEDIS 17-digit list (8,108),
+//! the CLINS 43-item and infection lists and the JLAC10 column of the CLINS master table is a
+//! digit, an uppercase letter and 15 digits; every JLAC11 code of the CLINS master (7,890) is an
+//! uppercase letter and 14 digits followed by a 2-character unit code that is a digit or an
+//! uppercase letter and a digit (`85`, `F7`, `B1`). JLAC11's unit table is alphanumeric, so
+//! the unit field accepts any two uppercase letters or digits rather than that observed shape.
+
+use super::Finding;
+use super::fields::{Field, Layout};
+
+/// The CLINS "not coded" lab code, valid wherever JLAC10 is.
+pub(super) const UNCODED: &str = "99999999999999999";
+
+pub(super) const JLAC10: Layout = Layout {
+    label: "JLAC10 code",
+    summary: Some("analyte 5 + identification 4 + material 3 + method 3 + result 2"),
+    fields: &[
+        Field {
+            name: "analyte",
+            pattern: "9A999",
+            expect: "a digit, an uppercase letter and 3 digits",
+        },
+        Field {
+            name: "identification",
+            pattern: "9999",
+            expect: "4 digits",
+        },
+        Field {
+            name: "material",
+            pattern: "999",
+            expect: "3 digits",
+        },
+        Field {
+            name: "method",
+            pattern: "999",
+            expect: "3 digits",
+        },
+        Field {
+            name: "result",
+            pattern: "99",
+            expect: "2 digits",
+        },
+    ],
+};
+
+pub(super) const JLAC11: Layout = Layout {
+    label: "JLAC11 code",
+    summary: Some("analyte 5 + identification 4 + material 3 + method/reagent kit 3 + unit 2"),
+    fields: &[
+        Field {
+            name: "analyte",
+            pattern: "A9999",
+            expect: "an uppercase letter and 4 digits",
+        },
+        Field {
+            name: "identification",
+            pattern: "9999",
+            expect: "4 digits",
+        },
+        Field {
+            name: "material",
+            pattern: "999",
+            expect: "3 digits",
+        },
+        Field {
+            name: "method/reagent kit",
+            pattern: "999",
+            expect: "3 digits",
+        },
+        Field {
+            name: "unit",
+            pattern: "XX",
+            expect: "2 uppercase letters or digits",
+        },
+    ],
+};
+
+pub(super) fn check_jlac10(code: &str) -> Vec<Finding> {
+    if code == UNCODED {
+        return Vec::new();
+    }
+    JLAC10.check(code)
+}
+
+/// A code of a CLINS lab item system: item codes (`ALB`, `HbA1c-NGSP`, `HIV-1P2-AB-P24-COI`)
+/// have no syntax of their own and are left to membership; JLAC-looking codes get the JLAC10
+/// or JLAC11 rule of the system's path, so that a mistyped JLAC code is reported by field.
+pub(super) fn check_clins_item(code: &str, jlac11: bool) -> Vec<Finding> {
+    if !looks_like_jlac(code) {
+        Vec::new()
+    } else if jlac11 {
+        JLAC11.check(code)
+    } else {
+        check_jlac10(code)
+    }
+}
+
+/// Whether a code of a CLINS item system is meant as a JLAC code: only ASCII letters and digits
+/// with at least 10 digits. No item code of the CLINS systems has more than 2 digits, every
+/// JLAC code has at least 14, so a JLAC code with a character too many or too few still counts.
+pub(super) fn looks_like_jlac(code: &str) -> bool {
+    code.chars().all(|c| c.is_ascii_alphanumeric())
+        && code.chars().filter(char::is_ascii_digit).count() >= 10
+}
