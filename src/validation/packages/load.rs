@@ -29,6 +29,12 @@ pub fn load_package(path: &Path) -> Result<Package, PackageError> {
     package_from_files(path, files)
 }
 
+/// Reads a `.tgz` already in memory (e.g. an upload); `path` only names it in errors.
+pub fn load_package_bytes(path: &Path, bytes: &[u8]) -> Result<Package, PackageError> {
+    let files = read_tgz(path, bytes)?;
+    package_from_files(path, files)
+}
+
 pub(super) fn read_files(path: &Path) -> Result<Vec<RawFile>, PackageError> {
     let meta = fs::metadata(path).map_err(|source| PackageError::Io {
         path: path.to_path_buf(),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use load::{load_package, package_from_files};
+pub use load::{load_package, load_package_bytes, package_from_files};
 pub use store::{DEFAULT_STORE, InstalledPackage, PackageStore, StoreEntry};
 
 /// Resource types kept from a package: the ones validation and terminology need.
