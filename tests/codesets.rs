@@ -69,7 +69,7 @@ fn errors_at(outcome: &Value, expression: &str) -> Vec<String> {
     issues(outcome)
         .iter()
         .filter(|i| i["severity"] == "error" && i["expression"][0] == expression)
-        .map(|i| i["details"]["text"].as_str().unwrap_or_default().to_string())
+        .map(|i| i["diagnostics"].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
@@ -122,7 +122,10 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     let out = codesets(&db, &["import", &ippanmei, bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(
+        stderr.contains("receipt_masterB_disease_codes.csv:3:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     let listed = codesets(&db, &["list"]);
     assert!(listed.status.success());
@@ -144,10 +147,7 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     let messages = errors_at(&after, MED_CODE).join(" | ");
     assert!(messages.contains("2124030F2ZZZ"), "{messages}");
     let ok = validate(&srv, &clins_example(MED_OK));
-    assert!(
-        issues(&ok).iter().all(|i| i["severity"] != "error"),
-        "{ok}"
-    );
+    assert!(issues(&ok).iter().all(|i| i["severity"] != "error"), "{ok}");
     // And a write with it is refused whole.
     assert_eq!(srv.post("MedicationRequest", &error_example).status(), 422);
 
@@ -191,8 +191,14 @@ fn every_official_list_imports_and_is_used(backend: Backend) {
             "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease",
             "27437 concepts",
         ),
-        ("http://medis.or.jp/CodeSystem/master-disease-exCode", "26725 concepts"),
-        ("http://capstandard.jp/iyaku.info/CodeSystem/YJ-code", "concepts (fragment)"),
+        (
+            "http://medis.or.jp/CodeSystem/master-disease-exCode",
+            "26725 concepts",
+        ),
+        (
+            "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code",
+            "concepts (fragment)",
+        ),
         (
             "http://jpfhir.jp/fhir/core/CodeSystem/JP_JfagyFoodAllergen_CS",
             "concepts (complete)",
@@ -220,21 +226,30 @@ fn every_official_list_imports_and_is_used(backend: Backend) {
     // A non-food code under the food system: the meta-code names the mistake.
     let mut crossed = allergy.clone();
     crossed["code"]["coding"][0]["code"] = json!("J9N000000001");
-    let messages = errors_at(&validate(&srv, &crossed), at).join(" | ");
-    assert!(messages.contains("J9N"), "{messages}");
+    let outcome = validate(&srv, &crossed);
+    let messages = errors_at(&outcome, at).join(" | ");
+    assert!(messages.contains("J9N"), "{outcome}");
 
+    // A レセ電 coding beside the MEDIS one: the uncoded code is in the master, 1234567 is not.
     let condition = clins_example("Condition-Example-JP-Condition-eCS-01.json");
-    let codings = condition["code"]["coding"].as_array().unwrap();
-    if let Some(i) = codings
-        .iter()
-        .position(|c| c["system"] == "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease")
-    {
+    let n = condition["code"]["coding"].as_array().unwrap().len();
+    let at = format!("Condition.code.coding[{n}].code");
+    let with_receipt = |code: &str| {
         let mut c = condition.clone();
-        c["code"]["coding"][i]["code"] = json!("1234567");
-        let messages =
-            errors_at(&validate(&srv, &c), &format!("Condition.code.coding[{i}].code")).join(" | ");
-        assert!(messages.contains("1234567"), "{messages}");
-    }
+        c["code"]["coding"].as_array_mut().unwrap().push(json!({
+            "system": "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease",
+            "code": code
+        }));
+        validate(&srv, &c)
+    };
+    assert!(errors_at(&with_receipt("0000999"), &at).is_empty());
+    let messages = errors_at(&with_receipt("1234567"), &at).join(" | ");
+    assert!(
+        messages.contains("1234567") && messages.contains("masterB-disease"),
+        "{messages}"
+    );
+    let messages = errors_at(&with_receipt("123456"), &at).join(" | ");
+    assert!(messages.contains("7 digits"), "{messages}");
 }
 
 #[test]
@@ -252,7 +267,7 @@ fn every_official_list_imports_and_is_used_postgres() {
 }
 
 #[test]
-fn kyoyu_validate_checks_codes_against_code_lists_given_on_the_command_line() {
+fn with_every_official_list_the_official_examples_still_validate_and_the_error_example_fails() {
     if !shared_present() {
         return;
     }
@@ -263,15 +278,32 @@ fn kyoyu_validate_checks_codes_against_code_lists_given_on_the_command_line() {
     }
     let out = cmd
         .arg("--codeset")
-        .arg(format!(
-            "{SHARED}/terminology/medication/ippanmei_shohou_master_R4.6.17.csv"
-        ))
-        .arg(format!("{SHARED}/examples/clins/{MED_ERROR}"))
-        .arg(format!("{SHARED}/examples/clins/{MED_OK}"))
+        .arg(format!("{SHARED}/terminology"))
+        .arg(format!("{SHARED}/examples/clins"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("validated 50 files: 1 with errors"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 with errors"), "{stdout}");
-    assert!(stdout.contains(MED_CODE), "{stdout}");
+    let failing: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.contains(": 0 errors"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{stdout}");
+    assert!(failing[0].contains(MED_ERROR), "{stdout}");
+    let error_lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("error"))
+        .collect();
+    assert!(
+        !error_lines.is_empty()
+            && error_lines
+                .iter()
+                .all(|l| l.contains(MED_CODE) && l.contains("2124030F2ZZZ")),
+        "{stdout}"
+    );
 }

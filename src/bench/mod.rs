@@ -12,10 +12,10 @@
 mod client;
 mod load;
 mod report;
+pub mod terminology;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
-pub mod terminology;
 pub mod validate;
 
 pub use load::{Error, LoadOptions, run};

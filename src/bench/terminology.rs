@@ -66,7 +66,10 @@ pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
     let after = rss_kib();
     let per_100k = match (before, after) {
         (Some(b), Some(a)) if concepts > 0 => {
-            format!("{:.1} MiB", (a.saturating_sub(b)) as f64 / 1024.0 * 1e5 / concepts as f64)
+            format!(
+                "{:.1} MiB",
+                (a.saturating_sub(b)) as f64 / 1024.0 * 1e5 / concepts as f64
+            )
         }
         _ => "unknown".into(),
     };

@@ -98,9 +98,10 @@ pub fn read_all(
     for path in paths {
         let started = Instant::now();
         let set = read_path(path, options).map_err(|e| e.to_string())?;
-        let source = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let source = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let concepts: usize = set.systems.iter().map(|s| s.concepts.len()).sum();
         eprintln!(
             "read {source}: {} code systems, {concepts} concepts, {} value sets in {:.1} ms",
@@ -182,7 +183,10 @@ fn list(config: &Config) -> ExitCode {
         println!(
             "CodeSystem {}{} {} concepts ({}) from {} at {}",
             s.url,
-            s.version.as_deref().map(|v| format!("|{v}")).unwrap_or_default(),
+            s.version
+                .as_deref()
+                .map(|v| format!("|{v}"))
+                .unwrap_or_default(),
             s.concept_count,
             s.content.as_str(),
             s.source,
@@ -195,7 +199,10 @@ fn list(config: &Config) -> ExitCode {
         println!(
             "ValueSet {}{} from {} at {}",
             v.url,
-            v.version.as_deref().map(|v| format!("|{v}")).unwrap_or_default(),
+            v.version
+                .as_deref()
+                .map(|v| format!("|{v}"))
+                .unwrap_or_default(),
             v.source,
             crate::fhir::instant::to_fhir_instant(v.imported_at),
         );

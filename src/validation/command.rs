@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use super::valuesets::ValueSetEngine;
 use super::{Validator, has_errors};
-use crate::terminology::{Masters, Terminology};
 use crate::config::ValidationArgs;
 use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
+use crate::terminology::{Masters, Terminology};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
