@@ -34,6 +34,14 @@ pub enum Error {
     },
     #[error("{res_type}/{id} was deleted")]
     Gone { res_type: String, id: String },
+    /// An operation input names something not loaded (a code system, a code, a value set).
+    #[error("{detail}")]
+    InputNotFound { detail: String, parameter: String },
+    /// A write to a resource type the server serves from its terminology, not its store.
+    #[error(
+        "{res_type} resources cannot be written here ({method}): they are managed by `kyoyu codesets import` and by package installation (`kyoyu package install`)"
+    )]
+    ManagedType { res_type: String, method: String },
     #[error("{0}")]
     RouteNotFound(String),
     #[error("method {method} is not allowed on {path}")]
@@ -98,8 +106,9 @@ impl Error {
             Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::RouteNotFound(_) => {
                 (StatusCode::NOT_FOUND, IssueType::NotFound)
             }
+            Error::InputNotFound { .. } => (StatusCode::NOT_FOUND, IssueType::NotFound),
             Error::Gone { .. } => (StatusCode::GONE, IssueType::Deleted),
-            Error::MethodNotAllowed { .. } => {
+            Error::MethodNotAllowed { .. } | Error::ManagedType { .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, IssueType::NotSupported)
             }
             Error::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
@@ -162,6 +171,7 @@ impl Error {
     fn expression(&self) -> Option<String> {
         match self {
             Error::Invalid { expression, .. } => expression.clone(),
+            Error::InputNotFound { parameter, .. } => Some(parameter.clone()),
             Error::Search(e) => Some(e.param().to_string()),
             _ => None,
         }
@@ -231,6 +241,20 @@ mod tests {
                 Error::MethodNotAllowed {
                     method: "PATCH".into(),
                     path: "/".into(),
+                },
+                405,
+            ),
+            (
+                Error::InputNotFound {
+                    detail: "x".into(),
+                    parameter: "system".into(),
+                },
+                404,
+            ),
+            (
+                Error::ManagedType {
+                    res_type: "CodeSystem".into(),
+                    method: "POST".into(),
                 },
                 405,
             ),

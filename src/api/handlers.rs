@@ -14,12 +14,12 @@ use crate::interactions::{self, history::HistoryParams, transaction};
 
 type Reply = Result<HttpResponse, Error>;
 
-fn deadline(state: &State) -> Instant {
+pub(super) fn deadline(state: &State) -> Instant {
     Instant::now() + state.limits.request_timeout
 }
 
 /// Bounds a read by the request deadline; reads have no side effects, so abandoning one is safe.
-async fn within<T>(
+pub(super) async fn within<T>(
     state: &State,
     f: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
@@ -28,7 +28,7 @@ async fn within<T>(
         .map_err(|_| Error::ProcessingTimeout)?
 }
 
-async fn resource_body(
+pub(super) async fn resource_body(
     req: &HttpRequest,
     payload: Payload,
     state: &State,
@@ -181,7 +181,17 @@ pub async fn search(state: State, req: HttpRequest, t: String) -> Reply {
 
 /// POST [type]/_search: parameters from the form body and the query string together.
 pub async fn search_post(state: State, req: HttpRequest, t: String, payload: Payload) -> Reply {
-    let deadline = deadline(&state);
+    let params = search_form(&state, &req, payload).await?;
+    run_search(state, req, t, params).await
+}
+
+/// The parameters of a `_search` POST: the query string, then the form body.
+pub(super) async fn search_form(
+    state: &State,
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<Vec<(String, String)>, Error> {
+    let deadline = deadline(state);
     let mime = req
         .headers()
         .get("content-type")
@@ -192,10 +202,10 @@ pub async fn search_post(state: State, req: HttpRequest, t: String, payload: Pay
             "_search takes application/x-www-form-urlencoded".into(),
         ));
     }
-    let bytes = body::read(&req, payload, &state, deadline).await?;
+    let bytes = body::read(req, payload, state, deadline).await?;
     let mut params = query_pairs(req.query_string());
     params.extend(form_urlencoded::parse(&bytes).into_owned());
-    run_search(state, req, t, params).await
+    Ok(params)
 }
 
 async fn run_history(

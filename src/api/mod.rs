@@ -8,6 +8,7 @@ mod request_log;
 mod respond;
 pub mod routes;
 pub mod server;
+mod terminology;
 
 use std::sync::Arc;
 

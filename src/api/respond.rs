@@ -11,6 +11,7 @@ use super::{AppState, FHIR_JSON};
 use crate::fhir::bundle::{BundleBuilder, Entry};
 use crate::fhir::instant::{to_fhir_instant, to_http_date};
 use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::interactions::terminology::resources::{Criteria, Page};
 use crate::interactions::transaction::{BundleKind, EntryResult};
 use crate::search::SearchQuery;
 use crate::store::{HistoryPage, SearchPage, StoredResource};
@@ -162,26 +163,65 @@ pub fn searchset(
             ..Entry::default()
         });
     }
-    let warning;
-    if !query.ignored.is_empty() {
-        let issues = query
-            .ignored
-            .iter()
-            .map(|p| {
-                Issue::warning(
-                    IssueType::NotSupported,
-                    format!("search parameter '{p}' is not supported and was ignored"),
-                )
-                .at(p.clone())
-            })
-            .collect();
-        warning = OperationOutcome::new(issues).to_json().to_string();
+    ignored_entry(&mut b, &query.ignored);
+    json(StatusCode::OK, out, b.finish())
+}
+
+/// The OperationOutcome entry that lists the search parameters ignored, if any were.
+fn ignored_entry(b: &mut BundleBuilder, ignored: &[String]) {
+    if ignored.is_empty() {
+        return;
+    }
+    let issues = ignored
+        .iter()
+        .map(|p| {
+            Issue::warning(
+                IssueType::NotSupported,
+                format!("search parameter '{p}' is not supported and was ignored"),
+            )
+            .at(p.clone())
+        })
+        .collect();
+    let warning = OperationOutcome::new(issues).to_json().to_string();
+    b.entry(Entry {
+        resource: Some(&warning),
+        search_mode: Some("outcome"),
+        ..Entry::default()
+    });
+}
+
+/// A search of CodeSystem or ValueSet, answered from the terminology.
+pub fn terminology_searchset(
+    state: &AppState,
+    res_type: &str,
+    criteria: &Criteria,
+    page: &Page,
+    out: Output,
+) -> HttpResponse {
+    let base = &state.base_url;
+    let total = i64::try_from(page.total).unwrap_or(i64::MAX);
+    let links = paging_links(
+        base,
+        res_type,
+        &criteria.applied,
+        criteria.count,
+        criteria.offset,
+        page.resources.len(),
+        Some(total),
+    );
+    let now = to_fhir_instant(state.services.clock.now_micros());
+    let mut b = BundleBuilder::new("searchset", &bundle_id(), &now, Some(total), &links);
+    for r in &page.resources {
+        let text = r.to_string();
+        let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
         b.entry(Entry {
-            resource: Some(&warning),
-            search_mode: Some("outcome"),
+            full_url: Some(format!("{base}/{res_type}/{id}")),
+            resource: Some(&text),
+            search_mode: Some("match"),
             ..Entry::default()
         });
     }
+    ignored_entry(&mut b, &criteria.ignored);
     json(StatusCode::OK, out, b.finish())
 }
 

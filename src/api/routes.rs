@@ -9,8 +9,10 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use super::State;
 use super::handlers as h;
+use super::terminology as th;
 use crate::error::Error;
-use crate::interactions::capabilities::Implemented;
+use crate::interactions::capabilities::{Implemented, TypeCapabilities};
+use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
 
 pub const TYPE_INTERACTIONS: &[&str] = &[
     "read",
@@ -30,12 +32,53 @@ pub const OPERATIONS: &[(&str, &str)] = &[(
     "http://hl7.org/fhir/OperationDefinition/Resource-validate",
 )];
 
+const VALIDATE: (&str, &str) = OPERATIONS[0];
+const TERMINOLOGY_DOC: &str = "Read-only: served from the imported terminology (`kyoyu codesets import`) and the installed packages; writes answer 405.";
+/// CodeSystem and ValueSet are answered from the terminology, not the resource store.
+pub const TERMINOLOGY_TYPES: &[TypeCapabilities<'static>] = &[
+    TypeCapabilities {
+        res_type: "CodeSystem",
+        interactions: &["read", "search-type"],
+        search_params: SEARCH_PARAMS,
+        operations: &[
+            (
+                "lookup",
+                "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
+            ),
+            (
+                "validate-code",
+                "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
+            ),
+            VALIDATE,
+        ],
+        documentation: TERMINOLOGY_DOC,
+    },
+    TypeCapabilities {
+        res_type: "ValueSet",
+        interactions: &["read", "search-type"],
+        search_params: SEARCH_PARAMS,
+        operations: &[
+            (
+                "expand",
+                "http://hl7.org/fhir/OperationDefinition/ValueSet-expand",
+            ),
+            (
+                "validate-code",
+                "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
+            ),
+            VALIDATE,
+        ],
+        documentation: TERMINOLOGY_DOC,
+    },
+];
+
 pub fn implemented() -> Implemented<'static> {
     Implemented {
         type_interactions: TYPE_INTERACTIONS,
         system_interactions: SYSTEM_INTERACTIONS,
         formats: FORMATS,
         operations: OPERATIONS,
+        special_types: TERMINOLOGY_TYPES,
     }
 }
 
@@ -56,6 +99,16 @@ pub enum Route {
     Vread(String, String, String),
     /// `$validate` at system (no type), type, or instance level.
     Validate(Option<String>, Option<String>),
+    /// `CodeSystem/$lookup`.
+    Lookup,
+    /// `$validate-code` on CodeSystem or ValueSet, at type or instance level.
+    ValidateCode(String, Option<String>),
+    /// `ValueSet/$expand` at type or instance level.
+    Expand(Option<String>),
+    /// Read and search of CodeSystem and ValueSet, from the terminology.
+    TerminologyRead(String, String),
+    TerminologySearch(String),
+    TerminologySearchPost(String),
 }
 
 /// The route template of a request, for the log (never the concrete path: ids stay out of logs).
@@ -69,6 +122,13 @@ pub fn resolve(
     path: &str,
 ) -> Result<(Route, &'static str), (Error, &'static str)> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let [t, rest @ ..] = segments.as_slice() {
+        if is_managed(t) {
+            if let Some(resolved) = resolve_terminology(method, t, rest) {
+                return resolved;
+            }
+        }
+    }
     let (template, allowed): (&'static str, &[Method]) = match segments.as_slice() {
         [] => ("/", &[Method::POST]),
         ["metadata"] => ("/metadata", &[Method::GET]),
@@ -123,6 +183,75 @@ pub fn resolve(
     Ok((route, template))
 }
 
+type Resolved = Result<(Route, &'static str), (Error, &'static str)>;
+
+/// The routes of CodeSystem and ValueSet, which never reach the resource store; `None` for the
+/// shapes they share with every type (`$validate`).
+fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolved> {
+    let (get, post) = (method == Method::GET, method == Method::POST);
+    let not_allowed = |template: &'static str| -> Resolved {
+        Err((
+            Error::MethodNotAllowed {
+                method: method.to_string(),
+                path: template.to_string(),
+            },
+            template,
+        ))
+    };
+    // Operations that change nothing take GET (query) and POST (Parameters) alike.
+    let operation = |template: &'static str, route: Route| -> Resolved {
+        if get || post {
+            Ok((route, template))
+        } else {
+            not_allowed(template)
+        }
+    };
+    let managed = |template: &'static str| -> Resolved {
+        Err((
+            Error::ManagedType {
+                res_type: t.to_string(),
+                method: method.to_string(),
+            },
+            template,
+        ))
+    };
+    let (cs, vs) = (t == "CodeSystem", t == "ValueSet");
+    let owned = |s: &str| s.to_string();
+    Some(match rest {
+        ["$validate"] | [_, "$validate"] => return None,
+        [] if get => Ok((Route::TerminologySearch(owned(t)), "/{type}")),
+        [] => managed("/{type}"),
+        ["_search"] if post => Ok((Route::TerminologySearchPost(owned(t)), "/{type}/_search")),
+        ["_search"] => not_allowed("/{type}/_search"),
+        ["$lookup"] if cs => operation("/CodeSystem/$lookup", Route::Lookup),
+        ["$validate-code"] => operation(
+            "/{type}/$validate-code",
+            Route::ValidateCode(owned(t), None),
+        ),
+        [id, "$validate-code"] => operation(
+            "/{type}/{id}/$validate-code",
+            Route::ValidateCode(owned(t), Some(owned(id))),
+        ),
+        ["$expand"] if vs => operation("/ValueSet/$expand", Route::Expand(None)),
+        [id, "$expand"] if vs => {
+            operation("/ValueSet/{id}/$expand", Route::Expand(Some(owned(id))))
+        }
+        [op] | [_, op] if op.starts_with('$') => Err((
+            Error::RouteNotFound(format!("{t} has no operation {op} here")),
+            "(unmatched)",
+        )),
+        ["_history"] | [_, "_history"] | [_, "_history", _] => Err((
+            Error::RouteNotFound(format!(
+                "{t} keeps no history here: its resources come from imports and packages"
+            )),
+            "(unmatched)",
+        )),
+        [id] if get => Ok((Route::TerminologyRead(owned(t), owned(id)), "/{type}/{id}")),
+        [_] => managed("/{type}/{id}"),
+        _ => return None,
+    })
+}
+
 /// The single actix service: resolve, note the template for the log, run the handler.
 pub async fn dispatch(
     state: State,
@@ -149,6 +278,12 @@ pub async fn dispatch(
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,
+        Route::Lookup => th::lookup(state, req, payload).await,
+        Route::ValidateCode(t, id) => th::validate_code(state, req, t, id, payload).await,
+        Route::Expand(id) => th::expand(state, req, id, payload).await,
+        Route::TerminologyRead(t, id) => th::read(state, req, t, id).await,
+        Route::TerminologySearch(t) => th::search(state, req, t).await,
+        Route::TerminologySearchPost(t) => th::search_post(state, req, t, payload).await,
     }
 }
 
@@ -202,6 +337,52 @@ mod tests {
             route(Method::GET, "/Patient/1/_history/2"),
             Route::Vread("Patient".into(), "1".into(), "2".into())
         );
+    }
+
+    #[test]
+    fn terminology_types_never_reach_the_resource_store() {
+        let cs = || "CodeSystem".to_string();
+        assert_eq!(
+            route(Method::GET, "/CodeSystem"),
+            Route::TerminologySearch(cs())
+        );
+        assert_eq!(
+            route(Method::POST, "/ValueSet/_search"),
+            Route::TerminologySearchPost("ValueSet".into())
+        );
+        assert_eq!(
+            route(Method::GET, "/CodeSystem/x"),
+            Route::TerminologyRead(cs(), "x".into())
+        );
+        assert_eq!(route(Method::POST, "/CodeSystem/$lookup"), Route::Lookup);
+        assert_eq!(
+            route(Method::GET, "/ValueSet/v/$validate-code"),
+            Route::ValidateCode("ValueSet".into(), Some("v".into()))
+        );
+        assert_eq!(route(Method::GET, "/ValueSet/$expand"), Route::Expand(None));
+        assert_eq!(
+            route(Method::POST, "/CodeSystem/$validate"),
+            Route::Validate(Some(cs()), None)
+        );
+        for (method, path) in [
+            (Method::POST, "/CodeSystem"),
+            (Method::PUT, "/ValueSet/x"),
+            (Method::DELETE, "/CodeSystem/x"),
+            (Method::DELETE, "/CodeSystem"),
+        ] {
+            let (e, _) = resolve(&method, path).unwrap_err();
+            assert!(matches!(e, Error::ManagedType { .. }), "{method} {path}");
+        }
+        for path in [
+            "/CodeSystem/x/_history",
+            "/ValueSet/_history",
+            "/ValueSet/$lookup",
+        ] {
+            let (e, _) = resolve(&Method::GET, path).unwrap_err();
+            assert!(matches!(e, Error::RouteNotFound(_)), "{path}");
+        }
+        let (e, _) = resolve(&Method::GET, "/CodeSystem/_search").unwrap_err();
+        assert!(matches!(e, Error::MethodNotAllowed { .. }));
     }
 
     #[test]

@@ -13,6 +13,19 @@ pub struct Implemented<'a> {
     pub system_interactions: &'a [&'a str],
     pub formats: &'a [&'a str],
     pub operations: &'a [(&'a str, &'a str)],
+    /// Types served from somewhere other than the resource store, with their own interactions.
+    pub special_types: &'a [TypeCapabilities<'a>],
+}
+
+/// The capabilities of one type that does not follow the store's (read-only terminology).
+pub struct TypeCapabilities<'a> {
+    pub res_type: &'a str,
+    pub interactions: &'a [&'a str],
+    /// (name, type, documentation).
+    pub search_params: &'a [(&'a str, &'a str, &'a str)],
+    /// (name, definition), at type and instance level.
+    pub operations: &'a [(&'a str, &'a str)],
+    pub documentation: &'a str,
 }
 
 pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>) -> Value {
@@ -35,15 +48,13 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
             "resource": resources,
             "interaction": implemented.system_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
             "searchParam": common_params(),
-            "operation": operations(implemented),
+            "operation": operations(implemented.operations),
         }]
     })
 }
 
-fn operations(implemented: &Implemented<'_>) -> Vec<Value> {
-    implemented
-        .operations
-        .iter()
+fn operations(list: &[(&str, &str)]) -> Vec<Value> {
+    list.iter()
         .map(|(name, definition)| json!({ "name": name, "definition": definition }))
         .collect()
 }
@@ -56,6 +67,13 @@ fn common_params() -> Vec<Value> {
 }
 
 fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
+    if let Some(special) = implemented
+        .special_types
+        .iter()
+        .find(|s| s.res_type == res_type)
+    {
+        return special_entry(special);
+    }
     let mut params = common_params();
     params.extend(params_for(res_type).iter().map(
         |p| json!({ "name": p.name, "type": p.kind.fhir_type(), "documentation": p.description }),
@@ -78,7 +96,26 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "conditionalUpdate": false,
         "conditionalDelete": "not-supported",
         "searchParam": params,
-        "operation": operations(implemented),
+        "operation": operations(implemented.operations),
         "documentation": format!("_sort supports: {}", sorts.join(", ")),
+    })
+}
+
+fn special_entry(t: &TypeCapabilities<'_>) -> Value {
+    json!({
+        "type": t.res_type,
+        "interaction": t.interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
+        "versioning": "no-version",
+        "readHistory": false,
+        "updateCreate": false,
+        "conditionalCreate": false,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": false,
+        "conditionalDelete": "not-supported",
+        "searchParam": t.search_params.iter().map(
+            |(name, kind, doc)| json!({ "name": name, "type": kind, "documentation": doc }),
+        ).collect::<Vec<_>>(),
+        "operation": operations(t.operations),
+        "documentation": t.documentation,
     })
 }

@@ -21,6 +21,7 @@ pub async fn create(
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
     check_type(res_type)?;
+    super::terminology::check_writable(res_type, "POST")?;
     check_body(res_type, &resource, None)?;
     validate_for_write(svc, &resource, None)?;
     let criteria = if_none_exist

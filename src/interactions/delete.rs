@@ -16,6 +16,7 @@ pub async fn delete(
     deadline: Option<Instant>,
 ) -> Result<Option<i64>, Error> {
     check_type(res_type)?;
+    super::terminology::check_writable(res_type, "DELETE")?;
     check_id(res_type, id)?;
     let now = svc.clock.now_micros();
     let (t, i) = (res_type.to_string(), id.to_string());

@@ -8,6 +8,7 @@ pub mod delete;
 pub mod history;
 pub mod read;
 pub mod search;
+pub mod terminology;
 pub mod transaction;
 pub mod update;
 pub mod validate;

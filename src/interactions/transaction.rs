@@ -186,6 +186,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
     let action = match (method.as_str(), segments.as_slice(), query) {
         ("POST", [t], None) => {
             check_type(t)?;
+            super::terminology::check_writable(t, "POST")?;
             let resource = resource.ok_or_else(|| {
                 Error::invalid("a POST entry needs a resource", "Bundle.entry.resource")
             })?;
@@ -204,6 +205,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
         }
         ("PUT", [t, id], None) => {
             check_type(t)?;
+            super::terminology::check_writable(t, "PUT")?;
             check_id(t, id)?;
             let resource = resource.ok_or_else(|| {
                 Error::invalid("a PUT entry needs a resource", "Bundle.entry.resource")
@@ -218,11 +220,18 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
         }
         ("DELETE", [t, id], None) => {
             check_type(t)?;
+            super::terminology::check_writable(t, "DELETE")?;
             check_id(t, id)?;
             Action::Delete {
                 res_type: t.to_string(),
                 id: id.to_string(),
             }
+        }
+        // Bundles read the resource store; these types are answered from the terminology.
+        ("GET" | "HEAD", [t, ..], _) if super::terminology::is_managed(t) => {
+            return Err(Error::NotSupported(format!(
+                "entry.request.url '{url}': {t} is not read in bundles; use GET [base]/{t}/[id]"
+            )));
         }
         ("GET", [t, id], None) => Action::Read {
             res_type: t.to_string(),

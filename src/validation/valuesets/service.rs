@@ -163,6 +163,13 @@ impl ValueSetEngine {
         out
     }
 
+    /// One imported CodeSystem with its concepts, without rendering every other one (a read).
+    pub fn imported_code_system(&self, url: &str) -> Option<Value> {
+        let c = self.caches();
+        let info = c.masters.system_info(url)?;
+        Some(render_code_system(&c, info, true))
+    }
+
     fn package_field(&self, resource_type: &str, url: &str, field: &str) -> Option<String> {
         let r = self.packages.as_deref()?.resolve_in(resource_type, url)?;
         r.json
