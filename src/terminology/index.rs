@@ -152,6 +152,14 @@ impl Masters {
         self.value_sets.values()
     }
 
+    /// Heap bytes held by the indexed code systems (an estimate from capacities).
+    pub fn heap_bytes(&self) -> usize {
+        self.systems
+            .values()
+            .map(|(_, index)| index.heap_bytes())
+            .sum()
+    }
+
     pub fn concept_count(&self) -> usize {
         self.systems.values().map(|(i, _)| i.concept_count).sum()
     }

@@ -118,6 +118,38 @@ impl CodeSystemIndex {
             .unwrap_or_default()
     }
 
+    /// Heap bytes held: concept strings and vectors, the code table, the hierarchy.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let strings = |v: &[String]| v.iter().map(String::capacity).sum::<usize>();
+        let concepts: usize = self
+            .concepts
+            .iter()
+            .map(|c| {
+                c.code.capacity()
+                    + c.display.as_ref().map_or(0, String::capacity)
+                    + strings(&c.designations)
+                    + c.designations.capacity() * size_of::<String>()
+                    + c.properties
+                        .iter()
+                        .map(|(a, b)| a.capacity() + b.capacity())
+                        .sum::<usize>()
+                    + c.properties.capacity() * size_of::<(String, String)>()
+            })
+            .sum::<usize>()
+            + self.concepts.capacity() * size_of::<Concept>();
+        // hashbrown: one control byte per bucket besides the entry.
+        let table = self.by_code.capacity() * (size_of::<(String, usize)>() + 1)
+            + self.by_code.keys().map(String::capacity).sum::<usize>();
+        let links = |v: &[Vec<usize>]| {
+            v.iter()
+                .map(|l| l.capacity() * size_of::<usize>())
+                .sum::<usize>()
+                + std::mem::size_of_val(v)
+        };
+        concepts + table + links(&self.children) + links(&self.parents)
+    }
+
     /// The child concepts' codes of the concept at `code`.
     pub fn children_of(&self, code: &str) -> Vec<&str> {
         self.position(code)
