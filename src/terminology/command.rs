@@ -114,6 +114,13 @@ pub fn read_all(
         }
         sets.push((source, set));
     }
+    let seen: Vec<usize> = sets.iter().map(|(_, s)| s.notes.len()).collect();
+    super::model::merge_same_systems(&mut sets);
+    for ((_, set), n) in sets.iter().zip(seen) {
+        for note in &set.notes[n..] {
+            eprintln!("  note: {note}");
+        }
+    }
     Ok(sets)
 }
 

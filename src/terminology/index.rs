@@ -71,7 +71,8 @@ impl Masters {
 
     /// From import sets read off files: later sets replace earlier ones with the same URL, as a
     /// re-import would.
-    pub fn from_imports(sets: Vec<(String, ImportSet)>) -> Self {
+    pub fn from_imports(mut sets: Vec<(String, ImportSet)>) -> Self {
+        super::model::merge_same_systems(&mut sets);
         let mut m = Masters::default();
         for (source, set) in sets {
             m.generation += 1;

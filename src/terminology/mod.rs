@@ -10,5 +10,9 @@ pub mod model;
 pub mod sync;
 pub mod syntax;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_lists;
+
 pub use index::{Masters, SystemInfo, Terminology, ValueSetInfo};
 pub use model::{Content, ImportSet, MasterConcept, MasterSystem};

@@ -62,3 +62,57 @@ pub struct ImportSet {
     /// What the reader recognised but did not import, for the operator (e.g. a summary table).
     pub notes: Vec<String>,
 }
+
+/// Folds systems that one import run defines more than once under the same URL (e.g. the CLINS
+/// item tables and the code-system table of the same items, or a checkup table listing some
+/// JLAC10 codes beside the JLAC10 list) into one: the union of their concepts, the first
+/// definition of a code winning. Without this the last file read would silently replace the
+/// others. The union is complete when any part is.
+pub fn merge_same_systems(sets: &mut [(String, ImportSet)]) {
+    use std::collections::{HashMap, HashSet};
+    let mut first: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut moved: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    for (i, (_, set)) in sets.iter().enumerate() {
+        for (j, system) in set.systems.iter().enumerate() {
+            match first.get(&system.url) {
+                Some(&at) => moved.push(((i, j), at)),
+                None => {
+                    first.insert(system.url.clone(), (i, j));
+                }
+            }
+        }
+    }
+    // Later duplicates are drained into the first, then removed (highest index first).
+    for &((i, j), (fi, fj)) in &moved {
+        let extra = std::mem::take(&mut sets[i].1.systems[j].concepts);
+        let extra_sets = sets[i].1.systems[j].value_sets.clone();
+        let extra_complete = sets[i].1.systems[j].content == Content::Complete;
+        let source = sets[i].0.clone();
+        let target = &mut sets[fi].1;
+        let system = &mut target.systems[fj];
+        let known: HashSet<String> = system.concepts.iter().map(|c| c.code.clone()).collect();
+        let before = system.concepts.len();
+        system
+            .concepts
+            .extend(extra.into_iter().filter(|c| !known.contains(&c.code)));
+        for vs in extra_sets {
+            if !system.value_sets.contains(&vs) {
+                system.value_sets.push(vs);
+            }
+        }
+        if extra_complete {
+            system.content = Content::Complete;
+        }
+        let note = format!(
+            "{} is also defined in {source}: merged ({} more codes)",
+            system.url,
+            system.concepts.len() - before
+        );
+        target.notes.push(note);
+    }
+    let mut drop: Vec<(usize, usize)> = moved.into_iter().map(|(at, _)| at).collect();
+    drop.sort_unstable_by(|a, b| b.cmp(a));
+    for (i, j) in drop {
+        sets[i].1.systems.remove(j);
+    }
+}

@@ -20,9 +20,10 @@ pub struct StoredImport {
 /// previous import of its URL: a failure leaves the database as it was.
 pub async fn store_imports(
     store: &Store,
-    sets: Vec<(String, ImportSet)>,
+    mut sets: Vec<(String, ImportSet)>,
     now: i64,
 ) -> Result<StoredImport, StoreError> {
+    super::model::merge_same_systems(&mut sets);
     store
         .write(None, move |conn| {
             let mut done = StoredImport::default();

@@ -70,6 +70,18 @@ const SYSTEM_ALIASES: &[(&str, &str)] = &[
         "urn:oid:1.2.392.100495.20.1.81",
         "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode",
     ),
+    (
+        "urn:oid:1.2.392.200119.4.403.1",
+        "http://medis.or.jp/CodeSystem/master-HOT9",
+    ),
+    (
+        "urn:oid:1.2.392.200119.4.402.1",
+        "http://medis.or.jp/CodeSystem/master-HOT13",
+    ),
+    (
+        "urn:oid:1.2.392.200119.4.403.2",
+        "http://medis.or.jp/CodeSystem/master-HOT7",
+    ),
 ];
 
 /// The canonical URL of a code system named by an old OID, or the name itself.

@@ -376,6 +376,22 @@ fn bundle_collection_with_a_total_breaks_bdl_1() {
 // --- JP_Observation_LabResult_eCS ---
 
 #[test]
+fn lab_observation_whose_jlac_code_belongs_to_another_item_breaks_the_item_value_set() {
+    // The potassium result coded with the albumin item's JLAC10 code: a real code of the CLINS
+    // code system, but not in the K item's value set.
+    let issues = mutated_vs(OBS_FILE, &obs(), |v| {
+        v["code"]["coding"][1]["code"] = json!("3A015000002329101");
+    });
+    let src = format!("{}#Observation.code.coding:coreLaboJLAC10/k.code", obs());
+    expect_error(
+        issues,
+        IssueType::CodeInvalid,
+        "Observation.code.coding[1].code",
+        &src,
+    );
+}
+
+#[test]
 fn observation_status_outside_its_required_value_set_is_code_invalid() {
     let issues = mutated_vs(OBS_FILE, &obs(), |v| v["status"] = json!("finalized"));
     let src = format!("{}#Observation.status", obs());
