@@ -83,6 +83,25 @@ pub async fn create(state: State, req: HttpRequest, t: String, payload: Payload)
     let prefer = negotiate::prefer(&req);
     interactions::check_type(&t)?;
     let resource = resource_body(&req, payload, &state, deadline).await?;
+    if t == "Bundle" && crate::submissions::is_report_unit(&resource) {
+        let registered =
+            crate::submissions::register_unit(&state.services, resource, Some(deadline)).await?;
+        let applied = &registered.applied;
+        let status = if applied.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let location = respond::version_location(&state.base_url, &applied.bundle);
+        return Ok(respond::submitted(
+            status,
+            &applied.bundle,
+            out,
+            prefer.return_,
+            location,
+            &registered.warnings,
+        ));
+    }
     let if_none_exist = req
         .headers()
         .get("if-none-exist")
@@ -146,6 +165,60 @@ pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Re
     negotiate::output(&req)?;
     let version =
         interactions::delete::delete(&state.services, &t, &id, Some(deadline(&state))).await?;
+    let mut response = HttpResponse::NoContent().finish();
+    if let Some(v) =
+        version.and_then(|v| actix_web::http::header::HeaderValue::from_str(&respond::etag(v)).ok())
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ETAG, v);
+    }
+    Ok(response)
+}
+
+/// `DELETE [base]/[type]?criteria`. A Bundle-ID (`Bundle?identifier=`) deletes its report unit
+/// whole; `patient-identifier` picks the unit when the Bundle-ID names several.
+pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Reply {
+    let out = negotiate::output(&req)?;
+    let query = req.query_string().to_string();
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let deadline = Some(deadline(&state));
+    if t == "Bundle" {
+        if let Some((_, identifier)) = params.iter().find(|(k, _)| k == "identifier") {
+            let patient = params
+                .iter()
+                .find(|(k, _)| k == "patient-identifier")
+                .map(|(_, v)| v.clone());
+            if let Some((k, _)) = params
+                .iter()
+                .find(|(k, _)| k != "identifier" && k != "patient-identifier")
+            {
+                return Err(crate::error::Error::invalid(
+                    format!(
+                        "a report unit is deleted by identifier and patient-identifier only, not {k}"
+                    ),
+                    k.clone(),
+                ));
+            }
+            let deleted =
+                crate::submissions::delete_units(&state.services, identifier, patient, deadline)
+                    .await?;
+            let outcome =
+                crate::fhir::OperationOutcome::single(crate::fhir::Issue::information(format!(
+                    "report unit deleted: {} resources removed",
+                    deleted.resources
+                )));
+            return Ok(respond::json(
+                StatusCode::OK,
+                out,
+                outcome.to_json().to_string(),
+            ));
+        }
+    }
+    let version =
+        interactions::delete::conditional_delete(&state.services, &t, &query, deadline).await?;
     let mut response = HttpResponse::NoContent().finish();
     if let Some(v) =
         version.and_then(|v| actix_web::http::header::HeaderValue::from_str(&respond::etag(v)).ok())

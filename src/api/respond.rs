@@ -87,6 +87,36 @@ pub fn resource(
     response
 }
 
+/// A registered submission: the stored Bundle, or under `Prefer: return=OperationOutcome` what
+/// was done and every warning (entries discarded, MedicationRequests not processed…).
+pub fn submitted(
+    status: StatusCode,
+    r: &StoredResource,
+    out: Output,
+    prefer: Return,
+    location: String,
+    warnings: &[Issue],
+) -> HttpResponse {
+    if prefer != Return::OperationOutcome {
+        return resource(status, r, out, prefer, Some(location));
+    }
+    let mut issues = vec![Issue::information(format!(
+        "{}/{} stored as version {}",
+        r.res_type, r.id, r.version
+    ))];
+    issues.extend(warnings.iter().cloned());
+    let mut response = json(
+        status,
+        out,
+        OperationOutcome::new(issues).to_json().to_string(),
+    );
+    version_headers(&mut response, r);
+    if let Ok(l) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, l);
+    }
+    response
+}
+
 fn bundle_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -95,6 +95,8 @@ pub enum Route {
     Read(String, String),
     Update(String, String),
     Delete(String, String),
+    /// `DELETE [base]/[type]?criteria`; for Bundle, a report unit by its Bundle-ID.
+    ConditionalDelete(String),
     HistoryInstance(String, String),
     Vread(String, String, String),
     /// `$validate` at system (no type), type, or instance level.
@@ -136,7 +138,7 @@ pub fn resolve(
         ["$validate"] => ("/$validate", &[Method::POST]),
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
-        [_] => ("/{type}", &[Method::GET, Method::POST]),
+        [_] => ("/{type}", &[Method::GET, Method::POST, Method::DELETE]),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
         [_, _] => ("/{type}/{id}", &[Method::GET, Method::PUT, Method::DELETE]),
@@ -171,6 +173,7 @@ pub fn resolve(
         ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/{type}", "GET") => Route::Search(s(0)),
+        ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
         ("/{type}/_search", _) => Route::SearchPost(s(0)),
         ("/{type}/_history", _) => Route::HistoryType(s(0)),
@@ -275,6 +278,7 @@ pub async fn dispatch(
         Route::Read(t, id) => h::read(state, req, t, id).await,
         Route::Update(t, id) => h::update(state, req, t, id, payload).await,
         Route::Delete(t, id) => h::delete(state, req, t, id).await,
+        Route::ConditionalDelete(t) => h::conditional_delete(state, req, t).await,
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,

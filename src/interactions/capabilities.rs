@@ -85,7 +85,8 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
             .filter(|p| p.kind == crate::search::ParamKind::Date)
             .map(|p| p.name.to_string()),
     );
-    json!({
+    let mut documentation = format!("_sort supports: {}", sorts.join(", "));
+    let mut entry = json!({
         "type": res_type,
         "interaction": implemented.type_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
         "versioning": "versioned-update",
@@ -94,11 +95,18 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "conditionalCreate": true,
         "conditionalRead": "not-supported",
         "conditionalUpdate": false,
-        "conditionalDelete": "not-supported",
+        "conditionalDelete": "single",
         "searchParam": params,
         "operation": operations(implemented.operations),
-        "documentation": format!("_sort supports: {}", sorts.join(", ")),
-    })
+    });
+    if res_type == "Bundle" {
+        entry["supportedProfile"] = json!([crate::submissions::BUNDLE_CLINS]);
+        documentation.push_str(
+            ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole.",
+        );
+    }
+    entry["documentation"] = json!(documentation);
+    entry
 }
 
 fn special_entry(t: &TypeCapabilities<'_>) -> Value {

@@ -24,3 +24,34 @@ pub async fn delete(
         .write(deadline, move |conn| delete_in_tx(conn, &t, &i, now))
         .await
 }
+
+/// Conditional delete (DELETE [base]/[type]?criteria): one match is deleted, none is 404,
+/// several are 412 (the criteria are not selective enough; only single deletes are offered).
+pub async fn conditional_delete(
+    svc: &Services,
+    res_type: &str,
+    criteria: &str,
+    deadline: Option<Instant>,
+) -> Result<Option<i64>, Error> {
+    check_type(res_type)?;
+    super::terminology::check_writable(res_type, "DELETE")?;
+    let query = super::write::parse_criteria(svc, res_type, criteria)?;
+    let now = svc.clock.now_micros();
+    let t = res_type.to_string();
+    let criteria = criteria.to_string();
+    svc.store
+        .write(deadline, move |conn| {
+            let found = super::write::matches_in_tx(conn, &query, now)?;
+            match found.as_slice() {
+                [] => Err(Error::NotFound {
+                    res_type: t.clone(),
+                    id: format!("?{criteria}"),
+                }),
+                [one] => delete_in_tx(conn, &t, &one.id, now),
+                _ => Err(Error::MultipleMatches(format!(
+                    "the criteria match more than one {t}; nothing was deleted"
+                ))),
+            }
+        })
+        .await
+}

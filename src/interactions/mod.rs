@@ -12,7 +12,7 @@ pub mod terminology;
 pub mod transaction;
 pub mod update;
 pub mod validate;
-mod write;
+pub(crate) mod write;
 
 use std::sync::Arc;
 

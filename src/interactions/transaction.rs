@@ -549,7 +549,7 @@ fn urlencode(v: &str) -> String {
 }
 
 /// Replaces every `reference` that names another entry's fullUrl with that entry's `Type/id`.
-fn rewrite_references(value: &mut Value, ids: &HashMap<String, String>) {
+pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String>) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {

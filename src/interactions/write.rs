@@ -19,6 +19,8 @@ pub(crate) struct Prepared {
     pub content: String,
     pub index: IndexRows,
     pub patient_key: Option<String>,
+    pub institution: Option<String>,
+    pub retention_class: Option<String>,
 }
 
 impl Prepared {
@@ -43,10 +45,12 @@ impl Prepared {
             content,
             index,
             patient_key,
+            institution: None,
+            retention_class: None,
         })
     }
 
-    fn new_version(&self, method: Method) -> NewVersion<'_> {
+    pub(crate) fn new_version(&self, method: Method) -> NewVersion<'_> {
         NewVersion {
             res_type: &self.res_type,
             id: &self.id,
@@ -55,11 +59,12 @@ impl Prepared {
             method,
             index: &self.index,
             patient_key: self.patient_key.as_deref(),
-            institution: None,
+            institution: self.institution.as_deref(),
+            retention_class: self.retention_class.as_deref(),
         }
     }
 
-    fn into_written(self, created: bool) -> Written {
+    pub(crate) fn into_written(self, created: bool) -> Written {
         Written {
             resource: StoredResource {
                 res_type: self.res_type,

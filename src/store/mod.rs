@@ -15,6 +15,7 @@ pub(crate) mod schema;
 mod search_sql;
 mod sqlite;
 mod terminology;
+mod units;
 
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
@@ -22,6 +23,7 @@ pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use search_sql::SearchPage;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
+pub use units::{UnitMember, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

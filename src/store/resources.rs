@@ -74,6 +74,8 @@ pub struct NewVersion<'a> {
     pub index: &'a IndexRows,
     pub patient_key: Option<&'a str>,
     pub institution: Option<&'a str>,
+    /// Which retention rule applies (set for CLINS submissions; `None` keeps it forever).
+    pub retention_class: Option<&'a str>,
 }
 
 impl Conn<'_> {
@@ -163,6 +165,7 @@ impl Conn<'_> {
                 resources::content.eq(Some(v.content)),
                 resources::institution.eq(v.institution),
                 resources::patient_key.eq(v.patient_key),
+                resources::retention_class.eq(v.retention_class),
             ))
             .returning(resources::rkey)
             .get_result(c))?;
@@ -196,6 +199,7 @@ impl Conn<'_> {
             resources::content.eq(Some(v.content)),
             resources::institution.eq(v.institution),
             resources::patient_key.eq(v.patient_key),
+            resources::retention_class.eq(v.retention_class),
         ))
         .execute(c))?;
         self.insert_version_row(
@@ -209,6 +213,18 @@ impl Conn<'_> {
         )?;
         self.delete_index(rkey)?;
         self.insert_index(rkey, v.res_type, v.index)
+    }
+
+    /// Removes a resource entirely: every version and index row (the rows cascade). For data
+    /// that must be gone (a replaced report unit, expired retention), not for a FHIR delete.
+    pub fn purge(&mut self, res_type: &str, id: &str) -> Result<bool, StoreError> {
+        let n = dispatch!(self, |c, DB| diesel::delete(
+            resources::table
+                .filter(resources::res_type.eq(res_type))
+                .filter(resources::res_id.eq(id))
+        )
+        .execute(c))?;
+        Ok(n > 0)
     }
 
     /// Records a FHIR delete as a new, empty version; the index rows go so searches skip it.

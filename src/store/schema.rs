@@ -119,6 +119,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_units (unit_key) {
+        unit_key -> Text,
+        patient_identifier -> Text,
+        bundle_identifier -> Text,
+        institution -> Text,
+        resource_type -> Text,
+        bundle_id -> Text,
+        patient_id -> Text,
+        registered_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_unit_members (unit_key, res_type, res_id) {
+        unit_key -> Text,
+        res_type -> Text,
+        res_id -> Text,
+        member_identifier -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
 diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -132,4 +155,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     code_system_concepts,
     value_sets,
     terminology_imports,
+    report_units,
+    report_unit_members,
 );

@@ -1,0 +1,2 @@
+DROP TABLE report_unit_members;
+DROP TABLE report_units;

@@ -1,0 +1,164 @@
+//! Report units of 6-information submissions: which Bundle and which clinical resources a
+//! (patient, Bundle-ID) pair registered. Written only inside the submission's transaction.
+
+use diesel::prelude::*;
+
+use super::schema::{report_unit_members, report_units};
+use super::{Conn, StoreError, dispatch};
+
+/// A report unit as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRow {
+    pub unit_key: String,
+    pub patient_identifier: String,
+    pub bundle_identifier: String,
+    pub institution: String,
+    pub resource_type: String,
+    pub bundle_id: String,
+    pub patient_id: String,
+    pub registered_at: i64,
+    pub updated_at: i64,
+}
+
+/// One clinical resource of a unit; `member_identifier` is its resourceInstance identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitMember {
+    pub res_type: String,
+    pub res_id: String,
+    pub member_identifier: Option<String>,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
+
+fn to_unit(r: Row) -> UnitRow {
+    UnitRow {
+        unit_key: r.0,
+        patient_identifier: r.1,
+        bundle_identifier: r.2,
+        institution: r.3,
+        resource_type: r.4,
+        bundle_id: r.5,
+        patient_id: r.6,
+        registered_at: r.7,
+        updated_at: r.8,
+    }
+}
+
+macro_rules! unit_columns {
+    () => {
+        (
+            report_units::unit_key,
+            report_units::patient_identifier,
+            report_units::bundle_identifier,
+            report_units::institution,
+            report_units::resource_type,
+            report_units::bundle_id,
+            report_units::patient_id,
+            report_units::registered_at,
+            report_units::updated_at,
+        )
+    };
+}
+
+impl Conn<'_> {
+    pub fn unit(&mut self, unit_key: &str) -> Result<Option<UnitRow>, StoreError> {
+        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+            .filter(report_units::unit_key.eq(unit_key))
+            .select(unit_columns!())
+            .load(c))?;
+        Ok(rows.into_iter().next().map(to_unit))
+    }
+
+    /// Every unit registered under a Bundle-ID (one per patient).
+    pub fn units_by_bundle_identifier(
+        &mut self,
+        bundle_identifier: &str,
+    ) -> Result<Vec<UnitRow>, StoreError> {
+        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+            .filter(report_units::bundle_identifier.eq(bundle_identifier))
+            .select(unit_columns!())
+            .order(report_units::unit_key)
+            .load(c))?;
+        Ok(rows.into_iter().map(to_unit).collect())
+    }
+
+    pub fn unit_members(&mut self, unit_key: &str) -> Result<Vec<UnitMember>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> =
+            dispatch!(self, |c, DB| report_unit_members::table
+                .filter(report_unit_members::unit_key.eq(unit_key))
+                .select((
+                    report_unit_members::res_type,
+                    report_unit_members::res_id,
+                    report_unit_members::member_identifier,
+                ))
+                .order((report_unit_members::res_type, report_unit_members::res_id))
+                .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(|(res_type, res_id, member_identifier)| UnitMember {
+                res_type,
+                res_id,
+                member_identifier,
+            })
+            .collect())
+    }
+
+    /// Writes the unit row and replaces its member list.
+    pub fn put_unit(&mut self, unit: &UnitRow, members: &[UnitMember]) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| {
+            diesel::delete(
+                report_unit_members::table.filter(report_unit_members::unit_key.eq(&unit.unit_key)),
+            )
+            .execute(c)?;
+            diesel::delete(report_units::table.filter(report_units::unit_key.eq(&unit.unit_key)))
+                .execute(c)?;
+            diesel::insert_into(report_units::table)
+                .values((
+                    report_units::unit_key.eq(&unit.unit_key),
+                    report_units::patient_identifier.eq(&unit.patient_identifier),
+                    report_units::bundle_identifier.eq(&unit.bundle_identifier),
+                    report_units::institution.eq(&unit.institution),
+                    report_units::resource_type.eq(&unit.resource_type),
+                    report_units::bundle_id.eq(&unit.bundle_id),
+                    report_units::patient_id.eq(&unit.patient_id),
+                    report_units::registered_at.eq(unit.registered_at),
+                    report_units::updated_at.eq(unit.updated_at),
+                ))
+                .execute(c)?;
+            for m in members {
+                diesel::insert_into(report_unit_members::table)
+                    .values((
+                        report_unit_members::unit_key.eq(&unit.unit_key),
+                        report_unit_members::res_type.eq(&m.res_type),
+                        report_unit_members::res_id.eq(&m.res_id),
+                        report_unit_members::member_identifier.eq(m.member_identifier.as_deref()),
+                    ))
+                    .execute(c)?;
+            }
+            Ok::<(), diesel::result::Error>(())
+        })?;
+        Ok(())
+    }
+
+    pub fn delete_unit(&mut self, unit_key: &str) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| {
+            diesel::delete(
+                report_unit_members::table.filter(report_unit_members::unit_key.eq(unit_key)),
+            )
+            .execute(c)?;
+            diesel::delete(report_units::table.filter(report_units::unit_key.eq(unit_key)))
+                .execute(c)
+        })?;
+        Ok(())
+    }
+}

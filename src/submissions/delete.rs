@@ -1,0 +1,73 @@
+//! Deleting a report unit whole, by its Bundle-ID (and the patient's member identifier when the
+//! Bundle-ID alone names more than one unit). Its resources and Bundle are purged, not
+//! FHIR-deleted: a deleted unit is gone (DESIGN §8); the Patient stays.
+
+use std::time::Instant;
+
+use super::unit_plan::BUNDLE_IDENTIFIER;
+use crate::error::Error;
+use crate::interactions::Services;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedUnits {
+    pub units: usize,
+    pub resources: usize,
+}
+
+/// `identifier` is `system|value` (the system must be the Bundle-ID system) or a bare value;
+/// `patient` is the member identifier `system|value`.
+pub async fn delete_units(
+    svc: &Services,
+    identifier: &str,
+    patient: Option<String>,
+    deadline: Option<Instant>,
+) -> Result<DeletedUnits, Error> {
+    let value = match identifier.split_once('|') {
+        Some((system, value)) if system == BUNDLE_IDENTIFIER || system.is_empty() => value,
+        Some((system, _)) => {
+            return Err(Error::invalid(
+                format!("report units are deleted by their Bundle-ID (system {BUNDLE_IDENTIFIER}), not by {system}"),
+                "identifier",
+            ));
+        }
+        None => identifier,
+    }
+    .to_string();
+    svc.store
+        .write(deadline, move |conn| {
+            let units: Vec<_> = conn
+                .units_by_bundle_identifier(&value)?
+                .into_iter()
+                .filter(|u| patient.as_ref().is_none_or(|p| *p == u.patient_identifier))
+                .collect();
+            let unit = match units.as_slice() {
+                [] => {
+                    return Err(Error::NotFound {
+                        res_type: "Bundle".into(),
+                        id: format!("?identifier={value}"),
+                    });
+                }
+                [one] => one.clone(),
+                many => {
+                    return Err(Error::MultipleMatches(format!(
+                        "Bundle-ID {value} names {} report units (one per patient); add patient-identifier=<system>|<value>",
+                        many.len()
+                    )));
+                }
+            };
+            conn.lock(&format!("unit\u{1f}{}", unit.unit_key))?;
+            let mut resources = 0;
+            for m in conn.unit_members(&unit.unit_key)? {
+                if conn.purge(&m.res_type, &m.res_id)? {
+                    resources += 1;
+                }
+            }
+            conn.purge("Bundle", &unit.bundle_id)?;
+            conn.delete_unit(&unit.unit_key)?;
+            Ok(DeletedUnits {
+                units: 1,
+                resources,
+            })
+        })
+        .await
+}

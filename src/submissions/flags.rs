@@ -1,0 +1,60 @@
+//! The flags of DESIGN §5 (`meta.tag`, system JP_ehrshrs_indication): where each may be placed.
+//! LTS (long-term storage) on conditions, allergies and infection results; UNINFORMED and
+//! UNDELIVERED on conditions only; no other code of the system anywhere.
+
+use serde_json::Value;
+
+use crate::fhir::{Issue, IssueType};
+
+pub const FLAG_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
+const SOURCE: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
+
+/// Pushes an error for every flag placed where it is not allowed. `observation_class` is
+/// `lab` or `infection` (ignored for other types); `at` locates the resource.
+pub fn check_flags(
+    res_type: &str,
+    resource: &Value,
+    observation_class: &str,
+    at: &str,
+    errors: &mut Vec<Issue>,
+) {
+    let tags = resource
+        .get("meta")
+        .and_then(|m| m.get("tag"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, tag) in tags.iter().enumerate() {
+        if tag.get("system").and_then(Value::as_str) != Some(FLAG_SYSTEM) {
+            continue;
+        }
+        let code = tag.get("code").and_then(Value::as_str).unwrap_or_default();
+        let allowed = match code {
+            "LTS" => match res_type {
+                "Condition" | "AllergyIntolerance" => Ok(()),
+                "Observation" if observation_class == "infection" => Ok(()),
+                "Observation" => Err(
+                    "LTS (long-term storage) is allowed on infection results, not on lab results",
+                ),
+                _ => Err(
+                    "LTS (long-term storage) is allowed on conditions, allergies and infection results only",
+                ),
+            },
+            "UNINFORMED" | "UNDELIVERED" => match res_type {
+                "Condition" => Ok(()),
+                _ => Err("UNINFORMED and UNDELIVERED are allowed on conditions only"),
+            },
+            _ => Err("not a flag of this system (LTS, UNINFORMED, UNDELIVERED)"),
+        };
+        if let Err(why) = allowed {
+            errors.push(
+                Issue::error(
+                    IssueType::CodeInvalid,
+                    format!("flag {code} on a {res_type}: {why}"),
+                )
+                .at(format!("{at}.meta.tag[{i}]"))
+                .from_rule(SOURCE),
+            );
+        }
+    }
+}

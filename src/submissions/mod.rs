@@ -1,0 +1,95 @@
+//! CLINS submissions: what hospital systems post beyond plain FHIR resources. A 6-information
+//! Bundle (JP_Bundle_CLINS) registers a report unit keyed by (patient, Bundle-ID): its clinical
+//! resources are stored one by one, classified for retention, and a re-send replaces the unit
+//! whole; the unit is deleted whole by its Bundle-ID.
+
+mod apply;
+mod delete;
+pub mod flags;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
+pub mod unit_plan;
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+pub use apply::Applied;
+pub use delete::{DeletedUnits, delete_units};
+
+use crate::error::Error;
+use crate::fhir::Issue;
+use crate::interactions::Services;
+use crate::store::StoreError;
+
+pub const BUNDLE_CLINS: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
+
+/// A Bundle that declares the 6-information profile (any `|version`).
+pub fn is_report_unit(resource: &Value) -> bool {
+    resource.get("resourceType").and_then(Value::as_str) == Some("Bundle")
+        && resource
+            .get("meta")
+            .and_then(|m| m.get("profile"))
+            .and_then(Value::as_array)
+            .is_some_and(|profiles| {
+                profiles
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|p| p.split('|').next() == Some(BUNDLE_CLINS))
+            })
+}
+
+/// The outcome of a registration, with the warnings to report.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub applied: Applied,
+    pub warnings: Vec<Issue>,
+}
+
+/// Validates a 6-information Bundle (profiles when loaded, the service rules always) and
+/// registers its report unit in one transaction.
+pub async fn register_unit(
+    svc: &Services,
+    bundle: Value,
+    deadline: Option<Instant>,
+) -> Result<Registered, Error> {
+    let mut warnings = Vec::new();
+    if svc.validate_on_write {
+        let issues = svc.validator.validate(&bundle, None, None);
+        if crate::validation::has_errors(&issues) {
+            return Err(Error::Unprocessable(issues));
+        }
+        warnings.extend(issues);
+    }
+    let plan = unit_plan::plan(&bundle).map_err(Error::Unprocessable)?;
+    warnings.extend(plan.warnings.iter().cloned());
+    let criteria = format!(
+        "identifier={}",
+        form_urlencoded::byte_serialize(plan.patient_identifier.as_bytes()).collect::<String>()
+    );
+    let patient_query = crate::interactions::write::parse_criteria(svc, "Patient", &criteria)?;
+    let ids = apply::Ids {
+        ids: (0..plan.members.len() + 2)
+            .map(|_| svc.ids.new_id())
+            .collect(),
+    };
+    let now = svc.clock.now_micros();
+    let write = apply::UnitWrite {
+        svc: svc.clone(),
+        plan,
+        bundle,
+        patient_query,
+        now,
+        ids,
+    };
+    let applied = svc
+        .store
+        .write(deadline, move |conn| write.run(conn))
+        .await?;
+    Ok(Registered { applied, warnings })
+}
+
+fn internal(what: &str) -> Error {
+    Error::Store(StoreError::Task(what.to_string()))
+}

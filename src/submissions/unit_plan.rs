@@ -1,0 +1,384 @@
+//! The service rules of a 6-information Bundle (JP_Bundle_CLINS), checked whatever packages are
+//! loaded, and the plan of the report unit it registers: who the patient is, which Bundle-ID,
+//! which clinical resources, each with its retention class. Pure: no database.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::flags::check_flags;
+use crate::fhir::{Issue, IssueType};
+use crate::terminology::syntax::{Severity, check_identifier};
+
+pub const BUNDLE_IDENTIFIER: &str = "http://jpfhir.jp/fhir/clins/bundle-identifier";
+pub const RESOURCE_TYPE_TAG: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/BundleResourceType_CS";
+pub const INSURANCE_MEMBER_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+pub const PUBLIC_PAYER_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_PublicPayer_memberID";
+pub const RESOURCE_IDENTIFIER: &str =
+    "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
+const LTS: (&str, &str) = (
+    "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication",
+    "LTS",
+);
+const CLINICAL: [&str; 3] = ["AllergyIntolerance", "Condition", "Observation"];
+const SOURCE: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
+
+/// A clinical resource of the unit.
+#[derive(Debug, Clone)]
+pub struct PlannedMember {
+    pub entry: usize,
+    pub full_url: Option<String>,
+    pub res_type: String,
+    pub resource: Value,
+    /// Its resourceInstance identifier: what makes a re-sent resource the same resource.
+    pub member_identifier: Option<String>,
+    pub retention_class: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnitPlan {
+    /// `system|value` of the patient's member identifier.
+    pub patient_identifier: String,
+    pub patient: Value,
+    pub patient_full_url: Option<String>,
+    /// The Bundle-ID (報告単位ID) value.
+    pub bundle_identifier: String,
+    /// The submitting institution (the Bundle-ID's first 10 digits).
+    pub institution: String,
+    pub resource_type: String,
+    pub members: Vec<PlannedMember>,
+    pub warnings: Vec<Issue>,
+}
+
+impl UnitPlan {
+    /// Identifies the unit: the patient and the Bundle-ID.
+    pub fn unit_key(&self) -> String {
+        format!(
+            "{}\u{1f}{}",
+            self.patient_identifier, self.bundle_identifier
+        )
+    }
+}
+
+fn err(code: IssueType, text: impl Into<String>, at: impl Into<String>) -> Issue {
+    Issue::error(code, text).at(at).from_rule(SOURCE)
+}
+
+fn warn(code: IssueType, text: impl Into<String>, at: impl Into<String>) -> Issue {
+    Issue::warning(code, text).at(at).from_rule(SOURCE)
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Checks the rules and plans the unit; every broken rule is one error issue with its location.
+pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    if text(bundle, "type") != Some("collection") {
+        errors.push(err(
+            IssueType::Value,
+            "a 6-information Bundle is of type collection",
+            "Bundle.type",
+        ));
+    }
+    let bundle_identifier = bundle_id(bundle, &mut errors);
+    let resource_type = tagged_type(bundle, &mut errors);
+    let entries = list(bundle, "entry");
+    let patient = entries.first().map(|e| &e["resource"]);
+    let patient_identifier = match patient {
+        Some(p) if text(p, "resourceType") == Some("Patient") => member_id(p, &mut errors),
+        _ => {
+            errors.push(err(
+                IssueType::Structure,
+                "the first entry of a 6-information Bundle is the Patient",
+                "Bundle.entry[0].resource",
+            ));
+            None
+        }
+    };
+    let patient_full_url = entries
+        .first()
+        .and_then(|e| text(e, "fullUrl"))
+        .map(str::to_string);
+    let mut members = Vec::new();
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate().skip(1) {
+        let at = format!("Bundle.entry[{i}].resource");
+        let resource = &entry["resource"];
+        let Some(t) = text(resource, "resourceType") else {
+            errors.push(err(IssueType::Required, "the entry has no resource", at));
+            continue;
+        };
+        if t == "Patient" {
+            errors.push(err(
+                IssueType::Structure,
+                "only the first entry may be a Patient: a unit concerns one patient",
+                at,
+            ));
+            continue;
+        }
+        if t == "MedicationRequest" {
+            warnings.push(warn(
+                IssueType::NotSupported,
+                "MedicationRequest entries are accepted but not processed: prescriptions are taken from referral and discharge documents",
+                at,
+            ));
+            continue;
+        }
+        if !CLINICAL.contains(&t) {
+            warnings.push(warn(
+                IssueType::NotSupported,
+                format!("a {t} entry is not part of a 6-information unit and was discarded"),
+                at,
+            ));
+            continue;
+        }
+        if resource_type.is_some_and(|r| r != t) {
+            errors.push(err(
+                IssueType::Invalid,
+                format!(
+                    "the Bundle is tagged {} but this entry is a {t}: a unit holds one resource type",
+                    resource_type.unwrap_or_default()
+                ),
+                at,
+            ));
+            continue;
+        }
+        if let (Some(reference), Some(full_url)) = (subject(resource), &patient_full_url) {
+            if reference != full_url {
+                errors.push(err(
+                    IssueType::Invalid,
+                    format!(
+                        "the subject must be the Bundle's Patient ({full_url}), not {reference}"
+                    ),
+                    format!("{at}.{}", subject_element(t)),
+                ));
+            }
+        }
+        check_flags(t, resource, &observation_class(resource), &at, &mut errors);
+        // The official examples reuse one identifier for several results; such repeats are
+        // told apart by their order, so a re-send in the same order still matches.
+        let member_identifier = resource_identifier(resource).map(|id| {
+            let n = seen_ids.entry(format!("{t}|{id}")).or_insert(0usize);
+            *n += 1;
+            if *n == 1 {
+                id
+            } else {
+                if *n == 2 {
+                    warnings.push(warn(
+                        IssueType::Duplicate,
+                        format!("resource identifier {id} is used by more than one {t}; they are matched by their order on re-send"),
+                        format!("{at}.identifier"),
+                    ));
+                }
+                format!("{id}\u{1f}{n}")
+            }
+        });
+        members.push(PlannedMember {
+            entry: i,
+            full_url: text(entry, "fullUrl").map(str::to_string),
+            res_type: t.to_string(),
+            resource: resource.clone(),
+            member_identifier,
+            retention_class: retention_class(t, resource),
+        });
+    }
+    if members.is_empty() && errors.is_empty() {
+        errors.push(err(
+            IssueType::Required,
+            format!(
+                "the unit holds no {} entry",
+                resource_type.unwrap_or("clinical")
+            ),
+            "Bundle.entry",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(patient_identifier), Some(bundle_identifier), Some(resource_type), Some(patient)) = (
+        patient_identifier,
+        bundle_identifier,
+        resource_type,
+        patient,
+    ) else {
+        return Err(vec![err(
+            IssueType::Invalid,
+            "the Bundle is not a 6-information unit",
+            "Bundle",
+        )]);
+    };
+    Ok(UnitPlan {
+        patient_identifier,
+        patient: patient.clone(),
+        patient_full_url,
+        institution: bundle_identifier.chars().take(10).collect(),
+        bundle_identifier,
+        resource_type: resource_type.to_string(),
+        members,
+        warnings,
+    })
+}
+
+fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<String> {
+    let id = bundle.get("identifier");
+    let system = id.and_then(|i| text(i, "system"));
+    let value = id.and_then(|i| text(i, "value"));
+    match (system, value) {
+        (Some(BUNDLE_IDENTIFIER), Some(v)) => {
+            let bad: Vec<String> = check_identifier(BUNDLE_IDENTIFIER, v)
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.message)
+                .collect();
+            if bad.is_empty() {
+                return Some(v.to_string());
+            }
+            errors.push(err(IssueType::Value, bad.join("; "), "Bundle.identifier.value"));
+        }
+        _ => errors.push(err(
+            IssueType::Required,
+            format!("the Bundle-ID (報告単位ID) is Bundle.identifier with system {BUNDLE_IDENTIFIER} and a value"),
+            "Bundle.identifier",
+        )),
+    }
+    None
+}
+
+fn tagged_type<'a>(bundle: &'a Value, errors: &mut Vec<Issue>) -> Option<&'a str> {
+    let tags: Vec<(usize, &str)> = list(&bundle["meta"], "tag")
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| text(t, "system") == Some(RESOURCE_TYPE_TAG))
+        .filter_map(|(i, t)| text(t, "code").map(|c| (i, c)))
+        .collect();
+    match tags.as_slice() {
+        [(_, code)] if CLINICAL.contains(code) => Some(code),
+        [(i, code)] => {
+            errors.push(err(
+                IssueType::CodeInvalid,
+                format!("resource type tag {code} is not one of AllergyIntolerance, Condition, Observation"),
+                format!("Bundle.meta.tag[{i}]"),
+            ));
+            None
+        }
+        [] => {
+            errors.push(err(
+                IssueType::Required,
+                format!(
+                    "the Bundle names its resource type in meta.tag (system {RESOURCE_TYPE_TAG})"
+                ),
+                "Bundle.meta.tag",
+            ));
+            None
+        }
+        _ => {
+            errors.push(err(
+                IssueType::Invalid,
+                "the Bundle names more than one resource type: a unit holds one",
+                "Bundle.meta.tag",
+            ));
+            None
+        }
+    }
+}
+
+/// The patient's member identifier: exactly one insurance or public-payer identifier.
+fn member_id(patient: &Value, errors: &mut Vec<Issue>) -> Option<String> {
+    let found: Vec<(String, String)> = list(patient, "identifier")
+        .iter()
+        .filter_map(|i| Some((text(i, "system")?, text(i, "value")?)))
+        .filter(|(s, _)| *s == INSURANCE_MEMBER_ID || *s == PUBLIC_PAYER_ID)
+        .map(|(s, v)| (s.to_string(), v.to_string()))
+        .collect();
+    match found.as_slice() {
+        [(system, value)] => Some(format!("{system}|{value}")),
+        [] => {
+            errors.push(err(
+                IssueType::Required,
+                "the Patient has no insurance member identifier (JP_Insurance_memberID) or public-payer identifier (JP_PublicPayer_memberID)",
+                "Bundle.entry[0].resource.identifier",
+            ));
+            None
+        }
+        _ => {
+            errors.push(err(
+                IssueType::Invalid,
+                "the Patient has more than one member identifier: exactly one identifies the patient",
+                "Bundle.entry[0].resource.identifier",
+            ));
+            None
+        }
+    }
+}
+
+fn subject_element(res_type: &str) -> &'static str {
+    if res_type == "AllergyIntolerance" {
+        "patient"
+    } else {
+        "subject"
+    }
+}
+
+fn subject(resource: &Value) -> Option<&str> {
+    let t = text(resource, "resourceType")?;
+    resource
+        .get(subject_element(t))
+        .and_then(|s| text(s, "reference"))
+}
+
+fn resource_identifier(resource: &Value) -> Option<String> {
+    list(resource, "identifier")
+        .iter()
+        .find(|i| text(i, "system") == Some(RESOURCE_IDENTIFIER))
+        .and_then(|i| text(i, "value"))
+        .map(str::to_string)
+}
+
+/// `infection` when the code uses a CLINS infection code system, else `lab`.
+pub fn observation_class(resource: &Value) -> String {
+    let infection = list(&resource["code"], "coding")
+        .iter()
+        .filter_map(|c| text(c, "system"))
+        .any(|s| s.ends_with("_InfectionLabo_CS"));
+    if infection { "infection" } else { "lab" }.to_string()
+}
+
+fn has_lts(resource: &Value) -> bool {
+    list(&resource["meta"], "tag")
+        .iter()
+        .any(|t| text(t, "system") == Some(LTS.0) && text(t, "code") == Some(LTS.1))
+}
+
+/// The retention rule of a clinical resource (DESIGN §1, §8); `long-term` when LTS exempts it.
+pub fn retention_class(res_type: &str, resource: &Value) -> &'static str {
+    if has_lts(resource) {
+        return "long-term";
+    }
+    match res_type {
+        "Condition" => "condition",
+        "AllergyIntolerance" => {
+            let drug = list(resource, "category")
+                .iter()
+                .any(|c| c.as_str() == Some("medication"));
+            if drug {
+                "allergy-drug"
+            } else {
+                "allergy-other"
+            }
+        }
+        "Observation" if observation_class(resource) == "infection" => "infection",
+        "Observation" => "lab",
+        "MedicationRequest" => "prescription",
+        _ => "other",
+    }
+}

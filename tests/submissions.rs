@@ -1,0 +1,296 @@
+//! 6-information report units over HTTP: register, identical re-send, replace, delete whole,
+//! the service rules, and concurrent posts of one unit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
+use serde_json::{Value, json};
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+const BUNDLE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
+const MEMBER_ID: &str =
+    "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID|00012345:あいう:１８７:01";
+const BUNDLE_ID: &str =
+    "http://jpfhir.jp/fhir/clins/bundle-identifier|1318814790^2024^0123-IDa-203949583949";
+
+fn shared_present() -> bool {
+    let present = Path::new(SHARED).exists();
+    if !present {
+        eprintln!("../shared/data not present: skipped");
+    }
+    present
+}
+
+fn example() -> Value {
+    let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{BUNDLE}")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+fn jp_server(backend: Backend) -> TestServer {
+    TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(|a| {
+                a.validation.packages = [
+                    "hl7.fhir.r4.core-4.0.1.tgz",
+                    "jp-core.r4-1.1.2-url.tgz",
+                    "jp-clins.r4-1.5.2-snap.tgz",
+                ]
+                .iter()
+                .map(|p| format!("{SHARED}/packages/{p}").into())
+                .collect();
+                a.validation.package_store = Some("/nonexistent".into());
+            }),
+            ..Options::default()
+        },
+    )
+}
+
+fn observations(srv: &TestServer, patient_id: &str) -> Vec<Value> {
+    let bundle = srv.search(&format!("Observation?patient={patient_id}&_count=100"));
+    bundle["entry"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e["resource"].clone())
+        .collect()
+}
+
+fn patient_id(srv: &TestServer) -> String {
+    let found = srv.search(&format!("Patient?identifier={}", enc(MEMBER_ID)));
+    assert_eq!(found["total"], 1, "{found}");
+    found["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+backend_test!(
+    a_report_unit_registers_resends_replaces_and_deletes_whole,
+    |srv| {
+        if !shared_present() {
+            return;
+        }
+        let srv = jp_server(srv.backend);
+        let unit = example();
+        let r = srv.post("Bundle", &unit);
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.contains("/Bundle/"), "{location}");
+        let pid = patient_id(&srv);
+        let first = observations(&srv, &pid);
+        assert_eq!(first.len(), 4);
+        assert!(first.iter().all(|o| o["meta"]["versionId"] == "1"));
+        assert!(
+            first
+                .iter()
+                .all(|o| o["subject"]["reference"] == format!("Patient/{pid}"))
+        );
+
+        // Identical re-send: 200, nothing new.
+        let r = srv.post("Bundle", &unit);
+        assert_eq!(r.status(), 200);
+        let again = observations(&srv, &pid);
+        assert!(
+            again.iter().all(|o| o["meta"]["versionId"] == "1"),
+            "{again:?}"
+        );
+        assert_eq!(patient_id(&srv), pid);
+
+        // Re-send with the last result dropped and the first one changed (interim → final).
+        let mut changed = unit.clone();
+        let entries = changed["entry"].as_array_mut().unwrap();
+        let dropped_identifier_order = entries.len() - 1;
+        entries.truncate(dropped_identifier_order);
+        entries[1]["resource"]["status"] = json!("final");
+        entries[1]["resource"]["valueQuantity"]["value"] = json!(4.9);
+        let r = srv.post("Bundle", &changed);
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let after = observations(&srv, &pid);
+        assert_eq!(after.len(), 3, "{after:?}");
+        let updated: Vec<&Value> = after
+            .iter()
+            .filter(|o| o["meta"]["versionId"] == "2")
+            .collect();
+        assert_eq!(updated.len(), 1, "{after:?}");
+        assert_eq!(updated[0]["valueQuantity"]["value"], json!(4.9));
+        assert!(first.iter().any(|o| o["id"] == updated[0]["id"]));
+        let gone: Vec<&Value> = first
+            .iter()
+            .filter(|o| !after.iter().any(|a| a["id"] == o["id"]))
+            .collect();
+        assert_eq!(gone.len(), 1);
+        // Purged, not FHIR-deleted: no trace (404, not 410).
+        let r = srv.get(&format!("Observation/{}", gone[0]["id"].as_str().unwrap()));
+        assert_eq!(r.status(), 404);
+
+        // The unit is deleted whole by its Bundle-ID; the patient stays.
+        let r = srv
+            .client
+            .delete(srv.url(&format!("Bundle?identifier={}", enc(BUNDLE_ID))))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        assert!(observations(&srv, &pid).is_empty());
+        assert_eq!(
+            srv.get(location.split("/_history").next().unwrap())
+                .status(),
+            404
+        );
+        assert_eq!(patient_id(&srv), pid);
+        let r = srv
+            .client
+            .delete(srv.url(&format!("Bundle?identifier={}", enc(BUNDLE_ID))))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+);
+
+backend_test!(service_rules_are_enforced_without_packages, |srv| {
+    if !shared_present() {
+        return;
+    }
+    let post = |b: &Value| {
+        let r = srv.post("Bundle", b);
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().unwrap())
+    };
+    // The tag says Condition, the entries are Observations.
+    let mut wrong_tag = example();
+    wrong_tag["meta"]["tag"][0]["code"] = json!("Condition");
+    let (status, outcome) = post(&wrong_tag);
+    assert_eq!(status, 422, "{outcome}");
+    assert_eq!(
+        first_issue(&outcome)["expression"][0],
+        "Bundle.entry[1].resource"
+    );
+
+    let mut no_patient_first = example();
+    no_patient_first["entry"].as_array_mut().unwrap().swap(0, 1);
+    let (status, outcome) = post(&no_patient_first);
+    assert_eq!(status, 422);
+    assert_eq!(
+        first_issue(&outcome)["expression"][0],
+        "Bundle.entry[0].resource"
+    );
+
+    let mut bad_id = example();
+    bad_id["identifier"]["value"] = json!("1318814790^2199^x");
+    let (status, outcome) = post(&bad_id);
+    assert_eq!(status, 422);
+    assert_eq!(
+        first_issue(&outcome)["expression"][0],
+        "Bundle.identifier.value"
+    );
+
+    // LTS belongs on infection results, not on lab results.
+    let mut lts_on_lab = example();
+    lts_on_lab["entry"][1]["resource"]["meta"]["tag"] = json!([{
+        "system": "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication",
+        "code": "LTS"
+    }]);
+    let (status, outcome) = post(&lts_on_lab);
+    assert_eq!(status, 422, "{outcome}");
+    assert_eq!(
+        first_issue(&outcome)["expression"][0],
+        "Bundle.entry[1].resource.meta.tag[0]"
+    );
+
+    // A MedicationRequest is accepted but not processed: a warning, and it is not stored.
+    let mut with_med = example();
+    with_med["entry"].as_array_mut().unwrap().push(json!({
+        "fullUrl": "urn:uuid:00000000-0000-0000-0000-00000000aaaa",
+        "resource": {"resourceType": "MedicationRequest", "status": "completed", "intent": "order",
+            "medicationCodeableConcept": {"text": "x"},
+            "subject": {"reference": "urn:uuid:b76ef6f6-f6e3-c110-5039-eee64ef6ab6a"}}
+    }));
+    let r = srv
+        .client
+        .post(srv.url("Bundle"))
+        .header("content-type", FHIR_JSON)
+        .header("prefer", "return=OperationOutcome")
+        .json(&with_med)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let outcome: Value = r.json().unwrap();
+    let warned =
+        outcome["issue"].as_array().unwrap().iter().any(|i| {
+            i["severity"] == "warning" && i["expression"][0] == "Bundle.entry[5].resource"
+        });
+    assert!(warned, "{outcome}");
+    assert_eq!(srv.search("MedicationRequest")["total"], 0);
+});
+
+backend_test!(concurrent_posts_of_one_unit_leave_one_unit, |srv| {
+    if !shared_present() {
+        return;
+    }
+    let unit = example();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| srv.post("Bundle", &unit).status().as_u16()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
+    let pid = patient_id(&srv);
+    assert_eq!(observations(&srv, &pid).len(), 4);
+    assert_eq!(
+        srv.search(&format!("Bundle?identifier={}", enc(BUNDLE_ID)))["total"],
+        1
+    );
+});
+
+backend_test!(conditional_delete_deletes_one_match_only, |srv| {
+    let obs = |id: &str| {
+        json!({"resourceType": "Observation", "status": "final",
+            "identifier": [{"system": "http://example.org/ids", "value": id}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]}})
+    };
+    srv.create(&obs("a"));
+    srv.create(&obs("b"));
+    let delete = |q: &str| {
+        srv.client
+            .delete(srv.url(&format!("Observation?{q}")))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(delete("code=http://loinc.org|2951-2"), 412);
+    assert_eq!(delete("identifier=http://example.org/ids|a"), 204);
+    assert_eq!(delete("identifier=http://example.org/ids|a"), 404);
+    assert_eq!(srv.search("Observation")["total"], 1);
+    assert_eq!(delete("nonsense=1"), 400);
+    let cs: Value = srv.get("metadata").json().unwrap();
+    let bundle = cs["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Bundle")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        bundle["supportedProfile"][0],
+        "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS"
+    );
+    assert_eq!(bundle["conditionalDelete"], "single");
+});
