@@ -123,6 +123,13 @@ pub struct BenchArgs {
     pub warmup_secs: f64,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Instead of the Observation phases, post this 6-information Bundle as a new report unit
+    /// per request (fresh Bundle-ID and patient each time): end-to-end ingest with validation.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// With --bundle: repeat its Observation entries up to this many.
+    #[arg(long, value_name = "N", requires = "bundle")]
+    pub observations: Option<usize>,
     #[command(flatten)]
     pub server: ConfigArgs,
 }
@@ -230,12 +237,29 @@ fn bench(args: BenchArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let bundle = match &args.bundle {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()))
+            .and_then(|b| match args.observations {
+                Some(n) => crate::bench::validate::grow(&b, n),
+                None => Ok(b),
+            }) {
+            Ok(b) => Some(std::sync::Arc::new(b)),
+            Err(e) => {
+                eprintln!("kyoyu: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let options = |base_url: String| crate::bench::LoadOptions {
         base_url,
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs_f64(args.warmup_secs),
     };
+    let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {
         Some(url) => run_load(options(url.clone())),
         None => {
@@ -289,14 +313,19 @@ fn bench(args: BenchArgs) -> ExitCode {
 
 /// The load client gets its own single-threaded runtime on its own thread, so it competes with
 /// the server for the CPUs as an outside client would, not for the server's own runtime.
-fn run_load(options: crate::bench::LoadOptions) -> Result<crate::bench::LoadReport, String> {
+fn run_load(
+    options: crate::bench::LoadOptions,
+    bundle: Option<std::sync::Arc<serde_json::Value>>,
+) -> Result<crate::bench::LoadReport, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime
-        .block_on(crate::bench::run(&options))
-        .map_err(|e| e.to_string())
+    let report = match bundle {
+        Some(b) => runtime.block_on(crate::bench::run_ingest(&options, b)),
+        None => runtime.block_on(crate::bench::run(&options)),
+    };
+    report.map_err(|e| e.to_string())
 }
 
 fn package(command: PackageCommand) -> ExitCode {

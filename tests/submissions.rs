@@ -294,3 +294,34 @@ backend_test!(conditional_delete_deletes_one_match_only, |srv| {
     );
     assert_eq!(bundle["conditionalDelete"], "single");
 });
+
+#[test]
+fn the_ingest_benchmark_posts_report_units_without_errors() {
+    if !shared_present() {
+        return;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+        .args(["bench", "--bundle"])
+        .arg(format!("{SHARED}/examples/clins/{BUNDLE}"))
+        .args([
+            "--observations",
+            "6",
+            "--connections",
+            "2",
+            "--duration-secs",
+            "0.5",
+            "--warmup-secs",
+            "0",
+            "--format",
+            "json",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let phase = &report["phases"][0];
+    assert_eq!(phase["name"], "POST Bundle (report unit)", "{report}");
+    assert_eq!(phase["errors"], 0, "{report}");
+    assert!(phase["requests"].as_u64().unwrap() > 0, "{report}");
+}

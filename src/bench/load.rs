@@ -80,16 +80,7 @@ pub enum Error {
 /// Every phase stops within `warmup + duration + 10s`. Workers are spawned on
 /// the caller's runtime and never block, so a current-thread runtime works.
 pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
-    validate(opts)?;
-    let target = Arc::new(Target::parse(&opts.base_url)?);
-
-    // Connect before the clock starts so connection setup is not measured and
-    // an unreachable server is reported as such instead of as errors.
-    let mut conns = Vec::with_capacity(opts.connections);
-    for _ in 0..opts.connections {
-        conns.push(Some(Conn::connect(&target).await?));
-    }
-
+    let (target, conns) = connect_all(opts).await?;
     let post_uri = target.uri("/Observation").ok_or(Error::InvalidBaseUrl {
         url: opts.base_url.clone(),
         reason: "cannot form the Observation URL",
@@ -135,7 +126,21 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
     })
 }
 
-fn validate(opts: &LoadOptions) -> Result<(), Error> {
+/// Checks the options and opens every connection before the clock starts, so connection setup
+/// is not measured and an unreachable server is reported as such instead of as errors.
+pub(super) async fn connect_all(
+    opts: &LoadOptions,
+) -> Result<(Arc<Target>, Vec<Option<Conn>>), Error> {
+    validate(opts)?;
+    let target = Arc::new(Target::parse(&opts.base_url)?);
+    let mut conns = Vec::with_capacity(opts.connections);
+    for _ in 0..opts.connections {
+        conns.push(Some(Conn::connect(&target).await?));
+    }
+    Ok((target, conns))
+}
+
+pub(super) fn validate(opts: &LoadOptions) -> Result<(), Error> {
     if opts.connections == 0 {
         return Err(Error::InvalidOptions("connections must be at least 1"));
     }
@@ -180,14 +185,14 @@ impl Window {
 }
 
 /// The per-request part of a phase.
-trait Workload: Send + 'static {
+pub(super) trait Workload: Send + 'static {
     fn next_request(&mut self) -> Request<Full<Bytes>>;
     /// Judges a response whose body has been read completely.
     fn accept(&mut self, head: &response::Parts) -> bool;
 }
 
 /// What one worker hands back when its phase ends.
-struct TaskOutcome<W> {
+pub(super) struct TaskOutcome<W> {
     workload: W,
     /// Connection kept alive for the next phase, if still usable.
     conn: Option<Conn>,
@@ -198,7 +203,7 @@ struct TaskOutcome<W> {
     last_done: Option<Instant>,
 }
 
-async fn run_phase<W: Workload>(
+pub(super) async fn run_phase<W: Workload>(
     name: &str,
     target: &Arc<Target>,
     conns: Vec<Option<Conn>>,

@@ -10,6 +10,7 @@
 //! connection is opened.
 
 mod client;
+mod ingest;
 mod load;
 mod report;
 pub mod terminology;
@@ -18,5 +19,6 @@ pub mod terminology;
 mod tests;
 pub mod validate;
 
+pub use ingest::run_ingest;
 pub use load::{Error, LoadOptions, run};
 pub use report::{LoadReport, PhaseReport};

@@ -38,7 +38,7 @@ fn rss_kib() -> Option<u64> {
 }
 
 /// The bundle with its Observation entries repeated (fresh fullUrls) until there are `n`.
-fn grow(bundle: &Value, n: usize) -> Result<Value, String> {
+pub(crate) fn grow(bundle: &Value, n: usize) -> Result<Value, String> {
     let entries = bundle
         .get("entry")
         .and_then(Value::as_array)
