@@ -325,3 +325,27 @@ fn the_ingest_benchmark_posts_report_units_without_errors() {
     assert_eq!(phase["errors"], 0, "{report}");
     assert!(phase["requests"].as_u64().unwrap() > 0, "{report}");
 }
+
+backend_test!(the_patient_summary_lists_the_current_6_information, |srv| {
+    if !shared_present() {
+        return;
+    }
+    assert_eq!(srv.post("Bundle", &example()).status(), 201);
+    let pid = patient_id(&srv);
+    let r = srv.get(&format!("Patient/{pid}/$summary"));
+    assert_eq!(r.status(), 200);
+    let summary: Value = r.json().unwrap();
+    assert_eq!(summary["type"], "collection");
+    let entries = summary["entry"].as_array().unwrap();
+    assert_eq!(entries[0]["resource"]["resourceType"], "Patient");
+    let observations: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Observation")
+        .collect();
+    // The example's results are years old but each is among the latest 3 of its item.
+    assert_eq!(observations.len(), 4, "{summary}");
+    for e in observations {
+        assert_eq!(e["extension"][0]["valueIdentifier"]["value"], "1318814790");
+    }
+    assert_eq!(srv.get("Patient/nobody/$summary").status(), 404);
+});

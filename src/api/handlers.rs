@@ -176,6 +176,18 @@ pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Re
     Ok(response)
 }
 
+/// `GET [base]/Patient/{id}/$summary`.
+pub async fn summary(state: State, req: HttpRequest, id: String) -> Reply {
+    let out = negotiate::output(&req)?;
+    crate::interactions::write::check_id("Patient", &id)?;
+    let bundle = within(
+        &state,
+        crate::submissions::summary::summary(&state.services, &state.base_url, &id),
+    )
+    .await?;
+    Ok(respond::json(StatusCode::OK, out, bundle.to_string()))
+}
+
 /// `DELETE [base]/[type]?criteria`. A Bundle-ID (`Bundle?identifier=`) deletes its report unit
 /// whole; `patient-identifier` picks the unit when the Bundle-ID names several.
 pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Reply {

@@ -101,6 +101,8 @@ pub enum Route {
     Vread(String, String, String),
     /// `$validate` at system (no type), type, or instance level.
     Validate(Option<String>, Option<String>),
+    /// `Patient/{id}/$summary`: the patient's current 6 information.
+    Summary(String),
     /// `CodeSystem/$lookup`.
     Lookup,
     /// `$validate-code` on CodeSystem or ValueSet, at type or instance level.
@@ -138,6 +140,7 @@ pub fn resolve(
         ["$validate"] => ("/$validate", &[Method::POST]),
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
+        ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
         [_] => ("/{type}", &[Method::GET, Method::POST, Method::DELETE]),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
@@ -172,6 +175,7 @@ pub fn resolve(
         ("/$validate", _) => Route::Validate(None, None),
         ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
+        ("/Patient/{id}/$summary", _) => Route::Summary(s(1)),
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
@@ -279,6 +283,7 @@ pub async fn dispatch(
         Route::Update(t, id) => h::update(state, req, t, id, payload).await,
         Route::Delete(t, id) => h::delete(state, req, t, id).await,
         Route::ConditionalDelete(t) => h::conditional_delete(state, req, t).await,
+        Route::Summary(id) => h::summary(state, req, id).await,
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,

@@ -99,6 +99,15 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "searchParam": params,
         "operation": operations(implemented.operations),
     });
+    if res_type == "Patient" {
+        if let Some(list) = entry["operation"].as_array_mut() {
+            list.push(json!({
+                "name": "summary",
+                "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
+                "documentation": "GET Patient/{id}/$summary: a collection Bundle of the patient's current 6 information (conditions, allergies, infections, labs within a year or the latest 3 per item, prescriptions within 100 days or from the latest 3 occasions); each entry carries its source institution (JP_eCS_InstitutionNumber extension)."
+            }));
+        }
+    }
     if res_type == "Bundle" {
         entry["supportedProfile"] = json!([crate::submissions::BUNDLE_CLINS]);
         documentation.push_str(

@@ -70,7 +70,64 @@ macro_rules! unit_columns {
     };
 }
 
+/// A current resource of a patient with its bookkeeping, for the patient summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientResource {
+    pub res_type: String,
+    pub id: String,
+    pub content: String,
+    pub institution: Option<String>,
+    pub last_updated: i64,
+    pub retention_class: Option<String>,
+}
+
 impl Conn<'_> {
+    /// The current (not deleted) resources of `types` whose patient is `patient_id`.
+    pub fn current_of_patient(
+        &mut self,
+        patient_id: &str,
+        types: &[&str],
+    ) -> Result<Vec<PatientResource>, StoreError> {
+        use super::schema::resources;
+        type R = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<String>,
+        );
+        let rows: Vec<R> = dispatch!(self, |c, DB| resources::table
+            .filter(resources::patient_key.eq(patient_id))
+            .filter(resources::deleted.eq(false))
+            .filter(resources::res_type.eq_any(types))
+            .select((
+                resources::res_type,
+                resources::res_id,
+                resources::content,
+                resources::institution,
+                resources::last_updated,
+                resources::retention_class,
+            ))
+            .order((resources::res_type, resources::last_updated.desc()))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(
+                |(res_type, id, content, institution, last_updated, retention_class)| {
+                    Some(PatientResource {
+                        res_type,
+                        id,
+                        content: content?,
+                        institution,
+                        last_updated,
+                        retention_class,
+                    })
+                },
+            )
+            .collect())
+    }
+
     pub fn unit(&mut self, unit_key: &str) -> Result<Option<UnitRow>, StoreError> {
         let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
             .filter(report_units::unit_key.eq(unit_key))

@@ -6,6 +6,7 @@
 mod apply;
 mod delete;
 pub mod flags;
+pub mod summary;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
