@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`. Exit codes: 0 success, 1 failure at run time,
+//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`, `purge`. Exit codes: 0 success, 1 failure at run time,
 //! 2 bad usage or configuration.
 
 use std::path::{Path, PathBuf};
@@ -35,6 +35,8 @@ pub enum Command {
     /// FHIR packages: install, list, check; regenerate the base model in fhir-schemas/.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Apply the retention rules: remove what has passed its time (see README, Retention).
+    Purge(crate::retention::command::PurgeArgs),
     /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
     #[command(subcommand)]
     Codesets(crate::terminology::command::CodesetsCommand),
@@ -142,6 +144,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => crate::validation::command::run(args),
         Command::Package(command) => package(command),
         Command::Codesets(command) => crate::terminology::command::run(command),
+        Command::Purge(args) => crate::retention::command::run_command(args),
     }
 }
 

@@ -66,6 +66,13 @@ pub struct ConfigArgs {
     /// [default: 5].
     #[arg(long, env = "KYOYU_TERMINOLOGY_REFRESH_SECS", value_name = "SECONDS")]
     pub terminology_refresh_secs: Option<f64>,
+    /// How often the background purger applies the retention rules (seconds; 0 turns it off)
+    /// [default: 3600].
+    #[arg(long, env = "KYOYU_PURGE_INTERVAL_SECS", value_name = "SECONDS")]
+    pub purge_interval_secs: Option<f64>,
+    /// Rows the purger examines per transaction [default: 1000].
+    #[arg(long, env = "KYOYU_PURGE_BATCH", value_name = "N")]
+    pub purge_batch: Option<usize>,
 }
 
 /// Which FHIR packages the validator loads; shared by `serve` and `validate`.
@@ -155,6 +162,8 @@ struct FileConfig {
     unknown_profile: Option<String>,
     validate_on_write: Option<bool>,
     terminology_refresh_secs: Option<f64>,
+    purge_interval_secs: Option<f64>,
+    purge_batch: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,6 +202,9 @@ pub struct Config {
     pub validation: ValidatorOptions,
     pub validate_on_write: bool,
     pub terminology_refresh: Duration,
+    /// `None`: the background purger is off.
+    pub purge_interval: Option<Duration>,
+    pub purge_batch: usize,
 }
 
 impl ConfigArgs {
@@ -312,10 +324,22 @@ impl ConfigArgs {
                 format!("{refresh} is not a number of seconds ≥ 0.1"),
             ));
         }
+        let purge_every = self
+            .purge_interval_secs
+            .or(file.purge_interval_secs)
+            .unwrap_or(3600.0);
+        if !(purge_every.is_finite() && purge_every >= 0.0) {
+            return Err(bad(
+                "purge_interval_secs",
+                format!("{purge_every} is not a number of seconds ≥ 0"),
+            ));
+        }
         Ok(Config {
             validation,
             validate_on_write,
             terminology_refresh: Duration::from_secs_f64(refresh),
+            purge_interval: (purge_every > 0.0).then(|| Duration::from_secs_f64(purge_every)),
+            purge_batch: positive("purge_batch", self.purge_batch.or(file.purge_batch), 1000)?,
             listen,
             store,
             workers: positive("workers", self.workers.or(file.workers), cpus)?,

@@ -8,6 +8,7 @@
 //! - [`search`]: search parameters, index extraction, query parsing (pure).
 //! - [`store`]: the only module that knows SQL; SQLite and PostgreSQL.
 //! - [`validation`]: FHIR packages, profiles, FHIRPath and value sets: is an instance valid?
+//! - [`retention`]: expiry rules and the purger.
 //! - [`submissions`]: CLINS report units (6-information Bundles) and, later, documents.
 //! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod fhir;
 pub mod interactions;
+pub mod retention;
 pub mod search;
 pub mod store;
 pub mod submissions;

@@ -40,11 +40,7 @@ fn jp_server(backend: Backend) -> TestServer {
         backend,
         Options {
             configure: Box::new(|a| {
-                a.validation.packages = PACKAGES
-                    .iter()
-                    .map(|p| format!("{SHARED}/packages/{p}").into())
-                    .collect();
-                a.validation.package_store = Some("/nonexistent".into());
+                common::with_jp_packages(a);
                 a.terminology_refresh_secs = Some(0.2);
             }),
             ..Options::default()

@@ -38,15 +38,7 @@ fn jp_server(backend: Backend) -> TestServer {
         backend,
         Options {
             configure: Box::new(|a| {
-                a.validation.packages = [
-                    "hl7.fhir.r4.core-4.0.1.tgz",
-                    "jp-core.r4-1.1.2-url.tgz",
-                    "jp-clins.r4-1.5.2-snap.tgz",
-                ]
-                .iter()
-                .map(|p| format!("{SHARED}/packages/{p}").into())
-                .collect();
-                a.validation.package_store = Some("/nonexistent".into());
+                common::with_jp_packages(a);
             }),
             ..Options::default()
         },

@@ -54,6 +54,7 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     store: Store,
     refresher: tokio::task::JoinHandle<()>,
+    purger: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
@@ -81,6 +82,14 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     })
     .await
     .map_err(|e| StoreError::Task(e.to_string()))??;
+    let purger = config.purge_interval.map(|every| {
+        crate::retention::purge::spawn_purger(
+            store.clone(),
+            Arc::clone(&parts.clock),
+            every,
+            config.purge_batch,
+        )
+    });
     let refresher = crate::terminology::sync::spawn_refresher(
         store.clone(),
         Arc::clone(&terminology),
@@ -143,6 +152,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         task,
         store,
         refresher,
+        purger,
     })
 }
 
@@ -183,10 +193,14 @@ impl RunningServer {
             task,
             store,
             refresher,
+            purger,
             ..
         } = self;
         let _ = task.await;
         refresher.abort();
+        if let Some(p) = purger {
+            p.abort();
+        }
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct Prepared {
     pub patient_key: Option<String>,
     pub institution: Option<String>,
     pub retention_class: Option<String>,
+    pub expires_at: Option<i64>,
+    pub retention_group: Option<String>,
 }
 
 impl Prepared {
@@ -47,6 +49,8 @@ impl Prepared {
             patient_key,
             institution: None,
             retention_class: None,
+            expires_at: None,
+            retention_group: None,
         })
     }
 
@@ -61,6 +65,8 @@ impl Prepared {
             patient_key: self.patient_key.as_deref(),
             institution: self.institution.as_deref(),
             retention_class: self.retention_class.as_deref(),
+            expires_at: self.expires_at,
+            retention_group: self.retention_group.as_deref(),
         }
     }
 

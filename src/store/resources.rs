@@ -76,6 +76,10 @@ pub struct NewVersion<'a> {
     pub institution: Option<&'a str>,
     /// Which retention rule applies (set for CLINS submissions; `None` keeps it forever).
     pub retention_class: Option<&'a str>,
+    /// When the rule lets it go (microseconds); `None` never.
+    pub expires_at: Option<i64>,
+    /// The group it is ranked in for "the latest 3" (labs: item; prescriptions: occasion).
+    pub retention_group: Option<&'a str>,
 }
 
 impl Conn<'_> {
@@ -166,6 +170,8 @@ impl Conn<'_> {
                 resources::institution.eq(v.institution),
                 resources::patient_key.eq(v.patient_key),
                 resources::retention_class.eq(v.retention_class),
+                resources::expires_at.eq(v.expires_at),
+                resources::retention_group.eq(v.retention_group),
             ))
             .returning(resources::rkey)
             .get_result(c))?;
@@ -200,6 +206,8 @@ impl Conn<'_> {
             resources::institution.eq(v.institution),
             resources::patient_key.eq(v.patient_key),
             resources::retention_class.eq(v.retention_class),
+            resources::expires_at.eq(v.expires_at),
+            resources::retention_group.eq(v.retention_group),
         ))
         .execute(c))?;
         self.insert_version_row(

@@ -15,6 +15,7 @@ diesel::table! {
         patient_key -> Nullable<Text>,
         retention_class -> Nullable<Text>,
         expires_at -> Nullable<BigInt>,
+        retention_group -> Nullable<Text>,
     }
 }
 
@@ -142,6 +143,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    purge_runs (id) {
+        id -> BigInt,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        as_of -> BigInt,
+        dry_run -> Bool,
+        counts -> Text,
+    }
+}
+
+diesel::table! {
+    purged_resources (run_id, res_type, res_id) {
+        run_id -> BigInt,
+        res_type -> Text,
+        res_id -> Text,
+        rule -> Text,
+        purged_at -> BigInt,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
 diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -157,4 +179,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     terminology_imports,
     report_units,
     report_unit_members,
+    purge_runs,
+    purged_resources,
 );

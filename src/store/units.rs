@@ -79,6 +79,7 @@ pub struct PatientResource {
     pub institution: Option<String>,
     pub last_updated: i64,
     pub retention_class: Option<String>,
+    pub retention_group: Option<String>,
 }
 
 impl Conn<'_> {
@@ -96,6 +97,7 @@ impl Conn<'_> {
             Option<String>,
             i64,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<R> = dispatch!(self, |c, DB| resources::table
             .filter(resources::patient_key.eq(patient_id))
@@ -108,20 +110,22 @@ impl Conn<'_> {
                 resources::institution,
                 resources::last_updated,
                 resources::retention_class,
+                resources::retention_group,
             ))
             .order((resources::res_type, resources::last_updated.desc()))
             .load(c))?;
         Ok(rows
             .into_iter()
             .filter_map(
-                |(res_type, id, content, institution, last_updated, retention_class)| {
+                |(res_type, id, content, institution, last_updated, class, group)| {
                     Some(PatientResource {
                         res_type,
                         id,
                         content: content?,
                         institution,
                         last_updated,
-                        retention_class,
+                        retention_class: class,
+                        retention_group: group,
                     })
                 },
             )

@@ -41,6 +41,21 @@ impl Ids {
     }
 }
 
+/// The item a lab result is ranked in: the CLINS item its JLAC code belongs to (the code
+/// system's parent, e.g. ALB for an albumin method), or the code itself when the item system
+/// is not loaded.
+pub(crate) fn lab_item(svc: &Services, resource: &Value) -> String {
+    let key = crate::retention::rules::lab_item(resource);
+    if let Some((system, code)) = key.split_once('|') {
+        if let Ok(found) = svc.value_sets.lookup(system, code) {
+            if let Some(parent) = found.parents.first() {
+                return format!("{system}|{parent}");
+            }
+        }
+    }
+    key
+}
+
 /// Content as compared for "unchanged": without the server's id and meta stamps.
 fn comparable(resource: &Value) -> Value {
     let mut v = resource.clone();
@@ -221,10 +236,27 @@ impl UnitWrite {
         }
         let row = conn.current(res_type, id)?;
         let version = row.map_or(1, |r| r.version + 1);
+        let institution = Some(self.plan.institution.clone()).filter(|_| res_type != "Patient");
+        let schedule = retention_class
+            .map(|class| {
+                crate::retention::schedule(
+                    class,
+                    &resource,
+                    self.now,
+                    institution.as_deref(),
+                    &crate::retention::Policy::default(),
+                )
+            })
+            .unwrap_or_default();
+        let group = match retention_class {
+            Some("lab") => Some(lab_item(&self.svc, &resource)),
+            _ => schedule.group,
+        };
         let mut prepared = Prepared::new(&self.svc, res_type, id, version, self.now, resource)?;
-        prepared.institution =
-            Some(self.plan.institution.clone()).filter(|_| res_type != "Patient");
+        prepared.institution = institution;
         prepared.retention_class = retention_class.map(str::to_string);
+        prepared.expires_at = schedule.expires_at;
+        prepared.retention_group = group;
         if let Some(p) = patient_id {
             prepared.patient_key = Some(p.to_string());
         }

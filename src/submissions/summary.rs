@@ -5,12 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, NaiveDate};
 use serde_json::{Value, json};
 
 use super::unit_plan::retention_class;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::retention::rules::{lab_item, micros_of};
 use crate::store::PatientResource;
 
 const TYPES: [&str; 4] = [
@@ -35,42 +35,6 @@ struct Item {
     class: String,
 }
 
-/// Microseconds since the epoch of a FHIR date or dateTime (a date alone counts from its
-/// start, in UTC).
-fn micros_of(text: &str) -> Option<i64> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.timestamp_micros());
-    }
-    let date = text.get(..10).unwrap_or(text);
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp_micros())
-}
-
-fn lab_item(resource: &Value) -> String {
-    let codings = resource["code"]["coding"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let pick = codings
-        .iter()
-        .find(|c| {
-            c["system"]
-                .as_str()
-                .is_some_and(|s| s.ends_with("_CoreLabo_CS"))
-        })
-        .or_else(|| codings.first());
-    pick.map(|c| {
-        format!(
-            "{}|{}",
-            c["system"].as_str().unwrap_or_default(),
-            c["code"].as_str().unwrap_or_default()
-        )
-    })
-    .unwrap_or_default()
-}
-
 /// Applies the "within the window, or among the latest 3" rules; everything else is kept.
 fn select(items: Vec<Item>, now: i64) -> Vec<Item> {
     let lab_since = now - LAB_WINDOW_DAYS * DAY_MICROS;
@@ -82,7 +46,12 @@ fn select(items: Vec<Item>, now: i64) -> Vec<Item> {
     for i in items.iter().filter(|i| i.class == "lab") {
         let at = when(i, "effectiveDateTime").unwrap_or(i.row.last_updated);
         by_item
-            .entry(lab_item(&i.resource))
+            .entry(
+                i.row
+                    .retention_group
+                    .clone()
+                    .unwrap_or_else(|| lab_item(&i.resource)),
+            )
             .or_default()
             .push((at, i.row.id.clone()));
     }
@@ -229,6 +198,7 @@ mod tests {
                 institution: Some(institution.into()),
                 last_updated: 0,
                 retention_class: Some(class.into()),
+                retention_group: None,
             },
             resource,
             class: class.into(),

@@ -1,0 +1,231 @@
+//! The purge engine against a real (SQLite) store: boundaries, the latest-3 rules, dry runs,
+//! report units going with their last member, idempotence, and the audit.
+
+use serde_json::Value;
+
+use super::Policy;
+use super::purge::{PurgeOptions, PurgeReport, run};
+use crate::search::IndexRows;
+use crate::store::{DatabaseUrl, Method, NewVersion, Store, StoreOptions, UnitMember, UnitRow};
+
+struct Row<'a> {
+    res_type: &'a str,
+    id: &'a str,
+    class: &'a str,
+    patient: &'a str,
+    group: Option<&'a str>,
+    expires_at: Option<i64>,
+}
+
+fn store(dir: &tempfile::TempDir) -> Store {
+    let url = DatabaseUrl::Sqlite(dir.path().join("r.db").display().to_string());
+    Store::open(&StoreOptions::defaults_for(url)).unwrap()
+}
+
+async fn insert(store: &Store, rows: Vec<Row<'static>>) {
+    store
+        .write(None, move |c| {
+            let index = IndexRows::default();
+            for r in &rows {
+                c.insert_new(&NewVersion {
+                    res_type: r.res_type,
+                    id: r.id,
+                    content: "{}",
+                    last_updated: 0,
+                    method: Method::Post,
+                    index: &index,
+                    patient_key: Some(r.patient),
+                    institution: Some("1318814790"),
+                    retention_class: Some(r.class),
+                    expires_at: r.expires_at,
+                    retention_group: r.group,
+                })?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn purge(store: &Store, as_of: i64, dry_run: bool) -> PurgeReport {
+    let options = PurgeOptions {
+        as_of,
+        batch: 2,
+        dry_run,
+        policy: Policy::default(),
+    };
+    run(store, options, 0, |_| {}).await.unwrap()
+}
+
+async fn exists(store: &Store, res_type: &'static str, id: &'static str) -> bool {
+    store
+        .read(move |c| c.read_current(res_type, id))
+        .await
+        .unwrap()
+        .is_some()
+}
+
+fn row(res_type: &'static str, id: &'static str, class: &'static str, e: i64) -> Row<'static> {
+    Row {
+        res_type,
+        id,
+        class,
+        patient: "p1",
+        group: None,
+        expires_at: Some(e),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_row_goes_at_its_expiry_not_a_second_before_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let s = store(&dir);
+        let e = 1_000_000_000_000;
+        insert(&s, vec![row("Condition", "c1", "condition", e)]).await;
+        let before = purge(&s, e - 1_000_000, false).await;
+        assert_eq!(before.examined(), 0);
+        assert!(exists(&s, "Condition", "c1").await);
+        let at = purge(&s, e, false).await;
+        assert_eq!(at.rules["condition"].purged, 1);
+        assert!(!exists(&s, "Condition", "c1").await);
+        let audit = s.read(move |c| c.purged_in_run(at.run_id)).await.unwrap();
+        assert_eq!(
+            audit,
+            [("Condition".into(), "c1".into(), "condition".into())]
+        );
+        // Idempotent: nothing left to do.
+        assert_eq!(purge(&s, e, false).await.examined(), 0);
+    });
+}
+
+#[test]
+fn the_latest_three_labs_of_an_item_stay_whatever_their_age() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let s = store(&dir);
+        let lab = |id: &'static str, group: &'static str, e: i64| Row {
+            group: Some(group),
+            ..row("Observation", id, "lab", e)
+        };
+        insert(
+            &s,
+            vec![
+                lab("a1", "ALB", 10),
+                lab("a2", "ALB", 20),
+                lab("a3", "ALB", 30),
+                lab("a4", "ALB", 40),
+                lab("a5", "ALB", 50),
+                lab("k1", "K", 10),
+                // Long-term data never expires: no expiry, never examined.
+                Row {
+                    expires_at: None,
+                    ..row("Condition", "lts", "long-term", 0)
+                },
+            ],
+        )
+        .await;
+        let dry = purge(&s, 100, true).await;
+        assert_eq!(dry.rules["lab"].purged, 2);
+        assert!(exists(&s, "Observation", "a1").await);
+        let r = purge(&s, 100, false).await;
+        assert_eq!(r.rules["lab"].examined, 6);
+        assert_eq!(r.rules["lab"].purged, 2);
+        assert_eq!(r.rules["lab"].kept_by_latest, 4);
+        for (id, kept) in [
+            ("a1", false),
+            ("a2", false),
+            ("a3", true),
+            ("a5", true),
+            ("k1", true),
+        ] {
+            assert_eq!(exists(&s, "Observation", id).await, kept, "{id}");
+        }
+        assert!(exists(&s, "Condition", "lts").await);
+    });
+}
+
+#[test]
+fn prescriptions_stay_from_the_latest_three_occasions() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let s = store(&dir);
+        let rx = |id: &'static str, group: &'static str| Row {
+            group: Some(group),
+            ..row("MedicationRequest", id, "prescription", 10)
+        };
+        insert(
+            &s,
+            vec![
+                rx("old", "2024-01-01|A"),
+                rx("feb-1", "2024-02-01|A"),
+                rx("feb-2", "2024-02-01|A"),
+                rx("mar", "2024-03-01|B"),
+                rx("apr", "2024-04-01|A"),
+            ],
+        )
+        .await;
+        let r = purge(&s, 100, false).await;
+        assert_eq!(r.rules["prescription"].purged, 1);
+        assert_eq!(r.rules["prescription"].kept_by_latest, 4);
+        assert!(!exists(&s, "MedicationRequest", "old").await);
+        assert!(exists(&s, "MedicationRequest", "feb-2").await);
+    });
+}
+
+#[test]
+fn a_report_unit_goes_with_its_last_member() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let s = store(&dir);
+        insert(
+            &s,
+            vec![
+                row("Condition", "m1", "condition", 10),
+                row("Condition", "m2", "condition", 20),
+                Row {
+                    expires_at: None,
+                    ..row("Bundle", "b1", "report-unit", 0)
+                },
+            ],
+        )
+        .await;
+        s.write(None, |c| {
+            let unit = UnitRow {
+                unit_key: "k".into(),
+                patient_identifier: "p".into(),
+                bundle_identifier: "b".into(),
+                institution: "1318814790".into(),
+                resource_type: "Condition".into(),
+                bundle_id: "b1".into(),
+                patient_id: "p1".into(),
+                registered_at: 0,
+                updated_at: 0,
+            };
+            let member = |id: &str| UnitMember {
+                res_type: "Condition".into(),
+                res_id: id.into(),
+                member_identifier: None,
+            };
+            c.put_unit(&unit, &[member("m1"), member("m2")])
+        })
+        .await
+        .unwrap();
+        let first = purge(&s, 15, false).await;
+        assert_eq!((first.purged(), first.units_removed), (1, 0));
+        assert!(exists(&s, "Bundle", "b1").await);
+        let second = purge(&s, 25, false).await;
+        assert_eq!(second.units_removed, 1);
+        assert!(!exists(&s, "Bundle", "b1").await);
+        assert!(s.read(|c| c.unit("k")).await.unwrap().is_none());
+        let json: Value = serde_json::to_value(&second).unwrap();
+        assert_eq!(json["rules"]["condition"]["purged"], 1);
+    });
+}

@@ -1,0 +1,210 @@
+//! What the retention purger asks of the database: the rows whose expiry has passed (walked in
+//! expiry order through the partial index, in bounded batches), how a candidate ranks in its
+//! "latest 3" group, and the audit of runs and purged rows.
+
+use diesel::prelude::*;
+
+use super::schema::{purge_runs, purged_resources, report_unit_members, resources};
+use super::{Conn, StoreError, dispatch};
+
+/// A row past its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub rkey: i64,
+    pub res_type: String,
+    pub res_id: String,
+    pub retention_class: Option<String>,
+    pub patient_key: Option<String>,
+    pub retention_group: Option<String>,
+    pub expires_at: i64,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+impl Conn<'_> {
+    /// Up to `limit` rows with `expires_at <= as_of`, after the `(expires_at, rkey)` cursor.
+    pub fn expired_batch(
+        &mut self,
+        as_of: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<Expired>, StoreError> {
+        let (e, r) = after.unwrap_or((i64::MIN, i64::MIN));
+        let rows: Vec<Row> = dispatch!(self, |c, DB| resources::table
+            .filter(resources::expires_at.le(as_of))
+            .filter(
+                resources::expires_at
+                    .gt(e)
+                    .or(resources::expires_at.eq(e).and(resources::rkey.gt(r))),
+            )
+            .order((resources::expires_at, resources::rkey))
+            .limit(limit)
+            .select((
+                resources::rkey,
+                resources::res_type,
+                resources::res_id,
+                resources::retention_class,
+                resources::patient_key,
+                resources::retention_group,
+                resources::expires_at,
+            ))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(rkey, res_type, res_id, class, patient, group, at)| Expired {
+                    rkey,
+                    res_type,
+                    res_id,
+                    retention_class: class,
+                    patient_key: patient,
+                    retention_group: group,
+                    expires_at: at.unwrap_or(i64::MIN),
+                },
+            )
+            .collect())
+    }
+
+    /// How many rows of the same patient, class and group rank after `row` (later expiry, or the
+    /// same expiry and a later key): fewer than 3 means it is among the latest 3.
+    pub fn newer_in_group(&mut self, row: &Expired) -> Result<i64, StoreError> {
+        let (Some(patient), Some(class), Some(group)) =
+            (&row.patient_key, &row.retention_class, &row.retention_group)
+        else {
+            return Ok(i64::MAX);
+        };
+        let (e, r) = (row.expires_at, row.rkey);
+        let n: i64 = dispatch!(self, |c, DB| resources::table
+            .filter(resources::patient_key.eq(patient))
+            .filter(resources::retention_class.eq(class))
+            .filter(resources::retention_group.eq(group))
+            .filter(resources::deleted.eq(false))
+            .filter(
+                resources::expires_at
+                    .gt(e)
+                    .or(resources::expires_at.eq(e).and(resources::rkey.gt(r))),
+            )
+            .count()
+            .get_result(c))?;
+        Ok(n)
+    }
+
+    /// How many distinct groups (prescribing occasions) of the patient sort after `row`'s; the
+    /// group begins with the day, so the text order is the date order.
+    pub fn newer_groups(&mut self, row: &Expired) -> Result<i64, StoreError> {
+        let (Some(patient), Some(class), Some(group)) =
+            (&row.patient_key, &row.retention_class, &row.retention_group)
+        else {
+            return Ok(i64::MAX);
+        };
+        let groups: Vec<Option<String>> = dispatch!(self, |c, DB| resources::table
+            .filter(resources::patient_key.eq(patient))
+            .filter(resources::retention_class.eq(class))
+            .filter(resources::retention_group.gt(group))
+            .filter(resources::deleted.eq(false))
+            .select(resources::retention_group)
+            .distinct()
+            .load(c))?;
+        Ok(i64::try_from(groups.len()).unwrap_or(i64::MAX))
+    }
+
+    /// The report unit a resource belongs to, removing it from the unit's member list.
+    pub fn take_unit_member(
+        &mut self,
+        res_type: &str,
+        res_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let keys: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
+            .filter(report_unit_members::res_type.eq(res_type))
+            .filter(report_unit_members::res_id.eq(res_id))
+            .select(report_unit_members::unit_key)
+            .load(c))?;
+        dispatch!(self, |c, DB| diesel::delete(
+            report_unit_members::table
+                .filter(report_unit_members::res_type.eq(res_type))
+                .filter(report_unit_members::res_id.eq(res_id))
+        )
+        .execute(c))?;
+        Ok(keys.into_iter().next())
+    }
+
+    pub fn start_purge_run(
+        &mut self,
+        started_at: i64,
+        as_of: i64,
+        dry_run: bool,
+    ) -> Result<i64, StoreError> {
+        let id = dispatch!(self, |c, DB| diesel::insert_into(purge_runs::table)
+            .values((
+                purge_runs::started_at.eq(started_at),
+                purge_runs::as_of.eq(as_of),
+                purge_runs::dry_run.eq(dry_run),
+                purge_runs::counts.eq("{}"),
+            ))
+            .returning(purge_runs::id)
+            .get_result(c))?;
+        Ok(id)
+    }
+
+    pub fn finish_purge_run(
+        &mut self,
+        id: i64,
+        finished_at: i64,
+        counts: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::update(
+            purge_runs::table.filter(purge_runs::id.eq(id))
+        )
+        .set((
+            purge_runs::finished_at.eq(Some(finished_at)),
+            purge_runs::counts.eq(counts),
+        ))
+        .execute(c))?;
+        Ok(())
+    }
+
+    pub fn record_purged(
+        &mut self,
+        run_id: i64,
+        res_type: &str,
+        res_id: &str,
+        rule: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::insert_into(purged_resources::table)
+            .values((
+                purged_resources::run_id.eq(run_id),
+                purged_resources::res_type.eq(res_type),
+                purged_resources::res_id.eq(res_id),
+                purged_resources::rule.eq(rule),
+                purged_resources::purged_at.eq(at),
+            ))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// The purged rows a run recorded: (type, id, rule).
+    pub fn purged_in_run(
+        &mut self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = dispatch!(self, |c, DB| purged_resources::table
+            .filter(purged_resources::run_id.eq(run_id))
+            .select((
+                purged_resources::res_type,
+                purged_resources::res_id,
+                purged_resources::rule
+            ))
+            .order((purged_resources::res_type, purged_resources::res_id))
+            .load(c))?;
+        Ok(rows)
+    }
+}

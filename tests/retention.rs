@@ -1,0 +1,121 @@
+//! `kyoyu purge` against a server's database: the latest-3 rule ranks lab results by their CLINS
+//! item (resolved through the loaded code system), a dry run removes nothing, and the audit names
+//! what went.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Backend, Options, TestServer};
+use serde_json::{Value, json};
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+const BUNDLE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
+
+fn example() -> Value {
+    let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{BUNDLE}")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn purge(db: &str, extra: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+        .args([
+            "purge",
+            "--format",
+            "json",
+            "--as-of",
+            "2100-01-01T00:00:00+09:00",
+        ])
+        .args(extra)
+        .args(["--database-url", db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn later_albumin_results() -> Value {
+    let mut unit = example();
+    unit["identifier"]["value"] = json!("1318814790^2024^later-albumin");
+    let entries = unit["entry"].as_array_mut().unwrap();
+    let template = entries[1].clone();
+    entries.truncate(1);
+    for (i, year) in ["2022", "2023", "2024"].iter().enumerate() {
+        let mut e = template.clone();
+        e["fullUrl"] = json!(format!("urn:uuid:00000000-0000-0000-0000-00000000000{i}"));
+        let r = &mut e["resource"];
+        r["identifier"][0]["value"] = json!(format!("alb-{year}"));
+        r["effectiveDateTime"] = json!(format!("{year}-07-05T11:19:41+09:00"));
+        // Another albumin method: a different JLAC10 code of the same CLINS item (ALB).
+        r["code"]["coding"][1]["code"] = json!("3A015000002329101");
+        entries.push(e);
+    }
+    unit
+}
+
+fn the_latest_three_are_ranked_by_clins_item(backend: Backend) {
+    if !Path::new(SHARED).exists() {
+        eprintln!("../shared/data not present: skipped");
+        return;
+    }
+    let srv = TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(|a| {
+                common::with_jp_packages(a);
+                a.purge_interval_secs = Some(0.0);
+            }),
+            ..Options::default()
+        },
+    );
+    let db = srv.db.url.clone();
+    assert_eq!(srv.post("Bundle", &example()).status(), 201);
+    // Four results of four items, each the latest of its item: all stay.
+    let r = purge(&db, &[]);
+    assert_eq!(r["rules"]["lab"]["examined"], 4, "{r}");
+    assert_eq!(r["rules"]["lab"]["kept_by_latest"], 4, "{r}");
+
+    let later = later_albumin_results();
+    assert_eq!(srv.post("Bundle", &later).status(), 201);
+    let dry = purge(&db, &["--dry-run"]);
+    assert_eq!(dry["rules"]["lab"]["purged"], 1, "{dry}");
+    assert_eq!(dry["dry_run"], true);
+    let r = purge(&db, &[]);
+    assert_eq!(r["rules"]["lab"]["examined"], 7, "{r}");
+    assert_eq!(r["rules"]["lab"]["purged"], 1, "{r}");
+    // The 2021 albumin result went; its unit keeps its other three members.
+    let all = srv.search("Observation?_count=100");
+    assert_eq!(all["total"], 6, "{all}");
+    let years: Vec<&str> = all["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["resource"]["code"]["coding"][1]["code"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("3A015")
+        })
+        .filter_map(|e| e["resource"]["effectiveDateTime"].as_str())
+        .collect();
+    assert!(years.iter().all(|y| !y.starts_with("2021")), "{years:?}");
+    // Idempotent.
+    let again = purge(&db, &[]);
+    assert_eq!(again["rules"]["lab"]["purged"], 0, "{again}");
+}
+
+#[test]
+fn the_latest_three_are_ranked_by_clins_item_sqlite() {
+    the_latest_three_are_ranked_by_clins_item(Backend::Sqlite);
+}
+
+#[test]
+fn the_latest_three_are_ranked_by_clins_item_postgres() {
+    if !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return;
+    }
+    the_latest_three_are_ranked_by_clins_item(Backend::Postgres);
+}
