@@ -103,6 +103,8 @@ pub enum BenchCommand {
     Validate(crate::bench::validate::ValidateBenchArgs),
     /// Time reading, storing and looking up code lists; memory of the index.
     Terminology(crate::bench::terminology::TerminologyBenchArgs),
+    /// Time a retention purge over a large store, and GET latency before and during it.
+    Purge(crate::bench::purge::PurgeBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -210,6 +212,18 @@ fn migrate(config: Config) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    if let Some(BenchCommand::Purge(p)) = &args.what {
+        return match crate::bench::purge::run(p) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kyoyu: bench purge failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(BenchCommand::Terminology(t)) = &args.what {
         return match crate::bench::terminology::run(t) {
             Ok(report) => {

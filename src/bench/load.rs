@@ -459,10 +459,10 @@ impl Workload for CreateObservations {
 }
 
 /// GET phase: reads the created Observations round-robin.
-struct ReadObservations {
-    target: Arc<Target>,
-    uris: Arc<[Uri]>,
-    next: usize,
+pub(super) struct ReadObservations {
+    pub(super) target: Arc<Target>,
+    pub(super) uris: Arc<[Uri]>,
+    pub(super) next: usize,
 }
 
 impl Workload for ReadObservations {

@@ -12,6 +12,7 @@
 mod client;
 mod ingest;
 mod load;
+pub mod purge;
 mod report;
 pub mod terminology;
 #[cfg(test)]

@@ -1,0 +1,186 @@
+//! `kyoyu bench purge`: a store of N resources of which a fraction has expired; how long the
+//! purge takes (rows/s), and GET latency before and while it runs, against an in-process server
+//! on the same database.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::Uri;
+
+use super::client::Target;
+use super::load::{LoadOptions, ReadObservations, connect_all, run_phase};
+use crate::api::server::{self, Parts};
+use crate::config::ConfigArgs;
+use crate::retention::{Policy, PurgeOptions};
+use crate::search::IndexRows;
+use crate::store::{Method, NewVersion, Store, StoreError};
+
+#[derive(Debug, clap::Args)]
+pub struct PurgeBenchArgs {
+    /// Resources in the store.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub resources: usize,
+    /// Fraction of them past their expiry.
+    #[arg(long, default_value_t = 0.1)]
+    pub expired: f64,
+    /// Rows per purge transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Seconds of each GET phase (before, during).
+    #[arg(long, default_value_t = 5.0)]
+    pub duration_secs: f64,
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
+    /// Database (default: a temporary SQLite file).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+const ROWS_PER_TX: usize = 20_000;
+const NOW: i64 = 1_800_000_000_000_000;
+
+pub fn run(args: &PurgeBenchArgs) -> Result<String, String> {
+    if !(0.0..=1.0).contains(&args.expired) || args.resources == 0 || args.batch == 0 {
+        return Err("--resources and --batch must be positive, --expired within 0..1".into());
+    }
+    let scratch = std::env::temp_dir().join(format!("kyoyu-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| scratch.join("purge.db").display().to_string());
+    let result = actix_web::rt::System::new().block_on(measure(args, database_url));
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, String> {
+    let server_args = ConfigArgs {
+        listen: Some("127.0.0.1:0".into()),
+        database_url: Some(database_url),
+        purge_interval_secs: Some(0.0),
+        ..ConfigArgs::default()
+    };
+    let config = server_args.resolve().map_err(|e| e.to_string())?;
+    let running = server::start(&config, Parts::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let store_options = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_options))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let mut report = String::new();
+    let started = Instant::now();
+    let expired = fill(&store, args.resources, args.expired)
+        .await
+        .map_err(|e| e.to_string())?;
+    report.push_str(&format!(
+        "stored {} resources ({expired} expired) in {:.1} s ({})\n",
+        args.resources,
+        started.elapsed().as_secs_f64(),
+        config.store.url.backend_name()
+    ));
+
+    let target = Arc::new(Target::parse(&running.base_url).map_err(|e| e.to_string())?);
+    // Read resources that stay: ids past the expired prefix.
+    let uris: Arc<[Uri]> = (expired..args.resources)
+        .step_by(((args.resources - expired) / 10_000).max(1))
+        .filter_map(|i| target.uri(&format!("/Observation/r{i}")))
+        .collect();
+    let opts = LoadOptions {
+        base_url: running.base_url.clone(),
+        connections: args.connections,
+        duration: Duration::from_secs_f64(args.duration_secs),
+        warmup: Duration::from_secs(1),
+    };
+    let before = get_phase("GET before purge", &opts, &uris).await?;
+
+    let purge_store = store.clone();
+    let batch = args.batch;
+    let purge = tokio::spawn(async move {
+        let started = Instant::now();
+        let options = PurgeOptions {
+            as_of: NOW,
+            batch,
+            dry_run: false,
+            policy: Policy::default(),
+        };
+        let r = crate::retention::purge::run(&purge_store, options, NOW, |_| {}).await;
+        (r, started.elapsed())
+    });
+    let during = get_phase("GET during purge", &opts, &uris).await?;
+    let (purged, took) = purge.await.map_err(|e| e.to_string())?;
+    let purged = purged.map_err(|e| e.to_string())?;
+    report.push_str(&format!(
+        "purged {} rows in {:.2} s: {:.0} rows/s (batches of {batch})\n",
+        purged.purged(),
+        took.as_secs_f64(),
+        purged.purged() as f64 / took.as_secs_f64().max(1e-9)
+    ));
+    report.push_str(
+        &super::report::LoadReport {
+            phases: vec![before, during],
+        }
+        .to_text(),
+    );
+    running.stop(true).await;
+    let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+    Ok(report)
+}
+
+async fn get_phase(
+    name: &str,
+    opts: &LoadOptions,
+    uris: &Arc<[Uri]>,
+) -> Result<super::report::PhaseReport, String> {
+    let (target, conns) = connect_all(opts).await.map_err(|e| e.to_string())?;
+    let readers = (0..opts.connections)
+        .map(|i| ReadObservations {
+            target: Arc::clone(&target),
+            uris: Arc::clone(uris),
+            next: i * uris.len() / opts.connections.max(1),
+        })
+        .collect();
+    let (report, _) = run_phase(name, &target, conns, readers, opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+/// Inserts `n` Observations `r0…`; the first `fraction` of them expired before [`NOW`].
+async fn fill(store: &Store, n: usize, fraction: f64) -> Result<usize, StoreError> {
+    let expired = ((n as f64) * fraction) as usize;
+    let mut start = 0;
+    while start < n {
+        let end = (start + ROWS_PER_TX).min(n);
+        store
+            .write(None, move |c| {
+                let index = IndexRows::default();
+                for i in start..end {
+                    let id = format!("r{i}");
+                    let content = format!(
+                        r#"{{"resourceType":"Observation","id":"{id}","status":"final","code":{{"text":"bench"}}}}"#
+                    );
+                    let expires_at = if i < expired { NOW - 1 } else { NOW + 1_000_000_000 };
+                    c.insert_new(&NewVersion {
+                        res_type: "Observation",
+                        id: &id,
+                        content: &content,
+                        last_updated: NOW,
+                        method: Method::Post,
+                        index: &index,
+                        patient_key: Some("bench"),
+                        institution: Some("1318814790"),
+                        retention_class: Some("condition"),
+                        expires_at: Some(expires_at),
+                        retention_group: None,
+                    })?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await?;
+        start = end;
+    }
+    Ok(expired)
+}
