@@ -229,3 +229,91 @@ fn a_report_unit_goes_with_its_last_member() {
         assert_eq!(json["rules"]["condition"]["purged"], 1);
     });
 }
+
+/// Random stores and purge instants: after every purge, what remains is exactly what a direct
+/// reading of the rules allows at that instant (nothing more, nothing less).
+#[test]
+fn purging_matches_a_reference_model_of_the_rules() {
+    const CLASSES: [&str; 4] = ["condition", "lab", "prescription", "long-term"];
+    const GROUPS: [&str; 3] = ["2024-01-01|A", "2024-02-01|A", "2024-03-01|B"];
+    let mut seed: u64 = 0x5EED_1234_ABCD_0001;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for history in 0..12 {
+        let dir = tempfile::tempdir().unwrap();
+        // (id, class, patient, group, expires_at) in insertion (rkey) order.
+        let mut model: Vec<(String, &str, &str, Option<&str>, Option<i64>)> = Vec::new();
+        for i in 0..(20 + next(40)) {
+            let class = CLASSES[next(4) as usize];
+            let patient = ["p1", "p2"][next(2) as usize];
+            let group = match class {
+                "lab" => Some(["ALB", "K"][next(2) as usize]),
+                "prescription" => Some(GROUPS[next(3) as usize]),
+                _ => None,
+            };
+            let expires = (class != "long-term").then(|| 10 * next(20) as i64);
+            model.push((format!("h{history}-{i}"), class, patient, group, expires));
+        }
+        let rows: Vec<Row<'static>> = model
+            .iter()
+            .map(|(id, class, patient, group, e)| Row {
+                res_type: "Observation",
+                id: Box::leak(id.clone().into_boxed_str()),
+                class,
+                patient,
+                group: *group,
+                expires_at: *e,
+            })
+            .collect();
+        rt().block_on(async {
+            let s = store(&dir);
+            insert(&s, rows).await;
+            let mut t = 0;
+            for _ in 0..4 {
+                t += 10 * next(8) as i64;
+                purge(&s, t, false).await;
+                let allowed = |k: usize| {
+                    let (_, class, patient, group, e) = &model[k];
+                    let Some(e) = e else { return true };
+                    if *e > t {
+                        return true;
+                    }
+                    let same = |j: usize| model[j].2 == *patient && model[j].1 == *class;
+                    match *class {
+                        "lab" => {
+                            let newer = (0..model.len())
+                                .filter(|&j| same(j) && model[j].3 == *group)
+                                .filter(|&j| (model[j].4, j) > (Some(*e), k))
+                                .count();
+                            newer < 3
+                        }
+                        "prescription" => {
+                            let mut later: Vec<&str> = (0..model.len())
+                                .filter(|&j| same(j))
+                                .filter_map(|j| model[j].3)
+                                .filter(|g| Some(*g) > *group)
+                                .collect();
+                            later.sort_unstable();
+                            later.dedup();
+                            later.len() < 3
+                        }
+                        _ => false,
+                    }
+                };
+                for (k, (id, ..)) in model.iter().enumerate() {
+                    let id: &'static str = Box::leak(id.clone().into_boxed_str());
+                    assert_eq!(
+                        exists(&s, "Observation", id).await,
+                        allowed(k),
+                        "history {history}, t {t}, row {id}: {:?}",
+                        model[k]
+                    );
+                }
+            }
+        });
+    }
+}
