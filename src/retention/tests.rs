@@ -230,6 +230,15 @@ fn a_report_unit_goes_with_its_last_member() {
     });
 }
 
+/// (id, class, patient, group, expires_at) of a generated row.
+type ModelRow = (
+    String,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<i64>,
+);
+
 /// Random stores and purge instants: after every purge, what remains is exactly what a direct
 /// reading of the rules allows at that instant (nothing more, nothing less).
 #[test]
@@ -245,8 +254,8 @@ fn purging_matches_a_reference_model_of_the_rules() {
     };
     for history in 0..12 {
         let dir = tempfile::tempdir().unwrap();
-        // (id, class, patient, group, expires_at) in insertion (rkey) order.
-        let mut model: Vec<(String, &str, &str, Option<&str>, Option<i64>)> = Vec::new();
+        // In insertion (rkey) order.
+        let mut model: Vec<ModelRow> = Vec::new();
         for i in 0..(20 + next(40)) {
             let class = CLASSES[next(4) as usize];
             let patient = ["p1", "p2"][next(2) as usize];
