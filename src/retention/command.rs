@@ -102,7 +102,7 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
 
 fn text(r: &PurgeReport) -> String {
     let mut out = format!(
-        "purge run {} as of {}{}\n{:<16} {:>10} {:>10} {:>16}\n",
+        "purge run {} as of {}{}\n{:<16} {:>10} {:>10} {:>16} {:>14}\n",
         r.run_id,
         crate::fhir::instant::to_fhir_instant(r.as_of),
         if r.dry_run {
@@ -113,12 +113,13 @@ fn text(r: &PurgeReport) -> String {
         "rule",
         "examined",
         "purged",
-        "kept (latest 3)"
+        "kept (latest 3)",
+        "kept (LTS)"
     );
     for (rule, c) in &r.rules {
         out.push_str(&format!(
-            "{rule:<16} {:>10} {:>10} {:>16}\n",
-            c.examined, c.purged, c.kept_by_latest
+            "{rule:<16} {:>10} {:>10} {:>16} {:>14}\n",
+            c.examined, c.purged, c.kept_by_latest, c.kept_by_lts
         ));
     }
     out.push_str(&format!(

@@ -27,6 +27,8 @@ pub struct RuleCounts {
     pub examined: u64,
     pub purged: u64,
     pub kept_by_latest: u64,
+    /// Past their time but tagged LTS: kept, and their expiry cleared so they are counted once.
+    pub kept_by_lts: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -116,6 +118,13 @@ fn batch(
             .unwrap_or_else(|| "unclassified".into());
         let counts = report.rules.entry(rule.clone()).or_default();
         counts.examined += 1;
+        if row.retention_class.as_deref() == Some("long-term") {
+            counts.kept_by_lts += 1;
+            if !options.dry_run {
+                c.clear_expiry(row.rkey)?;
+            }
+            continue;
+        }
         if protected(c, &row, latest)? {
             counts.kept_by_latest += 1;
             continue;

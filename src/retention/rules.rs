@@ -109,10 +109,14 @@ pub fn schedule(
 ) -> Schedule {
     let at = |field: &str| resource[field].as_str().and_then(micros_of);
     match class {
-        "condition" | "infection" | "allergy-drug" | "allergy-other" | "checkup" => Schedule {
-            expires_at: plus_months(registered_at, policy.long_months),
-            group: None,
-        },
+        // LTS data is never purged, but it crosses the 5-year mark once, when the purger counts
+        // it as kept by LTS and clears its expiry.
+        "condition" | "infection" | "allergy-drug" | "allergy-other" | "checkup" | "long-term" => {
+            Schedule {
+                expires_at: plus_months(registered_at, policy.long_months),
+                group: None,
+            }
+        }
         "lab" => Schedule {
             expires_at: plus_months(
                 at("effectiveDateTime").unwrap_or(registered_at),
@@ -131,7 +135,7 @@ pub fn schedule(
             expires_at: plus_months(registered_at, policy.referral_months),
             group: None,
         },
-        // `long-term` (LTS) never expires; a report unit's Bundle goes with its last member.
+        // A report unit's Bundle goes with its last member.
         _ => Schedule::default(),
     }
 }
@@ -166,7 +170,11 @@ mod tests {
             s("condition", json!({})).expires_at,
             Some(at("2029-02-28T10:00:00Z"))
         );
-        assert_eq!(s("long-term", json!({})).expires_at, None);
+        assert_eq!(
+            s("long-term", json!({})).expires_at,
+            Some(at("2029-02-28T10:00:00Z"))
+        );
+        assert_eq!(s("report-unit", json!({})).expires_at, None);
         let lab = s(
             "lab",
             json!({"effectiveDateTime": "2024-03-01T09:00:00+09:00",

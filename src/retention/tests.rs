@@ -124,11 +124,8 @@ fn the_latest_three_labs_of_an_item_stay_whatever_their_age() {
                 lab("a4", "ALB", 40),
                 lab("a5", "ALB", 50),
                 lab("k1", "K", 10),
-                // Long-term data never expires: no expiry, never examined.
-                Row {
-                    expires_at: None,
-                    ..row("Condition", "lts", "long-term", 0)
-                },
+                // LTS data past its 5 years: counted once as kept, never purged.
+                row("Condition", "lts", "long-term", 10),
             ],
         )
         .await;
@@ -149,6 +146,9 @@ fn the_latest_three_labs_of_an_item_stay_whatever_their_age() {
             assert_eq!(exists(&s, "Observation", id).await, kept, "{id}");
         }
         assert!(exists(&s, "Condition", "lts").await);
+        assert_eq!(r.rules["long-term"].kept_by_lts, 1);
+        assert_eq!(dry.rules["long-term"].kept_by_lts, 1);
+        assert!(!purge(&s, 200, false).await.rules.contains_key("long-term"));
     });
 }
 
@@ -264,7 +264,7 @@ fn purging_matches_a_reference_model_of_the_rules() {
                 "prescription" => Some(GROUPS[next(3) as usize]),
                 _ => None,
             };
-            let expires = (class != "long-term").then(|| 10 * next(20) as i64);
+            let expires = Some(10 * next(20) as i64);
             model.push((format!("h{history}-{i}"), class, patient, group, expires));
         }
         let rows: Vec<Row<'static>> = model
@@ -288,7 +288,7 @@ fn purging_matches_a_reference_model_of_the_rules() {
                 let allowed = |k: usize| {
                     let (_, class, patient, group, e) = &model[k];
                     let Some(e) = e else { return true };
-                    if *e > t {
+                    if *e > t || *class == "long-term" {
                         return true;
                     }
                     let same = |j: usize| model[j].2 == *patient && model[j].1 == *class;

@@ -116,6 +116,16 @@ impl Conn<'_> {
         Ok(i64::try_from(groups.len()).unwrap_or(i64::MAX))
     }
 
+    /// Takes a row out of the purger's view for good (LTS data past its time window).
+    pub fn clear_expiry(&mut self, rkey: i64) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::update(
+            resources::table.filter(resources::rkey.eq(rkey))
+        )
+        .set(resources::expires_at.eq(None::<i64>))
+        .execute(c))?;
+        Ok(())
+    }
+
     /// The report unit a resource belongs to, removing it from the unit's member list.
     pub fn take_unit_member(
         &mut self,
