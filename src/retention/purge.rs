@@ -111,6 +111,7 @@ fn batch(
     let next = rows.last().map(|r| (r.expires_at, r.rkey)).or(cursor);
     let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
     let latest = i64::try_from(options.policy.latest).unwrap_or(i64::MAX);
+    let mut doomed: Vec<(Expired, String)> = Vec::new();
     for row in rows {
         let rule = row
             .retention_class
@@ -130,17 +131,10 @@ fn batch(
             continue;
         }
         counts.purged += 1;
-        if options.dry_run {
-            continue;
-        }
-        purge_row(
-            c,
-            &row,
-            &rule,
-            report.run_id,
-            now,
-            &mut report.units_removed,
-        )?;
+        doomed.push((row, rule));
+    }
+    if !options.dry_run && !doomed.is_empty() {
+        report.units_removed += purge_rows(c, &doomed, report.run_id, now)?;
     }
     Ok((next, report, done))
 }
@@ -154,29 +148,48 @@ fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, Store
     })
 }
 
-fn purge_row(
+/// Removes the rows in bulk, drops them from their report units, audits them, and removes the
+/// units left without members (their Bundle too). Returns how many units went.
+fn purge_rows(
     c: &mut Conn<'_>,
-    row: &Expired,
-    rule: &str,
+    rows: &[(Expired, String)],
     run_id: i64,
     now: i64,
-    units_removed: &mut u64,
-) -> Result<(), StoreError> {
-    let unit = c.take_unit_member(&row.res_type, &row.res_id)?;
-    c.purge(&row.res_type, &row.res_id)?;
-    c.record_purged(run_id, &row.res_type, &row.res_id, rule, now)?;
-    // A report unit whose last member expired goes with it: Bundle, then the unit row.
-    if let Some(key) = unit {
-        if c.unit_members(&key)?.is_empty() {
-            if let Some(u) = c.unit(&key)? {
-                c.purge("Bundle", &u.bundle_id)?;
-                c.record_purged(run_id, "Bundle", &u.bundle_id, "report-unit", now)?;
-            }
-            c.delete_unit(&key)?;
-            *units_removed += 1;
-        }
+) -> Result<u64, StoreError> {
+    let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (row, _) in rows {
+        by_type
+            .entry(row.res_type.as_str())
+            .or_default()
+            .push(row.res_id.as_str());
     }
-    Ok(())
+    let mut units = Vec::new();
+    for (res_type, ids) in &by_type {
+        units.extend(c.take_unit_members(res_type, ids)?);
+    }
+    let rkeys: Vec<i64> = rows.iter().map(|(r, _)| r.rkey).collect();
+    c.purge_rkeys(&rkeys)?;
+    let audit: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(r, rule)| (r.res_type.as_str(), r.res_id.as_str(), rule.as_str()))
+        .collect();
+    c.record_purged_many(run_id, &audit, now)?;
+    // A report unit whose last member expired goes with it: Bundle, then the unit row.
+    let mut removed = 0;
+    units.sort();
+    units.dedup();
+    for key in units {
+        if !c.unit_members(&key)?.is_empty() {
+            continue;
+        }
+        if let Some(u) = c.unit(&key)? {
+            c.purge("Bundle", &u.bundle_id)?;
+            c.record_purged(run_id, "Bundle", &u.bundle_id, "report-unit", now)?;
+        }
+        c.delete_unit(&key)?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// The background purger of `kyoyu serve`: a run every `every`, as of the injected clock's now.

@@ -7,6 +7,9 @@ use diesel::prelude::*;
 use super::schema::{purge_runs, purged_resources, report_unit_members, resources};
 use super::{Conn, StoreError, dispatch};
 
+/// Rows per statement in bulk operations: well under both backends' parameter limits.
+const CHUNK: usize = 500;
+
 /// A row past its expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {
@@ -126,24 +129,73 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// The report unit a resource belongs to, removing it from the unit's member list.
-    pub fn take_unit_member(
+    /// Removes the given resources entirely (versions and index rows cascade), in one statement
+    /// per chunk.
+    pub fn purge_rkeys(&mut self, rkeys: &[i64]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for chunk in rkeys.chunks(CHUNK) {
+            n += dispatch!(self, |c, DB| diesel::delete(
+                resources::table.filter(resources::rkey.eq_any(chunk))
+            )
+            .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    /// Drops resources of one type from their report units; returns the units touched.
+    pub fn take_unit_members(
         &mut self,
         res_type: &str,
-        res_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let keys: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
-            .filter(report_unit_members::res_type.eq(res_type))
-            .filter(report_unit_members::res_id.eq(res_id))
-            .select(report_unit_members::unit_key)
-            .load(c))?;
-        dispatch!(self, |c, DB| diesel::delete(
-            report_unit_members::table
+        ids: &[&str],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let found: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
                 .filter(report_unit_members::res_type.eq(res_type))
-                .filter(report_unit_members::res_id.eq(res_id))
-        )
-        .execute(c))?;
-        Ok(keys.into_iter().next())
+                .filter(report_unit_members::res_id.eq_any(chunk))
+                .select(report_unit_members::unit_key)
+                .load(c))?;
+            if found.is_empty() {
+                continue;
+            }
+            dispatch!(self, |c, DB| diesel::delete(
+                report_unit_members::table
+                    .filter(report_unit_members::res_type.eq(res_type))
+                    .filter(report_unit_members::res_id.eq_any(chunk))
+            )
+            .execute(c))?;
+            keys.extend(found);
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    /// Audit rows for purged resources: (type, id, rule).
+    pub fn record_purged_many(
+        &mut self,
+        run_id: i64,
+        rows: &[(&str, &str, &str)],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(CHUNK) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|(t, id, rule)| {
+                    (
+                        purged_resources::run_id.eq(run_id),
+                        purged_resources::res_type.eq(*t),
+                        purged_resources::res_id.eq(*id),
+                        purged_resources::rule.eq(*rule),
+                        purged_resources::purged_at.eq(at),
+                    )
+                })
+                .collect();
+            dispatch!(self, |c, DB| diesel::insert_into(purged_resources::table)
+                .values(&values)
+                .execute(c))?;
+        }
+        Ok(())
     }
 
     pub fn start_purge_run(

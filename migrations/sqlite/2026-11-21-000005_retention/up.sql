@@ -5,6 +5,9 @@ ALTER TABLE resources ADD COLUMN retention_group TEXT;
 CREATE INDEX resources_retention_group ON resources (patient_key, retention_class, retention_group)
     WHERE retention_group IS NOT NULL;
 
+-- The purger finds the unit of a purged resource by the resource.
+CREATE INDEX report_unit_members_resource ON report_unit_members (res_type, res_id);
+
 CREATE TABLE purge_runs (
     id          INTEGER PRIMARY KEY,
     started_at  BIGINT  NOT NULL,
