@@ -122,6 +122,24 @@ const fn reference(
     }
 }
 
+/// A parameter whose values no element path reaches (they need references resolved inside a
+/// submission): the code that stores the resource writes its index rows
+/// ([`super::extract::index_computed`]); `extract` skips it.
+const fn computed(
+    name: &'static str,
+    kind: ParamKind,
+    targets: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind,
+        paths: &[],
+        targets,
+        description,
+    }
+}
+
 /// `patient` on resources whose subject may be a patient: only Patient references are indexed.
 const fn patient_via_subject() -> ParamDef {
     reference(
@@ -309,6 +327,9 @@ const BUNDLE: &[ParamDef] = &[
     token("identifier", &["identifier"], "The persistent identifier of the bundle"),
     token("type", &["type"], "document, message, transaction, collection, …"),
     date("timestamp", &["timestamp"], "When the bundle was assembled"),
+    computed("patient", ParamKind::Reference, PATIENT_ONLY,
+        "The patient of a CLINS submission (6-information report unit), the Patient found or \
+         created for its member identifier; indexed at registration"),
 ];
 
 #[rustfmt::skip]
@@ -522,13 +543,17 @@ mod tests {
         "Specimen",
     ];
 
+    /// The only parameters indexed by the code that stores the resource, not by paths.
+    const COMPUTED_BUNDLE: &[&str] = &["patient"];
+
     #[test]
     fn every_table_is_well_formed() {
         for t in TYPES {
             let defs = params_for(t);
             assert!(!defs.is_empty(), "{t}");
             for (i, d) in defs.iter().enumerate() {
-                assert!(!d.paths.is_empty(), "{t}.{}", d.name);
+                let computed = *t == "Bundle" && COMPUTED_BUNDLE.contains(&d.name);
+                assert_eq!(d.paths.is_empty(), computed, "{t}.{}", d.name);
                 assert!(!d.description.is_empty(), "{t}.{}", d.name);
                 assert!(!d.name.starts_with('_'), "{t}.{}", d.name);
                 assert!(

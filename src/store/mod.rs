@@ -23,7 +23,7 @@ pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use search_sql::SearchPage;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
-pub use units::{UnitMember, UnitRow};
+pub use units::{Member, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
