@@ -6,6 +6,7 @@
 //! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
 //! Queries are written once and compiled for both backends by [`dispatch!`].
 
+mod documents;
 mod error;
 mod history;
 mod migrate;
@@ -17,6 +18,7 @@ mod sqlite;
 mod terminology;
 mod units;
 
+pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
 pub use migrate::{MigrationReport, run_migrations};

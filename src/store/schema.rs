@@ -142,6 +142,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (document_key) {
+        document_key -> Text,
+        kind -> Text,
+        institution -> Text,
+        document_identifier -> Text,
+        version -> Text,
+        status -> Text,
+        bundle_identifier -> Text,
+        bundle_id -> Text,
+        patient_identifier -> Text,
+        patient_id -> Text,
+        recipient -> Nullable<Text>,
+        registered_at -> BigInt,
+        updated_at -> BigInt,
+        received_at -> Nullable<BigInt>,
+        received_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    document_members (document_key, res_type, res_id) {
+        document_key -> Text,
+        res_type -> Text,
+        res_id -> Text,
+        member_identifier -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
 diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -157,4 +186,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     terminology_imports,
     report_units,
     report_unit_members,
+    documents,
+    document_members,
 );

@@ -1,10 +1,12 @@
 //! CLINS submissions: what hospital systems post beyond plain FHIR resources. A 6-information
 //! Bundle (JP_Bundle_CLINS) registers a report unit keyed by (patient, Bundle-ID): its clinical
 //! resources are stored one by one, classified for retention, and a re-send replaces the unit
-//! whole; the unit is deleted whole by its Bundle-ID. Registration writes through `members`.
+//! whole; the unit is deleted whole by its Bundle-ID. Documents (referrals, checkup reports,
+//! patient summaries) are registered by `documents`; both write through `members`.
 
 mod apply;
 mod delete;
+pub mod documents;
 pub mod flags;
 mod members;
 #[cfg(test)]
