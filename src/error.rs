@@ -46,6 +46,9 @@ pub enum Error {
     RouteNotFound(String),
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
+    /// The caller may not do this (e.g. acknowledge a referral addressed to another institution).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -111,6 +114,7 @@ impl Error {
             Error::MethodNotAllowed { .. } | Error::ManagedType { .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, IssueType::NotSupported)
             }
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, IssueType::Forbidden),
             Error::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
             Error::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, IssueType::Conflict),
             Error::MultipleMatches(_) => {
@@ -258,6 +262,7 @@ mod tests {
                 },
                 405,
             ),
+            (Error::Forbidden("x".into()), 403),
             (Error::NotAcceptable("xml".into()), 406),
             (
                 Error::RequestTimeout(std::time::Duration::from_secs(1)),

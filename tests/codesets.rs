@@ -144,8 +144,15 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     assert!(messages.contains("2124030F2ZZZ"), "{messages}");
     let ok = validate(&srv, &clins_example(MED_OK));
     assert!(issues(&ok).iter().all(|i| i["severity"] != "error"), "{ok}");
-    // And a write with it is refused whole.
-    assert_eq!(srv.post("MedicationRequest", &error_example).status(), 422);
+    // And a write of it is refused: prescriptions are written only as extracted from a
+    // referral, whose validation names the code in its entry.
+    let referral =
+        common::documents::minimal_referral("1318814790^2024^med", vec![error_example.clone()]);
+    let r = srv.post("Bundle", &referral);
+    assert_eq!(r.status(), 422);
+    let outcome: Value = r.json().unwrap();
+    let in_entry = MED_CODE.replacen("MedicationRequest", "Bundle.entry[3].resource", 1);
+    assert!(!errors_at(&outcome, &in_entry).is_empty(), "{outcome}");
 
     let listed = String::from_utf8_lossy(&codesets(&db, &["list"]).stdout).into_owned();
     assert!(

@@ -119,3 +119,73 @@ fn the_latest_three_are_ranked_by_clins_item_postgres() {
     }
     the_latest_three_are_ranked_by_clins_item(Backend::Postgres);
 }
+
+fn a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(backend: Backend) {
+    use common::documents::{ADDRESSEE, extracted, patient_id, post_document, referral};
+    if !Path::new(SHARED).exists() {
+        eprintln!("../shared/data not present: skipped");
+        return;
+    }
+    let srv = common::documents::jp_server(backend);
+    let db = srv.db.url.clone();
+    let doc = referral();
+    let stored = post_document(&srv, &doc, 201);
+    let id = stored["id"].as_str().unwrap().to_string();
+    let pid = patient_id(&srv, &doc);
+    assert!(!extracted(&srv, &pid).is_empty());
+    let r = srv.post(
+        &format!("Bundle/{id}/$receipt"),
+        &json!({"resourceType": "Parameters",
+            "parameter": [{"name": "institution", "valueString": ADDRESSEE}]}),
+    );
+    assert_eq!(r.status(), 200);
+    let receipt: Value = r.json().unwrap();
+    let received = receipt["parameter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "received")
+        .unwrap()["valueInstant"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = chrono::DateTime::parse_from_rfc3339(&received).unwrap();
+    let as_of = |days: i64| (at + chrono::TimeDelta::days(days)).to_rfc3339();
+    let purge_at = |t: String| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+            .args([
+                "purge",
+                "--format",
+                "json",
+                "--as-of",
+                &t,
+                "--database-url",
+                &db,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let early = purge_at(as_of(6));
+    assert!(early["rules"].get("referral").is_none(), "{early}");
+    assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 200);
+    let late = purge_at(as_of(8));
+    assert_eq!(late["rules"]["referral"]["purged"], 1, "{late}");
+    assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 404);
+    assert!(extracted(&srv, &pid).is_empty());
+}
+
+#[test]
+fn a_received_referral_goes_a_week_after_receipt_sqlite() {
+    a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(Backend::Sqlite);
+}
+
+#[test]
+fn a_received_referral_goes_a_week_after_receipt_postgres() {
+    if !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return;
+    }
+    a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(Backend::Postgres);
+}

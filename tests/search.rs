@@ -620,45 +620,72 @@ backend_test!(
 backend_test!(
     medication_request_authoredon_around_a_leap_day_and_midnight,
     |srv| {
-        let request = |id: &str, authored: &str| {
-            json!({"resourceType": "MedicationRequest", "id": id, "status": "active",
-               "intent": "order", "subject": {"reference": "Patient/p1"},
+        // Prescriptions enter the store only as extracted from a referral: register one that
+        // carries them, then name each stored one by its resource identifier.
+        let request = |name: &str, authored: &str| {
+            json!({"resourceType": "MedicationRequest", "status": "completed",
+               "intent": "order",
+               "identifier": [{"system": "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier", "value": name}],
                "medicationCodeableConcept": coding("urn:oid:1.2.392.200119.4.403.1", "620000033"),
                "authoredOn": authored})
         };
-        // 2024-02-29T14:59:59Z: the last second of the leap day in Japan.
-        put(&srv, request("leap", "2024-02-29T23:59:59+09:00"));
-        // 2024-03-01T05:00+09:00.
-        put(&srv, request("utc", "2024-02-29T20:00:00Z"));
-        // March in the server zone.
-        put(&srv, request("march", "2024-03"));
-
-        expect(
-            &srv,
-            "MedicationRequest",
-            &[
-                ("authoredon=2024-02-29", &["leap"]),
-                ("authoredon=2024-03-01", &["utc"]),
-                ("authoredon=2024-02", &["leap"]),
-                ("authoredon=2024-03", &["march", "utc"]),
-                ("authoredon=2024", &["leap", "march", "utc"]),
-                ("authoredon=2024-02-29T14:59:59Z", &["leap"]),
-                (
-                    "authoredon=gt2024-02-29T23:59:58+09:00",
-                    &["leap", "march", "utc"],
-                ),
-                ("authoredon=gt2024-02-29T23:59:59+09:00", &["march", "utc"]),
-                ("authoredon=lt2024-03-01T00:00:00+09:00", &["leap"]),
-                ("authoredon=lt2024-03-01T00:00:01+09:00", &["leap", "march"]),
-                ("authoredon=lt2024-02-29T23:59:59+09:00", &[]),
-                ("authoredon=ge2024-03-01", &["march", "utc"]),
-                ("authoredon=le2024-02-29", &["leap"]),
-                ("authoredon=sa2024-02", &["march", "utc"]),
-                ("authoredon=eb2024-03", &["leap"]),
-                ("authoredon=ne2024-03", &["leap"]),
-                ("authoredon=ne2024", &[]),
+        let referral = common::documents::minimal_referral(
+            "1318814790^2024^authoredon",
+            vec![
+                // 2024-02-29T14:59:59Z: the last second of the leap day in Japan.
+                request("leap", "2024-02-29T23:59:59+09:00"),
+                // 2024-03-01T05:00+09:00.
+                request("utc", "2024-02-29T20:00:00Z"),
+                // March in the server zone.
+                request("march", "2024-03"),
             ],
         );
+        common::documents::post_document(&srv, &referral, 201);
+        let named = |raw: &str| -> Vec<String> {
+            let bundle = srv.search(&url("MedicationRequest", raw));
+            let mut names: Vec<String> = bundle["entry"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    e["resource"]["identifier"][0]["value"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(bundle["total"], names.len(), "{raw}: total");
+            names.sort();
+            names
+        };
+        let cases: &[(&str, &[&str])] = &[
+            ("authoredon=2024-02-29", &["leap"]),
+            ("authoredon=2024-03-01", &["utc"]),
+            ("authoredon=2024-02", &["leap"]),
+            ("authoredon=2024-03", &["march", "utc"]),
+            ("authoredon=2024", &["leap", "march", "utc"]),
+            ("authoredon=2024-02-29T14:59:59Z", &["leap"]),
+            (
+                "authoredon=gt2024-02-29T23:59:58+09:00",
+                &["leap", "march", "utc"],
+            ),
+            ("authoredon=gt2024-02-29T23:59:59+09:00", &["march", "utc"]),
+            ("authoredon=lt2024-03-01T00:00:00+09:00", &["leap"]),
+            ("authoredon=lt2024-03-01T00:00:01+09:00", &["leap", "march"]),
+            ("authoredon=lt2024-02-29T23:59:59+09:00", &[]),
+            ("authoredon=ge2024-03-01", &["march", "utc"]),
+            ("authoredon=le2024-02-29", &["leap"]),
+            ("authoredon=sa2024-02", &["march", "utc"]),
+            ("authoredon=eb2024-03", &["leap"]),
+            ("authoredon=ne2024-03", &["leap"]),
+            ("authoredon=ne2024", &[]),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter(|(raw, want)| named(raw) != *want)
+            .map(|(raw, want)| format!("{raw}: expected {want:?}, got {:?}", named(raw)))
+            .collect();
+        assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
         for bad in [
             "2024-02-30",
             "2023-02-29",

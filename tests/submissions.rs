@@ -78,6 +78,12 @@ backend_test!(
         let location = r.headers()["location"].to_str().unwrap().to_string();
         assert!(location.contains("/Bundle/"), "{location}");
         let pid = patient_id(&srv);
+        // The unit's Bundle is found by its patient.
+        let bundles = common::ids(&srv.search(&format!("Bundle?patient={pid}")));
+        assert!(
+            location.contains(&format!("/Bundle/{}/", bundles[0])),
+            "{location}"
+        );
         let first = observations(&srv, &pid);
         assert_eq!(first.len(), 4);
         assert!(first.iter().all(|o| o["meta"]["versionId"] == "1"));

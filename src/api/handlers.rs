@@ -83,24 +83,8 @@ pub async fn create(state: State, req: HttpRequest, t: String, payload: Payload)
     let prefer = negotiate::prefer(&req);
     interactions::check_type(&t)?;
     let resource = resource_body(&req, payload, &state, deadline).await?;
-    if t == "Bundle" && crate::submissions::is_report_unit(&resource) {
-        let registered =
-            crate::submissions::register_unit(&state.services, resource, Some(deadline)).await?;
-        let applied = &registered.applied;
-        let status = if applied.created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        let location = respond::version_location(&state.base_url, &applied.bundle);
-        return Ok(respond::submitted(
-            status,
-            &applied.bundle,
-            out,
-            prefer.return_,
-            location,
-            &registered.warnings,
-        ));
+    if t == "Bundle" && super::documents::is_submission(&resource) {
+        return super::documents::submit(&state, out, prefer, resource, deadline).await;
     }
     let if_none_exist = req
         .headers()
@@ -162,7 +146,12 @@ pub async fn update(
 }
 
 pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Reply {
-    negotiate::output(&req)?;
+    let out = negotiate::output(&req)?;
+    if t == "Bundle" {
+        if let Some(done) = super::documents::cancel_bundle(&state, out, &id).await? {
+            return Ok(done);
+        }
+    }
     let version =
         interactions::delete::delete(&state.services, &t, &id, Some(deadline(&state))).await?;
     let mut response = HttpResponse::NoContent().finish();
@@ -189,7 +178,8 @@ pub async fn summary(state: State, req: HttpRequest, id: String) -> Reply {
 }
 
 /// `DELETE [base]/[type]?criteria`. A Bundle-ID (`Bundle?identifier=`) deletes its report unit
-/// whole; `patient-identifier` picks the unit when the Bundle-ID names several.
+/// whole; `patient-identifier` picks the unit when the Bundle-ID names several. A document
+/// identifier (`Bundle?document-identifier=`) cancels the document.
 pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Reply {
     let out = negotiate::output(&req)?;
     let query = req.query_string().to_string();
@@ -197,6 +187,9 @@ pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Re
         .into_owned()
         .collect();
     let deadline = Some(deadline(&state));
+    if t == "Bundle" && params.iter().any(|(k, _)| k == "document-identifier") {
+        return super::documents::cancel(&state, out, &params).await;
+    }
     if t == "Bundle" {
         if let Some((_, identifier)) = params.iter().find(|(k, _)| k == "identifier") {
             let patient = params

@@ -2,6 +2,7 @@
 //! into responses. FHIR semantics live in `interactions`; errors become responses in `error`.
 
 mod body;
+mod documents;
 mod handlers;
 mod negotiate;
 mod request_log;

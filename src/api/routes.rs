@@ -11,7 +11,7 @@ use super::State;
 use super::handlers as h;
 use super::terminology as th;
 use crate::error::Error;
-use crate::interactions::capabilities::{Implemented, TypeCapabilities};
+use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
 
 pub const TYPE_INTERACTIONS: &[&str] = &[
@@ -33,6 +33,22 @@ pub const OPERATIONS: &[(&str, &str)] = &[(
 )];
 
 const VALIDATE: (&str, &str) = OPERATIONS[0];
+
+/// Operations of one type only.
+pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
+    TypeOperation {
+        res_type: "Patient",
+        name: "summary",
+        definition: "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
+        documentation: "GET Patient/{id}/$summary: a collection Bundle of the patient's current 6 information (conditions, allergies, infections, labs within a year or the latest 3 per item, prescriptions within 100 days or from the latest 3 occasions); each entry carries its source institution (JP_eCS_InstitutionNumber extension).",
+    },
+    TypeOperation {
+        res_type: "Bundle",
+        name: "receipt",
+        definition: "urn:kyoyu:OperationDefinition:Bundle-receipt",
+        documentation: "POST [base]/Bundle/{id}/$receipt with a Parameters holding institution (valueIdentifier of system http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no, or valueString): the addressee of a referral acknowledges receiving it. Another institution gets 403. The first receipt is kept (a repeat answers it again); it starts the referral's retention after receipt. Answers a Parameters: document, institution, received, firstReceipt.",
+    },
+];
 const TERMINOLOGY_DOC: &str = "Read-only: served from the imported terminology (`kyoyu codesets import`) and the installed packages; writes answer 405.";
 /// CodeSystem and ValueSet are answered from the terminology, not the resource store.
 pub const TERMINOLOGY_TYPES: &[TypeCapabilities<'static>] = &[
@@ -78,6 +94,7 @@ pub fn implemented() -> Implemented<'static> {
         system_interactions: SYSTEM_INTERACTIONS,
         formats: FORMATS,
         operations: OPERATIONS,
+        type_operations: TYPE_OPERATIONS,
         special_types: TERMINOLOGY_TYPES,
     }
 }
@@ -99,6 +116,8 @@ pub enum Route {
     ConditionalDelete(String),
     HistoryInstance(String, String),
     Vread(String, String, String),
+    /// `Bundle/[id]/$receipt`: the addressee acknowledges a referral.
+    Receipt(String),
     /// `$validate` at system (no type), type, or instance level.
     Validate(Option<String>, Option<String>),
     /// `Patient/{id}/$summary`: the patient's current 6 information.
@@ -141,6 +160,7 @@ pub fn resolve(
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
         ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
+        ["Bundle", _, "$receipt"] => ("/Bundle/{id}/$receipt", &[Method::POST]),
         [_] => ("/{type}", &[Method::GET, Method::POST, Method::DELETE]),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
@@ -176,6 +196,7 @@ pub fn resolve(
         ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/Patient/{id}/$summary", _) => Route::Summary(s(1)),
+        ("/Bundle/{id}/$receipt", _) => Route::Receipt(s(1)),
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
@@ -287,6 +308,7 @@ pub async fn dispatch(
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,
+        Route::Receipt(id) => super::documents::receipt(state, req, id, payload).await,
         Route::Lookup => th::lookup(state, req, payload).await,
         Route::ValidateCode(t, id) => th::validate_code(state, req, t, id, payload).await,
         Route::Expand(id) => th::expand(state, req, id, payload).await,
@@ -346,6 +368,14 @@ mod tests {
             route(Method::GET, "/Patient/1/_history/2"),
             Route::Vread("Patient".into(), "1".into(), "2".into())
         );
+        assert_eq!(
+            route(Method::POST, "/Bundle/b1/$receipt"),
+            Route::Receipt("b1".into())
+        );
+        let (e, _) = resolve(&Method::GET, "/Bundle/b1/$receipt").unwrap_err();
+        assert!(matches!(e, Error::MethodNotAllowed { .. }));
+        let (e, _) = resolve(&Method::POST, "/Patient/1/$receipt").unwrap_err();
+        assert!(matches!(e, Error::RouteNotFound(_)));
     }
 
     #[test]

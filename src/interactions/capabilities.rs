@@ -13,8 +13,18 @@ pub struct Implemented<'a> {
     pub system_interactions: &'a [&'a str],
     pub formats: &'a [&'a str],
     pub operations: &'a [(&'a str, &'a str)],
+    /// Operations of one type only.
+    pub type_operations: &'a [TypeOperation<'a>],
     /// Types served from somewhere other than the resource store, with their own interactions.
     pub special_types: &'a [TypeCapabilities<'a>],
+}
+
+/// An operation served on one resource type only, at type or instance level.
+pub struct TypeOperation<'a> {
+    pub res_type: &'a str,
+    pub name: &'a str,
+    pub definition: &'a str,
+    pub documentation: &'a str,
 }
 
 /// The capabilities of one type that does not follow the store's (read-only terminology).
@@ -99,24 +109,39 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "searchParam": params,
         "operation": operations(implemented.operations),
     });
-    if res_type == "Patient" {
+    for op in implemented
+        .type_operations
+        .iter()
+        .filter(|op| op.res_type == res_type)
+    {
         if let Some(list) = entry["operation"].as_array_mut() {
             list.push(json!({
-                "name": "summary",
-                "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
-                "documentation": "GET Patient/{id}/$summary: a collection Bundle of the patient's current 6 information (conditions, allergies, infections, labs within a year or the latest 3 per item, prescriptions within 100 days or from the latest 3 occasions); each entry carries its source institution (JP_eCS_InstitutionNumber extension)."
+                "name": op.name,
+                "definition": op.definition,
+                "documentation": op.documentation,
             }));
         }
     }
     if res_type == "Bundle" {
-        entry["supportedProfile"] = json!([crate::submissions::BUNDLE_CLINS]);
+        let mut profiles = vec![crate::submissions::BUNDLE_CLINS];
+        profiles.extend(crate::submissions::documents::supported_profiles());
+        entry["supportedProfile"] = json!(profiles);
+        documentation.push_str(BUNDLE_DOC);
+    }
+    if res_type == "MedicationRequest" {
         documentation.push_str(
-            ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole.",
+            ". Read and search only: prescriptions enter the record as extracted from referral and discharge-summary documents; POST, PUT and transaction writes answer 422.",
         );
     }
     entry["documentation"] = json!(documentation);
     entry
 }
+
+const BUNDLE_DOC: &str = ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole. \
+POST of a CLINS document Bundle (JP_Bundle_eReferral, JP_Bundle_eCheckupGeneral, JP_Bundle_ePCS; a JP_Bundle_eDischargeSummary only attached to a referral, in section 210 and an entry holding its Bundle) registers the document under its sender (the Bundle-ID's institution) and document identifier (Composition.identifier), with its version (extension composition-clinicaldocument-versionNumber): 201 when new; a re-post of the same identifier replaces the document and its extracted resources atomically (200; same or higher version, identical content writes nothing; an older version answers 409). \
+Cancel (取消): DELETE Bundle?document-identifier=<value> or DELETE Bundle/<id> of the document: the Bundle and its extracted resources are purged and the document leaves the inbox; re-posting it (status final) undoes the cancel under the same Bundle id (201). \
+The Conditions, AllergyIntolerances, lab and infection Observations (CLINS CoreLabo/InfectionLabo item codes) and MedicationRequests of referrals and their discharge summaries are also stored as resources of the patient (found by member identifier), classified for retention. \
+Inbox: Bundle?recipient=<institution number> lists the active referrals addressed to that institution (section 910); Bundle?patient=<id>&document-type=53576-5&document-date=ge2024 finds a patient's checkup reports. $receipt records the addressee's receipt.";
 
 fn special_entry(t: &TypeCapabilities<'_>) -> Value {
     json!({

@@ -191,6 +191,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 Error::invalid("a POST entry needs a resource", "Bundle.entry.resource")
             })?;
             check_body(t, &resource, None)?;
+            crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
             let criteria = request
                 .get("ifNoneExist")
                 .and_then(Value::as_str)
@@ -211,6 +212,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 Error::invalid("a PUT entry needs a resource", "Bundle.entry.resource")
             })?;
             check_body(t, &resource, Some(id))?;
+            crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
             Action::Update {
                 res_type: t.to_string(),
                 id: id.to_string(),

@@ -23,6 +23,7 @@ pub async fn update(
     super::terminology::check_writable(res_type, "PUT")?;
     check_id(res_type, id)?;
     check_body(res_type, &resource, Some(id))?;
+    crate::submissions::documents::refuse_direct_write(res_type, &resource, "PUT")?;
     validate_for_write(svc, &resource, None)?;
     let now = svc.clock.now_micros();
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());

@@ -167,6 +167,17 @@ fn purge_rows(
     for (res_type, ids) in &by_type {
         units.extend(c.take_unit_members(res_type, ids)?);
     }
+    // A document goes with what was extracted from it.
+    for (row, _) in rows.iter().filter(|(r, _)| r.res_type == "Bundle") {
+        if let Some(doc) = c.document_by_bundle_id(&row.res_id)? {
+            for m in c.document_members(&doc.document_key)? {
+                if c.purge(&m.res_type, &m.res_id)? {
+                    c.record_purged(run_id, &m.res_type, &m.res_id, "with-document", now)?;
+                }
+            }
+            c.delete_document(&doc.document_key)?;
+        }
+    }
     let rkeys: Vec<i64> = rows.iter().map(|(r, _)| r.rkey).collect();
     c.purge_rkeys(&rkeys)?;
     let audit: Vec<(&str, &str, &str)> = rows

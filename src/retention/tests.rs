@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Policy;
 use super::purge::{PurgeOptions, PurgeReport, run};
 use crate::search::IndexRows;
-use crate::store::{DatabaseUrl, Method, NewVersion, Store, StoreOptions, UnitMember, UnitRow};
+use crate::store::{DatabaseUrl, Method, NewVersion, Store, StoreOptions, UnitRow};
 
 struct Row<'a> {
     res_type: &'a str,
@@ -209,7 +209,7 @@ fn a_report_unit_goes_with_its_last_member() {
                 registered_at: 0,
                 updated_at: 0,
             };
-            let member = |id: &str| UnitMember {
+            let member = |id: &str| crate::store::Member {
                 res_type: "Condition".into(),
                 res_id: id.into(),
                 member_identifier: None,

@@ -26,6 +26,23 @@ pub fn extract(resource_type: &str, resource: &Value, default_offset: FixedOffse
     }
 }
 
+/// Adds the index rows of the computed parameter `param` of `resource_type` (one the registry
+/// declares without paths) for `node`, converted by its JSON shape like a value found by a path.
+/// Returns false when the type has no such parameter.
+pub fn index_computed(
+    resource_type: &str,
+    param: &str,
+    node: &Value,
+    default_offset: FixedOffset,
+    rows: &mut IndexRows,
+) -> bool {
+    let Some(def) = param_def(resource_type, param) else {
+        return false;
+    };
+    add_node(def, node, default_offset, rows);
+    true
+}
+
 /// The logical id of the patient `resource` belongs to: its own id for a Patient, else the first
 /// Patient reference in the type's `patient` parameter, or failing that its `subject`.
 pub fn patient_key(resource_type: &str, resource: &Value) -> Option<String> {

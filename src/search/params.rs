@@ -122,6 +122,24 @@ const fn reference(
     }
 }
 
+/// A parameter whose values no element path reaches (they need references resolved inside a
+/// document): the code that stores the resource writes its index rows
+/// ([`super::extract::index_computed`]); `extract` skips it.
+const fn computed(
+    name: &'static str,
+    kind: ParamKind,
+    targets: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind,
+        paths: &[],
+        targets,
+        description,
+    }
+}
+
 /// `patient` on resources whose subject may be a patient: only Patient references are indexed.
 const fn patient_via_subject() -> ParamDef {
     reference(
@@ -309,6 +327,22 @@ const BUNDLE: &[ParamDef] = &[
     token("identifier", &["identifier"], "The persistent identifier of the bundle"),
     token("type", &["type"], "document, message, transaction, collection, …"),
     date("timestamp", &["timestamp"], "When the bundle was assembled"),
+    computed("recipient", ParamKind::Token, &[],
+        "Inbox of an institution: the active referral documents addressed to it, by the 10-digit \
+         institution number of the Organization in Composition section 910 (紹介先情報), \
+         e.g. recipient=1311234567 or \
+         recipient=http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no|1311234567; \
+         indexed when the referral is registered, removed when it is cancelled"),
+    computed("patient", ParamKind::Reference, PATIENT_ONLY,
+        "The patient of a CLINS submission (document or 6-information report unit), the Patient \
+         found or created for its member identifier; indexed at registration"),
+    computed("document-identifier", ParamKind::Token, &[],
+        "The document identifier (文書ID, Composition.identifier) of a CLINS document"),
+    computed("document-type", ParamKind::Token, &[],
+        "The document type (Composition.type) of a CLINS document: 57133-1 referral, 53576-5 \
+         checkup report, 56447-6 patient summary"),
+    computed("document-date", ParamKind::Date, &[],
+        "The date of a CLINS document (Composition.date), e.g. the day of a checkup report"),
 ];
 
 #[rustfmt::skip]
@@ -522,13 +556,23 @@ mod tests {
         "Specimen",
     ];
 
+    /// The only parameters indexed by the code that stores the resource, not by paths.
+    const COMPUTED_BUNDLE: &[&str] = &[
+        "recipient",
+        "patient",
+        "document-identifier",
+        "document-type",
+        "document-date",
+    ];
+
     #[test]
     fn every_table_is_well_formed() {
         for t in TYPES {
             let defs = params_for(t);
             assert!(!defs.is_empty(), "{t}");
             for (i, d) in defs.iter().enumerate() {
-                assert!(!d.paths.is_empty(), "{t}.{}", d.name);
+                let computed = *t == "Bundle" && COMPUTED_BUNDLE.contains(&d.name);
+                assert_eq!(d.paths.is_empty(), computed, "{t}.{}", d.name);
                 assert!(!d.description.is_empty(), "{t}.{}", d.name);
                 assert!(!d.name.starts_with('_'), "{t}.{}", d.name);
                 assert!(

@@ -6,6 +6,7 @@
 //! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
 //! Queries are written once and compiled for both backends by [`dispatch!`].
 
+mod documents;
 mod error;
 mod history;
 mod migrate;
@@ -18,6 +19,7 @@ mod sqlite;
 mod terminology;
 mod units;
 
+pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
 pub use migrate::{MigrationReport, run_migrations};
@@ -25,7 +27,7 @@ pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::Expired;
 pub use search_sql::SearchPage;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
-pub use units::{PatientResource, UnitMember, UnitRow};
+pub use units::{Member, PatientResource, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

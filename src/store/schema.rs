@@ -155,12 +155,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    documents (document_key) {
+        document_key -> Text,
+        kind -> Text,
+        institution -> Text,
+        document_identifier -> Text,
+        version -> Text,
+        status -> Text,
+        bundle_identifier -> Text,
+        bundle_id -> Text,
+        patient_identifier -> Text,
+        patient_id -> Text,
+        recipient -> Nullable<Text>,
+        registered_at -> BigInt,
+        updated_at -> BigInt,
+        received_at -> Nullable<BigInt>,
+        received_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     purged_resources (run_id, res_type, res_id) {
         run_id -> BigInt,
         res_type -> Text,
         res_id -> Text,
         rule -> Text,
         purged_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    document_members (document_key, res_type, res_id) {
+        document_key -> Text,
+        res_type -> Text,
+        res_id -> Text,
+        member_identifier -> Nullable<Text>,
     }
 }
 
@@ -181,4 +210,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_unit_members,
     purge_runs,
     purged_resources,
+    documents,
+    document_members,
 );

@@ -20,9 +20,10 @@ pub struct UnitRow {
     pub updated_at: i64,
 }
 
-/// One clinical resource of a unit; `member_identifier` is its resourceInstance identifier.
+/// One clinical resource of a report unit or a document; `member_identifier` is its
+/// resourceInstance identifier (what makes a re-sent resource the same resource).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitMember {
+pub struct Member {
     pub res_type: String,
     pub res_id: String,
     pub member_identifier: Option<String>,
@@ -153,7 +154,7 @@ impl Conn<'_> {
         Ok(rows.into_iter().map(to_unit).collect())
     }
 
-    pub fn unit_members(&mut self, unit_key: &str) -> Result<Vec<UnitMember>, StoreError> {
+    pub fn unit_members(&mut self, unit_key: &str) -> Result<Vec<Member>, StoreError> {
         let rows: Vec<(String, String, Option<String>)> =
             dispatch!(self, |c, DB| report_unit_members::table
                 .filter(report_unit_members::unit_key.eq(unit_key))
@@ -166,7 +167,7 @@ impl Conn<'_> {
                 .load(c))?;
         Ok(rows
             .into_iter()
-            .map(|(res_type, res_id, member_identifier)| UnitMember {
+            .map(|(res_type, res_id, member_identifier)| Member {
                 res_type,
                 res_id,
                 member_identifier,
@@ -175,7 +176,7 @@ impl Conn<'_> {
     }
 
     /// Writes the unit row and replaces its member list.
-    pub fn put_unit(&mut self, unit: &UnitRow, members: &[UnitMember]) -> Result<(), StoreError> {
+    pub fn put_unit(&mut self, unit: &UnitRow, members: &[Member]) -> Result<(), StoreError> {
         dispatch!(self, |c, DB| {
             diesel::delete(
                 report_unit_members::table.filter(report_unit_members::unit_key.eq(&unit.unit_key)),

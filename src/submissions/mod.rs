@@ -1,11 +1,14 @@
 //! CLINS submissions: what hospital systems post beyond plain FHIR resources. A 6-information
 //! Bundle (JP_Bundle_CLINS) registers a report unit keyed by (patient, Bundle-ID): its clinical
 //! resources are stored one by one, classified for retention, and a re-send replaces the unit
-//! whole; the unit is deleted whole by its Bundle-ID.
+//! whole; the unit is deleted whole by its Bundle-ID. Documents (referrals, checkup reports,
+//! patient summaries) are registered by `documents`; both write through `members`.
 
 mod apply;
 mod delete;
+pub mod documents;
 pub mod flags;
+mod members;
 pub mod summary;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -70,11 +73,7 @@ pub async fn register_unit(
         form_urlencoded::byte_serialize(plan.patient_identifier.as_bytes()).collect::<String>()
     );
     let patient_query = crate::interactions::write::parse_criteria(svc, "Patient", &criteria)?;
-    let ids = apply::Ids {
-        ids: (0..plan.members.len() + 2)
-            .map(|_| svc.ids.new_id())
-            .collect(),
-    };
+    let ids = members::Ids::draw(svc, plan.members.len() + 2);
     let now = svc.clock.now_micros();
     let write = apply::UnitWrite {
         svc: svc.clone(),

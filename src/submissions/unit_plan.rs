@@ -229,7 +229,7 @@ pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
     })
 }
 
-fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<String> {
+pub(crate) fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<String> {
     let id = bundle.get("identifier");
     let system = id.and_then(|i| text(i, "system"));
     let value = id.and_then(|i| text(i, "value"));
@@ -292,8 +292,13 @@ fn tagged_type<'a>(bundle: &'a Value, errors: &mut Vec<Issue>) -> Option<&'a str
     }
 }
 
-/// The patient's member identifier: exactly one insurance or public-payer identifier.
 fn member_id(patient: &Value, errors: &mut Vec<Issue>) -> Option<String> {
+    member_id_at(patient, "Bundle.entry[0].resource", errors)
+}
+
+/// The patient's member identifier (`system|value`): exactly one insurance or public-payer
+/// identifier. `at` locates the Patient.
+pub(crate) fn member_id_at(patient: &Value, at: &str, errors: &mut Vec<Issue>) -> Option<String> {
     let found: Vec<(String, String)> = list(patient, "identifier")
         .iter()
         .filter_map(|i| Some((text(i, "system")?, text(i, "value")?)))
@@ -306,7 +311,7 @@ fn member_id(patient: &Value, errors: &mut Vec<Issue>) -> Option<String> {
             errors.push(err(
                 IssueType::Required,
                 "the Patient has no insurance member identifier (JP_Insurance_memberID) or public-payer identifier (JP_PublicPayer_memberID)",
-                "Bundle.entry[0].resource.identifier",
+                format!("{at}.identifier"),
             ));
             None
         }
@@ -314,14 +319,14 @@ fn member_id(patient: &Value, errors: &mut Vec<Issue>) -> Option<String> {
             errors.push(err(
                 IssueType::Invalid,
                 "the Patient has more than one member identifier: exactly one identifies the patient",
-                "Bundle.entry[0].resource.identifier",
+                format!("{at}.identifier"),
             ));
             None
         }
     }
 }
 
-fn subject_element(res_type: &str) -> &'static str {
+pub(crate) fn subject_element(res_type: &str) -> &'static str {
     if res_type == "AllergyIntolerance" {
         "patient"
     } else {
@@ -329,14 +334,14 @@ fn subject_element(res_type: &str) -> &'static str {
     }
 }
 
-fn subject(resource: &Value) -> Option<&str> {
+pub(crate) fn subject(resource: &Value) -> Option<&str> {
     let t = text(resource, "resourceType")?;
     resource
         .get(subject_element(t))
         .and_then(|s| text(s, "reference"))
 }
 
-fn resource_identifier(resource: &Value) -> Option<String> {
+pub(crate) fn resource_identifier(resource: &Value) -> Option<String> {
     list(resource, "identifier")
         .iter()
         .find(|i| text(i, "system") == Some(RESOURCE_IDENTIFIER))

@@ -2,6 +2,8 @@
 //! when KYOYU_TEST_DATABASE_URL is set, on PostgreSQL (a fresh schema per test).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod documents;
+
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;

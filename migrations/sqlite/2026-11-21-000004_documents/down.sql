@@ -1,0 +1,2 @@
+DROP TABLE document_members;
+DROP TABLE documents;

@@ -1,0 +1,109 @@
+//! Cancelling (取消) a document: `DELETE [base]/Bundle?document-identifier=<value>`, or a
+//! DELETE of the document's Bundle by id. The Bundle (all versions) and the resources extracted
+//! from it are purged, so the document leaves the addressee's inbox and the patient's record at
+//! once. Its row stays, marked cancelled, with identifier, version and Bundle id but no clinical
+//! content: re-posting the document undoes the cancel under the same Bundle id.
+
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::interactions::Services;
+use crate::store::{Conn, DocumentRow, DocumentStatus};
+use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
+
+/// What a cancel removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled {
+    /// Extracted resources purged.
+    pub resources: usize,
+}
+
+/// Cancels the active document with this identifier (`system|value` with the
+/// resourceInstance-identifier system, or a bare value). 404 when there is none; 412 when
+/// several senders use the identifier (access control will tell them apart).
+pub async fn cancel_by_identifier(
+    svc: &Services,
+    identifier: &str,
+    deadline: Option<Instant>,
+) -> Result<Cancelled, Error> {
+    let value = match identifier.split_once('|') {
+        Some((system, value)) if system == RESOURCE_IDENTIFIER || system.is_empty() => value,
+        Some((system, _)) => {
+            return Err(Error::invalid(
+                format!("a document is cancelled by its document identifier (system {RESOURCE_IDENTIFIER}), not by {system}"),
+                "document-identifier",
+            ));
+        }
+        None => identifier,
+    }
+    .to_string();
+    let now = svc.clock.now_micros();
+    svc.store
+        .write(deadline, move |conn| {
+            let active: Vec<DocumentRow> = conn
+                .documents_by_identifier(&value)?
+                .into_iter()
+                .filter(|d| d.status == DocumentStatus::Active)
+                .collect();
+            match active.as_slice() {
+                [] => Err(Error::NotFound {
+                    res_type: "Bundle".into(),
+                    id: format!("?document-identifier={value}"),
+                }),
+                [one] => cancel_in_tx(conn, &one.document_key, now),
+                many => Err(Error::MultipleMatches(format!(
+                    "document identifier {value} names {} documents of different senders; nothing was cancelled",
+                    many.len()
+                ))),
+            }
+        })
+        .await
+}
+
+/// Cancels the document whose Bundle is `Bundle/{bundle_id}`; `None` when that Bundle is not an
+/// active document (the caller then deletes it as any resource).
+pub async fn cancel_by_bundle_id(
+    svc: &Services,
+    bundle_id: &str,
+    deadline: Option<Instant>,
+) -> Result<Option<Cancelled>, Error> {
+    let id = bundle_id.to_string();
+    let now = svc.clock.now_micros();
+    svc.store
+        .write(deadline, move |conn| {
+            match conn
+                .document_by_bundle_id(&id)?
+                .filter(|d| d.status == DocumentStatus::Active)
+            {
+                Some(doc) => cancel_in_tx(conn, &doc.document_key, now).map(Some),
+                None => Ok(None),
+            }
+        })
+        .await
+}
+
+fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
+    conn.lock(&format!("document\u{1f}{key}"))?;
+    // Read again under the lock: a concurrent cancel or re-post may have come first.
+    let Some(mut doc) = conn
+        .document(key)?
+        .filter(|d| d.status == DocumentStatus::Active)
+    else {
+        return Err(Error::Conflict(
+            "the document changed while it was being cancelled; try again".into(),
+        ));
+    };
+    let mut resources = 0;
+    for m in conn.document_members(key)? {
+        if conn.purge(&m.res_type, &m.res_id)? {
+            resources += 1;
+        }
+    }
+    conn.purge("Bundle", &doc.bundle_id)?;
+    doc.status = DocumentStatus::Cancelled;
+    doc.updated_at = now;
+    doc.received_at = None;
+    doc.received_by = None;
+    conn.put_document(&doc, &[])?;
+    Ok(Cancelled { resources })
+}

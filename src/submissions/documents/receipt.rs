@@ -1,0 +1,155 @@
+//! `POST [base]/Bundle/{id}/$receipt`: the addressee of a referral acknowledges receiving it.
+//! Only the addressee (the institution number of section 910) may; the first receipt is kept
+//! (who, when), and it starts the referral's short retention after receipt (DESIGN §1).
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{INSTITUTION_SYSTEM, InstitutionNumber, Kind};
+use crate::error::Error;
+use crate::fhir::instant::to_fhir_instant;
+use crate::fhir::{Issue, IssueType};
+use crate::interactions::Services;
+use crate::store::DocumentStatus;
+
+/// A recorded receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub bundle_id: String,
+    pub institution: String,
+    /// The first receipt's time, microseconds since the epoch.
+    pub received_at: i64,
+    /// Whether this request recorded it (false: it was received before).
+    pub first: bool,
+}
+
+impl Receipt {
+    /// The operation's answer: a Parameters resource naming the document and the receipt.
+    pub fn to_parameters(&self) -> Value {
+        json!({
+            "resourceType": "Parameters",
+            "parameter": [
+                { "name": "document", "valueReference": { "reference": format!("Bundle/{}", self.bundle_id) } },
+                { "name": "institution", "valueIdentifier": { "system": INSTITUTION_SYSTEM, "value": self.institution } },
+                { "name": "received", "valueInstant": to_fhir_instant(self.received_at) },
+                { "name": "firstReceipt", "valueBoolean": self.first },
+            ]
+        })
+    }
+}
+
+/// The receiving institution from the operation's Parameters: `institution` as valueIdentifier
+/// (the institution-number system, or none) or valueString.
+pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
+    if body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+        return Err(Error::invalid(
+            "$receipt takes a Parameters resource with the parameter institution",
+            "resourceType",
+        ));
+    }
+    let params = body
+        .get("parameter")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let Some((i, p)) = params
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.get("name").and_then(Value::as_str) == Some("institution"))
+    else {
+        return Err(Error::invalid(
+            "the parameter institution (the receiving institution's 10-digit number) is required",
+            "Parameters.parameter",
+        ));
+    };
+    let at = format!("Parameters.parameter[{i}]");
+    let value = match (p.get("valueIdentifier"), p.get("valueString")) {
+        (Some(id), None) => {
+            let system = id.get("system").and_then(Value::as_str);
+            if system.is_some_and(|s| s != INSTITUTION_SYSTEM) {
+                return Err(Error::invalid(
+                    format!("institution is an identifier of system {INSTITUTION_SYSTEM}"),
+                    format!("{at}.valueIdentifier.system"),
+                ));
+            }
+            id.get("value").and_then(Value::as_str)
+        }
+        (None, Some(s)) => s.as_str(),
+        _ => None,
+    };
+    let Some(value) = value else {
+        return Err(Error::invalid(
+            "institution takes a valueIdentifier or a valueString",
+            at,
+        ));
+    };
+    InstitutionNumber::parse(value).map_err(|why| Error::invalid(why, format!("{at}.value")))
+}
+
+/// Records that `institution` received the referral stored as `Bundle/{bundle_id}`.
+pub async fn receive(
+    svc: &Services,
+    bundle_id: &str,
+    institution: InstitutionNumber,
+    deadline: Option<Instant>,
+) -> Result<Receipt, Error> {
+    let id = bundle_id.to_string();
+    let now = svc.clock.now_micros();
+    svc.store
+        .write(deadline, move |conn| {
+            let not_found = || Error::NotFound {
+                res_type: "Bundle".into(),
+                id: id.clone(),
+            };
+            let key = conn
+                .document_by_bundle_id(&id)?
+                .ok_or_else(not_found)?
+                .document_key;
+            conn.lock(&format!("document\u{1f}{key}"))?;
+            let doc = conn
+                .document(&key)?
+                .filter(|d| d.status == DocumentStatus::Active)
+                .ok_or_else(not_found)?;
+            if doc.kind != Kind::Referral.name() {
+                return Err(Error::Unprocessable(vec![
+                    Issue::error(
+                        IssueType::NotSupported,
+                        format!(
+                            "Bundle/{id} is a {} document: only referrals have an addressee who acknowledges receipt",
+                            doc.kind
+                        ),
+                    )
+                    .at("Bundle"),
+                ]));
+            }
+            if doc.recipient.as_deref() != Some(institution.as_str()) {
+                return Err(Error::Forbidden(format!(
+                    "institution {} is not the addressee of Bundle/{id}: only the addressee named in section 910 may acknowledge receipt",
+                    institution.as_str()
+                )));
+            }
+            let first = conn.record_receipt(&key, now, institution.as_str())?;
+            if first {
+                // Receipt starts the short clock: the referral (and what was extracted from
+                // it, which goes with it) is kept at most a week more.
+                if let Some(at) =
+                    crate::retention::rules::after_receipt(None, now, &crate::retention::Policy::default())
+                {
+                    conn.expire_by("Bundle", &doc.bundle_id, at)?;
+                }
+            }
+            let received_at = if first {
+                now
+            } else {
+                doc.received_at.unwrap_or(now)
+            };
+            Ok(Receipt {
+                bundle_id: id.clone(),
+                institution: institution.as_str().to_string(),
+                received_at,
+                first,
+            })
+        })
+        .await
+}

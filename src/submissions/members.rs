@@ -1,0 +1,265 @@
+//! Writing what a submission registers, shared by report units and documents, inside the
+//! submission's write transaction: the Patient (one per member identifier, latest demographics),
+//! the clinical resources (a resource re-sent with the same resource identifier keeps its id and
+//! gets a new version, an unchanged one is left alone, a dropped one is purged), and the
+//! submitted Bundle. Nothing is written for content that did not change, so identical re-sends
+//! cost reads only.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::unit_plan::PlannedMember;
+use crate::error::Error;
+use crate::interactions::Services;
+use crate::interactions::write::Prepared;
+use crate::search::{IndexRows, SearchQuery};
+use crate::store::{Conn, Member, Method, StoredResource};
+
+/// Ids the transaction hands out, drawn before it starts so the writer thread does no more
+/// than SQL.
+pub struct Ids {
+    ids: Vec<String>,
+}
+
+impl Ids {
+    pub fn draw(svc: &Services, n: usize) -> Self {
+        Ids {
+            ids: (0..n).map(|_| svc.ids.new_id()).collect(),
+        }
+    }
+
+    pub fn next(&mut self) -> Result<String, Error> {
+        self.ids
+            .pop()
+            .ok_or_else(|| super::internal("ran out of pre-drawn ids"))
+    }
+}
+
+/// Content as compared for "unchanged": without the server's id and meta stamps.
+fn comparable(resource: &Value) -> Value {
+    let mut v = resource.clone();
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("id");
+        if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.remove("versionId");
+            meta.remove("lastUpdated");
+            if meta.is_empty() {
+                obj.remove("meta");
+            }
+        }
+    }
+    v
+}
+
+fn same_as_stored(stored: &StoredResource, new: &Value) -> bool {
+    let Some(content) = stored.content.as_deref() else {
+        return false;
+    };
+    serde_json::from_str::<Value>(content).is_ok_and(|old| comparable(&old) == comparable(new))
+}
+
+/// The members after a replacement, and how many of the previous ones are gone.
+pub struct Replaced {
+    pub members: Vec<Member>,
+    pub purged: usize,
+}
+
+/// Writes on behalf of one submitting institution at one instant, counting what it wrote.
+pub struct Writer {
+    pub svc: Services,
+    /// Recorded on every resource but the Patient.
+    pub institution: String,
+    pub now: i64,
+    /// Resources written (new resources or new versions).
+    pub written: usize,
+}
+
+impl Writer {
+    pub fn new(svc: Services, institution: String, now: i64) -> Self {
+        Writer {
+            svc,
+            institution,
+            now,
+            written: 0,
+        }
+    }
+
+    /// The patient of this member identifier (`query` searches for it): found and updated when
+    /// the demographics changed, or created.
+    pub fn patient(
+        &mut self,
+        conn: &mut Conn<'_>,
+        query: &SearchQuery,
+        member_identifier: &str,
+        patient: Value,
+        ids: &mut Ids,
+    ) -> Result<String, Error> {
+        conn.lock(&format!("patient\u{1f}{member_identifier}"))?;
+        let found = conn.search(query, self.now)?.resources;
+        let id = match found.as_slice() {
+            [] => ids.next()?,
+            [one] => one.id.clone(),
+            _ => {
+                return Err(Error::MultipleMatches(format!(
+                    "more than one Patient has the member identifier {member_identifier}; register the submission once they are merged"
+                )));
+            }
+        };
+        self.put(conn, "Patient", &id, patient, None, None, None)?;
+        Ok(id)
+    }
+
+    /// Replaces the members `old` by `planned`: ids are kept for the same resource identifier,
+    /// references between entries (and to the patient's `fullUrl`s in `refs`) are rewritten to
+    /// stored ids, members no longer planned are purged.
+    pub fn members(
+        &mut self,
+        conn: &mut Conn<'_>,
+        old: &[Member],
+        planned: Vec<PlannedMember>,
+        mut refs: HashMap<String, String>,
+        patient_id: &str,
+        ids: &mut Ids,
+    ) -> Result<Replaced, Error> {
+        let by_identifier: HashMap<(&str, &str), &Member> = old
+            .iter()
+            .filter_map(|m| Some(((m.res_type.as_str(), m.member_identifier.as_deref()?), m)))
+            .collect();
+        // Ids first, so that references between entries resolve to stored ids.
+        let mut assigned = Vec::with_capacity(planned.len());
+        for m in &planned {
+            let kept = m
+                .member_identifier
+                .as_deref()
+                .and_then(|i| by_identifier.get(&(m.res_type.as_str(), i)))
+                .map(|old| old.res_id.clone());
+            let id = match kept {
+                Some(id) => id,
+                None => ids.next()?,
+            };
+            if let Some(url) = &m.full_url {
+                refs.insert(url.clone(), format!("{}/{id}", m.res_type));
+            }
+            assigned.push(id);
+        }
+        let mut members = Vec::with_capacity(planned.len());
+        for (m, id) in planned.into_iter().zip(assigned) {
+            let mut resource = m.resource;
+            crate::interactions::transaction::rewrite_references(&mut resource, &refs);
+            self.put(
+                conn,
+                &m.res_type,
+                &id,
+                resource,
+                Some(m.retention_class),
+                Some(patient_id),
+                None,
+            )?;
+            members.push(Member {
+                res_type: m.res_type,
+                res_id: id,
+                member_identifier: m.member_identifier,
+            });
+        }
+        let mut purged = 0;
+        for o in old {
+            let still = members
+                .iter()
+                .any(|m| m.res_type == o.res_type && m.res_id == o.res_id);
+            if !still && conn.purge(&o.res_type, &o.res_id)? {
+                purged += 1;
+            }
+        }
+        Ok(Replaced { members, purged })
+    }
+
+    /// Writes `resource` as the next version of `res_type/id` unless it is unchanged.
+    /// `computed` are the rows of the parameters no path reaches (see `search::index_computed`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn put(
+        &mut self,
+        conn: &mut Conn<'_>,
+        res_type: &str,
+        id: &str,
+        resource: Value,
+        retention_class: Option<&str>,
+        patient_id: Option<&str>,
+        computed: Option<IndexRows>,
+    ) -> Result<StoredResource, Error> {
+        let current = conn.read_current(res_type, id)?;
+        if let Some(stored) = current.as_ref().filter(|c| !c.deleted) {
+            if same_as_stored(stored, &resource) {
+                return Ok(stored.clone());
+            }
+        }
+        let row = conn.current(res_type, id)?;
+        let version = row.map_or(1, |r| r.version + 1);
+        let institution = Some(self.institution.clone()).filter(|_| res_type != "Patient");
+        let schedule = retention_class
+            .map(|class| {
+                crate::retention::schedule(
+                    class,
+                    &resource,
+                    self.now,
+                    institution.as_deref(),
+                    &crate::retention::Policy::default(),
+                )
+            })
+            .unwrap_or_default();
+        let group = match retention_class {
+            Some("lab") => Some(lab_item(&self.svc, &resource)),
+            _ => schedule.group,
+        };
+        let mut prepared = Prepared::new(&self.svc, res_type, id, version, self.now, resource)?;
+        prepared.institution = institution;
+        prepared.retention_class = retention_class.map(str::to_string);
+        prepared.expires_at = schedule.expires_at;
+        prepared.retention_group = group;
+        if let Some(p) = patient_id {
+            prepared.patient_key = Some(p.to_string());
+        }
+        if let Some(rows) = computed {
+            prepared.index.tokens.extend(rows.tokens);
+            prepared.index.strings.extend(rows.strings);
+            prepared.index.dates.extend(rows.dates);
+            prepared.index.references.extend(rows.references);
+        }
+        match row {
+            Some(r) => conn.write_version(r.rkey, version, &prepared.new_version(Method::Put))?,
+            None => {
+                conn.insert_new(&prepared.new_version(Method::Post))?;
+            }
+        }
+        self.written += 1;
+        Ok(prepared.into_written(false).resource)
+    }
+}
+
+/// The item a lab result is ranked in: the CLINS item its JLAC code belongs to (the code
+/// system's parent, e.g. ALB for an albumin method), or the code itself when the item system
+/// is not loaded.
+pub(crate) fn lab_item(svc: &Services, resource: &Value) -> String {
+    let key = crate::retention::rules::lab_item(resource);
+    if let Some((system, code)) = key.split_once('|') {
+        if let Ok(found) = svc.value_sets.lookup(system, code) {
+            if let Some(parent) = found.parents.first() {
+                return format!("{system}|{parent}");
+            }
+        }
+    }
+    key
+}
+
+/// The computed `patient` index row of a submitted Bundle.
+pub fn patient_rows(svc: &Services, patient_id: &str) -> IndexRows {
+    let mut rows = IndexRows::default();
+    crate::search::index_computed(
+        "Bundle",
+        "patient",
+        &serde_json::json!({ "reference": format!("Patient/{patient_id}") }),
+        svc.search.default_offset,
+        &mut rows,
+    );
+    rows
+}

@@ -1,0 +1,183 @@
+//! CLINS documents over HTTP: the official referral registers with the packages loaded and
+//! reaches its addressee's inbox only, the addressee receives it, the service rules refuse
+//! with the element named, a checkup report is found by patient and date, and the
+//! CapabilityStatement documents it all. Replacement and cancel: `document_lifecycle.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::documents::*;
+use common::{Backend, TestServer, first_issue};
+use serde_json::{Value, json};
+
+backend_test!(
+    the_official_referral_reaches_only_its_addressees_inbox,
+    |srv| {
+        if !shared_present() {
+            return;
+        }
+        let srv = jp_server(srv.backend);
+        let doc = referral();
+        let stored = post_document(&srv, &doc, 201);
+        let id = stored["id"].as_str().unwrap().to_string();
+        assert_eq!(inbox(&srv, ADDRESSEE), [id.as_str()]);
+        let by_system = srv.search(&format!(
+            "Bundle?recipient={}",
+            enc(&format!(
+                "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no|{ADDRESSEE}"
+            ))
+        ));
+        assert_eq!(by_system["total"], 1);
+        assert!(inbox(&srv, SENDER).is_empty());
+        assert!(inbox(&srv, "1318814790").is_empty());
+        let pid = patient_id(&srv, &doc);
+        assert_eq!(extracted(&srv, &pid).len(), clinical_entries(&doc));
+        assert_eq!(clinical_entries(&doc), 8);
+        let found = srv.search(&format!(
+            "Bundle?document-identifier={DOC_ID}&patient={pid}&_count=1"
+        ));
+        assert_eq!(common::ids(&found), [id.as_str()]);
+    }
+);
+
+backend_test!(the_addressee_receives_a_referral_once, |srv| {
+    if !shared_present() {
+        return;
+    }
+    let (srv, clock) = clocked_server(srv.backend);
+    let id = post_document(&srv, &referral(), 201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let receipt = |institution: Value| {
+        let params = json!({"resourceType": "Parameters", "parameter": [
+            {"name": "institution", "valueIdentifier": institution}]});
+        srv.post(&format!("Bundle/{id}/$receipt"), &params)
+    };
+    let other = json!({"system": "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no", "value": SENDER});
+    let r = receipt(other);
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().unwrap();
+    assert_eq!(first_issue(&body)["code"], "forbidden");
+
+    let r = receipt(json!({"value": ADDRESSEE}));
+    assert_eq!(r.status(), 200);
+    let first: Value = r.json().unwrap();
+    assert_eq!(first["resourceType"], "Parameters");
+    assert_eq!(first["parameter"][3]["valueBoolean"], true, "{first}");
+    let received = first["parameter"][2]["valueInstant"].clone();
+
+    clock.advance_micros(3_600_000_000);
+    let params = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "institution", "valueString": ADDRESSEE}]});
+    let again: Value = srv
+        .post(&format!("Bundle/{id}/$receipt"), &params)
+        .json()
+        .unwrap();
+    assert_eq!(again["parameter"][3]["valueBoolean"], false, "{again}");
+    assert_eq!(again["parameter"][2]["valueInstant"], received);
+
+    let bad = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "institution", "valueString": "13112345"}]});
+    let r = srv.post(&format!("Bundle/{id}/$receipt"), &bad);
+    assert_eq!(r.status(), 400);
+    let r = srv.post("Bundle/nonexistent/$receipt", &params);
+    assert_eq!(r.status(), 404);
+});
+
+backend_test!(document_rules_refuse_with_the_element_named, |srv| {
+    if !shared_present() {
+        return;
+    }
+    let mut doc = referral();
+    doc["entry"][0]["resource"]["section"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["code"]["coding"][0]["code"] != "910");
+    let body = post_document(&srv, &doc, 422);
+    let issue = first_issue(&body);
+    assert_eq!(issue["expression"][0], "Bundle.entry[0].resource.section");
+    assert!(issue["diagnostics"].as_str().unwrap().contains("910"));
+
+    let summary = discharge_summary(&referral());
+    let body = post_document(&srv, &summary, 422);
+    let issue = first_issue(&body);
+    assert_eq!(issue["expression"][0], "Bundle.meta.profile");
+    assert!(
+        issue["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("only attached to a referral")
+    );
+    assert_eq!(srv.search("Bundle")["total"], 0);
+});
+
+backend_test!(a_checkup_report_is_found_by_patient_and_date, |srv| {
+    let doc = checkup();
+    let id = post_document(&srv, &doc, 201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pid = patient_id(&srv, &doc);
+    let hit = |q: &str| common::ids(&srv.search(&format!("Bundle?patient={pid}&{q}")));
+    assert_eq!(hit("document-type=53576-5"), [id.as_str()]);
+    assert_eq!(
+        hit("document-date=ge2024-06-01&document-date=lt2024-07"),
+        [id.as_str()]
+    );
+    assert!(hit("document-date=lt2024-06-01").is_empty());
+    assert!(hit("document-type=57133-1").is_empty());
+    // Nothing is extracted from a checkup report; it has no addressee to receive it.
+    assert_eq!(
+        srv.search(&format!("Observation?patient={pid}"))["total"],
+        0
+    );
+    let params = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "institution", "valueString": ADDRESSEE}]});
+    assert_eq!(
+        srv.post(&format!("Bundle/{id}/$receipt"), &params).status(),
+        422
+    );
+});
+
+#[test]
+fn the_capability_statement_documents_the_inbox_and_receipt() {
+    let srv = TestServer::start(Backend::Sqlite);
+    let cs = srv.search("metadata");
+    let bundle = cs["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Bundle")
+        .unwrap()
+        .clone();
+    let param = |name: &str| {
+        bundle["searchParam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(param("recipient")["type"], "token");
+    assert!(
+        param("recipient")["documentation"]
+            .as_str()
+            .unwrap()
+            .contains("section 910")
+    );
+    assert_eq!(param("patient")["type"], "reference");
+    assert!(
+        bundle["operation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "receipt")
+    );
+    let doc = bundle["documentation"].as_str().unwrap();
+    assert!(
+        doc.contains("document-identifier") && doc.contains("取消"),
+        "{doc}"
+    );
+}
