@@ -58,21 +58,10 @@ pub async fn register_unit(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let mut warnings = Vec::new();
-    if svc.validate_on_write {
-        let issues = svc.validator.validate(&bundle, None, None);
-        if crate::validation::has_errors(&issues) {
-            return Err(Error::Unprocessable(issues));
-        }
-        warnings.extend(issues);
-    }
+    let mut warnings = validate_submission(svc, &bundle)?;
     let plan = unit_plan::plan(&bundle).map_err(Error::Unprocessable)?;
     warnings.extend(plan.warnings.iter().cloned());
-    let criteria = format!(
-        "identifier={}",
-        form_urlencoded::byte_serialize(plan.patient_identifier.as_bytes()).collect::<String>()
-    );
-    let patient_query = crate::interactions::write::parse_criteria(svc, "Patient", &criteria)?;
+    let patient_query = patient_query(svc, &plan.patient_identifier)?;
     let ids = members::Ids::draw(svc, plan.members.len() + 2);
     let now = svc.clock.now_micros();
     let write = apply::UnitWrite {
@@ -88,6 +77,31 @@ pub async fn register_unit(
         .write(deadline, move |conn| write.run(conn))
         .await?;
     Ok(Registered { applied, warnings })
+}
+
+/// Profile validation of a submission when validation on write is on: errors refuse it whole,
+/// warnings are returned for the answer.
+pub(crate) fn validate_submission(svc: &Services, bundle: &Value) -> Result<Vec<Issue>, Error> {
+    if !svc.validate_on_write {
+        return Ok(Vec::new());
+    }
+    let issues = svc.validator.validate(bundle, None, None);
+    if crate::validation::has_errors(&issues) {
+        return Err(Error::Unprocessable(issues));
+    }
+    Ok(issues)
+}
+
+/// The search that finds the Patient of a member identifier (`system|value`).
+pub(crate) fn patient_query(
+    svc: &Services,
+    member_identifier: &str,
+) -> Result<crate::search::SearchQuery, Error> {
+    let criteria = format!(
+        "identifier={}",
+        form_urlencoded::byte_serialize(member_identifier.as_bytes()).collect::<String>()
+    );
+    crate::interactions::write::parse_criteria(svc, "Patient", &criteria)
 }
 
 fn internal(what: &str) -> Error {

@@ -190,20 +190,9 @@ pub async fn register_document(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let mut warnings = Vec::new();
-    if svc.validate_on_write {
-        let issues = svc.validator.validate(&bundle, None, None);
-        if crate::validation::has_errors(&issues) {
-            return Err(Error::Unprocessable(issues));
-        }
-        warnings.extend(issues);
-    }
+    let warnings = super::validate_submission(svc, &bundle)?;
     let plan = rules::plan(&bundle).map_err(Error::Unprocessable)?;
-    let criteria = format!(
-        "identifier={}",
-        form_urlencoded::byte_serialize(plan.patient_identifier.as_bytes()).collect::<String>()
-    );
-    let patient_query = crate::interactions::write::parse_criteria(svc, "Patient", &criteria)?;
+    let patient_query = super::patient_query(svc, &plan.patient_identifier)?;
     let write = apply::DocumentWrite {
         svc: svc.clone(),
         ids: Ids::draw(svc, plan.members.len() + 2),
