@@ -2,10 +2,15 @@
 //! (cardinality, types, fixed/pattern, slicing, bindings, invariants, extensions, references).
 //!
 //! Module map: `plan` compiles definitions once (cached here by canonical); `walker` goes through
-//! the JSON; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
-//! matches items to slices; `rules` holds invariants, bindings and reference targets.
+//! the JSON, with `members` for an object's members and `profiles` for the hand-offs to other
+//! definitions; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
+//! matches items to slices by what `discriminators` works out; `rules` holds invariants,
+//! bindings and reference targets.
 
+mod discriminators;
+mod members;
 mod plan;
+mod profiles;
 mod rules;
 mod slicing;
 mod types;

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::super::fhirpath::Expression;
 use super::super::model::generate::element_from_snapshot;
 use super::super::model::{BaseModel, ElementDef, Severity, upper_first};
-use super::slicing::SliceSpecs;
+use super::discriminators::SliceSpecs;
+use crate::fhir::{Issue, IssueType};
 
 /// An invariant ready to evaluate; `expr` is `Err(why)` when it cannot be evaluated at all
 /// (syntax the engine does not read, functions it does not implement).
@@ -73,6 +74,28 @@ impl Plan {
     /// `url#element-id`: where a structural rule comes from.
     pub fn source(&self, node: usize) -> String {
         format!("{}#{}", self.url, self.nodes[node].id)
+    }
+
+    /// An error at `at` raised by the rule of node `n`.
+    pub fn error(
+        &self,
+        n: usize,
+        code: IssueType,
+        text: impl Into<String>,
+        at: impl Into<String>,
+    ) -> Issue {
+        Issue::error(code, text).at(at).from_rule(self.source(n))
+    }
+
+    /// A warning at `at` raised by the rule of node `n`.
+    pub fn warning(
+        &self,
+        n: usize,
+        code: IssueType,
+        text: impl Into<String>,
+        at: impl Into<String>,
+    ) -> Issue {
+        Issue::warning(code, text).at(at).from_rule(self.source(n))
     }
 
     /// A child of `node` by element name (without `[x]`).

@@ -235,19 +235,12 @@ impl<'v> Walker<'_, 'v> {
                 .collect(),
             _ => return,
         };
-        let source = plan.source(n);
         let required = b.strength == BindingStrength::Required;
         let strength = if required { "required" } else { "extensible" };
         if codes.is_empty() {
             if required && item.ty == "CodeableConcept" {
-                out.push(
-                    Issue::warning(
-                        IssueType::CodeInvalid,
-                        format!("no code given, and the binding to {vs} is required"),
-                    )
-                    .at(&item.path)
-                    .from_rule(source),
-                );
+                let text = format!("no code given, and the binding to {vs} is required");
+                out.push(plan.warning(n, IssueType::CodeInvalid, text, &item.path));
             }
             return;
         }
@@ -266,17 +259,11 @@ impl<'v> Walker<'_, 'v> {
             return;
         }
         for (c, at, why) in &unknown {
-            out.push(
-                Issue::warning(
-                    IssueType::NotSupported,
-                    format!(
-                        "code {} could not be checked against {vs} ({strength}): {why}",
-                        c.code
-                    ),
-                )
-                .at(at.as_str())
-                .from_rule(source.clone()),
+            let text = format!(
+                "code {} could not be checked against {vs} ({strength}): {why}",
+                c.code
             );
+            out.push(plan.warning(n, IssueType::NotSupported, text, at.as_str()));
         }
         if !unknown.is_empty() {
             return;
@@ -287,15 +274,11 @@ impl<'v> Walker<'_, 'v> {
                 "code {system}{} is not in the value set {vs} ({strength} binding)",
                 c.code
             );
-            out.push(
-                if required {
-                    Issue::error(IssueType::CodeInvalid, text)
-                } else {
-                    Issue::warning(IssueType::CodeInvalid, text)
-                }
-                .at(at.as_str())
-                .from_rule(source.clone()),
-            );
+            out.push(if required {
+                plan.error(n, IssueType::CodeInvalid, text, at.as_str())
+            } else {
+                plan.warning(n, IssueType::CodeInvalid, text, at.as_str())
+            });
         }
     }
 
@@ -338,19 +321,13 @@ impl<'v> Walker<'_, 'v> {
                 None => {}
             }
         }
-        let source = plan.source(n);
+        let at = format!("{path}.reference");
         if candidates.is_empty() {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    format!(
-                        "reference {reference} points to a {rt}, not to one of {}",
-                        targets.join(", ")
-                    ),
-                )
-                .at(format!("{path}.reference"))
-                .from_rule(source),
+            let text = format!(
+                "reference {reference} points to a {rt}, not to one of {}",
+                targets.join(", ")
             );
+            out.push(plan.error(n, IssueType::Structure, text, at));
             return;
         }
         let key_of = |p: &Plan| (std::ptr::from_ref(target) as usize, p.url.clone());
@@ -381,17 +358,11 @@ impl<'v> Walker<'_, 'v> {
                 return;
             }
         }
-        out.push(
-            Issue::error(
-                IssueType::Structure,
-                format!(
-                    "reference {reference}: the {rt} it points to does not conform to {}",
-                    targets.join(" or ")
-                ),
-            )
-            .at(format!("{path}.reference"))
-            .from_rule(source),
+        let text = format!(
+            "reference {reference}: the {rt} it points to does not conform to {}",
+            targets.join(" or ")
         );
+        out.push(plan.error(n, IssueType::Structure, text, at));
     }
 
     /// A reference inside this instance: `#id` in `contained`, else a Bundle entry by
