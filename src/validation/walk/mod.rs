@@ -29,6 +29,9 @@ mod tests_mutations;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_support;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_synthetic;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
