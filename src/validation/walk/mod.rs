@@ -28,7 +28,7 @@ mod tests_examples;
 mod tests_mutations;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests_support;
+pub(crate) mod tests_support;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_synthetic;
