@@ -66,6 +66,10 @@ impl<'v> Walker<'_, 'v> {
                 let at = format!("{path}.{}", child.name);
                 out.push(plan.error(c, IssueType::Structure, text, at));
             }
+            if !items.is_empty() && matches!(child.name.as_str(), "extension" | "modifierExtension")
+            {
+                self.extension_contexts(&items, obj, path, res, out);
+            }
             if !items.is_empty() || !child.slices.is_empty() {
                 let at = format!("{path}.{}", child.name);
                 let saved = self.parent.replace(obj);

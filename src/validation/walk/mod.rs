@@ -2,12 +2,13 @@
 //! (cardinality, types, fixed/pattern, slicing, bindings, invariants, extensions, references).
 //!
 //! Module map: `plan` compiles definitions once (cached here by canonical); `walker` goes through
-//! the JSON, with `members` for an object's members and `profiles` for the hand-offs to other
-//! definitions; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
+//! the JSON, with `members` for an object's members, `profiles` for the hand-offs to other
+//! definitions and `extensions` for extensions by URL and their contexts; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
 //! matches items to slices by what `discriminators` works out; `rules` holds invariants,
 //! bindings and reference targets.
 
 mod discriminators;
+mod extensions;
 mod members;
 mod plan;
 mod profiles;
@@ -23,6 +24,9 @@ mod tests_defects;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_examples;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_extensions;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_mutations;

@@ -68,6 +68,9 @@ pub(crate) struct Plan {
     /// The type the definition constrains (`Patient`, `Extension`, `CodeableConcept`).
     pub type_name: String,
     pub nodes: Vec<PNode>,
+    /// An extension definition's `context`: where the extension may be used, as (type,
+    /// expression) pairs.
+    pub contexts: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -121,7 +124,18 @@ impl Plan {
             .iter()
             .map(element_from_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Plan::build(url, ty, elements, model))
+        let mut plan = Plan::build(url, ty, elements, model);
+        plan.contexts = sd
+            .get("context")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                let field = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
+                Some((field("type")?, field("expression")?))
+            })
+            .collect();
+        Ok(plan)
     }
 
     pub fn build(url: &str, type_name: &str, elements: Vec<ElementDef>, model: &BaseModel) -> Plan {
@@ -241,6 +255,7 @@ impl Plan {
             url: url.to_string(),
             type_name: type_name.to_string(),
             nodes,
+            contexts: Vec::new(),
         }
     }
 }

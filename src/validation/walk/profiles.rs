@@ -1,10 +1,10 @@
 //! Hand-offs from one definition to another: a resource inside a resource (contained, a Bundle
-//! entry) checked against its slot's profiles or its base type, an item checked against the
-//! type profiles its element names, and an extension's definition looked up by its URL.
+//! entry) checked against its slot's profiles or its base type, and an item checked against the
+//! type profiles its element names. Extensions found by URL are in `extensions`.
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::plan::Plan;
 use super::walker::{Item, Walker, has_error};
@@ -105,34 +105,5 @@ impl<'v> Walker<'_, 'v> {
                 out.extend(first.unwrap_or_default());
             }
         }
-    }
-
-    /// An extension with no profile on its element: its definition is looked up by URL.
-    pub(super) fn extension_plan(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        obj: &Map<String, Value>,
-        path: &str,
-        out: &mut Vec<Issue>,
-    ) -> Option<Arc<Plan>> {
-        let url = obj.get("url").and_then(Value::as_str)?;
-        let engine = self.engine;
-        if url.contains(':')
-            && engine
-                .packages
-                .resolve_in("StructureDefinition", url)
-                .is_some()
-            && let Some(p) = engine.plan(url)
-        {
-            return Some(p);
-        }
-        let text = format!("extension {url} is not known (no loaded package defines it)");
-        out.push(if plan.nodes[n].name == "modifierExtension" {
-            plan.error(n, IssueType::Structure, format!("modifier {text}"), path)
-        } else {
-            plan.warning(n, IssueType::Structure, text, path)
-        });
-        None
     }
 }

@@ -33,33 +33,39 @@ pub(crate) fn engine_with(resources: &[Value]) -> Option<Engine> {
     Some(Engine::new(Arc::new(set), model, Arc::new(NoTerminology)))
 }
 
-/// A copy of the official StructureDefinition `url` under `SYNTHETIC/name`, with `change`
-/// applied to the snapshot element whose id is `element`.
-pub(crate) fn derived(
-    url: &str,
-    name: &str,
-    element: &str,
-    change: impl FnOnce(&mut Value),
-) -> Value {
-    let sd = packages()
+/// A copy of the official StructureDefinition `url` under `SYNTHETIC/name` (an extension's
+/// fixed `Extension.url` follows), with `change` applied to it.
+pub(crate) fn derived(url: &str, name: &str, change: impl FnOnce(&mut Value)) -> Value {
+    let mut sd = packages()
         .unwrap()
         .resolve(url)
         .unwrap()
         .json
         .as_ref()
         .clone();
-    let mut sd = sd;
-    sd["url"] = json!(format!("{SYNTHETIC}{name}"));
+    let new_url = synthetic(name);
+    sd["url"] = json!(new_url);
     sd["id"] = json!(name);
     sd["name"] = json!(name);
-    let e = sd["snapshot"]["element"]
+    if sd["type"] == "Extension" {
+        element(&mut sd, "Extension.url")["fixedUri"] = json!(new_url);
+    }
+    change(&mut sd);
+    sd
+}
+
+pub(crate) fn synthetic(name: &str) -> String {
+    format!("{SYNTHETIC}{name}")
+}
+
+/// The snapshot element of `sd` whose id is `id`.
+pub(crate) fn element<'a>(sd: &'a mut Value, id: &str) -> &'a mut Value {
+    sd["snapshot"]["element"]
         .as_array_mut()
         .unwrap()
         .iter_mut()
-        .find(|e| e["id"] == element)
-        .unwrap();
-    change(e);
-    sd
+        .find(|e| e["id"] == id)
+        .unwrap()
 }
 
 // No JP-Core 1.1.2 or JP-CLINS 1.5.2 snapshot element has a `maxLength` (in r4 core only
@@ -71,10 +77,10 @@ fn a_string_longer_than_max_length_is_too_long_counted_in_characters() {
     }
     // The example's `name[1].text` is "マキノ ランマン": 8 characters, 22 bytes in UTF-8; at
     // the limit, the unmutated example stays clean.
-    let sd = derived(&pat(), "PatientMaxLength", "Patient.name.text", |e| {
-        e["maxLength"] = json!(8);
+    let sd = derived(&pat(), "PatientMaxLength", |sd| {
+        element(sd, "Patient.name.text")["maxLength"] = json!(8);
     });
-    let profile = format!("{SYNTHETIC}PatientMaxLength");
+    let profile = synthetic("PatientMaxLength");
     let engine = engine_with(&[sd]).unwrap();
     let issues = mutated_with(&engine, PAT_FILE, &profile, |v| {
         set(v, "/name/0/text", json!("牧野 爛漫太郎次郎"));

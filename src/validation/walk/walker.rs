@@ -1,6 +1,7 @@
 //! The walk itself: a JSON instance gone through node by node against a plan — the walk state,
 //! a resource's entry checks, and the dispatch of each item by kind (primitive, resource,
-//! complex). Object members are in `members`, hand-offs to other definitions in `profiles`.
+//! complex). Object members are in `members`, hand-offs to other definitions in `profiles` and
+//! `extensions`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,9 @@ pub(crate) struct Walker<'e, 'v> {
     /// Issues of a resource already walked against a profile to match a slice, by (address,
     /// profile), with the location they were found at: the slice's own walk reuses them.
     pub reports: HashMap<(usize, String), (String, Vec<Issue>)>,
+    /// Location of the resource being walked: element locations below it map back to
+    /// definition paths (extension contexts).
+    pub resource_at: String,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -58,6 +62,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             containers: HashMap::new(),
             parent: None,
             reports: HashMap::new(),
+            resource_at: String::new(),
         }
     }
 
@@ -95,7 +100,9 @@ impl<'e, 'v> Walker<'e, 'v> {
             ty: rt.to_string(),
             path: path.to_string(),
         };
+        let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
         self.complex(plan, 0, &item, res, out);
+        self.resource_at = outer;
     }
 
     /// One item against node `n` of `plan`; `res` is the resource that holds it.
