@@ -20,6 +20,9 @@ mod walker;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_contained;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_defects;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

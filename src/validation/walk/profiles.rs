@@ -16,18 +16,9 @@ impl<'v> Walker<'_, 'v> {
         plan: &Arc<Plan>,
         n: usize,
         item: &Item<'v>,
-        res: &'v Value,
         out: &mut Vec<Issue>,
     ) {
         let Some(v) = item.value else { return };
-        if plan.nodes[n].name == "contained" {
-            let container = self
-                .containers
-                .get(&(std::ptr::from_ref(res) as usize))
-                .copied();
-            self.containers
-                .insert(std::ptr::from_ref(v) as usize, container.unwrap_or(res));
-        }
         let Some(rt) = v.get("resourceType").and_then(Value::as_str) else {
             let text = "a resource must have a resourceType";
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
@@ -39,7 +30,21 @@ impl<'v> Walker<'_, 'v> {
             .iter()
             .flat_map(|t| t.profile.iter().cloned())
             .collect();
+        // A contained resource answers for the profiles it claims, as a resource on its own
+        // would; a Bundle's entries are held to the Bundle profile's slots instead.
+        let declared = if plan.nodes[n].name == "contained" {
+            self.declared_profiles(v, &profiles, (plan, n, &item.path), out)
+        } else {
+            Vec::new()
+        };
+        for p in &declared {
+            self.resource(v, p, &item.path, out);
+        }
         if profiles.is_empty() {
+            if !declared.is_empty() {
+                // Each declared profile constrains the base type: its walk holds all of it.
+                return;
+            }
             match self.engine.base_plan(rt) {
                 Some(p) => self.resource(v, &p, &item.path, out),
                 None => {
@@ -58,6 +63,38 @@ impl<'v> Walker<'_, 'v> {
                 w.resource(v, p, &item.path, o);
             },
         );
+    }
+
+    /// The plans of the profiles `v` declares in `meta.profile` (the exact `|version` when
+    /// loaded, else the newest), leaving out those its slot already requires (`slot`); one no
+    /// package defines is a warning at its `meta.profile[i]`.
+    fn declared_profiles(
+        &mut self,
+        v: &Value,
+        slot: &[String],
+        (plan, n, path): (&Arc<Plan>, usize, &str),
+        out: &mut Vec<Issue>,
+    ) -> Vec<Arc<Plan>> {
+        let mut plans: Vec<Arc<Plan>> = Vec::new();
+        let declared = v.pointer("/meta/profile").and_then(Value::as_array);
+        for (i, p) in declared.into_iter().flatten().enumerate() {
+            let Some(p) = p.as_str() else { continue };
+            let url = p.split('|').next().unwrap_or(p);
+            match self.engine.plan(p).or_else(|| self.engine.plan(url)) {
+                Some(dp) if !slot.contains(&dp.url) && plans.iter().all(|q| q.url != dp.url) => {
+                    plans.push(dp);
+                }
+                Some(_) => {}
+                None => {
+                    let text = format!(
+                        "profile {p} is not defined by any loaded package; checked against the base definition only"
+                    );
+                    let at = format!("{path}.meta.profile[{i}]");
+                    out.push(plan.warning(n, IssueType::NotSupported, text, at));
+                }
+            }
+        }
+        plans
     }
 
     /// Runs `check` against each of `profiles` (those of type `ty` when given): the item must

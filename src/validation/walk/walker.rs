@@ -100,9 +100,28 @@ impl<'e, 'v> Walker<'e, 'v> {
             ty: rt.to_string(),
             path: path.to_string(),
         };
+        self.register_contained(res);
         let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
         self.complex(plan, 0, &item, res, out);
         self.resource_at = outer;
+    }
+
+    /// Records `res` as the container (`%rootResource`) of each of its contained resources
+    /// before any member is walked: a reference from one contained resource to another that
+    /// comes later in `contained` must already see their common container.
+    fn register_contained(&mut self, res: &'v Value) {
+        let Some(list) = res.get("contained").and_then(Value::as_array) else {
+            return;
+        };
+        let container = self
+            .containers
+            .get(&(std::ptr::from_ref(res) as usize))
+            .copied()
+            .unwrap_or(res);
+        for c in list {
+            self.containers
+                .insert(std::ptr::from_ref(c) as usize, container);
+        }
     }
 
     /// One item against node `n` of `plan`; `res` is the resource that holds it.
@@ -121,7 +140,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         if self.engine.primitives.is_primitive(&item.ty) {
             self.primitive(plan, n, item, res, out);
         } else if self.engine.model.is_resource(&item.ty) || item.ty == "Resource" {
-            self.nested_resource(plan, n, item, res, out);
+            self.nested_resource(plan, n, item, out);
         } else {
             self.complex(plan, n, item, res, out);
         }
