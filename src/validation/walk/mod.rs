@@ -26,6 +26,9 @@ mod tests_contained;
 mod tests_defects;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_display;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_examples;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

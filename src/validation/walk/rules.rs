@@ -12,7 +12,7 @@ use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
 use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
 use super::walker::{Item, Walker, has_error};
-use crate::fhir::{Issue, IssueType};
+use crate::fhir::{Issue, IssueSeverity, IssueType};
 
 /// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
 struct Members<'a>(&'a dyn BindingCheck);
@@ -171,14 +171,15 @@ impl<'v> Walker<'_, 'v> {
                 CodedPart::Display => format!("{}.display", item.path),
                 CodedPart::Value => format!("{}.value", item.path),
             };
+            // Information is not a defect of the code: it is no code-invalid.
+            let code = match f.severity {
+                IssueSeverity::Information => IssueType::Informational,
+                _ => IssueType::CodeInvalid,
+            };
             out.push(
-                if f.error {
-                    Issue::error(IssueType::CodeInvalid, f.message)
-                } else {
-                    Issue::warning(IssueType::CodeInvalid, f.message)
-                }
-                .at(at)
-                .from_rule(plan.source(n)),
+                Issue::new(f.severity, code, f.message)
+                    .at(at)
+                    .from_rule(plan.source(n)),
             );
         }
     }
