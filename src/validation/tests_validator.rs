@@ -5,9 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 
-use super::Validator;
 use super::binding_check::NoTerminology;
-use super::walk::tests_support::{errors, example, packages, show};
+use super::walk::tests_support::{PACKAGES, data, errors, example, packages, read_json, show};
+use super::{Validator, ValidatorOptions};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 
 const COND_FILE: &str = "Condition-Example-JP-Condition-eCS-01.json";
@@ -135,4 +135,40 @@ fn a_partial_version_of_the_loaded_one_is_information_only() {
         "{}",
         show(&info)
     );
+}
+
+#[test]
+fn the_packages_loaded_for_validation_give_the_same_outcomes_as_the_full_ones() {
+    let (Some(full), Some(dir)) = (validator(), data("examples/clins")) else {
+        return;
+    };
+    let options = ValidatorOptions {
+        store: None,
+        packages: PACKAGES
+            .iter()
+            .map(|p| data(&format!("packages/{p}")).unwrap())
+            .collect(),
+        unknown_profile_is_error: false,
+    };
+    let lean = Validator::with_packages(
+        Validator::load_packages(&options).unwrap(),
+        Arc::new(NoTerminology),
+        false,
+    )
+    .unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 50);
+    for f in files {
+        let v = read_json(&f);
+        assert_eq!(
+            lean.validate(&v, None, None),
+            full.validate(&v, None, None),
+            "{}",
+            f.display()
+        );
+    }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::binding_check::BindingCheck;
 use super::model::{BaseModel, StructuralSchemas};
-use super::packages::{PackageError, PackageSet, PackageStore};
+use super::packages::{Detail, PackageError, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
 use super::walk::Engine;
 use crate::fhir::{Issue, IssueSeverity, IssueType};
@@ -67,7 +67,8 @@ impl Validator {
             None => Vec::new(),
         };
         paths.extend(options.packages.iter().cloned());
-        let packages = PackageSet::load(&paths)?;
+        // The walk reads no StructureDefinition prose: a quarter of what the packages hold.
+        let packages = PackageSet::load_with(&paths, Detail::Validation)?;
         if !packages.conflicts().is_empty() {
             let list: Vec<String> = packages
                 .conflicts()
