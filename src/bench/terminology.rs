@@ -97,11 +97,7 @@ pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
             code,
             display: None,
         }) {
-            findings.push(format!(
-                "{}: {}",
-                if f.error { "error" } else { "warning" },
-                f.message
-            ));
+            findings.push(format!("{}: {}", f.severity.as_str(), f.message));
         }
     }
     report.push_str(&format!("listed codes with findings: {}\n", findings.len()));

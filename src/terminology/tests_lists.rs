@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::import::{ImportOptions, read_path};
 use super::model::merge_same_systems;
 use super::{Content, ImportSet, MasterConcept, MasterSystem, Masters, Terminology};
+use crate::fhir::IssueSeverity;
 use crate::validation::binding_check::{BindingCheck, CodedPart, CodedValue};
 use crate::validation::packages::PackageSet;
 use crate::validation::valuesets::ValueSetEngine;
@@ -143,7 +144,7 @@ fn a_display_differing_only_by_look_alike_characters_gets_a_hint() {
     });
     assert_eq!(findings.len(), 1, "{findings:?}");
     let f = &findings[0];
-    assert!(!f.error && f.part == CodedPart::Display);
+    assert!(f.severity == IssueSeverity::Warning && f.part == CodedPart::Display);
     assert!(f.message.contains("look-alike"), "{}", f.message);
     assert!(f.message.contains("U+2F8E"), "{}", f.message);
 }

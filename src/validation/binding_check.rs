@@ -2,6 +2,8 @@
 //! walker depends only on this trait; the value-set engine (and later the imported masters)
 //! answer it.
 
+use crate::fhir::IssueSeverity;
+
 /// The answer to a membership question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {
@@ -35,12 +37,19 @@ pub enum CodedPart {
 }
 
 /// Something wrong with a coded value on its own terms (syntax of its code system, a code the
-/// loaded system does not have, a display that is not the system's), whatever it is bound to.
+/// loaded system does not have, a display that is not the system's), whatever it is bound to;
+/// or worth knowing about it (a display in another language than the system's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub error: bool,
+    pub severity: IssueSeverity,
     pub part: CodedPart,
     pub message: String,
+}
+
+impl Finding {
+    pub fn is_error(&self) -> bool {
+        matches!(self.severity, IssueSeverity::Error | IssueSeverity::Fatal)
+    }
 }
 
 pub trait BindingCheck: Send + Sync {

@@ -10,4 +10,8 @@ pub mod validator;
 pub mod valuesets;
 pub mod walk;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_validator;
+
 pub use validator::{Validator, ValidatorError, ValidatorOptions, has_errors};

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::binding_check::BindingCheck;
 use super::model::{BaseModel, StructuralSchemas};
-use super::packages::{PackageError, PackageSet, PackageStore};
+use super::packages::{Detail, PackageError, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
 use super::walk::Engine;
 use crate::fhir::{Issue, IssueSeverity, IssueType};
@@ -67,7 +67,8 @@ impl Validator {
             None => Vec::new(),
         };
         paths.extend(options.packages.iter().cloned());
-        let packages = PackageSet::load(&paths)?;
+        // The walk reads no StructureDefinition prose: a quarter of what the packages hold.
+        let packages = PackageSet::load_with(&paths, Detail::Validation)?;
         if !packages.conflicts().is_empty() {
             let list: Vec<String> = packages
                 .conflicts()
@@ -163,6 +164,13 @@ impl Validator {
                 self.engine
                     .validate_against(resource, target, path, &mut issues);
                 checked_any = true;
+                if let Some((_, asked)) = declared
+                    .split_once('|')
+                    .filter(|(_, v)| !v.is_empty() && i != usize::MAX)
+                {
+                    let at = format!("{path}.meta.profile[{i}]");
+                    issues.extend(self.version_issues(url, asked, target, &at));
+                }
             } else {
                 let severity = if self.unknown_profile_is_error {
                     IssueSeverity::Error
@@ -199,6 +207,50 @@ impl Validator {
         }
         dedupe(&mut issues);
         issues
+    }
+}
+
+impl Validator {
+    /// What a `meta.profile` with a `|version` was checked against (`target`, the exact version
+    /// or else the newest of `url`): an information issue always, and a warning when the loaded
+    /// version is not the one declared. A partial version (`|1.5` for 1.5.2) is no mismatch: it
+    /// names a release line, as canonical matching does from R5 on; nor is a release whose
+    /// loaded copy carries a label (`|1.1.2` for 1.1.2-url). A mismatch stays a warning: the
+    /// profile's rules were applied in full, only perhaps of another edition.
+    fn version_issues(&self, url: &str, asked: &str, target: &str, at: &str) -> Vec<Issue> {
+        let loaded = match self.packages.resolve_in("StructureDefinition", target) {
+            Some(sd) => sd.effective_version().to_string(),
+            // A base type of the embedded model.
+            None => self.model.fhir_version().to_string(),
+        };
+        let partial = loaded
+            .strip_prefix(asked)
+            .is_some_and(|rest| rest.starts_with(['.', '-', '+']));
+        let how = if loaded == asked {
+            String::new()
+        } else if partial {
+            format!(" ({asked} read as a partial version)")
+        } else {
+            format!(" (version {asked} is not loaded)")
+        };
+        let mut out = vec![
+            Issue::information(format!(
+                "validated against {url} version {loaded}, declared as version {asked}{how}"
+            ))
+            .at(at),
+        ];
+        if loaded != asked && !partial {
+            out.push(
+                Issue::warning(
+                    IssueType::NotFound,
+                    format!(
+                        "meta.profile declares version {asked} of {url}, but version {loaded} is the one loaded and was used instead"
+                    ),
+                )
+                .at(at),
+            );
+        }
+        out
     }
 }
 

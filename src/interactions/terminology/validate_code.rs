@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::params::{Coding, Inputs, Output};
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::validation::binding_check::{BindingCheck, CodedValue, Membership};
+use crate::validation::binding_check::{BindingCheck, CodedValue, Finding, Membership};
 use crate::validation::valuesets::{LookupError, ValueSetEngine, canonical_system};
 
 /// The verdict on one coding.
@@ -197,7 +197,7 @@ fn coding_in_system(engine: &ValueSetEngine, target: Option<&str>, c: &Coding) -
         display: c.display.as_deref(),
     };
     let findings = engine.coding(value);
-    let has_error = findings.iter().any(|f| f.error);
+    let has_error = findings.iter().any(Finding::is_error);
     let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
     match engine.lookup(system, code) {
         Ok(found) => {
@@ -307,7 +307,7 @@ fn coding_in_value_set(engine: &ValueSetEngine, value_set: &str, c: &Coding) -> 
         .and_then(|s| engine.lookup(s, code).ok())
         .and_then(|r| r.display);
     let findings = engine.coding(value);
-    let has_error = findings.iter().any(|f| f.error);
+    let has_error = findings.iter().any(Finding::is_error);
     let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
     let valid = match engine.check(value_set, value).membership {
         Membership::Member => !has_error,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::prose::{Detail, drop_prose};
 use super::{KEPT_TYPES, Manifest, Package, PackageError, PackageId, Resource};
 
 /// A file of the package's `package/` folder: its name there and its bytes.
@@ -25,8 +26,14 @@ const PARALLEL_THRESHOLD: usize = 4 << 20;
 
 /// Reads a `.tgz` file or a package directory (with or without the `package/` level).
 pub fn load_package(path: &Path) -> Result<Package, PackageError> {
-    let files = read_files(path)?;
-    package_from_files(path, files)
+    load_package_with(path, Detail::Full)
+}
+
+/// As [`load_package`], keeping of each StructureDefinition what `detail` says.
+pub fn load_package_with(path: &Path, detail: Detail) -> Result<Package, PackageError> {
+    let mut files = read_files(path)?;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    build_package(path, &files, detail)
 }
 
 /// Reads a `.tgz` already in memory (e.g. an upload); `path` only names it in errors.
@@ -138,11 +145,15 @@ struct IndexEntry {
 /// skip non-conformance files unparsed when present).
 pub fn package_from_files(source: &Path, mut files: Vec<RawFile>) -> Result<Package, PackageError> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    build_package(source, &files)
+    build_package(source, &files, Detail::Full)
 }
 
 /// As [`package_from_files`], for files already sorted by name.
-pub(super) fn build_package(source: &Path, files: &[RawFile]) -> Result<Package, PackageError> {
+pub(super) fn build_package(
+    source: &Path,
+    files: &[RawFile],
+    detail: Detail,
+) -> Result<Package, PackageError> {
     let manifest_bytes = files
         .iter()
         .find(|(name, _)| name == "package.json")
@@ -176,7 +187,7 @@ pub(super) fn build_package(source: &Path, files: &[RawFile]) -> Result<Package,
             _ => to_parse.push(file),
         }
     }
-    let parsed = parse_all(source, &id, &to_parse)?;
+    let parsed = parse_all(source, &id, &to_parse, detail)?;
     let mut resources = Vec::with_capacity(parsed.len());
     for r in parsed {
         match r {
@@ -201,11 +212,15 @@ fn parse_all(
     source: &Path,
     id: &Arc<PackageId>,
     files: &[&RawFile],
+    detail: Detail,
 ) -> Result<Vec<Option<Resource>>, PackageError> {
     let total: usize = files.iter().map(|f| f.1.len()).sum();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if total < PARALLEL_THRESHOLD || threads < 2 {
-        return files.iter().map(|f| parse_one(source, id, f)).collect();
+        return files
+            .iter()
+            .map(|f| parse_one(source, id, f, detail))
+            .collect();
     }
     // Chunks of interleaved files so that one thread does not get all the big ValueSets.
     let chunks: Vec<Vec<(usize, &RawFile)>> = (0..threads)
@@ -226,7 +241,7 @@ fn parse_all(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(i, f)| parse_one(source, id, f).map(|r| (*i, r)))
+                        .map(|(i, f)| parse_one(source, id, f, detail).map(|r| (*i, r)))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -250,8 +265,10 @@ fn parse_one(
     source: &Path,
     id: &Arc<PackageId>,
     (name, bytes): &RawFile,
+    detail: Detail,
 ) -> Result<Option<Resource>, PackageError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| json_error(source, name, e))?;
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|e| json_error(source, name, e))?;
     let bad = |reason: &str| PackageError::BadResource {
         path: source.to_path_buf(),
         file: name.clone(),
@@ -267,11 +284,21 @@ fn parse_one(
         return Ok(None);
     }
     let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+    let (resource_type, id_text, url, version) = (
+        resource_type.to_string(),
+        text("id"),
+        text("url"),
+        text("version"),
+    );
+    // Dropped as soon as parsed, so the next file's parse reuses the memory.
+    if detail == Detail::Validation && resource_type == "StructureDefinition" {
+        drop_prose(&mut value);
+    }
     Ok(Some(Resource {
-        resource_type: resource_type.to_string(),
-        id: text("id"),
-        url: text("url"),
-        version: text("version"),
+        resource_type,
+        id: id_text,
+        url,
+        version,
         file: name.clone(),
         package: Arc::clone(id),
         json: Arc::new(value),

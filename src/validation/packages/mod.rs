@@ -11,6 +11,7 @@
 //! picking one of them.
 
 mod load;
+mod prose;
 mod store;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,7 +25,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use load::{load_package, load_package_bytes, package_from_files};
+pub use load::{load_package, load_package_bytes, load_package_with, package_from_files};
+pub use prose::Detail;
 pub use store::{DEFAULT_STORE, InstalledPackage, PackageStore, StoreEntry};
 
 /// Resource types kept from a package: the ones validation and terminology need.
@@ -210,10 +212,18 @@ impl PackageSet {
     /// Loads every path (`.tgz` or directory), in parallel, and adds them in the given order so
     /// the result does not depend on thread timing.
     pub fn load<P: AsRef<Path> + Sync>(paths: &[P]) -> Result<Self, PackageError> {
+        Self::load_with(paths, Detail::Full)
+    }
+
+    /// As [`load`](Self::load), keeping of each StructureDefinition what `detail` says.
+    pub fn load_with<P: AsRef<Path> + Sync>(
+        paths: &[P],
+        detail: Detail,
+    ) -> Result<Self, PackageError> {
         let loaded: Vec<Result<Package, PackageError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = paths
                 .iter()
-                .map(|p| scope.spawn(move || load_package(p.as_ref())))
+                .map(|p| scope.spawn(move || load_package_with(p.as_ref(), detail)))
                 .collect();
             handles
                 .into_iter()

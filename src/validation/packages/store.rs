@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::load::{RawFile, build_package, read_files};
+use super::prose::Detail;
 use super::{PackageError, PackageId, PackageSet};
 
 /// The store directory used when none is configured, relative to the working directory.
@@ -57,7 +58,7 @@ impl PackageStore {
         let path = Path::new(source);
         let mut files = read_files(path)?;
         files.sort_by(|a, b| a.0.cmp(&b.0));
-        let package = build_package(path, &files)?;
+        let package = build_package(path, &files, Detail::Full)?;
         let id = (*package.id).clone();
         for part in [&id.name, &id.version] {
             if !is_safe_dir_part(part) {

@@ -419,3 +419,48 @@ fn canonicals_split() {
         ("http://x/y", Some("2"))
     );
 }
+
+#[test]
+fn loading_for_validation_drops_structure_definition_prose_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = "http://example.org/StructureDefinition/p";
+    let mut profile = sd("p", url, Some("1.0.0"), "P");
+    profile["description"] = serde_json::json!("A patient profile.");
+    profile["text"] = serde_json::json!({"status": "generated", "div": "<div>P</div>"});
+    profile["snapshot"] = serde_json::json!({"element": [{
+        "id": "Patient", "path": "Patient", "min": 0, "max": "*",
+        "short": "A patient", "definition": "Demographics.", "comment": "Long.",
+        "requirements": "Why.", "alias": ["Person"],
+        "mapping": [{"identity": "rim", "map": "Patient"}],
+        "constraint": [{"key": "p-1", "severity": "error", "human": "Must.",
+            "expression": "name.exists()", "xpath": "exists(f:name)"}]
+    }]});
+    let value_set = serde_json::json!({
+        "resourceType": "ValueSet", "id": "v", "url": "http://example.org/ValueSet/v",
+        "status": "active", "description": "Kept: the terminology operations serve it.",
+        "text": {"status": "generated", "div": "<div>V</div>"}
+    });
+    let dir = write_dir_package(tmp.path(), "example.prose", "1.0.0", &[profile, value_set]);
+    let full = PackageSet::load(&[&dir]).unwrap();
+    let lean = PackageSet::load_with(&[&dir], Detail::Validation).unwrap();
+    let sd_of = |set: &PackageSet| set.resolve(url).unwrap().json.as_ref().clone();
+    assert_eq!(sd_of(&full)["description"], "A patient profile.");
+    let lean_sd = sd_of(&lean);
+    for gone in ["description", "text"] {
+        assert!(lean_sd.get(gone).is_none(), "{gone}: {lean_sd}");
+    }
+    let element = &lean_sd["snapshot"]["element"][0];
+    assert_eq!(
+        element,
+        &serde_json::json!({
+            "id": "Patient", "path": "Patient", "min": 0, "max": "*", "short": "A patient",
+            "constraint": [{"key": "p-1", "severity": "error", "human": "Must.",
+                "expression": "name.exists()"}]
+        })
+    );
+    let vs = lean.resolve("http://example.org/ValueSet/v").unwrap();
+    assert_eq!(
+        vs.json,
+        full.resolve("http://example.org/ValueSet/v").unwrap().json
+    );
+}

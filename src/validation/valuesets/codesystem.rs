@@ -25,6 +25,21 @@ const EXTERNAL_SYSTEMS: &[&str] = &[
     "urn:iso:std:iso:3166",
 ];
 
+/// Whether `text` has kana or CJK ideographs (radical look-alikes included).
+pub(crate) fn japanese(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c,
+            '\u{2E80}'..='\u{2FDF}'     // CJK and Kangxi radicals
+            | '\u{3040}'..='\u{30FF}'   // hiragana, katakana
+            | '\u{3400}'..='\u{4DBF}'   // extension A
+            | '\u{4E00}'..='\u{9FFF}'   // unified ideographs
+            | '\u{F900}'..='\u{FAFF}'   // compatibility ideographs
+            | '\u{FF66}'..='\u{FF9F}'   // halfwidth katakana
+            | '\u{20000}'..='\u{3134F}' // extensions B to G
+        )
+    })
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Concept {
     pub code: String,
@@ -41,6 +56,9 @@ pub(crate) struct CodeSystemIndex {
     pub content: String,
     pub case_sensitive: bool,
     pub concepts: Vec<Concept>,
+    /// Whether any display or designation is written in Japanese script: a Japanese display
+    /// that differs from such a system's is a different name, not a translation.
+    pub writes_japanese: bool,
     by_code: HashMap<String, usize>,
     children: Vec<Vec<usize>>,
     parents: Vec<Vec<usize>>,
@@ -64,6 +82,7 @@ impl CodeSystemIndex {
             content: text("content").to_string(),
             case_sensitive,
             concepts: Vec::new(),
+            writes_japanese: false,
             by_code: HashMap::new(),
             children: Vec::new(),
             parents: Vec::new(),
@@ -73,6 +92,7 @@ impl CodeSystemIndex {
             index.flatten(list, None, &mut edges);
         }
         index.link(&edges);
+        index.writes_japanese = index.any_japanese();
         index
     }
 
@@ -84,6 +104,7 @@ impl CodeSystemIndex {
             content: system.content.as_str().to_string(),
             case_sensitive: system.case_sensitive,
             concepts: Vec::with_capacity(system.concepts.len()),
+            writes_japanese: false,
             by_code: HashMap::with_capacity(system.concepts.len()),
             children: Vec::new(),
             parents: Vec::new(),
@@ -103,7 +124,14 @@ impl CodeSystemIndex {
             });
         }
         index.link(&edges);
+        index.writes_japanese = index.any_japanese();
         index
+    }
+
+    fn any_japanese(&self) -> bool {
+        self.concepts.iter().any(|c| {
+            c.display.as_deref().is_some_and(japanese) || c.designations.iter().any(|d| japanese(d))
+        })
     }
 
     /// The parent concepts' codes of the concept at `code`.

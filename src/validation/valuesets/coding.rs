@@ -1,19 +1,33 @@
 //! A Coding checked against its own code system, whatever it is bound to: the syntax of the
 //! Japanese systems, membership when the system is loaded (imported or from a package), and
-//! the display.
+//! the display. A Japanese display for a code whose system has only another language's (the
+//! JP examples write 外来 for v3-ActCode AMB, "ambulatory") is information, not a warning: it
+//! is a translation, which R4 allows in `display` and no system here could confirm.
 
+use super::codesystem::japanese;
 use super::{Caches, ValueSetEngine, canonical_system};
+use crate::fhir::IssueSeverity;
 use crate::terminology::syntax::{self, Severity};
 use crate::validation::binding_check::{CodedPart, CodedValue, Finding};
 
 impl Finding {
     pub(crate) fn from_syntax(f: syntax::Finding, part: CodedPart) -> Self {
         Finding {
-            error: f.severity == Severity::Error,
+            severity: match f.severity {
+                Severity::Error => IssueSeverity::Error,
+                Severity::Warning => IssueSeverity::Warning,
+            },
             part,
             message: f.message,
         }
     }
+}
+
+/// The display a system gives for a code, and whether the system writes Japanese for it or
+/// anywhere (then a Japanese display that differs is another name, not a translation).
+struct Expected {
+    display: String,
+    japanese_known: bool,
 }
 
 impl ValueSetEngine {
@@ -25,30 +39,37 @@ impl ValueSetEngine {
             .into_iter()
             .map(|f| Finding::from_syntax(f, CodedPart::Code))
             .collect();
-        if out.iter().any(|f| f.error) {
+        if out.iter().any(Finding::is_error) {
             return out;
         }
         let expected = match self.code_system_in(c, system) {
             Some(cs) => match cs.find(value.code) {
-                Some(concept) => concept.display.clone().map(|d| (d, &concept.designations)),
+                Some(concept) => concept.display.clone().and_then(|d| {
+                    let given = value.display.map(str::trim);
+                    let matches = given.is_none_or(|g| {
+                        d.trim() == g || concept.designations.iter().any(|x| x.trim() == g)
+                    });
+                    (!matches).then(|| Expected {
+                        display: d,
+                        japanese_known: cs.writes_japanese
+                            || concept.designations.iter().any(|x| japanese(x)),
+                    })
+                }),
                 None => {
                     if let Some(f) = unknown_code(&cs.url, cs.version.as_deref(), &cs, value.code) {
                         out.push(f);
                     }
                     return out;
                 }
-            }
-            .map(|(d, designations)| {
-                let given = value.display.map(str::trim);
-                let matches = given
-                    .is_none_or(|g| d.trim() == g || designations.iter().any(|x| x.trim() == g));
-                (!matches).then_some(d)
-            })
-            .unwrap_or_default(),
+            },
+            // The base code sets are HL7's, with English displays only.
             None => self.base.and_then(|b| {
                 let d = b.display(system, value.code)?;
                 let given = value.display?.trim();
-                (d.trim() != given).then(|| d.to_string())
+                (d.trim() != given).then(|| Expected {
+                    display: d.to_string(),
+                    japanese_known: false,
+                })
             }),
         };
         if let (Some(expected), Some(given)) = (expected, value.display) {
@@ -69,12 +90,12 @@ fn unknown_code(
     let version = version.map(|v| format!(" version {v}")).unwrap_or_default();
     match cs.not_enumerable() {
         None => Some(Finding {
-            error: true,
+            severity: IssueSeverity::Error,
             part: CodedPart::Code,
             message: format!("code {code} is not in code system {url}{version}"),
         }),
         Some(_) if cs.content == "fragment" => Some(Finding {
-            error: false,
+            severity: IssueSeverity::Warning,
             part: CodedPart::Code,
             message: format!(
                 "code {code} is not in the loaded part of code system {url}{version} (a fragment)"
@@ -85,7 +106,17 @@ fn unknown_code(
     }
 }
 
-fn display_finding(code: &str, given: &str, expected: &str) -> Finding {
+fn display_finding(code: &str, given: &str, expected: &Expected) -> Finding {
+    let (expected, japanese_known) = (expected.display.as_str(), expected.japanese_known);
+    if japanese(given) && !japanese(expected) && !japanese_known {
+        return Finding {
+            severity: IssueSeverity::Information,
+            part: CodedPart::Display,
+            message: format!(
+                "display \"{given}\" for code {code} is in another language than the code system's \"{expected}\" (the system gives no Japanese name to compare it with)"
+            ),
+        };
+    }
     let same_after_folding = fold_lookalikes(given) == fold_lookalikes(expected);
     let mut message = if same_after_folding {
         format!(
@@ -103,7 +134,7 @@ fn display_finding(code: &str, given: &str, expected: &str) -> Finding {
         }
     }
     Finding {
-        error: false,
+        severity: IssueSeverity::Warning,
         part: CodedPart::Display,
         message,
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::fhir::IssueSeverity;
 use crate::validation::packages::{PackageSet, package_from_files};
 
 fn engine(resources: &[Value]) -> ValueSetEngine {
@@ -43,7 +44,11 @@ fn display(e: &ValueSetEngine, system: &str, code: &str, d: &str) -> Option<Stri
         display: Some(d),
     });
     let f = findings.iter().find(|f| f.part == CodedPart::Display)?;
-    assert!(!f.error, "a display mismatch is a warning: {f:?}");
+    assert_eq!(
+        f.severity,
+        IssueSeverity::Warning,
+        "a display mismatch is a warning: {f:?}"
+    );
     let (_, rest) = f.message.split_once("gives (\"")?;
     rest.split_once("\")")
         .map(|(expected, _)| expected.to_string())
@@ -281,7 +286,7 @@ fn display_mismatch_names_the_expected_display() {
         display: Some("Zulu"),
     });
     assert_eq!(findings.len(), 1, "{findings:?}");
-    assert!(findings[0].error && findings[0].part == CodedPart::Code);
+    assert!(findings[0].is_error() && findings[0].part == CodedPart::Code);
     assert!(findings[0].message.contains("code Z is not in code system"));
 }
 
@@ -365,4 +370,57 @@ fn the_embedded_base_sets_alone_check_required_bindings() {
         &check(&e, "http://jpfhir.jp/fhir/x/ValueSet/nope", None, "male"),
         "not loaded"
     ));
+}
+
+fn display_severity(e: &ValueSetEngine, system: &str, code: &str, d: &str) -> IssueSeverity {
+    let findings = e.coding(CodedValue {
+        system: Some(system),
+        code,
+        display: Some(d),
+    });
+    let f = findings.iter().find(|f| f.part == CodedPart::Display);
+    f.map(|f| f.severity)
+        .unwrap_or_else(|| panic!("no display finding: {findings:?}"))
+}
+
+#[test]
+fn a_japanese_display_is_information_only_where_the_system_has_no_japanese() {
+    let english = "http://example.org/cs/english";
+    let japanese = "http://example.org/cs/labo";
+    let e = engine(&[
+        json!({"resourceType": "CodeSystem", "url": english, "content": "complete",
+            "concept": [{"code": "AMB", "display": "ambulatory"}]}),
+        // As the JP-CLINS JLAC10 list: Latin abbreviations, Japanese designations and names.
+        json!({"resourceType": "CodeSystem", "url": japanese, "content": "complete",
+        "concept": [
+            {"code": "1A", "display": "U-TP",
+             "designation": [{"language": "ja", "value": "尿蛋白"}]},
+            {"code": "2B", "display": "ALB"},
+            {"code": "3C", "display": "総蛋白"}
+        ]}),
+    ]);
+    let info = display_severity(&e, english, "AMB", "外来");
+    assert_eq!(info, IssueSeverity::Information);
+    let message = &e.coding(CodedValue {
+        system: Some(english),
+        code: "AMB",
+        display: Some("外来"),
+    })[0]
+        .message;
+    assert!(message.contains("another language"), "{message}");
+    // The same language: a mismatch stays a warning.
+    let same = display_severity(&e, english, "AMB", "outpatient");
+    assert_eq!(same, IssueSeverity::Warning);
+    // A system with a Japanese name for the code, or Japanese names elsewhere.
+    let named = display_severity(&e, japanese, "1A", "U-TP-定性半定量");
+    assert_eq!(named, IssueSeverity::Warning);
+    let elsewhere = display_severity(&e, japanese, "2B", "アルブミン");
+    assert_eq!(elsewhere, IssueSeverity::Warning);
+    // The base code sets (HL7's, English only).
+    let base = ValueSetEngine::base_only();
+    let gender = "http://hl7.org/fhir/administrative-gender";
+    assert_eq!(
+        display_severity(&base, gender, "male", "男性"),
+        IssueSeverity::Information
+    );
 }

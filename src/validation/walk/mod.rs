@@ -2,10 +2,16 @@
 //! (cardinality, types, fixed/pattern, slicing, bindings, invariants, extensions, references).
 //!
 //! Module map: `plan` compiles definitions once (cached here by canonical); `walker` goes through
-//! the JSON; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
-//! matches items to slices; `rules` holds invariants, bindings and reference targets.
+//! the JSON, with `members` for an object's members, `profiles` for the hand-offs to other
+//! definitions and `extensions` for extensions by URL and their contexts; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
+//! matches items to slices by what `discriminators` works out; `rules` holds invariants,
+//! bindings and reference targets.
 
+mod discriminators;
+mod extensions;
+mod members;
 mod plan;
+mod profiles;
 mod rules;
 mod slicing;
 mod types;
@@ -14,16 +20,28 @@ mod walker;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_contained;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_defects;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_display;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_examples;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_extensions;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_mutations;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests_support;
+pub(crate) mod tests_support;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_synthetic;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

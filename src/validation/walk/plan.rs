@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::super::fhirpath::Expression;
 use super::super::model::generate::element_from_snapshot;
 use super::super::model::{BaseModel, ElementDef, Severity, upper_first};
-use super::slicing::SliceSpecs;
+use super::discriminators::SliceSpecs;
+use crate::fhir::{Issue, IssueType};
 
 /// An invariant ready to evaluate; `expr` is `Err(why)` when it cannot be evaluated at all
 /// (syntax the engine does not read, functions it does not implement).
@@ -67,12 +68,37 @@ pub(crate) struct Plan {
     /// The type the definition constrains (`Patient`, `Extension`, `CodeableConcept`).
     pub type_name: String,
     pub nodes: Vec<PNode>,
+    /// An extension definition's `context`: where the extension may be used, as (type,
+    /// expression) pairs.
+    pub contexts: Vec<(String, String)>,
 }
 
 impl Plan {
     /// `url#element-id`: where a structural rule comes from.
     pub fn source(&self, node: usize) -> String {
         format!("{}#{}", self.url, self.nodes[node].id)
+    }
+
+    /// An error at `at` raised by the rule of node `n`.
+    pub fn error(
+        &self,
+        n: usize,
+        code: IssueType,
+        text: impl Into<String>,
+        at: impl Into<String>,
+    ) -> Issue {
+        Issue::error(code, text).at(at).from_rule(self.source(n))
+    }
+
+    /// A warning at `at` raised by the rule of node `n`.
+    pub fn warning(
+        &self,
+        n: usize,
+        code: IssueType,
+        text: impl Into<String>,
+        at: impl Into<String>,
+    ) -> Issue {
+        Issue::warning(code, text).at(at).from_rule(self.source(n))
     }
 
     /// A child of `node` by element name (without `[x]`).
@@ -98,7 +124,18 @@ impl Plan {
             .iter()
             .map(element_from_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Plan::build(url, ty, elements, model))
+        let mut plan = Plan::build(url, ty, elements, model);
+        plan.contexts = sd
+            .get("context")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                let field = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
+                Some((field("type")?, field("expression")?))
+            })
+            .collect();
+        Ok(plan)
     }
 
     pub fn build(url: &str, type_name: &str, elements: Vec<ElementDef>, model: &BaseModel) -> Plan {
@@ -218,6 +255,7 @@ impl Plan {
             url: url.to_string(),
             type_name: type_name.to_string(),
             nodes,
+            contexts: Vec::new(),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
 use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
 use super::walker::{Item, Walker, has_error};
-use crate::fhir::{Issue, IssueType};
+use crate::fhir::{Issue, IssueSeverity, IssueType};
 
 /// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
 struct Members<'a>(&'a dyn BindingCheck);
@@ -171,14 +171,15 @@ impl<'v> Walker<'_, 'v> {
                 CodedPart::Display => format!("{}.display", item.path),
                 CodedPart::Value => format!("{}.value", item.path),
             };
+            // Information is not a defect of the code: it is no code-invalid.
+            let code = match f.severity {
+                IssueSeverity::Information => IssueType::Informational,
+                _ => IssueType::CodeInvalid,
+            };
             out.push(
-                if f.error {
-                    Issue::error(IssueType::CodeInvalid, f.message)
-                } else {
-                    Issue::warning(IssueType::CodeInvalid, f.message)
-                }
-                .at(at)
-                .from_rule(plan.source(n)),
+                Issue::new(f.severity, code, f.message)
+                    .at(at)
+                    .from_rule(plan.source(n)),
             );
         }
     }
@@ -235,19 +236,12 @@ impl<'v> Walker<'_, 'v> {
                 .collect(),
             _ => return,
         };
-        let source = plan.source(n);
         let required = b.strength == BindingStrength::Required;
         let strength = if required { "required" } else { "extensible" };
         if codes.is_empty() {
             if required && item.ty == "CodeableConcept" {
-                out.push(
-                    Issue::warning(
-                        IssueType::CodeInvalid,
-                        format!("no code given, and the binding to {vs} is required"),
-                    )
-                    .at(&item.path)
-                    .from_rule(source),
-                );
+                let text = format!("no code given, and the binding to {vs} is required");
+                out.push(plan.warning(n, IssueType::CodeInvalid, text, &item.path));
             }
             return;
         }
@@ -266,17 +260,11 @@ impl<'v> Walker<'_, 'v> {
             return;
         }
         for (c, at, why) in &unknown {
-            out.push(
-                Issue::warning(
-                    IssueType::NotSupported,
-                    format!(
-                        "code {} could not be checked against {vs} ({strength}): {why}",
-                        c.code
-                    ),
-                )
-                .at(at.as_str())
-                .from_rule(source.clone()),
+            let text = format!(
+                "code {} could not be checked against {vs} ({strength}): {why}",
+                c.code
             );
+            out.push(plan.warning(n, IssueType::NotSupported, text, at.as_str()));
         }
         if !unknown.is_empty() {
             return;
@@ -287,15 +275,11 @@ impl<'v> Walker<'_, 'v> {
                 "code {system}{} is not in the value set {vs} ({strength} binding)",
                 c.code
             );
-            out.push(
-                if required {
-                    Issue::error(IssueType::CodeInvalid, text)
-                } else {
-                    Issue::warning(IssueType::CodeInvalid, text)
-                }
-                .at(at.as_str())
-                .from_rule(source.clone()),
-            );
+            out.push(if required {
+                plan.error(n, IssueType::CodeInvalid, text, at.as_str())
+            } else {
+                plan.warning(n, IssueType::CodeInvalid, text, at.as_str())
+            });
         }
     }
 
@@ -338,19 +322,13 @@ impl<'v> Walker<'_, 'v> {
                 None => {}
             }
         }
-        let source = plan.source(n);
+        let at = format!("{path}.reference");
         if candidates.is_empty() {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    format!(
-                        "reference {reference} points to a {rt}, not to one of {}",
-                        targets.join(", ")
-                    ),
-                )
-                .at(format!("{path}.reference"))
-                .from_rule(source),
+            let text = format!(
+                "reference {reference} points to a {rt}, not to one of {}",
+                targets.join(", ")
             );
+            out.push(plan.error(n, IssueType::Structure, text, at));
             return;
         }
         let key_of = |p: &Plan| (std::ptr::from_ref(target) as usize, p.url.clone());
@@ -381,17 +359,11 @@ impl<'v> Walker<'_, 'v> {
                 return;
             }
         }
-        out.push(
-            Issue::error(
-                IssueType::Structure,
-                format!(
-                    "reference {reference}: the {rt} it points to does not conform to {}",
-                    targets.join(" or ")
-                ),
-            )
-            .at(format!("{path}.reference"))
-            .from_rule(source),
+        let text = format!(
+            "reference {reference}: the {rt} it points to does not conform to {}",
+            targets.join(" or ")
         );
+        out.push(plan.error(n, IssueType::Structure, text, at));
     }
 
     /// A reference inside this instance: `#id` in `contained`, else a Bundle entry by

@@ -464,7 +464,8 @@ fn unreferenced_contained_resource_dom_3() {
 #[test]
 fn contained_resource_is_walked() {
     let issues = mutated(OBS_FILE, &obs(), |v| v["contained"][0]["foo"] = json!(1));
-    let src = "http://hl7.org/fhir/StructureDefinition/Encounter#Encounter";
+    // The contained Encounter declares JP_Encounter: its walk is against that profile.
+    let src = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter#Encounter";
     expect_error(
         issues,
         IssueType::Structure,

@@ -37,7 +37,7 @@ fn dosage() -> String {
 }
 
 /// The engine over the official packages with the real value-set engine as its binding check.
-fn vs_engine() -> Option<&'static Engine> {
+pub(crate) fn vs_engine() -> Option<&'static Engine> {
     static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -49,7 +49,11 @@ fn vs_engine() -> Option<&'static Engine> {
         .as_ref()
 }
 
-fn mutated_vs(file: &str, profile: &str, mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
+pub(crate) fn mutated_vs(
+    file: &str,
+    profile: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Option<Vec<Issue>> {
     mutated_with(vs_engine()?, file, profile, mutate)
 }
 

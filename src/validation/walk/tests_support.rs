@@ -14,7 +14,7 @@ use crate::validation::packages::PackageSet;
 
 pub(crate) const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
-const PACKAGES: &[&str] = &[
+pub(crate) const PACKAGES: &[&str] = &[
     "hl7.fhir.r4.core-4.0.1.tgz",
     "jp-core.r4-1.1.2-url.tgz",
     "jp-clins.r4-1.5.2-snap.tgz",

@@ -14,71 +14,41 @@ pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out:
     if let Some(fixed) = &def.fixed
         && !fixed_matches(&fixed.value, value)
     {
-        out.push(
-            Issue::error(
-                IssueType::Value,
-                format!(
-                    "value must be exactly {} (fixed{})",
-                    fixed.value,
-                    upper(&fixed.type_code)
-                ),
-            )
-            .at(path)
-            .from_rule(plan.source(n)),
+        let text = format!(
+            "value must be exactly {} (fixed{})",
+            fixed.value,
+            upper(&fixed.type_code)
         );
+        out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let Some(pattern) = &def.pattern
         && !pattern_matches(&pattern.value, value)
     {
-        out.push(
-            Issue::error(
-                IssueType::Value,
-                format!(
-                    "value does not match the required pattern {} (pattern{})",
-                    pattern.value,
-                    upper(&pattern.type_code)
-                ),
-            )
-            .at(path)
-            .from_rule(plan.source(n)),
+        let text = format!(
+            "value does not match the required pattern {} (pattern{})",
+            pattern.value,
+            upper(&pattern.type_code)
         );
+        out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let (Some(max), Value::String(s)) = (def.max_length, value) {
         let len = s.chars().count() as u64;
         if len > max {
-            out.push(
-                Issue::error(
-                    IssueType::TooLong,
-                    format!("value is {len} characters long; maxLength is {max}"),
-                )
-                .at(path)
-                .from_rule(plan.source(n)),
-            );
+            let text = format!("value is {len} characters long; maxLength is {max}");
+            out.push(plan.error(n, IssueType::TooLong, text, path));
         }
     }
     if let Some(min) = &def.min_value
         && compare(value, &min.value) == Some(Ordering::Less)
     {
-        out.push(
-            Issue::error(
-                IssueType::Value,
-                format!("value is below the minimum {}", min.value),
-            )
-            .at(path)
-            .from_rule(plan.source(n)),
-        );
+        let text = format!("value is below the minimum {}", min.value);
+        out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let Some(max) = &def.max_value
         && compare(value, &max.value) == Some(Ordering::Greater)
     {
-        out.push(
-            Issue::error(
-                IssueType::Value,
-                format!("value is above the maximum {}", max.value),
-            )
-            .at(path)
-            .from_rule(plan.source(n)),
-        );
+        let text = format!("value is above the maximum {}", max.value);
+        out.push(plan.error(n, IssueType::Value, text, path));
     }
 }
 

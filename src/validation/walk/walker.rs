@@ -1,6 +1,7 @@
-//! The walk itself: a JSON instance gone through node by node against a plan — JSON shape,
-//! unknown elements, cardinality, the type of each item, and the hand-off to nested plans
-//! (datatypes, type profiles, extensions by URL, contained and Bundle resources).
+//! The walk itself: a JSON instance gone through node by node against a plan — the walk state,
+//! a resource's entry checks, and the dispatch of each item by kind (primitive, resource,
+//! complex). Object members are in `members`, hand-offs to other definitions in `profiles` and
+//! `extensions`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,9 @@ pub(crate) struct Walker<'e, 'v> {
     /// Issues of a resource already walked against a profile to match a slice, by (address,
     /// profile), with the location they were found at: the slice's own walk reuses them.
     pub reports: HashMap<(usize, String), (String, Vec<Issue>)>,
+    /// Location of the resource being walked: element locations below it map back to
+    /// definition paths (extension contexts).
+    pub resource_at: String,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -58,6 +62,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             containers: HashMap::new(),
             parent: None,
             reports: HashMap::new(),
+            resource_at: String::new(),
         }
     }
 
@@ -71,34 +76,22 @@ impl<'e, 'v> Walker<'e, 'v> {
             return;
         }
         let Some(rt) = res.get("resourceType").and_then(Value::as_str) else {
-            out.push(
-                Issue::error(IssueType::Structure, "a resource must have a resourceType")
-                    .at(path)
-                    .from_rule(plan.source(0)),
-            );
+            let text = "a resource must have a resourceType";
+            out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         };
         if !self.engine.model.is_resource(rt) {
-            out.push(
-                Issue::error(IssueType::Structure, format!("unknown resource type {rt}"))
-                    .at(path)
-                    .from_rule(plan.source(0)),
-            );
+            let text = format!("unknown resource type {rt}");
+            out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         }
         if plan.type_name != rt && !matches!(plan.type_name.as_str(), "Resource" | "DomainResource")
         {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    format!(
-                        "a {rt} cannot conform to {} (a profile of {})",
-                        plan.url, plan.type_name
-                    ),
-                )
-                .at(path)
-                .from_rule(plan.source(0)),
+            let text = format!(
+                "a {rt} cannot conform to {} (a profile of {})",
+                plan.url, plan.type_name
             );
+            out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         }
         let item = Item {
@@ -107,7 +100,28 @@ impl<'e, 'v> Walker<'e, 'v> {
             ty: rt.to_string(),
             path: path.to_string(),
         };
+        self.register_contained(res);
+        let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
         self.complex(plan, 0, &item, res, out);
+        self.resource_at = outer;
+    }
+
+    /// Records `res` as the container (`%rootResource`) of each of its contained resources
+    /// before any member is walked: a reference from one contained resource to another that
+    /// comes later in `contained` must already see their common container.
+    fn register_contained(&mut self, res: &'v Value) {
+        let Some(list) = res.get("contained").and_then(Value::as_array) else {
+            return;
+        };
+        let container = self
+            .containers
+            .get(&(std::ptr::from_ref(res) as usize))
+            .copied()
+            .unwrap_or(res);
+        for c in list {
+            self.containers
+                .insert(std::ptr::from_ref(c) as usize, container);
+        }
     }
 
     /// One item against node `n` of `plan`; `res` is the resource that holds it.
@@ -126,7 +140,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         if self.engine.primitives.is_primitive(&item.ty) {
             self.primitive(plan, n, item, res, out);
         } else if self.engine.model.is_resource(&item.ty) || item.ty == "Resource" {
-            self.nested_resource(plan, n, item, res, out);
+            self.nested_resource(plan, n, item, out);
         } else {
             self.complex(plan, n, item, res, out);
         }
@@ -144,11 +158,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         let engine = self.engine;
         if let Some(v) = item.value {
             if let Err(why) = engine.primitives.check(&item.ty, v) {
-                out.push(
-                    Issue::error(IssueType::Value, why)
-                        .at(&item.path)
-                        .from_rule(plan.source(n)),
-                );
+                out.push(plan.error(n, IssueType::Value, why, &item.path));
             } else {
                 super::values::leaf_checks(plan, n, v, &item.path, out);
                 self.binding(plan, n, item, out);
@@ -161,127 +171,16 @@ impl<'e, 'v> Walker<'e, 'v> {
                         self.object(&pplan, 0, obj, &item.path, res, out);
                     }
                 }
-                _ => out.push(
-                    Issue::error(
-                        IssueType::Structure,
-                        "the extension part (`_`) of a primitive must be a non-empty object",
-                    )
-                    .at(&item.path)
-                    .from_rule(plan.source(n)),
-                ),
+                _ => out.push(plan.error(
+                    n,
+                    IssueType::Structure,
+                    "the extension part (`_`) of a primitive must be a non-empty object",
+                    &item.path,
+                )),
             }
         }
         if let Some(v) = item.value {
             self.invariants(plan, n, v, &item.ty, &item.path, res, &[], out);
-        }
-    }
-
-    fn nested_resource(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        item: &Item<'v>,
-        res: &'v Value,
-        out: &mut Vec<Issue>,
-    ) {
-        let Some(v) = item.value else { return };
-        if plan.nodes[n].name == "contained" {
-            let container = self
-                .containers
-                .get(&(std::ptr::from_ref(res) as usize))
-                .copied();
-            self.containers
-                .insert(std::ptr::from_ref(v) as usize, container.unwrap_or(res));
-        }
-        let Some(rt) = v.get("resourceType").and_then(Value::as_str) else {
-            out.push(
-                Issue::error(IssueType::Structure, "a resource must have a resourceType")
-                    .at(&item.path)
-                    .from_rule(plan.source(n)),
-            );
-            return;
-        };
-        let profiles: Vec<String> = plan.nodes[n]
-            .def
-            .types
-            .iter()
-            .flat_map(|t| t.profile.iter().cloned())
-            .collect();
-        if profiles.is_empty() {
-            match self.engine.base_plan(rt) {
-                Some(p) => self.resource(v, &p, &item.path, out),
-                None => out.push(
-                    Issue::error(IssueType::Structure, format!("unknown resource type {rt}"))
-                        .at(&item.path)
-                        .from_rule(plan.source(n)),
-                ),
-            }
-            return;
-        }
-        self.against_profiles(
-            &profiles,
-            Some(rt),
-            (plan, n, &item.path),
-            out,
-            |w, p, o| {
-                w.resource(v, p, &item.path, o);
-            },
-        );
-    }
-
-    /// Runs `check` against each of `profiles` (those of type `ty` when given): the item must
-    /// satisfy one; a profile no package defines is a warning and the base rules still apply.
-    fn against_profiles(
-        &mut self,
-        profiles: &[String],
-        ty: Option<&str>,
-        (plan, n, path): (&Arc<Plan>, usize, &str),
-        out: &mut Vec<Issue>,
-        mut check: impl FnMut(&mut Self, &Arc<Plan>, &mut Vec<Issue>),
-    ) {
-        let mut plans = Vec::new();
-        for p in profiles {
-            match self.engine.plan(p) {
-                Some(pp) if ty.is_none_or(|t| pp.type_name == t) => plans.push(pp),
-                Some(_) => {}
-                None => out.push(
-                    Issue::warning(
-                        IssueType::NotSupported,
-                        format!("profile {p} is not loaded: checked against the base type only"),
-                    )
-                    .at(path)
-                    .from_rule(plan.source(n)),
-                ),
-            }
-        }
-        match plans.as_slice() {
-            [] => {
-                if let (Some(t), true) = (ty, !profiles.is_empty()) {
-                    let named = profiles.join(", ");
-                    out.push(
-                        Issue::error(
-                            IssueType::Structure,
-                            format!("a {t} cannot conform to any of {named}"),
-                        )
-                        .at(path)
-                        .from_rule(plan.source(n)),
-                    );
-                }
-            }
-            [single] => check(self, single, out),
-            several => {
-                let mut first = None;
-                for p in several {
-                    let mut scratch = Vec::new();
-                    check(self, p, &mut scratch);
-                    if !has_error(&scratch) {
-                        out.extend(scratch);
-                        return;
-                    }
-                    first.get_or_insert(scratch);
-                }
-                out.extend(first.unwrap_or_default());
-            }
         }
     }
 
@@ -295,14 +194,8 @@ impl<'e, 'v> Walker<'e, 'v> {
     ) {
         let Some(value) = item.value else { return };
         let Some(obj) = value.as_object() else {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    format!("a {} must be a JSON object", item.ty),
-                )
-                .at(&item.path)
-                .from_rule(plan.source(n)),
-            );
+            let text = format!("a {} must be a JSON object", item.ty);
+            out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
         // ele-1 is about elements: a resource with nothing but its type is empty but valid.
@@ -357,287 +250,11 @@ impl<'e, 'v> Walker<'e, 'v> {
             None
         };
         let Some(tp) = type_plan.or_else(|| self.engine.base_plan(&item.ty)) else {
-            out.push(
-                Issue::error(IssueType::Structure, format!("unknown type {}", item.ty))
-                    .at(&item.path)
-                    .from_rule(plan.source(n)),
-            );
+            let text = format!("unknown type {}", item.ty);
+            out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
         self.object(&tp, 0, obj, &item.path, res, out);
         self.invariants(&tp, 0, value, &item.ty, &item.path, res, &own, out);
-    }
-
-    /// An extension with no profile on its element: its definition is looked up by URL.
-    fn extension_plan(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        obj: &Map<String, Value>,
-        path: &str,
-        out: &mut Vec<Issue>,
-    ) -> Option<Arc<Plan>> {
-        let url = obj.get("url").and_then(Value::as_str)?;
-        let engine = self.engine;
-        if url.contains(':')
-            && engine
-                .packages
-                .resolve_in("StructureDefinition", url)
-                .is_some()
-            && let Some(p) = engine.plan(url)
-        {
-            return Some(p);
-        }
-        let modifier = plan.nodes[n].name == "modifierExtension";
-        let text = format!("extension {url} is not known (no loaded package defines it)");
-        out.push(
-            if modifier {
-                Issue::error(IssueType::Structure, format!("modifier {text}"))
-            } else {
-                Issue::warning(IssueType::Structure, text)
-            }
-            .at(path)
-            .from_rule(plan.source(n)),
-        );
-        None
-    }
-
-    /// The members of a JSON object against the children of node `n`.
-    pub fn object(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        obj: &'v Map<String, Value>,
-        path: &str,
-        res: &'v Value,
-        out: &mut Vec<Issue>,
-    ) {
-        let node = &plan.nodes[n];
-        for k in obj.keys() {
-            if k == "fhir_comments" || (k == "resourceType" && n == 0) {
-                continue;
-            }
-            let base = k.strip_prefix('_').unwrap_or(k);
-            if node.keys.contains_key(base) {
-                continue;
-            }
-            let wrong_choice = node.children.iter().copied().find(|&c| {
-                let ch = &plan.nodes[c];
-                ch.choice
-                    && base
-                        .strip_prefix(ch.name.as_str())
-                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
-            });
-            let issue = match wrong_choice {
-                Some(c) => Issue::error(
-                    IssueType::Structure,
-                    format!(
-                        "{k}: this type is not allowed for {}[x] here",
-                        plan.nodes[c].name
-                    ),
-                )
-                .from_rule(plan.source(c)),
-                None => Issue::error(IssueType::Structure, format!("unknown element {k}"))
-                    .from_rule(plan.source(n)),
-            };
-            out.push(issue.at(format!("{path}.{k}")));
-        }
-        for ci in 0..plan.nodes[n].children.len() {
-            let c = plan.nodes[n].children[ci];
-            let items = self.gather(plan, (n, c), obj, path, out);
-            let child = &plan.nodes[c];
-            let count = items.len();
-            if count < child.def.min as usize {
-                out.push(
-                    Issue::error(
-                        IssueType::Required,
-                        format!(
-                            "{}: minimum required = {}, but only found {count}",
-                            child.id, child.def.min
-                        ),
-                    )
-                    .at(path)
-                    .from_rule(plan.source(c)),
-                );
-            }
-            if let Some(max) = child.max()
-                && count > max as usize
-            {
-                out.push(
-                    Issue::error(
-                        IssueType::Structure,
-                        format!("{}: maximum allowed = {max}, but found {count}", child.id),
-                    )
-                    .at(format!("{path}.{}", child.name))
-                    .from_rule(plan.source(c)),
-                );
-            }
-            if !items.is_empty() || !child.slices.is_empty() {
-                let at = format!("{path}.{}", child.name);
-                let saved = self.parent.replace(obj);
-                self.group(plan, c, &items, &at, res, out);
-                self.parent = saved;
-            }
-        }
-    }
-
-    /// Items of a group go to slices (when the element is sliced) or to the node itself.
-    pub fn group(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        items: &[Item<'v>],
-        at: &str,
-        res: &'v Value,
-        out: &mut Vec<Issue>,
-    ) {
-        if plan.nodes[n].slices.is_empty() {
-            for item in items {
-                self.element(plan, n, item, res, out);
-            }
-        } else {
-            self.slice(plan, n, items, at, res, out);
-        }
-    }
-
-    /// The occurrences of child `c` in `obj`, with JSON-shape errors reported.
-    fn gather(
-        &mut self,
-        plan: &Arc<Plan>,
-        (n, c): (usize, usize),
-        obj: &'v Map<String, Value>,
-        path: &str,
-        out: &mut Vec<Issue>,
-    ) -> Vec<Item<'v>> {
-        let child = &plan.nodes[c];
-        let mut items = Vec::new();
-        let mut found_keys = 0;
-        for k in &child.json_keys {
-            let v = obj.get(&k.key);
-            let e = obj.get(&k.ext_key);
-            if v.is_none() && e.is_none() {
-                continue;
-            }
-            let key = &k.key;
-            let at = format!("{path}{}", k.suffix);
-            let mut ty = k.ty.clone();
-            // R4 types `Resource.id` as a System.String, yet it must be a valid id.
-            if !child.choice
-                && child.name == "id"
-                && n == 0
-                && self.engine.model.is_resource(&plan.type_name)
-            {
-                ty = "id".to_string();
-            }
-            found_keys += 1;
-            let source = || plan.source(c);
-            if child.array {
-                let va = as_array(v, &at, &source, out);
-                let ea = as_array(e, &at, &source, out);
-                let len = va.len().max(ea.len());
-                if len == 0 {
-                    out.push(
-                        Issue::error(IssueType::Structure, "an array must not be empty")
-                            .at(&at)
-                            .from_rule(source()),
-                    );
-                }
-                for i in 0..len {
-                    let vi = va.get(i).copied().filter(|x| !x.is_null());
-                    let ei = ea.get(i).copied().filter(|x| !x.is_null());
-                    let ipath = format!("{at}[{i}]");
-                    if vi.is_none() && ei.is_none() {
-                        out.push(
-                            Issue::error(IssueType::Structure, "null in an array")
-                                .at(&ipath)
-                                .from_rule(source()),
-                        );
-                        continue;
-                    }
-                    items.push(Item {
-                        ty: item_type(&ty, vi),
-                        value: vi,
-                        ext: ei,
-                        path: ipath,
-                    });
-                }
-            } else {
-                if v.is_some_and(Value::is_array) || e.is_some_and(Value::is_array) {
-                    out.push(
-                        Issue::error(
-                            IssueType::Structure,
-                            format!("{key} must be a single value, not an array"),
-                        )
-                        .at(&at)
-                        .from_rule(source()),
-                    );
-                    continue;
-                }
-                let vi = v.filter(|x| !x.is_null());
-                if v.is_some_and(Value::is_null) {
-                    out.push(
-                        Issue::error(IssueType::Structure, "null is not a value")
-                            .at(&at)
-                            .from_rule(source()),
-                    );
-                }
-                items.push(Item {
-                    ty: item_type(&ty, vi),
-                    value: vi,
-                    ext: e,
-                    path: at,
-                });
-            }
-        }
-        if found_keys > 1 {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    format!("{}[x] appears with more than one type", child.name),
-                )
-                .at(format!("{path}.{}", child.name))
-                .from_rule(plan.source(c)),
-            );
-        }
-        items
-    }
-}
-
-/// The declared type, or for a resource slot the `resourceType` the JSON shows.
-fn item_type(declared: &str, value: Option<&Value>) -> String {
-    if declared.is_empty() || declared == "Resource" {
-        if let Some(rt) = value
-            .and_then(|v| v.get("resourceType"))
-            .and_then(Value::as_str)
-        {
-            return rt.to_string();
-        }
-        if declared.is_empty() {
-            return "Reference".to_string();
-        }
-    }
-    declared.to_string()
-}
-
-fn as_array<'v>(
-    v: Option<&'v Value>,
-    at: &str,
-    source: &dyn Fn() -> String,
-    out: &mut Vec<Issue>,
-) -> Vec<&'v Value> {
-    match v {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(other) => {
-            out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    "this element repeats: it must be an array",
-                )
-                .at(at)
-                .from_rule(source()),
-            );
-            vec![other]
-        }
     }
 }

@@ -1,0 +1,213 @@
+//! The members of a JSON object against the children of a node: names no child has (and choice
+//! names of a type not allowed), each child's occurrences gathered from its JSON keys with
+//! their shape checked (arrays, nulls, the `_x` halves of primitives), and cardinality.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::plan::Plan;
+use super::walker::{Item, Walker};
+use crate::fhir::{Issue, IssueType};
+
+impl<'v> Walker<'_, 'v> {
+    /// The members of a JSON object against the children of node `n`.
+    pub fn object(
+        &mut self,
+        plan: &Arc<Plan>,
+        n: usize,
+        obj: &'v Map<String, Value>,
+        path: &str,
+        res: &'v Value,
+        out: &mut Vec<Issue>,
+    ) {
+        let node = &plan.nodes[n];
+        for k in obj.keys() {
+            if k == "fhir_comments" || (k == "resourceType" && n == 0) {
+                continue;
+            }
+            let base = k.strip_prefix('_').unwrap_or(k);
+            if node.keys.contains_key(base) {
+                continue;
+            }
+            let wrong_choice = node.children.iter().copied().find(|&c| {
+                let ch = &plan.nodes[c];
+                ch.choice
+                    && base
+                        .strip_prefix(ch.name.as_str())
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+            });
+            let at = format!("{path}.{k}");
+            out.push(match wrong_choice {
+                Some(c) => {
+                    let name = &plan.nodes[c].name;
+                    let text = format!("{k}: this type is not allowed for {name}[x] here");
+                    plan.error(c, IssueType::Structure, text, at)
+                }
+                None => plan.error(n, IssueType::Structure, format!("unknown element {k}"), at),
+            });
+        }
+        for ci in 0..plan.nodes[n].children.len() {
+            let c = plan.nodes[n].children[ci];
+            let items = self.gather(plan, (n, c), obj, path, out);
+            let child = &plan.nodes[c];
+            let count = items.len();
+            if count < child.def.min as usize {
+                let text = format!(
+                    "{}: minimum required = {}, but only found {count}",
+                    child.id, child.def.min
+                );
+                out.push(plan.error(c, IssueType::Required, text, path));
+            }
+            if let Some(max) = child.max()
+                && count > max as usize
+            {
+                let text = format!("{}: maximum allowed = {max}, but found {count}", child.id);
+                let at = format!("{path}.{}", child.name);
+                out.push(plan.error(c, IssueType::Structure, text, at));
+            }
+            if !items.is_empty() && matches!(child.name.as_str(), "extension" | "modifierExtension")
+            {
+                self.extension_contexts(&items, obj, path, res, out);
+            }
+            if !items.is_empty() || !child.slices.is_empty() {
+                let at = format!("{path}.{}", child.name);
+                let saved = self.parent.replace(obj);
+                self.group(plan, c, &items, &at, res, out);
+                self.parent = saved;
+            }
+        }
+    }
+
+    /// Items of a group go to slices (when the element is sliced) or to the node itself.
+    pub fn group(
+        &mut self,
+        plan: &Arc<Plan>,
+        n: usize,
+        items: &[Item<'v>],
+        at: &str,
+        res: &'v Value,
+        out: &mut Vec<Issue>,
+    ) {
+        if plan.nodes[n].slices.is_empty() {
+            for item in items {
+                self.element(plan, n, item, res, out);
+            }
+        } else {
+            self.slice(plan, n, items, at, res, out);
+        }
+    }
+
+    /// The occurrences of child `c` in `obj`, with JSON-shape errors reported.
+    fn gather(
+        &mut self,
+        plan: &Arc<Plan>,
+        (n, c): (usize, usize),
+        obj: &'v Map<String, Value>,
+        path: &str,
+        out: &mut Vec<Issue>,
+    ) -> Vec<Item<'v>> {
+        let child = &plan.nodes[c];
+        let mut items = Vec::new();
+        let mut found_keys = 0;
+        for k in &child.json_keys {
+            let v = obj.get(&k.key);
+            let e = obj.get(&k.ext_key);
+            if v.is_none() && e.is_none() {
+                continue;
+            }
+            let key = &k.key;
+            let at = format!("{path}{}", k.suffix);
+            let mut ty = k.ty.clone();
+            // R4 types `Resource.id` as a System.String, yet it must be a valid id.
+            if !child.choice
+                && child.name == "id"
+                && n == 0
+                && self.engine.model.is_resource(&plan.type_name)
+            {
+                ty = "id".to_string();
+            }
+            found_keys += 1;
+            let error = |text: &str, at: &str| plan.error(c, IssueType::Structure, text, at);
+            if child.array {
+                let va = as_array(v, &at, &error, out);
+                let ea = as_array(e, &at, &error, out);
+                let len = va.len().max(ea.len());
+                if len == 0 {
+                    out.push(error("an array must not be empty", &at));
+                }
+                for i in 0..len {
+                    let vi = va.get(i).copied().filter(|x| !x.is_null());
+                    let ei = ea.get(i).copied().filter(|x| !x.is_null());
+                    let ipath = format!("{at}[{i}]");
+                    if vi.is_none() && ei.is_none() {
+                        out.push(error("null in an array", &ipath));
+                        continue;
+                    }
+                    items.push(Item {
+                        ty: item_type(&ty, vi),
+                        value: vi,
+                        ext: ei,
+                        path: ipath,
+                    });
+                }
+            } else {
+                if v.is_some_and(Value::is_array) || e.is_some_and(Value::is_array) {
+                    out.push(error(
+                        &format!("{key} must be a single value, not an array"),
+                        &at,
+                    ));
+                    continue;
+                }
+                let vi = v.filter(|x| !x.is_null());
+                if v.is_some_and(Value::is_null) {
+                    out.push(error("null is not a value", &at));
+                }
+                items.push(Item {
+                    ty: item_type(&ty, vi),
+                    value: vi,
+                    ext: e,
+                    path: at,
+                });
+            }
+        }
+        if found_keys > 1 {
+            let text = format!("{}[x] appears with more than one type", child.name);
+            let at = format!("{path}.{}", child.name);
+            out.push(plan.error(c, IssueType::Structure, text, at));
+        }
+        items
+    }
+}
+
+/// The declared type, or for a resource slot the `resourceType` the JSON shows.
+fn item_type(declared: &str, value: Option<&Value>) -> String {
+    if declared.is_empty() || declared == "Resource" {
+        if let Some(rt) = value
+            .and_then(|v| v.get("resourceType"))
+            .and_then(Value::as_str)
+        {
+            return rt.to_string();
+        }
+        if declared.is_empty() {
+            return "Reference".to_string();
+        }
+    }
+    declared.to_string()
+}
+
+fn as_array<'v>(
+    v: Option<&'v Value>,
+    at: &str,
+    error: &dyn Fn(&str, &str) -> Issue,
+    out: &mut Vec<Issue>,
+) -> Vec<&'v Value> {
+    match v {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(other) => {
+            out.push(error("this element repeats: it must be an array", at));
+            vec![other]
+        }
+    }
+}
