@@ -16,9 +16,9 @@ use crate::validation::model::BaseModel;
 use crate::validation::valuesets::ValueSetEngine;
 
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
-const COND_FILE: &str = "Condition-Example-JP-Condition-eCS-01.json";
-const ALG_FILE: &str = "AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json";
-const MED_FILE: &str = "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json";
+pub(crate) const COND_FILE: &str = "Condition-Example-JP-Condition-eCS-01.json";
+pub(crate) const ALG_FILE: &str = "AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json";
+pub(crate) const MED_FILE: &str = "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json";
 
 fn cond() -> String {
     ecs("JP_Condition_eCS")
@@ -70,7 +70,7 @@ fn expect_warning_only(
     }
 }
 
-fn invariant(issues: Option<Vec<Issue>>, expression: &str, profile: &str, key: &str) {
+pub(crate) fn invariant(issues: Option<Vec<Issue>>, expression: &str, profile: &str, key: &str) {
     expect_error(
         issues,
         IssueType::Invariant,

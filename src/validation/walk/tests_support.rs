@@ -143,7 +143,16 @@ pub(crate) fn mutated_with(
     profile: &str,
     mutate: impl FnOnce(&mut Value),
 ) -> Option<Vec<Issue>> {
-    let mut v = example(file)?;
+    Some(mutated_value_with(engine, example(file)?, profile, mutate))
+}
+
+/// Like [`mutated_with`] for an instance built in the test rather than read from a file.
+pub(crate) fn mutated_value_with(
+    engine: &Engine,
+    mut v: Value,
+    profile: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Vec<Issue> {
     let before = validate(engine, &v, profile);
     assert!(
         errors(&before).is_empty(),
@@ -151,7 +160,7 @@ pub(crate) fn mutated_with(
         show(&errors(&before))
     );
     mutate(&mut v);
-    Some(validate(engine, &v, profile))
+    validate(engine, &v, profile)
 }
 
 pub(crate) fn mutated(

@@ -1,0 +1,188 @@
+//! Single-defect tests for the JP-CLINS invariants the other suites leave uncovered: the
+//! referral Composition's section choice, the Condition rules of the 6-information bundle, the
+//! institution-number extension's own value rule and the per-type entry profile rules. Where no
+//! official example fits, the valid instance is built from official examples and proved clean
+//! before its one defect is introduced.
+
+use serde_json::{Value, json};
+
+use super::tests_mutations::{ALG_FILE, COND_FILE, MED_FILE, invariant};
+use super::tests_support::{
+    BUNDLE_FILE, CLINS, bundle, ecs, engine, example, mutated, mutated_value_with, remove, set,
+};
+use crate::fhir::Issue;
+
+const REFERRAL_FILE: &str = "Bundle-Bundle-CLINS-Referral-Example-01.json";
+const INSTITUTION_NUMBER: &str =
+    "http://jpfhir.jp/fhir/clins/Extension/StructureDefinition/JP_eCS_InstitutionNumber";
+
+fn referral() -> String {
+    format!("{CLINS}JP_Bundle_eReferral")
+}
+
+/// `file`'s resource with its eCS profile stated without a version, as the bundle's
+/// `validEntryProfile-*` rules require.
+fn unversioned(file: &str) -> Option<Value> {
+    let mut r = example(file)?;
+    let p = r["meta"]["profile"][0].as_str().unwrap();
+    let base = p.split('|').next().unwrap().to_string();
+    r["meta"]["profile"][0] = json!(base);
+    Some(r)
+}
+
+/// A JP_Bundle_CLINS of one kind: the official Observation bundle with its tag set to `kind`
+/// and its Observations replaced by the official `file` example (unversioned profile).
+fn clins_bundle(kind: &str, file: &str) -> Option<Value> {
+    let mut b = example(BUNDLE_FILE)?;
+    let r = unversioned(file)?;
+    set(&mut b, "/meta/tag/0/code", json!(kind));
+    let entries = b["entry"].as_array_mut().unwrap();
+    entries.truncate(1);
+    entries
+        .push(json!({"fullUrl": "urn:uuid:6a31db8e-109d-4349-b0cf-095131c3307a", "resource": r}));
+    Some(b)
+}
+
+/// `v` validated against `profile` (no error) and again after `mutate`.
+fn mutated_built(
+    v: Option<Value>,
+    profile: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Option<Vec<Issue>> {
+    Some(mutated_value_with(engine()?, v?, profile, mutate))
+}
+
+fn condition_bundle(mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
+    let b = clins_bundle("Condition", COND_FILE);
+    mutated_built(b, &bundle(), |v| mutate(&mut v["entry"][1]["resource"]))
+}
+
+// --- JP_Bundle_CLINS: the Condition rules ---
+
+#[test]
+fn bundle_condition_whose_contained_encounter_lacks_jp_encounter_breaks_needs_contained_encounter()
+{
+    let issues = condition_bundle(|c| remove(&mut c["contained"][0], "meta"));
+    invariant(
+        issues,
+        "Bundle",
+        &bundle(),
+        "condition-needs-contained-of-Encounter",
+    );
+}
+
+#[test]
+fn bundle_condition_without_department_breaks_condition_needs_extension_of_department() {
+    let issues = condition_bundle(|c| {
+        c["extension"].as_array_mut().unwrap().remove(1);
+    });
+    invariant(
+        issues,
+        "Bundle",
+        &bundle(),
+        "condition-needs-extension-of-Department",
+    );
+}
+
+#[test]
+fn bundle_condition_with_an_onset_string_breaks_condition_needs_onset_date_time() {
+    let issues = condition_bundle(|c| {
+        remove(c, "onsetDateTime");
+        c["onsetString"] = json!("2020年4月頃");
+    });
+    invariant(issues, "Bundle", &bundle(), "condition-needs-onsetDateTime");
+}
+
+#[test]
+fn bundle_condition_with_a_versioned_profile_breaks_valid_entry_profile_condition() {
+    let issues = condition_bundle(|c| {
+        set(
+            c,
+            "/meta/profile/0",
+            json!(format!("{}|1", ecs("JP_Condition_eCS"))),
+        );
+    });
+    invariant(issues, "Bundle", &bundle(), "validEntryProfile-Condition");
+}
+
+// --- JP_Bundle_CLINS: the other entry profile rules ---
+
+#[test]
+fn bundle_allergy_with_a_versioned_profile_breaks_valid_entry_profile_allergy_intolerance() {
+    let b = clins_bundle("AllergyIntolerance", ALG_FILE);
+    let issues = mutated_built(b, &bundle(), |v| {
+        let p = format!("{}|1", ecs("JP_AllergyIntolerance_eCS"));
+        set(v, "/entry/1/resource/meta/profile/0", json!(p));
+    });
+    invariant(
+        issues,
+        "Bundle",
+        &bundle(),
+        "validEntryProfile-AllergyIntolerance",
+    );
+}
+
+#[test]
+fn bundle_medication_request_with_a_versioned_profile_breaks_valid_entry_profile_med_request() {
+    // The CLINS tag names no MedicationRequest kind: the request rides in a Condition bundle.
+    let b = clins_bundle("Condition", COND_FILE).and_then(|mut b| {
+        let r = unversioned(MED_FILE)?;
+        let entry =
+            json!({"fullUrl": "urn:uuid:1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "resource": r});
+        b["entry"].as_array_mut().unwrap().push(entry);
+        Some(b)
+    });
+    let issues = mutated_built(b, &bundle(), |v| {
+        let p = format!("{}|1", ecs("JP_MedicationRequest_eCS"));
+        set(v, "/entry/2/resource/meta/profile/0", json!(p));
+    });
+    invariant(
+        issues,
+        "Bundle",
+        &bundle(),
+        "validEntryProfile-MedicationRequest",
+    );
+}
+
+// --- JP_Bundle_eReferral ---
+
+#[test]
+fn referral_medication_request_with_a_versioned_profile_breaks_valid_entry_profile_med_request() {
+    let b = example(REFERRAL_FILE).and_then(|mut b| {
+        let r = unversioned(MED_FILE)?;
+        let entry =
+            json!({"fullUrl": "urn:uuid:1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "resource": r});
+        b["entry"].as_array_mut().unwrap().push(entry);
+        Some(b)
+    });
+    let issues = mutated_built(b, &referral(), |v| {
+        let last = v["entry"].as_array().unwrap().len() - 1;
+        let p = format!("{}|1", ecs("JP_MedicationRequest_eCS"));
+        set(
+            v,
+            &format!("/entry/{last}/resource/meta/profile/0"),
+            json!(p),
+        );
+    });
+    invariant(
+        issues,
+        "Bundle",
+        &referral(),
+        "validEntryProfile-MedicationRequest",
+    );
+}
+
+// --- JP_eCS_InstitutionNumber ---
+
+#[test]
+fn condition_institution_number_of_nine_digits_breaks_valid_value_institution_number_extension() {
+    let issues = mutated(COND_FILE, &ecs("JP_Condition_eCS"), |v| {
+        set(v, "/extension/0/valueIdentifier/value", json!("131881479"));
+    });
+    invariant(
+        issues,
+        "Condition.extension[0]",
+        INSTITUTION_NUMBER,
+        "valid-value-institutionNumberExtension",
+    );
+}
