@@ -8,13 +8,18 @@ use serde_json::{Value, json};
 
 use super::tests_mutations::{ALG_FILE, COND_FILE, MED_FILE, invariant};
 use super::tests_support::{
-    BUNDLE_FILE, CLINS, bundle, ecs, engine, example, mutated, mutated_value_with, remove, set,
+    BUNDLE_FILE, CLINS, bundle, ecs, engine, errors, example, expect_error, mutated,
+    mutated_value_with, remove, set, show, validate,
 };
-use crate::fhir::Issue;
+use crate::fhir::{Issue, IssueType};
 
 const REFERRAL_FILE: &str = "Bundle-Bundle-CLINS-Referral-Example-01.json";
 const INSTITUTION_NUMBER: &str =
     "http://jpfhir.jp/fhir/clins/Extension/StructureDefinition/JP_eCS_InstitutionNumber";
+
+fn referral_composition() -> String {
+    "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral".to_string()
+}
 
 fn referral() -> String {
     format!("{CLINS}JP_Bundle_eReferral")
@@ -55,6 +60,77 @@ fn mutated_built(
 fn condition_bundle(mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
     let b = clins_bundle("Condition", COND_FILE);
     mutated_built(b, &bundle(), |v| mutate(&mut v["entry"][1]["resource"]))
+}
+
+// --- JP_Composition_eReferral ---
+
+/// The referral example's Composition (entry[0]) with its sections changed, validated on its own
+/// against JP_Composition_eReferral. Inside the Bundle a Composition failing that profile only
+/// misses the `composition` entry slice (profile discriminator) and is then walked against the
+/// base Composition, so its own invariants are never reported there. On its own, the two
+/// organization entry slices (discriminated through `resolve()`) cannot see the Bundle's
+/// Organizations: those two errors, and only those, precede the mutation.
+fn referral_section_change(mutate: impl FnOnce(&mut Vec<Value>)) -> Option<Vec<Issue>> {
+    let engine = engine()?;
+    let profile = referral_composition();
+    let mut comp = example(REFERRAL_FILE)?["entry"][0]["resource"].clone();
+    let before = validate(engine, &comp, &profile);
+    let errs = errors(&before);
+    let unresolved = [
+        "Composition.section[0].entry",
+        "Composition.section[1].entry",
+    ];
+    assert!(
+        errs.len() == 2
+            && errs
+                .iter()
+                .all(|i| i.code == IssueType::Required
+                    && unresolved.contains(&i.expression[0].as_str())),
+        "original: {}",
+        show(&errs)
+    );
+    mutate(comp["section"].as_array_mut().unwrap());
+    Some(validate(engine, &comp, &profile))
+}
+
+#[test]
+fn referral_composition_without_the_structured_section_breaks_check_exist_cda_or_composition() {
+    let issues = referral_section_change(|sections| {
+        sections.retain(|s| s["code"]["coding"][0]["code"] != "300");
+    });
+    invariant(
+        issues,
+        "Composition",
+        &referral_composition(),
+        "checkExist-CDASection-or-CompositionSection",
+    );
+}
+
+#[test]
+fn referral_composition_with_both_cda_and_structured_sections_breaks_check_exist_cda_or_composition()
+ {
+    let issues = referral_section_change(|sections| {
+        let mut cda = sections[2].clone();
+        cda["code"]["coding"][0]["code"] = json!("200");
+        sections.push(cda);
+    });
+    invariant(
+        issues,
+        "Composition",
+        &referral_composition(),
+        "checkExist-CDASection-or-CompositionSection",
+    );
+}
+
+#[test]
+fn referral_bundle_whose_composition_breaks_its_profile_misses_the_composition_slice() {
+    // The same defect inside the Bundle: reported as the empty slot, not as the invariant.
+    let issues = mutated(REFERRAL_FILE, &referral(), |v| {
+        let sections = v["entry"][0]["resource"]["section"].as_array_mut().unwrap();
+        sections.retain(|s| s["code"]["coding"][0]["code"] != "300");
+    });
+    let src = format!("{}#Bundle.entry:composition", referral());
+    expect_error(issues, IssueType::Required, "Bundle.entry", &src);
 }
 
 // --- JP_Bundle_CLINS: the Condition rules ---
