@@ -31,8 +31,10 @@ impl<'v> Walker<'_, 'v> {
             .flat_map(|t| t.profile.iter().cloned())
             .collect();
         // A contained resource answers for the profiles it claims, as a resource on its own
-        // would; a Bundle's entries are held to the Bundle profile's slots instead.
-        let declared = if plan.nodes[n].name == "contained" {
+        // would. A Bundle's entries are held to the Bundle profile's slots; one that no
+        // profiled slot claims (it failed them, or the slicing is open) answers for its own
+        // claims, so its errors are reported rather than only "the slot is missing".
+        let declared = if plan.nodes[n].name == "contained" || profiles.is_empty() {
             self.declared_profiles(v, &profiles, (plan, n, &item.path), out)
         } else {
             Vec::new()

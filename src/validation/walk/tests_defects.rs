@@ -309,8 +309,8 @@ fn profile_discriminator_rejects_a_nonconforming_entry() {
 
 #[test]
 fn target_profile_mismatch_inside_a_bundle() {
-    // The entry no longer fits its slice's profile (closed), and its base definition already
-    // rejects a subject that resolves to an Observation.
+    // The entry no longer fits its slice's profile (closed); no slot claiming it, it answers
+    // for the profile it declares, which rejects a subject that resolves to an Observation.
     let Some(issues) = mutated(BUNDLE_FILE, &bundle(), |v| {
         let other = v["entry"][2]["fullUrl"].clone();
         v["entry"][1]["resource"]["subject"] = json!({ "reference": other });
@@ -330,7 +330,7 @@ fn target_profile_mismatch_inside_a_bundle() {
         IssueSeverity::Error,
         IssueType::Structure,
         "Bundle.entry[1].resource.subject.reference",
-        "http://hl7.org/fhir/StructureDefinition/Observation#Observation.subject",
+        "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Observation_LabResult_eCS#Observation.subject",
     );
 }
 

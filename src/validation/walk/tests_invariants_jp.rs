@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use super::tests_mutations::{ALG_FILE, COND_FILE, MED_FILE, invariant};
 use super::tests_support::{
-    BUNDLE_FILE, CLINS, bundle, ecs, engine, errors, example, expect_error, mutated,
-    mutated_value_with, remove, set, show, validate,
+    BUNDLE_FILE, CLINS, bundle, ecs, engine, errors, example, expect, mutated, mutated_value_with,
+    remove, set, show, validate,
 };
-use crate::fhir::{Issue, IssueType};
+use crate::fhir::{Issue, IssueSeverity, IssueType};
 
 const REFERRAL_FILE: &str = "Bundle-Bundle-CLINS-Referral-Example-01.json";
 const INSTITUTION_NUMBER: &str =
@@ -123,14 +123,31 @@ fn referral_composition_with_both_cda_and_structured_sections_breaks_check_exist
 }
 
 #[test]
-fn referral_bundle_whose_composition_breaks_its_profile_misses_the_composition_slice() {
-    // The same defect inside the Bundle: reported as the empty slot, not as the invariant.
+fn referral_bundle_whose_composition_breaks_its_profile_reports_the_invariant_and_the_slot() {
+    // The same defect inside the Bundle: the Composition no longer fills its slot, and, no slot
+    // claiming it, it answers for the profile it declares, so the reason is reported too.
     let issues = mutated(REFERRAL_FILE, &referral(), |v| {
         let sections = v["entry"][0]["resource"]["section"].as_array_mut().unwrap();
         sections.retain(|s| s["code"]["coding"][0]["code"] != "300");
     });
+    let Some(issues) = issues else { return };
     let src = format!("{}#Bundle.entry:composition", referral());
-    expect_error(issues, IssueType::Required, "Bundle.entry", &src);
+    expect(
+        &issues,
+        IssueSeverity::Error,
+        IssueType::Required,
+        "Bundle.entry",
+        &src,
+    );
+    let composition =
+        "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral";
+    expect(
+        &issues,
+        IssueSeverity::Error,
+        IssueType::Invariant,
+        "Bundle.entry[0].resource",
+        &format!("{composition}#checkExist-CDASection-or-CompositionSection"),
+    );
 }
 
 // --- JP_Bundle_CLINS: the Condition rules ---
