@@ -59,9 +59,7 @@ pub struct RunningServer {
 
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
     let options = config.store.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&options))
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
+    let store = Store::open_async(options).await?;
     let terminology = Arc::new(Terminology::new(
         crate::terminology::sync::load(&store).await?,
     ));

@@ -66,9 +66,8 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         .await
         .map_err(|e| e.to_string())?;
     let store_options = config.store.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&store_options))
+    let store = Store::open_async(store_options)
         .await
-        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     let mut report = String::new();
     let started = Instant::now();

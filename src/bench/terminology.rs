@@ -120,9 +120,8 @@ fn store_time(
     };
     let options = StoreOptions::defaults_for(url.clone());
     let result = actix_web::rt::System::new().block_on(async move {
-        let store = tokio::task::spawn_blocking(move || Store::open(&options))
+        let store = Store::open_async(options)
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let mut lines = String::new();
         for (source, set) in sets {

@@ -65,9 +65,8 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
     });
     let store_options = config.store.clone();
     let result = actix_web::rt::System::new().block_on(async move {
-        let store = tokio::task::spawn_blocking(move || Store::open(&store_options))
+        let store = Store::open_async(store_options)
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let report = run(&store, options, now, |r| {
             if let Some(b) = &bar {

@@ -166,14 +166,7 @@ impl Conn<'_> {
                 ))
                 .order((document_members::res_type, document_members::res_id))
                 .load(c))?;
-        Ok(rows
-            .into_iter()
-            .map(|(res_type, res_id, member_identifier)| Member {
-                res_type,
-                res_id,
-                member_identifier,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Member::from).collect())
     }
 
     /// Writes the document row and replaces its member list.

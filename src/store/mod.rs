@@ -155,6 +155,13 @@ impl Store {
         })
     }
 
+    /// [`open`](Self::open) from async code: opening migrates and connects, which blocks.
+    pub async fn open_async(options: StoreOptions) -> Result<Self, StoreError> {
+        tokio::task::spawn_blocking(move || Store::open(&options))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match &*self.backend {
             Backend::Sqlite { .. } => "sqlite",

@@ -89,28 +89,48 @@ impl Conn<'_> {
         res_type: &str,
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
+        Ok(self
+            .read_current_row(res_type, id)?
+            .map(|(_, stored)| stored))
+    }
+
+    /// The current version with its row bookkeeping, in one query: for writers that compare
+    /// the stored content before deciding to write the next version.
+    pub fn read_current_row(
+        &mut self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<(CurrentRow, StoredResource)>, StoreError> {
         let row = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))
             .select((
+                resources::rkey,
                 resources::version,
                 resources::last_updated,
                 resources::deleted,
                 resources::content
             ))
-            .load::<(i64, i64, bool, Option<String>)>(c))?
+            .load::<(i64, i64, i64, bool, Option<String>)>(c))?
         .into_iter()
         .next();
-        Ok(
-            row.map(|(version, last_updated, deleted, content)| StoredResource {
-                res_type: res_type.to_string(),
-                id: id.to_string(),
-                version,
-                last_updated,
-                deleted,
-                content,
-            }),
-        )
+        Ok(row.map(|(rkey, version, last_updated, deleted, content)| {
+            (
+                CurrentRow {
+                    rkey,
+                    version,
+                    deleted,
+                },
+                StoredResource {
+                    res_type: res_type.to_string(),
+                    id: id.to_string(),
+                    version,
+                    last_updated,
+                    deleted,
+                    content,
+                },
+            )
+        }))
     }
 
     pub fn read_version(

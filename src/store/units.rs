@@ -29,6 +29,17 @@ pub struct Member {
     pub member_identifier: Option<String>,
 }
 
+/// A member list row: (type, id, resource identifier).
+impl From<(String, String, Option<String>)> for Member {
+    fn from((res_type, res_id, member_identifier): (String, String, Option<String>)) -> Self {
+        Member {
+            res_type,
+            res_id,
+            member_identifier,
+        }
+    }
+}
+
 type Row = (
     String,
     String,
@@ -165,14 +176,7 @@ impl Conn<'_> {
                 ))
                 .order((report_unit_members::res_type, report_unit_members::res_id))
                 .load(c))?;
-        Ok(rows
-            .into_iter()
-            .map(|(res_type, res_id, member_identifier)| Member {
-                res_type,
-                res_id,
-                member_identifier,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Member::from).collect())
     }
 
     /// Writes the unit row and replaces its member list.

@@ -187,13 +187,13 @@ impl Writer {
         patient_id: Option<&str>,
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
-        let current = conn.read_current(res_type, id)?;
-        if let Some(stored) = current.as_ref().filter(|c| !c.deleted) {
+        let current = conn.read_current_row(res_type, id)?;
+        if let Some((_, stored)) = current.as_ref().filter(|(row, _)| !row.deleted) {
             if same_as_stored(stored, &resource) {
                 return Ok(stored.clone());
             }
         }
-        let row = conn.current(res_type, id)?;
+        let row = current.map(|(row, _)| row);
         let version = row.map_or(1, |r| r.version + 1);
         let institution = Some(self.institution.clone()).filter(|_| res_type != "Patient");
         let schedule = retention_class

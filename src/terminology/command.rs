@@ -134,9 +134,8 @@ fn import(args: &ImportArgs, config: &Config) -> ExitCode {
     };
     let options = config.store.clone();
     let outcome = actix_web::rt::System::new().block_on(async move {
-        let store = tokio::task::spawn_blocking(move || Store::open(&options))
+        let store = Store::open_async(options)
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
@@ -169,9 +168,8 @@ fn import(args: &ImportArgs, config: &Config) -> ExitCode {
 fn list(config: &Config) -> ExitCode {
     let options: StoreOptions = config.store.clone();
     let listed = actix_web::rt::System::new().block_on(async move {
-        let store = tokio::task::spawn_blocking(move || Store::open(&options))
+        let store = Store::open_async(options)
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let masters = super::sync::load(&store).await.map_err(|e| e.to_string());
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;

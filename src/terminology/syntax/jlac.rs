@@ -13,6 +13,18 @@ use super::fields::{Field, Layout};
 /// The CLINS "not coded" lab code, valid wherever JLAC10 is.
 pub(super) const UNCODED: &str = "99999999999999999";
 
+/// The fields JLAC10 and JLAC11 share after the analyte.
+const IDENTIFICATION: Field = Field {
+    name: "identification",
+    pattern: "9999",
+    expect: "4 digits",
+};
+const MATERIAL: Field = Field {
+    name: "material",
+    pattern: "999",
+    expect: "3 digits",
+};
+
 pub(super) const JLAC10: Layout = Layout {
     label: "JLAC10 code",
     summary: Some("analyte 5 + identification 4 + material 3 + method 3 + result 2"),
@@ -22,16 +34,8 @@ pub(super) const JLAC10: Layout = Layout {
             pattern: "9A999",
             expect: "a digit, an uppercase letter and 3 digits",
         },
-        Field {
-            name: "identification",
-            pattern: "9999",
-            expect: "4 digits",
-        },
-        Field {
-            name: "material",
-            pattern: "999",
-            expect: "3 digits",
-        },
+        IDENTIFICATION,
+        MATERIAL,
         Field {
             name: "method",
             pattern: "999",
@@ -54,16 +58,8 @@ pub(super) const JLAC11: Layout = Layout {
             pattern: "A9999",
             expect: "an uppercase letter and 4 digits",
         },
-        Field {
-            name: "identification",
-            pattern: "9999",
-            expect: "4 digits",
-        },
-        Field {
-            name: "material",
-            pattern: "999",
-            expect: "3 digits",
-        },
+        IDENTIFICATION,
+        MATERIAL,
         Field {
             name: "method/reagent kit",
             pattern: "999",

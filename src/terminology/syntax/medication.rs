@@ -10,26 +10,31 @@
 use super::Finding;
 use super::fields::{Field, Layout, full_width, shown};
 
+/// The fields YJ and 一般名処方 codes share: the first 8 characters.
+const CLASS: Field = Field {
+    name: "therapeutic class",
+    pattern: "9999",
+    expect: "4 digits",
+};
+const INGREDIENT: Field = Field {
+    name: "ingredient",
+    pattern: "999",
+    expect: "3 digits",
+};
+const FORM: Field = Field {
+    name: "dosage form",
+    pattern: "A",
+    expect: "an uppercase letter",
+};
+
 /// The YJ code's first 11 characters; the check digit is checked apart, as a warning.
 const YJ_BODY: Layout = Layout {
     label: "YJ code",
     summary: Some("therapeutic class 4 + ingredient 3 + dosage form 1 + strength 1 + brand 2"),
     fields: &[
-        Field {
-            name: "therapeutic class",
-            pattern: "9999",
-            expect: "4 digits",
-        },
-        Field {
-            name: "ingredient",
-            pattern: "999",
-            expect: "3 digits",
-        },
-        Field {
-            name: "dosage form",
-            pattern: "A",
-            expect: "an uppercase letter",
-        },
+        CLASS,
+        INGREDIENT,
+        FORM,
         Field {
             name: "strength",
             pattern: "9",
@@ -49,21 +54,9 @@ const GENERAL_BODY: Layout = Layout {
     label: "一般名処方 code",
     summary: Some("therapeutic class 4 + ingredient 3 + dosage form 1 + strength 1"),
     fields: &[
-        Field {
-            name: "therapeutic class",
-            pattern: "9999",
-            expect: "4 digits",
-        },
-        Field {
-            name: "ingredient",
-            pattern: "999",
-            expect: "3 digits",
-        },
-        Field {
-            name: "dosage form",
-            pattern: "A",
-            expect: "an uppercase letter",
-        },
+        CLASS,
+        INGREDIENT,
+        FORM,
         Field {
             name: "strength",
             pattern: "X",
