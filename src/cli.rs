@@ -105,6 +105,8 @@ pub enum BenchCommand {
     Terminology(crate::bench::terminology::TerminologyBenchArgs),
     /// Time a retention purge over a large store, and GET latency before and during it.
     Purge(crate::bench::purge::PurgeBenchArgs),
+    /// Time FHIR XML conversion, JSON → XML and XML → JSON, over JSON resources.
+    Xml(crate::bench::xml::XmlBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +136,13 @@ pub struct BenchArgs {
     /// With --bundle: repeat its Observation entries up to this many.
     #[arg(long, value_name = "N", requires = "bundle")]
     pub observations: Option<usize>,
+    /// Authenticate: the in-process server gets a principals file with one institution system
+    /// whose token the load client sends, so access checks and auditing are measured.
+    #[arg(long, conflicts_with = "url")]
+    pub auth: bool,
+    /// With --url: the bearer token to send.
+    #[arg(long, value_name = "TOKEN", requires = "url")]
+    pub token: Option<String>,
     #[command(flatten)]
     pub server: ConfigArgs,
 }
@@ -177,6 +186,7 @@ fn serve(config: Config) -> ExitCode {
             address = %running.addr,
             database = config.store.url.backend_name(),
             workers = config.workers,
+            tls = config.tls.as_ref().map_or("off", crate::access::tls::Tls::mode),
             "kyoyu listening"
         );
         match running.wait().await {
@@ -212,38 +222,23 @@ fn migrate(config: Config) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    if let Some(BenchCommand::Purge(p)) = &args.what {
-        return match crate::bench::purge::run(p) {
+    let offline = match &args.what {
+        Some(BenchCommand::Purge(p)) => Some(("purge", crate::bench::purge::run(p))),
+        Some(BenchCommand::Terminology(t)) => {
+            Some(("terminology", crate::bench::terminology::run(t)))
+        }
+        Some(BenchCommand::Validate(v)) => Some(("validate", crate::bench::validate::run(v))),
+        Some(BenchCommand::Xml(x)) => Some(("xml", crate::bench::xml::run(x))),
+        None => None,
+    };
+    if let Some((name, result)) = offline {
+        return match result {
             Ok(report) => {
                 print!("{report}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("kyoyu: bench purge failed: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(BenchCommand::Terminology(t)) = &args.what {
-        return match crate::bench::terminology::run(t) {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("kyoyu: bench terminology failed: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(BenchCommand::Validate(v)) = &args.what {
-        return match crate::bench::validate::run(v) {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("kyoyu: bench validate failed: {e}");
+                eprintln!("kyoyu: bench {name} failed: {e}");
                 ExitCode::FAILURE
             }
         };
@@ -270,11 +265,17 @@ fn bench(args: BenchArgs) -> ExitCode {
         },
         None => None,
     };
+    let token = match (&args.token, args.auth) {
+        (Some(t), _) => Some(t.clone()),
+        (None, true) => Some(format!("bench-{}", uuid::Uuid::new_v4().simple())),
+        (None, false) => None,
+    };
     let options = |base_url: String| crate::bench::LoadOptions {
         base_url,
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs_f64(args.warmup_secs),
+        token: token.clone(),
     };
     let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {
@@ -289,6 +290,19 @@ fn bench(args: BenchArgs) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
                 server_args.database_url = Some(scratch.join("bench.db").display().to_string());
+            }
+            if let (true, Some(t)) = (args.auth, &token) {
+                let file = scratch.join("principals.toml");
+                let text = format!(
+                    "[[principal]]\nname = \"bench\"\nrole = \"system\"\ninstitution = \"1318814790\"\ntoken = \"{t}\"\n"
+                );
+                if let Err(e) =
+                    std::fs::create_dir_all(&scratch).and_then(|_| std::fs::write(&file, text))
+                {
+                    eprintln!("kyoyu: cannot write {}: {e}", file.display());
+                    return ExitCode::FAILURE;
+                }
+                server_args.principals = Some(file);
             }
             server_args.listen = Some("127.0.0.1:0".into());
             let config = match server_args.resolve() {

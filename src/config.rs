@@ -9,6 +9,8 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use serde::Deserialize;
 
+use crate::access::tls::{Tls, TlsFiles};
+use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
 use crate::validation::ValidatorOptions;
 
@@ -73,6 +75,27 @@ pub struct ConfigArgs {
     /// Rows the purger examines per transaction [default: 1000].
     #[arg(long, env = "KYOYU_PURGE_BATCH", value_name = "N")]
     pub purge_batch: Option<usize>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// TOML file mapping bearer tokens and client certificates to principals (see README,
+    /// "Access"). Without it (and without TLS client certificates) the server runs in the open
+    /// development mode.
+    #[arg(long, env = "KYOYU_PRINCIPALS", value_name = "FILE")]
+    pub principals: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first); needs --tls-key.
+    #[arg(long, env = "KYOYU_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "KYOYU_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM bundle of the CAs trusted to sign client certificates: turns on mutual TLS (needs
+    /// --principals to map certificates to principals).
+    #[arg(long, env = "KYOYU_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Refuse connections without a client certificate; otherwise bearer-token clients may
+    /// connect over TLS too [default: false].
+    #[arg(long, env = "KYOYU_TLS_CLIENT_REQUIRED", value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub tls_client_required: Option<bool>,
 }
 
 /// Which FHIR packages the validator loads; shared by `serve` and `validate`.
@@ -140,6 +163,97 @@ impl ValidationArgs {
     }
 }
 
+/// The retention periods (DESIGN §8). The defaults are the law's numbers; a shorter period is
+/// for test systems and a longer one for an operator's own policy, so both are accepted within
+/// sane bounds.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RetentionArgs {
+    /// Years conditions, infections, allergies and checkups are kept after registration
+    /// [default: 5].
+    #[arg(long, env = "KYOYU_RETENTION_YEARS", value_name = "YEARS")]
+    pub retention_years: Option<u32>,
+    /// Months a lab result is kept after its effective date [default: 12].
+    #[arg(long, env = "KYOYU_RETENTION_LAB_MONTHS", value_name = "MONTHS")]
+    pub retention_lab_months: Option<u32>,
+    /// Days a prescription is kept after authoredOn [default: 100].
+    #[arg(long, env = "KYOYU_RETENTION_PRESCRIPTION_DAYS", value_name = "DAYS")]
+    pub retention_prescription_days: Option<u32>,
+    /// Months a referral is kept after registration [default: 6].
+    #[arg(long, env = "KYOYU_RETENTION_REFERRAL_MONTHS", value_name = "MONTHS")]
+    pub retention_referral_months: Option<u32>,
+    /// Days a referral is kept after the addressee's receipt [default: 7].
+    #[arg(long, env = "KYOYU_RETENTION_RECEIPT_DAYS", value_name = "DAYS")]
+    pub retention_receipt_days: Option<u32>,
+    /// Latest lab results (per item) and prescribing occasions kept whatever their age
+    /// [default: 3].
+    #[arg(long, env = "KYOYU_RETENTION_LATEST", value_name = "N")]
+    pub retention_latest: Option<u32>,
+}
+
+impl RetentionArgs {
+    fn resolve(&self, file: &FileConfig) -> Result<Policy, ConfigError> {
+        let law = Policy::default();
+        let years = within(
+            "retention_years",
+            self.retention_years.or(file.retention_years),
+            law.long_months / 12,
+            100,
+        )?;
+        let days = |key, flag: Option<u32>, from_file: Option<u32>, default: i64| {
+            let d = u32::try_from(default).unwrap_or(u32::MAX);
+            within(key, flag.or(from_file), d, 36_500).map(i64::from)
+        };
+        Ok(Policy {
+            long_months: years * 12,
+            lab_months: within(
+                "retention_lab_months",
+                self.retention_lab_months.or(file.retention_lab_months),
+                law.lab_months,
+                1200,
+            )?,
+            prescription_days: days(
+                "retention_prescription_days",
+                self.retention_prescription_days,
+                file.retention_prescription_days,
+                law.prescription_days,
+            )?,
+            referral_months: within(
+                "retention_referral_months",
+                self.retention_referral_months
+                    .or(file.retention_referral_months),
+                law.referral_months,
+                1200,
+            )?,
+            receipt_days: days(
+                "retention_receipt_days",
+                self.retention_receipt_days,
+                file.retention_receipt_days,
+                law.receipt_days,
+            )?,
+            latest: within(
+                "retention_latest",
+                self.retention_latest.or(file.retention_latest),
+                u32::try_from(law.latest).unwrap_or(u32::MAX),
+                1000,
+            )? as usize,
+        })
+    }
+}
+
+/// A count between 1 and `max`: a zero period would purge data the moment it is written.
+fn within(
+    key: &'static str,
+    value: Option<u32>,
+    default: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let v = value.unwrap_or(default);
+    if v == 0 || v > max {
+        return Err(bad(key, format!("{v} is not between 1 and {max}")));
+    }
+    Ok(v)
+}
+
 /// The same settings read from the TOML file; unknown keys are errors, not silently ignored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +278,17 @@ struct FileConfig {
     terminology_refresh_secs: Option<f64>,
     purge_interval_secs: Option<f64>,
     purge_batch: Option<usize>,
+    principals: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    tls_client_required: Option<bool>,
+    retention_years: Option<u32>,
+    retention_lab_months: Option<u32>,
+    retention_prescription_days: Option<u32>,
+    retention_referral_months: Option<u32>,
+    retention_receipt_days: Option<u32>,
+    retention_latest: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,7 +298,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn bad(key: &'static str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn bad(key: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key,
         message: message.into(),
@@ -205,6 +330,12 @@ pub struct Config {
     /// `None`: the background purger is off.
     pub purge_interval: Option<Duration>,
     pub purge_batch: usize,
+    /// The retention periods, for writes (expiry instants), receipts and the purger alike.
+    pub retention: Policy,
+    /// The credentials the server accepts; `None`: no authentication (development mode).
+    pub principals: Option<PathBuf>,
+    /// `None`: plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl ConfigArgs {
@@ -214,6 +345,7 @@ impl ConfigArgs {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let retention = self.retention.resolve(&file)?;
         let listen_text = self
             .listen
             .clone()
@@ -300,6 +432,27 @@ impl ConfigArgs {
                 format!("'{tz_text}' is not an offset like +09:00 or Z"),
             )
         })?;
+        let principals = self.principals.clone().or(file.principals);
+        let client_ca = self
+            .tls_client_ca
+            .as_deref()
+            .or(file.tls_client_ca.as_deref());
+        if client_ca.is_some() && principals.is_none() {
+            return Err(bad(
+                "tls_client_ca",
+                "mutual TLS needs a principals file (principals) to map certificates to principals",
+            ));
+        }
+        let tls = TlsFiles {
+            cert: self.tls_cert.as_deref().or(file.tls_cert.as_deref()),
+            key: self.tls_key.as_deref().or(file.tls_key.as_deref()),
+            client_ca,
+            client_required: self
+                .tls_client_required
+                .or(file.tls_client_required)
+                .unwrap_or(false),
+        }
+        .load()?;
         let base_url = match self.base_url.clone().or(file.base_url) {
             Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
                 Some(u.trim_end_matches('/').to_string())
@@ -335,11 +488,14 @@ impl ConfigArgs {
             ));
         }
         Ok(Config {
+            retention,
             validation,
             validate_on_write,
             terminology_refresh: Duration::from_secs_f64(refresh),
             purge_interval: (purge_every > 0.0).then(|| Duration::from_secs_f64(purge_every)),
             purge_batch: positive("purge_batch", self.purge_batch.or(file.purge_batch), 1000)?,
+            principals,
+            tls,
             listen,
             store,
             workers: positive("workers", self.workers.or(file.workers), cpus)?,
@@ -452,6 +608,131 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert_eq!(e.key, "pool_size");
+    }
+
+    #[test]
+    fn tls_settings_must_be_complete() {
+        let path = |p: &str| Some(PathBuf::from(p));
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "tls_cert = \"server.pem\"").unwrap();
+        let cases = [
+            (
+                ConfigArgs {
+                    config: Some(file.path().to_path_buf()),
+                    ..ConfigArgs::default()
+                },
+                "tls_key",
+            ),
+            (
+                ConfigArgs {
+                    tls_cert: path("server.pem"),
+                    ..ConfigArgs::default()
+                },
+                "tls_key",
+            ),
+            (
+                ConfigArgs {
+                    tls_key: path("server.key"),
+                    ..ConfigArgs::default()
+                },
+                "tls_cert",
+            ),
+            (
+                ConfigArgs {
+                    tls_client_ca: path("ca.pem"),
+                    principals: path("principals.toml"),
+                    ..ConfigArgs::default()
+                },
+                "tls_client_ca",
+            ),
+            (
+                ConfigArgs {
+                    tls_client_required: Some(true),
+                    ..ConfigArgs::default()
+                },
+                "tls_client_required",
+            ),
+        ];
+        for (args, key) in cases {
+            assert_eq!(args.resolve().unwrap_err().key, key, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn mutual_tls_needs_principals() {
+        let e = ConfigArgs {
+            tls_cert: Some("server.pem".into()),
+            tls_key: Some("server.key".into()),
+            tls_client_ca: Some("ca.pem".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "tls_client_ca");
+        assert!(e.message.contains("principals"), "{}", e.message);
+    }
+
+    #[test]
+    fn unreadable_or_invalid_pem_names_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for (cert, key, expected) in [(&missing, &junk, "tls_cert"), (&junk, &junk, "tls_cert")] {
+            let e = ConfigArgs {
+                tls_cert: Some(cert.clone()),
+                tls_key: Some(key.clone()),
+                ..ConfigArgs::default()
+            }
+            .resolve()
+            .unwrap_err();
+            assert_eq!(e.key, expected);
+            assert!(e.message.contains(&cert.display().to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn retention_periods_default_to_the_law_and_are_validated() {
+        let c = ConfigArgs::default().resolve().unwrap();
+        assert_eq!(c.retention, Policy::default());
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "retention_years = 3\nretention_lab_months = 6").unwrap();
+        let args = ConfigArgs {
+            config: Some(f.path().to_path_buf()),
+            retention: RetentionArgs {
+                retention_lab_months: Some(2),
+                retention_latest: Some(1),
+                ..RetentionArgs::default()
+            },
+            ..ConfigArgs::default()
+        };
+        let p = args.resolve().unwrap().retention;
+        assert_eq!((p.long_months, p.lab_months, p.latest), (36, 2, 1));
+        assert_eq!(p.prescription_days, 100);
+        for (args, key) in [
+            (
+                RetentionArgs {
+                    retention_prescription_days: Some(0),
+                    ..RetentionArgs::default()
+                },
+                "retention_prescription_days",
+            ),
+            (
+                RetentionArgs {
+                    retention_referral_months: Some(5000),
+                    ..RetentionArgs::default()
+                },
+                "retention_referral_months",
+            ),
+        ] {
+            let e = ConfigArgs {
+                retention: args,
+                ..ConfigArgs::default()
+            }
+            .resolve()
+            .unwrap_err();
+            assert_eq!(e.key, key);
+        }
     }
 
     #[test]

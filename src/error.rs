@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::DatabaseErrorKind;
 
 use crate::fhir::json::ParseError;
+use crate::fhir::xml::XmlError;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::store::StoreError;
 
@@ -15,6 +16,8 @@ use crate::store::StoreError;
 pub enum Error {
     #[error("{0}")]
     Parse(#[from] ParseError),
+    #[error("{0}")]
+    Xml(#[from] XmlError),
     #[error("{detail}")]
     Invalid {
         detail: String,
@@ -49,6 +52,9 @@ pub enum Error {
     /// The caller may not do this (e.g. acknowledge a referral addressed to another institution).
     #[error("{0}")]
     Forbidden(String),
+    /// No principal: missing or unknown credentials (401 with a `WWW-Authenticate` challenge).
+    #[error("{0}")]
+    Unauthorized(#[from] crate::access::AuthError),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -94,6 +100,13 @@ impl Error {
                 (StatusCode::BAD_REQUEST, IssueType::TooCosty)
             }
             Error::Parse(_) => (StatusCode::BAD_REQUEST, IssueType::Structure),
+            Error::Xml(XmlError::TooDeep { .. }) => (StatusCode::BAD_REQUEST, IssueType::TooCosty),
+            Error::Xml(XmlError::Doctype { .. }) => (StatusCode::BAD_REQUEST, IssueType::Security),
+            // What is stored holds something XML cannot carry: JSON can still answer.
+            Error::Xml(XmlError::Unwritable(_)) => {
+                (StatusCode::NOT_ACCEPTABLE, IssueType::NotSupported)
+            }
+            Error::Xml(_) => (StatusCode::BAD_REQUEST, IssueType::Structure),
             Error::Invalid { .. } => (StatusCode::BAD_REQUEST, IssueType::Invalid),
             Error::Search(crate::search::Error::UnknownParameter(_)) => {
                 (StatusCode::BAD_REQUEST, IssueType::NotSupported)
@@ -115,6 +128,7 @@ impl Error {
                 (StatusCode::METHOD_NOT_ALLOWED, IssueType::NotSupported)
             }
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, IssueType::Forbidden),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, IssueType::Login),
             Error::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
             Error::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, IssueType::Conflict),
             Error::MultipleMatches(_) => {
@@ -220,6 +234,12 @@ impl ResponseError for Error {
             CONTENT_TYPE,
             HeaderValue::from_static(crate::api::FHIR_JSON),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kyoyu\""),
+            );
+        }
         response
     }
 }
@@ -232,6 +252,9 @@ mod tests {
     fn each_error_has_its_status() {
         let cases: Vec<(Error, u16)> = vec![
             (Error::Parse(ParseError::Empty), 400),
+            (Error::Xml(XmlError::Empty), 400),
+            (Error::Xml(XmlError::Doctype { line: 1, column: 1 }), 400),
+            (Error::Xml(XmlError::Unwritable("x".into())), 406),
             (Error::invalid("x", "Patient.id"), 400),
             (Error::UnknownType("Foo".into()), 404),
             (
@@ -263,6 +286,7 @@ mod tests {
                 405,
             ),
             (Error::Forbidden("x".into()), 403),
+            (Error::Unauthorized(crate::access::AuthError::Missing), 401),
             (Error::NotAcceptable("xml".into()), 406),
             (
                 Error::RequestTimeout(std::time::Duration::from_secs(1)),

@@ -2,6 +2,7 @@
 //! information sharing service (電子カルテ情報共有サービス).
 //!
 //! Where a request goes:
+//! - [`access`]: principals (tokens, client certificates), consent and access rules, audit.
 //! - [`api`]: HTTP only — routes, content negotiation, body limits, responses.
 //! - [`interactions`]: FHIR REST semantics (create, read, update, search, transaction…).
 //! - [`fhir`]: the resource model over JSON, OperationOutcome, bundles.
@@ -15,6 +16,7 @@
 //! - [`config`], [`clock`], [`telemetry`], [`bench`], [`cli`]: start-up, injected time, logs,
 //!   the load benchmark, and the command line.
 
+pub mod access;
 pub mod api;
 pub mod bench;
 pub mod cli;

@@ -140,17 +140,21 @@ backend_test!(a_checkup_report_is_found_by_patient_and_date, |srv| {
     );
 });
 
-#[test]
-fn the_capability_statement_documents_the_inbox_and_receipt() {
-    let srv = TestServer::start(Backend::Sqlite);
-    let cs = srv.search("metadata");
-    let bundle = cs["rest"][0]["resource"]
+/// The CapabilityStatement's entry for Bundle.
+fn bundle_capabilities(srv: &TestServer) -> Value {
+    srv.search("metadata")["rest"][0]["resource"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["type"] == "Bundle")
         .unwrap()
-        .clone();
+        .clone()
+}
+
+#[test]
+fn the_capability_statement_documents_the_inbox_and_receipt() {
+    let srv = TestServer::start(Backend::Sqlite);
+    let bundle = bundle_capabilities(&srv);
     let param = |name: &str| {
         bundle["searchParam"]
             .as_array()
@@ -181,3 +185,24 @@ fn the_capability_statement_documents_the_inbox_and_receipt() {
         "{doc}"
     );
 }
+
+backend_test!(
+    the_receipt_operation_is_defined_where_the_capability_statement_says,
+    |srv| {
+        let bundle = bundle_capabilities(&srv);
+        let receipt = bundle["operation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "receipt")
+            .unwrap()
+            .clone();
+        let r = srv.get("OperationDefinition/Bundle-receipt");
+        assert_eq!(r.status(), 200);
+        let definition: Value = r.json().unwrap();
+        assert_eq!(definition["resourceType"], "OperationDefinition");
+        assert_eq!(definition["url"], receipt["definition"]);
+        assert_eq!(definition["code"], "receipt");
+        assert_eq!(definition["instance"], true);
+    }
+);

@@ -120,13 +120,27 @@ fn the_latest_three_are_ranked_by_clins_item_postgres() {
     the_latest_three_are_ranked_by_clins_item(Backend::Postgres);
 }
 
-fn a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(backend: Backend) {
+/// `receipt_days`: the server's `--retention-receipt-days`, `None` for the law's week.
+fn a_received_referral_goes_days_after_receipt_with_what_was_extracted(
+    backend: Backend,
+    receipt_days: Option<u32>,
+) {
     use common::documents::{ADDRESSEE, extracted, patient_id, post_document, referral};
     if !Path::new(SHARED).exists() {
         eprintln!("../shared/data not present: skipped");
         return;
     }
-    let srv = common::documents::jp_server(backend);
+    let srv = TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(move |a| {
+                common::with_jp_packages(a);
+                a.retention.retention_receipt_days = receipt_days;
+            }),
+            ..Options::default()
+        },
+    );
+    let days = i64::from(receipt_days.unwrap_or(7));
     let db = srv.db.url.clone();
     let doc = referral();
     let stored = post_document(&srv, &doc, 201);
@@ -167,10 +181,10 @@ fn a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(backend
         assert!(out.status.success(), "{out:?}");
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
-    let early = purge_at(as_of(6));
+    let early = purge_at(as_of(days - 1));
     assert!(early["rules"].get("referral").is_none(), "{early}");
     assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 200);
-    let late = purge_at(as_of(8));
+    let late = purge_at(as_of(days + 1));
     assert_eq!(late["rules"]["referral"]["purged"], 1, "{late}");
     assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 404);
     assert!(extracted(&srv, &pid).is_empty());
@@ -178,7 +192,7 @@ fn a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(backend
 
 #[test]
 fn a_received_referral_goes_a_week_after_receipt_sqlite() {
-    a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(Backend::Sqlite);
+    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Sqlite, None);
 }
 
 #[test]
@@ -187,5 +201,28 @@ fn a_received_referral_goes_a_week_after_receipt_postgres() {
         eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
         return;
     }
-    a_received_referral_goes_a_week_after_receipt_with_what_was_extracted(Backend::Postgres);
+    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Postgres, None);
+}
+
+#[test]
+fn a_shortened_receipt_period_purges_the_referral_sooner() {
+    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Sqlite, Some(2));
+}
+
+#[test]
+fn an_invalid_retention_setting_refuses_to_start() {
+    for (flag, value) in [
+        ("--retention-latest", "0"),
+        ("--retention-years", "1000"),
+        ("--retention-receipt-days", "40000"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+            .args(["serve", flag, value, "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(&flag[2..].replace('-', "_")), "{err}");
+    }
 }

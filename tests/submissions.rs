@@ -347,3 +347,37 @@ backend_test!(the_patient_summary_lists_the_current_6_information, |srv| {
     }
     assert_eq!(srv.get("Patient/nobody/$summary").status(), 404);
 });
+
+backend_test!(
+    a_report_unit_bundle_is_not_replaced_or_deleted_by_id,
+    |srv| {
+        if !shared_present() {
+            return;
+        }
+        let srv = jp_server(srv.backend);
+        let unit = example();
+        let r = srv.post("Bundle", &unit);
+        assert_eq!(r.status(), 201);
+        let stored: serde_json::Value = r.json().unwrap();
+        let id = stored["id"].as_str().unwrap().to_string();
+        let pid = patient_id(&srv);
+        // The unit itself, PUT back: refused, it is a submission.
+        let r = srv.put(&format!("Bundle/{id}"), &stored);
+        assert_eq!(r.status(), 422);
+        // Any other Bundle over its id, or a DELETE by id: refused, the members would stay.
+        let other = serde_json::json!({"resourceType": "Bundle", "id": id, "type": "collection"});
+        let r = srv.put(&format!("Bundle/{id}"), &other);
+        assert_eq!(r.status(), 422);
+        let outcome: serde_json::Value = r.json().unwrap();
+        assert!(
+            outcome["issue"][0]["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains("DELETE [base]/Bundle?identifier="),
+            "{outcome}"
+        );
+        assert_eq!(srv.delete(&format!("Bundle/{id}")).status(), 422);
+        assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 200);
+        assert_eq!(observations(&srv, &pid).len(), 4);
+    }
+);

@@ -1,4 +1,5 @@
-//! Reading a request body within the size limit and the request deadline. actix's extractors
+//! Reading a request body within the size limit and the request deadline, and parsing it as the
+//! resource it declares itself to be (JSON or XML, within the nesting limit). actix's extractors
 //! would answer limit violations with their own plain-text errors; reading the payload here lets
 //! every violation become an OperationOutcome.
 
@@ -10,7 +11,9 @@ use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
 
 use super::AppState;
+use super::negotiate::Format;
 use crate::error::Error;
+use crate::fhir::{json, xml};
 
 pub async fn read(
     req: &HttpRequest,
@@ -49,4 +52,12 @@ pub async fn read(
         }
     }
     Ok(body.freeze())
+}
+
+/// The resource in a body of the given format; both become the same internal form.
+pub fn parse(format: Format, bytes: &[u8], max_depth: usize) -> Result<serde_json::Value, Error> {
+    Ok(match format {
+        Format::Json => json::parse_resource(bytes, max_depth)?,
+        Format::Xml => xml::parse_resource(bytes, max_depth)?,
+    })
 }

@@ -108,3 +108,10 @@ fn cancelled_response(out: Output, cancelled: documents::Cancelled) -> HttpRespo
     )));
     respond::json(StatusCode::OK, out, outcome.to_json().to_string())
 }
+
+/// `GET [base]/OperationDefinition/Bundle-receipt`.
+pub async fn receipt_definition(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let out = negotiate::output(&req)?;
+    let definition = documents::receipt_definition();
+    Ok(respond::json(StatusCode::OK, out, definition.to_string()))
+}

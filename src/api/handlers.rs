@@ -9,7 +9,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::negotiate::{self, query_pairs};
 use super::{State, body, respond};
 use crate::error::Error;
-use crate::fhir::json::parse_resource;
 use crate::interactions::{self, history::HistoryParams, transaction};
 
 type Reply = Result<HttpResponse, Error>;
@@ -34,9 +33,9 @@ pub(super) async fn resource_body(
     state: &State,
     deadline: Instant,
 ) -> Result<serde_json::Value, Error> {
-    negotiate::check_content_type(req)?;
+    let format = negotiate::content_type(req)?;
     let bytes = body::read(req, payload, state, deadline).await?;
-    Ok(parse_resource(&bytes, state.limits.max_json_depth)?)
+    body::parse(format, &bytes, state.limits.max_json_depth)
 }
 
 pub async fn metadata(state: State, req: HttpRequest) -> Reply {

@@ -1,9 +1,11 @@
 //! HTTP only: the route table, content negotiation, body limits, and turning interaction results
 //! into responses. FHIR semantics live in `interactions`; errors become responses in `error`.
 
+mod audit;
 mod body;
 mod documents;
 mod handlers;
+mod identify;
 mod negotiate;
 mod request_log;
 mod respond;
@@ -17,6 +19,7 @@ use crate::config::Limits;
 use crate::interactions::Services;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+pub const FHIR_XML: &str = "application/fhir+xml; charset=utf-8";
 
 /// Shared by every handler.
 pub struct AppState {
@@ -26,6 +29,21 @@ pub struct AppState {
     pub base_url: String,
     /// When this server started, as a FHIR dateTime: the CapabilityStatement's date.
     pub started: String,
+    /// How requests prove who they are (open in development mode).
+    pub authentication: crate::access::Authentication,
+}
+
+impl AppState {
+    /// The state one request works with: the same server, acting for `caller`.
+    pub fn for_caller(&self, caller: crate::access::Caller) -> State {
+        actix_web::web::Data::new(Arc::new(AppState {
+            services: self.services.for_caller(caller),
+            limits: self.limits,
+            base_url: self.base_url.clone(),
+            started: self.started.clone(),
+            authentication: self.authentication.clone(),
+        }))
+    }
 }
 
 pub type State = actix_web::web::Data<Arc<AppState>>;

@@ -1,33 +1,52 @@
 //! Content negotiation (`_format`, `Accept`, `Content-Type`) and the `Prefer` header.
-//! JSON is the only format so far; XML requests are refused with 406/415 rather than answered in
-//! the wrong format.
+//! FHIR JSON and FHIR XML both ways; JSON when the client leaves the choice to the server.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 
+use super::{FHIR_JSON, FHIR_XML};
 use crate::error::Error;
+
+/// The wire format of a body; inside, every resource is the FHIR JSON `Value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
 
 /// How to write the response body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Output {
+    pub format: Format,
     pub pretty: bool,
-    /// Answer `application/json` when that is what the client asked for, else `application/fhir+json`.
-    pub plain_json: bool,
+    /// The Content-Type to answer: the media type the client named (`application/json`,
+    /// `text/xml`…), else the FHIR one of the format.
+    pub mime: &'static str,
 }
 
-const JSON_TYPES: &[&str] = &[
-    "application/fhir+json",
-    "application/json",
-    "json",
-    "application/json+fhir",
-];
-const XML_TYPES: &[&str] = &[
-    "application/fhir+xml",
-    "application/xml",
-    "text/xml",
-    "xml",
-    "application/xml+fhir",
-];
+/// A media type (or `_format` shorthand) the server speaks: its format, the Content-Type that
+/// answers it, and how specific it is (a FHIR type beats a generic one beats a wildcard when an
+/// Accept header rates them equally).
+fn media_type(mime: &str) -> Option<(Format, &'static str, u8)> {
+    Some(match mime {
+        "application/fhir+json" | "application/json+fhir" | "json" => (Format::Json, FHIR_JSON, 2),
+        "application/json" => (Format::Json, "application/json; charset=utf-8", 1),
+        "application/fhir+xml" | "application/xml+fhir" | "xml" => (Format::Xml, FHIR_XML, 2),
+        "application/xml" => (Format::Xml, "application/xml; charset=utf-8", 1),
+        "text/xml" => (Format::Xml, "text/xml; charset=utf-8", 1),
+        "*/*" | "application/*" | "" => (Format::Json, FHIR_JSON, 0),
+        _ => return None,
+    })
+}
+
+fn essence(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
 
 fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
     form_urlencoded::parse(req.query_string().as_bytes())
@@ -35,92 +54,67 @@ fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The response format: `_format` wins over `Accept`; among Accept's types the highest `q`, then
+/// the most specific, then the first listed.
 pub fn output(req: &HttpRequest) -> Result<Output, Error> {
     let pretty = query_param(req, "_pretty").is_some_and(|v| v == "true");
     if let Some(format) = query_param(req, "_format") {
-        let f = format
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if JSON_TYPES.contains(&f.as_str()) {
-            return Ok(Output {
-                pretty,
-                plain_json: f == "application/json",
-            });
-        }
-        if XML_TYPES.contains(&f.as_str()) {
-            return Err(Error::NotAcceptable(
-                "_format: XML is not supported yet; use _format=json".into(),
-            ));
-        }
-        return Err(Error::NotAcceptable(format!(
-            "_format '{format}' is not supported (use json)"
-        )));
+        let Some((format, mime, _)) = media_type(&essence(&format)).filter(|m| m.2 > 0) else {
+            return Err(Error::NotAcceptable(format!(
+                "_format '{format}' is not supported (use json or xml)"
+            )));
+        };
+        return Ok(Output {
+            format,
+            pretty,
+            mime,
+        });
     }
     let accept = req
         .headers()
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*");
-    let mut plain_json = false;
-    let mut any = false;
+    let mut best: Option<(f32, u8, Format, &'static str)> = None;
     for item in accept.split(',') {
-        let mime = item
+        let q = item
             .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match mime.as_str() {
-            "application/fhir+json" | "application/json+fhir" | "*/*" | "application/*" => {
-                any = true
-            }
-            "application/json" => {
-                any = true;
-                plain_json = true;
-            }
-            "" => any = true,
-            _ => {}
+            .skip(1)
+            .find_map(|p| p.trim().strip_prefix("q=")?.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let Some((format, mime, rank)) = media_type(&essence(item)) else {
+            continue;
+        };
+        if q > 0.0 && best.is_none_or(|(bq, br, _, _)| q > bq || (q == bq && rank > br)) {
+            best = Some((q, rank, format, mime));
         }
     }
-    if any {
-        Ok(Output {
+    match best {
+        Some((_, _, format, mime)) => Ok(Output {
+            format,
             pretty,
-            plain_json: plain_json && !accept.contains("fhir+json"),
-        })
-    } else {
-        Err(Error::NotAcceptable(format!(
-            "cannot answer in any of '{accept}'; this server speaks application/fhir+json"
-        )))
+            mime,
+        }),
+        None => Err(Error::NotAcceptable(format!(
+            "cannot answer in any of '{accept}'; this server speaks application/fhir+json and application/fhir+xml"
+        ))),
     }
 }
 
-/// A request body must be declared as FHIR JSON (or plain JSON).
-pub fn check_content_type(req: &HttpRequest) -> Result<(), Error> {
+/// The format of a request body, from its Content-Type (FHIR or plain JSON or XML).
+pub fn content_type(req: &HttpRequest) -> Result<Format, Error> {
     let Some(value) = req.headers().get(CONTENT_TYPE) else {
         return Err(Error::UnsupportedMediaType(
-            "Content-Type is required (application/fhir+json)".into(),
+            "Content-Type is required (application/fhir+json or application/fhir+xml)".into(),
         ));
     };
     let text = value.to_str().unwrap_or_default();
-    let mime = text
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if JSON_TYPES.contains(&mime.as_str()) && mime != "json" {
-        Ok(())
-    } else if XML_TYPES.contains(&mime.as_str()) {
-        Err(Error::UnsupportedMediaType(
-            "XML bodies are not supported yet; send application/fhir+json".into(),
-        ))
-    } else {
-        Err(Error::UnsupportedMediaType(format!(
-            "Content-Type '{text}' is not supported; send application/fhir+json"
-        )))
+    let mime = essence(text);
+    match media_type(&mime) {
+        Some((format, _, rank)) if rank > 0 && mime != "json" && mime != "xml" => Ok(format),
+        _ => Err(Error::UnsupportedMediaType(format!(
+            "Content-Type '{text}' is not supported; send application/fhir+json or application/fhir+xml"
+        ))),
     }
 }
 
@@ -185,26 +179,71 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
+    fn with(header: actix_web::http::header::HeaderName, value: &str) -> HttpRequest {
+        TestRequest::default()
+            .insert_header((header, value))
+            .to_http_request()
+    }
+
+    fn format_of(req: &HttpRequest) -> (Format, &'static str) {
+        let out = output(req).unwrap();
+        (out.format, out.mime)
+    }
+
     #[test]
     fn format_parameter_wins_over_accept() {
         let req = TestRequest::with_uri("/Patient?_format=json")
             .insert_header((ACCEPT, "application/fhir+xml"))
             .to_http_request();
-        assert!(output(&req).is_ok());
+        assert_eq!(format_of(&req), (Format::Json, FHIR_JSON));
         let req = TestRequest::with_uri("/Patient?_format=xml").to_http_request();
+        assert_eq!(format_of(&req), (Format::Xml, FHIR_XML));
+        let req = TestRequest::with_uri("/Patient?_format=text/xml").to_http_request();
+        assert_eq!(format_of(&req).1, "text/xml; charset=utf-8");
+        let req = TestRequest::with_uri("/Patient?_format=turtle").to_http_request();
         assert!(matches!(output(&req), Err(Error::NotAcceptable(_))));
     }
 
     #[test]
-    fn xml_only_accept_is_not_acceptable() {
-        let req = TestRequest::default()
-            .insert_header((ACCEPT, "application/fhir+xml"))
-            .to_http_request();
-        assert!(matches!(output(&req), Err(Error::NotAcceptable(_))));
-        let req = TestRequest::default()
-            .insert_header((ACCEPT, "application/fhir+xml, */*;q=0.1"))
-            .to_http_request();
-        assert!(output(&req).is_ok());
+    fn accept_picks_by_quality_then_specificity() {
+        let accept = |value: &str| output(&with(ACCEPT, value)).map(|o| (o.format, o.mime));
+        assert_eq!(
+            accept("application/fhir+xml").unwrap(),
+            (Format::Xml, FHIR_XML)
+        );
+        assert_eq!(
+            accept("application/fhir+xml, */*;q=0.1").unwrap().0,
+            Format::Xml
+        );
+        assert_eq!(
+            accept("application/fhir+xml;q=0.5, application/fhir+json")
+                .unwrap()
+                .0,
+            Format::Json
+        );
+        assert_eq!(
+            accept("application/json, application/fhir+json").unwrap(),
+            (Format::Json, FHIR_JSON)
+        );
+        assert_eq!(accept("*/*, application/xml").unwrap().0, Format::Xml);
+        assert!(matches!(accept("image/png"), Err(Error::NotAcceptable(_))));
+        assert!(matches!(
+            accept("application/fhir+xml;q=0"),
+            Err(Error::NotAcceptable(_))
+        ));
+    }
+
+    #[test]
+    fn bodies_are_json_or_xml() {
+        let body = |value: &str| content_type(&with(CONTENT_TYPE, value));
+        assert_eq!(
+            body("application/fhir+xml; charset=utf-8").unwrap(),
+            Format::Xml
+        );
+        assert_eq!(body("text/xml").unwrap(), Format::Xml);
+        assert_eq!(body("application/json").unwrap(), Format::Json);
+        assert!(body("xml").is_err());
+        assert!(body("text/plain").is_err());
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Turning interaction results into HTTP responses: headers (ETag, Last-Modified, Location),
-//! `Prefer: return`, pretty printing, and the Bundles of search, history and transactions.
+//! `Prefer: return`, the negotiated format (JSON or XML, pretty or not), and the Bundles of
+//! search, history and transactions.
 
-use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION};
+use actix_web::http::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION,
+};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
-use super::negotiate::{Output, Return};
-use super::{AppState, FHIR_JSON};
+use super::AppState;
+use super::negotiate::{self, Format, Output, Return};
+use crate::error::Error;
 use crate::fhir::bundle::{BundleBuilder, Entry};
 use crate::fhir::instant::{to_fhir_instant, to_http_date};
+use crate::fhir::xml::{self, XmlError};
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::interactions::terminology::resources::{Criteria, Page};
 use crate::interactions::transaction::{BundleKind, EntryResult};
@@ -20,26 +28,68 @@ pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// A JSON body in the negotiated media type, pretty-printed on `_pretty=true`.
+/// A body, given as the JSON text of the internal form, in the negotiated format and media type;
+/// pretty-printed on `_pretty=true`.
 pub fn json(status: StatusCode, out: Output, text: String) -> HttpResponse {
-    let body = if out.pretty {
-        serde_json::from_str::<Value>(&text)
+    let body = match out.format {
+        Format::Json if out.pretty => serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or(text)
-    } else {
-        text
+            .unwrap_or(text),
+        Format::Json => text,
+        Format::Xml => match xml_text(&text, out.pretty) {
+            Ok(xml) => xml,
+            Err(e) => return Error::from(e).error_response(),
+        },
     };
     let mut response = HttpResponse::build(status).body(body);
-    let mime = if out.plain_json {
-        "application/json; charset=utf-8"
-    } else {
-        FHIR_JSON
-    };
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(out.mime));
     response
+}
+
+fn xml_text(json: &str, pretty: bool) -> Result<String, XmlError> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| XmlError::Unwritable(e.to_string()))?;
+    xml::to_xml(&value, pretty)
+}
+
+/// Error responses are built without the request (`ResponseError`), so in JSON; this middleware
+/// rewrites their OperationOutcome in XML when the request negotiated XML.
+pub async fn outcome_in_format(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let out = negotiate::output(req.request())
+        .ok()
+        .filter(|o| o.format == Format::Xml);
+    let response = next.call(req).await?;
+    let Some(out) = out else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let is_json_error = response.status().as_u16() >= 400
+        && response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/fhir+json"));
+    if !is_json_error {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (req, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let text = actix_web::body::to_bytes(body)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .unwrap_or_default();
+    let mut rewritten = json(head.status(), out, text);
+    for (name, value) in head.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(req, rewritten))
 }
 
 fn version_headers(response: &mut HttpResponse, r: &StoredResource) {
@@ -228,20 +278,46 @@ pub fn terminology_searchset(
     page: &Page,
     out: Output,
 ) -> HttpResponse {
-    let base = &state.base_url;
     let total = i64::try_from(page.total).unwrap_or(i64::MAX);
+    let paging = Paging {
+        applied: &criteria.applied,
+        count: criteria.count,
+        offset: criteria.offset,
+        ignored: &criteria.ignored,
+    };
+    value_searchset(state, res_type, &paging, &page.resources, total, out)
+}
+
+/// How a searchset built from resources in memory was asked for: for its links.
+pub struct Paging<'a> {
+    pub applied: &'a [(String, String)],
+    pub count: usize,
+    pub offset: usize,
+    pub ignored: &'a [String],
+}
+
+/// A searchset of resources that are not stored rows (terminology, the audit trail).
+pub fn value_searchset(
+    state: &AppState,
+    res_type: &str,
+    paging: &Paging<'_>,
+    resources: &[Value],
+    total: i64,
+    out: Output,
+) -> HttpResponse {
+    let base = &state.base_url;
     let links = paging_links(
         base,
         res_type,
-        &criteria.applied,
-        criteria.count,
-        criteria.offset,
-        page.resources.len(),
+        paging.applied,
+        paging.count,
+        paging.offset,
+        resources.len(),
         Some(total),
     );
     let now = to_fhir_instant(state.services.clock.now_micros());
     let mut b = BundleBuilder::new("searchset", &bundle_id(), &now, Some(total), &links);
-    for r in &page.resources {
+    for r in resources {
         let text = r.to_string();
         let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
         b.entry(Entry {
@@ -251,7 +327,7 @@ pub fn terminology_searchset(
             ..Entry::default()
         });
     }
-    ignored_entry(&mut b, &criteria.ignored);
+    ignored_entry(&mut b, paging.ignored);
     json(StatusCode::OK, out, b.finish())
 }
 

@@ -10,6 +10,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use super::State;
 use super::handlers as h;
 use super::terminology as th;
+use crate::access::audit::Action;
 use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
@@ -25,7 +26,12 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
     "search-type",
 ];
 pub const SYSTEM_INTERACTIONS: &[&str] = &["transaction", "batch", "history-system"];
-pub const FORMATS: &[&str] = &["application/fhir+json", "json"];
+pub const FORMATS: &[&str] = &[
+    "application/fhir+json",
+    "json",
+    "application/fhir+xml",
+    "xml",
+];
 /// (name, definition) of the operations served at system, type and instance level.
 pub const OPERATIONS: &[(&str, &str)] = &[(
     "validate",
@@ -45,7 +51,7 @@ pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
     TypeOperation {
         res_type: "Bundle",
         name: "receipt",
-        definition: "urn:kyoyu:OperationDefinition:Bundle-receipt",
+        definition: crate::submissions::documents::RECEIPT_DEFINITION,
         documentation: "POST [base]/Bundle/{id}/$receipt with a Parameters holding institution (valueIdentifier of system http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no, or valueString): the addressee of a referral acknowledges receiving it. Another institution gets 403. The first receipt is kept (a repeat answers it again); it starts the referral's retention after receipt. Answers a Parameters: document, institution, received, firstReceipt.",
     },
 ];
@@ -132,6 +138,50 @@ pub enum Route {
     TerminologyRead(String, String),
     TerminologySearch(String),
     TerminologySearchPost(String),
+    /// `GET OperationDefinition/Bundle-receipt`: the definition of `$receipt`.
+    ReceiptDefinition,
+    /// The audit trail: `GET AuditEvent` and `GET AuditEvent/{id}`.
+    AuditSearch,
+    AuditRead(String),
+}
+
+impl Route {
+    /// The FHIR interaction it performs and the type and id it addresses, for the audit.
+    fn audit_target(&self) -> (&'static str, Option<&str>, Option<&str>) {
+        match self {
+            Route::Read(t, id) => ("read", Some(t), Some(id)),
+            Route::Vread(t, id, _) => ("vread", Some(t), Some(id)),
+            Route::Search(t) | Route::SearchPost(t) => ("search-type", Some(t), None),
+            Route::Create(t) => ("create", Some(t), None),
+            Route::Update(t, id) => ("update", Some(t), Some(id)),
+            Route::Delete(t, id) => ("delete", Some(t), Some(id)),
+            Route::ConditionalDelete(t) => ("delete", Some(t), None),
+            Route::HistoryInstance(t, id) => ("history-instance", Some(t), Some(id)),
+            Route::HistoryType(t) => ("history-type", Some(t), None),
+            Route::HistorySystem => ("history-system", None, None),
+            Route::Transaction => ("transaction", None, None),
+            Route::Summary(id) => ("$summary", Some("Patient"), Some(id)),
+            Route::Receipt(id) => ("$receipt", Some("Bundle"), Some(id)),
+            Route::Validate(t, id) => ("$validate", t.as_deref(), id.as_deref()),
+            Route::AuditSearch => ("search-type", Some("AuditEvent"), None),
+            Route::AuditRead(id) => ("read", Some("AuditEvent"), Some(id)),
+            _ => ("operation", None, None),
+        }
+    }
+
+    /// Terminology and the CapabilityStatement hold no patient data: their use is not audited.
+    fn audited(&self) -> bool {
+        !matches!(
+            self,
+            Route::Metadata
+                | Route::Lookup
+                | Route::ValidateCode(..)
+                | Route::Expand(_)
+                | Route::TerminologyRead(..)
+                | Route::TerminologySearch(_)
+                | Route::TerminologySearchPost(_)
+        )
+    }
 }
 
 /// The route template of a request, for the log (never the concrete path: ids stay out of logs).
@@ -145,6 +195,11 @@ pub fn resolve(
     path: &str,
 ) -> Result<(Route, &'static str), (Error, &'static str)> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let ["AuditEvent", rest @ ..] = segments.as_slice() {
+        if let Some(resolved) = resolve_audit(method, rest) {
+            return resolved;
+        }
+    }
     if let [t, rest @ ..] = segments.as_slice() {
         if is_managed(t) {
             if let Some(resolved) = resolve_terminology(method, t, rest) {
@@ -161,6 +216,9 @@ pub fn resolve(
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
         ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
         ["Bundle", _, "$receipt"] => ("/Bundle/{id}/$receipt", &[Method::POST]),
+        ["OperationDefinition", "Bundle-receipt"] => {
+            ("/OperationDefinition/Bundle-receipt", &[Method::GET])
+        }
         [_] => ("/{type}", &[Method::GET, Method::POST, Method::DELETE]),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
@@ -197,6 +255,7 @@ pub fn resolve(
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/Patient/{id}/$summary", _) => Route::Summary(s(1)),
         ("/Bundle/{id}/$receipt", _) => Route::Receipt(s(1)),
+        ("/OperationDefinition/Bundle-receipt", _) => Route::ReceiptDefinition,
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
@@ -212,6 +271,29 @@ pub fn resolve(
 }
 
 type Resolved = Result<(Route, &'static str), (Error, &'static str)>;
+
+/// The audit trail is read-only: written by the server as it works, never through the API.
+fn resolve_audit(method: &Method, rest: &[&str]) -> Option<Resolved> {
+    let read_only = |template: &'static str| -> Resolved {
+        Err((
+            Error::ManagedType {
+                res_type: "AuditEvent".into(),
+                method: method.to_string(),
+            },
+            template,
+        ))
+    };
+    let get = method == Method::GET;
+    Some(match rest {
+        [] if get => Ok((Route::AuditSearch, "/AuditEvent")),
+        [] => read_only("/AuditEvent"),
+        [id] if get && !id.starts_with('$') && !id.starts_with('_') => {
+            Ok((Route::AuditRead((*id).to_string()), "/AuditEvent/{id}"))
+        }
+        [id] if !id.starts_with('$') && !id.starts_with('_') => read_only("/AuditEvent/{id}"),
+        _ => return None,
+    })
+}
 
 /// The routes of CodeSystem and ValueSet, which never reach the resource store; `None` for the
 /// shapes they share with every type (`$validate`).
@@ -292,8 +374,54 @@ pub async fn dispatch(
     };
     req.extensions_mut().insert(Template(template));
     let route = resolved.map_err(|(e, _)| e)?.0;
+    // What the server is and which operations it defines is public.
+    if matches!(route, Route::Metadata | Route::ReceiptDefinition) {
+        return serve(state, req, payload, route).await;
+    }
+    let caller = super::identify::caller(&state, &req)?;
+    if caller.is_open() {
+        return serve(state, req, payload, route).await;
+    }
+    let state = state.for_caller(caller);
+    let audited = route.audited().then(|| {
+        let (interaction, t, id) = route.audit_target();
+        (interaction, t.map(str::to_string), id.map(str::to_string))
+    });
+    let answer = serve(state.clone(), req.clone(), payload, route).await;
+    if let (Err(e), Some((interaction, t, id))) = (&answer, audited) {
+        // Refusals and rejections are accountable too; successes were recorded by the
+        // interaction (a change in its own transaction).
+        let action = match *req.method() {
+            Method::GET => Action::Read,
+            Method::PUT => Action::Update,
+            Method::DELETE => Action::Delete,
+            _ if interaction == "create" => Action::Create,
+            _ => Action::Execute,
+        };
+        let status = e.classify().0.as_u16();
+        let issues = e.outcome().issues.len();
+        let record = state.services.audit_record(action, interaction).map(|r| {
+            let mut r = r.target(t.as_deref(), id.as_deref()).failed(status, issues);
+            // The resource refused is named, so the patient's history shows the attempt.
+            if let (Some(t), Some(id)) = (t, id) {
+                r.entities.push((t, id));
+            }
+            r
+        });
+        state.services.audit(record).await?;
+    }
+    answer
+}
+
+async fn serve(
+    state: State,
+    req: HttpRequest,
+    payload: Payload,
+    route: Route,
+) -> Result<HttpResponse, Error> {
     match route {
         Route::Metadata => h::metadata(state, req).await,
+        Route::ReceiptDefinition => super::documents::receipt_definition(req).await,
         Route::Transaction => h::transaction(state, req, payload).await,
         Route::HistorySystem => h::history_system(state, req).await,
         Route::Search(t) => h::search(state, req, t).await,
@@ -315,6 +443,8 @@ pub async fn dispatch(
         Route::TerminologyRead(t, id) => th::read(state, req, t, id).await,
         Route::TerminologySearch(t) => th::search(state, req, t).await,
         Route::TerminologySearchPost(t) => th::search_post(state, req, t, payload).await,
+        Route::AuditSearch => super::audit::search(state, req).await,
+        Route::AuditRead(id) => super::audit::read(state, req, id).await,
     }
 }
 

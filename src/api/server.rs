@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use rustls::ServerConfig;
 
-use super::{AppState, request_log, routes};
+use super::{AppState, request_log, respond, routes};
+use crate::access::principals::PrincipalsError;
+use crate::access::{Authentication, Principals, tls};
 use crate::clock::{Clock, IdGenerator, SystemClock, UuidIds};
 use crate::config::Config;
 use crate::fhir::instant::to_fhir_instant;
@@ -25,6 +28,12 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Validator(#[from] ValidatorError),
+    #[error("cannot load the principals file: {0}")]
+    Principals(#[from] PrincipalsError),
+    #[error(
+        "refusing to listen on {0} without authentication: configure principals (and TLS), or listen on a loopback address for development"
+    )]
+    OpenNotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -54,10 +63,14 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     store: Store,
     refresher: tokio::task::JoinHandle<()>,
+    /// Stores queued read records; ends once the server's handles are gone and the queue is
+    /// drained.
+    auditor: tokio::task::JoinHandle<()>,
     purger: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
+    let authentication = authentication(config)?;
     let options = config.store.clone();
     let store = Store::open_async(options).await?;
     let terminology = Arc::new(Terminology::new(
@@ -86,6 +99,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             Arc::clone(&parts.clock),
             every,
             config.purge_batch,
+            config.retention,
         )
     });
     let refresher = crate::terminology::sync::spawn_refresher(
@@ -101,10 +115,15 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         addr: config.listen,
         source,
     })?;
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let base_url = config.base_url.clone().unwrap_or_else(|| {
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{addr}")
+    });
+    let (audit_queue, auditor) = crate::interactions::audit_queue::AuditQueue::spawn(store.clone());
     let services = Services {
         store: store.clone(),
         clock: Arc::clone(&parts.clock),
@@ -119,16 +138,21 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         value_sets,
         terminology,
         validate_on_write: config.validate_on_write,
+        caller: Arc::new(crate::access::Caller::open()),
+        audit_queue,
+        retention: config.retention,
     };
     let state = web::Data::new(Arc::new(AppState {
         services,
         limits: config.limits,
         base_url: base_url.clone(),
         started: to_fhir_instant(parts.clock.now_micros()),
+        authentication,
     }));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(respond::outcome_in_format))
             .wrap(from_fn(request_log::log_request))
             .default_service(web::to(routes::dispatch))
     })
@@ -138,7 +162,11 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     .workers(config.workers)
     .client_request_timeout(config.limits.request_timeout)
     .shutdown_timeout(config.limits.request_timeout.as_secs().max(1))
-    .listen(listener)
+    .on_connect(tls::on_connect);
+    let server = match &config.tls {
+        Some(t) => server.listen_rustls_0_23(listener, ServerConfig::clone(&t.server)),
+        None => server.listen(listener),
+    }
     .map_err(|source| StartError::Bind { addr, source })?
     .run();
     let handle = server.handle();
@@ -150,8 +178,41 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         task,
         store,
         refresher,
+        auditor,
         purger,
     })
+}
+
+/// Open without a principals file, and then only on loopback: a development server must not be
+/// reachable by anyone else by mistake.
+fn authentication(config: &Config) -> Result<Authentication, StartError> {
+    let Some(path) = &config.principals else {
+        if !config.listen.ip().is_loopback() {
+            return Err(StartError::OpenNotLoopback(config.listen));
+        }
+        tracing::warn!(
+            listen = %config.listen,
+            "no principals configured: open development mode, every request is allowed without authentication (loopback only)"
+        );
+        return Ok(Authentication::Open);
+    };
+    let principals = Principals::load(path)?;
+    if principals.is_empty() {
+        tracing::warn!("the principals file grants no credential: every request will be refused");
+    }
+    let mutual = config.tls.as_ref().is_some_and(|t| t.mutual);
+    if mutual && !principals.has_certificates() {
+        tracing::warn!(
+            "mutual TLS is on but no principal has a certificate_sha256: client certificates map to no one"
+        );
+    }
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %config.listen,
+            "serving plain HTTP on a non-loopback address: bearer tokens travel unencrypted unless a TLS proxy is in front"
+        );
+    }
+    Ok(Authentication::Required(Arc::new(principals)))
 }
 
 impl RunningServer {
@@ -180,8 +241,14 @@ impl RunningServer {
 
     /// Runs until the server stops.
     pub async fn wait(self) -> std::io::Result<()> {
-        let RunningServer { task, store, .. } = self;
+        let RunningServer {
+            task,
+            store,
+            auditor,
+            ..
+        } = self;
         let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        drain(auditor).await;
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         result
     }
@@ -191,6 +258,7 @@ impl RunningServer {
             task,
             store,
             refresher,
+            auditor,
             purger,
             ..
         } = self;
@@ -199,6 +267,17 @@ impl RunningServer {
         if let Some(p) = purger {
             p.abort();
         }
+        drain(auditor).await;
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+    }
+}
+
+/// Waits for the read records still queued to be stored, within the shutdown grace.
+async fn drain(auditor: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(10), auditor)
+        .await
+        .is_err()
+    {
+        tracing::error!("audit records still queued at shutdown were not all stored");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::http::response;
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
@@ -32,6 +32,8 @@ pub(crate) struct Target {
     host: HeaderValue,
     /// Path of the FHIR base without a trailing slash, e.g. "" or "/fhir".
     path_prefix: String,
+    /// `Authorization: Bearer …` for servers that require a principal.
+    authorization: Option<HeaderValue>,
 }
 
 impl Target {
@@ -81,7 +83,17 @@ impl Target {
                 .collect(),
             host: host_header,
             path_prefix: uri.path().trim_end_matches('/').to_owned(),
+            authorization: None,
         })
+    }
+
+    /// Sends `token` as a bearer token with every request.
+    pub(crate) fn with_token(mut self, token: Option<&str>) -> Result<Self, Error> {
+        self.authorization = token
+            .map(|t| HeaderValue::from_str(&format!("Bearer {t}")))
+            .transpose()
+            .map_err(|_| Error::InvalidOptions("the token is not a valid header value"))?;
+        Ok(self)
     }
 
     /// Origin-form URI (what HTTP/1.1 sends on the request line) for `path`
@@ -121,6 +133,9 @@ impl Target {
         let headers = req.headers_mut();
         headers.insert(HOST, self.host.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(FHIR_JSON));
+        if let Some(a) = &self.authorization {
+            headers.insert(AUTHORIZATION, a.clone());
+        }
         if has_body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         }

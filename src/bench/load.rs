@@ -31,6 +31,7 @@ const PATIENTS: u64 = 1000;
 
 const PHASE_POST: &str = "POST Observation";
 const PHASE_GET: &str = "GET Observation/{id}";
+const PHASE_SEARCH: &str = "GET Observation?subject=…";
 
 /// What `kyoyu bench` asks for.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub struct LoadOptions {
     pub duration: Duration,
     /// Unmeasured time at the start of each phase.
     pub warmup: Duration,
+    /// Bearer token sent with every request (a server with principals configured).
+    pub token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,10 +122,25 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
             uris: Arc::clone(&read_uris),
         })
         .collect();
-    let (get, _) = run_phase(PHASE_GET, &target, conns, readers, opts).await?;
+    let (get, outcomes) = run_phase(PHASE_GET, &target, conns, readers, opts).await?;
+
+    let mut conns: Vec<Option<Conn>> = outcomes.into_iter().map(|o| o.conn).collect();
+    conns.resize_with(opts.connections, || None);
+    let search_uris: Arc<[Uri]> = (0..PATIENTS)
+        .filter_map(|p| target.uri(&format!("/Observation?subject=Patient/bench-{p}&_count=10")))
+        .collect::<Vec<_>>()
+        .into();
+    let searchers = (0..opts.connections)
+        .map(|i| ReadObservations {
+            target: Arc::clone(&target),
+            next: i * search_uris.len() / opts.connections,
+            uris: Arc::clone(&search_uris),
+        })
+        .collect();
+    let (search, _) = run_phase(PHASE_SEARCH, &target, conns, searchers, opts).await?;
 
     Ok(LoadReport {
-        phases: vec![post, get],
+        phases: vec![post, get, search],
     })
 }
 
@@ -132,7 +150,7 @@ pub(super) async fn connect_all(
     opts: &LoadOptions,
 ) -> Result<(Arc<Target>, Vec<Option<Conn>>), Error> {
     validate(opts)?;
-    let target = Arc::new(Target::parse(&opts.base_url)?);
+    let target = Arc::new(Target::parse(&opts.base_url)?.with_token(opts.token.as_deref())?);
     let mut conns = Vec::with_capacity(opts.connections);
     for _ in 0..opts.connections {
         conns.push(Some(Conn::connect(&target).await?));
@@ -720,6 +738,7 @@ mod tests {
             connections: 1,
             duration: Duration::from_millis(1),
             warmup: Duration::ZERO,
+            token: None,
         };
         assert!(validate(&ok).is_ok());
         let zero_conns = LoadOptions {

@@ -1,5 +1,6 @@
-//! Loopback HTTP load generator behind `kyoyu bench`, and the validation benchmark behind
-//! `kyoyu bench validate` ([`validate`]).
+//! Loopback HTTP load generator behind `kyoyu bench`, the validation benchmark behind
+//! `kyoyu bench validate` ([`validate`]), and the FHIR XML conversion benchmark behind
+//! `kyoyu bench xml` ([`xml`]).
 //!
 //! [`run`] drives two phases against a FHIR server on this machine: creating
 //! lab Observations over keep-alive connections, then reading them back. Each
@@ -19,6 +20,7 @@ pub mod terminology;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 pub mod validate;
+pub mod xml;
 
 pub use ingest::run_ingest;
 pub use load::{Error, LoadOptions, run};

@@ -11,7 +11,7 @@ use super::client::Target;
 use super::load::{LoadOptions, ReadObservations, connect_all, run_phase};
 use crate::api::server::{self, Parts};
 use crate::config::ConfigArgs;
-use crate::retention::{Policy, PurgeOptions};
+use crate::retention::PurgeOptions;
 use crate::search::IndexRows;
 use crate::store::{Method, NewVersion, Store, StoreError};
 
@@ -88,6 +88,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         .filter_map(|i| target.uri(&format!("/Observation/r{i}")))
         .collect();
     let opts = LoadOptions {
+        token: None,
         base_url: running.base_url.clone(),
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),
@@ -97,13 +98,14 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
 
     let purge_store = store.clone();
     let batch = args.batch;
+    let policy = config.retention;
     let purge = tokio::spawn(async move {
         let started = Instant::now();
         let options = PurgeOptions {
             as_of: NOW,
             batch,
             dry_run: false,
-            policy: Policy::default(),
+            policy,
         };
         let r = crate::retention::purge::run(&purge_store, options, NOW, |_| {}).await;
         (r, started.elapsed())
@@ -163,6 +165,9 @@ async fn fill(store: &Store, n: usize, fraction: f64) -> Result<usize, StoreErro
                     );
                     let expires_at = if i < expired { NOW - 1 } else { NOW + 1_000_000_000 };
                     c.insert_new(&NewVersion {
+                        access_category: None,
+                        hidden: None,
+                        consent: &[],
                         res_type: "Observation",
                         id: &id,
                         content: &content,

@@ -25,6 +25,7 @@ enum Mode {
 struct Counters {
     posts: AtomicU64,
     gets: AtomicU64,
+    searches: AtomicU64,
     connections: AtomicU64,
 }
 
@@ -117,11 +118,20 @@ fn respond(head: &str, body: &[u8], mode: Mode, addr: SocketAddr, counters: &Cou
             body.len()
         );
     }
+    if request_line.starts_with("GET /Observation?subject=Patient/bench-") {
+        counters.searches.fetch_add(1, Ordering::Relaxed);
+        let body = r#"{"resourceType":"Bundle","type":"searchset","total":0}"#;
+        return format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n{body}",
+            body.len()
+        );
+    }
     format!("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: {connection}\r\n\r\n")
 }
 
 fn options(addr: SocketAddr) -> LoadOptions {
     LoadOptions {
+        token: None,
         base_url: format!("http://{addr}"),
         connections: 2,
         duration: Duration::from_millis(250),
@@ -130,18 +140,20 @@ fn options(addr: SocketAddr) -> LoadOptions {
 }
 
 #[tokio::test]
-async fn both_phases_succeed_against_fake_server() {
+async fn every_phase_succeeds_against_fake_server() {
     let (addr, counters) = fake_server(Mode::Fhir).await;
     let started = Instant::now();
     let report = run(&options(addr)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     println!("{}", report.to_text());
 
-    assert_eq!(report.phases.len(), 2);
+    assert_eq!(report.phases.len(), 3);
     let post = &report.phases[0];
     let get = &report.phases[1];
+    let search = &report.phases[2];
     assert_eq!(post.name, "POST Observation");
     assert_eq!(get.name, "GET Observation/{id}");
+    assert_eq!(search.name, "GET Observation?subject=…");
     for phase in &report.phases {
         assert!(phase.requests > 0, "{phase:?}");
         assert_eq!(phase.errors, 0, "{phase:?}");
@@ -152,12 +164,13 @@ async fn both_phases_succeed_against_fake_server() {
     // Warmup requests happen but are not counted.
     assert!(counters.posts.load(Ordering::Relaxed) > post.requests);
     assert!(counters.gets.load(Ordering::Relaxed) > get.requests);
-    // Keep-alive: the two initial connections serve both phases.
+    assert!(counters.searches.load(Ordering::Relaxed) > search.requests);
+    // Keep-alive: the two initial connections serve every phase.
     assert_eq!(counters.connections.load(Ordering::Relaxed), 2);
 
     let text = report.to_text();
     assert!(text.contains("POST Observation") && text.contains("GET Observation/{id}"));
-    assert_eq!(report.to_json()["phases"].as_array().unwrap().len(), 2);
+    assert_eq!(report.to_json()["phases"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

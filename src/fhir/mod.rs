@@ -1,6 +1,6 @@
 //! The FHIR model as the server handles it: resources are `serde_json::Value`s (order-preserving),
-//! with helpers for what the REST layer needs — parsing within limits, meta, instants, bundles and
-//! OperationOutcome.
+//! with helpers for what the REST layer needs — parsing within limits (JSON and XML), meta,
+//! instants, bundles and OperationOutcome.
 
 pub mod bundle;
 pub mod instant;
@@ -8,6 +8,7 @@ pub mod json;
 pub mod outcome;
 pub mod resource;
 pub mod resource_types;
+pub mod xml;
 
 pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome};
 pub use resource_types::is_resource_type;

@@ -9,6 +9,7 @@ use super::write::{
     Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria, validate_for_write,
 };
 use super::{Services, Written, check_type};
+use crate::access::audit::Action;
 use crate::error::Error;
 
 /// Stores `resource` under a new server-assigned id. With `if_none_exist`, an existing single
@@ -21,38 +22,44 @@ pub async fn create(
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
     check_type(res_type)?;
+    super::access::check_may_write(&svc.caller)?;
     super::terminology::check_writable(res_type, "POST")?;
     check_body(res_type, &resource, None)?;
     crate::submissions::documents::refuse_direct_write(res_type, &resource, "POST")?;
     validate_for_write(svc, &resource, None)?;
-    let criteria = if_none_exist
+    let mut criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))
         .transpose()?;
+    let scoped = svc.clone();
     let now = svc.clock.now_micros();
     // Serialising and indexing happen here, outside the write transaction, so the single
     // SQLite writer spends its time only on SQL.
     let prepared = Prepared::new(svc, res_type, &svc.ids.new_id(), 1, now, resource)?;
-    svc.store
-        .write(deadline, move |conn| {
-            if let Some(query) = &criteria {
-                let mut found = matches_in_tx(conn, query, now)?;
-                match found.len() {
-                    0 => {}
-                    1 => {
-                        let resource = found.remove(0);
-                        return Ok(Written {
-                            resource,
-                            created: false,
-                        });
-                    }
-                    n => {
-                        return Err(Error::MultipleMatches(format!(
-                            "If-None-Exist matches {n} or more resources; nothing was created"
-                        )));
-                    }
+    let record = svc
+        .audit_record(Action::Create, "create")
+        .map(|r| r.target(Some(res_type), None));
+    svc.write_audited(deadline, record, move |conn| {
+        if let Some(query) = &mut criteria {
+            // An existing match is answered only if the caller may see it.
+            query.scope = super::access::scope_in(conn, &scoped, now)?;
+            let mut found = matches_in_tx(conn, query, now)?;
+            match found.len() {
+                0 => {}
+                1 => {
+                    let resource = found.remove(0);
+                    return Ok(Written {
+                        resource,
+                        created: false,
+                    });
+                }
+                n => {
+                    return Err(Error::MultipleMatches(format!(
+                        "If-None-Exist matches {n} or more resources; nothing was created"
+                    )));
                 }
             }
-            insert_in_tx(conn, prepared)
-        })
-        .await
+        }
+        insert_in_tx(conn, prepared)
+    })
+    .await
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::write::{check_id, delete_in_tx};
 use super::{Services, check_type};
+use crate::access::audit::Action;
 use crate::error::Error;
 
 /// Returns the version that records the deletion, if one was written.
@@ -20,9 +21,14 @@ pub async fn delete(
     check_id(res_type, id)?;
     let now = svc.clock.now_micros();
     let (t, i) = (res_type.to_string(), id.to_string());
-    svc.store
-        .write(deadline, move |conn| delete_in_tx(conn, &t, &i, now))
-        .await
+    let caller = std::sync::Arc::clone(&svc.caller);
+    let record = svc
+        .audit_record(Action::Delete, "delete")
+        .map(|r| r.target(Some(res_type), Some(id)));
+    svc.write_audited(deadline, record, move |conn| {
+        delete_in_tx(&caller, conn, &t, &i, now)
+    })
+    .await
 }
 
 /// Conditional delete (DELETE [base]/[type]?criteria): one match is deleted, none is 404,
@@ -35,23 +41,43 @@ pub async fn conditional_delete(
 ) -> Result<Option<i64>, Error> {
     check_type(res_type)?;
     super::terminology::check_writable(res_type, "DELETE")?;
-    let query = super::write::parse_criteria(svc, res_type, criteria)?;
+    let mut query = super::write::parse_criteria(svc, res_type, criteria)?;
     let now = svc.clock.now_micros();
     let t = res_type.to_string();
     let criteria = criteria.to_string();
-    svc.store
-        .write(deadline, move |conn| {
-            let found = super::write::matches_in_tx(conn, &query, now)?;
-            match found.as_slice() {
-                [] => Err(Error::NotFound {
-                    res_type: t.clone(),
-                    id: format!("?{criteria}"),
-                }),
-                [one] => delete_in_tx(conn, &t, &one.id, now),
-                _ => Err(Error::MultipleMatches(format!(
-                    "the criteria match more than one {t}; nothing was deleted"
-                ))),
-            }
-        })
-        .await
+    let scoped = svc.clone();
+    let record = svc
+        .audit_record(Action::Delete, "delete")
+        .map(|r| r.target(Some(res_type), None));
+    svc.write_audited(deadline, record, move |conn| {
+        query.scope = super::access::scope_in(conn, &scoped, now)?;
+        let found = super::write::matches_in_tx(conn, &query, now)?;
+        match found.as_slice() {
+            [] => Err(Error::NotFound {
+                res_type: t.clone(),
+                id: format!("?{criteria}"),
+            }),
+            [one] => Ok(Matched {
+                version: delete_in_tx(&scoped.caller, conn, &t, &one.id, now)?,
+                key: (t.clone(), one.id.clone()),
+            }),
+            _ => Err(Error::MultipleMatches(format!(
+                "the criteria match more than one {t}; nothing was deleted"
+            ))),
+        }
+    })
+    .await
+    .map(|m| m.version)
+}
+
+/// The one resource a conditional delete matched, for its audit record.
+struct Matched {
+    version: Option<i64>,
+    key: (String, String),
+}
+
+impl super::audit::Touched for Matched {
+    fn touched(&self) -> Vec<(String, String)> {
+        vec![self.key.clone()]
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::write::check_id;
 use super::{Services, check_type};
+use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::store::{HistoryPage, HistoryScope};
@@ -61,17 +62,45 @@ pub async fn history(
     let (t, i) = (res_type.map(str::to_string), id.map(str::to_string));
     let count = i64::try_from(params.count).unwrap_or(i64::MAX);
     let offset = i64::try_from(params.offset).unwrap_or(i64::MAX);
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
     let page = svc
         .store
         .read(move |conn| {
+            let access = super::access::scope_in(conn, &scoped, now)?;
+            // Type and system history show an institution its own writes only; a patient or
+            // an operator reads history one resource at a time.
+            let owner = match (&access, &i) {
+                (Scope::All, _) | (_, Some(_)) => None,
+                (Scope::Institution { number, .. }, None) => Some(number.clone()),
+                (_, None) => {
+                    return Err(Error::Forbidden(
+                        "history across resources is for institutions (their own writes)".into(),
+                    ));
+                }
+            };
             let scope = match (&t, &i) {
-                (Some(t), Some(i)) => HistoryScope::Instance { res_type: t, id: i },
+                (Some(t), Some(i)) => {
+                    super::access::check_readable(conn, &access, t, i, now)?;
+                    HistoryScope::Instance { res_type: t, id: i }
+                }
                 (Some(t), None) => HistoryScope::Type(t),
                 _ => HistoryScope::System,
             };
-            Ok::<_, Error>(conn.history(scope, params.since, count, offset)?)
+            Ok::<_, Error>(conn.history(scope, owner.as_deref(), params.since, count, offset)?)
         })
         .await?;
+    let interaction = match (res_type, id) {
+        (Some(_), Some(_)) => "history-instance",
+        (Some(_), None) => "history-type",
+        _ => "history-system",
+    };
+    svc.audit_read(
+        interaction,
+        res_type,
+        id,
+        page.entries.iter().map(|e| &e.resource),
+    )
+    .await?;
     if let (Some(t), Some(i)) = (res_type, id) {
         if page.total == 0 {
             return Err(Error::NotFound {

@@ -2,6 +2,10 @@
 //! Handlers in `api` translate requests into these calls and their results into responses.
 //! Spec: https://hl7.org/fhir/R4/http.html
 
+pub mod access;
+pub mod audit;
+pub mod audit_events;
+pub mod audit_queue;
 pub mod capabilities;
 pub mod create;
 pub mod delete;
@@ -38,6 +42,22 @@ pub struct Services {
     pub terminology: Arc<Terminology>,
     /// Reject creates, updates and transactions whose content has validation errors.
     pub validate_on_write: bool,
+    /// Who is calling: set per request by the HTTP layer (the server-wide value is open).
+    pub caller: Arc<crate::access::Caller>,
+    /// Where reads are recorded.
+    pub audit_queue: audit_queue::AuditQueue,
+    /// The retention periods expiry instants are computed with.
+    pub retention: crate::retention::Policy,
+}
+
+impl Services {
+    /// These services acting for `caller`.
+    pub fn for_caller(&self, caller: crate::access::Caller) -> Services {
+        Services {
+            caller: Arc::new(caller),
+            ..self.clone()
+        }
+    }
 }
 
 /// The result of a write: the stored version and whether it created the resource.

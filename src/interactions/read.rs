@@ -1,16 +1,26 @@
 //! `read` and `vread`. Spec: https://hl7.org/fhir/R4/http.html#read
 
+use super::access::{check_owner_or_visible, check_readable, scope_in};
 use super::write::check_id;
 use super::{Services, check_type};
+use crate::access::Scope;
 use crate::error::Error;
 use crate::store::{Conn, StoredResource};
 
 /// The current version; a deleted resource answers `Gone`.
 pub async fn read(svc: &Services, res_type: &str, id: &str) -> Result<StoredResource, Error> {
     let (t, i) = (res_type.to_string(), id.to_string());
-    svc.store
-        .read(move |conn| read_in(conn, &t, &i, None))
-        .await
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let r = svc
+        .store
+        .read(move |conn| {
+            let scope = scope_in(conn, &scoped, now)?;
+            read_in(conn, &t, &i, None, &scope, now)
+        })
+        .await?;
+    svc.audit_read("read", Some(res_type), Some(id), std::iter::once(&r))
+        .await?;
+    Ok(r)
 }
 
 /// One given version; the version that records a deletion answers `Gone`.
@@ -21,22 +31,41 @@ pub async fn vread(
     version: &str,
 ) -> Result<StoredResource, Error> {
     let (t, i, v) = (res_type.to_string(), id.to_string(), version.to_string());
-    svc.store
-        .read(move |conn| read_in(conn, &t, &i, Some(&v)))
-        .await
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let r = svc
+        .store
+        .read(move |conn| {
+            let scope = scope_in(conn, &scoped, now)?;
+            read_in(conn, &t, &i, Some(&v), &scope, now)
+        })
+        .await?;
+    svc.audit_read("vread", Some(res_type), Some(id), std::iter::once(&r))
+        .await?;
+    Ok(r)
 }
 
-/// `read` (no version) or `vread` on a connection: shared with transaction GET entries.
+/// `read` (no version) or `vread` on a connection: shared with transaction GET entries. What
+/// exists outside `scope` is refused, deleted or not, before anything about it is answered.
 pub(crate) fn read_in(
     conn: &mut Conn<'_>,
     res_type: &str,
     id: &str,
     version: Option<&str>,
+    scope: &Scope,
+    now: i64,
 ) -> Result<StoredResource, Error> {
     check_type(res_type)?;
     check_id(res_type, id)?;
     let found = match version {
-        None => conn.read_current(res_type, id)?,
+        // The row's writer comes with the current version: an institution reading its own data
+        // needs no second query.
+        None => match conn.read_current_owned(res_type, id)? {
+            Some((_, stored, owner)) => {
+                check_owner_or_visible(conn, scope, owner.as_deref(), res_type, id, now)?;
+                Some(stored)
+            }
+            None => None,
+        },
         Some(v) => {
             let number: i64 = v.parse().map_err(|_| Error::VersionNotFound {
                 res_type: res_type.into(),
@@ -51,6 +80,7 @@ pub(crate) fn read_in(
                     version: v.into(),
                 });
             }
+            check_readable(conn, scope, res_type, id, now)?;
             found
         }
     };

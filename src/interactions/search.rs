@@ -19,10 +19,14 @@ pub fn parse(
     Ok(crate::search::parse(res_type, params, &options)?)
 }
 
-pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
+pub async fn search(svc: &Services, mut query: SearchQuery) -> Result<SearchPage, Error> {
     let now = svc.clock.now_micros();
-    svc.store
+    let scoped = svc.clone();
+    let res_type = query.resource_type.clone();
+    let page = svc
+        .store
         .read(move |conn| {
+            query.scope = super::access::scope_in(conn, &scoped, now)?;
             let page = if query.total == TotalMode::Accurate && query.count > 0 {
                 conn.snapshot(|c| c.search(&query, now))?
             } else {
@@ -30,5 +34,10 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
             };
             Ok::<_, Error>(page)
         })
-        .await
+        .await?;
+    // Every resource of the page is recorded, however many: the patient's access history must
+    // show a search that returned their data.
+    svc.audit_read("search-type", Some(&res_type), None, page.resources.iter())
+        .await?;
+    Ok(page)
 }

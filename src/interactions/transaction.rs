@@ -14,6 +14,7 @@ use super::write::{
     put_in_tx, validate_for_write,
 };
 use super::{Services, Written, check_type};
+use crate::access::audit::Action as AuditAction;
 use crate::error::Error;
 use crate::search::SearchQuery;
 use crate::store::{Conn, StoredResource};
@@ -118,9 +119,9 @@ pub async fn process(
             validate_for_write(svc, &bundle, None)?;
             let svc2 = svc.clone();
             let now = svc.clock.now_micros();
+            let record = svc.audit_record(AuditAction::Execute, "transaction");
             let results = svc
-                .store
-                .write(deadline, move |conn| {
+                .write_audited(deadline, record, move |conn| {
                     run_transaction(&svc2, conn, planned, now)
                 })
                 .await?;
@@ -163,6 +164,9 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
     let url = url_text
         .strip_prefix(base_url)
         .map_or(url_text, |u| u.trim_start_matches('/'));
+    if method != "GET" {
+        super::access::check_may_write(&svc.caller)?;
+    }
     if url.is_empty() {
         return Err(Error::invalid(
             "entry.request.url is required",
@@ -314,6 +318,7 @@ fn run_transaction(
     now: i64,
 ) -> Result<Vec<EntryResult>, Error> {
     let count = planned.len();
+    let scope = super::access::scope_in(conn, svc, now)?;
     planned.sort_by_key(|p| (order(&p.action), p.index));
     let mut touched = check_overlaps(&planned)?;
     let mut results: Vec<Option<EntryResult>> = (0..count).map(|_| None).collect();
@@ -322,7 +327,8 @@ fn run_transaction(
     for p in planned {
         match p.action {
             Action::Delete { res_type, id } => {
-                delete_in_tx(conn, &res_type, &id, now).map_err(|e| in_entry(p.index, e))?;
+                delete_in_tx(&svc.caller, conn, &res_type, &id, now)
+                    .map_err(|e| in_entry(p.index, e))?;
                 set(&mut results, p.index, EntryResult::Deleted);
             }
             action => rest.push(Planned { action, ..p }),
@@ -422,7 +428,7 @@ fn run_transaction(
                 },
                 _,
             ) => EntryResult::Read(
-                super::read::read_in(conn, &res_type, &id, version.as_deref())
+                super::read::read_in(conn, &res_type, &id, version.as_deref(), &scope, now)
                     .map_err(|e| in_entry(index, e))?,
             ),
             (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
@@ -568,6 +574,19 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
         }
         Value::Array(items) => items.iter_mut().for_each(|v| rewrite_references(v, ids)),
         _ => {}
+    }
+}
+
+impl super::audit::Touched for Vec<EntryResult> {
+    fn touched(&self) -> Vec<(String, String)> {
+        self.iter()
+            .filter_map(|r| match r {
+                EntryResult::Created(w) | EntryResult::Updated(w) => Some(&w.resource),
+                EntryResult::Existing(r) | EntryResult::Read(r) => Some(r),
+                EntryResult::Deleted | EntryResult::Failed(_) => None,
+            })
+            .map(|r| (r.res_type.clone(), r.id.clone()))
+            .collect()
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::write::{check_body, check_id, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
+use crate::access::audit::Action;
 use crate::error::Error;
 
 /// Writes the next version of `res_type/id`. `if_match` is the version from `If-Match: W/"n"`;
@@ -27,9 +28,11 @@ pub async fn update(
     validate_for_write(svc, &resource, None)?;
     let now = svc.clock.now_micros();
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
-    svc.store
-        .write(deadline, move |conn| {
-            put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)
-        })
-        .await
+    let record = svc
+        .audit_record(Action::Update, "update")
+        .map(|r| r.target(Some(res_type), Some(id)));
+    svc.write_audited(deadline, record, move |conn| {
+        put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)
+    })
+    .await
 }

@@ -23,6 +23,8 @@ pub(crate) struct Prepared {
     pub retention_class: Option<String>,
     pub expires_at: Option<i64>,
     pub retention_group: Option<String>,
+    pub access: crate::access::classify::Classified,
+    pub consent: Vec<crate::access::classify::ConsentGrant>,
 }
 
 impl Prepared {
@@ -37,6 +39,18 @@ impl Prepared {
         stamp(&mut resource, id, version, now);
         let index = crate::search::extract(res_type, &resource, svc.search.default_offset);
         let patient_key = crate::search::patient_key(res_type, &resource);
+        let access = crate::access::classify::classify(res_type, &resource, patient_key.as_deref());
+        let institution = svc.caller.principal.institution().map(str::to_string);
+        let consent = if res_type == "Consent" {
+            crate::access::classify::consent_grants(
+                &resource,
+                institution.as_deref(),
+                svc.search.default_offset,
+            )
+            .map_err(|(message, at)| Error::invalid(message, at))?
+        } else {
+            Vec::new()
+        };
         let content = serde_json::to_string(&resource)
             .map_err(|e| Error::invalid(e.to_string(), res_type))?;
         Ok(Prepared {
@@ -47,10 +61,12 @@ impl Prepared {
             content,
             index,
             patient_key,
-            institution: None,
+            institution,
             retention_class: None,
             expires_at: None,
             retention_group: None,
+            access,
+            consent,
         })
     }
 
@@ -67,6 +83,9 @@ impl Prepared {
             retention_class: self.retention_class.as_deref(),
             expires_at: self.expires_at,
             retention_group: self.retention_group.as_deref(),
+            access_category: self.access.category,
+            hidden: self.access.hidden,
+            consent: &self.consent,
         }
     }
 
@@ -154,6 +173,36 @@ pub(crate) fn validate_for_write(
     Ok(())
 }
 
+/// The stored Bundle of a report unit or of an active document changes only through the
+/// submission rules: a plain PUT or DELETE of it would leave its members behind.
+fn check_not_managed(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+    how: &str,
+) -> Result<(), Error> {
+    if res_type != "Bundle" {
+        return Ok(());
+    }
+    let why = if conn.unit_by_bundle_id(id)?.is_some() {
+        format!(
+            "Bundle/{id} is a 6-information report unit: {how} it through POST [base]/Bundle (a new send replaces it) or DELETE [base]/Bundle?identifier=<Bundle-ID>"
+        )
+    } else if conn
+        .document_by_bundle_id(id)?
+        .is_some_and(|d| d.status == crate::store::DocumentStatus::Active)
+    {
+        format!(
+            "Bundle/{id} is a CLINS document: it is replaced by POST [base]/Bundle and cancelled by DELETE [base]/Bundle?document-identifier=<identifier>"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::Unprocessable(vec![
+        crate::fhir::Issue::error(crate::fhir::IssueType::NotSupported, why).at("Bundle"),
+    ]))
+}
+
 /// Inserts a new resource (server-assigned id, version 1).
 pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, prepared: Prepared) -> Result<Written, Error> {
     conn.insert_new(&prepared.new_version(Method::Post))?;
@@ -171,6 +220,8 @@ pub(crate) fn put_in_tx(
     if_match: Option<i64>,
 ) -> Result<Written, Error> {
     conn.lock(&format!("{res_type}/{id}"))?;
+    super::access::check_owner(conn, &svc.caller, res_type, id)?;
+    check_not_managed(conn, res_type, id, "PUT")?;
     let current = conn.current(res_type, id)?;
     if let Some(expected) = if_match {
         match current {
@@ -205,12 +256,15 @@ pub(crate) fn put_in_tx(
 
 /// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to delete.
 pub(crate) fn delete_in_tx(
+    caller: &crate::access::Caller,
     conn: &mut Conn<'_>,
     res_type: &str,
     id: &str,
     now: i64,
 ) -> Result<Option<i64>, Error> {
     conn.lock(&format!("{res_type}/{id}"))?;
+    super::access::check_owner(conn, caller, res_type, id)?;
+    check_not_managed(conn, res_type, id, "DELETE")?;
     match conn.current(res_type, id)? {
         Some(row) if !row.deleted => Ok(Some(conn.write_deletion(res_type, id, row, now)?)),
         _ => Ok(None),

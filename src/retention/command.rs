@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::Policy;
 use super::purge::{PurgeOptions, PurgeReport, run};
 use crate::config::ConfigArgs;
 use crate::store::Store;
@@ -56,7 +55,7 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
         as_of,
         batch: args.batch,
         dry_run: args.dry_run,
-        policy: Policy::default(),
+        policy: config.retention,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Policy;
+use crate::access::audit::{Action, AuditRecord};
 use crate::store::{Conn, Expired, Store, StoreError};
 
 /// How a run is asked for.
@@ -139,6 +140,28 @@ fn batch(
     Ok((next, report, done))
 }
 
+/// The AuditEvent of one purged batch, in its transaction. The resources themselves are listed
+/// in `purged_resources` (type, id, rule, time) under the run it names.
+fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
+    AuditRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        recorded: now,
+        action: Action::Delete.code(),
+        interaction: "purge".into(),
+        outcome: "0",
+        detail: Some(format!(
+            "purge run {run_id}: {purged} resources past retention"
+        )),
+        role: "operator".into(),
+        agent_name: "retention purger".into(),
+        institution: None,
+        emergency: None,
+        res_type: None,
+        res_id: None,
+        entities: Vec::new(),
+    }
+}
+
 /// Whether a "latest 3" rule keeps a row past its time window.
 fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, StoreError> {
     Ok(match row.retention_class.as_deref() {
@@ -148,7 +171,7 @@ fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, Store
     })
 }
 
-/// Removes the rows in bulk, drops them from their report units, audits them, and removes the
+/// Removes the rows in bulk, drops them from their report units and documents, audits them, and removes the
 /// units left without members (their Bundle too). Returns how many units went.
 fn purge_rows(
     c: &mut Conn<'_>,
@@ -165,7 +188,7 @@ fn purge_rows(
     }
     let mut units = Vec::new();
     for (res_type, ids) in &by_type {
-        units.extend(c.take_unit_members(res_type, ids)?);
+        units.extend(c.take_members(res_type, ids)?);
     }
     // A document goes with what was extracted from it.
     for (row, _) in rows.iter().filter(|(r, _)| r.res_type == "Bundle") {
@@ -179,6 +202,7 @@ fn purge_rows(
         }
     }
     let rkeys: Vec<i64> = rows.iter().map(|(r, _)| r.rkey).collect();
+    c.insert_audit(&purge_event(run_id, rows.len(), now))?;
     c.purge_rkeys(&rkeys)?;
     let audit: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -210,6 +234,7 @@ pub fn spawn_purger(
     clock: std::sync::Arc<dyn crate::clock::Clock>,
     every: std::time::Duration,
     batch: usize,
+    policy: Policy,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -221,7 +246,7 @@ pub fn spawn_purger(
                 as_of: now,
                 batch,
                 dry_run: false,
-                policy: Policy::default(),
+                policy,
             };
             match run(&store, options, now, |_| {}).await {
                 Ok(r) => tracing::info!(

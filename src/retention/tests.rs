@@ -28,6 +28,9 @@ async fn insert(store: &Store, rows: Vec<Row<'static>>) {
             let index = IndexRows::default();
             for r in &rows {
                 c.insert_new(&NewVersion {
+                    access_category: None,
+                    hidden: None,
+                    consent: &[],
                     res_type: r.res_type,
                     id: r.id,
                     content: "{}",
@@ -73,6 +76,14 @@ fn row(res_type: &'static str, id: &'static str, class: &'static str, e: i64) ->
         patient: "p1",
         group: None,
         expires_at: Some(e),
+    }
+}
+
+fn condition_member(id: &str) -> crate::store::Member {
+    crate::store::Member {
+        res_type: "Condition".into(),
+        res_id: id.into(),
+        member_identifier: None,
     }
 }
 
@@ -209,12 +220,7 @@ fn a_report_unit_goes_with_its_last_member() {
                 registered_at: 0,
                 updated_at: 0,
             };
-            let member = |id: &str| crate::store::Member {
-                res_type: "Condition".into(),
-                res_id: id.into(),
-                member_identifier: None,
-            };
-            c.put_unit(&unit, &[member("m1"), member("m2")])
+            c.put_unit(&unit, &[condition_member("m1"), condition_member("m2")])
         })
         .await
         .unwrap();
@@ -325,4 +331,47 @@ fn purging_matches_a_reference_model_of_the_rules() {
             }
         });
     }
+}
+
+#[test]
+fn a_member_purged_on_its_own_leaves_its_document() {
+    use crate::store::{DocumentRow, DocumentStatus};
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let s = store(&dir);
+        let rows = [("x1", 10), ("x2", 1_000)]
+            .map(|(id, e)| row("Condition", id, "condition", e))
+            .into_iter()
+            .chain([row("Bundle", "doc", "referral", 1_000)])
+            .collect();
+        insert(&s, rows).await;
+        s.write(None, |c| {
+            let doc = DocumentRow {
+                document_key: "d".into(),
+                kind: "referral".into(),
+                institution: "1318814790".into(),
+                document_identifier: "id".into(),
+                version: "1".into(),
+                status: DocumentStatus::Active,
+                bundle_identifier: "b".into(),
+                bundle_id: "doc".into(),
+                patient_identifier: "p".into(),
+                patient_id: "p1".into(),
+                recipient: None,
+                registered_at: 0,
+                updated_at: 0,
+                received_at: None,
+                received_by: None,
+            };
+            c.put_document(&doc, &[condition_member("x1"), condition_member("x2")])
+        })
+        .await
+        .unwrap();
+        let r = purge(&s, 15, false).await;
+        assert_eq!(r.rules["condition"].purged, 1);
+        let left = s.read(|c| c.document_members("d")).await.unwrap();
+        let ids: Vec<&str> = left.iter().map(|m| m.res_id.as_str()).collect();
+        assert_eq!(ids, ["x2"]);
+        assert!(exists(&s, "Bundle", "doc").await);
+    });
 }

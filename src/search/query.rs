@@ -43,6 +43,7 @@ pub fn parse(
             total: TotalMode::Accurate,
             ignored: Vec::new(),
             applied: Vec::new(),
+            scope: crate::access::Scope::All,
         },
     };
     for (name, value) in params {

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::resource_versions;
+use super::schema::{resource_versions, resources};
 use super::{Conn, Method, StoreError, StoredResource, dispatch};
 
 #[derive(Debug, Clone, Copy)]
@@ -27,10 +27,12 @@ pub struct HistoryPage {
 type Row = (String, String, i64, i64, String, bool, Option<String>);
 
 impl Conn<'_> {
-    /// Versions in scope updated at or after `since`, newest first, `count` from `offset`.
+    /// Versions in scope updated at or after `since`, newest first, `count` from `offset`;
+    /// with `owner`, only versions of resources that institution wrote.
     pub fn history(
         &mut self,
         scope: HistoryScope<'_>,
+        owner: Option<&str>,
         since: Option<i64>,
         count: i64,
         offset: i64,
@@ -51,6 +53,15 @@ impl Conn<'_> {
                 }
                 if let Some(since) = since {
                     q = q.filter(resource_versions::last_updated.ge(since));
+                }
+                if let Some(owner) = owner {
+                    q = q.filter(
+                        resource_versions::rkey.eq_any(
+                            resources::table
+                                .filter(resources::institution.eq(owner))
+                                .select(resources::rkey),
+                        ),
+                    );
                 }
                 q
             };

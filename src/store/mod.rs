@@ -6,6 +6,8 @@
 //! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
 //! Queries are written once and compiled for both backends by [`dispatch!`].
 
+mod access_sql;
+mod audit;
 mod documents;
 mod error;
 mod history;
@@ -19,6 +21,7 @@ mod sqlite;
 mod terminology;
 mod units;
 
+pub use audit::AuditFilter;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};

@@ -8,9 +8,11 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    resource_versions, resources, search_date, search_reference, search_string, search_token,
+    consents, resource_versions, resources, search_date, search_reference, search_string,
+    search_token,
 };
 use super::{Conn, StoreError, dispatch};
+use crate::access::classify::ConsentGrant;
 use crate::search::IndexRows;
 
 /// One stored version as the API serves it. `content` is the JSON text exactly as stored
@@ -80,6 +82,11 @@ pub struct NewVersion<'a> {
     pub expires_at: Option<i64>,
     /// The group it is ranked in for "the latest 3" (labs: item; prescriptions: occasion).
     pub retention_group: Option<&'a str>,
+    /// Its data category and hiding flag for the access rules (`crate::access::classify`).
+    pub access_category: Option<&'a str>,
+    pub hidden: Option<&'a str>,
+    /// The grants of a Consent (empty for anything else).
+    pub consent: &'a [ConsentGrant],
 }
 
 impl Conn<'_> {
@@ -101,6 +108,18 @@ impl Conn<'_> {
         res_type: &str,
         id: &str,
     ) -> Result<Option<(CurrentRow, StoredResource)>, StoreError> {
+        Ok(self
+            .read_current_owned(res_type, id)?
+            .map(|(row, stored, _)| (row, stored)))
+    }
+
+    /// [`read_current_row`](Self::read_current_row) with the institution that wrote it, for
+    /// the access check of a read.
+    pub fn read_current_owned(
+        &mut self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<(CurrentRow, StoredResource, Option<String>)>, StoreError> {
         let row = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))
@@ -109,28 +128,32 @@ impl Conn<'_> {
                 resources::version,
                 resources::last_updated,
                 resources::deleted,
-                resources::content
+                resources::content,
+                resources::institution
             ))
-            .load::<(i64, i64, i64, bool, Option<String>)>(c))?
+            .load::<(i64, i64, i64, bool, Option<String>, Option<String>)>(c))?
         .into_iter()
         .next();
-        Ok(row.map(|(rkey, version, last_updated, deleted, content)| {
-            (
-                CurrentRow {
-                    rkey,
-                    version,
-                    deleted,
-                },
-                StoredResource {
-                    res_type: res_type.to_string(),
-                    id: id.to_string(),
-                    version,
-                    last_updated,
-                    deleted,
-                    content,
-                },
-            )
-        }))
+        Ok(row.map(
+            |(rkey, version, last_updated, deleted, content, institution)| {
+                (
+                    CurrentRow {
+                        rkey,
+                        version,
+                        deleted,
+                    },
+                    StoredResource {
+                        res_type: res_type.to_string(),
+                        id: id.to_string(),
+                        version,
+                        last_updated,
+                        deleted,
+                        content,
+                    },
+                    institution,
+                )
+            },
+        ))
     }
 
     pub fn read_version(
@@ -192,6 +215,8 @@ impl Conn<'_> {
                 resources::retention_class.eq(v.retention_class),
                 resources::expires_at.eq(v.expires_at),
                 resources::retention_group.eq(v.retention_group),
+                resources::access_category.eq(v.access_category),
+                resources::hidden.eq(v.hidden),
             ))
             .returning(resources::rkey)
             .get_result(c))?;
@@ -205,6 +230,7 @@ impl Conn<'_> {
             Some(v.content),
         )?;
         self.insert_index(rkey, v.res_type, v.index)?;
+        self.insert_consent(rkey, v)?;
         Ok(rkey)
     }
 
@@ -228,6 +254,8 @@ impl Conn<'_> {
             resources::retention_class.eq(v.retention_class),
             resources::expires_at.eq(v.expires_at),
             resources::retention_group.eq(v.retention_group),
+            resources::access_category.eq(v.access_category),
+            resources::hidden.eq(v.hidden),
         ))
         .execute(c))?;
         self.insert_version_row(
@@ -240,7 +268,38 @@ impl Conn<'_> {
             Some(v.content),
         )?;
         self.delete_index(rkey)?;
-        self.insert_index(rkey, v.res_type, v.index)
+        self.insert_index(rkey, v.res_type, v.index)?;
+        self.delete_consent(rkey)?;
+        self.insert_consent(rkey, v)
+    }
+
+    /// A Consent's grants, kept beside it for the access condition to join.
+    fn insert_consent(&mut self, rkey: i64, v: &NewVersion<'_>) -> Result<(), StoreError> {
+        let Some(patient) = v.patient_key else {
+            return Ok(());
+        };
+        for g in v.consent {
+            dispatch!(self, |c, DB| diesel::insert_into(consents::table)
+                .values((
+                    consents::rkey.eq(rkey),
+                    consents::patient_key.eq(patient),
+                    consents::institution.eq(&g.institution),
+                    consents::category.eq(g.category),
+                    consents::active.eq(g.active),
+                    consents::period_start.eq(g.start),
+                    consents::period_end.eq(g.end),
+                ))
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
+    fn delete_consent(&mut self, rkey: i64) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::delete(
+            consents::table.filter(consents::rkey.eq(rkey))
+        )
+        .execute(c))?;
+        Ok(())
     }
 
     /// Removes a resource entirely: every version and index row (the rows cascade). For data
@@ -284,6 +343,7 @@ impl Conn<'_> {
             None,
         )?;
         self.delete_index(row.rkey)?;
+        self.delete_consent(row.rkey)?;
         Ok(version)
     }
 

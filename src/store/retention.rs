@@ -4,7 +4,13 @@
 
 use diesel::prelude::*;
 
-use super::schema::{purge_runs, purged_resources, report_unit_members, resources};
+use diesel::dsl::sql;
+use diesel::sql_types::{BigInt, Bool};
+
+use super::schema::{
+    document_members, purge_runs, purged_resources, report_unit_members, resource_versions,
+    resources, search_date, search_reference, search_string, search_token,
+};
 use super::{Conn, StoreError, dispatch};
 
 /// Rows per statement in bulk operations: well under both backends' parameter limits.
@@ -43,10 +49,14 @@ impl Conn<'_> {
         let (e, r) = after.unwrap_or((i64::MIN, i64::MIN));
         let rows: Vec<Row> = dispatch!(self, |c, DB| resources::table
             .filter(resources::expires_at.le(as_of))
+            // A row value, not `e < x OR (e = x AND r < y)`: PostgreSQL turns it into an index
+            // bound on (expires_at, rkey) instead of a filter over every row at the cursor's instant.
             .filter(
-                resources::expires_at
-                    .gt(e)
-                    .or(resources::expires_at.eq(e).and(resources::rkey.gt(r))),
+                sql::<Bool>("(expires_at, rkey) > (")
+                    .bind::<BigInt, _>(e)
+                    .sql(", ")
+                    .bind::<BigInt, _>(r)
+                    .sql(")")
             )
             .order((resources::expires_at, resources::rkey))
             .limit(limit)
@@ -129,21 +139,38 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Removes the given resources entirely (versions and index rows cascade), in one statement
-    /// per chunk.
+    /// Removes the given resources entirely: versions, index rows, then the resources, one
+    /// statement per table and chunk. The children go first and by set because PostgreSQL's
+    /// cascade would delete them one parent row at a time (a query per row and child table);
+    /// what the cascade then finds is nothing.
     pub fn purge_rkeys(&mut self, rkeys: &[i64]) -> Result<usize, StoreError> {
         let mut n = 0;
         for chunk in rkeys.chunks(CHUNK) {
-            n += dispatch!(self, |c, DB| diesel::delete(
-                resources::table.filter(resources::rkey.eq_any(chunk))
-            )
-            .execute(c))?;
+            n += dispatch!(self, |c, DB| {
+                diesel::delete(
+                    resource_versions::table.filter(resource_versions::rkey.eq_any(chunk)),
+                )
+                .execute(c)?;
+                diesel::delete(search_token::table.filter(search_token::rkey.eq_any(chunk)))
+                    .execute(c)?;
+                diesel::delete(search_string::table.filter(search_string::rkey.eq_any(chunk)))
+                    .execute(c)?;
+                diesel::delete(search_date::table.filter(search_date::rkey.eq_any(chunk)))
+                    .execute(c)?;
+                diesel::delete(
+                    search_reference::table.filter(search_reference::rkey.eq_any(chunk)),
+                )
+                .execute(c)?;
+                diesel::delete(resources::table.filter(resources::rkey.eq_any(chunk))).execute(c)
+            })?;
         }
         Ok(n)
     }
 
-    /// Drops resources of one type from their report units; returns the units touched.
-    pub fn take_unit_members(
+    /// Drops resources of one type from the report units and documents that list them; returns
+    /// the units touched (the caller removes a unit left empty; a document stays until its own
+    /// Bundle expires, but must not name what is gone).
+    pub fn take_members(
         &mut self,
         res_type: &str,
         ids: &[&str],
@@ -155,15 +182,22 @@ impl Conn<'_> {
                 .filter(report_unit_members::res_id.eq_any(chunk))
                 .select(report_unit_members::unit_key)
                 .load(c))?;
-            if found.is_empty() {
-                continue;
-            }
-            dispatch!(self, |c, DB| diesel::delete(
-                report_unit_members::table
-                    .filter(report_unit_members::res_type.eq(res_type))
-                    .filter(report_unit_members::res_id.eq_any(chunk))
-            )
-            .execute(c))?;
+            dispatch!(self, |c, DB| {
+                if !found.is_empty() {
+                    diesel::delete(
+                        report_unit_members::table
+                            .filter(report_unit_members::res_type.eq(res_type))
+                            .filter(report_unit_members::res_id.eq_any(chunk)),
+                    )
+                    .execute(c)?;
+                }
+                diesel::delete(
+                    document_members::table
+                        .filter(document_members::res_type.eq(res_type))
+                        .filter(document_members::res_id.eq_any(chunk)),
+                )
+                .execute(c)
+            })?;
             keys.extend(found);
         }
         keys.sort();

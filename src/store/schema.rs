@@ -16,6 +16,8 @@ diesel::table! {
         retention_class -> Nullable<Text>,
         expires_at -> Nullable<BigInt>,
         retention_group -> Nullable<Text>,
+        access_category -> Nullable<Text>,
+        hidden -> Nullable<Text>,
     }
 }
 
@@ -193,7 +195,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consents (rkey, category) {
+        rkey -> BigInt,
+        patient_key -> Text,
+        institution -> Text,
+        category -> Text,
+        active -> Bool,
+        period_start -> Nullable<BigInt>,
+        period_end -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        recorded -> BigInt,
+        action -> Text,
+        interaction -> Text,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+        role -> Text,
+        agent_name -> Text,
+        institution -> Nullable<Text>,
+        emergency -> Bool,
+        emergency_reason -> Nullable<Text>,
+        emergency_method -> Nullable<Text>,
+        res_type -> Nullable<Text>,
+        res_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_entities (event_id, seq) {
+        event_id -> Text,
+        seq -> Integer,
+        res_type -> Text,
+        res_id -> Text,
+        patient_key -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
+diesel::joinable!(consents -> resources (rkey));
+diesel::joinable!(audit_entities -> audit_events (event_id));
 diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resources,
@@ -212,4 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     purged_resources,
     documents,
     document_members,
+    consents,
+    audit_events,
+    audit_entities,
 );

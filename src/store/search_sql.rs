@@ -31,9 +31,9 @@ struct MatchRow {
 }
 
 #[derive(QueryableByName)]
-struct CountRow {
+pub(super) struct CountRow {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub(super) n: i64,
 }
 
 enum Bind {
@@ -42,14 +42,14 @@ enum Bind {
 }
 
 /// SQL text under construction with its bind values; placeholders differ per backend.
-struct Sql {
+pub(super) struct Sql {
     text: String,
     binds: Vec<Bind>,
     numbered: bool,
 }
 
 impl Sql {
-    fn new(numbered: bool) -> Self {
+    pub(super) fn new(numbered: bool) -> Self {
         Sql {
             text: String::with_capacity(256),
             binds: Vec::new(),
@@ -57,16 +57,16 @@ impl Sql {
         }
     }
 
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
-    fn bind_text(&mut self, v: impl Into<String>) {
+    pub(super) fn bind_text(&mut self, v: impl Into<String>) {
         self.binds.push(Bind::Text(v.into()));
         self.placeholder();
     }
 
-    fn bind_int(&mut self, v: i64) {
+    pub(super) fn bind_int(&mut self, v: i64) {
         self.binds.push(Bind::Int(v));
         self.placeholder();
     }
@@ -126,7 +126,22 @@ impl Conn<'_> {
         Ok(SearchPage { resources, total })
     }
 
-    fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>
+    /// Runs a statement that returns no rows.
+    pub(super) fn execute_sql(&mut self, sql: Sql) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| {
+            let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
+            for b in sql.binds {
+                q = match b {
+                    Bind::Text(s) => q.bind::<Text, _>(s),
+                    Bind::Int(i) => q.bind::<BigInt, _>(i),
+                };
+            }
+            q.execute(c)
+        })?;
+        Ok(())
+    }
+
+    pub(super) fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>
     where
         R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
     {
@@ -148,6 +163,10 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, now: i64) {
     sql.push("r.res_type = ");
     sql.bind_text(query.resource_type.as_str());
     sql.push(" AND NOT r.deleted");
+    if !query.scope.is_all() {
+        sql.push(" AND ");
+        super::access_sql::scope_condition(sql, &query.scope, now);
+    }
     for clause in &query.clauses {
         sql.push(" AND ");
         if clause.negate {

@@ -152,6 +152,15 @@ impl Conn<'_> {
         Ok(rows.into_iter().next().map(to_unit))
     }
 
+    /// The unit whose stored Bundle is `Bundle/{bundle_id}`.
+    pub fn unit_by_bundle_id(&mut self, bundle_id: &str) -> Result<Option<UnitRow>, StoreError> {
+        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+            .filter(report_units::bundle_id.eq(bundle_id))
+            .select(unit_columns!())
+            .load(c))?;
+        Ok(rows.into_iter().next().map(to_unit))
+    }
+
     /// Every unit registered under a Bundle-ID (one per patient).
     pub fn units_by_bundle_identifier(
         &mut self,

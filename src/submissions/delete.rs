@@ -33,8 +33,13 @@ pub async fn delete_units(
         None => identifier,
     }
     .to_string();
-    svc.store
-        .write(deadline, move |conn| {
+    // The Bundle-ID begins with the sending institution's number.
+    let sender: String = value.chars().take(10).collect();
+    crate::interactions::access::check_submitter(&svc.caller, &sender)?;
+    let record = svc
+        .audit_record(crate::access::audit::Action::Delete, "delete-report-unit")
+        .map(|r| r.target(Some("Bundle"), None));
+    svc.write_audited(deadline, record, move |conn| {
             let units: Vec<_> = conn
                 .units_by_bundle_identifier(&value)?
                 .into_iter()

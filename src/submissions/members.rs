@@ -203,7 +203,7 @@ impl Writer {
                     &resource,
                     self.now,
                     institution.as_deref(),
-                    &crate::retention::Policy::default(),
+                    &self.svc.retention,
                 )
             })
             .unwrap_or_default();

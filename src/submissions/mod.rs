@@ -60,6 +60,7 @@ pub async fn register_unit(
 ) -> Result<Registered, Error> {
     let mut warnings = validate_submission(svc, &bundle)?;
     let plan = unit_plan::plan(&bundle).map_err(Error::Unprocessable)?;
+    crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     warnings.extend(plan.warnings.iter().cloned());
     let patient_query = patient_query(svc, &plan.patient_identifier)?;
     let ids = members::Ids::draw(svc, plan.members.len() + 2);
@@ -72,9 +73,11 @@ pub async fn register_unit(
         now,
         ids,
     };
+    let record = svc
+        .audit_record(crate::access::audit::Action::Create, "submit-report-unit")
+        .map(|r| r.target(Some("Bundle"), None));
     let applied = svc
-        .store
-        .write(deadline, move |conn| write.run(conn))
+        .write_audited(deadline, record, move |conn| write.run(conn))
         .await?;
     Ok(Registered { applied, warnings })
 }

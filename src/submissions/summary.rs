@@ -111,11 +111,23 @@ fn rank(class: &str) -> usize {
 
 pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result<Value, Error> {
     let id = patient_id.to_string();
+    let (scoped, at) = (svc.clone(), svc.clock.now_micros());
     let (patient, rows) = svc
         .store
         .read(move |conn| {
+            let scope = crate::interactions::access::scope_in(conn, &scoped, at)?;
             let patient = conn.read_current("Patient", &id)?;
-            let rows = conn.current_of_patient(&id, &TYPES)?;
+            crate::interactions::access::check_readable(conn, &scope, "Patient", &id, at)?;
+            let mut rows = conn.current_of_patient(&id, &TYPES)?;
+            if !scope.is_all() {
+                let mut visible = Vec::with_capacity(rows.len());
+                for row in rows {
+                    if conn.visible(&row.res_type, &row.id, &scope, at)? {
+                        visible.push(row);
+                    }
+                }
+                rows = visible;
+            }
             Ok::<_, Error>((patient, rows))
         })
         .await?;
@@ -152,6 +164,18 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
     let now = svc.clock.now_micros();
     let mut kept = select(items, now);
     kept.sort_by_key(|i| rank(&i.class));
+    let record = svc
+        .audit_record(crate::access::audit::Action::Read, "$summary")
+        .map(|r| {
+            let mut r = r.target(Some("Patient"), Some(patient_id));
+            r.entities.push(("Patient".into(), patient_id.into()));
+            r.entities.extend(
+                kept.iter()
+                    .map(|i| (i.row.res_type.clone(), i.row.id.clone())),
+            );
+            r
+        });
+    svc.audit(record).await?;
     let parse = |text: &Option<String>| {
         text.as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())

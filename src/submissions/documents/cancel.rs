@@ -38,12 +38,18 @@ pub async fn cancel_by_identifier(
     }
     .to_string();
     let now = svc.clock.now_micros();
-    svc.store
-        .write(deadline, move |conn| {
+    crate::interactions::access::check_may_write(&svc.caller)?;
+    // An institution cancels its own documents: others' with the same identifier are not its.
+    let mine = svc.caller.principal.institution().map(str::to_string);
+    let record = svc
+        .audit_record(crate::access::audit::Action::Delete, "cancel-document")
+        .map(|r| r.target(Some("Bundle"), None));
+    svc.write_audited(deadline, record, move |conn| {
             let active: Vec<DocumentRow> = conn
                 .documents_by_identifier(&value)?
                 .into_iter()
                 .filter(|d| d.status == DocumentStatus::Active)
+                .filter(|d| mine.as_ref().is_none_or(|m| *m == d.institution))
                 .collect();
             match active.as_slice() {
                 [] => Err(Error::NotFound {
@@ -69,17 +75,23 @@ pub async fn cancel_by_bundle_id(
 ) -> Result<Option<Cancelled>, Error> {
     let id = bundle_id.to_string();
     let now = svc.clock.now_micros();
-    svc.store
-        .write(deadline, move |conn| {
-            match conn
-                .document_by_bundle_id(&id)?
-                .filter(|d| d.status == DocumentStatus::Active)
-            {
-                Some(doc) => cancel_in_tx(conn, &doc.document_key, now).map(Some),
-                None => Ok(None),
+    let caller = std::sync::Arc::clone(&svc.caller);
+    let record = svc
+        .audit_record(crate::access::audit::Action::Delete, "cancel-document")
+        .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
+    svc.write_audited(deadline, record, move |conn| {
+        match conn
+            .document_by_bundle_id(&id)?
+            .filter(|d| d.status == DocumentStatus::Active)
+        {
+            Some(doc) => {
+                crate::interactions::access::check_submitter(&caller, &doc.institution)?;
+                cancel_in_tx(conn, &doc.document_key, now).map(Some)
             }
-        })
-        .await
+            None => Ok(None),
+        }
+    })
+    .await
 }
 
 fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {

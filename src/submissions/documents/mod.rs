@@ -24,7 +24,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 pub use cancel::{Cancelled, cancel_by_bundle_id, cancel_by_identifier};
-pub use receipt::{Receipt, parse_institution, receive};
+pub use receipt::{RECEIPT_DEFINITION, Receipt, parse_institution, receipt_definition, receive};
 
 use super::Registered;
 use super::members::Ids;
@@ -171,6 +171,10 @@ pub fn refuse_direct_write(res_type: &str, resource: &Value, how: &str) -> Resul
         format!(
             "MedicationRequest cannot be written directly ({how}): prescriptions enter the record only as extracted from referral and discharge-summary documents (POST [base]/Bundle)"
         )
+    } else if crate::submissions::is_report_unit(resource) && how != "POST" {
+        format!(
+            "a 6-information report unit cannot be written with {how}: report units are registered and replaced through POST [base]/Bundle and deleted with DELETE [base]/Bundle?identifier=<Bundle-ID>"
+        )
     } else if is_document(resource) && how != "POST" {
         format!(
             "a CLINS document cannot be written with {how}: documents are registered, replaced and cancelled by document identifier through POST [base]/Bundle and DELETE [base]/Bundle?document-identifier="
@@ -192,6 +196,7 @@ pub async fn register_document(
 ) -> Result<Registered, Error> {
     let warnings = super::validate_submission(svc, &bundle)?;
     let plan = rules::plan(&bundle).map_err(Error::Unprocessable)?;
+    crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     let patient_query = super::patient_query(svc, &plan.patient_identifier)?;
     let write = apply::DocumentWrite {
         svc: svc.clone(),
@@ -202,8 +207,12 @@ pub async fn register_document(
         now: svc.clock.now_micros(),
     };
     let applied = svc
-        .store
-        .write(deadline, move |conn| write.run(conn))
+        .write_audited(
+            deadline,
+            svc.audit_record(crate::access::audit::Action::Create, "submit-document")
+                .map(|r| r.target(Some("Bundle"), None)),
+            move |conn| write.run(conn),
+        )
         .await?;
     Ok(Registered { applied, warnings })
 }

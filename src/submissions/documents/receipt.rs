@@ -96,8 +96,21 @@ pub async fn receive(
 ) -> Result<Receipt, Error> {
     let id = bundle_id.to_string();
     let now = svc.clock.now_micros();
-    svc.store
-        .write(deadline, move |conn| {
+    if let Some(mine) = svc.caller.principal.institution() {
+        if mine != institution.as_str() {
+            return Err(Error::Forbidden(format!(
+                "you acknowledge receipt for your own institution ({mine}), not for {}",
+                institution.as_str()
+            )));
+        }
+    } else {
+        crate::interactions::access::check_may_write(&svc.caller)?;
+    }
+    let policy = svc.retention;
+    let record = svc
+        .audit_record(crate::access::audit::Action::Update, "$receipt")
+        .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
+    svc.write_audited(deadline, record, move |conn| {
             let not_found = || Error::NotFound {
                 res_type: "Bundle".into(),
                 id: id.clone(),
@@ -134,7 +147,7 @@ pub async fn receive(
                 // Receipt starts the short clock: the referral (and what was extracted from
                 // it, which goes with it) is kept at most a week more.
                 if let Some(at) =
-                    crate::retention::rules::after_receipt(None, now, &crate::retention::Policy::default())
+                    crate::retention::rules::after_receipt(None, now, &policy)
                 {
                     conn.expire_by("Bundle", &doc.bundle_id, at)?;
                 }
@@ -152,4 +165,40 @@ pub async fn receive(
             })
         })
         .await
+}
+
+/// The canonical URL of the `$receipt` definition, as the CapabilityStatement names it.
+pub const RECEIPT_DEFINITION: &str = "urn:kyoyu:OperationDefinition:Bundle-receipt";
+
+/// The OperationDefinition of `$receipt`, served at `OperationDefinition/Bundle-receipt`.
+pub fn receipt_definition() -> Value {
+    json!({
+        "resourceType": "OperationDefinition",
+        "id": "Bundle-receipt",
+        "url": RECEIPT_DEFINITION,
+        "name": "BundleReceipt",
+        "title": "Receipt of a referral letter (診療情報提供書の受領)",
+        "status": "active",
+        "kind": "operation",
+        "description": "The addressee of a referral acknowledges receiving it. Only the institution named as addressee (section 910) may, for itself; the first receipt is kept and starts the referral's retention after receipt. A repeat answers the first receipt again.",
+        "code": "receipt",
+        "resource": ["Bundle"],
+        "system": false,
+        "type": false,
+        "instance": true,
+        "affectsState": true,
+        "parameter": [
+            {"name": "institution", "use": "in", "min": 1, "max": "1",
+             "documentation": "The receiving institution: valueIdentifier of system http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no, or valueString (10 digits)",
+             "type": "Identifier"},
+            {"name": "document", "use": "out", "min": 1, "max": "1", "type": "Reference",
+             "documentation": "The referral's Bundle"},
+            {"name": "institution", "use": "out", "min": 1, "max": "1", "type": "Identifier",
+             "documentation": "The institution that received it"},
+            {"name": "received", "use": "out", "min": 1, "max": "1", "type": "instant",
+             "documentation": "When it was first received"},
+            {"name": "firstReceipt", "use": "out", "min": 1, "max": "1", "type": "boolean",
+             "documentation": "Whether this request recorded the receipt"}
+        ]
+    })
 }

@@ -15,7 +15,7 @@ use super::prose::{Detail, drop_prose};
 use super::{KEPT_TYPES, Manifest, Package, PackageError, PackageId, Resource};
 
 /// A file of the package's `package/` folder: its name there and its bytes.
-pub(super) type RawFile = (String, Vec<u8>);
+pub type RawFile = (String, Vec<u8>);
 
 /// Upper bound on the buffer reserved from a tar header's size field, so a corrupt header cannot
 /// ask for an absurd allocation up front (larger files still read, just growing the buffer).
@@ -42,7 +42,9 @@ pub fn load_package_bytes(path: &Path, bytes: &[u8]) -> Result<Package, PackageE
     package_from_files(path, files)
 }
 
-pub(super) fn read_files(path: &Path) -> Result<Vec<RawFile>, PackageError> {
+/// The JSON files directly in the `package/` folder of a `.tgz` or a package directory,
+/// unparsed (`package.json` and `.index.json` among them).
+pub fn read_files(path: &Path) -> Result<Vec<RawFile>, PackageError> {
     let meta = fs::metadata(path).map_err(|source| PackageError::Io {
         path: path.to_path_buf(),
         source,

@@ -25,7 +25,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use load::{load_package, load_package_bytes, load_package_with, package_from_files};
+pub use load::{
+    RawFile, load_package, load_package_bytes, load_package_with, package_from_files, read_files,
+};
 pub use prose::Detail;
 pub use store::{DEFAULT_STORE, InstalledPackage, PackageStore, StoreEntry};
 

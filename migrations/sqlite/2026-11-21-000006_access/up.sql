@@ -1,0 +1,54 @@
+-- Access (DESIGN §9). Per resource: the data category its reading rule depends on (A:
+-- conditions + infections, B: allergies + labs + prescriptions, the document kinds, consent,
+-- patient, other patient data; NULL: no patient in it) and the hiding flag of a condition
+-- (UNDELIVERED, UNINFORMED). Consents are kept as rows the access predicate joins: one per
+-- (Consent, category), with the patient, the institution granted and the period.
+ALTER TABLE resources ADD COLUMN access_category TEXT;
+ALTER TABLE resources ADD COLUMN hidden TEXT;
+CREATE INDEX resources_patient_key ON resources (patient_key) WHERE patient_key IS NOT NULL;
+
+-- PUT and DELETE of Bundle/{id} look up whether the Bundle is a report unit's.
+CREATE INDEX report_units_bundle_id ON report_units (bundle_id);
+
+CREATE TABLE consents (
+    rkey         BIGINT  NOT NULL REFERENCES resources (rkey) ON DELETE CASCADE,
+    patient_key  TEXT    NOT NULL,
+    institution  TEXT    NOT NULL,
+    category     TEXT    NOT NULL,
+    active       BOOLEAN NOT NULL,
+    period_start BIGINT,
+    period_end   BIGINT,
+    PRIMARY KEY (rkey, category)
+);
+CREATE INDEX consents_grant ON consents (patient_key, institution);
+
+-- The audit trail, apart from clinical data: one event per request (who, what interaction,
+-- outcome, emergency), one entity row per resource it touched, with that resource's patient,
+-- so a patient's access history is one indexed lookup. Retention never purges it.
+CREATE TABLE audit_events (
+    id          TEXT    NOT NULL PRIMARY KEY,
+    recorded    BIGINT  NOT NULL,
+    action      TEXT    NOT NULL,
+    interaction TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,
+    detail      TEXT,
+    role        TEXT    NOT NULL,
+    agent_name  TEXT    NOT NULL,
+    institution TEXT,
+    emergency   BOOLEAN NOT NULL,
+    emergency_reason TEXT,
+    emergency_method TEXT,
+    res_type    TEXT,
+    res_id      TEXT
+);
+CREATE INDEX audit_events_recorded ON audit_events (recorded);
+
+CREATE TABLE audit_entities (
+    event_id    TEXT NOT NULL REFERENCES audit_events (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    res_type    TEXT NOT NULL,
+    res_id      TEXT NOT NULL,
+    patient_key TEXT,
+    PRIMARY KEY (event_id, seq)
+);
+CREATE INDEX audit_entities_patient ON audit_entities (patient_key) WHERE patient_key IS NOT NULL;

@@ -1,0 +1,195 @@
+//! Audit records (DESIGN §9, FHIR AuditEvent): who did what to which resources, with what
+//! outcome, and whether as an emergency. Stored apart from clinical data, in the transaction of
+//! the change they record; rendered as R4 AuditEvent resources for operators and for patients
+//! reading their own access history. Never clinical content, never credentials.
+
+use serde_json::{Value, json};
+
+use super::caller::{Caller, Emergency};
+use crate::fhir::instant::to_fhir_instant;
+
+/// `AuditEvent.action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Read,
+    Update,
+    Delete,
+    Execute,
+}
+
+impl Action {
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Create => "C",
+            Action::Read => "R",
+            Action::Update => "U",
+            Action::Delete => "D",
+            Action::Execute => "E",
+        }
+    }
+}
+
+/// `AuditEvent.outcome`: 0 success, 4 refused or invalid (the caller's fault), 8 failed.
+pub fn outcome_of_status(status: u16) -> &'static str {
+    match status {
+        0..=399 => "0",
+        400..=499 => "4",
+        _ => "8",
+    }
+}
+
+/// One audit event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub recorded: i64,
+    pub action: &'static str,
+    /// The FHIR interaction or operation (`read`, `search-type`, `create`, `$receipt`…).
+    pub interaction: String,
+    pub outcome: &'static str,
+    /// For failures: the status and issue count, never the message (it may quote content).
+    pub detail: Option<String>,
+    pub role: String,
+    pub agent_name: String,
+    pub institution: Option<String>,
+    pub emergency: Option<Emergency>,
+    /// The type (and id) the request addressed.
+    pub res_type: Option<String>,
+    pub res_id: Option<String>,
+    /// Every resource read or written, `(type, id)`; each one's patient is resolved on insert.
+    pub entities: Vec<(String, String)>,
+}
+
+impl AuditRecord {
+    pub fn new(
+        caller: &Caller,
+        id: String,
+        recorded: i64,
+        action: Action,
+        interaction: impl Into<String>,
+    ) -> Self {
+        AuditRecord {
+            id,
+            recorded,
+            action: action.code(),
+            interaction: interaction.into(),
+            outcome: "0",
+            detail: None,
+            role: caller
+                .principal
+                .role()
+                .map_or("development", |r| r.as_str())
+                .to_string(),
+            agent_name: caller.principal.name().to_string(),
+            institution: caller.principal.institution().map(str::to_string),
+            emergency: caller.emergency.clone(),
+            res_type: None,
+            res_id: None,
+            entities: Vec::new(),
+        }
+    }
+
+    pub fn target(mut self, res_type: Option<&str>, res_id: Option<&str>) -> Self {
+        self.res_type = res_type.map(str::to_string);
+        self.res_id = res_id.map(str::to_string);
+        self
+    }
+
+    pub fn failed(mut self, status: u16, issues: usize) -> Self {
+        self.outcome = outcome_of_status(status);
+        self.detail = Some(format!("HTTP {status}, {issues} issue(s)"));
+        self
+    }
+}
+
+/// A stored entity of an event, with the patient it concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntity {
+    pub res_type: String,
+    pub res_id: String,
+    pub patient_key: Option<String>,
+}
+
+const INSTITUTION_SYSTEM: &str =
+    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+
+/// The R4 AuditEvent of a record.
+pub fn to_resource(record: &AuditRecord, entities: &[AuditEntity]) -> Value {
+    let agent_type = match record.role.as_str() {
+        "system" => "dataprocessor",
+        "patient" => "datasubject",
+        _ => "humanuser",
+    };
+    let mut agent = json!({
+        "type": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+            "code": agent_type,
+        }]},
+        "role": [{"text": record.role}],
+        "who": {"display": record.agent_name},
+        "requestor": true,
+    });
+    if let Some(i) = &record.institution {
+        agent["who"]["identifier"] = json!({"system": INSTITUTION_SYSTEM, "value": i});
+    }
+    let mut event = json!({
+        "resourceType": "AuditEvent",
+        "id": record.id,
+        "meta": {"lastUpdated": to_fhir_instant(record.recorded)},
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+                 "code": "rest", "display": "RESTful Operation"},
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction",
+                     "code": record.interaction}],
+        "action": record.action,
+        "recorded": to_fhir_instant(record.recorded),
+        "outcome": record.outcome,
+        "agent": [agent],
+        "source": {"observer": {"display": "kyoyu"},
+                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                             "code": "4", "display": "Application Server"}]},
+    });
+    if let Some(d) = &record.detail {
+        event["outcomeDesc"] = json!(d);
+    }
+    if let Some(e) = &record.emergency {
+        // Break-the-glass (救急時医療情報閲覧): the purpose, the reason given and the second
+        // factor declared.
+        event["purposeOfEvent"] = json!([{
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                        "code": "ETREAT", "display": "Emergency Treatment"}],
+            "text": e.reason,
+        }]);
+        event["agent"][0]["policy"] = json!([format!("urn:kyoyu:emergency:2fa:{}", e.method)]);
+    }
+    let mut out: Vec<Value> = Vec::new();
+    if let (Some(t), None) = (&record.res_type, &record.res_id) {
+        out.push(
+            json!({"type": {"system": "http://hl7.org/fhir/resource-types", "code": t},
+                        "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role",
+                                 "code": "24", "display": "Query"}}),
+        );
+    }
+    let mut patients: Vec<&str> = Vec::new();
+    for e in entities {
+        out.push(
+            json!({"what": {"reference": format!("{}/{}", e.res_type, e.res_id)},
+                        "type": {"system": "http://hl7.org/fhir/resource-types",
+                                 "code": e.res_type}}),
+        );
+        if let Some(p) = &e.patient_key {
+            if !patients.contains(&p.as_str()) {
+                patients.push(p);
+            }
+        }
+    }
+    for p in patients {
+        out.push(json!({"what": {"reference": format!("Patient/{p}")},
+                        "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role",
+                                 "code": "1", "display": "Patient"}}));
+    }
+    if !out.is_empty() {
+        event["entity"] = Value::Array(out);
+    }
+    event
+}

@@ -1,0 +1,130 @@
+//! The access rules applied inside interactions (DESIGN §9): the caller's reading scope, a
+//! single resource's visibility, and ownership of what a write changes. The rules themselves
+//! are data (`access::Scope`) that the store turns into SQL.
+
+use super::Services;
+use crate::access::{Caller, Principal, Scope};
+use crate::error::Error;
+use crate::store::Conn;
+
+/// The caller's reading scope; for a patient, their Patient ids are looked up by the member
+/// identifier the credential names.
+pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, now: i64) -> Result<Scope, Error> {
+    let ids = match &svc.caller.principal {
+        Principal::Patient { identifier, .. } => patient_ids(conn, svc, identifier, now)?,
+        _ => Vec::new(),
+    };
+    Ok(svc.caller.scope(ids))
+}
+
+fn patient_ids(
+    conn: &mut Conn<'_>,
+    svc: &Services,
+    identifier: &str,
+    now: i64,
+) -> Result<Vec<String>, Error> {
+    let mut query = crate::submissions::patient_query(svc, identifier)?;
+    query.count = 100;
+    query.total = crate::search::TotalMode::None;
+    Ok(conn
+        .search(&query, now)?
+        .resources
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// Refuses (403) a resource outside `scope`; existence is checked by the caller first.
+pub(crate) fn check_visible(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    res_type: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), Error> {
+    if conn.visible(res_type, id, scope, now)? {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "{res_type}/{id} is not yours to read: it needs the patient's consent, an emergency declaration, or to be addressed to you"
+        )))
+    }
+}
+
+/// Refuses (403) a resource outside `scope` whose writer is `owner`: an institution's own
+/// writes need no query.
+pub(crate) fn check_owner_or_visible(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    owner: Option<&str>,
+    res_type: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), Error> {
+    if scope.owns(owner) {
+        Ok(())
+    } else {
+        check_visible(conn, scope, res_type, id, now)
+    }
+}
+
+/// [`check_owner_or_visible`] for a resource known by id; one that does not exist passes, for
+/// the caller to answer 404.
+pub(crate) fn check_readable(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    res_type: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), Error> {
+    if scope.is_all() {
+        return Ok(());
+    }
+    match conn.owner_of(res_type, id)? {
+        Some(owner) => check_owner_or_visible(conn, scope, owner.as_deref(), res_type, id, now),
+        None => Ok(()),
+    }
+}
+
+/// Only institutions write clinical data; patients and operators read.
+pub(crate) fn check_may_write(caller: &Caller) -> Result<(), Error> {
+    if caller.may_write() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "a {} may not write",
+            caller.principal.role().map_or("caller", |r| r.as_str())
+        )))
+    }
+}
+
+/// An existing resource is changed or deleted only by the institution that wrote it.
+pub(crate) fn check_owner(
+    conn: &mut Conn<'_>,
+    caller: &Caller,
+    res_type: &str,
+    id: &str,
+) -> Result<(), Error> {
+    check_may_write(caller)?;
+    let Some(mine) = caller.principal.institution() else {
+        return Ok(());
+    };
+    match conn.owner_of(res_type, id)? {
+        None => Ok(()),
+        Some(Some(owner)) if owner == mine => Ok(()),
+        Some(_) => Err(Error::Forbidden(format!(
+            "{res_type}/{id} was written by another institution; only its writer may change it"
+        ))),
+    }
+}
+
+/// A CLINS submission names its institution in the Bundle-ID; it must be the caller's.
+pub fn check_submitter(caller: &Caller, institution: &str) -> Result<(), Error> {
+    check_may_write(caller)?;
+    match caller.principal.institution() {
+        Some(mine) if mine != institution => Err(Error::Forbidden(format!(
+            "the Bundle-ID names institution {institution}; you submit for {mine}"
+        ))),
+        _ => Ok(()),
+    }
+}

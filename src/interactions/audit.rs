@@ -1,0 +1,120 @@
+//! Audit of interactions (DESIGN §9): a change is recorded in its own transaction, a read is
+//! recorded before its answer leaves. Development mode (no principal) records nothing: there is
+//! nobody to hold accountable.
+
+use std::time::Instant;
+
+use super::{Services, Written};
+use crate::access::audit::{Action, AuditRecord};
+use crate::error::Error;
+use crate::store::{Conn, StoredResource};
+
+/// The resources a write touched, `(type, id)`, for its record.
+pub trait Touched {
+    fn touched(&self) -> Vec<(String, String)>;
+}
+
+fn key(r: &StoredResource) -> (String, String) {
+    (r.res_type.clone(), r.id.clone())
+}
+
+impl Touched for Written {
+    fn touched(&self) -> Vec<(String, String)> {
+        vec![key(&self.resource)]
+    }
+}
+
+/// A delete's version: the record's target names what was deleted.
+impl Touched for Option<i64> {
+    fn touched(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+impl Services {
+    /// A record of this caller's request, or `None` in development mode.
+    pub fn audit_record(&self, action: Action, interaction: &str) -> Option<AuditRecord> {
+        if self.caller.is_open() {
+            return None;
+        }
+        Some(AuditRecord::new(
+            &self.caller,
+            self.ids.new_id(),
+            self.clock.now_micros(),
+            action,
+            interaction,
+        ))
+    }
+
+    /// Runs a write and inserts its audit record in the same transaction: the change and its
+    /// record commit together or not at all.
+    pub async fn write_audited<T, F>(
+        &self,
+        deadline: Option<Instant>,
+        record: Option<AuditRecord>,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Touched + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        self.store
+            .write(deadline, move |conn| {
+                let out = f(conn)?;
+                if let Some(mut record) = record {
+                    record.entities.extend(out.touched());
+                    conn.insert_audit(&record)?;
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Records a read (or a refusal) outside any change, through the queue.
+    pub async fn audit(&self, record: Option<AuditRecord>) -> Result<(), Error> {
+        match record {
+            Some(record) => Ok(self.audit_queue.record(record).await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the read of `resources` by interaction `interaction`.
+    pub async fn audit_read<'a>(
+        &self,
+        interaction: &str,
+        res_type: Option<&str>,
+        res_id: Option<&str>,
+        resources: impl Iterator<Item = &'a StoredResource>,
+    ) -> Result<(), Error> {
+        let record = self.audit_record(Action::Read, interaction).map(|r| {
+            let mut r = r.target(res_type, res_id);
+            r.entities = resources.map(key).collect();
+            r
+        });
+        self.audit(record).await
+    }
+}
+
+macro_rules! touches_nothing_more {
+    ($($t:ty),*) => {$(
+        /// The record's target names what was changed.
+        impl Touched for $t {
+            fn touched(&self) -> Vec<(String, String)> {
+                Vec::new()
+            }
+        }
+    )*};
+}
+
+touches_nothing_more!(
+    crate::submissions::DeletedUnits,
+    crate::submissions::documents::Cancelled,
+    Option<crate::submissions::documents::Cancelled>,
+    crate::submissions::documents::Receipt
+);
+
+impl Touched for crate::submissions::Applied {
+    fn touched(&self) -> Vec<(String, String)> {
+        vec![key(&self.bundle)]
+    }
+}

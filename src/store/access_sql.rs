@@ -1,0 +1,135 @@
+//! The access condition of a [`Scope`] in SQL, over `resources r` (DESIGN §9). One place, used
+//! by searches, histories and single reads alike. Values are bound, never spliced.
+
+use super::search_sql::Sql;
+use crate::access::Scope;
+use crate::access::classify::{category, hidden};
+
+/// The patient a row is about: its own index value or, for a document Bundle, the document's.
+const PATIENT_OF_ROW: &str = "COALESCE(r.patient_key, (SELECT d.patient_id FROM documents d \
+     WHERE r.res_type = 'Bundle' AND d.bundle_id = r.res_id LIMIT 1))";
+
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Appends `(condition)` for `scope` at `now` (µs). `Scope::All` appends `1 = 1`.
+pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
+    use category::*;
+    let consentable = quoted(&[A, B, OTHER, PATIENT, CHECKUP, PATIENT_SUMMARY]);
+    let referral = quoted(&[REFERRAL, DISCHARGE]);
+    match scope {
+        Scope::All => sql.push("(1 = 1)"),
+        Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
+        Scope::Institution { number, emergency } => {
+            sql.push("(r.institution = ");
+            sql.bind_text(number.as_str());
+            sql.push(" OR r.access_category IS NULL OR (r.access_category IN (");
+            sql.push(&consentable);
+            sql.push(") AND (r.hidden IS NULL OR r.hidden <> '");
+            sql.push(hidden::UNDELIVERED);
+            sql.push("')");
+            if !emergency {
+                sql.push(" AND EXISTS (SELECT 1 FROM consents c WHERE c.patient_key = ");
+                sql.push(PATIENT_OF_ROW);
+                sql.push(" AND c.institution = ");
+                sql.bind_text(number.as_str());
+                sql.push(" AND c.active AND (c.category = r.access_category OR r.access_category NOT IN ('");
+                sql.push(A);
+                sql.push("', '");
+                sql.push(B);
+                sql.push("')) AND (c.period_start IS NULL OR c.period_start <= ");
+                sql.bind_int(now);
+                sql.push(") AND (c.period_end IS NULL OR c.period_end > ");
+                sql.bind_int(now);
+                sql.push("))");
+            }
+            // The Patient record of a patient the institution itself submitted data about.
+            sql.push(") OR (r.access_category = '");
+            sql.push(PATIENT);
+            sql.push("' AND EXISTS (SELECT 1 FROM resources o WHERE o.patient_key = r.res_id AND o.access_category <> '");
+            sql.push(CONSENT);
+            sql.push("' AND o.institution = ");
+            sql.bind_text(number.as_str());
+            sql.push(")) OR (r.access_category IN (");
+            sql.push(&referral);
+            sql.push(") AND EXISTS (SELECT 1 FROM documents d WHERE d.bundle_id = r.res_id AND d.recipient = ");
+            sql.bind_text(number.as_str());
+            sql.push(")))");
+        }
+        Scope::Patient { patient_ids } => {
+            sql.push("(r.access_category IS NULL");
+            if !patient_ids.is_empty() {
+                sql.push(" OR (r.hidden IS NULL AND r.access_category NOT IN (");
+                sql.push(&referral);
+                sql.push(", '");
+                sql.push(PRIVATE);
+                sql.push("', '");
+                sql.push(UNIT);
+                sql.push("') AND ");
+                sql.push(PATIENT_OF_ROW);
+                sql.push(" IN (");
+                for (i, id) in patient_ids.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind_text(id.as_str());
+                }
+                sql.push("))");
+            }
+            sql.push(")");
+        }
+    }
+}
+
+use super::Conn;
+use super::StoreError;
+use super::search_sql::CountRow;
+
+impl Conn<'_> {
+    /// Whether the resource `res_type/id` (deleted or not) lies within `scope`.
+    pub fn visible(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if scope.is_all() {
+            return Ok(true);
+        }
+        let mut sql = Sql::new(matches!(self, Conn::Pg(_)));
+        sql.push("SELECT COUNT(*) AS n FROM resources r WHERE r.res_type = ");
+        sql.bind_text(res_type);
+        sql.push(" AND r.res_id = ");
+        sql.bind_text(id);
+        sql.push(" AND ");
+        scope_condition(&mut sql, scope, now);
+        let rows: Vec<CountRow> = self.load(sql)?;
+        Ok(rows.first().is_some_and(|r| r.n > 0))
+    }
+}
+
+impl Conn<'_> {
+    /// The institution that wrote `res_type/id`: `None` when there is no such row,
+    /// `Some(None)` when the row has no institution (development data, shared patients).
+    pub fn owner_of(
+        &mut self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        use super::dispatch;
+        use super::schema::resources;
+        use diesel::prelude::*;
+        let rows = dispatch!(self, |c, DB| resources::table
+            .filter(resources::res_type.eq(res_type))
+            .filter(resources::res_id.eq(id))
+            .select(resources::institution)
+            .load::<Option<String>>(c))?;
+        Ok(rows.into_iter().next())
+    }
+}
