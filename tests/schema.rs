@@ -99,6 +99,25 @@ fn sqlite_child_tables_are_indexed_on_the_resource_key() {
     check_child_tables_are_indexed_on_rkey(&sqlite_shape(&db.url));
 }
 
+/// SQLite re-prepares, on every execution, a statement binding a value compared with a column of
+/// a table that carries an `IS NOT NULL` partial index (the value might satisfy the index's
+/// condition): one such index turned every cached read by id into a fresh parse and plan.
+#[test]
+fn sqlite_has_no_partial_indexes() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    run_migrations(&DatabaseUrl::parse(&db.url).unwrap()).unwrap();
+    let path = db.url.trim_start_matches("sqlite://");
+    let mut c = diesel::sqlite::SqliteConnection::establish(path).unwrap();
+    let partial: Vec<Pair> = diesel::sql_query(
+        "SELECT tbl_name AS a, name AS b FROM sqlite_master \
+         WHERE type = 'index' AND sql LIKE '%WHERE%'",
+    )
+    .load(&mut c)
+    .unwrap();
+    let names: Vec<String> = partial.iter().map(|p| format!("{}.{}", p.a, p.b)).collect();
+    assert!(names.is_empty(), "partial indexes: {names:?}");
+}
+
 #[test]
 fn both_backends_have_the_same_tables_and_columns() {
     if !common::postgres_available() {

@@ -39,6 +39,30 @@ pub fn outcome_of_status(status: u16) -> &'static str {
     }
 }
 
+/// The id of an event recorded at `recorded` (µs): a UUIDv7 carrying that instant, so ids sort
+/// in time order. The trail is stored clustered on them: new events land at the right edge of
+/// one B-tree, and a time range is a key range.
+pub fn event_id(recorded: i64) -> String {
+    uuid::Uuid::new_v7(v7_timestamp(recorded)).to_string()
+}
+
+/// The smallest event id an event recorded at or after `since` (µs) can have.
+pub fn first_event_id_since(since: i64) -> String {
+    let millis = u64::try_from(since.div_euclid(1000)).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10])
+        .into_uuid()
+        .to_string()
+}
+
+fn v7_timestamp(micros: i64) -> uuid::Timestamp {
+    let micros = u64::try_from(micros).unwrap_or(0);
+    uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        micros / 1_000_000,
+        u32::try_from(micros % 1_000_000).unwrap_or(0) * 1000,
+    )
+}
+
 /// One audit event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -57,8 +81,28 @@ pub struct AuditRecord {
     /// The type (and id) the request addressed.
     pub res_type: Option<String>,
     pub res_id: Option<String>,
-    /// Every resource read or written, `(type, id)`; each one's patient is resolved on insert.
-    pub entities: Vec<(String, String)>,
+    /// Every resource read or written.
+    pub entities: Vec<Touch>,
+}
+
+/// A resource an event touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touch {
+    pub res_type: String,
+    pub res_id: String,
+    /// Its patient, when the request had the row at hand; `None`: looked up when stored.
+    pub patient: Option<Option<String>>,
+}
+
+impl Touch {
+    /// A resource known by name only.
+    pub fn named(res_type: impl Into<String>, res_id: impl Into<String>) -> Self {
+        Touch {
+            res_type: res_type.into(),
+            res_id: res_id.into(),
+            patient: None,
+        }
+    }
 }
 
 impl AuditRecord {
@@ -192,4 +236,25 @@ pub fn to_resource(record: &AuditRecord, entities: &[AuditEntity]) -> Value {
         event["entity"] = Value::Array(out);
     }
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_sort_by_their_instant_and_bound_time_ranges() {
+        let t = 1_790_000_000_123_456;
+        let ids: Vec<String> = [t - 5_000, t - 1_000, t, t + 1_000]
+            .iter()
+            .map(|&at| event_id(at))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        let floor = first_event_id_since(t);
+        assert!(ids[2] >= floor && ids[3] >= floor);
+        assert!(ids[1] < floor && ids[0] < floor);
+        assert_ne!(event_id(t), event_id(t), "same instant, distinct ids");
+    }
 }

@@ -404,7 +404,7 @@ pub async fn dispatch(
             let mut r = r.target(t.as_deref(), id.as_deref()).failed(status, issues);
             // The resource refused is named, so the patient's history shows the attempt.
             if let (Some(t), Some(id)) = (t, id) {
-                r.entities.push((t, id));
+                r.entities.push(crate::access::audit::Touch::named(t, id));
             }
             r
         });

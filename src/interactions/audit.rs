@@ -5,28 +5,33 @@
 use std::time::Instant;
 
 use super::{Services, Written};
-use crate::access::audit::{Action, AuditRecord};
+use crate::access::audit::{Action, AuditRecord, Touch};
 use crate::error::Error;
 use crate::store::{Conn, StoredResource};
 
-/// The resources a write touched, `(type, id)`, for its record.
+/// The resources a write touched, for its record.
 pub trait Touched {
-    fn touched(&self) -> Vec<(String, String)>;
+    fn touched(&self) -> Vec<Touch>;
 }
 
-fn key(r: &StoredResource) -> (String, String) {
-    (r.res_type.clone(), r.id.clone())
+/// The entity of a resource the request had in hand.
+pub(crate) fn touch_of(r: &StoredResource) -> Touch {
+    Touch {
+        res_type: r.res_type.clone(),
+        res_id: r.id.clone(),
+        patient: r.patient.clone(),
+    }
 }
 
 impl Touched for Written {
-    fn touched(&self) -> Vec<(String, String)> {
-        vec![key(&self.resource)]
+    fn touched(&self) -> Vec<Touch> {
+        vec![touch_of(&self.resource)]
     }
 }
 
 /// A delete's version: the record's target names what was deleted.
 impl Touched for Option<i64> {
-    fn touched(&self) -> Vec<(String, String)> {
+    fn touched(&self) -> Vec<Touch> {
         Vec::new()
     }
 }
@@ -37,10 +42,11 @@ impl Services {
         if self.caller.is_open() {
             return None;
         }
+        let now = self.clock.now_micros();
         Some(AuditRecord::new(
             &self.caller,
-            self.ids.new_id(),
-            self.clock.now_micros(),
+            crate::access::audit::event_id(now),
+            now,
             action,
             interaction,
         ))
@@ -88,7 +94,7 @@ impl Services {
     ) -> Result<(), Error> {
         let record = self.audit_record(Action::Read, interaction).map(|r| {
             let mut r = r.target(res_type, res_id);
-            r.entities = resources.map(key).collect();
+            r.entities = resources.map(touch_of).collect();
             r
         });
         self.audit(record).await
@@ -99,7 +105,7 @@ macro_rules! touches_nothing_more {
     ($($t:ty),*) => {$(
         /// The record's target names what was changed.
         impl Touched for $t {
-            fn touched(&self) -> Vec<(String, String)> {
+            fn touched(&self) -> Vec<Touch> {
                 Vec::new()
             }
         }
@@ -114,7 +120,7 @@ touches_nothing_more!(
 );
 
 impl Touched for crate::submissions::Applied {
-    fn touched(&self) -> Vec<(String, String)> {
-        vec![key(&self.bundle)]
+    fn touched(&self) -> Vec<Touch> {
+        vec![touch_of(&self.bundle)]
     }
 }

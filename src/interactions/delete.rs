@@ -77,7 +77,10 @@ struct Matched {
 }
 
 impl super::audit::Touched for Matched {
-    fn touched(&self) -> Vec<(String, String)> {
-        vec![self.key.clone()]
+    fn touched(&self) -> Vec<crate::access::audit::Touch> {
+        vec![crate::access::audit::Touch::named(
+            self.key.0.clone(),
+            self.key.1.clone(),
+        )]
     }
 }

@@ -578,14 +578,14 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
 }
 
 impl super::audit::Touched for Vec<EntryResult> {
-    fn touched(&self) -> Vec<(String, String)> {
+    fn touched(&self) -> Vec<crate::access::audit::Touch> {
         self.iter()
             .filter_map(|r| match r {
                 EntryResult::Created(w) | EntryResult::Updated(w) => Some(&w.resource),
                 EntryResult::Existing(r) | EntryResult::Read(r) => Some(r),
                 EntryResult::Deleted | EntryResult::Failed(_) => None,
             })
-            .map(|r| (r.res_type.clone(), r.id.clone()))
+            .map(super::audit::touch_of)
             .collect()
     }
 }

@@ -98,6 +98,7 @@ impl Prepared {
                 last_updated: self.last_updated,
                 deleted: false,
                 content: Some(self.content),
+                patient: Some(self.patient_key),
             },
             created,
         }

@@ -144,7 +144,7 @@ fn batch(
 /// in `purged_resources` (type, id, rule, time) under the run it names.
 fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
     AuditRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::access::audit::event_id(now),
         recorded: now,
         action: Action::Delete.code(),
         interaction: "purge".into(),

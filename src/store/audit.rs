@@ -1,18 +1,22 @@
-//! The audit trail's rows: one `audit_events` row per request, one `audit_entities` row per
-//! resource it touched with that resource's patient, resolved from `resources` at insert time
-//! (inside the recorded change's transaction, so the patient is the one of the version written).
+//! The audit trail's rows: one `audit_events` row per request; the resources it touched, each
+//! with its patient resolved from `resources` at insert time (inside the recorded change's
+//! transaction, so the patient is the one of the version written). One touched resource (most
+//! reads) is kept in the event's own row; several go to `audit_entities`.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::schema::{audit_entities, audit_events};
-use super::search_sql::Sql;
+use super::schema::{audit_entities, audit_events, resources};
 use super::{Conn, StoreError, dispatch};
+use crate::access::Emergency;
+use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
 
-/// Rows per multi-row statement, well within both engines' bound-parameter limits.
+/// Rows (or looked-up ids) per multi-row statement, well within both engines' bound-parameter
+/// limits.
 const EVENTS_PER_STATEMENT: usize = 500;
 const ENTITIES_PER_STATEMENT: usize = 2000;
-use crate::access::Emergency;
-use crate::access::audit::{AuditEntity, AuditRecord};
+const LOOKUPS_PER_STATEMENT: usize = 2000;
 
 /// Which events a search returns, newest first.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +43,9 @@ type EventRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 macro_rules! event_columns {
@@ -58,6 +65,9 @@ macro_rules! event_columns {
             audit_events::emergency_method,
             audit_events::res_type,
             audit_events::res_id,
+            audit_events::entity_type,
+            audit_events::entity_id,
+            audit_events::patient_key,
         )
     };
 }
@@ -66,7 +76,11 @@ fn static_code(s: &str, codes: &[&'static str]) -> &'static str {
     codes.iter().find(|c| **c == s).copied().unwrap_or("")
 }
 
-fn record_of(row: EventRow) -> AuditRecord {
+/// A stored event and the resource its own row names, if it touched exactly one.
+fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
+    let (id, recorded, action, interaction, outcome, detail, role, agent_name, institution) = (
+        row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
+    );
     let emergency = match (row.9, row.10, row.11) {
         (true, reason, method) => Some(Emergency {
             reason: reason.unwrap_or_default(),
@@ -74,95 +88,240 @@ fn record_of(row: EventRow) -> AuditRecord {
         }),
         _ => None,
     };
-    AuditRecord {
-        id: row.0,
-        recorded: row.1,
-        action: static_code(&row.2, &["C", "R", "U", "D", "E"]),
-        interaction: row.3,
-        outcome: static_code(&row.4, &["0", "4", "8"]),
-        detail: row.5,
-        role: row.6,
-        agent_name: row.7,
-        institution: row.8,
+    let inline = match (row.14, row.15) {
+        (Some(res_type), Some(res_id)) => Some(AuditEntity {
+            res_type,
+            res_id,
+            patient_key: row.16,
+        }),
+        _ => None,
+    };
+    let record = AuditRecord {
+        id,
+        recorded,
+        action: static_code(&action, &["C", "R", "U", "D", "E"]),
+        interaction,
+        outcome: static_code(&outcome, &["0", "4", "8"]),
+        detail,
+        role,
+        agent_name,
+        institution,
         emergency,
         res_type: row.12,
         res_id: row.13,
         entities: Vec::new(),
+    };
+    (record, inline)
+}
+
+/// The resource an event's own row names: its only one.
+fn inline_entity<'a>(
+    r: &'a AuditRecord,
+    patients: &'a [Option<String>],
+) -> (Option<&'a str>, Option<&'a str>, Option<&'a str>) {
+    match (r.entities.as_slice(), patients) {
+        ([one], [patient]) => (Some(&one.res_type), Some(&one.res_id), patient.as_deref()),
+        _ => (None, None, None),
     }
 }
 
+/// The `audit_events` values of a record whose touched resources have `patients`.
+#[allow(clippy::type_complexity)]
+fn event_row<'a>(
+    r: &'a AuditRecord,
+    patients: &'a [Option<String>],
+) -> (
+    diesel::dsl::Eq<audit_events::id, &'a str>,
+    diesel::dsl::Eq<audit_events::recorded, i64>,
+    diesel::dsl::Eq<audit_events::action, &'static str>,
+    diesel::dsl::Eq<audit_events::interaction, &'a str>,
+    diesel::dsl::Eq<audit_events::outcome, &'static str>,
+    diesel::dsl::Eq<audit_events::detail, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::role, &'a str>,
+    diesel::dsl::Eq<audit_events::agent_name, &'a str>,
+    diesel::dsl::Eq<audit_events::institution, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::emergency, bool>,
+    diesel::dsl::Eq<audit_events::emergency_reason, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::emergency_method, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::res_type, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::res_id, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::entity_type, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::entity_id, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::patient_key, Option<&'a str>>,
+) {
+    let emergency = r.emergency.as_ref();
+    let (entity_type, entity_id, patient) = inline_entity(r, patients);
+    (
+        audit_events::id.eq(r.id.as_str()),
+        audit_events::recorded.eq(r.recorded),
+        audit_events::action.eq(r.action),
+        audit_events::interaction.eq(r.interaction.as_str()),
+        audit_events::outcome.eq(r.outcome),
+        audit_events::detail.eq(r.detail.as_deref()),
+        audit_events::role.eq(r.role.as_str()),
+        audit_events::agent_name.eq(r.agent_name.as_str()),
+        audit_events::institution.eq(r.institution.as_deref()),
+        audit_events::emergency.eq(emergency.is_some()),
+        audit_events::emergency_reason.eq(emergency.map(|e| e.reason.as_str())),
+        audit_events::emergency_method.eq(emergency.map(|e| e.method.as_str())),
+        audit_events::res_type.eq(r.res_type.as_deref()),
+        audit_events::res_id.eq(r.res_id.as_deref()),
+        audit_events::entity_type.eq(entity_type),
+        audit_events::entity_id.eq(entity_id),
+        audit_events::patient_key.eq(patient),
+    )
+}
+
+/// The `audit_entities` rows of events that touched several resources.
+#[allow(clippy::type_complexity)]
+fn entity_rows<'a>(
+    records: &'a [AuditRecord],
+    patients: &'a [Vec<Option<String>>],
+) -> Vec<(
+    diesel::dsl::Eq<audit_entities::event_id, &'a str>,
+    diesel::dsl::Eq<audit_entities::seq, i32>,
+    diesel::dsl::Eq<audit_entities::res_type, &'a str>,
+    diesel::dsl::Eq<audit_entities::res_id, &'a str>,
+    diesel::dsl::Eq<audit_entities::patient_key, Option<&'a str>>,
+)> {
+    records
+        .iter()
+        .zip(patients)
+        .filter(|(r, _)| r.entities.len() > 1)
+        .flat_map(|(r, p)| {
+            r.entities
+                .iter()
+                .zip(p)
+                .enumerate()
+                .map(|(seq, (touch, patient))| {
+                    (
+                        audit_entities::event_id.eq(r.id.as_str()),
+                        audit_entities::seq.eq(i32::try_from(seq).unwrap_or(i32::MAX)),
+                        audit_entities::res_type.eq(touch.res_type.as_str()),
+                        audit_entities::res_id.eq(touch.res_id.as_str()),
+                        audit_entities::patient_key.eq(patient.as_deref()),
+                    )
+                })
+        })
+        .collect()
+}
+
 impl Conn<'_> {
-    /// Records one event and its entities.
+    /// Records one event and what it touched.
     pub fn insert_audit(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
         self.insert_audits(std::slice::from_ref(r))
     }
 
-    /// Records events and their entities with a few multi-row statements: a batch of read
-    /// records costs a handful of round trips, not two per read.
+    /// Records events and what they touched. PostgreSQL gets multi-row statements (a handful
+    /// of round trips per batch, not two per read); SQLite, in-process, runs one small
+    /// statement per row, which diesel keeps prepared: parsing a statement of hundreds of rows
+    /// costs more than that.
     pub fn insert_audits(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        for chunk in records.chunks(EVENTS_PER_STATEMENT) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|r| {
-                    let emergency = r.emergency.as_ref();
-                    (
-                        audit_events::id.eq(&r.id),
-                        audit_events::recorded.eq(r.recorded),
-                        audit_events::action.eq(r.action),
-                        audit_events::interaction.eq(&r.interaction),
-                        audit_events::outcome.eq(r.outcome),
-                        audit_events::detail.eq(r.detail.as_deref()),
-                        audit_events::role.eq(&r.role),
-                        audit_events::agent_name.eq(&r.agent_name),
-                        audit_events::institution.eq(r.institution.as_deref()),
-                        audit_events::emergency.eq(emergency.is_some()),
-                        audit_events::emergency_reason.eq(emergency.map(|e| e.reason.as_str())),
-                        audit_events::emergency_method.eq(emergency.map(|e| e.method.as_str())),
-                        audit_events::res_type.eq(r.res_type.as_deref()),
-                        audit_events::res_id.eq(r.res_id.as_deref()),
-                    )
-                })
-                .collect();
-            dispatch!(self, |c, DB| diesel::insert_into(audit_events::table)
-                .values(&rows)
-                .execute(c))?;
-        }
-        let entities: Vec<(&str, i64, &str, &str)> = records
-            .iter()
-            .flat_map(|r| {
-                r.entities
-                    .iter()
-                    .enumerate()
-                    .map(|(seq, (t, id))| (r.id.as_str(), seq as i64, t.as_str(), id.as_str()))
-            })
-            .collect();
-        for chunk in entities.chunks(ENTITIES_PER_STATEMENT) {
-            self.insert_entities(chunk)?;
+        let patients = self.patients_of(records)?;
+        let entities = entity_rows(records, &patients);
+        match self {
+            Conn::Sqlite(c) => {
+                let c: &mut diesel::sqlite::SqliteConnection = c;
+                for (r, p) in records.iter().zip(&patients) {
+                    diesel::insert_into(audit_events::table)
+                        .values(event_row(r, p))
+                        .execute(c)?;
+                }
+                for row in entities {
+                    diesel::insert_into(audit_entities::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+            }
+            Conn::Pg(c) => {
+                let c: &mut diesel::pg::PgConnection = c;
+                for (chunk, p) in records
+                    .chunks(EVENTS_PER_STATEMENT)
+                    .zip(patients.chunks(EVENTS_PER_STATEMENT))
+                {
+                    let rows: Vec<_> = chunk.iter().zip(p).map(|(r, p)| event_row(r, p)).collect();
+                    diesel::insert_into(audit_events::table)
+                        .values(&rows)
+                        .execute(c)?;
+                }
+                for chunk in entities.chunks(ENTITIES_PER_STATEMENT) {
+                    diesel::insert_into(audit_entities::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
         }
         Ok(())
     }
 
-    /// Entity rows with each resource's patient looked up in the same statement.
-    fn insert_entities(&mut self, rows: &[(&str, i64, &str, &str)]) -> Result<(), StoreError> {
-        let mut sql = Sql::new(matches!(self, Conn::Pg(_)));
-        sql.push("WITH v (event_id, seq, res_type, res_id) AS (VALUES ");
-        for (i, (event, seq, t, id)) in rows.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind_text(*event);
-            sql.push(", CAST(");
-            sql.bind_int(*seq);
-            sql.push(" AS INTEGER), ");
-            sql.bind_text(*t);
-            sql.push(", ");
-            sql.bind_text(*id);
-            sql.push(")");
+    /// The patient of every resource every record touched, in the same shape: as the request
+    /// knew it, else looked up.
+    fn patients_of(
+        &mut self,
+        records: &[AuditRecord],
+    ) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let unknown: Vec<&Touch> = records
+            .iter()
+            .flat_map(|r| &r.entities)
+            .filter(|t| t.patient.is_none())
+            .collect();
+        let mut looked_up: HashMap<(String, String), Option<String>> = HashMap::new();
+        match self {
+            // In-process, one prepared lookup per resource.
+            Conn::Sqlite(c) => {
+                let c: &mut diesel::sqlite::SqliteConnection = c;
+                for t in unknown {
+                    let key = (t.res_type.clone(), t.res_id.clone());
+                    if looked_up.contains_key(&key) {
+                        continue;
+                    }
+                    // No `.first()`: SQLite re-prepares a statement whose bound LIMIT is
+                    // bound again, and (type, id) is unique anyway.
+                    let patient = resources::table
+                        .filter(resources::res_type.eq(&t.res_type))
+                        .filter(resources::res_id.eq(&t.res_id))
+                        .select(resources::patient_key)
+                        .load::<Option<String>>(c)?
+                        .into_iter()
+                        .next()
+                        .flatten();
+                    looked_up.insert(key, patient);
+                }
+            }
+            // Over the network, a few statements for the whole batch.
+            Conn::Pg(c) => {
+                let c: &mut diesel::pg::PgConnection = c;
+                let mut ids: Vec<&str> = unknown.iter().map(|t| t.res_id.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for chunk in ids.chunks(LOOKUPS_PER_STATEMENT) {
+                    let rows: Vec<(String, String, Option<String>)> = resources::table
+                        .filter(resources::res_id.eq_any(chunk))
+                        .select((
+                            resources::res_type,
+                            resources::res_id,
+                            resources::patient_key,
+                        ))
+                        .load(c)?;
+                    looked_up.extend(rows.into_iter().map(|(t, id, p)| ((t, id), p)));
+                }
+            }
         }
-        sql.push(
-            ") INSERT INTO audit_entities (event_id, seq, res_type, res_id, patient_key) \
-             SELECT v.event_id, v.seq, v.res_type, v.res_id, r.patient_key FROM v \
-             LEFT JOIN resources r ON r.res_type = v.res_type AND r.res_id = v.res_id",
-        );
-        self.execute_sql(sql)
+        Ok(records
+            .iter()
+            .map(|r| {
+                r.entities
+                    .iter()
+                    .map(|t| match &t.patient {
+                        Some(known) => known.clone(),
+                        None => looked_up
+                            .get(&(t.res_type.clone(), t.res_id.clone()))
+                            .cloned()
+                            .flatten(),
+                    })
+                    .collect()
+            })
+            .collect())
     }
 
     /// One event with its entities.
@@ -176,11 +335,7 @@ impl Conn<'_> {
             .load(c))?;
         match rows.into_iter().next() {
             None => Ok(None),
-            Some(row) => {
-                let record = record_of(row);
-                let entities = self.audit_entities_of(&record.id)?;
-                Ok(Some((record, entities)))
-            }
+            Some(row) => Ok(Some(self.with_entities(row)?)),
         }
     }
 
@@ -194,22 +349,28 @@ impl Conn<'_> {
             let filtered = || {
                 let mut q = audit_events::table.into_boxed::<DB>();
                 if let Some(since) = filter.since {
-                    q = q.filter(audit_events::recorded.ge(since));
+                    // The key range first (ids carry the instant to the millisecond), then the
+                    // exact bound.
+                    q = q
+                        .filter(audit_events::id.ge(first_event_id_since(since)))
+                        .filter(audit_events::recorded.ge(since));
                 }
                 if let Some(patients) = &filter.patients {
                     q = q.filter(
-                        audit_events::id.eq_any(
-                            audit_entities::table
-                                .filter(audit_entities::patient_key.eq_any(patients.clone()))
-                                .select(audit_entities::event_id),
-                        ),
+                        audit_events::patient_key
+                            .eq_any(patients.clone())
+                            .or(audit_events::id.eq_any(
+                                audit_entities::table
+                                    .filter(audit_entities::patient_key.eq_any(patients.clone()))
+                                    .select(audit_entities::event_id),
+                            )),
                     );
                 }
                 q
             };
             let total: i64 = filtered().count().get_result(c)?;
             let rows: Vec<EventRow> = filtered()
-                .order((audit_events::recorded.desc(), audit_events::id.desc()))
+                .order(audit_events::id.desc())
                 .limit(filter.count)
                 .offset(filter.offset)
                 .select(event_columns!())
@@ -218,11 +379,22 @@ impl Conn<'_> {
         })?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let record = record_of(row);
-            let entities = self.audit_entities_of(&record.id)?;
-            out.push((record, entities));
+            out.push(self.with_entities(row)?);
         }
         Ok((out, total))
+    }
+
+    /// A stored event with the resources it touched: its own row's one, or its entity rows.
+    fn with_entities(
+        &mut self,
+        row: EventRow,
+    ) -> Result<(AuditRecord, Vec<AuditEntity>), StoreError> {
+        let (record, inline) = record_of(row);
+        let entities = match inline {
+            Some(one) => vec![one],
+            None => self.audit_entities_of(&record.id)?,
+        };
+        Ok((record, entities))
     }
 
     fn audit_entities_of(&mut self, id: &str) -> Result<Vec<AuditEntity>, StoreError> {

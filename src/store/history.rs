@@ -98,6 +98,7 @@ impl Conn<'_> {
                             last_updated,
                             deleted,
                             content,
+                            patient: None,
                         },
                     })
                 },

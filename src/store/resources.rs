@@ -26,6 +26,9 @@ pub struct StoredResource {
     pub last_updated: i64,
     pub deleted: bool,
     pub content: Option<String>,
+    /// The patient the row is indexed under, when the query that loaded it had it at hand
+    /// (`None`: not loaded). The audit trail takes it from here instead of looking it up.
+    pub patient: Option<Option<String>>,
 }
 
 /// The bookkeeping of the current version, for writers deciding what comes next.
@@ -129,13 +132,22 @@ impl Conn<'_> {
                 resources::last_updated,
                 resources::deleted,
                 resources::content,
-                resources::institution
+                resources::institution,
+                resources::patient_key
             ))
-            .load::<(i64, i64, i64, bool, Option<String>, Option<String>)>(c))?
+            .load::<(
+                i64,
+                i64,
+                i64,
+                bool,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            )>(c))?
         .into_iter()
         .next();
         Ok(row.map(
-            |(rkey, version, last_updated, deleted, content, institution)| {
+            |(rkey, version, last_updated, deleted, content, institution, patient)| {
                 (
                     CurrentRow {
                         rkey,
@@ -149,6 +161,7 @@ impl Conn<'_> {
                         last_updated,
                         deleted,
                         content,
+                        patient: Some(patient),
                     },
                     institution,
                 )
@@ -171,18 +184,22 @@ impl Conn<'_> {
                 resource_versions::last_updated,
                 resource_versions::deleted,
                 resource_versions::content,
+                resources::patient_key,
             ))
-            .load::<(i64, bool, Option<String>)>(c))?
+            .load::<(i64, bool, Option<String>, Option<String>)>(c))?
         .into_iter()
         .next();
-        Ok(row.map(|(last_updated, deleted, content)| StoredResource {
-            res_type: res_type.to_string(),
-            id: id.to_string(),
-            version,
-            last_updated,
-            deleted,
-            content,
-        }))
+        Ok(
+            row.map(|(last_updated, deleted, content, patient)| StoredResource {
+                res_type: res_type.to_string(),
+                id: id.to_string(),
+                version,
+                last_updated,
+                deleted,
+                content,
+                patient: Some(patient),
+            }),
+        )
     }
 
     pub fn current(&mut self, res_type: &str, id: &str) -> Result<Option<CurrentRow>, StoreError> {

@@ -223,6 +223,9 @@ diesel::table! {
         emergency_method -> Nullable<Text>,
         res_type -> Nullable<Text>,
         res_id -> Nullable<Text>,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        patient_key -> Nullable<Text>,
     }
 }
 

@@ -28,6 +28,8 @@ struct MatchRow {
     last_updated: i64,
     #[diesel(sql_type = Nullable<Text>)]
     content: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    patient_key: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -103,7 +105,8 @@ impl Conn<'_> {
         } else {
             let mut sql = Sql::new(numbered);
             sql.push(
-                "SELECT r.res_id, r.version, r.last_updated, r.content FROM resources r WHERE ",
+                "SELECT r.res_id, r.version, r.last_updated, r.content, r.patient_key FROM resources r \
+                 WHERE ",
             );
             where_clause(&mut sql, query, now_micros);
             order_by(&mut sql, query);
@@ -120,25 +123,11 @@ impl Conn<'_> {
                     last_updated: r.last_updated,
                     deleted: false,
                     content: r.content,
+                    patient: Some(r.patient_key),
                 })
                 .collect()
         };
         Ok(SearchPage { resources, total })
-    }
-
-    /// Runs a statement that returns no rows.
-    pub(super) fn execute_sql(&mut self, sql: Sql) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| {
-            let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
-            for b in sql.binds {
-                q = match b {
-                    Bind::Text(s) => q.bind::<Text, _>(s),
-                    Bind::Int(i) => q.bind::<BigInt, _>(i),
-                };
-            }
-            q.execute(c)
-        })?;
-        Ok(())
     }
 
     pub(super) fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>

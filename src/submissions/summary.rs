@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Value, json};
 
 use super::unit_plan::retention_class;
+use crate::access::audit::Touch;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::retention::rules::{lab_item, micros_of};
@@ -168,10 +169,10 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
         .audit_record(crate::access::audit::Action::Read, "$summary")
         .map(|r| {
             let mut r = r.target(Some("Patient"), Some(patient_id));
-            r.entities.push(("Patient".into(), patient_id.into()));
+            r.entities.push(Touch::named("Patient", patient_id));
             r.entities.extend(
                 kept.iter()
-                    .map(|i| (i.row.res_type.clone(), i.row.id.clone())),
+                    .map(|i| Touch::named(i.row.res_type.clone(), i.row.id.clone())),
             );
             r
         });

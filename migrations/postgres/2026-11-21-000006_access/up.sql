@@ -5,7 +5,6 @@
 -- (Consent, category), with the patient, the institution granted and the period.
 ALTER TABLE resources ADD COLUMN access_category TEXT;
 ALTER TABLE resources ADD COLUMN hidden TEXT;
-CREATE INDEX resources_patient_key ON resources (patient_key) WHERE patient_key IS NOT NULL;
 
 -- PUT and DELETE of Bundle/{id} look up whether the Bundle is a report unit's.
 CREATE INDEX report_units_bundle_id ON report_units (bundle_id);
@@ -23,8 +22,12 @@ CREATE TABLE consents (
 CREATE INDEX consents_grant ON consents (patient_key, institution);
 
 -- The audit trail, apart from clinical data: one event per request (who, what interaction,
--- outcome, emergency), one entity row per resource it touched, with that resource's patient,
--- so a patient's access history is one indexed lookup. Retention never purges it.
+-- outcome, emergency) with the resources it touched and each one's patient, so a patient's
+-- access history is an indexed lookup. An event that touched one resource (most reads) names
+-- it in its own row: one row, one patient index entry per read. Events that touched several
+-- list them in audit_entities. Event ids are UUIDv7 of the recorded instant: new rows land at
+-- the right edge of the key, and a time range is a key range (no index on `recorded`).
+-- Retention never purges the trail.
 CREATE TABLE audit_events (
     id          TEXT    NOT NULL PRIMARY KEY,
     recorded    BIGINT  NOT NULL,
@@ -39,9 +42,12 @@ CREATE TABLE audit_events (
     emergency_reason TEXT,
     emergency_method TEXT,
     res_type    TEXT,
-    res_id      TEXT
+    res_id      TEXT,
+    entity_type TEXT,
+    entity_id   TEXT,
+    patient_key TEXT
 );
-CREATE INDEX audit_events_recorded ON audit_events (recorded);
+CREATE INDEX audit_events_patient ON audit_events (patient_key) WHERE patient_key IS NOT NULL;
 
 CREATE TABLE audit_entities (
     event_id    TEXT NOT NULL REFERENCES audit_events (id) ON DELETE CASCADE,

@@ -2,6 +2,5 @@ DROP TABLE audit_entities;
 DROP TABLE audit_events;
 DROP TABLE consents;
 DROP INDEX report_units_bundle_id;
-DROP INDEX resources_patient_key;
 ALTER TABLE resources DROP COLUMN hidden;
 ALTER TABLE resources DROP COLUMN access_category;
