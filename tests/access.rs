@@ -497,6 +497,18 @@ fn audit(a: &Access) {
     assert!(s == 400 || s == 422, "{s}");
 
     let all = events(a, Who::Operator, "_count=100");
+    let recorded: Vec<&str> = all.iter().filter_map(|e| e["recorded"].as_str()).collect();
+    assert_eq!(recorded.len(), all.len());
+    assert!(
+        recorded.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {recorded:?}"
+    );
+    // `date=ge` is a key range over the time-ordered ids, then the exact bound.
+    let middle = recorded[recorded.len() / 2];
+    let since = events(a, Who::Operator, &format!("date=ge{middle}&_count=100"));
+    let expected = recorded.iter().filter(|r| **r >= middle).count();
+    assert_eq!(since.len(), expected, "since {middle}");
+    assert!(events(a, Who::Operator, "date=ge2999-01-01&_count=100").is_empty());
     let about_patient = events(a, Who::Operator, &format!("patient={pid}&_count=100"));
     assert!(about_patient.len() < all.len());
     let emergency: Vec<&Value> = about_patient
