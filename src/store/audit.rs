@@ -3,7 +3,7 @@
 //! transaction, so the patient is the one of the version written). One touched resource (most
 //! reads) is kept in the event's own row; several go to `audit_entities`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
@@ -288,22 +288,28 @@ impl Conn<'_> {
                     looked_up.insert(key, patient);
                 }
             }
-            // Over the network, a few statements for the whole batch.
+            // Over the network, a few statements for the whole batch: per type, so the
+            // (res_type, res_id) key serves them.
             Conn::Pg(c) => {
                 let c: &mut diesel::pg::PgConnection = c;
-                let mut ids: Vec<&str> = unknown.iter().map(|t| t.res_id.as_str()).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                for chunk in ids.chunks(LOOKUPS_PER_STATEMENT) {
-                    let rows: Vec<(String, String, Option<String>)> = resources::table
-                        .filter(resources::res_id.eq_any(chunk))
-                        .select((
-                            resources::res_type,
-                            resources::res_id,
-                            resources::patient_key,
-                        ))
-                        .load(c)?;
-                    looked_up.extend(rows.into_iter().map(|(t, id, p)| ((t, id), p)));
+                let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                for t in &unknown {
+                    by_type.entry(&t.res_type).or_default().push(&t.res_id);
+                }
+                for (res_type, mut ids) in by_type {
+                    ids.sort_unstable();
+                    ids.dedup();
+                    for chunk in ids.chunks(LOOKUPS_PER_STATEMENT) {
+                        let rows: Vec<(String, Option<String>)> = resources::table
+                            .filter(resources::res_type.eq(res_type))
+                            .filter(resources::res_id.eq_any(chunk))
+                            .select((resources::res_id, resources::patient_key))
+                            .load(c)?;
+                        looked_up.extend(
+                            rows.into_iter()
+                                .map(|(id, p)| ((res_type.to_string(), id), p)),
+                        );
+                    }
                 }
             }
         }
