@@ -1,14 +1,16 @@
 //! Access control end to end (DESIGN §9): principals from bearer tokens; own data, consent by
-//! category (none / active / expired / revoked), referral addressees, hidden conditions,
-//! emergency viewing with and without the permission and the declaration, the patient's own
-//! view, operators; and the audit trail each of these leaves.
+//! category (none / either / both / expired / revoked) over every data category, referral
+//! addressees, hidden conditions, emergency viewing with and without the permission and the
+//! declaration, the patient's own view, operators; and the audit trail each of these leaves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use common::documents::{MEMBER_ID, enc, referral, shared_present};
+use common::documents::{
+    MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral, referral_with_discharge, shared_present,
+};
 use common::{Backend, Options, TestServer};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
@@ -19,6 +21,11 @@ const OTHER: &str = "2712345678"; // obtains (or not) the patient's consent
 const MEMBER: &str = "00012345:あいう:１８７:05";
 const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
+const SECTION: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
+const CHECKUP_TYPE: &str = "53576-5";
+const SUMMARY_TYPE: &str = "56447-6";
+/// The resource identifier of the official prescription example the referral carries.
+const PRESCRIPTION: &str = "1318814790-9990767-0A1720D83807672021070909210705-2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
@@ -159,7 +166,8 @@ impl Access {
     }
 }
 
-/// The data of the matrix, all written by the hospital about one patient.
+/// The data of the matrix, all written by the hospital about one patient: one item of every
+/// access category (`access::classify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
     Condition,
@@ -168,41 +176,151 @@ enum Item {
     Infection,
     Lab,
     Allergy,
+    Prescription,
+    /// The referral, with a discharge summary attached: the two are read as one Bundle.
     Referral,
+    Checkup,
+    PatientSummary,
+    /// Patient data outside the consent categories and documents (here an Encounter).
+    OtherData,
     PatientRecord,
     Organization,
 }
 
-// Prescriptions enter only as extracted from a document, and the official referral carries none;
-// they share category B with allergies and labs (see `access::classify`).
-const ITEMS: [Item; 9] = [
+const ITEMS: [Item; 13] = [
     Item::Condition,
     Item::Uninformed,
     Item::Undelivered,
     Item::Infection,
     Item::Lab,
     Item::Allergy,
+    Item::Prescription,
     Item::Referral,
+    Item::Checkup,
+    Item::PatientSummary,
+    Item::OtherData,
     Item::PatientRecord,
     Item::Organization,
 ];
 
+/// OTHER's consent: none yet, active in category A (conditions-infections), B
+/// (allergies-labs-prescriptions) or both, then both but ended, then both but revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ConsentState {
     None,
-    Active,
+    ActiveA,
+    ActiveB,
+    ActiveAB,
     Expired,
     Revoked,
+}
+
+const STATES: [ConsentState; 6] = [
+    ConsentState::None,
+    ConsentState::ActiveA,
+    ConsentState::ActiveB,
+    ConsentState::ActiveAB,
+    ConsentState::Expired,
+    ConsentState::Revoked,
+];
+
+impl ConsentState {
+    /// The categories the Consent names, active or not.
+    fn categories(self) -> &'static [&'static str] {
+        match self {
+            ConsentState::None => &[],
+            ConsentState::ActiveA => &["conditions-infections"],
+            ConsentState::ActiveB => &["allergies-labs-prescriptions"],
+            _ => &["conditions-infections", "allergies-labs-prescriptions"],
+        }
+    }
+
+    /// The categories it grants now: (A, B).
+    fn grants(self) -> (bool, bool) {
+        match self {
+            ConsentState::ActiveA => (true, false),
+            ConsentState::ActiveB => (false, true),
+            ConsentState::ActiveAB => (true, true),
+            _ => (false, false),
+        }
+    }
+
+    /// Declarations do not depend on consent (an emergency bypasses it, a refused declaration
+    /// is refused whatever it covers), so they are crossed with no consent and a full one only.
+    fn declarations(self) -> &'static [Declared] {
+        match self {
+            ConsentState::None | ConsentState::ActiveAB => {
+                &[Declared::No, Declared::Full, Declared::ReasonOnly]
+            }
+            _ => &[Declared::No],
+        }
+    }
 }
 
 fn tagged(code: &str) -> Value {
     json!({"tag": [{"system": FLAGS, "code": code}]})
 }
 
+/// The official referral with a discharge summary attached and a prescription of the official
+/// examples in its medication section (430 投薬指示): prescriptions enter the store only as
+/// extracted from such documents.
+fn prescribing_referral() -> Value {
+    let mut doc = referral_with_discharge();
+    let patient = doc["entry"][1]["fullUrl"].clone();
+    let path =
+        format!("{SHARED}/examples/clins/MedicationRequest-Example-JP-MedReq-PO-TID-2days.json");
+    let mut rx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    rx["subject"] = json!({"reference": patient});
+    let url = "urn:uuid:3f0c2b9e-0000-4000-8000-0000000000b1";
+    doc["entry"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"fullUrl": url, "resource": rx}));
+    let structured = doc["entry"][0]["resource"]["section"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["code"]["coding"][0]["code"] == "300")
+        .unwrap();
+    structured["section"].as_array_mut().unwrap().push(json!({
+        "title": "投薬指示",
+        "code": {"coding": [{"system": SECTION, "code": "430"}]},
+        "text": {"status": "additional",
+                 "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">1日3回 毎食後 2日分</div>"},
+        "entry": [{"reference": url}]
+    }));
+    doc
+}
+
+/// A document of the hospital about the matrix's patient: the checkup report fixture, or the
+/// same recast as a patient summary.
+fn hospital_document(document_type: &str) -> Value {
+    let mut doc = checkup();
+    let id = format!("{HOSPITAL}^2024^{document_type}");
+    doc["identifier"]["value"] = json!(id);
+    if document_type == SUMMARY_TYPE {
+        doc["meta"]["profile"] =
+            json!(["http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_ePCS"]);
+    }
+    let composition = &mut doc["entry"][0]["resource"];
+    composition["identifier"]["value"] = json!(id);
+    if document_type == SUMMARY_TYPE {
+        composition["type"]["coding"][0]["code"] = json!(SUMMARY_TYPE);
+        composition["title"] = json!("患者サマリー");
+    }
+    doc["entry"][1]["resource"]["identifier"][0]["value"] = json!(MEMBER);
+    doc
+}
+
 fn setup(a: &Access) -> (String, BTreeMap<Item, (String, String)>) {
-    let (status, stored) = a.post(Who::Hospital, "Bundle", &referral());
-    assert_eq!(status, 201, "{stored}");
-    let referral_id = stored["id"].as_str().unwrap().to_string();
+    let post = |doc: &Value| {
+        let (status, stored) = a.post(Who::Hospital, "Bundle", doc);
+        assert_eq!(status, 201, "{stored}");
+        stored["id"].as_str().unwrap().to_string()
+    };
+    let referral_id = post(&prescribing_referral());
+    let checkup_id = post(&hospital_document(CHECKUP_TYPE));
+    let summary_id = post(&hospital_document(SUMMARY_TYPE));
     let (_, found) = a.get(
         Who::Hospital,
         Declared::No,
@@ -211,10 +329,22 @@ fn setup(a: &Access) -> (String, BTreeMap<Item, (String, String)>) {
             enc(&format!("{MEMBER_ID}|{MEMBER}"))
         ),
     );
+    assert_eq!(found["total"], 1, "one patient for all documents: {found}");
     let pid = found["entry"][0]["resource"]["id"]
         .as_str()
         .unwrap()
         .to_string();
+    // The referral's own prescription, not the discharge summary's.
+    let (_, found) = a.get(
+        Who::Hospital,
+        Declared::No,
+        &format!(
+            "MedicationRequest?patient={pid}&identifier={}",
+            enc(&format!("{RESOURCE_ID}|{PRESCRIPTION}"))
+        ),
+    );
+    let prescription = common::ids(&found);
+    assert_eq!(prescription.len(), 1, "{found}");
     let subject = json!({"reference": format!("Patient/{pid}")});
     let code = json!({"text": "x"});
     let mut items = BTreeMap::new();
@@ -249,10 +379,21 @@ fn setup(a: &Access) -> (String, BTreeMap<Item, (String, String)>) {
                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]}}),
     );
     add(
+        Item::OtherData,
+        json!({"resourceType": "Encounter", "status": "finished", "subject": subject,
+               "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}}),
+    );
+    add(
         Item::Organization,
         json!({"resourceType": "Organization", "name": "病院"}),
     );
+    items.insert(
+        Item::Prescription,
+        ("MedicationRequest".into(), prescription[0].clone()),
+    );
     items.insert(Item::Referral, ("Bundle".into(), referral_id));
+    items.insert(Item::Checkup, ("Bundle".into(), checkup_id));
+    items.insert(Item::PatientSummary, ("Bundle".into(), summary_id));
     items.insert(Item::PatientRecord, ("Patient".into(), pid.clone()));
     (pid, items)
 }
@@ -262,19 +403,24 @@ fn consent(pid: &str, state: ConsentState) -> Value {
         ConsentState::Expired => json!({"start": "2020-01-01", "end": "2021-01-01"}),
         _ => json!({"start": "2020-01-01"}),
     };
+    let category: Vec<Value> = state
+        .categories()
+        .iter()
+        .map(|code| json!({"coding": [{"system": CONSENT_CATEGORY, "code": code}]}))
+        .collect();
     json!({
         "resourceType": "Consent",
         "id": "consent-other",
         "status": if state == ConsentState::Revoked { "inactive" } else { "active" },
         "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-        "category": [{"coding": [{"system": CONSENT_CATEGORY, "code": "conditions-infections"}]}],
+        "category": category,
         "patient": {"reference": format!("Patient/{pid}")},
         "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
         "provision": {"period": period}
     })
 }
 
-/// Whether `who` may read `item` (OTHER's consent covers conditions + infections only).
+/// Whether `who` may read `item` (README, Access): the rules as written, not as implemented.
 fn expected(who: Who, declared: Declared, item: Item, state: ConsentState) -> u16 {
     use Item::*;
     let yes = |b: bool| if b { 200 } else { 403 };
@@ -288,15 +434,17 @@ fn expected(who: Who, declared: Declared, item: Item, state: ConsentState) -> u1
     match who {
         Who::Hospital => 200,
         Who::Operator => yes(item == Organization),
-        Who::Patient => yes(matches!(
-            item,
-            Condition | Infection | Lab | Allergy | PatientRecord | Organization
-        )),
+        Who::Patient => yes(!matches!(item, Uninformed | Undelivered | Referral)),
         Who::Clinic => yes(matches!(item, Referral | Organization)),
         Who::Other | Who::Practitioner | Who::EmergencyPractitioner => {
-            let consented = state == ConsentState::Active;
-            yes(item == Organization
-                || consented && matches!(item, Condition | Uninformed | Infection | PatientRecord))
+            let (a, b) = state.grants();
+            yes(match item {
+                Organization => true,
+                Condition | Uninformed | Infection => a,
+                Lab | Allergy | Prescription => b,
+                PatientRecord | Checkup | PatientSummary | OtherData => a || b,
+                Undelivered | Referral => false,
+            })
         }
     }
 }
@@ -304,7 +452,11 @@ fn expected(who: Who, declared: Declared, item: Item, state: ConsentState) -> u1
 fn search_path(item: Item, pid: &str, id: &str) -> String {
     match item {
         Item::Allergy => format!("AllergyIntolerance?patient={pid}"),
+        Item::Prescription => format!("MedicationRequest?patient={pid}"),
         Item::Referral => format!("Bundle?_id={id}"),
+        Item::Checkup => format!("Bundle?patient={pid}&document-type={CHECKUP_TYPE}"),
+        Item::PatientSummary => format!("Bundle?patient={pid}&document-type={SUMMARY_TYPE}"),
+        Item::OtherData => format!("Encounter?patient={pid}"),
         Item::PatientRecord => format!("Patient?_id={pid}"),
         Item::Organization => format!("Organization?_id={id}"),
         Item::Condition | Item::Uninformed | Item::Undelivered => {
@@ -314,21 +466,37 @@ fn search_path(item: Item, pid: &str, id: &str) -> String {
     }
 }
 
+/// What a successful read must show beyond its status: the flag of an UNINFORMED condition,
+/// the discharge summary travelling inside the referral.
+fn check_content(item: Item, body: &Value) {
+    match item {
+        Item::Uninformed => assert!(
+            body["meta"]["tag"].as_array().is_some_and(|t| t
+                .iter()
+                .any(|t| t["system"] == FLAGS && t["code"] == "UNINFORMED")),
+            "shown with its flag: {body}"
+        ),
+        Item::Referral => assert!(
+            body["entry"].as_array().unwrap().iter().any(|e| {
+                e["resource"]["meta"]["profile"][0]
+                    == "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary"
+            }),
+            "the attached discharge summary is read with the referral"
+        ),
+        _ => {}
+    }
+}
+
 fn matrix(a: &Access) {
     let (pid, items) = setup(a);
     let mut checked = 0;
-    for state in [
-        ConsentState::None,
-        ConsentState::Active,
-        ConsentState::Expired,
-        ConsentState::Revoked,
-    ] {
+    for state in STATES {
         if state != ConsentState::None {
             let (status, body) = a.put(Who::Other, "Consent/consent-other", &consent(&pid, state));
             assert!(status == 200 || status == 201, "{state:?}: {body}");
         }
         for who in EVERYONE {
-            for declared in [Declared::No, Declared::Full, Declared::ReasonOnly] {
+            for &declared in state.declarations() {
                 for item in ITEMS {
                     let (t, id) = &items[&item];
                     let want = expected(who, declared, item, state);
@@ -337,6 +505,10 @@ fn matrix(a: &Access) {
                         status, want,
                         "{who:?} {declared:?} reads {item:?} under consent {state:?}: {body}"
                     );
+                    if status == 200 {
+                        check_content(item, &body);
+                    }
+                    checked += 1;
                     if declared == Declared::ReasonOnly {
                         continue;
                     }
@@ -344,10 +516,16 @@ fn matrix(a: &Access) {
                     if want == 200 {
                         assert_eq!(status, 200, "{who:?} searches {item:?}: {found}");
                     }
-                    let listed = status == 200
-                        && common::ids(&found).contains(id)
-                        && found["total"].as_u64().unwrap_or(0) as usize
-                            >= common::ids(&found).len();
+                    let shown = common::ids(&found);
+                    // Every search here fits one page: its total is exactly what it shows.
+                    if status == 200 {
+                        assert_eq!(
+                            found["total"].as_u64(),
+                            Some(shown.len() as u64),
+                            "{who:?} {declared:?} search total for {item:?} under consent {state:?}: {found}"
+                        );
+                    }
+                    let listed = status == 200 && shown.contains(id);
                     assert_eq!(
                         listed,
                         want == 200,
@@ -358,7 +536,7 @@ fn matrix(a: &Access) {
             }
         }
     }
-    assert!(checked > 400, "{checked}");
+    assert_eq!(checked, 1638, "reads and searches checked");
 }
 
 fn run(backend: Backend, test: fn(&Access)) {
@@ -407,7 +585,7 @@ fn writes(a: &Access) {
     // so the clinic posting it is refused.
     assert_eq!(a.post(Who::Clinic, "Bundle", &referral()).0, 403);
     // Consent for somebody else is not the writer's to record.
-    let mut c = consent(&pid, ConsentState::Active);
+    let mut c = consent(&pid, ConsentState::ActiveA);
     c["organization"] = json!([{"identifier": {
         "system": "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no",
         "value": CLINIC}}]);
