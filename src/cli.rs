@@ -276,6 +276,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs_f64(args.warmup_secs),
         token: token.clone(),
+        stop: None,
     };
     let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {

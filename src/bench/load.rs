@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::Full;
@@ -46,6 +47,9 @@ pub struct LoadOptions {
     pub warmup: Duration,
     /// Bearer token sent with every request (a server with principals configured).
     pub token: Option<String>,
+    /// Once set, no further request starts: ends the measured window early (the purge bench
+    /// measures GETs only while its purge runs).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,7 +235,13 @@ pub(super) async fn run_phase<W: Workload>(
     let window = Window::starting_now(opts)?;
     let mut set = JoinSet::new();
     for (conn, workload) in conns.into_iter().zip(workloads) {
-        set.spawn(drive(Arc::clone(target), conn, workload, window));
+        set.spawn(drive(
+            Arc::clone(target),
+            conn,
+            workload,
+            window,
+            opts.stop.clone(),
+        ));
     }
 
     let mut outcomes = Vec::with_capacity(opts.connections);
@@ -254,7 +264,8 @@ pub(super) async fn run_phase<W: Workload>(
     let total: usize = outcomes.iter().map(|o| o.latencies_us.len()).sum();
     let mut latencies_us = Vec::with_capacity(total);
     let mut errors = 0;
-    let mut last_done = window.measure_until;
+    // A phase stopped early ends when it stopped, not at its planned end.
+    let mut last_done = window.measure_until.min(Instant::now());
     for o in &mut outcomes {
         latencies_us.append(&mut o.latencies_us);
         o.latencies_us.shrink_to_fit();
@@ -277,6 +288,7 @@ async fn drive<W: Workload>(
     mut conn: Option<Conn>,
     mut workload: W,
     window: Window,
+    stop: Option<Arc<AtomicBool>>,
 ) -> TaskOutcome<W> {
     let mut latencies_us = Vec::new();
     let mut errors = 0u64;
@@ -285,7 +297,7 @@ async fn drive<W: Workload>(
 
     loop {
         let now = Instant::now();
-        if now >= window.measure_until {
+        if now >= window.measure_until || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
             break;
         }
         let measured = now >= window.measure_from;
@@ -739,6 +751,7 @@ mod tests {
             duration: Duration::from_millis(1),
             warmup: Duration::ZERO,
             token: None,
+            stop: None,
         };
         assert!(validate(&ok).is_ok());
         let zero_conns = LoadOptions {

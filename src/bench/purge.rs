@@ -3,6 +3,7 @@
 //! on the same database.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::Uri;
@@ -93,13 +94,24 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs(1),
+        stop: None,
     };
     let before = get_phase("GET before purge", &opts, &uris).await?;
 
+    // The second phase measures GETs only while the purge runs: the purge starts when the
+    // phase's warmup ends, and the phase ends when the purge does.
+    let done = Arc::new(AtomicBool::new(false));
+    let during_opts = LoadOptions {
+        duration: Duration::from_secs(24 * 3600),
+        stop: Some(Arc::clone(&done)),
+        ..opts.clone()
+    };
     let purge_store = store.clone();
     let batch = args.batch;
     let policy = config.retention;
+    let warmup = opts.warmup;
     let purge = tokio::spawn(async move {
+        tokio::time::sleep(warmup).await;
         let started = Instant::now();
         let options = PurgeOptions {
             as_of: NOW,
@@ -108,9 +120,11 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
             policy,
         };
         let r = crate::retention::purge::run(&purge_store, options, NOW, |_| {}).await;
-        (r, started.elapsed())
+        let took = started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        (r, took)
     });
-    let during = get_phase("GET during purge", &opts, &uris).await?;
+    let during = get_phase("GET during purge", &during_opts, &uris).await?;
     let (purged, took) = purge.await.map_err(|e| e.to_string())?;
     let purged = purged.map_err(|e| e.to_string())?;
     report.push_str(&format!(

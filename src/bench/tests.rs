@@ -136,6 +136,7 @@ fn options(addr: SocketAddr) -> LoadOptions {
         connections: 2,
         duration: Duration::from_millis(250),
         warmup: Duration::from_millis(50),
+        stop: None,
     }
 }
 

@@ -105,7 +105,7 @@ fn batch(
     cursor: Cursor,
     mut report: PurgeReport,
 ) -> Result<(Cursor, PurgeReport, bool), StoreError> {
-    c.lock(PURGE_LOCK)?;
+    c.begin_purge_batch(PURGE_LOCK)?;
     let limit = i64::try_from(options.batch.max(1)).unwrap_or(i64::MAX);
     let rows = c.expired_batch(options.as_of, cursor, limit)?;
     let done = rows.len() < options.batch.max(1);

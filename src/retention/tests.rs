@@ -1,13 +1,17 @@
-//! The purge engine against a real (SQLite) store: boundaries, the latest-3 rules, dry runs,
-//! report units going with their last member, idempotence, and the audit.
+//! The purge engine against real stores (SQLite, and PostgreSQL when the environment names
+//! one): boundaries, the latest-3 rules, dry runs, report units going with their last member,
+//! idempotence, the audit, and no row left behind by any purge.
 
 use serde_json::Value;
 
 use super::Policy;
 use super::purge::{PurgeOptions, PurgeReport, run};
 use crate::search::IndexRows;
-use crate::store::{DatabaseUrl, Method, NewVersion, Store, StoreOptions, UnitRow};
+use crate::search::{DateValue, ReferenceValue, StringValue, TokenValue};
+use crate::store::test_db::{orphans, test_stores};
+use crate::store::{Method, NewVersion, Store, UnitRow};
 
+#[derive(Clone)]
 struct Row<'a> {
     res_type: &'a str,
     id: &'a str,
@@ -17,16 +21,33 @@ struct Row<'a> {
     expires_at: Option<i64>,
 }
 
-fn store(dir: &tempfile::TempDir) -> Store {
-    let url = DatabaseUrl::Sqlite(dir.path().join("r.db").display().to_string());
-    Store::open(&StoreOptions::defaults_for(url)).unwrap()
-}
-
 async fn insert(store: &Store, rows: Vec<Row<'static>>) {
     store
         .write(None, move |c| {
-            let index = IndexRows::default();
             for r in &rows {
+                // Index rows of every kind, so a purge that left any behind would show.
+                let index = IndexRows {
+                    tokens: vec![TokenValue {
+                        param: "code",
+                        system: None,
+                        code: r.id.to_string(),
+                    }],
+                    strings: vec![StringValue {
+                        param: "name",
+                        normalized: r.id.to_string(),
+                        exact: r.id.to_string(),
+                    }],
+                    dates: vec![DateValue {
+                        param: "date",
+                        start: 0,
+                        end: 1,
+                    }],
+                    references: vec![ReferenceValue {
+                        param: "subject",
+                        target_type: "Patient".into(),
+                        target_id: r.patient.into(),
+                    }],
+                };
                 c.insert_new(&NewVersion {
                     access_category: None,
                     hidden: None,
@@ -57,7 +78,13 @@ async fn purge(store: &Store, as_of: i64, dry_run: bool) -> PurgeReport {
         dry_run,
         policy: Policy::default(),
     };
-    run(store, options, 0, |_| {}).await.unwrap()
+    let report = run(store, options, 0, |_| {}).await.unwrap();
+    let left = store
+        .read(|c| Ok::<_, crate::store::StoreError>(orphans(c)))
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "rows left behind by the purge as of {as_of}");
+    report
 }
 
 async fn exists(store: &Store, res_type: &'static str, id: &'static str) -> bool {
@@ -96,144 +123,148 @@ fn rt() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_row_goes_at_its_expiry_not_a_second_before_and_is_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let s = store(&dir);
-        let e = 1_000_000_000_000;
-        insert(&s, vec![row("Condition", "c1", "condition", e)]).await;
-        let before = purge(&s, e - 1_000_000, false).await;
-        assert_eq!(before.examined(), 0);
-        assert!(exists(&s, "Condition", "c1").await);
-        let at = purge(&s, e, false).await;
-        assert_eq!(at.rules["condition"].purged, 1);
-        assert!(!exists(&s, "Condition", "c1").await);
-        let audit = s.read(move |c| c.purged_in_run(at.run_id)).await.unwrap();
-        assert_eq!(
-            audit,
-            [("Condition".into(), "c1".into(), "condition".into())]
-        );
-        // Idempotent: nothing left to do.
-        assert_eq!(purge(&s, e, false).await.examined(), 0);
-    });
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            let e = 1_000_000_000_000;
+            insert(&s, vec![row("Condition", "c1", "condition", e)]).await;
+            let before = purge(&s, e - 1_000_000, false).await;
+            assert_eq!(before.examined(), 0);
+            assert!(exists(&s, "Condition", "c1").await);
+            let at = purge(&s, e, false).await;
+            assert_eq!(at.rules["condition"].purged, 1);
+            assert!(!exists(&s, "Condition", "c1").await);
+            let audit = s.read(move |c| c.purged_in_run(at.run_id)).await.unwrap();
+            assert_eq!(
+                audit,
+                [("Condition".into(), "c1".into(), "condition".into())]
+            );
+            // Idempotent: nothing left to do.
+            assert_eq!(purge(&s, e, false).await.examined(), 0);
+        });
+    }
 }
 
 #[test]
 fn the_latest_three_labs_of_an_item_stay_whatever_their_age() {
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let s = store(&dir);
-        let lab = |id: &'static str, group: &'static str, e: i64| Row {
-            group: Some(group),
-            ..row("Observation", id, "lab", e)
-        };
-        insert(
-            &s,
-            vec![
-                lab("a1", "ALB", 10),
-                lab("a2", "ALB", 20),
-                lab("a3", "ALB", 30),
-                lab("a4", "ALB", 40),
-                lab("a5", "ALB", 50),
-                lab("k1", "K", 10),
-                // LTS data past its 5 years: counted once as kept, never purged.
-                row("Condition", "lts", "long-term", 10),
-            ],
-        )
-        .await;
-        let dry = purge(&s, 100, true).await;
-        assert_eq!(dry.rules["lab"].purged, 2);
-        assert!(exists(&s, "Observation", "a1").await);
-        let r = purge(&s, 100, false).await;
-        assert_eq!(r.rules["lab"].examined, 6);
-        assert_eq!(r.rules["lab"].purged, 2);
-        assert_eq!(r.rules["lab"].kept_by_latest, 4);
-        for (id, kept) in [
-            ("a1", false),
-            ("a2", false),
-            ("a3", true),
-            ("a5", true),
-            ("k1", true),
-        ] {
-            assert_eq!(exists(&s, "Observation", id).await, kept, "{id}");
-        }
-        assert!(exists(&s, "Condition", "lts").await);
-        assert_eq!(r.rules["long-term"].kept_by_lts, 1);
-        assert_eq!(dry.rules["long-term"].kept_by_lts, 1);
-        assert!(!purge(&s, 200, false).await.rules.contains_key("long-term"));
-    });
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            let lab = |id: &'static str, group: &'static str, e: i64| Row {
+                group: Some(group),
+                ..row("Observation", id, "lab", e)
+            };
+            insert(
+                &s,
+                vec![
+                    lab("a1", "ALB", 10),
+                    lab("a2", "ALB", 20),
+                    lab("a3", "ALB", 30),
+                    lab("a4", "ALB", 40),
+                    lab("a5", "ALB", 50),
+                    lab("k1", "K", 10),
+                    // LTS data past its 5 years: counted once as kept, never purged.
+                    row("Condition", "lts", "long-term", 10),
+                ],
+            )
+            .await;
+            let dry = purge(&s, 100, true).await;
+            assert_eq!(dry.rules["lab"].purged, 2);
+            assert!(exists(&s, "Observation", "a1").await);
+            let r = purge(&s, 100, false).await;
+            assert_eq!(r.rules["lab"].examined, 6);
+            assert_eq!(r.rules["lab"].purged, 2);
+            assert_eq!(r.rules["lab"].kept_by_latest, 4);
+            for (id, kept) in [
+                ("a1", false),
+                ("a2", false),
+                ("a3", true),
+                ("a5", true),
+                ("k1", true),
+            ] {
+                assert_eq!(exists(&s, "Observation", id).await, kept, "{id}");
+            }
+            assert!(exists(&s, "Condition", "lts").await);
+            assert_eq!(r.rules["long-term"].kept_by_lts, 1);
+            assert_eq!(dry.rules["long-term"].kept_by_lts, 1);
+            assert!(!purge(&s, 200, false).await.rules.contains_key("long-term"));
+        });
+    }
 }
 
 #[test]
 fn prescriptions_stay_from_the_latest_three_occasions() {
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let s = store(&dir);
-        let rx = |id: &'static str, group: &'static str| Row {
-            group: Some(group),
-            ..row("MedicationRequest", id, "prescription", 10)
-        };
-        insert(
-            &s,
-            vec![
-                rx("old", "2024-01-01|A"),
-                rx("feb-1", "2024-02-01|A"),
-                rx("feb-2", "2024-02-01|A"),
-                rx("mar", "2024-03-01|B"),
-                rx("apr", "2024-04-01|A"),
-            ],
-        )
-        .await;
-        let r = purge(&s, 100, false).await;
-        assert_eq!(r.rules["prescription"].purged, 1);
-        assert_eq!(r.rules["prescription"].kept_by_latest, 4);
-        assert!(!exists(&s, "MedicationRequest", "old").await);
-        assert!(exists(&s, "MedicationRequest", "feb-2").await);
-    });
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            let rx = |id: &'static str, group: &'static str| Row {
+                group: Some(group),
+                ..row("MedicationRequest", id, "prescription", 10)
+            };
+            insert(
+                &s,
+                vec![
+                    rx("old", "2024-01-01|A"),
+                    rx("feb-1", "2024-02-01|A"),
+                    rx("feb-2", "2024-02-01|A"),
+                    rx("mar", "2024-03-01|B"),
+                    rx("apr", "2024-04-01|A"),
+                ],
+            )
+            .await;
+            let r = purge(&s, 100, false).await;
+            assert_eq!(r.rules["prescription"].purged, 1);
+            assert_eq!(r.rules["prescription"].kept_by_latest, 4);
+            assert!(!exists(&s, "MedicationRequest", "old").await);
+            assert!(exists(&s, "MedicationRequest", "feb-2").await);
+        });
+    }
 }
 
 #[test]
 fn a_report_unit_goes_with_its_last_member() {
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let s = store(&dir);
-        insert(
-            &s,
-            vec![
-                row("Condition", "m1", "condition", 10),
-                row("Condition", "m2", "condition", 20),
-                Row {
-                    expires_at: None,
-                    ..row("Bundle", "b1", "report-unit", 0)
-                },
-            ],
-        )
-        .await;
-        s.write(None, |c| {
-            let unit = UnitRow {
-                unit_key: "k".into(),
-                patient_identifier: "p".into(),
-                bundle_identifier: "b".into(),
-                institution: "1318814790".into(),
-                resource_type: "Condition".into(),
-                bundle_id: "b1".into(),
-                patient_id: "p1".into(),
-                registered_at: 0,
-                updated_at: 0,
-            };
-            c.put_unit(&unit, &[condition_member("m1"), condition_member("m2")])
-        })
-        .await
-        .unwrap();
-        let first = purge(&s, 15, false).await;
-        assert_eq!((first.purged(), first.units_removed), (1, 0));
-        assert!(exists(&s, "Bundle", "b1").await);
-        let second = purge(&s, 25, false).await;
-        assert_eq!(second.units_removed, 1);
-        assert!(!exists(&s, "Bundle", "b1").await);
-        assert!(s.read(|c| c.unit("k")).await.unwrap().is_none());
-        let json: Value = serde_json::to_value(&second).unwrap();
-        assert_eq!(json["rules"]["condition"]["purged"], 1);
-    });
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            insert(
+                &s,
+                vec![
+                    row("Condition", "m1", "condition", 10),
+                    row("Condition", "m2", "condition", 20),
+                    Row {
+                        expires_at: None,
+                        ..row("Bundle", "b1", "report-unit", 0)
+                    },
+                ],
+            )
+            .await;
+            s.write(None, |c| {
+                let unit = UnitRow {
+                    unit_key: "k".into(),
+                    patient_identifier: "p".into(),
+                    bundle_identifier: "b".into(),
+                    institution: "1318814790".into(),
+                    resource_type: "Condition".into(),
+                    bundle_id: "b1".into(),
+                    patient_id: "p1".into(),
+                    registered_at: 0,
+                    updated_at: 0,
+                };
+                c.put_unit(&unit, &[condition_member("m1"), condition_member("m2")])
+            })
+            .await
+            .unwrap();
+            let first = purge(&s, 15, false).await;
+            assert_eq!((first.purged(), first.units_removed), (1, 0));
+            assert!(exists(&s, "Bundle", "b1").await);
+            let second = purge(&s, 25, false).await;
+            assert_eq!(second.units_removed, 1);
+            assert!(!exists(&s, "Bundle", "b1").await);
+            assert!(s.read(|c| c.unit("k")).await.unwrap().is_none());
+            let json: Value = serde_json::to_value(&second).unwrap();
+            assert_eq!(json["rules"]["condition"]["purged"], 1);
+        });
+    }
 }
 
 /// (id, class, patient, group, expires_at) of a generated row.
@@ -259,7 +290,6 @@ fn purging_matches_a_reference_model_of_the_rules() {
         seed % n
     };
     for history in 0..12 {
-        let dir = tempfile::tempdir().unwrap();
         // In insertion (rkey) order.
         let mut model: Vec<ModelRow> = Vec::new();
         for i in 0..(20 + next(40)) {
@@ -284,94 +314,104 @@ fn purging_matches_a_reference_model_of_the_rules() {
                 expires_at: *e,
             })
             .collect();
-        rt().block_on(async {
-            let s = store(&dir);
-            insert(&s, rows).await;
-            let mut t = 0;
-            for _ in 0..4 {
-                t += 10 * next(8) as i64;
-                purge(&s, t, false).await;
-                let allowed = |k: usize| {
-                    let (_, class, patient, group, e) = &model[k];
-                    let Some(e) = e else { return true };
-                    if *e > t || *class == "long-term" {
-                        return true;
-                    }
-                    let same = |j: usize| model[j].2 == *patient && model[j].1 == *class;
-                    match *class {
-                        "lab" => {
-                            let newer = (0..model.len())
-                                .filter(|&j| same(j) && model[j].3 == *group)
-                                .filter(|&j| (model[j].4, j) > (Some(*e), k))
-                                .count();
-                            newer < 3
+        let instants: Vec<i64> = (0..4)
+            .scan(0, |t, _| {
+                *t += 10 * next(8) as i64;
+                Some(*t)
+            })
+            .collect();
+        for store in test_stores() {
+            let rows = rows.clone();
+            let instants = instants.clone();
+            rt().block_on(async {
+                let s = store.store.clone();
+                insert(&s, rows).await;
+                for t in instants {
+                    purge(&s, t, false).await;
+                    let allowed = |k: usize| {
+                        let (_, class, patient, group, e) = &model[k];
+                        let Some(e) = e else { return true };
+                        if *e > t || *class == "long-term" {
+                            return true;
                         }
-                        "prescription" => {
-                            let mut later: Vec<&str> = (0..model.len())
-                                .filter(|&j| same(j))
-                                .filter_map(|j| model[j].3)
-                                .filter(|g| Some(*g) > *group)
-                                .collect();
-                            later.sort_unstable();
-                            later.dedup();
-                            later.len() < 3
+                        let same = |j: usize| model[j].2 == *patient && model[j].1 == *class;
+                        match *class {
+                            "lab" => {
+                                let newer = (0..model.len())
+                                    .filter(|&j| same(j) && model[j].3 == *group)
+                                    .filter(|&j| (model[j].4, j) > (Some(*e), k))
+                                    .count();
+                                newer < 3
+                            }
+                            "prescription" => {
+                                let mut later: Vec<&str> = (0..model.len())
+                                    .filter(|&j| same(j))
+                                    .filter_map(|j| model[j].3)
+                                    .filter(|g| Some(*g) > *group)
+                                    .collect();
+                                later.sort_unstable();
+                                later.dedup();
+                                later.len() < 3
+                            }
+                            _ => false,
                         }
-                        _ => false,
+                    };
+                    for (k, (id, ..)) in model.iter().enumerate() {
+                        let id: &'static str = Box::leak(id.clone().into_boxed_str());
+                        assert_eq!(
+                            exists(&s, "Observation", id).await,
+                            allowed(k),
+                            "{}: history {history}, t {t}, row {id}: {:?}",
+                            store.backend,
+                            model[k]
+                        );
                     }
-                };
-                for (k, (id, ..)) in model.iter().enumerate() {
-                    let id: &'static str = Box::leak(id.clone().into_boxed_str());
-                    assert_eq!(
-                        exists(&s, "Observation", id).await,
-                        allowed(k),
-                        "history {history}, t {t}, row {id}: {:?}",
-                        model[k]
-                    );
                 }
-            }
-        });
+            });
+        }
     }
 }
 
 #[test]
 fn a_member_purged_on_its_own_leaves_its_document() {
     use crate::store::{DocumentRow, DocumentStatus};
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let s = store(&dir);
-        let rows = [("x1", 10), ("x2", 1_000)]
-            .map(|(id, e)| row("Condition", id, "condition", e))
-            .into_iter()
-            .chain([row("Bundle", "doc", "referral", 1_000)])
-            .collect();
-        insert(&s, rows).await;
-        s.write(None, |c| {
-            let doc = DocumentRow {
-                document_key: "d".into(),
-                kind: "referral".into(),
-                institution: "1318814790".into(),
-                document_identifier: "id".into(),
-                version: "1".into(),
-                status: DocumentStatus::Active,
-                bundle_identifier: "b".into(),
-                bundle_id: "doc".into(),
-                patient_identifier: "p".into(),
-                patient_id: "p1".into(),
-                recipient: None,
-                registered_at: 0,
-                updated_at: 0,
-                received_at: None,
-                received_by: None,
-            };
-            c.put_document(&doc, &[condition_member("x1"), condition_member("x2")])
-        })
-        .await
-        .unwrap();
-        let r = purge(&s, 15, false).await;
-        assert_eq!(r.rules["condition"].purged, 1);
-        let left = s.read(|c| c.document_members("d")).await.unwrap();
-        let ids: Vec<&str> = left.iter().map(|m| m.res_id.as_str()).collect();
-        assert_eq!(ids, ["x2"]);
-        assert!(exists(&s, "Bundle", "doc").await);
-    });
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            let rows = [("x1", 10), ("x2", 1_000)]
+                .map(|(id, e)| row("Condition", id, "condition", e))
+                .into_iter()
+                .chain([row("Bundle", "doc", "referral", 1_000)])
+                .collect();
+            insert(&s, rows).await;
+            s.write(None, |c| {
+                let doc = DocumentRow {
+                    document_key: "d".into(),
+                    kind: "referral".into(),
+                    institution: "1318814790".into(),
+                    document_identifier: "id".into(),
+                    version: "1".into(),
+                    status: DocumentStatus::Active,
+                    bundle_identifier: "b".into(),
+                    bundle_id: "doc".into(),
+                    patient_identifier: "p".into(),
+                    patient_id: "p1".into(),
+                    recipient: None,
+                    registered_at: 0,
+                    updated_at: 0,
+                    received_at: None,
+                    received_by: None,
+                };
+                c.put_document(&doc, &[condition_member("x1"), condition_member("x2")])
+            })
+            .await
+            .unwrap();
+            let r = purge(&s, 15, false).await;
+            assert_eq!(r.rules["condition"].purged, 1);
+            let left = s.read(|c| c.document_members("d")).await.unwrap();
+            let ids: Vec<&str> = left.iter().map(|m| m.res_id.as_str()).collect();
+            assert_eq!(ids, ["x2"]);
+            assert!(exists(&s, "Bundle", "doc").await);
+        });
+    }
 }

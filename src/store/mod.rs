@@ -15,10 +15,14 @@ mod migrate;
 mod postgres;
 mod resources;
 mod retention;
+mod retention_pg;
 pub(crate) mod schema;
 mod search_sql;
 mod sqlite;
 mod terminology;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub(crate) mod test_db;
 mod units;
 
 pub use audit::AuditFilter;

@@ -37,7 +37,7 @@ pub(super) fn advisory_xact_lock(conn: &mut PgConnection, key: &str) -> Result<(
 }
 
 /// FNV-1a: stable across processes and versions, unlike the std hasher.
-fn stable_hash(key: &str) -> i64 {
+pub(super) fn stable_hash(key: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.as_bytes() {
         h ^= u64::from(*b);

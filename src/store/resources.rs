@@ -319,16 +319,15 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Removes a resource entirely: every version and index row (the rows cascade). For data
-    /// that must be gone (a replaced report unit, expired retention), not for a FHIR delete.
+    /// Removes a resource entirely: every version, index and consent row. For data that must be
+    /// gone (a replaced report unit, expired retention), not for a FHIR delete.
     pub fn purge(&mut self, res_type: &str, id: &str) -> Result<bool, StoreError> {
-        let n = dispatch!(self, |c, DB| diesel::delete(
-            resources::table
-                .filter(resources::res_type.eq(res_type))
-                .filter(resources::res_id.eq(id))
-        )
-        .execute(c))?;
-        Ok(n > 0)
+        let rkeys: Vec<i64> = dispatch!(self, |c, DB| resources::table
+            .filter(resources::res_type.eq(res_type))
+            .filter(resources::res_id.eq(id))
+            .select(resources::rkey)
+            .load(c))?;
+        Ok(self.purge_rkeys(&rkeys)? > 0)
     }
 
     /// Records a FHIR delete as a new, empty version; the index rows go so searches skip it.

@@ -8,8 +8,8 @@ use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Bool};
 
 use super::schema::{
-    document_members, purge_runs, purged_resources, report_unit_members, resource_versions,
-    resources, search_date, search_reference, search_string, search_token,
+    consents, document_members, purge_runs, purged_resources, report_unit_members,
+    resource_versions, resources, search_date, search_reference, search_string, search_token,
 };
 use super::{Conn, StoreError, dispatch};
 
@@ -39,6 +39,15 @@ type Row = (
 );
 
 impl Conn<'_> {
+    /// Begins a purge batch: on PostgreSQL, takes the purgers' lock `lock_key` for the rest of
+    /// the transaction (SQLite has one writer already).
+    pub fn begin_purge_batch(&mut self, lock_key: &str) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Pg(c) => super::retention_pg::begin_batch(c, lock_key),
+        }
+    }
+
     /// Up to `limit` rows with `expires_at <= as_of`, after the `(expires_at, rkey)` cursor.
     pub fn expired_batch(
         &mut self,
@@ -139,11 +148,14 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Removes the given resources entirely: versions, index rows, then the resources, one
-    /// statement per table and chunk. The children go first and by set because PostgreSQL's
-    /// cascade would delete them one parent row at a time (a query per row and child table);
-    /// what the cascade then finds is nothing.
+    /// Removes the given resources entirely: versions, index and consent rows, then the
+    /// resources, one statement per table and chunk. The children go by set: this is the only
+    /// place they go with their resource (PostgreSQL has no cascade for them, see migration
+    /// 000008, and SQLite's finds nothing left).
     pub fn purge_rkeys(&mut self, rkeys: &[i64]) -> Result<usize, StoreError> {
+        if let Conn::Pg(c) = self {
+            return super::retention_pg::purge_rkeys(c, rkeys);
+        }
         let mut n = 0;
         for chunk in rkeys.chunks(CHUNK) {
             n += dispatch!(self, |c, DB| {
@@ -161,6 +173,7 @@ impl Conn<'_> {
                     search_reference::table.filter(search_reference::rkey.eq_any(chunk)),
                 )
                 .execute(c)?;
+                diesel::delete(consents::table.filter(consents::rkey.eq_any(chunk))).execute(c)?;
                 diesel::delete(resources::table.filter(resources::rkey.eq_any(chunk))).execute(c)
             })?;
         }
@@ -175,6 +188,9 @@ impl Conn<'_> {
         res_type: &str,
         ids: &[&str],
     ) -> Result<Vec<String>, StoreError> {
+        if let Conn::Pg(c) = self {
+            return super::retention_pg::take_members(c, res_type, ids);
+        }
         let mut keys = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let found: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
@@ -212,6 +228,9 @@ impl Conn<'_> {
         rows: &[(&str, &str, &str)],
         at: i64,
     ) -> Result<(), StoreError> {
+        if let Conn::Pg(c) = self {
+            return super::retention_pg::record_purged_many(c, run_id, rows, at);
+        }
         for chunk in rows.chunks(CHUNK) {
             let values: Vec<_> = chunk
                 .iter()
