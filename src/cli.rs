@@ -277,6 +277,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         warmup: Duration::from_secs_f64(args.warmup_secs),
         token: token.clone(),
         stop: None,
+        rate: None,
     };
     let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {

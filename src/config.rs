@@ -72,7 +72,7 @@ pub struct ConfigArgs {
     /// [default: 3600].
     #[arg(long, env = "KYOYU_PURGE_INTERVAL_SECS", value_name = "SECONDS")]
     pub purge_interval_secs: Option<f64>,
-    /// Rows the purger examines per transaction [default: 1000].
+    /// Rows the purger examines per transaction [default: 250].
     #[arg(long, env = "KYOYU_PURGE_BATCH", value_name = "N")]
     pub purge_batch: Option<usize>,
     #[command(flatten)]
@@ -493,7 +493,7 @@ impl ConfigArgs {
             validate_on_write,
             terminology_refresh: Duration::from_secs_f64(refresh),
             purge_interval: (purge_every > 0.0).then(|| Duration::from_secs_f64(purge_every)),
-            purge_batch: positive("purge_batch", self.purge_batch.or(file.purge_batch), 1000)?,
+            purge_batch: positive("purge_batch", self.purge_batch.or(file.purge_batch), 250)?,
             principals,
             tls,
             listen,

@@ -151,9 +151,13 @@ impl Error {
                 DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
                 _,
             ))) => (StatusCode::CONFLICT, IssueType::Conflict),
-            Error::Store(StoreError::ShuttingDown) => {
-                (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
-            }
+            // A pooled connection the database closed (a restart): the pool drops it, the
+            // client may retry at once.
+            Error::Store(StoreError::ShuttingDown)
+            | Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                _,
+            ))) => (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient),
             Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception),
             Error::InEntry { source, .. } => source.classify(),
         }

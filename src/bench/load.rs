@@ -50,6 +50,11 @@ pub struct LoadOptions {
     /// Once set, no further request starts: ends the measured window early (the purge bench
     /// measures GETs only while its purge runs).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Requests per second over all connections: each connection sends on a schedule (not
+    /// before its previous answer), and a request is timed from when it is sent. The timer
+    /// ticks in milliseconds, so requests leave in small bursts. `None`: each connection sends
+    /// its next request as soon as the last is answered (the server's capacity).
+    pub rate: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,13 +239,26 @@ pub(super) async fn run_phase<W: Workload>(
 ) -> Result<(PhaseReport, Vec<TaskOutcome<W>>), Error> {
     let window = Window::starting_now(opts)?;
     let mut set = JoinSet::new();
-    for (conn, workload) in conns.into_iter().zip(workloads) {
+    // Paced: each connection sends one request every `connections / rate`, the connections'
+    // schedules evenly staggered.
+    let interval = opts
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(opts.connections.max(1) as f64 / r));
+    for (i, (conn, workload)) in conns.into_iter().zip(workloads).enumerate() {
+        let pace = interval.map(|every| Pace {
+            every,
+            next: Instant::now() + every.mul_f64(i as f64 / opts.connections.max(1) as f64),
+        });
         set.spawn(drive(
             Arc::clone(target),
             conn,
             workload,
             window,
-            opts.stop.clone(),
+            Limits {
+                stop: opts.stop.clone(),
+                pace,
+            },
         ));
     }
 
@@ -281,6 +299,18 @@ pub(super) async fn run_phase<W: Workload>(
     Ok((report, outcomes))
 }
 
+/// What ends or paces one worker besides its window.
+struct Limits {
+    stop: Option<Arc<AtomicBool>>,
+    pace: Option<Pace>,
+}
+
+/// A paced worker's schedule.
+struct Pace {
+    every: Duration,
+    next: Instant,
+}
+
 /// One worker: issues requests back to back on its connection until the
 /// window closes, reconnecting whenever the connection breaks.
 async fn drive<W: Workload>(
@@ -288,7 +318,7 @@ async fn drive<W: Workload>(
     mut conn: Option<Conn>,
     mut workload: W,
     window: Window,
-    stop: Option<Arc<AtomicBool>>,
+    mut limits: Limits,
 ) -> TaskOutcome<W> {
     let mut latencies_us = Vec::new();
     let mut errors = 0u64;
@@ -297,7 +327,11 @@ async fn drive<W: Workload>(
 
     loop {
         let now = Instant::now();
-        if now >= window.measure_until || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+        let stopped = limits
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed));
+        if now >= window.measure_until || stopped {
             break;
         }
         let measured = now >= window.measure_from;
@@ -334,6 +368,11 @@ async fn drive<W: Workload>(
         }
 
         let request = workload.next_request();
+        if let Some(pace) = limits.pace.as_mut() {
+            let due = pace.next;
+            pace.next += pace.every;
+            tokio::time::sleep_until(due.into()).await;
+        }
         let started = Instant::now();
         let budget = REQUEST_TIMEOUT.min(window.hard_stop.saturating_duration_since(started));
         let result = tokio::time::timeout(budget, c.exchange(request)).await;
@@ -752,6 +791,7 @@ mod tests {
             warmup: Duration::ZERO,
             token: None,
             stop: None,
+            rate: None,
         };
         assert!(validate(&ok).is_ok());
         let zero_conns = LoadOptions {

@@ -25,13 +25,17 @@ pub struct PurgeBenchArgs {
     #[arg(long, default_value_t = 0.1)]
     pub expired: f64,
     /// Rows per purge transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 250)]
     pub batch: usize,
     /// Seconds of each GET phase (before, during).
     #[arg(long, default_value_t = 5.0)]
     pub duration_secs: f64,
     #[arg(long, default_value_t = 16)]
     pub connections: usize,
+    /// GET requests per second, sent on a schedule; without it each connection sends back to
+    /// back, saturating the machine.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Database (default: a temporary SQLite file).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
@@ -95,6 +99,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs(1),
         stop: None,
+        rate: args.rate,
     };
     let before = get_phase("GET before purge", &opts, &uris).await?;
 

@@ -137,6 +137,7 @@ fn options(addr: SocketAddr) -> LoadOptions {
         duration: Duration::from_millis(250),
         warmup: Duration::from_millis(50),
         stop: None,
+        rate: None,
     }
 }
 

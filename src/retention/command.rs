@@ -18,7 +18,7 @@ pub struct PurgeArgs {
     #[arg(long, value_name = "INSTANT")]
     pub as_of: Option<String>,
     /// Rows examined per transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 250)]
     pub batch: usize,
     #[arg(long, value_enum, default_value_t = crate::cli::ReportFormat::Text)]
     pub format: crate::cli::ReportFormat,
