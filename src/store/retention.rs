@@ -40,7 +40,8 @@ type Row = (
 
 impl Conn<'_> {
     /// Begins a purge batch: on PostgreSQL, takes the purgers' lock `lock_key` for the rest of
-    /// the transaction (SQLite has one writer already).
+    /// the transaction and rules out sequential scans in it (SQLite has one writer already, and
+    /// plans the batch's key lists by index).
     pub fn begin_purge_batch(&mut self, lock_key: &str) -> Result<(), StoreError> {
         match self {
             Conn::Sqlite(_) => Ok(()),
@@ -149,9 +150,10 @@ impl Conn<'_> {
     }
 
     /// Removes the given resources entirely: versions, index and consent rows, then the
-    /// resources, one statement per table and chunk. The children go by set: this is the only
-    /// place they go with their resource (PostgreSQL has no cascade for them, see migration
-    /// 000008, and SQLite's finds nothing left).
+    /// resources; on SQLite one statement per table and chunk, on PostgreSQL one statement in
+    /// all. The children go by set: this is the only place they go with their resource
+    /// (PostgreSQL has no cascade for them, see migration 000008, and SQLite's finds nothing
+    /// left).
     pub fn purge_rkeys(&mut self, rkeys: &[i64]) -> Result<usize, StoreError> {
         if let Conn::Pg(c) = self {
             return super::retention_pg::purge_rkeys(c, rkeys);
