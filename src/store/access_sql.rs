@@ -25,6 +25,20 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
     match scope {
         Scope::All => sql.push("(1 = 1)"),
         Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
+        Scope::Institution { number, emergency } if sql.is_postgres() => {
+            // The same rule as below, as a function (migration 000009): planned once per
+            // session instead of with every search.
+            sql.push("(r.institution = ");
+            sql.bind_text(number.as_str());
+            sql.push(
+                " OR r.access_category IS NULL OR kyoyu_readable_by(r.access_category, r.hidden, \
+                 r.patient_key, r.res_type, r.res_id, ",
+            );
+            sql.bind_text(number.as_str());
+            sql.push(", ");
+            sql.bind_int(now);
+            sql.push(if *emergency { ", TRUE))" } else { ", FALSE))" });
+        }
         Scope::Institution { number, emergency } => {
             sql.push("(r.institution = ");
             sql.bind_text(number.as_str());

@@ -59,6 +59,11 @@ impl Sql {
         }
     }
 
+    /// Whether the text is for PostgreSQL (numbered placeholders).
+    pub(super) fn is_postgres(&self) -> bool {
+        self.numbered
+    }
+
     pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
