@@ -19,6 +19,7 @@ mod retention_pg;
 pub(crate) mod schema;
 mod search_sql;
 mod sqlite;
+mod sqlite_checkpoint;
 mod terminology;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -126,6 +127,8 @@ pub struct StoreOptions {
     /// SQLite only: how many queued writes one commit may carry.
     pub group_commit_max: usize,
     pub busy_timeout: Duration,
+    /// SQLite only: WAL frames past which the writer restarts the WAL (see `sqlite_checkpoint`).
+    pub sqlite_wal_restart_frames: i64,
 }
 
 #[derive(Clone)]
@@ -297,6 +300,7 @@ impl StoreOptions {
             sqlite_synchronous_full: true,
             group_commit_max: 256,
             busy_timeout: Duration::from_secs(5),
+            sqlite_wal_restart_frames: sqlite_checkpoint::RESTART_FRAMES,
         }
     }
 }

@@ -17,6 +17,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::sqlite_checkpoint::{Checkpointer, RestartRequest, WAL_SIZE_LIMIT};
 use super::{Conn, StoreError, StoreOptions, TxError};
 
 /// Settings every connection gets; the writer adds durability settings on top.
@@ -76,6 +77,33 @@ pub(super) fn reader_pool(
         .map_err(|e| StoreError::Connection(e.to_string()))
 }
 
+#[derive(QueryableByName)]
+struct CompileOption {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    compile_options: String,
+}
+
+/// The options the linked SQLite was compiled with (`PRAGMA compile_options`).
+fn compile_options(conn: &mut SqliteConnection) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(conn)?;
+    Ok(rows.into_iter().map(|r| r.compile_options).collect())
+}
+
+/// The project's cargo configuration builds SQLite without `SQLITE_ENABLE_MEMORY_MANAGEMENT`;
+/// with it, all connections of the process share one page cache behind one mutex, and a
+/// long-running writer (the purge) stalls every reader. A build that missed the configuration
+/// still works, so it is said, not refused.
+fn warn_on_shared_page_cache(conn: &mut SqliteConnection) {
+    if let Ok(options) = compile_options(conn)
+        && options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT")
+    {
+        tracing::warn!(
+            "SQLite was built with ENABLE_MEMORY_MANAGEMENT: connections share one page cache \
+             and readers wait on writers; build with the project's .cargo/config.toml"
+        );
+    }
+}
+
 /// What a queued job hands back after running: the continuation that answers its caller once
 /// the batch's commit outcome is known.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -91,15 +119,20 @@ pub(super) struct Writer {
 impl Writer {
     pub(super) fn start(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let mut conn = open_writer_connection(path, options)?;
-        // Checkpoints run on their own thread (below) instead of inside whichever commit crosses
-        // the WAL threshold: they were a fifth of the writer's time, stalling every queued write.
-        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
-        let checkpointer = Checkpointer::start(path, options)?;
+        warn_on_shared_page_cache(&mut conn);
+        // Checkpoints run on their own thread (see `sqlite_checkpoint`) instead of inside whichever
+        // commit crosses the WAL threshold: they were a fifth of the writer's time, stalling every
+        // queued write. Only the WAL's restart runs here, between batches.
+        conn.batch_execute(&format!(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+        ))?;
+        let restart = RestartRequest::default();
+        let checkpointer = Checkpointer::start(path, options, restart.clone())?;
         let (sender, receiver) = mpsc::channel(4096);
         let max = options.group_commit_max.max(1);
         let thread = std::thread::Builder::new()
             .name("kyoyu-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, receiver, max))
+            .spawn(move || writer_loop(conn, receiver, max, restart))
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok(Writer {
             sender: Mutex::new(Some(sender)),
@@ -167,50 +200,12 @@ impl Writer {
     }
 }
 
-/// Copies committed WAL frames into the database file every `INTERVAL`, off the writer thread.
-/// PASSIVE never blocks the writer or readers; the WAL restarts from its beginning once it has
-/// been copied and no reader needs it.
-struct Checkpointer {
-    stop: Mutex<Option<std::sync::mpsc::Sender<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Checkpointer {
-    const INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-
-    fn start(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let mut conn = open_writer_connection(path, options)?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("kyoyu-sqlite-checkpoint".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(Self::INTERVAL)
-                {
-                    if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                        tracing::warn!(error = %e, "sqlite checkpoint failed");
-                    }
-                }
-                let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);");
-            })
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        Ok(Checkpointer {
-            stop: Mutex::new(Some(stop)),
-            thread: Mutex::new(Some(thread)),
-        })
-    }
-
-    fn stop(&self) {
-        if let Ok(mut stop) = self.stop.lock() {
-            stop.take();
-        }
-        if let Some(handle) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = handle.join();
-        }
-    }
-}
-
-fn writer_loop(mut conn: SqliteConnection, mut receiver: mpsc::Receiver<Job>, max: usize) {
+fn writer_loop(
+    mut conn: SqliteConnection,
+    mut receiver: mpsc::Receiver<Job>,
+    max: usize,
+    restart: RestartRequest,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(max);
     while let Some(job) = receiver.blocking_recv() {
         batch.push(job);
@@ -221,6 +216,7 @@ fn writer_loop(mut conn: SqliteConnection, mut receiver: mpsc::Receiver<Job>, ma
             }
         }
         run_batch(&mut conn, &mut batch);
+        restart.serve(&mut conn);
     }
 }
 
@@ -243,5 +239,27 @@ fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     }
     for done in completions {
         done(commit.clone());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_is_built_with_separate_page_caches_and_no_memory_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.db").display().to_string();
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        let options = compile_options(&mut conn).unwrap();
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
     }
 }

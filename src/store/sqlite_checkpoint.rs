@@ -1,0 +1,227 @@
+//! SQLite WAL upkeep: copying committed frames into the database file off the writer thread,
+//! and keeping the WAL file from growing without end.
+//!
+//! A PASSIVE checkpoint never blocks anyone, but it cannot make the WAL start over: SQLite
+//! rewinds the WAL only at the start of a write that finds every frame copied and no reader on
+//! the WAL. Under steady writes (audit events every few milliseconds) and steady reads that
+//! moment never comes, and the file grew by gigabytes in a minute of load, each new frame
+//! written to a fresh part of the file (zeroed and allocated by the kernel). So when the
+//! checkpointer sees the WAL past [`RESTART_FRAMES`], it asks the writer thread to run a
+//! RESTART checkpoint between two of its batches: the writer holds the write lock anyway, the
+//! frames left to copy are those since the last PASSIVE pass, and readers on the WAL finish
+//! within a read's time (the busy timeout bounds the wait). The next write then rewinds the WAL,
+//! and `journal_size_limit` trims the file back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use super::sqlite::open_writer_connection;
+use super::{StoreError, StoreOptions};
+
+/// WAL frames (pages) beyond which the writer restarts the WAL by default: about 256 MB of 4 KB
+/// pages.
+pub(super) const RESTART_FRAMES: i64 = 65_536;
+/// The size the WAL file is trimmed to when it restarts (`PRAGMA journal_size_limit`).
+pub(super) const WAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
+
+#[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CheckpointResult {
+    /// 1 when the checkpoint could not finish (a lock it needed was held).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub busy: i32,
+    /// Frames in the WAL.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub log: i32,
+    /// Frames of them copied into the database file.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub checkpointed: i32,
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)` and returns its row.
+pub(super) fn checkpoint(
+    conn: &mut SqliteConnection,
+    mode: &str,
+) -> Result<CheckpointResult, StoreError> {
+    let row = diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(conn)?;
+    Ok(row)
+}
+
+/// Set by the checkpointer when the WAL has grown past [`RESTART_FRAMES`]; taken by the writer.
+#[derive(Clone, Default)]
+pub(super) struct RestartRequest(Arc<AtomicBool>);
+
+impl RestartRequest {
+    fn ask(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Runs the restart on the writer's connection if one was asked for. A restart that could
+    /// not finish (a long reader, another checkpoint) is asked for again by the next pass.
+    pub(super) fn serve(&self, conn: &mut SqliteConnection) {
+        if !self.0.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let started = Instant::now();
+        match checkpoint(conn, "RESTART") {
+            Ok(r) => tracing::debug!(
+                busy = r.busy,
+                frames = r.log,
+                took_us = started.elapsed().as_micros() as u64,
+                "sqlite wal restart"
+            ),
+            Err(e) => tracing::warn!(error = %e, "sqlite wal restart failed"),
+        }
+    }
+}
+
+/// Copies committed WAL frames into the database file every `INTERVAL`, off the writer thread.
+pub(super) struct Checkpointer {
+    stop: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    const INTERVAL: Duration = Duration::from_millis(250);
+
+    pub(super) fn start(
+        path: &str,
+        options: &StoreOptions,
+        restart: RestartRequest,
+    ) -> Result<Self, StoreError> {
+        let mut conn = open_writer_connection(path, options)?;
+        let restart_frames = options.sqlite_wal_restart_frames;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kyoyu-sqlite-checkpoint".into())
+            .spawn(move || {
+                // The WAL's size when a restart was last asked for: until the next write it
+                // still reports the old size, and a second restart would only wait on readers.
+                let mut asked_at = None;
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(Self::INTERVAL)
+                {
+                    match checkpoint(&mut conn, "PASSIVE") {
+                        Ok(r) if i64::from(r.log) >= restart_frames && asked_at != Some(r.log) => {
+                            asked_at = Some(r.log);
+                            restart.ask();
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "sqlite checkpoint failed"),
+                    }
+                }
+                let _ = checkpoint(&mut conn, "TRUNCATE");
+            })
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Checkpointer {
+            stop: Mutex::new(Some(stop)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(super) fn stop(&self) {
+        if let Ok(mut stop) = self.stop.lock() {
+            stop.take();
+        }
+        if let Some(handle) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    use crate::store::{Conn, DatabaseUrl, Store, StoreError, StoreOptions};
+
+    const PAGE: usize = 4096;
+
+    /// Writes for `during` in small commits while a reader is always on the WAL; returns the
+    /// bytes written and the largest size the WAL file reached.
+    async fn largest_wal(restart_frames: i64, during: std::time::Duration) -> (u64, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db").display().to_string();
+        let mut options = StoreOptions::defaults_for(DatabaseUrl::Sqlite(path.clone()));
+        options.sqlite_synchronous_full = false;
+        options.sqlite_wal_restart_frames = restart_frames;
+        let store = Store::open_async(options).await.unwrap();
+        store
+            .write(None, |c| match c {
+                Conn::Sqlite(c) => Ok(c.batch_execute("CREATE TABLE filler (b BLOB)")?),
+                Conn::Pg(_) => Err(StoreError::Task("sqlite only".into())),
+            })
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let reading = {
+            let (stop, path) = (Arc::clone(&stop), path.clone());
+            std::thread::spawn(move || {
+                let mut c = diesel::sqlite::SqliteConnection::establish(&path).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    c.batch_execute("SELECT count(*) FROM filler").unwrap();
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            })
+        };
+        let wal = format!("{path}-wal");
+        let (mut largest, mut written) = (0, 0);
+        let started = std::time::Instant::now();
+        while started.elapsed() < during {
+            store
+                .write(None, |c| match c {
+                    Conn::Sqlite(c) => Ok(c.batch_execute(&format!(
+                        "INSERT INTO filler SELECT randomblob({PAGE}) \
+                         FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL \
+                         SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL \
+                         SELECT 7 UNION ALL SELECT 8)"
+                    ))?),
+                    Conn::Pg(_) => Err(StoreError::Task("sqlite only".into())),
+                })
+                .await
+                .unwrap();
+            written += 8 * PAGE as u64;
+            largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        reading.join().unwrap();
+        tokio::task::spawn_blocking(move || store.shutdown())
+            .await
+            .unwrap();
+        (written, largest)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_bounded_under_steady_writes_and_reads() {
+        const MB: u64 = 1024 * 1024;
+        let during = std::time::Duration::from_secs(3);
+        // Without restarts the WAL keeps all that was written (this is what the test guards).
+        let (written, unbounded) = largest_wal(i64::MAX, during).await;
+        eprintln!(
+            "no restarts: {} MB written, WAL {} MB",
+            written / MB,
+            unbounded / MB
+        );
+        assert!(unbounded > written / 2, "{unbounded} of {written}");
+        // Restarting past 256 frames (1 MB): the checkpointer looks every 250 ms, so the WAL
+        // holds about what is written in between (a quarter of it all alone, more on a busy
+        // machine), not everything.
+        let (written, bounded) = largest_wal(256, during).await;
+        eprintln!(
+            "restarts: {} MB written, WAL {} MB",
+            written / MB,
+            bounded / MB
+        );
+        assert!(bounded < written / 2, "{bounded} of {written}");
+    }
+}
