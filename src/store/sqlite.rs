@@ -126,7 +126,7 @@ impl Writer {
         conn.batch_execute(&format!(
             "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
         ))?;
-        let restart = RestartRequest::default();
+        let restart = RestartRequest::new(options.busy_timeout);
         let checkpointer = Checkpointer::start(path, options, restart.clone())?;
         let (sender, receiver) = mpsc::channel(4096);
         let max = options.group_commit_max.max(1);

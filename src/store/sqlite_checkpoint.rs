@@ -9,14 +9,16 @@
 //! checkpointer sees the WAL past [`RESTART_FRAMES`], it asks the writer thread to run a
 //! RESTART checkpoint between two of its batches: the writer holds the write lock anyway, the
 //! frames left to copy are those since the last PASSIVE pass, and readers on the WAL finish
-//! within a read's time (the busy timeout bounds the wait). The next write then rewinds the WAL,
-//! and `journal_size_limit` trims the file back.
+//! within a read's time (a restart waits at most [`RESTART_READER_WAIT`] for them, then tries
+//! again later). The next write then rewinds the WAL, and `journal_size_limit` trims the file
+//! back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
@@ -51,23 +53,54 @@ pub(super) fn checkpoint(
     Ok(row)
 }
 
-/// Set by the checkpointer when the WAL has grown past [`RESTART_FRAMES`]; taken by the writer.
-#[derive(Clone, Default)]
-pub(super) struct RestartRequest(Arc<AtomicBool>);
+/// How long a restart waits for readers to leave the WAL. The writer thread waits with it, so
+/// a reader holding one snapshot for seconds (a large export) would otherwise hold up every
+/// write for as long; after this the restart gives up and is asked for again later.
+const RESTART_READER_WAIT: Duration = Duration::from_millis(50);
+
+/// Set by the checkpointer when the WAL has grown past the restart threshold; taken by the
+/// writer, which then runs the restart with its busy timeout shortened to
+/// [`RESTART_READER_WAIT`] and restored to `busy_timeout` after.
+#[derive(Clone)]
+pub(super) struct RestartRequest {
+    asked: Arc<AtomicBool>,
+    busy_timeout: Duration,
+}
 
 impl RestartRequest {
+    pub(super) fn new(busy_timeout: Duration) -> Self {
+        RestartRequest {
+            asked: Arc::default(),
+            busy_timeout,
+        }
+    }
+
     fn ask(&self) {
-        self.0.store(true, Ordering::Release);
+        self.asked.store(true, Ordering::Release);
     }
 
     /// Runs the restart on the writer's connection if one was asked for. A restart that could
-    /// not finish (a long reader, another checkpoint) is asked for again by the next pass.
+    /// not finish (a long reader, another checkpoint) is asked for again by a later pass once
+    /// the WAL has grown further.
     pub(super) fn serve(&self, conn: &mut SqliteConnection) {
-        if !self.0.swap(false, Ordering::AcqRel) {
+        if !self.asked.swap(false, Ordering::AcqRel) {
             return;
         }
         let started = Instant::now();
-        match checkpoint(conn, "RESTART") {
+        let result = conn
+            .batch_execute(&format!(
+                "PRAGMA busy_timeout = {};",
+                RESTART_READER_WAIT.as_millis()
+            ))
+            .map_err(StoreError::from)
+            .and_then(|()| checkpoint(conn, "RESTART"));
+        if let Err(e) = conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {};",
+            self.busy_timeout.as_millis()
+        )) {
+            tracing::warn!(error = %e, "sqlite busy timeout not restored after a wal restart");
+        }
+        match result {
             Ok(r) => tracing::debug!(
                 busy = r.busy,
                 frames = r.log,
@@ -138,6 +171,7 @@ impl Checkpointer {
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
 
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
@@ -146,22 +180,48 @@ mod tests {
 
     const PAGE: usize = 4096;
 
-    /// Writes for `during` in small commits while a reader is always on the WAL; returns the
-    /// bytes written and the largest size the WAL file reached.
-    async fn largest_wal(restart_frames: i64, during: std::time::Duration) -> (u64, u64) {
+    /// A store on a fresh file with a `filler` table, restarting its WAL past `restart_frames`.
+    async fn filler_store(restart_frames: i64) -> (tempfile::TempDir, String, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal.db").display().to_string();
         let mut options = StoreOptions::defaults_for(DatabaseUrl::Sqlite(path.clone()));
         options.sqlite_synchronous_full = false;
         options.sqlite_wal_restart_frames = restart_frames;
         let store = Store::open_async(options).await.unwrap();
+        run(&store, "CREATE TABLE filler (b BLOB)".into()).await;
+        (dir, path, store)
+    }
+
+    async fn run(store: &Store, sql: String) {
         store
-            .write(None, |c| match c {
-                Conn::Sqlite(c) => Ok(c.batch_execute("CREATE TABLE filler (b BLOB)")?),
+            .write(None, move |c| match c {
+                Conn::Sqlite(c) => Ok(c.batch_execute(&sql)?),
                 Conn::Pg(_) => Err(StoreError::Task("sqlite only".into())),
             })
             .await
             .unwrap();
+    }
+
+    /// One commit of `pages` new pages of random bytes.
+    async fn fill(store: &Store, pages: usize) {
+        let rows = vec!["SELECT 1"; pages].join(" UNION ALL ");
+        run(
+            store,
+            format!("INSERT INTO filler SELECT randomblob({PAGE}) FROM ({rows})"),
+        )
+        .await;
+    }
+
+    async fn close(store: Store) {
+        tokio::task::spawn_blocking(move || store.shutdown())
+            .await
+            .unwrap();
+    }
+
+    /// Writes for `during` in small commits while a reader is always on the WAL; returns the
+    /// bytes written and the largest size the WAL file reached.
+    async fn largest_wal(restart_frames: i64, during: Duration) -> (u64, u64) {
+        let (_dir, path, store) = filler_store(restart_frames).await;
         let stop = Arc::new(AtomicBool::new(false));
         let reading = {
             let (stop, path) = (Arc::clone(&stop), path.clone());
@@ -169,42 +229,29 @@ mod tests {
                 let mut c = diesel::sqlite::SqliteConnection::establish(&path).unwrap();
                 while !stop.load(Ordering::Relaxed) {
                     c.batch_execute("SELECT count(*) FROM filler").unwrap();
-                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    std::thread::sleep(Duration::from_micros(200));
                 }
             })
         };
         let wal = format!("{path}-wal");
         let (mut largest, mut written) = (0, 0);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         while started.elapsed() < during {
-            store
-                .write(None, |c| match c {
-                    Conn::Sqlite(c) => Ok(c.batch_execute(&format!(
-                        "INSERT INTO filler SELECT randomblob({PAGE}) \
-                         FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL \
-                         SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL \
-                         SELECT 7 UNION ALL SELECT 8)"
-                    ))?),
-                    Conn::Pg(_) => Err(StoreError::Task("sqlite only".into())),
-                })
-                .await
-                .unwrap();
+            fill(&store, 8).await;
             written += 8 * PAGE as u64;
             largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         stop.store(true, Ordering::Relaxed);
         reading.join().unwrap();
-        tokio::task::spawn_blocking(move || store.shutdown())
-            .await
-            .unwrap();
+        close(store).await;
         (written, largest)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_under_steady_writes_and_reads() {
         const MB: u64 = 1024 * 1024;
-        let during = std::time::Duration::from_secs(3);
+        let during = Duration::from_secs(3);
         // Without restarts the WAL keeps all that was written (this is what the test guards).
         let (written, unbounded) = largest_wal(i64::MAX, during).await;
         eprintln!(
@@ -223,5 +270,35 @@ mod tests {
             bounded / MB
         );
         assert!(bounded < written / 2, "{bounded} of {written}");
+    }
+
+    /// A reader that keeps one snapshot open for a long time (a large export, say) must not
+    /// hold up writes while a restart waits for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_reader_does_not_stall_writes_while_a_restart_waits() {
+        let (_dir, path, store) = filler_store(64).await;
+        let hold = Duration::from_secs(2);
+        let reading = std::thread::spawn(move || {
+            let mut c = diesel::sqlite::SqliteConnection::establish(&path).unwrap();
+            c.batch_execute("BEGIN; SELECT count(*) FROM filler;")
+                .unwrap();
+            std::thread::sleep(hold);
+            c.batch_execute("COMMIT").unwrap();
+        });
+        let started = Instant::now();
+        let mut slowest = Duration::ZERO;
+        while started.elapsed() < hold {
+            let t = Instant::now();
+            fill(&store, 4).await;
+            slowest = slowest.max(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        reading.join().unwrap();
+        close(store).await;
+        eprintln!("slowest write while a reader held its snapshot: {slowest:?}");
+        assert!(
+            slowest < Duration::from_millis(500),
+            "a write waited {slowest:?}"
+        );
     }
 }
