@@ -216,6 +216,12 @@ fn authentication(config: &Config) -> Result<Authentication, StartError> {
 }
 
 impl RunningServer {
+    /// The server's store, for tools that work beside the running server in one process
+    /// (benchmarks): one writer and one checkpointer for the database, as in production.
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
     /// Stops accepting connections; with `graceful`, in-flight requests finish first.
     pub async fn stop(self, graceful: bool) {
         self.handle.stop(graceful).await;

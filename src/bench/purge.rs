@@ -70,10 +70,9 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
     let running = server::start(&config, Parts::default())
         .await
         .map_err(|e| e.to_string())?;
-    let store_options = config.store.clone();
-    let store = Store::open_async(store_options)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The purge goes through the server's own store, as the background purger does: one
+    // writer and one checkpointer for the file, not a second pair competing with the first.
+    let store = running.store();
     let mut report = String::new();
     let started = Instant::now();
     let expired = fill(&store, args.resources, args.expired)
@@ -144,8 +143,8 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         }
         .to_text(),
     );
+    drop(store);
     running.stop(true).await;
-    let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
     Ok(report)
 }
 
