@@ -36,12 +36,9 @@ pub(super) struct CheckpointResult {
     /// 1 when the checkpoint could not finish (a lock it needed was held).
     #[diesel(sql_type = diesel::sql_types::Integer)]
     pub busy: i32,
-    /// Frames in the WAL.
+    /// Frames in the WAL. (The row's third column, the frames copied, is not needed.)
     #[diesel(sql_type = diesel::sql_types::Integer)]
     pub log: i32,
-    /// Frames of them copied into the database file.
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub checkpointed: i32,
 }
 
 /// Runs `PRAGMA wal_checkpoint(mode)` and returns its row.
