@@ -62,6 +62,7 @@ pub async fn run(
     started_at: i64,
     mut progress: impl FnMut(&PurgeReport),
 ) -> Result<PurgeReport, StoreError> {
+    let _hold = store.hold_checkpoints();
     let run_id = store
         .write(None, move |c| {
             c.start_purge_run(started_at, options.as_of, options.dry_run)

@@ -34,6 +34,7 @@ pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::Expired;
 pub use search_sql::SearchPage;
+pub use sqlite_checkpoint::CheckpointHold;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
 pub use units::{Member, PatientResource, UnitRow};
 
@@ -225,6 +226,15 @@ impl Store {
                 .await;
                 joined.map_err(|e| E::from(StoreError::Task(e.to_string())))?
             }
+        }
+    }
+
+    /// For a bulk write (a purge): on SQLite, keeps WAL checkpoints back while the guard lives,
+    /// so readers are not slowed by a checkpoint copying the bulk write's pages as it goes.
+    pub fn hold_checkpoints(&self) -> CheckpointHold {
+        match &*self.backend {
+            Backend::Sqlite { writer, .. } => writer.hold_checkpoints(),
+            Backend::Postgres { .. } => CheckpointHold::none(),
         }
     }
 

@@ -17,7 +17,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::sqlite_checkpoint::{Checkpointer, RestartRequest, WAL_SIZE_LIMIT};
+use super::sqlite_checkpoint::{CheckpointHold, Checkpointer, RestartRequest, WAL_SIZE_LIMIT};
 use super::{Conn, StoreError, StoreOptions, TxError};
 
 /// Settings every connection gets; the writer adds durability settings on top.
@@ -185,6 +185,10 @@ impl Writer {
         answered
             .await
             .map_err(|_| E::from(StoreError::ShuttingDown))?
+    }
+
+    pub(super) fn hold_checkpoints(&self) -> CheckpointHold {
+        self.checkpointer.hold()
     }
 
     /// Refuses new writes, lets the queued ones commit, and waits for the thread to end.
