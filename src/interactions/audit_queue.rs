@@ -4,6 +4,9 @@
 //! audit trail is flushed before it is read, and drained when the server stops; a crash can lose
 //! the records of reads answered in the last moments (changes are never affected: their records
 //! commit with them). A full queue slows readers down rather than dropping records.
+//!
+//! The task also moves the patients of recent events into the trail's patient index, about
+//! once a second, busy or idle (see `Conn::move_recent_audit_patients`).
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -15,6 +18,10 @@ use crate::store::{Store, StoreError};
 const MAX_BATCH: usize = 4096;
 /// How long the first record of a batch waits for others.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+/// How often recent events' patients move into the patient index. A patient's history scans
+/// what has not moved yet, so this bounds that scan to about a second of events; each move
+/// writes each patient's index page once, however many of their events it carries.
+const MOVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 enum Job {
     Record(Box<AuditRecord>),
@@ -60,7 +67,17 @@ impl AuditQueue {
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
+    let mut last_move = tokio::time::Instant::now();
+    loop {
+        let first = match tokio::time::timeout_at(last_move + MOVE_EVERY, rx.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => break,
+            Err(_) => {
+                move_patients(&store).await;
+                last_move = tokio::time::Instant::now();
+                continue;
+            }
+        };
         // Let a batch gather: every commit rewrites the touched pages of the audit tables, so
         // fewer, larger commits cost far less disk and CPU per record. A flush skips the wait.
         if matches!(first, Job::Record(_)) {
@@ -93,5 +110,20 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
         for waiter in waiters {
             let _ = waiter.send(result.clone());
         }
+        if last_move.elapsed() >= MOVE_EVERY {
+            move_patients(&store).await;
+            last_move = tokio::time::Instant::now();
+        }
+    }
+}
+
+/// A transaction of its own: a failed move leaves the pairs where they are, still found by a
+/// patient's history, and the next move takes them.
+async fn move_patients(store: &Store) {
+    if let Err(e) = store
+        .write(None, |conn| conn.move_recent_audit_patients())
+        .await
+    {
+        tracing::warn!(error = %e, "audit patient index not updated");
     }
 }

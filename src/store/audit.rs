@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
-use super::schema::{audit_entities, audit_events, resources};
+use super::schema::{
+    audit_entities, audit_events, audit_patients, audit_patients_recent, resources,
+};
 use super::{Conn, StoreError, dispatch};
 use crate::access::Emergency;
 use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
@@ -206,6 +208,31 @@ fn entity_rows<'a>(
         .collect()
 }
 
+/// The `audit_patients_recent` rows of events: each event once per patient it touched.
+#[allow(clippy::type_complexity)]
+fn recent_patient_rows<'a>(
+    records: &'a [AuditRecord],
+    patients: &'a [Vec<Option<String>>],
+) -> Vec<(
+    diesel::dsl::Eq<audit_patients_recent::patient_key, &'a str>,
+    diesel::dsl::Eq<audit_patients_recent::event_id, &'a str>,
+)> {
+    let mut rows = Vec::with_capacity(records.len());
+    for (r, p) in records.iter().zip(patients) {
+        let mut seen: Vec<&str> = Vec::with_capacity(1);
+        for patient in p.iter().flatten() {
+            if !seen.contains(&patient.as_str()) {
+                seen.push(patient);
+                rows.push((
+                    audit_patients_recent::patient_key.eq(patient.as_str()),
+                    audit_patients_recent::event_id.eq(r.id.as_str()),
+                ));
+            }
+        }
+    }
+    rows
+}
+
 impl Conn<'_> {
     /// Records one event and what it touched.
     pub fn insert_audit(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
@@ -219,6 +246,7 @@ impl Conn<'_> {
     pub fn insert_audits(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let patients = self.patients_of(records)?;
         let entities = entity_rows(records, &patients);
+        let recent = recent_patient_rows(records, &patients);
         match self {
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
@@ -229,6 +257,11 @@ impl Conn<'_> {
                 }
                 for row in entities {
                     diesel::insert_into(audit_entities::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+                for row in recent {
+                    diesel::insert_into(audit_patients_recent::table)
                         .values(row)
                         .execute(c)?;
                 }
@@ -249,9 +282,45 @@ impl Conn<'_> {
                         .values(chunk)
                         .execute(c)?;
                 }
+                for chunk in recent.chunks(ENTITIES_PER_STATEMENT) {
+                    diesel::insert_into(audit_patients_recent::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// Moves the recently recorded (patient, event) pairs into `audit_patients`, sorted by
+    /// patient so that each patient's leaf is written once per move. Returns how many moved.
+    pub fn move_recent_audit_patients(&mut self) -> Result<usize, StoreError> {
+        match self {
+            // One writer: nothing is appended between the copy and the delete.
+            Conn::Sqlite(c) => {
+                let c: &mut diesel::sqlite::SqliteConnection = c;
+                let moved = diesel::sql_query(
+                    "INSERT OR IGNORE INTO audit_patients (patient_key, event_id) \
+                     SELECT patient_key, event_id FROM audit_patients_recent ORDER BY 1, 2",
+                )
+                .execute(c)?;
+                diesel::delete(audit_patients_recent::table).execute(c)?;
+                Ok(moved)
+            }
+            // One statement, so the rows copied are exactly the rows deleted, whatever other
+            // transactions (or another server's move) commit meanwhile.
+            Conn::Pg(c) => {
+                let c: &mut diesel::pg::PgConnection = c;
+                Ok(diesel::sql_query(
+                    "WITH moved AS (DELETE FROM audit_patients_recent \
+                                    RETURNING patient_key, event_id) \
+                     INSERT INTO audit_patients (patient_key, event_id) \
+                     SELECT DISTINCT patient_key, event_id FROM moved ORDER BY 1, 2 \
+                     ON CONFLICT DO NOTHING",
+                )
+                .execute(c)?)
+            }
+        }
     }
 
     /// The patient of every resource every record touched, in the same shape: as the request
@@ -362,14 +431,24 @@ impl Conn<'_> {
                         .filter(audit_events::recorded.ge(since));
                 }
                 if let Some(patients) = &filter.patients {
+                    // An event's patients are in one of the two tables (see the migration
+                    // `audit_patient_batches`); a move commits them from one to the other.
+                    // One IN over both, not an OR of two: PostgreSQL plans an OR of IN
+                    // subqueries as a filter over the whole trail.
                     q = q.filter(
-                        audit_events::patient_key
-                            .eq_any(patients.clone())
-                            .or(audit_events::id.eq_any(
-                                audit_entities::table
-                                    .filter(audit_entities::patient_key.eq_any(patients.clone()))
-                                    .select(audit_entities::event_id),
-                            )),
+                        audit_events::id.eq_any(
+                            audit_patients::table
+                                .filter(audit_patients::patient_key.eq_any(patients.clone()))
+                                .select(audit_patients::event_id)
+                                .union_all(
+                                    audit_patients_recent::table
+                                        .filter(
+                                            audit_patients_recent::patient_key
+                                                .eq_any(patients.clone()),
+                                        )
+                                        .select(audit_patients_recent::event_id),
+                                ),
+                        ),
                     );
                 }
                 q
@@ -422,5 +501,101 @@ impl Conn<'_> {
                 patient_key,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::access::audit::{Action, event_id};
+    use crate::store::test_db::test_stores;
+
+    fn touch(id: &str, patient: &str) -> Touch {
+        Touch {
+            res_type: "Observation".into(),
+            res_id: id.into(),
+            patient: Some(Some(patient.into())),
+        }
+    }
+
+    fn record(recorded: i64, entities: Vec<Touch>) -> AuditRecord {
+        AuditRecord {
+            id: event_id(recorded),
+            recorded,
+            action: Action::Read.code(),
+            interaction: "read".into(),
+            outcome: "0",
+            detail: None,
+            role: "system".into(),
+            agent_name: "test".into(),
+            institution: Some("1234567890".into()),
+            emergency: None,
+            res_type: None,
+            res_id: None,
+            entities,
+        }
+    }
+
+    /// The events of `patient`'s history, oldest first, and the total the search reported.
+    fn history(c: &mut Conn<'_>, patient: &str) -> (Vec<String>, i64) {
+        let filter = AuditFilter {
+            patients: Some(vec![patient.into()]),
+            count: 100,
+            ..AuditFilter::default()
+        };
+        let (events, total) = c.audit_events(&filter).unwrap();
+        let mut ids: Vec<String> = events.into_iter().map(|(r, _)| r.id).collect();
+        ids.reverse();
+        (ids, total)
+    }
+
+    #[test]
+    fn a_patients_history_finds_each_event_once_before_and_after_its_patients_move() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for t in test_stores() {
+            rt.block_on(async {
+                let records = vec![
+                    record(1_000, vec![touch("a", "P1")]),
+                    // Two resources of one patient, one of another: each patient once.
+                    record(
+                        2_000,
+                        vec![touch("b", "P1"), touch("c", "P1"), touch("d", "P2")],
+                    ),
+                    record(3_000, vec![touch("e", "P2")]),
+                ];
+                let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+                let later = record(4_000, vec![touch("f", "P1")]);
+                let later_id = later.id.clone();
+                let seen = t
+                    .store
+                    .write(None, move |c| {
+                        c.insert_audits(&records)?;
+                        let before = (history(c, "P1"), history(c, "P2"));
+                        let moved = c.move_recent_audit_patients()?;
+                        let after = (history(c, "P1"), history(c, "P2"));
+                        let again = c.move_recent_audit_patients()?;
+                        // One event not yet moved beside moved ones.
+                        c.insert_audit(&later)?;
+                        let mixed = history(c, "P1");
+                        Ok::<_, StoreError>((before, moved, after, again, mixed))
+                    })
+                    .await
+                    .unwrap();
+                let (before, moved, after, again, mixed) = seen;
+                let p1 = (vec![ids[0].clone(), ids[1].clone()], 2);
+                let p2 = (vec![ids[1].clone(), ids[2].clone()], 2);
+                assert_eq!(before, (p1.clone(), p2.clone()), "{}", t.backend);
+                assert_eq!(moved, 4, "{}", t.backend);
+                assert_eq!(after, (p1.clone(), p2), "{}", t.backend);
+                assert_eq!(again, 0, "{}", t.backend);
+                let mut with_later = p1.0;
+                with_later.push(later_id);
+                assert_eq!(mixed, (with_later, 3), "{}", t.backend);
+            });
+        }
     }
 }

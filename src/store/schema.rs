@@ -239,6 +239,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_patients_recent (seq) {
+        seq -> BigInt,
+        patient_key -> Text,
+        event_id -> Text,
+    }
+}
+
+diesel::table! {
+    audit_patients (patient_key, event_id) {
+        patient_key -> Text,
+        event_id -> Text,
+    }
+}
+
 diesel::joinable!(resource_versions -> resources (rkey));
 diesel::joinable!(consents -> resources (rkey));
 diesel::joinable!(audit_entities -> audit_events (event_id));
@@ -263,4 +278,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     audit_events,
     audit_entities,
+    audit_patients_recent,
+    audit_patients,
 );

@@ -1,0 +1,23 @@
+-- See SQLite's migration of the same name: a patient's access history is found through
+-- audit_patients_recent (appended with each event) and audit_patients (filled from it in sorted
+-- batches by the audit queue), instead of a patient index written by every audited read.
+DROP INDEX audit_events_patient;
+DROP INDEX audit_entities_patient;
+
+CREATE TABLE audit_patients_recent (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    patient_key TEXT NOT NULL,
+    event_id    TEXT NOT NULL
+);
+
+CREATE TABLE audit_patients (
+    patient_key TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    PRIMARY KEY (patient_key, event_id)
+);
+
+INSERT INTO audit_patients (patient_key, event_id)
+    SELECT patient_key, id FROM audit_events WHERE patient_key IS NOT NULL
+    UNION
+    SELECT patient_key, event_id FROM audit_entities WHERE patient_key IS NOT NULL
+    ON CONFLICT DO NOTHING;
