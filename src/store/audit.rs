@@ -308,6 +308,15 @@ impl Conn<'_> {
             // One writer: nothing is appended between the copy and the delete.
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
+                // An empty delete still writes a page: an idle server would commit (and fsync)
+                // every second for nothing.
+                let pending: bool = diesel::select(diesel::dsl::exists(
+                    audit_patients_recent::table.select(audit_patients_recent::seq),
+                ))
+                .get_result(c)?;
+                if !pending {
+                    return Ok(0);
+                }
                 let moved = diesel::sql_query(
                     "INSERT OR IGNORE INTO audit_patients (patient_key, event_id) \
                      SELECT patient_key, event_id FROM audit_patients_recent ORDER BY 1, 2",
