@@ -69,51 +69,53 @@ impl AuditQueue {
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut last_move = tokio::time::Instant::now();
     loop {
-        let first = match tokio::time::timeout_at(last_move + MOVE_EVERY, rx.recv()).await {
-            Ok(Some(job)) => job,
+        match tokio::time::timeout_at(last_move + MOVE_EVERY, rx.recv()).await {
+            Ok(Some(first)) => store_batch(&store, first, &mut rx).await,
             Ok(None) => break,
-            Err(_) => {
-                move_patients(&store).await;
-                last_move = tokio::time::Instant::now();
-                continue;
-            }
-        };
-        // Let a batch gather: every commit rewrites the touched pages of the audit tables, so
-        // fewer, larger commits cost far less disk and CPU per record. A flush skips the wait.
-        if matches!(first, Job::Record(_)) {
-            tokio::time::sleep(GATHER).await;
-        }
-        let mut records = Vec::new();
-        let mut waiters = Vec::new();
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Record(r) => records.push(*r),
-                Job::Flush(w) => waiters.push(w),
-            }
-            if records.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
-            }
-        }
-        let result = if records.is_empty() {
-            Ok(())
-        } else {
-            store
-                .write(None, move |conn| conn.insert_audits(&records))
-                .await
-                .map_err(|e| e.to_string())
-        };
-        if let Err(e) = &result {
-            // The only trace of a lost batch; the error, never the records.
-            tracing::error!(error = %e, "audit records could not be stored");
-        }
-        for waiter in waiters {
-            let _ = waiter.send(result.clone());
+            // Idle: nothing to store, but the pairs of changes' records still move.
+            Err(_) => {}
         }
         if last_move.elapsed() >= MOVE_EVERY {
             move_patients(&store).await;
             last_move = tokio::time::Instant::now();
         }
+    }
+}
+
+/// Stores `first` and what queued behind it (up to [`MAX_BATCH`] records) in one transaction,
+/// then answers the flushes among them.
+async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
+    // Let a batch gather: every commit rewrites the touched pages of the audit tables, so
+    // fewer, larger commits cost far less disk and CPU per record. A flush skips the wait.
+    if matches!(first, Job::Record(_)) {
+        tokio::time::sleep(GATHER).await;
+    }
+    let mut records = Vec::new();
+    let mut waiters = Vec::new();
+    let mut next = Some(first);
+    while let Some(job) = next.take() {
+        match job {
+            Job::Record(r) => records.push(*r),
+            Job::Flush(w) => waiters.push(w),
+        }
+        if records.len() < MAX_BATCH {
+            next = rx.try_recv().ok();
+        }
+    }
+    let result = if records.is_empty() {
+        Ok(())
+    } else {
+        store
+            .write(None, move |conn| conn.insert_audits(&records))
+            .await
+            .map_err(|e| e.to_string())
+    };
+    if let Err(e) = &result {
+        // The only trace of a lost batch; the error, never the records.
+        tracing::error!(error = %e, "audit records could not be stored");
+    }
+    for waiter in waiters {
+        let _ = waiter.send(result.clone());
     }
 }
 
