@@ -252,7 +252,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sqlite_is_built_with_separate_page_caches_and_no_memory_statistics() {
+    fn sqlite_is_built_with_separate_page_caches_no_memory_statistics_and_stable_plans() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("build.db").display().to_string();
         let mut conn = SqliteConnection::establish(&path).unwrap();
@@ -265,5 +265,6 @@ mod tests {
             options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
             "{options:?}"
         );
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
     }
 }
