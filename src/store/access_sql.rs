@@ -1,7 +1,7 @@
 //! The access condition of a [`Scope`] in SQL, over `resources r` (DESIGN §9). One place, used
 //! by searches, histories and single reads alike. Values are bound, never spliced.
 
-use super::search_sql::Sql;
+use super::sql::Sql;
 use crate::access::Scope;
 use crate::access::classify::{category, hidden};
 

@@ -18,6 +18,7 @@ mod retention;
 mod retention_pg;
 pub(crate) mod schema;
 mod search_sql;
+mod sql;
 mod sqlite;
 mod sqlite_checkpoint;
 mod terminology;

@@ -5,7 +5,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::{Conn, StoreError, StoredResource, dispatch};
+use super::sql::Sql;
+use super::{Conn, StoreError, StoredResource};
 use crate::search::{
     Clause, ParamKind, Prefix, SearchQuery, SortTarget, StringMatch, Target, TokenSystem,
     TotalMode, Value,
@@ -36,56 +37,6 @@ struct MatchRow {
 pub(super) struct CountRow {
     #[diesel(sql_type = BigInt)]
     pub(super) n: i64,
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// SQL text under construction with its bind values; placeholders differ per backend.
-pub(super) struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-    numbered: bool,
-}
-
-impl Sql {
-    pub(super) fn new(numbered: bool) -> Self {
-        Sql {
-            text: String::with_capacity(256),
-            binds: Vec::new(),
-            numbered,
-        }
-    }
-
-    /// Whether the text is for PostgreSQL (numbered placeholders).
-    pub(super) fn is_postgres(&self) -> bool {
-        self.numbered
-    }
-
-    pub(super) fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-    }
-
-    pub(super) fn bind_text(&mut self, v: impl Into<String>) {
-        self.binds.push(Bind::Text(v.into()));
-        self.placeholder();
-    }
-
-    pub(super) fn bind_int(&mut self, v: i64) {
-        self.binds.push(Bind::Int(v));
-        self.placeholder();
-    }
-
-    fn placeholder(&mut self) {
-        if self.numbered {
-            self.text.push('$');
-            self.text.push_str(&self.binds.len().to_string());
-        } else {
-            self.text.push('?');
-        }
-    }
 }
 
 impl Conn<'_> {
@@ -133,23 +84,6 @@ impl Conn<'_> {
                 .collect()
         };
         Ok(SearchPage { resources, total })
-    }
-
-    pub(super) fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>
-    where
-        R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
-    {
-        let rows = dispatch!(self, |c, DB| {
-            let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
-            for b in sql.binds {
-                q = match b {
-                    Bind::Text(s) => q.bind::<Text, _>(s),
-                    Bind::Int(i) => q.bind::<BigInt, _>(i),
-                };
-            }
-            q.load::<R>(c)
-        })?;
-        Ok(rows)
     }
 }
 

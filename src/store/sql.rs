@@ -1,0 +1,192 @@
+//! SQL text built at run time (searches, access conditions) with its bind values, and how it is
+//! run: as a prepared statement SQLite keeps for the next query of the same shape, up to a
+//! bounded number of shapes.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::sync::{OnceLock, RwLock};
+
+use diesel::backend::Backend;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, HasSqlType, Text, Untyped};
+
+use super::{Conn, StoreError, dispatch};
+
+/// Most distinct statement shapes whose prepared statements connections keep. A shape is the
+/// text with its placeholders, so values never add shapes, but parameter combinations do,
+/// and a client can make them without end; past this many, new shapes are prepared for each
+/// query as before, and what is kept stays bounded (a few dozen kilobytes per statement and
+/// connection).
+const MAX_CACHED_SHAPES: usize = 128;
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text under construction with its bind values; placeholders differ per backend.
+pub(super) struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+    /// Where in `text` each bind's placeholder is, so the text can be handed to diesel in
+    /// pieces with the binds between them.
+    placeholders: Vec<Range<usize>>,
+    numbered: bool,
+}
+
+impl Sql {
+    pub(super) fn new(numbered: bool) -> Self {
+        Sql {
+            text: String::with_capacity(256),
+            binds: Vec::new(),
+            placeholders: Vec::new(),
+            numbered,
+        }
+    }
+
+    /// Whether the text is for PostgreSQL (numbered placeholders).
+    pub(super) fn is_postgres(&self) -> bool {
+        self.numbered
+    }
+
+    pub(super) fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    pub(super) fn bind_text(&mut self, v: impl Into<String>) {
+        self.binds.push(Bind::Text(v.into()));
+        self.placeholder();
+    }
+
+    pub(super) fn bind_int(&mut self, v: i64) {
+        self.binds.push(Bind::Int(v));
+        self.placeholder();
+    }
+
+    fn placeholder(&mut self) {
+        let start = self.text.len();
+        if self.numbered {
+            self.text.push('$');
+            self.text.push_str(&self.binds.len().to_string());
+        } else {
+            self.text.push('?');
+        }
+        self.placeholders.push(start..self.text.len());
+    }
+}
+
+/// Whether statements of this text may be kept: SQLite only, and only the first
+/// [`MAX_CACHED_SHAPES`] shapes the process meets. PostgreSQL keeps its per-query planning:
+/// its kept statements switch to a generic plan after five runs, a change not measured here.
+fn cacheable(sql: &Sql) -> bool {
+    static SHAPES: OnceLock<RwLock<HashSet<u64>>> = OnceLock::new();
+    if sql.numbered {
+        return false;
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    sql.text.hash(&mut hasher);
+    let shape = hasher.finish();
+    let shapes = SHAPES.get_or_init(|| RwLock::new(HashSet::new()));
+    if let Ok(known) = shapes.read()
+        && known.contains(&shape)
+    {
+        return true;
+    }
+    match shapes.write() {
+        Ok(mut known) if known.len() < MAX_CACHED_SHAPES => {
+            known.insert(shape);
+            true
+        }
+        Ok(known) => known.contains(&shape),
+        Err(_) => false,
+    }
+}
+
+/// A [`Sql`] as a diesel query. Unlike `sql_query`, it does not mark itself unsafe to cache
+/// when it is [`cacheable`], so diesel keeps its prepared statement keyed by the text: a
+/// search's access condition alone took a quarter of the CPU to parse and plan, every time.
+struct Prepared {
+    sql: Sql,
+    cache: bool,
+}
+
+impl<DB> QueryFragment<DB> for Prepared
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !self.cache {
+            out.unsafe_to_cache_prepared();
+        }
+        let mut at = 0;
+        for (bind, span) in self.sql.binds.iter().zip(&self.sql.placeholders) {
+            out.push_sql(&self.sql.text[at..span.start]);
+            // The backend writes its own placeholder, the same one `Sql` wrote.
+            match bind {
+                Bind::Text(s) => out.push_bind_param::<Text, String>(s)?,
+                Bind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
+            }
+            at = span.end;
+        }
+        out.push_sql(&self.sql.text[at..]);
+        Ok(())
+    }
+}
+
+impl QueryId for Prepared {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared {
+    type SqlType = Untyped;
+}
+
+impl<C: Connection> RunQueryDsl<C> for Prepared {}
+
+impl Conn<'_> {
+    /// Runs `sql` and reads its rows by column name.
+    pub(super) fn load<R>(&mut self, sql: Sql) -> Result<Vec<R>, StoreError>
+    where
+        R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        let cache = cacheable(&sql);
+        let query = Prepared { sql, cache };
+        let rows = dispatch!(self, |c, DB| query.load::<R>(c))?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_past_the_bound_are_not_kept_and_postgres_text_never_is() {
+        let shape = |n: usize| {
+            let mut sql = Sql::new(false);
+            sql.push(&format!("SELECT {n} AS bound_test WHERE 1 = "));
+            sql.bind_int(1);
+            sql
+        };
+        let mut kept = 0;
+        for n in 0..MAX_CACHED_SHAPES + 10 {
+            kept += usize::from(cacheable(&shape(n)));
+        }
+        assert!(kept <= MAX_CACHED_SHAPES, "{kept}");
+        assert!(kept < MAX_CACHED_SHAPES + 10, "{kept}");
+        // A shape kept once stays kept: the same text is cacheable again.
+        if cacheable(&shape(0)) {
+            assert!(cacheable(&shape(0)));
+        }
+        let mut pg = Sql::new(true);
+        pg.push("SELECT 1 WHERE 1 = ");
+        pg.bind_int(1);
+        assert!(!cacheable(&pg));
+    }
+}
