@@ -140,6 +140,10 @@ pub struct BenchArgs {
     /// whose token the load client sends, so access checks and auditing are measured.
     #[arg(long, conflicts_with = "url")]
     pub auth: bool,
+    /// With --auth: a second institution system records a Consent for every bench patient,
+    /// and the GET and search phases read as it, so the consent check is measured.
+    #[arg(long, requires = "auth", conflicts_with = "bundle")]
+    pub consent: bool,
     /// With --url: the bearer token to send.
     #[arg(long, value_name = "TOKEN", requires = "url")]
     pub token: Option<String>,
@@ -270,12 +274,16 @@ fn bench(args: BenchArgs) -> ExitCode {
         (None, true) => Some(format!("bench-{}", uuid::Uuid::new_v4().simple())),
         (None, false) => None,
     };
+    let reader_token = args
+        .consent
+        .then(|| format!("bench-reader-{}", uuid::Uuid::new_v4().simple()));
     let options = |base_url: String| crate::bench::LoadOptions {
         base_url,
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),
         warmup: Duration::from_secs_f64(args.warmup_secs),
         token: token.clone(),
+        reader_token: reader_token.clone(),
         stop: None,
         rate: None,
     };
@@ -295,9 +303,14 @@ fn bench(args: BenchArgs) -> ExitCode {
             }
             if let (true, Some(t)) = (args.auth, &token) {
                 let file = scratch.join("principals.toml");
-                let text = format!(
+                let mut text = format!(
                     "[[principal]]\nname = \"bench\"\nrole = \"system\"\ninstitution = \"1318814790\"\ntoken = \"{t}\"\n"
                 );
+                if let Some(r) = &reader_token {
+                    text.push_str(&format!(
+                        "[[principal]]\nname = \"bench-reader\"\nrole = \"system\"\ninstitution = \"2712345678\"\ntoken = \"{r}\"\n"
+                    ));
+                }
                 if let Err(e) =
                     std::fs::create_dir_all(&scratch).and_then(|_| std::fs::write(&file, text))
                 {

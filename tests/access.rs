@@ -766,3 +766,22 @@ fn every_access_is_audited_sqlite() {
 fn every_access_is_audited_postgres() {
     run(Backend::Postgres, audit);
 }
+
+/// The consent-path benchmark reads another institution's rows: every GET and search of its
+/// phases must pass the consent check, not fail it.
+#[test]
+fn the_consent_benchmark_reads_through_consent_without_errors() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+        .args(["bench", "--auth", "--consent"])
+        .args(["--connections", "2", "--duration-secs", "0.5"])
+        .args(["--warmup-secs", "0", "--format", "json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for phase in report["phases"].as_array().unwrap() {
+        assert_eq!(phase["errors"], 0, "{report}");
+        assert!(phase["requests"].as_u64().unwrap() > 0, "{report}");
+    }
+}

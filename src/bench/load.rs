@@ -47,6 +47,10 @@ pub struct LoadOptions {
     pub warmup: Duration,
     /// Bearer token sent with every request (a server with principals configured).
     pub token: Option<String>,
+    /// Another institution's token. Before the GET phases it records a Consent (both
+    /// categories) for every bench patient; then the GET and search phases read as that
+    /// institution, so every row passes the consent check instead of the ownership one.
+    pub reader_token: Option<String>,
     /// Once set, no further request starts: ends the measured window early (the purge bench
     /// measures GETs only while its purge runs).
     pub stop: Option<Arc<AtomicBool>>,
@@ -85,6 +89,8 @@ pub enum Error {
          {errors} POSTs failed, warmup included), so there is nothing to read back"
     )]
     NoObservationsCreated { errors: u64 },
+    #[error("recording the reading institution's Consent failed: {0}")]
+    Consent(String),
 }
 
 /// Runs the POST phase, then the GET phase over the ids it created.
@@ -121,6 +127,14 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
     }
     // Workers lost to a panic come back as fresh connections.
     conns.resize_with(opts.connections, || None);
+    let target = match &opts.reader_token {
+        Some(token) => {
+            let reader = Arc::new(Target::parse(&opts.base_url)?.with_token(Some(token))?);
+            record_consents(&reader).await?;
+            reader
+        }
+        None => target,
+    };
 
     let read_uris: Arc<[Uri]> = read_uris.into();
     let readers = (0..opts.connections)
@@ -151,6 +165,42 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
     Ok(LoadReport {
         phases: vec![post, get, search],
     })
+}
+
+/// Records, as `reader`, an active Consent for both categories for every bench patient, one
+/// request after another on a connection of its own; unmeasured.
+async fn record_consents(reader: &Target) -> Result<(), Error> {
+    use crate::access::classify::{CONSENT_A, CONSENT_B, CONSENT_CATEGORY_SYSTEM};
+    let uri = reader
+        .uri("/Consent")
+        .ok_or(Error::Consent("cannot form the Consent URL".into()))?;
+    let mut conn = Conn::connect(reader).await?;
+    let categories = [CONSENT_A, CONSENT_B].map(
+        |code| serde_json::json!({"coding": [{"system": CONSENT_CATEGORY_SYSTEM, "code": code}]}),
+    );
+    for p in 0..PATIENTS {
+        let body = serde_json::json!({
+            "resourceType": "Consent",
+            "status": "active",
+            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+            "category": categories,
+            "patient": {"reference": format!("Patient/bench-{p}")},
+            "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+            "provision": {"period": {"start": "2020-01-01"}}
+        });
+        let request = reader.request(Method::POST, uri.clone(), body.to_string().into());
+        let head = conn
+            .exchange(request)
+            .await
+            .map_err(|e| Error::Consent(e.to_string()))?;
+        if head.status != StatusCode::CREATED {
+            return Err(Error::Consent(format!(
+                "POST Consent answered {}",
+                head.status
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the options and opens every connection before the clock starts, so connection setup
@@ -790,6 +840,7 @@ mod tests {
             duration: Duration::from_millis(1),
             warmup: Duration::ZERO,
             token: None,
+            reader_token: None,
             stop: None,
             rate: None,
         };

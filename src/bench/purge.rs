@@ -93,6 +93,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         .collect();
     let opts = LoadOptions {
         token: None,
+        reader_token: None,
         base_url: running.base_url.clone(),
         connections: args.connections,
         duration: Duration::from_secs_f64(args.duration_secs),

@@ -132,6 +132,7 @@ fn respond(head: &str, body: &[u8], mode: Mode, addr: SocketAddr, counters: &Cou
 fn options(addr: SocketAddr) -> LoadOptions {
     LoadOptions {
         token: None,
+        reader_token: None,
         base_url: format!("http://{addr}"),
         connections: 2,
         duration: Duration::from_millis(250),
