@@ -45,10 +45,10 @@ impl Conn<'_> {
         query: &SearchQuery,
         now_micros: i64,
     ) -> Result<SearchPage, StoreError> {
-        let numbered = matches!(self, Conn::Pg(_));
+        let postgres = matches!(self, Conn::Pg(_));
         let total = match query.total {
             TotalMode::Accurate => {
-                let mut sql = Sql::new(numbered);
+                let mut sql = Sql::new(postgres);
                 sql.push("SELECT COUNT(*) AS n FROM resources r WHERE ");
                 where_clause(&mut sql, query, now_micros);
                 let rows: Vec<CountRow> = self.load(sql)?;
@@ -59,7 +59,7 @@ impl Conn<'_> {
         let resources = if query.count == 0 {
             Vec::new()
         } else {
-            let mut sql = Sql::new(numbered);
+            let mut sql = Sql::new(postgres);
             sql.push(
                 "SELECT r.res_id, r.version, r.last_updated, r.content, r.patient_key FROM resources r \
                  WHERE ",

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::ops::Range;
 use std::sync::{OnceLock, RwLock};
 
 use diesel::backend::Backend;
@@ -15,7 +14,7 @@ use diesel::sql_types::{BigInt, HasSqlType, Text, Untyped};
 use super::{Conn, StoreError, dispatch};
 
 /// Most distinct statement shapes whose prepared statements connections keep. A shape is the
-/// text with its placeholders, so values never add shapes, but parameter combinations do,
+/// text and where its binds go, so values never add shapes, but parameter combinations do,
 /// and a client can make them without end; past this many, new shapes are prepared for each
 /// query as before, and what is kept stays bounded (a few dozen kilobytes per statement and
 /// connection).
@@ -26,29 +25,29 @@ enum Bind {
     Int(i64),
 }
 
-/// SQL text under construction with its bind values; placeholders differ per backend.
+/// SQL text under construction with its bind values. The text holds no placeholders: diesel
+/// writes each backend's own (`?`, `$n`) where a bind goes.
 pub(super) struct Sql {
     text: String,
     binds: Vec<Bind>,
-    /// Where in `text` each bind's placeholder is, so the text can be handed to diesel in
-    /// pieces with the binds between them.
-    placeholders: Vec<Range<usize>>,
-    numbered: bool,
+    /// Where in `text` each bind goes.
+    bind_at: Vec<usize>,
+    postgres: bool,
 }
 
 impl Sql {
-    pub(super) fn new(numbered: bool) -> Self {
+    pub(super) fn new(postgres: bool) -> Self {
         Sql {
             text: String::with_capacity(256),
             binds: Vec::new(),
-            placeholders: Vec::new(),
-            numbered,
+            bind_at: Vec::new(),
+            postgres,
         }
     }
 
-    /// Whether the text is for PostgreSQL (numbered placeholders).
+    /// Whether the text is for PostgreSQL.
     pub(super) fn is_postgres(&self) -> bool {
-        self.numbered
+        self.postgres
     }
 
     pub(super) fn push(&mut self, s: &str) {
@@ -57,23 +56,12 @@ impl Sql {
 
     pub(super) fn bind_text(&mut self, v: impl Into<String>) {
         self.binds.push(Bind::Text(v.into()));
-        self.placeholder();
+        self.bind_at.push(self.text.len());
     }
 
     pub(super) fn bind_int(&mut self, v: i64) {
         self.binds.push(Bind::Int(v));
-        self.placeholder();
-    }
-
-    fn placeholder(&mut self) {
-        let start = self.text.len();
-        if self.numbered {
-            self.text.push('$');
-            self.text.push_str(&self.binds.len().to_string());
-        } else {
-            self.text.push('?');
-        }
-        self.placeholders.push(start..self.text.len());
+        self.bind_at.push(self.text.len());
     }
 }
 
@@ -85,6 +73,7 @@ fn cacheable(sql: &Sql) -> bool {
     static SHAPES: OnceLock<RwLock<HashSet<u64>>> = OnceLock::new();
     let mut hasher = std::hash::DefaultHasher::new();
     sql.text.hash(&mut hasher);
+    sql.bind_at.hash(&mut hasher);
     let shape = hasher.finish();
     let shapes = SHAPES.get_or_init(|| RwLock::new(HashSet::new()));
     if let Ok(known) = shapes.read()
@@ -121,14 +110,13 @@ where
             out.unsafe_to_cache_prepared();
         }
         let mut at = 0;
-        for (bind, span) in self.sql.binds.iter().zip(&self.sql.placeholders) {
-            out.push_sql(&self.sql.text[at..span.start]);
-            // The backend writes its own placeholder, the same one `Sql` wrote.
+        for (bind, &pos) in self.sql.binds.iter().zip(&self.sql.bind_at) {
+            out.push_sql(&self.sql.text[at..pos]);
             match bind {
                 Bind::Text(s) => out.push_bind_param::<Text, String>(s)?,
                 Bind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
             }
-            at = span.end;
+            at = pos;
         }
         out.push_sql(&self.sql.text[at..]);
         Ok(())
