@@ -303,13 +303,14 @@ fn bench(args: BenchArgs) -> ExitCode {
             }
             if let (true, Some(t)) = (args.auth, &token) {
                 let file = scratch.join("principals.toml");
-                let mut text = format!(
-                    "[[principal]]\nname = \"bench\"\nrole = \"system\"\ninstitution = \"1318814790\"\ntoken = \"{t}\"\n"
-                );
+                let system = |name: &str, institution: &str, token: &str| {
+                    format!(
+                        "[[principal]]\nname = \"{name}\"\nrole = \"system\"\ninstitution = \"{institution}\"\ntoken = \"{token}\"\n"
+                    )
+                };
+                let mut text = system("bench", "1318814790", t);
                 if let Some(r) = &reader_token {
-                    text.push_str(&format!(
-                        "[[principal]]\nname = \"bench-reader\"\nrole = \"system\"\ninstitution = \"2712345678\"\ntoken = \"{r}\"\n"
-                    ));
+                    text.push_str(&system("bench-reader", "2712345678", r));
                 }
                 if let Err(e) =
                     std::fs::create_dir_all(&scratch).and_then(|_| std::fs::write(&file, text))
