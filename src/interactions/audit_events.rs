@@ -125,7 +125,7 @@ pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64),
     };
     let (events, total) = svc
         .store
-        .read(move |conn| Ok::<_, Error>(conn.audit_events(&filter)?))
+        .audit_read(move |conn| Ok::<_, Error>(conn.audit_events(&filter)?))
         .await?;
     Ok((
         events
@@ -142,7 +142,7 @@ pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
     let key = id.to_string();
     let found = svc
         .store
-        .read(move |conn| Ok::<_, Error>(conn.audit_event(&key)?))
+        .audit_read(move |conn| Ok::<_, Error>(conn.audit_event(&key)?))
         .await?;
     let not_found = || Error::NotFound {
         res_type: "AuditEvent".into(),

@@ -5,8 +5,10 @@
 //! the records of reads answered in the last moments (changes are never affected: their records
 //! commit with them). A full queue slows readers down rather than dropping records.
 //!
-//! The task also moves the patients of recent events into the trail's patient index, about
-//! once a second, busy or idle (see `Conn::move_recent_audit_patients`).
+//! The task also, about once a second, busy or idle, moves the records of changes into the
+//! SQLite audit file (see `Store::move_audit_changes`) and the patients of recent events into the
+//! trail's patient index (see `Conn::move_recent_audit_patients`). A flush moves changes' records
+//! too, so a trail read after it sees every change committed before.
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -72,14 +74,15 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
         match tokio::time::timeout_at(last_move + MOVE_EVERY, rx.recv()).await {
             Ok(Some(first)) => store_batch(&store, first, &mut rx).await,
             Ok(None) => break,
-            // Idle: nothing to store, but the pairs of changes' records still move.
+            // Idle: nothing to store, but changes' records still move.
             Err(_) => {}
         }
         if last_move.elapsed() >= MOVE_EVERY {
-            move_patients(&store).await;
+            move_trail(&store).await;
             last_move = tokio::time::Instant::now();
         }
     }
+    move_trail(&store).await;
 }
 
 /// Stores `first` and what queued behind it (up to [`MAX_BATCH`] records) in one transaction,
@@ -102,11 +105,11 @@ async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
             next = rx.try_recv().ok();
         }
     }
-    let result = if records.is_empty() {
+    let mut result = if records.is_empty() {
         Ok(())
     } else {
         store
-            .write(None, move |conn| conn.insert_audits(&records))
+            .record_audits(records)
             .await
             .map_err(|e| e.to_string())
     };
@@ -114,16 +117,26 @@ async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
         // The only trace of a lost batch; the error, never the records.
         tracing::error!(error = %e, "audit records could not be stored");
     }
+    if !waiters.is_empty() && result.is_ok() {
+        result = store
+            .move_audit_changes()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
     for waiter in waiters {
         let _ = waiter.send(result.clone());
     }
 }
 
-/// A transaction of its own: a failed move leaves the pairs where they are, still found by a
-/// patient's history, and the next move takes them.
-async fn move_patients(store: &Store) {
+/// Transactions of their own: a failed move leaves changes' records, and recent patients, where
+/// they are (still found by a trail read after a flush), and the next move takes them.
+async fn move_trail(store: &Store) {
+    if let Err(e) = store.move_audit_changes().await {
+        tracing::warn!(error = %e, "changes' audit records not moved to the audit file");
+    }
     if let Err(e) = store
-        .write(None, |conn| conn.move_recent_audit_patients())
+        .audit_write(|conn| conn.move_recent_audit_patients())
         .await
     {
         tracing::warn!(error = %e, "audit patient index not updated");

@@ -30,7 +30,7 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-type EventRow = (
+pub(super) type EventRow = (
     String,
     i64,
     String,
@@ -74,12 +74,14 @@ macro_rules! event_columns {
     };
 }
 
+pub(super) use event_columns;
+
 fn static_code(s: &str, codes: &[&'static str]) -> &'static str {
     codes.iter().find(|c| **c == s).copied().unwrap_or("")
 }
 
 /// A stored event and the resource its own row names, if it touched exactly one.
-fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
+pub(super) fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
     let (id, recorded, action, interaction, outcome, detail, role, agent_name, institution) = (
         row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
     );
@@ -209,7 +211,7 @@ fn entity_rows<'a>(
 }
 
 /// The (patient, event) pairs of events: each event once per patient it touched.
-fn patient_pairs<'a>(
+pub(super) fn patient_pairs<'a>(
     records: &'a [AuditRecord],
     patients: &'a [Vec<Option<String>>],
 ) -> Vec<(&'a str, &'a str)> {
@@ -242,13 +244,15 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
+                // Or ignore: a change's record moved to the audit file is copied again if the
+                // move was interrupted before the clinical file's copy was deleted.
                 for (r, p) in records.iter().zip(&patients) {
-                    diesel::insert_into(audit_events::table)
+                    diesel::insert_or_ignore_into(audit_events::table)
                         .values(event_row(r, p))
                         .execute(c)?;
                 }
                 for row in entities {
-                    diesel::insert_into(audit_entities::table)
+                    diesel::insert_or_ignore_into(audit_entities::table)
                         .values(row)
                         .execute(c)?;
                 }
@@ -332,7 +336,7 @@ impl Conn<'_> {
 
     /// The patient of every resource every record touched, in the same shape: as the request
     /// knew it, else looked up.
-    fn patients_of(
+    pub(super) fn patients_of(
         &mut self,
         records: &[AuditRecord],
     ) -> Result<Vec<Vec<Option<String>>>, StoreError> {

@@ -1,5 +1,6 @@
 //! Schema migrations, embedded in the binary: one folder per backend under `migrations/`, paired
-//! by name, applied at start-up and by `kyoyu migrate`.
+//! by name, applied at start-up and by `kyoyu migrate`; SQLite's audit file has a folder of its
+//! own (`sqlite-audit`).
 
 use diesel::Connection;
 use diesel::pg::PgConnection;
@@ -8,6 +9,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use super::{DatabaseUrl, StoreError, StoreOptions};
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const SQLITE_AUDIT: EmbeddedMigrations = embed_migrations!("migrations/sqlite-audit");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// What a migration run did, for `kyoyu migrate`.
@@ -22,7 +24,15 @@ pub fn run_migrations(url: &DatabaseUrl) -> Result<MigrationReport, StoreError> 
         DatabaseUrl::Sqlite(path) => {
             let options = StoreOptions::defaults_for(url.clone());
             let mut conn = super::sqlite::open_writer_connection(path, &options)?;
-            apply(&mut conn, SQLITE)?
+            let mut applied = apply(&mut conn, SQLITE)?;
+            let audit = super::audit_file::audit_path(path);
+            let mut conn = super::sqlite::open_writer_connection(&audit, &options)?;
+            applied.extend(
+                apply(&mut conn, SQLITE_AUDIT)?
+                    .into_iter()
+                    .map(|v| format!("audit:{v}")),
+            );
+            applied
         }
         DatabaseUrl::Postgres(url) => {
             let mut conn = PgConnection::establish(url)?;

@@ -8,6 +8,7 @@
 
 mod access_sql;
 mod audit;
+mod audit_file;
 mod documents;
 mod error;
 mod history;
@@ -28,6 +29,7 @@ pub(crate) mod test_db;
 mod units;
 
 pub use audit::AuditFilter;
+pub use audit_file::audit_path;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
@@ -140,24 +142,62 @@ pub struct Store {
 
 enum Backend {
     Sqlite {
-        readers: Pool<ConnectionManager<SqliteConnection>>,
-        writer: sqlite::Writer,
+        clinical: Box<SqliteFile>,
+        /// The audit trail's own file (see `audit_file`).
+        audit: Box<SqliteFile>,
     },
     Postgres {
         pool: Pool<ConnectionManager<PgConnection>>,
     },
 }
 
+/// One SQLite database file: its readers and its one writer.
+struct SqliteFile {
+    readers: Pool<ConnectionManager<SqliteConnection>>,
+    writer: sqlite::Writer,
+}
+
+impl SqliteFile {
+    fn open(path: &str, options: &StoreOptions, pool_size: u32) -> Result<Self, StoreError> {
+        let options = StoreOptions {
+            pool_size,
+            ..options.clone()
+        };
+        Ok(SqliteFile {
+            readers: sqlite::reader_pool(path, &options)?,
+            writer: sqlite::Writer::start(path, &options)?,
+        })
+    }
+}
+
+/// Which of SQLite's two files a call works on; PostgreSQL has one database for both.
+#[derive(Clone, Copy)]
+enum Part {
+    Clinical,
+    Audit,
+}
+
+impl Part {
+    fn of<'a>(self, clinical: &'a SqliteFile, audit: &'a SqliteFile) -> &'a SqliteFile {
+        match self {
+            Part::Clinical => clinical,
+            Part::Audit => audit,
+        }
+    }
+}
+
+/// Readers of the audit file: its trail is read by operators and patients, not on every request.
+const AUDIT_READERS: u32 = 2;
+
 impl Store {
     /// Opens the database, runs pending migrations, and starts the SQLite writer if needed.
     pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         run_migrations(&options.url)?;
         let backend = match &options.url {
-            DatabaseUrl::Sqlite(path) => {
-                let readers = sqlite::reader_pool(path, options)?;
-                let writer = sqlite::Writer::start(path, options)?;
-                Backend::Sqlite { readers, writer }
-            }
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite {
+                clinical: Box::new(SqliteFile::open(path, options, options.pool_size)?),
+                audit: Box::new(SqliteFile::open(&audit_path(path), options, AUDIT_READERS)?),
+            },
             DatabaseUrl::Postgres(url) => Backend::Postgres {
                 pool: postgres::pool(url, options)?,
             },
@@ -188,9 +228,29 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
     {
+        self.read_in(Part::Clinical, f).await
+    }
+
+    /// [`read`](Self::read) of the audit trail: on SQLite, of its own file.
+    pub async fn audit_read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.read_in(Part::Audit, f).await
+    }
+
+    async fn read_in<T, E, F>(&self, part: Part, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
         let backend = Arc::clone(&self.backend);
         let joined = tokio::task::spawn_blocking(move || match &*backend {
-            Backend::Sqlite { readers, .. } => {
+            Backend::Sqlite { clinical, audit } => {
+                let readers = &part.of(clinical, audit).readers;
                 let mut c = readers.get().map_err(StoreError::from)?;
                 f(&mut Conn::Sqlite(&mut c))
             }
@@ -213,8 +273,30 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
     {
+        self.write_in(Part::Clinical, deadline, f).await
+    }
+
+    /// [`write`](Self::write) to the audit trail: on SQLite, to its own file. A change's record
+    /// is not written here but with the change (see `audit_file`).
+    pub async fn audit_write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.write_in(Part::Audit, None, f).await
+    }
+
+    async fn write_in<T, E, F>(&self, part: Part, deadline: Option<Instant>, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    {
         match &*self.backend {
-            Backend::Sqlite { writer, .. } => writer.submit(deadline, f).await,
+            Backend::Sqlite { clinical, audit } => {
+                part.of(clinical, audit).writer.submit(deadline, f).await
+            }
             Backend::Postgres { pool } => {
                 let pool = pool.clone();
                 let joined = tokio::task::spawn_blocking(move || {
@@ -234,15 +316,16 @@ impl Store {
     /// so readers are not slowed by a checkpoint copying the bulk write's pages as it goes.
     pub fn hold_checkpoints(&self) -> CheckpointHold {
         match &*self.backend {
-            Backend::Sqlite { writer, .. } => writer.hold_checkpoints(),
+            Backend::Sqlite { clinical, .. } => clinical.writer.hold_checkpoints(),
             Backend::Postgres { .. } => CheckpointHold::none(),
         }
     }
 
-    /// Waits for queued writes to finish and stops the SQLite writer; later writes fail.
+    /// Waits for queued writes to finish and stops the SQLite writers; later writes fail.
     pub fn shutdown(&self) {
-        if let Backend::Sqlite { writer, .. } = &*self.backend {
-            writer.shutdown();
+        if let Backend::Sqlite { clinical, audit } = &*self.backend {
+            clinical.writer.shutdown();
+            audit.writer.shutdown();
         }
     }
 }
