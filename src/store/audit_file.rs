@@ -37,7 +37,11 @@ impl Store {
     /// Stores records of reads (or refusals): on SQLite in the audit file, after looking up in
     /// the clinical file the patients the requests did not know.
     pub async fn record_audits(&self, mut records: Vec<AuditRecord>) -> Result<(), StoreError> {
-        if matches!(&*self.backend, Backend::Sqlite { .. }) {
+        let unknown = records
+            .iter()
+            .flat_map(|r| &r.entities)
+            .any(|t| t.patient.is_none());
+        if unknown && matches!(&*self.backend, Backend::Sqlite { .. }) {
             records = self
                 .read(move |c| {
                     c.resolve_audit_patients(&mut records)?;
