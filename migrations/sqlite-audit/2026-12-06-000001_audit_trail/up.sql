@@ -3,6 +3,8 @@
 -- had any commit, so the commits that store read records every few milliseconds made every
 -- clinical read start from a cold cache. The tables are those of the clinical file's trail
 -- (migrations 000006 and 000010), which now only holds changes' records until they move here.
+-- audit_entities is keyed by its primary key alone (no rowid): a search page's record writes
+-- one entity row per resource listed, and a second B-tree per row doubled that work.
 CREATE TABLE audit_events (
     id          TEXT    NOT NULL PRIMARY KEY,
     recorded    BIGINT  NOT NULL,
@@ -30,7 +32,7 @@ CREATE TABLE audit_entities (
     res_id      TEXT NOT NULL,
     patient_key TEXT,
     PRIMARY KEY (event_id, seq)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE audit_patients_recent (
     seq         INTEGER PRIMARY KEY,
