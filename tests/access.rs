@@ -718,6 +718,29 @@ fn audit(a: &Access) {
         .filter(|e| e["action"] == "C" && e["outcome"] == "4")
         .count();
     assert_eq!(rejected, 1, "the rejected create is recorded");
+    // Changes' records commit with the change (on SQLite in the clinical file, moved to the
+    // audit file later): a trail read right after the writes has them, with their patients.
+    let stored = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| ["C", "U"].contains(&e["action"].as_str().unwrap_or("")))
+            .filter(|e| e["outcome"] == "0")
+            .count()
+    };
+    assert!(stored(&all) >= 1, "the stored writes are recorded");
+    assert!(stored(&about_patient) >= 1, "{about_patient:?}");
+    let just_now = a.create(
+        Who::Hospital,
+        &json!({"resourceType": "Organization", "name": "診療所"}),
+    );
+    let newest = events(a, Who::Operator, "_count=5");
+    assert!(
+        newest.iter().any(|e| e["action"] == "C"
+            && e["entity"].as_array().is_some_and(|es| es
+                .iter()
+                .any(|x| x["what"]["reference"] == format!("Organization/{just_now}")))),
+        "a create of Organization/{just_now} is in the trail read right after it: {newest:?}"
+    );
     // No clinical content, no credentials in the trail.
     let text = serde_json::to_string(&all).unwrap();
     assert!(!text.contains("token-0123456789"));

@@ -29,7 +29,7 @@ const MOVE_BATCH: i64 = 2000;
 const IDS_PER_STATEMENT: usize = 500;
 
 /// The audit file of the clinical database at `path`.
-pub fn audit_path(path: &str) -> String {
+pub(super) fn audit_path(path: &str) -> String {
     format!("{path}-audit")
 }
 

@@ -29,7 +29,6 @@ pub(crate) mod test_db;
 mod units;
 
 pub use audit::AuditFilter;
-pub use audit_file::audit_path;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
@@ -48,6 +47,8 @@ use diesel::Connection as _;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::sqlite::SqliteConnection;
+
+use audit_file::audit_path;
 
 /// A connection of either backend, borrowed for one call or one transaction.
 pub enum Conn<'a> {
@@ -190,7 +191,8 @@ impl Part {
 const AUDIT_READERS: u32 = 2;
 
 impl Store {
-    /// Opens the database, runs pending migrations, and starts the SQLite writer if needed.
+    /// Opens the database (on SQLite, its file and the audit file), runs pending migrations, and
+    /// starts the SQLite writers if needed.
     pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         run_migrations(&options.url)?;
         let backend = match &options.url {
