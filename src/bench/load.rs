@@ -418,12 +418,18 @@ async fn drive<W: Workload>(
         }
 
         let request = workload.next_request();
+        // Paced, a request's latency runs from when it was due, not from when it went: a
+        // server that falls behind the schedule keeps requests waiting that a send-time clock
+        // would never count (coordinated omission).
+        let mut due = None;
         if let Some(pace) = limits.pace.as_mut() {
-            let due = pace.next;
+            let at = pace.next;
             pace.next += pace.every;
-            tokio::time::sleep_until(due.into()).await;
+            tokio::time::sleep_until(at.into()).await;
+            due = Some(at);
         }
         let started = Instant::now();
+        let clock_from = due.map_or(started, |at| at.min(started));
         let budget = REQUEST_TIMEOUT.min(window.hard_stop.saturating_duration_since(started));
         let result = tokio::time::timeout(budget, c.exchange(request)).await;
         let done = Instant::now();
@@ -437,7 +443,7 @@ async fn drive<W: Workload>(
         };
         if started >= window.measure_from {
             if ok {
-                latencies_us.push(micros(done.saturating_duration_since(started)));
+                latencies_us.push(micros(done.saturating_duration_since(clock_from)));
                 last_done = Some(done);
             } else {
                 errors += 1;

@@ -19,6 +19,8 @@ enum Mode {
     CloseEachResponse,
     /// Every POST fails with 500.
     PostFails,
+    /// Like `Fhir`, but every answer takes 5 ms.
+    Slow,
 }
 
 #[derive(Default)]
@@ -60,6 +62,9 @@ async fn serve(mut sock: TcpStream, mode: Mode, addr: SocketAddr, counters: Arc<
             }
             let body = &buf[head_end + 4..total];
             let response = respond(&head, body, mode, addr, &counters);
+            if mode == Mode::Slow {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             if sock.write_all(response.as_bytes()).await.is_err() {
                 return;
             }
@@ -185,6 +190,23 @@ async fn reconnects_when_server_closes_connections() {
         assert_eq!(phase.errors, 0, "{phase:?}");
     }
     assert!(counters.connections.load(Ordering::Relaxed) > 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_run_behind_its_schedule_counts_the_wait_from_when_requests_were_due() {
+    let (addr, _) = fake_server(Mode::Slow).await;
+    // Two connections, one request due every millisecond on each, answers taking 5 ms: the
+    // clients fall further behind the schedule with every request.
+    let report = run(&LoadOptions {
+        rate: Some(2000.0),
+        ..options(addr)
+    })
+    .await
+    .unwrap();
+    let get = &report.phases[1];
+    assert!(get.requests > 0, "{get:?}");
+    // Timed from the send, every request would take about 5 ms.
+    assert!(get.p99 >= Duration::from_millis(50), "{get:?}");
 }
 
 #[tokio::test]
