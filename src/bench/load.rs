@@ -274,6 +274,8 @@ pub(super) struct TaskOutcome<W> {
     /// Connection kept alive for the next phase, if still usable.
     conn: Option<Conn>,
     latencies_us: Vec<u32>,
+    /// Paced only: samples of the requests its schedule could not send (see [`omitted`]).
+    omitted_us: Vec<u32>,
     errors: u64,
     /// Failures during warmup, only used to explain a run that created nothing.
     warmup_errors: u64,
@@ -329,14 +331,17 @@ pub(super) async fn run_phase<W: Workload>(
     }
     drop(set);
 
-    let total: usize = outcomes.iter().map(|o| o.latencies_us.len()).sum();
-    let mut latencies_us = Vec::with_capacity(total);
+    let requests: usize = outcomes.iter().map(|o| o.latencies_us.len()).sum();
+    let omitted: usize = outcomes.iter().map(|o| o.omitted_us.len()).sum();
+    let mut latencies_us = Vec::with_capacity(requests + omitted);
     let mut errors = 0;
     // A phase stopped early ends when it stopped, not at its planned end.
     let mut last_done = window.measure_until.min(Instant::now());
     for o in &mut outcomes {
         latencies_us.append(&mut o.latencies_us);
+        latencies_us.append(&mut o.omitted_us);
         o.latencies_us.shrink_to_fit();
+        o.omitted_us.shrink_to_fit();
         errors += o.errors;
         if let Some(t) = o.last_done {
             last_done = last_done.max(t);
@@ -345,7 +350,9 @@ pub(super) async fn run_phase<W: Workload>(
     // Requests started just before the window closed still count, so the
     // window stretches to their completion to keep req/s honest.
     let elapsed = last_done.saturating_duration_since(window.measure_from);
-    let report = PhaseReport::from_samples(name, latencies_us, errors, elapsed);
+    let mut report = PhaseReport::from_samples(name, latencies_us, errors, elapsed);
+    // The omitted requests' samples shape the percentiles; only sent ones are requests.
+    report.requests = requests as u64;
     Ok((report, outcomes))
 }
 
@@ -371,6 +378,7 @@ async fn drive<W: Workload>(
     mut limits: Limits,
 ) -> TaskOutcome<W> {
     let mut latencies_us = Vec::new();
+    let mut omitted_us = Vec::new();
     let mut errors = 0u64;
     let mut warmup_errors = 0u64;
     let mut last_done = None;
@@ -418,18 +426,12 @@ async fn drive<W: Workload>(
         }
 
         let request = workload.next_request();
-        // Paced, a request's latency runs from when it was due, not from when it went: a
-        // server that falls behind the schedule keeps requests waiting that a send-time clock
-        // would never count (coordinated omission).
-        let mut due = None;
         if let Some(pace) = limits.pace.as_mut() {
-            let at = pace.next;
+            let due = pace.next;
             pace.next += pace.every;
-            tokio::time::sleep_until(at.into()).await;
-            due = Some(at);
+            tokio::time::sleep_until(due.into()).await;
         }
         let started = Instant::now();
-        let clock_from = due.map_or(started, |at| at.min(started));
         let budget = REQUEST_TIMEOUT.min(window.hard_stop.saturating_duration_since(started));
         let result = tokio::time::timeout(budget, c.exchange(request)).await;
         let done = Instant::now();
@@ -443,7 +445,11 @@ async fn drive<W: Workload>(
         };
         if started >= window.measure_from {
             if ok {
-                latencies_us.push(micros(done.saturating_duration_since(clock_from)));
+                let latency = done.saturating_duration_since(started);
+                latencies_us.push(micros(latency));
+                if let Some(pace) = &limits.pace {
+                    omitted_us.extend(omitted(latency, pace.every));
+                }
                 last_done = Some(done);
             } else {
                 errors += 1;
@@ -457,10 +463,26 @@ async fn drive<W: Workload>(
         workload,
         conn,
         latencies_us,
+        omitted_us,
         errors,
         warmup_errors,
         last_done,
     }
+}
+
+/// Coordinated omission: while a paced connection waits `latency` for an answer, the requests
+/// its schedule had due every `every` are not sent, and a send-time clock never sees their wait.
+/// They would have waited `latency - every`, `latency - 2·every`, … (HdrHistogram's correction
+/// for an expected interval); these are added to the percentiles, not to the request count.
+/// Timed from the schedule instead, the timer's own millisecond granularity would be charged to
+/// the server.
+fn omitted(latency: Duration, every: Duration) -> impl Iterator<Item = u32> {
+    let mut missing = latency.checked_sub(every);
+    std::iter::from_fn(move || {
+        let m = missing.filter(|m| !every.is_zero() && *m >= every)?;
+        missing = m.checked_sub(every);
+        Some(micros(m))
+    })
 }
 
 fn micros(d: Duration) -> u32 {
@@ -826,6 +848,16 @@ mod tests {
             observation_id(&format!("/Observation/{}", "a".repeat(65))),
             None
         );
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_interval_stands_for_the_requests_it_held_back() {
+        let ms = Duration::from_millis;
+        let held: Vec<u32> = omitted(ms(5), ms(1)).collect();
+        assert_eq!(held, vec![4000, 3000, 2000, 1000]);
+        assert_eq!(omitted(Duration::from_micros(1500), ms(1)).count(), 0);
+        assert_eq!(omitted(Duration::from_micros(999), ms(1)).count(), 0);
+        assert_eq!(omitted(ms(5), Duration::ZERO).count(), 0);
     }
 
     #[test]

@@ -32,8 +32,9 @@ pub struct PurgeBenchArgs {
     pub duration_secs: f64,
     #[arg(long, default_value_t = 16)]
     pub connections: usize,
-    /// GET requests per second, sent on a schedule (latency counted from when each was due);
-    /// without it each connection sends back to back, saturating the machine.
+    /// GET requests per second, sent on a schedule (percentiles corrected for the requests a slow
+    /// answer kept from being sent); without it each connection sends back to back, saturating
+    /// the machine.
     #[arg(long)]
     pub rate: Option<f64>,
     /// Database (default: a temporary SQLite file).
