@@ -334,12 +334,13 @@ pub(super) async fn run_phase<W: Workload>(
     let requests: usize = outcomes.iter().map(|o| o.latencies_us.len()).sum();
     let omitted: usize = outcomes.iter().map(|o| o.omitted_us.len()).sum();
     let mut latencies_us = Vec::with_capacity(requests + omitted);
+    let mut omitted_us = Vec::with_capacity(omitted);
     let mut errors = 0;
     // A phase stopped early ends when it stopped, not at its planned end.
     let mut last_done = window.measure_until.min(Instant::now());
     for o in &mut outcomes {
         latencies_us.append(&mut o.latencies_us);
-        latencies_us.append(&mut o.omitted_us);
+        omitted_us.append(&mut o.omitted_us);
         o.latencies_us.shrink_to_fit();
         o.omitted_us.shrink_to_fit();
         errors += o.errors;
@@ -350,9 +351,7 @@ pub(super) async fn run_phase<W: Workload>(
     // Requests started just before the window closed still count, so the
     // window stretches to their completion to keep req/s honest.
     let elapsed = last_done.saturating_duration_since(window.measure_from);
-    let mut report = PhaseReport::from_samples(name, latencies_us, errors, elapsed);
-    // The omitted requests' samples shape the percentiles; only sent ones are requests.
-    report.requests = requests as u64;
+    let report = PhaseReport::from_samples(name, latencies_us, omitted_us, errors, elapsed);
     Ok((report, outcomes))
 }
 

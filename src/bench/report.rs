@@ -32,18 +32,23 @@ impl PhaseReport {
         }
     }
 
-    /// Builds a report from merged per-request latencies in microseconds.
+    /// Builds a report from merged per-request latencies in microseconds, and the samples of
+    /// requests a paced run could not send (coordinated omission), which shape the percentiles
+    /// but are not requests.
     pub(crate) fn from_samples(
         name: &str,
         mut latencies_us: Vec<u32>,
+        mut omitted_us: Vec<u32>,
         errors: u64,
         elapsed: Duration,
     ) -> Self {
+        let requests = latencies_us.len() as u64;
+        latencies_us.append(&mut omitted_us);
         latencies_us.sort_unstable();
         let at = |p: f64| Duration::from_micros(u64::from(percentile(&latencies_us, p)));
         Self {
             name: name.to_owned(),
-            requests: latencies_us.len() as u64,
+            requests,
             errors,
             elapsed,
             p50: at(50.0),
@@ -183,7 +188,7 @@ mod tests {
     #[test]
     fn from_samples_sorts_and_summarises() {
         let samples: Vec<u32> = (1..=1000).rev().collect();
-        let r = PhaseReport::from_samples("x", samples, 3, Duration::from_secs(2));
+        let r = PhaseReport::from_samples("x", samples, Vec::new(), 3, Duration::from_secs(2));
         assert_eq!(r.requests, 1000);
         assert_eq!(r.errors, 3);
         assert_eq!(r.p50, Duration::from_micros(500));
@@ -195,7 +200,7 @@ mod tests {
 
     #[test]
     fn empty_phase_reports_zeros() {
-        let r = PhaseReport::from_samples("x", Vec::new(), 7, Duration::ZERO);
+        let r = PhaseReport::from_samples("x", Vec::new(), Vec::new(), 7, Duration::ZERO);
         assert_eq!(r.requests, 0);
         assert_eq!(r.max, Duration::ZERO);
         assert_eq!(r.requests_per_second(), 0.0);
@@ -208,12 +213,14 @@ mod tests {
                 PhaseReport::from_samples(
                     "POST Observation",
                     vec![1500, 2500],
+                    Vec::new(),
                     0,
                     Duration::from_secs(1),
                 ),
                 PhaseReport::from_samples(
                     "GET Observation/{id}",
                     vec![800],
+                    Vec::new(),
                     1,
                     Duration::from_secs(1),
                 ),

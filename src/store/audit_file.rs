@@ -66,9 +66,9 @@ impl Store {
             if records.is_empty() {
                 return Ok(moved);
             }
-            let records = std::sync::Arc::new(records);
-            let copy = std::sync::Arc::clone(&records);
-            self.audit_write(move |c| c.insert_audits(&copy)).await?;
+            let records = self
+                .audit_write(move |c| c.insert_audits(&records).map(|()| records))
+                .await?;
             // Only once the copy is committed may the clinical file's go.
             let step = records.len();
             self.write(None, move |c| c.delete_audit_records(&records))
@@ -186,13 +186,6 @@ impl Conn<'_> {
         &mut self,
         records: &mut [AuditRecord],
     ) -> Result<(), StoreError> {
-        if records
-            .iter()
-            .flat_map(|r| &r.entities)
-            .all(|t| t.patient.is_some())
-        {
-            return Ok(());
-        }
         let patients = self.patients_of(records)?;
         for (record, patients) in records.iter_mut().zip(patients) {
             for (touch, patient) in record.entities.iter_mut().zip(patients) {
