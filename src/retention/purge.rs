@@ -109,6 +109,7 @@ fn batch(
     c.begin_purge_batch(PURGE_LOCK)?;
     let limit = i64::try_from(options.batch.max(1)).unwrap_or(i64::MAX);
     let rows = c.expired_batch(options.as_of, cursor, limit)?;
+    c.cede();
     let done = rows.len() < options.batch.max(1);
     let next = rows.last().map(|r| (r.expires_at, r.rkey)).or(cursor);
     let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
@@ -165,11 +166,13 @@ fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
 
 /// Whether a "latest 3" rule keeps a row past its time window.
 fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, StoreError> {
-    Ok(match row.retention_class.as_deref() {
+    let kept = match row.retention_class.as_deref() {
         Some("lab") => c.newer_in_group(row)? < latest,
         Some("prescription") => c.newer_groups(row)? < latest,
-        _ => false,
-    })
+        _ => return Ok(false),
+    };
+    c.cede();
+    Ok(kept)
 }
 
 /// Removes the rows in bulk, drops them from their report units and documents, audits them, and removes the
@@ -190,6 +193,7 @@ fn purge_rows(
     let mut units = Vec::new();
     for (res_type, ids) in &by_type {
         units.extend(c.take_members(res_type, ids)?);
+        c.cede();
     }
     // A document goes with what was extracted from it.
     for (row, _) in rows.iter().filter(|(r, _)| r.res_type == "Bundle") {
@@ -210,6 +214,7 @@ fn purge_rows(
         .map(|(r, rule)| (r.res_type.as_str(), r.res_id.as_str(), rule.as_str()))
         .collect();
     c.record_purged_many(run_id, &audit, now)?;
+    c.cede();
     // A report unit whose last member expired goes with it: Bundle, then the unit row.
     let mut removed = 0;
     units.sort();

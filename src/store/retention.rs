@@ -49,6 +49,17 @@ impl Conn<'_> {
         }
     }
 
+    /// Between two statements of a purge batch: on SQLite, lets the request threads waiting
+    /// for this thread's core run first. The batch runs on the writer thread, and the kernel
+    /// queues a reader it wakes on that core behind it instead of preempting it: a purge
+    /// bench traced GETs waiting 3-4 ms there, half of them while the other core was free.
+    /// On PostgreSQL the statements run in the database's own process; nothing to cede here.
+    pub fn cede(&self) {
+        if let Conn::Sqlite(_) = self {
+            std::thread::yield_now();
+        }
+    }
+
     /// Up to `limit` rows with `expires_at <= as_of`, after the `(expires_at, rkey)` cursor.
     pub fn expired_batch(
         &mut self,
@@ -158,26 +169,26 @@ impl Conn<'_> {
         if let Conn::Pg(c) = self {
             return super::retention_pg::purge_rkeys(c, rkeys);
         }
+        // One statement per table, ceding between them (see `cede`).
+        macro_rules! delete_from {
+            ($table:ident, $chunk:expr) => {{
+                let deleted = dispatch!(self, |c, DB| diesel::delete(
+                    $table::table.filter($table::rkey.eq_any($chunk))
+                )
+                .execute(c))?;
+                self.cede();
+                deleted
+            }};
+        }
         let mut n = 0;
         for chunk in rkeys.chunks(CHUNK) {
-            n += dispatch!(self, |c, DB| {
-                diesel::delete(
-                    resource_versions::table.filter(resource_versions::rkey.eq_any(chunk)),
-                )
-                .execute(c)?;
-                diesel::delete(search_token::table.filter(search_token::rkey.eq_any(chunk)))
-                    .execute(c)?;
-                diesel::delete(search_string::table.filter(search_string::rkey.eq_any(chunk)))
-                    .execute(c)?;
-                diesel::delete(search_date::table.filter(search_date::rkey.eq_any(chunk)))
-                    .execute(c)?;
-                diesel::delete(
-                    search_reference::table.filter(search_reference::rkey.eq_any(chunk)),
-                )
-                .execute(c)?;
-                diesel::delete(consents::table.filter(consents::rkey.eq_any(chunk))).execute(c)?;
-                diesel::delete(resources::table.filter(resources::rkey.eq_any(chunk))).execute(c)
-            })?;
+            delete_from!(resource_versions, chunk);
+            delete_from!(search_token, chunk);
+            delete_from!(search_string, chunk);
+            delete_from!(search_date, chunk);
+            delete_from!(search_reference, chunk);
+            delete_from!(consents, chunk);
+            n += delete_from!(resources, chunk);
         }
         Ok(n)
     }
