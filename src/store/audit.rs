@@ -19,6 +19,16 @@ use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since
 const EVENTS_PER_STATEMENT: usize = 500;
 const ENTITIES_PER_STATEMENT: usize = 2000;
 const LOOKUPS_PER_STATEMENT: usize = 2000;
+/// SQLite rows inserted between two yields of the writer's core (see `Conn::cede`): a batch of
+/// a few thousand records otherwise holds the core for milliseconds while readers wait on it.
+const CEDE_EVERY: usize = 64;
+
+/// After the `i`-th row of a SQLite batch: every [`CEDE_EVERY`] rows, yields the core.
+fn cede_after(i: usize) {
+    if i % CEDE_EVERY == CEDE_EVERY - 1 {
+        std::thread::yield_now();
+    }
+}
 
 /// Which events a search returns, newest first.
 #[derive(Debug, Clone, Default)]
@@ -246,23 +256,26 @@ impl Conn<'_> {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
                 // Or ignore: a change's record moved to the audit file is copied again if the
                 // move was interrupted before the clinical file's copy was deleted.
-                for (r, p) in records.iter().zip(&patients) {
+                for (i, (r, p)) in records.iter().zip(&patients).enumerate() {
                     diesel::insert_or_ignore_into(audit_events::table)
                         .values(event_row(r, p))
                         .execute(c)?;
+                    cede_after(i);
                 }
-                for row in entities {
+                for (i, row) in entities.into_iter().enumerate() {
                     diesel::insert_or_ignore_into(audit_entities::table)
                         .values(row)
                         .execute(c)?;
+                    cede_after(i);
                 }
-                for (patient, event) in pairs {
+                for (i, (patient, event)) in pairs.into_iter().enumerate() {
                     diesel::insert_into(audit_patients_recent::table)
                         .values((
                             audit_patients_recent::patient_key.eq(patient),
                             audit_patients_recent::event_id.eq(event),
                         ))
                         .execute(c)?;
+                    cede_after(i);
                 }
             }
             Conn::Pg(c) => {

@@ -49,17 +49,6 @@ impl Conn<'_> {
         }
     }
 
-    /// Between two statements of a purge batch: on SQLite, lets the request threads waiting
-    /// for this thread's core run first. The batch runs on the writer thread, and the kernel
-    /// queues a reader it wakes on that core behind it instead of preempting it: a purge
-    /// bench traced GETs waiting 3-4 ms there, half of them while the other core was free.
-    /// On PostgreSQL the statements run in the database's own process; nothing to cede here.
-    pub fn cede(&self) {
-        if let Conn::Sqlite(_) = self {
-            std::thread::yield_now();
-        }
-    }
-
     /// Up to `limit` rows with `expires_at <= as_of`, after the `(expires_at, rkey)` cursor.
     pub fn expired_batch(
         &mut self,
