@@ -24,9 +24,9 @@ pub struct PurgeBenchArgs {
     /// Fraction of them past their expiry.
     #[arg(long, default_value_t = 0.1)]
     pub expired: f64,
-    /// Rows per purge transaction.
-    #[arg(long, default_value_t = 250)]
-    pub batch: usize,
+    /// Rows per purge transaction (default: the server's, which depends on the backend).
+    #[arg(long)]
+    pub batch: Option<usize>,
     /// Seconds of each GET phase (before, during).
     #[arg(long, default_value_t = 5.0)]
     pub duration_secs: f64,
@@ -46,7 +46,7 @@ const ROWS_PER_TX: usize = 20_000;
 const NOW: i64 = 1_800_000_000_000_000;
 
 pub fn run(args: &PurgeBenchArgs) -> Result<String, String> {
-    if !(0.0..=1.0).contains(&args.expired) || args.resources == 0 || args.batch == 0 {
+    if !(0.0..=1.0).contains(&args.expired) || args.resources == 0 || args.batch == Some(0) {
         return Err("--resources and --batch must be positive, --expired within 0..1".into());
     }
     let scratch = std::env::temp_dir().join(format!("kyoyu-bench-{}", uuid::Uuid::new_v4()));
@@ -124,7 +124,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         ..opts.clone()
     };
     let purge_store = store.clone();
-    let batch = args.batch;
+    let batch = args.batch.unwrap_or(config.purge_batch);
     let policy = config.retention;
     let warmup = opts.warmup;
     let purge = tokio::spawn(async move {

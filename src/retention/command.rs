@@ -17,9 +17,9 @@ pub struct PurgeArgs {
     /// Apply the rules as of this instant (RFC 3339, e.g. 2027-01-01T00:00:00+09:00) instead of now.
     #[arg(long, value_name = "INSTANT")]
     pub as_of: Option<String>,
-    /// Rows examined per transaction.
-    #[arg(long, default_value_t = 250)]
-    pub batch: usize,
+    /// Rows examined per transaction (default: the server's `--purge-batch`).
+    #[arg(long)]
+    pub batch: Option<usize>,
     #[arg(long, value_enum, default_value_t = crate::cli::ReportFormat::Text)]
     pub format: crate::cli::ReportFormat,
     #[command(flatten)]
@@ -47,13 +47,14 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.batch == 0 {
+    let batch = args.batch.unwrap_or(config.purge_batch);
+    if batch == 0 {
         eprintln!("kyoyu: --batch must be at least 1");
         return ExitCode::from(2);
     }
     let options = PurgeOptions {
         as_of,
-        batch: args.batch,
+        batch,
         dry_run: args.dry_run,
         policy: config.retention,
     };
