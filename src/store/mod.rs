@@ -358,9 +358,9 @@ impl Conn<'_> {
     /// Between two statements of a long write (a purge batch, a batch of audit records): on
     /// SQLite, lets the request threads waiting for this thread's core run first. SQLite's
     /// writes run on the writer thread, and the kernel queues a thread it wakes on that core
-    /// behind the running writer instead of preempting it: a purge bench traced GETs waiting
-    /// 3-4 ms there, half of them while the other core was free. On PostgreSQL the statements
-    /// run in the database's own process; nothing to cede here.
+    /// behind the running writer instead of preempting it (a scheduler trace of the purge bench
+    /// showed GETs waiting 3-4 ms there). On PostgreSQL the statements run in the database's
+    /// own process; nothing to cede here.
     pub fn cede(&self) {
         if let Conn::Sqlite(_) = self {
             std::thread::yield_now();
