@@ -520,9 +520,9 @@ fn read_file(path: &PathBuf) -> Result<FileConfig, ConfigError> {
 
 /// Rows per purge transaction unless configured. On SQLite a batch's commit writes its pages to
 /// the WAL in one burst on the writer's core, which GETs woken there wait out: 100 rows kept the
-/// purge bench's p99 within 1.8-2.9× its value before the purge (7 runs) against 2.1-4.5× for
+/// purge bench's p99 within 1.8-2.9× its value before the purge (10 runs) against 2.1-4.5× for
 /// 250, at 36-47k rows/s. On PostgreSQL every batch costs its round trips and a WAL flush:
-/// 100 rows fell to 19.7k rows/s, 250 gives 32-37k.
+/// 100 rows fell to 19.7k rows/s, 250 gives 32-40k.
 fn default_purge_batch(url: &DatabaseUrl) -> usize {
     match url {
         DatabaseUrl::Sqlite(_) => 100,
