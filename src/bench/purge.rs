@@ -37,9 +37,14 @@ pub struct PurgeBenchArgs {
     /// the machine.
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Database (default: a temporary SQLite file).
+    /// Database (default: a temporary SQLite file). One already holding exactly `--resources`
+    /// resources (a copy of a `--fill-only` run's) is used as it is, without filling.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Fill the database and stop: no GET phases, no purge. A PostgreSQL fill of a million
+    /// takes minutes; copied with `CREATE DATABASE … TEMPLATE`, it serves any number of runs.
+    #[arg(long)]
+    pub fill_only: bool,
 }
 
 const ROWS_PER_TX: usize = 20_000;
@@ -76,15 +81,32 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
     let store = running.store();
     let mut report = String::new();
     let started = Instant::now();
-    let expired = fill(&store, args.resources, args.expired)
+    let stored = store
+        .read(|c| c.resource_count())
         .await
-        .map_err(|e| e.to_string())?;
-    report.push_str(&format!(
-        "stored {} resources ({expired} expired) in {:.1} s ({})\n",
-        args.resources,
-        started.elapsed().as_secs_f64(),
-        config.store.url.backend_name()
-    ));
+        .map_err(|e: StoreError| e.to_string())?;
+    let expired = if usize::try_from(stored).ok() == Some(args.resources) {
+        report.push_str(&format!(
+            "using the {stored} resources already stored ({})\n",
+            config.store.url.backend_name()
+        ));
+        expired_count(args.resources, args.expired)
+    } else if stored == 0 {
+        let expired = fill(&store, args.resources, args.expired)
+            .await
+            .map_err(|e| e.to_string())?;
+        report.push_str(&format!(
+            "stored {} resources ({expired} expired) in {:.1} s ({})\n",
+            args.resources,
+            started.elapsed().as_secs_f64(),
+            config.store.url.backend_name()
+        ));
+        expired
+    } else {
+        return Err(format!(
+            "the database holds {stored} resources: give it empty, or holding exactly --resources"
+        ));
+    };
 
     // Filling a million rows leaves PostgreSQL a checkpoint to write, which otherwise lands on
     // the before-phase (one run measured 6.4k GET/s there against the 10k asked for).
@@ -96,6 +118,11 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         eprintln!(
             "kyoyu: CHECKPOINT after the fill failed ({e}); the before-phase may share the disk with it"
         );
+    }
+    if args.fill_only {
+        drop(store);
+        running.stop(true).await;
+        return Ok(report);
     }
     let target = Arc::new(Target::parse(&running.base_url).map_err(|e| e.to_string())?);
     // Read resources that stay: ids past the expired prefix.
@@ -180,9 +207,14 @@ async fn get_phase(
     Ok(report)
 }
 
+/// How many of `n` resources [`fill`] makes expired.
+fn expired_count(n: usize, fraction: f64) -> usize {
+    ((n as f64) * fraction) as usize
+}
+
 /// Inserts `n` Observations `r0…`; the first `fraction` of them expired before [`NOW`].
 async fn fill(store: &Store, n: usize, fraction: f64) -> Result<usize, StoreError> {
-    let expired = ((n as f64) * fraction) as usize;
+    let expired = expired_count(n, fraction);
     let mut start = 0;
     while start < n {
         let end = (start + ROWS_PER_TX).min(n);
@@ -218,4 +250,46 @@ async fn fill(store: &Store, n: usize, fraction: f64) -> Result<usize, StoreErro
         start = end;
     }
     Ok(expired)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn args(url: &str, fill_only: bool) -> PurgeBenchArgs {
+        PurgeBenchArgs {
+            resources: 2_000,
+            expired: 0.1,
+            batch: None,
+            duration_secs: 0.2,
+            connections: 2,
+            rate: None,
+            database_url: Some(url.into()),
+            fill_only,
+        }
+    }
+
+    #[test]
+    fn a_filled_store_is_used_as_it_is_and_a_partial_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("bench.db").display().to_string();
+        let filled = run(&args(&url, true)).unwrap();
+        assert!(
+            filled.contains("stored 2000 resources (200 expired)"),
+            "{filled}"
+        );
+        assert!(!filled.contains("purged"), "{filled}");
+
+        let reused = run(&args(&url, false)).unwrap();
+        assert!(
+            reused.contains("using the 2000 resources already stored"),
+            "{reused}"
+        );
+        assert!(reused.contains("purged 200 rows"), "{reused}");
+
+        // 1,800 left: neither empty nor the size asked for.
+        let e = run(&args(&url, false)).unwrap_err();
+        assert!(e.contains("holds 1800 resources"), "{e}");
+    }
 }
