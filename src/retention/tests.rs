@@ -72,9 +72,13 @@ async fn insert(store: &Store, rows: Vec<Row<'static>>) {
 }
 
 async fn purge(store: &Store, as_of: i64, dry_run: bool) -> PurgeReport {
+    purge_in_batches(store, as_of, dry_run, 2).await
+}
+
+async fn purge_in_batches(store: &Store, as_of: i64, dry_run: bool, batch: usize) -> PurgeReport {
     let options = PurgeOptions {
         as_of,
-        batch: 2,
+        batch,
         dry_run,
         policy: Policy::default(),
     };
@@ -141,6 +145,35 @@ fn a_row_goes_at_its_expiry_not_a_second_before_and_is_audited() {
             );
             // Idempotent: nothing left to do.
             assert_eq!(purge(&s, e, false).await.examined(), 0);
+        });
+    }
+}
+
+#[test]
+fn a_batch_larger_than_one_statement_goes_whole() {
+    // PostgreSQL removes a batch in statements of 64 resources: 150 take three.
+    for t in test_stores() {
+        rt().block_on(async {
+            let s = t.store.clone();
+            let e = 1_000_000_000_000;
+            let rows = (0..150)
+                .map(|i| {
+                    let id: &'static str = Box::leak(format!("c{i}").into_boxed_str());
+                    row("Condition", id, "condition", e)
+                })
+                .chain([row("Condition", "kept", "condition", e + 1)])
+                .collect();
+            insert(&s, rows).await;
+            let report = purge_in_batches(&s, e, false, 500).await;
+            assert_eq!(report.rules["condition"].purged, 150);
+            assert!(!exists(&s, "Condition", "c0").await);
+            assert!(!exists(&s, "Condition", "c149").await);
+            assert!(exists(&s, "Condition", "kept").await);
+            let audit = s
+                .read(move |c| c.purged_in_run(report.run_id))
+                .await
+                .unwrap();
+            assert_eq!(audit.len(), 150);
         });
     }
 }
