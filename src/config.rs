@@ -53,6 +53,10 @@ pub struct ConfigArgs {
     /// Largest `_count` honoured [default: 1000].
     #[arg(long, env = "KYOYU_MAX_COUNT")]
     pub max_count: Option<usize>,
+    /// Most values one search (or conditional criteria) may carry in all, comma-separated
+    /// lists included [default: 5000].
+    #[arg(long, env = "KYOYU_SEARCH_MAX_VALUES", value_name = "N")]
+    pub search_max_values: Option<usize>,
     /// Zone assumed for dates without one, e.g. +09:00 [default: +09:00].
     #[arg(long, env = "KYOYU_TIMEZONE")]
     pub timezone: Option<String>,
@@ -269,6 +273,7 @@ struct FileConfig {
     group_commit_max: Option<usize>,
     default_count: Option<usize>,
     max_count: Option<usize>,
+    search_max_values: Option<usize>,
     timezone: Option<String>,
     base_url: Option<String>,
     packages: Option<Vec<PathBuf>>,
@@ -321,6 +326,7 @@ pub struct Config {
     pub limits: Limits,
     pub default_count: usize,
     pub max_count: usize,
+    pub search_max_values: usize,
     pub timezone: FixedOffset,
     /// Without a trailing slash.
     pub base_url: Option<String>,
@@ -506,6 +512,11 @@ impl ConfigArgs {
             limits,
             default_count,
             max_count,
+            search_max_values: positive(
+                "search_max_values",
+                self.search_max_values.or(file.search_max_values),
+                DEFAULT_SEARCH_MAX_VALUES,
+            )?,
             timezone,
             base_url,
         })
@@ -529,6 +540,11 @@ fn default_purge_batch(url: &DatabaseUrl) -> usize {
         DatabaseUrl::Postgres(_) => 250,
     }
 }
+
+/// Values per search unless configured. Each value becomes a bind variable or an array element
+/// of one statement (SQLite allows 32,766 bind variables, PostgreSQL 65,535, and a date value
+/// takes up to three): the bound keeps a statement's size, and the work it asks for, in hand.
+const DEFAULT_SEARCH_MAX_VALUES: usize = 5000;
 
 fn positive<T>(key: &'static str, value: Option<T>, default: T) -> Result<T, ConfigError>
 where

@@ -117,6 +117,9 @@ impl Error {
             Error::Search(crate::search::Error::UnsupportedSort(_)) => {
                 (StatusCode::BAD_REQUEST, IssueType::NotSupported)
             }
+            Error::Search(crate::search::Error::TooManyValues { .. }) => {
+                (StatusCode::BAD_REQUEST, IssueType::TooCosty)
+            }
             Error::Search(_) => (StatusCode::BAD_REQUEST, IssueType::Value),
             Error::UnknownType(_) => (StatusCode::NOT_FOUND, IssueType::NotSupported),
             Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::RouteNotFound(_) => {

@@ -131,6 +131,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         search: QueryOptions {
             default_count: config.default_count,
             max_count: config.max_count,
+            max_values: config.search_max_values,
             strict: false,
             default_offset: config.timezone,
         },

@@ -189,6 +189,10 @@ pub enum Error {
     },
     #[error("cannot sort by '{0}'")]
     UnsupportedSort(String),
+    #[error(
+        "search parameter '{param}': the search carries more than {limit} values in all (the server's search_max_values)"
+    )]
+    TooManyValues { param: String, limit: usize },
 }
 
 impl Error {
@@ -198,7 +202,9 @@ impl Error {
             Error::UnknownParameter(p) => p,
             // The sort key is a value of `_sort`, which is the parameter at fault.
             Error::UnsupportedSort(_) => "_sort",
-            Error::UnsupportedModifier { param, .. } | Error::InvalidValue { param, .. } => param,
+            Error::UnsupportedModifier { param, .. }
+            | Error::InvalidValue { param, .. }
+            | Error::TooManyValues { param, .. } => param,
         }
     }
 }

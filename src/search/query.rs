@@ -18,6 +18,8 @@ pub struct QueryOptions {
     pub default_count: usize,
     /// Largest page size; larger `_count` values are reduced to this.
     pub max_count: usize,
+    /// Most values all clauses together may carry; more is an error naming the limit.
+    pub max_values: usize,
     /// `Prefer: handling=strict`: unknown parameters, modifiers and sorts are errors, not ignored.
     pub strict: bool,
     /// The server's zone, for date values written without one.
@@ -188,6 +190,13 @@ impl Parser<'_> {
                 return Err(invalid("empty value in a comma-separated list".to_string()));
             }
             values.push(read(item).map_err(invalid)?);
+        }
+        let before: usize = self.query.clauses.iter().map(|c| c.values.len()).sum();
+        if before + values.len() > self.opts.max_values {
+            return Err(Error::TooManyValues {
+                param: raw_name.to_string(),
+                limit: self.opts.max_values,
+            });
         }
         self.query.clauses.push(Clause {
             param,
@@ -486,6 +495,7 @@ mod tests {
         QueryOptions {
             default_count: 20,
             max_count: 100,
+            max_values: 5000,
             strict,
             default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
         }
@@ -878,6 +888,7 @@ mod tests {
         let small = QueryOptions {
             default_count: 50,
             max_count: 10,
+            max_values: 5000,
             ..opts(false)
         };
         assert_eq!(parse("Patient", &[], &small).unwrap().count, 10);

@@ -113,15 +113,7 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, now: i64) {
             sql.push("NOT ");
         }
         sql.push("(");
-        for (i, value) in clause.values.iter().enumerate() {
-            if i > 0 {
-                sql.push(" OR ");
-            }
-            value_condition(sql, query, clause, value, now);
-        }
-        if clause.values.is_empty() {
-            sql.push("1 = 1");
-        }
+        clause_condition(sql, query, clause, now);
         sql.push(")");
     }
 }
@@ -138,16 +130,31 @@ fn leads(clause: &Clause) -> bool {
             .all(|v| !matches!(v, Value::Missing(true)))
 }
 
-fn value_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, value: &Value, now: i64) {
+/// The values of one clause, ORed. Values that compare one column for equality are bound as one
+/// list (`IN`, `= ANY`), so a list of a thousand costs one bind, not a thousand; the others are
+/// ORed as a balanced tree (see [`any_of`]).
+fn clause_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, now: i64) {
+    if clause.values.is_empty() {
+        sql.push("1 = 1");
+        return;
+    }
     match clause.target {
-        Target::Id => match value {
-            Value::Id(id) => {
-                sql.push("r.res_id = ");
-                sql.bind_text(id.as_str());
+        Target::Id => {
+            let ids: Vec<&str> = clause
+                .values
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Id(id) => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if ids.is_empty() {
+                sql.push("1 = 0");
+            } else {
+                in_list(sql, "r.res_id", &ids);
             }
-            _ => sql.push("1 = 0"),
-        },
-        Target::LastUpdated => match value {
+        }
+        Target::LastUpdated => any_of(sql, &clause.values, &mut |sql, value| match value {
             Value::Date { prefix, start, end } => date_condition(
                 sql,
                 "r.last_updated",
@@ -158,23 +165,188 @@ fn value_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, value: &
                 now,
             ),
             _ => sql.push("1 = 0"),
-        },
+        }),
         Target::Index(kind) => {
             let table = table_of(kind);
-            if let Value::Missing(missing) = value {
-                sql.push(if *missing {
+            let (missing, matching): (Vec<&Value>, Vec<&Value>) = clause
+                .values
+                .iter()
+                .partition(|v| matches!(v, Value::Missing(_)));
+            let mut terms: Vec<Option<bool>> = missing
+                .iter()
+                .map(|v| Some(matches!(v, Value::Missing(true))))
+                .collect();
+            if !matching.is_empty() {
+                terms.push(None);
+            }
+            let alternatives = alternatives(&matching);
+            any_of(sql, &terms, &mut |sql, term| {
+                // `Some(missing)`: whether the resource has no row for the parameter; `None`:
+                // whether it has one matching any value.
+                sql.push(if *term == Some(true) {
                     "r.rkey NOT IN ("
                 } else {
                     "r.rkey IN ("
                 });
                 index_subquery_head(sql, table, query, clause);
+                if term.is_none() {
+                    sql.push(" AND ");
+                    any_of(sql, &alternatives, &mut |sql, alt| match alt {
+                        Alternative::In {
+                            column,
+                            values,
+                            also,
+                        } => {
+                            in_list(sql, column, values);
+                            match also {
+                                Also::Nothing => {}
+                                Also::IsNull(col) => {
+                                    sql.push(" AND ");
+                                    sql.push(col);
+                                    sql.push(" IS NULL");
+                                }
+                                Also::Equals(col, v) => {
+                                    sql.push(" AND ");
+                                    sql.push(col);
+                                    sql.push(" = ");
+                                    sql.bind_text(*v);
+                                }
+                            }
+                        }
+                        Alternative::One(value) => index_value_condition(sql, value, now),
+                    });
+                }
                 sql.push(")");
-                return;
+            });
+        }
+    }
+}
+
+/// One ORed alternative inside an index table's subquery.
+enum Alternative<'a> {
+    /// `column` is one of `values`, and `also` holds.
+    In {
+        column: &'static str,
+        values: Vec<&'a str>,
+        also: Also<'a>,
+    },
+    One(&'a Value),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Also<'a> {
+    Nothing,
+    IsNull(&'static str),
+    Equals(&'static str, &'a str),
+}
+
+/// Groups the values that differ only in the one column they compare (codes of one system,
+/// ids of one target type, exact strings), in the order they were given.
+fn alternatives<'a>(values: &[&'a Value]) -> Vec<Alternative<'a>> {
+    let mut out: Vec<Alternative<'a>> = Vec::new();
+    let mut groups: std::collections::HashMap<(&'static str, Also<'a>), usize> =
+        std::collections::HashMap::new();
+    for value in values {
+        let keyed = match value {
+            Value::Token {
+                system,
+                code: Some(code),
+            } => {
+                let also = match system {
+                    TokenSystem::Any => Also::Nothing,
+                    TokenSystem::NoSystem => Also::IsNull("x.system"),
+                    TokenSystem::Is(s) => Also::Equals("x.system", s.as_str()),
+                };
+                Some(("x.code", also, code.as_str()))
             }
-            sql.push("r.rkey IN (");
-            index_subquery_head(sql, table, query, clause);
-            sql.push(" AND ");
-            index_value_condition(sql, value, now);
+            Value::Reference { target_type, id } => {
+                let also = match target_type {
+                    Some(t) => Also::Equals("x.target_type", t.as_str()),
+                    None => Also::Nothing,
+                };
+                Some(("x.target_id", also, id.as_str()))
+            }
+            Value::String {
+                value,
+                mode: StringMatch::Exact,
+            } => Some(("x.exact", Also::Nothing, value.as_str())),
+            _ => None,
+        };
+        match keyed {
+            Some((column, also, v)) => match groups.get(&(column, also)) {
+                Some(&at) => {
+                    if let Some(Alternative::In { values, .. }) = out.get_mut(at) {
+                        values.push(v);
+                    }
+                }
+                None => {
+                    groups.insert((column, also), out.len());
+                    out.push(Alternative::In {
+                        column,
+                        values: vec![v],
+                        also,
+                    });
+                }
+            },
+            None => out.push(Alternative::One(value)),
+        }
+    }
+    out
+}
+
+/// `column` equals one of `values`: a plain comparison for one value, else the list bound as
+/// one array (SQLite: a JSON array read by `json_each`; PostgreSQL: a `text[]`).
+fn in_list(sql: &mut Sql, column: &str, values: &[&str]) {
+    sql.push(column);
+    if let [one] = values {
+        sql.push(" = ");
+        sql.bind_text(*one);
+    } else if sql.is_postgres() {
+        sql.push(" = ANY(CAST(");
+        sql.bind_text(pg_array(values));
+        sql.push(" AS text[]))");
+    } else {
+        sql.push(" IN (SELECT value FROM json_each(");
+        sql.bind_text(serde_json::Value::from(values).to_string());
+        sql.push("))");
+    }
+}
+
+/// A PostgreSQL array literal of text: every element quoted, `"` and `\` escaped, so no
+/// element is read as NULL or split.
+fn pg_array(values: &[&str]) -> String {
+    let mut out = String::with_capacity(values.iter().map(|v| v.len() + 3).sum::<usize>() + 2);
+    out.push('{');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for ch in v.chars() {
+            if matches!(ch, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(ch);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// ORs one condition per item as a balanced tree. SQLite refuses expressions nested more than
+/// 1,000 deep, and a chain `a OR b OR …` nests one level per term: a thousand values of a
+/// clause made the statement fail. Balanced, the depth is the logarithm of their number.
+fn any_of<T>(sql: &mut Sql, items: &[T], each: &mut impl FnMut(&mut Sql, &T)) {
+    match items {
+        [] => sql.push("1 = 0"),
+        [one] => each(sql, one),
+        _ => {
+            let (left, right) = items.split_at(items.len() / 2);
+            sql.push("(");
+            any_of(sql, left, each);
+            sql.push(" OR ");
+            any_of(sql, right, each);
             sql.push(")");
         }
     }
@@ -383,6 +555,7 @@ mod tests {
         let opts = QueryOptions {
             default_count: 20,
             max_count: 100,
+            max_values: 5000,
             strict: true,
             default_offset: chrono::FixedOffset::east_opt(9 * 3600).unwrap(),
         };
@@ -401,6 +574,14 @@ mod tests {
             .map(|r| r.detail)
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn array_elements_keep_quotes_backslashes_and_commas() {
+        assert_eq!(
+            pg_array(&["a\"b", "c\\d", "e,f", "NULL", ""]),
+            r#"{"a\"b","c\\d","e,f","NULL",""}"#
+        );
     }
 
     #[test]
