@@ -196,6 +196,7 @@ impl Error {
     fn expression(&self) -> Option<String> {
         match self {
             Error::Invalid { expression, .. } => expression.clone(),
+            Error::Parse(ParseError::DuplicateKey { path, .. }) => Some(path.clone()),
             Error::InputNotFound { parameter, .. } => Some(parameter.clone()),
             Error::Search(e) => Some(e.param().to_string()),
             _ => None,

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use super::AppState;
 use super::negotiate::Format;
 use crate::error::Error;
-use crate::fhir::{json, xml};
+use crate::fhir::{characters, json, xml};
 
 pub async fn read(
     req: &HttpRequest,
@@ -54,10 +54,21 @@ pub async fn read(
     Ok(body.freeze())
 }
 
-/// The resource in a body of the given format; both become the same internal form.
+/// The resource in a body of the given format; both become the same internal form, which holds
+/// no character that a FHIR string may not.
 pub fn parse(format: Format, bytes: &[u8], max_depth: usize) -> Result<serde_json::Value, Error> {
-    Ok(match format {
+    let resource = match format {
         Format::Json => json::parse_resource(bytes, max_depth)?,
         Format::Xml => xml::parse_resource(bytes, max_depth)?,
-    })
+    };
+    if let Some((path, c)) = characters::forbidden_character(&resource) {
+        return Err(Error::invalid(
+            format!(
+                "{path} holds the control character {}: FHIR strings allow none below U+0020 but tab, line feed and carriage return",
+                characters::describe(c)
+            ),
+            path,
+        ));
+    }
+    Ok(resource)
 }

@@ -1,7 +1,12 @@
 //! Parsing request bodies as FHIR JSON within the configured nesting limit.
 //! serde_json has its own recursion limit (128) but it is not configurable and its message
-//! says nothing a client can act on; the depth is checked first in one cheap pass.
+//! says nothing a client can act on; the depth is checked first in one cheap pass. The value is
+//! built by [`strict`], which refuses duplicate keys. A leading byte order mark is skipped (the
+//! reference validator accepts it too); bytes that are not UTF-8 are refused before parsing.
 
+mod strict;
+
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,25 +25,61 @@ pub enum ParseError {
     },
     #[error("the body is empty")]
     Empty,
+    #[error("the body is not UTF-8: byte 0x{byte:02X} at line {line}, column {column}")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
+    /// FHIR JSON forbids a key twice in one object; which one counts would be left to chance.
+    #[error("duplicate key \"{key}\" at {path} (line {line}, column {column})")]
+    DuplicateKey {
+        key: String,
+        path: String,
+        line: usize,
+        column: usize,
+    },
     #[error("the body must be a JSON object (a FHIR resource)")]
     NotAnObject,
 }
 
 /// Parses `body` as one JSON object whose nesting depth (objects and arrays) is at most `max_depth`.
 pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, ParseError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
+    let text = super::characters::utf8(body)
+        .map_err(|(byte, line, column)| ParseError::NotUtf8 { byte, line, column })?;
     check_depth(body, max_depth)?;
-    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::Syntax {
-        message: strip_position(&e.to_string()),
-        line: e.line(),
-        column: e.column(),
-    })?;
+    let value = read_strict(text)?;
     if !value.is_object() {
         return Err(ParseError::NotAnObject);
     }
     Ok(value)
+}
+
+fn read_strict(text: &str) -> Result<Value, ParseError> {
+    let mut trail = strict::Trail::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = strict::Strict {
+        trail: &mut trail,
+        outermost: true,
+    };
+    let result = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| match trail.duplicate.take() {
+        Some(key) => ParseError::DuplicateKey {
+            key,
+            path: trail.path(),
+            line: e.line(),
+            column: e.column(),
+        },
+        None => ParseError::Syntax {
+            message: strip_position(&e.to_string()),
+            line: e.line(),
+            column: e.column(),
+        },
+    })
 }
 
 fn strip_position(msg: &str) -> String {
@@ -112,6 +153,64 @@ mod tests {
             ParseError::Syntax { line, .. } => assert_eq!(line, 2),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth_with_their_path() {
+        let err = parse_resource(br#"{"resourceType":"Patient","resourceType":"Bundle"}"#, 10)
+            .unwrap_err();
+        match err {
+            ParseError::DuplicateKey { key, path, .. } => {
+                assert_eq!(key, "resourceType");
+                assert_eq!(path, "Patient.resourceType");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let nested = br#"{"resourceType":"Patient","name":[{"family":"a"},{"family":"b","given":["x"],"family":"c"}]}"#;
+        match parse_resource(nested, 10).unwrap_err() {
+            ParseError::DuplicateKey { path, line, .. } => {
+                assert_eq!(path, "Patient.name[1].family");
+                assert_eq!(line, 1);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Escapes are decoded before keys are compared.
+        let escaped = br#"{"resourceType":"Patient","active":true,"\u0061ctive":false}"#;
+        assert!(matches!(
+            parse_resource(escaped, 10),
+            Err(ParseError::DuplicateKey { .. })
+        ));
+        let same_key_in_siblings =
+            br#"{"resourceType":"Patient","name":[{"family":"a"},{"family":"b"}]}"#;
+        assert!(parse_resource(same_key_in_siblings, 10).is_ok());
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let v = parse_resource(b"\xEF\xBB\xBF{\"resourceType\":\"Patient\"}", 10).unwrap();
+        assert_eq!(v["resourceType"], "Patient");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_named() {
+        let err = parse_resource(b"{\"a\":\n \"x\xFF\"}", 10).unwrap_err();
+        assert_eq!(
+            err,
+            ParseError::NotUtf8 {
+                byte: 0xFF,
+                line: 2,
+                column: 4
+            }
+        );
+    }
+
+    #[test]
+    fn values_read_as_serde_json_reads_them() {
+        let text = r#"{"a":[1,-2,3.5,"s",true,null,{"b":{}}],"c":18446744073709551615}"#;
+        let strict = parse_resource(text.as_bytes(), 10).unwrap();
+        let plain: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(strict, plain);
+        assert_eq!(strict.to_string(), plain.to_string());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! instants, bundles and OperationOutcome.
 
 pub mod bundle;
+pub mod characters;
 pub mod instant;
 pub mod json;
 pub mod outcome;

@@ -21,6 +21,12 @@ pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 pub enum XmlError {
     #[error("the body is empty")]
     Empty,
+    #[error("the body is not UTF-8: byte 0x{byte:02X} at line {line}, column {column}")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
     #[error("malformed XML at line {line}, column {column}: {message}")]
     Syntax {
         message: String,

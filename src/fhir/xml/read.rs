@@ -12,6 +12,7 @@ use serde_json::{Map, Number, Value};
 
 use super::layout::{Context, Field, Kind, Layout, Scalar};
 use super::{FHIR_NS, XHTML_NS, XmlError};
+use crate::fhir::characters::line_column;
 
 /// Parses one FHIR resource in XML whose element nesting is at most `max_depth`.
 pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, XmlError> {
@@ -19,6 +20,11 @@ pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, XmlError> 
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(XmlError::Empty);
     }
+    crate::fhir::characters::utf8(body).map_err(|(byte, line, column)| XmlError::NotUtf8 {
+        byte,
+        line,
+        column,
+    })?;
     refuse_declarations(body)?;
     let layout = Layout::get().ok_or_else(|| XmlError::Structure {
         message: "the base model is unavailable".into(),
@@ -49,21 +55,6 @@ fn refuse_declarations(body: &[u8]) -> Result<(), XmlError> {
         }
         None => Ok(()),
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
-    let before = &input[..offset.min(input.len())];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    (line, column)
 }
 
 struct Parser<'i> {

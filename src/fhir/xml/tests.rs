@@ -254,3 +254,24 @@ fn unknown_json_keys_are_written_rather_than_lost() {
         Err(XmlError::Unwritable(_))
     ));
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    let body = b"\xEF\xBB\xBF<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\"/></Patient>";
+    let value = parse_resource(body, DEPTH).unwrap();
+    assert_eq!(value, json!({"resourceType": "Patient", "id": "a"}));
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_named() {
+    // "山" in Shift_JIS: the encoding many Japanese systems still write.
+    let body = b"<Patient xmlns=\"http://hl7.org/fhir\">\n<name><family value=\"\x8eR\"/></name></Patient>";
+    assert_eq!(
+        parse_resource(body, DEPTH).unwrap_err(),
+        XmlError::NotUtf8 {
+            byte: 0x8E,
+            line: 2,
+            column: 22
+        }
+    );
+}

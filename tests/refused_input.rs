@@ -1,0 +1,104 @@
+//! Bad data refused at the edge, in JSON and XML alike: each with a 400 OperationOutcome that
+//! names the element, and nothing stored. Also what must be accepted: a leading byte order mark.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestServer, first_issue};
+use reqwest::blocking::Response;
+use serde_json::Value;
+
+const JSON: &str = "application/fhir+json";
+const XML: &str = "application/fhir+xml";
+
+fn send(srv: &TestServer, content_type: &str, path: &str, body: impl Into<Vec<u8>>) -> Response {
+    srv.client
+        .post(srv.url(path))
+        .header("content-type", content_type)
+        .header("accept", JSON)
+        .body(body.into())
+        .send()
+        .unwrap()
+}
+
+/// The status, and the first issue's diagnostics and expression.
+fn refused(r: Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let outcome: Value = r.json().unwrap();
+    let issue = first_issue(&outcome);
+    (
+        status,
+        issue["diagnostics"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        issue["expression"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+fn patients_stored(srv: &TestServer) -> u64 {
+    srv.search("Patient?_summary=count")["total"]
+        .as_u64()
+        .unwrap()
+}
+
+backend_test!(duplicate_json_keys_are_refused_at_any_depth, |srv| {
+    let twice = r#"{"resourceType":"Patient","resourceType":"Patient","active":true}"#;
+    let (status, text, at) = refused(send(&srv, JSON, "Patient", twice));
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(at, "Patient.resourceType", "{text}");
+    assert!(text.contains("duplicate key"), "{text}");
+    let nested = r#"{"resourceType":"Patient","name":[{"family":"山田","family":"田中"}]}"#;
+    let (status, text, at) = refused(send(&srv, JSON, "Patient", nested));
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(at, "Patient.name[0].family");
+    assert_eq!(patients_stored(&srv), 0);
+});
+
+backend_test!(control_characters_are_refused_in_json_and_xml, |srv| {
+    let nul = r#"{"resourceType":"Patient","name":[{"family":"山\u0000田"}]}"#;
+    let (status, text, at) = refused(send(&srv, JSON, "Patient", nul));
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(at, "Patient.name[0].family");
+    assert!(text.contains("U+0000"), "{text}");
+    let escape = r#"{"resourceType":"Patient","gender":"male","name":[{"given":["a","b\u001b"]}]}"#;
+    let (status, _, at) = refused(send(&srv, JSON, "Patient", escape));
+    assert_eq!((status, at.as_str()), (400, "Patient.name[0].given[1]"));
+    let xml =
+        r#"<Patient xmlns="http://hl7.org/fhir"><name><family value="a&#1;b"/></name></Patient>"#;
+    let (status, text, _) = refused(send(&srv, XML, "Patient", xml));
+    assert_eq!(status, 400, "{text}");
+    let tab_and_newline = r#"{"resourceType":"Patient","name":[{"text":"a\tb\r\nc"}]}"#;
+    assert_eq!(send(&srv, JSON, "Patient", tab_and_newline).status(), 201);
+    assert_eq!(patients_stored(&srv), 1);
+});
+
+backend_test!(a_leading_byte_order_mark_is_accepted, |srv| {
+    let mut json = b"\xEF\xBB\xBF".to_vec();
+    json.extend_from_slice(br#"{"resourceType":"Patient","active":true}"#);
+    let r = send(&srv, JSON, "Patient", json);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let mut xml = b"\xEF\xBB\xBF".to_vec();
+    xml.extend_from_slice(
+        br#"<Patient xmlns="http://hl7.org/fhir"><active value="true"/></Patient>"#,
+    );
+    let r = send(&srv, XML, "Patient", xml);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    assert_eq!(patients_stored(&srv), 2);
+});
+
+backend_test!(bodies_that_are_not_utf8_get_a_clear_400, |srv| {
+    // "山田" in Shift_JIS.
+    let json = b"{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\x8eR\x93c\"}]}".to_vec();
+    let (status, text, _) = refused(send(&srv, JSON, "Patient", json));
+    assert_eq!(status, 400);
+    assert!(text.contains("not UTF-8"), "{text}");
+    let xml = b"<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"\x8eR\x93c\"/></name></Patient>".to_vec();
+    let (status, text, _) = refused(send(&srv, XML, "Patient", xml));
+    assert_eq!(status, 400);
+    assert!(text.contains("not UTF-8"), "{text}");
+    assert_eq!(patients_stored(&srv), 0);
+});
