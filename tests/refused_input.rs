@@ -102,3 +102,47 @@ backend_test!(bodies_that_are_not_utf8_get_a_clear_400, |srv| {
     assert!(text.contains("not UTF-8"), "{text}");
     assert_eq!(patients_stored(&srv), 0);
 });
+
+/// The issue that names `at`, if any; validation may report more than one.
+fn issue_at<'o>(outcome: &'o Value, at: &str) -> Option<&'o Value> {
+    outcome["issue"]
+        .as_array()?
+        .iter()
+        .find(|i| i["expression"][0] == at)
+}
+
+backend_test!(dates_and_times_that_do_not_exist_are_refused, |srv| {
+    for (field, value, at) in [
+        ("birthDate", "2024-02-30", "Patient.birthDate"),
+        ("birthDate", "2023-02-29", "Patient.birthDate"),
+        (
+            "deceasedDateTime",
+            "2026-04-31T10:00:00+09:00",
+            "Patient.deceased.ofType(dateTime)",
+        ),
+        (
+            "deceasedDateTime",
+            "2026-01-01T12:00:60+09:00",
+            "Patient.deceased.ofType(dateTime)",
+        ),
+    ] {
+        let json = format!(r#"{{"resourceType":"Patient","{field}":"{value}"}}"#);
+        let xml =
+            format!(r#"<Patient xmlns="http://hl7.org/fhir"><{field} value="{value}"/></Patient>"#);
+        for (content_type, body) in [(JSON, json), (XML, xml)] {
+            let r = send(&srv, content_type, "Patient", body);
+            let status = r.status().as_u16();
+            let outcome: Value = r.json().unwrap();
+            assert!(matches!(status, 400 | 422), "{value}: {status} {outcome}");
+            let issue = issue_at(&outcome, at).unwrap_or_else(|| panic!("{at}: {outcome}"));
+            assert!(
+                issue["diagnostics"].as_str().unwrap().contains(value),
+                "{issue}"
+            );
+        }
+    }
+    let leap = r#"{"resourceType":"Patient","birthDate":"2024-02-29","deceasedDateTime":"2017-01-01T08:59:60+09:00"}"#;
+    let r = send(&srv, JSON, "Patient", leap);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    assert_eq!(patients_stored(&srv), 1);
+});

@@ -7,6 +7,7 @@
 //! matches items to slices by what `discriminators` works out; `rules` holds invariants,
 //! bindings and reference targets.
 
+mod calendar;
 mod discriminators;
 mod extensions;
 mod members;

@@ -1,6 +1,6 @@
 //! What the walk needs to know about FHIR types beyond a plan: the FHIRPath [`TypeModel`] view of
 //! the embedded base model (so invariants navigate choices and backbone elements), and the
-//! lexical rules of primitives (JSON kind, regex, integer ranges).
+//! lexical rules of primitives (JSON kind, regex, integer ranges, calendar).
 
 use std::collections::HashMap;
 
@@ -131,7 +131,7 @@ impl Primitives {
                 }
                 match regex {
                     Some(r) if !r.is_match(s) => Err(format!("\"{s}\" is not a valid {ty}")),
-                    _ => Ok(()),
+                    _ => super::calendar::check(ty, s),
                 }
             }
             _ => Err(format!("a {ty} must be a JSON {}", json_name(*json))),
