@@ -31,8 +31,8 @@ impl Caller {
         self.principal == Principal::Open
     }
 
-    /// The reading scope, given the Patient ids of a patient principal (looked up by the caller
-    /// of this function: it needs the database).
+    /// The reading scope, given the Patient ids of a patient principal's person (looked up by
+    /// the caller of this function: it needs the database).
     pub fn scope(&self, patient_ids: Vec<String>) -> Scope {
         match &self.principal {
             Principal::Open => Scope::All,
@@ -42,7 +42,12 @@ impl Caller {
                     emergency: self.emergency.is_some(),
                 }
             }
-            Principal::Patient { .. } => Scope::Patient { patient_ids },
+            Principal::Patient { identifier, .. } => Scope::Patient {
+                person: super::person::PersonKey::parse(identifier)
+                    .as_str()
+                    .to_string(),
+                patient_ids,
+            },
             Principal::Operator { .. } => Scope::NoPatientData,
         }
     }

@@ -30,7 +30,8 @@ pub mod category {
     pub const UNIT: &str = "unit";
     pub const CONSENT: &str = "consent";
     pub const PATIENT: &str = "patient";
-    /// Any other resource about a patient (Encounter, Composition…): either consent category.
+    /// Any other resource in a patient compartment (Encounter, DiagnosticReport, Immunization…):
+    /// either consent category.
     pub const OTHER: &str = "other";
     /// A Bundle that is neither a document nor a report unit: its writer only.
     pub const PRIVATE: &str = "private";
@@ -45,15 +46,17 @@ pub mod hidden {
 /// The access facts of one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Classified {
-    /// `None`: no patient data (organizations, practitioners, medications…).
+    /// `None`: no patient data: the type is outside every patient compartment (organizations,
+    /// practitioners, medications…).
     pub category: Option<&'static str>,
     pub hidden: Option<&'static str>,
 }
 
 const REPORT_UNIT_PROFILE: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
 
-/// Classifies `resource` of `res_type`; `patient_key` is what the index found as its patient.
-pub fn classify(res_type: &str, resource: &Value, patient_key: Option<&str>) -> Classified {
+/// Classifies `resource` of `res_type`. Every type in the FHIR Patient compartment is patient
+/// data, whether or not the resource names a patient the server knows.
+pub fn classify(res_type: &str, resource: &Value) -> Classified {
     use category::*;
     let category = match res_type {
         "Condition" => Some(A),
@@ -77,7 +80,7 @@ pub fn classify(res_type: &str, resource: &Value, patient_key: Option<&str>) -> 
             None if declares(resource, REPORT_UNIT_PROFILE) => UNIT,
             None => PRIVATE,
         }),
-        _ if patient_key.is_some() => Some(OTHER),
+        _ if super::compartment::contains(res_type) => Some(OTHER),
         _ => None,
     };
     let hidden = if res_type == "Condition" {
@@ -224,7 +227,7 @@ pub fn consent_grants(
         .collect())
 }
 
-fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+pub(super) fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v.get(key)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
@@ -243,13 +246,15 @@ mod tests {
 
     #[test]
     fn categories_follow_the_consent_split() {
-        let c = |t: &str, r: Value| classify(t, &r, Some("p")).category;
+        let c = |t: &str, r: Value| classify(t, &r).category;
         assert_eq!(c("Condition", json!({})), Some("A"));
         assert_eq!(c("AllergyIntolerance", json!({})), Some("B"));
         assert_eq!(c("MedicationRequest", json!({})), Some("B"));
         assert_eq!(c("Observation", json!({})), Some("B"));
         assert_eq!(c("Encounter", json!({})), Some("other"));
-        assert_eq!(classify("Organization", &json!({}), None).category, None);
+        assert_eq!(c("DiagnosticReport", json!({})), Some("other"));
+        assert_eq!(c("Organization", json!({})), None);
+        assert_eq!(c("Medication", json!({})), None);
         assert_eq!(c("Bundle", json!({"type": "collection"})), Some("private"));
     }
 
@@ -257,9 +262,9 @@ mod tests {
     fn undelivered_outranks_uninformed() {
         let tag = |code: &str| json!({"system": FLAG_SYSTEM, "code": code});
         let r = json!({"meta": {"tag": [tag("UNINFORMED"), tag("UNDELIVERED")]}});
-        assert_eq!(classify("Condition", &r, None).hidden, Some("UNDELIVERED"));
+        assert_eq!(classify("Condition", &r).hidden, Some("UNDELIVERED"));
         let r = json!({"meta": {"tag": [tag("UNINFORMED")]}});
-        assert_eq!(classify("Condition", &r, None).hidden, Some("UNINFORMED"));
+        assert_eq!(classify("Condition", &r).hidden, Some("UNINFORMED"));
     }
 
     fn consent(extra: Value) -> Value {

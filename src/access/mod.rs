@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod caller;
 pub mod classify;
+pub mod compartment;
+pub mod person;
 pub mod principal;
 pub mod principals;
 pub mod scope;

@@ -12,8 +12,13 @@ pub enum Scope {
     /// the patient's current consent (or an emergency declaration); referrals addressed to it;
     /// never another's UNDELIVERED condition.
     Institution { number: String, emergency: bool },
-    /// A patient: resources about these Patient ids, minus hidden conditions and referrals.
-    Patient { patient_ids: Vec<String> },
+    /// A patient: resources of this person (`access::person`, the member identifier) whichever
+    /// institution wrote them, minus hidden conditions and referrals. `patient_ids` are the
+    /// person's Patient records, by which the audit trail is kept.
+    Patient {
+        person: String,
+        patient_ids: Vec<String>,
+    },
     /// An operator: only resources about no patient.
     NoPatientData,
 }

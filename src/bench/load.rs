@@ -91,6 +91,8 @@ pub enum Error {
     NoObservationsCreated { errors: u64 },
     #[error("recording the reading institution's Consent failed: {0}")]
     Consent(String),
+    #[error("registering the bench patients failed: {0}")]
+    Patients(String),
 }
 
 /// Runs the POST phase, then the GET phase over the ids it created.
@@ -103,6 +105,9 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
         url: opts.base_url.clone(),
         reason: "cannot form the Observation URL",
     })?;
+    if opts.reader_token.is_some() {
+        register_patients(&target).await?;
+    }
     let keep_per_task = (MAX_KEPT_IDS / opts.connections).max(1);
     let creators = (0..opts.connections)
         .map(|i| CreateObservations::new(&target, post_uri.clone(), i, keep_per_task))
@@ -167,18 +172,31 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
     })
 }
 
-/// Records, as `reader`, an active Consent for both categories for every bench patient, one
-/// request after another on a connection of its own; unmeasured.
+/// The member identifier of bench patient `p`: consents reach another institution's rows by
+/// the person their Patient names, so the consent bench needs Patients behind its subjects.
+fn bench_member(p: u64) -> serde_json::Value {
+    serde_json::json!({"system": crate::submissions::unit_plan::INSURANCE_MEMBER_ID,
+                       "value": format!("00000000::{p}:")})
+}
+
+/// Writes `Patient/bench-<n>` for every bench patient, with its member identifier, before any
+/// Observation names it; unmeasured.
+async fn register_patients(writer: &Target) -> Result<(), Error> {
+    let requests = (0..PATIENTS).map(|p| {
+        let body = serde_json::json!({"resourceType": "Patient", "id": format!("bench-{p}"),
+                                      "identifier": [bench_member(p)]});
+        (format!("/Patient/bench-{p}"), Method::PUT, body)
+    });
+    send_each(writer, requests, Error::Patients).await
+}
+
+/// Records, as `reader`, an active Consent for both categories for every bench patient; unmeasured.
 async fn record_consents(reader: &Target) -> Result<(), Error> {
     use crate::access::classify::{CONSENT_A, CONSENT_B, CONSENT_CATEGORY_SYSTEM};
-    let uri = reader
-        .uri("/Consent")
-        .ok_or(Error::Consent("cannot form the Consent URL".into()))?;
-    let mut conn = Conn::connect(reader).await?;
     let categories = [CONSENT_A, CONSENT_B].map(
         |code| serde_json::json!({"coding": [{"system": CONSENT_CATEGORY_SYSTEM, "code": code}]}),
     );
-    for p in 0..PATIENTS {
+    let requests = (0..PATIENTS).map(|p| {
         let body = serde_json::json!({
             "resourceType": "Consent",
             "status": "active",
@@ -188,16 +206,28 @@ async fn record_consents(reader: &Target) -> Result<(), Error> {
             "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
             "provision": {"period": {"start": "2020-01-01"}}
         });
-        let request = reader.request(Method::POST, uri.clone(), body.to_string().into());
+        ("/Consent".to_string(), Method::POST, body)
+    });
+    send_each(reader, requests, Error::Consent).await
+}
+
+/// Sends `requests` one after another on a connection of its own; each must answer 200 or 201.
+async fn send_each(
+    target: &Target,
+    requests: impl Iterator<Item = (String, Method, serde_json::Value)>,
+    failed: fn(String) -> Error,
+) -> Result<(), Error> {
+    let mut conn = Conn::connect(target).await?;
+    for (path, method, body) in requests {
+        let uri = target
+            .uri(&path)
+            .ok_or_else(|| failed(format!("cannot form the URL {path}")))?;
         let head = conn
-            .exchange(request)
+            .exchange(target.request(method.clone(), uri, body.to_string().into()))
             .await
-            .map_err(|e| Error::Consent(e.to_string()))?;
-        if head.status != StatusCode::CREATED {
-            return Err(Error::Consent(format!(
-                "POST Consent answered {}",
-                head.status
-            )));
+            .map_err(|e| failed(e.to_string()))?;
+        if !matches!(head.status, StatusCode::OK | StatusCode::CREATED) {
+            return Err(failed(format!("{method} {path} answered {}", head.status)));
         }
     }
     Ok(())

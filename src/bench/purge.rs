@@ -238,6 +238,7 @@ async fn fill(store: &Store, n: usize, fraction: f64) -> Result<usize, StoreErro
                         method: Method::Post,
                         index: &index,
                         patient_key: Some("bench"),
+                        person_key: None,
                         institution: Some("1318814790"),
                         retention_class: Some("condition"),
                         expires_at: Some(expires_at),

@@ -7,31 +7,16 @@ use crate::access::{Caller, Principal, Scope};
 use crate::error::Error;
 use crate::store::Conn;
 
-/// The caller's reading scope; for a patient, their Patient ids are looked up by the member
-/// identifier the credential names.
-pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, now: i64) -> Result<Scope, Error> {
+/// The caller's reading scope; for a patient, the Patient records of the person their
+/// credential names (every institution's, by member identifier).
+pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, _now: i64) -> Result<Scope, Error> {
     let ids = match &svc.caller.principal {
-        Principal::Patient { identifier, .. } => patient_ids(conn, svc, identifier, now)?,
+        Principal::Patient { identifier, .. } => {
+            conn.patients_of_person(crate::access::person::PersonKey::parse(identifier).as_str())?
+        }
         _ => Vec::new(),
     };
     Ok(svc.caller.scope(ids))
-}
-
-fn patient_ids(
-    conn: &mut Conn<'_>,
-    svc: &Services,
-    identifier: &str,
-    now: i64,
-) -> Result<Vec<String>, Error> {
-    let mut query = crate::submissions::patient_query(svc, identifier)?;
-    query.count = 100;
-    query.total = crate::search::TotalMode::None;
-    Ok(conn
-        .search(&query, now)?
-        .resources
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
 }
 
 /// Refuses (403) a resource outside `scope`; existence is checked by the caller first.

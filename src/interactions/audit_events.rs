@@ -93,7 +93,7 @@ async fn allowed_patients(svc: &Services) -> Result<Option<Vec<String>>, Error> 
                 .read(move |conn| super::access::scope_in(conn, &scoped, now))
                 .await?;
             match scope {
-                crate::access::Scope::Patient { patient_ids } => Ok(Some(patient_ids)),
+                crate::access::Scope::Patient { patient_ids, .. } => Ok(Some(patient_ids)),
                 _ => Ok(Some(Vec::new())),
             }
         }

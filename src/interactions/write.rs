@@ -5,10 +5,11 @@
 use serde_json::Value;
 
 use super::{Services, Written};
+use crate::access::person::PatientLink;
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::search::{IndexRows, SearchQuery};
-use crate::store::{Conn, Method, NewVersion, StoredResource};
+use crate::store::{Conn, CurrentRow, Method, NewVersion, StoredResource};
 
 /// A version ready to be written: everything that does not need the database.
 pub(crate) struct Prepared {
@@ -18,7 +19,11 @@ pub(crate) struct Prepared {
     pub last_updated: i64,
     pub content: String,
     pub index: IndexRows,
+    /// What the resource says about its patient; [`store_prepared`] resolves it into
+    /// `patient_key` and `person_key` inside the write transaction.
+    pub link: PatientLink,
     pub patient_key: Option<String>,
+    pub person_key: Option<String>,
     pub institution: Option<String>,
     pub retention_class: Option<String>,
     pub expires_at: Option<i64>,
@@ -38,8 +43,8 @@ impl Prepared {
     ) -> Result<Self, Error> {
         stamp(&mut resource, id, version, now);
         let index = crate::search::extract(res_type, &resource, svc.search.default_offset);
-        let patient_key = crate::search::patient_key(res_type, &resource);
-        let access = crate::access::classify::classify(res_type, &resource, patient_key.as_deref());
+        let link = PatientLink::of(res_type, &resource);
+        let access = crate::access::classify::classify(res_type, &resource);
         let institution = svc.caller.principal.institution().map(str::to_string);
         let consent = if res_type == "Consent" {
             crate::access::classify::consent_grants(
@@ -60,7 +65,9 @@ impl Prepared {
             last_updated: now,
             content,
             index,
-            patient_key,
+            link,
+            patient_key: None,
+            person_key: None,
             institution,
             retention_class: None,
             expires_at: None,
@@ -70,7 +77,7 @@ impl Prepared {
         })
     }
 
-    pub(crate) fn new_version(&self, method: Method) -> NewVersion<'_> {
+    fn new_version(&self, method: Method) -> NewVersion<'_> {
         NewVersion {
             res_type: &self.res_type,
             id: &self.id,
@@ -79,6 +86,7 @@ impl Prepared {
             method,
             index: &self.index,
             patient_key: self.patient_key.as_deref(),
+            person_key: self.person_key.as_deref(),
             institution: self.institution.as_deref(),
             retention_class: self.retention_class.as_deref(),
             expires_at: self.expires_at,
@@ -87,6 +95,31 @@ impl Prepared {
             hidden: self.access.hidden,
             consent: &self.consent,
         }
+    }
+
+    /// Resolves [`Self::link`] against the store: a Patient is its own patient; a reference to
+    /// `Patient/id` takes that Patient's person; a member identifier names the person, and the
+    /// writer's own Patient of that person when it has one. Anything else stays unknown (no
+    /// person), which only the writer reads.
+    fn resolve_patient(&mut self, conn: &mut Conn<'_>) -> Result<(), Error> {
+        let (patient, person) = match &self.link {
+            PatientLink::Shared | PatientLink::Unknown => (None, None),
+            PatientLink::Itself(person) => (Some(self.id.clone()), person.clone().map(key)),
+            PatientLink::Patient(id) => (Some(id.clone()), conn.person_of_patient(id)?),
+            PatientLink::Person(person) => {
+                let own = match &self.institution {
+                    Some(i) => conn.own_patients(i, person.as_str())?.into_iter().next(),
+                    None => None,
+                };
+                (own, Some(person.as_str().to_string()))
+            }
+            PatientLink::Known { patient, person } => {
+                (Some(patient.clone()), person.clone().map(key))
+            }
+        };
+        self.patient_key = patient;
+        self.person_key = person;
+        Ok(())
     }
 
     pub(crate) fn into_written(self, created: bool) -> Written {
@@ -204,9 +237,47 @@ fn check_not_managed(
     ]))
 }
 
+fn key(person: crate::access::person::PersonKey) -> String {
+    person.as_str().to_string()
+}
+
+/// Writes `prepared` as the next version over `current`, or as a new resource: its patient
+/// resolved first, and, for a Patient, the rows that belong to it kept in step with its person.
+/// Every write of a resource goes through here.
+pub(crate) fn store_prepared(
+    conn: &mut Conn<'_>,
+    prepared: &mut Prepared,
+    current: Option<CurrentRow>,
+    method: Method,
+) -> Result<(), Error> {
+    prepared.resolve_patient(conn)?;
+    let before = if prepared.res_type == "Patient" {
+        conn.person_of_patient(&prepared.id)?
+    } else {
+        None
+    };
+    match current {
+        Some(row) => {
+            conn.write_version(row.rkey, prepared.version, &prepared.new_version(method))?
+        }
+        None => {
+            conn.insert_new(&prepared.new_version(method))?;
+        }
+    }
+    if prepared.res_type == "Patient" {
+        conn.relink_person(
+            &prepared.id,
+            prepared.institution.as_deref(),
+            before.as_deref(),
+            prepared.person_key.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Inserts a new resource (server-assigned id, version 1).
-pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, prepared: Prepared) -> Result<Written, Error> {
-    conn.insert_new(&prepared.new_version(Method::Post))?;
+pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, mut prepared: Prepared) -> Result<Written, Error> {
+    store_prepared(conn, &mut prepared, None, Method::Post)?;
     Ok(prepared.into_written(true))
 }
 
@@ -242,17 +313,9 @@ pub(crate) fn put_in_tx(
         }
     }
     let version = current.map_or(1, |row| row.version + 1);
-    let prepared = Prepared::new(svc, res_type, id, version, now, resource)?;
-    match current {
-        Some(row) => {
-            conn.write_version(row.rkey, version, &prepared.new_version(Method::Put))?;
-            Ok(prepared.into_written(row.deleted))
-        }
-        None => {
-            conn.insert_new(&prepared.new_version(Method::Put))?;
-            Ok(prepared.into_written(true))
-        }
-    }
+    let mut prepared = Prepared::new(svc, res_type, id, version, now, resource)?;
+    store_prepared(conn, &mut prepared, current, Method::Put)?;
+    Ok(prepared.into_written(current.is_none_or(|row| row.deleted)))
 }
 
 /// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to delete.

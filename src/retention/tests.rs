@@ -59,6 +59,7 @@ async fn insert(store: &Store, rows: Vec<Row<'static>>) {
                     method: Method::Post,
                     index: &index,
                     patient_key: Some(r.patient),
+                    person_key: None,
                     institution: Some("1318814790"),
                     retention_class: Some(r.class),
                     expires_at: r.expires_at,

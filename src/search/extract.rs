@@ -43,28 +43,8 @@ pub fn index_computed(
     true
 }
 
-/// The logical id of the patient `resource` belongs to: its own id for a Patient, else the first
-/// Patient reference in the type's `patient` parameter, or failing that its `subject`.
-pub fn patient_key(resource_type: &str, resource: &Value) -> Option<String> {
-    if resource_type == "Patient" {
-        return resource
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|id| is_valid_id(id))
-            .map(str::to_string);
-    }
-    ["patient", "subject"]
-        .iter()
-        .filter_map(|name| param_def(resource_type, name))
-        .filter(|def| def.kind == ParamKind::Reference)
-        .flat_map(|def| def.paths.iter().flat_map(|path| walk(resource, path)))
-        .filter_map(reference_target)
-        .find(|(target_type, _)| *target_type == "Patient")
-        .map(|(_, id)| id.to_string())
-}
-
 /// The values at a dot-separated `path` below `root`, arrays flattened at every step.
-fn walk<'a>(root: &'a Value, path: &str) -> Vec<&'a Value> {
+pub(crate) fn walk<'a>(root: &'a Value, path: &str) -> Vec<&'a Value> {
     let mut current = vec![root];
     for segment in path.split('.') {
         let mut next = Vec::new();
@@ -486,7 +466,6 @@ mod tests {
         let rows = extract("Observation", &obs, jst());
         assert_eq!(refs(&rows, "subject"), vec!["Group/g-1"]);
         assert!(refs(&rows, "patient").is_empty());
-        assert_eq!(patient_key("Observation", &obs), None);
     }
 
     #[test]
@@ -523,7 +502,6 @@ mod tests {
                 at("2024-04-02T00:00:00+09:00") - 1
             )]
         );
-        assert_eq!(patient_key("Condition", &condition), None);
     }
 
     /// A patient as JP Core writes it: a kanji name and a kana reading, marked by extensions.
@@ -580,7 +558,6 @@ mod tests {
         );
         assert_eq!(tokens(&rows, "identifier")[0].1, "00000010");
         assert_eq!(dates(&rows, "birthdate").len(), 1);
-        assert_eq!(patient_key("Patient", &japanese_patient()), some("pt-1"));
     }
 
     #[test]
@@ -622,11 +599,10 @@ mod tests {
             vec!["Practitioner/dr-1", "PractitionerRole/role-1"]
         );
         assert_eq!(refs(&rows, "practitioner"), vec!["Practitioner/dr-1"]);
-        assert_eq!(patient_key("Encounter", &encounter), some("pt-2"));
     }
 
     #[test]
-    fn allergy_patient_key_and_reaction_paths() {
+    fn allergy_reaction_paths() {
         let allergy = json!({
             "resourceType": "AllergyIntolerance",
             "patient": {"reference": "Patient/pt-3"},
@@ -651,7 +627,6 @@ mod tests {
             1,
             "unparsable dates are skipped"
         );
-        assert_eq!(patient_key("AllergyIntolerance", &allergy), some("pt-3"));
     }
 
     #[test]

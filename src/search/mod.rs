@@ -9,7 +9,7 @@ pub mod params;
 pub mod query;
 
 pub use date::{DateRange, parse_fhir_date};
-pub use extract::{extract, index_computed, patient_key};
+pub use extract::{extract, index_computed};
 pub use params::{ParamDef, ParamKind, params_for};
 pub use query::parse;
 

@@ -1,13 +1,14 @@
 //! The access condition of a [`Scope`] in SQL, over `resources r` (DESIGN §9). One place, used
 //! by searches, histories and single reads alike. Values are bound, never spliced.
+//!
+//! Another institution's patient data is matched by person (`r.person_key`, the member
+//! identifier of the Patient the row belongs to): a consent recorded for the person, an emergency
+//! declaration, or the patient's own view cover every institution's records of that person. A
+//! row whose person is unknown is read by its writer only.
 
 use super::sql::Sql;
 use crate::access::Scope;
 use crate::access::classify::{category, hidden};
-
-/// The patient a row is about: its own index value or, for a document Bundle, the document's.
-const PATIENT_OF_ROW: &str = "COALESCE(r.patient_key, (SELECT d.patient_id FROM documents d \
-     WHERE r.res_type = 'Bundle' AND d.bundle_id = r.res_id LIMIT 1))";
 
 fn quoted(values: &[&str]) -> String {
     values
@@ -26,13 +27,13 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
         Scope::All => sql.push("(1 = 1)"),
         Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
         Scope::Institution { number, emergency } if sql.is_postgres() => {
-            // The same rule as below, as a function (migration 000009): planned once per
-            // session instead of with every search.
+            // The same rule as below, as a function (migrations 000009, 000011): planned once
+            // per session instead of with every search.
             sql.push("(r.institution = ");
             sql.bind_text(number.as_str());
             sql.push(
                 " OR r.access_category IS NULL OR kyoyu_readable_by(r.access_category, r.hidden, \
-                 r.patient_key, r.res_type, r.res_id, ",
+                 r.person_key, r.institution, r.res_id, ",
             );
             sql.bind_text(number.as_str());
             sql.push(", ");
@@ -42,15 +43,13 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
         Scope::Institution { number, emergency } => {
             sql.push("(r.institution = ");
             sql.bind_text(number.as_str());
-            sql.push(" OR r.access_category IS NULL OR (r.access_category IN (");
+            sql.push(" OR r.access_category IS NULL OR (r.person_key IS NOT NULL AND r.access_category IN (");
             sql.push(&consentable);
             sql.push(") AND (r.hidden IS NULL OR r.hidden <> '");
             sql.push(hidden::UNDELIVERED);
             sql.push("')");
             if !emergency {
-                sql.push(" AND EXISTS (SELECT 1 FROM consents c WHERE c.patient_key = ");
-                sql.push(PATIENT_OF_ROW);
-                sql.push(" AND c.institution = ");
+                sql.push(" AND EXISTS (SELECT 1 FROM consents c WHERE c.person_key = r.person_key AND c.institution = ");
                 sql.bind_text(number.as_str());
                 sql.push(" AND c.active AND (c.category = r.access_category OR r.access_category NOT IN ('");
                 sql.push(A);
@@ -62,10 +61,12 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
                 sql.bind_int(now);
                 sql.push("))");
             }
-            // The Patient record of a patient the institution itself submitted data about.
+            // A Patient no institution owns (registered before Patients were kept per
+            // institution, named by several institutions' submissions): readable by those that
+            // submitted data about it.
             sql.push(") OR (r.access_category = '");
             sql.push(PATIENT);
-            sql.push("' AND EXISTS (SELECT 1 FROM resources o WHERE o.patient_key = r.res_id AND o.access_category <> '");
+            sql.push("' AND r.institution IS NULL AND EXISTS (SELECT 1 FROM resources o WHERE o.patient_key = r.res_id AND o.access_category <> '");
             sql.push(CONSENT);
             sql.push("' AND o.institution = ");
             sql.bind_text(number.as_str());
@@ -75,27 +76,18 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
             sql.bind_text(number.as_str());
             sql.push(")))");
         }
-        Scope::Patient { patient_ids } => {
-            sql.push("(r.access_category IS NULL");
-            if !patient_ids.is_empty() {
-                sql.push(" OR (r.hidden IS NULL AND r.access_category NOT IN (");
-                sql.push(&referral);
-                sql.push(", '");
-                sql.push(PRIVATE);
-                sql.push("', '");
-                sql.push(UNIT);
-                sql.push("') AND ");
-                sql.push(PATIENT_OF_ROW);
-                sql.push(" IN (");
-                for (i, id) in patient_ids.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.bind_text(id.as_str());
-                }
-                sql.push("))");
-            }
-            sql.push(")");
+        Scope::Patient { person, .. } => {
+            sql.push(
+                "(r.access_category IS NULL OR (r.hidden IS NULL AND r.access_category NOT IN (",
+            );
+            sql.push(&referral);
+            sql.push(", '");
+            sql.push(PRIVATE);
+            sql.push("', '");
+            sql.push(UNIT);
+            sql.push("') AND r.person_key = ");
+            sql.bind_text(person.as_str());
+            sql.push("))");
         }
     }
 }

@@ -391,6 +391,7 @@ mod tests {
                         method: Method::Post,
                         index: &IndexRows::default(),
                         patient_key: Some("P1"),
+                        person_key: None,
                         institution: Some("1234567890"),
                         retention_class: None,
                         expires_at: None,

@@ -12,6 +12,7 @@ mod audit_file;
 mod documents;
 mod error;
 mod history;
+mod identity;
 mod migrate;
 mod postgres;
 mod resources;

@@ -78,6 +78,8 @@ pub struct NewVersion<'a> {
     pub method: Method,
     pub index: &'a IndexRows,
     pub patient_key: Option<&'a str>,
+    /// The person (member identifier) of the patient the row belongs to (`access::person`).
+    pub person_key: Option<&'a str>,
     pub institution: Option<&'a str>,
     /// Which retention rule applies (set for CLINS submissions; `None` keeps it forever).
     pub retention_class: Option<&'a str>,
@@ -236,6 +238,7 @@ impl Conn<'_> {
                 resources::content.eq(Some(v.content)),
                 resources::institution.eq(v.institution),
                 resources::patient_key.eq(v.patient_key),
+                resources::person_key.eq(v.person_key),
                 resources::retention_class.eq(v.retention_class),
                 resources::expires_at.eq(v.expires_at),
                 resources::retention_group.eq(v.retention_group),
@@ -275,6 +278,7 @@ impl Conn<'_> {
             resources::content.eq(Some(v.content)),
             resources::institution.eq(v.institution),
             resources::patient_key.eq(v.patient_key),
+            resources::person_key.eq(v.person_key),
             resources::retention_class.eq(v.retention_class),
             resources::expires_at.eq(v.expires_at),
             resources::retention_group.eq(v.retention_group),
@@ -297,16 +301,21 @@ impl Conn<'_> {
         self.insert_consent(rkey, v)
     }
 
-    /// A Consent's grants, kept beside it for the access condition to join.
+    /// A Consent's grants, kept beside it for the access condition to join by person. A grant
+    /// whose person is not known yet (its Patient is written later) is kept unmatched until
+    /// `relink_person` gives it one.
     fn insert_consent(&mut self, rkey: i64, v: &NewVersion<'_>) -> Result<(), StoreError> {
-        let Some(patient) = v.patient_key else {
+        if v.patient_key.is_none() && v.person_key.is_none() {
             return Ok(());
-        };
+        }
+        // The column predates references by member identifier: '' names no Patient.
+        let patient = v.patient_key.unwrap_or_default();
         for g in v.consent {
             dispatch!(self, |c, DB| diesel::insert_into(consents::table)
                 .values((
                     consents::rkey.eq(rkey),
                     consents::patient_key.eq(patient),
+                    consents::person_key.eq(v.person_key),
                     consents::institution.eq(&g.institution),
                     consents::category.eq(g.category),
                     consents::active.eq(g.active),

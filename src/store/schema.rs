@@ -18,6 +18,7 @@ diesel::table! {
         retention_group -> Nullable<Text>,
         access_category -> Nullable<Text>,
         hidden -> Nullable<Text>,
+        person_key -> Nullable<Text>,
     }
 }
 
@@ -204,6 +205,7 @@ diesel::table! {
         active -> Bool,
         period_start -> Nullable<BigInt>,
         period_end -> Nullable<BigInt>,
+        person_key -> Nullable<Text>,
     }
 }
 

@@ -10,7 +10,6 @@ use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::search::SearchQuery;
 use crate::store::{Conn, StoredResource, UnitRow};
 
 /// What registering a unit or a document did.
@@ -29,7 +28,6 @@ pub(crate) struct UnitWrite {
     pub svc: Services,
     pub plan: UnitPlan,
     pub bundle: Value,
-    pub patient_query: SearchQuery,
     pub now: i64,
     pub ids: Ids,
 }
@@ -39,13 +37,13 @@ impl UnitWrite {
         let key = self.plan.unit_key();
         conn.lock(&format!("unit\u{1f}{key}"))?;
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
-        let patient_id = w.patient(
+        let patient = w.patient(
             conn,
-            &self.patient_query,
             &self.plan.patient_identifier,
             self.plan.patient.clone(),
             &mut self.ids,
         )?;
+        let patient_id = patient.0.clone();
         let previous = conn.unit(&key)?;
         let old_members = match &previous {
             Some(_) => conn.unit_members(&key)?,
@@ -56,14 +54,7 @@ impl UnitWrite {
             refs.insert(url.clone(), format!("Patient/{patient_id}"));
         }
         let planned = std::mem::take(&mut self.plan.members);
-        let replaced = w.members(
-            conn,
-            &old_members,
-            planned,
-            refs,
-            &patient_id,
-            &mut self.ids,
-        )?;
+        let replaced = w.members(conn, &old_members, planned, refs, &patient, &mut self.ids)?;
 
         let bundle_id = match &previous {
             Some(p) => p.bundle_id.clone(),
@@ -76,7 +67,7 @@ impl UnitWrite {
             &bundle_id,
             bundle,
             Some("report-unit"),
-            Some(&patient_id),
+            Some(&patient),
             Some(patient_rows(&self.svc, &patient_id)),
         )?;
         let row = UnitRow {

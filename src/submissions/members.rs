@@ -1,5 +1,6 @@
 //! Writing what a submission registers, shared by report units and documents, inside the
-//! submission's write transaction: the Patient (one per member identifier, latest demographics),
+//! submission's write transaction: the submitter's own Patient of the member identifier (latest
+//! demographics; another institution's Patient of the same person is never looked at),
 //! the clinical resources (a resource re-sent with the same resource identifier keeps its id and
 //! gets a new version, an unchanged one is left alone, a dropped one is purged), and the
 //! submitted Bundle. Nothing is written for content that did not change, so identical re-sends
@@ -10,10 +11,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::unit_plan::PlannedMember;
+use crate::access::person::{PatientLink, PersonKey};
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::interactions::write::Prepared;
-use crate::search::{IndexRows, SearchQuery};
+use crate::interactions::write::{Prepared, store_prepared};
+use crate::search::IndexRows;
 use crate::store::{Conn, Member, Method, StoredResource};
 
 /// Ids the transaction hands out, drawn before it starts so the writer thread does no more
@@ -68,7 +70,7 @@ pub struct Replaced {
 /// Writes on behalf of one submitting institution at one instant, counting what it wrote.
 pub struct Writer {
     pub svc: Services,
-    /// Recorded on every resource but the Patient.
+    /// Recorded on every resource, the Patient included: it is the submitter's own.
     pub institution: String,
     pub now: i64,
     /// Resources written (new resources or new versions).
@@ -85,29 +87,36 @@ impl Writer {
         }
     }
 
-    /// The patient of this member identifier (`query` searches for it): found and updated when
-    /// the demographics changed, or created.
+    /// The submitter's own Patient of this member identifier: found and updated when the
+    /// demographics changed, or created. Other institutions' Patients of the same person are
+    /// neither looked at nor changed, so none can be taken over, block a submission or be
+    /// revealed by one.
     pub fn patient(
         &mut self,
         conn: &mut Conn<'_>,
-        query: &SearchQuery,
         member_identifier: &str,
         patient: Value,
         ids: &mut Ids,
-    ) -> Result<String, Error> {
-        conn.lock(&format!("patient\u{1f}{member_identifier}"))?;
-        let found = conn.search(query, self.now)?.resources;
+    ) -> Result<(String, PersonKey), Error> {
+        let person = PersonKey::parse(member_identifier);
+        conn.lock(&format!(
+            "patient\u{1f}{}\u{1f}{}",
+            self.institution,
+            person.as_str()
+        ))?;
+        let found = conn.own_patients(&self.institution, person.as_str())?;
         let id = match found.as_slice() {
             [] => ids.next()?,
-            [one] => one.id.clone(),
+            [one] => one.clone(),
             _ => {
                 return Err(Error::MultipleMatches(format!(
-                    "more than one Patient has the member identifier {member_identifier}; register the submission once they are merged"
+                    "{} of your Patients have the member identifier of this submission; register it once they are merged",
+                    found.len()
                 )));
             }
         };
         self.put(conn, "Patient", &id, patient, None, None, None)?;
-        Ok(id)
+        Ok((id, person))
     }
 
     /// Replaces the members `old` by `planned`: ids are kept for the same resource identifier,
@@ -119,7 +128,7 @@ impl Writer {
         old: &[Member],
         planned: Vec<PlannedMember>,
         mut refs: HashMap<String, String>,
-        patient_id: &str,
+        patient: &(String, PersonKey),
         ids: &mut Ids,
     ) -> Result<Replaced, Error> {
         let by_identifier: HashMap<(&str, &str), &Member> = old
@@ -153,7 +162,7 @@ impl Writer {
                 &id,
                 resource,
                 Some(m.retention_class),
-                Some(patient_id),
+                Some(patient),
                 None,
             )?;
             members.push(Member {
@@ -184,7 +193,7 @@ impl Writer {
         id: &str,
         resource: Value,
         retention_class: Option<&str>,
-        patient_id: Option<&str>,
+        patient: Option<&(String, PersonKey)>,
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
         let current = conn.read_current_row(res_type, id)?;
@@ -195,7 +204,7 @@ impl Writer {
         }
         let row = current.map(|(row, _)| row);
         let version = row.map_or(1, |r| r.version + 1);
-        let institution = Some(self.institution.clone()).filter(|_| res_type != "Patient");
+        let institution = Some(self.institution.clone());
         let schedule = retention_class
             .map(|class| {
                 crate::retention::schedule(
@@ -216,8 +225,11 @@ impl Writer {
         prepared.retention_class = retention_class.map(str::to_string);
         prepared.expires_at = schedule.expires_at;
         prepared.retention_group = group;
-        if let Some(p) = patient_id {
-            prepared.patient_key = Some(p.to_string());
+        if let Some((id, person)) = patient {
+            prepared.link = PatientLink::Known {
+                patient: id.clone(),
+                person: Some(person.clone()),
+            };
         }
         if let Some(rows) = computed {
             prepared.index.tokens.extend(rows.tokens);
@@ -225,12 +237,12 @@ impl Writer {
             prepared.index.dates.extend(rows.dates);
             prepared.index.references.extend(rows.references);
         }
-        match row {
-            Some(r) => conn.write_version(r.rkey, version, &prepared.new_version(Method::Put))?,
-            None => {
-                conn.insert_new(&prepared.new_version(Method::Post))?;
-            }
-        }
+        let method = if row.is_some() {
+            Method::Put
+        } else {
+            Method::Post
+        };
+        store_prepared(conn, &mut prepared, row, method)?;
         self.written += 1;
         Ok(prepared.into_written(false).resource)
     }

@@ -62,14 +62,12 @@ pub async fn register_unit(
     let plan = unit_plan::plan(&bundle).map_err(Error::Unprocessable)?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     warnings.extend(plan.warnings.iter().cloned());
-    let patient_query = patient_query(svc, &plan.patient_identifier)?;
     let ids = members::Ids::draw(svc, plan.members.len() + 2);
     let now = svc.clock.now_micros();
     let write = apply::UnitWrite {
         svc: svc.clone(),
         plan,
         bundle,
-        patient_query,
         now,
         ids,
     };
@@ -93,18 +91,6 @@ pub(crate) fn validate_submission(svc: &Services, bundle: &Value) -> Result<Vec<
         return Err(Error::Unprocessable(issues));
     }
     Ok(issues)
-}
-
-/// The search that finds the Patient of a member identifier (`system|value`).
-pub(crate) fn patient_query(
-    svc: &Services,
-    member_identifier: &str,
-) -> Result<crate::search::SearchQuery, Error> {
-    let criteria = format!(
-        "identifier={}",
-        form_urlencoded::byte_serialize(member_identifier.as_bytes()).collect::<String>()
-    );
-    crate::interactions::write::parse_criteria(svc, "Patient", &criteria)
 }
 
 fn internal(what: &str) -> Error {

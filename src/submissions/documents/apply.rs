@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::rules::DocumentPlan;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::search::{IndexRows, SearchQuery};
+use crate::search::IndexRows;
 use crate::store::{Conn, DocumentRow, DocumentStatus, Member};
 use crate::submissions::Applied;
 use crate::submissions::members::{Ids, Writer, patient_rows};
@@ -37,7 +37,6 @@ pub(crate) struct DocumentWrite {
     pub svc: Services,
     pub plan: DocumentPlan,
     pub bundle: Value,
-    pub patient_query: SearchQuery,
     pub now: i64,
     pub ids: Ids,
 }
@@ -56,13 +55,13 @@ impl DocumentWrite {
             }
         }
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
-        let patient_id = w.patient(
+        let patient = w.patient(
             conn,
-            &self.patient_query,
             &self.plan.patient_identifier,
             self.plan.patient.clone(),
             &mut self.ids,
         )?;
+        let patient_id = patient.0.clone();
         let old_members = self.previous_members(conn, previous.as_ref(), &patient_id)?;
         let refs: HashMap<String, String> = self
             .plan
@@ -71,14 +70,7 @@ impl DocumentWrite {
             .map(|u| (u.clone(), format!("Patient/{patient_id}")))
             .collect();
         let planned = std::mem::take(&mut self.plan.members);
-        let replaced = w.members(
-            conn,
-            &old_members,
-            planned,
-            refs,
-            &patient_id,
-            &mut self.ids,
-        )?;
+        let replaced = w.members(conn, &old_members, planned, refs, &patient, &mut self.ids)?;
 
         let bundle_id = match &previous {
             Some(p) => p.bundle_id.clone(),
@@ -92,7 +84,7 @@ impl DocumentWrite {
             &bundle_id,
             bundle,
             Some(self.plan.kind.name()),
-            Some(&patient_id),
+            Some(&patient),
             Some(self.computed_rows(&patient_id)),
         )?;
         let bundle_changed = w.written > before;

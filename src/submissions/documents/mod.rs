@@ -197,13 +197,11 @@ pub async fn register_document(
     let warnings = super::validate_submission(svc, &bundle)?;
     let plan = rules::plan(&bundle).map_err(Error::Unprocessable)?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
-    let patient_query = super::patient_query(svc, &plan.patient_identifier)?;
     let write = apply::DocumentWrite {
         svc: svc.clone(),
         ids: Ids::draw(svc, plan.members.len() + 2),
         plan,
         bundle,
-        patient_query,
         now: svc.clock.now_micros(),
     };
     let applied = svc

@@ -1,6 +1,7 @@
 //! `kyoyu package generate-base`: builds the [`BaseModel`] from the core package's
-//! StructureDefinitions and writes `fhir-schemas/` — the model file and the JSON Schemas of the
-//! structural pass. The output is deterministic (types by name, elements in snapshot order, keys
+//! StructureDefinitions and writes `fhir-schemas/` — the model file, the JSON Schemas of the
+//! structural pass, and the patient compartment table of the access rules
+//! (`access::compartment`). The output is deterministic (types by name, elements in snapshot order, keys
 //! in a fixed order), so regenerating from the same package gives the same bytes; a test checks
 //! the committed files that way.
 
@@ -37,6 +38,8 @@ pub enum ModelError {
     NoTypes { package: String },
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Compartment(#[from] crate::access::compartment::generate::CompartmentError),
     #[error("cannot serialize the model: {0}")]
     Serialize(#[from] serde_json::Error),
     #[error("{}: {source}", path.display())]
@@ -61,7 +64,13 @@ pub struct GenerateReport {
 pub fn generate_base(from: &Path, out: &Path) -> Result<GenerateReport, ModelError> {
     let package = Package::load(from)?;
     let model = build_base_model(&package)?;
-    let files = render_files(&model)?;
+    let mut files = render_files(&model)?;
+    // The patient compartment table (access rules) comes from the same package.
+    let compartment = crate::access::compartment::generate::build_table(&package)?;
+    files.push((
+        PathBuf::from(crate::access::compartment::generate::TABLE_FILE),
+        crate::access::compartment::generate::render_table(model.package(), &compartment),
+    ));
     let schema_dir = out.join(SCHEMA_DIR);
     fs::create_dir_all(&schema_dir).map_err(|source| ModelError::Io {
         path: schema_dir.clone(),
