@@ -306,6 +306,57 @@ fn every_compartment_type_is_patient_data_postgres() {
     every_compartment_type_is_patient_data(&server(Backend::Postgres));
 }
 
+/// A row takes its person from its Patient when that Patient is written later by the same
+/// institution, and follows it when the Patient's member identifier changes; another
+/// institution creating a Patient under an id someone named claims nothing.
+fn rows_follow_their_patient(s: &Server) {
+    let report = |subject: &str| {
+        json!({"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "x"},
+               "subject": {"reference": format!("Patient/{subject}")}})
+    };
+    let early = s.create(Who::Hospital, &report("later"));
+    let claimed = s.create(Who::Hospital, &report("claimed"));
+    assert!(!s.reads(Who::Patient1, "DiagnosticReport", &early));
+    let put = |who: Who, id: &str, member: &str| {
+        let mut body = patient(member, "後");
+        body["id"] = json!(id);
+        let (status, b) = s.send(
+            who,
+            reqwest::Method::PUT,
+            &format!("Patient/{id}"),
+            Some(&body),
+        );
+        assert!(
+            status == 200 || status == 201,
+            "{who:?} PUT Patient/{id}: {b}"
+        );
+    };
+    put(Who::Hospital, "later", MEMBER_1);
+    assert!(
+        s.reads(Who::Patient1, "DiagnosticReport", &early),
+        "written before its Patient"
+    );
+    put(Who::Clinic, "claimed", MEMBER_1);
+    assert!(
+        !s.reads(Who::Patient1, "DiagnosticReport", &claimed),
+        "the clinic's Patient must not claim the hospital's row"
+    );
+    // The Patient's member identifier changes: its rows go with it.
+    put(Who::Hospital, "later", MEMBER_2);
+    assert!(!s.reads(Who::Patient1, "DiagnosticReport", &early));
+    assert!(s.reads(Who::Patient2, "DiagnosticReport", &early));
+}
+
+#[test]
+fn rows_follow_their_patient_sqlite() {
+    rows_follow_their_patient(&server(Backend::Sqlite));
+}
+
+#[test]
+fn rows_follow_their_patient_postgres() {
+    rows_follow_their_patient(&server(Backend::Postgres));
+}
+
 /// The official example unit, or the same sent by `institution` with other demographics.
 fn unit(institution: &str, address: &str) -> Value {
     let text = std::fs::read_to_string(format!("{SHARED}/{UNIT}")).unwrap();
