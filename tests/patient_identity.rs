@@ -402,6 +402,18 @@ fn no_takeover(s: &Server) {
     let mut both = vec![pid.clone(), clinics[0].clone()];
     both.sort();
     assert_eq!(seen, both, "{mine}");
+    // So does their summary, through either Patient: each institution's unit of 4 results.
+    for p in &both {
+        let (status, summary) = s.get(Who::Patient1, &format!("Patient/{p}/$summary"));
+        assert_eq!(status, 200, "{summary}");
+        let results = summary["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == "Observation")
+            .count();
+        assert_eq!(results, 8, "{summary}");
+    }
     // A re-send changes the sender's own Patient only.
     let (status, body) = s.post(Who::Clinic, "Bundle", &unit(CLINIC, "大阪府大阪市"));
     assert_eq!(status, 200, "{body}");

@@ -95,7 +95,9 @@ pub struct PatientResource {
 }
 
 impl Conn<'_> {
-    /// The current (not deleted) resources of `types` whose patient is `patient_id`.
+    /// The current (not deleted) resources of `types` of the person `Patient/patient_id`
+    /// names, whichever institution wrote them (each institution keeps its own Patient of a
+    /// person), and those naming that Patient whose person is unknown.
     pub fn current_of_patient(
         &mut self,
         patient_id: &str,
@@ -111,8 +113,15 @@ impl Conn<'_> {
             Option<String>,
             Option<String>,
         );
+        let person = self.person_of_patient(patient_id)?;
         let rows: Vec<R> = dispatch!(self, |c, DB| resources::table
-            .filter(resources::patient_key.eq(patient_id))
+            .filter(
+                resources::person_key
+                    .eq(person.as_deref())
+                    .or(resources::patient_key
+                        .eq(patient_id)
+                        .and(resources::person_key.is_null()))
+            )
             .filter(resources::deleted.eq(false))
             .filter(resources::res_type.eq_any(types))
             .select((
