@@ -32,14 +32,7 @@ backend_test!(
         assert_eq!(same["meta"]["versionId"], "1");
 
         // Version 2 without the discharge summary and with new condition identifiers.
-        let mut v2 = referral();
-        set_version(&mut v2, "2.0");
-        for e in v2["entry"].as_array_mut().unwrap() {
-            if e["resource"]["resourceType"] == "Condition" {
-                let old = e["resource"]["identifier"][0]["value"].as_str().unwrap();
-                e["resource"]["identifier"][0]["value"] = json!(format!("{old}-v2"));
-            }
-        }
+        let v2 = referral_version_2();
         let replaced = post_document(&srv, &v2, 200);
         assert_eq!(replaced["id"], id.as_str());
         assert_eq!(replaced["meta"]["versionId"], "2");

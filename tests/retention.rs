@@ -1,6 +1,7 @@
 //! `kyoyu purge` against a server's database: the latest-3 rule ranks lab results by their CLINS
 //! item (resolved through the loaded code system), a dry run removes nothing, and the audit names
-//! what went.
+//! what went. A referral's letter goes a week after receipt while what was extracted from it
+//! stays, under its own rules, until the sender cancels or replaces the document.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -121,11 +122,16 @@ fn the_latest_three_are_ranked_by_clins_item_postgres() {
 }
 
 /// `receipt_days`: the server's `--retention-receipt-days`, `None` for the law's week.
-fn a_received_referral_goes_days_after_receipt_with_what_was_extracted(
+/// `then_replace`: after the letter went, the sender posts a new version (else cancels it).
+fn a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
     backend: Backend,
     receipt_days: Option<u32>,
+    then_replace: bool,
 ) {
-    use common::documents::{ADDRESSEE, extracted, patient_id, post_document, referral};
+    use common::documents::{
+        ADDRESSEE, DOC_ID, clinical_entries, extracted, patient_id, post_document, referral,
+        referral_version_2,
+    };
     if !Path::new(SHARED).exists() {
         eprintln!("../shared/data not present: skipped");
         return;
@@ -146,7 +152,8 @@ fn a_received_referral_goes_days_after_receipt_with_what_was_extracted(
     let stored = post_document(&srv, &doc, 201);
     let id = stored["id"].as_str().unwrap().to_string();
     let pid = patient_id(&srv, &doc);
-    assert!(!extracted(&srv, &pid).is_empty());
+    let contributed = extracted(&srv, &pid);
+    assert!(!contributed.is_empty());
     let r = srv.post(
         &format!("Bundle/{id}/$receipt"),
         &json!({"resourceType": "Parameters",
@@ -186,13 +193,62 @@ fn a_received_referral_goes_days_after_receipt_with_what_was_extracted(
     assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 200);
     let late = purge_at(as_of(days + 1));
     assert_eq!(late["rules"]["referral"]["purged"], 1, "{late}");
+    assert_eq!(late["purged"], 1, "only the letter went: {late}");
     assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 404);
-    assert!(extracted(&srv, &pid).is_empty());
+    // The conditions, allergies, labs and the prescription are the patient's record now.
+    assert_eq!(extracted(&srv, &pid), contributed);
+    let summary = srv.get(&format!("Patient/{pid}/$summary"));
+    assert_eq!(summary.status(), 200);
+    if then_replace {
+        // The sender's new version registers the letter again and replaces its contribution.
+        let v2 = referral_version_2();
+        let again = post_document(&srv, &v2, 201);
+        assert_eq!(again["id"], id.as_str());
+        let now = extracted(&srv, &pid);
+        assert_eq!(now.len(), clinical_entries(&v2));
+        for (t, old) in contributed.iter().filter(|(t, _)| t == "Condition") {
+            assert_eq!(srv.get(&format!("{t}/{old}")).status(), 404, "{t}/{old}");
+            assert!(!now.contains(&(t.clone(), old.clone())));
+        }
+        assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 200);
+    } else {
+        // The sender's cancel withdraws what the expired letter contributed.
+        let r = srv.delete(&format!("Bundle?document-identifier={DOC_ID}"));
+        assert_eq!(r.status(), 200, "{:?}", r.text());
+        assert!(extracted(&srv, &pid).is_empty());
+        assert_eq!(srv.get(&format!("Bundle/{id}")).status(), 404);
+    }
 }
 
 #[test]
 fn a_received_referral_goes_a_week_after_receipt_sqlite() {
-    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Sqlite, None);
+    a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
+        Backend::Sqlite,
+        None,
+        false,
+    );
+}
+
+#[test]
+fn a_new_version_replaces_what_an_expired_letter_contributed_sqlite() {
+    a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
+        Backend::Sqlite,
+        None,
+        true,
+    );
+}
+
+#[test]
+fn a_new_version_replaces_what_an_expired_letter_contributed_postgres() {
+    if !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return;
+    }
+    a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
+        Backend::Postgres,
+        None,
+        true,
+    );
 }
 
 #[test]
@@ -201,12 +257,20 @@ fn a_received_referral_goes_a_week_after_receipt_postgres() {
         eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
         return;
     }
-    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Postgres, None);
+    a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
+        Backend::Postgres,
+        None,
+        false,
+    );
 }
 
 #[test]
 fn a_shortened_receipt_period_purges_the_referral_sooner() {
-    a_received_referral_goes_days_after_receipt_with_what_was_extracted(Backend::Sqlite, Some(2));
+    a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
+        Backend::Sqlite,
+        Some(2),
+        false,
+    );
 }
 
 #[test]

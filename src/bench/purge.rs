@@ -161,6 +161,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
             as_of: NOW,
             batch,
             dry_run: false,
+            list: false,
             policy,
         };
         let r = crate::retention::purge::run(&purge_store, options, NOW, |_| {}).await;

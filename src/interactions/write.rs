@@ -224,7 +224,7 @@ fn check_not_managed(
         )
     } else if conn
         .document_by_bundle_id(id)?
-        .is_some_and(|d| d.status == crate::store::DocumentStatus::Active)
+        .is_some_and(|d| d.status.contributes())
     {
         format!(
             "Bundle/{id} is a CLINS document: it is replaced by POST [base]/Bundle and cancelled by DELETE [base]/Bundle?document-identifier=<identifier>"

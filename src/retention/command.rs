@@ -5,7 +5,8 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::purge::{PurgeOptions, PurgeReport, run};
+use super::PurgeReport;
+use super::purge::{PurgeOptions, run};
 use crate::config::ConfigArgs;
 use crate::store::Store;
 
@@ -17,6 +18,9 @@ pub struct PurgeArgs {
     /// Apply the rules as of this instant (RFC 3339, e.g. 2027-01-01T00:00:00+09:00) instead of now.
     #[arg(long, value_name = "INSTANT")]
     pub as_of: Option<String>,
+    /// Also list every removed resource (type, id, rule); in a dry run, every one that would go.
+    #[arg(long)]
+    pub list: bool,
     /// Rows examined per transaction (default: the server's `--purge-batch`).
     #[arg(long)]
     pub batch: Option<usize>,
@@ -56,6 +60,7 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
         as_of,
         batch,
         dry_run: args.dry_run,
+        list: args.list,
         policy: config.retention,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -128,8 +133,13 @@ fn text(r: &PurgeReport) -> String {
         ));
     }
     out.push_str(&format!(
-        "report units removed with their last member: {}\n",
-        r.units_removed
+        "report units removed with their last member: {}\n{} {}\n",
+        r.units_removed,
+        if r.dry_run { "would remove" } else { "removed" },
+        r.purged()
     ));
+    for p in r.list.iter().flatten() {
+        out.push_str(&format!("{}/{} {}\n", p.res_type, p.id, p.rule));
+    }
     out
 }

@@ -4,11 +4,16 @@
 //! background purger and `kyoyu purge` alike.
 
 pub mod command;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod history_tests;
 pub mod purge;
+pub mod report;
 pub mod rules;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
-pub use purge::{PurgeOptions, PurgeReport, RuleCounts};
+pub use purge::PurgeOptions;
+pub use report::{PurgeReport, Purged, RuleCounts};
 pub use rules::{Policy, Schedule, schedule};

@@ -1,14 +1,18 @@
 //! One purge run: walk the rows whose expiry has passed in bounded batches (each its own
 //! transaction, so requests keep flowing and an interrupted run leaves a consistent store),
 //! keep those the "latest 3" rules still protect, remove the rest entirely, and audit it all.
+//!
+//! A dry run takes the same walk and the same decisions, and predicts what the removals would
+//! take along (report units left without members), so its report is what the real run's would
+//! be. The decisions do not depend on what a run removed before: a row is protected when it
+//! ranks among the latest 3 of its group, and removing rows that do not never changes which do.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Policy;
-use crate::access::audit::{Action, AuditRecord};
-use crate::store::{Conn, Expired, Store, StoreError};
+use super::report::{PurgeReport, Purged, REPORT_UNIT_RULE};
+use crate::access::audit::{Action, AuditRecord, Touch};
+use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError};
 
 /// How a run is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -19,41 +23,21 @@ pub struct PurgeOptions {
     pub batch: usize,
     /// Count, decide and report, but remove nothing.
     pub dry_run: bool,
+    /// List every removed resource in the report.
+    pub list: bool,
     pub policy: Policy,
-}
-
-/// Per rule (retention class): what the run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RuleCounts {
-    pub examined: u64,
-    pub purged: u64,
-    pub kept_by_latest: u64,
-    /// Past their time but tagged LTS: kept, and their expiry cleared so they are counted once.
-    pub kept_by_lts: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PurgeReport {
-    pub run_id: i64,
-    pub as_of: i64,
-    pub dry_run: bool,
-    pub rules: BTreeMap<String, RuleCounts>,
-    /// Report-unit Bundles removed because their last member went.
-    pub units_removed: u64,
-}
-
-impl PurgeReport {
-    pub fn purged(&self) -> u64 {
-        self.rules.values().map(|c| c.purged).sum::<u64>() + self.units_removed
-    }
-
-    pub fn examined(&self) -> u64 {
-        self.rules.values().map(|c| c.examined).sum()
-    }
 }
 
 /// Serialises purgers: with several servers on one PostgreSQL only one purges at a time.
 const PURGE_LOCK: &str = "retention purge";
+
+/// A run's state between batches: the report so far and, in a dry run, how many members of
+/// each report unit it would have removed.
+#[derive(Debug, Clone, Default)]
+struct Walk {
+    report: PurgeReport,
+    doomed_members: BTreeMap<String, u64>,
+}
 
 /// Runs a purge to the end; `progress` is called after every batch with the report so far.
 pub async fn run(
@@ -68,26 +52,36 @@ pub async fn run(
             c.start_purge_run(started_at, options.as_of, options.dry_run)
         })
         .await?;
-    let mut report = PurgeReport {
-        run_id,
-        as_of: options.as_of,
-        dry_run: options.dry_run,
-        ..PurgeReport::default()
+    let mut walk = Walk {
+        report: PurgeReport {
+            run_id,
+            as_of: options.as_of,
+            dry_run: options.dry_run,
+            list: options.list.then(Vec::new),
+            ..PurgeReport::default()
+        },
+        doomed_members: BTreeMap::new(),
     };
     let mut cursor: Cursor = None;
     loop {
-        let so_far = report.clone();
-        let (next, batch_report, done) = store
-            .write(None, move |c| batch(c, options, cursor, so_far))
+        let (next, after, done) = store
+            .write(None, move |c| batch(c, options, cursor, walk))
             .await?;
-        report = batch_report;
+        walk = after;
         cursor = next;
-        progress(&report);
+        progress(&walk.report);
         if done {
             break;
         }
     }
-    let counts = serde_json::to_string(&report).unwrap_or_default();
+    if options.dry_run && !walk.doomed_members.is_empty() {
+        walk = store.read(move |c| units_left_empty(c, walk)).await?;
+    }
+    let mut report = walk.report;
+    if let Some(list) = &mut report.list {
+        list.sort();
+    }
+    let counts = serde_json::to_string(&report.counts()).unwrap_or_default();
     let finished = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
     store
         .write(None, move |c| c.finish_purge_run(run_id, finished, &counts))
@@ -99,13 +93,13 @@ pub async fn run(
 type Cursor = Option<(i64, i64)>;
 
 /// One bounded batch in one transaction: returns the cursor to continue from, the updated
-/// report, and whether the walk is complete.
+/// state, and whether the walk is complete.
 fn batch(
     c: &mut Conn<'_>,
     options: PurgeOptions,
     cursor: Cursor,
-    mut report: PurgeReport,
-) -> Result<(Cursor, PurgeReport, bool), StoreError> {
+    mut walk: Walk,
+) -> Result<(Cursor, Walk, bool), StoreError> {
     c.begin_purge_batch(PURGE_LOCK)?;
     let limit = i64::try_from(options.batch.max(1)).unwrap_or(i64::MAX);
     let rows = c.expired_batch(options.as_of, cursor, limit)?;
@@ -120,7 +114,7 @@ fn batch(
             .retention_class
             .clone()
             .unwrap_or_else(|| "unclassified".into());
-        let counts = report.rules.entry(rule.clone()).or_default();
+        let counts = walk.report.rules.entry(rule.clone()).or_default();
         counts.examined += 1;
         if row.retention_class.as_deref() == Some("long-term") {
             counts.kept_by_lts += 1;
@@ -136,15 +130,66 @@ fn batch(
         counts.purged += 1;
         doomed.push((row, rule));
     }
-    if !options.dry_run && !doomed.is_empty() {
-        report.units_removed += purge_rows(c, &doomed, report.run_id, now)?;
+    if doomed.is_empty() {
+        return Ok((next, walk, done));
     }
-    Ok((next, report, done))
+    let removed = if options.dry_run {
+        for (res_type, ids) in by_type(&doomed) {
+            for key in c.units_of(res_type, &ids)? {
+                *walk.doomed_members.entry(key).or_default() += 1;
+            }
+            c.cede();
+        }
+        doomed.iter().map(|(r, rule)| purged(r, rule)).collect()
+    } else {
+        purge_rows(c, &doomed, walk.report.run_id, now)?
+    };
+    for p in &removed {
+        walk.report.removed(&p.res_type, &p.id, &p.rule);
+    }
+    Ok((next, walk, done))
 }
 
-/// The AuditEvent of one purged batch, in its transaction. The resources themselves are listed
-/// in `purged_resources` (type, id, rule, time) under the run it names.
-fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
+/// A dry run's last step: the report units all of whose members it would have removed, whose
+/// Bundles the real run removes with the last of them.
+fn units_left_empty(c: &mut Conn<'_>, mut walk: Walk) -> Result<Walk, StoreError> {
+    for (key, doomed) in std::mem::take(&mut walk.doomed_members) {
+        let members = u64::try_from(c.unit_members(&key)?.len()).unwrap_or(u64::MAX);
+        if members > doomed {
+            continue;
+        }
+        if let Some(u) = c.unit(&key)? {
+            walk.report
+                .removed("Bundle", &u.bundle_id, REPORT_UNIT_RULE);
+        }
+    }
+    Ok(walk)
+}
+
+fn purged(row: &Expired, rule: &str) -> Purged {
+    Purged {
+        res_type: row.res_type.clone(),
+        id: row.res_id.clone(),
+        rule: rule.to_string(),
+    }
+}
+
+fn by_type(rows: &[(Expired, String)]) -> BTreeMap<&str, Vec<&str>> {
+    let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (row, _) in rows {
+        by_type
+            .entry(row.res_type.as_str())
+            .or_default()
+            .push(row.res_id.as_str());
+    }
+    by_type
+}
+
+/// The AuditEvent of one purged batch, in its transaction: every resource it removed, with
+/// its patient, and the count per rule. The run's `purged_resources` rows say the same for
+/// `kyoyu purge` and the run's record.
+fn purge_event(run_id: i64, removed: &[(Purged, Option<String>)], now: i64) -> AuditRecord {
+    let listed: Vec<Purged> = removed.iter().map(|(p, _)| p.clone()).collect();
     AuditRecord {
         id: crate::access::audit::event_id(now),
         recorded: now,
@@ -152,7 +197,9 @@ fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
         interaction: "purge".into(),
         outcome: "0",
         detail: Some(format!(
-            "purge run {run_id}: {purged} resources past retention"
+            "purge run {run_id}: {} resources removed past retention ({})",
+            removed.len(),
+            PurgeReport::summary(&listed)
         )),
         role: "operator".into(),
         agent_name: "retention purger".into(),
@@ -160,7 +207,14 @@ fn purge_event(run_id: i64, purged: usize, now: i64) -> AuditRecord {
         emergency: None,
         res_type: None,
         res_id: None,
-        entities: Vec::new(),
+        entities: removed
+            .iter()
+            .map(|(p, patient)| Touch {
+                res_type: p.res_type.clone(),
+                res_id: p.id.clone(),
+                patient: Some(patient.clone()),
+            })
+            .collect(),
     }
 }
 
@@ -175,39 +229,47 @@ fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, Store
     Ok(kept)
 }
 
-/// Removes the rows in bulk, drops them from their report units and documents, audits them, and removes the
-/// units left without members (their Bundle too). Returns how many units went.
+/// Removes the rows in bulk, drops them from their report units and documents, removes the
+/// units left without members (their Bundle too), and audits it all. A document whose Bundle
+/// goes keeps what was extracted from it: that is the patient's record, under its own rules
+/// (DESIGN §8); the document's row stays, expired, while it still lists any of it. Returns what
+/// went.
 fn purge_rows(
     c: &mut Conn<'_>,
     rows: &[(Expired, String)],
     run_id: i64,
     now: i64,
-) -> Result<u64, StoreError> {
-    let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (row, _) in rows {
-        by_type
-            .entry(row.res_type.as_str())
-            .or_default()
-            .push(row.res_id.as_str());
-    }
+) -> Result<Vec<Purged>, StoreError> {
     let mut units = Vec::new();
-    for (res_type, ids) in &by_type {
-        units.extend(c.take_members(res_type, ids)?);
+    let mut documents = BTreeSet::new();
+    for (res_type, ids) in by_type(rows) {
+        let taken = c.take_members(res_type, &ids)?;
+        units.extend(taken.units);
+        documents.extend(taken.documents);
         c.cede();
     }
-    // A document goes with what was extracted from it.
+    let mut letters = BTreeSet::new();
     for (row, _) in rows.iter().filter(|(r, _)| r.res_type == "Bundle") {
         if let Some(doc) = c.document_by_bundle_id(&row.res_id)? {
-            for m in c.document_members(&doc.document_key)? {
-                if c.purge(&m.res_type, &m.res_id)? {
-                    c.record_purged(run_id, &m.res_type, &m.res_id, "with-document", now)?;
-                }
-            }
-            c.delete_document(&doc.document_key)?;
+            letters.insert(doc.document_key.clone());
+            documents.insert(doc.document_key);
+        }
+    }
+    for key in documents {
+        let Some(doc) = c.document(&key)? else {
+            continue;
+        };
+        let letter_gone = letters.contains(&key) || doc.status == DocumentStatus::Expired;
+        if !letter_gone {
+            continue;
+        }
+        if c.document_members(&key)?.is_empty() {
+            c.delete_document(&key)?;
+        } else if doc.status != DocumentStatus::Expired {
+            c.set_document_status(&key, DocumentStatus::Expired)?;
         }
     }
     let rkeys: Vec<i64> = rows.iter().map(|(r, _)| r.rkey).collect();
-    c.insert_audit(&purge_event(run_id, rows.len(), now))?;
     c.purge_rkeys(&rkeys)?;
     let audit: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -215,8 +277,11 @@ fn purge_rows(
         .collect();
     c.record_purged_many(run_id, &audit, now)?;
     c.cede();
+    let mut removed: Vec<(Purged, Option<String>)> = rows
+        .iter()
+        .map(|(r, rule)| (purged(r, rule), r.patient_key.clone()))
+        .collect();
     // A report unit whose last member expired goes with it: Bundle, then the unit row.
-    let mut removed = 0;
     units.sort();
     units.dedup();
     for key in units {
@@ -224,13 +289,22 @@ fn purge_rows(
             continue;
         }
         if let Some(u) = c.unit(&key)? {
-            c.purge("Bundle", &u.bundle_id)?;
-            c.record_purged(run_id, "Bundle", &u.bundle_id, "report-unit", now)?;
+            if c.purge("Bundle", &u.bundle_id)? {
+                c.record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;
+                removed.push((
+                    Purged {
+                        res_type: "Bundle".into(),
+                        id: u.bundle_id.clone(),
+                        rule: REPORT_UNIT_RULE.into(),
+                    },
+                    Some(u.patient_id.clone()),
+                ));
+            }
         }
         c.delete_unit(&key)?;
-        removed += 1;
     }
-    Ok(removed)
+    c.insert_audit(&purge_event(run_id, &removed, now))?;
+    Ok(removed.into_iter().map(|(p, _)| p).collect())
 }
 
 /// The background purger of `kyoyu serve`: a run every `every`, as of the injected clock's now.
@@ -252,6 +326,7 @@ pub fn spawn_purger(
                 as_of: now,
                 batch,
                 dry_run: false,
+                list: false,
                 policy,
             };
             match run(&store, options, now, |_| {}).await {

@@ -5,23 +5,24 @@
 use serde_json::Value;
 
 use super::Policy;
-use super::purge::{PurgeOptions, PurgeReport, run};
+use super::PurgeReport;
+use super::purge::{PurgeOptions, run};
 use crate::search::IndexRows;
 use crate::search::{DateValue, ReferenceValue, StringValue, TokenValue};
 use crate::store::test_db::{orphans, test_stores};
 use crate::store::{Method, NewVersion, Store, UnitRow};
 
 #[derive(Clone)]
-struct Row<'a> {
-    res_type: &'a str,
-    id: &'a str,
-    class: &'a str,
-    patient: &'a str,
-    group: Option<&'a str>,
-    expires_at: Option<i64>,
+pub(super) struct Row<'a> {
+    pub res_type: &'a str,
+    pub id: &'a str,
+    pub class: &'a str,
+    pub patient: &'a str,
+    pub group: Option<&'a str>,
+    pub expires_at: Option<i64>,
 }
 
-async fn insert(store: &Store, rows: Vec<Row<'static>>) {
+pub(super) async fn insert(store: &Store, rows: Vec<Row<'static>>) {
     store
         .write(None, move |c| {
             for r in &rows {
@@ -76,11 +77,17 @@ async fn purge(store: &Store, as_of: i64, dry_run: bool) -> PurgeReport {
     purge_in_batches(store, as_of, dry_run, 2).await
 }
 
-async fn purge_in_batches(store: &Store, as_of: i64, dry_run: bool, batch: usize) -> PurgeReport {
+pub(super) async fn purge_in_batches(
+    store: &Store,
+    as_of: i64,
+    dry_run: bool,
+    batch: usize,
+) -> PurgeReport {
     let options = PurgeOptions {
         as_of,
         batch,
         dry_run,
+        list: true,
         policy: Policy::default(),
     };
     let report = run(store, options, 0, |_| {}).await.unwrap();
@@ -92,7 +99,7 @@ async fn purge_in_batches(store: &Store, as_of: i64, dry_run: bool, batch: usize
     report
 }
 
-async fn exists(store: &Store, res_type: &'static str, id: &'static str) -> bool {
+pub(super) async fn exists(store: &Store, res_type: &'static str, id: &'static str) -> bool {
     store
         .read(move |c| c.read_current(res_type, id))
         .await
@@ -111,7 +118,7 @@ fn row(res_type: &'static str, id: &'static str, class: &'static str, e: i64) ->
     }
 }
 
-fn condition_member(id: &str) -> crate::store::Member {
+pub(super) fn condition_member(id: &str) -> crate::store::Member {
     crate::store::Member {
         res_type: "Condition".into(),
         res_id: id.into(),
@@ -119,7 +126,7 @@ fn condition_member(id: &str) -> crate::store::Member {
     }
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(super) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,11 +9,16 @@ use super::units::Member;
 use super::{Conn, StoreError, dispatch};
 
 /// Whether a document is in force. A cancelled one has no Bundle and no members any more; its
-/// row remembers identifier, version and Bundle id so that re-posting it undoes the cancel.
+/// row remembers identifier, version and Bundle id so that re-posting it undoes the cancel. An
+/// expired one has had its Bundle purged (the letter's retention), while what was extracted from
+/// it stays in the patient's record under its own retention (DESIGN §8): the row keeps its member
+/// list, so that the sender can still withdraw (cancel) or replace (a new version) that
+/// contribution, until its last member is purged too and the row goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentStatus {
     Active,
     Cancelled,
+    Expired,
 }
 
 impl DocumentStatus {
@@ -21,13 +26,21 @@ impl DocumentStatus {
         match self {
             DocumentStatus::Active => "active",
             DocumentStatus::Cancelled => "cancelled",
+            DocumentStatus::Expired => "expired",
         }
+    }
+
+    /// Whether what it contributed to the patient's record is still there for the sender to
+    /// withdraw or replace.
+    pub fn contributes(self) -> bool {
+        matches!(self, DocumentStatus::Active | DocumentStatus::Expired)
     }
 
     fn parse(s: &str) -> Result<Self, StoreError> {
         match s {
             "active" => Ok(DocumentStatus::Active),
             "cancelled" => Ok(DocumentStatus::Cancelled),
+            "expired" => Ok(DocumentStatus::Expired),
             other => Err(StoreError::Corrupt(format!(
                 "unknown document status '{other}'"
             ))),
@@ -249,6 +262,20 @@ impl Conn<'_> {
             diesel::delete(documents::table.filter(documents::document_key.eq(document_key)))
                 .execute(c)
         })?;
+        Ok(())
+    }
+
+    /// Sets a document's status, leaving its row and members otherwise as they are.
+    pub fn set_document_status(
+        &mut self,
+        document_key: &str,
+        status: DocumentStatus,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |c, DB| diesel::update(
+            documents::table.filter(documents::document_key.eq(document_key))
+        )
+        .set(documents::status.eq(status.as_str()))
+        .execute(c))?;
         Ok(())
     }
 

@@ -35,7 +35,7 @@ pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryPage, HistoryScope};
 pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
-pub use retention::Expired;
+pub use retention::{Expired, Taken};
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};

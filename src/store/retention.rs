@@ -16,6 +16,13 @@ use super::{Conn, StoreError, dispatch};
 /// Rows per statement in bulk operations: well under both backends' parameter limits.
 const CHUNK: usize = 500;
 
+/// The report units and documents that listed resources a purge took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub units: Vec<String>,
+    pub documents: Vec<String>,
+}
+
 /// A row past its expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {
@@ -183,25 +190,27 @@ impl Conn<'_> {
     }
 
     /// Drops resources of one type from the report units and documents that list them; returns
-    /// the units touched (the caller removes a unit left empty; a document stays until its own
-    /// Bundle expires, but must not name what is gone).
-    pub fn take_members(
-        &mut self,
-        res_type: &str,
-        ids: &[&str],
-    ) -> Result<Vec<String>, StoreError> {
+    /// the units and the documents touched (the caller removes a unit left empty, and the row of
+    /// an expired document left without members; a document stays until its own Bundle
+    /// expires, but must not name what is gone).
+    pub fn take_members(&mut self, res_type: &str, ids: &[&str]) -> Result<Taken, StoreError> {
         if let Conn::Pg(c) = self {
             return super::retention_pg::take_members(c, res_type, ids);
         }
-        let mut keys = Vec::new();
+        let mut taken = Taken::default();
         for chunk in ids.chunks(CHUNK) {
-            let found: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
+            let units: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
                 .filter(report_unit_members::res_type.eq(res_type))
                 .filter(report_unit_members::res_id.eq_any(chunk))
                 .select(report_unit_members::unit_key)
                 .load(c))?;
+            let documents: Vec<String> = dispatch!(self, |c, DB| document_members::table
+                .filter(document_members::res_type.eq(res_type))
+                .filter(document_members::res_id.eq_any(chunk))
+                .select(document_members::document_key)
+                .load(c))?;
             dispatch!(self, |c, DB| {
-                if !found.is_empty() {
+                if !units.is_empty() {
                     diesel::delete(
                         report_unit_members::table
                             .filter(report_unit_members::res_type.eq(res_type))
@@ -209,17 +218,38 @@ impl Conn<'_> {
                     )
                     .execute(c)?;
                 }
-                diesel::delete(
-                    document_members::table
-                        .filter(document_members::res_type.eq(res_type))
-                        .filter(document_members::res_id.eq_any(chunk)),
-                )
-                .execute(c)
+                if !documents.is_empty() {
+                    diesel::delete(
+                        document_members::table
+                            .filter(document_members::res_type.eq(res_type))
+                            .filter(document_members::res_id.eq_any(chunk)),
+                    )
+                    .execute(c)?;
+                }
+                Ok::<_, diesel::result::Error>(())
             })?;
+            taken.units.extend(units);
+            taken.documents.extend(documents);
+        }
+        taken.units.sort();
+        taken.units.dedup();
+        taken.documents.sort();
+        taken.documents.dedup();
+        Ok(taken)
+    }
+
+    /// The report units listing any of these resources of one type, without changing them (a
+    /// dry run's view of what `take_members` would touch).
+    pub fn units_of(&mut self, res_type: &str, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let found: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table
+                .filter(report_unit_members::res_type.eq(res_type))
+                .filter(report_unit_members::res_id.eq_any(chunk))
+                .select(report_unit_members::unit_key)
+                .load(c))?;
             keys.extend(found);
         }
-        keys.sort();
-        keys.dedup();
         Ok(keys)
     }
 

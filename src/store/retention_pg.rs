@@ -25,12 +25,6 @@ pub(super) fn begin_batch(c: &mut PgConnection, lock_key: &str) -> Result<(), St
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct UnitKey {
-    #[diesel(sql_type = Text)]
-    unit_key: String,
-}
-
 /// Resources one removal statement takes at most. While a backend runs a statement, requests
 /// woken on its core wait for it: a scheduler trace of the purge benchmark put 188 of 280
 /// waits of 1 ms or more during a purge behind statements of 250 resources that ran 1-4 ms.
@@ -91,22 +85,40 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PurgeRkeys<'_> {
 
 impl RunQueryDsl<PgConnection> for PurgeRkeys<'_> {}
 
-/// Drops resources of one type from report units and documents; returns the units touched.
+#[derive(QueryableByName)]
+struct TakenKey {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    key: String,
+}
+
+/// Drops resources of one type from report units and documents; returns the units and the
+/// documents touched.
 pub(super) fn take_members(
     c: &mut PgConnection,
     res_type: &str,
     ids: &[&str],
-) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<UnitKey> = diesel::sql_query(
+) -> Result<super::retention::Taken, StoreError> {
+    let rows: Vec<TakenKey> = diesel::sql_query(
         "WITH u AS (DELETE FROM report_unit_members WHERE res_type = $1 AND res_id = ANY($2) \
                     RETURNING unit_key), \
-              d AS (DELETE FROM document_members WHERE res_type = $1 AND res_id = ANY($2)) \
-         SELECT DISTINCT unit_key FROM u ORDER BY unit_key",
+              d AS (DELETE FROM document_members WHERE res_type = $1 AND res_id = ANY($2) \
+                    RETURNING document_key) \
+         SELECT DISTINCT 'u' AS kind, unit_key AS key FROM u \
+         UNION SELECT DISTINCT 'd', document_key FROM d ORDER BY 1, 2",
     )
     .bind::<Text, _>(res_type)
     .bind::<Array<Text>, _>(ids)
     .load(c)?;
-    Ok(rows.into_iter().map(|r| r.unit_key).collect())
+    let mut taken = super::retention::Taken::default();
+    for r in rows {
+        match r.kind.as_str() {
+            "u" => taken.units.push(r.key),
+            _ => taken.documents.push(r.key),
+        }
+    }
+    Ok(taken)
 }
 
 /// The purged-resource audit rows of a run: (type, id, rule) each.

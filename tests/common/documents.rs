@@ -146,6 +146,20 @@ pub fn set_version(doc: &mut Value, version: &str) {
     doc["entry"][0]["resource"]["extension"] = json!([{"url": VERSION, "valueString": version}]);
 }
 
+/// The official referral at version 2.0, without attachments and with new identifiers for its
+/// conditions: a new version that replaces part of what version 1 contributed.
+pub fn referral_version_2() -> Value {
+    let mut v2 = referral();
+    set_version(&mut v2, "2.0");
+    for e in v2["entry"].as_array_mut().unwrap() {
+        if e["resource"]["resourceType"] == "Condition" {
+            let old = e["resource"]["identifier"][0]["value"].as_str().unwrap();
+            e["resource"]["identifier"][0]["value"] = json!(format!("{old}-v2"));
+        }
+    }
+    v2
+}
+
 /// A discharge summary of the referral's patient with a condition, a prescription and a lab
 /// result (base R4 valid).
 pub fn discharge_summary(referral: &Value) -> Value {

@@ -5,7 +5,8 @@
 //! Lifecycle by (sender, document identifier): a first post registers (201); a re-post replaces
 //! the document and its extracted resources whole (200; identical content writes nothing) unless
 //! its version is older than the registered one (409); a re-post of a cancelled document undoes
-//! the cancel under the same Bundle id (201). Changed content clears the addressee's receipt:
+//! the cancel under the same Bundle id (201), and a re-post of a document whose letter expired
+//! registers the letter again under that id (201) and replaces what the expired one contributed. Changed content clears the addressee's receipt:
 //! they have not received this content yet.
 
 use std::cmp::Ordering;
@@ -90,7 +91,7 @@ impl DocumentWrite {
         let bundle_changed = w.written > before;
         let reinstated = previous
             .as_ref()
-            .is_some_and(|p| p.status == DocumentStatus::Cancelled);
+            .is_some_and(|p| p.status != DocumentStatus::Active);
         let (received_at, received_by) = match &previous {
             Some(p) if !bundle_changed => (p.received_at, p.received_by.clone()),
             _ => (None, None),

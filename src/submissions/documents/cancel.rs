@@ -2,7 +2,8 @@
 //! DELETE of the document's Bundle by id. The Bundle (all versions) and the resources extracted
 //! from it are purged, so the document leaves the addressee's inbox and the patient's record at
 //! once. Its row stays, marked cancelled, with identifier, version and Bundle id but no clinical
-//! content: re-posting the document undoes the cancel under the same Bundle id.
+//! content: re-posting the document undoes the cancel under the same Bundle id. A document whose
+//! letter has expired can still be cancelled: that withdraws what it contributed to the record.
 
 use std::time::Instant;
 
@@ -48,7 +49,7 @@ pub async fn cancel_by_identifier(
             let active: Vec<DocumentRow> = conn
                 .documents_by_identifier(&value)?
                 .into_iter()
-                .filter(|d| d.status == DocumentStatus::Active)
+                .filter(|d| d.status.contributes())
                 .filter(|d| mine.as_ref().is_none_or(|m| *m == d.institution))
                 .collect();
             match active.as_slice() {
@@ -66,8 +67,9 @@ pub async fn cancel_by_identifier(
         .await
 }
 
-/// Cancels the document whose Bundle is `Bundle/{bundle_id}`; `None` when that Bundle is not an
-/// active document (the caller then deletes it as any resource).
+/// Cancels the document whose Bundle is (or, for an expired letter, was) `Bundle/{bundle_id}`;
+/// `None` when that Bundle is not a document in force (the caller then deletes it as any
+/// resource).
 pub async fn cancel_by_bundle_id(
     svc: &Services,
     bundle_id: &str,
@@ -82,7 +84,7 @@ pub async fn cancel_by_bundle_id(
     svc.write_audited(deadline, record, move |conn| {
         match conn
             .document_by_bundle_id(&id)?
-            .filter(|d| d.status == DocumentStatus::Active)
+            .filter(|d| d.status.contributes())
         {
             Some(doc) => {
                 crate::interactions::access::check_submitter(&caller, &doc.institution)?;
@@ -94,13 +96,11 @@ pub async fn cancel_by_bundle_id(
     .await
 }
 
-fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
+/// The cancel itself, inside a write transaction.
+pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
     conn.lock(&format!("document\u{1f}{key}"))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
-    let Some(mut doc) = conn
-        .document(key)?
-        .filter(|d| d.status == DocumentStatus::Active)
-    else {
+    let Some(mut doc) = conn.document(key)?.filter(|d| d.status.contributes()) else {
         return Err(Error::Conflict(
             "the document changed while it was being cancelled; try again".into(),
         ));

@@ -6,8 +6,9 @@
 //! Composition.identifier): a re-post with the same identifier replaces it (`apply`), `cancel`
 //! withdraws it, `receipt` records the addressee's receipt of a referral. The Condition,
 //! AllergyIntolerance, lab Observation and MedicationRequest entries of referrals and their
-//! discharge summaries are also stored as resources of the patient, linked to the document, and
-//! go with it.
+//! discharge summaries are also stored as resources of the patient, linked to the document: they
+//! are the patient's clinical record under their own retention (DESIGN §8), withdrawn only by the
+//! sender's cancel and replaced only by a new version, whatever happens to the letter.
 
 mod apply;
 mod cancel;
@@ -23,6 +24,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+#[cfg(test)]
+pub(crate) use cancel::cancel_in_tx;
 pub use cancel::{Cancelled, cancel_by_bundle_id, cancel_by_identifier};
 pub use receipt::{RECEIPT_DEFINITION, Receipt, parse_institution, receipt_definition, receive};
 

@@ -1,6 +1,7 @@
 //! `POST [base]/Bundle/{id}/$receipt`: the addressee of a referral acknowledges receiving it.
 //! Only the addressee (the institution number of section 910) may; the first receipt is kept
-//! (who, when), and it starts the referral's short retention after receipt (DESIGN §1).
+//! (who, when), and it starts the letter's short retention after receipt (DESIGN §1); what was
+//! extracted from it keeps its own retention.
 
 use std::time::Instant;
 
@@ -144,8 +145,8 @@ pub async fn receive(
             }
             let first = conn.record_receipt(&key, now, institution.as_str())?;
             if first {
-                // Receipt starts the short clock: the referral (and what was extracted from
-                // it, which goes with it) is kept at most a week more.
+                // Receipt starts the letter's short clock: it is kept at most a week more. What
+                // was extracted from it keeps its own (DESIGN §8).
                 if let Some(at) =
                     crate::retention::rules::after_receipt(None, now, &policy)
                 {
