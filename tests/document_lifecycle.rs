@@ -122,3 +122,62 @@ backend_test!(prescriptions_are_never_written_directly, |srv| {
     );
     assert_eq!(srv.search("MedicationRequest")["total"], 0);
 });
+
+backend_test!(
+    a_report_unit_and_a_document_keep_their_own_resource_of_one_identifier,
+    |srv| {
+        assert!(shared_present(), "../shared/data is required");
+        let doc = referral();
+        post_document(&srv, &doc, 201);
+        let pid = patient_id(&srv, &doc);
+        // A report unit from the referral's sender, for its patient, with a condition of the
+        // same resource identifier as one the referral contributed.
+        let patient = doc["entry"][1].clone();
+        let patient_url = patient["fullUrl"].as_str().unwrap();
+        let unit_id = "1318814790^2024^same-condition";
+        let unit = json!({
+            "resourceType": "Bundle",
+            "meta": {
+                "profile": ["http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS|1"],
+                "tag": [{"system": "http://jpfhir.jp/fhir/clins/CodeSystem/BundleResourceType_CS",
+                         "code": "Condition"}]
+            },
+            "identifier": {"system": "http://jpfhir.jp/fhir/clins/bundle-identifier", "value": unit_id},
+            "type": "collection",
+            "entry": [patient, {
+                "fullUrl": "urn:uuid:3f0c9a11-0000-4000-8000-000000000001",
+                "resource": {"resourceType": "Condition",
+                    "identifier": [{"system": RESOURCE_ID, "value": "192838"}],
+                    "subject": {"reference": patient_url}, "code": {"text": "高血圧症"}}
+            }]
+        });
+        let r = srv.post("Bundle", &unit);
+        assert_eq!(r.status(), 201, "{:?}", r.text());
+        let same = || {
+            common::ids(&srv.search(&format!(
+                "Condition?patient={pid}&identifier={}",
+                enc(&format!("{RESOURCE_ID}|192838"))
+            )))
+        };
+        let both = same();
+        assert_eq!(both.len(), 2, "the unit's and the referral's");
+        // Deleting the unit leaves what the referral contributed, and the reverse.
+        let r = srv.delete(&format!(
+            "Bundle?identifier={}",
+            enc(&format!(
+                "http://jpfhir.jp/fhir/clins/bundle-identifier|{unit_id}"
+            ))
+        ));
+        assert_eq!(r.status(), 200, "{:?}", r.text());
+        let left = same();
+        assert_eq!(left.len(), 1);
+        assert!(both.contains(&left[0]));
+        let r = srv.post("Bundle", &unit);
+        assert_eq!(r.status(), 201, "{:?}", r.text());
+        let r = srv.delete(&format!("Bundle?document-identifier={DOC_ID}"));
+        assert_eq!(r.status(), 200);
+        let unit_only = same();
+        assert_eq!(unit_only.len(), 1);
+        assert!(!unit_only.contains(&left[0]));
+    }
+);
