@@ -111,6 +111,16 @@ fn issue_at<'o>(outcome: &'o Value, at: &str) -> Option<&'o Value> {
         .find(|i| i["expression"][0] == at)
 }
 
+/// POSTs a Patient that validation must refuse with an issue at `at`; that issue's diagnostics.
+fn refused_at(srv: &TestServer, content_type: &str, body: String, at: &str) -> String {
+    let r = send(srv, content_type, "Patient", body);
+    let status = r.status().as_u16();
+    let outcome: Value = r.json().unwrap();
+    assert!(matches!(status, 400 | 422), "{status} {outcome}");
+    let issue = issue_at(&outcome, at).unwrap_or_else(|| panic!("{at}: {outcome}"));
+    issue["diagnostics"].as_str().unwrap().to_string()
+}
+
 backend_test!(dates_and_times_that_do_not_exist_are_refused, |srv| {
     for (field, value, at) in [
         ("birthDate", "2024-02-30", "Patient.birthDate"),
@@ -144,5 +154,86 @@ backend_test!(dates_and_times_that_do_not_exist_are_refused, |srv| {
     let leap = r#"{"resourceType":"Patient","birthDate":"2024-02-29","deceasedDateTime":"2017-01-01T08:59:60+09:00"}"#;
     let r = send(&srv, JSON, "Patient", leap);
     assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    assert_eq!(patients_stored(&srv), 1);
+});
+
+fn get_text(srv: &TestServer, path: &str, accept: &str) -> String {
+    let r = srv
+        .client
+        .get(srv.url(path))
+        .header("accept", accept)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().unwrap()
+}
+
+/// `Type/id` of what a 201 answer created.
+fn created(r: Response) -> String {
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().unwrap();
+    format!(
+        "{}/{}",
+        body["resourceType"].as_str().unwrap(),
+        body["id"].as_str().unwrap()
+    )
+}
+
+backend_test!(decimals_keep_their_exact_text_through_json_and_xml, |srv| {
+    let json = r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},
+        "valueQuantity":{"value":1.50,"unit":"mg"},
+        "referenceRange":[{"low":{"value":1e-99999},"high":{"value":120.000}}]}"#;
+    let path = created(send(&srv, JSON, "Observation", json));
+    let back = get_text(&srv, &path, JSON);
+    for exact in [
+        r#""value":1.50"#,
+        r#""value":1e-99999"#,
+        r#""value":120.000"#,
+    ] {
+        assert!(back.contains(exact), "{exact} in {back}");
+    }
+    let back = get_text(&srv, &path, XML);
+    for exact in [
+        r#"<value value="1.50"/>"#,
+        r#"<value value="1e-99999"/>"#,
+        r#"<value value="120.000"/>"#,
+    ] {
+        assert!(back.contains(exact), "{exact} in {back}");
+    }
+
+    let xml = r#"<Observation xmlns="http://hl7.org/fhir"><status value="final"/><code><text value="x"/></code><valueQuantity><value value="2.50"/><unit value="mg"/></valueQuantity></Observation>"#;
+    let path = created(send(&srv, XML, "Observation", xml));
+    let back = get_text(&srv, &path, JSON);
+    assert!(back.contains(r#""value":2.50"#), "{back}");
+    let back = get_text(&srv, &path, XML);
+    assert!(back.contains(r#"<value value="2.50"/>"#), "{back}");
+});
+
+backend_test!(narratives_outside_the_fhir_rules_are_refused, |srv| {
+    let div = |inner: &str| format!(r#"<div xmlns="http://www.w3.org/1999/xhtml">{inner}</div>"#);
+    for (inner, expect) in [
+        ("<p>x</p><script>alert(1)</script>", "<script>"),
+        (r#"<p onmouseover="alert(1)">x</p>"#, "onmouseover"),
+        (
+            r#"<img src="https://tracker.example/p.gif"/>"#,
+            "refers outside",
+        ),
+        ("   ", "no text"),
+    ] {
+        let narrative = div(inner);
+        let json = serde_json::json!({"resourceType": "Patient",
+            "text": {"status": "generated", "div": narrative}})
+        .to_string();
+        let xml = format!(
+            r#"<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/>{narrative}</text></Patient>"#
+        );
+        for (content_type, body) in [(JSON, json), (XML, xml)] {
+            let text = refused_at(&srv, content_type, body, "Patient.text.div");
+            assert!(text.contains(expect), "{text}");
+        }
+    }
+    let fine = serde_json::json!({"resourceType": "Patient", "text": {"status": "generated",
+        "div": div(r#"<p>山田 <b>太郎</b>&#160;<a href="https://example.org/x">x</a></p>"#)}});
+    assert_eq!(srv.post("Patient", &fine).status(), 201);
     assert_eq!(patients_stored(&srv), 1);
 });

@@ -186,6 +186,15 @@ mod tests {
     }
 
     #[test]
+    fn numbers_keep_the_text_they_were_written_with() {
+        let text = r#"{"a":1.50,"b":1e-99999,"c":-0.000,"d":12345678901234567890123}"#;
+        assert_eq!(
+            parse_resource(text.as_bytes(), 10).unwrap().to_string(),
+            text
+        );
+    }
+
+    #[test]
     fn a_leading_byte_order_mark_is_skipped() {
         let v = parse_resource(b"\xEF\xBB\xBF{\"resourceType\":\"Patient\"}", 10).unwrap();
         assert_eq!(v["resourceType"], "Patient");

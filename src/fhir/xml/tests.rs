@@ -10,6 +10,11 @@ fn parse(xml: &str) -> Value {
     parse_resource(xml.as_bytes(), DEPTH).unwrap()
 }
 
+/// A JSON number with exactly this text (`json!(1.50)` would be written `1.5`).
+fn decimal(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
 fn round_trip(resource: &Value) -> Value {
     let xml = to_xml(resource, false).unwrap();
     parse_resource(xml.as_bytes(), DEPTH).unwrap_or_else(|e| panic!("{e}\n{xml}"))
@@ -121,7 +126,8 @@ fn nested_resources_sit_inside_their_containers() {
                 "status": "final",
                 "code": {"text": "x"},
                 "subject": {"reference": "#pat"},
-                "valueQuantity": {"value": 1.5, "unit": "mg"}
+                // The decimal as written, trailing zero included.
+                "valueQuantity": {"value": decimal("1.50"), "unit": "mg"}
             }
         }]})
     );
@@ -162,7 +168,7 @@ fn numbers_and_booleans_are_typed_by_the_definitions() {
     let value = parse(
         r#"<Observation xmlns="http://hl7.org/fhir"><valueQuantity><value value="-0.0100"/></valueQuantity><component><code><text value="1"/></code><valueBoolean value="yes"/></component></Observation>"#,
     );
-    assert_eq!(value["valueQuantity"]["value"], json!(-0.01));
+    assert_eq!(value["valueQuantity"]["value"], decimal("-0.0100"));
     assert_eq!(value["component"][0]["code"]["text"], "1");
     // Not a boolean: kept as text for validation to report where it is.
     assert_eq!(value["component"][0]["valueBoolean"], "yes");
@@ -274,4 +280,16 @@ fn bytes_that_are_not_utf8_are_named() {
             column: 22
         }
     );
+}
+
+#[test]
+fn decimals_keep_the_text_they_were_written_with() {
+    let value: Value = serde_json::from_str(
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50},"referenceRange":[{"low":{"value":1e-99999}}]}"#,
+    )
+    .unwrap();
+    let xml = to_xml(&value, false).unwrap();
+    assert!(xml.contains(r#"<value value="1.50"/>"#), "{xml}");
+    assert!(xml.contains(r#"<value value="1e-99999"/>"#), "{xml}");
+    assert_eq!(round_trip(&value).to_string(), value.to_string());
 }

@@ -1,6 +1,8 @@
 //! FHIR's additions to FHIRPath: `extension(url)`, `hasValue()`, `getValue()`, `children()`,
 //! `descendants()`, `resolve()`, and the calls out to the caller's services (`memberOf`,
-//! `conformsTo`); `htmlChecks()` is accepted as true (XHTML is checked elsewhere).
+//! `conformsTo`); `htmlChecks()` is true here because the narrative rules it stands for (txt-1,
+//! txt-2) are applied to every `xhtml` value by the walk's primitive check, which names the
+//! rule broken; failing here too would only repeat that as a bare "txt-1 failed".
 
 use serde_json::Value;
 

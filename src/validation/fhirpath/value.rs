@@ -226,16 +226,19 @@ impl<'a> Item<'a> {
     }
 }
 
+/// A JSON number as the exact decimal it was written as (numbers keep their text); binary
+/// floating point only for text the decimal cannot hold.
+fn number_decimal(n: &serde_json::Number) -> Option<Decimal> {
+    Decimal::parse(&n.to_string()).or_else(|| n.as_f64().and_then(Decimal::from_f64))
+}
+
 fn node_prim<'s>(n: &'s Node<'_>) -> Prim<'s> {
     let ty = n.ty.as_deref();
     match n.value {
         None | Some(Value::Null) | Some(Value::Array(_)) => Prim::Absent,
         Some(Value::Bool(b)) => Prim::Bool(*b),
         Some(Value::Number(num)) => match (ty, num.as_i64()) {
-            (Some("decimal"), _) | (_, None) => num
-                .as_f64()
-                .and_then(Decimal::from_f64)
-                .map_or(Prim::Absent, Prim::Dec),
+            (Some("decimal"), _) | (_, None) => number_decimal(num).map_or(Prim::Absent, Prim::Dec),
             (_, Some(i)) => Prim::Int(i),
         },
         Some(Value::String(s)) => {
@@ -252,10 +255,10 @@ fn node_prim<'s>(n: &'s Node<'_>) -> Prim<'s> {
                 Some(t) => is_quantity_type(t),
                 None => o.get("value").is_some_and(Value::is_number),
             };
-            let value = o
-                .get("value")
-                .and_then(Value::as_f64)
-                .and_then(Decimal::from_f64);
+            let value = match o.get("value") {
+                Some(Value::Number(n)) => number_decimal(n),
+                _ => None,
+            };
             let unit = o
                 .get("code")
                 .or_else(|| o.get("unit"))

@@ -11,6 +11,7 @@ mod calendar;
 mod discriminators;
 mod extensions;
 mod members;
+mod narrative;
 mod plan;
 mod profiles;
 mod rules;

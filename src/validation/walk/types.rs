@@ -1,6 +1,6 @@
 //! What the walk needs to know about FHIR types beyond a plan: the FHIRPath [`TypeModel`] view of
 //! the embedded base model (so invariants navigate choices and backbone elements), and the
-//! lexical rules of primitives (JSON kind, regex, integer ranges, calendar).
+//! lexical rules of primitives (JSON kind, regex, integer ranges, calendar, narrative XHTML).
 
 use std::collections::HashMap;
 
@@ -122,11 +122,12 @@ impl Primitives {
                 None => Err(format!("{n} is not an integer")),
             },
             (JsonType::Number, Value::Number(_)) => Ok(()),
+            (JsonType::String, Value::String(s)) if ty == "xhtml" => super::narrative::check(s),
             (JsonType::String, Value::String(s)) => {
                 if s.is_empty() {
                     return Err("the value is empty (\"\")".to_string());
                 }
-                if s.trim().is_empty() && ty != "xhtml" {
+                if s.trim().is_empty() {
                     return Err("the value is only whitespace".to_string());
                 }
                 match regex {

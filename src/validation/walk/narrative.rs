@@ -1,0 +1,387 @@
+//! The FHIR narrative rules for `xhtml` (https://hl7.org/fhir/R4/narrative.html#xhtml, invariants
+//! txt-1 and txt-2): one well-formed `div` in the XHTML namespace, holding only the basic HTML 4
+//! formatting elements and their attributes — no script, form, frame, object, head or body, no
+//! event attributes (`on*`), no entities beyond the five XML ones and character references, no
+//! external reference but links and images — and some text or an image. The element list is the
+//! one the reference validator applies. A narrative is shown to people, so what could run or
+//! fetch something when shown is refused rather than cleaned.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::reader::NsReader;
+
+use crate::fhir::xml::XHTML_NS;
+
+const ELEMENTS: &[&str] = &[
+    "p",
+    "br",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "span",
+    "b",
+    "em",
+    "i",
+    "strong",
+    "small",
+    "big",
+    "tt",
+    "dfn",
+    "q",
+    "var",
+    "abbr",
+    "acronym",
+    "cite",
+    "blockquote",
+    "hr",
+    "address",
+    "bdo",
+    "kbd",
+    "sub",
+    "sup",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "table",
+    "caption",
+    "colgroup",
+    "col",
+    "thead",
+    "tr",
+    "tfoot",
+    "tbody",
+    "th",
+    "td",
+    "code",
+    "samp",
+    "img",
+    "map",
+    "area",
+];
+
+/// Attributes any element may carry (HTML 4 core and i18n attributes, table layout).
+const COMMON_ATTRIBUTES: &[&str] = &[
+    "id",
+    "class",
+    "style",
+    "title",
+    "lang",
+    "dir",
+    "accesskey",
+    "tabindex",
+    "span",
+    "width",
+    "align",
+    "valign",
+    "char",
+    "charoff",
+    "abbr",
+    "axis",
+    "headers",
+    "scope",
+    "rowspan",
+    "colspan",
+];
+
+fn element_attributes(element: &str) -> &'static [&'static str] {
+    match element {
+        "a" => &[
+            "href", "name", "hreflang", "type", "rel", "rev", "shape", "coords",
+        ],
+        "img" => &[
+            "src", "alt", "longdesc", "height", "usemap", "ismap", "border", "hspace", "vspace",
+        ],
+        "table" => &[
+            "summary",
+            "border",
+            "frame",
+            "rules",
+            "cellspacing",
+            "cellpadding",
+            "bgcolor",
+        ],
+        "th" | "td" => &["nowrap", "bgcolor", "height"],
+        "tr" => &["bgcolor"],
+        "map" => &["name"],
+        "area" => &["shape", "coords", "href", "nohref", "alt"],
+        "blockquote" | "q" => &["cite"],
+        "ol" => &["start", "type", "compact"],
+        "ul" => &["type", "compact"],
+        "li" => &["value", "type"],
+        "pre" => &["xml:space"],
+        "br" => &["clear"],
+        "hr" => &["noshade", "size"],
+        _ => &[],
+    }
+}
+
+/// `Err(why)` when `xhtml` breaks a narrative rule.
+pub(crate) fn check(xhtml: &str) -> Result<(), String> {
+    let mut reader = NsReader::from_str(xhtml);
+    let (mut depth, mut root_seen, mut content) = (0usize, false, false);
+    loop {
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| format!("the narrative is not well-formed XML: {e}"))?;
+        match event {
+            Event::Start(ref tag) | Event::Empty(ref tag) => {
+                if depth == 0 && root_seen {
+                    return Err("the narrative must be a single div element".into());
+                }
+                let name = element(&ns, tag, depth == 0)?;
+                content |= name == "img";
+                attributes(&reader, &name, tag)?;
+                root_seen = true;
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(text) => {
+                let text = text
+                    .decode()
+                    .map_err(|e| format!("the narrative is not UTF-8: {e}"))?;
+                if !text.trim().is_empty() {
+                    if depth == 0 {
+                        return Err("the narrative has text outside its div".into());
+                    }
+                    content = true;
+                }
+            }
+            Event::CData(data) => content |= depth > 0 && !data.trim_ascii().is_empty(),
+            Event::GeneralRef(reference) => {
+                let name = String::from_utf8_lossy(&reference).into_owned();
+                let known = name.starts_with('#')
+                    || matches!(name.as_str(), "lt" | "gt" | "amp" | "quot" | "apos");
+                if !known {
+                    return Err(format!(
+                        "the entity &{name}; is not defined in a narrative: only &lt; &gt; &amp; &quot; &apos; and character references such as &#160; are"
+                    ));
+                }
+                content |= depth > 0;
+            }
+            Event::Comment(_) => {}
+            Event::Decl(_) | Event::PI(_) => {
+                return Err(
+                    "the narrative holds an XML declaration or processing instruction".into(),
+                );
+            }
+            Event::DocType(_) => return Err("a DOCTYPE is not allowed in a narrative".into()),
+            Event::Eof => break,
+        }
+    }
+    if !root_seen {
+        return Err("the narrative must be a div element in the XHTML namespace".into());
+    }
+    if !content {
+        // txt-2
+        return Err("the narrative has no text: it must hold some non-whitespace content".into());
+    }
+    Ok(())
+}
+
+/// The local name of an allowed element in the XHTML namespace; the root must be `div`.
+fn element(ns: &ResolveResult<'_>, tag: &BytesStart<'_>, root: bool) -> Result<String, String> {
+    let name = String::from_utf8_lossy(tag.local_name().as_ref()).into_owned();
+    let xhtml = matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == XHTML_NS.as_bytes());
+    if !xhtml {
+        return Err(format!(
+            "<{name}> is not in the XHTML namespace ({XHTML_NS}): a narrative holds XHTML only"
+        ));
+    }
+    if root && name != "div" {
+        return Err(format!("the narrative must be a div element, not <{name}>"));
+    }
+    if !ELEMENTS.contains(&name.as_str()) {
+        return Err(format!(
+            "<{name}> is not allowed in a narrative: only basic HTML formatting (no scripts, forms, frames, objects, head or body)"
+        ));
+    }
+    Ok(name)
+}
+
+fn attributes(reader: &NsReader<&[u8]>, element: &str, tag: &BytesStart<'_>) -> Result<(), String> {
+    for attribute in tag.attributes() {
+        let attribute = attribute.map_err(|e| format!("<{element}>: {e}"))?;
+        let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
+        if key == "xmlns" || key.starts_with("xmlns:") || key == "xml:lang" {
+            continue;
+        }
+        let local = key.rsplit(':').next().unwrap_or(&key).to_ascii_lowercase();
+        if local.starts_with("on") {
+            return Err(format!(
+                "<{element}> has the event attribute '{key}': scripts are not allowed in a narrative"
+            ));
+        }
+        let allowed = COMMON_ATTRIBUTES.contains(&key.as_str())
+            || element_attributes(element).contains(&key.as_str());
+        if !allowed {
+            return Err(format!(
+                "<{element}> may not have the attribute '{key}' in a narrative"
+            ));
+        }
+        let value = attribute
+            .decode_and_unescape_value(reader.decoder())
+            .map_err(|e| format!("<{element}> attribute '{key}': {e}"))?;
+        match key.as_str() {
+            "href" | "cite" | "longdesc" => link(element, &key, &value)?,
+            "src" => image_source(&value)?,
+            "style" => style(element, &value)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn scheme(url: &str) -> Option<String> {
+    let trimmed: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let (scheme, _) = trimmed.split_once(':')?;
+    let plain = scheme
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    plain.then(|| scheme.to_ascii_lowercase())
+}
+
+/// Links may go anywhere a reader can follow them, but never run anything.
+fn link(element: &str, key: &str, url: &str) -> Result<(), String> {
+    match scheme(url).as_deref() {
+        None | Some("http" | "https" | "mailto" | "tel" | "urn") => Ok(()),
+        Some(other) => Err(format!(
+            "<{element} {key}> uses the '{other}:' scheme: narrative links may be http(s), mailto, tel, urn or references"
+        )),
+    }
+}
+
+/// An image is shown without a click, so it may not be fetched from elsewhere: a contained or
+/// bundled resource (`#id`, `Binary/…`) or inline data only.
+fn image_source(src: &str) -> Result<(), String> {
+    let inline = src.starts_with('#')
+        || src.starts_with("data:image/")
+        || (scheme(src).is_none() && src.starts_with("Binary/"));
+    if inline {
+        Ok(())
+    } else {
+        Err(format!(
+            "<img src=\"{src}\"> refers outside the resource: a narrative image must be '#id' of a contained resource, a Binary reference or a data:image URL"
+        ))
+    }
+}
+
+/// Inline styles are allowed; what would load something (`url(`, `@import`, `expression(`) is not.
+fn style(element: &str, style: &str) -> Result<(), String> {
+    let lower = style.to_ascii_lowercase();
+    match ["url(", "@import", "expression("]
+        .into_iter()
+        .find(|bad| lower.contains(bad))
+    {
+        Some(bad) => Err(format!(
+            "<{element} style> uses '{bad}': narrative styles may not load or run anything"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::check;
+
+    fn div(inner: &str) -> String {
+        format!(r#"<div xmlns="http://www.w3.org/1999/xhtml">{inner}</div>"#)
+    }
+
+    fn refused(xhtml: &str, expect: &str) {
+        let why = check(xhtml)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {xhtml}"));
+        assert!(why.contains(expect), "{why} (expected '{expect}')");
+    }
+
+    #[test]
+    fn basic_formatting_is_accepted() {
+        let ok = div(
+            r##"<p class="x" style="color: red">山田 <b>太郎</b>&#160;&amp;<br/></p><table border="1"><tr><td colspan="2"><a href="https://example.org/a">a</a></td></tr></table><img src="#pic" alt="x"/>"##,
+        );
+        assert_eq!(check(&ok), Ok(()));
+        assert_eq!(
+            check(
+                r#"<div xmlns="http://www.w3.org/1999/xhtml" xml:lang="ja" lang="ja"><!-- c -->x</div>"#
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(&div(r#"<img src="data:image/png;base64,AAAA"/>"#)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn scripts_forms_frames_and_objects_are_refused() {
+        refused(&div("<script>alert(1)</script>"), "<script>");
+        refused(&div("<form><input/></form>"), "<form>");
+        refused(&div(r#"<iframe src="https://e.org"/>x"#), "<iframe>");
+        refused(&div("<object/>x"), "<object>");
+        refused(&div("<body>x</body>"), "<body>");
+    }
+
+    #[test]
+    fn event_attributes_and_script_urls_are_refused() {
+        refused(
+            &div(r#"<p onclick="alert(1)">x</p>"#),
+            "event attribute 'onclick'",
+        );
+        refused(&div(r##"<img src="#a" ONERROR="x"/>"##), "event attribute");
+        refused(
+            &div(r#"<a href="javascript:alert(1)">x</a>"#),
+            "'javascript:'",
+        );
+        refused(
+            &div(r#"<a href=" JaVa&#9;script:alert(1)">x</a>"#),
+            "'javascript:'",
+        );
+        refused(
+            &div(r#"<p style="background: url(https://e.org/t)">x</p>"#),
+            "url(",
+        );
+        refused(
+            &div(r#"<p xlink:href="x" xmlns:xlink="http://www.w3.org/1999/xlink">x</p>"#),
+            "xlink:href",
+        );
+        refused(&div(r#"<p foo="x">x</p>"#), "'foo'");
+    }
+
+    #[test]
+    fn external_images_are_refused() {
+        refused(
+            &div(r#"<img src="https://tracker.example/p.gif"/>"#),
+            "refers outside",
+        );
+    }
+
+    #[test]
+    fn the_root_must_be_one_xhtml_div_with_content() {
+        refused("<div>x</div>", "XHTML namespace");
+        refused(
+            r#"<p xmlns="http://www.w3.org/1999/xhtml">x</p>"#,
+            "must be a div",
+        );
+        refused(&format!("{}{}", div("x"), div("y")), "single div");
+        refused(&div("  "), "no text");
+        refused(&div("<p> </p>"), "no text");
+        refused("", "must be a div");
+        refused(&div("<p>x</div>"), "not well-formed");
+        refused(&div("&nbsp;x"), "&nbsp;");
+    }
+}
