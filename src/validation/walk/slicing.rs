@@ -13,6 +13,7 @@ use super::plan::Plan;
 use super::values::{fixed_matches, pattern_matches};
 use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueType};
+use crate::validation::valuesets::canonical_system;
 
 impl<'v> Walker<'_, 'v> {
     /// Distributes `items` of element `n` over its slices; `at` is the element's location.
@@ -135,8 +136,14 @@ impl<'v> Walker<'_, 'v> {
                 })
                 .collect();
             if let Some(key) = key {
+                let aliased = key.iter().any(|k| canonical_system(k) != *k);
                 let key: Vec<String> = key.into_iter().map(str::to_string).collect();
-                return index.get(&key).and_then(|found| found.first().copied());
+                let found = index.get(&key).and_then(|found| found.first().copied());
+                // An old OID (DESIGN §7) misses the index keyed by the profiles' URLs: the
+                // scan below compares by canonical system.
+                if found.is_some() || !aliased {
+                    return found;
+                }
             }
         }
         (0..slices.len()).find(|&si| {

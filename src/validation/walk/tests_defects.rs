@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::Engine;
 use super::tests_support::{
-    BUNDLE_FILE, ECS, OBS_FILE, PAT_FILE, bundle, engine, errors, example, expect, expect_error,
-    mutated, obs, packages, pat, remove, set, show, validate,
+    BUNDLE_FILE, ECS, OBS_FILE, PAT_FILE, bundle, ecs, engine, errors, example, expect,
+    expect_error, mutated, obs, packages, pat, remove, set, show, validate,
 };
 use crate::fhir::{IssueSeverity, IssueType};
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
@@ -562,5 +562,36 @@ fn error_example_with_the_master_is_a_required_binding_error() {
         IssueType::CodeInvalid,
         GENERAL_NAME_CODE,
         &general_name_source(),
+    );
+}
+
+#[test]
+fn old_medis_oids_are_judged_as_their_urls() {
+    // DESIGN §7: the old OIDs of 病名管理番号 and 病名交換用コード are aliases of the URLs the
+    // profile fixes, so such codings fill the slices (medisRecordNo is required).
+    let profile = ecs("JP_Condition_eCS");
+    let file = "Condition-Example-JP-Condition-eCS-01.json";
+    let aliased = |v: &mut Value| {
+        v["code"]["coding"][0]["system"] = json!("urn:oid:1.2.392.200119.4.101.2");
+        v["code"]["coding"].as_array_mut().unwrap().push(json!({
+            "system": "urn:oid:1.2.392.200119.4.101.6", "code": "A006", "display": "結節性肝硬変"
+        }));
+    };
+    let issues = mutated(file, &profile, aliased).expect("../shared/data is required");
+    assert!(errors(&issues).is_empty(), "{}", show(&errors(&issues)));
+    // The exchange-code OID is judged by its slice's rules: the slice requires a display.
+    let issues = mutated(file, &profile, |v| {
+        aliased(v);
+        v["code"]["coding"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("display");
+    });
+    let src = format!("{profile}#Condition.code.coding:medisExchange.display");
+    expect_error(
+        issues,
+        IssueType::Required,
+        "Condition.code.coding[1]",
+        &src,
     );
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
+use crate::validation::valuesets::canonical_system;
 
 pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out: &mut Vec<Issue>) {
     let def = &plan.nodes[n].def;
@@ -90,8 +91,15 @@ pub(crate) fn fixed_matches(fixed: &Value, v: &Value) -> bool {
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| fixed_matches(x, y))
         }
+        (Value::String(a), Value::String(b)) => same_string(a, b),
         _ => fixed == v,
     }
+}
+
+/// String equality in which an old OID of a Japanese code system equals its URL (DESIGN §7):
+/// JP profiles fix `Coding.system` to the URL while data still carries the OID.
+pub(crate) fn same_string(a: &str, b: &str) -> bool {
+    a == b || canonical_system(a) == canonical_system(b)
 }
 
 /// Whether `v` holds everything `pattern` says: object members recursively, and for arrays
@@ -107,6 +115,7 @@ pub(crate) fn pattern_matches(pattern: &Value, v: &Value) -> bool {
             .all(|pv| o.iter().any(|ov| pattern_matches(pv, ov))),
         // A pattern on a repeating element is written as one value.
         (pv, Value::Array(o)) => o.iter().any(|ov| pattern_matches(pv, ov)),
+        (Value::String(a), Value::String(b)) => same_string(a, b),
         _ => pattern == v,
     }
 }
