@@ -381,3 +381,143 @@ backend_test!(
         assert_eq!(observations(&srv, &pid).len(), 4);
     }
 );
+
+backend_test!(
+    a_stray_type_is_discarded_with_a_warning_even_where_the_profile_slicing_is_closed,
+    |srv| {
+        assert!(shared_present(), "the test needs ../shared/data");
+        // JP_Bundle_CLINS closes its entry slicing; DESIGN §4 discards other types instead.
+        let srv = jp_server(srv.backend);
+        let encounter: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{SHARED}/examples/clins/Encounter-Example-JP-Encounter-eCS-01.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let mut unit = example();
+        unit["entry"].as_array_mut().unwrap().push(json!({
+            "fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000e1", "resource": encounter
+        }));
+        let r = srv
+            .client
+            .post(srv.url("Bundle"))
+            .header("content-type", FHIR_JSON)
+            .header("prefer", "return=OperationOutcome")
+            .json(&unit)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let outcome: Value = r.json().unwrap();
+        let issues = outcome["issue"].as_array().unwrap();
+        assert!(issues.iter().all(|i| i["severity"] != "error"), "{outcome}");
+        assert!(
+            issues.iter().any(|i| i["severity"] == "warning"
+                && i["expression"][0] == "Bundle.entry[5].resource"
+                && i["diagnostics"].as_str().unwrap().contains("discarded")),
+            "{outcome}"
+        );
+        // Discarded: neither stored as a resource nor kept in the unit's Bundle.
+        assert_eq!(srv.search("Encounter")["total"], 0);
+        let pid = patient_id(&srv);
+        assert_eq!(observations(&srv, &pid).len(), 4);
+        let stored = srv.search(&format!("Bundle?identifier={}", enc(BUNDLE_ID)));
+        let entries = stored["entry"][0]["resource"]["entry"].as_array().unwrap();
+        assert_eq!(entries.len(), 5);
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["resource"]["resourceType"] != "Encounter")
+        );
+    }
+);
+
+/// A JP-packages server whose database holds the MEDIS disease exchange codes, imported from
+/// the official list (its rows name the old OID), as `kyoyu codesets import` would.
+fn medis_server(backend: Backend) -> TestServer {
+    TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(|a| {
+                common::with_jp_packages(a);
+                let list =
+                    format!("{SHARED}/terminology/disease/MEDIS_disease_exchange_code_v5.11.csv");
+                let sets =
+                    kyoyu::terminology::command::read_all(&[list.into()], &Default::default())
+                        .unwrap();
+                let store = kyoyu::store::Store::open(&a.resolve().unwrap().store).unwrap();
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(kyoyu::terminology::sync::store_imports(&store, sets, 1))
+                    .unwrap();
+                store.shutdown();
+            }),
+            ..Options::default()
+        },
+    )
+}
+
+/// The example unit's Patient with the official example Condition, coded by `coding`.
+fn condition_unit(coding: Value) -> Value {
+    let mut unit = example();
+    let mut condition: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{SHARED}/examples/clins/Condition-Example-JP-Condition-eCS-01.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    condition["subject"] = json!({"reference": unit["entry"][0]["fullUrl"]});
+    condition["code"]["coding"] = coding;
+    // JP_Bundle_CLINS's validEntryProfile invariants take the profile without a version.
+    condition["meta"]["profile"] =
+        json!(["http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Condition_eCS"]);
+    unit["meta"]["tag"][0]["code"] = json!("Condition");
+    let entries = unit["entry"].as_array_mut().unwrap();
+    entries.truncate(1);
+    entries.push(
+        json!({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000c1", "resource": condition}),
+    );
+    unit
+}
+
+backend_test!(
+    old_medis_oids_are_accepted_as_aliases_of_their_urls,
+    |srv| {
+        assert!(shared_present(), "the test needs ../shared/data");
+        let srv = medis_server(srv.backend);
+        let coded = |key: &str, exchange: &str| {
+            condition_unit(json!([
+                {"system": "urn:oid:1.2.392.200119.4.101.2", "code": key, "display": "十二指腸潰瘍"},
+                {"system": "urn:oid:1.2.392.200119.4.101.6", "code": exchange, "display": "結節性肝硬変"}
+            ]))
+        };
+        let r = srv.post("Bundle", &coded("20064049", "A006"));
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        // Judged as the URL forms: membership in the imported exchange codes, the key number's
+        // syntax.
+        let refused_at = |unit: &Value, at: &str, why: &str| {
+            let r = srv.post("Bundle", unit);
+            assert_eq!(r.status(), 422);
+            let outcome: Value = r.json().unwrap();
+            let named = outcome["issue"].as_array().unwrap().iter().any(|i| {
+                i["severity"] == "error"
+                    && i["expression"][0] == at
+                    && i["diagnostics"].as_str().unwrap().contains(why)
+            });
+            assert!(named, "{at}: {outcome}");
+        };
+        refused_at(
+            &coded("20064049", "ZZZZ"),
+            "Bundle.entry[1].resource.code.coding[1].code",
+            "code ZZZZ is not in code system http://medis.or.jp/CodeSystem/master-disease-exCode",
+        );
+        refused_at(
+            &coded("2006404", "A006"),
+            "Bundle.entry[1].resource.code.coding[0].code",
+            "must be 8 digits",
+        );
+    }
+);

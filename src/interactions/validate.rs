@@ -1,4 +1,5 @@
-//! `$validate` at system, type and instance level: the validator's verdict without storing.
+//! `$validate` at system, type and instance level: the validator's verdict without storing; a
+//! report unit or a CLINS document gets the verdict its submission would (`submissions::verdict`).
 //! The body is a Parameters resource (`resource`, `profile`, `mode`) or the plain resource with
 //! `profile`/`mode` in the query. The answer is an OperationOutcome; its status is 200 whether or
 //! not the resource is valid (the operation itself succeeded).
@@ -149,7 +150,7 @@ pub async fn validate(
     let profile = req.profile;
     // Documents can take milliseconds to check: off the async threads.
     let found = tokio::task::spawn_blocking(move || {
-        validator.validate(&resource, profile.as_deref(), None)
+        crate::submissions::verdict::validate(&validator, &resource, profile.as_deref())
     })
     .await
     .map_err(|e| Error::Store(crate::store::StoreError::Task(e.to_string())))?;

@@ -14,6 +14,7 @@ pub mod summary;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 pub mod unit_plan;
+pub mod verdict;
 
 use std::time::Instant;
 
@@ -58,10 +59,14 @@ pub async fn register_unit(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let mut warnings = validate_submission(svc, &bundle)?;
-    let plan = unit_plan::plan(&bundle).map_err(Error::Unprocessable)?;
+    let (plan, warnings) = verdict::unit(profiles(svc), &bundle, None).into_plan()?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
-    warnings.extend(plan.warnings.iter().cloned());
+    // What the unit discards is not kept, not even in its Bundle.
+    let bundle = if plan.discarded.is_empty() {
+        bundle
+    } else {
+        unit_plan::without_entries(&bundle, &plan.discarded)
+    };
     let ids = members::Ids::draw(svc, plan.members.len() + 2);
     let now = svc.clock.now_micros();
     let write = apply::UnitWrite {
@@ -80,17 +85,9 @@ pub async fn register_unit(
     Ok(Registered { applied, warnings })
 }
 
-/// Profile validation of a submission when validation on write is on: errors refuse it whole,
-/// warnings are returned for the answer.
-pub(crate) fn validate_submission(svc: &Services, bundle: &Value) -> Result<Vec<Issue>, Error> {
-    if !svc.validate_on_write {
-        return Ok(Vec::new());
-    }
-    let issues = svc.validator.validate(bundle, None, None);
-    if crate::validation::has_errors(&issues) {
-        return Err(Error::Unprocessable(issues));
-    }
-    Ok(issues)
+/// The validator when validation on write is on: a submission is then held to its profiles too.
+pub(crate) fn profiles(svc: &Services) -> Option<&crate::validation::Validator> {
+    svc.validate_on_write.then_some(&*svc.validator)
 }
 
 fn internal(what: &str) -> Error {

@@ -47,6 +47,8 @@ pub struct UnitPlan {
     pub institution: String,
     pub resource_type: String,
     pub members: Vec<PlannedMember>,
+    /// The entries of types a unit does not hold, discarded with a warning (DESIGN §4).
+    pub discarded: Vec<usize>,
     pub warnings: Vec<Issue>,
 }
 
@@ -134,7 +136,7 @@ pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
             ));
             continue;
         }
-        if !CLINICAL.contains(&t) {
+        if is_stray(t) {
             warnings.push(warn(
                 IssueType::NotSupported,
                 format!("a {t} entry is not part of a 6-information unit and was discarded"),
@@ -225,8 +227,38 @@ pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
         bundle_identifier,
         resource_type: resource_type.to_string(),
         members,
+        discarded: stray_entries(bundle),
         warnings,
     })
+}
+
+/// A type a 6-information unit neither holds nor refuses: discarded with a warning.
+fn is_stray(res_type: &str) -> bool {
+    res_type != "Patient" && res_type != "MedicationRequest" && !CLINICAL.contains(&res_type)
+}
+
+/// The positions of the entries after the first whose type the unit discards.
+pub fn stray_entries(bundle: &Value) -> Vec<usize> {
+    list(bundle, "entry")
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, e)| text(&e["resource"], "resourceType").is_some_and(is_stray))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The Bundle without the entries at `positions`.
+pub fn without_entries(bundle: &Value, positions: &[usize]) -> Value {
+    let mut kept = bundle.clone();
+    if let Some(entries) = kept.get_mut("entry").and_then(Value::as_array_mut) {
+        let mut i = 0;
+        entries.retain(|_| {
+            i += 1;
+            !positions.contains(&(i - 1))
+        });
+    }
+    kept
 }
 
 pub(crate) fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<String> {

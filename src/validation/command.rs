@@ -1,4 +1,6 @@
 //! `kyoyu validate`: files and folders in, one OperationOutcome per resource out, no database.
+//! A report unit or a CLINS document gets the verdict its submission would (the service rules
+//! besides the profiles).
 //! Exit code 0 when no file has an error, 1 when one does, 2 for usage problems (no path, a
 //! package that does not load).
 
@@ -184,7 +186,7 @@ fn validate_file(validator: &Validator, path: &Path, profile: Option<&str>) -> F
         )],
         Ok(bytes) => match crate::fhir::json::parse_resource(&bytes, 1000) {
             Err(e) => vec![Issue::error(IssueType::Structure, e.to_string())],
-            Ok(resource) => validator.validate(&resource, profile, None),
+            Ok(resource) => crate::submissions::verdict::validate(validator, &resource, profile),
         },
     };
     FileResult {

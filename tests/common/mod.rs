@@ -258,17 +258,20 @@ pub fn example(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// The three official packages (R4 core, JP-Core, JP-CLINS) from ../shared/data, and no package
-/// store, for servers that validate against the Japanese profiles.
+/// The three official packages (R4 core, JP-Core, JP-CLINS) in ../shared/data/packages.
+pub const JP_PACKAGES: [&str; 3] = [
+    "hl7.fhir.r4.core-4.0.1.tgz",
+    "jp-core.r4-1.1.2-url.tgz",
+    "jp-clins.r4-1.5.2-snap.tgz",
+];
+
+/// [`JP_PACKAGES`] and no package store, for servers that validate against the Japanese
+/// profiles.
 pub fn with_jp_packages(a: &mut ConfigArgs) {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/packages");
-    a.validation.packages = [
-        "hl7.fhir.r4.core-4.0.1.tgz",
-        "jp-core.r4-1.1.2-url.tgz",
-        "jp-clins.r4-1.5.2-snap.tgz",
-    ]
-    .iter()
-    .map(|p| format!("{shared}/{p}").into())
-    .collect();
+    a.validation.packages = JP_PACKAGES
+        .iter()
+        .map(|p| format!("{shared}/{p}").into())
+        .collect();
     a.validation.package_store = Some("/nonexistent".into());
 }

@@ -197,8 +197,8 @@ pub async fn register_document(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let warnings = super::validate_submission(svc, &bundle)?;
-    let plan = rules::plan(&bundle).map_err(Error::Unprocessable)?;
+    let (plan, warnings) =
+        super::verdict::document(super::profiles(svc), &bundle, None).into_plan()?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     let write = apply::DocumentWrite {
         svc: svc.clone(),

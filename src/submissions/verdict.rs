@@ -1,0 +1,153 @@
+//! One verdict for a submission: the checks `POST [base]/Bundle` makes before it writes a report
+//! unit or a document (the service rules, then the profiles), in one place, so that `$validate`
+//! and `kyoyu validate` answer with the same errors a submission would get. Pure: no database;
+//! the rules that need stored state are named, as information, as not checked.
+
+use serde_json::Value;
+
+use super::documents::{self, rules::DocumentPlan};
+use super::unit_plan::{self, UnitPlan};
+use crate::error::Error;
+use crate::fhir::Issue;
+use crate::validation::{Validator, has_errors};
+
+/// What the checks found: the service rules' issues first, then the profiles'; and the plan of
+/// the write when the rules hold.
+#[derive(Debug)]
+pub struct Verdict<P> {
+    pub issues: Vec<Issue>,
+    pub plan: Option<P>,
+}
+
+impl<P> Verdict<P> {
+    /// The plan with the warnings to report, or the refusal naming every issue.
+    pub fn into_plan(self) -> Result<(P, Vec<Issue>), Error> {
+        match self.plan {
+            Some(plan) if !has_errors(&self.issues) => Ok((plan, self.issues)),
+            _ => Err(Error::Unprocessable(self.issues)),
+        }
+    }
+}
+
+/// Checks a 6-information Bundle. The service rules go first because they decide what the
+/// unit is: entries of a type it does not hold are discarded with a warning (DESIGN §4), so
+/// the profiles judge the Bundle without them; judged with them, JP_Bundle_CLINS's closed entry
+/// slicing and its institution-number invariants would refuse the whole unit for an entry the
+/// service drops anyway. `validator` is `None` when profiles are not checked.
+pub fn unit(
+    validator: Option<&Validator>,
+    bundle: &Value,
+    profile: Option<&str>,
+) -> Verdict<UnitPlan> {
+    let (mut issues, plan) = match unit_plan::plan(bundle) {
+        Ok(plan) => (plan.warnings.clone(), Some(plan)),
+        Err(errors) => (errors, None),
+    };
+    if let Some(validator) = validator {
+        let discarded = unit_plan::stray_entries(bundle);
+        if discarded.is_empty() {
+            issues.extend(validator.validate(bundle, profile, None));
+        } else {
+            let kept = unit_plan::without_entries(bundle, &discarded);
+            let positions: Vec<usize> = (0..entry_count(bundle))
+                .filter(|i| !discarded.contains(i))
+                .collect();
+            issues.extend(
+                validator
+                    .validate(&kept, profile, None)
+                    .into_iter()
+                    .map(|issue| renumbered(issue, &positions)),
+            );
+        }
+    }
+    Verdict { issues, plan }
+}
+
+/// Checks a CLINS document Bundle: its service rules, then its profiles (when `validator`).
+pub fn document(
+    validator: Option<&Validator>,
+    bundle: &Value,
+    profile: Option<&str>,
+) -> Verdict<DocumentPlan> {
+    let (mut issues, plan) = match documents::rules::plan(bundle) {
+        Ok(plan) => (Vec::new(), Some(plan)),
+        Err(errors) => (errors, None),
+    };
+    if let Some(validator) = validator {
+        issues.extend(validator.validate(bundle, profile, None));
+    }
+    Verdict { issues, plan }
+}
+
+/// The verdict on any resource without storing it: a report unit or a document gets what its
+/// submission would (and the rules that need the store named as not checked), anything else
+/// the profiles' verdict.
+pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) -> Vec<Issue> {
+    let (mut issues, unchecked): (Vec<Issue>, &[&str]) = if super::is_report_unit(resource) {
+        (
+            unit(Some(validator), resource, profile).issues,
+            UNIT_UNCHECKED,
+        )
+    } else if documents::is_document(resource) {
+        (
+            document(Some(validator), resource, profile).issues,
+            DOCUMENT_UNCHECKED,
+        )
+    } else {
+        return validator.validate(resource, profile, None);
+    };
+    issues.extend(unchecked.iter().map(|rule| {
+        Issue::information(format!("not checked without the store: {rule}")).at("Bundle")
+    }));
+    issues
+}
+
+const SUBMITTER: &str =
+    "the submitter must be the institution the Bundle-ID names (else 403 Forbidden)";
+const ONE_PATIENT: &str = "the patient's member identifier must name at most one of the submitter's own Patients (else 412 Precondition Failed)";
+const UNIT_UNCHECKED: &[&str] = &[SUBMITTER, ONE_PATIENT];
+const DOCUMENT_UNCHECKED: &[&str] = &[
+    "a document identifier already registered at a newer version refuses this older one (409 Conflict)",
+    SUBMITTER,
+    ONE_PATIENT,
+];
+
+fn entry_count(bundle: &Value) -> usize {
+    bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
+}
+
+/// Locates an issue found on the Bundle without its discarded entries in the Bundle as sent:
+/// `positions[k]` is where the k-th kept entry was.
+fn renumbered(mut issue: Issue, positions: &[usize]) -> Issue {
+    for at in &mut issue.expression {
+        let Some((k, rest)) = at
+            .strip_prefix("Bundle.entry[")
+            .and_then(|r| r.split_once(']'))
+        else {
+            continue;
+        };
+        if let Some(was) = k.parse::<usize>().ok().and_then(|k| positions.get(k)) {
+            *at = format!("Bundle.entry[{was}]{rest}");
+        }
+    }
+    issue
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fhir::IssueType;
+
+    #[test]
+    fn issues_on_the_kept_entries_are_located_in_the_bundle_as_sent() {
+        let issue = Issue::error(IssueType::Value, "x").at("Bundle.entry[2].resource.status");
+        let moved = renumbered(issue, &[0, 1, 3]);
+        assert_eq!(moved.expression, ["Bundle.entry[3].resource.status"]);
+        let whole = renumbered(Issue::error(IssueType::Value, "x").at("Bundle"), &[0, 2]);
+        assert_eq!(whole.expression, ["Bundle"]);
+    }
+}
