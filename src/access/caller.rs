@@ -35,7 +35,7 @@ impl Caller {
     /// the caller of this function: it needs the database).
     pub fn scope(&self, patient_ids: Vec<String>) -> Scope {
         match &self.principal {
-            Principal::Open => Scope::All,
+            Principal::Open => Scope::System,
             Principal::System { institution, .. } | Principal::Practitioner { institution, .. } => {
                 Scope::Institution {
                     number: institution.clone(),

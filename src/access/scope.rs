@@ -1,13 +1,20 @@
 //! Which stored resources a caller may read, as data the store turns into one SQL condition.
-//! Reads by id, searches and histories use the same condition, so a search can never show what
-//! a read would refuse, and totals count only what may be seen.
+//! Reads by id, searches, histories and conditional matches use the same condition, so a search
+//! can never show what a read would refuse, and totals count only what may be seen.
+//!
+//! There is no default scope: every query of the store that returns resources (search, count,
+//! history, vread, conditional matches, a patient's `$summary`) takes one as an argument, built
+//! from the request's caller (`interactions::access::scope_in`). Deliberately unscoped reading
+//! names [`Scope::System`], so `grep -rn 'Scope::System' src` lists it. The server's own
+//! bookkeeping reads across callers without any scope and returns no content to them: identity
+//! lookups (`store::identity`), ownership checks (`Conn::owner_of`), the purger, the audit move
+//! and the terminology import.
 
 /// The reading scope of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Development mode: everything.
-    #[default]
-    All,
+    /// Deliberately unscoped: development mode without authentication.
+    System,
     /// An institution's system or practitioner: its own data; other institutions' data under
     /// the patient's current consent (or an emergency declaration); referrals addressed to it;
     /// never another's UNDELIVERED condition.
@@ -24,15 +31,16 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn is_all(&self) -> bool {
-        matches!(self, Scope::All)
+    /// Whether this is the unscoped [`Scope::System`]: no condition to apply.
+    pub fn is_system(&self) -> bool {
+        matches!(self, Scope::System)
     }
 
     /// Whether a resource written by `owner` is visible without asking the database: everything
-    /// in development mode, an institution's own writes.
+    /// unscoped, an institution's own writes.
     pub fn owns(&self, owner: Option<&str>) -> bool {
         match self {
-            Scope::All => true,
+            Scope::System => true,
             Scope::Institution { number, .. } => owner == Some(number.as_str()),
             _ => false,
         }

@@ -19,8 +19,9 @@ pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, _now: i64) -> Result
     Ok(svc.caller.scope(ids))
 }
 
-/// Refuses (403) a resource outside `scope`; existence is checked by the caller first.
-pub(crate) fn check_visible(
+/// Answers a resource outside `scope` exactly as one that does not exist (404, the same
+/// OperationOutcome): a 403 would tell the caller that it exists (issue #20, finding 9).
+fn check_visible(
     conn: &mut Conn<'_>,
     scope: &Scope,
     res_type: &str,
@@ -30,14 +31,19 @@ pub(crate) fn check_visible(
     if conn.visible(res_type, id, scope, now)? {
         Ok(())
     } else {
-        Err(Error::Forbidden(format!(
-            "{res_type}/{id} is not yours to read: it needs the patient's consent, an emergency declaration, or to be addressed to you"
-        )))
+        Err(not_found(res_type, id))
     }
 }
 
-/// Refuses (403) a resource outside `scope` whose writer is `owner`: an institution's own
-/// writes need no query.
+fn not_found(res_type: &str, id: &str) -> Error {
+    Error::NotFound {
+        res_type: res_type.into(),
+        id: id.into(),
+    }
+}
+
+/// Answers a resource outside `scope` whose writer is `owner` as not found: an institution's
+/// own writes need no query.
 pub(crate) fn check_owner_or_visible(
     conn: &mut Conn<'_>,
     scope: &Scope,
@@ -62,7 +68,7 @@ pub(crate) fn check_readable(
     id: &str,
     now: i64,
 ) -> Result<(), Error> {
-    if scope.is_all() {
+    if scope.is_system() {
         return Ok(());
     }
     match conn.owner_of(res_type, id)? {
@@ -83,23 +89,30 @@ pub(crate) fn check_may_write(caller: &Caller) -> Result<(), Error> {
     }
 }
 
-/// An existing resource is changed or deleted only by the institution that wrote it.
+/// An existing resource is changed or deleted only by the institution that wrote it. Another
+/// institution that may read it is refused (403); one that may not gets the 404 of a
+/// resource that does not exist, so a write never reveals what a read would not.
 pub(crate) fn check_owner(
     conn: &mut Conn<'_>,
-    caller: &Caller,
+    svc: &Services,
     res_type: &str,
     id: &str,
+    now: i64,
 ) -> Result<(), Error> {
-    check_may_write(caller)?;
-    let Some(mine) = caller.principal.institution() else {
+    check_may_write(&svc.caller)?;
+    let Some(mine) = svc.caller.principal.institution() else {
         return Ok(());
     };
     match conn.owner_of(res_type, id)? {
         None => Ok(()),
         Some(Some(owner)) if owner == mine => Ok(()),
-        Some(_) => Err(Error::Forbidden(format!(
-            "{res_type}/{id} was written by another institution; only its writer may change it"
-        ))),
+        Some(_) => {
+            let scope = scope_in(conn, svc, now)?;
+            check_visible(conn, &scope, res_type, id, now)?;
+            Err(Error::Forbidden(format!(
+                "{res_type}/{id} was written by another institution; only its writer may change it"
+            )))
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn create(
     check_body(res_type, &resource, None)?;
     crate::submissions::documents::refuse_direct_write(res_type, &resource, "POST")?;
     validate_for_write(svc, &resource, None)?;
-    let mut criteria = if_none_exist
+    let criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))
         .transpose()?;
     let scoped = svc.clone();
@@ -39,10 +39,10 @@ pub async fn create(
         .audit_record(Action::Create, "create")
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
-        if let Some(query) = &mut criteria {
+        if let Some(query) = &criteria {
             // An existing match is answered only if the caller may see it.
-            query.scope = super::access::scope_in(conn, &scoped, now)?;
-            let mut found = matches_in_tx(conn, query, now)?;
+            let scope = super::access::scope_in(conn, &scoped, now)?;
+            let mut found = matches_in_tx(conn, query, &scope, now)?;
             match found.len() {
                 0 => {}
                 1 => {

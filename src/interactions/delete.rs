@@ -21,12 +21,12 @@ pub async fn delete(
     check_id(res_type, id)?;
     let now = svc.clock.now_micros();
     let (t, i) = (res_type.to_string(), id.to_string());
-    let caller = std::sync::Arc::clone(&svc.caller);
+    let scoped = svc.clone();
     let record = svc
         .audit_record(Action::Delete, "delete")
         .map(|r| r.target(Some(res_type), Some(id)));
     svc.write_audited(deadline, record, move |conn| {
-        delete_in_tx(&caller, conn, &t, &i, now)
+        delete_in_tx(&scoped, conn, &t, &i, now)
     })
     .await
 }
@@ -41,7 +41,7 @@ pub async fn conditional_delete(
 ) -> Result<Option<i64>, Error> {
     check_type(res_type)?;
     super::terminology::check_writable(res_type, "DELETE")?;
-    let mut query = super::write::parse_criteria(svc, res_type, criteria)?;
+    let query = super::write::parse_criteria(svc, res_type, criteria)?;
     let now = svc.clock.now_micros();
     let t = res_type.to_string();
     let criteria = criteria.to_string();
@@ -50,15 +50,15 @@ pub async fn conditional_delete(
         .audit_record(Action::Delete, "delete")
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
-        query.scope = super::access::scope_in(conn, &scoped, now)?;
-        let found = super::write::matches_in_tx(conn, &query, now)?;
+        let scope = super::access::scope_in(conn, &scoped, now)?;
+        let found = super::write::matches_in_tx(conn, &query, &scope, now)?;
         match found.as_slice() {
             [] => Err(Error::NotFound {
                 res_type: t.clone(),
                 id: format!("?{criteria}"),
             }),
             [one] => Ok(Matched {
-                version: delete_in_tx(&scoped.caller, conn, &t, &one.id, now)?,
+                version: delete_in_tx(&scoped, conn, &t, &one.id, now)?,
                 key: (t.clone(), one.id.clone()),
             }),
             _ => Err(Error::MultipleMatches(format!(

@@ -70,7 +70,7 @@ pub async fn history(
             // Type and system history show an institution its own writes only; a patient or
             // an operator reads history one resource at a time.
             let owner = match (&access, &i) {
-                (Scope::All, _) | (_, Some(_)) => None,
+                (Scope::System, _) | (_, Some(_)) => None,
                 (Scope::Institution { number, .. }, None) => Some(number.clone()),
                 (_, None) => {
                     return Err(Error::Forbidden(
@@ -78,15 +78,22 @@ pub async fn history(
                     ));
                 }
             };
-            let scope = match (&t, &i) {
-                (Some(t), Some(i)) => {
-                    super::access::check_readable(conn, &access, t, i, now)?;
-                    HistoryScope::Instance { res_type: t, id: i }
-                }
+            // Every version is checked by its own access facts: an instance whose versions
+            // are all outside the scope has no history, as one that does not exist.
+            let level = match (&t, &i) {
+                (Some(t), Some(i)) => HistoryScope::Instance { res_type: t, id: i },
                 (Some(t), None) => HistoryScope::Type(t),
                 _ => HistoryScope::System,
             };
-            Ok::<_, Error>(conn.history(scope, owner.as_deref(), params.since, count, offset)?)
+            Ok::<_, Error>(conn.history(
+                level,
+                &access,
+                owner.as_deref(),
+                params.since,
+                count,
+                offset,
+                now,
+            )?)
         })
         .await?;
     let interaction = match (res_type, id) {

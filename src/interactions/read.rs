@@ -1,6 +1,6 @@
 //! `read` and `vread`. Spec: https://hl7.org/fhir/R4/http.html#read
 
-use super::access::{check_owner_or_visible, check_readable, scope_in};
+use super::access::{check_owner_or_visible, scope_in};
 use super::write::check_id;
 use super::{Services, check_type};
 use crate::access::Scope;
@@ -45,7 +45,8 @@ pub async fn vread(
 }
 
 /// `read` (no version) or `vread` on a connection: shared with transaction GET entries. What
-/// exists outside `scope` is refused, deleted or not, before anything about it is answered.
+/// exists outside `scope` answers exactly as what does not exist (404), deleted or not, so a
+/// caller learns nothing of it; a version is judged by its own access facts.
 pub(crate) fn read_in(
     conn: &mut Conn<'_>,
     res_type: &str,
@@ -72,7 +73,7 @@ pub(crate) fn read_in(
                 id: id.into(),
                 version: v.into(),
             })?;
-            let found = conn.read_version(res_type, id, number)?;
+            let found = conn.read_version(res_type, id, number, scope, now)?;
             if found.is_none() {
                 return Err(Error::VersionNotFound {
                     res_type: res_type.into(),
@@ -80,7 +81,6 @@ pub(crate) fn read_in(
                     version: v.into(),
                 });
             }
-            check_readable(conn, scope, res_type, id, now)?;
             found
         }
     };

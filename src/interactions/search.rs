@@ -19,18 +19,18 @@ pub fn parse(
     Ok(crate::search::parse(res_type, params, &options)?)
 }
 
-pub async fn search(svc: &Services, mut query: SearchQuery) -> Result<SearchPage, Error> {
+pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
     let now = svc.clock.now_micros();
     let scoped = svc.clone();
     let res_type = query.resource_type.clone();
     let page = svc
         .store
         .read(move |conn| {
-            query.scope = super::access::scope_in(conn, &scoped, now)?;
+            let scope = super::access::scope_in(conn, &scoped, now)?;
             let page = if query.total == TotalMode::Accurate && query.count > 0 {
-                conn.snapshot(|c| c.search(&query, now))?
+                conn.snapshot(|c| c.search(&query, &scope, now))?
             } else {
-                conn.search(&query, now)?
+                conn.search(&query, &scope, now)?
             };
             Ok::<_, Error>(page)
         })

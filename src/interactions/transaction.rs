@@ -14,6 +14,7 @@ use super::write::{
     put_in_tx, validate_for_write,
 };
 use super::{Services, Written, check_type};
+use crate::access::Scope;
 use crate::access::audit::Action as AuditAction;
 use crate::error::Error;
 use crate::search::SearchQuery;
@@ -327,8 +328,7 @@ fn run_transaction(
     for p in planned {
         match p.action {
             Action::Delete { res_type, id } => {
-                delete_in_tx(&svc.caller, conn, &res_type, &id, now)
-                    .map_err(|e| in_entry(p.index, e))?;
+                delete_in_tx(svc, conn, &res_type, &id, now).map_err(|e| in_entry(p.index, e))?;
                 set(&mut results, p.index, EntryResult::Deleted);
             }
             action => rest.push(Planned { action, ..p }),
@@ -345,7 +345,9 @@ fn run_transaction(
             } => {
                 let target = match criteria {
                     Some(q) => {
-                        match conditional_match(conn, q, now).map_err(|e| in_entry(p.index, e))? {
+                        match conditional_match(conn, q, &scope, now)
+                            .map_err(|e| in_entry(p.index, e))?
+                        {
                             Some(existing) => {
                                 if !touched.insert(format!("{res_type}/{}", existing.id)) {
                                     return Err(in_entry(
@@ -479,12 +481,16 @@ fn check_overlaps(planned: &[Planned]) -> Result<std::collections::HashSet<Strin
     Ok(touched)
 }
 
+/// The one match of an entry's `ifNoneExist` within the caller's scope. A resource the caller
+/// may not read is no match: the entry creates the caller's own resource, as it would if that
+/// resource did not exist, and nothing about the other one is revealed.
 fn conditional_match(
     conn: &mut Conn<'_>,
     query: &SearchQuery,
+    scope: &Scope,
     now: i64,
 ) -> Result<Option<StoredResource>, Error> {
-    let mut found = matches_in_tx(conn, query, now)?;
+    let mut found = matches_in_tx(conn, query, scope, now)?;
     if found.len() > 1 {
         return Err(Error::MultipleMatches(
             "ifNoneExist matches more than one resource".into(),

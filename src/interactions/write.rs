@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{Services, Written};
 use crate::access::person::PatientLink;
+use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::search::{IndexRows, SearchQuery};
@@ -292,7 +293,7 @@ pub(crate) fn put_in_tx(
     if_match: Option<i64>,
 ) -> Result<Written, Error> {
     conn.lock(&format!("{res_type}/{id}"))?;
-    super::access::check_owner(conn, &svc.caller, res_type, id)?;
+    super::access::check_owner(conn, svc, res_type, id, now)?;
     check_not_managed(conn, res_type, id, "PUT")?;
     let current = conn.current(res_type, id)?;
     if let Some(expected) = if_match {
@@ -318,19 +319,24 @@ pub(crate) fn put_in_tx(
     Ok(prepared.into_written(current.is_none_or(|row| row.deleted)))
 }
 
-/// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to delete.
+/// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to
+/// delete, which is also the answer for a resource the caller may not read: for it, that
+/// resource does not exist.
 pub(crate) fn delete_in_tx(
-    caller: &crate::access::Caller,
+    svc: &Services,
     conn: &mut Conn<'_>,
     res_type: &str,
     id: &str,
     now: i64,
 ) -> Result<Option<i64>, Error> {
     conn.lock(&format!("{res_type}/{id}"))?;
-    super::access::check_owner(conn, caller, res_type, id)?;
+    match super::access::check_owner(conn, svc, res_type, id, now) {
+        Err(Error::NotFound { .. }) => return Ok(None),
+        checked => checked?,
+    }
     check_not_managed(conn, res_type, id, "DELETE")?;
     match conn.current(res_type, id)? {
-        Some(row) if !row.deleted => Ok(Some(conn.write_deletion(res_type, id, row, now)?)),
+        Some(row) if !row.deleted => Ok(Some(conn.write_deletion(row, now)?)),
         _ => Ok(None),
     }
 }
@@ -367,10 +373,12 @@ pub(crate) fn parse_criteria(
 }
 
 /// Runs conditional criteria inside the write transaction, serialised with any other writer using
-/// the same criteria, so that concurrent identical conditional creates find each other.
+/// the same criteria, so that concurrent identical conditional creates find each other. Only
+/// matches within the caller's `scope` are returned: what the caller may not read is no match.
 pub(crate) fn matches_in_tx(
     conn: &mut Conn<'_>,
     query: &SearchQuery,
+    scope: &Scope,
     now: i64,
 ) -> Result<Vec<StoredResource>, Error> {
     let mut key = format!("{}?", query.resource_type);
@@ -382,5 +390,5 @@ pub(crate) fn matches_in_tx(
     applied.sort();
     key.push_str(&applied.join("&"));
     conn.lock(&key)?;
-    Ok(conn.search(query, now)?.resources)
+    Ok(conn.search(query, scope, now)?.resources)
 }

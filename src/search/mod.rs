@@ -71,8 +71,6 @@ pub struct SearchQuery {
     pub ignored: Vec<String>,
     /// The parameters that were applied, in canonical form, for the `self`/`next` links.
     pub applied: Vec<(String, String)>,
-    /// What the caller may see; the interaction sets it, parsing leaves everything visible.
-    pub scope: crate::access::Scope,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

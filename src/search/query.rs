@@ -45,7 +45,6 @@ pub fn parse(
             total: TotalMode::Accurate,
             ignored: Vec::new(),
             applied: Vec::new(),
-            scope: crate::access::Scope::All,
         },
     };
     for (name, value) in params {

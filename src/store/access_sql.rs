@@ -18,13 +18,13 @@ fn quoted(values: &[&str]) -> String {
         .join(", ")
 }
 
-/// Appends `(condition)` for `scope` at `now` (µs). `Scope::All` appends `1 = 1`.
+/// Appends `(condition)` for `scope` at `now` (µs). `Scope::System` appends `1 = 1`.
 pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
     use category::*;
     let consentable = quoted(&[A, B, OTHER, PATIENT, CHECKUP, PATIENT_SUMMARY]);
     let referral = quoted(&[REFERRAL, DISCHARGE]);
     match scope {
-        Scope::All => sql.push("(1 = 1)"),
+        Scope::System => sql.push("(1 = 1)"),
         Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
         Scope::Institution { number, emergency } if sql.is_postgres() => {
             // The same rule as below, as a function (migrations 000009, 000011): planned once
@@ -105,7 +105,7 @@ impl Conn<'_> {
         scope: &Scope,
         now: i64,
     ) -> Result<bool, StoreError> {
-        if scope.is_all() {
+        if scope.is_system() {
             return Ok(true);
         }
         let mut sql = Sql::new(matches!(self, Conn::Pg(_)));

@@ -1,9 +1,14 @@
-//! `_history` at instance, type and system level, newest first.
+//! `_history` at instance, type and system level, newest first, and `vread`: each version is
+//! checked against the caller's scope by its own access facts (writer, patient, category,
+//! hiding flag as that version was written), never by the current row's.
 
-use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use super::schema::{resource_versions, resources};
-use super::{Conn, Method, StoreError, StoredResource, dispatch};
+use super::access_sql::scope_condition;
+use super::search_sql::CountRow;
+use super::sql::Sql;
+use super::{Conn, Method, StoreError, StoredResource};
+use crate::access::Scope;
 
 #[derive(Debug, Clone, Copy)]
 pub enum HistoryScope<'a> {
@@ -24,86 +29,137 @@ pub struct HistoryPage {
     pub total: i64,
 }
 
-type Row = (String, String, i64, i64, String, bool, Option<String>);
+#[derive(diesel::QueryableByName)]
+struct VersionRow {
+    #[diesel(sql_type = Text)]
+    res_type: String,
+    #[diesel(sql_type = Text)]
+    res_id: String,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = BigInt)]
+    last_updated: i64,
+    #[diesel(sql_type = Text)]
+    method: String,
+    #[diesel(sql_type = Bool)]
+    deleted: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    content: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    patient_key: Option<String>,
+}
+
+impl VersionRow {
+    fn into_entry(self) -> Result<HistoryEntry, StoreError> {
+        Ok(HistoryEntry {
+            method: Method::parse(&self.method)?,
+            resource: StoredResource {
+                res_type: self.res_type,
+                id: self.res_id,
+                version: self.version,
+                last_updated: self.last_updated,
+                deleted: self.deleted,
+                content: self.content,
+                patient: Some(self.patient_key),
+            },
+        })
+    }
+}
+
+const COLUMNS: &str = "SELECT r.res_type, r.res_id, r.version, r.last_updated, r.method, r.deleted, \
+     r.content, r.patient_key FROM resource_versions r WHERE ";
+
+/// The versions of one resource, found by its row key.
+fn instance(sql: &mut Sql, res_type: &str, id: &str) {
+    sql.push("r.rkey IN (SELECT k.rkey FROM resources k WHERE k.res_type = ");
+    sql.bind_text(res_type);
+    sql.push(" AND k.res_id = ");
+    sql.bind_text(id);
+    sql.push(")");
+}
+
+/// ` AND (condition)` of `scope` over the version `r`; nothing for [`Scope::System`].
+fn within(sql: &mut Sql, scope: &Scope, now: i64) {
+    if !scope.is_system() {
+        sql.push(" AND ");
+        scope_condition(sql, scope, now);
+    }
+}
 
 impl Conn<'_> {
-    /// Versions in scope updated at or after `since`, newest first, `count` from `offset`;
-    /// with `owner`, only versions of resources that institution wrote.
+    /// Versions at `level` within `scope` updated at or after `since`, newest first, `count`
+    /// from `offset`; with `owner`, only versions that institution wrote. `total` counts only
+    /// versions within `scope`.
+    #[allow(clippy::too_many_arguments)]
     pub fn history(
         &mut self,
-        scope: HistoryScope<'_>,
+        level: HistoryScope<'_>,
+        scope: &Scope,
         owner: Option<&str>,
         since: Option<i64>,
         count: i64,
         offset: i64,
+        now: i64,
     ) -> Result<HistoryPage, StoreError> {
-        let (total, rows) = dispatch!(self, |c, DB| {
-            let filtered = || {
-                let mut q = resource_versions::table.into_boxed::<DB>();
-                match scope {
-                    HistoryScope::Instance { res_type, id } => {
-                        q = q
-                            .filter(resource_versions::res_type.eq(res_type))
-                            .filter(resource_versions::res_id.eq(id));
-                    }
-                    HistoryScope::Type(res_type) => {
-                        q = q.filter(resource_versions::res_type.eq(res_type))
-                    }
-                    HistoryScope::System => {}
+        let postgres = matches!(self, Conn::Pg(_));
+        let filtered = |sql: &mut Sql| {
+            match level {
+                HistoryScope::Instance { res_type, id } => instance(sql, res_type, id),
+                HistoryScope::Type(res_type) => {
+                    sql.push("r.res_type = ");
+                    sql.bind_text(res_type);
                 }
-                if let Some(since) = since {
-                    q = q.filter(resource_versions::last_updated.ge(since));
-                }
-                if let Some(owner) = owner {
-                    q = q.filter(
-                        resource_versions::rkey.eq_any(
-                            resources::table
-                                .filter(resources::institution.eq(owner))
-                                .select(resources::rkey),
-                        ),
-                    );
-                }
-                q
-            };
-            let total: i64 = filtered().count().get_result(c)?;
-            let rows: Vec<Row> = filtered()
-                .order((
-                    resource_versions::last_updated.desc(),
-                    resource_versions::version.desc(),
-                ))
-                .limit(count)
-                .offset(offset)
-                .select((
-                    resource_versions::res_type,
-                    resource_versions::res_id,
-                    resource_versions::version,
-                    resource_versions::last_updated,
-                    resource_versions::method,
-                    resource_versions::deleted,
-                    resource_versions::content,
-                ))
-                .load(c)?;
-            Ok::<_, StoreError>((total, rows))
-        })?;
-        let entries = rows
+                HistoryScope::System => sql.push("1 = 1"),
+            }
+            if let Some(since) = since {
+                sql.push(" AND r.last_updated >= ");
+                sql.bind_int(since);
+            }
+            if let Some(owner) = owner {
+                sql.push(" AND r.institution = ");
+                sql.bind_text(owner);
+            }
+            within(sql, scope, now);
+        };
+        let mut sql = Sql::new(postgres);
+        sql.push("SELECT COUNT(*) AS n FROM resource_versions r WHERE ");
+        filtered(&mut sql);
+        let total = self.load::<CountRow>(sql)?.first().map_or(0, |r| r.n);
+        let mut sql = Sql::new(postgres);
+        sql.push(COLUMNS);
+        filtered(&mut sql);
+        sql.push(" ORDER BY r.last_updated DESC, r.version DESC LIMIT ");
+        sql.bind_int(count);
+        sql.push(" OFFSET ");
+        sql.bind_int(offset);
+        let entries = self
+            .load::<VersionRow>(sql)?
             .into_iter()
-            .map(
-                |(res_type, id, version, last_updated, method, deleted, content)| {
-                    Ok(HistoryEntry {
-                        method: Method::parse(&method)?,
-                        resource: StoredResource {
-                            res_type,
-                            id,
-                            version,
-                            last_updated,
-                            deleted,
-                            content,
-                            patient: None,
-                        },
-                    })
-                },
-            )
+            .map(VersionRow::into_entry)
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(HistoryPage { entries, total })
+    }
+
+    /// One version of `res_type/id` if it exists and lies within `scope` by its own access
+    /// facts; a version outside `scope` is `None`, as one that does not exist.
+    pub fn read_version(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        version: i64,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<Option<StoredResource>, StoreError> {
+        let mut sql = Sql::new(matches!(self, Conn::Pg(_)));
+        sql.push(COLUMNS);
+        instance(&mut sql, res_type, id);
+        sql.push(" AND r.version = ");
+        sql.bind_int(version);
+        within(&mut sql, scope, now);
+        self.load::<VersionRow>(sql)?
+            .into_iter()
+            .next()
+            .map(|row| row.into_entry().map(|e| e.resource))
+            .transpose()
     }
 }

@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{consents, resources};
+use super::schema::{consents, resource_versions, resources};
 use super::{Conn, StoreError, dispatch};
 
 impl Conn<'_> {
@@ -86,6 +86,7 @@ impl Conn<'_> {
                     .execute(c),
             })?;
         }
+        self.relink_versions(id, institution, before, person)?;
         // A Consent's grants go with the Consent's person.
         let grants: Vec<(i64, Option<String>)> = dispatch!(self, |c, DB| resources::table
             .filter(resources::patient_key.eq(id))
@@ -98,6 +99,60 @@ impl Conn<'_> {
             )
             .set(consents::person_key.eq(person))
             .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// [`relink_person`](Self::relink_person) for the versions about `Patient/id` (each by its
+    /// own patient and writer), so vread and history of a version find its person as a read of
+    /// the current one does. Found through the rows about the Patient: versions have no index
+    /// of their own on the patient.
+    fn relink_versions(
+        &mut self,
+        id: &str,
+        institution: Option<&str>,
+        before: Option<&str>,
+        person: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let rows = || {
+            resources::table
+                .filter(resources::patient_key.eq(id))
+                .select(resources::rkey)
+        };
+        let about = || {
+            resource_versions::rkey
+                .eq_any(rows())
+                .and(resource_versions::patient_key.eq(id))
+                .and(resource_versions::res_type.ne("Patient"))
+        };
+        if let Some(before) = before.filter(|b| Some(*b) != person) {
+            dispatch!(self, |c, DB| diesel::update(
+                resource_versions::table
+                    .filter(about())
+                    .filter(resource_versions::person_key.eq(before))
+            )
+            .set(resource_versions::person_key.eq(person))
+            .execute(c))?;
+        }
+        if person.is_some() {
+            dispatch!(self, |c, DB| match institution {
+                Some(i) => diesel::update(
+                    resource_versions::table
+                        .filter(about())
+                        .filter(resource_versions::person_key.is_null())
+                        .filter(resource_versions::institution.eq(i))
+                )
+                .set(resource_versions::person_key.eq(person))
+                .execute(c),
+                None => diesel::update(
+                    resource_versions::table
+                        .filter(about())
+                        .filter(resource_versions::person_key.is_null())
+                        .filter(resource_versions::institution.is_null())
+                )
+                .set(resource_versions::person_key.eq(person))
+                .execute(c),
+            })?;
         }
         Ok(())
     }

@@ -178,39 +178,6 @@ impl Conn<'_> {
         ))
     }
 
-    pub fn read_version(
-        &mut self,
-        res_type: &str,
-        id: &str,
-        version: i64,
-    ) -> Result<Option<StoredResource>, StoreError> {
-        let row = dispatch!(self, |c, DB| resource_versions::table
-            .inner_join(resources::table)
-            .filter(resources::res_type.eq(res_type))
-            .filter(resources::res_id.eq(id))
-            .filter(resource_versions::version.eq(version))
-            .select((
-                resource_versions::last_updated,
-                resource_versions::deleted,
-                resource_versions::content,
-                resources::patient_key,
-            ))
-            .load::<(i64, bool, Option<String>, Option<String>)>(c))?
-        .into_iter()
-        .next();
-        Ok(
-            row.map(|(last_updated, deleted, content, patient)| StoredResource {
-                res_type: res_type.to_string(),
-                id: id.to_string(),
-                version,
-                last_updated,
-                deleted,
-                content,
-                patient: Some(patient),
-            }),
-        )
-    }
-
     pub fn current(&mut self, res_type: &str, id: &str) -> Result<Option<CurrentRow>, StoreError> {
         let row = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
@@ -247,15 +214,7 @@ impl Conn<'_> {
             ))
             .returning(resources::rkey)
             .get_result(c))?;
-        self.insert_version_row(
-            rkey,
-            1,
-            v.res_type,
-            v.id,
-            v.last_updated,
-            v.method,
-            Some(v.content),
-        )?;
+        self.insert_version_row(rkey, v.method)?;
         self.insert_index(rkey, v.res_type, v.index)?;
         self.insert_consent(rkey, v)?;
         Ok(rkey)
@@ -286,15 +245,7 @@ impl Conn<'_> {
             resources::hidden.eq(v.hidden),
         ))
         .execute(c))?;
-        self.insert_version_row(
-            rkey,
-            version,
-            v.res_type,
-            v.id,
-            v.last_updated,
-            v.method,
-            Some(v.content),
-        )?;
+        self.insert_version_row(rkey, v.method)?;
         self.delete_index(rkey)?;
         self.insert_index(rkey, v.res_type, v.index)?;
         self.delete_consent(rkey)?;
@@ -349,8 +300,6 @@ impl Conn<'_> {
     /// Records a FHIR delete as a new, empty version; the index rows go so searches skip it.
     pub fn write_deletion(
         &mut self,
-        res_type: &str,
-        id: &str,
         row: CurrentRow,
         last_updated: i64,
     ) -> Result<i64, StoreError> {
@@ -365,41 +314,46 @@ impl Conn<'_> {
             resources::content.eq(None::<String>),
         ))
         .execute(c))?;
-        self.insert_version_row(
-            row.rkey,
-            version,
-            res_type,
-            id,
-            last_updated,
-            Method::Delete,
-            None,
-        )?;
+        self.insert_version_row(row.rkey, Method::Delete)?;
         self.delete_index(row.rkey)?;
         self.delete_consent(row.rkey)?;
         Ok(version)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn insert_version_row(
-        &mut self,
-        rkey: i64,
-        version: i64,
-        res_type: &str,
-        id: &str,
-        last_updated: i64,
-        method: Method,
-        content: Option<&str>,
-    ) -> Result<(), StoreError> {
+    /// Records the row `rkey` as just written as its version, with the row's access facts:
+    /// vread and history check each version by its own (DESIGN §9), not by the current row's.
+    fn insert_version_row(&mut self, rkey: i64, method: Method) -> Result<(), StoreError> {
+        use diesel::sql_types::Text;
         dispatch!(self, |c, DB| diesel::insert_into(resource_versions::table)
-            .values((
-                resource_versions::rkey.eq(rkey),
-                resource_versions::version.eq(version),
-                resource_versions::res_type.eq(res_type),
-                resource_versions::res_id.eq(id),
-                resource_versions::last_updated.eq(last_updated),
-                resource_versions::method.eq(method.as_str()),
-                resource_versions::deleted.eq(content.is_none()),
-                resource_versions::content.eq(content),
+            .values(resources::table.filter(resources::rkey.eq(rkey)).select((
+                resources::rkey,
+                resources::version,
+                resources::res_type,
+                resources::res_id,
+                resources::last_updated,
+                method.as_str().into_sql::<Text>(),
+                resources::deleted,
+                resources::content,
+                resources::institution,
+                resources::patient_key,
+                resources::person_key,
+                resources::access_category,
+                resources::hidden,
+            )),)
+            .into_columns((
+                resource_versions::rkey,
+                resource_versions::version,
+                resource_versions::res_type,
+                resource_versions::res_id,
+                resource_versions::last_updated,
+                resource_versions::method,
+                resource_versions::deleted,
+                resource_versions::content,
+                resource_versions::institution,
+                resource_versions::patient_key,
+                resource_versions::person_key,
+                resource_versions::access_category,
+                resource_versions::hidden,
             ))
             .execute(c))?;
         Ok(())

@@ -32,6 +32,11 @@ diesel::table! {
         method -> Text,
         deleted -> Bool,
         content -> Nullable<Text>,
+        institution -> Nullable<Text>,
+        patient_key -> Nullable<Text>,
+        person_key -> Nullable<Text>,
+        access_category -> Nullable<Text>,
+        hidden -> Nullable<Text>,
     }
 }
 

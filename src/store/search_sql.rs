@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::sql::Sql;
 use super::{Conn, StoreError, StoredResource};
+use crate::access::Scope;
 use crate::search::{
     Clause, ParamKind, Prefix, SearchQuery, SortTarget, StringMatch, Target, TokenSystem,
     TotalMode, Value,
@@ -40,9 +41,11 @@ pub(super) struct CountRow {
 }
 
 impl Conn<'_> {
+    /// The matches of `query` that lie within `scope` (nothing else is loaded or counted).
     pub fn search(
         &mut self,
         query: &SearchQuery,
+        scope: &Scope,
         now_micros: i64,
     ) -> Result<SearchPage, StoreError> {
         let postgres = matches!(self, Conn::Pg(_));
@@ -50,7 +53,7 @@ impl Conn<'_> {
             TotalMode::Accurate => {
                 let mut sql = Sql::new(postgres);
                 sql.push("SELECT COUNT(*) AS n FROM resources r WHERE ");
-                where_clause(&mut sql, query, now_micros);
+                where_clause(&mut sql, query, scope, now_micros);
                 let rows: Vec<CountRow> = self.load(sql)?;
                 Some(rows.first().map_or(0, |r| r.n))
             }
@@ -64,7 +67,7 @@ impl Conn<'_> {
                 "SELECT r.res_id, r.version, r.last_updated, r.content, r.patient_key FROM resources r \
                  WHERE ",
             );
-            where_clause(&mut sql, query, now_micros);
+            where_clause(&mut sql, query, scope, now_micros);
             order_by(&mut sql, query);
             sql.push(" LIMIT ");
             sql.bind_int(i64::try_from(query.count).unwrap_or(i64::MAX));
@@ -87,7 +90,7 @@ impl Conn<'_> {
     }
 }
 
-fn where_clause(sql: &mut Sql, query: &SearchQuery, now: i64) {
+fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
     // SQLite keeps no statistics unless ANALYZE runs, and without them it prefers the
     // `res_type` index: it walked every resource of the type and probed the clause's rows for
     // each, 50 ms for one patient's 20 Observations among 20,000. A unary `+` takes the column
@@ -103,9 +106,9 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, now: i64) {
     });
     sql.bind_text(query.resource_type.as_str());
     sql.push(" AND NOT r.deleted");
-    if !query.scope.is_all() {
+    if !scope.is_system() {
         sql.push(" AND ");
-        super::access_sql::scope_condition(sql, &query.scope, now);
+        super::access_sql::scope_condition(sql, scope, now);
     }
     for clause in &query.clauses {
         sql.push(" AND ");
@@ -566,7 +569,7 @@ mod tests {
         let query = parse(resource_type, &params, &opts).unwrap();
         let mut sql = Sql::new(false);
         sql.push("EXPLAIN QUERY PLAN SELECT r.res_id FROM resources r WHERE ");
-        where_clause(&mut sql, &query, 0);
+        where_clause(&mut sql, &query, &Scope::System, 0);
         order_by(&mut sql, &query);
         sql.push(" LIMIT 20");
         let rows: Vec<PlanRow> = c.load(sql).unwrap();

@@ -97,11 +97,14 @@ pub struct PatientResource {
 impl Conn<'_> {
     /// The current (not deleted) resources of `types` of the person `Patient/patient_id`
     /// names, whichever institution wrote them (each institution keeps its own Patient of a
-    /// person), and those naming that Patient whose person is unknown.
+    /// person), and those naming that Patient whose person is unknown, those
+    /// within `scope` only.
     pub fn current_of_patient(
         &mut self,
         patient_id: &str,
         types: &[&str],
+        scope: &crate::access::Scope,
+        now: i64,
     ) -> Result<Vec<PatientResource>, StoreError> {
         use super::schema::resources;
         type R = (
@@ -135,7 +138,13 @@ impl Conn<'_> {
             ))
             .order((resources::res_type, resources::last_updated.desc()))
             .load(c))?;
-        Ok(rows
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            if scope.is_system() || self.visible(&row.0, &row.1, scope, now)? {
+                found.push(row);
+            }
+        }
+        Ok(found
             .into_iter()
             .filter_map(
                 |(res_type, id, content, institution, last_updated, class, group)| {

@@ -119,16 +119,7 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
             let scope = crate::interactions::access::scope_in(conn, &scoped, at)?;
             let patient = conn.read_current("Patient", &id)?;
             crate::interactions::access::check_readable(conn, &scope, "Patient", &id, at)?;
-            let mut rows = conn.current_of_patient(&id, &TYPES)?;
-            if !scope.is_all() {
-                let mut visible = Vec::with_capacity(rows.len());
-                for row in rows {
-                    if conn.visible(&row.res_type, &row.id, &scope, at)? {
-                        visible.push(row);
-                    }
-                }
-                rows = visible;
-            }
+            let rows = conn.current_of_patient(&id, &TYPES, &scope, at)?;
             Ok::<_, Error>((patient, rows))
         })
         .await?;

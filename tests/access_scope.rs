@@ -1,0 +1,300 @@
+//! Scope by construction (issue #20, items 7–9): what a caller may not read answers exactly as
+//! what does not exist, on read, vread and history; old versions follow their own patient;
+//! conditional matches (`If-None-Exist`, transaction and batch `ifNoneExist`) never find what
+//! the caller may not read. The matrix over every resource type is in `access_matrix.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Options, TestServer};
+use kyoyu::config::ConfigArgs;
+use serde_json::{Value, json};
+
+const A: &str = "1318814790";
+const B: &str = "2712345678";
+const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+const MEMBER_1: &str = "00012345:あいう:１８７:01";
+const MEMBER_2: &str = "00012345:あいう:１８７:02";
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    A,
+    B,
+    Patient1,
+    Patient2,
+}
+
+fn token(who: Who) -> String {
+    format!("{who:?}-token-0123456789abcdef0123456789")
+}
+
+struct Scoped {
+    srv: TestServer,
+    _dir: tempfile::TempDir,
+}
+
+fn server(backend: Backend) -> Option<Scoped> {
+    if backend == Backend::Postgres && !common::postgres_available() {
+        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+        return None;
+    }
+    let principals = [
+        (Who::A, format!("role = \"system\"\ninstitution = \"{A}\"")),
+        (Who::B, format!("role = \"system\"\ninstitution = \"{B}\"")),
+        (
+            Who::Patient1,
+            format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\""),
+        ),
+        (
+            Who::Patient2,
+            format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\""),
+        ),
+    ]
+    .iter()
+    .map(|(who, body)| {
+        format!(
+            "[[principal]]\nname = \"{who:?}\"\ntoken = \"{}\"\n{body}\n\n",
+            token(*who)
+        )
+    })
+    .collect::<String>();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("principals.toml");
+    std::fs::write(&file, principals).unwrap();
+    let srv = TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(move |a: &mut ConfigArgs| {
+                a.principals = Some(file);
+                // Access, not profiles, is under test here.
+                a.validate_on_write = Some(false);
+            }),
+            ..Options::default()
+        },
+    );
+    Some(Scoped { srv, _dir: dir })
+}
+
+impl Scoped {
+    fn send(
+        &self,
+        who: Who,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .srv
+            .client
+            .request(method, self.srv.url(path))
+            .bearer_auth(token(who));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/fhir+json")
+                .body(b.to_string());
+        }
+        let r = req.send().unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    }
+
+    fn get(&self, who: Who, path: &str) -> (u16, Value) {
+        self.send(who, reqwest::Method::GET, path, None, &[])
+    }
+
+    fn post(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
+        self.send(who, reqwest::Method::POST, path, Some(body), &[])
+    }
+
+    fn put(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
+        self.send(who, reqwest::Method::PUT, path, Some(body), &[])
+    }
+
+    fn create(&self, who: Who, body: &Value) -> String {
+        let t = body["resourceType"].as_str().unwrap();
+        let (status, created) = self.post(who, t, body);
+        assert_eq!(status, 201, "create {t}: {created}");
+        created["id"].as_str().unwrap().to_string()
+    }
+
+    fn patient(&self, who: Who, member: &str) -> String {
+        self.create(
+            who,
+            &json!({"resourceType": "Patient",
+                    "identifier": [{"system": MEMBER_SYSTEM, "value": member}],
+                    "name": [{"family": "山田"}]}),
+        )
+    }
+}
+
+fn condition(patient: &str, text: &str) -> Value {
+    json!({"resourceType": "Condition", "code": {"text": text},
+           "subject": {"reference": format!("Patient/{patient}")}})
+}
+
+/// An OperationOutcome with every mention of `id` replaced, for comparing refusals.
+fn shape(outcome: &Value, id: &str) -> String {
+    assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
+    outcome.to_string().replace(id, "<id>")
+}
+
+fn both(test: fn(&Scoped)) {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(s) = server(backend) {
+            test(&s);
+        }
+    }
+}
+
+/// Finding 7: a Condition moved from patient 2 to patient 1 by PUT. Patient 1 must not read
+/// version 1 (patient 2's) by vread or history; patient 2 keeps reading what was about them.
+#[test]
+fn old_versions_follow_their_own_patient() {
+    both(|s| {
+        let p1 = s.patient(Who::A, MEMBER_1);
+        let p2 = s.patient(Who::A, MEMBER_2);
+        let id = s.create(Who::A, &condition(&p2, "patient 2's diagnosis"));
+        let mut moved = condition(&p1, "patient 1's diagnosis");
+        moved["id"] = json!(id);
+        assert_eq!(s.put(Who::A, &format!("Condition/{id}"), &moved).0, 200);
+
+        let (status, body) = s.get(Who::Patient1, &format!("Condition/{id}/_history/1"));
+        assert_eq!(status, 404, "patient 1 reads patient 2's version: {body}");
+        let (status, _) = s.get(Who::Patient1, &format!("Condition/{id}/_history/2"));
+        assert_eq!(status, 200);
+        let (status, history) = s.get(Who::Patient1, &format!("Condition/{id}/_history"));
+        assert_eq!(status, 200, "{history}");
+        assert_eq!(history["total"], 1, "{history}");
+        assert!(!history.to_string().contains("patient 2's"), "{history}");
+
+        assert_eq!(s.get(Who::Patient2, &format!("Condition/{id}")).0, 404);
+        let (status, old) = s.get(Who::Patient2, &format!("Condition/{id}/_history/1"));
+        assert_eq!(status, 200, "{old}");
+        let (_, history) = s.get(Who::Patient2, &format!("Condition/{id}/_history"));
+        assert_eq!(history["total"], 1, "{history}");
+        assert!(!history.to_string().contains("patient 1's"), "{history}");
+        // The writer sees every version.
+        let (_, history) = s.get(Who::A, &format!("Condition/{id}/_history"));
+        assert_eq!(history["total"], 2, "{history}");
+    });
+}
+
+/// Finding 8: an `ifNoneExist` matching another institution's Patient must not answer it.
+/// Invisible is no match: the entry creates the caller's own Patient.
+#[test]
+fn conditional_creates_never_match_what_the_caller_may_not_read() {
+    both(|s| {
+        let theirs = s.patient(Who::A, MEMBER_1);
+        let criteria = format!(
+            "identifier={}",
+            form_urlencoded::byte_serialize(format!("{MEMBER_SYSTEM}|{MEMBER_1}").as_bytes())
+                .collect::<String>()
+        );
+        let entry = json!({
+            "fullUrl": "urn:uuid:6a1c0000-0000-4000-8000-000000000001",
+            "resource": {"resourceType": "Patient",
+                         "identifier": [{"system": MEMBER_SYSTEM, "value": MEMBER_1}]},
+            "request": {"method": "POST", "url": "Patient", "ifNoneExist": criteria}
+        });
+        // The transaction creates B's own Patient; the batch then finds that one, never A's.
+        let mut mine = String::new();
+        for (kind, want) in [("transaction", "201"), ("batch", "200")] {
+            let bundle = json!({"resourceType": "Bundle", "type": kind, "entry": [entry]});
+            let (status, answer) = s.post(Who::B, "", &bundle);
+            assert_eq!(status, 200, "{kind}: {answer}");
+            assert!(
+                !answer.to_string().contains(&theirs),
+                "{kind} reveals A's Patient: {answer}"
+            );
+            let response = &answer["entry"][0]["response"];
+            assert_eq!(
+                response["status"].as_str().unwrap().split(' ').next(),
+                Some(want),
+                "{kind}: {answer}"
+            );
+            let id = answer["entry"][0]["resource"]["id"].as_str().unwrap();
+            if mine.is_empty() {
+                mine = id.to_string();
+            }
+            assert_eq!(id, mine, "{kind}: {answer}");
+        }
+        // The If-None-Exist header: B's own Patient now matches, A's still does not.
+        let (status, answer) = s.send(
+            Who::B,
+            reqwest::Method::POST,
+            "Patient",
+            Some(&entry["resource"]),
+            &[("If-None-Exist", &criteria)],
+        );
+        assert!(
+            !answer.to_string().contains(&theirs),
+            "If-None-Exist reveals A's Patient: {status} {answer}"
+        );
+        // A still finds only its own.
+        let (_, found) = s.get(Who::A, &format!("Patient?{criteria}"));
+        assert_eq!(common::ids(&found), vec![theirs.clone()]);
+    });
+}
+
+/// Finding 9: a resource the caller may not read answers as one that does not exist, with the
+/// same OperationOutcome, on read, vread (any version number) and instance history; writes by
+/// a non-owner that may not read it reveal nothing either.
+#[test]
+fn what_may_not_be_read_answers_as_what_does_not_exist() {
+    both(|s| {
+        let p1 = s.patient(Who::A, MEMBER_1);
+        let id = s.create(Who::A, &condition(&p1, "diagnosis"));
+        for n in 0..2 {
+            let mut next = condition(&p1, &format!("diagnosis {n}"));
+            next["id"] = json!(id);
+            assert_eq!(s.put(Who::A, &format!("Condition/{id}"), &next).0, 200);
+        }
+        let missing = "0f7e0000-0000-4000-8000-00000000dead";
+        for suffix in ["", "/_history", "/_history/1", "/_history/3", "/_history/9"] {
+            let (status, refused) = s.get(Who::B, &format!("Condition/{id}{suffix}"));
+            let (absent_status, absent) = s.get(Who::B, &format!("Condition/{missing}{suffix}"));
+            assert_eq!(absent_status, 404, "{suffix}: {absent}");
+            assert_eq!(status, 404, "B reads Condition/{id}{suffix}: {refused}");
+            assert_eq!(shape(&refused, &id), shape(&absent, missing), "{suffix}");
+        }
+        // Patient 2 is no more told than institution B.
+        assert_eq!(s.get(Who::Patient2, &format!("Condition/{id}")).0, 404);
+        assert_eq!(
+            s.get(Who::Patient2, &format!("Condition/{id}/_history/3"))
+                .0,
+            404
+        );
+        // A PUT by B finds nothing to update, as for an id that does not exist it cannot
+        // create one that is taken; its DELETE deletes nothing, as of what does not exist.
+        let mut theirs = condition(&p1, "overwritten");
+        theirs["id"] = json!(id);
+        let (status, refused) = s.put(Who::B, &format!("Condition/{id}"), &theirs);
+        assert_eq!(status, 404, "{refused}");
+        let (status, _) = s.send(
+            Who::B,
+            reqwest::Method::DELETE,
+            &format!("Condition/{id}"),
+            None,
+            &[],
+        );
+        let (absent_status, _) = s.send(
+            Who::B,
+            reqwest::Method::DELETE,
+            &format!("Condition/{missing}"),
+            None,
+            &[],
+        );
+        assert_eq!(status, absent_status);
+        let (status, current) = s.get(Who::A, &format!("Condition/{id}"));
+        assert_eq!(status, 200);
+        assert_eq!(current["meta"]["versionId"], "3", "{current}");
+        // Searches leave it out, totals included.
+        let (_, found) = s.get(Who::B, &format!("Condition?_id={id}"));
+        assert_eq!(found["total"], 0, "{found}");
+        let (_, count) = s.get(Who::B, "Condition?_summary=count");
+        assert_eq!(count["total"], 0, "{count}");
+    });
+}
