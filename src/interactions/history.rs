@@ -6,7 +6,7 @@ use super::{Services, check_type};
 use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
-use crate::store::{HistoryPage, HistoryScope};
+use crate::store::{HistoryLevel, HistoryPage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryParams {
@@ -81,9 +81,9 @@ pub async fn history(
             // Every version is checked by its own access facts: an instance whose versions
             // are all outside the scope has no history, as one that does not exist.
             let level = match (&t, &i) {
-                (Some(t), Some(i)) => HistoryScope::Instance { res_type: t, id: i },
-                (Some(t), None) => HistoryScope::Type(t),
-                _ => HistoryScope::System,
+                (Some(t), Some(i)) => HistoryLevel::Instance { res_type: t, id: i },
+                (Some(t), None) => HistoryLevel::Type(t),
+                _ => HistoryLevel::System,
             };
             Ok::<_, Error>(conn.history(
                 level,

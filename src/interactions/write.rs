@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{Services, Written};
-use crate::access::person::PatientLink;
 use crate::access::Scope;
+use crate::access::person::PatientLink;
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::search::{IndexRows, SearchQuery};

@@ -11,7 +11,7 @@ use super::{Conn, Method, StoreError, StoredResource};
 use crate::access::Scope;
 
 #[derive(Debug, Clone, Copy)]
-pub enum HistoryScope<'a> {
+pub enum HistoryLevel<'a> {
     Instance { res_type: &'a str, id: &'a str },
     Type(&'a str),
     System,
@@ -93,7 +93,7 @@ impl Conn<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn history(
         &mut self,
-        level: HistoryScope<'_>,
+        level: HistoryLevel<'_>,
         scope: &Scope,
         owner: Option<&str>,
         since: Option<i64>,
@@ -104,12 +104,12 @@ impl Conn<'_> {
         let postgres = matches!(self, Conn::Pg(_));
         let filtered = |sql: &mut Sql| {
             match level {
-                HistoryScope::Instance { res_type, id } => instance(sql, res_type, id),
-                HistoryScope::Type(res_type) => {
+                HistoryLevel::Instance { res_type, id } => instance(sql, res_type, id),
+                HistoryLevel::Type(res_type) => {
                     sql.push("r.res_type = ");
                     sql.bind_text(res_type);
                 }
-                HistoryScope::System => sql.push("1 = 1"),
+                HistoryLevel::System => sql.push("1 = 1"),
             }
             if let Some(since) = since {
                 sql.push(" AND r.last_updated >= ");

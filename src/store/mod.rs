@@ -32,7 +32,7 @@ mod units;
 pub use audit::AuditFilter;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
-pub use history::{HistoryEntry, HistoryPage, HistoryScope};
+pub use history::{HistoryEntry, HistoryLevel, HistoryPage};
 pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::{Expired, Taken};
