@@ -1,6 +1,7 @@
 //! The access matrix (issue #20): every resource type the server stores (from the server's own
 //! type list; bodies generated from the R4 Patient CompartmentDefinition, SearchParameters and
-//! StructureDefinitions of the core package) × every role × read, vread, instance/type/system
+//! StructureDefinitions of the core package, plus checkup reports registered as documents) × every
+//! role × read, vread, instance/type/system
 //! history, search by `_id`, counts, paging, batch and transaction entries (GET, conditional
 //! create, conditional delete). Data is written once per backend, on one server per backend.
 //! A cell fails when it returns, lists, counts or reveals (by a different refusal than for a
@@ -22,6 +23,11 @@ const C: &str = "1311234567";
 const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
 const MEMBER_1: &str = "00012345:あいう:１８７:11";
 const MEMBER_2: &str = "00012345:あいう:１８７:12";
+/// The insurer of both patients' member identifiers.
+const INSURER: &str = "00012345";
+/// The insurer a Coverage of patient 2's checkup report names as its payor.
+const COVERAGE_INSURER: &str = "06123456";
+const INSURER_SYSTEM: &str = "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber";
 const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
 const CORE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -49,10 +55,16 @@ enum Role {
     Undeclarable,
     Patient1,
     Patient2,
+    /// The insurer of both patients' member identifiers.
+    Insurer,
+    /// The insurer named only by the Coverage of patient 2's checkup report.
+    CoverageInsurer,
+    /// An insurer of nobody here.
+    OtherInsurer,
     Operator,
 }
 
-const ROLES: [Role; 8] = [
+const ROLES: [Role; 11] = [
     Role::A,
     Role::B,
     Role::C,
@@ -60,6 +72,9 @@ const ROLES: [Role; 8] = [
     Role::Undeclarable,
     Role::Patient1,
     Role::Patient2,
+    Role::Insurer,
+    Role::CoverageInsurer,
+    Role::OtherInsurer,
     Role::Operator,
 ];
 
@@ -85,6 +100,11 @@ fn principals() -> String {
                 Role::Patient2 => {
                     format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\"")
                 }
+                Role::Insurer => format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
+                Role::CoverageInsurer => {
+                    format!("role = \"insurer\"\ninsurer = \"{COVERAGE_INSURER}\"")
+                }
+                Role::OtherInsurer => "role = \"insurer\"\ninsurer = \"39999999\"".to_string(),
                 Role::Operator => "role = \"operator\"".to_string(),
             };
             format!(
@@ -106,6 +126,9 @@ enum Kind {
     Clinical,
     /// A Consent: its writer and its patient.
     Consent,
+    /// A checkup report (健康診断結果報告書): patient data under consent, and read by the
+    /// insurers it names.
+    Checkup { insurers: &'static [&'static str] },
 }
 
 #[derive(Debug, Clone)]
@@ -120,20 +143,63 @@ struct Record {
 
 fn visible(role: Role, r: &Record) -> bool {
     let shared = r.kind == Kind::Shared;
+    let clinical = matches!(r.kind, Kind::Clinical | Kind::Checkup { .. });
+    let insures =
+        |number: &str| matches!(r.kind, Kind::Checkup { insurers } if insurers.contains(&number));
     match role {
         Role::A => shared || r.writer == A,
         Role::B => shared || r.writer == B,
-        Role::C => shared || r.writer == C || (r.kind == Kind::Clinical && r.patient == Some(1)),
-        Role::Emergency => shared || r.writer == B || r.kind == Kind::Clinical,
+        Role::C => shared || r.writer == C || (clinical && r.patient == Some(1)),
+        Role::Emergency => shared || r.writer == B || clinical,
         Role::Undeclarable => false,
-        Role::Patient1 => {
-            shared || (matches!(r.kind, Kind::Clinical | Kind::Consent) && r.patient == Some(1))
-        }
-        Role::Patient2 => {
-            shared || (matches!(r.kind, Kind::Clinical | Kind::Consent) && r.patient == Some(2))
-        }
+        Role::Patient1 => shared || ((clinical || r.kind == Kind::Consent) && r.patient == Some(1)),
+        Role::Patient2 => shared || ((clinical || r.kind == Kind::Consent) && r.patient == Some(2)),
+        Role::Insurer => shared || insures(INSURER),
+        Role::CoverageInsurer => shared || insures(COVERAGE_INSURER),
+        Role::OtherInsurer => shared || insures("39999999"),
         Role::Operator => shared,
     }
+}
+
+/// A checkup report of `member` sent by institution A, with a Coverage whose payor is
+/// `payor` when given: registered through `POST [base]/Bundle` as a document.
+fn checkup(n: u8, member: &str, payor: Option<&str>) -> Value {
+    let url = |k: u8| format!("urn:uuid:0b5e7a34-0000-4000-8000-0000000000{n}{k}");
+    let mut entries = vec![
+        json!({"fullUrl": url(2), "resource": {
+            "resourceType": "Composition", "status": "final",
+            "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber", "valueString": "1.0"}],
+            "identifier": {"system": "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier", "value": format!("{A}^2024^ck-{n}")},
+            "type": {"coding": [{"system": "http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes", "code": "53576-5"}]},
+            "subject": {"reference": url(1)}, "date": "2024-06-10T09:00:00+09:00",
+            "author": [{"display": "健診機関"}], "title": "健康診断結果報告書",
+            "section": [{"title": "健診結果", "code": {"text": "01011"},
+                "entry": [{"reference": url(3)}]}]}}),
+        json!({"fullUrl": url(1), "resource": {"resourceType": "Patient",
+            "identifier": [{"system": MEMBER_SYSTEM, "value": member}]}}),
+        json!({"fullUrl": url(3), "resource": {
+            "resourceType": "Observation", "status": "final", "code": {"text": "身長"},
+            "subject": {"reference": url(1)}, "valueQuantity": {"value": 170.1, "unit": "cm"}}}),
+    ];
+    if let Some(payor) = payor {
+        entries.push(
+            json!({"fullUrl": url(4), "resource": {"resourceType": "Organization",
+            "identifier": [{"system": INSURER_SYSTEM, "value": payor}]}}),
+        );
+        entries.push(
+            json!({"fullUrl": url(5), "resource": {"resourceType": "Coverage",
+            "status": "active", "beneficiary": {"reference": url(1)},
+            "payor": [{"reference": url(4)}]}}),
+        );
+    }
+    json!({
+        "resourceType": "Bundle",
+        "meta": {"profile": ["http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eCheckupGeneral"]},
+        "type": "document",
+        "identifier": {"system": "http://jpfhir.jp/fhir/clins/bundle-identifier", "value": format!("{A}^2024^ck-{n}")},
+        "timestamp": "2024-06-10T09:00:00+09:00",
+        "entry": entries
+    })
 }
 
 /// The R4 core package's view of one type: where its patient goes, and which elements repeat.
@@ -357,6 +423,25 @@ fn start(backend: Backend, core: &Core) -> Matrix {
         patient: Some(1),
         kind: Kind::Consent,
     });
+    let checkups: [(u8, &str, Option<&str>, &'static [&'static str]); 2] = [
+        (1, MEMBER_1, None, &[INSURER]),
+        (
+            2,
+            MEMBER_2,
+            Some(COVERAGE_INSURER),
+            &[INSURER, COVERAGE_INSURER],
+        ),
+    ];
+    for (n, member, payor, insurers) in checkups {
+        let id = create(&m, Role::A, &checkup(n, member, payor));
+        m.records.push(Record {
+            res_type: "Bundle".into(),
+            id,
+            writer: A,
+            patient: Some(n),
+            kind: Kind::Checkup { insurers },
+        });
+    }
     for &t in kyoyu::fhir::resource_types::RESOURCE_TYPES {
         if kyoyu::interactions::terminology::is_managed(t) || NOT_STORED.contains(&t) {
             continue;
@@ -411,7 +496,12 @@ impl Cells<'_> {
             Role::A => Some(A),
             Role::B | Role::Emergency | Role::Undeclarable => Some(B),
             Role::C => Some(C),
-            Role::Patient1 | Role::Patient2 | Role::Operator => None,
+            Role::Patient1
+            | Role::Patient2
+            | Role::Insurer
+            | Role::CoverageInsurer
+            | Role::OtherInsurer
+            | Role::Operator => None,
         }
     }
 

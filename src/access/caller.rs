@@ -48,6 +48,9 @@ impl Caller {
                     .to_string(),
                 patient_ids,
             },
+            Principal::Insurer { insurer, .. } => Scope::Insurer {
+                number: insurer.as_str().to_string(),
+            },
             Principal::Operator { .. } => Scope::NoPatientData,
         }
     }

@@ -1,5 +1,6 @@
 //! Who is calling: the principal a credential (bearer token or client certificate) stands for.
-//! DESIGN §9: every caller is an institution's system or practitioner, a patient, or an operator.
+//! DESIGN §9: every caller is an institution's system or practitioner, a patient, an insurer, or
+//! an operator.
 
 use std::fmt;
 
@@ -24,18 +25,25 @@ pub enum Principal {
         identifier: String,
         name: String,
     },
+    /// 保険者: a health insurer, known by its 8-digit insurer number; reads the checkup reports of
+    /// the persons it insures and nothing else of anyone's.
+    Insurer {
+        insurer: InsurerNumber,
+        name: String,
+    },
     /// Runs purges and imports, reads the audit trail; never clinical content.
     Operator {
         name: String,
     },
 }
 
-/// The four kinds of principal, for configuration and audit.
+/// The kinds of principal, for configuration and audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     System,
     Practitioner,
     Patient,
+    Insurer,
     Operator,
 }
 
@@ -45,6 +53,7 @@ impl Role {
             "system" => Some(Role::System),
             "practitioner" => Some(Role::Practitioner),
             "patient" => Some(Role::Patient),
+            "insurer" => Some(Role::Insurer),
             "operator" => Some(Role::Operator),
             _ => None,
         }
@@ -55,6 +64,7 @@ impl Role {
             Role::System => "system",
             Role::Practitioner => "practitioner",
             Role::Patient => "patient",
+            Role::Insurer => "insurer",
             Role::Operator => "operator",
         }
     }
@@ -77,6 +87,7 @@ impl Principal {
             Principal::System { .. } => Some(Role::System),
             Principal::Practitioner { .. } => Some(Role::Practitioner),
             Principal::Patient { .. } => Some(Role::Patient),
+            Principal::Insurer { .. } => Some(Role::Insurer),
             Principal::Operator { .. } => Some(Role::Operator),
         }
     }
@@ -88,8 +99,25 @@ impl Principal {
             Principal::System { name, .. }
             | Principal::Practitioner { name, .. }
             | Principal::Patient { name, .. }
+            | Principal::Insurer { name, .. }
             | Principal::Operator { name } => name,
         }
+    }
+}
+
+/// A health insurer's number (保険者番号): 8 digits, as the first part of a member identifier
+/// carries it (a 6-digit 国民健康保険 number is written with two leading zeros).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InsurerNumber(String);
+
+impl InsurerNumber {
+    pub fn parse(value: &str) -> Option<InsurerNumber> {
+        (value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| InsurerNumber(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

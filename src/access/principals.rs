@@ -5,7 +5,7 @@
 //! ```toml
 //! [[principal]]
 //! name = "Sakura Hospital EHR"
-//! role = "system"              # system | practitioner | patient | operator
+//! role = "system"              # system | practitioner | patient | insurer | operator
 //! institution = "1311234567"   # system and practitioner
 //! token = "..."                # at least 32 characters
 //! certificate_sha256 = "ab12..."
@@ -22,6 +22,12 @@
 //! role = "patient"
 //! patient = "urn:oid:1.2.392.100495.20.3.51.11311234567|00012345"   # member identifier
 //! token = "..."
+//!
+//! [[principal]]
+//! name = "Sakura Health Insurance Society"
+//! role = "insurer"
+//! insurer = "06123456"         # 8-digit insurer number (保険者番号)
+//! token = "..."
 //! ```
 
 use std::collections::HashMap;
@@ -29,7 +35,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::principal::{Principal, Role};
+use super::principal::{InsurerNumber, Principal, Role};
 
 /// Bearer tokens shorter than this are refused at start-up: they could be guessed.
 pub const MIN_TOKEN_CHARS: usize = 32;
@@ -59,6 +65,7 @@ struct Entry {
     role: String,
     institution: Option<String>,
     patient: Option<String>,
+    insurer: Option<String>,
     #[serde(default)]
     emergency: bool,
     token: Option<String>,
@@ -138,7 +145,7 @@ impl Principals {
 fn principal_of(entry: &Entry) -> Result<Principal, String> {
     let role = Role::parse(&entry.role).ok_or_else(|| {
         format!(
-            "role '{}' is not one of system, practitioner, patient, operator",
+            "role '{}' is not one of system, practitioner, patient, insurer, operator",
             entry.role
         )
     })?;
@@ -155,6 +162,9 @@ fn principal_of(entry: &Entry) -> Result<Principal, String> {
     }
     if entry.patient.is_some() && role != Role::Patient {
         return Err("only a patient principal names a patient".into());
+    }
+    if entry.insurer.is_some() && role != Role::Insurer {
+        return Err("only an insurer principal names an insurer number".into());
     }
     if entry.institution.is_some() && !matches!(role, Role::System | Role::Practitioner) {
         return Err(format!("a {} has no institution", role.as_str()));
@@ -179,6 +189,16 @@ fn principal_of(entry: &Entry) -> Result<Principal, String> {
                 })
                 .ok_or("a patient needs patient = \"system|value\" (the member identifier)")?;
             Principal::Patient { identifier, name }
+        }
+        Role::Insurer => {
+            let insurer = match &entry.insurer {
+                Some(n) => InsurerNumber::parse(n)
+                    .ok_or_else(|| format!("insurer '{n}' is not an 8-digit insurer number"))?,
+                None => {
+                    return Err("an insurer needs insurer = \"<8-digit insurer number>\"".into());
+                }
+            };
+            Principal::Insurer { insurer, name }
         }
         Role::Operator => Principal::Operator { name },
     })
@@ -216,6 +236,12 @@ mod tests {
             role = "patient"
             patient = "urn:oid:1.2|42"
             token = "{TOKEN}x"
+
+            [[principal]]
+            name = "kenpo"
+            role = "insurer"
+            insurer = "06123456"
+            token = "{TOKEN}y"
             "#,
             "AB:".repeat(31) + "AB"
         ))
@@ -228,6 +254,10 @@ mod tests {
         assert!(matches!(
             p.by_token(&format!("{TOKEN}x")),
             Some(Principal::Patient { .. })
+        ));
+        assert!(matches!(
+            p.by_token(&format!("{TOKEN}y")),
+            Some(Principal::Insurer { insurer, .. }) if insurer.as_str() == "06123456"
         ));
         assert!(p.by_token("nope").is_none());
     }
@@ -252,6 +282,18 @@ mod tests {
                 "emergency",
             ),
             ("role = \"patient\"\ntoken = \"TOKEN\"", "member identifier"),
+            (
+                "role = \"insurer\"\ntoken = \"TOKEN\"",
+                "8-digit insurer number",
+            ),
+            (
+                "role = \"insurer\"\ninsurer = \"123456\"\ntoken = \"TOKEN\"",
+                "not an 8-digit",
+            ),
+            (
+                "role = \"system\"\ninstitution = \"1311234567\"\ninsurer = \"06123456\"\ntoken = \"TOKEN\"",
+                "only an insurer",
+            ),
             ("role = \"admin\"\ntoken = \"TOKEN\"", "not one of"),
             ("role = \"operator\"", "neither token"),
         ];

@@ -26,6 +26,9 @@ pub enum Scope {
         person: String,
         patient_ids: Vec<String>,
     },
+    /// An insurer (保険者): the checkup reports that name this insurer number (the Bundle's
+    /// computed `insurer` index, DESIGN §9), and resources about no patient.
+    Insurer { number: String },
     /// An operator: only resources about no patient.
     NoPatientData,
 }

@@ -343,6 +343,11 @@ const BUNDLE: &[ParamDef] = &[
          checkup report, 56447-6 patient summary"),
     computed("document-date", ParamKind::Date, &[],
         "The date of a CLINS document (Composition.date), e.g. the day of a checkup report"),
+    computed("insurer", ParamKind::Token, &[],
+        "The insurers (保険者) of a checkup report, by 8-digit insurer number \
+         (system http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber): the first part of its \
+         patient's member identifier and the payor of its Coverage entries; indexed at \
+         registration"),
 ];
 
 #[rustfmt::skip]
@@ -563,6 +568,7 @@ mod tests {
         "document-identifier",
         "document-type",
         "document-date",
+        "insurer",
     ];
 
     #[test]

@@ -9,6 +9,7 @@
 use super::sql::Sql;
 use crate::access::Scope;
 use crate::access::classify::{category, hidden};
+use crate::submissions::documents::insurers::{INSURER_PARAM, INSURER_SYSTEM};
 
 fn quoted(values: &[&str]) -> String {
     values
@@ -73,6 +74,22 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
             sql.push(")) OR (r.access_category IN (");
             sql.push(&referral);
             sql.push(") AND EXISTS (SELECT 1 FROM documents d WHERE d.bundle_id = r.res_id AND d.recipient = ");
+            sql.bind_text(number.as_str());
+            sql.push(")))");
+        }
+        Scope::Insurer { number } => {
+            // The insurer numbers of a checkup report are indexed when it is registered
+            // (`submissions::documents::insurers`); each version is read by the current ones,
+            // which is safe because a document that changes its patient is registered afresh.
+            sql.push(
+                "(r.access_category IS NULL OR (r.res_type = 'Bundle' AND r.access_category = '",
+            );
+            sql.push(CHECKUP);
+            sql.push("' AND EXISTS (SELECT 1 FROM search_token i WHERE i.rkey = r.rkey AND i.res_type = 'Bundle' AND i.param = '");
+            sql.push(INSURER_PARAM);
+            sql.push("' AND i.system = '");
+            sql.push(INSURER_SYSTEM);
+            sql.push("' AND i.code = ");
             sql.bind_text(number.as_str());
             sql.push(")))");
         }

@@ -13,6 +13,7 @@
 mod apply;
 mod cancel;
 mod extract;
+pub mod insurers;
 mod receipt;
 pub mod rules;
 mod sections;

@@ -290,6 +290,14 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
     if let Some(d) = doc.composition.get("date") {
         index_values.push(("document-date", d.clone()));
     }
+    if kind == Kind::Checkup {
+        for n in super::insurers::insurers(doc.entries, &pid) {
+            index_values.push((
+                super::insurers::INSURER_PARAM,
+                json!({ "system": super::insurers::INSURER_SYSTEM, "value": n.as_str() }),
+            ));
+        }
+    }
     if let Some(r) = &recipient {
         index_values.push((
             "recipient",
