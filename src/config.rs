@@ -29,6 +29,10 @@ pub struct ConfigArgs {
     /// Database connections in the pool (SQLite: readers) [default: 8].
     #[arg(long, env = "KYOYU_POOL_SIZE")]
     pub pool_size: Option<u32>,
+    /// Seconds `serve` keeps trying to reach the database at start-up before giving up
+    /// (0: give up at once) [default: 60].
+    #[arg(long, env = "KYOYU_DATABASE_WAIT_SECS", value_name = "SECONDS")]
+    pub database_wait_secs: Option<f64>,
     /// HTTP worker threads [default: number of CPUs].
     #[arg(long, env = "KYOYU_WORKERS")]
     pub workers: Option<usize>,
@@ -265,6 +269,7 @@ struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
     pool_size: Option<u32>,
+    database_wait_secs: Option<f64>,
     workers: Option<usize>,
     max_body_bytes: Option<usize>,
     max_json_depth: Option<usize>,
@@ -322,6 +327,8 @@ pub struct Limits {
 pub struct Config {
     pub listen: SocketAddr,
     pub store: StoreOptions,
+    /// How long start-up waits for an unreachable database (zero: not at all).
+    pub database_wait: Duration,
     pub workers: usize,
     pub limits: Limits,
     pub default_count: usize,
@@ -391,6 +398,16 @@ impl ConfigArgs {
             self.group_commit_max.or(file.group_commit_max),
             256,
         )?;
+        let wait = self
+            .database_wait_secs
+            .or(file.database_wait_secs)
+            .unwrap_or(60.0);
+        if !(wait.is_finite() && (0.0..=86_400.0).contains(&wait)) {
+            return Err(bad(
+                "database_wait_secs",
+                format!("{wait} is not between 0 and 86400 seconds"),
+            ));
+        }
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
         let timeout = self
             .request_timeout_secs
@@ -508,6 +525,7 @@ impl ConfigArgs {
             tls,
             listen,
             store,
+            database_wait: Duration::from_secs_f64(wait),
             workers: positive("workers", self.workers.or(file.workers), cpus)?,
             limits,
             default_count,

@@ -81,7 +81,7 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    #[error("storage failure")]
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
 }
 
@@ -154,13 +154,17 @@ impl Error {
                 DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
                 _,
             ))) => (StatusCode::CONFLICT, IssueType::Conflict),
-            // A pooled connection the database closed (a restart): the pool drops it, the
-            // client may retry at once.
-            Error::Store(StoreError::ShuttingDown)
-            | Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection,
-                _,
-            ))) => (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient),
+            Error::Store(StoreError::ShuttingDown) => {
+                (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
+            }
+            // The database is down or every connection busy: the same request may succeed later
+            // (`Retry-After`).
+            Error::Store(e) if e.is_unavailable() => {
+                (StatusCode::SERVICE_UNAVAILABLE, IssueType::NoStore)
+            }
+            Error::Store(StoreError::DiskFull(_)) => {
+                (StatusCode::INSUFFICIENT_STORAGE, IssueType::NoStore)
+            }
             Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception),
             Error::InEntry { source, .. } => source.classify(),
         }
@@ -225,6 +229,21 @@ fn entry_expression(prefix: &str, expression: &str, is_search: bool) -> String {
     }
 }
 
+/// What a client is told of a storage failure: whether to retry, never the database's words.
+fn store_message(e: &StoreError) -> &'static str {
+    match e {
+        e if e.is_unavailable() => "the database is unavailable; retry later",
+        StoreError::DiskFull(_) => {
+            "the database has no space left for this write; nothing was stored"
+        }
+        StoreError::ShuttingDown => "the server is shutting down; retry later",
+        _ => "storage failure",
+    }
+}
+
+/// Seconds a client should wait before retrying a 503 or 507.
+pub const RETRY_AFTER_SECS: &str = "2";
+
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         self.classify().0
@@ -242,6 +261,15 @@ impl ResponseError for Error {
             CONTENT_TYPE,
             HeaderValue::from_static(crate::api::FHIR_JSON),
         );
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 actix_web::http::header::WWW_AUTHENTICATE,
@@ -314,11 +342,36 @@ mod tests {
             (Error::UnsupportedMediaType("x".into()), 415),
             (Error::Unprocessable(vec![]), 422),
             (Error::Store(StoreError::Timeout), 503),
+            (Error::Store(StoreError::Unavailable("x".into())), 503),
+            (Error::Store(StoreError::Connection("x".into())), 503),
+            (Error::Store(StoreError::DiskFull("x".into())), 507),
             (Error::Store(StoreError::Corrupt("x".into())), 500),
         ];
         for (error, status) in cases {
             assert_eq!(error.classify().0.as_u16(), status, "{error:?}");
         }
+    }
+
+    #[test]
+    fn an_unreachable_or_full_database_says_when_to_retry() {
+        for (e, status, code) in [
+            (StoreError::Unavailable("refused".into()), 503, "no-store"),
+            (StoreError::DiskFull("full".into()), 507, "no-store"),
+        ] {
+            let e = Error::Store(e);
+            assert_eq!(e.outcome().issues[0].code.as_str(), code);
+            let response = e.error_response();
+            assert_eq!(response.status().as_u16(), status);
+            let retry = response.headers().get(actix_web::http::header::RETRY_AFTER);
+            assert_eq!(retry.and_then(|v| v.to_str().ok()), Some(RETRY_AFTER_SECS));
+        }
+        let outcome = Error::Store(StoreError::Unavailable("secret detail".into())).outcome();
+        let json = outcome.to_json().to_string();
+        assert!(
+            json.contains("no-store") && json.contains("retry later"),
+            "{json}"
+        );
+        assert!(!json.contains("secret detail"), "{json}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod audit;
 mod body;
 mod documents;
 mod handlers;
+mod health;
 mod identify;
 mod negotiate;
 mod request_log;

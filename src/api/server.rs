@@ -8,7 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use rustls::ServerConfig;
 
-use super::{AppState, request_log, respond, routes};
+use super::{AppState, health, request_log, respond, routes};
 use crate::access::principals::PrincipalsError;
 use crate::access::{Authentication, Principals, tls};
 use crate::clock::{Clock, IdGenerator, SystemClock, UuidIds};
@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::fhir::instant::to_fhir_instant;
 use crate::interactions::Services;
 use crate::search::query::QueryOptions;
-use crate::store::{Store, StoreError};
+use crate::store::{DatabaseUrl, Store, StoreError};
 use crate::terminology::Terminology;
 use crate::validation::binding_check::BindingCheck;
 use crate::validation::valuesets::ValueSetEngine;
@@ -71,8 +71,7 @@ pub struct RunningServer {
 
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
     let authentication = authentication(config)?;
-    let options = config.store.clone();
-    let store = Store::open_async(options).await?;
+    let store = open_store(config).await?;
     let terminology = Arc::new(Terminology::new(
         crate::terminology::sync::load(&store).await?,
     ));
@@ -155,6 +154,8 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .app_data(state.clone())
             .wrap(from_fn(respond::outcome_in_format))
             .wrap(from_fn(request_log::log_request))
+            .route("/health/live", web::get().to(health::live))
+            .route("/health/ready", web::get().to(health::ready))
             .default_service(web::to(routes::dispatch))
     })
     // Signals are handled by `stop_on_signals`, registered before the server announces itself,
@@ -182,6 +183,29 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         auditor,
         purger,
     })
+}
+
+/// Opens the store, waiting up to `database_wait` for a database that cannot be reached yet (it
+/// may be starting alongside the server), with the pause between attempts doubling to 5 s. A
+/// SQLite file that cannot be opened will not open later: that fails at once.
+async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let wait = match config.store.url {
+        DatabaseUrl::Postgres(_) => config.database_wait,
+        DatabaseUrl::Sqlite(_) => std::time::Duration::ZERO,
+    };
+    let give_up = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match Store::open_async(config.store.clone()).await {
+            Ok(store) => return Ok(store),
+            Err(e) if e.is_unavailable() && std::time::Instant::now() + pause < give_up => {
+                tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "waiting for the database");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Open without a principals file, and then only on loopback: a development server must not be

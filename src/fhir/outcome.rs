@@ -46,6 +46,8 @@ pub enum IssueType {
     Timeout,
     TooCosty,
     Transient,
+    /// The persistent store cannot take the request now (down, or out of space).
+    NoStore,
     Informational,
 }
 
@@ -73,6 +75,7 @@ impl IssueType {
             IssueType::Timeout => "timeout",
             IssueType::TooCosty => "too-costly",
             IssueType::Transient => "transient",
+            IssueType::NoStore => "no-store",
             IssueType::Informational => "informational",
         }
     }

@@ -1,13 +1,25 @@
 //! Storage failures. Their detail is for the server log; clients see a generic message.
+//!
+//! A diesel error is sorted once, where it enters the store's error type: a database that
+//! cannot be reached and a disk that is full are answered differently (503 and 507) from a
+//! failure of the server itself (500), and the difference is only visible in the error here.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(DieselError),
     #[error("cannot connect to the database: {0}")]
     Connection(String),
     #[error("connection pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// The database cannot be reached now (down, restarting, network cut); worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database has no room left for the write (SQLite `SQLITE_FULL`, PostgreSQL class 53).
+    #[error("the database has no space left: {0}")]
+    DiskFull(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("the write was not started before the request deadline")]
@@ -20,8 +32,91 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        if is_disk_full(&e) {
+            return StoreError::DiskFull(e.to_string());
+        }
+        if is_connection_lost(&e) {
+            return StoreError::Unavailable(e.to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
 impl From<diesel::ConnectionError> for StoreError {
     fn from(e: diesel::ConnectionError) -> Self {
         StoreError::Connection(e.to_string())
+    }
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed without anyone changing the request: the
+    /// database was unreachable, or every connection was busy.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::Connection(_) | StoreError::Pool(_)
+        )
+    }
+}
+
+/// SQLite reports `SQLITE_FULL` only by its message through diesel; PostgreSQL's disk_full
+/// (53100) arrives as an unknown kind whose text names the device.
+pub(super) fn is_disk_full(e: &DieselError) -> bool {
+    let DieselError::DatabaseError(_, info) = e else {
+        return false;
+    };
+    let message = info.message();
+    message.contains("database or disk is full")
+        || message.contains("No space left on device")
+        || message.contains("could not extend file")
+}
+
+/// libpq marks a connection whose socket closed as bad, which diesel reports as
+/// `ClosedConnection`; a server that is shutting down says so with its own message first.
+pub(super) fn is_connection_lost(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("terminating connection")
+                || message.contains("the database system is shutting down")
+                || message.contains("the database system is starting up")
+                || message.contains("server closed the connection")
+                || message.contains("no connection to the server")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn full_disks_and_lost_connections_are_told_apart_from_other_failures() {
+        let full = database_error(DatabaseErrorKind::Unknown, "database or disk is full");
+        assert!(matches!(StoreError::from(full), StoreError::DiskFull(_)));
+        let pg_full = database_error(
+            DatabaseErrorKind::Unknown,
+            "could not extend file \"base/5/16384\": No space left on device",
+        );
+        assert!(matches!(StoreError::from(pg_full), StoreError::DiskFull(_)));
+        let closed = database_error(DatabaseErrorKind::ClosedConnection, "EOF");
+        assert!(matches!(
+            StoreError::from(closed),
+            StoreError::Unavailable(_)
+        ));
+        let other = database_error(DatabaseErrorKind::Unknown, "syntax error");
+        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
+        assert!(matches!(
+            StoreError::from(DieselError::NotFound),
+            StoreError::Database(DieselError::NotFound)
+        ));
     }
 }

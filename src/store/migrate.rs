@@ -54,3 +54,40 @@ where
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
+
+#[derive(diesel::QueryableByName)]
+struct Applied {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+/// How many of this build's migrations the database (on SQLite: the clinical file, or with
+/// `audit` the audit file) has not applied. Read only, unlike diesel's harness, which creates its
+/// table first: SQLite's readers cannot write.
+pub(super) fn missing(conn: &mut super::Conn<'_>, audit: bool) -> Result<usize, StoreError> {
+    use diesel::RunQueryDsl;
+    use diesel::migration::MigrationSource;
+    let query = "SELECT version FROM __diesel_schema_migrations";
+    let (applied, embedded): (Vec<Applied>, Vec<String>) = match conn {
+        super::Conn::Sqlite(c) => {
+            let source = if audit { SQLITE_AUDIT } else { SQLITE };
+            let embedded = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
+                .map_err(|e| StoreError::Migration(e.to_string()))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect();
+            (diesel::sql_query(query).load(&mut **c)?, embedded)
+        }
+        super::Conn::Pg(c) => {
+            let embedded = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
+                .map_err(|e| StoreError::Migration(e.to_string()))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect();
+            (diesel::sql_query(query).load(&mut **c)?, embedded)
+        }
+    };
+    let applied: std::collections::HashSet<String> =
+        applied.into_iter().map(|a| a.version).collect();
+    Ok(embedded.iter().filter(|v| !applied.contains(*v)).count())
+}

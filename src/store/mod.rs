@@ -14,6 +14,7 @@ mod error;
 mod history;
 mod identity;
 mod migrate;
+mod pg_link;
 mod postgres;
 mod resources;
 mod retention;
@@ -149,7 +150,10 @@ enum Backend {
         audit: Box<SqliteFile>,
     },
     Postgres {
-        pool: Pool<ConnectionManager<PgConnection>>,
+        pool: pg_link::PgPool,
+        link: Arc<pg_link::Link>,
+        /// How long a checkout may wait for a busy pool (the busy timeout).
+        wait: Duration,
     },
 }
 
@@ -201,9 +205,14 @@ impl Store {
                 clinical: Box::new(SqliteFile::open(path, options, options.pool_size)?),
                 audit: Box::new(SqliteFile::open(&audit_path(path), options, AUDIT_READERS)?),
             },
-            DatabaseUrl::Postgres(url) => Backend::Postgres {
-                pool: postgres::pool(url, options)?,
-            },
+            DatabaseUrl::Postgres(url) => {
+                let link = Arc::new(pg_link::Link::default());
+                Backend::Postgres {
+                    pool: pg_link::pool(url, options.pool_size, Arc::clone(&link))?,
+                    link,
+                    wait: options.busy_timeout,
+                }
+            }
         };
         Ok(Store {
             backend: Arc::new(backend),
@@ -222,6 +231,21 @@ impl Store {
             Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres { .. } => "postgresql",
         }
+    }
+
+    /// Whether the database answers and holds every migration of this build (readiness); the
+    /// error says why not.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let mut missing = self.read(|c| migrate::missing(c, false)).await?;
+        if let Backend::Sqlite { .. } = &*self.backend {
+            missing += self.audit_read(|c| migrate::missing(c, true)).await?;
+        }
+        if missing > 0 {
+            return Err(StoreError::Migration(format!(
+                "{missing} migrations of this version are not applied"
+            )));
+        }
+        Ok(())
     }
 
     /// Runs a read-only closure on a pooled connection, off the async threads.
@@ -257,8 +281,8 @@ impl Store {
                 let mut c = readers.get().map_err(StoreError::from)?;
                 f(&mut Conn::Sqlite(&mut c))
             }
-            Backend::Postgres { pool } => {
-                let mut c = pool.get().map_err(StoreError::from)?;
+            Backend::Postgres { pool, link, wait } => {
+                let mut c = pg_link::checkout(pool, link, *wait)?;
                 f(&mut Conn::Pg(&mut c))
             }
         })
@@ -300,13 +324,13 @@ impl Store {
             Backend::Sqlite { clinical, audit } => {
                 part.of(clinical, audit).writer.submit(deadline, f).await
             }
-            Backend::Postgres { pool } => {
-                let pool = pool.clone();
+            Backend::Postgres { pool, link, wait } => {
+                let (pool, link, wait) = (pool.clone(), Arc::clone(link), *wait);
                 let joined = tokio::task::spawn_blocking(move || {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(E::from(StoreError::Timeout));
                     }
-                    let mut c = pool.get().map_err(StoreError::from)?;
+                    let mut c = pg_link::checkout(&pool, &link, wait)?;
                     postgres::in_transaction(&mut c, f)
                 })
                 .await;
@@ -395,7 +419,7 @@ impl<E: From<StoreError>> TxError<E> {
     pub(crate) fn into_inner(self) -> E {
         match self {
             TxError::Inner(e) => e,
-            TxError::Db(e) => E::from(StoreError::Database(e)),
+            TxError::Db(e) => E::from(StoreError::from(e)),
         }
     }
 }

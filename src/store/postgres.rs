@@ -4,25 +4,9 @@
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::sql_types::BigInt;
 
-use super::{Conn, StoreError, StoreOptions, TxError};
-
-pub(super) fn pool(
-    url: &str,
-    options: &StoreOptions,
-) -> Result<Pool<ConnectionManager<PgConnection>>, StoreError> {
-    Pool::builder()
-        .max_size(options.pool_size.max(1))
-        // No `SELECT 1` before every use: it was a round trip per request, as many as the
-        // requests' own queries on a read by id. A connection that died (a server restart)
-        // fails its next query, answers 503 once, and is dropped from the pool as broken.
-        .test_on_check_out(false)
-        .connection_timeout(options.busy_timeout.max(std::time::Duration::from_secs(1)))
-        .build(ConnectionManager::new(url))
-        .map_err(|e| StoreError::Connection(e.to_string()))
-}
+use super::{Conn, StoreError, TxError};
 
 pub(super) fn in_transaction<T, E, F>(conn: &mut PgConnection, f: F) -> Result<T, E>
 where
