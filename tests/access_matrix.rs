@@ -791,8 +791,13 @@ impl Cells<'_> {
         // checked: every record.
         for r in &records {
             let may = visible(role, r);
-            if self.institution() == Some(r.writer) {
-                continue; // its own data: a match would delete it
+            let patients_consent = r.kind == Kind::Consent
+                && matches!(
+                    (role, r.patient),
+                    (Role::Patient1, Some(1)) | (Role::Patient2, Some(2))
+                );
+            if self.institution() == Some(r.writer) || patients_consent {
+                continue; // its own data (a patient's own consent): a match would delete it
             }
             let path = format!("{}?_id={}", r.res_type, r.id);
             let (status, _, text) = self

@@ -16,6 +16,12 @@ pub const CONSENT_A: &str = "conditions-infections";
 /// Allergies, labs and prescriptions.
 pub const CONSENT_B: &str = "allergies-labs-prescriptions";
 
+/// The `Consent.status` of a consent the patient put on hold (閲覧保留): it grants nothing, as
+/// any status but `active`, and unlike a withdrawal (`inactive`) it stands, to be resumed by
+/// setting `active` again. R4 has no paused state; `draft` ("not yet intended to be acted upon")
+/// is the nearest.
+pub const CONSENT_ON_HOLD: &str = "draft";
+
 /// The stored `access_category` values.
 pub mod category {
     /// Conditions and infection results: consent category A.

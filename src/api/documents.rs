@@ -109,6 +109,13 @@ fn cancelled_response(out: Output, cancelled: documents::Cancelled) -> HttpRespo
     respond::json(StatusCode::OK, out, outcome.to_json().to_string())
 }
 
+/// `GET [base]/Bundle/$document-status`: the calling patient's documents and their status.
+pub async fn document_status(state: State, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let out = negotiate::output(&req)?;
+    let parameters = crate::interactions::document_status::document_status(&state.services).await?;
+    Ok(respond::json(StatusCode::OK, out, parameters.to_string()))
+}
+
 /// `GET [base]/OperationDefinition/Bundle-receipt`.
 pub async fn receipt_definition(req: HttpRequest) -> Result<HttpResponse, Error> {
     let out = negotiate::output(&req)?;

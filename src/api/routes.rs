@@ -54,6 +54,12 @@ pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
         definition: crate::submissions::documents::RECEIPT_DEFINITION,
         documentation: "POST [base]/Bundle/{id}/$receipt with a Parameters holding institution (valueIdentifier of system http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no, or valueString): the addressee of a referral acknowledges receiving it. Another institution gets 403. The first receipt is kept (a repeat answers it again); it starts the referral's retention after receipt. Answers a Parameters: document, institution, received, firstReceipt.",
     },
+    TypeOperation {
+        res_type: "Bundle",
+        name: "document-status",
+        definition: crate::interactions::document_status::DEFINITION,
+        documentation: "GET [base]/Bundle/$document-status, for a patient: their documents (referrals, checkup reports, patient summaries), each a Parameters part document with identifier, type, version, sender, registered, status (urn:kyoyu:CodeSystem:document-status: viewable 閲覧可, on-hold 閲覧保留, received 取得済), addressee and received for referrals, bundle for the documents the patient reads, viewableBy (institutions that may read it now) and heldFor (institutions whose consent the patient put on hold). Other callers get 403.",
+    },
 ];
 const TERMINOLOGY_DOC: &str = "Read-only: served from the imported terminology (`kyoyu codesets import`) and the installed packages; writes answer 405.";
 /// CodeSystem and ValueSet are answered from the terminology, not the resource store.
@@ -124,6 +130,8 @@ pub enum Route {
     Vread(String, String, String),
     /// `Bundle/[id]/$receipt`: the addressee acknowledges a referral.
     Receipt(String),
+    /// `Bundle/$document-status`: a patient's documents and their status.
+    DocumentStatus,
     /// `$validate` at system (no type), type, or instance level.
     Validate(Option<String>, Option<String>),
     /// `Patient/{id}/$summary`: the patient's current 6 information.
@@ -162,6 +170,7 @@ impl Route {
             Route::Transaction => ("transaction", None, None),
             Route::Summary(id) => ("$summary", Some("Patient"), Some(id)),
             Route::Receipt(id) => ("$receipt", Some("Bundle"), Some(id)),
+            Route::DocumentStatus => ("$document-status", Some("Bundle"), None),
             Route::Validate(t, id) => ("$validate", t.as_deref(), id.as_deref()),
             Route::AuditSearch => ("search-type", Some("AuditEvent"), None),
             Route::AuditRead(id) => ("read", Some("AuditEvent"), Some(id)),
@@ -216,6 +225,7 @@ pub fn resolve(
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
         ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
         ["Bundle", _, "$receipt"] => ("/Bundle/{id}/$receipt", &[Method::POST]),
+        ["Bundle", "$document-status"] => ("/Bundle/$document-status", &[Method::GET]),
         ["OperationDefinition", "Bundle-receipt"] => {
             ("/OperationDefinition/Bundle-receipt", &[Method::GET])
         }
@@ -255,6 +265,7 @@ pub fn resolve(
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/Patient/{id}/$summary", _) => Route::Summary(s(1)),
         ("/Bundle/{id}/$receipt", _) => Route::Receipt(s(1)),
+        ("/Bundle/$document-status", _) => Route::DocumentStatus,
         ("/OperationDefinition/Bundle-receipt", _) => Route::ReceiptDefinition,
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
@@ -437,6 +448,7 @@ async fn serve(
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,
         Route::Receipt(id) => super::documents::receipt(state, req, id, payload).await,
+        Route::DocumentStatus => super::documents::document_status(state, req).await,
         Route::Lookup => th::lookup(state, req, payload).await,
         Route::ValidateCode(t, id) => th::validate_code(state, req, t, id, payload).await,
         Route::Expand(id) => th::expand(state, req, id, payload).await,
@@ -501,6 +513,10 @@ mod tests {
         assert_eq!(
             route(Method::POST, "/Bundle/b1/$receipt"),
             Route::Receipt("b1".into())
+        );
+        assert_eq!(
+            route(Method::GET, "/Bundle/$document-status"),
+            Route::DocumentStatus
         );
         let (e, _) = resolve(&Method::GET, "/Bundle/b1/$receipt").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));

@@ -77,7 +77,7 @@ pub(crate) fn check_readable(
     }
 }
 
-/// Only institutions write clinical data; patients and operators read.
+/// Only institutions write clinical data; patients, insurers and operators read.
 pub(crate) fn check_may_write(caller: &Caller) -> Result<(), Error> {
     if caller.may_write() {
         Ok(())
@@ -87,6 +87,16 @@ pub(crate) fn check_may_write(caller: &Caller) -> Result<(), Error> {
             caller.principal.role().map_or("caller", |r| r.as_str())
         )))
     }
+}
+
+/// [`check_may_write`] for one resource type: a patient also writes Consents, their own
+/// viewing consent (DESIGN §9: grant, withdraw, hold); whose record a Consent is about is
+/// checked once its patient is resolved (`write::store_prepared`).
+pub(crate) fn check_may_write_type(caller: &Caller, res_type: &str) -> Result<(), Error> {
+    if res_type == "Consent" && matches!(caller.principal, Principal::Patient { .. }) {
+        return Ok(());
+    }
+    check_may_write(caller)
 }
 
 /// An existing resource is changed or deleted only by the institution that wrote it. Another
@@ -99,8 +109,14 @@ pub(crate) fn check_owner(
     id: &str,
     now: i64,
 ) -> Result<(), Error> {
-    check_may_write(&svc.caller)?;
+    check_may_write_type(&svc.caller, res_type)?;
     let Some(mine) = svc.caller.principal.institution() else {
+        // A patient changes the Consents about them, whoever recorded them; another's answers
+        // as one that does not exist.
+        if matches!(svc.caller.principal, Principal::Patient { .. }) {
+            let scope = scope_in(conn, svc, now)?;
+            return check_readable(conn, &scope, res_type, id, now);
+        }
         return Ok(());
     };
     match conn.owner_of(res_type, id)? {

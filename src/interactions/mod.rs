@@ -9,6 +9,7 @@ pub mod audit_queue;
 pub mod capabilities;
 pub mod create;
 pub mod delete;
+pub mod document_status;
 pub mod history;
 pub mod read;
 pub mod search;

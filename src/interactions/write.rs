@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{Services, Written};
-use crate::access::Scope;
-use crate::access::person::PatientLink;
+use crate::access::person::{PatientLink, PersonKey};
+use crate::access::{Principal, Scope};
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::search::{IndexRows, SearchQuery};
@@ -31,11 +31,28 @@ pub(crate) struct Prepared {
     pub retention_group: Option<String>,
     pub access: crate::access::classify::Classified,
     pub consent: Vec<crate::access::classify::ConsentGrant>,
+    /// A patient's write (their own Consent) must be about this person, their own.
+    pub own_person: Option<String>,
 }
 
 impl Prepared {
     pub fn new(
         svc: &Services,
+        res_type: &str,
+        id: &str,
+        version: i64,
+        now: i64,
+        resource: Value,
+    ) -> Result<Self, Error> {
+        let writer = svc.caller.principal.institution().map(str::to_string);
+        Self::written_by(svc, writer, res_type, id, version, now, resource)
+    }
+
+    /// [`Self::new`] on behalf of the institution `institution`: a patient's new version of a
+    /// Consent an institution recorded stays that institution's, which grants under it.
+    pub fn written_by(
+        svc: &Services,
+        institution: Option<String>,
         res_type: &str,
         id: &str,
         version: i64,
@@ -46,7 +63,12 @@ impl Prepared {
         let index = crate::search::extract(res_type, &resource, svc.search.default_offset);
         let link = PatientLink::of(res_type, &resource);
         let access = crate::access::classify::classify(res_type, &resource);
-        let institution = svc.caller.principal.institution().map(str::to_string);
+        let own_person = match &svc.caller.principal {
+            Principal::Patient { identifier, .. } => {
+                Some(PersonKey::parse(identifier).as_str().to_string())
+            }
+            _ => None,
+        };
         let consent = if res_type == "Consent" {
             crate::access::classify::consent_grants(
                 &resource,
@@ -75,6 +97,7 @@ impl Prepared {
             retention_group: None,
             access,
             consent,
+            own_person,
         })
     }
 
@@ -252,6 +275,14 @@ pub(crate) fn store_prepared(
     method: Method,
 ) -> Result<(), Error> {
     prepared.resolve_patient(conn)?;
+    if let Some(own) = &prepared.own_person {
+        if prepared.person_key.as_deref() != Some(own.as_str()) {
+            return Err(Error::Forbidden(format!(
+                "a patient records consent about their own record only: {}.patient names another person, or none known here",
+                prepared.res_type
+            )));
+        }
+    }
     let before = if prepared.res_type == "Patient" {
         conn.person_of_patient(&prepared.id)?
     } else {
@@ -314,7 +345,11 @@ pub(crate) fn put_in_tx(
         }
     }
     let version = current.map_or(1, |row| row.version + 1);
-    let mut prepared = Prepared::new(svc, res_type, id, version, now, resource)?;
+    let writer = match &svc.caller.principal {
+        Principal::Patient { .. } => conn.owner_of(res_type, id)?.flatten(),
+        p => p.institution().map(str::to_string),
+    };
+    let mut prepared = Prepared::written_by(svc, writer, res_type, id, version, now, resource)?;
     store_prepared(conn, &mut prepared, current, Method::Put)?;
     Ok(prepared.into_written(current.is_none_or(|row| row.deleted)))
 }

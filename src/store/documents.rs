@@ -168,6 +168,20 @@ impl Conn<'_> {
         rows.into_iter().map(to_row).collect()
     }
 
+    /// The active documents about any of `patient_ids` (a person's Patients), oldest first.
+    pub fn documents_of_patients(
+        &mut self,
+        patient_ids: &[String],
+    ) -> Result<Vec<DocumentRow>, StoreError> {
+        let rows: Vec<Row> = dispatch!(self, |c, DB| documents::table
+            .filter(documents::patient_id.eq_any(patient_ids))
+            .filter(documents::status.eq(DocumentStatus::Active.as_str()))
+            .select(document_columns!())
+            .order((documents::registered_at, documents::document_key))
+            .load(c))?;
+        rows.into_iter().map(to_row).collect()
+    }
+
     pub fn document_members(&mut self, document_key: &str) -> Result<Vec<Member>, StoreError> {
         let rows: Vec<(String, String, Option<String>)> =
             dispatch!(self, |c, DB| document_members::table

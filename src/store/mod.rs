@@ -9,6 +9,7 @@
 mod access_sql;
 mod audit;
 mod audit_file;
+mod consents;
 mod documents;
 mod error;
 mod history;
@@ -31,6 +32,7 @@ pub(crate) mod test_db;
 mod units;
 
 pub use audit::AuditFilter;
+pub use consents::PersonConsent;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryLevel, HistoryPage};
