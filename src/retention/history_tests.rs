@@ -1,6 +1,7 @@
 //! The purge against a reference model over generated histories: resources written directly
-//! (report units) or extracted from documents, receipts that bring a letter's end forward,
-//! cancellations and new versions of documents, and purges at increasing instants. After every
+//! (report units) or extracted from referrals, checkup reports that extract nothing, receipts
+//! that bring a letter's end forward, cancellations, new versions of documents (of a letter that
+//! expired: registered again) and re-posts that undo a cancel, and purges at increasing instants. After every
 //! purge the store holds exactly what the model allows (nothing past its time, nothing within it
 //! lost), a dry run just before predicted every removal, and document rows are in the state the
 //! model says.
@@ -43,6 +44,8 @@ enum DocState {
 
 #[derive(Debug, Clone)]
 struct Doc {
+    /// `referral` (extracts, is received) or `checkup` (neither).
+    kind: &'static str,
     key: String,
     bundle: usize,
     members: Vec<usize>,
@@ -223,7 +226,7 @@ fn member(r: &Res) -> Member {
 fn document_row(doc: &Doc, bundle: &Res) -> DocumentRow {
     DocumentRow {
         document_key: doc.key.clone(),
-        kind: "referral".into(),
+        kind: doc.kind.into(),
         institution: "1318814790".into(),
         document_identifier: doc.key.clone(),
         version: "1".into(),
@@ -240,17 +243,32 @@ fn document_row(doc: &Doc, bundle: &Res) -> DocumentRow {
     }
 }
 
-/// One generated history on a store, the model kept alongside; returns (steps, purges).
-async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize) {
+/// What the histories did, for the size the test reports.
+#[derive(Debug, Default)]
+struct Tally {
+    steps: usize,
+    purges: usize,
+    units: usize,
+    referrals: usize,
+    checkups: usize,
+    receipts: usize,
+    cancels: usize,
+    new_versions: usize,
+    undone_cancels: usize,
+}
+
+/// One generated history on a store, the model kept alongside, counted into `n`.
+async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
     let mut m = Model::default();
     let mut t = 0;
     let steps = 8 + g.next(8) as usize;
-    let mut purges = 0;
+    n.steps += steps + 1;
     for step in 0..=steps {
         let choice = if step == steps { 9 } else { g.next(10) };
         match choice {
             0..=1 => {
                 let members: Vec<usize> = (0..1 + g.next(3)).map(|_| m.resource(g, h, t)).collect();
+                n.units += 1;
                 let bundle = m.bundle(h, "report-unit", None);
                 m.units.push(Unit {
                     bundle,
@@ -281,9 +299,20 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
                     .unwrap();
             }
             2..=3 => {
-                let members: Vec<usize> = (0..1 + g.next(4)).map(|_| m.resource(g, h, t)).collect();
-                let bundle = m.bundle(h, "referral", Some(t + 10 * g.next(20) as i64));
+                let kind = if g.next(4) == 0 {
+                    n.checkups += 1;
+                    "checkup"
+                } else {
+                    n.referrals += 1;
+                    "referral"
+                };
+                let members: Vec<usize> = match kind {
+                    "referral" => (0..1 + g.next(4)).map(|_| m.resource(g, h, t)).collect(),
+                    _ => Vec::new(),
+                };
+                let bundle = m.bundle(h, kind, Some(t + 10 * g.next(20) as i64));
                 m.docs.push(Doc {
+                    kind,
                     key: format!("h{h}-d{}", m.docs.len()),
                     bundle,
                     members: members.clone(),
@@ -304,8 +333,9 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
             4..=6 if !m.docs.is_empty() => {
                 let d = g.next(m.docs.len() as u64) as usize;
                 match (g.next(3), m.docs[d].state) {
-                    (0, DocState::Active) => {
+                    (0, DocState::Active) if m.docs[d].kind == "referral" => {
                         // The addressee's receipt: the letter goes soon after, its extracts not.
+                        n.receipts += 1;
                         let b = m.docs[d].bundle;
                         let at = m.res[b]
                             .expires
@@ -317,6 +347,7 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
                             .unwrap();
                     }
                     (1, DocState::Active | DocState::Expired) => {
+                        n.cancels += 1;
                         for k in m.docs[d].members.clone() {
                             m.res[k].alive = false;
                         }
@@ -331,7 +362,12 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
                         .await
                         .unwrap();
                     }
-                    (2, DocState::Active | DocState::Expired) => {
+                    (2, DocState::Active | DocState::Expired | DocState::Cancelled) => {
+                        if m.docs[d].state == DocState::Cancelled {
+                            n.undone_cancels += 1;
+                        } else {
+                            n.new_versions += 1;
+                        }
                         replace(s, &mut m, g, h, d, t).await;
                     }
                     _ => {}
@@ -343,7 +379,7 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
                 } else {
                     10 * g.next(8) as i64
                 };
-                purges += 1;
+                n.purges += 1;
                 let expected = m.purge(t);
                 let batch = 1 + g.next(4) as usize;
                 let dry = purge_in_batches(s, t, true, batch).await;
@@ -367,11 +403,11 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str) -> (usize, usize
             }
         }
     }
-    (steps + 1, purges)
 }
 
 /// A new version of document `d`: some of what it contributed is kept, the rest dropped, new
-/// entries added; a letter that had expired is registered again under its Bundle id.
+/// entries added; a letter that had expired, or a document that was cancelled (a re-post undoes
+/// the cancel), is registered again under its Bundle id.
 async fn replace(s: &Store, m: &mut Model, g: &mut Gen, h: usize, d: usize, t: i64) {
     let old = m.alive_members(&m.docs[d].members);
     let kept: Vec<usize> = old.iter().copied().filter(|_| g.next(2) == 0).collect();
@@ -379,11 +415,15 @@ async fn replace(s: &Store, m: &mut Model, g: &mut Gen, h: usize, d: usize, t: i
     for &k in &dropped {
         m.res[k].alive = false;
     }
-    let added: Vec<usize> = (0..g.next(3)).map(|_| m.resource(g, h, t)).collect();
+    let kind = m.docs[d].kind;
+    let added: Vec<usize> = match kind {
+        "referral" => (0..g.next(3)).map(|_| m.resource(g, h, t)).collect(),
+        _ => Vec::new(),
+    };
     let mut rows: Vec<Row<'static>> = added.iter().map(|&k| row(&m.res[k])).collect();
-    if m.docs[d].state == DocState::Expired {
+    if matches!(m.docs[d].state, DocState::Expired | DocState::Cancelled) {
         let id = m.res[m.docs[d].bundle].id;
-        let fresh = m.bundle(h, "referral", Some(t + 10 * g.next(20) as i64));
+        let fresh = m.bundle(h, kind, Some(t + 10 * g.next(20) as i64));
         m.res[fresh].id = id;
         m.docs[d].bundle = fresh;
         rows.push(row(&m.res[fresh]));
@@ -445,16 +485,33 @@ const HISTORIES: usize = 60;
 fn histories_with_documents_match_a_reference_model() {
     for t in crate::store::test_db::test_stores() {
         let mut g = Gen(0x5EED_D0C5_0000_0001);
-        let (mut steps, mut purges) = (0, 0);
+        let mut n = Tally::default();
         for h in 0..HISTORIES {
             let label = format!("{} history {h}", t.backend);
-            let (n, p) = rt().block_on(history(&t.store, h, &mut g, &label));
-            steps += n;
-            purges += p;
+            rt().block_on(history(&t.store, h, &mut g, &label, &mut n));
         }
         println!(
-            "{}: {HISTORIES} histories, {steps} steps, {purges} purges checked against the model",
-            t.backend
+            "{}: {HISTORIES} histories, {} steps, {} purges checked against the model \
+             ({} report units, {} referrals, {} checkup reports, {} receipts, {} cancels, \
+             {} new versions, {} cancels undone)",
+            t.backend,
+            n.steps,
+            n.purges,
+            n.units,
+            n.referrals,
+            n.checkups,
+            n.receipts,
+            n.cancels,
+            n.new_versions,
+            n.undone_cancels,
+        );
+        assert!(
+            n.checkups > 0
+                && n.receipts > 0
+                && n.cancels > 0
+                && n.new_versions > 0
+                && n.undone_cancels > 0,
+            "the histories no longer exercise every document path: {n:?}"
         );
     }
 }
