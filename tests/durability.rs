@@ -119,6 +119,49 @@ fn acknowledged_writes_survive_kill_9_on_postgres() {
     }
 }
 
+/// After `kill -9` the WAL index (`-shm`) is left behind; one SQLite cannot use (a directory
+/// here) made the restarted server refuse every write, and garbage must be rebuilt.
+#[test]
+fn a_restart_after_kill_9_survives_a_damaged_wal_index() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    let (mut child, base) = spawn_server(&db.url);
+    let client = client();
+    let post = |base: &str| {
+        client
+            .post(format!("{base}/Patient"))
+            .header("content-type", FHIR_JSON)
+            .body(json!({"resourceType": "Patient"}).to_string())
+            .send()
+            .unwrap()
+    };
+    let r = post(&base);
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    let clinical = format!("{}-shm", db.url);
+    let audit = format!("{}-audit-shm", db.url);
+    for shm in [&clinical, &audit] {
+        assert!(
+            std::path::Path::new(shm).is_file(),
+            "{shm} was not left behind"
+        );
+    }
+    std::fs::remove_file(&clinical).unwrap();
+    std::fs::create_dir(&clinical).unwrap();
+    std::fs::write(&audit, vec![0xA5u8; 32 * 1024]).unwrap();
+
+    let (mut child, base) = spawn_server(&db.url);
+    let r = client.get(format!("{base}/Patient/{id}")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(post(&base).status(), 201);
+    signal(&child, "-TERM");
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
     let db = TestDatabase::new(Backend::Sqlite);

@@ -32,9 +32,25 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+thread_local! {
+    /// Set when this thread met a full disk: the SQLite writer looks after each batch, since
+    /// its jobs' errors reach their callers, not the writer.
+    static DISK_FULL_SEEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread met a full disk since the last call.
+pub(super) fn take_disk_full_seen() -> bool {
+    DISK_FULL_SEEN.with(|seen| seen.replace(false))
+}
+
+pub(super) fn note_disk_full() {
+    DISK_FULL_SEEN.with(|seen| seen.set(true));
+}
+
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         if is_disk_full(&e) {
+            note_disk_full();
             return StoreError::DiskFull(e.to_string());
         }
         if is_connection_lost(&e) {

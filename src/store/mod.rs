@@ -25,6 +25,8 @@ mod search_sql;
 mod sql;
 mod sqlite;
 mod sqlite_checkpoint;
+mod sqlite_full;
+mod sqlite_shm;
 mod terminology;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -201,6 +203,10 @@ impl Store {
     /// Opens the database (on SQLite, its file and the audit file), runs pending migrations, and
     /// starts the SQLite writers if needed.
     pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        if let DatabaseUrl::Sqlite(path) = &options.url {
+            sqlite_shm::repair(path)?;
+            sqlite_shm::repair(&audit_path(path))?;
+        }
         run_migrations(&options.url)?;
         let backend = match &options.url {
             DatabaseUrl::Sqlite(path) => Backend::Sqlite {
@@ -348,6 +354,21 @@ impl Store {
             Backend::Sqlite { clinical, .. } => clinical.writer.hold_checkpoints(),
             Backend::Postgres { .. } => CheckpointHold::none(),
         }
+    }
+
+    /// Test hook: caps SQLite's clinical file at `pages` pages (0: no cap), so writes that need
+    /// more space fail as on a full disk. Nothing on PostgreSQL.
+    #[doc(hidden)]
+    pub async fn limit_sqlite_pages(&self, pages: u64) -> Result<(), StoreError> {
+        let Backend::Sqlite { clinical, .. } = &*self.backend else {
+            return Ok(());
+        };
+        clinical.writer.limit_pages(pages);
+        self.write(None, move |c| match c {
+            Conn::Sqlite(c) => sqlite_full::apply_page_limit(c, pages),
+            Conn::Pg(_) => Ok(()),
+        })
+        .await
     }
 
     /// Waits for queued writes to finish and stops the SQLite writers; later writes fail.

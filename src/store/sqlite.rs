@@ -7,7 +7,8 @@
 //! Callers are answered only after that commit, so a 2xx always means "on disk".
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -17,7 +18,8 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::sqlite_checkpoint::{CheckpointHold, Checkpointer, RestartRequest, WAL_SIZE_LIMIT};
+use super::sqlite_checkpoint::{CheckpointHold, Checkpointer, RestartRequest};
+use super::sqlite_full::Recovery;
 use super::{Conn, StoreError, StoreOptions, TxError};
 
 /// Settings every connection gets; the writer adds durability settings on top.
@@ -106,39 +108,62 @@ fn warn_on_shared_page_cache(conn: &mut SqliteConnection) {
 
 /// What a queued job hands back after running: the continuation that answers its caller once
 /// the batch's commit outcome is known.
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Result<(), CommitFailure>) + Send>;
+/// Run with the batch's connection, or with `None` when the batch's transaction could not
+/// begin (the job then only answers its caller).
+type Job = Box<dyn FnOnce(Option<&mut SqliteConnection>) -> Completion + Send>;
+
+/// Why a batch did not commit, for every job in it.
+#[derive(Debug, Clone)]
+struct CommitFailure {
+    full: bool,
+    message: String,
+}
+
+impl From<CommitFailure> for StoreError {
+    fn from(f: CommitFailure) -> Self {
+        if f.full {
+            StoreError::DiskFull(f.message)
+        } else {
+            StoreError::Task(format!("commit failed: {}", f.message))
+        }
+    }
+}
 
 pub(super) struct Writer {
     /// Taken at shutdown: once every sender is gone the writer drains the queue and exits.
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
+    pages: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub(super) fn start(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let mut conn = open_writer_connection(path, options)?;
+        let recovery = Recovery::new(path, options);
+        let mut conn = recovery.connect()?;
         warn_on_shared_page_cache(&mut conn);
-        // Checkpoints run on their own thread (see `sqlite_checkpoint`) instead of inside whichever
-        // commit crosses the WAL threshold: they were a fifth of the writer's time, stalling every
-        // queued write. Only the WAL's restart runs here, between batches.
-        conn.batch_execute(&format!(
-            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
-        ))?;
+        let pages = Arc::clone(&recovery.pages);
         let restart = RestartRequest::new(options.busy_timeout);
         let checkpointer = Checkpointer::start(path, options, restart.clone())?;
         let (sender, receiver) = mpsc::channel(4096);
         let max = options.group_commit_max.max(1);
         let thread = std::thread::Builder::new()
             .name("kyoyu-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, receiver, max, restart))
+            .spawn(move || writer_loop(conn, receiver, max, restart, recovery))
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok(Writer {
             sender: Mutex::new(Some(sender)),
             thread: Mutex::new(Some(thread)),
             checkpointer,
+            pages,
         })
+    }
+
+    /// Test hook: the page cap of the writer's connections from now on (0: none); see
+    /// `sqlite_full`. The caller applies it to the current connection with a write.
+    pub(super) fn limit_pages(&self, pages: u64) {
+        self.pages.store(pages, Ordering::Release);
     }
 
     pub(super) async fn submit<T, E, F>(&self, deadline: Option<Instant>, f: F) -> Result<T, E>
@@ -154,7 +179,16 @@ impl Writer {
             .and_then(|s| s.clone())
             .ok_or_else(|| E::from(StoreError::ShuttingDown))?;
         let (answer, answered) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn: &mut SqliteConnection| -> Completion {
+        let job: Job = Box::new(move |conn: Option<&mut SqliteConnection>| -> Completion {
+            // The batch's transaction could not begin: answered with its error.
+            let Some(conn) = conn else {
+                return Box::new(move |commit: Result<(), CommitFailure>| {
+                    let e = commit
+                        .err()
+                        .map_or(StoreError::ShuttingDown, StoreError::from);
+                    let _ = answer.send(Err(E::from(e)));
+                });
+            };
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Box::new(move |_| {
                     let _ = answer.send(Err(E::from(StoreError::Timeout)));
@@ -167,11 +201,9 @@ impl Writer {
                     f(&mut Conn::Sqlite(c)).map_err(TxError::Inner)
                 })
                 .map_err(TxError::into_inner);
-            Box::new(move |commit: Result<(), String>| {
+            Box::new(move |commit: Result<(), CommitFailure>| {
                 let outcome = match (result, commit) {
-                    (Ok(_), Err(e)) => {
-                        Err(E::from(StoreError::Task(format!("commit failed: {e}"))))
-                    }
+                    (Ok(_), Err(e)) => Err(E::from(StoreError::from(e))),
                     (result, _) => result,
                 };
                 let _ = answer.send(outcome);
@@ -209,6 +241,7 @@ fn writer_loop(
     mut receiver: mpsc::Receiver<Job>,
     max: usize,
     restart: RestartRequest,
+    mut recovery: Recovery,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(max);
     while let Some(job) = receiver.blocking_recv() {
@@ -220,6 +253,7 @@ fn writer_loop(
             }
         }
         run_batch(&mut conn, &mut batch);
+        recovery.after_batch(&mut conn);
         restart.serve(&mut conn);
     }
 }
@@ -228,7 +262,7 @@ fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
     let outcome = conn.immediate_transaction::<(), diesel::result::Error, _>(|c| {
         for job in batch.drain(..) {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| job(c))) {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| job(Some(c)))) {
                 Ok(done) => completions.push(done),
                 // The panicking job's caller sees its answer channel close; the batch is rolled
                 // back because a panic may have left a savepoint open.
@@ -237,9 +271,20 @@ fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
         }
         Ok(())
     });
-    let commit = outcome.map_err(|e| e.to_string());
+    let commit = outcome.map_err(|e| CommitFailure {
+        full: super::error::is_disk_full(&e),
+        message: e.to_string(),
+    });
     if let Err(e) = &commit {
-        tracing::error!(error = %e, jobs = completions.len(), "sqlite group commit failed");
+        if e.full {
+            super::error::note_disk_full();
+        }
+        tracing::error!(error = %e.message, jobs = completions.len(), "sqlite group commit failed");
+    }
+    // Jobs never run because the transaction did not begin: answered, not kept for the next
+    // batch (where they would wait for as long as the failure lasts).
+    for job in batch.drain(..) {
+        completions.push(job(None));
     }
     for done in completions {
         done(commit.clone());

@@ -111,6 +111,8 @@ pub struct TestServer {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     pub db: TestDatabase,
+    /// The running server's store, for tests that reach under the API (fault injection).
+    pub store: kyoyu::store::Store,
 }
 
 pub struct Options {
@@ -153,12 +155,14 @@ impl TestServer {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let running = server::start(&config, Parts { clock, ids }).await.unwrap();
-                ready_tx.send(running.base_url.clone()).unwrap();
+                ready_tx
+                    .send((running.base_url.clone(), running.store()))
+                    .unwrap();
                 let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
                 running.stop(true).await;
             });
         });
-        let base = ready_rx.recv().unwrap();
+        let (base, store) = ready_rx.recv().unwrap();
         TestServer {
             base,
             client: reqwest::blocking::Client::builder()
@@ -170,6 +174,7 @@ impl TestServer {
             stop: Some(stop_tx),
             thread: Some(thread),
             db,
+            store,
         }
     }
 
