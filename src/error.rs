@@ -83,6 +83,12 @@ pub enum Error {
     },
     #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
+    /// The request's audit record could not be stored (DESIGN §9: fail closed): nothing it
+    /// read is answered, nothing it changed is kept.
+    #[error(
+        "the audit record of this request could not be stored, so the request is refused; retry later"
+    )]
+    AuditNotStored(#[source] StoreError),
 }
 
 impl Error {
@@ -166,6 +172,7 @@ impl Error {
                 (StatusCode::INSUFFICIENT_STORAGE, IssueType::NoStore)
             }
             Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception),
+            Error::AuditNotStored(_) => (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient),
             Error::InEntry { source, .. } => source.classify(),
         }
     }
@@ -345,6 +352,7 @@ mod tests {
             (Error::Store(StoreError::Unavailable("x".into())), 503),
             (Error::Store(StoreError::Connection("x".into())), 503),
             (Error::Store(StoreError::DiskFull("x".into())), 507),
+            (Error::AuditNotStored(StoreError::Task("x".into())), 503),
             (Error::Store(StoreError::Corrupt("x".into())), 500),
         ];
         for (error, status) in cases {

@@ -160,8 +160,46 @@ pub struct AuditEntity {
 const INSTITUTION_SYSTEM: &str =
     "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
 
-/// The R4 AuditEvent of a record.
+/// The R4 AuditEvent of a record, in full (an operator's view).
 pub fn to_resource(record: &AuditRecord, entities: &[AuditEntity]) -> Value {
+    let mut patients: Vec<&str> = Vec::new();
+    for p in entities.iter().filter_map(|e| e.patient_key.as_deref()) {
+        if !patients.contains(&p) {
+            patients.push(p);
+        }
+    }
+    let shown: Vec<&AuditEntity> = entities.iter().collect();
+    render(record, &shown, &patients, false, true)
+}
+
+/// What a patient sees of an event in their trail (DESIGN §9): the agent by role only (no
+/// name, no institution number), the entities `readable` says they may read, and every other
+/// one as a single "another record" (no type, id or count), their own Patient records (`own`)
+/// and no one else's.
+pub fn to_patient_resource(
+    record: &AuditRecord,
+    entities: &[AuditEntity],
+    readable: impl Fn(&AuditEntity) -> bool,
+    own: &[String],
+) -> Value {
+    let (shown, withheld): (Vec<&AuditEntity>, Vec<&AuditEntity>) =
+        entities.iter().partition(|e| readable(e));
+    let mut patients: Vec<&str> = Vec::new();
+    for p in entities.iter().filter_map(|e| e.patient_key.as_deref()) {
+        if own.iter().any(|o| o == p) && !patients.contains(&p) {
+            patients.push(p);
+        }
+    }
+    render(record, &shown, &patients, !withheld.is_empty(), false)
+}
+
+fn render(
+    record: &AuditRecord,
+    entities: &[&AuditEntity],
+    patients: &[&str],
+    withheld: bool,
+    named: bool,
+) -> Value {
     let agent_type = match record.role.as_str() {
         "system" => "dataprocessor",
         "patient" => "datasubject",
@@ -173,11 +211,13 @@ pub fn to_resource(record: &AuditRecord, entities: &[AuditEntity]) -> Value {
             "code": agent_type,
         }]},
         "role": [{"text": record.role}],
-        "who": {"display": record.agent_name},
         "requestor": true,
     });
-    if let Some(i) = &record.institution {
-        agent["who"]["identifier"] = json!({"system": INSTITUTION_SYSTEM, "value": i});
+    if named {
+        agent["who"] = json!({"display": record.agent_name});
+        if let Some(i) = &record.institution {
+            agent["who"]["identifier"] = json!({"system": INSTITUTION_SYSTEM, "value": i});
+        }
     }
     let mut event = json!({
         "resourceType": "AuditEvent",
@@ -216,18 +256,15 @@ pub fn to_resource(record: &AuditRecord, entities: &[AuditEntity]) -> Value {
                                  "code": "24", "display": "Query"}}),
         );
     }
-    let mut patients: Vec<&str> = Vec::new();
     for e in entities {
         out.push(
             json!({"what": {"reference": format!("{}/{}", e.res_type, e.res_id)},
                         "type": {"system": "http://hl7.org/fhir/resource-types",
                                  "code": e.res_type}}),
         );
-        if let Some(p) = &e.patient_key {
-            if !patients.contains(&p.as_str()) {
-                patients.push(p);
-            }
-        }
+    }
+    if withheld {
+        out.push(json!({"description": "another record"}));
     }
     for p in patients {
         out.push(json!({"what": {"reference": format!("Patient/{p}")},

@@ -20,9 +20,8 @@ pub const EMERGENCY_2FA: &str = "x-emergency-2fa";
 /// The second-factor methods accepted in `X-Emergency-2FA`.
 const TWO_FACTOR_METHODS: &[&str] = &["totp", "sms", "fido", "card", "biometric", "push"];
 
-/// The caller of `req`: 401 without a recognised credential, 403 for an emergency declaration
-/// the principal may not make or makes incompletely.
-pub fn caller(state: &AppState, req: &HttpRequest) -> Result<Caller, Error> {
+/// The principal of `req`: 401 without a recognised credential.
+pub fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, Error> {
     let bearer = req
         .headers()
         .get(AUTHORIZATION)
@@ -33,12 +32,31 @@ pub fn caller(state: &AppState, req: &HttpRequest) -> Result<Caller, Error> {
         })
         .map(str::trim);
     let certificate = req.conn_data::<ClientCertificate>();
-    let principal = state.authentication.principal(bearer, certificate)?;
-    let emergency = emergency(req, &principal)?;
-    Ok(Caller {
-        principal,
-        emergency,
-    })
+    Ok(state.authentication.principal(bearer, certificate)?)
+}
+
+/// The caller `principal` is on `req`; a refused emergency declaration (403: the principal may
+/// not make it, or makes it incompletely) comes with the caller as declared, for its record.
+pub fn caller(req: &HttpRequest, principal: Principal) -> Result<Caller, Box<(Caller, Error)>> {
+    match emergency(req, &principal) {
+        Ok(emergency) => Ok(Caller {
+            principal,
+            emergency,
+        }),
+        Err(e) => {
+            let declared = Emergency {
+                method: header(req, EMERGENCY_2FA).unwrap_or_default(),
+                reason: header(req, EMERGENCY_REASON).unwrap_or_default(),
+            };
+            Err(Box::new((
+                Caller {
+                    principal,
+                    emergency: Some(declared),
+                },
+                e,
+            )))
+        }
+    }
 }
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {

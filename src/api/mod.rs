@@ -2,6 +2,7 @@
 //! into responses. FHIR semantics live in `interactions`; errors become responses in `error`.
 
 mod audit;
+mod audited;
 mod body;
 mod documents;
 mod handlers;

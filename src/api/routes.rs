@@ -7,10 +7,9 @@ use actix_web::http::Method;
 use actix_web::web::Payload;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
-use super::State;
 use super::handlers as h;
 use super::terminology as th;
-use crate::access::audit::Action;
+use super::{State, audited};
 use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
@@ -373,7 +372,10 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
     })
 }
 
-/// The single actix service: resolve, note the template for the log, run the handler.
+/// The single actix service: resolve, note the template for the log, identify the caller, run
+/// the handler. Every request of an authenticated caller leaves an audit record (DESIGN §9),
+/// refused ones included: an unknown route or method, a refused emergency declaration, any
+/// error of the handler, and a success its interaction did not record itself.
 pub async fn dispatch(
     state: State,
     req: HttpRequest,
@@ -384,44 +386,57 @@ pub async fn dispatch(
         Ok((_, t)) | Err((_, t)) => *t,
     };
     req.extensions_mut().insert(Template(template));
-    let route = resolved.map_err(|(e, _)| e)?.0;
     // What the server is and which operations it defines is public.
-    if matches!(route, Route::Metadata | Route::ReceiptDefinition) {
+    if let Ok((Route::Metadata | Route::ReceiptDefinition, _)) = &resolved {
+        let route = resolved.map_err(|(e, _)| e)?.0;
         return serve(state, req, payload, route).await;
     }
-    let caller = super::identify::caller(&state, &req)?;
-    if caller.is_open() {
+    let principal = match super::identify::principal(&state, &req) {
+        Ok(principal) => principal,
+        // Without a credential, a route that does not exist answers as before any check.
+        Err(e) => return Err(resolved.err().map_or(e, |(route_error, _)| route_error)),
+    };
+    if principal == crate::access::Principal::Open {
+        let route = resolved.map_err(|(e, _)| e)?.0;
         return serve(state, req, payload, route).await;
     }
+    let route = match resolved {
+        Ok((route, _)) => route,
+        Err((e, template)) => {
+            let caller =
+                super::identify::caller(&req, principal).unwrap_or_else(|refused| refused.0);
+            let state = state.for_caller(caller);
+            let (t, id) = audited::error_target(req.path(), template);
+            return audited::refused(&state, &req, "operation", t, id, e).await;
+        }
+    };
+    let caller = match super::identify::caller(&req, principal) {
+        Ok(caller) => caller,
+        Err(refusal) => {
+            let (declared, e) = *refusal;
+            let state = state.for_caller(declared);
+            let (interaction, t, id) = route.audit_target();
+            let (t, id) = (t.map(str::to_string), id.map(str::to_string));
+            return audited::refused(&state, &req, interaction, t, id, e).await;
+        }
+    };
     let state = state.for_caller(caller);
-    let audited = route.audited().then(|| {
-        let (interaction, t, id) = route.audit_target();
-        (interaction, t.map(str::to_string), id.map(str::to_string))
-    });
-    let answer = serve(state.clone(), req.clone(), payload, route).await;
-    if let (Err(e), Some((interaction, t, id))) = (&answer, audited) {
-        // Refusals and rejections are accountable too; successes were recorded by the
-        // interaction (a change in its own transaction).
-        let action = match *req.method() {
-            Method::GET => Action::Read,
-            Method::PUT => Action::Update,
-            Method::DELETE => Action::Delete,
-            _ if interaction == "create" => Action::Create,
-            _ => Action::Execute,
-        };
-        let status = e.classify().0.as_u16();
-        let issues = e.outcome().issues.len();
-        let record = state.services.audit_record(action, interaction).map(|r| {
-            let mut r = r.target(t.as_deref(), id.as_deref()).failed(status, issues);
-            // The resource refused is named, so the patient's history shows the attempt.
-            if let (Some(t), Some(id)) = (t, id) {
-                r.entities.push(crate::access::audit::Touch::named(t, id));
-            }
-            r
-        });
-        state.services.audit(record).await?;
+    if !route.audited() {
+        return serve(state, req, payload, route).await;
     }
-    answer
+    let (interaction, t, id) = route.audit_target();
+    let (t, id) = (t.map(str::to_string), id.map(str::to_string));
+    match serve(state.clone(), req.clone(), payload, route).await {
+        Ok(answer) if state.services.recorded.is_marked() => Ok(answer),
+        // An interaction that records nothing itself (`$validate` of a submitted resource) is
+        // recorded here, before its answer leaves.
+        Ok(answer) => {
+            let record = audited::record_of(&state, &req, interaction, t, id);
+            state.services.audit(record).await?;
+            Ok(answer)
+        }
+        Err(e) => audited::refused(&state, &req, interaction, t, id, e).await,
+    }
 }
 
 async fn serve(

@@ -140,6 +140,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         validate_on_write: config.validate_on_write,
         caller: Arc::new(crate::access::Caller::open()),
         audit_queue,
+        recorded: crate::interactions::audit::Recorded::default(),
         retention: config.retention,
     };
     let state = web::Data::new(Arc::new(AppState {

@@ -1,13 +1,32 @@
 //! Audit of interactions (DESIGN §9): a change is recorded in its own transaction, a read is
-//! recorded before its answer leaves. Development mode (no principal) records nothing: there is
-//! nobody to hold accountable.
+//! recorded before its answer leaves. Either fails closed: a record that cannot be stored fails
+//! the request ([`Error::AuditNotStored`], 503), so nothing is read or changed unaudited.
+//! Development mode (no principal) records nothing: there is nobody to hold accountable.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::{Services, Written};
 use crate::access::audit::{Action, AuditRecord, Touch};
 use crate::error::Error;
 use crate::store::{Conn, StoredResource};
+
+/// Whether a request's audit record is stored, shared by every clone of its `Services`: the
+/// HTTP layer records a request that no interaction recorded, so none goes unaudited however
+/// its handler was written.
+#[derive(Clone, Default)]
+pub struct Recorded(Arc<AtomicBool>);
+
+impl Recorded {
+    fn mark(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn is_marked(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
 
 /// The resources a write touched, for its record.
 pub trait Touched {
@@ -29,7 +48,7 @@ impl Touched for Written {
     }
 }
 
-/// A delete's version: the record's target names what was deleted.
+/// A delete's version: the record names what was deleted before the write (see `delete`).
 impl Touched for Option<i64> {
     fn touched(&self) -> Vec<Touch> {
         Vec::new()
@@ -53,7 +72,7 @@ impl Services {
     }
 
     /// Runs a write and inserts its audit record in the same transaction: the change and its
-    /// record commit together or not at all.
+    /// record commit together or not at all; a record that cannot be inserted undoes the change.
     pub async fn write_audited<T, F>(
         &self,
         deadline: Option<Instant>,
@@ -64,22 +83,36 @@ impl Services {
         T: Touched + Send + 'static,
         F: FnOnce(&mut Conn<'_>) -> Result<T, Error> + Send + 'static,
     {
-        self.store
+        let audited = record.is_some();
+        let out = self
+            .store
             .write(deadline, move |conn| {
                 let out = f(conn)?;
                 if let Some(mut record) = record {
                     record.entities.extend(out.touched());
-                    conn.insert_audit(&record)?;
+                    conn.insert_audit(&record).map_err(Error::AuditNotStored)?;
                 }
-                Ok(out)
+                Ok::<_, Error>(out)
             })
-            .await
+            .await?;
+        if audited {
+            self.recorded.mark();
+        }
+        Ok(out)
     }
 
-    /// Records a read (or a refusal) outside any change, through the queue.
+    /// Records a read (or a refusal) outside any change, through the queue, and returns once it
+    /// is stored: the caller answers only then.
     pub async fn audit(&self, record: Option<AuditRecord>) -> Result<(), Error> {
         match record {
-            Some(record) => Ok(self.audit_queue.record(record).await?),
+            Some(record) => {
+                self.audit_queue
+                    .record(record)
+                    .await
+                    .map_err(Error::AuditNotStored)?;
+                self.recorded.mark();
+                Ok(())
+            }
             None => Ok(()),
         }
     }

@@ -1,12 +1,20 @@
 //! Reading the audit trail: `GET AuditEvent` and `GET AuditEvent/{id}`. Operators see every
 //! event; a patient sees the events that touched their own record (who read what, when, whether
-//! as an emergency); institutions see none. The trail is never written through the API.
+//! as an emergency), each showing only what the patient may read (see
+//! [`to_patient_resource`]); institutions see none. The trail is never written through the API;
+//! reading it is recorded like any read (its entities are the events read, which belong to no
+//! patient: a patient's own trail reads do not fill their trail).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::Services;
 use crate::access::Principal;
-use crate::access::audit::to_resource;
+use crate::access::Scope;
+use crate::access::audit::{
+    Action, AuditEntity, AuditRecord, Touch, to_patient_resource, to_resource,
+};
 use crate::error::Error;
 use crate::search::date::parse_fhir_date;
 use crate::store::AuditFilter;
@@ -80,22 +88,36 @@ impl AuditQuery {
     }
 }
 
-/// Which patients' events the caller may see: `None` all, `Some(ids)` only those. Queued
-/// records are stored first, so the trail shows every read answered before.
-async fn allowed_patients(svc: &Services) -> Result<Option<Vec<String>>, Error> {
-    svc.audit_queue.flush().await?;
+/// Whose events the caller may see: everyone's (an operator), or a patient's own.
+enum Reader {
+    All,
+    /// The patient's Patient records and reading scope.
+    Patient {
+        own: Vec<String>,
+        scope: Scope,
+    },
+}
+
+/// The caller as a reader of the trail. Queued records are stored first, so the trail shows
+/// every read answered before.
+async fn reader(svc: &Services) -> Result<Reader, Error> {
+    svc.audit_queue
+        .flush()
+        .await
+        .map_err(Error::AuditNotStored)?;
     match &svc.caller.principal {
-        Principal::Open | Principal::Operator { .. } => Ok(None),
+        Principal::Open | Principal::Operator { .. } => Ok(Reader::All),
         Principal::Patient { .. } => {
             let (scoped, now) = (svc.clone(), svc.clock.now_micros());
             let scope = svc
                 .store
                 .read(move |conn| super::access::scope_in(conn, &scoped, now))
                 .await?;
-            match scope {
-                crate::access::Scope::Patient { patient_ids, .. } => Ok(Some(patient_ids)),
-                _ => Ok(Some(Vec::new())),
-            }
+            let own = match &scope {
+                Scope::Patient { patient_ids, .. } => patient_ids.clone(),
+                _ => Vec::new(),
+            };
+            Ok(Reader::Patient { own, scope })
         }
         _ => Err(Error::Forbidden(
             "the audit trail is read by operators, and by patients for their own record".into(),
@@ -103,15 +125,84 @@ async fn allowed_patients(svc: &Services) -> Result<Option<Vec<String>>, Error> 
     }
 }
 
+impl Reader {
+    /// `events` as AuditEvent resources for this reader. A patient's view asks the store which
+    /// of the events' resources the patient may read now (a purged or hidden one is "another
+    /// record"); one of another patient never needs asking.
+    async fn render(
+        &self,
+        svc: &Services,
+        events: Vec<(AuditRecord, Vec<AuditEntity>)>,
+    ) -> Result<Vec<Value>, Error> {
+        let (own, scope) = match self {
+            Reader::All => {
+                return Ok(events.iter().map(|(r, e)| to_resource(r, e)).collect());
+            }
+            Reader::Patient { own, scope } => (own.clone(), scope.clone()),
+        };
+        let mut asked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for e in events.iter().flat_map(|(_, e)| e) {
+            let maybe_own = e.patient_key.as_ref().is_none_or(|p| own.contains(p));
+            if maybe_own {
+                asked
+                    .entry(e.res_type.clone())
+                    .or_default()
+                    .insert(e.res_id.clone());
+            }
+        }
+        let now = svc.clock.now_micros();
+        let readable = svc
+            .store
+            .read(move |conn| {
+                let mut readable: BTreeSet<(String, String)> = BTreeSet::new();
+                for (res_type, ids) in &asked {
+                    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    for id in conn.visible_among(res_type, &ids, &scope, now)? {
+                        readable.insert((res_type.clone(), id));
+                    }
+                }
+                Ok::<_, Error>(readable)
+            })
+            .await?;
+        let may_read = |e: &AuditEntity| readable.contains(&(e.res_type.clone(), e.res_id.clone()));
+        Ok(events
+            .iter()
+            .map(|(r, e)| to_patient_resource(r, e, may_read, &own))
+            .collect())
+    }
+}
+
+/// Records the trail read `interaction` of the events `ids` (none: a search that found none).
+async fn record_trail_read<'a>(
+    svc: &Services,
+    interaction: &str,
+    id: Option<&str>,
+    ids: impl Iterator<Item = &'a Value>,
+) -> Result<(), Error> {
+    let record = svc.audit_record(Action::Read, interaction).map(|r| {
+        let mut r = r.target(Some("AuditEvent"), id);
+        r.entities = ids
+            .filter_map(|e| e["id"].as_str())
+            .map(|id| Touch {
+                res_type: "AuditEvent".into(),
+                res_id: id.into(),
+                patient: Some(None),
+            })
+            .collect();
+        r
+    });
+    svc.audit(record).await
+}
+
 /// A page of events as AuditEvent resources, newest first, and the total.
 pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64), Error> {
-    let allowed = allowed_patients(svc).await?;
-    let patients = match (allowed, &q.patient) {
-        (None, None) => None,
-        (None, Some(p)) => Some(vec![p.clone()]),
-        (Some(own), None) => Some(own),
-        (Some(own), Some(p)) if own.contains(p) => Some(vec![p.clone()]),
-        (Some(_), Some(_)) => {
+    let reader = reader(svc).await?;
+    let patients = match (&reader, &q.patient) {
+        (Reader::All, None) => None,
+        (Reader::All, Some(p)) => Some(vec![p.clone()]),
+        (Reader::Patient { own, .. }, None) => Some(own.clone()),
+        (Reader::Patient { own, .. }, Some(p)) if own.contains(p) => Some(vec![p.clone()]),
+        (Reader::Patient { .. }, Some(_)) => {
             return Err(Error::Forbidden(
                 "a patient reads the audit trail of their own record only".into(),
             ));
@@ -127,18 +218,14 @@ pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64),
         .store
         .audit_read(move |conn| Ok::<_, Error>(conn.audit_events(&filter)?))
         .await?;
-    Ok((
-        events
-            .iter()
-            .map(|(record, entities)| to_resource(record, entities))
-            .collect(),
-        total,
-    ))
+    let events = reader.render(svc, events).await?;
+    record_trail_read(svc, "search-type", None, events.iter()).await?;
+    Ok((events, total))
 }
 
 /// One event; a patient may read it only if it touched their record.
 pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
-    let allowed = allowed_patients(svc).await?;
+    let reader = reader(svc).await?;
     let key = id.to_string();
     let found = svc
         .store
@@ -149,7 +236,7 @@ pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
         id: id.into(),
     };
     let (record, entities) = found.ok_or_else(not_found)?;
-    if let Some(own) = allowed {
+    if let Reader::Patient { own, .. } = &reader {
         let touches_own = entities
             .iter()
             .any(|e| e.patient_key.as_ref().is_some_and(|p| own.contains(p)));
@@ -157,5 +244,7 @@ pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
             return Err(not_found());
         }
     }
-    Ok(to_resource(&record, &entities))
+    let event = reader.render(svc, vec![(record, entities)]).await?;
+    record_trail_read(svc, "read", Some(id), event.iter()).await?;
+    event.into_iter().next().ok_or_else(not_found)
 }

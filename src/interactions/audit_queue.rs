@@ -1,9 +1,9 @@
-//! The queue that records reads. Waiting for a durable commit before answering every read would
-//! bound reads by the disk's flush rate (a few thousand a second whatever the CPUs), so a read's
-//! record is queued and the queue is stored in batches, one transaction each, in order. The
-//! audit trail is flushed before it is read, and drained when the server stops; a crash can lose
-//! the records of reads answered in the last moments (changes are never affected: their records
-//! commit with them). A full queue slows readers down rather than dropping records.
+//! The queue that records reads (and refusals). A read is never answered unaudited (DESIGN §9:
+//! fail closed), so each record's sender waits for the commit of the batch that holds it and
+//! learns whether it was stored. Committing every record on its own would bound reads by the
+//! disk's flush rate, so the records that queue while one batch commits are stored together by
+//! the next (group commit): the busier the server, the larger the batches. A full queue slows
+//! readers down rather than dropping records.
 //!
 //! The task also, about once a second, busy or idle, moves the records of changes into the
 //! SQLite audit file (see `Store::move_audit_changes`) and the patients of recent events into the
@@ -18,17 +18,19 @@ use crate::store::{Store, StoreError};
 
 /// Records stored in one transaction at most.
 const MAX_BATCH: usize = 4096;
-/// How long the first record of a batch waits for others.
-const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 /// How often recent events' patients move into the patient index. A patient's history scans
 /// what has not moved yet, so this bounds that scan to about a second of events; each move
 /// writes each patient's index page once, however many of their events it carries.
 const MOVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The outcome of a batch's commit, told to each of its senders.
+type Committed = oneshot::Sender<Result<(), String>>;
+
 enum Job {
-    Record(Box<AuditRecord>),
+    /// Answered once the batch holding it is committed (or failed).
+    Record(Box<AuditRecord>, Committed),
     /// Answered once everything queued before it is committed.
-    Flush(oneshot::Sender<Result<(), String>>),
+    Flush(Committed),
 }
 
 /// A handle to the recording task; cheap to clone.
@@ -46,19 +48,26 @@ impl AuditQueue {
         (AuditQueue { tx }, task)
     }
 
-    /// Queues `record`.
+    /// Stores `record`: returns once the batch holding it is committed, or why it was not.
     pub async fn record(&self, record: AuditRecord) -> Result<(), StoreError> {
-        self.tx
-            .send(Job::Record(Box::new(record)))
+        let (done, committed) = oneshot::channel();
+        self.send(Job::Record(Box::new(record), done), committed)
             .await
-            .map_err(|_| StoreError::ShuttingDown)
     }
 
     /// Returns once every record queued so far is committed.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (done, committed) = oneshot::channel();
+        self.send(Job::Flush(done), committed).await
+    }
+
+    async fn send(
+        &self,
+        job: Job,
+        committed: oneshot::Receiver<Result<(), String>>,
+    ) -> Result<(), StoreError> {
         self.tx
-            .send(Job::Flush(done))
+            .send(job)
             .await
             .map_err(|_| StoreError::ShuttingDown)?;
         committed
@@ -86,20 +95,21 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Stores `first` and what queued behind it (up to [`MAX_BATCH`] records) in one transaction,
-/// then answers the flushes among them.
+/// then tells every sender in the batch the outcome. No waiting for a batch to fill: each sender
+/// waits for the commit, so a pause would add to every audited request's latency, while the
+/// records sent during a commit make the next batch anyway.
 async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
-    // Let a batch gather: every commit rewrites the touched pages of the audit tables, so
-    // fewer, larger commits cost far less disk and CPU per record. A flush skips the wait.
-    if matches!(first, Job::Record(_)) {
-        tokio::time::sleep(GATHER).await;
-    }
     let mut records = Vec::new();
-    let mut waiters = Vec::new();
+    let mut senders = Vec::new();
+    let mut flushes = Vec::new();
     let mut next = Some(first);
     while let Some(job) = next.take() {
         match job {
-            Job::Record(r) => records.push(*r),
-            Job::Flush(w) => waiters.push(w),
+            Job::Record(r, done) => {
+                records.push(*r);
+                senders.push(done);
+            }
+            Job::Flush(w) => flushes.push(w),
         }
         if records.len() < MAX_BATCH {
             next = rx.try_recv().ok();
@@ -114,17 +124,21 @@ async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
             .map_err(|e| e.to_string())
     };
     if let Err(e) = &result {
-        // The only trace of a lost batch; the error, never the records.
+        // The error, never the records; each sender refuses its request.
         tracing::error!(error = %e, "audit records could not be stored");
     }
-    if !waiters.is_empty() && result.is_ok() {
+    for sender in senders {
+        // A sender gone (its request abandoned at the deadline) needs no answer.
+        let _ = sender.send(result.clone());
+    }
+    if !flushes.is_empty() && result.is_ok() {
         result = store
             .move_audit_changes()
             .await
             .map(|_| ())
             .map_err(|e| e.to_string());
     }
-    for waiter in waiters {
+    for waiter in flushes {
         let _ = waiter.send(result.clone());
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::write::{check_id, delete_in_tx};
 use super::{Services, check_type};
-use crate::access::audit::Action;
+use crate::access::audit::{Action, Touch};
 use crate::error::Error;
 
 /// Returns the version that records the deletion, if one was written.
@@ -22,9 +22,13 @@ pub async fn delete(
     let now = svc.clock.now_micros();
     let (t, i) = (res_type.to_string(), id.to_string());
     let scoped = svc.clone();
-    let record = svc
-        .audit_record(Action::Delete, "delete")
-        .map(|r| r.target(Some(res_type), Some(id)));
+    // The deleted resource is an entity of its record, its patient looked up in the same
+    // transaction (the row stays, marked deleted), so the patient's trail shows the deletion.
+    let record = svc.audit_record(Action::Delete, "delete").map(|r| {
+        let mut r = r.target(Some(res_type), Some(id));
+        r.entities.push(Touch::named(res_type, id));
+        r
+    });
     svc.write_audited(deadline, record, move |conn| {
         delete_in_tx(&scoped, conn, &t, &i, now)
     })
@@ -78,9 +82,6 @@ struct Matched {
 
 impl super::audit::Touched for Matched {
     fn touched(&self) -> Vec<crate::access::audit::Touch> {
-        vec![crate::access::audit::Touch::named(
-            self.key.0.clone(),
-            self.key.1.clone(),
-        )]
+        vec![Touch::named(self.key.0.clone(), self.key.1.clone())]
     }
 }

@@ -47,6 +47,8 @@ pub struct Services {
     pub caller: Arc<crate::access::Caller>,
     /// Where reads are recorded.
     pub audit_queue: audit_queue::AuditQueue,
+    /// Whether this request's audit record is stored: set per request by `for_caller`.
+    pub recorded: audit::Recorded,
     /// The retention periods expiry instants are computed with.
     pub retention: crate::retention::Policy,
 }
@@ -56,6 +58,7 @@ impl Services {
     pub fn for_caller(&self, caller: crate::access::Caller) -> Services {
         Services {
             caller: Arc::new(caller),
+            recorded: audit::Recorded::default(),
             ..self.clone()
         }
     }

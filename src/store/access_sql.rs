@@ -137,6 +137,47 @@ impl Conn<'_> {
     }
 }
 
+/// Ids per [`Conn::visible_among`] statement: always this many binds (the last id repeated),
+/// so the statement has one shape, prepared once, whatever the number of ids.
+const VISIBLE_PER_STATEMENT: usize = 64;
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    res_id: String,
+}
+
+impl Conn<'_> {
+    /// Which of the resources `res_type/ids` (deleted or not) lie within `scope`.
+    pub fn visible_among(
+        &mut self,
+        res_type: &str,
+        ids: &[&str],
+        scope: &Scope,
+        now: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in ids.chunks(VISIBLE_PER_STATEMENT) {
+            let Some(last) = chunk.last() else { continue };
+            let mut sql = Sql::new(matches!(self, Conn::Pg(_)));
+            sql.push("SELECT r.res_id AS res_id FROM resources r WHERE r.res_type = ");
+            sql.bind_text(res_type);
+            sql.push(" AND r.res_id IN (");
+            for i in 0..VISIBLE_PER_STATEMENT {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(*chunk.get(i).unwrap_or(last));
+            }
+            sql.push(") AND ");
+            scope_condition(&mut sql, scope, now);
+            let rows: Vec<IdRow> = self.load(sql)?;
+            out.extend(rows.into_iter().map(|r| r.res_id));
+        }
+        Ok(out)
+    }
+}
+
 impl Conn<'_> {
     /// The institution that wrote `res_type/id`: `None` when there is no such row,
     /// `Some(None)` when the row has no institution (development data, shared patients).
