@@ -42,6 +42,19 @@ pub struct ConfigArgs {
     /// Deepest accepted JSON nesting [default: 64].
     #[arg(long, env = "KYOYU_MAX_JSON_DEPTH")]
     pub max_json_depth: Option<usize>,
+    /// Longest accepted JSON array (or run of a repeating XML element) [default: 10000].
+    #[arg(long, env = "KYOYU_MAX_ARRAY_ITEMS", value_name = "N")]
+    pub max_array_items: Option<usize>,
+    /// Most issues one OperationOutcome lists; validation stops there [default: 100].
+    #[arg(long, env = "KYOYU_MAX_ISSUES", value_name = "N")]
+    pub max_issues: Option<usize>,
+    /// Threads that run validations, off the HTTP workers [default: number of CPUs].
+    #[arg(long, env = "KYOYU_CPU_THREADS", value_name = "N")]
+    pub cpu_threads: Option<usize>,
+    /// Validations that may wait for a validation thread; beyond, 503 with Retry-After
+    /// [default: 64].
+    #[arg(long, env = "KYOYU_CPU_QUEUE", value_name = "N")]
+    pub cpu_queue: Option<usize>,
     /// Seconds a request may take to arrive and be processed [default: 30].
     #[arg(long, env = "KYOYU_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<f64>,
@@ -273,6 +286,10 @@ struct FileConfig {
     workers: Option<usize>,
     max_body_bytes: Option<usize>,
     max_json_depth: Option<usize>,
+    max_array_items: Option<usize>,
+    max_issues: Option<usize>,
+    cpu_threads: Option<usize>,
+    cpu_queue: Option<usize>,
     request_timeout_secs: Option<f64>,
     sqlite_synchronous: Option<String>,
     group_commit_max: Option<usize>,
@@ -320,7 +337,15 @@ pub(crate) fn bad(key: &'static str, message: impl Into<String>) -> ConfigError 
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_json_depth: usize,
+    pub max_array_items: usize,
     pub request_timeout: Duration,
+}
+
+/// How much validation work runs at once and how much may wait (`validation::pool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuLimits {
+    pub threads: usize,
+    pub queue: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -331,6 +356,9 @@ pub struct Config {
     pub database_wait: Duration,
     pub workers: usize,
     pub limits: Limits,
+    /// Issues per OperationOutcome; validation stops there.
+    pub max_issues: usize,
+    pub cpu: CpuLimits,
     pub default_count: usize,
     pub max_count: usize,
     pub search_max_values: usize,
@@ -430,7 +458,17 @@ impl ConfigArgs {
                 self.max_json_depth.or(file.max_json_depth),
                 64,
             )?,
+            max_array_items: positive(
+                "max_array_items",
+                self.max_array_items.or(file.max_array_items),
+                10_000,
+            )?,
             request_timeout: Duration::from_secs_f64(timeout),
+        };
+        let cpu = CpuLimits {
+            threads: positive("cpu_threads", self.cpu_threads.or(file.cpu_threads), cpus)?,
+            // 0 is allowed: no validation waits, a busy pool answers 503 at once.
+            queue: self.cpu_queue.or(file.cpu_queue).unwrap_or(64),
         };
         let default_count = positive(
             "default_count",
@@ -528,6 +566,12 @@ impl ConfigArgs {
             database_wait: Duration::from_secs_f64(wait),
             workers: positive("workers", self.workers.or(file.workers), cpus)?,
             limits,
+            max_issues: positive(
+                "max_issues",
+                self.max_issues.or(file.max_issues),
+                crate::fhir::outcome::DEFAULT_MAX_ISSUES,
+            )?,
+            cpu,
             default_count,
             max_count,
             search_max_values: positive(

@@ -61,6 +61,11 @@ pub enum Error {
     PreconditionFailed(String),
     #[error("{0}")]
     MultipleMatches(String),
+    #[error("{path} has more than {max} items")]
+    TooManyItems { path: String, max: usize },
+    /// Every validation thread is busy and the queue of waiting validations is full.
+    #[error("the server is busy validating other requests; retry in a moment")]
+    Busy,
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -91,6 +96,15 @@ pub enum Error {
     AuditNotStored(#[source] StoreError),
 }
 
+impl From<crate::validation::pool::PoolError> for Error {
+    fn from(e: crate::validation::pool::PoolError) -> Self {
+        match e {
+            crate::validation::pool::PoolError::Busy => Error::Busy,
+            crate::validation::pool::PoolError::Failed(why) => Error::Store(StoreError::Task(why)),
+        }
+    }
+}
+
 impl Error {
     pub fn invalid(detail: impl Into<String>, expression: impl Into<String>) -> Self {
         Error::Invalid {
@@ -102,9 +116,9 @@ impl Error {
     /// The status and issue type of this error: the single mapping table of the server.
     pub fn classify(&self) -> (StatusCode, IssueType) {
         match self {
-            Error::Parse(ParseError::TooDeep { .. }) => {
-                (StatusCode::BAD_REQUEST, IssueType::TooCosty)
-            }
+            Error::Parse(ParseError::TooDeep { .. } | ParseError::TooManyItems { .. })
+            | Error::TooManyItems { .. } => (StatusCode::BAD_REQUEST, IssueType::TooCosty),
+            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient),
             Error::Parse(_) => (StatusCode::BAD_REQUEST, IssueType::Structure),
             Error::Xml(XmlError::TooDeep { .. }) => (StatusCode::BAD_REQUEST, IssueType::TooCosty),
             Error::Xml(XmlError::Doctype { .. }) => (StatusCode::BAD_REQUEST, IssueType::Security),
@@ -207,7 +221,9 @@ impl Error {
     fn expression(&self) -> Option<String> {
         match self {
             Error::Invalid { expression, .. } => expression.clone(),
-            Error::Parse(ParseError::DuplicateKey { path, .. }) => Some(path.clone()),
+            Error::Parse(ParseError::DuplicateKey { path, .. })
+            | Error::Parse(ParseError::TooManyItems { path, .. })
+            | Error::TooManyItems { path, .. } => Some(path.clone()),
             Error::InputNotFound { parameter, .. } => Some(parameter.clone()),
             Error::Search(e) => Some(e.param().to_string()),
             _ => None,
@@ -258,7 +274,7 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let (status, _) = self.classify();
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self, Error::Busy) {
             // The only place a storage error's detail is written: to the log, not the client.
             tracing::error!(error = %self, source = ?std::error::Error::source(self), "request failed");
         }

@@ -12,8 +12,9 @@ use futures_util::StreamExt;
 
 use super::AppState;
 use super::negotiate::Format;
+use crate::config::Limits;
 use crate::error::Error;
-use crate::fhir::{characters, json, xml};
+use crate::fhir::{arrays, characters, json, xml};
 
 pub async fn read(
     req: &HttpRequest,
@@ -56,11 +57,15 @@ pub async fn read(
 
 /// The resource in a body of the given format; both become the same internal form, which holds
 /// no character that a FHIR string may not.
-pub fn parse(format: Format, bytes: &[u8], max_depth: usize) -> Result<serde_json::Value, Error> {
+pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, Error> {
+    let (depth, items) = (limits.max_json_depth, limits.max_array_items);
     let resource = match format {
-        Format::Json => json::parse_resource(bytes, max_depth)?,
-        Format::Xml => xml::parse_resource(bytes, max_depth)?,
+        Format::Json => json::parse_resource_within(bytes, depth, items)?,
+        Format::Xml => xml::parse_resource(bytes, depth)?,
     };
+    if let Some(path) = arrays::too_long(&resource, items) {
+        return Err(Error::TooManyItems { path, max: items });
+    }
     if let Some((path, c)) = characters::forbidden_character(&resource) {
         return Err(Error::invalid(
             format!(

@@ -35,7 +35,7 @@ pub(super) async fn resource_body(
 ) -> Result<serde_json::Value, Error> {
     let format = negotiate::content_type(req)?;
     let bytes = body::read(req, payload, state, deadline).await?;
-    body::parse(format, &bytes, state.limits.max_json_depth)
+    body::parse(format, &bytes, &state.limits)
 }
 
 pub async fn metadata(state: State, req: HttpRequest) -> Reply {

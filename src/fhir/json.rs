@@ -41,10 +41,27 @@ pub enum ParseError {
     },
     #[error("the body must be a JSON object (a FHIR resource)")]
     NotAnObject,
+    /// Refused before any validation: each item costs validation work and answer size.
+    #[error("{path} has more than {max} items (line {line}, column {column})")]
+    TooManyItems {
+        path: String,
+        max: usize,
+        line: usize,
+        column: usize,
+    },
 }
 
 /// Parses `body` as one JSON object whose nesting depth (objects and arrays) is at most `max_depth`.
 pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, ParseError> {
+    parse_resource_within(body, max_depth, usize::MAX)
+}
+
+/// As [`parse_resource`], with no array longer than `max_items`.
+pub fn parse_resource_within(
+    body: &[u8],
+    max_depth: usize,
+    max_items: usize,
+) -> Result<Value, ParseError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -52,15 +69,18 @@ pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, ParseError
     let text = super::characters::utf8(body)
         .map_err(|(byte, line, column)| ParseError::NotUtf8 { byte, line, column })?;
     check_depth(body, max_depth)?;
-    let value = read_strict(text)?;
+    let value = read_strict(text, max_items)?;
     if !value.is_object() {
         return Err(ParseError::NotAnObject);
     }
     Ok(value)
 }
 
-fn read_strict(text: &str) -> Result<Value, ParseError> {
-    let mut trail = strict::Trail::default();
+fn read_strict(text: &str, max_items: usize) -> Result<Value, ParseError> {
+    let mut trail = strict::Trail {
+        max_items,
+        ..strict::Trail::default()
+    };
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = strict::Strict {
         trail: &mut trail,
@@ -71,6 +91,12 @@ fn read_strict(text: &str) -> Result<Value, ParseError> {
         Some(key) => ParseError::DuplicateKey {
             key,
             path: trail.path(),
+            line: e.line(),
+            column: e.column(),
+        },
+        None if trail.too_long => ParseError::TooManyItems {
+            path: trail.path(),
+            max: max_items,
             line: e.line(),
             column: e.column(),
         },
@@ -220,6 +246,19 @@ mod tests {
         let plain: Value = serde_json::from_str(text).unwrap();
         assert_eq!(strict, plain);
         assert_eq!(strict.to_string(), plain.to_string());
+    }
+
+    #[test]
+    fn arrays_longer_than_the_limit_are_refused_with_their_path() {
+        let body = br#"{"resourceType":"Patient","name":[{"given":["a","b","c"]}]}"#;
+        assert!(parse_resource_within(body, 10, 3).is_ok());
+        match parse_resource_within(body, 10, 2).unwrap_err() {
+            ParseError::TooManyItems { path, max, .. } => {
+                assert_eq!(path, "Patient.name[0].given");
+                assert_eq!(max, 2);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! with helpers for what the REST layer needs — parsing within limits (JSON and XML), meta,
 //! instants, bundles and OperationOutcome.
 
+pub mod arrays;
 pub mod bundle;
 pub mod characters;
 pub mod instant;

@@ -148,6 +148,62 @@ impl Issue {
     }
 }
 
+/// How many issues an OperationOutcome carries unless configured (`--max-issues`).
+pub const DEFAULT_MAX_ISSUES: usize = 100;
+
+const OMITTED: &str = "more issue(s) not reported";
+
+/// Keeps the first `max` issues (callers sort them, errors first) and says in one more issue how
+/// many were left out, so a hostile instance cannot make an answer of millions of issues.
+/// `stopped`: whoever produced them stopped looking at the limit, so the rest of the instance
+/// was not checked — an error, since nobody can say it is valid. Capping again (issues merged
+/// from several checks) folds an earlier note into the new one.
+pub fn cap_issues(issues: &mut Vec<Issue>, max: usize, stopped: bool) {
+    let (mut omitted, mut stopped) = (0, stopped);
+    issues.retain(|i| match omission(i) {
+        Some((n, s)) => {
+            omitted += n;
+            stopped |= s;
+            false
+        }
+        None => true,
+    });
+    if issues.len() > max {
+        omitted += issues.len() - max;
+        issues.truncate(max);
+    }
+    if omitted == 0 && !stopped {
+        return;
+    }
+    let (severity, text) = if stopped {
+        (
+            IssueSeverity::Error,
+            format!(
+                "at least {omitted} {OMITTED}: validation stopped early, the rest of the resource was not checked (at most {max} issues are listed per answer)"
+            ),
+        )
+    } else {
+        (
+            IssueSeverity::Information,
+            format!("{omitted} {OMITTED}: at most {max} issues are listed per answer"),
+        )
+    };
+    issues.push(Issue::new(severity, IssueType::TooCosty, text));
+}
+
+/// An issue [`cap_issues`] added: how many it counted and whether checking stopped.
+fn omission(issue: &Issue) -> Option<(usize, bool)> {
+    if issue.code != IssueType::TooCosty || !issue.expression.is_empty() {
+        return None;
+    }
+    let text = issue.diagnostics.strip_prefix("at least ");
+    let stopped = text.is_some();
+    let (count, rest) = text.unwrap_or(&issue.diagnostics).split_once(' ')?;
+    rest.starts_with(OMITTED)
+        .then(|| count.parse().ok().map(|n| (n, stopped)))
+        .flatten()
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OperationOutcome {
     pub issues: Vec<Issue>,
@@ -185,6 +241,40 @@ mod tests {
         let v = OperationOutcome::default().to_json();
         assert_eq!(v["issue"].as_array().unwrap().len(), 1);
         assert_eq!(v["issue"][0]["severity"], "information");
+    }
+
+    fn errors(n: usize) -> Vec<Issue> {
+        (0..n)
+            .map(|i| Issue::error(IssueType::Value, format!("bad {i}")).at("Patient.name"))
+            .collect()
+    }
+
+    #[test]
+    fn capped_issues_say_how_many_were_left_out() {
+        let mut issues = errors(5);
+        cap_issues(&mut issues, 3, false);
+        assert_eq!(issues.len(), 4);
+        assert_eq!(issues[3].severity, IssueSeverity::Information);
+        assert!(issues[3].diagnostics.starts_with("2 more"), "{issues:?}");
+        let mut few = errors(3);
+        cap_issues(&mut few, 3, false);
+        assert_eq!(few, errors(3));
+    }
+
+    #[test]
+    fn capping_again_folds_the_earlier_note_and_keeps_the_stop() {
+        let mut issues = errors(4);
+        cap_issues(&mut issues, 3, true);
+        assert_eq!(issues[3].severity, IssueSeverity::Error);
+        let mut merged = errors(2);
+        merged.extend(issues);
+        cap_issues(&mut merged, 3, false);
+        assert_eq!(merged.len(), 4);
+        assert_eq!(merged[3].severity, IssueSeverity::Error);
+        assert!(
+            merged[3].diagnostics.starts_with("at least 3 more"),
+            "{merged:?}"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn create(
     super::terminology::check_writable(res_type, "POST")?;
     check_body(res_type, &resource, None)?;
     crate::submissions::documents::refuse_direct_write(res_type, &resource, "POST")?;
-    validate_for_write(svc, &resource, None)?;
+    let resource = validate_for_write(svc, resource).await?;
     let criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))
         .transpose()?;

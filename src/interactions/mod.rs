@@ -43,6 +43,8 @@ pub struct Services {
     pub terminology: Arc<Terminology>,
     /// Reject creates, updates and transactions whose content has validation errors.
     pub validate_on_write: bool,
+    /// Where validations run: off the HTTP workers, bounded.
+    pub cpu: crate::validation::pool::CpuPool,
     /// Who is calling: set per request by the HTTP layer (the server-wide value is open).
     pub caller: Arc<crate::access::Caller>,
     /// Where reads are recorded.

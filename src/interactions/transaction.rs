@@ -117,7 +117,7 @@ pub async fn process(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             check_unique_full_urls(&planned)?;
-            validate_for_write(svc, &bundle, None)?;
+            validate_for_write(svc, bundle).await?;
             let svc2 = svc.clone();
             let now = svc.clock.now_micros();
             let record = svc.audit_record(AuditAction::Execute, "transaction");

@@ -25,7 +25,7 @@ pub async fn update(
     check_id(res_type, id)?;
     check_body(res_type, &resource, Some(id))?;
     crate::submissions::documents::refuse_direct_write(res_type, &resource, "PUT")?;
-    validate_for_write(svc, &resource, None)?;
+    let resource = validate_for_write(svc, resource).await?;
     let now = svc.clock.now_micros();
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
     let record = svc

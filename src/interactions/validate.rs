@@ -148,12 +148,12 @@ pub async fn validate(
     }
     let validator = svc.validator.clone();
     let profile = req.profile;
-    // Documents can take milliseconds to check: off the async threads.
-    let found = tokio::task::spawn_blocking(move || {
-        crate::submissions::verdict::validate(&validator, &resource, profile.as_deref())
-    })
-    .await
-    .map_err(|e| Error::Store(crate::store::StoreError::Task(e.to_string())))?;
+    let found = svc
+        .cpu
+        .run(move || {
+            crate::submissions::verdict::validate(&validator, &resource, profile.as_deref())
+        })
+        .await?;
     issues.extend(found);
     Ok(OperationOutcome::new(issues))
 }

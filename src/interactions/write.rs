@@ -214,21 +214,24 @@ pub(crate) fn check_id(res_type: &str, id: &str) -> Result<(), Error> {
     }
 }
 
-/// Validates content about to be written; errors reject the whole write with 422.
-/// `path` locates the resource in the request (`Bundle.entry[2].resource`), `None` for a body.
-pub(crate) fn validate_for_write(
-    svc: &Services,
-    resource: &Value,
-    path: Option<&str>,
-) -> Result<(), Error> {
+/// Validates content about to be written, on the validation pool; errors reject the whole
+/// write with 422. The resource comes back for the write (moved, not copied, to the pool).
+pub(crate) async fn validate_for_write(svc: &Services, resource: Value) -> Result<Value, Error> {
     if !svc.validate_on_write {
-        return Ok(());
+        return Ok(resource);
     }
-    let issues = svc.validator.validate(resource, None, path);
+    let validator = std::sync::Arc::clone(&svc.validator);
+    let (resource, issues) = svc
+        .cpu
+        .run(move || {
+            let issues = validator.validate(&resource, None, None);
+            (resource, issues)
+        })
+        .await?;
     if crate::validation::has_errors(&issues) {
         return Err(Error::Unprocessable(issues));
     }
-    Ok(())
+    Ok(resource)
 }
 
 /// The stored Bundle of a report unit or of an active document changes only through the

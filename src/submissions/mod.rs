@@ -59,7 +59,8 @@ pub async fn register_unit(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let (plan, warnings) = verdict::unit(profiles(svc), &bundle, None).into_plan()?;
+    let (bundle, verdict) = judged(svc, bundle, verdict::unit).await?;
+    let (plan, warnings) = verdict.into_plan()?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     // What the unit discards is not kept, not even in its Bundle.
     let bundle = if plan.discarded.is_empty() {
@@ -85,9 +86,28 @@ pub async fn register_unit(
     Ok(Registered { applied, warnings })
 }
 
-/// The validator when validation on write is on: a submission is then held to its profiles too.
-pub(crate) fn profiles(svc: &Services) -> Option<&crate::validation::Validator> {
-    svc.validate_on_write.then_some(&*svc.validator)
+type Judge<P> =
+    fn(Option<&crate::validation::Validator>, &Value, Option<&str>) -> verdict::Verdict<P>;
+
+/// A submission's verdict, worked out on the validation pool (a document can take long to
+/// check); the Bundle is moved there and back, not copied. With validation on write, a
+/// submission is held to its profiles too.
+async fn judged<P: Send + 'static>(
+    svc: &Services,
+    bundle: Value,
+    judge: Judge<P>,
+) -> Result<(Value, verdict::Verdict<P>), Error> {
+    let validator = svc
+        .validate_on_write
+        .then(|| std::sync::Arc::clone(&svc.validator));
+    let judged = svc
+        .cpu
+        .run(move || {
+            let verdict = judge(validator.as_deref(), &bundle, None);
+            (bundle, verdict)
+        })
+        .await?;
+    Ok(judged)
 }
 
 fn internal(what: &str) -> Error {

@@ -9,6 +9,7 @@ use super::documents::{self, rules::DocumentPlan};
 use super::unit_plan::{self, UnitPlan};
 use crate::error::Error;
 use crate::fhir::Issue;
+use crate::fhir::outcome::cap_issues;
 use crate::validation::{Validator, has_errors};
 
 /// What the checks found: the service rules' issues first, then the profiles'; and the plan of
@@ -59,6 +60,7 @@ pub fn unit(
                     .map(|issue| renumbered(issue, &positions)),
             );
         }
+        cap_issues(&mut issues, validator.max_issues(), false);
     }
     Verdict { issues, plan }
 }
@@ -75,6 +77,7 @@ pub fn document(
     };
     if let Some(validator) = validator {
         issues.extend(validator.validate(bundle, profile, None));
+        cap_issues(&mut issues, validator.max_issues(), false);
     }
     Verdict { issues, plan }
 }
@@ -99,6 +102,7 @@ pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) 
     issues.extend(unchecked.iter().map(|rule| {
         Issue::information(format!("not checked without the store: {rule}")).at("Bundle")
     }));
+    cap_issues(&mut issues, validator.max_issues(), false);
     issues
 }
 

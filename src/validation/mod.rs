@@ -1,11 +1,13 @@
 //! Validation: FHIR packages and their definitions, the compact base model, FHIRPath, the
-//! terminology question the walker asks (`binding_check`), and the profile walk (`walk`).
+//! terminology question the walker asks (`binding_check`), the profile walk (`walk`), and the
+//! bounded pool validations run on (`pool`).
 
 pub mod binding_check;
 pub mod command;
 pub mod fhirpath;
 pub mod model;
 pub mod packages;
+pub mod pool;
 pub mod validator;
 pub mod valuesets;
 pub mod walk;

@@ -13,9 +13,12 @@ use super::model::{BaseModel, StructuralSchemas};
 use super::packages::{Detail, PackageError, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
 use super::walk::Engine;
+use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
+/// How many times `max_issues` the walk may find before it stops.
+const WALK_FACTOR: usize = 10;
 
 /// Where definitions come from and how strict to be about what is missing.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +47,7 @@ pub struct Validator {
     model: &'static BaseModel,
     packages: Arc<PackageSet>,
     unknown_profile_is_error: bool,
+    max_issues: usize,
 }
 
 impl Validator {
@@ -95,6 +99,7 @@ impl Validator {
             model,
             packages,
             unknown_profile_is_error,
+            max_issues: DEFAULT_MAX_ISSUES,
         })
     }
 
@@ -104,6 +109,8 @@ impl Validator {
 
     /// Validates one resource; `profile` is an explicit profile to check besides `meta.profile`.
     /// `path` is where the resource sits in the request (its type, or `Bundle.entry[2].resource`).
+    /// At most `max_issues` issues come back (then one saying how many more there were), and
+    /// the walk stops at [`WALK_FACTOR`] times that many.
     pub fn validate(
         &self,
         resource: &Value,
@@ -111,12 +118,44 @@ impl Validator {
         path: Option<&str>,
     ) -> Vec<Issue> {
         let mut issues = Vec::new();
+        let stopped = self.check(resource, profile, path, &mut issues);
+        dedupe(&mut issues);
+        cap_issues(&mut issues, self.max_issues, stopped);
+        issues
+    }
+
+    /// The most issues one validation reports (`--max-issues`).
+    pub fn max_issues(&self) -> usize {
+        self.max_issues
+    }
+
+    /// Issues after which the walk stops. Above the number reported: a sound document without
+    /// its profiles loaded collects a hundred warnings (a narrative missing, an extension not
+    /// known, in every entry), and stopping there would refuse it unchecked. Errors come first
+    /// in the answer, so what is reported is the same.
+    fn walk_limit(&self) -> usize {
+        self.max_issues.saturating_mul(WALK_FACTOR)
+    }
+
+    pub fn with_max_issues(self, max_issues: usize) -> Self {
+        Validator { max_issues, ..self }
+    }
+
+    /// What is wrong with `resource`, appended to `issues`; whether checking stopped at the
+    /// limit with parts of it unchecked.
+    fn check(
+        &self,
+        resource: &Value,
+        profile: Option<&str>,
+        path: Option<&str>,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
         let Some(res_type) = resource.get("resourceType").and_then(Value::as_str) else {
             issues.push(
                 Issue::error(IssueType::Required, "resourceType is missing")
                     .at(path.unwrap_or("resourceType")),
             );
-            return issues;
+            return false;
         };
         let path = path.unwrap_or(res_type);
         if !self.model.is_resource(res_type) {
@@ -127,30 +166,17 @@ impl Validator {
                 )
                 .at(format!("{path}.resourceType")),
             );
-            return issues;
+            return false;
         }
-        match self.structural.errors(resource) {
-            Ok(errors) if !errors.is_empty() => {
-                // The walk would report the same defects with more noise; the structural pass
-                // names them precisely enough and costs microseconds.
-                issues.extend(errors.into_iter().map(|e| {
-                    let mut at = pointer_to_path(path, &e.pointer);
-                    // A missing property is reported on its parent object; name the property.
-                    if let Some(name) = missing_property(&e.message) {
-                        at.push('.');
-                        at.push_str(name);
-                    }
-                    Issue::error(IssueType::Structure, e.message.clone()).at(at)
-                }));
-                return issues;
-            }
-            Ok(_) => {}
+        match self.structural.is_valid(resource) {
+            Ok(true) => {}
+            Ok(false) => return self.structural_issues(resource, res_type, path, issues),
             Err(e) => issues.push(Issue::warning(
                 IssueType::Exception,
                 format!("structural pass unavailable: {e}"),
             )),
         }
-        let mut checked_any = false;
+        let (mut checked_any, mut stopped) = (false, false);
         for (i, declared) in declared_profiles(resource)
             .into_iter()
             .chain(profile.map(|p| (usize::MAX, p)))
@@ -161,8 +187,9 @@ impl Validator {
                 .into_iter()
                 .find(|p| self.engine.knows_profile(p))
             {
-                self.engine
-                    .validate_against(resource, target, path, &mut issues);
+                stopped |=
+                    self.engine
+                        .validate_within(resource, target, path, issues, self.walk_limit());
                 checked_any = true;
                 if let Some((_, asked)) = declared
                     .split_once('|')
@@ -193,8 +220,13 @@ impl Validator {
             }
         }
         if !checked_any {
-            self.engine
-                .validate_against(resource, &format!("{BASE}{res_type}"), path, &mut issues);
+            stopped |= self.engine.validate_within(
+                resource,
+                &format!("{BASE}{res_type}"),
+                path,
+                issues,
+                self.walk_limit(),
+            );
         }
         // A Bundle checked against its base definition only (a transaction, a batch) says
         // nothing about its entries, which the walk then holds to their base types: each entry
@@ -202,11 +234,52 @@ impl Validator {
         // with the Bundle (slices, references between entries) and are not checked twice.
         if !checked_any {
             for (key, nested) in nested_resources(resource) {
-                issues.extend(self.validate(nested, None, Some(&format!("{path}.{key}"))));
+                if issues.len() >= self.walk_limit() {
+                    return true;
+                }
+                stopped |= self.check(nested, None, Some(&format!("{path}.{key}")), issues);
             }
         }
-        dedupe(&mut issues);
-        issues
+        stopped
+    }
+
+    /// The instance breaks the JSON shape of its type. The schema library builds its list of
+    /// errors whole (each `anyOf` with every alternative's errors, copies of the instance
+    /// included): a million bad array items cost seconds and gigabytes before any could be
+    /// dropped. The walk of the base definition names the same defects in words, all of them,
+    /// and stops at the limit; the schema's first error (built alone) covers a defect the walk
+    /// would not name.
+    fn structural_issues(
+        &self,
+        resource: &Value,
+        res_type: &str,
+        path: &str,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
+        let before = issues.len();
+        let base = format!("{BASE}{res_type}");
+        let stopped = self
+            .engine
+            .validate_within(resource, &base, path, issues, self.walk_limit());
+        if !has_errors(&issues[before..]) {
+            let first = self.structural.first_error(resource).ok().flatten();
+            issues.push(match first {
+                Some(e) => {
+                    let mut at = pointer_to_path(path, &e.pointer);
+                    if let Some(name) = &e.property {
+                        at.push('.');
+                        at.push_str(name);
+                    }
+                    Issue::error(IssueType::Structure, format!("{at}: {}", e.message)).at(at)
+                }
+                None => Issue::error(
+                    IssueType::Structure,
+                    "the resource does not have the JSON shape of its type",
+                )
+                .at(path),
+            });
+        }
+        stopped
     }
 }
 
@@ -285,14 +358,6 @@ fn declared_profiles(resource: &Value) -> Vec<(usize, &str)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// `"resourceType" is a required property` → `resourceType`.
-fn missing_property(message: &str) -> Option<&str> {
-    message
-        .strip_suffix(" is a required property")?
-        .strip_prefix('"')?
-        .strip_suffix('"')
 }
 
 /// `/name/0/given` under `Patient` → `Patient.name[0].given`.
@@ -376,6 +441,58 @@ mod tests {
         );
         assert!(has_errors(&issues), "{issues:?}");
         assert_eq!(issues[0].expression, ["Patient.birthDate"]);
+    }
+
+    #[test]
+    fn every_structural_error_is_named_in_words_on_its_element() {
+        let observation = json!({
+            "resourceType": "Observation",
+            "code": {"text": "x"},
+            "valueQuantity": {"value": "abc"},
+            "foo": 1
+        });
+        let issues = validator().validate(&observation, None, None);
+        let errors: Vec<&Issue> = issues
+            .iter()
+            .filter(|i| i.severity == IssueSeverity::Error)
+            .collect();
+        assert_eq!(errors.len(), 3, "{issues:#?}");
+        let missing = errors
+            .iter()
+            .find(|i| i.expression == ["Observation.status"])
+            .unwrap();
+        assert_eq!(
+            missing.diagnostics,
+            "Observation.status: required element missing"
+        );
+        assert!(errors.iter().any(|i| i.expression == ["Observation.foo"]));
+        assert!(
+            errors
+                .iter()
+                .all(|i| !i.diagnostics.contains("anyOf") && i.diagnostics.len() < 200),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_issue_limit_and_says_so() {
+        let given: Vec<Value> = (0..50_000).map(|_| json!(1)).collect();
+        let patient = json!({"resourceType": "Patient", "name": [{"given": given}]});
+        let issues = validator()
+            .with_max_issues(10)
+            .validate(&patient, None, None);
+        assert_eq!(issues.len(), 11, "{issues:#?}");
+        let last = &issues[10];
+        assert_eq!(last.code, IssueType::TooCosty);
+        assert_eq!(last.severity, IssueSeverity::Error);
+        assert!(last.diagnostics.contains("stopped early"), "{last:?}");
+    }
+
+    #[test]
+    fn a_structural_defect_the_walk_misses_is_still_an_error() {
+        // `{}` is refused by the schema (minProperties); whatever the walk says, an error stays.
+        let patient = json!({"resourceType": "Patient", "name": [{}]});
+        assert!(has_errors(&validator().validate(&patient, None, None)));
     }
 
     #[test]

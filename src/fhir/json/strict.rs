@@ -21,6 +21,11 @@ pub struct Trail {
     pub steps: Vec<Step>,
     /// The `resourceType` of the outermost object, when it was read before the error.
     pub root: Option<String>,
+    /// Longest array accepted; reading stops at the first item past it, before the rest of a
+    /// hostile array is built in memory.
+    pub max_items: usize,
+    /// Set when an array was longer than `max_items`.
+    pub too_long: bool,
 }
 
 #[derive(Debug)]
@@ -113,6 +118,13 @@ impl<'de> Visitor<'de> for Strict<'_> {
                 outermost: false,
             };
             match seq.next_element_seed(seed) {
+                Ok(Some(_)) if items.len() == self.trail.max_items => {
+                    self.trail.too_long = true;
+                    return Err(de::Error::custom(format_args!(
+                        "more than {} items in one array",
+                        self.trail.max_items
+                    )));
+                }
                 Ok(Some(item)) => items.push(item),
                 Ok(None) => return Ok(Value::Array(items)),
                 Err(e) => {

@@ -198,8 +198,8 @@ pub async fn register_document(
     bundle: Value,
     deadline: Option<Instant>,
 ) -> Result<Registered, Error> {
-    let (plan, warnings) =
-        super::verdict::document(super::profiles(svc), &bundle, None).into_plan()?;
+    let (bundle, verdict) = super::judged(svc, bundle, super::verdict::document).await?;
+    let (plan, warnings) = verdict.into_plan()?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
     let write = apply::DocumentWrite {
         svc: svc.clone(),

@@ -604,11 +604,18 @@ impl<'m> StructuralSchemas<'m> {
         Ok(self
             .validator_for(resource)?
             .iter_errors(resource)
-            .map(|e| StructuralIssue {
-                pointer: e.instance_path().to_string(),
-                message: e.to_string(),
-            })
+            .map(|e| describe(&e))
             .collect())
+    }
+
+    /// The first structural problem, found without building the list of all of them (which
+    /// costs in proportion to the errors, however many a hostile instance holds).
+    pub fn first_error(&self, resource: &Value) -> Result<Option<StructuralIssue>, SchemaError> {
+        Ok(self
+            .validator_for(resource)?
+            .validate(resource)
+            .err()
+            .map(|e| describe(&e)))
     }
 }
 
@@ -616,5 +623,77 @@ impl<'m> StructuralSchemas<'m> {
 pub struct StructuralIssue {
     /// JSON pointer into the instance (`/name/0/given`).
     pub pointer: String,
+    /// The member the problem is about when the pointer names its parent object (a required
+    /// element that is missing).
+    pub property: Option<String>,
     pub message: String,
+}
+
+/// Longest instance text quoted in a message: the library quotes the whole value, which for an
+/// object is the whole subtree.
+const QUOTE_MAX: usize = 200;
+
+/// An error in words. A required primitive is required as `name` or `_name` (an `anyOf` of two
+/// `required`), which the library reports as a dump of the object "not valid under any of the
+/// schemas listed in the 'anyOf' keyword": that becomes "required element missing" on the
+/// element. A primitive array item may be `null` or the value (another `anyOf`): the value's
+/// error is the one meant.
+fn describe(e: &jsonschema::ValidationError<'_>) -> StructuralIssue {
+    use jsonschema::error::{TypeKind as Types, ValidationErrorKind as Kind};
+    use jsonschema::types::JsonType;
+    let pointer = e.instance_path().to_string();
+    let plain = |message: String| StructuralIssue {
+        pointer: pointer.clone(),
+        property: None,
+        message,
+    };
+    match e.kind() {
+        Kind::Required { property } => StructuralIssue {
+            pointer: pointer.clone(),
+            property: property.as_str().map(str::to_string),
+            message: "required element missing".into(),
+        },
+        Kind::AdditionalProperties { unexpected } => {
+            plain(format!("unknown element(s) {}", unexpected.join(", ")))
+        }
+        Kind::AnyOf { context } => {
+            let required: Option<Vec<&str>> = context
+                .iter()
+                .flatten()
+                .map(|b| match b.kind() {
+                    Kind::Required { property } => property.as_str(),
+                    _ => None,
+                })
+                .collect();
+            if let Some(names) = required
+                && let Some(name) = names.iter().find(|n| !n.starts_with('_')).or(names.first())
+            {
+                return StructuralIssue {
+                    pointer: pointer.clone(),
+                    property: Some((*name).to_string()),
+                    message: "required element missing".into(),
+                };
+            }
+            let meant = context.iter().flatten().find(|b| {
+                !matches!(
+                    b.kind(),
+                    Kind::Type {
+                        kind: Types::Single(JsonType::Null)
+                    }
+                )
+            });
+            match meant {
+                Some(b) => describe(b),
+                None => plain(quoted(&e.to_string())),
+            }
+        }
+        _ => plain(quoted(&e.to_string())),
+    }
+}
+
+fn quoted(message: &str) -> String {
+    match message.char_indices().nth(QUOTE_MAX) {
+        Some((i, _)) => format!("{}…", &message[..i]),
+        None => message.to_string(),
+    }
 }

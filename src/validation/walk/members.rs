@@ -23,6 +23,9 @@ impl<'v> Walker<'_, 'v> {
     ) {
         let node = &plan.nodes[n];
         for k in obj.keys() {
+            if self.full(out) {
+                return;
+            }
             if k == "fhir_comments" || (k == "resourceType" && n == 0) {
                 continue;
             }
@@ -50,9 +53,17 @@ impl<'v> Walker<'_, 'v> {
         for ci in 0..plan.nodes[n].children.len() {
             let c = plan.nodes[n].children[ci];
             let items = self.gather(plan, (n, c), obj, path, out);
+            if self.stopped {
+                // A partial gather would miscount the occurrences.
+                return;
+            }
             let child = &plan.nodes[c];
             let count = items.len();
-            if count < child.def.min as usize {
+            if count == 0 && child.def.min > 0 {
+                let at = format!("{path}.{}", child.name);
+                let text = format!("{at}: required element missing");
+                out.push(plan.error(c, IssueType::Required, text, at));
+            } else if count < child.def.min as usize {
                 let text = format!(
                     "{}: minimum required = {}, but only found {count}",
                     child.id, child.def.min
@@ -137,6 +148,9 @@ impl<'v> Walker<'_, 'v> {
                     out.push(error("an array must not be empty", &at));
                 }
                 for i in 0..len {
+                    if self.full(out) {
+                        break;
+                    }
                     let vi = va.get(i).copied().filter(|x| !x.is_null());
                     let ei = ea.get(i).copied().filter(|x| !x.is_null());
                     let ipath = format!("{at}[{i}]");

@@ -119,6 +119,20 @@ impl Engine {
         path: &str,
         out: &mut Vec<Issue>,
     ) {
+        self.validate_within(resource, profile, path, out, usize::MAX);
+    }
+
+    /// As [`Engine::validate_against`], but the walk stops once `out` holds `limit` issues, so a
+    /// hostile instance costs no more than that many issues' worth of work. Returns whether it
+    /// stopped before the end of the instance.
+    pub fn validate_within(
+        &self,
+        resource: &Value,
+        profile: &str,
+        path: &str,
+        out: &mut Vec<Issue>,
+        limit: usize,
+    ) -> bool {
         let Some(plan) = self.plan(profile) else {
             out.push(
                 Issue::error(
@@ -127,10 +141,12 @@ impl Engine {
                 )
                 .at(path),
             );
-            return;
+            return false;
         };
         let mut walker = walker::Walker::new(self, resource);
+        walker.limit = limit;
         walker.resource(resource, &plan, path, out);
+        walker.stopped
     }
 
     /// The compiled plan of a canonical: base types come from the embedded model (so they work

@@ -18,7 +18,7 @@ use crate::validation::model::BaseModel;
 fn missing_required_element() {
     let issues = mutated(OBS_FILE, &obs(), |v| remove(v, "status"));
     let src = format!("{}#Observation.status", obs());
-    expect_error(issues, IssueType::Required, "Observation", &src);
+    expect_error(issues, IssueType::Required, "Observation.status", &src);
 }
 
 #[test]
@@ -591,7 +591,7 @@ fn old_medis_oids_are_judged_as_their_urls() {
     expect_error(
         issues,
         IssueType::Required,
-        "Condition.code.coding[1]",
+        "Condition.code.coding[1].display",
         &src,
     );
 }

@@ -449,14 +449,14 @@ fn observation_component_repeating_the_code_with_a_value_breaks_obs_7() {
 fn observation_without_subject_misses_a_required_element() {
     let issues = mutated(OBS_FILE, &obs(), |v| remove(v, "subject"));
     let src = format!("{}#Observation.subject", obs());
-    expect_error(issues, IssueType::Required, "Observation", &src);
+    expect_error(issues, IssueType::Required, "Observation.subject", &src);
 }
 
 #[test]
 fn observation_without_code_misses_a_required_element() {
     let issues = mutated(OBS_FILE, &obs(), |v| remove(v, "code"));
     let src = format!("{}#Observation.code", obs());
-    expect_error(issues, IssueType::Required, "Observation", &src);
+    expect_error(issues, IssueType::Required, "Observation.code", &src);
 }
 
 #[test]
@@ -598,7 +598,7 @@ fn condition_verification_status_outside_its_required_value_set_is_code_invalid(
 fn condition_without_subject_misses_a_required_element() {
     let issues = mutated(COND_FILE, &cond(), |v| remove(v, "subject"));
     let src = format!("{}#Condition.subject", cond());
-    expect_error(issues, IssueType::Required, "Condition", &src);
+    expect_error(issues, IssueType::Required, "Condition.subject", &src);
 }
 
 #[test]
@@ -674,7 +674,12 @@ fn allergy_criticality_outside_its_required_value_set_is_code_invalid() {
 fn allergy_without_patient_misses_a_required_element() {
     let issues = mutated(ALG_FILE, &alg(), |v| remove(v, "patient"));
     let src = format!("{}#AllergyIntolerance.patient", alg());
-    expect_error(issues, IssueType::Required, "AllergyIntolerance", &src);
+    expect_error(
+        issues,
+        IssueType::Required,
+        "AllergyIntolerance.patient",
+        &src,
+    );
 }
 
 #[test]
@@ -736,7 +741,12 @@ fn medication_request_intent_outside_its_required_value_set_is_code_invalid() {
 fn medication_request_without_subject_misses_a_required_element() {
     let issues = mutated(MED_FILE, &med(), |v| remove(v, "subject"));
     let src = format!("{}#MedicationRequest.subject", med());
-    expect_error(issues, IssueType::Required, "MedicationRequest", &src);
+    expect_error(
+        issues,
+        IssueType::Required,
+        "MedicationRequest.subject",
+        &src,
+    );
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub(crate) struct Walker<'e, 'v> {
     /// Location of the resource being walked: element locations below it map back to
     /// definition paths (extension contexts).
     pub resource_at: String,
+    /// Issues after which the walk goes no further (`--max-issues`).
+    pub limit: usize,
+    /// Whether the walk stopped at `limit` with elements left unchecked.
+    pub stopped: bool,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -63,7 +67,18 @@ impl<'e, 'v> Walker<'e, 'v> {
             parent: None,
             reports: HashMap::new(),
             resource_at: String::new(),
+            limit: usize::MAX,
+            stopped: false,
         }
+    }
+
+    /// Whether `out` holds as many issues as the walk may report; checked before each element,
+    /// so the work done stays in proportion to the issues kept.
+    pub fn full(&mut self, out: &[Issue]) -> bool {
+        if out.len() >= self.limit {
+            self.stopped = true;
+        }
+        self.stopped
     }
 
     /// A resource (top-level, entry or contained) against a plan of its type.
@@ -133,7 +148,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         res: &'v Value,
         out: &mut Vec<Issue>,
     ) {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || self.full(out) {
             return;
         }
         self.depth += 1;
