@@ -598,3 +598,47 @@ both!(
         );
     }
 );
+
+/// Runs `sql` on the test server's database, beside the server.
+fn execute(s: &Server, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, pg::PgConnection, sqlite::SqliteConnection};
+    match s.srv.backend {
+        Backend::Sqlite => SqliteConnection::establish(&s.srv.db.url)
+            .unwrap()
+            .batch_execute(&format!("PRAGMA busy_timeout = 5000; {sql}"))
+            .unwrap(),
+        Backend::Postgres => PgConnection::establish(&s.srv.db.url)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap(),
+    }
+}
+
+both!(
+    checkup_reports_registered_before_insurers_get_their_index,
+    |s: &Server| {
+        let id = s.register(Who::CheckupCentre, &checkup());
+        assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 200);
+        // As a report registered before the index existed: the index is what lets it be read.
+        execute(s, "DELETE FROM search_token WHERE param = 'insurer'");
+        assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 404);
+        let backfill = match s.srv.backend {
+            Backend::Sqlite => {
+                include_str!("../migrations/sqlite/2026-11-21-000014_checkup_insurers/up.sql")
+            }
+            Backend::Postgres => {
+                include_str!("../migrations/postgres/2026-11-21-000014_checkup_insurers/up.sql")
+            }
+        };
+        // Twice: a row indexed already is left as it is.
+        execute(s, backfill);
+        execute(s, backfill);
+        assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 200);
+        assert_eq!(
+            s.search(Who::Insurer, &format!("Bundle?insurer={INSURER}")),
+            (vec![id], 1)
+        );
+        assert_eq!(s.search(Who::ReferralInsurer, "Bundle").1, 0);
+    }
+);

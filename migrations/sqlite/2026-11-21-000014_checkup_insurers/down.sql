@@ -1,0 +1,2 @@
+-- The index rows stay: an earlier server ignores them.
+SELECT 1;
