@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
-use actix_web::HttpRequest;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::web::{Bytes, BytesMut, Payload};
+use actix_web::{HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 
 use super::AppState;
@@ -51,6 +51,9 @@ pub async fn read(
                 ));
             }
         }
+    }
+    if body.len() >= super::memory::LARGE_BODY {
+        req.extensions_mut().insert(super::memory::LargeBody);
     }
     Ok(body.freeze())
 }

@@ -8,6 +8,7 @@ mod documents;
 mod handlers;
 mod health;
 mod identify;
+mod memory;
 mod negotiate;
 mod request_log;
 mod respond;

@@ -8,7 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use rustls::ServerConfig;
 
-use super::{AppState, health, request_log, respond, routes};
+use super::{AppState, health, memory, request_log, respond, routes};
 use crate::access::principals::PrincipalsError;
 use crate::access::{Authentication, Principals, tls};
 use crate::clock::{Clock, IdGenerator, SystemClock, UuidIds};
@@ -156,6 +156,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .app_data(state.clone())
             .wrap(from_fn(respond::outcome_in_format))
             .wrap(from_fn(request_log::log_request))
+            .wrap(from_fn(memory::release_after_large))
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .default_service(web::to(routes::dispatch))
