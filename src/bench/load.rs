@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 
 use super::client::{Conn, Target};
 use super::report::{LoadReport, PhaseReport};
+use super::rng::Rng;
 
 /// Keeps file descriptors and per-task memory sane on a shared machine.
 const MAX_CONNECTIONS: usize = 1024;
@@ -673,38 +674,6 @@ pub(crate) fn observation_id(location: &str) -> Option<&str> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     valid.then_some(id)
-}
-
-/// Small fast PRNG (xorshift64*): bodies only need to differ, not to be
-/// unpredictable, and a fixed per-worker seed makes runs repeatable.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded(worker: u64) -> Self {
-        // SplitMix64 step so neighbouring workers get unrelated streams.
-        let mut z = worker.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Self((z ^ (z >> 31)) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// (month, day) for a zero-based day of the leap year 2024.

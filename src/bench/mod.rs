@@ -11,10 +11,12 @@
 //! connection is opened.
 
 mod client;
+pub mod fuzz;
 mod ingest;
 mod load;
 pub mod purge;
 mod report;
+pub mod rng;
 pub mod terminology;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

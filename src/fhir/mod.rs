@@ -10,6 +10,9 @@ pub mod json;
 pub mod outcome;
 pub mod resource;
 pub mod resource_types;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_fuzz;
 pub mod xml;
 
 pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome};

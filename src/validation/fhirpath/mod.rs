@@ -36,6 +36,9 @@ mod tests;
 #[cfg(test)]
 mod tests_fhir;
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_packages;
 
 use std::fmt;

@@ -9,10 +9,21 @@ use super::lexer::{Tok, Token, tokenize};
 use super::temporal::Temporal;
 use super::value::{Item, Str};
 
+/// Deepest nesting of parentheses, indexers, function arguments and signs: each level is a
+/// few frames of recursion here and in evaluation, and a few thousand levels overflowed the
+/// stack.
+pub(crate) const MAX_NESTING: usize = 64;
+/// Most operators and invocations one expression may chain (`a.b.c`, `x or y or z`): each link
+/// is one level of the tree evaluation recurses through. Far above the longest invariant of the
+/// packages.
+pub(crate) const MAX_LINKS: usize = 4096;
+
 pub(crate) fn parse(src: &str) -> Result<Ast, ParseError> {
     let mut p = Parser {
         toks: tokenize(src)?,
         i: 0,
+        depth: 0,
+        links: 0,
     };
     let ast = p.expr(0)?;
     match &p.peek().tok {
@@ -49,6 +60,10 @@ enum Infix {
 struct Parser {
     toks: Vec<Token>,
     i: usize,
+    /// Current nesting (see [`MAX_NESTING`]).
+    depth: usize,
+    /// Links chained so far (see [`MAX_LINKS`]).
+    links: usize,
 }
 
 impl Parser {
@@ -74,6 +89,33 @@ impl Parser {
             position: self.peek().pos,
             message: message.into(),
         }
+    }
+
+    /// Runs `f` one nesting level deeper, refusing past [`MAX_NESTING`].
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.err(format!(
+                "the expression is nested deeper than {MAX_NESTING} levels"
+            )));
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// Counts one more link, refusing past [`MAX_LINKS`].
+    fn link(&mut self) -> Result<(), ParseError> {
+        self.links += 1;
+        if self.links > MAX_LINKS {
+            return Err(self.err(format!(
+                "the expression chains more than {MAX_LINKS} operators and invocations"
+            )));
+        }
+        Ok(())
     }
 
     fn expect(&mut self, t: &Tok, what: &str) -> Result<(), ParseError> {
@@ -126,6 +168,7 @@ impl Parser {
             if prec < min_prec {
                 break;
             }
+            self.link()?;
             self.next();
             lhs = match op {
                 Infix::Type(t) => Ast::TypeOp(t, Box::new(lhs), self.type_spec()?),
@@ -142,11 +185,11 @@ impl Parser {
         match self.peek().tok {
             Tok::Plus => {
                 self.next();
-                self.unary()
+                self.nested(Self::unary)
             }
             Tok::Minus => {
                 self.next();
-                let inner = self.unary()?;
+                let inner = self.nested(Self::unary)?;
                 Ok(match inner {
                     Ast::Literal(Item::Integer(i)) => Ast::Literal(Item::Integer(-i)),
                     Ast::Literal(Item::Decimal(d)) => Ast::Literal(Item::Decimal(d.neg())),
@@ -163,12 +206,14 @@ impl Parser {
         loop {
             match self.peek().tok {
                 Tok::Dot => {
+                    self.link()?;
                     self.next();
                     e = self.invocation(Some(e))?;
                 }
                 Tok::LBracket => {
+                    self.link()?;
                     self.next();
-                    let idx = self.expr(0)?;
+                    let idx = self.nested(|p| p.expr(0))?;
                     self.expect(&Tok::RBracket, "']'")?;
                     e = Ast::Indexer(Box::new(e), Box::new(idx));
                 }
@@ -206,7 +251,7 @@ impl Parser {
                 args.push(if takes_type {
                     Ast::TypeName(self.type_spec()?)
                 } else {
-                    self.expr(0)?
+                    self.nested(|p| p.expr(0))?
                 });
                 if self.peek().tok == Tok::Comma {
                     self.next();
@@ -319,7 +364,7 @@ impl Parser {
             }
             Tok::LParen => {
                 self.next();
-                let e = self.expr(0)?;
+                let e = self.nested(|p| p.expr(0))?;
                 self.expect(&Tok::RParen, "')'")?;
                 Ok(e)
             }
