@@ -46,6 +46,10 @@ const FRAGMENTS: &[&str] = &[
     "#",
 ];
 
+/// Most bytes one repetition of an element may add: enough for thousands of items, well under
+/// the server's body limit, so a case exercises validation rather than the size check.
+const REPEATED_BYTES: usize = 256 * 1024;
+
 /// Odd values a JSON-aware mutation puts in place of a node.
 fn odd_value(rng: &mut Rng) -> Value {
     match rng.below(12) {
@@ -157,7 +161,8 @@ pub fn mutate_json(rng: &mut Rng, input: &Value) -> Value {
             2 => {
                 // Repeated items: many copies of one element.
                 let copy = node.clone();
-                let n = 1 + rng.index(300);
+                let size = copy.to_string().len().max(1);
+                let n = (1 + rng.index(300)).min(REPEATED_BYTES / size).max(1);
                 *node = Value::Array(std::iter::repeat_n(copy, n).collect());
             }
             3 => {
