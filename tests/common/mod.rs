@@ -167,6 +167,10 @@ impl TestServer {
             base,
             client: reqwest::blocking::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
+                // The server closes a keep-alive connection idle for 5 s; a request sent on it as
+                // it closes fails with an incomplete message. Threads that wait for each other
+                // (the access matrix's phases) left connections idle that long.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             backend,
