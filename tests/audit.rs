@@ -438,6 +438,15 @@ fn leaves_no_gaps(s: &Audited) {
     assert_eq!(status, 405);
     assert_eq!(s.get(Who::HospitalB, &format!("Observation/{obs}")).0, 404);
     assert_eq!(s.get(Who::HospitalB, "AuditEvent").0, 403);
+    // The same refused read as a batch entry: each entry is a request of its own.
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": format!("Observation/{obs}")}}]});
+    let (status, answer) = s.send(Who::HospitalB, reqwest::Method::POST, "", Some(&batch), &[]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["entry"][0]["response"]["status"], "404 Not Found",
+        "{answer}"
+    );
     // A successful $validate of a submitted resource: no interaction records it itself.
     let (status, body) = s.send(
         Who::HospitalA,
@@ -482,10 +491,14 @@ fn leaves_no_gaps(s: &Audited) {
             .any(|e| detail(e).starts_with("HTTP 405") && references(e).contains(&target)),
         "the method not allowed names its target: {by_b:?}"
     );
-    assert!(
-        by_b.iter()
-            .any(|e| detail(e).starts_with("HTTP 404") && references(e).contains(&target)),
-        "the refused read: {by_b:?}"
+    let refused_reads = by_b
+        .iter()
+        .filter(|e| e["subtype"][0]["code"] == "read")
+        .filter(|e| detail(e).starts_with("HTTP 404") && references(e).contains(&target))
+        .count();
+    assert_eq!(
+        refused_reads, 2,
+        "the refused read, alone and in a batch: {by_b:?}"
     );
     assert!(
         by_b.iter().any(|e| detail(e).starts_with("HTTP 403")),

@@ -132,13 +132,76 @@ pub async fn process(
             let mut results = Vec::with_capacity(entries.len());
             for (index, entry) in entries.into_iter().enumerate() {
                 let result = match plan(svc, index, entry, base_url) {
-                    Ok(p) => run_single(svc, p, deadline).await,
-                    Err(e) => EntryResult::Failed(e),
+                    Ok(p) => {
+                        let target = p.action.audit_target();
+                        match run_single(svc, p, deadline).await {
+                            EntryResult::Failed(e) => {
+                                EntryResult::Failed(record_refused_entry(svc, target, e).await)
+                            }
+                            done => done,
+                        }
+                    }
+                    Err(e) => {
+                        let target = (AuditAction::Execute, "batch", None, None);
+                        EntryResult::Failed(record_refused_entry(svc, target, e).await)
+                    }
                 };
                 results.push(result);
             }
             Ok((kind, results))
         }
+    }
+}
+
+/// What an entry does, for its audit record: the action, the interaction, the type and id.
+type EntryTarget = (AuditAction, &'static str, Option<String>, Option<String>);
+
+impl Action {
+    fn audit_target(&self) -> EntryTarget {
+        let owned = |t: &str, id: Option<&String>| (Some(t.to_string()), id.cloned());
+        let (action, interaction, (t, id)) = match self {
+            Action::Create { res_type, .. } => {
+                (AuditAction::Create, "create", owned(res_type, None))
+            }
+            Action::Update { res_type, id, .. } => {
+                (AuditAction::Update, "update", owned(res_type, Some(id)))
+            }
+            Action::Delete { res_type, id } => {
+                (AuditAction::Delete, "delete", owned(res_type, Some(id)))
+            }
+            Action::Read {
+                res_type,
+                id,
+                version,
+            } => {
+                let interaction = if version.is_some() { "vread" } else { "read" };
+                (AuditAction::Read, interaction, owned(res_type, Some(id)))
+            }
+        };
+        (action, interaction, t, id)
+    }
+}
+
+/// Records a batch entry's refusal or failure as a request of its own (each entry of a batch
+/// is one), naming what it addressed; returns the entry's answer, which becomes the 503 of an
+/// unstored record if this one cannot be stored either.
+async fn record_refused_entry(svc: &Services, target: EntryTarget, e: Error) -> Error {
+    if matches!(e, Error::AuditNotStored(_)) {
+        return e;
+    }
+    let (action, interaction, t, id) = target;
+    let status = e.classify().0.as_u16();
+    let issues = e.outcome().issues.len();
+    let record = svc.audit_record(action, interaction).map(|r| {
+        let mut r = r.target(t.as_deref(), id.as_deref()).failed(status, issues);
+        if let (Some(t), Some(id)) = (t, id) {
+            r.entities.push(crate::access::audit::Touch::named(t, id));
+        }
+        r
+    });
+    match svc.audit(record).await {
+        Ok(()) => e,
+        Err(unstored) => unstored,
     }
 }
 
