@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::documents::{
-    MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral, referral_with_discharge, shared_present,
+    MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral, referral_with_discharge,
 };
 use common::{Backend, Options, TestServer};
 use kyoyu::config::ConfigArgs;
@@ -542,11 +542,8 @@ fn matrix(a: &Access) {
 }
 
 fn run(backend: Backend, test: fn(&Access)) {
-    if !shared_present() {
-        return;
-    }
-    if backend == Backend::Postgres && !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    common::require_shared_data();
+    if backend == Backend::Postgres && !common::postgres_or_skip() {
         return;
     }
     test(&server(backend));

@@ -894,9 +894,7 @@ fn no_role_reads_counts_or_learns_of_what_it_may_not_read() {
     );
     let core = load_core();
     run(Backend::Sqlite, &core);
-    if common::postgres_available() {
+    if common::postgres_or_skip() {
         run(Backend::Postgres, &core);
-    } else {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
     }
 }

@@ -34,8 +34,7 @@ struct Scoped {
 }
 
 fn server(backend: Backend) -> Option<Scoped> {
-    if backend == Backend::Postgres && !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if backend == Backend::Postgres && !common::postgres_or_skip() {
         return None;
     }
     let principals = [

@@ -91,10 +91,8 @@ fn server(backend: Backend) -> Audited {
 /// Runs `test` on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set.
 fn both(test: fn(&Audited)) {
     test(&server(Backend::Sqlite));
-    if common::postgres_available() {
+    if common::postgres_or_skip() {
         test(&server(Backend::Postgres));
-    } else {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
     }
 }
 

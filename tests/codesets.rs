@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -21,14 +20,6 @@ const PACKAGES: [&str; 3] = [
 const MED_ERROR: &str = "MedicationRequest-ErrorExample-JP-MedReq-PO-SID-28days.json";
 const MED_OK: &str = "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json";
 const MED_CODE: &str = "MedicationRequest.medication.ofType(CodeableConcept).coding[0].code";
-
-fn shared_present() -> bool {
-    let present = Path::new(SHARED).exists();
-    if !present {
-        eprintln!("../shared/data not present: skipped");
-    }
-    present
-}
 
 fn clins_example(name: &str) -> Value {
     let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{name}")).unwrap();
@@ -92,9 +83,7 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: Backend) {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let srv = jp_server(backend);
     let db = srv.db.url.clone();
     let error_example = clins_example(MED_ERROR);
@@ -171,19 +160,16 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_sqlite() 
 
 #[test]
 fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(Backend::Postgres);
 }
 
 /// Every official list imports in one run, and the validator uses J-FAGY and the disease
 /// masters for codes nothing binds strictly.
 fn every_official_list_imports_and_is_used(backend: Backend) {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let srv = jp_server(backend);
     let db = srv.db.url.clone();
     let out = codesets(&db, &["import", &format!("{SHARED}/terminology")]);
@@ -262,18 +248,15 @@ fn every_official_list_imports_and_is_used_sqlite() {
 
 #[test]
 fn every_official_list_imports_and_is_used_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     every_official_list_imports_and_is_used(Backend::Postgres);
 }
 
 #[test]
 fn with_every_official_list_the_official_examples_still_validate_and_the_error_example_fails() {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let mut cmd = Command::new(BIN);
     cmd.args(["validate", "--package-store", "/nonexistent"]);
     for p in PACKAGES {

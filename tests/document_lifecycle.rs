@@ -12,9 +12,7 @@ use serde_json::{Value, json};
 backend_test!(
     replacing_a_referral_replaces_its_extracted_resources,
     |srv| {
-        if !shared_present() {
-            return;
-        }
+        common::require_shared_data();
         let doc = referral_with_discharge();
         let id = post_document(&srv, &doc, 201)["id"]
             .as_str()
@@ -65,9 +63,7 @@ backend_test!(
 backend_test!(
     cancelling_a_referral_empties_the_inbox_and_reposting_undoes_it,
     |srv| {
-        if !shared_present() {
-            return;
-        }
+        common::require_shared_data();
         let doc = referral_with_discharge();
         let id = post_document(&srv, &doc, 201)["id"]
             .as_str()
@@ -126,7 +122,7 @@ backend_test!(prescriptions_are_never_written_directly, |srv| {
 backend_test!(
     a_report_unit_and_a_document_keep_their_own_resource_of_one_identifier,
     |srv| {
-        assert!(shared_present(), "../shared/data is required");
+        common::require_shared_data();
         let doc = referral();
         post_document(&srv, &doc, 201);
         let pid = patient_id(&srv, &doc);

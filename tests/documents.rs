@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 backend_test!(
     the_official_referral_reaches_only_its_addressees_inbox,
     |srv| {
-        if !shared_present() {
-            return;
-        }
+        common::require_shared_data();
         let srv = jp_server(srv.backend);
         let doc = referral();
         let stored = post_document(&srv, &doc, 201);
@@ -41,9 +39,7 @@ backend_test!(
 );
 
 backend_test!(the_addressee_receives_a_referral_once, |srv| {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let (srv, clock) = clocked_server(srv.backend);
     let id = post_document(&srv, &referral(), 201)["id"]
         .as_str()
@@ -86,9 +82,7 @@ backend_test!(the_addressee_receives_a_referral_once, |srv| {
 });
 
 backend_test!(document_rules_refuse_with_the_element_named, |srv| {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let mut doc = referral();
     doc["entry"][0]["resource"]["section"]
         .as_array_mut()

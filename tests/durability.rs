@@ -114,7 +114,7 @@ fn acknowledged_writes_survive_kill_9_on_sqlite() {
 
 #[test]
 fn acknowledged_writes_survive_kill_9_on_postgres() {
-    if common::postgres_available() {
+    if common::postgres_or_skip() {
         acknowledged_writes_survive_kill_9(Backend::Postgres);
     }
 }

@@ -254,10 +254,9 @@ macro_rules! both {
 
             #[test]
             fn postgres() {
-                if !common::postgres_available() {
-                    eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                if !common::postgres_or_skip() {
                     return;
-                }
+                    }
                 ($body)(&server(Backend::Postgres));
             }
         }

@@ -37,10 +37,9 @@ macro_rules! on_both {
 
             #[test]
             fn postgres() {
-                if !common::postgres_available() {
-                    eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                if !common::postgres_or_skip() {
                     return;
-                }
+                    }
                 ($body)(Backend::Postgres);
             }
         }

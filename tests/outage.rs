@@ -97,11 +97,10 @@ fn relay(mut from: TcpStream, mut to: TcpStream) {
 /// The PostgreSQL server of KYOYU_TEST_DATABASE_URL, checked to answer: a variable that is set
 /// but points nowhere fails the test instead of skipping it.
 fn postgres_target() -> Option<(String, SocketAddr)> {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL outage tests skipped");
+    if !common::postgres_or_skip() {
         return None;
     }
-    let url = std::env::var("KYOYU_TEST_DATABASE_URL").unwrap();
+    let url = common::postgres_url();
     let rest = url.split_once("://").unwrap().1;
     let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
     let host = authority.rsplit('@').next().unwrap();

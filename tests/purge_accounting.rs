@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::documents::{ADDRESSEE, referral_with_discharge, shared_present};
+use common::documents::{ADDRESSEE, referral_with_discharge};
 use common::{Backend, Options, TestServer};
 use serde_json::{Value, json};
 
@@ -41,9 +41,7 @@ fn listed(report: &Value) -> Vec<(String, String, String)> {
 }
 
 fn a_dry_run_lists_exactly_what_the_real_run_removes(backend: Backend) {
-    if !shared_present() {
-        panic!("../shared/data is required");
-    }
+    common::require_shared_data();
     let srv = TestServer::start_with(
         backend,
         Options {
@@ -92,10 +90,9 @@ fn a_dry_run_lists_exactly_what_the_real_run_removes_sqlite() {
 
 #[test]
 fn a_dry_run_lists_exactly_what_the_real_run_removes_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     a_dry_run_lists_exactly_what_the_real_run_removes(Backend::Postgres);
 }
 
@@ -109,9 +106,7 @@ fn principals() -> String {
 }
 
 fn the_operator_reads_what_a_purge_removed(backend: Backend) {
-    if !shared_present() {
-        panic!("../shared/data is required");
-    }
+    common::require_shared_data();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("principals.toml");
     std::fs::write(&file, principals()).unwrap();
@@ -203,9 +198,8 @@ fn the_operator_reads_what_a_purge_removed_sqlite() {
 
 #[test]
 fn the_operator_reads_what_a_purge_removed_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     the_operator_reads_what_a_purge_removed(Backend::Postgres);
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::{Backend, Options, TestServer};
@@ -57,10 +56,7 @@ fn later_albumin_results() -> Value {
 }
 
 fn the_latest_three_are_ranked_by_clins_item(backend: Backend) {
-    if !Path::new(SHARED).exists() {
-        eprintln!("../shared/data not present: skipped");
-        return;
-    }
+    common::require_shared_data();
     let srv = TestServer::start_with(
         backend,
         Options {
@@ -114,10 +110,9 @@ fn the_latest_three_are_ranked_by_clins_item_sqlite() {
 
 #[test]
 fn the_latest_three_are_ranked_by_clins_item_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     the_latest_three_are_ranked_by_clins_item(Backend::Postgres);
 }
 
@@ -132,10 +127,7 @@ fn a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
         ADDRESSEE, DOC_ID, clinical_entries, extracted, patient_id, post_document, referral,
         referral_version_2,
     };
-    if !Path::new(SHARED).exists() {
-        eprintln!("../shared/data not present: skipped");
-        return;
-    }
+    common::require_shared_data();
     let srv = TestServer::start_with(
         backend,
         Options {
@@ -240,10 +232,9 @@ fn a_new_version_replaces_what_an_expired_letter_contributed_sqlite() {
 
 #[test]
 fn a_new_version_replaces_what_an_expired_letter_contributed_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
         Backend::Postgres,
         None,
@@ -253,10 +244,9 @@ fn a_new_version_replaces_what_an_expired_letter_contributed_postgres() {
 
 #[test]
 fn a_received_referral_goes_a_week_after_receipt_postgres() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
         Backend::Postgres,
         None,

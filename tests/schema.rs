@@ -120,10 +120,9 @@ fn sqlite_has_no_partial_indexes() {
 
 #[test]
 fn both_backends_have_the_same_tables_and_columns() {
-    if !common::postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     let lite = TestDatabase::new(Backend::Sqlite);
     let pg = TestDatabase::new(Backend::Postgres);
     run_migrations(&DatabaseUrl::parse(&lite.url).unwrap()).unwrap();

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 
 use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
 use serde_json::{Value, json};
@@ -15,14 +14,6 @@ const MEMBER_ID: &str =
     "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID|00012345:あいう:１８７:01";
 const BUNDLE_ID: &str =
     "http://jpfhir.jp/fhir/clins/bundle-identifier|1318814790^2024^0123-IDa-203949583949";
-
-fn shared_present() -> bool {
-    let present = Path::new(SHARED).exists();
-    if !present {
-        eprintln!("../shared/data not present: skipped");
-    }
-    present
-}
 
 fn example() -> Value {
     let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{BUNDLE}")).unwrap();
@@ -68,9 +59,7 @@ fn patient_id(srv: &TestServer) -> String {
 backend_test!(
     a_report_unit_registers_resends_replaces_and_deletes_whole,
     |srv| {
-        if !shared_present() {
-            return;
-        }
+        common::require_shared_data();
         let srv = jp_server(srv.backend);
         let unit = example();
         let r = srv.post("Bundle", &unit);
@@ -154,9 +143,7 @@ backend_test!(
 );
 
 backend_test!(service_rules_are_enforced_without_packages, |srv| {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let post = |b: &Value| {
         let r = srv.post("Bundle", b);
         let status = r.status().as_u16();
@@ -230,9 +217,7 @@ backend_test!(service_rules_are_enforced_without_packages, |srv| {
 });
 
 backend_test!(concurrent_posts_of_one_unit_leave_one_unit, |srv| {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let unit = example();
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -295,9 +280,7 @@ backend_test!(conditional_delete_deletes_one_match_only, |srv| {
 
 #[test]
 fn the_ingest_benchmark_posts_report_units_without_errors() {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
         .args(["bench", "--bundle"])
         .arg(format!("{SHARED}/examples/clins/{BUNDLE}"))
@@ -325,9 +308,7 @@ fn the_ingest_benchmark_posts_report_units_without_errors() {
 }
 
 backend_test!(the_patient_summary_lists_the_current_6_information, |srv| {
-    if !shared_present() {
-        return;
-    }
+    common::require_shared_data();
     assert_eq!(srv.post("Bundle", &example()).status(), 201);
     let pid = patient_id(&srv);
     let r = srv.get(&format!("Patient/{pid}/$summary"));
@@ -351,9 +332,7 @@ backend_test!(the_patient_summary_lists_the_current_6_information, |srv| {
 backend_test!(
     a_report_unit_bundle_is_not_replaced_or_deleted_by_id,
     |srv| {
-        if !shared_present() {
-            return;
-        }
+        common::require_shared_data();
         let srv = jp_server(srv.backend);
         let unit = example();
         let r = srv.post("Bundle", &unit);
@@ -385,7 +364,7 @@ backend_test!(
 backend_test!(
     a_stray_type_is_discarded_with_a_warning_even_where_the_profile_slicing_is_closed,
     |srv| {
-        assert!(shared_present(), "the test needs ../shared/data");
+        common::require_shared_data();
         // JP_Bundle_CLINS closes its entry slicing; DESIGN §4 discards other types instead.
         let srv = jp_server(srv.backend);
         let encounter: Value = serde_json::from_str(
@@ -486,7 +465,7 @@ fn condition_unit(coding: Value) -> Value {
 backend_test!(
     old_medis_oids_are_accepted_as_aliases_of_their_urls,
     |srv| {
-        assert!(shared_present(), "the test needs ../shared/data");
+        common::require_shared_data();
         let srv = medis_server(srv.backend);
         let coded = |key: &str, exchange: &str| {
             condition_unit(json!([

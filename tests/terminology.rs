@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Backend, FHIR_JSON, Options, TestServer, first_issue, postgres_available};
+use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
 use kyoyu::config::ConfigArgs;
 use kyoyu::terminology::{Content, ImportSet, MasterConcept, MasterSystem};
 use serde_json::{Value, json};
@@ -464,47 +464,34 @@ fn imported_terminology_sqlite() {
 
 #[test]
 fn imported_terminology_postgres() {
-    if !postgres_available() {
-        eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    if !common::postgres_or_skip() {
         return;
-    }
+        }
     imported(Backend::Postgres);
 }
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const CORE_LABO: &str =
     "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_CoreLabo_CS";
 const ALB_VS: &str =
     "http://jpfhir.jp/fhir/clins/ValueSet/JLAC10/JP_CLINS_ObsLabResult_CoreLabo_alb_VS";
 
-fn clins_server() -> Option<TestServer> {
-    let files = [
-        "hl7.fhir.r4.core-4.0.1.tgz",
-        "jp-core.r4-1.1.2-url.tgz",
-        "jp-clins.r4-1.5.2-snap.tgz",
-    ];
-    let paths: Vec<std::path::PathBuf> = files
+fn clins_server() -> TestServer {
+    let paths: Vec<std::path::PathBuf> = common::JP_PACKAGES
         .iter()
-        .map(|f| std::path::Path::new(SHARED).join("packages").join(f))
+        .map(|f| common::shared_data(&format!("packages/{f}")))
         .collect();
-    if let Some(p) = paths.iter().find(|p| !p.is_file()) {
-        eprintln!("{} is absent: skipped", p.display());
-        return None;
-    }
-    Some(TestServer::start_with(
+    TestServer::start_with(
         Backend::Sqlite,
         Options {
             configure: Box::new(move |a| a.validation.packages = paths),
             ..Default::default()
         },
-    ))
+    )
 }
 
 #[test]
 fn jp_clins_terminology_over_http() {
-    let Some(srv) = clins_server() else {
-        return;
-    };
+    let srv = clins_server();
     // $expand: the seven albumin codes, in pages.
     let vs = json_of(srv.get(&format!("ValueSet/$expand?url={ALB_VS}")), 200);
     assert_eq!(vs["expansion"]["total"], 7);

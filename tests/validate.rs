@@ -149,10 +149,7 @@ fn the_validate_command_exits_by_outcome() {
 #[test]
 fn the_official_jp_clins_examples_validate_without_errors_from_the_command_line() {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-    if !std::path::Path::new(shared).exists() {
-        eprintln!("../shared/data not present: skipped");
-        return;
-    }
+    common::require_shared_data();
     let packages = [
         "hl7.fhir.r4.core-4.0.1.tgz",
         "jp-core.r4-1.1.2-url.tgz",
@@ -196,10 +193,7 @@ fn the_official_jp_clins_examples_validate_without_errors_from_the_command_line(
 #[test]
 fn the_validation_benchmark_reports_clean_bundles() {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-    if !std::path::Path::new(shared).exists() {
-        eprintln!("../shared/data not present: skipped");
-        return;
-    }
+    common::require_shared_data();
     let mut cmd = Command::new(BIN);
     cmd.args([
         "bench",

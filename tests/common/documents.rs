@@ -2,7 +2,6 @@
 //! discharge summary attached to it, a checkup report, a minimal referral carrying given
 //! entries, and the searches the tests repeat.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use kyoyu::clock::FixedClock;
@@ -10,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Backend, Options, TestServer};
 
-pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+pub use super::SHARED;
 pub const ADDRESSEE: &str = "1311234567";
 /// The referral's sender (section 920), not its addressee.
 pub const SENDER: &str = "1319876543";
@@ -22,13 +21,6 @@ pub const CORE: &str =
 pub const VERSION: &str =
     "http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber";
 
-pub fn shared_present() -> bool {
-    let present = Path::new(SHARED).exists();
-    if !present {
-        eprintln!("../shared/data not present: skipped");
-    }
-    present
-}
 
 pub fn referral() -> Value {
     let path = format!("{SHARED}/examples/clins/Bundle-Bundle-CLINS-Referral-Example-01.json");

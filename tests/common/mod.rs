@@ -23,7 +23,8 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs one test body on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set.
+/// Runs one test body on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set (see
+/// [`postgres_or_skip`]).
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$srv:ident| $body:block) => {
@@ -39,8 +40,7 @@ macro_rules! backend_test {
 
             #[test]
             fn postgres() {
-                if !$crate::common::postgres_available() {
-                    eprintln!("KYOYU_TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                if !$crate::common::postgres_or_skip() {
                     return;
                 }
                 let $srv = $crate::common::TestServer::start($crate::common::Backend::Postgres);
@@ -50,8 +50,57 @@ macro_rules! backend_test {
     };
 }
 
-pub fn postgres_available() -> bool {
-    std::env::var("KYOYU_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+/// Whether a PostgreSQL variant runs. Without KYOYU_TEST_DATABASE_URL it prints one loud line and
+/// returns false, or panics when KYOYU_REQUIRE_POSTGRES=1 (as CI sets it): a backend that did not
+/// run must show in the output, never pass silently. A URL that is set but unreachable fails in
+/// [`TestDatabase::new`], not here.
+pub fn postgres_or_skip() -> bool {
+    if std::env::var("KYOYU_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    assert!(
+        std::env::var("KYOYU_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+        "{test}: KYOYU_REQUIRE_POSTGRES=1 but KYOYU_TEST_DATABASE_URL is not set: the PostgreSQL \
+         variant cannot run"
+    );
+    eprintln!(
+        "SKIPPED {test}: PostgreSQL variant not run, KYOYU_TEST_DATABASE_URL is not set \
+         (KYOYU_REQUIRE_POSTGRES=1 makes this a failure)"
+    );
+    false
+}
+
+/// The admin URL of the test PostgreSQL server; panics when it is not set, so call it only after
+/// [`postgres_or_skip`] said yes.
+pub fn postgres_url() -> String {
+    match std::env::var("KYOYU_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("KYOYU_TEST_DATABASE_URL is not set: the PostgreSQL variant cannot run"),
+    }
+}
+
+/// ../shared/data, the official packages and examples: a documented prerequisite of the tests.
+pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+/// `rel` under ../shared/data (empty for the directory itself). Panics naming the missing path:
+/// a test without its data proves nothing, so it fails rather than passing in 0.00 s.
+pub fn shared_data(rel: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(SHARED).join(rel);
+    assert!(
+        path.exists(),
+        "{} is missing: the tests need the official FHIR packages and examples in ../shared/data",
+        path.display()
+    );
+    path
+}
+
+/// Panics naming ../shared/data when it is missing; see [`shared_data`].
+pub fn require_shared_data() {
+    shared_data("");
 }
 
 /// A database for one test: a temporary SQLite file, or a PostgreSQL schema dropped afterwards.
@@ -74,9 +123,11 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let admin = std::env::var("KYOYU_TEST_DATABASE_URL").unwrap();
+                let admin = postgres_url();
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = diesel::pg::PgConnection::establish(&admin).unwrap();
+                let mut conn = diesel::pg::PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("KYOYU_TEST_DATABASE_URL is set but PostgreSQL does not answer: {e}")
+                });
                 diesel::sql_query(format!("CREATE SCHEMA {schema}"))
                     .execute(&mut conn)
                     .unwrap();
@@ -277,10 +328,9 @@ pub const JP_PACKAGES: [&str; 3] = [
 /// [`JP_PACKAGES`] and no package store, for servers that validate against the Japanese
 /// profiles.
 pub fn with_jp_packages(a: &mut ConfigArgs) {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/packages");
     a.validation.packages = JP_PACKAGES
         .iter()
-        .map(|p| format!("{shared}/{p}").into())
+        .map(|p| shared_data(&format!("packages/{p}")))
         .collect();
     a.validation.package_store = Some("/nonexistent".into());
 }
