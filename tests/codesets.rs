@@ -162,7 +162,7 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_sqlite() 
 fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(Backend::Postgres);
 }
 
@@ -250,7 +250,7 @@ fn every_official_list_imports_and_is_used_sqlite() {
 fn every_official_list_imports_and_is_used_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     every_official_list_imports_and_is_used(Backend::Postgres);
 }
 

@@ -256,7 +256,7 @@ macro_rules! both {
             fn postgres() {
                 if !common::postgres_or_skip() {
                     return;
-                    }
+                }
                 ($body)(&server(Backend::Postgres));
             }
         }

@@ -39,7 +39,7 @@ macro_rules! on_both {
             fn postgres() {
                 if !common::postgres_or_skip() {
                     return;
-                    }
+                }
                 ($body)(Backend::Postgres);
             }
         }

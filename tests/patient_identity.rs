@@ -8,7 +8,6 @@
 
 mod common;
 
-
 use common::documents::{MEMBER_ID, SHARED, enc};
 use common::{Backend, Options, TestServer};
 use kyoyu::config::ConfigArgs;

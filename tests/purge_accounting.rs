@@ -92,7 +92,7 @@ fn a_dry_run_lists_exactly_what_the_real_run_removes_sqlite() {
 fn a_dry_run_lists_exactly_what_the_real_run_removes_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     a_dry_run_lists_exactly_what_the_real_run_removes(Backend::Postgres);
 }
 
@@ -200,6 +200,6 @@ fn the_operator_reads_what_a_purge_removed_sqlite() {
 fn the_operator_reads_what_a_purge_removed_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     the_operator_reads_what_a_purge_removed(Backend::Postgres);
 }

@@ -112,7 +112,7 @@ fn the_latest_three_are_ranked_by_clins_item_sqlite() {
 fn the_latest_three_are_ranked_by_clins_item_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     the_latest_three_are_ranked_by_clins_item(Backend::Postgres);
 }
 
@@ -234,7 +234,7 @@ fn a_new_version_replaces_what_an_expired_letter_contributed_sqlite() {
 fn a_new_version_replaces_what_an_expired_letter_contributed_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
         Backend::Postgres,
         None,
@@ -246,7 +246,7 @@ fn a_new_version_replaces_what_an_expired_letter_contributed_postgres() {
 fn a_received_referral_goes_a_week_after_receipt_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     a_received_referral_goes_days_after_receipt_and_what_was_extracted_stays(
         Backend::Postgres,
         None,

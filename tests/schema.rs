@@ -122,7 +122,7 @@ fn sqlite_has_no_partial_indexes() {
 fn both_backends_have_the_same_tables_and_columns() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     let lite = TestDatabase::new(Backend::Sqlite);
     let pg = TestDatabase::new(Backend::Postgres);
     run_migrations(&DatabaseUrl::parse(&lite.url).unwrap()).unwrap();

@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
 use serde_json::{Value, json};
 

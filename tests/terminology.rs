@@ -466,7 +466,7 @@ fn imported_terminology_sqlite() {
 fn imported_terminology_postgres() {
     if !common::postgres_or_skip() {
         return;
-        }
+    }
     imported(Backend::Postgres);
 }
 

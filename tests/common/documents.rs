@@ -21,7 +21,6 @@ pub const CORE: &str =
 pub const VERSION: &str =
     "http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber";
 
-
 pub fn referral() -> Value {
     let path = format!("{SHARED}/examples/clins/Bundle-Bundle-CLINS-Referral-Example-01.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -5,6 +5,7 @@
 pub mod documents;
 pub mod pki;
 
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -67,7 +68,10 @@ pub fn postgres_or_skip() -> bool {
         "{test}: KYOYU_REQUIRE_POSTGRES=1 but KYOYU_TEST_DATABASE_URL is not set: the PostgreSQL \
          variant cannot run"
     );
-    eprintln!(
+    // Straight to stderr: the test harness captures `eprintln!` of passing tests, which would
+    // hide the skip.
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: PostgreSQL variant not run, KYOYU_TEST_DATABASE_URL is not set \
          (KYOYU_REQUIRE_POSTGRES=1 makes this a failure)"
     );
