@@ -37,6 +37,8 @@ struct Tally {
     server_errors: Vec<String>,
     slow: Vec<String>,
     slowest: Duration,
+    /// How many answers had each status (0: a request the client could not send).
+    statuses: std::collections::BTreeMap<u16, usize>,
 }
 
 const ACCEPTS: &[&str] = &[
@@ -197,6 +199,7 @@ fn campaign(cases: usize, seed: u64) -> Tally {
         let (what, status, took) = one_case(&srv, &mut rng, &examples);
         tally.cases += 1;
         tally.slowest = tally.slowest.max(took);
+        *tally.statuses.entry(status).or_default() += 1;
         if status >= 500 {
             tally
                 .server_errors
@@ -242,6 +245,7 @@ fn fuzz_campaign() {
         tally.slowest,
         rss_mb()
     );
+    println!("  statuses: {:?}", tally.statuses);
     for line in tally.server_errors.iter().chain(&tally.slow).take(50) {
         println!("  {line}");
     }
