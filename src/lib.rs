@@ -32,3 +32,6 @@ pub mod submissions;
 pub mod telemetry;
 pub mod terminology;
 pub mod validation;
+
+#[cfg(test)]
+mod test_data;

@@ -1,5 +1,6 @@
 //! Databases for the store's unit tests: a temporary SQLite file always, and a fresh
-//! PostgreSQL schema when `KYOYU_TEST_DATABASE_URL` is set (dropped with the guard).
+//! PostgreSQL schema when `KYOYU_TEST_DATABASE_URL` is set (dropped with the guard; when it is
+//! not, `crate::test_data::postgres_url` prints the skip or fails under CI).
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -25,12 +26,11 @@ pub fn test_stores() -> Vec<TestStore> {
         _dir: Some(dir),
         pg: None,
     });
-    if let Some(admin) = std::env::var("KYOYU_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
+    if let Some(admin) = crate::test_data::postgres_url() {
         let schema = format!("u_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(&admin).expect("PostgreSQL connection");
+        let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+            panic!("KYOYU_TEST_DATABASE_URL is set but PostgreSQL does not answer: {e}")
+        });
         diesel::sql_query(format!("CREATE SCHEMA {schema}"))
             .execute(&mut conn)
             .expect("schema");

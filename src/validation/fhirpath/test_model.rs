@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -13,11 +13,9 @@ use serde_json::Value;
 
 use super::{ChildType, TypeCodes, TypeModel};
 
-pub(crate) const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
+/// Never `None`: a missing file fails the test (see `crate::test_data`).
 pub(crate) fn data_path(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(DATA).join(rel);
-    p.exists().then_some(p)
+    Some(crate::test_data::path(rel))
 }
 
 /// The StructureDefinitions of one package file under shared/data/packages.

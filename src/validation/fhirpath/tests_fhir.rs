@@ -126,8 +126,7 @@ fn choice_types_without_model() {
 #[test]
 fn typed_navigation_with_core_model() {
     let Some(model) = CoreModel::shared() else {
-        eprintln!("skipped: shared/data packages absent");
-        return;
+        crate::test_data::missing("the R4 core package");
     };
     let obs = json!({
         "resourceType": "Observation",

@@ -31,8 +31,7 @@ fn every_package_constraint_parses() {
     let mut unsupported = Vec::new();
     for tgz in [CORE, JP_CORE, JP_CLINS, JP_CHECKUP] {
         let Some(sds) = test_model::package(tgz) else {
-            eprintln!("skipped: shared/data/packages/{tgz} absent");
-            return;
+            crate::test_data::missing(format!("packages/{tgz}"));
         };
         let mut count = 0;
         for sd in sds {
@@ -366,8 +365,7 @@ fn run_examples(with_model: bool) -> Option<(Stats, HashMap<&'static str, Stats>
 #[test]
 fn example_invariants_hold_with_core_model() {
     let Some((core, profiles)) = run_examples(true) else {
-        eprintln!("skipped: shared/data absent");
-        return;
+        crate::test_data::missing("examples/clins or a package");
     };
     report("R4 base (core model)", &core);
     let mut pkgs: Vec<_> = profiles.iter().collect();
@@ -389,8 +387,7 @@ fn example_invariants_hold_with_core_model() {
 #[test]
 fn example_invariants_without_model() {
     let Some((core, profiles)) = run_examples(false) else {
-        eprintln!("skipped: shared/data absent");
-        return;
+        crate::test_data::missing("examples/clins or a package");
     };
     report("R4 base (no model)", &core);
     for (pkg, s) in &profiles {
@@ -422,8 +419,7 @@ fn jp_constraint(url: &str, key: &str) -> Option<Expression> {
 fn jp_profile_constraints_detect_violations() {
     let (Some(model), Some(dir)) = (CoreModel::shared(), test_model::data_path("examples/clins"))
     else {
-        eprintln!("skipped: shared/data absent");
-        return;
+        crate::test_data::missing("examples/clins or a package");
     };
     let load = |f: &str| -> Value {
         serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()

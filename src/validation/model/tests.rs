@@ -21,10 +21,7 @@ fn example(file: &str) -> Option<Value> {
     let path = Path::new(EXAMPLES).join(file);
     match std::fs::read(&path) {
         Ok(bytes) => Some(serde_json::from_slice(&bytes).unwrap()),
-        Err(_) => {
-            eprintln!("skipped: {} is absent", path.display());
-            None
-        }
+        Err(_) => crate::test_data::missing(path.display()),
     }
 }
 
@@ -49,8 +46,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn the_generator_reproduces_the_committed_files() {
     if !Path::new(CORE).is_file() {
-        eprintln!("skipped: {CORE} is absent");
-        return;
+        crate::test_data::missing(CORE);
     }
     let tmp = tempfile::tempdir().unwrap();
     let report = generate_base(Path::new(CORE), tmp.path()).unwrap();
@@ -347,8 +343,7 @@ fn every_resource_schema_compiles_and_accepts_the_examples() {
         schemas.validator(&t.name).unwrap();
     }
     let Ok(entries) = std::fs::read_dir(EXAMPLES) else {
-        eprintln!("skipped: {EXAMPLES} is absent");
-        return;
+        crate::test_data::missing(EXAMPLES);
     };
     let mut checked = 0;
     for entry in entries {

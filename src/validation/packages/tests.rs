@@ -19,8 +19,7 @@ fn official(file: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("skipped: {} is absent", path.display());
-        None
+        crate::test_data::missing(path.display())
     }
 }
 

@@ -12,22 +12,15 @@ use crate::validation::binding_check::NoTerminology;
 use crate::validation::model::BaseModel;
 use crate::validation::packages::PackageSet;
 
-pub(crate) const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
 pub(crate) const PACKAGES: &[&str] = &[
     "hl7.fhir.r4.core-4.0.1.tgz",
     "jp-core.r4-1.1.2-url.tgz",
     "jp-clins.r4-1.5.2-snap.tgz",
 ];
 
+/// Never `None`: a missing file fails the test (see `crate::test_data`).
 pub(crate) fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(DATA).join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} is absent", p.display());
-        None
-    }
+    Some(crate::test_data::path(rel))
 }
 
 /// r4 core, JP-Core 1.1.2 and JP-CLINS 1.5.2, loaded once per test process.
