@@ -146,10 +146,10 @@ pub async fn update(
 
 pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Reply {
     let out = negotiate::output(&req)?;
-    if t == "Bundle" {
-        if let Some(done) = super::documents::cancel_bundle(&state, out, &id).await? {
-            return Ok(done);
-        }
+    if t == "Bundle"
+        && let Some(done) = super::documents::cancel_bundle(&state, out, &id).await?
+    {
+        return Ok(done);
     }
     let version =
         interactions::delete::delete(&state.services, &t, &id, Some(deadline(&state))).await?;
@@ -189,37 +189,37 @@ pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Re
     if t == "Bundle" && params.iter().any(|(k, _)| k == "document-identifier") {
         return super::documents::cancel(&state, out, &params).await;
     }
-    if t == "Bundle" {
-        if let Some((_, identifier)) = params.iter().find(|(k, _)| k == "identifier") {
-            let patient = params
-                .iter()
-                .find(|(k, _)| k == "patient-identifier")
-                .map(|(_, v)| v.clone());
-            if let Some((k, _)) = params
-                .iter()
-                .find(|(k, _)| k != "identifier" && k != "patient-identifier")
-            {
-                return Err(crate::error::Error::invalid(
-                    format!(
-                        "a report unit is deleted by identifier and patient-identifier only, not {k}"
-                    ),
-                    k.clone(),
-                ));
-            }
-            let deleted =
-                crate::submissions::delete_units(&state.services, identifier, patient, deadline)
-                    .await?;
-            let outcome =
-                crate::fhir::OperationOutcome::single(crate::fhir::Issue::information(format!(
-                    "report unit deleted: {} resources removed",
-                    deleted.resources
-                )));
-            return Ok(respond::json(
-                StatusCode::OK,
-                out,
-                outcome.to_json().to_string(),
+    if t == "Bundle"
+        && let Some((_, identifier)) = params.iter().find(|(k, _)| k == "identifier")
+    {
+        let patient = params
+            .iter()
+            .find(|(k, _)| k == "patient-identifier")
+            .map(|(_, v)| v.clone());
+        if let Some((k, _)) = params
+            .iter()
+            .find(|(k, _)| k != "identifier" && k != "patient-identifier")
+        {
+            return Err(crate::error::Error::invalid(
+                format!(
+                    "a report unit is deleted by identifier and patient-identifier only, not {k}"
+                ),
+                k.clone(),
             ));
         }
+        let deleted =
+            crate::submissions::delete_units(&state.services, identifier, patient, deadline)
+                .await?;
+        let outcome =
+            crate::fhir::OperationOutcome::single(crate::fhir::Issue::information(format!(
+                "report unit deleted: {} resources removed",
+                deleted.resources
+            )));
+        return Ok(respond::json(
+            StatusCode::OK,
+            out,
+            outcome.to_json().to_string(),
+        ));
     }
     let version =
         interactions::delete::conditional_delete(&state.services, &t, &query, deadline).await?;

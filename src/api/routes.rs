@@ -203,17 +203,16 @@ pub fn resolve(
     path: &str,
 ) -> Result<(Route, &'static str), (Error, &'static str)> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if let ["AuditEvent", rest @ ..] = segments.as_slice() {
-        if let Some(resolved) = resolve_audit(method, rest) {
-            return resolved;
-        }
+    if let ["AuditEvent", rest @ ..] = segments.as_slice()
+        && let Some(resolved) = resolve_audit(method, rest)
+    {
+        return resolved;
     }
-    if let [t, rest @ ..] = segments.as_slice() {
-        if is_managed(t) {
-            if let Some(resolved) = resolve_terminology(method, t, rest) {
-                return resolved;
-            }
-        }
+    if let [t, rest @ ..] = segments.as_slice()
+        && is_managed(t)
+        && let Some(resolved) = resolve_terminology(method, t, rest)
+    {
+        return resolved;
     }
     let (template, allowed): (&'static str, &[Method]) = match segments.as_slice() {
         [] => ("/", &[Method::POST]),

@@ -108,13 +108,13 @@ pub async fn history(
         page.entries.iter().map(|e| &e.resource),
     )
     .await?;
-    if let (Some(t), Some(i)) = (res_type, id) {
-        if page.total == 0 {
-            return Err(Error::NotFound {
-                res_type: t.into(),
-                id: i.into(),
-            });
-        }
+    if let (Some(t), Some(i)) = (res_type, id)
+        && page.total == 0
+    {
+        return Err(Error::NotFound {
+            res_type: t.into(),
+            id: i.into(),
+        });
     }
     Ok(page)
 }

@@ -350,16 +350,16 @@ fn parse_etag(tag: &str) -> Result<i64, Error> {
 fn check_unique_full_urls(planned: &[Planned]) -> Result<(), Error> {
     let mut seen = HashMap::new();
     for p in planned {
-        if let Some(url) = &p.full_url {
-            if let Some(first) = seen.insert(url.as_str(), p.index) {
-                return Err(in_entry(
-                    p.index,
-                    Error::invalid(
-                        format!("fullUrl '{url}' is also used by entry {first}"),
-                        "Bundle.entry.fullUrl",
-                    ),
-                ));
-            }
+        if let Some(url) = &p.full_url
+            && let Some(first) = seen.insert(url.as_str(), p.index)
+        {
+            return Err(in_entry(
+                p.index,
+                Error::invalid(
+                    format!("fullUrl '{url}' is also used by entry {first}"),
+                    "Bundle.entry.fullUrl",
+                ),
+            ));
         }
     }
     Ok(())
@@ -630,13 +630,13 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if key == "reference" {
-                    if let Value::String(s) = v {
-                        if let Some(target) = ids.get(s.as_str()) {
-                            *s = target.clone();
-                        }
-                        continue;
+                if key == "reference"
+                    && let Value::String(s) = v
+                {
+                    if let Some(target) = ids.get(s.as_str()) {
+                        *s = target.clone();
                     }
+                    continue;
                 }
                 rewrite_references(v, ids);
             }

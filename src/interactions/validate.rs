@@ -124,27 +124,27 @@ pub async fn validate(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if let Some(t) = res_type {
-        if body_type != t {
-            issues.push(
-                Issue::error(
-                    IssueType::Invalid,
-                    format!("the resource is a {body_type}, the URL says {t}"),
-                )
-                .at(format!("{body_type}.resourceType")),
-            );
-        }
+    if let Some(t) = res_type
+        && body_type != t
+    {
+        issues.push(
+            Issue::error(
+                IssueType::Invalid,
+                format!("the resource is a {body_type}, the URL says {t}"),
+            )
+            .at(format!("{body_type}.resourceType")),
+        );
     }
-    if let (Mode::Update, Some(i)) = (req.mode, id) {
-        if resource.get("id").and_then(Value::as_str) != Some(i) {
-            issues.push(
-                Issue::error(
-                    IssueType::Invalid,
-                    format!("an update of {i} must carry id '{i}'"),
-                )
-                .at(format!("{body_type}.id")),
-            );
-        }
+    if let (Mode::Update, Some(i)) = (req.mode, id)
+        && resource.get("id").and_then(Value::as_str) != Some(i)
+    {
+        issues.push(
+            Issue::error(
+                IssueType::Invalid,
+                format!("an update of {i} must carry id '{i}'"),
+            )
+            .at(format!("{body_type}.id")),
+        );
     }
     let validator = svc.validator.clone();
     let profile = req.profile;

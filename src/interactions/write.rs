@@ -278,13 +278,13 @@ pub(crate) fn store_prepared(
     method: Method,
 ) -> Result<(), Error> {
     prepared.resolve_patient(conn)?;
-    if let Some(own) = &prepared.own_person {
-        if prepared.person_key.as_deref() != Some(own.as_str()) {
-            return Err(Error::Forbidden(format!(
-                "a patient records consent about their own record only: {}.patient names another person, or none known here",
-                prepared.res_type
-            )));
-        }
+    if let Some(own) = &prepared.own_person
+        && prepared.person_key.as_deref() != Some(own.as_str())
+    {
+        return Err(Error::Forbidden(format!(
+            "a patient records consent about their own record only: {}.patient names another person, or none known here",
+            prepared.res_type
+        )));
     }
     let before = if prepared.res_type == "Patient" {
         conn.person_of_patient(&prepared.id)?

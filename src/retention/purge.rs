@@ -288,18 +288,18 @@ fn purge_rows(
         if !c.unit_members(&key)?.is_empty() {
             continue;
         }
-        if let Some(u) = c.unit(&key)? {
-            if c.purge("Bundle", &u.bundle_id)? {
-                c.record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;
-                removed.push((
-                    Purged {
-                        res_type: "Bundle".into(),
-                        id: u.bundle_id.clone(),
-                        rule: REPORT_UNIT_RULE.into(),
-                    },
-                    Some(u.patient_id.clone()),
-                ));
-            }
+        if let Some(u) = c.unit(&key)?
+            && c.purge("Bundle", &u.bundle_id)?
+        {
+            c.record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;
+            removed.push((
+                Purged {
+                    res_type: "Bundle".into(),
+                    id: u.bundle_id.clone(),
+                    rule: REPORT_UNIT_RULE.into(),
+                },
+                Some(u.patient_id.clone()),
+            ));
         }
         c.delete_unit(&key)?;
     }

@@ -89,14 +89,14 @@ fn add_node(def: &ParamDef, node: &Value, offset: FixedOffset, rows: &mut IndexR
             }
         }
         ParamKind::Reference => {
-            if let Some((target_type, target_id)) = reference_target(node) {
-                if def.targets.is_empty() || def.targets.contains(&target_type) {
-                    rows.references.push(ReferenceValue {
-                        param,
-                        target_type: target_type.to_string(),
-                        target_id: target_id.to_string(),
-                    });
-                }
+            if let Some((target_type, target_id)) = reference_target(node)
+                && (def.targets.is_empty() || def.targets.contains(&target_type))
+            {
+                rows.references.push(ReferenceValue {
+                    param,
+                    target_type: target_type.to_string(),
+                    target_id: target_id.to_string(),
+                });
             }
         }
     }
@@ -254,16 +254,15 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().map(fold_width) {
-        if matches!(c, '\u{3099}' | '\u{309A}') {
-            if let Some(composed) = out
+        if matches!(c, '\u{3099}' | '\u{309A}')
+            && let Some(composed) = out
                 .chars()
                 .next_back()
                 .and_then(|prev| compose_sound_mark(prev, c))
-            {
-                out.pop();
-                out.push(composed);
-                continue;
-            }
+        {
+            out.pop();
+            out.push(composed);
+            continue;
         }
         if ('\u{0300}'..='\u{036F}').contains(&c) {
             continue;

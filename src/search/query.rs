@@ -461,22 +461,23 @@ fn reference_value(
         None if is_valid_id(&item) => (None, item.as_str()),
         None => return Err("expected Type/id, an id, or a URL ending in Type/id".to_string()),
     };
-    if let (Some(written), Some(modifier)) = (written_type, type_modifier) {
-        if written != modifier {
-            return Err(format!(
-                "type {written} contradicts the modifier :{modifier}"
-            ));
-        }
+    if let (Some(written), Some(modifier)) = (written_type, type_modifier)
+        && written != modifier
+    {
+        return Err(format!(
+            "type {written} contradicts the modifier :{modifier}"
+        ));
     }
     let implied = match def.targets {
         [only] => Some(*only),
         _ => None,
     };
     let target_type = written_type.or(type_modifier).or(implied);
-    if let Some(t) = target_type {
-        if !def.targets.is_empty() && !def.targets.contains(&t) {
-            return Err(format!("{t} is not a target type of '{}'", def.name));
-        }
+    if let Some(t) = target_type
+        && !def.targets.is_empty()
+        && !def.targets.contains(&t)
+    {
+        return Err(format!("{t} is not a target type of '{}'", def.name));
     }
     Ok(Value::Reference {
         target_type: target_type.map(str::to_string),

@@ -49,11 +49,10 @@ pub fn test_stores() -> Vec<TestStore> {
 impl Drop for TestStore {
     fn drop(&mut self) {
         self.store.clone().shutdown();
-        if let Some((admin, schema)) = &self.pg {
-            if let Ok(mut conn) = PgConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
-            }
+        if let Some((admin, schema)) = &self.pg
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
         }
     }
 }

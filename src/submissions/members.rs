@@ -197,10 +197,10 @@ impl Writer {
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
         let current = conn.read_current_row(res_type, id)?;
-        if let Some((_, stored)) = current.as_ref().filter(|(row, _)| !row.deleted) {
-            if same_as_stored(stored, &resource) {
-                return Ok(stored.clone());
-            }
+        if let Some((_, stored)) = current.as_ref().filter(|(row, _)| !row.deleted)
+            && same_as_stored(stored, &resource)
+        {
+            return Ok(stored.clone());
         }
         let row = current.map(|(row, _)| row);
         let version = row.map_or(1, |r| r.version + 1);
@@ -253,12 +253,11 @@ impl Writer {
 /// is not loaded.
 pub(crate) fn lab_item(svc: &Services, resource: &Value) -> String {
     let key = crate::retention::rules::lab_item(resource);
-    if let Some((system, code)) = key.split_once('|') {
-        if let Ok(found) = svc.value_sets.lookup(system, code) {
-            if let Some(parent) = found.parents.first() {
-                return format!("{system}|{parent}");
-            }
-        }
+    if let Some((system, code)) = key.split_once('|')
+        && let Ok(found) = svc.value_sets.lookup(system, code)
+        && let Some(parent) = found.parents.first()
+    {
+        return format!("{system}|{parent}");
     }
     key
 }

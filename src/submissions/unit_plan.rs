@@ -155,16 +155,14 @@ pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
             ));
             continue;
         }
-        if let (Some(reference), Some(full_url)) = (subject(resource), &patient_full_url) {
-            if reference != full_url {
-                errors.push(err(
-                    IssueType::Invalid,
-                    format!(
-                        "the subject must be the Bundle's Patient ({full_url}), not {reference}"
-                    ),
-                    format!("{at}.{}", subject_element(t)),
-                ));
-            }
+        if let (Some(reference), Some(full_url)) = (subject(resource), &patient_full_url)
+            && reference != full_url
+        {
+            errors.push(err(
+                IssueType::Invalid,
+                format!("the subject must be the Bundle's Patient ({full_url}), not {reference}"),
+                format!("{at}.{}", subject_element(t)),
+            ));
         }
         check_flags(t, resource, &observation_class(resource), &at, &mut errors);
         // The official examples reuse one identifier for several results; such repeats are

@@ -149,11 +149,10 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin, schema)) = &self.pg {
-            if let Ok(mut conn) = diesel::pg::PgConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
-            }
+        if let Some((admin, schema)) = &self.pg
+            && let Ok(mut conn) = diesel::pg::PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
         }
     }
 }

@@ -407,13 +407,12 @@ impl<'i> Parser<'i> {
             }
         };
         for (key, item) in [(name, value), (underscore, extra)] {
-            if let Some(item) = item {
-                if let Value::Array(items) =
+            if let Some(item) = item
+                && let Value::Array(items) =
                     obj.entry(key).or_insert_with(|| Value::Array(Vec::new()))
-                {
-                    items.resize(index.max(items.len()), Value::Null);
-                    items.push(item);
-                }
+            {
+                items.resize(index.max(items.len()), Value::Null);
+                items.push(item);
             }
         }
         Ok(())

@@ -80,16 +80,16 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
             parameter: parameter.to_string(),
         }
     })?;
-    if let (Some(asked), Some(loaded)) = (&req.version, &found.version) {
-        if asked != loaded {
-            return Err(Error::InputNotFound {
-                detail: format!(
-                    "version {asked} of code system {} is not loaded (version {loaded} is)",
-                    found.system
-                ),
-                parameter: "version".into(),
-            });
-        }
+    if let (Some(asked), Some(loaded)) = (&req.version, &found.version)
+        && asked != loaded
+    {
+        return Err(Error::InputNotFound {
+            detail: format!(
+                "version {asked} of code system {} is not loaded (version {loaded} is)",
+                found.system
+            ),
+            parameter: "version".into(),
+        });
     }
     let mut out = Output::default();
     // `name` is required by the operation; a code system loaded without one goes by its URL.

@@ -208,11 +208,11 @@ fn shape(origin: Origin, resource: &Value, summary: Summary) -> Value {
         r["id"] = json!(resource_id(resource));
     }
     let mut subsetted = false;
-    if summary == Summary::True {
-        if let Some(obj) = r.as_object_mut() {
-            for k in NOT_SUMMARY {
-                subsetted |= obj.remove(*k).is_some();
-            }
+    if summary == Summary::True
+        && let Some(obj) = r.as_object_mut()
+    {
+        for k in NOT_SUMMARY {
+            subsetted |= obj.remove(*k).is_some();
         }
     }
     let concepts_left_out = origin == Origin::Imported

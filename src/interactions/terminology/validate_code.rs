@@ -152,13 +152,13 @@ fn in_code_system(
         },
     };
     // A code system named outright must be known; one a coding carries is judged per coding.
-    if let Some(t) = &target {
-        if engine.code_system(canonical_system(t)).is_none() {
-            return Err(Error::InputNotFound {
-                detail: LookupError::UnknownSystem(t.clone()).to_string(),
-                parameter: param.into(),
-            });
-        }
+    if let Some(t) = &target
+        && engine.code_system(canonical_system(t)).is_none()
+    {
+        return Err(Error::InputNotFound {
+            detail: LookupError::UnknownSystem(t.clone()).to_string(),
+            parameter: param.into(),
+        });
     }
     let codings = match given(inputs, target.clone(), "version")? {
         Given::One(c) if c.system.is_none() && target.is_none() => {
@@ -184,12 +184,12 @@ fn coding_in_system(engine: &ValueSetEngine, target: Option<&str>, c: &Coding) -
     let Some(system) = c.system.as_deref().or(target) else {
         return Verdict::invalid(format!("coding {code} has no system"));
     };
-    if let Some(t) = target {
-        if canonical_system(t) != canonical_system(system) {
-            return Verdict::invalid(format!(
-                "code {code} is from {system}, not from code system {t}"
-            ));
-        }
+    if let Some(t) = target
+        && canonical_system(t) != canonical_system(system)
+    {
+        return Verdict::invalid(format!(
+            "code {code} is from {system}, not from code system {t}"
+        ));
     }
     let value = CodedValue {
         system: Some(system),
@@ -201,12 +201,12 @@ fn coding_in_system(engine: &ValueSetEngine, target: Option<&str>, c: &Coding) -
     let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
     match engine.lookup(system, code) {
         Ok(found) => {
-            if let (Some(asked), Some(loaded)) = (&c.version, &found.version) {
-                if asked != loaded {
-                    return Verdict::invalid(format!(
-                        "version {asked} of code system {system} is not loaded (version {loaded} is)"
-                    ));
-                }
+            if let (Some(asked), Some(loaded)) = (&c.version, &found.version)
+                && asked != loaded
+            {
+                return Verdict::invalid(format!(
+                    "version {asked} of code system {system} is not loaded (version {loaded} is)"
+                ));
             }
             Verdict {
                 valid: !has_error,

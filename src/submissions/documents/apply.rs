@@ -47,13 +47,13 @@ impl DocumentWrite {
         let key = self.plan.document_key();
         conn.lock(&format!("document\u{1f}{key}"))?;
         let previous = conn.document(&key)?;
-        if let Some(p) = &previous {
-            if compare_versions(&self.plan.version, &p.version) == Ordering::Less {
-                return Err(Error::Conflict(format!(
-                    "document {} is registered at version {}; version {} is older and was not applied",
-                    self.plan.document_identifier, p.version, self.plan.version
-                )));
-            }
+        if let Some(p) = &previous
+            && compare_versions(&self.plan.version, &p.version) == Ordering::Less
+        {
+            return Err(Error::Conflict(format!(
+                "document {} is registered at version {}; version {} is older and was not applied",
+                self.plan.document_identifier, p.version, self.plan.version
+            )));
         }
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
         let patient = w.patient(

@@ -72,15 +72,15 @@ pub fn clinical_entries(
         }
         let r_at = format!("{at}.entry[{i}].resource");
         // An extracted resource is filed under the document's patient: it must be about them.
-        if let (Some(reference), Some(patient)) = (subject(resource), patient_url) {
-            if reference != patient {
-                errors.push(err(
-                    IssueType::Invalid,
-                    format!("the {t} is about {reference}, not the document's Patient ({patient})"),
-                    format!("{r_at}.{}", subject_element(t)),
-                ));
-                continue;
-            }
+        if let (Some(reference), Some(patient)) = (subject(resource), patient_url)
+            && reference != patient
+        {
+            errors.push(err(
+                IssueType::Invalid,
+                format!("the {t} is about {reference}, not the document's Patient ({patient})"),
+                format!("{r_at}.{}", subject_element(t)),
+            ));
+            continue;
         }
         check_flags(t, resource, &observation_class(resource), &r_at, errors);
         members.push(PlannedMember {

@@ -246,14 +246,14 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
         {
             let at = format!("Bundle.entry[{k}].resource");
             let summary = parse(attached, &at, Kind::DischargeSummary, &mut errors);
-            if let (Some((_, own)), Some((_, theirs))) = (&doc.patient, &summary.patient) {
-                if own != theirs {
-                    errors.push(err(
+            if let (Some((_, own)), Some((_, theirs))) = (&doc.patient, &summary.patient)
+                && own != theirs
+            {
+                errors.push(err(
                         IssueType::Invalid,
                         format!("the attached discharge summary is about another patient ({theirs}) than the referral ({own})"),
                         format!("{at}.entry[0].resource.subject"),
                     ));
-                }
             }
             members.extend(clinical_entries(
                 summary.entries,
