@@ -8,11 +8,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::Backend;
 use common::documents::{
     MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral, referral_with_discharge,
 };
-use common::{Backend, Options, TestServer};
-use kyoyu::config::ConfigArgs;
+use common::principals::{Principal, SignedIn};
 use serde_json::{Value, json};
 
 const HOSPITAL: &str = "1318814790"; // the referral's sender (its Bundle-ID)
@@ -48,64 +48,26 @@ const EVERYONE: [Who; 7] = [
     Who::Operator,
 ];
 
-fn token(who: Who) -> String {
-    format!("{who:?}-token-0123456789abcdef0123456789")
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
+            Who::Clinic => format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
+            Who::Other => format!("role = \"system\"\ninstitution = \"{OTHER}\""),
+            Who::Practitioner => format!("role = \"practitioner\"\ninstitution = \"{OTHER}\""),
+            Who::EmergencyPractitioner => {
+                format!("role = \"practitioner\"\ninstitution = \"{OTHER}\"\nemergency = true")
+            }
+            Who::Patient => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER}\""),
+            Who::Operator => "role = \"operator\"".into(),
+        }
+    }
 }
 
-fn principals() -> String {
-    let entry = |who: Who, body: &str| {
-        format!(
-            "[[principal]]\nname = \"{who:?}\"\ntoken = \"{}\"\n{body}\n\n",
-            token(who)
-        )
-    };
-    [
-        entry(
-            Who::Hospital,
-            &format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-        ),
-        entry(
-            Who::Clinic,
-            &format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
-        ),
-        entry(
-            Who::Other,
-            &format!("role = \"system\"\ninstitution = \"{OTHER}\""),
-        ),
-        entry(
-            Who::Practitioner,
-            &format!("role = \"practitioner\"\ninstitution = \"{OTHER}\""),
-        ),
-        entry(
-            Who::EmergencyPractitioner,
-            &format!("role = \"practitioner\"\ninstitution = \"{OTHER}\"\nemergency = true"),
-        ),
-        entry(
-            Who::Patient,
-            &format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER}\""),
-        ),
-        entry(Who::Operator, "role = \"operator\""),
-    ]
-    .concat()
-}
-
-struct Access {
-    srv: TestServer,
-    _dir: tempfile::TempDir,
-}
+type Access = SignedIn<Who>;
 
 fn server(backend: Backend) -> Access {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals()).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a: &mut ConfigArgs| a.principals = Some(file)),
-            ..Options::default()
-        },
-    );
-    Access { srv, _dir: dir }
+    Access::start(backend, &EVERYONE, |_| {})
 }
 
 /// How a request declares emergency viewing.
@@ -117,52 +79,15 @@ enum Declared {
 }
 
 impl Access {
-    fn send(
-        &self,
-        who: Who,
-        declared: Declared,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .srv
-            .client
-            .request(method, self.srv.url(path))
-            .bearer_auth(token(who));
-        if declared != Declared::No {
-            req = req.header("X-Emergency-Reason", enc("意識障害で救急搬送"));
-        }
-        if declared == Declared::Full {
-            req = req.header("X-Emergency-2FA", "totp");
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/fhir+json")
-                .body(b.to_string());
-        }
-        let r = req.send().unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, who: Who, declared: Declared, path: &str) -> (u16, Value) {
-        self.send(who, declared, reqwest::Method::GET, path, None)
-    }
-
-    fn post(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, Declared::No, reqwest::Method::POST, path, Some(body))
-    }
-
-    fn put(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, Declared::No, reqwest::Method::PUT, path, Some(body))
-    }
-
-    fn create(&self, who: Who, body: &Value) -> String {
-        let t = body["resourceType"].as_str().unwrap();
-        let (status, created) = self.post(who, t, body);
-        assert_eq!(status, 201, "create {t}: {created}");
-        created["id"].as_str().unwrap().to_string()
+    /// A GET as `who`, declaring emergency viewing as `declared` says.
+    fn get_declared(&self, who: Who, declared: Declared, path: &str) -> (u16, Value) {
+        let reason = enc("意識障害で救急搬送");
+        let headers: &[(&str, &str)] = match declared {
+            Declared::No => &[],
+            Declared::ReasonOnly => &[("X-Emergency-Reason", &reason)],
+            Declared::Full => &[("X-Emergency-Reason", &reason), ("X-Emergency-2FA", "totp")],
+        };
+        self.send(who, reqwest::Method::GET, path, None, headers)
     }
 }
 
@@ -321,7 +246,7 @@ fn setup(a: &Access) -> (String, BTreeMap<Item, (String, String)>) {
     let referral_id = post(&prescribing_referral());
     let checkup_id = post(&hospital_document(CHECKUP_TYPE));
     let summary_id = post(&hospital_document(SUMMARY_TYPE));
-    let (_, found) = a.get(
+    let (_, found) = a.get_declared(
         Who::Hospital,
         Declared::No,
         &format!(
@@ -335,7 +260,7 @@ fn setup(a: &Access) -> (String, BTreeMap<Item, (String, String)>) {
         .unwrap()
         .to_string();
     // The referral's own prescription, not the discharge summary's.
-    let (_, found) = a.get(
+    let (_, found) = a.get_declared(
         Who::Hospital,
         Declared::No,
         &format!(
@@ -502,7 +427,7 @@ fn matrix(a: &Access) {
                 for item in ITEMS {
                     let (t, id) = &items[&item];
                     let want = expected(who, declared, item, state);
-                    let (status, body) = a.get(who, declared, &format!("{t}/{id}"));
+                    let (status, body) = a.get_declared(who, declared, &format!("{t}/{id}"));
                     assert_eq!(
                         status, want,
                         "{who:?} {declared:?} reads {item:?} under consent {state:?}: {body}"
@@ -514,7 +439,8 @@ fn matrix(a: &Access) {
                     if declared == Declared::ReasonOnly {
                         continue;
                     }
-                    let (status, found) = a.get(who, declared, &search_path(item, &pid, id));
+                    let (status, found) =
+                        a.get_declared(who, declared, &search_path(item, &pid, id));
                     if want == 200 {
                         assert_eq!(status, 200, "{who:?} searches {item:?}: {found}");
                     }
@@ -569,16 +495,10 @@ fn writes(a: &Access) {
     // Another institution that may not read it learns nothing: its PUT finds nothing (404),
     // its DELETE deletes nothing, as of a resource that does not exist (204, no version).
     assert_eq!(a.put(Who::Other, &format!("{t}/{id}"), &body).0, 404);
-    let (s, _) = a.send(
-        Who::Other,
-        Declared::No,
-        reqwest::Method::DELETE,
-        &format!("{t}/{id}"),
-        None,
-    );
-    assert_eq!(s, 204);
+    assert_eq!(a.delete(Who::Other, &format!("{t}/{id}")), 204);
     assert_eq!(
-        a.get(Who::Hospital, Declared::No, &format!("{t}/{id}")).0,
+        a.get_declared(Who::Hospital, Declared::No, &format!("{t}/{id}"))
+            .0,
         200
     );
     assert_eq!(a.put(Who::Hospital, &format!("{t}/{id}"), &body).0, 200);
@@ -628,7 +548,7 @@ fn only_owners_write_postgres() {
 /// The events of a trail search, without the trail's own reads: each read of the trail is
 /// recorded too, so counts taken between reads would otherwise move with every read.
 fn events(a: &Access, who: Who, query: &str) -> Vec<Value> {
-    let (status, bundle) = a.get(who, Declared::No, &format!("AuditEvent?{query}"));
+    let (status, bundle) = a.get_declared(who, Declared::No, &format!("AuditEvent?{query}"));
     assert_eq!(status, 200, "{bundle}");
     bundle["entry"]
         .as_array()
@@ -661,7 +581,7 @@ fn audit(a: &Access) {
     let (pid, items) = setup(a);
     let (t, id) = &items[&Item::Lab];
     assert_eq!(
-        a.get(
+        a.get_declared(
             Who::EmergencyPractitioner,
             Declared::Full,
             &format!("{t}/{id}")
@@ -669,8 +589,12 @@ fn audit(a: &Access) {
         .0,
         200
     );
-    assert_eq!(a.get(Who::Other, Declared::No, &format!("{t}/{id}")).0, 404);
-    let (s, _) = a.get(
+    assert_eq!(
+        a.get_declared(Who::Other, Declared::No, &format!("{t}/{id}"))
+            .0,
+        404
+    );
+    let (s, _) = a.get_declared(
         Who::Hospital,
         Declared::No,
         &format!("Observation?patient={pid}"),
@@ -763,7 +687,7 @@ fn audit(a: &Access) {
             .any(|e| e["purposeOfEvent"][0]["coding"][0]["code"] == "ETREAT")
     );
     assert_eq!(
-        a.get(
+        a.get_declared(
             Who::Patient,
             Declared::No,
             "AuditEvent?patient=someone-else"
@@ -772,7 +696,10 @@ fn audit(a: &Access) {
         403
     );
     // Institutions do not read the trail; nobody writes it.
-    assert_eq!(a.get(Who::Hospital, Declared::No, "AuditEvent").0, 403);
+    assert_eq!(
+        a.get_declared(Who::Hospital, Declared::No, "AuditEvent").0,
+        403
+    );
     assert_eq!(
         a.post(
             Who::Operator,
@@ -784,7 +711,7 @@ fn audit(a: &Access) {
     );
     let one = e["id"].as_str().unwrap();
     assert_eq!(
-        a.get(Who::Patient, Declared::No, &format!("AuditEvent/{one}"))
+        a.get_declared(Who::Patient, Declared::No, &format!("AuditEvent/{one}"))
             .0,
         200
     );

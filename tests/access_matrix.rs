@@ -12,6 +12,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use common::principals::{Principal, principals_file};
 use common::{Backend, Options, TestServer};
 use kyoyu::config::ConfigArgs;
 use kyoyu::validation::packages::Package;
@@ -78,41 +79,41 @@ const ROLES: [Role; 11] = [
     Role::Operator,
 ];
 
-fn token(role: Role) -> String {
-    format!("{role:?}-token-0123456789abcdef0123456789")
-}
+impl Principal for Role {
+    fn grant(self) -> String {
+        match self {
+            Role::A => format!("role = \"system\"\ninstitution = \"{A}\""),
+            Role::B => format!("role = \"system\"\ninstitution = \"{B}\""),
+            Role::C => format!("role = \"system\"\ninstitution = \"{C}\""),
+            Role::Emergency => {
+                format!("role = \"practitioner\"\ninstitution = \"{B}\"\nemergency = true")
+            }
+            Role::Undeclarable => format!("role = \"practitioner\"\ninstitution = \"{B}\""),
+            Role::Patient1 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
+            }
+            Role::Patient2 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\"")
+            }
+            Role::Insurer => format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
+            Role::CoverageInsurer => {
+                format!("role = \"insurer\"\ninsurer = \"{COVERAGE_INSURER}\"")
+            }
+            Role::OtherInsurer => "role = \"insurer\"\ninsurer = \"39999999\"".to_string(),
+            Role::Operator => "role = \"operator\"".to_string(),
+        }
+    }
 
-fn principals() -> String {
-    ROLES
-        .iter()
-        .map(|&role| {
-            let body = match role {
-                Role::A => format!("role = \"system\"\ninstitution = \"{A}\""),
-                Role::B => format!("role = \"system\"\ninstitution = \"{B}\""),
-                Role::C => format!("role = \"system\"\ninstitution = \"{C}\""),
-                Role::Emergency => {
-                    format!("role = \"practitioner\"\ninstitution = \"{B}\"\nemergency = true")
-                }
-                Role::Undeclarable => format!("role = \"practitioner\"\ninstitution = \"{B}\""),
-                Role::Patient1 => {
-                    format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
-                }
-                Role::Patient2 => {
-                    format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\"")
-                }
-                Role::Insurer => format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
-                Role::CoverageInsurer => {
-                    format!("role = \"insurer\"\ninsurer = \"{COVERAGE_INSURER}\"")
-                }
-                Role::OtherInsurer => "role = \"insurer\"\ninsurer = \"39999999\"".to_string(),
-                Role::Operator => "role = \"operator\"".to_string(),
-            };
-            format!(
-                "[[principal]]\nname = \"{role:?}\"\ntoken = \"{}\"\n{body}\n\n",
-                token(role)
-            )
-        })
-        .collect()
+    fn headers(self) -> Vec<(&'static str, String)> {
+        if matches!(self, Role::Emergency | Role::Undeclarable) {
+            vec![
+                ("X-Emergency-Reason", "unconscious".into()),
+                ("X-Emergency-2FA", "totp".into()),
+            ]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// Who may read a stored record, by the rules of DESIGN §9 as the README states them.
@@ -334,11 +335,9 @@ impl Matrix {
             .srv
             .client
             .request(method, self.srv.url(path))
-            .bearer_auth(token(role));
-        if matches!(role, Role::Emergency | Role::Undeclarable) {
-            req = req
-                .header("X-Emergency-Reason", "unconscious")
-                .header("X-Emergency-2FA", "totp");
+            .bearer_auth(role.token());
+        for (k, v) in role.headers() {
+            req = req.header(k, v);
         }
         if let Some(b) = body {
             req = req
@@ -367,7 +366,7 @@ impl Matrix {
 fn start(backend: Backend, core: &Core) -> Matrix {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals()).unwrap();
+    std::fs::write(&file, principals_file(&ROLES)).unwrap();
     let srv = TestServer::start_with(
         backend,
         Options {

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{Backend, Options, TestServer};
+use common::Backend;
+use common::principals::{Principal, SignedIn};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
@@ -24,101 +25,35 @@ enum Who {
     Patient2,
 }
 
-fn token(who: Who) -> String {
-    format!("{who:?}-token-0123456789abcdef0123456789")
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::A => format!("role = \"system\"\ninstitution = \"{A}\""),
+            Who::B => format!("role = \"system\"\ninstitution = \"{B}\""),
+            Who::Patient1 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
+            }
+            Who::Patient2 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\"")
+            }
+        }
+    }
 }
 
-struct Scoped {
-    srv: TestServer,
-    _dir: tempfile::TempDir,
-}
+type Scoped = SignedIn<Who>;
 
 fn server(backend: Backend) -> Option<Scoped> {
     if backend == Backend::Postgres && !common::postgres_or_skip() {
         return None;
     }
-    let principals = [
-        (Who::A, format!("role = \"system\"\ninstitution = \"{A}\"")),
-        (Who::B, format!("role = \"system\"\ninstitution = \"{B}\"")),
-        (
-            Who::Patient1,
-            format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\""),
-        ),
-        (
-            Who::Patient2,
-            format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\""),
-        ),
-    ]
-    .iter()
-    .map(|(who, body)| {
-        format!(
-            "[[principal]]\nname = \"{who:?}\"\ntoken = \"{}\"\n{body}\n\n",
-            token(*who)
-        )
-    })
-    .collect::<String>();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a: &mut ConfigArgs| {
-                a.principals = Some(file);
-                // Access, not profiles, is under test here.
-                a.validate_on_write = Some(false);
-            }),
-            ..Options::default()
-        },
-    );
-    Some(Scoped { srv, _dir: dir })
+    let everyone = [Who::A, Who::B, Who::Patient1, Who::Patient2];
+    // Access, not profiles, is under test here.
+    Some(Scoped::start(backend, &everyone, |a: &mut ConfigArgs| {
+        a.validate_on_write = Some(false)
+    }))
 }
 
 impl Scoped {
-    fn send(
-        &self,
-        who: Who,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let mut req = self
-            .srv
-            .client
-            .request(method, self.srv.url(path))
-            .bearer_auth(token(who));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/fhir+json")
-                .body(b.to_string());
-        }
-        let r = req.send().unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, who: Who, path: &str) -> (u16, Value) {
-        self.send(who, reqwest::Method::GET, path, None, &[])
-    }
-
-    fn post(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, reqwest::Method::POST, path, Some(body), &[])
-    }
-
-    fn put(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, reqwest::Method::PUT, path, Some(body), &[])
-    }
-
-    fn create(&self, who: Who, body: &Value) -> String {
-        let t = body["resourceType"].as_str().unwrap();
-        let (status, created) = self.post(who, t, body);
-        assert_eq!(status, 201, "create {t}: {created}");
-        created["id"].as_str().unwrap().to_string()
-    }
-
     fn patient(&self, who: Who, member: &str) -> String {
         self.create(
             who,

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{Backend, Options, TestServer};
+use common::Backend;
+use common::principals::{Principal, SignedIn};
 use diesel::{Connection, RunQueryDsl};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
@@ -28,64 +29,39 @@ enum Who {
     Operator,
 }
 
-fn token(who: Who) -> String {
-    format!("{who:?}-token-0123456789abcdef0123456789")
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
+            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
+            Who::DoctorB => format!("role = \"practitioner\"\ninstitution = \"{B}\""),
+            Who::Patient1 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
+            }
+            Who::Operator => "role = \"operator\"".to_string(),
+        }
+    }
+
+    /// A principal's name as the trail would show it: never to a patient.
+    fn name(self) -> String {
+        format!("{self:?}-name")
+    }
 }
 
-/// A principal's name as the trail would show it: never to a patient.
-fn name(who: Who) -> String {
-    format!("{who:?}-name")
-}
-
-struct Audited {
-    srv: TestServer,
-    _dir: tempfile::TempDir,
-}
+type Audited = SignedIn<Who>;
 
 fn server(backend: Backend) -> Audited {
-    let principals = [
-        (
-            Who::HospitalA,
-            format!("role = \"system\"\ninstitution = \"{A}\""),
-        ),
-        (
-            Who::HospitalB,
-            format!("role = \"system\"\ninstitution = \"{B}\""),
-        ),
-        (
-            Who::DoctorB,
-            format!("role = \"practitioner\"\ninstitution = \"{B}\""),
-        ),
-        (
-            Who::Patient1,
-            format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\""),
-        ),
-        (Who::Operator, "role = \"operator\"".to_string()),
-    ]
-    .iter()
-    .map(|(who, body)| {
-        format!(
-            "[[principal]]\nname = \"{}\"\ntoken = \"{}\"\n{body}\n\n",
-            name(*who),
-            token(*who)
-        )
+    let everyone = [
+        Who::HospitalA,
+        Who::HospitalB,
+        Who::DoctorB,
+        Who::Patient1,
+        Who::Operator,
+    ];
+    // The audit, not profiles, is under test here.
+    Audited::start(backend, &everyone, |a: &mut ConfigArgs| {
+        a.validate_on_write = Some(false)
     })
-    .collect::<String>();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a: &mut ConfigArgs| {
-                a.principals = Some(file);
-                // The audit, not profiles, is under test here.
-                a.validate_on_write = Some(false);
-            }),
-            ..Options::default()
-        },
-    );
-    Audited { srv, _dir: dir }
 }
 
 /// Runs `test` on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set.
@@ -97,42 +73,6 @@ fn both(test: fn(&Audited)) {
 }
 
 impl Audited {
-    fn send(
-        &self,
-        who: Who,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let mut req = self
-            .srv
-            .client
-            .request(method, self.srv.url(path))
-            .bearer_auth(token(who));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/fhir+json")
-                .body(b.to_string());
-        }
-        let r = req.send().unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, who: Who, path: &str) -> (u16, Value) {
-        self.send(who, reqwest::Method::GET, path, None, &[])
-    }
-
-    fn create(&self, who: Who, body: &Value) -> String {
-        let t = body["resourceType"].as_str().unwrap();
-        let (status, created) = self.send(who, reqwest::Method::POST, t, Some(body), &[]);
-        assert_eq!(status, 201, "create {t}: {created}");
-        created["id"].as_str().unwrap().to_string()
-    }
-
     fn patient(&self, who: Who, member: &str) -> String {
         self.create(
             who,
@@ -176,7 +116,7 @@ fn observation(patient: &str) -> Value {
 fn events_by<'a>(trail: &'a [Value], who: Who, subtype: &str) -> Vec<&'a Value> {
     trail
         .iter()
-        .filter(|e| e["agent"][0]["who"]["display"] == name(who).as_str())
+        .filter(|e| e["agent"][0]["who"]["display"] == who.name().as_str())
         .filter(|e| e["subtype"][0]["code"] == subtype)
         .collect()
 }
@@ -222,7 +162,7 @@ fn trail_shows_only_what_the_patient_may_read(s: &Audited) {
         assert!(!text.contains(hidden.as_str()), "{hidden} shown: {text}");
     }
     for who in [Who::HospitalA, Who::HospitalB, Who::Operator] {
-        assert!(!text.contains(&name(who)), "{who:?} named: {text}");
+        assert!(!text.contains(&who.name()), "{who:?} named: {text}");
     }
     for number in [A, B] {
         assert!(!text.contains(number), "institution {number} shown: {text}");
@@ -462,7 +402,7 @@ fn leaves_no_gaps(s: &Audited) {
     let target = format!("Observation/{obs}");
     let emergency: Vec<&Value> = trail
         .iter()
-        .filter(|e| e["agent"][0]["who"]["display"] == name(Who::DoctorB).as_str())
+        .filter(|e| e["agent"][0]["who"]["display"] == Who::DoctorB.name().as_str())
         .filter(|e| e["purposeOfEvent"][0]["coding"][0]["code"] == "ETREAT")
         .collect();
     assert_eq!(emergency.len(), 1, "the refused emergency declaration");
@@ -476,7 +416,7 @@ fn leaves_no_gaps(s: &Audited) {
     assert!(refs.contains(&format!("Patient/{p1}")), "{refs:?}");
     let by_b: Vec<&Value> = trail
         .iter()
-        .filter(|e| e["agent"][0]["who"]["display"] == name(Who::HospitalB).as_str())
+        .filter(|e| e["agent"][0]["who"]["display"] == Who::HospitalB.name().as_str())
         .collect();
     let detail = |e: &&Value| e["outcomeDesc"].as_str().unwrap_or_default().to_string();
     assert!(

@@ -7,9 +7,9 @@
 
 mod common;
 
+use common::Backend;
 use common::documents::{ADDRESSEE, MEMBER_ID, checkup, minimal_referral};
-use common::{Backend, Options, TestServer};
-use kyoyu::config::ConfigArgs;
+use common::principals::{Principal, SignedIn};
 use serde_json::{Value, json};
 
 /// The checkup institution (the checkup fixture's sender).
@@ -43,50 +43,23 @@ enum Who {
     Operator,
 }
 
-fn token(who: Who) -> String {
-    format!("{who:?}-token-0123456789abcdef0123456789")
-}
-
-fn principals() -> String {
-    [
-        (
-            Who::CheckupCentre,
-            format!("role = \"system\"\ninstitution = \"{CHECKUP_CENTRE}\""),
-        ),
-        (
-            Who::Hospital,
-            format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-        ),
-        (
-            Who::Insurer,
-            format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
-        ),
-        (
-            Who::ReferralInsurer,
-            format!("role = \"insurer\"\ninsurer = \"{REFERRAL_INSURER}\""),
-        ),
-        (
-            Who::Patient,
-            format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{PATIENT_MEMBER}\""),
-        ),
-        (
-            Who::OtherPatient,
-            format!("role = \"patient\"\npatient = \"{MEMBER_ID}|00012345:記号:番号:01\""),
-        ),
-        (
-            Who::Other,
-            format!("role = \"system\"\ninstitution = \"{OTHER}\""),
-        ),
-        (Who::Operator, "role = \"operator\"".to_string()),
-    ]
-    .iter()
-    .map(|(who, body)| {
-        format!(
-            "[[principal]]\nname = \"{who:?}\"\ntoken = \"{}\"\n{body}\n\n",
-            token(*who)
-        )
-    })
-    .collect()
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::CheckupCentre => format!("role = \"system\"\ninstitution = \"{CHECKUP_CENTRE}\""),
+            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
+            Who::Insurer => format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
+            Who::ReferralInsurer => format!("role = \"insurer\"\ninsurer = \"{REFERRAL_INSURER}\""),
+            Who::Patient => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{PATIENT_MEMBER}\"")
+            }
+            Who::OtherPatient => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_ID}|00012345:記号:番号:01\"")
+            }
+            Who::Other => format!("role = \"system\"\ninstitution = \"{OTHER}\""),
+            Who::Operator => "role = \"operator\"".to_string(),
+        }
+    }
 }
 
 /// One document as `$document-status` lists it.
@@ -99,64 +72,23 @@ struct Listed {
     received: bool,
 }
 
-struct Server {
-    srv: TestServer,
-    _dir: tempfile::TempDir,
-}
+type Server = SignedIn<Who>;
 
 fn server(backend: Backend) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals()).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a: &mut ConfigArgs| a.principals = Some(file)),
-            ..Options::default()
-        },
-    );
-    Server { srv, _dir: dir }
+    let everyone = [
+        Who::CheckupCentre,
+        Who::Hospital,
+        Who::Insurer,
+        Who::ReferralInsurer,
+        Who::Patient,
+        Who::OtherPatient,
+        Who::Other,
+        Who::Operator,
+    ];
+    Server::start(backend, &everyone, |_| {})
 }
 
 impl Server {
-    fn send(
-        &self,
-        who: Who,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .srv
-            .client
-            .request(method, self.srv.url(path))
-            .bearer_auth(token(who));
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/fhir+json")
-                .body(b.to_string());
-        }
-        let r = req.send().unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, who: Who, path: &str) -> (u16, Value) {
-        self.send(who, reqwest::Method::GET, path, None)
-    }
-
-    fn post(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, reqwest::Method::POST, path, Some(body))
-    }
-
-    fn put(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, reqwest::Method::PUT, path, Some(body))
-    }
-
-    fn delete(&self, who: Who, path: &str) -> u16 {
-        self.send(who, reqwest::Method::DELETE, path, None).0
-    }
-
     /// The patient's documents, as `$document-status` lists them.
     fn statuses(&self) -> Vec<Listed> {
         let (status, body) = self.get(Who::Patient, "Bundle/$document-status");

@@ -8,9 +8,9 @@
 
 mod common;
 
+use common::Backend;
 use common::documents::{MEMBER_ID, SHARED, enc};
-use common::{Backend, Options, TestServer};
-use kyoyu::config::ConfigArgs;
+use common::principals::{Principal, SignedIn};
 use serde_json::{Value, json};
 
 const HOSPITAL: &str = "1318814790"; // the example report unit's institution
@@ -31,106 +31,47 @@ enum Who {
     Operator,
 }
 
-fn token(who: Who) -> String {
-    format!("{who:?}-token-0123456789abcdef0123456789")
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
+            Who::Clinic => format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
+            Who::ClinicEmergency => {
+                format!("role = \"practitioner\"\ninstitution = \"{CLINIC}\"\nemergency = true")
+            }
+            Who::Patient1 => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_1}\""),
+            Who::Patient2 => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_2}\""),
+            Who::Operator => "role = \"operator\"".into(),
+        }
+    }
+
+    fn headers(self) -> Vec<(&'static str, String)> {
+        match self {
+            Who::ClinicEmergency => vec![
+                ("X-Emergency-Reason", enc("意識障害で救急搬送")),
+                ("X-Emergency-2FA", "totp".into()),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
-fn principals() -> String {
-    let entry = |who: Who, body: String| {
-        format!(
-            "[[principal]]\nname = \"{who:?}\"\ntoken = \"{}\"\n{body}\n\n",
-            token(who)
-        )
-    };
-    [
-        entry(
-            Who::Hospital,
-            format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-        ),
-        entry(
-            Who::Clinic,
-            format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
-        ),
-        entry(
-            Who::ClinicEmergency,
-            format!("role = \"practitioner\"\ninstitution = \"{CLINIC}\"\nemergency = true"),
-        ),
-        entry(
-            Who::Patient1,
-            format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_1}\""),
-        ),
-        entry(
-            Who::Patient2,
-            format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_2}\""),
-        ),
-        entry(Who::Operator, "role = \"operator\"".into()),
-    ]
-    .concat()
-}
-
-struct Server {
-    srv: TestServer,
-    _dir: tempfile::TempDir,
-}
+type Server = SignedIn<Who>;
 
 fn server(backend: Backend) -> Server {
     common::require_shared_data();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals()).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a: &mut ConfigArgs| a.principals = Some(file)),
-            ..Options::default()
-        },
-    );
-    Server { srv, _dir: dir }
+    let everyone = [
+        Who::Hospital,
+        Who::Clinic,
+        Who::ClinicEmergency,
+        Who::Patient1,
+        Who::Patient2,
+        Who::Operator,
+    ];
+    Server::start(backend, &everyone, |_| {})
 }
 
 impl Server {
-    fn send(
-        &self,
-        who: Who,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .srv
-            .client
-            .request(method, self.srv.url(path))
-            .bearer_auth(token(who));
-        if who == Who::ClinicEmergency {
-            req = req
-                .header("X-Emergency-Reason", enc("意識障害で救急搬送"))
-                .header("X-Emergency-2FA", "totp");
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/fhir+json")
-                .body(b.to_string());
-        }
-        let r = req.send().unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, who: Who, path: &str) -> (u16, Value) {
-        self.send(who, reqwest::Method::GET, path, None)
-    }
-
-    fn post(&self, who: Who, path: &str, body: &Value) -> (u16, Value) {
-        self.send(who, reqwest::Method::POST, path, Some(body))
-    }
-
-    fn create(&self, who: Who, body: &Value) -> String {
-        let t = body["resourceType"].as_str().unwrap();
-        let (status, created) = self.post(who, t, body);
-        assert_eq!(status, 201, "{who:?} creates {t}: {created}");
-        created["id"].as_str().unwrap().to_string()
-    }
-
     /// Whether `who` reads `t/id`, and finds it by `_id` (a search never shows what a read
     /// refuses, and the other way round).
     fn reads(&self, who: Who, t: &str, id: &str) -> bool {
@@ -312,12 +253,7 @@ fn rows_follow_their_patient(s: &Server) {
     let put = |who: Who, id: &str, member: &str| {
         let mut body = patient(member, "後");
         body["id"] = json!(id);
-        let (status, b) = s.send(
-            who,
-            reqwest::Method::PUT,
-            &format!("Patient/{id}"),
-            Some(&body),
-        );
+        let (status, b) = s.put(who, &format!("Patient/{id}"), &body);
         assert!(
             status == 200 || status == 201,
             "{who:?} PUT Patient/{id}: {b}"

@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod pki;
+pub mod principals;
 
 use std::io::Write;
 use std::sync::Arc;

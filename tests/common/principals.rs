@@ -1,0 +1,132 @@
+//! Signed-in callers: a server started with a principals file naming every caller a test uses,
+//! and requests sent as one of them with its bearer token.
+
+use std::marker::PhantomData;
+
+use kyoyu::config::ConfigArgs;
+use serde_json::Value;
+
+use super::{Backend, Options, TestServer};
+
+/// A caller a test signs in as: usually a fieldless enum, whose `Debug` name makes the token.
+pub trait Principal: Copy + std::fmt::Debug {
+    /// The principal's grant in the principals file: its `role` and what the role needs.
+    fn grant(self) -> String;
+
+    /// The name the audit trail shows for it.
+    fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    fn token(self) -> String {
+        format!("{self:?}-token-0123456789abcdef0123456789")
+    }
+
+    /// Headers on every request of this caller (a standing emergency declaration).
+    fn headers(self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// The `[[principal]]` entries of a principals file for `everyone`.
+pub fn principals_file<W: Principal>(everyone: &[W]) -> String {
+    everyone
+        .iter()
+        .map(|who| {
+            format!(
+                "[[principal]]\nname = \"{}\"\ntoken = \"{}\"\n{}\n\n",
+                who.name(),
+                who.token(),
+                who.grant()
+            )
+        })
+        .collect()
+}
+
+/// A running server whose principals are `W`'s.
+pub struct SignedIn<W> {
+    pub srv: TestServer,
+    _dir: tempfile::TempDir,
+    callers: PhantomData<W>,
+}
+
+impl<W: Principal> SignedIn<W> {
+    /// Starts a server on `backend` knowing `everyone`; `configure` sets anything else.
+    pub fn start(
+        backend: Backend,
+        everyone: &[W],
+        configure: impl FnOnce(&mut ConfigArgs) + Send + 'static,
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("principals.toml");
+        std::fs::write(&file, principals_file(everyone)).unwrap();
+        let srv = TestServer::start_with(
+            backend,
+            Options {
+                configure: Box::new(move |a: &mut ConfigArgs| {
+                    a.principals = Some(file);
+                    configure(a);
+                }),
+                ..Options::default()
+            },
+        );
+        SignedIn {
+            srv,
+            _dir: dir,
+            callers: PhantomData,
+        }
+    }
+
+    /// Sends a request as `who`: its status and its JSON body (`Null` when there is none).
+    pub fn send(
+        &self,
+        who: W,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .srv
+            .client
+            .request(method, self.srv.url(path))
+            .bearer_auth(who.token());
+        for (k, v) in who.headers() {
+            req = req.header(k, v);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", super::FHIR_JSON)
+                .body(b.to_string());
+        }
+        let r = req.send().unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    }
+
+    pub fn get(&self, who: W, path: &str) -> (u16, Value) {
+        self.send(who, reqwest::Method::GET, path, None, &[])
+    }
+
+    pub fn post(&self, who: W, path: &str, body: &Value) -> (u16, Value) {
+        self.send(who, reqwest::Method::POST, path, Some(body), &[])
+    }
+
+    pub fn put(&self, who: W, path: &str, body: &Value) -> (u16, Value) {
+        self.send(who, reqwest::Method::PUT, path, Some(body), &[])
+    }
+
+    pub fn delete(&self, who: W, path: &str) -> u16 {
+        self.send(who, reqwest::Method::DELETE, path, None, &[]).0
+    }
+
+    /// Creates `body` as `who`, expecting 201; its new id.
+    pub fn create(&self, who: W, body: &Value) -> String {
+        let t = body["resourceType"].as_str().unwrap();
+        let (status, created) = self.post(who, t, body);
+        assert_eq!(status, 201, "{who:?} creates {t}: {created}");
+        created["id"].as_str().unwrap().to_string()
+    }
+}
