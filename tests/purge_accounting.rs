@@ -7,25 +7,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use common::documents::{ADDRESSEE, referral_with_discharge};
+use common::principals::{Principal, SignedIn};
+use common::purge::purge;
 use common::{Backend, Options, TestServer};
 use serde_json::{Value, json};
 
-const AS_OF: &str = "2100-01-01T00:00:00+09:00";
 const HOSPITAL: &str = "1318814790"; // the referral's sender (its Bundle-ID)
-
-fn purge(db: &str, extra: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_kyoyu"))
-        .args(["purge", "--format", "json", "--list", "--as-of", AS_OF])
-        .args(extra)
-        .args(["--database-url", db])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// (type, id, rule) of a report's list.
 fn listed(report: &Value) -> Vec<(String, String, String)> {
@@ -63,13 +52,13 @@ fn a_dry_run_lists_exactly_what_the_real_run_removes(backend: Backend) {
     );
     assert_eq!(r.status(), 200);
     let db = srv.db.url.clone();
-    let dry = purge(&db, &["--dry-run", "--batch", "3"]);
+    let dry = purge(&db, &["--list", "--dry-run", "--batch", "3"]);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["as_of"], "2099-12-31T15:00:00.000000Z", "{dry}");
     let predicted = listed(&dry);
     assert!(predicted.len() > 2, "{dry}");
     assert!(predicted.iter().any(|(t, i, _)| t == "Bundle" && *i == id));
-    let real = purge(&db, &["--batch", "3"]);
+    let real = purge(&db, &["--list", "--batch", "3"]);
     assert_eq!(listed(&real), predicted);
     assert_eq!(real["purged"], dry["purged"]);
     assert_eq!(real["purged"].as_u64().unwrap() as usize, predicted.len());
@@ -79,7 +68,7 @@ fn a_dry_run_lists_exactly_what_the_real_run_removes(backend: Backend) {
         assert_eq!(srv.get(&format!("{t}/{i}")).status(), 404, "{t}/{i}");
     }
     // The run left what the latest-3 rules keep, and nothing more to do.
-    let again = purge(&db, &[]);
+    let again = purge(&db, &["--list"]);
     assert_eq!(again["purged"], 0, "{again}");
 }
 
@@ -96,53 +85,38 @@ fn a_dry_run_lists_exactly_what_the_real_run_removes_postgres() {
     a_dry_run_lists_exactly_what_the_real_run_removes(Backend::Postgres);
 }
 
-fn principals() -> String {
-    format!(
-        "[[principal]]\nname = \"hospital\"\ntoken = \"hospital-token-0123456789abcdef0123\"\n\
-         role = \"system\"\ninstitution = \"{HOSPITAL}\"\n\n\
-         [[principal]]\nname = \"operator\"\ntoken = \"operator-token-0123456789abcdef0123\"\n\
-         role = \"operator\"\n"
-    )
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Hospital,
+    Operator,
+}
+
+impl Principal for Who {
+    fn grant(self) -> String {
+        match self {
+            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
+            Who::Operator => "role = \"operator\"".into(),
+        }
+    }
 }
 
 fn the_operator_reads_what_a_purge_removed(backend: Backend) {
     common::require_shared_data();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("principals.toml");
-    std::fs::write(&file, principals()).unwrap();
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(move |a| {
-                a.principals = Some(file);
-                a.purge_interval_secs = Some(0.0);
-            }),
-            ..Options::default()
-        },
-    );
-    let as_who = |who: &str, method: reqwest::Method, path: &str| {
-        srv.client
-            .request(method, srv.url(path))
-            .bearer_auth(format!("{who}-token-0123456789abcdef0123"))
-    };
-    let r = as_who("hospital", reqwest::Method::POST, "Bundle")
-        .header("Content-Type", "application/fhir+json")
-        .body(referral_with_discharge().to_string())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{:?}", r.text());
-    let report = purge(&srv.db.url, &["--batch", "4"]);
+    let s = SignedIn::start(backend, &[Who::Hospital, Who::Operator], |a| {
+        a.purge_interval_secs = Some(0.0)
+    });
+    let srv = &s.srv;
+    let (status, body) = s.post(Who::Hospital, "Bundle", &referral_with_discharge());
+    assert_eq!(status, 201, "{body}");
+    let report = purge(&srv.db.url, &["--list", "--batch", "4"]);
     let removed: BTreeSet<String> = listed(&report)
         .into_iter()
         .map(|(t, i, _)| format!("{t}/{i}"))
         .collect();
     assert!(removed.len() > 4, "{report}");
 
-    let r = as_who("operator", reqwest::Method::GET, "AuditEvent?_count=100")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let trail: Value = r.json().unwrap();
+    let (status, trail) = s.get(Who::Operator, "AuditEvent?_count=100");
+    assert_eq!(status, 200);
     let purges: Vec<&Value> = trail["entry"]
         .as_array()
         .unwrap()
@@ -177,18 +151,8 @@ fn the_operator_reads_what_a_purge_removed(backend: Backend) {
     );
     // Each event is read by id too; the institution that sent the data does not read the trail.
     let id = purges[0]["id"].as_str().unwrap();
-    let one = as_who(
-        "operator",
-        reqwest::Method::GET,
-        &format!("AuditEvent/{id}"),
-    )
-    .send()
-    .unwrap();
-    assert_eq!(one.status(), 200);
-    let hospital = as_who("hospital", reqwest::Method::GET, "AuditEvent")
-        .send()
-        .unwrap();
-    assert_eq!(hospital.status(), 403);
+    assert_eq!(s.get(Who::Operator, &format!("AuditEvent/{id}")).0, 200);
+    assert_eq!(s.get(Who::Hospital, "AuditEvent").0, 403);
 }
 
 #[test]

@@ -8,32 +8,16 @@ mod common;
 
 use std::process::Command;
 
+use common::purge::purge;
 use common::{Backend, Options, TestServer};
 use serde_json::{Value, json};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const BUNDLE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
 
 fn example() -> Value {
-    let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{BUNDLE}")).unwrap();
+    let text =
+        std::fs::read_to_string(common::shared_data(&format!("examples/clins/{BUNDLE}"))).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn purge(db: &str, extra: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_kyoyu"))
-        .args([
-            "purge",
-            "--format",
-            "json",
-            "--as-of",
-            "2100-01-01T00:00:00+09:00",
-        ])
-        .args(extra)
-        .args(["--database-url", db])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn later_albumin_results() -> Value {

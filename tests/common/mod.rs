@@ -5,6 +5,7 @@
 pub mod documents;
 pub mod pki;
 pub mod principals;
+pub mod purge;
 
 use std::io::Write;
 use std::sync::Arc;
