@@ -104,10 +104,13 @@ impl<'v> Walker<'_, 'v> {
                 // own while matching slices): nothing is claimed.
                 return;
             };
-            if def
-                .contexts
-                .iter()
-                .any(|(kind, expr)| site.allows(kind, expr))
+            if site.holds_any_extension()
+                || def
+                    .contexts
+                    .iter()
+                    .map(|(kind, expr)| (kind.as_str(), expr.as_str()))
+                    .chain(published_use(url))
+                    .any(|(kind, expr)| site.allows(kind, expr))
             {
                 continue;
             }
@@ -202,7 +205,31 @@ impl<'v> Walker<'_, 'v> {
     }
 }
 
+/// A context the specification itself uses an extension in beyond what its definition says.
+/// R4 core declares `structuredefinition-fhir-type` on `ElementDefinition.type.code` but puts
+/// it on `ElementDefinition.type` in every snapshot it publishes (the history is FHIR-13328);
+/// refusing it there would refuse the core's own StructureDefinitions.
+fn published_use(url: &str) -> Option<(&'static str, &'static str)> {
+    (url == FHIR_TYPE_URL).then_some(("element", "ElementDefinition.type"))
+}
+
+const FHIR_TYPE_URL: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
+
 impl Site {
+    /// Inside an ElementDefinition's `fixed[x]`, `pattern[x]` or `example.value[x]`: a value of
+    /// the constrained element, whose extensions have that element's contexts, not a place in
+    /// the StructureDefinition; the walk cannot see which element that is, so none is refused.
+    fn holds_any_extension(&self) -> bool {
+        self.steps.windows(2).enumerate().any(|(i, pair)| {
+            pair[0].ty == "ElementDefinition"
+                && match pair[1].name.as_str() {
+                    "fixed" | "pattern" => true,
+                    "example" => self.steps.get(i + 2).is_some_and(|s| s.name == "value"),
+                    _ => false,
+                }
+        })
+    }
+
     fn allows(&self, kind: &str, expression: &str) -> bool {
         match kind {
             // The URL of the extension holding this one, or `url#name` for one of its parts.

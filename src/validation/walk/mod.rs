@@ -37,6 +37,9 @@ mod tests_examples;
 mod tests_extensions;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_false_rejections;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_invariants_jp;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -124,7 +124,22 @@ impl Plan {
             .iter()
             .map(element_from_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
+        let base_max: Vec<Option<&str>> = sd
+            .pointer("/snapshot/element")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| e.pointer("/base/max").and_then(Value::as_str))
+            .collect();
         let mut plan = Plan::build(url, ty, elements, model);
+        // A snapshot element's `base.max` is the base definition's maximum, whatever the profile
+        // narrowed it to: it decides the JSON shape even where the base model cannot follow the
+        // path (inside a choice element, `Observation.value[x].coding.extension`).
+        for (node, max) in plan.nodes.iter_mut().zip(base_max).skip(1) {
+            if let Some(max) = max {
+                node.array = max != "1";
+            }
+        }
         plan.contexts = sd
             .get("context")
             .and_then(Value::as_array)
