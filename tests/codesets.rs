@@ -293,3 +293,71 @@ fn with_every_official_list_the_official_examples_still_validate_and_the_error_e
         "{stdout}"
     );
 }
+
+const DOC_TYPES: &str = "http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes";
+
+/// A Composition typed as the patient summary (ePCS, LOINC 56447-6 in the JP document-type
+/// system), with `version` on its Coding when given.
+fn patient_summary(version: Option<&str>) -> Value {
+    let mut coding = json!({"system": DOC_TYPES, "code": "56447-6", "display": "患者サマリー"});
+    if let Some(v) = version {
+        coding["version"] = json!(v);
+    }
+    json!({
+        "resourceType": "Composition",
+        "status": "final",
+        "type": {"coding": [coding]},
+        "date": "2024-04-01T10:00:00+09:00",
+        "author": [{"display": "author"}],
+        "title": "患者サマリー"
+    })
+}
+
+/// The checkup IG's code-system table carries doc-typecodes 1.5.0 (four codes, no patient
+/// summary); JP-CLINS defines the same system at version 5.11 with 56447-6. The newer
+/// definition wins whichever source it came from; a Coding naming 1.5.0 is judged by 1.5.0.
+fn an_imported_older_code_system_does_not_shadow_the_package(backend: Backend) {
+    common::require_shared_data();
+    let srv = jp_server(backend);
+    let at = "Composition.type.coding[0].code";
+    assert!(errors_at(&validate(&srv, &patient_summary(None)), at).is_empty());
+
+    let table = format!("{SHARED}/terminology/checkup/eCheckup_CodeSystems_v1.5.0.csv");
+    let out = codesets(&srv.db.url, &["import", &table]);
+    assert!(out.status.success(), "{out:?}");
+    let listed = String::from_utf8_lossy(&codesets(&srv.db.url, &["list"]).stdout).into_owned();
+    assert!(listed.contains(DOC_TYPES), "{listed}");
+    // The import is in use once a code only the checkup table has is known.
+    let mut checkup_only = patient_summary(None);
+    checkup_only["type"]["coding"][0] = json!({
+        "system": "http://jpfhir.jp/fhir/eCheckup/CodeSystem/report-organization-code",
+        "code": "no-such-code"
+    });
+    eventually("the checkup table to be used", || {
+        !errors_at(&validate(&srv, &checkup_only), at).is_empty()
+    });
+
+    let outcome = validate(&srv, &patient_summary(None));
+    assert!(errors_at(&outcome, at).is_empty(), "{outcome}");
+    let outcome = validate(&srv, &patient_summary(Some("5.11")));
+    assert!(errors_at(&outcome, at).is_empty(), "{outcome}");
+    let outcome = validate(&srv, &patient_summary(Some("1.5.0")));
+    let messages = errors_at(&outcome, at).join(" | ");
+    assert!(
+        messages.contains("56447-6") && messages.contains("1.5.0"),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn an_imported_older_code_system_does_not_shadow_the_package_sqlite() {
+    an_imported_older_code_system_does_not_shadow_the_package(Backend::Sqlite);
+}
+
+#[test]
+fn an_imported_older_code_system_does_not_shadow_the_package_postgres() {
+    if !common::postgres_or_skip() {
+        return;
+    }
+    an_imported_older_code_system_does_not_shadow_the_package(Backend::Postgres);
+}

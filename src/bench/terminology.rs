@@ -78,6 +78,7 @@ pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
         for (system, code) in probes.iter().take(10_000) {
             black_box(engine.coding(CodedValue {
                 system: Some(system),
+                version: None,
                 code,
                 display: None,
             }));
@@ -94,6 +95,7 @@ pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
     for (system, code) in &probes {
         for f in engine.coding(CodedValue {
             system: Some(system),
+            version: None,
             code,
             display: None,
         }) {

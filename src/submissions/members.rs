@@ -254,7 +254,7 @@ impl Writer {
 pub(crate) fn lab_item(svc: &Services, resource: &Value) -> String {
     let key = crate::retention::rules::lab_item(resource);
     if let Some((system, code)) = key.split_once('|')
-        && let Ok(found) = svc.value_sets.lookup(system, code)
+        && let Ok(found) = svc.value_sets.lookup(system, None, code)
         && let Some(parent) = found.parents.first()
     {
         return format!("{system}|{parent}");

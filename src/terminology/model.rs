@@ -67,7 +67,9 @@ pub struct ImportSet {
 /// item tables and the code-system table of the same items, or a checkup table listing some
 /// JLAC10 codes beside the JLAC10 list) into one: the union of their concepts, the first
 /// definition of a code winning. Without this the last file read would silently replace the
-/// others. The union is complete when any part is.
+/// others. The union is complete when any part is. Two different editions (both versioned, the
+/// versions differ) are not merged: a code of the older one may be gone from the newer, so only
+/// the newer is kept, and a note says so.
 pub fn merge_same_systems(sets: &mut [(String, ImportSet)]) {
     use std::collections::{HashMap, HashSet};
     let mut first: HashMap<String, (usize, usize)> = HashMap::new();
@@ -84,6 +86,9 @@ pub fn merge_same_systems(sets: &mut [(String, ImportSet)]) {
     }
     // Later duplicates are drained into the first, then removed (highest index first).
     for &((i, j), (fi, fj)) in &moved {
+        if keep_newer_edition(sets, (i, j), (fi, fj)) {
+            continue;
+        }
         let extra = std::mem::take(&mut sets[i].1.systems[j].concepts);
         let extra_sets = sets[i].1.systems[j].value_sets.clone();
         let extra_complete = sets[i].1.systems[j].content == Content::Complete;
@@ -115,4 +120,38 @@ pub fn merge_same_systems(sets: &mut [(String, ImportSet)]) {
     for (i, j) in drop {
         sets[i].1.systems.remove(j);
     }
+}
+
+/// When the systems at `later` and `first` are different editions, leaves the newer one at
+/// `first` (where the merge keeps it) and says which edition was left out; false when they are
+/// parts of one edition, to be merged.
+fn keep_newer_edition(
+    sets: &mut [(String, ImportSet)],
+    later: (usize, usize),
+    first: (usize, usize),
+) -> bool {
+    use crate::validation::packages::compare_versions;
+    let version = |at: (usize, usize)| sets[at.0].1.systems[at.1].version.clone();
+    let (Some(later_v), Some(first_v)) = (version(later), version(first)) else {
+        return false;
+    };
+    if later_v == first_v {
+        return false;
+    }
+    let later_source = sets[later.0].0.clone();
+    let first_source = sets[first.0].0.clone();
+    let (kept, kept_source, dropped, dropped_source) =
+        if compare_versions(&later_v, &first_v).is_gt() {
+            let older = sets[first.0].1.systems[first.1].clone();
+            let newer = std::mem::replace(&mut sets[later.0].1.systems[later.1], older);
+            sets[first.0].1.systems[first.1] = newer;
+            (later_v, later_source, first_v, first_source)
+        } else {
+            (first_v, first_source, later_v, later_source)
+        };
+    let url = sets[first.0].1.systems[first.1].url.clone();
+    sets[first.0].1.notes.push(format!(
+        "{url}: version {kept} from {kept_source} imported; the older version {dropped} from {dropped_source} was not"
+    ));
+    true
 }

@@ -52,6 +52,7 @@ fn every_code_of_every_official_list_passes_its_own_check() {
         for (system, concept) in &codes {
             let findings = e.coding(CodedValue {
                 system: Some(system),
+                version: None,
                 code: &concept.code,
                 display: concept.display.as_deref(),
             });
@@ -124,6 +125,31 @@ fn a_system_defined_twice_in_one_run_is_merged_not_replaced() {
 }
 
 #[test]
+fn two_editions_of_a_system_in_one_run_keep_the_newer_and_merge_nothing() {
+    let url = "http://example.org/cs";
+    let edition = |version: &str, codes: &[&str]| {
+        let mut s = system(url, Content::Complete, codes);
+        s.version = Some(version.into());
+        ImportSet {
+            systems: vec![s],
+            ..ImportSet::default()
+        }
+    };
+    let mut sets = vec![
+        ("old.csv".to_string(), edition("1.9", &["gone", "kept"])),
+        ("new.csv".to_string(), edition("1.10", &["kept", "added"])),
+    ];
+    merge_same_systems(&mut sets);
+    assert_eq!(sets[0].1.systems.len() + sets[1].1.systems.len(), 1);
+    let kept = &sets[0].1.systems[0];
+    assert_eq!(kept.version.as_deref(), Some("1.10"));
+    let codes: Vec<&str> = kept.concepts.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["kept", "added"]);
+    let note = sets[0].1.notes.join(" ");
+    assert!(note.contains("1.9") && note.contains("old.csv"), "{note}");
+}
+
+#[test]
 fn a_display_differing_only_by_look_alike_characters_gets_a_hint() {
     let url = "http://example.org/lab";
     let mut s = system(url, Content::Complete, &["K1"]);
@@ -138,6 +164,7 @@ fn a_display_differing_only_by_look_alike_characters_gets_a_hint() {
     )]);
     let findings = e.coding(CodedValue {
         system: Some(url),
+        version: None,
         code: "K1",
         display: Some("血糖"),
     });

@@ -14,10 +14,12 @@ pub enum Membership {
     Unknown(String),
 }
 
-/// A coded value to check: `system` is `None` for a plain `code` element.
+/// A coded value to check: `system` is `None` for a plain `code` element; `version` is the
+/// Coding's `version`, the edition of the code system the code was taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodedValue<'a> {
     pub system: Option<&'a str>,
+    pub version: Option<&'a str>,
     pub code: &'a str,
     pub display: Option<&'a str>,
 }

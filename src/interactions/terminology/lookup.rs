@@ -70,16 +70,18 @@ pub async fn lookup(svc: &Services, inputs: Inputs) -> Result<Value, Error> {
 }
 
 fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
-    let found = engine.lookup(&req.system, &req.code).map_err(|e| {
-        let (detail, parameter) = match &e {
-            LookupError::UnknownSystem(_) => (e.to_string(), req.system_param),
-            LookupError::UnknownCode { .. } => (unknown_code(engine, &e, req), req.code_param),
-        };
-        Error::InputNotFound {
-            detail,
-            parameter: parameter.to_string(),
-        }
-    })?;
+    let found = engine
+        .lookup(&req.system, req.version.as_deref(), &req.code)
+        .map_err(|e| {
+            let (detail, parameter) = match &e {
+                LookupError::UnknownSystem(_) => (e.to_string(), req.system_param),
+                LookupError::UnknownCode { .. } => (unknown_code(engine, &e, req), req.code_param),
+            };
+            Error::InputNotFound {
+                detail,
+                parameter: parameter.to_string(),
+            }
+        })?;
     if let (Some(asked), Some(loaded)) = (&req.version, &found.version)
         && asked != loaded
     {

@@ -193,13 +193,14 @@ fn coding_in_system(engine: &ValueSetEngine, target: Option<&str>, c: &Coding) -
     }
     let value = CodedValue {
         system: Some(system),
+        version: c.version.as_deref(),
         code,
         display: c.display.as_deref(),
     };
     let findings = engine.coding(value);
     let has_error = findings.iter().any(Finding::is_error);
     let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
-    match engine.lookup(system, code) {
+    match engine.lookup(system, c.version.as_deref(), code) {
         Ok(found) => {
             if let (Some(asked), Some(loaded)) = (&c.version, &found.version)
                 && asked != loaded
@@ -294,6 +295,7 @@ fn coding_in_value_set(engine: &ValueSetEngine, value_set: &str, c: &Coding) -> 
     };
     let value = CodedValue {
         system: c.system.as_deref(),
+        version: c.version.as_deref(),
         code,
         display: c.display.as_deref(),
     };
@@ -304,7 +306,7 @@ fn coding_in_value_set(engine: &ValueSetEngine, value_set: &str, c: &Coding) -> 
     let display = c
         .system
         .as_deref()
-        .and_then(|s| engine.lookup(s, code).ok())
+        .and_then(|s| engine.lookup(s, c.version.as_deref(), code).ok())
         .and_then(|r| r.display);
     let findings = engine.coding(value);
     let has_error = findings.iter().any(Finding::is_error);

@@ -42,7 +42,27 @@ impl ValueSetEngine {
         if out.iter().any(Finding::is_error) {
             return out;
         }
-        let expected = match self.code_system_in(c, system) {
+        // A Coding naming an edition that is not loaded is checked against the newest one, but
+        // a code missing there may have been dropped since: a warning, never an error.
+        let exact = self.code_system_in(c, system, value.version);
+        let other_edition = exact.is_none() && value.version.is_some();
+        let loaded = exact.or_else(|| {
+            value
+                .version
+                .and_then(|_| self.code_system_in(c, system, None))
+        });
+        if let (true, Some(cs), Some(asked)) = (other_edition, &loaded, value.version) {
+            out.push(Finding {
+                severity: IssueSeverity::Information,
+                part: CodedPart::Code,
+                message: format!(
+                    "version {asked} of code system {system} is not loaded: code {} checked against version {}",
+                    value.code,
+                    cs.version.as_deref().unwrap_or("(unversioned)")
+                ),
+            });
+        }
+        let expected = match loaded {
             Some(cs) => match cs.find(value.code) {
                 Some(concept) => concept.display.clone().and_then(|d| {
                     let given = value.display.map(str::trim);
@@ -56,7 +76,12 @@ impl ValueSetEngine {
                     })
                 }),
                 None => {
-                    if let Some(f) = unknown_code(&cs.url, cs.version.as_deref(), &cs, value.code) {
+                    if let Some(mut f) =
+                        unknown_code(&cs.url, cs.version.as_deref(), &cs, value.code)
+                    {
+                        if other_edition {
+                            f.severity = IssueSeverity::Warning;
+                        }
                         out.push(f);
                     }
                     return out;

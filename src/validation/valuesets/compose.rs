@@ -79,10 +79,14 @@ impl ValueSetEngine {
         parts.fold(first, Expansion::intersect)
     }
 
-    /// `include.version` is not used to pick the code system: packages carry one version of
-    /// each, and a mismatch would otherwise make every code unknown.
+    /// `include.version` picks that edition of the code system when it is loaded; otherwise
+    /// the newest loaded one answers, as packages often pin an edition they do not ship and
+    /// every code would else be unknown.
     pub(super) fn evaluate_system(&self, c: &Caches, system: &str, include: &Value) -> Expansion {
-        let cs = self.code_system_in(c, system);
+        let version = include.get("version").and_then(Value::as_str);
+        let cs = self
+            .code_system_in(c, system, version)
+            .or_else(|| version.and_then(|_| self.code_system_in(c, system, None)));
         let fold_codes = cs.as_ref().is_some_and(|c| !c.case_sensitive);
         let part = |codes: HashSet<String>, unknown: Option<String>| {
             Expansion::single(
@@ -152,7 +156,7 @@ impl ValueSetEngine {
             ) {
                 let system = canonical_system(system);
                 let fold_codes = self
-                    .code_system_in(caches, system)
+                    .code_system_in(caches, system, None)
                     .is_some_and(|cs| !cs.case_sensitive);
                 result.union(Expansion::single(
                     system.to_string(),

@@ -12,6 +12,7 @@ mod coding;
 mod compose;
 mod expansion;
 pub mod generate;
+mod precedence;
 mod service;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -39,6 +40,7 @@ pub use service::{LookupError, LookupResult, Member, MemberList, Origin, importe
 
 use base::BaseSets;
 pub(crate) use codesystem::CodeSystemIndex;
+use precedence::versioned;
 
 /// Old OIDs still found in Japanese data, and the canonical URL of the same code system.
 const SYSTEM_ALIASES: &[(&str, &str)] = &[
@@ -102,9 +104,10 @@ fn system_names(url: &str) -> impl Iterator<Item = &str> {
     )
 }
 
-/// Answers binding checks; cheap to share (`Arc`) between request handlers. Definitions come
-/// from the imported terminology first (an operator's import is the newer word), then the
-/// packages, then the embedded base sets.
+/// Answers binding checks; cheap to share (`Arc`) between request handlers. A code system or
+/// value set defined by both the imported terminology and a package is taken at its newest
+/// version (the import on a tie, see [`precedence`]); the embedded base sets answer for value
+/// sets neither defines.
 pub struct ValueSetEngine {
     packages: Option<Arc<PackageSet>>,
     base: Option<&'static BaseSets>,
@@ -224,11 +227,13 @@ impl ValueSetEngine {
             .masters
             .value_set(value_set)
             .map(|v| Arc::clone(&v.resource));
-        let resource = imported.or_else(|| {
-            self.packages
-                .as_deref()
-                .and_then(|p| p.resolve_in("ValueSet", value_set))
-                .map(|r| Arc::clone(&r.json))
+        let packaged = self
+            .packages
+            .as_deref()
+            .and_then(|p| p.resolve_in("ValueSet", value_set))
+            .map(|r| Arc::clone(&r.json));
+        let resource = precedence::newest([imported, packaged], |r| {
+            r.get("version").and_then(Value::as_str)
         });
         let expansion = if let Some(r) = resource {
             stack.push(value_set.to_string());
@@ -253,29 +258,38 @@ impl ValueSetEngine {
             .clone()
     }
 
-    /// The indexed definition of a code system (under its URL or an alias): imported first,
-    /// then from a package.
-    pub(crate) fn code_system_in(&self, c: &Caches, url: &str) -> Option<Arc<CodeSystemIndex>> {
-        if let Some(cs) = c.masters.code_system(url) {
-            return Some(Arc::clone(cs));
-        }
-        if let Some(cs) = read(&c.code_systems).get(url) {
+    /// The indexed definition of a code system (under its URL or an alias). With a `version`,
+    /// that version or nothing; without one, the newest loaded definition whichever source it
+    /// came from (see [`precedence`]).
+    pub(crate) fn code_system_in(
+        &self,
+        c: &Caches,
+        url: &str,
+        version: Option<&str>,
+    ) -> Option<Arc<CodeSystemIndex>> {
+        let key = versioned(url, version);
+        if let Some(cs) = read(&c.code_systems).get(&key) {
             return cs.clone();
         }
-        let packages = self.packages.as_deref()?;
-        let found = system_names(url)
-            .filter_map(|name| packages.resolve_in("CodeSystem", name))
-            .find(|r| r.json.get("content").and_then(|c| c.as_str()) != Some("supplement"))
-            .map(|r| Arc::new(CodeSystemIndex::from_json(&r.json)));
+        let imported = c.masters.code_system(url).map(Arc::clone);
+        let packaged = self.packages.as_deref().and_then(|packages| {
+            system_names(url)
+                .filter_map(|name| packages.resolve_in("CodeSystem", &versioned(name, version)))
+                .find(|r| r.json.get("content").and_then(|c| c.as_str()) != Some("supplement"))
+                .map(|r| Arc::new(CodeSystemIndex::from_json(&r.json)))
+        });
+        let imported =
+            imported.filter(|cs| version.is_none_or(|v| cs.version.as_deref() == Some(v)));
+        let found = precedence::newest([imported, packaged], |cs| cs.version.as_deref());
         let mut cache = c
             .code_systems
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        cache.entry(url.to_string()).or_insert(found).clone()
+        cache.entry(key).or_insert(found).clone()
     }
 
     pub(crate) fn code_system(&self, url: &str) -> Option<Arc<CodeSystemIndex>> {
-        self.code_system_in(&self.caches(), url)
+        self.code_system_in(&self.caches(), url, None)
     }
 }
 

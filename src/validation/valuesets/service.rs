@@ -52,11 +52,19 @@ pub enum Origin {
 }
 
 impl ValueSetEngine {
-    pub fn lookup(&self, system: &str, code: &str) -> Result<LookupResult, LookupError> {
+    /// A code in the given edition of its system when that is loaded, else in the newest one
+    /// (the answer's `version` says which).
+    pub fn lookup(
+        &self,
+        system: &str,
+        version: Option<&str>,
+        code: &str,
+    ) -> Result<LookupResult, LookupError> {
         let c = self.caches();
         let system = canonical_system(system);
         let cs = self
-            .code_system_in(&c, system)
+            .code_system_in(&c, system, version)
+            .or_else(|| self.code_system_in(&c, system, None))
             .ok_or_else(|| LookupError::UnknownSystem(system.to_string()))?;
         let concept = cs.find(code).ok_or_else(|| LookupError::UnknownCode {
             system: system.to_string(),
@@ -92,7 +100,7 @@ impl ValueSetEngine {
         let expansion = self.expansion_within(&c, value_set, &mut Vec::new())?;
         let mut members = Vec::with_capacity(expansion.len());
         for (system, part) in &expansion.systems {
-            let cs = self.code_system_in(&c, system);
+            let cs = self.code_system_in(&c, system, None);
             for key in &part.codes {
                 let concept = cs.as_ref().and_then(|cs| cs.find(key));
                 members.push(Member {

@@ -28,6 +28,7 @@ fn check(e: &ValueSetEngine, vs: &str, system: Option<&str>, code: &str) -> Memb
         vs,
         CodedValue {
             system,
+            version: None,
             code,
             display: None,
         },
@@ -40,6 +41,7 @@ fn check(e: &ValueSetEngine, vs: &str, system: Option<&str>, code: &str) -> Memb
 fn display(e: &ValueSetEngine, system: &str, code: &str, d: &str) -> Option<String> {
     let findings = e.coding(CodedValue {
         system: Some(system),
+        version: None,
         code,
         display: Some(d),
     });
@@ -282,6 +284,7 @@ fn display_mismatch_names_the_expected_display() {
     // Not in the code system: an unknown-code error, and no display verdict.
     let findings = e.coding(CodedValue {
         system: Some(H),
+        version: None,
         code: "Z",
         display: Some("Zulu"),
     });
@@ -375,6 +378,7 @@ fn the_embedded_base_sets_alone_check_required_bindings() {
 fn display_severity(e: &ValueSetEngine, system: &str, code: &str, d: &str) -> IssueSeverity {
     let findings = e.coding(CodedValue {
         system: Some(system),
+        version: None,
         code,
         display: Some(d),
     });
@@ -403,6 +407,7 @@ fn a_japanese_display_is_information_only_where_the_system_has_no_japanese() {
     assert_eq!(info, IssueSeverity::Information);
     let message = &e.coding(CodedValue {
         system: Some(english),
+        version: None,
         code: "AMB",
         display: Some("外来"),
     })[0]

@@ -39,6 +39,7 @@ fn check(e: &ValueSetEngine, vs: &str, system: Option<&str>, code: &str) -> Memb
         vs,
         CodedValue {
             system,
+            version: None,
             code,
             display: None,
         },
@@ -79,6 +80,7 @@ fn jp_clins_descendent_of_selects_the_item_codes() {
     let given = |d| {
         e.coding(CodedValue {
             system: Some(CORE_LABO),
+            version: None,
             code: "3A015000002329101",
             display: Some(d),
         })
@@ -165,6 +167,7 @@ fn packages_and_embedded_sets_agree_on_core_required_bindings() {
         for m in &entry.codes {
             let value = CodedValue {
                 system: Some(&m[0]),
+                version: None,
                 code: &m[1],
                 display: m.get(2).map(String::as_str),
             };

@@ -22,6 +22,7 @@ impl Terminology for Members<'_> {
         let codes: Vec<CodedValue<'_>> = match item {
             PathItem::String(s) => vec![CodedValue {
                 system: None,
+                version: None,
                 code: s,
                 display: None,
             }],
@@ -45,6 +46,7 @@ fn codings(v: &Value) -> Vec<CodedValue<'_>> {
     fn one(c: &Value) -> Option<CodedValue<'_>> {
         Some(CodedValue {
             system: c.get("system").and_then(Value::as_str),
+            version: c.get("version").and_then(Value::as_str),
             code: c.get("code")?.as_str()?,
             display: c.get("display").and_then(Value::as_str),
         })
@@ -52,6 +54,7 @@ fn codings(v: &Value) -> Vec<CodedValue<'_>> {
     match v {
         Value::String(s) => vec![CodedValue {
             system: None,
+            version: None,
             code: s,
             display: None,
         }],
@@ -154,6 +157,7 @@ impl<'v> Walker<'_, 'v> {
             "Coding" => match (field("system"), field("code")) {
                 (Some(system), Some(code)) => self.engine.bindings.coding(CodedValue {
                     system: Some(system),
+                    version: field("version"),
                     code,
                     display: field("display"),
                 }),
@@ -205,6 +209,7 @@ impl<'v> Walker<'_, 'v> {
                 vec![(
                     CodedValue {
                         system: field("system"),
+                        version: field("version"),
                         code: v.as_str().unwrap_or_default(),
                         display: field("display"),
                     },
