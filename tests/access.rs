@@ -532,6 +532,19 @@ fn writes(a: &Access) {
         .0
     };
     assert_eq!(receipt(Who::Other, CLINIC), 403);
+    // An institution that may not read the letter learns nothing of it: the answers of a
+    // Bundle that does not exist. Its sender, who reads it, is refused.
+    let missing = a.post(
+        Who::Other,
+        "Bundle/no-such-bundle/$receipt",
+        &json!({"resourceType": "Parameters", "parameter": [
+            {"name": "institution", "valueString": OTHER}]}),
+    );
+    assert_eq!(missing.0, 404, "{}", missing.1);
+    assert_eq!(receipt(Who::Other, OTHER), 404);
+    assert_eq!(receipt(Who::Hospital, HOSPITAL), 403);
+    assert_eq!(a.delete(Who::Other, &format!("Bundle/{rid}")), 204);
+    assert_eq!(a.get(Who::Hospital, &format!("Bundle/{rid}")).0, 200);
     assert_eq!(receipt(Who::Clinic, CLINIC), 200);
 }
 

@@ -78,6 +78,7 @@ pub async fn cancel_by_bundle_id(
     let id = bundle_id.to_string();
     let now = svc.clock.now_micros();
     let caller = std::sync::Arc::clone(&svc.caller);
+    let scoped = svc.clone();
     let record = svc
         .audit_record(crate::access::audit::Action::Delete, "cancel-document")
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
@@ -87,6 +88,12 @@ pub async fn cancel_by_bundle_id(
             .filter(|d| d.status.contributes())
         {
             Some(doc) => {
+                // A caller who may not read the document gets the plain DELETE of a Bundle
+                // that does not exist, which names neither the document nor its sender.
+                match crate::interactions::access::check_owner(conn, &scoped, "Bundle", &id, now) {
+                    Err(Error::NotFound { .. }) => return Ok(None),
+                    other => other?,
+                }
                 crate::interactions::access::check_submitter(&caller, &doc.institution)?;
                 cancel_in_tx(conn, &doc.document_key, now).map(Some)
             }

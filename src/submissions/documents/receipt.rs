@@ -108,6 +108,7 @@ pub async fn receive(
         crate::interactions::access::check_may_write(&svc.caller)?;
     }
     let policy = svc.retention;
+    let scoped = svc.clone();
     let record = svc
         .audit_record(crate::access::audit::Action::Update, "$receipt")
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
@@ -125,6 +126,10 @@ pub async fn receive(
                 .document(&key)?
                 .filter(|d| d.status == DocumentStatus::Active)
                 .ok_or_else(not_found)?;
+            // Whoever may not read the letter learns nothing of it, not even its kind: it
+            // answers as a Bundle that does not exist.
+            let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
+            crate::interactions::access::check_readable(conn, &scope, "Bundle", &id, now)?;
             if doc.kind != Kind::Referral.name() {
                 return Err(Error::Unprocessable(vec![
                     Issue::error(
