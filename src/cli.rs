@@ -1,7 +1,7 @@
 //! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`, `purge`. Exit codes: 0 success, 1 failure at run time,
 //! 2 bad usage or configuration.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::api::server::{self, Parts};
 use crate::config::{Config, ConfigArgs};
-use crate::validation::packages::{PackageSet, PackageStore};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,61 +33,12 @@ pub enum Command {
     Validate(crate::validation::command::ValidateArgs),
     /// FHIR packages: install, list, check; regenerate the base model in fhir-schemas/.
     #[command(subcommand)]
-    Package(PackageCommand),
+    Package(crate::validation::packages::command::PackageCommand),
     /// Apply the retention rules: remove what has passed its time (see README, Retention).
     Purge(crate::retention::command::PurgeArgs),
     /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
     #[command(subcommand)]
     Codesets(crate::terminology::command::CodesetsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PackageCommand {
-    /// Install FHIR packages (.tgz files or package directories) into the package store.
-    Install {
-        /// A .tgz file or a package directory (with or without its `package/` folder).
-        #[arg(required = true, value_name = "SOURCE")]
-        sources: Vec<String>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// List the packages in the package store.
-    List {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// Load the store's packages (and any extra ones) and report counts, time and conflicts;
-    /// exits 1 when two packages define the same url|version differently.
-    Check {
-        /// More packages to load after the store's (.tgz files or directories).
-        #[arg(value_name = "PATH")]
-        paths: Vec<PathBuf>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// Regenerate the compact base model and JSON Schemas from the R4 core package.
-    GenerateBase {
-        /// The hl7.fhir.r4.core package (.tgz or directory).
-        #[arg(long, value_name = "PACKAGE")]
-        from: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "fhir-schemas")]
-        out: PathBuf,
-    },
-    /// Regenerate the base code sets (expansions of the required bindings) from the R4 core package.
-    GenerateCodesets {
-        /// The hl7.fhir.r4.core package (.tgz or directory).
-        #[arg(long, value_name = "PACKAGE")]
-        from: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "codesets")]
-        out: PathBuf,
-    },
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StoreArgs {
-    /// The package store directory.
-    #[arg(long, value_name = "DIR", default_value = crate::validation::packages::DEFAULT_STORE)]
-    pub store: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -157,7 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Migrate(args) => with_config(&args, migrate),
         Command::Bench(args) => bench(args),
         Command::Validate(args) => crate::validation::command::run(args),
-        Command::Package(command) => package(command),
+        Command::Package(command) => crate::validation::packages::command::run(command),
         Command::Codesets(command) => crate::terminology::command::run(command),
         Command::Purge(args) => crate::retention::command::run_command(args),
     }
@@ -373,163 +323,4 @@ fn run_load(
         None => runtime.block_on(crate::bench::run(&options)),
     };
     report.map_err(|e| e.to_string())
-}
-
-fn package(command: PackageCommand) -> ExitCode {
-    match command {
-        PackageCommand::Install { sources, store } => package_install(&sources, store),
-        PackageCommand::List { store } => package_list(store),
-        PackageCommand::Check { paths, store } => package_check(&paths, store),
-        PackageCommand::GenerateBase { from, out } => package_generate_base(&from, &out),
-        PackageCommand::GenerateCodesets { from, out } => package_generate_codesets(&from, &out),
-    }
-}
-
-fn package_install(sources: &[String], store: StoreArgs) -> ExitCode {
-    let store = PackageStore::new(store.store);
-    let mut failed = false;
-    for source in sources {
-        match store.install(source) {
-            Ok(p) => println!(
-                "installed {} ({} conformance resources) in {}{}",
-                p.id,
-                p.conformance_resources,
-                p.path.display(),
-                if p.replaced { ", replacing it" } else { "" }
-            ),
-            Err(e) => {
-                eprintln!("kyoyu: {e}");
-                failed = true;
-            }
-        }
-    }
-    // Conflicts with what was already installed are the operator's to resolve.
-    match store.load() {
-        Ok(set) => {
-            for conflict in set.conflicts() {
-                eprintln!("kyoyu: warning: {conflict}");
-            }
-        }
-        Err(e) => {
-            eprintln!("kyoyu: the store no longer loads: {e}");
-            failed = true;
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn package_list(store: StoreArgs) -> ExitCode {
-    let store = PackageStore::new(store.store);
-    match store.list() {
-        Ok(entries) if entries.is_empty() => {
-            println!("no packages in {}", store.root().display());
-            ExitCode::SUCCESS
-        }
-        Ok(entries) => {
-            println!("{:<32} {:<16} {:>9}  PATH", "NAME", "VERSION", "RESOURCES");
-            for e in entries {
-                println!(
-                    "{:<32} {:<16} {:>9}  {}",
-                    e.id.name,
-                    e.id.version,
-                    e.resources,
-                    e.path.display()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn package_check(paths: &[PathBuf], store: StoreArgs) -> ExitCode {
-    let started = std::time::Instant::now();
-    let loaded = PackageStore::new(store.store).load().and_then(|mut set| {
-        for p in PackageSet::load(paths)?.into_packages() {
-            set.add(p);
-        }
-        Ok(set)
-    });
-    let set = match loaded {
-        Ok(set) => set,
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let elapsed = started.elapsed();
-    for p in set.packages() {
-        println!(
-            "{}: {} conformance resources ({} StructureDefinitions, {} ValueSets, {} CodeSystems) from {}",
-            p.id,
-            p.resources.len(),
-            p.count_of("StructureDefinition"),
-            p.count_of("ValueSet"),
-            p.count_of("CodeSystem"),
-            p.source.display()
-        );
-    }
-    println!(
-        "loaded {} packages in {} ms",
-        set.packages().len(),
-        elapsed.as_millis()
-    );
-    for conflict in set.conflicts() {
-        eprintln!("kyoyu: conflict: {conflict}");
-    }
-    if set.conflicts().is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-fn package_generate_base(from: &Path, out: &Path) -> ExitCode {
-    match crate::validation::model::generate_base(from, out) {
-        Ok(report) => {
-            let bytes: u64 = report.files.iter().map(|(_, n)| n).sum();
-            println!(
-                "{}: {} types, {} elements → {} ({} files, {} bytes)",
-                report.package,
-                report.types,
-                report.elements,
-                out.display(),
-                report.files.len(),
-                bytes
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn package_generate_codesets(from: &Path, out: &Path) -> ExitCode {
-    match crate::validation::valuesets::generate_codesets(from, out) {
-        Ok(r) => {
-            println!(
-                "{}: {} value sets ({} codes), {} not enumerable → {} ({} bytes)",
-                r.package,
-                r.value_sets,
-                r.codes,
-                r.not_enumerable,
-                r.path.display(),
-                r.bytes
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }

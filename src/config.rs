@@ -130,7 +130,7 @@ pub struct ValidationArgs {
         value_delimiter = ','
     )]
     pub packages: Vec<PathBuf>,
-    /// The package store folder [default: profiles].
+    /// The operator's package store folder [default: kyoyu-data/packages].
     #[arg(long, env = "KYOYU_PACKAGE_STORE", value_name = "DIR")]
     pub package_store: Option<PathBuf>,
     /// A meta.profile no loaded package defines: `warning` or `error` [default: warning].
@@ -171,7 +171,7 @@ impl ValidationArgs {
                 self.package_store
                     .clone()
                     .or(file_store)
-                    .unwrap_or_else(|| PathBuf::from("profiles")),
+                    .unwrap_or_else(|| PathBuf::from(crate::validation::packages::DEFAULT_STORE)),
             ),
             packages,
             unknown_profile_is_error,
@@ -300,6 +300,8 @@ struct FileConfig {
     base_url: Option<String>,
     packages: Option<Vec<PathBuf>>,
     package_store: Option<PathBuf>,
+    /// Read by the `package` commands only.
+    package_registry: Option<String>,
     unknown_profile: Option<String>,
     validate_on_write: Option<bool>,
     terminology_refresh_secs: Option<f64>,
@@ -583,6 +585,25 @@ impl ConfigArgs {
             base_url,
         })
     }
+}
+
+/// What the `package` commands take from a configuration file.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PackageSettings {
+    pub package_store: Option<PathBuf>,
+    pub package_registry: Option<String>,
+}
+
+/// The package settings of `path` (none without a file).
+pub fn package_settings(path: Option<&PathBuf>) -> Result<PackageSettings, ConfigError> {
+    let Some(path) = path else {
+        return Ok(PackageSettings::default());
+    };
+    let file = read_file(path)?;
+    Ok(PackageSettings {
+        package_store: file.package_store,
+        package_registry: file.package_registry,
+    })
 }
 
 fn read_file(path: &PathBuf) -> Result<FileConfig, ConfigError> {

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod pki;
 pub mod principals;
 pub mod purge;
+pub mod registry;
 
 use std::io::Write;
 use std::sync::Arc;

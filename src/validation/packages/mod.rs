@@ -10,8 +10,12 @@
 //! a [`Conflict`]: it is listed, and resolving it fails with [`ResolveError::Conflict`] instead of
 //! picking one of them.
 
+pub mod command;
+mod fetch;
+mod listing;
 mod load;
 mod prose;
+mod registry;
 mod store;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -25,10 +29,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use fetch::{Fetched, Missing, install_from_registry, missing_dependencies};
+pub use listing::{Found, NameVersions, Origin, SHIPPED_DIR, available, side_by_side};
 pub use load::{
     RawFile, load_package, load_package_bytes, load_package_with, package_from_files, read_files,
 };
 pub use prose::Detail;
+pub use registry::{
+    DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_REGISTRY, PackageSpec, Registry, RegistryError, Release,
+    Wanted,
+};
 pub use store::{DEFAULT_STORE, InstalledPackage, PackageStore, StoreEntry};
 
 /// Resource types kept from a package: the ones validation and terminology need.
@@ -74,7 +84,9 @@ pub enum PackageError {
         file: String,
         reason: String,
     },
-    #[error("{url}: network install not available; download the .tgz and install the file")]
+    #[error(
+        "{url}: install by package name (NAME#VERSION, from the registry) or download the .tgz and install the file"
+    )]
     NetworkInstall { url: String },
 }
 

@@ -1,17 +1,19 @@
-//! The package store: a directory (`profiles/` by default) holding one unpacked package per
-//! `<name>#<version>/package/` folder, the layout of the FHIR package cache. Installing writes a
-//! hidden sibling folder first and renames it into place, so a failed install leaves no
-//! half-written package behind.
+//! The operator's package store: a data directory (`kyoyu-data/packages/` by default) holding one
+//! unpacked package per `<name>#<version>/package/` folder, the layout of the FHIR package cache.
+//! It is kept apart from `profiles/`, which holds the packages that ship with the server.
+//! Installing writes a hidden sibling folder first and renames it into place, so a failed install
+//! leaves no half-written package behind.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::load::{RawFile, build_package, read_files};
+use super::load::{RawFile, build_package, read_files, read_tgz};
 use super::prose::Detail;
 use super::{PackageError, PackageId, PackageSet};
 
-/// The store directory used when none is configured, relative to the working directory.
-pub const DEFAULT_STORE: &str = "profiles";
+/// The store directory used when none is configured, relative to the working directory (beside
+/// the default SQLite file, and ignored by git).
+pub const DEFAULT_STORE: &str = "kyoyu-data/packages";
 
 #[derive(Debug, Clone)]
 pub struct PackageStore {
@@ -34,6 +36,8 @@ pub struct InstalledPackage {
     /// Conformance resources the package provides (what loading keeps).
     pub conformance_resources: usize,
     pub path: PathBuf,
+    /// Package name → version, from its manifest.
+    pub dependencies: std::collections::BTreeMap<String, String>,
     /// An installed package of the same `name#version` was replaced.
     pub replaced: bool,
 }
@@ -56,10 +60,37 @@ impl PackageStore {
             });
         }
         let path = Path::new(source);
-        let mut files = read_files(path)?;
+        self.install_files(path, read_files(path)?, None)
+    }
+
+    /// Installs a `.tgz` held in memory (a download); `label` names it in errors. With
+    /// `expected`, a package whose manifest names another `name#version` is refused.
+    pub fn install_archive(
+        &self,
+        label: &Path,
+        bytes: &[u8],
+        expected: Option<&PackageId>,
+    ) -> Result<InstalledPackage, PackageError> {
+        self.install_files(label, read_tgz(label, bytes)?, expected)
+    }
+
+    fn install_files(
+        &self,
+        path: &Path,
+        mut files: Vec<RawFile>,
+        expected: Option<&PackageId>,
+    ) -> Result<InstalledPackage, PackageError> {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let package = build_package(path, &files, Detail::Full)?;
         let id = (*package.id).clone();
+        if let Some(expected) = expected
+            && *expected != id
+        {
+            return Err(PackageError::BadManifest {
+                path: path.to_path_buf(),
+                reason: format!("the package is {id}, not the {expected} asked for"),
+            });
+        }
         for part in [&id.name, &id.version] {
             if !is_safe_dir_part(part) {
                 return Err(PackageError::BadManifest {
@@ -68,6 +99,11 @@ impl PackageStore {
                 });
             }
         }
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| PackageError::Io { path: p, source }
+        };
+        fs::create_dir_all(&self.root).map_err(io(&self.root))?;
         let folder = format!("{}#{}", id.name, id.version);
         let dest = self.root.join(&folder);
         let staging = self
@@ -79,10 +115,6 @@ impl PackageStore {
             return Err(e);
         }
         let replaced = dest.exists();
-        let io = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| PackageError::Io { path: p, source }
-        };
         if replaced {
             fs::remove_dir_all(&dest).map_err(io(&dest))?;
         }
@@ -90,6 +122,7 @@ impl PackageStore {
         Ok(InstalledPackage {
             id,
             conformance_resources: package.resources.len(),
+            dependencies: package.manifest.dependencies.clone(),
             path: dest,
             replaced,
         })
