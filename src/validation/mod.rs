@@ -1,6 +1,7 @@
 //! Validation: FHIR packages and their definitions, the compact base model, FHIRPath, the
-//! terminology question the walker asks (`binding_check`), the profile walk (`walk`), and the
-//! bounded pool validations run on (`pool`).
+//! terminology question the walker asks (`binding_check`), snapshots generated from
+//! differentials (`snapshot`), the profile walk (`walk`), and the bounded pool validations run
+//! on (`pool`).
 
 pub mod binding_check;
 pub mod command;
@@ -8,6 +9,7 @@ pub mod fhirpath;
 pub mod model;
 pub mod packages;
 pub mod pool;
+pub mod snapshot;
 pub mod validator;
 pub mod valuesets;
 pub mod walk;

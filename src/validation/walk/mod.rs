@@ -60,6 +60,7 @@ use serde_json::Value;
 use super::binding_check::BindingCheck;
 use super::model::BaseModel;
 use super::packages::PackageSet;
+use super::snapshot::{SnapshotCache, Source, elements};
 use crate::fhir::{Issue, IssueType};
 use plan::Plan;
 use types::{ModelTypes, Primitives};
@@ -70,6 +71,8 @@ pub struct Engine {
     packages: Arc<PackageSet>,
     model: &'static BaseModel,
     bindings: Arc<dyn BindingCheck>,
+    /// Snapshots generated for definitions that ship only a differential.
+    snapshots: SnapshotCache,
     types: ModelTypes,
     primitives: Primitives,
     /// Canonical (as asked) → compiled plan; `None` remembers a canonical nothing defines.
@@ -87,6 +90,7 @@ impl Engine {
         bindings: Arc<dyn BindingCheck>,
     ) -> Self {
         Engine {
+            snapshots: SnapshotCache::new(Arc::clone(&packages), model),
             packages,
             types: ModelTypes::new(model),
             primitives: Primitives::new(model),
@@ -180,7 +184,12 @@ impl Engine {
             ));
         }
         let sd = self.packages.resolve_in("StructureDefinition", canonical)?;
-        match Plan::from_structure_definition(&sd.json, self.model) {
+        let sd = if elements(&sd.json).is_some() {
+            Arc::clone(&sd.json)
+        } else {
+            self.snapshots.structure_definition(canonical)?
+        };
+        match Plan::from_structure_definition(&sd, self.model) {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::warn!("cannot compile {canonical}: {e}");
