@@ -19,6 +19,7 @@ fn kyoyu(cwd: &Path, args: &[&str]) -> Output {
         .env_remove("KYOYU_PACKAGE_STORE")
         .env_remove("KYOYU_PACKAGE_REGISTRY")
         .env_remove("KYOYU_CONFIG")
+        .env_remove("KYOYU_PROFILES")
         .env("NO_PROXY", "127.0.0.1")
         .args(args)
         .output()

@@ -73,9 +73,9 @@ pub struct StoreArgs {
     /// TOML configuration file: its `package_store` and `package_registry` apply.
     #[arg(long, env = "KYOYU_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The packages shipped with the server (read only).
-    #[arg(long, value_name = "DIR", default_value = SHIPPED_DIR)]
-    pub shipped: PathBuf,
+    /// The packages shipped with the server, read beside the store's (never written).
+    #[arg(long, env = "KYOYU_PROFILES", value_name = "DIR", default_value = SHIPPED_DIR)]
+    pub profiles: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,7 +112,7 @@ impl StoreArgs {
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         Ok(Settings {
             store: PackageStore::new(store),
-            shipped: self.shipped.clone(),
+            shipped: self.profiles.clone(),
             registry,
         })
     }
