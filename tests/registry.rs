@@ -108,11 +108,14 @@ fn installs_an_exact_version_the_latest_and_a_line_from_the_registry() {
             .join("jp-eCheckupReport.r4#1.5.0/package/package.json")
             .is_file()
     );
-    // An exact version is asked for by its own document.
-    assert!(
-        registry
-            .requests()
-            .contains(&"/jp-eCheckupReport.r4/1.5.0".to_string())
+    // Found in the package's list of versions: the FHIR registries answer `{name}/{version}`
+    // with the tarball, so that is not asked for.
+    assert_eq!(
+        registry.requests(),
+        [
+            "/jp-eCheckupReport.r4",
+            "/jp-eCheckupReport.r4/-/jp-eCheckupReport.r4-1.5.0.tgz"
+        ]
     );
     // The base R4 package is built in: not reported as a missing dependency.
     assert!(
@@ -285,6 +288,9 @@ fn reports_missing_dependencies_and_fetches_them_on_request() {
     }
     let root = small_package("example.root", "1.0.1", json!({}));
     registry.publish("example.root", "1.0.1", &root, None);
+    // A version the list leaves out comes from its npm version document.
+    let unlisted = small_package("example.root", "3.0.0", json!({}));
+    registry.publish_unlisted("example.root", "3.0.0", &unlisted);
 
     let out = install(tmp.path(), &store, &registry, &["example.dependent"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -317,6 +323,18 @@ fn reports_missing_dependencies_and_fetches_them_on_request() {
             "example.dependent#1.0.0",
             "example.root#1.0.1"
         ]
+    );
+
+    let out = install(tmp.path(), &store, &registry, &["example.root#3.0.0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(store.join("example.root#3.0.0").is_dir(), "{}", text(&out));
+    // Still unknown when neither the list nor a version document has it.
+    let out = install(tmp.path(), &store, &registry, &["example.root#4.0.0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("example.root has no version 4.0.0 (versions: 1.0.1)"),
+        "{}",
+        text(&out)
     );
 }
 

@@ -80,6 +80,30 @@ impl Registry {
     /// Publishes `tgz` as `name#version`: the tarball, the version document, and the version in
     /// the package document (`dist` overrides the correct checksums when given).
     pub fn publish(&self, name: &str, version: &str, tgz: &[u8], dist_override: Option<Value>) {
+        let version_doc = self.serve_release(name, version, tgz, dist_override);
+        let mut routes = self.routes.lock().unwrap();
+        let doc_path = format!("/{name}");
+        let mut doc: Value = routes
+            .get(&doc_path)
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_else(|| json!({"name": name, "versions": {}}));
+        doc["versions"][version] = version_doc;
+        routes.insert(doc_path, doc.to_string().into_bytes());
+    }
+
+    /// Serves `tgz` and its version document only, as a registry whose list leaves it out.
+    pub fn publish_unlisted(&self, name: &str, version: &str, tgz: &[u8]) {
+        self.serve_release(name, version, tgz, None);
+    }
+
+    /// The tarball and the npm version document; returns the document.
+    fn serve_release(
+        &self,
+        name: &str,
+        version: &str,
+        tgz: &[u8],
+        dist_override: Option<Value>,
+    ) -> Value {
         let tarball_path = format!("/{name}/-/{name}-{version}.tgz");
         self.serve(&tarball_path, tgz.to_vec());
         let dist =
@@ -89,14 +113,7 @@ impl Registry {
             &format!("/{name}/{version}"),
             version_doc.to_string().into_bytes(),
         );
-        let mut routes = self.routes.lock().unwrap();
-        let doc_path = format!("/{name}");
-        let mut doc: Value = routes
-            .get(&doc_path)
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_else(|| json!({"name": name, "versions": {}}));
-        doc["versions"][version] = version_doc;
-        routes.insert(doc_path, doc.to_string().into_bytes());
+        version_doc
     }
 
     /// Sets `dist-tags.latest` of a published package.

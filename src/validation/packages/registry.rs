@@ -1,7 +1,7 @@
 //! Fetching packages from a FHIR package registry (packages.fhir.org, packages2.fhir.org,
 //! Simplifier), which speak the npm registry protocol: `GET {registry}/{name}` lists a package's
-//! versions (`versions.{v}.dist.tarball`, `dist-tags.latest`), `GET {registry}/{name}/{version}`
-//! is one version's document. A tarball is read into memory under a size limit and checked
+//! versions (`versions.{v}.dist.tarball`, `dist-tags.latest`); on an npm registry
+//! `GET {registry}/{name}/{version}` is one version's document. A tarball is read into memory under a size limit and checked
 //! against the `dist.integrity` / `dist.shasum` the registry gave before anything is installed.
 
 use std::fmt;
@@ -224,16 +224,10 @@ impl Registry {
         &self.base
     }
 
-    /// The release `spec` names: an exact version from its own document, `latest` and `1.x`
-    /// from the package's list of versions.
+    /// The release `spec` names, from the package's list of versions; an exact version the list
+    /// lacks from its own npm version document. The list comes first because the FHIR
+    /// registries answer `{name}/{version}` with the tarball itself, without its checksums.
     pub fn resolve(&self, spec: &PackageSpec) -> Result<Release, RegistryError> {
-        if let Wanted::Exact(version) = &spec.wanted {
-            let url = format!("{}/{}/{}", self.base, spec.name, version);
-            if let Some(doc) = self.get_json(&url)? {
-                return release(&url, &spec.name, version, &doc);
-            }
-            // Unknown version or unknown package: the list of versions says which.
-        }
         let url = format!("{}/{}", self.base, spec.name);
         let doc = self
             .get_json(&url)?
@@ -259,23 +253,32 @@ impl Registry {
             Wanted::Exact(v) => versions.contains_key(v).then_some(v.as_str()),
             Wanted::Line(prefix) => newest(known.iter().copied().filter(|v| in_line(prefix, v))),
         };
-        let Some(version) = chosen else {
-            let mut listed = known.clone();
-            listed.sort_by(|a, b| compare_versions(b, a));
-            return Err(RegistryError::UnknownVersion {
-                registry: self.base.clone(),
-                name: spec.name.clone(),
-                wanted: spec.wanted.to_string(),
-                known: if listed.is_empty() {
-                    "none".into()
-                } else {
-                    listed.join(", ")
-                },
-            });
-        };
-        let version = version.to_string();
-        let doc = versions.get(&version).unwrap_or(&Value::Null);
-        release(&url, &spec.name, &version, doc)
+        if let Some(version) = chosen {
+            let version = version.to_string();
+            let doc = versions.get(&version).unwrap_or(&Value::Null);
+            return release(&url, &spec.name, &version, doc);
+        }
+        if let Wanted::Exact(version) = &spec.wanted {
+            let version_url = format!("{url}/{version}");
+            match self.get_json(&version_url) {
+                Ok(Some(doc)) => return release(&version_url, &spec.name, version, &doc),
+                // Not there, or not a version document: the version is not to be had.
+                Ok(None) | Err(RegistryError::BadDocument { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut listed = known.clone();
+        listed.sort_by(|a, b| compare_versions(b, a));
+        Err(RegistryError::UnknownVersion {
+            registry: self.base.clone(),
+            name: spec.name.clone(),
+            wanted: spec.wanted.to_string(),
+            known: if listed.is_empty() {
+                "none".into()
+            } else {
+                listed.join(", ")
+            },
+        })
     }
 
     /// The release's tarball, checked against every checksum the registry gave.
