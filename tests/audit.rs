@@ -469,3 +469,83 @@ fn leaves_no_gaps(s: &Audited) {
 fn every_request_of_an_authenticated_caller_is_recorded() {
     both(leaves_no_gaps);
 }
+
+/// A document's cancel and a report unit's delete purge the Bundle and what was extracted from
+/// it; the record names each, with the patient concerned (DESIGN §9: every write auditable).
+fn removals_name_what_they_removed(s: &Audited) {
+    let named = |subtype: &str| -> (Vec<String>, bool) {
+        let trail = s.trail();
+        let events = events_by(&trail, Who::HospitalA, subtype);
+        assert_eq!(events.len(), 1, "{subtype}: {trail:?}");
+        let patients = events[0]["entity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["role"]["code"] == "1");
+        (references(events[0]), patients)
+    };
+    let removed = |outcome: &Value| -> usize {
+        let text = outcome["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap_or_default();
+        text.split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {outcome}"))
+    };
+
+    let (status, stored) = s.post(Who::HospitalA, "Bundle", &common::documents::referral());
+    assert_eq!(status, 201, "{stored}");
+    let id = stored["id"].as_str().unwrap();
+    let (status, outcome) = s.send(
+        Who::HospitalA,
+        reqwest::Method::DELETE,
+        &format!("Bundle/{id}"),
+        None,
+        &[],
+    );
+    assert_eq!(status, 200, "{outcome}");
+    let (refs, patients) = named("cancel-document");
+    assert!(refs.contains(&format!("Bundle/{id}")), "{refs:?}");
+    let extracted = removed(&outcome);
+    assert!(extracted > 0, "{outcome}");
+    let others: Vec<&String> = refs
+        .iter()
+        .filter(|r| *r != &format!("Bundle/{id}") && !r.starts_with("Patient/"))
+        .collect();
+    assert_eq!(others.len(), extracted, "{refs:?} {outcome}");
+    assert!(patients, "the patient concerned is named: {refs:?}");
+
+    let unit: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::shared_data(
+            "examples/clins/Bundle-Bundle-CLINS-Observations-Example-01.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (status, stored) = s.post(Who::HospitalA, "Bundle", &unit);
+    assert_eq!(status, 201, "{stored}");
+    let id = stored["id"].as_str().unwrap();
+    let bundle_id = unit["identifier"]["value"].as_str().unwrap();
+    let (status, outcome) = s.send(
+        Who::HospitalA,
+        reqwest::Method::DELETE,
+        &format!("Bundle?identifier={}", common::documents::enc(bundle_id)),
+        None,
+        &[],
+    );
+    assert_eq!(status, 200, "{outcome}");
+    let (refs, patients) = named("delete-report-unit");
+    assert!(refs.contains(&format!("Bundle/{id}")), "{refs:?}");
+    let observations = refs
+        .iter()
+        .filter(|r| r.starts_with("Observation/"))
+        .count();
+    assert!(observations > 0, "{refs:?} {outcome}");
+    assert!(patients, "the patient concerned is named: {refs:?}");
+}
+
+#[test]
+fn removals_of_submissions_name_what_they_removed() {
+    common::require_shared_data();
+    both(removals_name_what_they_removed);
+}

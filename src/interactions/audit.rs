@@ -145,12 +145,38 @@ macro_rules! touches_nothing_more {
     )*};
 }
 
-touches_nothing_more!(
-    crate::submissions::DeletedUnits,
-    crate::submissions::documents::Cancelled,
-    Option<crate::submissions::documents::Cancelled>,
-    crate::submissions::documents::Receipt
-);
+touches_nothing_more!(crate::submissions::documents::Receipt);
+
+/// What a submission's removal purged, each with its patient: the data subject's trail shows
+/// the cancel or delete of their own data.
+fn touches_of(removed: &[crate::store::Removed]) -> Vec<Touch> {
+    removed
+        .iter()
+        .map(|r| Touch {
+            res_type: r.res_type.clone(),
+            res_id: r.res_id.clone(),
+            patient: Some(r.patient_key.clone()),
+        })
+        .collect()
+}
+
+impl Touched for crate::submissions::DeletedUnits {
+    fn touched(&self) -> Vec<Touch> {
+        touches_of(&self.removed)
+    }
+}
+
+impl Touched for crate::submissions::documents::Cancelled {
+    fn touched(&self) -> Vec<Touch> {
+        touches_of(&self.removed)
+    }
+}
+
+impl Touched for Option<crate::submissions::documents::Cancelled> {
+    fn touched(&self) -> Vec<Touch> {
+        self.as_ref().map(Touched::touched).unwrap_or_default()
+    }
+}
 
 impl Touched for crate::submissions::Applied {
     fn touched(&self) -> Vec<Touch> {

@@ -44,7 +44,7 @@ pub use retention::{Expired, Taken};
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
 pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
-pub use units::{Member, PatientResource, UnitRow};
+pub use units::{Member, PatientResource, Removed, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -255,3 +255,45 @@ impl Conn<'_> {
         Ok(())
     }
 }
+
+/// A row a submission's removal took away, with the patient it was about (for the audit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub res_type: String,
+    pub res_id: String,
+    pub patient_key: Option<String>,
+}
+
+impl Conn<'_> {
+    /// Removes a submission (a report unit or a document): its members first, then its Bundle,
+    /// so no moment shows a Bundle without the data it stands for. What was removed, each
+    /// row's patient read before it goes.
+    pub fn purge_submission(
+        &mut self,
+        members: &[Member],
+        bundle_id: &str,
+    ) -> Result<Vec<Removed>, StoreError> {
+        let rows = members
+            .iter()
+            .map(|m| (m.res_type.as_str(), m.res_id.as_str()))
+            .chain([("Bundle", bundle_id)]);
+        let mut removed = Vec::new();
+        for (res_type, res_id) in rows {
+            let patient_key = dispatch!(self, |c, DB| super::schema::resources::table
+                .filter(super::schema::resources::res_type.eq(res_type))
+                .filter(super::schema::resources::res_id.eq(res_id))
+                .select(super::schema::resources::patient_key)
+                .first::<Option<String>>(c)
+                .optional())?
+            .flatten();
+            if self.purge(res_type, res_id)? {
+                removed.push(Removed {
+                    res_type: res_type.to_string(),
+                    res_id: res_id.to_string(),
+                    patient_key,
+                });
+            }
+        }
+        Ok(removed)
+    }
+}

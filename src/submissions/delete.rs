@@ -8,10 +8,12 @@ use super::unit_plan::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUnits {
     pub units: usize,
     pub resources: usize,
+    /// Everything purged, the Bundle included, for the audit record.
+    pub removed: Vec<crate::store::Removed>,
 }
 
 /// `identifier` is `system|value` (the system must be the Bundle-ID system) or a bare value;
@@ -61,17 +63,13 @@ pub async fn delete_units(
                 }
             };
             conn.lock(&format!("unit\u{1f}{}", unit.unit_key))?;
-            let mut resources = 0;
-            for m in conn.unit_members(&unit.unit_key)? {
-                if conn.purge(&m.res_type, &m.res_id)? {
-                    resources += 1;
-                }
-            }
-            conn.purge("Bundle", &unit.bundle_id)?;
+            let members = conn.unit_members(&unit.unit_key)?;
+            let removed = conn.purge_submission(&members, &unit.bundle_id)?;
             conn.delete_unit(&unit.unit_key)?;
             Ok(DeletedUnits {
                 units: 1,
-                resources,
+                resources: removed.iter().filter(|r| r.res_type != "Bundle").count(),
+                removed,
             })
         })
         .await

@@ -140,10 +140,7 @@ impl DocumentWrite {
         if p.patient_id == patient_id {
             return Ok(members);
         }
-        for m in &members {
-            conn.purge(&m.res_type, &m.res_id)?;
-        }
-        conn.purge("Bundle", &p.bundle_id)?;
+        conn.purge_submission(&members, &p.bundle_id)?;
         Ok(Vec::new())
     }
 

@@ -13,10 +13,12 @@ use crate::store::{Conn, DocumentRow, DocumentStatus};
 use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
 
 /// What a cancel removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cancelled {
     /// Extracted resources purged.
     pub resources: usize,
+    /// Everything purged, the Bundle included, for the audit record.
+    pub removed: Vec<crate::store::Removed>,
 }
 
 /// Cancels the active document with this identifier (`system|value` with the
@@ -112,17 +114,13 @@ pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<C
             "the document changed while it was being cancelled; try again".into(),
         ));
     };
-    let mut resources = 0;
-    for m in conn.document_members(key)? {
-        if conn.purge(&m.res_type, &m.res_id)? {
-            resources += 1;
-        }
-    }
-    conn.purge("Bundle", &doc.bundle_id)?;
+    let members = conn.document_members(key)?;
+    let removed = conn.purge_submission(&members, &doc.bundle_id)?;
+    let resources = removed.iter().filter(|r| r.res_type != "Bundle").count();
     doc.status = DocumentStatus::Cancelled;
     doc.updated_at = now;
     doc.received_at = None;
     doc.received_by = None;
     conn.put_document(&doc, &[])?;
-    Ok(Cancelled { resources })
+    Ok(Cancelled { resources, removed })
 }
