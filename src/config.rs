@@ -13,6 +13,7 @@ use crate::access::tls::{Tls, TlsFiles};
 use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
 use crate::validation::ValidatorOptions;
+use crate::validation::packages::SHIPPED_DIR;
 
 /// Settings as given on the command line or in the environment (clap fills both).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -136,16 +137,62 @@ pub struct ValidationArgs {
     /// A meta.profile no loaded package defines: `warning` or `error` [default: warning].
     #[arg(long, env = "KYOYU_UNKNOWN_PROFILE")]
     pub unknown_profile: Option<String>,
+    /// The shipped profiles folder; its igs.toml declares the IG contexts [default: profiles].
+    #[arg(long, env = "KYOYU_PROFILES", value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+    /// The IG release that judges a meta.profile without a version, instead of the newest:
+    /// `IG=VERSION` (e.g. `jp-clins=1.5.2`); repeatable, one per IG.
+    #[arg(
+        long = "ig-version",
+        env = "KYOYU_IG_VERSION",
+        value_name = "IG=VERSION",
+        value_delimiter = ','
+    )]
+    pub ig_versions: Vec<String>,
+}
+
+/// The validation keys of the configuration file that [`ValidationArgs`] merges with.
+#[derive(Debug, Default)]
+struct FileValidation {
+    packages: Option<Vec<PathBuf>>,
+    package_store: Option<PathBuf>,
+    unknown_profile: Option<String>,
+    profiles: Option<PathBuf>,
+    ig_version: Option<Vec<String>>,
+}
+
+/// `jp-clins=1.5.2` → (`jp-clins`, `1.5.2`).
+fn ig_default(text: &str) -> Result<(String, String), ConfigError> {
+    match text.split_once('=') {
+        Some((ig, v)) if !ig.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((ig.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(bad(
+            "ig_version",
+            format!("'{text}' is not IG=VERSION (e.g. jp-clins=1.5.2)"),
+        )),
+    }
 }
 
 impl ValidationArgs {
     /// Merges with the file's values (flags and environment first) into validator options.
-    fn resolve(
-        &self,
-        file_packages: Option<Vec<PathBuf>>,
-        file_store: Option<PathBuf>,
-        file_unknown: Option<String>,
-    ) -> Result<ValidatorOptions, ConfigError> {
+    fn resolve(&self, file: FileValidation) -> Result<ValidatorOptions, ConfigError> {
+        let FileValidation {
+            packages: file_packages,
+            package_store: file_store,
+            unknown_profile: file_unknown,
+            profiles: file_profiles,
+            ig_version: file_ig_version,
+        } = file;
+        let ig_texts = if self.ig_versions.is_empty() {
+            file_ig_version.unwrap_or_default()
+        } else {
+            self.ig_versions.clone()
+        };
+        let ig_defaults = ig_texts
+            .iter()
+            .map(|t| ig_default(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let unknown = self
             .unknown_profile
             .clone()
@@ -167,6 +214,13 @@ impl ValidationArgs {
             self.packages.clone()
         };
         Ok(ValidatorOptions {
+            profiles: Some(
+                self.profiles
+                    .clone()
+                    .or(file_profiles)
+                    .unwrap_or_else(|| PathBuf::from(SHIPPED_DIR)),
+            ),
+            ig_defaults,
             store: Some(
                 self.package_store
                     .clone()
@@ -180,7 +234,7 @@ impl ValidationArgs {
 
     /// For commands without a server configuration (`kyoyu validate`).
     pub fn options(&self) -> Result<ValidatorOptions, ConfigError> {
-        self.resolve(None, None, None)
+        self.resolve(FileValidation::default())
     }
 }
 
@@ -303,6 +357,8 @@ struct FileConfig {
     /// Read by the `package` commands only.
     package_registry: Option<String>,
     unknown_profile: Option<String>,
+    profiles: Option<PathBuf>,
+    ig_version: Option<Vec<String>>,
     validate_on_write: Option<bool>,
     terminology_refresh_secs: Option<f64>,
     purge_interval_secs: Option<f64>,
@@ -523,9 +579,13 @@ impl ConfigArgs {
             Some(u) => return Err(bad("base_url", format!("'{u}' is not an http(s) URL"))),
             None => None,
         };
-        let validation =
-            self.validation
-                .resolve(file.packages, file.package_store, file.unknown_profile)?;
+        let validation = self.validation.resolve(FileValidation {
+            packages: file.packages,
+            package_store: file.package_store,
+            unknown_profile: file.unknown_profile,
+            profiles: file.profiles,
+            ig_version: file.ig_version,
+        })?;
         let validate_on_write = self
             .validate_on_write
             .or(file.validate_on_write)

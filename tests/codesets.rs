@@ -258,7 +258,13 @@ fn every_official_list_imports_and_is_used_postgres() {
 fn with_every_official_list_the_official_examples_still_validate_and_the_error_example_fails() {
     common::require_shared_data();
     let mut cmd = Command::new(BIN);
-    cmd.args(["validate", "--package-store", "/nonexistent"]);
+    cmd.args([
+        "validate",
+        "--package-store",
+        "/nonexistent",
+        "--profiles",
+        "/nonexistent",
+    ]);
     for p in PACKAGES {
         cmd.arg("--package").arg(format!("{SHARED}/packages/{p}"));
     }

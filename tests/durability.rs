@@ -23,6 +23,7 @@ fn spawn_server(database_url: &str) -> (Child, String) {
             "--database-url",
             database_url,
         ])
+        .env("KYOYU_PROFILES", "/nonexistent")
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

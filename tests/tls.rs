@@ -305,6 +305,7 @@ fn serve(env: &[(&str, &str)]) -> (String, Option<i32>) {
         .arg("serve")
         .env("KYOYU_DATABASE_URL", dir.path().join("k.db"))
         .env("KYOYU_PURGE_INTERVAL_SECS", "0")
+        .env("KYOYU_PROFILES", "/nonexistent")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -109,7 +109,13 @@ fn the_validate_command_exits_by_outcome() {
     let good = dir.path().join("good.json");
     std::fs::write(&good, common::example("patient.json").to_string()).unwrap();
     let out = Command::new(BIN)
-        .args(["validate", "--package-store", "/nonexistent"])
+        .args([
+            "validate",
+            "--package-store",
+            "/nonexistent",
+            "--profiles",
+            "/nonexistent",
+        ])
         .arg(&good)
         .output()
         .unwrap();
@@ -126,6 +132,8 @@ fn the_validate_command_exits_by_outcome() {
             "validate",
             "--package-store",
             "/nonexistent",
+            "--profiles",
+            "/nonexistent",
             "--format",
             "json",
         ])
@@ -139,7 +147,13 @@ fn the_validate_command_exits_by_outcome() {
     let out = Command::new(BIN).args(["validate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = Command::new(BIN)
-        .args(["validate", "--package", "/nonexistent.tgz"])
+        .args([
+            "validate",
+            "--profiles",
+            "/nonexistent",
+            "--package",
+            "/nonexistent.tgz",
+        ])
         .arg(&good)
         .output()
         .unwrap();
@@ -159,6 +173,8 @@ fn the_official_jp_clins_examples_validate_without_errors_from_the_command_line(
     cmd.args([
         "validate",
         "--package-store",
+        "/nonexistent",
+        "--profiles",
         "/nonexistent",
         "--format",
         "json",

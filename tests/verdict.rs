@@ -301,6 +301,8 @@ fn command_line(cases: &[(&str, Value)]) -> BTreeMap<String, Value> {
         "json",
         "--package-store",
         "/nonexistent",
+        "--profiles",
+        "/nonexistent",
     ]);
     for p in common::JP_PACKAGES {
         cmd.arg("--package").arg(format!("{SHARED}/packages/{p}"));

@@ -78,16 +78,27 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     let validation = config.validation.clone();
     let index = Arc::clone(&terminology);
     let (validator, value_sets) = tokio::task::spawn_blocking(move || {
-        let packages = Validator::load_packages(&validation)?;
-        let value_sets = Arc::new(ValueSetEngine::with_terminology(
-            Arc::clone(&packages),
-            index,
-        ));
-        let validator = Validator::with_packages(
-            packages,
-            Arc::clone(&value_sets) as Arc<dyn BindingCheck>,
+        let contexts = Validator::load_contexts(&validation)?;
+        let engines: Vec<Arc<ValueSetEngine>> = contexts
+            .iter()
+            .map(|c| {
+                Arc::new(ValueSetEngine::with_terminology(
+                    Arc::clone(&c.packages),
+                    Arc::clone(&index),
+                ))
+            })
+            .collect();
+        let validator = Validator::with_contexts(
+            contexts,
+            engines
+                .iter()
+                .map(|e| Arc::clone(e) as Arc<dyn BindingCheck>)
+                .collect(),
+            validation.ig_defaults.clone(),
             validation.unknown_profile_is_error,
         )?;
+        // Terminology operations answer from the default context's packages.
+        let value_sets = Arc::clone(&engines[validator.default_context()]);
         Ok::<_, ValidatorError>((validator, value_sets))
     })
     .await

@@ -29,6 +29,13 @@ pub struct ValidateBenchArgs {
     /// FHIR packages to preload (.tgz or folders); repeatable.
     #[arg(long = "package", value_name = "P")]
     pub packages: Vec<PathBuf>,
+    /// The shipped profiles folder (its igs.toml declares the IG contexts) [default: none].
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+    /// Re-declare every meta.profile of the bundle and documents with this `|version`
+    /// (e.g. 1.10.0), to time one IG release against another.
+    #[arg(long, value_name = "VERSION")]
+    pub profile_version: Option<String>,
 }
 
 fn rss_kib() -> Option<u64> {
@@ -110,13 +117,19 @@ pub fn run(args: &ValidateBenchArgs) -> Result<String, String> {
     let before = rss_kib();
     let started = Instant::now();
     let options = ValidatorOptions {
-        store: None,
+        profiles: args.profiles.clone(),
         packages: args.packages.clone(),
-        unknown_profile_is_error: false,
+        ..ValidatorOptions::default()
     };
     let validator = Validator::load(&options).map_err(|e| e.to_string())?;
     let load_time = started.elapsed();
-    let bundle = grow(&read(&args.bundle)?, args.observations)?;
+    let versioned = |mut v: Value| {
+        if let Some(version) = &args.profile_version {
+            crate::validation::dispatch::redeclare_profiles(&mut v, version);
+        }
+        v
+    };
+    let bundle = versioned(grow(&read(&args.bundle)?, args.observations)?);
     // First use compiles the plans; memory is read after that, with everything in place.
     validator.validate(&bundle, None, None);
     let after = rss_kib();
@@ -131,7 +144,7 @@ pub fn run(args: &ValidateBenchArgs) -> Result<String, String> {
             &validator,
             d.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            &read(d)?,
+            &versioned(read(d)?),
             args.iterations,
         ));
     }

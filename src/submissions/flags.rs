@@ -18,6 +18,19 @@ pub fn check_flags(
     at: &str,
     errors: &mut Vec<Issue>,
 ) {
+    check_flags_with(res_type, resource, observation_class, at, false, errors);
+}
+
+/// As [`check_flags`]; with `lts_in_profile` LTS on an Observation is left to the profile in
+/// force, whose invariant (R6031, JP-CLINS 1.10.0 on) reports it, so it is not reported twice.
+pub fn check_flags_with(
+    res_type: &str,
+    resource: &Value,
+    observation_class: &str,
+    at: &str,
+    lts_in_profile: bool,
+    errors: &mut Vec<Issue>,
+) {
     let tags = resource
         .get("meta")
         .and_then(|m| m.get("tag"))
@@ -32,7 +45,7 @@ pub fn check_flags(
         let allowed = match code {
             "LTS" => match res_type {
                 "Condition" | "AllergyIntolerance" => Ok(()),
-                "Observation" if observation_class == "infection" => Ok(()),
+                "Observation" if observation_class == "infection" || lts_in_profile => Ok(()),
                 "Observation" => Err(
                     "LTS (long-term storage) is allowed on infection results, not on lab results",
                 ),

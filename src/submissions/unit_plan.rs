@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::flags::check_flags;
+use super::flags::check_flags_with;
 use crate::fhir::{Issue, IssueType};
 use crate::terminology::syntax::{Severity, check_identifier};
 
@@ -83,6 +83,12 @@ fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 
 /// Checks the rules and plans the unit; every broken rule is one error issue with its location.
 pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
+    plan_with(bundle, false)
+}
+
+/// As [`plan`]; with `lts_in_profile` the LTS rule on Observations is left to the profile in
+/// force (see [`check_flags_with`]).
+pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<Issue>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     if text(bundle, "type") != Some("collection") {
@@ -164,7 +170,8 @@ pub fn plan(bundle: &Value) -> Result<UnitPlan, Vec<Issue>> {
                 format!("{at}.{}", subject_element(t)),
             ));
         }
-        check_flags(t, resource, &observation_class(resource), &at, &mut errors);
+        let class = observation_class(resource);
+        check_flags_with(t, resource, &class, &at, lts_in_profile, &mut errors);
         // The official examples reuse one identifier for several results; such repeats are
         // told apart by their order, so a re-send in the same order still matches.
         let member_identifier = resource_identifier(resource).map(|id| {

@@ -40,7 +40,10 @@ pub fn unit(
     bundle: &Value,
     profile: Option<&str>,
 ) -> Verdict<UnitPlan> {
-    let (mut issues, plan) = match unit_plan::plan(bundle) {
+    // The release in force may carry the LTS rule as an invariant (R6031): then it alone
+    // reports it.
+    let lts_in_profile = validator.is_some_and(|v| v.carries_rule(bundle, "R6031"));
+    let (mut issues, plan) = match unit_plan::plan_with(bundle, lts_in_profile) {
         Ok(plan) => (plan.warnings.clone(), Some(plan)),
         Err(errors) => (errors, None),
     };

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use std::sync::Arc;
 
+use super::binding_check::BindingCheck;
 use super::valuesets::ValueSetEngine;
 use super::{Validator, has_errors};
 use crate::config::ValidationArgs;
@@ -49,13 +50,23 @@ fn load(options: &super::ValidatorOptions, codesets: &[PathBuf]) -> Result<Valid
     }
     let sets = crate::terminology::command::read_all(codesets, &Default::default())?;
     let terminology = Arc::new(Terminology::new(Masters::from_imports(sets)));
-    let packages = Validator::load_packages(options).map_err(|e| e.to_string())?;
-    let engine = Arc::new(ValueSetEngine::with_terminology(
-        Arc::clone(&packages),
-        terminology,
-    ));
-    Validator::with_packages(packages, engine, options.unknown_profile_is_error)
-        .map_err(|e| e.to_string())
+    let contexts = Validator::load_contexts(options).map_err(|e| e.to_string())?;
+    let engines = contexts
+        .iter()
+        .map(|c| {
+            Arc::new(ValueSetEngine::with_terminology(
+                Arc::clone(&c.packages),
+                Arc::clone(&terminology),
+            )) as Arc<dyn BindingCheck>
+        })
+        .collect();
+    Validator::with_contexts(
+        contexts,
+        engines,
+        options.ig_defaults.clone(),
+        options.unknown_profile_is_error,
+    )
+    .map_err(|e| e.to_string())
 }
 
 struct FileResult {

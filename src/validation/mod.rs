@@ -5,6 +5,7 @@
 
 pub mod binding_check;
 pub mod command;
+pub mod dispatch;
 pub mod fhirpath;
 pub mod model;
 pub mod packages;

@@ -143,15 +143,14 @@ fn the_packages_loaded_for_validation_give_the_same_outcomes_as_the_full_ones() 
         return;
     };
     let options = ValidatorOptions {
-        store: None,
         packages: PACKAGES
             .iter()
             .map(|p| data(&format!("packages/{p}")).unwrap())
             .collect(),
-        unknown_profile_is_error: false,
+        ..ValidatorOptions::default()
     };
     let lean = Validator::with_packages(
-        Validator::load_packages(&options).unwrap(),
+        Arc::clone(&Validator::load_contexts(&options).unwrap()[0].packages),
         Arc::new(NoTerminology),
         false,
     )

@@ -1,7 +1,8 @@
 //! The validator as the rest of the server sees it: an instance in, issues out. It runs the fast
 //! structural pass (per-type JSON Schema) and, when that passes, the authoritative profile walk
-//! against every profile that applies — `meta.profile` (version suffix stripped), an explicit
-//! profile, or else the base type.
+//! against every profile that applies — `meta.profile`, an explicit profile, or else the base
+//! type. Each declared profile is judged in the IG context its version picks (see `dispatch`);
+//! the outcome names the IG release used.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,8 +10,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::binding_check::BindingCheck;
+use super::dispatch::{self, Choice, IgDefault};
 use super::model::{BaseModel, StructuralSchemas};
-use super::packages::{Detail, PackageError, PackageSet, PackageStore};
+use super::packages::igs::load_contexts;
+use super::packages::{Detail, IgContext, IgError, IgRelease, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
 use super::walk::Engine;
 use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
@@ -23,46 +26,79 @@ const WALK_FACTOR: usize = 10;
 /// Where definitions come from and how strict to be about what is missing.
 #[derive(Debug, Clone, Default)]
 pub struct ValidatorOptions {
+    /// The shipped profiles folder: its `igs.toml` declares the IG contexts (none when unset or
+    /// when the folder has no manifest).
+    pub profiles: Option<PathBuf>,
     /// The package store folder (packages installed with `kyoyu package install`).
     pub store: Option<PathBuf>,
     /// Further packages (.tgz or folders).
     pub packages: Vec<PathBuf>,
-    /// A `meta.profile` that no loaded package defines: an error instead of a warning.
+    /// Deployment defaults: the release of an IG that judges a `meta.profile` without a version.
+    pub ig_defaults: Vec<IgDefault>,
+    /// A `meta.profile` that no loaded package defines (or a version none has): an error
+    /// instead of a warning.
     pub unknown_profile_is_error: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidatorError {
     #[error("cannot load packages: {0}")]
-    Packages(#[from] PackageError),
+    Packages(#[from] IgError),
     #[error("the embedded base model is unusable: {0}")]
     Model(String),
-    #[error("package conflicts: {0}")]
-    Conflicts(String),
+    #[error(
+        "--ig-version {ig}={version}: no loaded IG context is {ig} {version} (loaded: {loaded})"
+    )]
+    UnknownDefault {
+        ig: String,
+        version: String,
+        loaded: String,
+    },
+}
+
+impl From<super::packages::PackageError> for ValidatorError {
+    fn from(e: super::packages::PackageError) -> Self {
+        ValidatorError::Packages(IgError::Package(e))
+    }
 }
 
 pub struct Validator {
-    engine: Engine,
+    /// One walk engine per IG context, in the order of `contexts`.
+    engines: Vec<Engine>,
+    contexts: Vec<IgContext>,
+    defaults: Vec<IgDefault>,
+    /// The context base types and undeclared checks use.
+    default: usize,
     structural: &'static StructuralSchemas<'static>,
     model: &'static BaseModel,
-    packages: Arc<PackageSet>,
     unknown_profile_is_error: bool,
     max_issues: usize,
 }
 
 impl Validator {
-    /// Loads the store and the extra packages; value sets are answered from them and from the
-    /// embedded base code sets.
+    /// Loads the IG contexts and the operator's packages; value sets are answered from each
+    /// context's packages and from the embedded base code sets.
     pub fn load(options: &ValidatorOptions) -> Result<Self, ValidatorError> {
-        let packages = Self::load_packages(options)?;
-        let bindings = Arc::new(ValueSetEngine::new(Arc::clone(&packages)));
-        Self::with_packages(packages, bindings, options.unknown_profile_is_error)
+        let contexts = Self::load_contexts(options)?;
+        let bindings = contexts
+            .iter()
+            .map(|c| {
+                Arc::new(ValueSetEngine::new(Arc::clone(&c.packages))) as Arc<dyn BindingCheck>
+            })
+            .collect();
+        Self::with_contexts(
+            contexts,
+            bindings,
+            options.ig_defaults.clone(),
+            options.unknown_profile_is_error,
+        )
     }
 
-    /// The package store and the extra packages. Conflicting definitions (same canonical and
-    /// version, different content) stop loading: which one applies must not be left to chance.
-    pub fn load_packages(options: &ValidatorOptions) -> Result<Arc<PackageSet>, ValidatorError> {
-        let mut paths: Vec<PathBuf> = match &options.store {
+    /// The IG contexts of the shipped profiles folder (see `packages::igs`), then one context of the package store's
+    /// packages and the extra packages together (when there are any). A context with conflicting
+    /// definitions (same canonical and version, different content) stops loading.
+    pub fn load_contexts(options: &ValidatorOptions) -> Result<Vec<IgContext>, ValidatorError> {
+        let mut extras: Vec<PathBuf> = match &options.store {
             Some(store) => PackageStore::new(store)
                 .list()?
                 .into_iter()
@@ -70,18 +106,17 @@ impl Validator {
                 .collect(),
             None => Vec::new(),
         };
-        paths.extend(options.packages.iter().cloned());
+        extras.extend(options.packages.iter().cloned());
         // The walk reads no StructureDefinition prose: a quarter of what the packages hold.
-        let packages = PackageSet::load_with(&paths, Detail::Validation)?;
-        if !packages.conflicts().is_empty() {
-            let list: Vec<String> = packages
-                .conflicts()
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect();
-            return Err(ValidatorError::Conflicts(list.join("; ")));
+        let mut contexts = load_contexts(options.profiles.as_deref(), &extras, Detail::Validation)?;
+        if contexts.is_empty() {
+            // Base R4 only: one context with no packages.
+            contexts.push(IgContext {
+                release: None,
+                packages: Arc::new(PackageSet::default()),
+            });
         }
-        Ok(Arc::new(packages))
+        Ok(contexts)
     }
 
     /// The parts given: for tests and tools that bring their own packages or terminology.
@@ -90,21 +125,90 @@ impl Validator {
         bindings: Arc<dyn BindingCheck>,
         unknown_profile_is_error: bool,
     ) -> Result<Self, ValidatorError> {
+        let context = IgContext {
+            release: None,
+            packages,
+        };
+        Self::with_contexts(
+            vec![context],
+            vec![bindings],
+            Vec::new(),
+            unknown_profile_is_error,
+        )
+    }
+
+    /// Contexts with their binding checks (one each, in the same order) and the deployment
+    /// defaults, each of which must name a loaded context.
+    pub fn with_contexts(
+        mut contexts: Vec<IgContext>,
+        mut bindings: Vec<Arc<dyn BindingCheck>>,
+        defaults: Vec<IgDefault>,
+        unknown_profile_is_error: bool,
+    ) -> Result<Self, ValidatorError> {
+        if contexts.is_empty() {
+            contexts.push(IgContext {
+                release: None,
+                packages: Arc::new(PackageSet::default()),
+            });
+        }
         let model = BaseModel::load_embedded().map_err(|e| ValidatorError::Model(e.0))?;
         let structural =
             StructuralSchemas::embedded().map_err(|e| ValidatorError::Model(e.to_string()))?;
+        check_defaults(&contexts, &defaults)?;
+        let fallback = bindings.first().cloned();
+        bindings.resize_with(contexts.len(), || {
+            fallback
+                .clone()
+                .unwrap_or_else(|| Arc::new(super::binding_check::NoTerminology))
+        });
+        let engines = contexts
+            .iter()
+            .zip(bindings)
+            .map(|(c, b)| Engine::new(Arc::clone(&c.packages), model, b))
+            .collect();
+        let default = dispatch::default_context(&contexts, &defaults);
         Ok(Validator {
-            engine: Engine::new(Arc::clone(&packages), model, bindings),
+            engines,
+            contexts,
+            defaults,
+            default,
             structural,
             model,
-            packages,
             unknown_profile_is_error,
             max_issues: DEFAULT_MAX_ISSUES,
         })
     }
 
+    /// The packages of the default context (the deployment default, the operator's packages,
+    /// or the newest IG release).
     pub fn packages(&self) -> &PackageSet {
-        &self.packages
+        &self.contexts[self.default].packages
+    }
+
+    /// The index of the default context in [`contexts`](Self::contexts).
+    pub fn default_context(&self) -> usize {
+        self.default
+    }
+
+    pub fn contexts(&self) -> &[IgContext] {
+        &self.contexts
+    }
+
+    /// Whether the definition that judges `resource` (its first declared profile, in the
+    /// context its version picks) carries the service rule `rule` as an invariant: a hand-coded
+    /// check of the same rule then stays silent, so the rule is reported once.
+    pub fn carries_rule(&self, resource: &Value, rule: &str) -> bool {
+        declared_profiles(resource)
+            .into_iter()
+            .any(|(_, declared)| {
+                let (url, asked) = split_declared(declared);
+                dispatch::choose(&self.contexts, &self.defaults, url, asked).is_some_and(|c| {
+                    self.contexts[c.context]
+                        .packages
+                        .resolve_in("StructureDefinition", &c.target)
+                        .is_some_and(|sd| dispatch::carries_rule(&sd.json, rule))
+                })
+            })
     }
 
     /// Validates one resource; `profile` is an explicit profile to check besides `meta.profile`.
@@ -181,46 +285,44 @@ impl Validator {
             .into_iter()
             .chain(profile.map(|p| (usize::MAX, p)))
         {
-            // The exact `url|version` if loaded, else the newest version of the url.
-            let url = declared.split('|').next().unwrap_or(declared);
-            if let Some(target) = [declared, url]
-                .into_iter()
-                .find(|p| self.engine.knows_profile(p))
-            {
-                stopped |=
-                    self.engine
-                        .validate_within(resource, target, path, issues, self.walk_limit());
-                checked_any = true;
-                if let Some((_, asked)) = declared
-                    .split_once('|')
-                    .filter(|(_, v)| !v.is_empty() && i != usize::MAX)
-                {
-                    let at = format!("{path}.meta.profile[{i}]");
-                    issues.extend(self.version_issues(url, asked, target, &at));
-                }
+            let at = if i == usize::MAX {
+                path.to_string()
             } else {
-                let severity = if self.unknown_profile_is_error {
-                    IssueSeverity::Error
-                } else {
-                    IssueSeverity::Warning
-                };
-                let at = if i == usize::MAX {
-                    path.to_string()
-                } else {
-                    format!("{path}.meta.profile[{i}]")
-                };
+                format!("{path}.meta.profile[{i}]")
+            };
+            let Some(choice) = self.choose(declared) else {
                 issues.push(
                     Issue::new(
-                        severity,
+                        self.unknown_severity(),
                         IssueType::NotSupported,
                         format!("profile {declared} is not defined by any loaded package; checked against the base definition of {res_type} only"),
                     )
                     .at(at),
                 );
+                continue;
+            };
+            stopped |= self.engines[choice.context].validate_within(
+                resource,
+                &choice.target,
+                path,
+                issues,
+                self.walk_limit(),
+            );
+            checked_any = true;
+            let (url, asked) = split_declared(declared);
+            match &self.contexts[choice.context].release {
+                Some(release) => {
+                    issues.extend(self.release_issues(release, url, asked, &choice, &at))
+                }
+                None => {
+                    if let Some(asked) = asked.filter(|_| i != usize::MAX) {
+                        issues.extend(self.version_issues(&choice, url, asked, &at));
+                    }
+                }
             }
         }
         if !checked_any {
-            stopped |= self.engine.validate_within(
+            stopped |= self.engines[self.default].validate_within(
                 resource,
                 &format!("{BASE}{res_type}"),
                 path,
@@ -258,9 +360,13 @@ impl Validator {
     ) -> bool {
         let before = issues.len();
         let base = format!("{BASE}{res_type}");
-        let stopped = self
-            .engine
-            .validate_within(resource, &base, path, issues, self.walk_limit());
+        let stopped = self.engines[self.default].validate_within(
+            resource,
+            &base,
+            path,
+            issues,
+            self.walk_limit(),
+        );
         if !has_errors(&issues[before..]) {
             let first = self.structural.first_error(resource).ok().flatten();
             issues.push(match first {
@@ -284,18 +390,83 @@ impl Validator {
 }
 
 impl Validator {
-    /// What a `meta.profile` with a `|version` was checked against (`target`, the exact version
-    /// or else the newest of `url`): an information issue always, and a warning when the loaded
-    /// version is not the one declared. A partial version (`|1.5` for 1.5.2) is no mismatch: it
-    /// names a release line, as canonical matching does from R5 on; nor is a release whose
-    /// loaded copy carries a label (`|1.1.2` for 1.1.2-url). A mismatch stays a warning: the
-    /// profile's rules were applied in full, only perhaps of another edition.
-    fn version_issues(&self, url: &str, asked: &str, target: &str, at: &str) -> Vec<Issue> {
-        let loaded = match self.packages.resolve_in("StructureDefinition", target) {
-            Some(sd) => sd.effective_version().to_string(),
-            // A base type of the embedded model.
-            None => self.model.fhir_version().to_string(),
+    /// A profile or a version no loaded package has: a warning, or an error when asked.
+    fn unknown_severity(&self) -> IssueSeverity {
+        if self.unknown_profile_is_error {
+            IssueSeverity::Error
+        } else {
+            IssueSeverity::Warning
+        }
+    }
+
+    /// The context and canonical that judge a declared profile; a base type of the embedded
+    /// model (which no package needs to define) is judged in the default context.
+    fn choose(&self, declared: &str) -> Option<Choice> {
+        let (url, asked) = split_declared(declared);
+        if let Some(choice) = dispatch::choose(&self.contexts, &self.defaults, url, asked) {
+            return Some(choice);
+        }
+        let engine = &self.engines[self.default];
+        [declared, url]
+            .into_iter()
+            .find(|p| engine.knows_profile(p))
+            .map(|target| Choice {
+                context: self.default,
+                target: target.to_string(),
+                version: self.model.fhir_version().to_string(),
+                missing: None,
+            })
+    }
+
+    /// Which IG release judged a declared profile, as information; and when the version it
+    /// declares is in no loaded IG, a warning (an error with `--unknown-profile error`) naming
+    /// the versions there are.
+    fn release_issues(
+        &self,
+        release: &IgRelease,
+        url: &str,
+        asked: Option<&str>,
+        choice: &Choice,
+        at: &str,
+    ) -> Vec<Issue> {
+        let how = match asked {
+            None => " (no version declared)".to_string(),
+            Some(a) if a == choice.version => String::new(),
+            Some(a) if choice.missing.is_none() => format!(" (declared as version {a})"),
+            Some(_) => " instead".to_string(),
         };
+        let mut out = vec![
+            Issue::information(format!(
+                "validated against {}: {url} version {}{how}",
+                release.label, choice.version
+            ))
+            .at(at),
+        ];
+        if let (Some(available), Some(asked)) = (&choice.missing, asked) {
+            out.push(
+                Issue::new(
+                    self.unknown_severity(),
+                    IssueType::NotFound,
+                    format!(
+                        "meta.profile declares version {asked} of {url}, which no loaded IG has (loaded: {}); {} was used instead",
+                        available.join(", "),
+                        release.label
+                    ),
+                )
+                .at(at),
+            );
+        }
+        out
+    }
+
+    /// What a `meta.profile` with a `|version` was checked against when the context is the
+    /// operator's packages (no IG release to name): an information issue always, and a warning
+    /// when the loaded version is not the one declared. A partial version (`|1.5` for 1.5.2) is
+    /// no mismatch: it names a release line, as canonical matching does from R5 on; nor is a
+    /// release whose loaded copy carries a label (`|1.1.2` for 1.1.2-url). A mismatch stays a
+    /// warning: the profile's rules were applied in full, only perhaps of another edition.
+    fn version_issues(&self, choice: &Choice, url: &str, asked: &str, at: &str) -> Vec<Issue> {
+        let loaded = choice.version.as_str();
         let partial = loaded
             .strip_prefix(asked)
             .is_some_and(|rest| rest.starts_with(['.', '-', '+']));
@@ -325,6 +496,46 @@ impl Validator {
         }
         out
     }
+}
+
+/// `url|version` → (url, version); an empty version is none.
+fn split_declared(declared: &str) -> (&str, Option<&str>) {
+    match declared.split_once('|') {
+        Some((url, v)) if !v.is_empty() => (url, Some(v)),
+        Some((url, _)) => (url, None),
+        None => (declared, None),
+    }
+}
+
+/// Each deployment default must name a loaded IG release.
+fn check_defaults(contexts: &[IgContext], defaults: &[IgDefault]) -> Result<(), ValidatorError> {
+    for (ig, version) in defaults {
+        let known = contexts.iter().any(|c| {
+            c.release
+                .as_ref()
+                .is_some_and(|r| r.ig == *ig && r.version == *version)
+        });
+        if !known {
+            let loaded: Vec<String> = contexts
+                .iter()
+                .filter_map(|c| {
+                    c.release
+                        .as_ref()
+                        .map(|r| format!("{}={}", r.ig, r.version))
+                })
+                .collect();
+            return Err(ValidatorError::UnknownDefault {
+                ig: ig.clone(),
+                version: version.clone(),
+                loaded: if loaded.is_empty() {
+                    "none".to_string()
+                } else {
+                    loaded.join(", ")
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `entry[i].resource` of a Bundle that declare profiles of their own, with their locations.

@@ -200,6 +200,9 @@ impl TestServer {
             pool_size: Some(4),
             ..ConfigArgs::default()
         };
+        // The shipped IG packages take seconds to load in a debug build: servers load them
+        // only where a test asks for them (see `with_shipped_profiles`).
+        args.validation.profiles = Some(NO_PROFILES.into());
         (options.configure)(&mut args);
         let config = args.resolve().unwrap();
         let clock: Arc<dyn Clock> = match &options.clock {
@@ -330,6 +333,16 @@ pub const JP_PACKAGES: [&str; 3] = [
     "jp-core.r4-1.1.2-url.tgz",
     "jp-clins.r4-1.5.2-snap.tgz",
 ];
+
+/// A profiles folder that does not exist: no shipped IG context is loaded.
+pub const NO_PROFILES: &str = "/nonexistent";
+
+/// The shipped profiles/ of the repository (every IG context igs.toml declares), as a server
+/// started with no flag from the repository root loads them.
+pub fn with_shipped_profiles(a: &mut ConfigArgs) {
+    a.validation.profiles = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles").into());
+    a.validation.package_store = Some(NO_PROFILES.into());
+}
 
 /// [`JP_PACKAGES`] and no package store, for servers that validate against the Japanese
 /// profiles.

@@ -12,6 +12,7 @@
 
 pub mod command;
 mod fetch;
+pub mod igs;
 mod listing;
 mod load;
 mod prose;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use fetch::{Fetched, Missing, install_from_registry, missing_dependencies};
+pub use igs::{IgContext, IgError, IgRelease};
 pub use listing::{Found, NameVersions, Origin, SHIPPED_DIR, available, side_by_side};
 pub use load::{
     RawFile, load_package, load_package_bytes, load_package_with, package_from_files, read_files,
