@@ -39,6 +39,15 @@ fn jp_server(backend: Backend) -> TestServer {
     )
 }
 
+/// The official Condition example with one more coding, and where that coding's code is.
+fn condition_with(system: &str, code: &str) -> (Value, String) {
+    let mut c = clins_example("Condition-Example-JP-Condition-eCS-01.json");
+    let codings = c["code"]["coding"].as_array_mut().unwrap();
+    let at = format!("Condition.code.coding[{}].code", codings.len());
+    codings.push(json!({"system": system, "code": code}));
+    (c, at)
+}
+
 fn codesets(db: &str, args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("codesets")
@@ -86,25 +95,22 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     common::require_shared_data();
     let srv = jp_server(backend);
     let db = srv.db.url.clone();
-    let error_example = clins_example(MED_ERROR);
+    // The MEDIS exchange codes are not shipped (their licence leaves them to the operator).
+    let exchange_code = "http://medis.or.jp/CodeSystem/master-disease-exCode";
+    let (_, at) = condition_with(exchange_code, "");
+    let with_exchange_code = |code: &str| validate(&srv, &condition_with(exchange_code, code).0);
 
-    // Without the 一般名処方 master the code cannot be checked: a warning, never a pass.
-    let before = validate(&srv, &error_example);
-    assert!(errors_at(&before, MED_CODE).is_empty(), "{before}");
-    assert!(
-        issues(&before)
-            .iter()
-            .any(|i| i["expression"][0] == MED_CODE && i["severity"] == "warning"),
-        "{before}"
-    );
+    // Without the master the code cannot be checked beyond its syntax.
+    let before = with_exchange_code("ZZZ9");
+    assert!(errors_at(&before, &at).is_empty(), "{before}");
 
-    // A malformed file (a 6-digit disease code is fine syntactically for the reader, but the
-    // row has a missing column) stops the whole run: the good file given with it is not stored.
+    // A malformed file (a row with a missing column) stops the whole run: the good file given
+    // with it is not stored.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("receipt_masterB_disease_codes.csv");
     std::fs::write(&bad, "code,display\n0000999,未コード化傷病名\n8848176\n").unwrap();
-    let ippanmei = format!("{SHARED}/terminology/medication/ippanmei_shohou_master_R4.6.17.csv");
-    let out = codesets(&db, &["import", &ippanmei, bad.to_str().unwrap()]);
+    let exchange = format!("{SHARED}/terminology/disease/MEDIS_disease_exchange_code_v5.11.csv");
+    let out = codesets(&db, &["import", &exchange, bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -116,25 +122,41 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     assert!(listed.status.success());
     assert!(String::from_utf8_lossy(&listed.stdout).trim().is_empty());
 
-    let out = codesets(&db, &["import", &ippanmei]);
+    let out = codesets(&db, &["import", &exchange]);
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("imported 1 code systems (1589 concepts)"),
+        stdout.contains("imported 1 code systems (26725 concepts)"),
         "{stdout}"
     );
 
-    // The server swaps the new index in: the wrong code is now a required-binding error.
+    // The server swaps the new index in: the unknown code is now an error, a listed one fine.
     eventually("the imported master to be used", || {
-        !errors_at(&validate(&srv, &error_example), MED_CODE).is_empty()
+        !errors_at(&with_exchange_code("ZZZ9"), &at).is_empty()
     });
-    let after = validate(&srv, &error_example);
-    let messages = errors_at(&after, MED_CODE).join(" | ");
+    let messages = errors_at(&with_exchange_code("ZZZ9"), &at).join(" | ");
+    assert!(messages.contains("ZZZ9"), "{messages}");
+    let ok = with_exchange_code("A006");
+    assert!(errors_at(&ok, &at).is_empty(), "{ok}");
+
+    let listed = String::from_utf8_lossy(&codesets(&db, &["list"]).stdout).into_owned();
+    assert!(
+        listed.contains("CodeSystem http://medis.or.jp/CodeSystem/master-disease-exCode"),
+        "{listed}"
+    );
+    assert!(listed.contains("26725 concepts"), "{listed}");
+}
+
+/// The 一般名処方 master is shipped: the official error example is refused with no import, as a
+/// resource and inside a referral, whose validation names the code in its entry.
+fn the_shipped_generic_name_master_refuses_the_error_example(backend: Backend) {
+    common::require_shared_data();
+    let srv = jp_server(backend);
+    let error_example = clins_example(MED_ERROR);
+    let messages = errors_at(&validate(&srv, &error_example), MED_CODE).join(" | ");
     assert!(messages.contains("2124030F2ZZZ"), "{messages}");
     let ok = validate(&srv, &clins_example(MED_OK));
     assert!(issues(&ok).iter().all(|i| i["severity"] != "error"), "{ok}");
-    // And a write of it is refused: prescriptions are written only as extracted from a
-    // referral, whose validation names the code in its entry.
     let referral =
         common::documents::minimal_referral("1318814790^2024^med", vec![error_example.clone()]);
     let r = srv.post("Bundle", &referral);
@@ -142,15 +164,19 @@ fn an_import_reaches_the_running_server_and_a_bad_file_imports_nothing(backend: 
     let outcome: Value = r.json().unwrap();
     let in_entry = MED_CODE.replacen("MedicationRequest", "Bundle.entry[3].resource", 1);
     assert!(!errors_at(&outcome, &in_entry).is_empty(), "{outcome}");
+}
 
-    let listed = String::from_utf8_lossy(&codesets(&db, &["list"]).stdout).into_owned();
-    assert!(
-        listed.contains(
-            "CodeSystem http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode"
-        ),
-        "{listed}"
-    );
-    assert!(listed.contains("1589 concepts"), "{listed}");
+#[test]
+fn the_shipped_generic_name_master_refuses_the_error_example_sqlite() {
+    the_shipped_generic_name_master_refuses_the_error_example(Backend::Sqlite);
+}
+
+#[test]
+fn the_shipped_generic_name_master_refuses_the_error_example_postgres() {
+    if !common::postgres_or_skip() {
+        return;
+    }
+    the_shipped_generic_name_master_refuses_the_error_example(Backend::Postgres);
 }
 
 #[test]
@@ -220,17 +246,9 @@ fn every_official_list_imports_and_is_used(backend: Backend) {
     assert!(messages.contains("J9N"), "{outcome}");
 
     // A レセ電 coding beside the MEDIS one: the uncoded code is in the master, 1234567 is not.
-    let condition = clins_example("Condition-Example-JP-Condition-eCS-01.json");
-    let n = condition["code"]["coding"].as_array().unwrap().len();
-    let at = format!("Condition.code.coding[{n}].code");
-    let with_receipt = |code: &str| {
-        let mut c = condition.clone();
-        c["code"]["coding"].as_array_mut().unwrap().push(json!({
-            "system": "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease",
-            "code": code
-        }));
-        validate(&srv, &c)
-    };
+    let receipt = "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease";
+    let (_, at) = condition_with(receipt, "");
+    let with_receipt = |code: &str| validate(&srv, &condition_with(receipt, code).0);
     assert!(errors_at(&with_receipt("0000999"), &at).is_empty());
     let messages = errors_at(&with_receipt("1234567"), &at).join(" | ");
     assert!(
@@ -366,4 +384,48 @@ fn an_imported_older_code_system_does_not_shadow_the_package_postgres() {
         return;
     }
     an_imported_older_code_system_does_not_shadow_the_package(Backend::Postgres);
+}
+
+/// With nothing imported, the lists shipped in codesets/ check J-FAGY and レセ電 disease codes.
+fn shipped_lists_check_codes_with_no_import(backend: Backend) {
+    common::require_shared_data();
+    let srv = jp_server(backend);
+    let listed = String::from_utf8_lossy(&codesets(&srv.db.url, &["list"]).stdout).into_owned();
+    assert!(listed.trim().is_empty(), "{listed}");
+
+    let allergy = clins_example("AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json");
+    let at = "AllergyIntolerance.code.coding[0].code";
+    let outcome = validate(&srv, &allergy);
+    assert!(errors_at(&outcome, at).is_empty(), "{outcome}");
+    let mut unknown = allergy.clone();
+    unknown["code"]["coding"][0]["code"] = json!("J9FZ99999999");
+    let messages = errors_at(&validate(&srv, &unknown), at).join(" | ");
+    assert!(
+        messages.contains("J9FZ99999999") && messages.contains("JP_JfagyFoodAllergen_CS"),
+        "{messages}"
+    );
+
+    let receipt = "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/masterB-disease";
+    let (_, at) = condition_with(receipt, "");
+    let with_receipt = |code: &str| validate(&srv, &condition_with(receipt, code).0);
+    let outcome = with_receipt("8848176");
+    assert!(errors_at(&outcome, &at).is_empty(), "{outcome}");
+    let messages = errors_at(&with_receipt("1234567"), &at).join(" | ");
+    assert!(
+        messages.contains("1234567") && messages.contains("masterB-disease"),
+        "{messages}"
+    );
+}
+
+#[test]
+fn shipped_lists_check_codes_with_no_import_sqlite() {
+    shipped_lists_check_codes_with_no_import(Backend::Sqlite);
+}
+
+#[test]
+fn shipped_lists_check_codes_with_no_import_postgres() {
+    if !common::postgres_or_skip() {
+        return;
+    }
+    shipped_lists_check_codes_with_no_import(Backend::Postgres);
 }

@@ -18,6 +18,18 @@ pub enum CodesetsCommand {
     Import(ImportArgs),
     /// List the imported code systems and value sets.
     List(ListArgs),
+    /// Regenerate the code lists shipped under codesets/ from their public sources.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The folder holding the source lists (searched recursively by file name).
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// Where the generated files go.
+    #[arg(long, value_name = "DIR", default_value = "codesets")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +74,8 @@ pub fn run(command: CodesetsCommand) -> ExitCode {
     let args = match &command {
         CodesetsCommand::Import(a) => &a.server,
         CodesetsCommand::List(a) => &a.server,
+        // No database involved.
+        CodesetsCommand::Generate(a) => return generate(a),
     };
     let config = match args.resolve() {
         Ok(c) => c,
@@ -73,6 +87,27 @@ pub fn run(command: CodesetsCommand) -> ExitCode {
     match command {
         CodesetsCommand::Import(a) => import(&a, &config),
         CodesetsCommand::List(_) => list(&config),
+        CodesetsCommand::Generate(a) => generate(&a),
+    }
+}
+
+fn generate(args: &GenerateArgs) -> ExitCode {
+    match super::shipped::generate::generate(&args.from, &args.out) {
+        Ok(done) => {
+            for g in done {
+                println!(
+                    "{}: {} concepts from {}",
+                    args.out.join(g.file).display(),
+                    g.concepts,
+                    g.from.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kyoyu: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

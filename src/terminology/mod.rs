@@ -7,6 +7,7 @@ pub mod command;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod shipped;
 pub mod sync;
 pub mod syntax;
 

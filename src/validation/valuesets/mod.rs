@@ -232,7 +232,10 @@ impl ValueSetEngine {
             .as_deref()
             .and_then(|p| p.resolve_in("ValueSet", value_set))
             .map(|r| Arc::clone(&r.json));
-        let resource = precedence::newest([imported, packaged], |r| {
+        let shipped = self
+            .base
+            .and_then(|_| crate::terminology::shipped::value_set(value_set));
+        let resource = precedence::newest([imported, packaged, shipped], |r| {
             r.get("version").and_then(Value::as_str)
         });
         let expansion = if let Some(r) = resource {
@@ -240,7 +243,10 @@ impl ValueSetEngine {
             let e = Arc::new(self.expand_resource(c, &r, stack));
             stack.pop();
             Ok(e)
-        } else if let Some(system) = c.masters.implicit_value_set(value_set) {
+        } else if let Some(system) = c.masters.implicit_value_set(value_set).or_else(|| {
+            self.base
+                .and_then(|_| crate::terminology::shipped::implicit_value_set(value_set))
+        }) {
             Ok(Arc::new(self.evaluate_system(c, system, &Value::Null)))
         } else {
             let (url, version) = match value_set.split_once('|') {
@@ -280,7 +286,11 @@ impl ValueSetEngine {
         });
         let imported =
             imported.filter(|cs| version.is_none_or(|v| cs.version.as_deref() == Some(v)));
-        let found = precedence::newest([imported, packaged], |cs| cs.version.as_deref());
+        // The shipped lists go with the base sets: the generator's engine uses neither.
+        let shipped = self
+            .base
+            .and_then(|_| crate::terminology::shipped::code_system(url, version));
+        let found = precedence::newest([imported, packaged, shipped], |cs| cs.version.as_deref());
         let mut cache = c
             .code_systems
             .write()
