@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::super::model::BaseModel;
 use super::super::packages::PackageSet;
-use super::{CORE_PREFIX, Source, elements, generate, structure_definition_of};
+use super::{CORE_PREFIX, SnapshotError, Source, elements, generate, structure_definition_of};
 
 /// How many bases deep generation follows before it calls the chain a cycle.
 const MAX_DEPTH: usize = 32;
@@ -18,9 +18,8 @@ const MAX_DEPTH: usize = 32;
 pub struct SnapshotCache {
     packages: Arc<PackageSet>,
     model: &'static BaseModel,
-    /// Canonical (as asked) → the definition with its generated snapshot; `None` remembers one
-    /// that cannot be generated (already reported).
-    generated: RwLock<HashMap<String, Option<Arc<Value>>>>,
+    /// Canonical (as asked) → the definition with its generated snapshot, or why there is none.
+    generated: RwLock<HashMap<String, Result<Arc<Value>, SnapshotError>>>,
 }
 
 impl SnapshotCache {
@@ -32,11 +31,11 @@ impl SnapshotCache {
         }
     }
 
-    fn resolve(&self, canonical: &str, depth: usize) -> Option<Arc<Value>> {
+    fn resolve(&self, canonical: &str, depth: usize) -> Result<Arc<Value>, SnapshotError> {
         if let Some(sd) = self.packages.resolve_in("StructureDefinition", canonical)
             && elements(&sd.json).is_some()
         {
-            return Some(Arc::clone(&sd.json));
+            return Ok(Arc::clone(&sd.json));
         }
         if let Ok(cache) = self.generated.read()
             && let Some(found) = cache.get(canonical)
@@ -44,42 +43,50 @@ impl SnapshotCache {
             return found.clone();
         }
         let made = self.make(canonical, depth);
+        if let Err(e) = &made
+            && !matches!(e, SnapshotError::Unknown(_))
+        {
+            tracing::warn!("cannot generate a snapshot: {e}");
+        }
         if let Ok(mut cache) = self.generated.write() {
             cache.insert(canonical.to_string(), made.clone());
         }
         made
     }
 
-    fn make(&self, canonical: &str, depth: usize) -> Option<Arc<Value>> {
+    /// Why `canonical`, defined by a loaded package, has no snapshot to validate against:
+    /// `None` when it has one (published or generated) or is not defined at all.
+    pub fn failure(&self, canonical: &str) -> Option<SnapshotError> {
+        match self.structure_definition(canonical) {
+            Err(SnapshotError::Unknown(_)) | Ok(_) => None,
+            Err(e) => Some(e),
+        }
+    }
+
+    fn make(&self, canonical: &str, depth: usize) -> Result<Arc<Value>, SnapshotError> {
+        let unknown = || SnapshotError::Unknown(canonical.to_string());
         let Some(sd) = self.packages.resolve_in("StructureDefinition", canonical) else {
             let url = canonical.split('|').next().unwrap_or(canonical);
-            let def = self.model.type_def(url.strip_prefix(CORE_PREFIX)?)?;
-            return Some(Arc::new(structure_definition_of(def)));
+            let name = url.strip_prefix(CORE_PREFIX).ok_or_else(unknown)?;
+            let def = self.model.type_def(name).ok_or_else(unknown)?;
+            return Ok(Arc::new(structure_definition_of(def)));
         };
         if depth > MAX_DEPTH {
-            tracing::warn!("{canonical}: its base definitions form a cycle or nest too deeply");
-            return None;
+            return Err(SnapshotError::TooDeep(canonical.to_string()));
         }
         let nested = Nested {
             cache: self,
             depth: depth + 1,
         };
-        match generate(&sd.json, &nested) {
-            Ok(snapshot) => {
-                let mut with = (*sd.json).clone();
-                with["snapshot"] = json!({ "element": snapshot });
-                Some(Arc::new(with))
-            }
-            Err(e) => {
-                tracing::warn!("cannot generate the snapshot of {canonical}: {e}");
-                None
-            }
-        }
+        let snapshot = generate(&sd.json, &nested)?;
+        let mut with = (*sd.json).clone();
+        with["snapshot"] = json!({ "element": snapshot });
+        Ok(Arc::new(with))
     }
 }
 
 impl Source for SnapshotCache {
-    fn structure_definition(&self, canonical: &str) -> Option<Arc<Value>> {
+    fn structure_definition(&self, canonical: &str) -> Result<Arc<Value>, SnapshotError> {
         self.resolve(canonical, 0)
     }
 }
@@ -91,7 +98,7 @@ struct Nested<'a> {
 }
 
 impl Source for Nested<'_> {
-    fn structure_definition(&self, canonical: &str) -> Option<Arc<Value>> {
+    fn structure_definition(&self, canonical: &str) -> Result<Arc<Value>, SnapshotError> {
         self.cache.resolve(canonical, self.depth)
     }
 }

@@ -23,6 +23,7 @@ mod tests;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_examples;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -50,12 +51,15 @@ pub enum SnapshotError {
     },
     #[error("{0}: its base definitions form a cycle or are nested too deeply")]
     TooDeep(String),
+    #[error("{0}: no loaded package defines it")]
+    Unknown(String),
 }
 
 /// Where the generator finds other StructureDefinitions (bases, datatypes, type profiles), each
 /// with a snapshot.
 pub trait Source {
-    fn structure_definition(&self, canonical: &str) -> Option<Arc<Value>>;
+    /// The definition with its snapshot; [`SnapshotError::Unknown`] when nothing defines it.
+    fn structure_definition(&self, canonical: &str) -> Result<Arc<Value>, SnapshotError>;
 }
 
 /// The snapshot elements of `sd` generated from its differential over its base.
@@ -73,13 +77,15 @@ pub fn generate(sd: &Value, source: &dyn Source) -> Result<Vec<Value>, SnapshotE
         .and_then(Value::as_array)
         .ok_or_else(|| SnapshotError::NoDifferential(url.clone()))?;
     let base_url = text(sd, "baseDefinition").ok_or_else(|| SnapshotError::NoBase(url.clone()))?;
-    let base_sd =
-        source
-            .structure_definition(base_url)
-            .ok_or_else(|| SnapshotError::BaseNotFound {
-                url: url.clone(),
-                base: base_url.to_string(),
-            })?;
+    // A base that cannot be generated says why (a cycle, an element it lacks), not just
+    // that it is missing.
+    let base_sd = source.structure_definition(base_url).map_err(|e| match e {
+        SnapshotError::Unknown(_) => SnapshotError::BaseNotFound {
+            url: url.clone(),
+            base: base_url.to_string(),
+        },
+        other => other,
+    })?;
     let base = elements(&base_sd).ok_or_else(|| SnapshotError::BaseNotFound {
         url: url.clone(),
         base: base_url.to_string(),
@@ -127,6 +133,8 @@ fn element_id(element: &Value) -> Option<String> {
 struct Work<'a> {
     elements: Vec<Value>,
     pristine: Vec<Value>,
+    /// Element id → position in both lists.
+    index: HashMap<String, usize>,
     /// A choice's typed name (`Observation.valueQuantity`) → its type slice's id.
     aliases: Vec<(String, String)>,
     /// Slice id → the id of the element it slices.
@@ -137,17 +145,30 @@ struct Work<'a> {
 impl<'a> Work<'a> {
     fn new(base: &[Value], source: &'a dyn Source) -> Self {
         let elements: Vec<Value> = base.iter().map(with_base).collect();
-        Work {
+        let mut work = Work {
             pristine: elements.clone(),
             elements,
+            index: HashMap::new(),
             aliases: Vec::new(),
             slice_of: Vec::new(),
             source,
-        }
+        };
+        work.reindex();
+        work
+    }
+
+    /// Ids never change once placed (merging skips them): only insertions move positions.
+    fn reindex(&mut self) {
+        self.index = self
+            .elements
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (own_id(e).to_string(), i))
+            .collect();
     }
 
     fn find(&self, id: &str) -> Option<usize> {
-        self.elements.iter().position(|e| own_id(e) == id)
+        self.index.get(id).copied()
     }
 
     /// The index of element `id`, adding it (and whatever it hangs from) when the base does not
@@ -281,13 +302,9 @@ impl<'a> Work<'a> {
             match (text(&parent, "contentReference"), sliced) {
                 (Some(reference), _) => {
                     let target = reference.rsplit('#').next().unwrap_or(reference);
-                    let start = self
-                        .pristine
-                        .iter()
-                        .position(|e| own_id(e) == target)
-                        .ok_or_else(|| {
-                            format!("contentReference {reference} is not in the base")
-                        })?;
+                    let start = self.find(target).ok_or_else(|| {
+                        format!("contentReference {reference} is not in the base")
+                    })?;
                     let path = text(&self.pristine[start], "path").unwrap_or(target);
                     let found = descendants(&self.pristine, start);
                     (found, target.to_string(), path.to_string())
@@ -304,7 +321,7 @@ impl<'a> Work<'a> {
                     let sd = self
                         .source
                         .structure_definition(&canonical)
-                        .ok_or_else(|| format!("its type {canonical} is not known"))?;
+                        .map_err(|e| format!("its type {canonical}: {e}"))?;
                     let list =
                         elements(&sd).ok_or_else(|| format!("{canonical} has no snapshot"))?;
                     let Some(root) = list.first() else {
@@ -333,6 +350,17 @@ impl<'a> Work<'a> {
     }
 
     fn insert(&mut self, at: usize, added: Vec<Value>) {
+        let count = added.len();
+        // Shifting positions costs no allocation; a slice-heavy profile inserts hundreds of
+        // times into thousands of elements.
+        for i in self.index.values_mut() {
+            if *i >= at {
+                *i += count;
+            }
+        }
+        for (k, e) in added.iter().enumerate() {
+            self.index.insert(own_id(e).to_string(), at + k);
+        }
         self.pristine.splice(at..at, added.iter().cloned());
         self.elements.splice(at..at, added);
     }

@@ -108,7 +108,7 @@ fn generating_every_snapshot_of_a_package_is_cheap_and_done_once() {
     let cache = SnapshotCache::new(Arc::clone(&set), BaseModel::load_embedded().unwrap());
     let started = std::time::Instant::now();
     for url in &urls {
-        assert!(cache.structure_definition(url).is_some(), "{url}");
+        assert!(cache.structure_definition(url).is_ok(), "{url}");
     }
     let first = started.elapsed();
     let again = std::time::Instant::now();
@@ -137,4 +137,106 @@ fn a_profile_with_only_a_differential_is_known_to_the_validator() {
         ),
         "{issues:#?}"
     );
+}
+
+/// A package of the given StructureDefinitions (differentials only), beside R4 core and the
+/// JP packages.
+fn engine_with(resources: &[Value]) -> Engine {
+    use crate::validation::packages::package_from_files;
+    let mut set = packages().unwrap().as_ref().clone();
+    let manifest =
+        serde_json::json!({"name": "example.diff", "version": "0.0.1", "fhirVersions": ["4.0.1"]});
+    let mut files = vec![(
+        "package.json".to_string(),
+        manifest.to_string().into_bytes(),
+    )];
+    for (i, r) in resources.iter().enumerate() {
+        files.push((format!("r{i}.json"), r.to_string().into_bytes()));
+    }
+    set.add(package_from_files(std::path::Path::new("example.diff"), files).unwrap());
+    engine(set)
+}
+
+fn differential(name: &str, base: &str, elements: Value) -> Value {
+    serde_json::json!({
+        "resourceType": "StructureDefinition",
+        "url": format!("http://example.org/StructureDefinition/{name}"),
+        "name": name, "status": "draft", "kind": "resource", "abstract": false,
+        "type": "Patient", "derivation": "constraint", "baseDefinition": base,
+        "differential": {"element": elements}
+    })
+}
+
+#[test]
+fn a_differential_naming_an_element_the_base_lacks_is_reported_on_the_profile() {
+    let bad = differential(
+        "Bad",
+        "http://hl7.org/fhir/StructureDefinition/Patient",
+        serde_json::json!([{"id": "Patient", "path": "Patient"}, {"id": "Patient.nickname", "path": "Patient.nickname", "min": 1}]),
+    );
+    let engine = engine_with(&[bad]);
+    let patient = serde_json::json!({"resourceType": "Patient"});
+    let issues = validate(
+        &engine,
+        &patient,
+        "http://example.org/StructureDefinition/Bad",
+    );
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert!(
+        issues[0].diagnostics.contains("Patient.nickname")
+            && issues[0].diagnostics.contains("cannot be used"),
+        "{issues:#?}"
+    );
+}
+
+#[test]
+fn bases_that_name_each_other_are_a_cycle_not_a_stack_overflow() {
+    let url = |n: &str| format!("http://example.org/StructureDefinition/{n}");
+    let root = serde_json::json!([{"id": "Patient", "path": "Patient"}]);
+    let a = differential("A", &url("B"), root.clone());
+    let b = differential("B", &url("A"), root);
+    let engine = engine_with(&[a, b]);
+    let patient = serde_json::json!({"resourceType": "Patient"});
+    let issues = validate(&engine, &patient, &url("A"));
+    assert!(
+        issues.iter().any(|i| i.diagnostics.contains("cycle")),
+        "{issues:#?}"
+    );
+}
+
+#[test]
+fn a_profile_on_a_differential_only_profile_gets_both_layers() {
+    // B narrows Patient.gender to 1..1, C (on B) fixes it to female: both apply to C.
+    let url = |n: &str| format!("http://example.org/StructureDefinition/{n}");
+    let b = differential(
+        "B",
+        "http://hl7.org/fhir/StructureDefinition/Patient",
+        serde_json::json!([{"id": "Patient", "path": "Patient"}, {"id": "Patient.gender", "path": "Patient.gender", "min": 1}]),
+    );
+    let c = differential(
+        "C",
+        &url("B"),
+        serde_json::json!([{"id": "Patient", "path": "Patient"}, {"id": "Patient.gender", "path": "Patient.gender", "fixedCode": "female"}]),
+    );
+    let engine = engine_with(&[b, c]);
+    let missing = validate(
+        &engine,
+        &serde_json::json!({"resourceType": "Patient"}),
+        &url("C"),
+    );
+    assert!(
+        missing
+            .iter()
+            .any(|i| i.expression == ["Patient.gender"] || i.diagnostics.contains("gender")),
+        "{missing:#?}"
+    );
+    let male = serde_json::json!({"resourceType": "Patient", "gender": "male"});
+    let wrong = validate(&engine, &male, &url("C"));
+    assert!(
+        !crate::validation::has_errors(&[]) && crate::validation::has_errors(&wrong),
+        "{wrong:#?}"
+    );
+    let female = serde_json::json!({"resourceType": "Patient", "gender": "female"});
+    let right = validate(&engine, &female, &url("C"));
+    assert!(!crate::validation::has_errors(&right), "{right:#?}");
 }

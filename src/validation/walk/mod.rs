@@ -141,13 +141,11 @@ impl Engine {
         limit: usize,
     ) -> bool {
         let Some(plan) = self.plan(profile) else {
-            out.push(
-                Issue::error(
-                    IssueType::NotSupported,
-                    format!("profile {profile} is not known (no loaded package defines it)"),
-                )
-                .at(path),
-            );
+            let text = match self.snapshots.failure(profile) {
+                Some(why) => format!("profile {profile} cannot be used: {why}"),
+                None => format!("profile {profile} is not known (no loaded package defines it)"),
+            };
+            out.push(Issue::error(IssueType::NotSupported, text).at(path));
             return false;
         };
         let mut walker = walker::Walker::new(self, resource);
@@ -187,7 +185,7 @@ impl Engine {
         let sd = if elements(&sd.json).is_some() {
             Arc::clone(&sd.json)
         } else {
-            self.snapshots.structure_definition(canonical)?
+            self.snapshots.structure_definition(canonical).ok()?
         };
         match Plan::from_structure_definition(&sd, self.model) {
             Ok(p) => Some(p),
