@@ -736,6 +736,30 @@ mod tests {
     }
 
     #[test]
+    fn ig_versions_come_from_flags_or_the_file_and_must_be_ig_equals_version() {
+        let c = ConfigArgs::default().resolve().unwrap();
+        assert_eq!(c.validation.profiles, Some(PathBuf::from("profiles")));
+        assert!(c.validation.ig_defaults.is_empty());
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "ig_version = [\"jp-clins=1.5.2\"]\nprofiles = \"ig\"").unwrap();
+        let from_file = ConfigArgs {
+            config: Some(f.path().to_path_buf()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            from_file.validation.ig_defaults,
+            [("jp-clins".to_string(), "1.5.2".to_string())]
+        );
+        assert_eq!(from_file.validation.profiles, Some(PathBuf::from("ig")));
+        let mut bad = ConfigArgs::default();
+        bad.validation.ig_versions = vec!["jp-clins".into()];
+        let e = bad.resolve().unwrap_err().to_string();
+        assert!(e.contains("ig_version") && e.contains("IG=VERSION"), "{e}");
+    }
+
+    #[test]
     fn the_purge_batch_defaults_to_the_backend_s_and_a_setting_wins() {
         let batch = |url: &str, set: Option<usize>| {
             ConfigArgs {

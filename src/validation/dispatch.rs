@@ -159,7 +159,8 @@ fn release_order(contexts: &[IgContext], a: usize, b: usize) -> Ordering {
     let version = |i: usize| contexts[i].release.as_ref().map(|r| r.version.as_str());
     match (version(a), version(b)) {
         (Some(x), Some(y)) => compare_versions(x, y),
-        (x, y) => x.is_some().cmp(&y.is_some()),
+        // The operator's packages (no release) rank above any shipped release.
+        (x, y) => x.is_none().cmp(&y.is_none()),
     }
 }
 
@@ -226,5 +227,135 @@ pub fn redeclare_profiles(resource: &mut serde_json::Value, version: &str) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::validation::packages::{IgRelease, PackageSet, package_from_files};
+
+    const URL: &str = "http://example.org/StructureDefinition/P";
+
+    /// A context of one package defining `URL` at `sd_version`, as IG release `release`.
+    fn context(release: Option<&str>, sd_version: &str) -> IgContext {
+        let manifest = json!({"name": "example.ig", "version": release.unwrap_or("0.1.0")});
+        let sd = json!({"resourceType": "StructureDefinition", "url": URL,
+            "version": sd_version, "type": "Patient"});
+        let files = vec![
+            (
+                "package.json".to_string(),
+                manifest.to_string().into_bytes(),
+            ),
+            (
+                "StructureDefinition-P.json".to_string(),
+                sd.to_string().into_bytes(),
+            ),
+        ];
+        let mut set = PackageSet::new();
+        set.add(package_from_files(Path::new("test"), files).unwrap());
+        IgContext {
+            release: release.map(|v| IgRelease {
+                ig: "example".into(),
+                version: v.into(),
+                label: format!("Example {v}"),
+            }),
+            packages: Arc::new(set),
+        }
+    }
+
+    /// Release 1.5.2 whose profiles say "1" (as JP-CLINS 1.5.2's do), and release 1.10.0.
+    fn two_releases() -> Vec<IgContext> {
+        vec![
+            context(Some("1.5.2"), "1"),
+            context(Some("1.10.0"), "1.10.0"),
+        ]
+    }
+
+    fn pick(contexts: &[IgContext], defaults: &[IgDefault], asked: Option<&str>) -> Choice {
+        choose(contexts, defaults, URL, asked).unwrap()
+    }
+
+    #[test]
+    fn a_version_picks_the_definition_then_the_release_then_the_line() {
+        let c = two_releases();
+        assert_eq!(pick(&c, &[], Some("1.10.0")).context, 1);
+        assert_eq!(
+            pick(&c, &[], Some("1.10.0")).target,
+            format!("{URL}|1.10.0")
+        );
+        // The definition's own version.
+        assert_eq!(pick(&c, &[], Some("1")).context, 0);
+        // No definition says 1.5.2: the release of that number.
+        let by_release = pick(&c, &[], Some("1.5.2"));
+        assert_eq!((by_release.context, by_release.target.as_str()), (0, URL));
+        // A partial version: the newest release of the line.
+        assert_eq!(pick(&c, &[], Some("1.10")).context, 1);
+        assert!(pick(&c, &[], Some("1.10")).missing.is_none());
+    }
+
+    #[test]
+    fn no_version_takes_the_deployment_default_else_the_newest() {
+        let c = two_releases();
+        assert_eq!(pick(&c, &[], None).context, 1);
+        let default = [("example".to_string(), "1.5.2".to_string())];
+        assert_eq!(pick(&c, &default, None).context, 0);
+        // A declared version wins over the default.
+        assert_eq!(pick(&c, &default, Some("1.10.0")).context, 1);
+        assert_eq!(default_context(&c, &default), 0);
+        assert_eq!(default_context(&c, &[]), 1);
+    }
+
+    #[test]
+    fn a_version_no_context_has_falls_back_and_lists_what_there_is() {
+        let c = two_releases();
+        let choice = pick(&c, &[], Some("1.7.0"));
+        assert_eq!(choice.context, 1);
+        assert_eq!(
+            choice.missing.unwrap(),
+            ["1 (Example 1.5.2)", "1.10.0 (Example 1.10.0)"]
+        );
+        assert!(choose(&c, &[], "http://example.org/other", None).is_none());
+    }
+
+    #[test]
+    fn operator_packages_win_a_tie_and_are_the_default_context() {
+        let mut c = two_releases();
+        c.push(context(None, "1.10.0"));
+        assert_eq!(pick(&c, &[], None).context, 2);
+        assert_eq!(default_context(&c, &[]), 2);
+    }
+
+    #[test]
+    fn rule_numbers_are_read_from_the_start_of_invariant_texts() {
+        let sd = json!({"snapshot": {"element": [{"constraint": [
+            {"key": "a", "human": "R6031 LTS only on infection results"},
+            {"key": "b", "human": "R9013O: contained Encounter"}
+        ]}]}});
+        assert!(carries_rule(&sd, "R6031"));
+        assert!(carries_rule(&sd, "R9013O"));
+        assert!(!carries_rule(&sd, "R9013"));
+        assert!(!carries_rule(&sd, "R603"));
+    }
+
+    #[test]
+    fn redeclaring_replaces_every_version() {
+        let mut v = json!({"meta": {"profile": ["http://x/P|1", "http://x/Q"]},
+            "entry": [{"resource": {"meta": {"profile": ["http://x/R"]}}}]});
+        redeclare_profiles(&mut v, "1.10.0");
+        assert_eq!(
+            v["meta"]["profile"],
+            json!(["http://x/P|1.10.0", "http://x/Q|1.10.0"])
+        );
+        assert_eq!(
+            v["entry"][0]["resource"]["meta"]["profile"][0],
+            "http://x/R|1.10.0"
+        );
     }
 }
