@@ -652,6 +652,7 @@ impl ConfigArgs {
 pub struct PackageSettings {
     pub package_store: Option<PathBuf>,
     pub package_registry: Option<String>,
+    pub profiles: Option<PathBuf>,
 }
 
 /// The package settings of `path` (none without a file).
@@ -663,6 +664,7 @@ pub fn package_settings(path: Option<&PathBuf>) -> Result<PackageSettings, Confi
     Ok(PackageSettings {
         package_store: file.package_store,
         package_registry: file.package_registry,
+        profiles: file.profiles,
     })
 }
 

@@ -383,15 +383,50 @@ fn the_store_defaults_to_a_data_folder_and_list_shows_shipped_versions_beside_it
         "{stdout}"
     );
 
-    // The configuration file names another store.
+    // The configuration file names another store and another shipped folder.
     std::fs::write(
         tmp.path().join("kyoyu.toml"),
-        "package_store = \"elsewhere\"\n",
+        "package_store = \"elsewhere\"\nprofiles = \"shipped-elsewhere\"\n",
     )
     .unwrap();
     let out = kyoyu(tmp.path(), &["package", "list", "--config", "kyoyu.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("store: elsewhere;"), "{stdout}");
-    assert!(!stdout.contains("(store)"), "{stdout}");
+    assert_eq!(
+        stdout,
+        "store: elsewhere; shipped: shipped-elsewhere\nno packages\n"
+    );
+}
+
+#[test]
+fn list_shows_the_packages_that_ship_in_profiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let out = kyoyu(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "package",
+            "list",
+            "--package-store",
+            store.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+    };
+    assert_eq!(
+        line("jp-core.r4"),
+        "1.1.2-url (shipped), 1.1.2-clins (shipped)"
+    );
+    assert_eq!(line("jp-eCheckupReport.r4"), "1.5.0 (shipped)");
+    assert!(
+        line("jp-eCSCLINS.r4").starts_with("1.10.0 (shipped)"),
+        "{stdout}"
+    );
 }

@@ -70,12 +70,13 @@ pub struct StoreArgs {
         value_name = "DIR"
     )]
     pub store: Option<PathBuf>,
-    /// TOML configuration file: its `package_store` and `package_registry` apply.
+    /// TOML configuration file: its `package_store`, `package_registry` and `profiles` apply.
     #[arg(long, env = "KYOYU_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The packages shipped with the server, read beside the store's (never written).
-    #[arg(long, env = "KYOYU_PROFILES", value_name = "DIR", default_value = SHIPPED_DIR)]
-    pub profiles: PathBuf,
+    /// The packages shipped with the server, read beside the store's (never written)
+    /// [default: profiles].
+    #[arg(long, env = "KYOYU_PROFILES", value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,7 +113,11 @@ impl StoreArgs {
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         Ok(Settings {
             store: PackageStore::new(store),
-            shipped: self.profiles.clone(),
+            shipped: self
+                .profiles
+                .clone()
+                .or(file.profiles)
+                .unwrap_or_else(|| PathBuf::from(SHIPPED_DIR)),
             registry,
         })
     }
