@@ -10,6 +10,8 @@ use diesel::result::DatabaseErrorKind;
 use crate::fhir::json::ParseError;
 use crate::fhir::xml::XmlError;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::messages::requests::Refusal;
+use crate::messages::{Language, RequestMessage};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +88,7 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    #[error("{}", store_message(.0))]
+    #[error("{}", store_message(.0).render(Language::English))]
     Store(#[from] StoreError),
     /// The request's audit record could not be stored (DESIGN §9: fail closed): nothing it
     /// read is answered, nothing it changed is kept.
@@ -209,12 +211,76 @@ impl Error {
                 outcome
             }
             _ => {
-                let mut issue = Issue::error(code, self.to_string());
+                let mut issue = Issue::error(code, self.message());
                 if let Some(expression) = self.expression() {
                     issue = issue.at(expression);
                 }
                 OperationOutcome::single(issue)
             }
+        }
+    }
+
+    /// The catalogue message a client is told: the same words as the log's in English.
+    fn message(&self) -> RequestMessage {
+        use RequestMessage as M;
+        let refused = |kind, detail: &String| M::Refused {
+            kind,
+            detail: detail.clone(),
+        };
+        let reference = |t: &str, id: &str| format!("{t}/{id}");
+        match self {
+            Error::Parse(e) => M::Json(e.clone()),
+            Error::Xml(e) => M::Xml(e.clone()),
+            Error::Invalid { detail, .. } => refused(Refusal::Invalid, detail),
+            Error::Search(e) => M::Search(e.clone()),
+            Error::UnknownType(t) => M::UnknownType(t.clone()),
+            Error::NotFound { res_type, id } => M::NotFound {
+                reference: reference(res_type, id),
+            },
+            Error::VersionNotFound {
+                res_type,
+                id,
+                version,
+            } => M::VersionNotFound {
+                reference: reference(res_type, id),
+                version: version.clone(),
+            },
+            Error::Gone { res_type, id } => M::Gone {
+                reference: reference(res_type, id),
+            },
+            Error::InputNotFound { detail, .. } => refused(Refusal::InputNotFound, detail),
+            Error::ManagedType { res_type, method } => M::ManagedType {
+                res_type: res_type.clone(),
+                method: method.clone(),
+            },
+            Error::RouteNotFound(detail) => refused(Refusal::NoRoute, detail),
+            Error::MethodNotAllowed { method, path } => M::MethodNotAllowed {
+                method: method.clone(),
+                path: path.clone(),
+            },
+            Error::Forbidden(detail) => refused(Refusal::Forbidden, detail),
+            Error::Unauthorized(e) => M::Unauthorized(e.clone()),
+            Error::Conflict(detail) => refused(Refusal::Conflict, detail),
+            Error::PreconditionFailed(detail) => refused(Refusal::PreconditionFailed, detail),
+            Error::MultipleMatches(detail) => refused(Refusal::MultipleMatches, detail),
+            Error::TooManyItems { path, max } => M::TooManyItems {
+                path: path.clone(),
+                max: *max,
+            },
+            Error::Busy => M::Busy,
+            Error::PayloadTooLarge { limit } => M::PayloadTooLarge { limit: *limit },
+            Error::UnsupportedMediaType(detail) => refused(Refusal::UnsupportedMediaType, detail),
+            Error::NotAcceptable(detail) => refused(Refusal::NotAcceptable, detail),
+            Error::NotSupported(detail) => refused(Refusal::NotSupported, detail),
+            Error::RequestTimeout(limit) => M::RequestTimeout(*limit),
+            Error::ProcessingTimeout => M::ProcessingTimeout,
+            Error::Store(e) => store_message(e),
+            Error::AuditNotStored(_) => M::AuditNotStored,
+            // Both carry their own issues; a single line only for logs.
+            Error::Unprocessable(_) | Error::InEntry { .. } => M::Refused {
+                kind: Refusal::Invalid,
+                detail: self.to_string(),
+            },
         }
     }
 
@@ -253,14 +319,12 @@ fn entry_expression(prefix: &str, expression: &str, is_search: bool) -> String {
 }
 
 /// What a client is told of a storage failure: whether to retry, never the database's words.
-fn store_message(e: &StoreError) -> &'static str {
+fn store_message(e: &StoreError) -> RequestMessage {
     match e {
-        e if e.is_unavailable() => "the database is unavailable; retry later",
-        StoreError::DiskFull(_) => {
-            "the database has no space left for this write; nothing was stored"
-        }
-        StoreError::ShuttingDown => "the server is shutting down; retry later",
-        _ => "storage failure",
+        e if e.is_unavailable() => RequestMessage::StoreUnavailable,
+        StoreError::DiskFull(_) => RequestMessage::DiskFull,
+        StoreError::ShuttingDown => RequestMessage::ShuttingDown,
+        _ => RequestMessage::StorageFailure,
     }
 }
 

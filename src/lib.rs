@@ -12,6 +12,7 @@
 //! - [`retention`]: expiry rules and the purger.
 //! - [`submissions`]: CLINS report units (6-information Bundles) and, later, documents.
 //! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
+//! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
 //! - [`config`], [`clock`], [`telemetry`], [`bench`], [`cli`]: start-up, injected time, logs,
 //!   the load benchmark, and the command line.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod fhir;
 pub mod interactions;
+pub mod messages;
 pub mod retention;
 pub mod search;
 pub mod store;

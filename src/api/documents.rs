@@ -106,7 +106,7 @@ fn cancelled_response(out: Output, cancelled: documents::Cancelled) -> HttpRespo
         "document cancelled: its Bundle and {} extracted resources removed; re-post it to undo the cancel",
         cancelled.resources
     )));
-    respond::json(StatusCode::OK, out, outcome.to_json().to_string())
+    respond::outcome(StatusCode::OK, out, &outcome)
 }
 
 /// `GET [base]/Bundle/$document-status`: the calling patient's documents and their status.

@@ -215,11 +215,7 @@ pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Re
                 "report unit deleted: {} resources removed",
                 deleted.resources
             )));
-        return Ok(respond::json(
-            StatusCode::OK,
-            out,
-            outcome.to_json().to_string(),
-        ));
+        return Ok(respond::outcome(StatusCode::OK, out, &outcome));
     }
     let version =
         interactions::delete::conditional_delete(&state.services, &t, &query, deadline).await?;
@@ -369,9 +365,5 @@ pub async fn validate(
         interactions::validate::validate(&state.services, t.as_deref(), id.as_deref(), request),
     )
     .await?;
-    Ok(respond::json(
-        StatusCode::OK,
-        out,
-        outcome.to_json().to_string(),
-    ))
+    Ok(respond::outcome(StatusCode::OK, out, &outcome))
 }

@@ -1,11 +1,13 @@
-//! Content negotiation (`_format`, `Accept`, `Content-Type`) and the `Prefer` header.
-//! FHIR JSON and FHIR XML both ways; JSON when the client leaves the choice to the server.
+//! Content negotiation (`_format`, `Accept`, `Accept-Language`, `Content-Type`) and the
+//! `Prefer` header. FHIR JSON and FHIR XML both ways; JSON when the client leaves the choice to
+//! the server; OperationOutcome texts in Japanese when the client prefers it, else English.
 
 use actix_web::HttpRequest;
-use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE};
 
 use super::{FHIR_JSON, FHIR_XML};
 use crate::error::Error;
+use crate::messages::Language;
 
 /// The wire format of a body; inside, every resource is the FHIR JSON `Value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Output {
     /// The Content-Type to answer: the media type the client named (`application/json`,
     /// `text/xml`…), else the FHIR one of the format.
     pub mime: &'static str,
+    /// The language of OperationOutcome texts (`Accept-Language`).
+    pub language: Language,
 }
 
 /// A media type (or `_format` shorthand) the server speaks: its format, the Content-Type that
@@ -58,6 +62,7 @@ fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
 /// the most specific, then the first listed.
 pub fn output(req: &HttpRequest) -> Result<Output, Error> {
     let pretty = query_param(req, "_pretty").is_some_and(|v| v == "true");
+    let language = language(req);
     if let Some(format) = query_param(req, "_format") {
         let Some((format, mime, _)) = media_type(&essence(&format)).filter(|m| m.2 > 0) else {
             return Err(Error::NotAcceptable(format!(
@@ -68,6 +73,7 @@ pub fn output(req: &HttpRequest) -> Result<Output, Error> {
             format,
             pretty,
             mime,
+            language,
         });
     }
     let accept = req
@@ -94,11 +100,21 @@ pub fn output(req: &HttpRequest) -> Result<Output, Error> {
             format,
             pretty,
             mime,
+            language,
         }),
         None => Err(Error::NotAcceptable(format!(
             "cannot answer in any of '{accept}'; this server speaks application/fhir+json and application/fhir+xml"
         ))),
     }
+}
+
+/// The language OperationOutcome texts are written in, from `Accept-Language`.
+pub fn language(req: &HttpRequest) -> Language {
+    Language::from_accept_language(
+        req.headers()
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// The format of a request body, from its Content-Type (FHIR or plain JSON or XML).
@@ -231,6 +247,16 @@ mod tests {
             accept("application/fhir+xml;q=0"),
             Err(Error::NotAcceptable(_))
         ));
+    }
+
+    #[test]
+    fn the_language_follows_accept_language() {
+        let language = |value: &str| output(&with(ACCEPT_LANGUAGE, value)).unwrap().language;
+        assert_eq!(language("ja,en;q=0.8"), Language::Japanese);
+        assert_eq!(language("en,ja;q=0.8"), Language::English);
+        assert_eq!(language("fr"), Language::English);
+        let none = TestRequest::default().to_http_request();
+        assert_eq!(output(&none).unwrap().language, Language::English);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION,
+    CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION,
 };
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
@@ -21,6 +21,7 @@ use crate::fhir::xml::{self, XmlError};
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::interactions::terminology::resources::{Criteria, Page};
 use crate::interactions::transaction::{BundleKind, EntryResult};
+use crate::messages::{Language, RequestMessage};
 use crate::search::SearchQuery;
 use crate::store::{HistoryPage, SearchPage, StoredResource};
 
@@ -55,39 +56,73 @@ fn xml_text(json: &str, pretty: bool) -> Result<String, XmlError> {
     xml::to_xml(&value, pretty)
 }
 
-/// Error responses are built without the request (`ResponseError`), so in JSON; this middleware
-/// rewrites their OperationOutcome in XML when the request negotiated XML.
+/// An OperationOutcome in the negotiated format, its texts in the negotiated language.
+pub fn outcome(status: StatusCode, out: Output, outcome: &OperationOutcome) -> HttpResponse {
+    let text = outcome.to_json_in(out.language).to_string();
+    let mut response = json(status, out, text);
+    content_language(&mut response, out.language);
+    response
+}
+
+/// `Content-Language` on an answer whose texts were localised; English, the default, goes
+/// unmarked as before.
+fn content_language(response: &mut HttpResponse, language: Language) {
+    if language != Language::English {
+        response
+            .headers_mut()
+            .insert(CONTENT_LANGUAGE, HeaderValue::from_static(language.tag()));
+    }
+}
+
+/// Error responses are built without the request (`ResponseError`), so in JSON and English;
+/// this middleware writes their OperationOutcome again in the language and format the request
+/// negotiated (an error that did not travel with its response stays in English).
 pub async fn outcome_in_format(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let out = negotiate::output(req.request())
+    let xml = negotiate::output(req.request())
         .ok()
         .filter(|o| o.format == Format::Xml);
+    let language = negotiate::language(req.request());
     let response = next.call(req).await?;
-    let Some(out) = out else {
-        return Ok(response.map_into_boxed_body());
-    };
     let is_json_error = response.status().as_u16() >= 400
         && response
             .headers()
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/fhir+json"));
-    if !is_json_error {
+    if !is_json_error || (xml.is_none() && language == Language::English) {
         return Ok(response.map_into_boxed_body());
     }
+    let localised = (language != Language::English)
+        .then(|| response.response().error()?.as_error::<Error>())
+        .flatten()
+        .map(|e| e.outcome().to_json_in(language).to_string());
     let (req, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let text = actix_web::body::to_bytes(body)
-        .await
-        .ok()
-        .and_then(|b| String::from_utf8(b.to_vec()).ok())
-        .unwrap_or_default();
+    let was_localised = localised.is_some();
+    let text = match localised {
+        Some(text) => text,
+        None => actix_web::body::to_bytes(body)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .unwrap_or_default(),
+    };
+    let out = xml.unwrap_or(Output {
+        format: Format::Json,
+        pretty: false,
+        mime: super::FHIR_JSON,
+        language,
+    });
     let mut rewritten = json(head.status(), out, text);
     for (name, value) in head.headers() {
         if name != CONTENT_TYPE && name != CONTENT_LENGTH {
             rewritten.headers_mut().insert(name.clone(), value.clone());
         }
+    }
+    if was_localised {
+        content_language(&mut rewritten, language);
     }
     Ok(ServiceResponse::new(req, rewritten))
 }
@@ -117,16 +152,8 @@ pub fn resource(
     let mut response = match prefer {
         Return::Minimal => HttpResponse::build(status).finish(),
         Return::OperationOutcome => {
-            let what = if status == StatusCode::CREATED {
-                "created"
-            } else {
-                "stored"
-            };
-            let outcome = OperationOutcome::single(Issue::information(format!(
-                "{}/{} {what} as version {}",
-                r.res_type, r.id, r.version
-            )));
-            json(status, out, outcome.to_json().to_string())
+            let stored = stored_note(r, status == StatusCode::CREATED);
+            outcome(status, out, &OperationOutcome::single(stored))
         }
         Return::Representation => json(status, out, r.content.clone().unwrap_or_default()),
     };
@@ -150,21 +177,23 @@ pub fn submitted(
     if prefer != Return::OperationOutcome {
         return resource(status, r, out, prefer, Some(location));
     }
-    let mut issues = vec![Issue::information(format!(
-        "{}/{} stored as version {}",
-        r.res_type, r.id, r.version
-    ))];
+    let mut issues = vec![stored_note(r, false)];
     issues.extend(warnings.iter().cloned());
-    let mut response = json(
-        status,
-        out,
-        OperationOutcome::new(issues).to_json().to_string(),
-    );
+    let mut response = outcome(status, out, &OperationOutcome::new(issues));
     version_headers(&mut response, r);
     if let Ok(l) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, l);
     }
     response
+}
+
+/// What a write did, told under `Prefer: return=OperationOutcome`.
+fn stored_note(r: &StoredResource, created: bool) -> Issue {
+    Issue::information(RequestMessage::Stored {
+        reference: format!("{}/{}", r.res_type, r.id),
+        version: r.version,
+        created,
+    })
 }
 
 fn bundle_id() -> String {

@@ -10,10 +10,12 @@ pub mod json;
 pub mod outcome;
 pub mod resource;
 pub mod resource_types;
+pub mod service_rule;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests_fuzz;
 pub mod xml;
 
-pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome};
+pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome, Text};
 pub use resource_types::is_resource_type;
+pub use service_rule::ServiceRule;

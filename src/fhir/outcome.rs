@@ -3,6 +3,10 @@
 
 use serde_json::{Value, json};
 
+use super::service_rule::{RULE_SYSTEM, ServiceRule};
+use crate::messages::requests::not_reported;
+use crate::messages::{Language, Message, RequestMessage, ServiceMessage, ValidationMessage};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueSeverity {
     Fatal,
@@ -81,42 +85,106 @@ impl IssueType {
     }
 }
 
+/// The words of an issue: English always, and the catalogue message they were rendered from
+/// when there is one (then the issue can be written in another language).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    english: String,
+    message: Option<Message>,
+}
+
+impl From<String> for Text {
+    fn from(english: String) -> Self {
+        Text {
+            english,
+            message: None,
+        }
+    }
+}
+
+impl From<&String> for Text {
+    fn from(english: &String) -> Self {
+        Text::from(english.clone())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(english: &str) -> Self {
+        Text::from(english.to_string())
+    }
+}
+
+impl From<Message> for Text {
+    fn from(message: Message) -> Self {
+        Text {
+            english: message.render(Language::English),
+            message: Some(message),
+        }
+    }
+}
+
+impl From<RequestMessage> for Text {
+    fn from(message: RequestMessage) -> Self {
+        Text::from(Message::from(message))
+    }
+}
+
+impl From<ValidationMessage> for Text {
+    fn from(message: ValidationMessage) -> Self {
+        Text::from(Message::from(message))
+    }
+}
+
+impl From<ServiceMessage> for Text {
+    fn from(message: ServiceMessage) -> Self {
+        Text::from(Message::from(message))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
     pub severity: IssueSeverity,
     pub code: IssueType,
+    /// In English; the answer renders [`Issue::message`] in the client's language instead.
     pub diagnostics: String,
+    pub message: Option<Message>,
     /// FHIRPath locations of the offending element(s), e.g. `Observation.subject`.
     pub expression: Vec<String>,
     /// The rule that raised it (profile URL + element id or constraint key), when a rule did.
     pub source: Option<String>,
+    /// The service rule broken (number, text as its author wrote it): `details`.
+    pub rule: Option<ServiceRule>,
 }
 
 impl Issue {
-    pub fn new(severity: IssueSeverity, code: IssueType, diagnostics: impl Into<String>) -> Self {
+    pub fn new(severity: IssueSeverity, code: IssueType, text: impl Into<Text>) -> Self {
+        let Text { english, message } = text.into();
+        // A hand-coded service rule's number comes with its message from the catalogue.
+        let rule = match &message {
+            Some(Message::Service(m)) => m.rule().map(ServiceRule::numbered),
+            _ => None,
+        };
         Issue {
             severity,
             code,
-            diagnostics: diagnostics.into(),
+            diagnostics: english,
+            message,
             expression: Vec::new(),
             source: None,
+            rule,
         }
     }
 
-    pub fn error(code: IssueType, diagnostics: impl Into<String>) -> Self {
-        Issue::new(IssueSeverity::Error, code, diagnostics)
+    pub fn error(code: IssueType, text: impl Into<Text>) -> Self {
+        Issue::new(IssueSeverity::Error, code, text)
     }
 
-    pub fn warning(code: IssueType, diagnostics: impl Into<String>) -> Self {
-        Issue::new(IssueSeverity::Warning, code, diagnostics)
+    pub fn warning(code: IssueType, text: impl Into<Text>) -> Self {
+        Issue::new(IssueSeverity::Warning, code, text)
     }
 
-    pub fn information(diagnostics: impl Into<String>) -> Self {
-        Issue::new(
-            IssueSeverity::Information,
-            IssueType::Informational,
-            diagnostics,
-        )
+    pub fn information(text: impl Into<Text>) -> Self {
+        Issue::new(IssueSeverity::Information, IssueType::Informational, text)
     }
 
     pub fn at(mut self, expression: impl Into<String>) -> Self {
@@ -129,12 +197,48 @@ impl Issue {
         self
     }
 
-    fn to_json(&self) -> Value {
+    /// Names the service rule the issue reports against (`details`).
+    pub fn breaking(mut self, rule: Option<ServiceRule>) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// The diagnostics in `language`: the catalogue's words when the issue has a message, else
+    /// the text as it was composed.
+    pub fn text(&self, language: Language) -> String {
+        match (&self.message, language) {
+            (Some(m), Language::Japanese) => m.render(language),
+            _ => self.diagnostics.clone(),
+        }
+    }
+
+    /// Whether the issue can be written in `language` (English always can).
+    pub fn speaks(&self, language: Language) -> bool {
+        language == Language::English || self.message.is_some()
+    }
+
+    fn to_json(&self, language: Language) -> Value {
+        let text = self.text(language);
         let mut issue = json!({
             "severity": self.severity.as_str(),
             "code": self.code.as_str(),
-            "diagnostics": self.diagnostics,
         });
+        // The rule's own words (an IG's invariant text) are the details whatever the language:
+        // they are the authority, and JP-CLINS writes them in Japanese only.
+        let rule = self.rule.as_ref();
+        let mut details = json!({
+            "text": rule.and_then(|r| r.text.as_deref()).unwrap_or(&text),
+        });
+        if let Some(number) = rule.and_then(|r| r.number.as_deref()) {
+            let display = rule.and_then(ServiceRule::display).unwrap_or(&text);
+            details["coding"] = json!([{
+                "system": RULE_SYSTEM,
+                "code": number,
+                "display": display,
+            }]);
+        }
+        issue["details"] = details;
+        issue["diagnostics"] = Value::String(text);
         if let Some(source) = &self.source {
             issue["extension"] = json!([{
                 "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-source",
@@ -150,8 +254,6 @@ impl Issue {
 
 /// How many issues an OperationOutcome carries unless configured (`--max-issues`).
 pub const DEFAULT_MAX_ISSUES: usize = 100;
-
-const OMITTED: &str = "more issue(s) not reported";
 
 /// Keeps the first `max` issues (callers sort them, errors first) and says in one more issue how
 /// many were left out, so a hostile instance cannot make an answer of millions of issues.
@@ -175,20 +277,17 @@ pub fn cap_issues(issues: &mut Vec<Issue>, max: usize, stopped: bool) {
     if omitted == 0 && !stopped {
         return;
     }
-    let (severity, text) = if stopped {
-        (
-            IssueSeverity::Error,
-            format!(
-                "at least {omitted} {OMITTED}: validation stopped early, the rest of the resource was not checked (at most {max} issues are listed per answer)"
-            ),
-        )
+    let severity = if stopped {
+        IssueSeverity::Error
     } else {
-        (
-            IssueSeverity::Information,
-            format!("{omitted} {OMITTED}: at most {max} issues are listed per answer"),
-        )
+        IssueSeverity::Information
     };
-    issues.push(Issue::new(severity, IssueType::TooCosty, text));
+    let note = RequestMessage::NotReported {
+        count: omitted,
+        max,
+        stopped,
+    };
+    issues.push(Issue::new(severity, IssueType::TooCosty, note));
 }
 
 /// An issue [`cap_issues`] added: how many it counted and whether checking stopped.
@@ -196,12 +295,7 @@ fn omission(issue: &Issue) -> Option<(usize, bool)> {
     if issue.code != IssueType::TooCosty || !issue.expression.is_empty() {
         return None;
     }
-    let text = issue.diagnostics.strip_prefix("at least ");
-    let stopped = text.is_some();
-    let (count, rest) = text.unwrap_or(&issue.diagnostics).split_once(' ')?;
-    rest.starts_with(OMITTED)
-        .then(|| count.parse().ok().map(|n| (n, stopped)))
-        .flatten()
+    not_reported(&issue.diagnostics)
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -220,12 +314,18 @@ impl OperationOutcome {
         }
     }
 
+    /// The resource in English.
     pub fn to_json(&self) -> Value {
+        self.to_json_in(Language::English)
+    }
+
+    /// The resource with its texts in `language` where the catalogue has them.
+    pub fn to_json_in(&self, language: Language) -> Value {
         let issues: Vec<Value> = if self.issues.is_empty() {
             // An OperationOutcome must carry at least one issue (cardinality 1..*).
-            vec![Issue::information("All OK").to_json()]
+            vec![Issue::information(RequestMessage::AllOk).to_json(language)]
         } else {
-            self.issues.iter().map(Issue::to_json).collect()
+            self.issues.iter().map(|i| i.to_json(language)).collect()
         };
         json!({ "resourceType": "OperationOutcome", "issue": issues })
     }

@@ -5,6 +5,8 @@
 use serde_json::Value;
 
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ServiceMessage;
+use crate::messages::service::FlagMisuse;
 
 pub const FLAG_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 const SOURCE: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
@@ -46,27 +48,25 @@ pub fn check_flags_with(
             "LTS" => match res_type {
                 "Condition" | "AllergyIntolerance" => Ok(()),
                 "Observation" if observation_class == "infection" || lts_in_profile => Ok(()),
-                "Observation" => Err(
-                    "LTS (long-term storage) is allowed on infection results, not on lab results",
-                ),
-                _ => Err(
-                    "LTS (long-term storage) is allowed on conditions, allergies and infection results only",
-                ),
+                "Observation" => Err(FlagMisuse::LtsOnLab),
+                _ => Err(FlagMisuse::LtsElsewhere),
             },
             "UNINFORMED" | "UNDELIVERED" => match res_type {
                 "Condition" => Ok(()),
-                _ => Err("UNINFORMED and UNDELIVERED are allowed on conditions only"),
+                _ => Err(FlagMisuse::ConditionOnly),
             },
-            _ => Err("not a flag of this system (LTS, UNINFORMED, UNDELIVERED)"),
+            _ => Err(FlagMisuse::UnknownFlag),
         };
-        if let Err(why) = allowed {
+        if let Err(misuse) = allowed {
+            let message = ServiceMessage::Flag {
+                code: code.to_string(),
+                res_type: res_type.to_string(),
+                misuse,
+            };
             errors.push(
-                Issue::error(
-                    IssueType::CodeInvalid,
-                    format!("flag {code} on a {res_type}: {why}"),
-                )
-                .at(format!("{at}.meta.tag[{i}]"))
-                .from_rule(SOURCE),
+                Issue::error(IssueType::CodeInvalid, message)
+                    .at(format!("{at}.meta.tag[{i}]"))
+                    .from_rule(SOURCE),
             );
         }
     }

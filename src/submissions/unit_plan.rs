@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::flags::check_flags_with;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ServiceMessage;
 use crate::terminology::syntax::{Severity, check_identifier};
 
 pub const BUNDLE_IDENTIFIER: &str = "http://jpfhir.jp/fhir/clins/bundle-identifier";
@@ -62,12 +63,12 @@ impl UnitPlan {
     }
 }
 
-fn err(code: IssueType, text: impl Into<String>, at: impl Into<String>) -> Issue {
-    Issue::error(code, text).at(at).from_rule(SOURCE)
+fn err(code: IssueType, message: ServiceMessage, at: impl Into<String>) -> Issue {
+    Issue::error(code, message).at(at).from_rule(SOURCE)
 }
 
-fn warn(code: IssueType, text: impl Into<String>, at: impl Into<String>) -> Issue {
-    Issue::warning(code, text).at(at).from_rule(SOURCE)
+fn warn(code: IssueType, message: ServiceMessage, at: impl Into<String>) -> Issue {
+    Issue::warning(code, message).at(at).from_rule(SOURCE)
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -94,7 +95,7 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
     if text(bundle, "type") != Some("collection") {
         errors.push(err(
             IssueType::Value,
-            "a 6-information Bundle is of type collection",
+            ServiceMessage::NotCollection,
             "Bundle.type",
         ));
     }
@@ -107,7 +108,7 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
         _ => {
             errors.push(err(
                 IssueType::Structure,
-                "the first entry of a 6-information Bundle is the Patient",
+                ServiceMessage::FirstEntryNotPatient,
                 "Bundle.entry[0].resource",
             ));
             None
@@ -123,21 +124,21 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
         let at = format!("Bundle.entry[{i}].resource");
         let resource = &entry["resource"];
         let Some(t) = text(resource, "resourceType") else {
-            errors.push(err(IssueType::Required, "the entry has no resource", at));
+            errors.push(err(
+                IssueType::Required,
+                ServiceMessage::EntryWithoutResource,
+                at,
+            ));
             continue;
         };
         if t == "Patient" {
-            errors.push(err(
-                IssueType::Structure,
-                "only the first entry may be a Patient: a unit concerns one patient",
-                at,
-            ));
+            errors.push(err(IssueType::Structure, ServiceMessage::SecondPatient, at));
             continue;
         }
         if t == "MedicationRequest" {
             warnings.push(warn(
                 IssueType::NotSupported,
-                "MedicationRequest entries are accepted but not processed: prescriptions are taken from referral and discharge documents",
+                ServiceMessage::MedicationRequestNotProcessed,
                 at,
             ));
             continue;
@@ -145,7 +146,9 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
         if is_stray(t) {
             warnings.push(warn(
                 IssueType::NotSupported,
-                format!("a {t} entry is not part of a 6-information unit and was discarded"),
+                ServiceMessage::Discarded {
+                    res_type: t.to_string(),
+                },
                 at,
             ));
             continue;
@@ -153,10 +156,10 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
         if resource_type.is_some_and(|r| r != t) {
             errors.push(err(
                 IssueType::Invalid,
-                format!(
-                    "the Bundle is tagged {} but this entry is a {t}: a unit holds one resource type",
-                    resource_type.unwrap_or_default()
-                ),
+                ServiceMessage::OtherResourceType {
+                    tagged: resource_type.unwrap_or_default().to_string(),
+                    res_type: t.to_string(),
+                },
                 at,
             ));
             continue;
@@ -166,7 +169,10 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
         {
             errors.push(err(
                 IssueType::Invalid,
-                format!("the subject must be the Bundle's Patient ({full_url}), not {reference}"),
+                ServiceMessage::WrongSubject {
+                    expected: full_url.clone(),
+                    found: reference.to_string(),
+                },
                 format!("{at}.{}", subject_element(t)),
             ));
         }
@@ -183,7 +189,10 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
                 if *n == 2 {
                     warnings.push(warn(
                         IssueType::Duplicate,
-                        format!("resource identifier {id} is used by more than one {t}; they are matched by their order on re-send"),
+                        ServiceMessage::SharedIdentifier {
+                            id: id.clone(),
+                            res_type: t.to_string(),
+                        },
                         format!("{at}.identifier"),
                     ));
                 }
@@ -202,10 +211,9 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
     if members.is_empty() && errors.is_empty() {
         errors.push(err(
             IssueType::Required,
-            format!(
-                "the unit holds no {} entry",
-                resource_type.unwrap_or("clinical")
-            ),
+            ServiceMessage::NoMembers {
+                res_type: resource_type.unwrap_or("clinical").to_string(),
+            },
             "Bundle.entry",
         ));
     }
@@ -220,7 +228,7 @@ pub fn plan_with(bundle: &Value, lts_in_profile: bool) -> Result<UnitPlan, Vec<I
     ) else {
         return Err(vec![err(
             IssueType::Invalid,
-            "the Bundle is not a 6-information unit",
+            ServiceMessage::NotAUnit,
             "Bundle",
         )]);
     };
@@ -280,11 +288,15 @@ pub(crate) fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<Strin
             if bad.is_empty() {
                 return Some(v.to_string());
             }
-            errors.push(err(IssueType::Value, bad.join("; "), "Bundle.identifier.value"));
+            let why = bad.join("; ");
+            let message = ServiceMessage::BundleIdInvalid { why };
+            errors.push(err(IssueType::Value, message, "Bundle.identifier.value"));
         }
         _ => errors.push(err(
             IssueType::Required,
-            format!("the Bundle-ID (報告単位ID) is Bundle.identifier with system {BUNDLE_IDENTIFIER} and a value"),
+            ServiceMessage::BundleIdMissing {
+                system: BUNDLE_IDENTIFIER.to_string(),
+            },
             "Bundle.identifier",
         )),
     }
@@ -303,7 +315,9 @@ fn tagged_type<'a>(bundle: &'a Value, errors: &mut Vec<Issue>) -> Option<&'a str
         [(i, code)] => {
             errors.push(err(
                 IssueType::CodeInvalid,
-                format!("resource type tag {code} is not one of AllergyIntolerance, Condition, Observation"),
+                ServiceMessage::TagNotClinical {
+                    code: code.to_string(),
+                },
                 format!("Bundle.meta.tag[{i}]"),
             ));
             None
@@ -311,9 +325,9 @@ fn tagged_type<'a>(bundle: &'a Value, errors: &mut Vec<Issue>) -> Option<&'a str
         [] => {
             errors.push(err(
                 IssueType::Required,
-                format!(
-                    "the Bundle names its resource type in meta.tag (system {RESOURCE_TYPE_TAG})"
-                ),
+                ServiceMessage::TagMissing {
+                    system: RESOURCE_TYPE_TAG.to_string(),
+                },
                 "Bundle.meta.tag",
             ));
             None
@@ -321,7 +335,7 @@ fn tagged_type<'a>(bundle: &'a Value, errors: &mut Vec<Issue>) -> Option<&'a str
         _ => {
             errors.push(err(
                 IssueType::Invalid,
-                "the Bundle names more than one resource type: a unit holds one",
+                ServiceMessage::SeveralTags,
                 "Bundle.meta.tag",
             ));
             None
@@ -347,7 +361,7 @@ pub(crate) fn member_id_at(patient: &Value, at: &str, errors: &mut Vec<Issue>) -
         [] => {
             errors.push(err(
                 IssueType::Required,
-                "the Patient has no insurance member identifier (JP_Insurance_memberID) or public-payer identifier (JP_PublicPayer_memberID)",
+                ServiceMessage::NoMemberId,
                 format!("{at}.identifier"),
             ));
             None
@@ -355,7 +369,7 @@ pub(crate) fn member_id_at(patient: &Value, at: &str, errors: &mut Vec<Issue>) -
         _ => {
             errors.push(err(
                 IssueType::Invalid,
-                "the Patient has more than one member identifier: exactly one identifies the patient",
+                ServiceMessage::SeveralMemberIds,
                 format!("{at}.identifier"),
             ));
             None

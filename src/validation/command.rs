@@ -18,6 +18,7 @@ use super::valuesets::ValueSetEngine;
 use super::{Validator, has_errors};
 use crate::config::ValidationArgs;
 use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
+use crate::messages::{Language, RequestMessage};
 use crate::terminology::{Masters, Terminology};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -39,6 +40,9 @@ pub struct ValidateArgs {
     /// A code list to check codes against (any layout `kyoyu codesets import` detects); repeatable.
     #[arg(long = "codeset", value_name = "PATH")]
     pub codesets: Vec<PathBuf>,
+    /// The language of the issues' texts: en or ja (invariant texts stay as their IG wrote them).
+    #[arg(long, value_name = "LANG", default_value_t = Language::English)]
+    pub language: Language,
     #[command(flatten)]
     pub validation: ValidationArgs,
 }
@@ -109,13 +113,13 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     match args.format {
         OutputFormat::Text => {
             for r in &results {
-                print!("{}", text_report(r));
+                print!("{}", text_report(r, args.language));
             }
         }
         OutputFormat::Json => {
             let list: Vec<Value> = results
                 .iter()
-                .map(|r| json!({ "file": r.path.display().to_string(), "outcome": r.outcome.to_json() }))
+                .map(|r| json!({ "file": r.path.display().to_string(), "outcome": r.outcome.to_json_in(args.language) }))
                 .collect();
             println!("{}", Value::Array(list));
         }
@@ -196,7 +200,7 @@ fn validate_file(validator: &Validator, path: &Path, profile: Option<&str>) -> F
             format!("cannot read the file: {e}"),
         )],
         Ok(bytes) => match crate::fhir::json::parse_resource(&bytes, 1000) {
-            Err(e) => vec![Issue::error(IssueType::Structure, e.to_string())],
+            Err(e) => vec![Issue::error(IssueType::Structure, RequestMessage::Json(e))],
             Ok(resource) => crate::submissions::verdict::validate(validator, &resource, profile),
         },
     };
@@ -214,7 +218,7 @@ fn count(outcome: &OperationOutcome, severity: IssueSeverity) -> usize {
         .count()
 }
 
-fn text_report(r: &FileResult) -> String {
+fn text_report(r: &FileResult, language: Language) -> String {
     let errors = count(&r.outcome, IssueSeverity::Error) + count(&r.outcome, IssueSeverity::Fatal);
     let warnings = count(&r.outcome, IssueSeverity::Warning);
     let mut out = format!(
@@ -227,8 +231,11 @@ fn text_report(r: &FileResult) -> String {
             i.severity.as_str(),
             i.code.as_str(),
             i.expression.join(", "),
-            i.diagnostics
+            i.text(language)
         ));
+        if let Some(number) = i.rule.as_ref().and_then(|r| r.number.as_deref()) {
+            out.push_str(&format!(" [{number}]"));
+        }
         if let Some(source) = &i.source {
             out.push_str(&format!(" ({source})"));
         }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Kind;
 use super::extract::{MemberIds, clinical_entries};
 use super::sections;
-use crate::fhir::{Issue, IssueType};
+use crate::fhir::{Issue, IssueType, Text};
 use crate::submissions::unit_plan::{PlannedMember, RESOURCE_IDENTIFIER, bundle_id, member_id_at};
 
 pub const VERSION_EXTENSION: &str =
@@ -47,7 +47,7 @@ impl DocumentPlan {
 }
 
 /// An error of a service rule; `plan` names the document profile as its source.
-pub(super) fn err(code: IssueType, text: impl Into<String>, at: impl Into<String>) -> Issue {
+pub(super) fn err(code: IssueType, text: impl Into<Text>, at: impl Into<String>) -> Issue {
     Issue::error(code, text).at(at)
 }
 

@@ -347,6 +347,7 @@ pub fn element_from_snapshot(e: &Value) -> Result<ElementDef, String> {
                 .get("expression")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            human: c.get("human").and_then(Value::as_str).map(str::to_string),
         });
     }
     let slicing = match object.get("slicing") {

@@ -228,6 +228,10 @@ pub struct Constraint {
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
+    /// The rule in words, as the profile's author wrote it; read from packages only, not kept
+    /// in the embedded base model (the base rules' issues speak from the catalogue).
+    #[serde(skip)]
+    pub human: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use super::super::fhirpath::Expression;
 use super::super::model::generate::element_from_snapshot;
 use super::super::model::{BaseModel, ElementDef, Severity, upper_first};
 use super::discriminators::SliceSpecs;
-use crate::fhir::{Issue, IssueType};
+use crate::fhir::{Issue, IssueType, ServiceRule, Text};
 
 /// An invariant ready to evaluate; `expr` is `Err(why)` when it cannot be evaluated at all
 /// (syntax the engine does not read, functions it does not implement).
@@ -19,6 +19,8 @@ pub(crate) struct Invariant {
     pub key: String,
     pub severity: Severity,
     pub expr: Result<Expression, String>,
+    /// The service rule it states (number and text), reported with its violations.
+    pub rule: Option<ServiceRule>,
 }
 
 /// One JSON member name an element may appear under, with what the walk needs for it.
@@ -84,7 +86,7 @@ impl Plan {
         &self,
         n: usize,
         code: IssueType,
-        text: impl Into<String>,
+        text: impl Into<Text>,
         at: impl Into<String>,
     ) -> Issue {
         Issue::error(code, text).at(at).from_rule(self.source(n))
@@ -95,7 +97,7 @@ impl Plan {
         &self,
         n: usize,
         code: IssueType,
-        text: impl Into<String>,
+        text: impl Into<Text>,
         at: impl Into<String>,
     ) -> Issue {
         Issue::warning(code, text).at(at).from_rule(self.source(n))
@@ -189,6 +191,7 @@ impl Plan {
                         key: c.key.clone(),
                         severity: c.severity,
                         expr,
+                        rule: ServiceRule::of_invariant(&c.key, c.human.as_deref()),
                     })
                 })
                 .collect();

@@ -13,6 +13,7 @@ use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
 use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
+use crate::messages::ValidationMessage;
 
 /// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
 struct Members<'a>(&'a dyn BindingCheck);
@@ -119,29 +120,34 @@ impl<'v> Walker<'_, 'v> {
                 // An empty result is no violation (`ref-1` on an identifier-only Reference).
                 Ok(Some(true) | None) => {}
                 Ok(Some(false)) => {
-                    let text = format!(
-                        "constraint {} failed: {}",
-                        inv.key,
-                        inv.expr.as_ref().map_or("", |e| e.source())
-                    );
+                    let text = ValidationMessage::ConstraintFailed {
+                        key: inv.key.clone(),
+                        expression: inv
+                            .expr
+                            .as_ref()
+                            .map_or(String::new(), |e| e.source().to_string()),
+                    };
                     out.push(
                         match inv.severity {
                             Severity::Error => Issue::error(IssueType::Invariant, text),
                             Severity::Warning => Issue::warning(IssueType::Invariant, text),
                         }
                         .at(path)
-                        .from_rule(source()),
+                        .from_rule(source())
+                        .breaking(inv.rule.clone()),
                     );
                 }
                 Err(why) => {
                     engine.unevaluated.fetch_add(1, Ordering::Relaxed);
+                    let text = ValidationMessage::ConstraintNotEvaluated {
+                        key: inv.key.clone(),
+                        why,
+                    };
                     out.push(
-                        Issue::warning(
-                            IssueType::NotSupported,
-                            format!("constraint {} could not be evaluated: {why}", inv.key),
-                        )
-                        .at(path)
-                        .from_rule(source()),
+                        Issue::warning(IssueType::NotSupported, text)
+                            .at(path)
+                            .from_rule(source())
+                            .breaking(inv.rule.clone()),
                     );
                 }
             }

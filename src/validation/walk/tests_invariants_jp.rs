@@ -279,3 +279,69 @@ fn condition_institution_number_of_nine_digits_breaks_valid_value_institution_nu
         "valid-value-institutionNumberExtension",
     );
 }
+
+// --- Service rule numbers ---
+
+#[test]
+fn a_broken_numbered_invariant_names_its_service_rule_and_its_text() {
+    let issues = condition_bundle(|c| {
+        c["extension"].as_array_mut().unwrap().remove(1);
+    })
+    .unwrap();
+    let issue = issues
+        .iter()
+        .find(|i| {
+            i.source.as_deref()
+                == Some(&format!(
+                    "{}#condition-needs-extension-of-Department",
+                    bundle()
+                ))
+        })
+        .unwrap_or_else(|| panic!("{issues:?}"));
+    let rule = issue.rule.as_ref().unwrap();
+    assert_eq!(rule.number.as_deref(), Some("R9014C"));
+    assert!(
+        rule.display()
+            .unwrap()
+            .starts_with("Bundleに含まれるすべてのCondition"),
+        "{rule:?}"
+    );
+    let json = crate::fhir::OperationOutcome::single(issue.clone()).to_json();
+    let coding = &json["issue"][0]["details"]["coding"][0];
+    assert_eq!(coding["system"], crate::fhir::service_rule::RULE_SYSTEM);
+    assert_eq!(coding["code"], "R9014C");
+    assert!(
+        json["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .starts_with("constraint condition-needs-extension-of-Department failed"),
+        "{json}"
+    );
+}
+
+#[test]
+fn an_invariant_without_a_number_has_no_rule_coding() {
+    let issues = condition_bundle(|c| {
+        set(
+            c,
+            "/meta/profile/0",
+            json!(format!("{}|1", ecs("JP_Condition_eCS"))),
+        );
+    })
+    .unwrap();
+    let issue = issues
+        .iter()
+        .find(|i| i.source.as_deref() == Some(&format!("{}#validEntryProfile-Condition", bundle())))
+        .unwrap_or_else(|| panic!("{issues:?}"));
+    let rule = issue.rule.as_ref().unwrap();
+    assert_eq!(rule.number, None);
+    let json = crate::fhir::OperationOutcome::single(issue.clone()).to_json();
+    assert!(
+        json["issue"][0]["details"].get("coding").is_none(),
+        "{json}"
+    );
+    assert_eq!(
+        json["issue"][0]["details"]["text"],
+        rule.text.as_deref().unwrap()
+    );
+}

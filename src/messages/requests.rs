@@ -1,0 +1,363 @@
+//! Messages of the HTTP layer: refusals of a request as a whole and the notes of an answer.
+
+use std::time::Duration;
+
+use super::{Language, say};
+use crate::access::AuthError;
+use crate::fhir::json::ParseError;
+use crate::fhir::xml::XmlError;
+
+/// The kind of a refusal whose detail is composed where it happens (a name, a value, a
+/// reason): the kind is said in the client's language, the detail follows as composed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Invalid,
+    NoRoute,
+    InputNotFound,
+    Forbidden,
+    Conflict,
+    PreconditionFailed,
+    MultipleMatches,
+    UnsupportedMediaType,
+    NotAcceptable,
+    NotSupported,
+}
+
+impl Refusal {
+    fn japanese(self) -> &'static str {
+        match self {
+            Refusal::Invalid => "要求が正しくありません",
+            Refusal::NoRoute => "該当するエンドポイントがありません",
+            Refusal::InputNotFound => "指定されたものが見つかりません",
+            Refusal::Forbidden => "この操作は許可されていません",
+            Refusal::Conflict => "現在の状態と競合しています",
+            Refusal::PreconditionFailed => "前提条件を満たしていません",
+            Refusal::MultipleMatches => "条件に複数のリソースが該当します",
+            Refusal::UnsupportedMediaType => "この Content-Type には対応していません",
+            Refusal::NotAcceptable => "要求された形式では応答できません",
+            Refusal::NotSupported => "対応していない要求です",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestMessage {
+    /// The one issue of an OperationOutcome that reports nothing wrong.
+    AllOk,
+    /// Issues left out of an answer by the cap (`stopped`: checking stopped there).
+    NotReported {
+        count: usize,
+        max: usize,
+        stopped: bool,
+    },
+    Stored {
+        reference: String,
+        version: i64,
+        created: bool,
+    },
+    Json(ParseError),
+    Xml(XmlError),
+    Unauthorized(AuthError),
+    Search(crate::search::Error),
+    UnknownType(String),
+    NotFound {
+        reference: String,
+    },
+    VersionNotFound {
+        reference: String,
+        version: String,
+    },
+    Gone {
+        reference: String,
+    },
+    ManagedType {
+        res_type: String,
+        method: String,
+    },
+    MethodNotAllowed {
+        method: String,
+        path: String,
+    },
+    TooManyItems {
+        path: String,
+        max: usize,
+    },
+    Busy,
+    PayloadTooLarge {
+        limit: usize,
+    },
+    RequestTimeout(Duration),
+    ProcessingTimeout,
+    StoreUnavailable,
+    DiskFull,
+    ShuttingDown,
+    StorageFailure,
+    AuditNotStored,
+    Refused {
+        kind: Refusal,
+        detail: String,
+    },
+}
+
+impl RequestMessage {
+    pub fn render(&self, lang: Language) -> String {
+        use RequestMessage as M;
+        match self {
+            M::AllOk => say!(lang, "All OK", "問題はありません"),
+            M::NotReported {
+                count,
+                max,
+                stopped: true,
+            } => say!(
+                lang,
+                format!(
+                    "at least {count} {NOT_REPORTED}: validation stopped early, the rest of the resource was not checked (at most {max} issues are listed per answer)"
+                ),
+                format!(
+                    "少なくとも {count} 件の問題を省略しました。検証を途中で打ち切ったため、リソースの残りは検査していません（1 回の応答に載せる問題は最大 {max} 件）"
+                ),
+            ),
+            M::NotReported { count, max, .. } => say!(
+                lang,
+                format!("{count} {NOT_REPORTED}: at most {max} issues are listed per answer"),
+                format!(
+                    "ほかに {count} 件の問題があり、省略しました（1 回の応答に載せる問題は最大 {max} 件）"
+                ),
+            ),
+            M::Stored {
+                reference,
+                version,
+                created,
+            } => say!(
+                lang,
+                format!(
+                    "{reference} {} as version {version}",
+                    if *created { "created" } else { "stored" }
+                ),
+                format!(
+                    "{reference} をバージョン {version} として{}しました",
+                    if *created { "作成" } else { "保存" }
+                ),
+            ),
+            M::Json(e) => say!(lang, e, json_japanese(e)),
+            M::Xml(e) => say!(lang, e, xml_japanese(e)),
+            M::Unauthorized(e) => say!(
+                lang,
+                e,
+                match e {
+                    AuthError::Missing =>
+                        "認証が必要です。ベアラートークンかクライアント証明書を送ってください",
+                    AuthError::UnknownToken => "ベアラートークンが登録されていません",
+                    AuthError::UnknownCertificate =>
+                        "クライアント証明書に対応する利用者が登録されていません",
+                }
+            ),
+            M::Search(e) => say!(lang, e, search_japanese(e)),
+            M::UnknownType(t) => say!(
+                lang,
+                format!("unknown resource type '{t}'"),
+                format!("リソースタイプ '{t}' はありません"),
+            ),
+            M::NotFound { reference } => say!(
+                lang,
+                format!("{reference} is not known"),
+                format!("{reference} は存在しません"),
+            ),
+            M::VersionNotFound { reference, version } => say!(
+                lang,
+                format!("{reference} has no version {version}"),
+                format!("{reference} にバージョン {version} はありません"),
+            ),
+            M::Gone { reference } => say!(
+                lang,
+                format!("{reference} was deleted"),
+                format!("{reference} は削除されています"),
+            ),
+            M::ManagedType { res_type, method } => say!(
+                lang,
+                format!(
+                    "{res_type} resources cannot be written here ({method}): they are managed by `kyoyu codesets import` and by package installation (`kyoyu package install`)"
+                ),
+                format!(
+                    "{res_type} リソースはここでは書き込めません（{method}）。`kyoyu codesets import` とパッケージのインストール（`kyoyu package install`）で管理します"
+                ),
+            ),
+            M::MethodNotAllowed { method, path } => say!(
+                lang,
+                format!("method {method} is not allowed on {path}"),
+                format!("{path} ではメソッド {method} を使えません"),
+            ),
+            M::TooManyItems { path, max } => say!(
+                lang,
+                format!("{path} has more than {max} items"),
+                format!("{path} の要素数が上限の {max} を超えています"),
+            ),
+            M::Busy => say!(
+                lang,
+                "the server is busy validating other requests; retry in a moment",
+                "サーバーはほかの要求の検証で混み合っています。少し待ってから再送してください",
+            ),
+            M::PayloadTooLarge { limit } => say!(
+                lang,
+                format!("the request body exceeds the limit of {limit} bytes"),
+                format!("要求の本文が上限の {limit} バイトを超えています"),
+            ),
+            M::RequestTimeout(limit) => say!(
+                lang,
+                format!("the request did not arrive completely within {limit:?}"),
+                format!("要求が {limit:?} 以内に届き終わりませんでした"),
+            ),
+            M::ProcessingTimeout => say!(
+                lang,
+                "the request could not be completed within the time limit",
+                "制限時間内に要求を処理し終えられませんでした",
+            ),
+            M::StoreUnavailable => say!(
+                lang,
+                "the database is unavailable; retry later",
+                "データベースを利用できません。しばらくしてから再送してください",
+            ),
+            M::DiskFull => say!(
+                lang,
+                "the database has no space left for this write; nothing was stored",
+                "データベースに空き容量がないため、この書き込みは何も保存していません",
+            ),
+            M::ShuttingDown => say!(
+                lang,
+                "the server is shutting down; retry later",
+                "サーバーは停止処理中です。しばらくしてから再送してください",
+            ),
+            M::StorageFailure => say!(lang, "storage failure", "保存処理で障害が起きました"),
+            M::AuditNotStored => say!(
+                lang,
+                "the audit record of this request could not be stored, so the request is refused; retry later",
+                "この要求の監査記録を保存できなかったため、要求を拒否しました。しばらくしてから再送してください",
+            ),
+            M::Refused { kind, detail } => {
+                say!(lang, detail, format!("{}（{detail}）", kind.japanese()))
+            }
+        }
+    }
+}
+
+const NOT_REPORTED: &str = "more issue(s) not reported";
+
+/// Whether `diagnostics` is the English text of a [`RequestMessage::NotReported`]: how many it
+/// counted and whether checking stopped.
+pub fn not_reported(diagnostics: &str) -> Option<(usize, bool)> {
+    let text = diagnostics.strip_prefix("at least ");
+    let stopped = text.is_some();
+    let (count, rest) = text.unwrap_or(diagnostics).split_once(' ')?;
+    rest.starts_with(NOT_REPORTED)
+        .then(|| count.parse().ok().map(|n| (n, stopped)))
+        .flatten()
+}
+
+fn json_japanese(e: &ParseError) -> String {
+    match e {
+        ParseError::TooDeep { max, line, column } => {
+            format!("JSON の入れ子が {max} 段を超えています（{line} 行 {column} 桁）")
+        }
+        ParseError::Syntax {
+            message,
+            line,
+            column,
+        } => format!("JSON の構文が正しくありません（{line} 行 {column} 桁）: {message}"),
+        ParseError::Empty => "本文が空です".into(),
+        ParseError::NotUtf8 { byte, line, column } => {
+            format!("本文が UTF-8 ではありません: バイト 0x{byte:02X}（{line} 行 {column} 桁）")
+        }
+        ParseError::DuplicateKey {
+            key,
+            path,
+            line,
+            column,
+        } => format!("{path} にキー \"{key}\" が重複しています（{line} 行 {column} 桁）"),
+        ParseError::NotAnObject => {
+            "本文は JSON オブジェクト（FHIR リソース）でなければなりません".into()
+        }
+        ParseError::TooManyItems {
+            path,
+            max,
+            line,
+            column,
+        } => format!("{path} の要素数が上限の {max} を超えています（{line} 行 {column} 桁）"),
+    }
+}
+
+fn xml_japanese(e: &XmlError) -> String {
+    match e {
+        XmlError::Empty => "本文が空です".into(),
+        XmlError::NotUtf8 { byte, line, column } => {
+            format!("本文が UTF-8 ではありません: バイト 0x{byte:02X}（{line} 行 {column} 桁）")
+        }
+        XmlError::Syntax {
+            message,
+            line,
+            column,
+        } => format!("XML の構文が正しくありません（{line} 行 {column} 桁）: {message}"),
+        XmlError::Doctype { line, column } => {
+            format!("文書型宣言（DOCTYPE）を含む XML は受け付けません（{line} 行 {column} 桁）")
+        }
+        XmlError::TooDeep { max, line, column } => {
+            format!("XML の入れ子が {max} 段を超えています（{line} 行 {column} 桁）")
+        }
+        XmlError::Structure {
+            message,
+            line,
+            column,
+        } => format!("FHIR の XML ではありません（{line} 行 {column} 桁）: {message}"),
+        XmlError::Unwritable(why) => format!("このリソースは XML で書けません: {why}"),
+    }
+}
+
+fn search_japanese(e: &crate::search::Error) -> String {
+    use crate::search::Error as S;
+    match e {
+        S::UnknownParameter(p) => format!("検索パラメータ '{p}' はありません"),
+        S::UnsupportedModifier { param, modifier } => {
+            format!("検索パラメータ '{param}' に修飾子 ':{modifier}' は使えません")
+        }
+        S::InvalidValue {
+            param,
+            value,
+            reason,
+        } => format!("検索パラメータ '{param}' の値 '{value}' が正しくありません: {reason}"),
+        S::UnsupportedSort(key) => format!("'{key}' では並べ替えできません"),
+        S::TooManyValues { param, limit } => format!(
+            "検索パラメータ '{param}': 検索全体の値の数が上限の {limit} を超えています（search_max_values）"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_of_left_out_issues_is_read_back_from_its_english_text() {
+        for stopped in [false, true] {
+            let text = RequestMessage::NotReported {
+                count: 7,
+                max: 3,
+                stopped,
+            }
+            .render(Language::English);
+            assert_eq!(not_reported(&text), Some((7, stopped)), "{text}");
+        }
+        assert_eq!(not_reported("7 other things"), None);
+    }
+
+    #[test]
+    fn refusals_say_their_kind_in_japanese_and_keep_the_detail() {
+        let m = RequestMessage::Refused {
+            kind: Refusal::Forbidden,
+            detail: "Patient/1".into(),
+        };
+        assert_eq!(m.render(Language::English), "Patient/1");
+        assert_eq!(
+            m.render(Language::Japanese),
+            "この操作は許可されていません（Patient/1）"
+        );
+    }
+}
