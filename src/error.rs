@@ -437,6 +437,10 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.classify().0.as_u16(), status, "{error:?}");
+            // The catalogue's English is what the log says.
+            if !matches!(error, Error::Unprocessable(_)) {
+                assert_eq!(error.outcome().issues[0].diagnostics, error.to_string());
+            }
         }
     }
 
