@@ -4,8 +4,8 @@
 //! Module map: `plan` compiles definitions once (cached here by canonical); `walker` goes through
 //! the JSON, with `members` for an object's members, `profiles` for the hand-offs to other
 //! definitions and `extensions` for extensions by URL and their contexts; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
-//! matches items to slices by what `discriminators` works out; `rules` holds invariants,
-//! bindings and reference targets.
+//! matches items to slices by what `discriminators` works out; `rules` holds invariants and
+//! bindings, `references` the reference targets.
 
 mod calendar;
 mod discriminators;
@@ -14,6 +14,7 @@ mod members;
 mod narrative;
 mod plan;
 mod profiles;
+mod references;
 mod rules;
 mod slicing;
 mod types;
@@ -44,6 +45,9 @@ mod tests_invariants_jp;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_mutations;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_references;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests_support;

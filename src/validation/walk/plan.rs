@@ -56,6 +56,9 @@ pub(crate) struct PNode {
     /// The slice side of this element's discriminators, worked out on first use (it needs
     /// other plans: type profiles, base types).
     pub slice_specs: OnceLock<SliceSpecs>,
+    /// The resource types this Reference element's `targetProfile`s allow (`None`: any), worked
+    /// out on first use (it needs the profiles' plans).
+    pub target_types: OnceLock<Option<Vec<String>>>,
     pub json_keys: Vec<JsonKey>,
 }
 
@@ -244,6 +247,7 @@ impl Plan {
                 invariants,
                 inline_type,
                 slice_specs: OnceLock::new(),
+                target_types: OnceLock::new(),
                 json_keys,
             });
         }

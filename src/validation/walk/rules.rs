@@ -1,8 +1,6 @@
 //! Rules beyond structure: FHIRPath invariants (an expression that cannot be evaluated is a
-//! counted warning, never a pass), terminology bindings through [`BindingCheck`], and reference
-//! targets (`targetProfile`) resolved inside the Bundle or `contained`.
+//! counted warning, never a pass) and terminology bindings through [`BindingCheck`].
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use serde_json::Value;
@@ -11,7 +9,7 @@ use super::super::binding_check::{BindingCheck, CodedPart, CodedValue, Membershi
 use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
 use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
-use super::walker::{Item, Walker, has_error};
+use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::ValidationMessage;
 
@@ -292,127 +290,6 @@ impl<'v> Walker<'_, 'v> {
                 plan.warning(n, IssueType::CodeInvalid, text, at.as_str())
             });
         }
-    }
-
-    /// A Reference whose target is in this instance must be of a `targetProfile`.
-    pub fn reference_target(
-        &mut self,
-        plan: &Arc<Plan>,
-        n: usize,
-        value: &'v Value,
-        path: &str,
-        res: &'v Value,
-        out: &mut Vec<Issue>,
-    ) {
-        let targets: Vec<String> = plan.nodes[n]
-            .def
-            .types
-            .iter()
-            .filter(|t| t.code == "Reference")
-            .flat_map(|t| t.target_profile.iter().cloned())
-            .collect();
-        if targets.is_empty() {
-            return;
-        }
-        let Some(reference) = value.get("reference").and_then(Value::as_str) else {
-            return;
-        };
-        let Some(target) = self.resolve(reference, res) else {
-            return;
-        };
-        let Some(rt) = target.get("resourceType").and_then(Value::as_str) else {
-            return;
-        };
-        let mut candidates = Vec::new();
-        for t in &targets {
-            match self.engine.plan(t) {
-                Some(p) if p.type_name == rt || p.type_name == "Resource" => candidates.push(p),
-                Some(_) => {}
-                // An unloaded profile: its type is the URL's tail for core ones only.
-                None if t.ends_with(&format!("/{rt}")) => return,
-                None => {}
-            }
-        }
-        let at = format!("{path}.reference");
-        if candidates.is_empty() {
-            let text = format!(
-                "reference {reference} points to a {rt}, not to one of {}",
-                targets.join(", ")
-            );
-            out.push(plan.error(n, IssueType::Structure, text, at));
-            return;
-        }
-        let key_of = |p: &Plan| (std::ptr::from_ref(target) as usize, p.url.clone());
-        for p in &candidates {
-            if self
-                .engine
-                .model
-                .type_def(&p.type_name)
-                .is_some_and(|t| t.url == p.url)
-            {
-                return;
-            }
-            let key = key_of(p);
-            let ok = match self.conforms.get(&key) {
-                Some(&ok) => ok,
-                None => {
-                    // Optimistic while in progress, so reference cycles terminate.
-                    self.conforms.insert(key.clone(), true);
-                    let mut scratch = Vec::new();
-                    let target_path = format!("{path}.resolve()");
-                    self.resource(target, p, &target_path, &mut scratch);
-                    let ok = !has_error(&scratch);
-                    self.conforms.insert(key, ok);
-                    ok
-                }
-            };
-            if ok {
-                return;
-            }
-        }
-        let text = format!(
-            "reference {reference}: the {rt} it points to does not conform to {}",
-            targets.join(" or ")
-        );
-        out.push(plan.error(n, IssueType::Structure, text, at));
-    }
-
-    /// A reference inside this instance: `#id` in `contained`, else a Bundle entry by
-    /// `fullUrl` or `Type/id`.
-    pub fn resolve(&self, reference: &str, res: &'v Value) -> Option<&'v Value> {
-        let by_id = |holder: &'v Value, id: &str| -> Option<&'v Value> {
-            holder
-                .get("contained")?
-                .as_array()?
-                .iter()
-                .find(|c| c.get("id").and_then(Value::as_str) == Some(id))
-        };
-        if let Some(id) = reference.strip_prefix('#') {
-            return by_id(res, id).or_else(|| by_id(self.root, id));
-        }
-        let root = self.root;
-        if root.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-            return None;
-        }
-        let entries = root.get("entry")?.as_array()?;
-        let plain = reference.split("/_history/").next().unwrap_or(reference);
-        if let Some(e) = entries
-            .iter()
-            .find(|e| e.get("fullUrl").and_then(Value::as_str) == Some(plain))
-        {
-            return e.get("resource");
-        }
-        let (ty, id) = {
-            let mut parts = plain.rsplit('/');
-            let id = parts.next()?;
-            (parts.next()?, id)
-        };
-        entries.iter().find_map(|e| {
-            let r = e.get("resource")?;
-            (r.get("resourceType").and_then(Value::as_str) == Some(ty)
-                && r.get("id").and_then(Value::as_str) == Some(id))
-            .then_some(r)
-        })
     }
 }
 
