@@ -92,13 +92,16 @@ const COMMON_ATTRIBUTES: &[&str] = &[
     "colspan",
 ];
 
+/// Attributes only some elements may carry. The reference validator's list: the deprecated
+/// presentational attributes of HTML 4 (`bgcolor`, `ol start`, `li value`, `hr size`…) are
+/// refused, as the spec excludes deprecated content.
 fn element_attributes(element: &str) -> &'static [&'static str] {
     match element {
         "a" => &[
-            "href", "name", "hreflang", "type", "rel", "rev", "shape", "coords",
+            "href", "name", "charset", "hreflang", "type", "rel", "rev", "shape", "coords",
         ],
         "img" => &[
-            "src", "alt", "longdesc", "height", "usemap", "ismap", "border", "hspace", "vspace",
+            "src", "alt", "longdesc", "height", "usemap", "ismap", "border",
         ],
         "table" => &[
             "summary",
@@ -107,45 +110,56 @@ fn element_attributes(element: &str) -> &'static [&'static str] {
             "rules",
             "cellspacing",
             "cellpadding",
-            "bgcolor",
         ],
-        "th" | "td" => &["nowrap", "bgcolor", "height"],
-        "tr" => &["bgcolor"],
+        "td" => &["nowrap"],
         "map" => &["name"],
         "area" => &["shape", "coords", "href", "nohref", "alt"],
         "blockquote" | "q" => &["cite"],
-        "ol" => &["start", "type", "compact"],
-        "ul" => &["type", "compact"],
-        "li" => &["value", "type"],
+        // Keeps the whitespace of preformatted text as written; the reference validator only
+        // hints at it.
         "pre" => &["xml:space"],
-        "br" => &["clear"],
-        "hr" => &["noshade", "size"],
         _ => &[],
     }
 }
 
+/// Elements that open a block: none may sit inside a paragraph, however deep.
+const BLOCKS: &[&str] = &["div", "blockquote", "table", "ol", "ul", "p"];
+
 /// `Err(why)` when `xhtml` breaks a narrative rule.
 pub(crate) fn check(xhtml: &str) -> Result<(), String> {
     let mut reader = NsReader::from_str(xhtml);
-    let (mut depth, mut root_seen, mut content) = (0usize, false, false);
+    // Per open element: its name, and whether it sits in a paragraph (itself included).
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let (mut root_seen, mut content) = (false, false);
     loop {
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| format!("the narrative is not well-formed XML: {e}"))?;
+        let depth = open.len();
         match event {
             Event::Start(ref tag) | Event::Empty(ref tag) => {
                 if depth == 0 && root_seen {
                     return Err("the narrative must be a single div element".into());
                 }
                 let name = element(&ns, tag, depth == 0)?;
+                let in_para = open.last().is_some_and(|(_, para)| *para);
+                if in_para && BLOCKS.contains(&name.as_str()) {
+                    let parent = open.last().map_or("p", |(n, _)| n.as_str());
+                    return Err(format!(
+                        "<{name}> is a block and may not be inside a paragraph (in <{parent}> within <p>)"
+                    ));
+                }
                 content |= name == "img";
                 attributes(&reader, &name, tag)?;
                 root_seen = true;
                 if matches!(event, Event::Start(_)) {
-                    depth += 1;
+                    let para = in_para || name == "p";
+                    open.push((name, para));
                 }
             }
-            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::End(_) => {
+                open.pop();
+            }
             Event::Text(text) => {
                 let text = text
                     .decode()
@@ -160,14 +174,11 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
             Event::CData(data) => content |= depth > 0 && !data.trim_ascii().is_empty(),
             Event::GeneralRef(reference) => {
                 let name = String::from_utf8_lossy(&reference).into_owned();
-                let known = name.starts_with('#')
-                    || matches!(name.as_str(), "lt" | "gt" | "amp" | "quot" | "apos");
-                if !known {
-                    return Err(format!(
-                        "the entity &{name}; is not defined in a narrative: only &lt; &gt; &amp; &quot; &apos; and character references such as &#160; are"
-                    ));
+                entity(&name)?;
+                if depth == 0 {
+                    return Err("the narrative has text outside its div".into());
                 }
-                content |= depth > 0;
+                content = true;
             }
             Event::Comment(_) => {}
             Event::Decl(_) | Event::PI(_) => {
@@ -179,6 +190,11 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
             Event::Eof => break,
         }
     }
+    if let Some((name, _)) = open.last() {
+        return Err(format!(
+            "the narrative is not well-formed XML: <{name}> is never closed"
+        ));
+    }
     if !root_seen {
         return Err("the narrative must be a div element in the XHTML namespace".into());
     }
@@ -187,6 +203,35 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
         return Err("the narrative has no text: it must hold some non-whitespace content".into());
     }
     Ok(())
+}
+
+/// `&name;`: only the five XML entities (a narrative has no DTD to declare others) and
+/// character references to characters XML allows.
+fn entity(name: &str) -> Result<(), String> {
+    if matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
+        return Ok(());
+    }
+    let Some(number) = name.strip_prefix('#') else {
+        return Err(format!(
+            "the entity &{name}; is not defined in a narrative: only &lt; &gt; &amp; &quot; &apos; and character references such as &#160; are"
+        ));
+    };
+    let code = match number.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => number.parse::<u32>().ok(),
+    };
+    // XML 1.0 `Char`: no NUL or other C0 controls but tab and newlines, no surrogates, no
+    // U+FFFE/U+FFFF.
+    let allowed = code.and_then(char::from_u32).is_some_and(|c| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(format!(
+            "the character reference &{name}; is not a character XML allows"
+        ))
+    }
 }
 
 /// The local name of an allowed element in the XHTML namespace; the root must be `div`.
@@ -360,6 +405,84 @@ mod tests {
             "xlink:href",
         );
         refused(&div(r#"<p foo="x">x</p>"#), "'foo'");
+    }
+
+    #[test]
+    fn the_reference_validators_attribute_list_is_applied() {
+        let ok = div(
+            r##"<a href="https://e.org" charset="utf-8" hreflang="ja">x</a><img src="#p" width="10" height="5" border="0"/><table width="100%" cellpadding="2"><tr><td nowrap="nowrap">y</td></tr></table><pre xml:space="preserve">z</pre>"##,
+        );
+        assert_eq!(check(&ok), Ok(()));
+        refused(&div(r#"<ol start="3"><li>x</li></ol>"#), "'start'");
+        refused(&div(r#"<ul><li value="2">x</li></ul>"#), "'value'");
+        refused(
+            &div(r#"<table><tr><td bgcolor="red">x</td></tr></table>"#),
+            "'bgcolor'",
+        );
+        refused(&div(r#"<hr size="2"/>x"#), "'size'");
+    }
+
+    #[test]
+    fn blocks_inside_a_paragraph_are_refused() {
+        let ok =
+            div("<p>a <b>b</b></p><ul><li><p>c</p></li></ul><blockquote><p>d</p></blockquote>");
+        assert_eq!(check(&ok), Ok(()));
+        refused(&div("<p>x<ul><li>y</li></ul></p>"), "<ul> is a block");
+        refused(&div("<p>x<p>y</p></p>"), "<p> is a block");
+        refused(
+            &div("<p><span><table><tr><td>y</td></tr></table></span></p>"),
+            "(in <span> within <p>)",
+        );
+        refused(&div("<p><em><div>y</div></em></p>"), "<div> is a block");
+    }
+
+    #[test]
+    fn only_xml_entities_and_valid_character_references_are_accepted() {
+        assert_eq!(
+            check(&div("&lt;&gt;&amp;&quot;&apos;&#12354;&#x3042;&#xa0;")),
+            Ok(())
+        );
+        refused(&div("&copy; 2024"), "&copy;");
+        refused(&div("x&#0;"), "&#0;");
+        refused(&div("x&#xD800;"), "&#xD800;");
+        refused(&div("x&#xFFFF;"), "&#xFFFF;");
+        refused(&div("x&#1;"), "&#1;");
+        refused(&div("a & b"), "not well-formed");
+        refused(&div(r#"<span title="a&nbsp;b">x</span>"#), "<span>");
+    }
+
+    #[test]
+    fn malformed_xml_is_refused() {
+        refused(
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p>"#,
+            "<div> is never closed",
+        );
+        refused(
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>x"#,
+            "<p> is never closed",
+        );
+        refused(&div(r#"<p class="a" class="b">x</p>"#), "<p>");
+        refused(&div(r#"<p class=a>x</p>"#), "<p>");
+        refused(&div("<p>x</P>"), "not well-formed");
+        refused(
+            &div("<x:p xmlns:x=\"urn:x\">y</x:p>"),
+            "not in the XHTML namespace",
+        );
+        refused(&div("<?php echo 1 ?>x"), "processing instruction");
+        refused(
+            r#"<!DOCTYPE div><div xmlns="http://www.w3.org/1999/xhtml">x</div>"#,
+            "DOCTYPE",
+        );
+    }
+
+    #[test]
+    fn styles_that_load_or_run_are_refused() {
+        assert_eq!(check(&div(r#"<p style="font-weight: bold">x</p>"#)), Ok(()));
+        refused(
+            &div(r#"<p style="width: expression(alert(1))">x</p>"#),
+            "expression(",
+        );
+        refused(&div(r#"<p style="@import 'x.css'">x</p>"#), "@import");
     }
 
     #[test]
