@@ -5,8 +5,10 @@
 //! the JSON, with `members` for an object's members, `profiles` for the hand-offs to other
 //! definitions and `extensions` for extensions by URL and their contexts; `values` holds the leaf checks (primitives, fixed/pattern, ranges); `slicing`
 //! matches items to slices by what `discriminators` works out; `rules` holds invariants and
-//! bindings, `references` the reference targets.
+//! bindings, `references` the reference targets; `bundle` the Bundle rules beyond its
+//! invariants (fullUrl, references that must resolve inside it); `narrative` the XHTML rules.
 
+mod bundle;
 mod calendar;
 mod discriminators;
 mod extensions;
@@ -21,6 +23,9 @@ mod types;
 mod values;
 mod walker;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_bundle;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_contained;

@@ -242,7 +242,9 @@ fn bundle_medication_request_with_a_versioned_profile_breaks_valid_entry_profile
 #[test]
 fn referral_medication_request_with_a_versioned_profile_breaks_valid_entry_profile_med_request() {
     let b = example(REFERRAL_FILE).and_then(|mut b| {
-        let r = unversioned(MED_FILE)?;
+        let mut r = unversioned(MED_FILE)?;
+        // An entry of a document is reached from its Composition: this one through its patient.
+        r["subject"]["reference"] = b["entry"][1]["fullUrl"].clone();
         let entry =
             json!({"fullUrl": "urn:uuid:1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "resource": r});
         b["entry"].as_array_mut().unwrap().push(entry);

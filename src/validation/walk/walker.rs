@@ -115,6 +115,9 @@ impl<'e, 'v> Walker<'e, 'v> {
             ty: rt.to_string(),
             path: path.to_string(),
         };
+        if rt == "Bundle" {
+            super::bundle::check(self.engine.model, res, path, out);
+        }
         self.register_contained(res);
         let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
         self.complex(plan, 0, &item, res, out);
