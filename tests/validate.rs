@@ -10,6 +10,14 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kyoyu");
 
+/// A transaction refused with 422, its first issue at `at`, and no `stored_type` stored.
+fn refused_whole(srv: &TestServer, transaction: &Value, at: &str, stored_type: &str) {
+    let r = srv.post("", transaction);
+    assert_eq!(r.status(), 422);
+    assert_eq!(first_issue(&r.json().unwrap())["expression"][0], at);
+    assert_eq!(srv.search(stored_type)["total"], 0);
+}
+
 fn bad_patient() -> Value {
     json!({"resourceType": "Patient", "birthDate": "1970-13-45"})
 }
@@ -63,13 +71,12 @@ backend_test!(
             {"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
             {"fullUrl": "urn:uuid:b", "resource": bad_patient(), "request": {"method": "POST", "url": "Patient"}}
         ]});
-        let r = srv.post("", &bundle);
-        assert_eq!(r.status(), 422);
-        assert_eq!(
-            first_issue(&r.json().unwrap())["expression"][0],
-            "Bundle.entry[1].resource.birthDate"
+        refused_whole(
+            &srv,
+            &bundle,
+            "Bundle.entry[1].resource.birthDate",
+            "Patient",
         );
-        assert_eq!(srv.search("Patient")["total"], 0);
     }
 );
 
@@ -260,3 +267,81 @@ fn the_validation_benchmark_reports_clean_bundles() {
     );
     assert!(text.contains("bundles/s"));
 }
+
+/// The issues of `outcome` with `severity` located at `at`, their texts joined.
+fn issues_at(outcome: &Value, severity: &str, at: &str) -> String {
+    outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == severity && i["expression"][0] == at)
+        .map(|i| i["diagnostics"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+backend_test!(narrative_rules_name_the_div_and_the_status, |srv| {
+    let mut patient = common::example("patient.json");
+    patient["text"] = json!({"status": "generated",
+        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>山田<script>alert(1)</script></p></div>"});
+    let outcome: Value = srv.post("Patient/$validate", &patient).json().unwrap();
+    let found = issues_at(&outcome, "error", "Patient.text.div");
+    assert!(found.contains("<script> is not allowed"), "{outcome}");
+    patient["text"] = json!({"status": "drafted",
+        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>山田&#160;太郎</p></div>"});
+    let outcome: Value = srv.post("Patient/$validate", &patient).json().unwrap();
+    assert!(
+        issues_at(&outcome, "error", "Patient.text.div").is_empty(),
+        "{outcome}"
+    );
+    assert!(
+        issues_at(&outcome, "error", "Patient.text.status").contains("drafted"),
+        "{outcome}"
+    );
+    assert_eq!(srv.post("Patient", &patient).status(), 422);
+});
+
+backend_test!(
+    bundle_validate_resolves_document_and_urn_references_inside_the_bundle,
+    |srv| {
+        let uuid = |n: u32| format!("urn:uuid:9b2c0c1e-0000-4000-8000-{n:012}");
+        let document = json!({"resourceType": "Bundle", "type": "document",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": uuid(99)},
+        "timestamp": "2024-04-01T10:00:00+09:00",
+        "entry": [
+            {"fullUrl": uuid(1), "resource": {"resourceType": "Composition", "status": "final",
+                "type": {"text": "referral"}, "date": "2024-04-01", "title": "referral",
+                "subject": {"reference": uuid(2)}, "author": [{"reference": "Practitioner/elsewhere"}]}},
+            {"fullUrl": uuid(2), "resource": {"resourceType": "Patient",
+                "generalPractitioner": [{"reference": uuid(3)}]}},
+            {"fullUrl": "Organization/1", "resource": {"resourceType": "Organization", "id": "1"}}
+        ]});
+        let r = srv.post("Bundle/$validate", &document);
+        assert_eq!(r.status(), 200);
+        let outcome: Value = r.json().unwrap();
+        for (at, text) in [
+            (
+                "Bundle.entry[0].resource.author[0].reference",
+                "is not in the document",
+            ),
+            (
+                "Bundle.entry[1].resource.generalPractitioner[0].reference",
+                "resolves to no entry of the Bundle",
+            ),
+            ("Bundle.entry[2].fullUrl", "is not absolute"),
+            ("Bundle.entry[2]", "is not reached from the Composition"),
+        ] {
+            assert!(
+                issues_at(&outcome, "error", at).contains(text),
+                "{at}: {text}\n{outcome}"
+            );
+        }
+        // A transaction whose urn: reference finds no entry is refused and stores nothing.
+        let transaction = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": uuid(4), "resource": {"resourceType": "Observation", "status": "final",
+                "code": {"text": "K"}, "subject": {"reference": uuid(5)}},
+             "request": {"method": "POST", "url": "Observation"}}]});
+        let at = "Bundle.entry[0].resource.subject.reference";
+        refused_whole(&srv, &transaction, at, "Observation");
+    }
+);
