@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::DatabaseErrorKind;
 
 use crate::fhir::json::ParseError;
+use crate::fhir::outcome::Text;
 use crate::fhir::xml::XmlError;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::messages::requests::Refusal;
@@ -22,7 +23,7 @@ pub enum Error {
     Xml(#[from] XmlError),
     #[error("{detail}")]
     Invalid {
-        detail: String,
+        detail: Text,
         expression: Option<String>,
     },
     #[error("{0}")]
@@ -41,28 +42,28 @@ pub enum Error {
     Gone { res_type: String, id: String },
     /// An operation input names something not loaded (a code system, a code, a value set).
     #[error("{detail}")]
-    InputNotFound { detail: String, parameter: String },
+    InputNotFound { detail: Text, parameter: String },
     /// A write to a resource type the server serves from its terminology, not its store.
     #[error(
         "{res_type} resources cannot be written here ({method}): they are managed by `kyoyu codesets import` and by package installation (`kyoyu package install`)"
     )]
     ManagedType { res_type: String, method: String },
     #[error("{0}")]
-    RouteNotFound(String),
+    RouteNotFound(Text),
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
     /// The caller may not do this (e.g. acknowledge a referral addressed to another institution).
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Text),
     /// No principal: missing or unknown credentials (401 with a `WWW-Authenticate` challenge).
     #[error("{0}")]
     Unauthorized(#[from] crate::access::AuthError),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     #[error("{0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Text),
     #[error("{0}")]
-    MultipleMatches(String),
+    MultipleMatches(Text),
     #[error("{path} has more than {max} items")]
     TooManyItems { path: String, max: usize },
     /// Every validation thread is busy and the queue of waiting validations is full.
@@ -71,11 +72,11 @@ pub enum Error {
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Text),
     #[error("{0}")]
-    NotAcceptable(String),
+    NotAcceptable(Text),
     #[error("{0}")]
-    NotSupported(String),
+    NotSupported(Text),
     #[error("the resource is not acceptable ({} issues)", .0.len())]
     Unprocessable(Vec<Issue>),
     #[error("the request did not arrive completely within {0:?}")]
@@ -108,7 +109,7 @@ impl From<crate::validation::pool::PoolError> for Error {
 }
 
 impl Error {
-    pub fn invalid(detail: impl Into<String>, expression: impl Into<String>) -> Self {
+    pub fn invalid(detail: impl Into<Text>, expression: impl Into<String>) -> Self {
         Error::Invalid {
             detail: detail.into(),
             expression: Some(expression.into()),
@@ -220,18 +221,23 @@ impl Error {
         }
     }
 
-    /// The catalogue message a client is told: the same words as the log's in English.
-    fn message(&self) -> RequestMessage {
+    /// The catalogue message a client is told: the same words as the log's in English. A
+    /// detail composed where the error arose keeps its own message when it has one; else its
+    /// kind is said in the client's language and the detail follows as composed.
+    fn message(&self) -> Text {
         use RequestMessage as M;
-        let refused = |kind, detail: &String| M::Refused {
-            kind,
-            detail: detail.clone(),
+        let refused = |kind, detail: &Text| match detail.message() {
+            Some(m) => Text::from(m.clone()),
+            None => Text::from(M::Refused {
+                kind,
+                detail: detail.to_string(),
+            }),
         };
         let reference = |t: &str, id: &str| format!("{t}/{id}");
-        match self {
+        let message = match self {
             Error::Parse(e) => M::Json(e.clone()),
             Error::Xml(e) => M::Xml(e.clone()),
-            Error::Invalid { detail, .. } => refused(Refusal::Invalid, detail),
+            Error::Invalid { detail, .. } => return refused(Refusal::Invalid, detail),
             Error::Search(e) => M::Search(e.clone()),
             Error::UnknownType(t) => M::UnknownType(t.clone()),
             Error::NotFound { res_type, id } => M::NotFound {
@@ -248,30 +254,34 @@ impl Error {
             Error::Gone { res_type, id } => M::Gone {
                 reference: reference(res_type, id),
             },
-            Error::InputNotFound { detail, .. } => refused(Refusal::InputNotFound, detail),
+            Error::InputNotFound { detail, .. } => return refused(Refusal::InputNotFound, detail),
             Error::ManagedType { res_type, method } => M::ManagedType {
                 res_type: res_type.clone(),
                 method: method.clone(),
             },
-            Error::RouteNotFound(detail) => refused(Refusal::NoRoute, detail),
+            Error::RouteNotFound(detail) => return refused(Refusal::NoRoute, detail),
             Error::MethodNotAllowed { method, path } => M::MethodNotAllowed {
                 method: method.clone(),
                 path: path.clone(),
             },
-            Error::Forbidden(detail) => refused(Refusal::Forbidden, detail),
+            Error::Forbidden(detail) => return refused(Refusal::Forbidden, detail),
             Error::Unauthorized(e) => M::Unauthorized(e.clone()),
-            Error::Conflict(detail) => refused(Refusal::Conflict, detail),
-            Error::PreconditionFailed(detail) => refused(Refusal::PreconditionFailed, detail),
-            Error::MultipleMatches(detail) => refused(Refusal::MultipleMatches, detail),
+            Error::Conflict(detail) => return refused(Refusal::Conflict, detail),
+            Error::PreconditionFailed(detail) => {
+                return refused(Refusal::PreconditionFailed, detail);
+            }
+            Error::MultipleMatches(detail) => return refused(Refusal::MultipleMatches, detail),
             Error::TooManyItems { path, max } => M::TooManyItems {
                 path: path.clone(),
                 max: *max,
             },
             Error::Busy => M::Busy,
             Error::PayloadTooLarge { limit } => M::PayloadTooLarge { limit: *limit },
-            Error::UnsupportedMediaType(detail) => refused(Refusal::UnsupportedMediaType, detail),
-            Error::NotAcceptable(detail) => refused(Refusal::NotAcceptable, detail),
-            Error::NotSupported(detail) => refused(Refusal::NotSupported, detail),
+            Error::UnsupportedMediaType(detail) => {
+                return refused(Refusal::UnsupportedMediaType, detail);
+            }
+            Error::NotAcceptable(detail) => return refused(Refusal::NotAcceptable, detail),
+            Error::NotSupported(detail) => return refused(Refusal::NotSupported, detail),
             Error::RequestTimeout(limit) => M::RequestTimeout(*limit),
             Error::ProcessingTimeout => M::ProcessingTimeout,
             Error::Store(e) => store_message(e),
@@ -281,7 +291,8 @@ impl Error {
                 kind: Refusal::Invalid,
                 detail: self.to_string(),
             },
-        }
+        };
+        Text::from(message)
     }
 
     fn expression(&self) -> Option<String> {

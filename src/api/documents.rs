@@ -11,6 +11,7 @@ use super::negotiate::{self, Output};
 use super::{State, respond};
 use crate::error::Error;
 use crate::fhir::{Issue, OperationOutcome};
+use crate::messages::InteractionMessage;
 use crate::submissions::{self, Registered, documents};
 
 /// A Bundle that `submit` registers rather than stores as any resource.
@@ -102,10 +103,10 @@ pub(super) async fn cancel_bundle(
 }
 
 fn cancelled_response(out: Output, cancelled: documents::Cancelled) -> HttpResponse {
-    let outcome = OperationOutcome::single(Issue::information(format!(
-        "document cancelled: its Bundle and {} extracted resources removed; re-post it to undo the cancel",
-        cancelled.resources
-    )));
+    let outcome =
+        OperationOutcome::single(Issue::information(InteractionMessage::DocumentCancelled {
+            resources: cancelled.resources,
+        }));
     respond::outcome(StatusCode::OK, out, &outcome)
 }
 

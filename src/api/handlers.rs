@@ -10,6 +10,7 @@ use super::negotiate::{self, query_pairs};
 use super::{State, body, respond};
 use crate::error::Error;
 use crate::interactions::{self, history::HistoryParams, transaction};
+use crate::messages::InteractionMessage;
 
 type Reply = Result<HttpResponse, Error>;
 
@@ -201,20 +202,20 @@ pub async fn conditional_delete(state: State, req: HttpRequest, t: String) -> Re
             .find(|(k, _)| k != "identifier" && k != "patient-identifier")
         {
             return Err(crate::error::Error::invalid(
-                format!(
-                    "a report unit is deleted by identifier and patient-identifier only, not {k}"
-                ),
+                InteractionMessage::UnitDeleteParameter {
+                    parameter: k.clone(),
+                },
                 k.clone(),
             ));
         }
         let deleted =
             crate::submissions::delete_units(&state.services, identifier, patient, deadline)
                 .await?;
-        let outcome =
-            crate::fhir::OperationOutcome::single(crate::fhir::Issue::information(format!(
-                "report unit deleted: {} resources removed",
-                deleted.resources
-            )));
+        let outcome = crate::fhir::OperationOutcome::single(crate::fhir::Issue::information(
+            InteractionMessage::UnitDeleted {
+                resources: deleted.resources,
+            },
+        ));
         return Ok(respond::outcome(StatusCode::OK, out, &outcome));
     }
     let version =

@@ -11,6 +11,7 @@ use super::State;
 use super::routes::Template;
 use crate::error::RETRY_AFTER_SECS;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::messages::InteractionMessage;
 use crate::store::StoreError;
 
 /// Longer than a checkout that finds the database down, shorter than a prober's usual timeout.
@@ -28,16 +29,17 @@ pub async fn ready(state: State, req: HttpRequest) -> HttpResponse {
     req.extensions_mut().insert(Template("/health/ready"));
     let reason = match tokio::time::timeout(READY_WITHIN, state.services.store.ready()).await {
         Ok(Ok(())) => return HttpResponse::Ok().json(json!({"status": "ready"})),
-        Ok(Err(StoreError::Migration(m))) => format!("the database schema is not current: {m}"),
-        Ok(Err(e)) if e.is_unavailable() => "the database is unreachable".to_string(),
+        Ok(Err(StoreError::Migration(m))) => InteractionMessage::SchemaNotCurrent {
+            detail: m.to_string(),
+        },
+        Ok(Err(e)) if e.is_unavailable() => InteractionMessage::DatabaseUnreachable,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
-            "the database check failed".to_string()
+            InteractionMessage::DatabaseCheckFailed
         }
-        Err(_) => format!(
-            "the database did not answer within {} s",
-            READY_WITHIN.as_secs()
-        ),
+        Err(_) => InteractionMessage::DatabaseSlow {
+            seconds: READY_WITHIN.as_secs(),
+        },
     };
     let outcome = OperationOutcome::single(Issue::error(IssueType::NoStore, reason));
     let mut response = HttpResponse::ServiceUnavailable().body(outcome.to_json().to_string());

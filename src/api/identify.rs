@@ -13,6 +13,7 @@ use actix_web::http::header::AUTHORIZATION;
 use super::AppState;
 use crate::access::{Caller, ClientCertificate, Emergency, Principal};
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 
 pub const EMERGENCY_REASON: &str = "x-emergency-reason";
 pub const EMERGENCY_2FA: &str = "x-emergency-2fa";
@@ -83,22 +84,24 @@ fn emergency(req: &HttpRequest, principal: &Principal) -> Result<Option<Emergenc
         }
     ) {
         return Err(Error::Forbidden(
-            "emergency viewing is for practitioners holding the emergency permission".into(),
+            InteractionMessage::EmergencyNotPermitted.into(),
         ));
     }
     match (reason, method) {
         (Some(reason), Some(method)) if TWO_FACTOR_METHODS.contains(&method.as_str()) => {
             Ok(Some(Emergency { method, reason }))
         }
-        (Some(_), Some(_)) => Err(Error::Forbidden(format!(
-            "X-Emergency-2FA names an unknown method; use one of {}",
-            TWO_FACTOR_METHODS.join(", ")
-        ))),
+        (Some(_), Some(_)) => Err(Error::Forbidden(
+            InteractionMessage::EmergencyUnknownMethod {
+                methods: TWO_FACTOR_METHODS.join(", "),
+            }
+            .into(),
+        )),
         (None, _) => Err(Error::Forbidden(
-            "emergency viewing needs a reason: X-Emergency-Reason".into(),
+            InteractionMessage::EmergencyNoReason.into(),
         )),
         (_, None) => Err(Error::Forbidden(
-            "emergency viewing needs the two-factor method used: X-Emergency-2FA".into(),
+            InteractionMessage::EmergencyNoMethod.into(),
         )),
     }
 }

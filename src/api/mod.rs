@@ -8,6 +8,7 @@ mod documents;
 mod handlers;
 mod health;
 mod identify;
+mod language_headers;
 mod memory;
 mod negotiate;
 mod request_log;

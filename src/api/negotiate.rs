@@ -7,6 +7,7 @@ use actix_web::http::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE};
 
 use super::{FHIR_JSON, FHIR_XML};
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 use crate::messages::Language;
 
 /// The wire format of a body; inside, every resource is the FHIR JSON `Value`.
@@ -65,9 +66,12 @@ pub fn output(req: &HttpRequest) -> Result<Output, Error> {
     let language = language(req);
     if let Some(format) = query_param(req, "_format") {
         let Some((format, mime, _)) = media_type(&essence(&format)).filter(|m| m.2 > 0) else {
-            return Err(Error::NotAcceptable(format!(
-                "_format '{format}' is not supported (use json or xml)"
-            )));
+            return Err(Error::NotAcceptable(
+                InteractionMessage::FormatNotSupported {
+                    format: format.to_string(),
+                }
+                .into(),
+            ));
         };
         return Ok(Output {
             format,
@@ -102,9 +106,12 @@ pub fn output(req: &HttpRequest) -> Result<Output, Error> {
             mime,
             language,
         }),
-        None => Err(Error::NotAcceptable(format!(
-            "cannot answer in any of '{accept}'; this server speaks application/fhir+json and application/fhir+xml"
-        ))),
+        None => Err(Error::NotAcceptable(
+            InteractionMessage::CannotAnswerIn {
+                accept: accept.to_string(),
+            }
+            .into(),
+        )),
     }
 }
 
@@ -128,9 +135,12 @@ pub fn content_type(req: &HttpRequest) -> Result<Format, Error> {
     let mime = essence(text);
     match media_type(&mime) {
         Some((format, _, rank)) if rank > 0 && mime != "json" && mime != "xml" => Ok(format),
-        _ => Err(Error::UnsupportedMediaType(format!(
-            "Content-Type '{text}' is not supported; send application/fhir+json or application/fhir+xml"
-        ))),
+        _ => Err(Error::UnsupportedMediaType(
+            InteractionMessage::ContentTypeNotSupported {
+                content_type: text.to_string(),
+            }
+            .into(),
+        )),
     }
 }
 

@@ -6,13 +6,14 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION,
+    CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LOCATION,
 };
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::language_headers::{localised, vary_on_language};
 use super::negotiate::{self, Format, Output, Return};
 use crate::error::Error;
 use crate::fhir::bundle::{BundleBuilder, Entry};
@@ -21,7 +22,7 @@ use crate::fhir::xml::{self, XmlError};
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::interactions::terminology::resources::{Criteria, Page};
 use crate::interactions::transaction::{BundleKind, EntryResult};
-use crate::messages::{Language, RequestMessage};
+use crate::messages::{InteractionMessage, Language, RequestMessage};
 use crate::search::SearchQuery;
 use crate::store::{HistoryPage, SearchPage, StoredResource};
 
@@ -60,18 +61,8 @@ fn xml_text(json: &str, pretty: bool) -> Result<String, XmlError> {
 pub fn outcome(status: StatusCode, out: Output, outcome: &OperationOutcome) -> HttpResponse {
     let text = outcome.to_json_in(out.language).to_string();
     let mut response = json(status, out, text);
-    content_language(&mut response, out.language);
+    localised(response.headers_mut(), out.language);
     response
-}
-
-/// `Content-Language` on an answer whose texts were localised; English, the default, goes
-/// unmarked as before.
-fn content_language(response: &mut HttpResponse, language: Language) {
-    if language != Language::English {
-        response
-            .headers_mut()
-            .insert(CONTENT_LANGUAGE, HeaderValue::from_static(language.tag()));
-    }
 }
 
 /// Error responses are built without the request (`ResponseError`), so in JSON and English;
@@ -85,23 +76,26 @@ pub async fn outcome_in_format(
         .ok()
         .filter(|o| o.format == Format::Xml);
     let language = negotiate::language(req.request());
-    let response = next.call(req).await?;
+    let mut response = next.call(req).await?;
     let is_json_error = response.status().as_u16() >= 400
         && response
             .headers()
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/fhir+json"));
+    if is_json_error {
+        vary_on_language(response.headers_mut());
+    }
     if !is_json_error || (xml.is_none() && language == Language::English) {
         return Ok(response.map_into_boxed_body());
     }
-    let localised = (language != Language::English)
+    let translated = (language != Language::English)
         .then(|| response.response().error()?.as_error::<Error>())
         .flatten()
         .map(|e| e.outcome().to_json_in(language).to_string());
     let (req, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let was_localised = localised.is_some();
-    let text = match localised {
+    let was_localised = translated.is_some();
+    let text = match translated {
         Some(text) => text,
         None => actix_web::body::to_bytes(body)
             .await
@@ -122,7 +116,7 @@ pub async fn outcome_in_format(
         }
     }
     if was_localised {
-        content_language(&mut rewritten, language);
+        localised(rewritten.headers_mut(), language);
     }
     Ok(ServiceResponse::new(req, rewritten))
 }
@@ -272,31 +266,41 @@ pub fn searchset(
             ..Entry::default()
         });
     }
-    ignored_entry(&mut b, &query.ignored);
-    json(StatusCode::OK, out, b.finish())
+    let noted = ignored_entry(&mut b, &query.ignored, out.language);
+    let mut response = json(StatusCode::OK, out, b.finish());
+    if noted {
+        vary_on_language(response.headers_mut());
+    }
+    response
 }
 
-/// The OperationOutcome entry that lists the search parameters ignored, if any were.
-fn ignored_entry(b: &mut BundleBuilder, ignored: &[String]) {
+/// The OperationOutcome entry that lists the search parameters ignored, if any were; whether
+/// there was one.
+fn ignored_entry(b: &mut BundleBuilder, ignored: &[String], language: Language) -> bool {
     if ignored.is_empty() {
-        return;
+        return false;
     }
     let issues = ignored
         .iter()
         .map(|p| {
             Issue::warning(
                 IssueType::NotSupported,
-                format!("search parameter '{p}' is not supported and was ignored"),
+                InteractionMessage::SearchParameterIgnored {
+                    parameter: p.clone(),
+                },
             )
             .at(p.clone())
         })
         .collect();
-    let warning = OperationOutcome::new(issues).to_json().to_string();
+    let warning = OperationOutcome::new(issues)
+        .to_json_in(language)
+        .to_string();
     b.entry(Entry {
         resource: Some(&warning),
         search_mode: Some("outcome"),
         ..Entry::default()
     });
+    true
 }
 
 /// A search of CodeSystem or ValueSet, answered from the terminology.
@@ -356,8 +360,12 @@ pub fn value_searchset(
             ..Entry::default()
         });
     }
-    ignored_entry(&mut b, paging.ignored);
-    json(StatusCode::OK, out, b.finish())
+    let noted = ignored_entry(&mut b, paging.ignored, out.language);
+    let mut response = json(StatusCode::OK, out, b.finish());
+    if noted {
+        vary_on_language(response.headers_mut());
+    }
+    response
 }
 
 pub fn history(
@@ -439,7 +447,7 @@ pub fn transaction(
         .map(|r| match r {
             EntryResult::Failed(e) => {
                 let mut response = json!({ "status": status_line(e.classify().0) });
-                response["outcome"] = e.outcome().to_json();
+                response["outcome"] = e.outcome().to_json_in(out.language);
                 response.to_string()
             }
             _ => String::new(),
@@ -488,7 +496,12 @@ pub fn transaction(
             ..Entry::default()
         });
     }
-    json(StatusCode::OK, out, b.finish())
+    let mut response = json(StatusCode::OK, out, b.finish());
+    // A failed batch entry carries its OperationOutcome in the client's language.
+    if results.iter().any(|r| matches!(r, EntryResult::Failed(_))) {
+        vary_on_language(response.headers_mut());
+    }
+    response
 }
 
 fn status_line(status: StatusCode) -> String {

@@ -13,6 +13,7 @@ use super::{State, audited};
 use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
+use crate::messages::InteractionMessage;
 
 pub const TYPE_INTERACTIONS: &[&str] = &[
     "read",
@@ -235,7 +236,12 @@ pub fn resolve(
         [_, _, "_history", _] => ("/{type}/{id}/_history/{vid}", &[Method::GET]),
         _ => {
             return Err((
-                Error::RouteNotFound(format!("no FHIR endpoint at {path}")),
+                Error::RouteNotFound(
+                    InteractionMessage::NoEndpoint {
+                        path: path.to_string(),
+                    }
+                    .into(),
+                ),
                 "(unmatched)",
             ));
         }
@@ -356,13 +362,22 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
             operation("/ValueSet/{id}/$expand", Route::Expand(Some(owned(id))))
         }
         [op] | [_, op] if op.starts_with('$') => Err((
-            Error::RouteNotFound(format!("{t} has no operation {op} here")),
+            Error::RouteNotFound(
+                InteractionMessage::NoOperation {
+                    res_type: t.to_string(),
+                    operation: op.to_string(),
+                }
+                .into(),
+            ),
             "(unmatched)",
         )),
         ["_history"] | [_, "_history"] | [_, "_history", _] => Err((
-            Error::RouteNotFound(format!(
-                "{t} keeps no history here: its resources come from imports and packages"
-            )),
+            Error::RouteNotFound(
+                InteractionMessage::NoHistory {
+                    res_type: t.to_string(),
+                }
+                .into(),
+            ),
             "(unmatched)",
         )),
         [id] if get => Ok((Route::TerminologyRead(owned(t), owned(id)), "/{type}/{id}")),

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::service_rule::{RULE_SYSTEM, ServiceRule};
 use crate::messages::requests::not_reported;
-use crate::messages::{Language, Message, RequestMessage, ServiceMessage, ValidationMessage};
+use crate::messages::{Language, Message, RequestMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueSeverity {
@@ -90,7 +90,8 @@ impl IssueType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {
     english: String,
-    message: Option<Message>,
+    // Boxed: a Text travels inside errors, which stay small for `Result`.
+    message: Option<Box<Message>>,
 }
 
 impl From<String> for Text {
@@ -118,26 +119,21 @@ impl From<Message> for Text {
     fn from(message: Message) -> Self {
         Text {
             english: message.render(Language::English),
-            message: Some(message),
+            message: Some(Box::new(message)),
         }
     }
 }
 
-impl From<RequestMessage> for Text {
-    fn from(message: RequestMessage) -> Self {
-        Text::from(Message::from(message))
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
     }
 }
 
-impl From<ValidationMessage> for Text {
-    fn from(message: ValidationMessage) -> Self {
-        Text::from(Message::from(message))
-    }
-}
-
-impl From<ServiceMessage> for Text {
-    fn from(message: ServiceMessage) -> Self {
-        Text::from(Message::from(message))
+impl Text {
+    /// The catalogue message, when the text came from one.
+    pub fn message(&self) -> Option<&Message> {
+        self.message.as_deref()
     }
 }
 
@@ -159,6 +155,7 @@ pub struct Issue {
 impl Issue {
     pub fn new(severity: IssueSeverity, code: IssueType, text: impl Into<Text>) -> Self {
         let Text { english, message } = text.into();
+        let message = message.map(|m| *m);
         // A hand-coded service rule's number comes with its message from the catalogue.
         let rule = match &message {
             Some(Message::Service(m)) => m.rule().map(ServiceRule::numbered),

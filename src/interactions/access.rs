@@ -5,6 +5,7 @@
 use super::Services;
 use crate::access::{Caller, Principal, Scope};
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 use crate::store::Conn;
 
 /// The caller's reading scope; for a patient, the Patient records of the person their
@@ -82,10 +83,16 @@ pub(crate) fn check_may_write(caller: &Caller) -> Result<(), Error> {
     if caller.may_write() {
         Ok(())
     } else {
-        Err(Error::Forbidden(format!(
-            "a {} may not write",
-            caller.principal.role().map_or("caller", |r| r.as_str())
-        )))
+        Err(Error::Forbidden(
+            InteractionMessage::RoleMayNotWrite {
+                role: caller
+                    .principal
+                    .role()
+                    .map_or("caller", |r| r.as_str())
+                    .to_string(),
+            }
+            .into(),
+        ))
     }
 }
 
@@ -125,9 +132,12 @@ pub(crate) fn check_owner(
         Some(_) => {
             let scope = scope_in(conn, svc, now)?;
             check_visible(conn, &scope, res_type, id, now)?;
-            Err(Error::Forbidden(format!(
-                "{res_type}/{id} was written by another institution; only its writer may change it"
-            )))
+            Err(Error::Forbidden(
+                InteractionMessage::WrittenByAnother {
+                    reference: format!("{res_type}/{id}"),
+                }
+                .into(),
+            ))
         }
     }
 }
@@ -136,9 +146,13 @@ pub(crate) fn check_owner(
 pub fn check_submitter(caller: &Caller, institution: &str) -> Result<(), Error> {
     check_may_write(caller)?;
     match caller.principal.institution() {
-        Some(mine) if mine != institution => Err(Error::Forbidden(format!(
-            "the Bundle-ID names institution {institution}; you submit for {mine}"
-        ))),
+        Some(mine) if mine != institution => Err(Error::Forbidden(
+            InteractionMessage::SubmitsForOther {
+                named: institution.to_string(),
+                mine: mine.to_string(),
+            }
+            .into(),
+        )),
         _ => Ok(()),
     }
 }

@@ -16,6 +16,7 @@ use crate::access::audit::{
     Action, AuditEntity, AuditRecord, Touch, to_patient_resource, to_resource,
 };
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 use crate::search::date::parse_fhir_date;
 use crate::store::AuditFilter;
 
@@ -120,7 +121,7 @@ async fn reader(svc: &Services) -> Result<Reader, Error> {
             Ok(Reader::Patient { own, scope })
         }
         _ => Err(Error::Forbidden(
-            "the audit trail is read by operators, and by patients for their own record".into(),
+            InteractionMessage::AuditTrailReaders.into(),
         )),
     }
 }
@@ -204,7 +205,7 @@ pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64),
         (Reader::Patient { own, .. }, Some(p)) if own.contains(p) => Some(vec![p.clone()]),
         (Reader::Patient { .. }, Some(_)) => {
             return Err(Error::Forbidden(
-                "a patient reads the audit trail of their own record only".into(),
+                InteractionMessage::AuditTrailOwnRecord.into(),
             ));
         }
     };

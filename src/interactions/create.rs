@@ -11,6 +11,7 @@ use super::write::{
 use super::{Services, Written, check_type};
 use crate::access::audit::Action;
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 
 /// Stores `resource` under a new server-assigned id. With `if_none_exist`, an existing single
 /// match is returned instead (`created == false`) and two or more matches are refused.
@@ -53,9 +54,9 @@ pub async fn create(
                     });
                 }
                 n => {
-                    return Err(Error::MultipleMatches(format!(
-                        "If-None-Exist matches {n} or more resources; nothing was created"
-                    )));
+                    return Err(Error::MultipleMatches(
+                        InteractionMessage::IfNoneExistSeveral { count: n }.into(),
+                    ));
                 }
             }
         }

@@ -8,6 +8,7 @@ use super::write::{check_id, delete_in_tx};
 use super::{Services, check_type};
 use crate::access::audit::{Action, Touch};
 use crate::error::Error;
+use crate::messages::InteractionMessage;
 
 /// Returns the version that records the deletion, if one was written.
 pub async fn delete(
@@ -65,9 +66,12 @@ pub async fn conditional_delete(
                 version: delete_in_tx(&scoped, conn, &t, &one.id, now)?,
                 key: (t.clone(), one.id.clone()),
             }),
-            _ => Err(Error::MultipleMatches(format!(
-                "the criteria match more than one {t}; nothing was deleted"
-            ))),
+            _ => Err(Error::MultipleMatches(
+                InteractionMessage::DeleteCriteriaSeveral {
+                    res_type: t.to_string(),
+                }
+                .into(),
+            )),
         }
     })
     .await

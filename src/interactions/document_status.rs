@@ -14,6 +14,7 @@ use crate::access::classify::{CONSENT_ON_HOLD, consent_grants};
 use crate::access::{Principal, Scope};
 use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
+use crate::messages::InteractionMessage;
 use crate::store::{DocumentRow, PersonConsent};
 use crate::submissions::documents::{INSTITUTION_SYSTEM, Kind};
 use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
@@ -175,7 +176,7 @@ fn part(doc: &DocumentRow, state: &DocumentState) -> Value {
 pub async fn document_status(svc: &Services) -> Result<Value, Error> {
     if !matches!(svc.caller.principal, Principal::Patient { .. }) {
         return Err(Error::Forbidden(
-            "the document status is for patients, of their own documents".into(),
+            InteractionMessage::DocumentStatusForPatients.into(),
         ));
     }
     let (scoped, now, zone) = (

@@ -6,6 +6,7 @@ use super::{Services, check_type};
 use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
+use crate::messages::InteractionMessage;
 use crate::store::{HistoryLevel, HistoryPage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub async fn history(
                 (Scope::Institution { number, .. }, None) => Some(number.clone()),
                 (_, None) => {
                     return Err(Error::Forbidden(
-                        "history across resources is for institutions (their own writes)".into(),
+                        InteractionMessage::HistoryForInstitutions.into(),
                     ));
                 }
             };

@@ -17,6 +17,7 @@ use super::{Services, Written, check_type};
 use crate::access::Scope;
 use crate::access::audit::Action as AuditAction;
 use crate::error::Error;
+use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
 use crate::store::{Conn, StoredResource};
 
@@ -72,19 +73,18 @@ struct Planned {
 /// Reads the Bundle's type; anything but `transaction` or `batch` is refused.
 pub fn kind_of(bundle: &Value) -> Result<BundleKind, Error> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        return Err(Error::invalid(
-            "POST to the base URL takes a Bundle",
-            "resourceType",
-        ));
+        return Err(Error::invalid(M::NotABundle, "resourceType"));
     }
     match bundle.get("type").and_then(Value::as_str) {
         Some("transaction") => Ok(BundleKind::Transaction),
         Some("batch") => Ok(BundleKind::Batch),
         Some(other) => Err(Error::invalid(
-            format!("Bundle.type '{other}' cannot be processed here (only transaction or batch)"),
+            M::BundleTypeNotProcessed {
+                found: other.to_string(),
+            },
             "Bundle.type",
         )),
-        None => Err(Error::invalid("Bundle.type is required", "Bundle.type")),
+        None => Err(Error::invalid(M::BundleTypeMissing, "Bundle.type")),
     }
 }
 
@@ -99,10 +99,7 @@ pub async fn process(
         None => Vec::new(),
         Some(Value::Array(entries)) => entries.clone(),
         Some(_) => {
-            return Err(Error::invalid(
-                "Bundle.entry must be an array",
-                "Bundle.entry",
-            ));
+            return Err(Error::invalid(M::EntryNotArray, "Bundle.entry"));
         }
     };
     match kind {
@@ -215,7 +212,7 @@ fn in_entry(index: usize, e: Error) -> Error {
 fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Planned, Error> {
     let request = entry
         .get("request")
-        .ok_or_else(|| Error::invalid("entry.request is required", "Bundle.entry.request"))?;
+        .ok_or_else(|| Error::invalid(M::RequestMissing, "Bundle.entry.request"))?;
     let method = request
         .get("method")
         .and_then(Value::as_str)
@@ -233,7 +230,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
     }
     if url.is_empty() {
         return Err(Error::invalid(
-            "entry.request.url is required",
+            M::RequestUrlMissing,
             "Bundle.entry.request.url",
         ));
     }
@@ -256,7 +253,10 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             check_type(t)?;
             super::terminology::check_writable(t, "POST")?;
             let resource = resource.ok_or_else(|| {
-                Error::invalid("a POST entry needs a resource", "Bundle.entry.resource")
+                Error::invalid(
+                    M::EntryWithoutResource { method: "POST" },
+                    "Bundle.entry.resource",
+                )
             })?;
             check_body(t, &resource, None)?;
             crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
@@ -277,7 +277,10 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             super::terminology::check_writable(t, "PUT")?;
             check_id(t, id)?;
             let resource = resource.ok_or_else(|| {
-                Error::invalid("a PUT entry needs a resource", "Bundle.entry.resource")
+                Error::invalid(
+                    M::EntryWithoutResource { method: "PUT" },
+                    "Bundle.entry.resource",
+                )
             })?;
             check_body(t, &resource, Some(id))?;
             crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
@@ -299,9 +302,13 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
         }
         // Bundles read the resource store; these types are answered from the terminology.
         ("GET" | "HEAD", [t, ..], _) if super::terminology::is_managed(t) => {
-            return Err(Error::NotSupported(format!(
-                "entry.request.url '{url}': {t} is not read in bundles; use GET [base]/{t}/[id]"
-            )));
+            return Err(Error::NotSupported(
+                M::NotReadInBundles {
+                    url: url.to_string(),
+                    res_type: t.to_string(),
+                }
+                .into(),
+            ));
         }
         ("GET", [t, id], None) => Action::Read {
             res_type: t.to_string(),
@@ -314,18 +321,27 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             version: Some(v.to_string()),
         },
         ("GET" | "HEAD", _, _) => {
-            return Err(Error::NotSupported(format!(
-                "entry.request.url '{url}': only read and vread are supported in bundles"
-            )));
+            return Err(Error::NotSupported(
+                M::OnlyReadInBundles {
+                    url: url.to_string(),
+                }
+                .into(),
+            ));
         }
         ("POST" | "PUT" | "DELETE" | "PATCH", _, _) => {
-            return Err(Error::NotSupported(format!(
-                "{method} {url} is not supported in a bundle entry"
-            )));
+            return Err(Error::NotSupported(
+                M::NotSupportedInEntry {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                }
+                .into(),
+            ));
         }
         _ => {
             return Err(Error::invalid(
-                format!("unknown entry.request.method '{method}'"),
+                M::UnknownMethod {
+                    method: method.to_string(),
+                },
                 "Bundle.entry.request.method",
             ));
         }
@@ -341,7 +357,9 @@ fn parse_etag(tag: &str) -> Result<i64, Error> {
     let inner = tag.trim().trim_start_matches("W/").trim_matches('"');
     inner.parse().map_err(|_| {
         Error::invalid(
-            format!("'{tag}' is not a version ETag like W/\"3\""),
+            M::NotAnETag {
+                tag: tag.to_string(),
+            },
             "Bundle.entry.request.ifMatch",
         )
     })
@@ -356,7 +374,10 @@ fn check_unique_full_urls(planned: &[Planned]) -> Result<(), Error> {
             return Err(in_entry(
                 p.index,
                 Error::invalid(
-                    format!("fullUrl '{url}' is also used by entry {first}"),
+                    M::FullUrlTwice {
+                        url: url.to_string(),
+                        first,
+                    },
                     "Bundle.entry.fullUrl",
                 ),
             ));
@@ -416,10 +437,9 @@ fn run_transaction(
                                     return Err(in_entry(
                                         p.index,
                                         Error::invalid(
-                                            format!(
-                                                "ifNoneExist matches {res_type}/{}, which another entry also changes",
-                                                existing.id
-                                            ),
+                                            M::IfNoneExistChangedElsewhere {
+                                                reference: format!("{res_type}/{}", existing.id),
+                                            },
                                             "Bundle.entry.request.ifNoneExist",
                                         ),
                                     ));
@@ -499,7 +519,7 @@ fn run_transaction(
             (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
                 return Err(in_entry(
                     index,
-                    Error::Conflict("internal: entry planned twice".into()),
+                    Error::Conflict(M::EntryPlanning { twice: true }.into()),
                 ));
             }
         };
@@ -509,7 +529,7 @@ fn run_transaction(
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            r.ok_or_else(|| in_entry(i, Error::Conflict("internal: entry not processed".into())))
+            r.ok_or_else(|| in_entry(i, Error::Conflict(M::EntryPlanning { twice: false }.into())))
         })
         .collect()
 }
@@ -535,7 +555,9 @@ fn check_overlaps(planned: &[Planned]) -> Result<std::collections::HashSet<Strin
             return Err(in_entry(
                 p.index,
                 Error::invalid(
-                    format!("{identity} is changed by more than one entry of the transaction"),
+                    M::ChangedTwice {
+                        identity: identity.to_string(),
+                    },
                     "Bundle.entry.request.url",
                 ),
             ));
@@ -555,9 +577,7 @@ fn conditional_match(
 ) -> Result<Option<StoredResource>, Error> {
     let mut found = matches_in_tx(conn, query, scope, now)?;
     if found.len() > 1 {
-        return Err(Error::MultipleMatches(
-            "ifNoneExist matches more than one resource".into(),
-        ));
+        return Err(Error::MultipleMatches(M::IfNoneExistMatchesSeveral.into()));
     }
     Ok(found.pop())
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{Services, check_type};
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
+use crate::messages::InteractionMessage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -100,7 +101,7 @@ pub async fn validate(
     }
     if req.mode == Mode::Delete {
         return Ok(OperationOutcome::single(Issue::information(
-            "delete is always allowed here: references to the resource are not checked",
+            InteractionMessage::DeleteAlwaysAllowed,
         )));
     }
     let resource = match (req.resource, res_type, id) {
@@ -113,7 +114,7 @@ pub async fn validate(
         }
         (None, _, _) => {
             return Err(Error::invalid(
-                "$validate needs a resource to validate",
+                InteractionMessage::ValidateNeedsResource,
                 "resource",
             ));
         }
@@ -130,7 +131,10 @@ pub async fn validate(
         issues.push(
             Issue::error(
                 IssueType::Invalid,
-                format!("the resource is a {body_type}, the URL says {t}"),
+                InteractionMessage::ValidateTypeMismatch {
+                    body: body_type.clone(),
+                    url: t.to_string(),
+                },
             )
             .at(format!("{body_type}.resourceType")),
         );
@@ -141,7 +145,7 @@ pub async fn validate(
         issues.push(
             Issue::error(
                 IssueType::Invalid,
-                format!("an update of {i} must carry id '{i}'"),
+                InteractionMessage::ValidateUpdateId { id: i.to_string() },
             )
             .at(format!("{body_type}.id")),
         );

@@ -9,6 +9,7 @@ use crate::access::person::{PatientLink, PersonKey};
 use crate::access::{Principal, Scope};
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
+use crate::messages::InteractionMessage;
 use crate::search::{IndexRows, SearchQuery};
 use crate::store::{Conn, CurrentRow, Method, NewVersion, StoredResource};
 
@@ -172,13 +173,16 @@ pub(crate) fn check_body(
         Some(t) if t == res_type => {}
         Some(t) => {
             return Err(Error::invalid(
-                format!("resourceType '{t}' does not match the type in the URL ('{res_type}')"),
+                InteractionMessage::TypeMismatch {
+                    found: t.to_string(),
+                    url: res_type.to_string(),
+                },
                 format!("{res_type}.resourceType"),
             ));
         }
         None => {
             return Err(Error::invalid(
-                "the resource has no resourceType",
+                InteractionMessage::NoResourceType,
                 "resourceType",
             ));
         }
@@ -188,13 +192,16 @@ pub(crate) fn check_body(
             Some(id) if id == url_id => {}
             Some(id) => {
                 return Err(Error::invalid(
-                    format!("id '{id}' does not match the id in the URL ('{url_id}')"),
+                    InteractionMessage::IdMismatch {
+                        found: id.to_string(),
+                        url: url_id.to_string(),
+                    },
                     format!("{res_type}.id"),
                 ));
             }
             None => {
                 return Err(Error::invalid(
-                    "an update must carry the id of the URL",
+                    InteractionMessage::UpdateWithoutId,
                     format!("{res_type}.id"),
                 ));
             }
@@ -208,7 +215,7 @@ pub(crate) fn check_id(res_type: &str, id: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::invalid(
-            format!("'{id}' is not a valid id (1-64 of A-Z a-z 0-9 - .)"),
+            InteractionMessage::InvalidId { id: id.to_string() },
             format!("{res_type}.id"),
         ))
     }
@@ -246,16 +253,15 @@ fn check_not_managed(
         return Ok(());
     }
     let why = if conn.unit_by_bundle_id(id)?.is_some() {
-        format!(
-            "Bundle/{id} is a 6-information report unit: {how} it through POST [base]/Bundle (a new send replaces it) or DELETE [base]/Bundle?identifier=<Bundle-ID>"
-        )
+        InteractionMessage::UnitWrittenDirectly {
+            id: id.to_string(),
+            how: how.to_string(),
+        }
     } else if conn
         .document_by_bundle_id(id)?
         .is_some_and(|d| d.status.contributes())
     {
-        format!(
-            "Bundle/{id} is a CLINS document: it is replaced by POST [base]/Bundle and cancelled by DELETE [base]/Bundle?document-identifier=<identifier>"
-        )
+        InteractionMessage::DocumentWrittenDirectly { id: id.to_string() }
     } else {
         return Ok(());
     };
@@ -281,10 +287,12 @@ pub(crate) fn store_prepared(
     if let Some(own) = &prepared.own_person
         && prepared.person_key.as_deref() != Some(own.as_str())
     {
-        return Err(Error::Forbidden(format!(
-            "a patient records consent about their own record only: {}.patient names another person, or none known here",
-            prepared.res_type
-        )));
+        return Err(Error::Forbidden(
+            InteractionMessage::ConsentOfOwnRecord {
+                res_type: prepared.res_type.clone(),
+            }
+            .into(),
+        ));
     }
     let before = if prepared.res_type == "Patient" {
         conn.person_of_patient(&prepared.id)?
@@ -334,16 +342,24 @@ pub(crate) fn put_in_tx(
         match current {
             Some(row) if row.version == expected && !row.deleted => {}
             Some(row) => {
-                return Err(Error::PreconditionFailed(format!(
-                    "If-Match expects version {expected} of {res_type}/{id}, the current version is {}{}",
-                    row.version,
-                    if row.deleted { " (deleted)" } else { "" }
-                )));
+                return Err(Error::PreconditionFailed(
+                    InteractionMessage::IfMatchOtherVersion {
+                        expected: expected.to_string(),
+                        reference: format!("{res_type}/{id}"),
+                        current: row.version,
+                        deleted: row.deleted,
+                    }
+                    .into(),
+                ));
             }
             None => {
-                return Err(Error::PreconditionFailed(format!(
-                    "If-Match expects version {expected} of {res_type}/{id}, which does not exist"
-                )));
+                return Err(Error::PreconditionFailed(
+                    InteractionMessage::IfMatchNoResource {
+                        expected: expected.to_string(),
+                        reference: format!("{res_type}/{id}"),
+                    }
+                    .into(),
+                ));
             }
         }
     }
@@ -396,7 +412,7 @@ pub(crate) fn parse_criteria(
         .collect();
     if params.is_empty() {
         return Err(Error::invalid(
-            "conditional criteria are empty",
+            InteractionMessage::EmptyCriteria,
             "If-None-Exist",
         ));
     }

@@ -6,20 +6,37 @@
 //!
 //! - [`requests`]: HTTP-level refusals (404, 405, 413, parse errors, storage…).
 //! - [`validation`]: what the profile walk and bindings report.
+//! - [`values`]: a single value: primitive syntax, the calendar, fixed/pattern/length/range.
+//! - [`conformance`]: profiles and IG releases, slicing, extensions, bindings, references.
 //! - [`service`]: the CLINS service rules checked by hand (report units, flags).
+//! - [`documents`]: the rules of CLINS documents and their receipt (DESIGN §6–§7).
+//! - [`interactions`]: refusals of REST interactions (access, conflicts, transactions).
 //!
 //! Invariant texts written by an IG are not translated: they reach the client as the IG wrote
 //! them (JP-CLINS writes them in Japanese) through `details`, whatever the language.
 
+pub mod conformance;
+pub mod documents;
+pub mod interactions;
 pub mod language;
 pub mod requests;
 pub mod service;
 pub mod validation;
+pub mod values;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
 
 pub use language::Language;
 pub use requests::RequestMessage;
 pub use service::ServiceMessage;
 pub use validation::ValidationMessage;
+
+pub use conformance::ConformanceMessage;
+pub use documents::DocumentMessage;
+pub use interactions::InteractionMessage;
+pub use values::ValueMessage;
 
 /// Picks the template of `$lang`; only the chosen one is formatted.
 macro_rules! say {
@@ -38,6 +55,10 @@ pub enum Message {
     Request(RequestMessage),
     Validation(ValidationMessage),
     Service(ServiceMessage),
+    Value(ValueMessage),
+    Conformance(ConformanceMessage),
+    Document(DocumentMessage),
+    Interaction(InteractionMessage),
 }
 
 impl Message {
@@ -46,24 +67,37 @@ impl Message {
             Message::Request(m) => m.render(language),
             Message::Validation(m) => m.render(language),
             Message::Service(m) => m.render(language),
+            Message::Value(m) => m.render(language),
+            Message::Conformance(m) => m.render(language),
+            Message::Document(m) => m.render(language),
+            Message::Interaction(m) => m.render(language),
         }
     }
 }
 
-impl From<RequestMessage> for Message {
-    fn from(m: RequestMessage) -> Self {
-        Message::Request(m)
-    }
+/// Each family of messages converts into a [`Message`] and into an issue's text.
+macro_rules! family {
+    ($($ty:ident => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for Message {
+            fn from(m: $ty) -> Self {
+                Message::$variant(m)
+            }
+        }
+
+        impl From<$ty> for crate::fhir::outcome::Text {
+            fn from(m: $ty) -> Self {
+                crate::fhir::outcome::Text::from(Message::from(m))
+            }
+        }
+    )*};
 }
 
-impl From<ValidationMessage> for Message {
-    fn from(m: ValidationMessage) -> Self {
-        Message::Validation(m)
-    }
-}
-
-impl From<ServiceMessage> for Message {
-    fn from(m: ServiceMessage) -> Self {
-        Message::Service(m)
-    }
-}
+family!(
+    RequestMessage => Request,
+    ValidationMessage => Validation,
+    ServiceMessage => Service,
+    ValueMessage => Value,
+    ConformanceMessage => Conformance,
+    DocumentMessage => Document,
+    InteractionMessage => Interaction,
+);

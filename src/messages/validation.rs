@@ -63,6 +63,27 @@ pub enum ValidationMessage {
         res_type: String,
     },
     WrongJsonShape,
+    ResourceTypeMissing,
+    PrimitiveExtensionNotObject,
+    NotAnObject {
+        ty: String,
+    },
+    MustBeArray,
+    UnknownType {
+        ty: String,
+    },
+    /// The JSON schema of the base types could not be applied; the reason is the library's.
+    StructuralPassUnavailable {
+        why: String,
+    },
+    /// The first defect the JSON schema names, in the schema library's words.
+    SchemaError {
+        at: String,
+        detail: String,
+    },
+    FileUnreadable {
+        why: String,
+    },
 }
 
 impl ValidationMessage {
@@ -170,6 +191,44 @@ impl ValidationMessage {
                 lang,
                 "the resource does not have the JSON shape of its type",
                 "リソースがその型の JSON の形になっていません",
+            ),
+            M::ResourceTypeMissing => {
+                say!(lang, "resourceType is missing", "resourceType がありません")
+            }
+            M::PrimitiveExtensionNotObject => say!(
+                lang,
+                "the extension part (`_`) of a primitive must be a non-empty object",
+                "プリミティブ型の拡張部分（`_`）は空でないオブジェクトでなければなりません",
+            ),
+            M::NotAnObject { ty } => say!(
+                lang,
+                format!("a {ty} must be a JSON object"),
+                format!("{ty} は JSON オブジェクトでなければなりません"),
+            ),
+            M::MustBeArray => say!(
+                lang,
+                "this element repeats: it must be an array",
+                "この要素は繰り返し可能なため、配列でなければなりません",
+            ),
+            M::UnknownType { ty } => say!(
+                lang,
+                format!("unknown type {ty}"),
+                format!("型 {ty} は定義されていません"),
+            ),
+            M::StructuralPassUnavailable { why } => say!(
+                lang,
+                format!("structural pass unavailable: {why}"),
+                format!("構造の検査（JSON スキーマ）を実行できませんでした: {why}"),
+            ),
+            M::FileUnreadable { why } => say!(
+                lang,
+                format!("cannot read the file: {why}"),
+                format!("ファイルを読めません: {why}"),
+            ),
+            M::SchemaError { at, detail } => say!(
+                lang,
+                format!("{at}: {detail}"),
+                format!("{at}: 型の JSON の形に合いません（{detail}）"),
             ),
         }
     }

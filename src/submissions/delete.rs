@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::unit_plan::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::InteractionMessage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUnits {
@@ -28,7 +29,10 @@ pub async fn delete_units(
         Some((system, value)) if system == BUNDLE_IDENTIFIER || system.is_empty() => value,
         Some((system, _)) => {
             return Err(Error::invalid(
-                format!("report units are deleted by their Bundle-ID (system {BUNDLE_IDENTIFIER}), not by {system}"),
+                InteractionMessage::DeleteUnitByOtherSystem {
+                    system: BUNDLE_IDENTIFIER.to_string(),
+                    asked: system.to_string(),
+                },
                 "identifier",
             ));
         }
@@ -42,35 +46,38 @@ pub async fn delete_units(
         .audit_record(crate::access::audit::Action::Delete, "delete-report-unit")
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
-            let units: Vec<_> = conn
-                .units_by_bundle_identifier(&value)?
-                .into_iter()
-                .filter(|u| patient.as_ref().is_none_or(|p| *p == u.patient_identifier))
-                .collect();
-            let unit = match units.as_slice() {
-                [] => {
-                    return Err(Error::NotFound {
-                        res_type: "Bundle".into(),
-                        id: format!("?identifier={value}"),
-                    });
-                }
-                [one] => one.clone(),
-                many => {
-                    return Err(Error::MultipleMatches(format!(
-                        "Bundle-ID {value} names {} report units (one per patient); add patient-identifier=<system>|<value>",
-                        many.len()
-                    )));
-                }
-            };
-            conn.lock(&format!("unit\u{1f}{}", unit.unit_key))?;
-            let members = conn.unit_members(&unit.unit_key)?;
-            let removed = conn.purge_submission(&members, &unit.bundle_id)?;
-            conn.delete_unit(&unit.unit_key)?;
-            Ok(DeletedUnits {
-                units: 1,
-                resources: removed.iter().filter(|r| r.res_type != "Bundle").count(),
-                removed,
-            })
+        let units: Vec<_> = conn
+            .units_by_bundle_identifier(&value)?
+            .into_iter()
+            .filter(|u| patient.as_ref().is_none_or(|p| *p == u.patient_identifier))
+            .collect();
+        let unit = match units.as_slice() {
+            [] => {
+                return Err(Error::NotFound {
+                    res_type: "Bundle".into(),
+                    id: format!("?identifier={value}"),
+                });
+            }
+            [one] => one.clone(),
+            many => {
+                return Err(Error::MultipleMatches(
+                    InteractionMessage::BundleIdSeveralUnits {
+                        value: value.to_string(),
+                        count: many.len(),
+                    }
+                    .into(),
+                ));
+            }
+        };
+        conn.lock(&format!("unit\u{1f}{}", unit.unit_key))?;
+        let members = conn.unit_members(&unit.unit_key)?;
+        let removed = conn.purge_submission(&members, &unit.bundle_id)?;
+        conn.delete_unit(&unit.unit_key)?;
+        Ok(DeletedUnits {
+            units: 1,
+            resources: removed.iter().filter(|r| r.res_type != "Bundle").count(),
+            removed,
         })
-        .await
+    })
+    .await
 }

@@ -15,6 +15,7 @@ use crate::access::person::{PatientLink, PersonKey};
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::write::{Prepared, store_prepared};
+use crate::messages::InteractionMessage;
 use crate::search::IndexRows;
 use crate::store::{Conn, Member, Method, StoredResource};
 
@@ -109,10 +110,9 @@ impl Writer {
             [] => ids.next()?,
             [one] => one.clone(),
             _ => {
-                return Err(Error::MultipleMatches(format!(
-                    "{} of your Patients have the member identifier of this submission; register it once they are merged",
-                    found.len()
-                )));
+                return Err(Error::MultipleMatches(
+                    InteractionMessage::SeveralPatientsWithMemberId { count: found.len() }.into(),
+                ));
             }
         };
         self.put(conn, "Patient", &id, patient, None, None, None)?;

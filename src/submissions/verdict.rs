@@ -10,6 +10,7 @@ use super::unit_plan::{self, UnitPlan};
 use crate::error::Error;
 use crate::fhir::Issue;
 use crate::fhir::outcome::cap_issues;
+use crate::messages::documents::{DocumentMessage, Unchecked};
 use crate::validation::{Validator, has_errors};
 
 /// What the checks found: the service rules' issues first, then the profiles'; and the plan of
@@ -89,7 +90,7 @@ pub fn document(
 /// submission would (and the rules that need the store named as not checked), anything else
 /// the profiles' verdict.
 pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) -> Vec<Issue> {
-    let (mut issues, unchecked): (Vec<Issue>, &[&str]) = if super::is_report_unit(resource) {
+    let (mut issues, unchecked): (Vec<Issue>, &[Unchecked]) = if super::is_report_unit(resource) {
         (
             unit(Some(validator), resource, profile).issues,
             UNIT_UNCHECKED,
@@ -102,21 +103,20 @@ pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) 
     } else {
         return validator.validate(resource, profile, None);
     };
-    issues.extend(unchecked.iter().map(|rule| {
-        Issue::information(format!("not checked without the store: {rule}")).at("Bundle")
-    }));
+    issues.extend(
+        unchecked
+            .iter()
+            .map(|rule| Issue::information(DocumentMessage::NotChecked(*rule)).at("Bundle")),
+    );
     cap_issues(&mut issues, validator.max_issues(), false);
     issues
 }
 
-const SUBMITTER: &str =
-    "the submitter must be the institution the Bundle-ID names (else 403 Forbidden)";
-const ONE_PATIENT: &str = "the patient's member identifier must name at most one of the submitter's own Patients (else 412 Precondition Failed)";
-const UNIT_UNCHECKED: &[&str] = &[SUBMITTER, ONE_PATIENT];
-const DOCUMENT_UNCHECKED: &[&str] = &[
-    "a document identifier already registered at a newer version refuses this older one (409 Conflict)",
-    SUBMITTER,
-    ONE_PATIENT,
+const UNIT_UNCHECKED: &[Unchecked] = &[Unchecked::Submitter, Unchecked::OnePatient];
+const DOCUMENT_UNCHECKED: &[Unchecked] = &[
+    Unchecked::NewerVersion,
+    Unchecked::Submitter,
+    Unchecked::OnePatient,
 ];
 
 fn entry_count(bundle: &Value) -> usize {

@@ -18,7 +18,7 @@ use super::valuesets::ValueSetEngine;
 use super::{Validator, has_errors};
 use crate::config::ValidationArgs;
 use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
-use crate::messages::{Language, RequestMessage};
+use crate::messages::{Language, RequestMessage, ValidationMessage};
 use crate::terminology::{Masters, Terminology};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -197,7 +197,7 @@ fn validate_file(validator: &Validator, path: &Path, profile: Option<&str>) -> F
     let issues = match std::fs::read(path) {
         Err(e) => vec![Issue::error(
             IssueType::Exception,
-            format!("cannot read the file: {e}"),
+            ValidationMessage::FileUnreadable { why: e.to_string() },
         )],
         Ok(bytes) => match crate::fhir::json::parse_resource(&bytes, 1000) {
             Err(e) => vec![Issue::error(IssueType::Structure, RequestMessage::Json(e))],

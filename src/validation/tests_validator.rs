@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Value, json};
 
 use super::binding_check::NoTerminology;
-use super::walk::tests_support::{PACKAGES, data, errors, example, packages, read_json, show};
+use super::walk::tests_support::{
+    PACKAGES, assert_all_speak_japanese, data, errors, example, packages, read_json, show,
+};
 use super::{Validator, ValidatorOptions};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 
@@ -28,7 +30,9 @@ fn checked(file: &str, mutate: impl FnOnce(&mut Value)) -> Option<Vec<Issue>> {
     let before = validator.validate(&v, None, None);
     assert!(errors(&before).is_empty(), "{}", show(&errors(&before)));
     mutate(&mut v);
-    Some(validator.validate(&v, None, None))
+    let issues = validator.validate(&v, None, None);
+    assert_all_speak_japanese(&issues);
+    Some(issues)
 }
 
 fn at<'a>(issues: &'a [Issue], severity: IssueSeverity, expression: &str) -> Vec<&'a Issue> {

@@ -18,6 +18,8 @@ use super::valuesets::ValueSetEngine;
 use super::walk::Engine;
 use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
+use crate::messages::ValidationMessage;
+use crate::messages::conformance::{ConformanceMessage, Declared, Loaded};
 
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
 /// How many times `max_issues` the walk may find before it stops.
@@ -256,7 +258,7 @@ impl Validator {
     ) -> bool {
         let Some(res_type) = resource.get("resourceType").and_then(Value::as_str) else {
             issues.push(
-                Issue::error(IssueType::Required, "resourceType is missing")
+                Issue::error(IssueType::Required, ValidationMessage::ResourceTypeMissing)
                     .at(path.unwrap_or("resourceType")),
             );
             return false;
@@ -266,7 +268,9 @@ impl Validator {
             issues.push(
                 Issue::error(
                     IssueType::Structure,
-                    format!("'{res_type}' is not a FHIR R4 resource type"),
+                    ValidationMessage::NotAResourceType {
+                        name: res_type.to_string(),
+                    },
                 )
                 .at(format!("{path}.resourceType")),
             );
@@ -277,7 +281,7 @@ impl Validator {
             Ok(false) => return self.structural_issues(resource, res_type, path, issues),
             Err(e) => issues.push(Issue::warning(
                 IssueType::Exception,
-                format!("structural pass unavailable: {e}"),
+                ValidationMessage::StructuralPassUnavailable { why: e.to_string() },
             )),
         }
         let (mut checked_any, mut stopped) = (false, false);
@@ -295,7 +299,10 @@ impl Validator {
                     Issue::new(
                         self.unknown_severity(),
                         IssueType::NotSupported,
-                        format!("profile {declared} is not defined by any loaded package; checked against the base definition of {res_type} only"),
+                        ValidationMessage::ProfileNotLoaded {
+                            profile: declared.to_string(),
+                            res_type: res_type.to_string(),
+                        },
                     )
                     .at(at),
                 );
@@ -376,13 +383,15 @@ impl Validator {
                         at.push('.');
                         at.push_str(name);
                     }
-                    Issue::error(IssueType::Structure, format!("{at}: {}", e.message)).at(at)
+                    let text = ValidationMessage::SchemaError {
+                        at: at.clone(),
+                        detail: e.message.clone(),
+                    };
+                    Issue::error(IssueType::Structure, text).at(at)
                 }
-                None => Issue::error(
-                    IssueType::Structure,
-                    "the resource does not have the JSON shape of its type",
-                )
-                .at(path),
+                None => {
+                    Issue::error(IssueType::Structure, ValidationMessage::WrongJsonShape).at(path)
+                }
             });
         }
         stopped
@@ -429,17 +438,19 @@ impl Validator {
         choice: &Choice,
         at: &str,
     ) -> Vec<Issue> {
-        let how = match asked {
-            None => " (no version declared)".to_string(),
-            Some(a) if a == choice.version => String::new(),
-            Some(a) if choice.missing.is_none() => format!(" (declared as version {a})"),
-            Some(_) => " instead".to_string(),
+        let declared = match asked {
+            None => Declared::NoVersion,
+            Some(a) if a == choice.version => Declared::Exactly,
+            Some(a) if choice.missing.is_none() => Declared::As(a.to_string()),
+            Some(_) => Declared::Replaced,
         };
         let mut out = vec![
-            Issue::information(format!(
-                "validated against {}: {url} version {}{how}",
-                release.label, choice.version
-            ))
+            Issue::information(ConformanceMessage::ValidatedAgainstRelease {
+                release: release.label.clone(),
+                url: url.to_string(),
+                version: choice.version.clone(),
+                declared,
+            })
             .at(at),
         ];
         if let (Some(available), Some(asked)) = (&choice.missing, asked) {
@@ -447,11 +458,12 @@ impl Validator {
                 Issue::new(
                     self.unknown_severity(),
                     IssueType::NotFound,
-                    format!(
-                        "meta.profile declares version {asked} of {url}, which no loaded IG has (loaded: {}); {} was used instead",
-                        available.join(", "),
-                        release.label
-                    ),
+                    ConformanceMessage::VersionNotInIg {
+                        asked: asked.to_string(),
+                        url: url.to_string(),
+                        loaded: available.join(", "),
+                        release: release.label.clone(),
+                    },
                 )
                 .at(at),
             );
@@ -471,25 +483,30 @@ impl Validator {
             .strip_prefix(asked)
             .is_some_and(|rest| rest.starts_with(['.', '-', '+']));
         let how = if loaded == asked {
-            String::new()
+            Loaded::Exactly
         } else if partial {
-            format!(" ({asked} read as a partial version)")
+            Loaded::Partial
         } else {
-            format!(" (version {asked} is not loaded)")
+            Loaded::NotLoaded
         };
         let mut out = vec![
-            Issue::information(format!(
-                "validated against {url} version {loaded}, declared as version {asked}{how}"
-            ))
+            Issue::information(ConformanceMessage::ValidatedAgainstLoaded {
+                url: url.to_string(),
+                loaded: loaded.to_string(),
+                asked: asked.to_string(),
+                how,
+            })
             .at(at),
         ];
         if loaded != asked && !partial {
             out.push(
                 Issue::warning(
                     IssueType::NotFound,
-                    format!(
-                        "meta.profile declares version {asked} of {url}, but version {loaded} is the one loaded and was used instead"
-                    ),
+                    ConformanceMessage::VersionNotLoaded {
+                        asked: asked.to_string(),
+                        url: url.to_string(),
+                        loaded: loaded.to_string(),
+                    },
                 )
                 .at(at),
             );

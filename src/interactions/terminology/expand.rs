@@ -67,7 +67,7 @@ fn read(engine: &ValueSetEngine, id: Option<&str>, inputs: &Inputs) -> Result<Re
                     id: id.into(),
                 })?;
             let canonical = super::canonical_of(&vs).ok_or_else(|| {
-                Error::NotSupported(format!("ValueSet/{id} has no url to expand it by"))
+                Error::NotSupported(format!("ValueSet/{id} has no url to expand it by").into())
             })?;
             (canonical, Some(vs))
         }
@@ -130,7 +130,7 @@ fn run(engine: &ValueSetEngine, req: Request, now: &str) -> Result<Value, Error>
     let list = engine
         .members(&req.canonical)
         .map_err(|why| Error::InputNotFound {
-            detail: why,
+            detail: why.into(),
             parameter: "url".into(),
         })?;
     if let (Some(why), None) = (&list.incomplete, req.count) {

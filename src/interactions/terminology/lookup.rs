@@ -78,7 +78,7 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
                 LookupError::UnknownCode { .. } => (unknown_code(engine, &e, req), req.code_param),
             };
             Error::InputNotFound {
-                detail,
+                detail: detail.into(),
                 parameter: parameter.to_string(),
             }
         })?;
@@ -89,7 +89,8 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
             detail: format!(
                 "version {asked} of code system {} is not loaded (version {loaded} is)",
                 found.system
-            ),
+            )
+            .into(),
             parameter: "version".into(),
         });
     }

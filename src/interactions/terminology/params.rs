@@ -206,9 +206,9 @@ impl Inputs {
     /// Inputs this server does not implement and that would change the answer if ignored.
     pub fn refuse(&self, names: &[&str], operation: &str) -> Result<(), Error> {
         match names.iter().find(|n| self.has(n)) {
-            Some(n) => Err(Error::NotSupported(format!(
-                "{operation}: parameter {n} is not supported here"
-            ))),
+            Some(n) => Err(Error::NotSupported(
+                format!("{operation}: parameter {n} is not supported here").into(),
+            )),
             None => Ok(()),
         }
     }

@@ -156,7 +156,7 @@ fn in_code_system(
         && engine.code_system(canonical_system(t)).is_none()
     {
         return Err(Error::InputNotFound {
-            detail: LookupError::UnknownSystem(t.clone()).to_string(),
+            detail: LookupError::UnknownSystem(t.clone()).to_string().into(),
             parameter: param.into(),
         });
     }
@@ -275,7 +275,7 @@ fn in_value_set(
     engine
         .expansion(&value_set)
         .map_err(|why| Error::InputNotFound {
-            detail: why,
+            detail: why.into(),
             parameter: "url".into(),
         })?;
     let codings = match given(inputs, inputs.text("system")?, "systemVersion")? {

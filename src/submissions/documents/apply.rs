@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::rules::DocumentPlan;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::DocumentMessage;
 use crate::search::IndexRows;
 use crate::store::{Conn, DocumentRow, DocumentStatus, Member};
 use crate::submissions::Applied;
@@ -50,10 +51,14 @@ impl DocumentWrite {
         if let Some(p) = &previous
             && compare_versions(&self.plan.version, &p.version) == Ordering::Less
         {
-            return Err(Error::Conflict(format!(
-                "document {} is registered at version {}; version {} is older and was not applied",
-                self.plan.document_identifier, p.version, self.plan.version
-            )));
+            return Err(Error::Conflict(
+                DocumentMessage::OlderVersion {
+                    identifier: self.plan.document_identifier.clone(),
+                    registered: p.version.to_string(),
+                    posted: self.plan.version.to_string(),
+                }
+                .into(),
+            ));
         }
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
         let patient = w.patient(

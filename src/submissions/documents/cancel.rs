@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::DocumentMessage;
 use crate::store::{Conn, DocumentRow, DocumentStatus};
 use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
 
@@ -33,7 +34,10 @@ pub async fn cancel_by_identifier(
         Some((system, value)) if system == RESOURCE_IDENTIFIER || system.is_empty() => value,
         Some((system, _)) => {
             return Err(Error::invalid(
-                format!("a document is cancelled by its document identifier (system {RESOURCE_IDENTIFIER}), not by {system}"),
+                DocumentMessage::CancelByOtherSystem {
+                    system: RESOURCE_IDENTIFIER.to_string(),
+                    asked: system.to_string(),
+                },
                 "document-identifier",
             ));
         }
@@ -48,25 +52,28 @@ pub async fn cancel_by_identifier(
         .audit_record(crate::access::audit::Action::Delete, "cancel-document")
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
-            let active: Vec<DocumentRow> = conn
-                .documents_by_identifier(&value)?
-                .into_iter()
-                .filter(|d| d.status.contributes())
-                .filter(|d| mine.as_ref().is_none_or(|m| *m == d.institution))
-                .collect();
-            match active.as_slice() {
-                [] => Err(Error::NotFound {
-                    res_type: "Bundle".into(),
-                    id: format!("?document-identifier={value}"),
-                }),
-                [one] => cancel_in_tx(conn, &one.document_key, now),
-                many => Err(Error::MultipleMatches(format!(
-                    "document identifier {value} names {} documents of different senders; nothing was cancelled",
-                    many.len()
-                ))),
-            }
-        })
-        .await
+        let active: Vec<DocumentRow> = conn
+            .documents_by_identifier(&value)?
+            .into_iter()
+            .filter(|d| d.status.contributes())
+            .filter(|d| mine.as_ref().is_none_or(|m| *m == d.institution))
+            .collect();
+        match active.as_slice() {
+            [] => Err(Error::NotFound {
+                res_type: "Bundle".into(),
+                id: format!("?document-identifier={value}"),
+            }),
+            [one] => cancel_in_tx(conn, &one.document_key, now),
+            many => Err(Error::MultipleMatches(
+                DocumentMessage::CancelSeveralSenders {
+                    identifier: value.to_string(),
+                    count: many.len(),
+                }
+                .into(),
+            )),
+        }
+    })
+    .await
 }
 
 /// Cancels the document whose Bundle is (or, for an expired letter, was) `Bundle/{bundle_id}`;
@@ -110,9 +117,7 @@ pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<C
     conn.lock(&format!("document\u{1f}{key}"))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
     let Some(mut doc) = conn.document(key)?.filter(|d| d.status.contributes()) else {
-        return Err(Error::Conflict(
-            "the document changed while it was being cancelled; try again".into(),
-        ));
+        return Err(Error::Conflict(DocumentMessage::CancelRaced.into()));
     };
     let members = conn.document_members(key)?;
     let removed = conn.purge_submission(&members, &doc.bundle_id)?;

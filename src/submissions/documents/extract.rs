@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::rules::{err, list, text};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::DocumentMessage;
 use crate::submissions::flags::check_flags;
 use crate::submissions::unit_plan::{
     PlannedMember, observation_class, resource_identifier, retention_class, subject,
@@ -77,7 +78,11 @@ pub fn clinical_entries(
         {
             errors.push(err(
                 IssueType::Invalid,
-                format!("the {t} is about {reference}, not the document's Patient ({patient})"),
+                DocumentMessage::ExtractedOtherPatient {
+                    res_type: t.to_string(),
+                    reference: reference.to_string(),
+                    patient: patient.to_string(),
+                },
                 format!("{r_at}.{}", subject_element(t)),
             ));
             continue;

@@ -35,6 +35,7 @@ use super::members::Ids;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
+use crate::messages::DocumentMessage;
 use crate::terminology::syntax::{Severity, check_identifier};
 
 pub const INSTITUTION_SYSTEM: &str =
@@ -171,18 +172,13 @@ impl InstitutionNumber {
 /// extracted from referrals and discharge summaries (DESIGN §1), and documents only through
 /// `POST [base]/Bundle`. `how` names the interaction (`POST`, `PUT`, `a transaction`).
 pub fn refuse_direct_write(res_type: &str, resource: &Value, how: &str) -> Result<(), Error> {
+    let how = how.to_string();
     let why = if res_type == "MedicationRequest" {
-        format!(
-            "MedicationRequest cannot be written directly ({how}): prescriptions enter the record only as extracted from referral and discharge-summary documents (POST [base]/Bundle)"
-        )
+        DocumentMessage::PrescriptionWrite { how }
     } else if crate::submissions::is_report_unit(resource) && how != "POST" {
-        format!(
-            "a 6-information report unit cannot be written with {how}: report units are registered and replaced through POST [base]/Bundle and deleted with DELETE [base]/Bundle?identifier=<Bundle-ID>"
-        )
+        DocumentMessage::ReportUnitWrite { how }
     } else if is_document(resource) && how != "POST" {
-        format!(
-            "a CLINS document cannot be written with {how}: documents are registered, replaced and cancelled by document identifier through POST [base]/Bundle and DELETE [base]/Bundle?document-identifier="
-        )
+        DocumentMessage::DocumentWrite { how }
     } else {
         return Ok(());
     };

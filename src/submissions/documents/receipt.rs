@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
+use crate::messages::DocumentMessage;
 use crate::store::DocumentStatus;
 
 /// A recorded receipt.
@@ -45,7 +46,7 @@ impl Receipt {
 pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
     if body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
         return Err(Error::invalid(
-            "$receipt takes a Parameters resource with the parameter institution",
+            DocumentMessage::ReceiptNotParameters,
             "resourceType",
         ));
     }
@@ -60,7 +61,7 @@ pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
         .find(|(_, p)| p.get("name").and_then(Value::as_str) == Some("institution"))
     else {
         return Err(Error::invalid(
-            "the parameter institution (the receiving institution's 10-digit number) is required",
+            DocumentMessage::ReceiptInstitutionMissing,
             "Parameters.parameter",
         ));
     };
@@ -70,7 +71,9 @@ pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
             let system = id.get("system").and_then(Value::as_str);
             if system.is_some_and(|s| s != INSTITUTION_SYSTEM) {
                 return Err(Error::invalid(
-                    format!("institution is an identifier of system {INSTITUTION_SYSTEM}"),
+                    DocumentMessage::ReceiptInstitutionSystem {
+                        system: INSTITUTION_SYSTEM.to_string(),
+                    },
                     format!("{at}.valueIdentifier.system"),
                 ));
             }
@@ -80,12 +83,14 @@ pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
         _ => None,
     };
     let Some(value) = value else {
-        return Err(Error::invalid(
-            "institution takes a valueIdentifier or a valueString",
-            at,
-        ));
+        return Err(Error::invalid(DocumentMessage::ReceiptInstitutionType, at));
     };
-    InstitutionNumber::parse(value).map_err(|why| Error::invalid(why, format!("{at}.value")))
+    InstitutionNumber::parse(value).map_err(|why| {
+        Error::invalid(
+            DocumentMessage::ReceiptInstitutionInvalid { why },
+            format!("{at}.value"),
+        )
+    })
 }
 
 /// Records that `institution` received the referral stored as `Bundle/{bundle_id}`.
@@ -99,10 +104,13 @@ pub async fn receive(
     let now = svc.clock.now_micros();
     if let Some(mine) = svc.caller.principal.institution() {
         if mine != institution.as_str() {
-            return Err(Error::Forbidden(format!(
-                "you acknowledge receipt for your own institution ({mine}), not for {}",
-                institution.as_str()
-            )));
+            return Err(Error::Forbidden(
+                DocumentMessage::ReceiptForOtherInstitution {
+                    mine: mine.to_string(),
+                    asked: institution.as_str().to_string(),
+                }
+                .into(),
+            ));
         }
     } else {
         crate::interactions::access::check_may_write(&svc.caller)?;
@@ -113,64 +121,65 @@ pub async fn receive(
         .audit_record(crate::access::audit::Action::Update, "$receipt")
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
     svc.write_audited(deadline, record, move |conn| {
-            let not_found = || Error::NotFound {
-                res_type: "Bundle".into(),
-                id: id.clone(),
-            };
-            let key = conn
-                .document_by_bundle_id(&id)?
-                .ok_or_else(not_found)?
-                .document_key;
-            conn.lock(&format!("document\u{1f}{key}"))?;
-            let doc = conn
-                .document(&key)?
-                .filter(|d| d.status == DocumentStatus::Active)
-                .ok_or_else(not_found)?;
-            // Whoever may not read the letter learns nothing of it, not even its kind: it
-            // answers as a Bundle that does not exist.
-            let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-            crate::interactions::access::check_readable(conn, &scope, "Bundle", &id, now)?;
-            if doc.kind != Kind::Referral.name() {
-                return Err(Error::Unprocessable(vec![
-                    Issue::error(
-                        IssueType::NotSupported,
-                        format!(
-                            "Bundle/{id} is a {} document: only referrals have an addressee who acknowledges receipt",
-                            doc.kind
-                        ),
-                    )
-                    .at("Bundle"),
-                ]));
-            }
-            if doc.recipient.as_deref() != Some(institution.as_str()) {
-                return Err(Error::Forbidden(format!(
-                    "institution {} is not the addressee of Bundle/{id}: only the addressee named in section 910 may acknowledge receipt",
-                    institution.as_str()
-                )));
-            }
-            let first = conn.record_receipt(&key, now, institution.as_str())?;
-            if first {
-                // Receipt starts the letter's short clock: it is kept at most a week more. What
-                // was extracted from it keeps its own (DESIGN §8).
-                if let Some(at) =
-                    crate::retention::rules::after_receipt(None, now, &policy)
-                {
-                    conn.expire_by("Bundle", &doc.bundle_id, at)?;
+        let not_found = || Error::NotFound {
+            res_type: "Bundle".into(),
+            id: id.clone(),
+        };
+        let key = conn
+            .document_by_bundle_id(&id)?
+            .ok_or_else(not_found)?
+            .document_key;
+        conn.lock(&format!("document\u{1f}{key}"))?;
+        let doc = conn
+            .document(&key)?
+            .filter(|d| d.status == DocumentStatus::Active)
+            .ok_or_else(not_found)?;
+        // Whoever may not read the letter learns nothing of it, not even its kind: it
+        // answers as a Bundle that does not exist.
+        let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
+        crate::interactions::access::check_readable(conn, &scope, "Bundle", &id, now)?;
+        if doc.kind != Kind::Referral.name() {
+            return Err(Error::Unprocessable(vec![
+                Issue::error(
+                    IssueType::NotSupported,
+                    DocumentMessage::ReceiptNotReferral {
+                        id: id.clone(),
+                        kind: doc.kind.clone(),
+                    },
+                )
+                .at("Bundle"),
+            ]));
+        }
+        if doc.recipient.as_deref() != Some(institution.as_str()) {
+            return Err(Error::Forbidden(
+                DocumentMessage::ReceiptNotAddressee {
+                    institution: institution.as_str().to_string(),
+                    id: id.clone(),
                 }
+                .into(),
+            ));
+        }
+        let first = conn.record_receipt(&key, now, institution.as_str())?;
+        if first {
+            // Receipt starts the letter's short clock: it is kept at most a week more. What
+            // was extracted from it keeps its own (DESIGN §8).
+            if let Some(at) = crate::retention::rules::after_receipt(None, now, &policy) {
+                conn.expire_by("Bundle", &doc.bundle_id, at)?;
             }
-            let received_at = if first {
-                now
-            } else {
-                doc.received_at.unwrap_or(now)
-            };
-            Ok(Receipt {
-                bundle_id: id.clone(),
-                institution: institution.as_str().to_string(),
-                received_at,
-                first,
-            })
+        }
+        let received_at = if first {
+            now
+        } else {
+            doc.received_at.unwrap_or(now)
+        };
+        Ok(Receipt {
+            bundle_id: id.clone(),
+            institution: institution.as_str().to_string(),
+            received_at,
+            first,
         })
-        .await
+    })
+    .await
 }
 
 /// The canonical URL of the `$receipt` definition, as the CapabilityStatement names it.

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::Kind;
 use super::extract::{MemberIds, clinical_entries};
 use super::sections;
-use crate::fhir::{Issue, IssueType, Text};
+use crate::fhir::{Issue, IssueType};
+use crate::messages::DocumentMessage as M;
 use crate::submissions::unit_plan::{PlannedMember, RESOURCE_IDENTIFIER, bundle_id, member_id_at};
 
 pub const VERSION_EXTENSION: &str =
@@ -47,8 +48,8 @@ impl DocumentPlan {
 }
 
 /// An error of a service rule; `plan` names the document profile as its source.
-pub(super) fn err(code: IssueType, text: impl Into<Text>, at: impl Into<String>) -> Issue {
-    Issue::error(code, text).at(at)
+pub(super) fn err(code: IssueType, message: M, at: impl Into<String>) -> Issue {
+    Issue::error(code, message).at(at)
 }
 
 pub(super) fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -84,7 +85,7 @@ pub(super) fn parse<'a>(
     if text(bundle, "type") != Some("document") {
         errors.push(err(
             IssueType::Value,
-            format!("a {} is a Bundle of type document", kind.label()),
+            M::NotDocumentType { kind },
             format!("{at}.type"),
         ));
     }
@@ -93,11 +94,7 @@ pub(super) fn parse<'a>(
     let composition = match entries.first().map(|e| &e["resource"]) {
         Some(c) if text(c, "resourceType") == Some("Composition") => c,
         _ => {
-            errors.push(err(
-                IssueType::Structure,
-                "the first entry of a document Bundle is its Composition",
-                c_at,
-            ));
+            errors.push(err(IssueType::Structure, M::CompositionNotFirst, c_at));
             return Parsed {
                 entries,
                 composition: &Value::Null,
@@ -117,7 +114,9 @@ pub(super) fn parse<'a>(
     if identifier.is_none() {
         errors.push(err(
             IssueType::Required,
-            format!("the document identifier (文書ID) is Composition.identifier with system {RESOURCE_IDENTIFIER} and a value: it names the document for replacement and cancellation"),
+            M::IdentifierMissing {
+                system: RESOURCE_IDENTIFIER.to_string(),
+            },
             format!("{c_at}.identifier"),
         ));
     }
@@ -130,7 +129,9 @@ pub(super) fn parse<'a>(
     if version.is_none() {
         errors.push(err(
             IssueType::Required,
-            format!("the document version is the extension {VERSION_EXTENSION} (valueString) on the Composition"),
+            M::VersionMissing {
+                extension: VERSION_EXTENSION.to_string(),
+            },
             format!("{c_at}.extension"),
         ));
     }
@@ -138,10 +139,9 @@ pub(super) fn parse<'a>(
         Some("final") => {}
         other => errors.push(err(
             IssueType::Value,
-            format!(
-                "a document is registered with Composition.status final, not {}; to cancel a registered document, DELETE [base]/Bundle?document-identifier=<its identifier>",
-                other.unwrap_or("none")
-            ),
+            M::NotFinal {
+                status: other.map(str::to_string),
+            },
             format!("{c_at}.status"),
         )),
     }
@@ -151,11 +151,7 @@ pub(super) fn parse<'a>(
     if !typed {
         errors.push(err(
             IssueType::CodeInvalid,
-            format!(
-                "the Composition.type of a {} is {}",
-                kind.label(),
-                kind.composition_type()
-            ),
+            M::WrongCompositionType { kind },
             format!("{c_at}.type"),
         ));
     }
@@ -177,7 +173,7 @@ pub(super) fn parse<'a>(
         _ => {
             errors.push(err(
                 IssueType::Required,
-                "Composition.subject must reference the Patient entry of the document",
+                M::SubjectNotPatient,
                 format!("{c_at}.subject"),
             ));
             None
@@ -199,17 +195,16 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
     let Some(kind) = Kind::of(bundle) else {
         return Err(vec![err(
             IssueType::NotSupported,
-            "the Bundle declares no CLINS document profile",
+            M::NoProfile,
             "Bundle.meta.profile",
         )]);
     };
     if kind == Kind::DischargeSummary {
-        return Err(vec![Issue::error(
-            IssueType::NotSupported,
-            "a discharge summary (退院時サマリー) is accepted only attached to a referral: embed its document Bundle as an entry of the referral Bundle (slice bundleData) and reference that entry from the referral's section 210 (添付情報); it is then registered, received, replaced and cancelled with the referral",
-        )
-        .at("Bundle.meta.profile")
-        .from_rule(kind.profile())]);
+        return Err(vec![
+            Issue::error(IssueType::NotSupported, M::DischargeSummaryAlone)
+                .at("Bundle.meta.profile")
+                .from_rule(kind.profile()),
+        ]);
     }
     let mut errors = Vec::new();
     let bundle_identifier = bundle_id(bundle, &mut errors);
@@ -250,10 +245,13 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
                 && own != theirs
             {
                 errors.push(err(
-                        IssueType::Invalid,
-                        format!("the attached discharge summary is about another patient ({theirs}) than the referral ({own})"),
-                        format!("{at}.entry[0].resource.subject"),
-                    ));
+                    IssueType::Invalid,
+                    M::OtherPatientAttached {
+                        theirs: theirs.to_string(),
+                        own: own.to_string(),
+                    },
+                    format!("{at}.entry[0].resource.subject"),
+                ));
             }
             members.extend(clinical_entries(
                 summary.entries,
@@ -274,11 +272,7 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
     let (Some(bundle_identifier), Some(document_identifier), Some(version), Some((patient, pid))) =
         (bundle_identifier, doc.identifier, doc.version, doc.patient)
     else {
-        return Err(vec![err(
-            IssueType::Invalid,
-            "the Bundle is not a CLINS document",
-            "Bundle",
-        )]);
+        return Err(vec![err(IssueType::Invalid, M::NotADocument, "Bundle")]);
     };
     let mut index_values = vec![(
         "document-identifier",

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::rules::{err, list, text};
 use super::{INSTITUTION_SYSTEM, InstitutionNumber, Kind};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::documents::{CdaOrStructured, DocumentMessage as M};
 
 /// The entry whose `fullUrl` is `reference`, with its index.
 pub(super) fn resolve<'a>(entries: &'a [Value], reference: &str) -> Option<(usize, &'a Value)> {
@@ -48,7 +49,7 @@ pub(super) fn addressee(
     let Some((s, section)) = sections(composition, "910").next() else {
         errors.push(err(
             IssueType::Required,
-            "a referral names its addressee in section 910 (紹介先情報), which is missing",
+            M::NoAddresseeSection,
             format!("{c_at}.section"),
         ));
         return None;
@@ -64,7 +65,7 @@ pub(super) fn addressee(
         [] => {
             errors.push(err(
                 IssueType::Required,
-                "section 910 (紹介先情報) references no Organization entry: the receiving institution is required",
+                M::NoAddresseeOrganization,
                 format!("{c_at}.section[{s}].entry"),
             ));
             return None;
@@ -72,7 +73,7 @@ pub(super) fn addressee(
         _ => {
             errors.push(err(
                 IssueType::Invalid,
-                "section 910 (紹介先情報) references more than one Organization: a referral has one addressee",
+                M::SeveralAddressees,
                 format!("{c_at}.section[{s}].entry"),
             ));
             return None;
@@ -91,7 +92,7 @@ pub(super) fn addressee(
             Err(why) => {
                 errors.push(err(
                     IssueType::Value,
-                    format!("the addressee's {why}"),
+                    M::AddresseeNumberInvalid { why },
                     format!("{o_at}[{k}].value"),
                 ));
                 None
@@ -100,17 +101,15 @@ pub(super) fn addressee(
         [] => {
             errors.push(err(
                 IssueType::Required,
-                format!("the addressee Organization (section 910) has no institution number (identifier with system {INSTITUTION_SYSTEM})"),
+                M::AddresseeNumberMissing {
+                    system: INSTITUTION_SYSTEM.to_string(),
+                },
                 o_at,
             ));
             None
         }
         _ => {
-            errors.push(err(
-                IssueType::Invalid,
-                "the addressee Organization (section 910) has more than one institution number",
-                o_at,
-            ));
+            errors.push(err(IssueType::Invalid, M::SeveralAddresseeNumbers, o_at));
             None
         }
     }
@@ -122,17 +121,13 @@ pub(super) fn cda_or_structured(composition: &Value, c_at: &str, errors: &mut Ve
     let structured = sections(composition, "300").count();
     let problem = match (cda, structured) {
         (1, 0) | (0, 1) => return,
-        (0, 0) => {
-            "has neither section 200 (CDA) nor section 300 (structured): it needs exactly one"
-        }
-        (c, s) if c > 0 && s > 0 => {
-            "has both section 200 (CDA) and section 300 (structured): it takes exactly one"
-        }
-        _ => "repeats section 200 or 300: it takes exactly one of them, once",
+        (0, 0) => CdaOrStructured::Neither,
+        (c, s) if c > 0 && s > 0 => CdaOrStructured::Both,
+        _ => CdaOrStructured::Repeated,
     };
     errors.push(err(
         IssueType::Invalid,
-        format!("the referral {problem}"),
+        M::CdaOrStructured(problem),
         format!("{c_at}.section"),
     ));
 }
@@ -147,7 +142,7 @@ pub(super) fn checkup_attachments(composition: &Value, c_at: &str, errors: &mut 
     if let (Some(_), Some((i, _))) = (whole, generic) {
         errors.push(err(
             IssueType::Invalid,
-            "a checkup report attaches its results as section 01995 or as sections 01910/01920, not both",
+            M::CheckupAttachedTwice,
             format!("{c_at}.section[{i}]"),
         ));
     }
@@ -188,7 +183,9 @@ pub(super) fn attached_discharge_summaries<'a>(
         if !referenced {
             errors.push(err(
                 IssueType::Invalid,
-                format!("a discharge summary travels as an attachment of the referral: section 210 (添付情報) of the referral's Composition ({c_at}) must reference this entry's fullUrl"),
+                M::DischargeSummaryNotReferenced {
+                    composition: c_at.to_string(),
+                },
                 format!("Bundle.entry[{k}]"),
             ));
             continue;

@@ -6,33 +6,39 @@
 
 use chrono::{Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike};
 
+use crate::messages::values::{CalendarError, PrimitiveError};
+
 /// `Err(why)` when `text`, already matching the regex of primitive `ty`, names no real moment.
-pub(crate) fn check(ty: &str, text: &str) -> Result<(), String> {
+pub(crate) fn check(ty: &str, text: &str) -> Result<(), PrimitiveError> {
     let checked = match ty {
         "date" => date(text).map(|_| ()),
         "dateTime" | "instant" => date_time(text),
         "time" => time(text).map(|_| ()),
         _ => Ok(()),
     };
-    checked.map_err(|why| format!("\"{text}\" is not a valid {ty}: {why}"))
+    checked.map_err(|why| PrimitiveError::Calendar {
+        value: text.to_string(),
+        ty: ty.to_string(),
+        why,
+    })
 }
 
 /// The day, when the text has one; a year or a year-month is always real.
-fn date(text: &str) -> Result<Option<NaiveDate>, String> {
+fn date(text: &str) -> Result<Option<NaiveDate>, CalendarError> {
     let mut parts = text.splitn(3, '-').map(str::parse::<u32>);
     let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) =
         (parts.next(), parts.next(), parts.next())
     else {
         return Ok(None);
     };
-    let year = i32::try_from(year).map_err(|_| "the year is out of range".to_string())?;
+    let year = i32::try_from(year).map_err(|_| CalendarError::YearOutOfRange)?;
     NaiveDate::from_ymd_opt(year, month, day)
         .map(Some)
-        .ok_or_else(|| format!("{year:04}-{month:02} has no day {day}"))
+        .ok_or(CalendarError::NoSuchDay { year, month, day })
 }
 
 /// `hh:mm:ss[.fff]` as hours, minutes and seconds (a second 60 kept as 60).
-fn time(text: &str) -> Result<(u32, u32, u32), String> {
+fn time(text: &str) -> Result<(u32, u32, u32), CalendarError> {
     let whole = text.split('.').next().unwrap_or(text);
     let mut fields = whole.splitn(3, ':').map(str::parse::<u32>);
     match (fields.next(), fields.next(), fields.next()) {
@@ -41,17 +47,15 @@ fn time(text: &str) -> Result<(u32, u32, u32), String> {
             // the last minute of an hour or a quarter hour, where a UTC 23:59:60 can fall
             // under any zone in use.
             if s == 60 && m % 15 != 14 {
-                return Err(format!(
-                    "second 60 is a leap second, which never falls at minute {m}"
-                ));
+                return Err(CalendarError::LeapSecondMinute { minute: m });
             }
             Ok((h, m, s))
         }
-        _ => Err("no such time of day".to_string()),
+        _ => Err(CalendarError::NoSuchTimeOfDay),
     }
 }
 
-fn date_time(text: &str) -> Result<(), String> {
+fn date_time(text: &str) -> Result<(), CalendarError> {
     let (day_text, rest) = text.split_once('T').unwrap_or((text, ""));
     let day = date(day_text)?;
     if rest.is_empty() {
@@ -60,7 +64,9 @@ fn date_time(text: &str) -> Result<(), String> {
     let zone_at = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
     let (clock, zone) = rest.split_at(zone_at);
     let (h, m, s) = time(clock)?;
-    let offset = zone_offset(zone).ok_or_else(|| format!("no such time zone offset '{zone}'"))?;
+    let offset = zone_offset(zone).ok_or_else(|| CalendarError::NoSuchZone {
+        zone: zone.to_string(),
+    })?;
     if s < 60 {
         return Ok(());
     }
@@ -78,10 +84,7 @@ fn date_time(text: &str) -> Result<(), String> {
     if leap {
         Ok(())
     } else {
-        Err(
-            "second 60 is a leap second, only ever 23:59:60 UTC on June 30 or December 31"
-                .to_string(),
-        )
+        Err(CalendarError::LeapSecondDay)
     }
 }
 
@@ -108,6 +111,8 @@ fn zone_offset(zone: &str) -> Option<FixedOffset> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::check;
+    use crate::messages::Language;
+    use crate::messages::values::ValueMessage;
 
     #[test]
     fn days_that_do_not_exist_are_refused() {
@@ -119,7 +124,10 @@ mod tests {
             "1900-02-29",
         ] {
             let why = check("date", bad).unwrap_err();
-            assert!(why.contains(bad), "{why}");
+            let english = ValueMessage::Invalid(why.clone()).render(Language::English);
+            assert!(english.contains(bad), "{english}");
+            let japanese = ValueMessage::Invalid(why).render(Language::Japanese);
+            assert!(japanese.contains("日はありません"), "{japanese}");
             assert!(check("dateTime", &format!("{bad}T10:00:00+09:00")).is_err());
             assert!(check("instant", &format!("{bad}T10:00:00Z")).is_err());
         }

@@ -11,6 +11,7 @@ use super::super::model::{BaseModel, TypeKind, upper_first};
 use super::plan::Plan;
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ConformanceMessage;
 
 /// Where an extension is used: the element that holds it, as context expressions name it.
 struct Site {
@@ -56,9 +57,13 @@ impl<'v> Walker<'_, 'v> {
         {
             return Some(p);
         }
-        let text = format!("extension {url} is not known (no loaded package defines it)");
-        out.push(if plan.nodes[n].name == "modifierExtension" {
-            plan.error(n, IssueType::Structure, format!("modifier {text}"), path)
+        let modifier = plan.nodes[n].name == "modifierExtension";
+        let text = ConformanceMessage::ExtensionNotKnown {
+            url: url.to_string(),
+            modifier,
+        };
+        out.push(if modifier {
+            plan.error(n, IssueType::Structure, text, path)
         } else {
             plan.warning(n, IssueType::Structure, text, path)
         });
@@ -118,11 +123,11 @@ impl<'v> Walker<'_, 'v> {
             out.push(
                 Issue::error(
                     IssueType::Structure,
-                    format!(
-                        "extension {url} is not allowed on {} (its context: {})",
-                        site.label,
-                        allowed.join(", ")
-                    ),
+                    ConformanceMessage::ExtensionContext {
+                        url: url.to_string(),
+                        site: site.label.clone(),
+                        allowed: allowed.join(", "),
+                    },
                 )
                 .at(&item.path)
                 .from_rule(url),

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::plan::Plan;
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ValidationMessage;
 
 impl<'v> Walker<'_, 'v> {
     /// The members of a JSON object against the children of node `n`.
@@ -44,10 +45,18 @@ impl<'v> Walker<'_, 'v> {
             out.push(match wrong_choice {
                 Some(c) => {
                     let name = &plan.nodes[c].name;
-                    let text = format!("{k}: this type is not allowed for {name}[x] here");
+                    let text = ValidationMessage::ChoiceTypeNotAllowed {
+                        key: k.to_string(),
+                        name: name.clone(),
+                    };
                     plan.error(c, IssueType::Structure, text, at)
                 }
-                None => plan.error(n, IssueType::Structure, format!("unknown element {k}"), at),
+                None => {
+                    let text = ValidationMessage::UnknownElement {
+                        name: k.to_string(),
+                    };
+                    plan.error(n, IssueType::Structure, text, at)
+                }
             });
         }
         for ci in 0..plan.nodes[n].children.len() {
@@ -61,19 +70,24 @@ impl<'v> Walker<'_, 'v> {
             let count = items.len();
             if count == 0 && child.def.min > 0 {
                 let at = format!("{path}.{}", child.name);
-                let text = format!("{at}: required element missing");
+                let text = ValidationMessage::RequiredMissing { path: at.clone() };
                 out.push(plan.error(c, IssueType::Required, text, at));
             } else if count < child.def.min as usize {
-                let text = format!(
-                    "{}: minimum required = {}, but only found {count}",
-                    child.id, child.def.min
-                );
+                let text = ValidationMessage::TooFew {
+                    id: child.id.clone(),
+                    min: child.def.min,
+                    count,
+                };
                 out.push(plan.error(c, IssueType::Required, text, path));
             }
             if let Some(max) = child.max()
                 && count > max as usize
             {
-                let text = format!("{}: maximum allowed = {max}, but found {count}", child.id);
+                let text = ValidationMessage::TooMany {
+                    id: child.id.clone(),
+                    max,
+                    count,
+                };
                 let at = format!("{path}.{}", child.name);
                 out.push(plan.error(c, IssueType::Structure, text, at));
             }
@@ -139,13 +153,14 @@ impl<'v> Walker<'_, 'v> {
                 ty = "id".to_string();
             }
             found_keys += 1;
-            let error = |text: &str, at: &str| plan.error(c, IssueType::Structure, text, at);
+            let error =
+                |text: ValidationMessage, at: &str| plan.error(c, IssueType::Structure, text, at);
             if child.array {
                 let va = as_array(v, &at, &error, out);
                 let ea = as_array(e, &at, &error, out);
                 let len = va.len().max(ea.len());
                 if len == 0 {
-                    out.push(error("an array must not be empty", &at));
+                    out.push(error(ValidationMessage::EmptyArray, &at));
                 }
                 for i in 0..len {
                     if self.full(out) {
@@ -155,7 +170,7 @@ impl<'v> Walker<'_, 'v> {
                     let ei = ea.get(i).copied().filter(|x| !x.is_null());
                     let ipath = format!("{at}[{i}]");
                     if vi.is_none() && ei.is_none() {
-                        out.push(error("null in an array", &ipath));
+                        out.push(error(ValidationMessage::NullInArray, &ipath));
                         continue;
                     }
                     items.push(Item {
@@ -167,15 +182,13 @@ impl<'v> Walker<'_, 'v> {
                 }
             } else {
                 if v.is_some_and(Value::is_array) || e.is_some_and(Value::is_array) {
-                    out.push(error(
-                        &format!("{key} must be a single value, not an array"),
-                        &at,
-                    ));
+                    let text = ValidationMessage::NotAnArray { key: key.clone() };
+                    out.push(error(text, &at));
                     continue;
                 }
                 let vi = v.filter(|x| !x.is_null());
                 if v.is_some_and(Value::is_null) {
-                    out.push(error("null is not a value", &at));
+                    out.push(error(ValidationMessage::NullValue, &at));
                 }
                 items.push(Item {
                     ty: item_type(&ty, vi),
@@ -186,7 +199,9 @@ impl<'v> Walker<'_, 'v> {
             }
         }
         if found_keys > 1 {
-            let text = format!("{}[x] appears with more than one type", child.name);
+            let text = ValidationMessage::ChoiceWithSeveralTypes {
+                name: child.name.clone(),
+            };
             let at = format!("{path}.{}", child.name);
             out.push(plan.error(c, IssueType::Structure, text, at));
         }
@@ -213,14 +228,14 @@ fn item_type(declared: &str, value: Option<&Value>) -> String {
 fn as_array<'v>(
     v: Option<&'v Value>,
     at: &str,
-    error: &dyn Fn(&str, &str) -> Issue,
+    error: &dyn Fn(ValidationMessage, &str) -> Issue,
     out: &mut Vec<Issue>,
 ) -> Vec<&'v Value> {
     match v {
         None => Vec::new(),
         Some(Value::Array(a)) => a.iter().collect(),
         Some(other) => {
-            out.push(error("this element repeats: it must be an array", at));
+            out.push(error(ValidationMessage::MustBeArray, at));
             vec![other]
         }
     }

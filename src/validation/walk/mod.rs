@@ -70,7 +70,9 @@ use super::binding_check::BindingCheck;
 use super::model::BaseModel;
 use super::packages::PackageSet;
 use super::snapshot::{SnapshotCache, Source, elements};
+use crate::fhir::outcome::Text;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::{ConformanceMessage, ValidationMessage};
 use plan::Plan;
 use types::{ModelTypes, Primitives};
 
@@ -150,9 +152,16 @@ impl Engine {
         limit: usize,
     ) -> bool {
         let Some(plan) = self.plan(profile) else {
-            let text = match self.snapshots.failure(profile) {
-                Some(why) => format!("profile {profile} cannot be used: {why}"),
-                None => format!("profile {profile} is not known (no loaded package defines it)"),
+            let text: Text = match self.snapshots.failure(profile) {
+                Some(why) => ConformanceMessage::ProfileUnusable {
+                    profile: profile.to_string(),
+                    why: why.to_string(),
+                }
+                .into(),
+                None => ValidationMessage::ProfileNotKnown {
+                    profile: profile.to_string(),
+                }
+                .into(),
             };
             out.push(Issue::error(IssueType::NotSupported, text).at(path));
             return false;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::plan::Plan;
 use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::{ConformanceMessage, ValidationMessage};
 
 impl<'v> Walker<'_, 'v> {
     pub(super) fn nested_resource(
@@ -20,7 +21,7 @@ impl<'v> Walker<'_, 'v> {
     ) {
         let Some(v) = item.value else { return };
         let Some(rt) = v.get("resourceType").and_then(Value::as_str) else {
-            let text = "a resource must have a resourceType";
+            let text = ValidationMessage::NoResourceType;
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
@@ -50,7 +51,9 @@ impl<'v> Walker<'_, 'v> {
             match self.engine.base_plan(rt) {
                 Some(p) => self.resource(v, &p, &item.path, out),
                 None => {
-                    let text = format!("unknown resource type {rt}");
+                    let text = ValidationMessage::UnknownResourceType {
+                        name: rt.to_string(),
+                    };
                     out.push(plan.error(n, IssueType::Structure, text, &item.path));
                 }
             }
@@ -88,9 +91,9 @@ impl<'v> Walker<'_, 'v> {
                 }
                 Some(_) => {}
                 None => {
-                    let text = format!(
-                        "profile {p} is not defined by any loaded package; checked against the base definition only"
-                    );
+                    let text = ConformanceMessage::ProfileNotLoadedBaseDefinition {
+                        profile: p.to_string(),
+                    };
                     let at = format!("{path}.meta.profile[{i}]");
                     out.push(plan.warning(n, IssueType::NotSupported, text, at));
                 }
@@ -115,8 +118,9 @@ impl<'v> Walker<'_, 'v> {
                 Some(pp) if ty.is_none_or(|t| pp.type_name == t) => plans.push(pp),
                 Some(_) => {}
                 None => {
-                    let text =
-                        format!("profile {p} is not loaded: checked against the base type only");
+                    let text = ConformanceMessage::ProfileNotLoadedBaseType {
+                        profile: p.to_string(),
+                    };
                     out.push(plan.warning(n, IssueType::NotSupported, text, path));
                 }
             }
@@ -125,7 +129,10 @@ impl<'v> Walker<'_, 'v> {
             [] => {
                 if let (Some(t), true) = (ty, !profiles.is_empty()) {
                     let named = profiles.join(", ");
-                    let text = format!("a {t} cannot conform to any of {named}");
+                    let text = ConformanceMessage::ConformsToNone {
+                        res_type: t.to_string(),
+                        profiles: named,
+                    };
                     out.push(plan.error(n, IssueType::Structure, text, path));
                 }
             }

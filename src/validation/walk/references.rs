@@ -10,6 +10,7 @@ use super::CORE_PREFIX;
 use super::plan::Plan;
 use super::walker::{Walker, has_error};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ConformanceMessage as M;
 
 impl<'v> Walker<'_, 'v> {
     /// A Reference against the `targetProfile`s of node `n`: the type it names (literally or in
@@ -48,10 +49,12 @@ impl<'v> Walker<'_, 'v> {
             if let (Some(ty), Some(allowed)) = (literal, allowed)
                 && !allowed.iter().any(|a| a == ty)
             {
-                let text = format!(
-                    "{path}: the type {ty} implied by the reference {reference} is not a valid target (must be one of {})",
-                    allowed.join(", ")
-                );
+                let text = M::ImpliedTypeNotAllowed {
+                    path: path.to_string(),
+                    res_type: ty.to_string(),
+                    reference: reference.to_string(),
+                    allowed: allowed.join(", "),
+                };
                 out.push(plan.error(n, IssueType::Structure, text, format!("{path}.reference")));
             }
             return;
@@ -65,9 +68,12 @@ impl<'v> Walker<'_, 'v> {
                 .model
                 .is_resource(declared.strip_prefix(CORE_PREFIX).unwrap_or(declared))
         {
-            let text = format!(
-                "{path}: type {declared} does not agree with the target of {reference}, a {found}"
-            );
+            let text = M::DeclaredTypeDisagreesWithTarget {
+                path: path.to_string(),
+                declared: declared.to_string(),
+                reference: reference.to_string(),
+                found: found.to_string(),
+            };
             out.push(plan.error(n, IssueType::Structure, text, format!("{path}.type")));
         }
         self.resolved_target(plan, n, &targets, reference, target, path, out);
@@ -94,26 +100,32 @@ impl<'v> Walker<'_, 'v> {
         // The binding to resource types is extensible: the checkup IG's own samples write
         // `specimen`, which the reference validator lets through with a warning.
         if !self.engine.model.is_resource(ty) {
-            let text = format!("{path}: type {declared} is not a resource type");
+            let text = M::DeclaredTypeNotAResource {
+                path: path.to_string(),
+                declared: declared.to_string(),
+            };
             out.push(plan.warning(n, IssueType::CodeInvalid, text, at));
             return;
         }
         if let Some(literal) = literal
             && literal != ty
         {
-            let text = format!(
-                "{path}: type {declared} does not agree with the reference, which names a {literal}"
-            );
+            let text = M::DeclaredTypeDisagreesWithReference {
+                path: path.to_string(),
+                declared: declared.to_string(),
+                literal: literal.to_string(),
+            };
             out.push(plan.error(n, IssueType::Structure, text, at));
             return;
         }
         if let Some(allowed) = allowed
             && !allowed.iter().any(|a| a == ty)
         {
-            let text = format!(
-                "{path}: the type {ty} is not a valid target (must be one of {})",
-                allowed.join(", ")
-            );
+            let text = M::TypeNotAllowed {
+                path: path.to_string(),
+                res_type: ty.to_string(),
+                allowed: allowed.join(", "),
+            };
             out.push(plan.error(n, IssueType::Structure, text, at));
         }
     }
@@ -186,10 +198,11 @@ impl<'v> Walker<'_, 'v> {
         }
         let at = format!("{path}.reference");
         if candidates.is_empty() {
-            let text = format!(
-                "reference {reference} points to a {rt}, not to one of {}",
-                targets.join(", ")
-            );
+            let text = M::ReferenceWrongType {
+                reference: reference.to_string(),
+                res_type: rt.to_string(),
+                targets: targets.join(", "),
+            };
             out.push(plan.error(n, IssueType::Structure, text, at));
             return;
         }
@@ -221,10 +234,11 @@ impl<'v> Walker<'_, 'v> {
                 return;
             }
         }
-        let text = format!(
-            "reference {reference}: the {rt} it points to does not conform to {}",
-            targets.join(" or ")
-        );
+        let text = M::ReferenceNotConforming {
+            reference: reference.to_string(),
+            res_type: rt.to_string(),
+            targets: targets.join(" or "),
+        };
         out.push(plan.error(n, IssueType::Structure, text, at));
     }
 

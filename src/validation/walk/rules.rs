@@ -11,7 +11,7 @@ use super::super::model::{BindingStrength, Severity};
 use super::plan::Plan;
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
-use crate::messages::ValidationMessage;
+use crate::messages::{ConformanceMessage as M, ValidationMessage};
 
 /// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
 struct Members<'a>(&'a dyn BindingCheck);
@@ -185,7 +185,7 @@ impl<'v> Walker<'_, 'v> {
                 _ => IssueType::CodeInvalid,
             };
             out.push(
-                Issue::new(f.severity, code, f.message)
+                Issue::new(f.severity, code, M::CodeFinding { detail: f.message })
                     .at(at)
                     .from_rule(plan.source(n)),
             );
@@ -249,7 +249,9 @@ impl<'v> Walker<'_, 'v> {
         let strength = if required { "required" } else { "extensible" };
         if codes.is_empty() {
             if required && item.ty == "CodeableConcept" {
-                let text = format!("no code given, and the binding to {vs} is required");
+                let text = M::NoCodeForRequiredBinding {
+                    value_set: vs.clone(),
+                };
                 out.push(plan.warning(n, IssueType::CodeInvalid, text, &item.path));
             }
             return;
@@ -269,10 +271,12 @@ impl<'v> Walker<'_, 'v> {
             return;
         }
         for (c, at, why) in &unknown {
-            let text = format!(
-                "code {} could not be checked against {vs} ({strength}): {why}",
-                c.code
-            );
+            let text = M::CodeUnchecked {
+                code: c.code.to_string(),
+                value_set: vs.clone(),
+                strength: strength.to_string(),
+                why: why.clone(),
+            };
             out.push(plan.warning(n, IssueType::NotSupported, text, at.as_str()));
         }
         if !unknown.is_empty() {
@@ -280,10 +284,11 @@ impl<'v> Walker<'_, 'v> {
         }
         for (c, at) in not_member {
             let system = c.system.map(|s| format!("{s}#")).unwrap_or_default();
-            let text = format!(
-                "code {system}{} is not in the value set {vs} ({strength} binding)",
-                c.code
-            );
+            let text = M::NotInValueSet {
+                code: format!("{system}{}", c.code),
+                value_set: vs.clone(),
+                strength: strength.to_string(),
+            };
             out.push(if required {
                 plan.error(n, IssueType::CodeInvalid, text, at.as_str())
             } else {

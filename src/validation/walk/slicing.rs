@@ -13,6 +13,7 @@ use super::plan::Plan;
 use super::values::{fixed_matches, pattern_matches};
 use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ConformanceMessage;
 use crate::validation::valuesets::canonical_system;
 
 impl<'v> Walker<'_, 'v> {
@@ -41,45 +42,48 @@ impl<'v> Walker<'_, 'v> {
             let count = assigned.iter().filter(|a| **a == Some(si)).count();
             let (def, id) = (&plan.nodes[s].def, &plan.nodes[s].id);
             if count < def.min as usize {
-                let text = format!(
-                    "slice {id}: minimum required = {}, but only found {count}",
-                    def.min
-                );
+                let text = ConformanceMessage::SliceTooFew {
+                    id: id.clone(),
+                    min: def.min,
+                    count,
+                };
                 out.push(plan.error(s, IssueType::Required, text, at));
             }
             if let Some(max) = def.max_count()
                 && count > max as usize
             {
-                let text = format!("slice {id}: maximum allowed = {max}, but found {count}");
+                let text = ConformanceMessage::SliceTooMany {
+                    id: id.clone(),
+                    max,
+                    count,
+                };
                 out.push(plan.error(s, IssueType::Structure, text, at));
             }
         }
         let mut last = 0;
         let mut seen_unmatched = false;
         for (item, a) in items.iter().zip(&assigned) {
-            let error = |text: String| plan.error(n, IssueType::Structure, text, &item.path);
+            let error =
+                |text: ConformanceMessage| plan.error(n, IssueType::Structure, text, &item.path);
             match a {
                 Some(si) => {
                     if ordered && *si < last {
-                        out.push(error(format!(
-                            "slices are ordered: this item (slice {}) comes after slice {}",
-                            plan.nodes[slices[*si]].id, plan.nodes[slices[last]].id
-                        )));
+                        out.push(error(ConformanceMessage::SliceOutOfOrder {
+                            slice: plan.nodes[slices[*si]].id.clone(),
+                            after: plan.nodes[slices[last]].id.clone(),
+                        }));
                     }
                     last = last.max(*si);
                     if rules == SlicingRules::OpenAtEnd && seen_unmatched {
-                        out.push(error(
-                            "slicing is openAtEnd: items matching no slice must come last".into(),
-                        ));
+                        out.push(error(ConformanceMessage::OpenAtEnd));
                     }
                 }
                 None => {
                     seen_unmatched = true;
                     if rules == SlicingRules::Closed {
-                        out.push(error(format!(
-                            "slicing of {} is closed: this item matches no slice",
-                            node.id
-                        )));
+                        out.push(error(ConformanceMessage::ClosedSlicing {
+                            id: node.id.clone(),
+                        }));
                     }
                 }
             }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::Engine;
 use crate::fhir::{Issue, IssueSeverity, IssueType};
+use crate::messages::Language;
 use crate::validation::binding_check::NoTerminology;
 use crate::validation::model::BaseModel;
 use crate::validation::packages::PackageSet;
@@ -73,7 +74,22 @@ pub(crate) fn validate(engine: &Engine, v: &Value, profile: &str) -> Vec<Issue> 
     let mut out = Vec::new();
     let rt = v["resourceType"].as_str().unwrap_or("Resource");
     engine.validate_against(v, profile, rt, &mut out);
+    assert_all_speak_japanese(&out);
     out
+}
+
+/// Every issue can be written in Japanese: its text came from the catalogue. Run on whatever a
+/// test validates, so a text written in English only fails the first test that meets it.
+pub(crate) fn assert_all_speak_japanese(issues: &[Issue]) {
+    let untranslated: Vec<&Issue> = issues
+        .iter()
+        .filter(|i| !i.speaks(Language::Japanese))
+        .collect();
+    assert!(
+        untranslated.is_empty(),
+        "issue text(s) with no Japanese in the catalogue: {}",
+        show(&untranslated)
+    );
 }
 
 pub(crate) fn errors(issues: &[Issue]) -> Vec<&Issue> {

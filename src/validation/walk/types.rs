@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::super::fhirpath::{ChildType, TypeCodes, TypeModel};
 use super::super::model::{BaseModel, JsonType, TypeKind, schema::xsd_regex_to_ecma};
+use crate::messages::values::PrimitiveError;
 
 struct Info {
     types: Vec<String>,
@@ -106,36 +107,42 @@ impl Primitives {
     }
 
     /// `Err(why)` when `value` is not a valid JSON form of primitive `ty`.
-    pub fn check(&self, ty: &str, value: &Value) -> Result<(), String> {
+    pub fn check(&self, ty: &str, value: &Value) -> Result<(), PrimitiveError> {
         let Some((json, regex)) = self.rules.get(ty) else {
             return Ok(());
         };
         match (json, value) {
             (JsonType::Boolean, Value::Bool(_)) => Ok(()),
             (JsonType::Integer, Value::Number(n)) => match n.as_i64() {
-                Some(i) if ty == "positiveInt" && i < 1 => Err(format!("{i} is not a positiveInt")),
-                Some(i) if ty == "unsignedInt" && i < 0 => {
-                    Err(format!("{i} is not an unsignedInt"))
-                }
-                Some(i) if i32::try_from(i).is_err() => Err(format!("{i} is out of range")),
+                Some(i) if ty == "positiveInt" && i < 1 => Err(PrimitiveError::NotPositiveInt(i)),
+                Some(i) if ty == "unsignedInt" && i < 0 => Err(PrimitiveError::NotUnsignedInt(i)),
+                Some(i) if i32::try_from(i).is_err() => Err(PrimitiveError::IntegerOutOfRange(i)),
                 Some(_) => Ok(()),
-                None => Err(format!("{n} is not an integer")),
+                None => Err(PrimitiveError::NotAnInteger(n.to_string())),
             },
             (JsonType::Number, Value::Number(_)) => Ok(()),
-            (JsonType::String, Value::String(s)) if ty == "xhtml" => super::narrative::check(s),
+            (JsonType::String, Value::String(s)) if ty == "xhtml" => {
+                super::narrative::check(s).map_err(PrimitiveError::Narrative)
+            }
             (JsonType::String, Value::String(s)) => {
                 if s.is_empty() {
-                    return Err("the value is empty (\"\")".to_string());
+                    return Err(PrimitiveError::Empty);
                 }
                 if s.trim().is_empty() {
-                    return Err("the value is only whitespace".to_string());
+                    return Err(PrimitiveError::OnlyWhitespace);
                 }
                 match regex {
-                    Some(r) if !r.is_match(s) => Err(format!("\"{s}\" is not a valid {ty}")),
+                    Some(r) if !r.is_match(s) => Err(PrimitiveError::NoMatch {
+                        value: s.clone(),
+                        ty: ty.to_string(),
+                    }),
                     _ => super::calendar::check(ty, s),
                 }
             }
-            _ => Err(format!("a {ty} must be a JSON {}", json_name(*json))),
+            _ => Err(PrimitiveError::WrongJsonKind {
+                ty: ty.to_string(),
+                json: json_name(*json),
+            }),
         }
     }
 }

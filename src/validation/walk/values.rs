@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::ValueMessage;
 use crate::validation::valuesets::canonical_system;
 
 pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out: &mut Vec<Issue>) {
@@ -15,40 +16,42 @@ pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out:
     if let Some(fixed) = &def.fixed
         && !fixed_matches(&fixed.value, value)
     {
-        let text = format!(
-            "value must be exactly {} (fixed{})",
-            fixed.value,
-            upper(&fixed.type_code)
-        );
+        let text = ValueMessage::Fixed {
+            value: fixed.value.to_string(),
+            ty: upper(&fixed.type_code),
+        };
         out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let Some(pattern) = &def.pattern
         && !pattern_matches(&pattern.value, value)
     {
-        let text = format!(
-            "value does not match the required pattern {} (pattern{})",
-            pattern.value,
-            upper(&pattern.type_code)
-        );
+        let text = ValueMessage::Pattern {
+            value: pattern.value.to_string(),
+            ty: upper(&pattern.type_code),
+        };
         out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let (Some(max), Value::String(s)) = (def.max_length, value) {
         let len = s.chars().count() as u64;
         if len > max {
-            let text = format!("value is {len} characters long; maxLength is {max}");
+            let text = ValueMessage::TooLong { length: len, max };
             out.push(plan.error(n, IssueType::TooLong, text, path));
         }
     }
     if let Some(min) = &def.min_value
         && compare(value, &min.value) == Some(Ordering::Less)
     {
-        let text = format!("value is below the minimum {}", min.value);
+        let text = ValueMessage::BelowMinimum {
+            min: min.value.to_string(),
+        };
         out.push(plan.error(n, IssueType::Value, text, path));
     }
     if let Some(max) = &def.max_value
         && compare(value, &max.value) == Some(Ordering::Greater)
     {
-        let text = format!("value is above the maximum {}", max.value);
+        let text = ValueMessage::AboveMaximum {
+            max: max.value.to_string(),
+        };
         out.push(plan.error(n, IssueType::Value, text, path));
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::Engine;
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::{ValidationMessage, ValueMessage};
 
 /// Recursion guard: FHIR instances are never this deep; a cycle of profiles would be.
 const MAX_DEPTH: usize = 48;
@@ -91,21 +92,24 @@ impl<'e, 'v> Walker<'e, 'v> {
             return;
         }
         let Some(rt) = res.get("resourceType").and_then(Value::as_str) else {
-            let text = "a resource must have a resourceType";
+            let text = ValidationMessage::NoResourceType;
             out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         };
         if !self.engine.model.is_resource(rt) {
-            let text = format!("unknown resource type {rt}");
+            let text = ValidationMessage::UnknownResourceType {
+                name: rt.to_string(),
+            };
             out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         }
         if plan.type_name != rt && !matches!(plan.type_name.as_str(), "Resource" | "DomainResource")
         {
-            let text = format!(
-                "a {rt} cannot conform to {} (a profile of {})",
-                plan.url, plan.type_name
-            );
+            let text = ValidationMessage::WrongProfileType {
+                res_type: rt.to_string(),
+                profile: plan.url.clone(),
+                profile_type: plan.type_name.clone(),
+            };
             out.push(plan.error(0, IssueType::Structure, text, path));
             return;
         }
@@ -176,7 +180,8 @@ impl<'e, 'v> Walker<'e, 'v> {
         let engine = self.engine;
         if let Some(v) = item.value {
             if let Err(why) = engine.primitives.check(&item.ty, v) {
-                out.push(plan.error(n, IssueType::Value, why, &item.path));
+                let text = ValueMessage::Invalid(why);
+                out.push(plan.error(n, IssueType::Value, text, &item.path));
             } else {
                 super::values::leaf_checks(plan, n, v, &item.path, out);
                 self.binding(plan, n, item, out);
@@ -192,7 +197,7 @@ impl<'e, 'v> Walker<'e, 'v> {
                 _ => out.push(plan.error(
                     n,
                     IssueType::Structure,
-                    "the extension part (`_`) of a primitive must be a non-empty object",
+                    ValidationMessage::PrimitiveExtensionNotObject,
                     &item.path,
                 )),
             }
@@ -212,19 +217,18 @@ impl<'e, 'v> Walker<'e, 'v> {
     ) {
         let Some(value) = item.value else { return };
         let Some(obj) = value.as_object() else {
-            let text = format!("a {} must be a JSON object", item.ty);
+            let text = ValidationMessage::NotAnObject {
+                ty: item.ty.clone(),
+            };
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
         // ele-1 is about elements: a resource with nothing but its type is empty but valid.
         if !obj.contains_key("resourceType") && obj.keys().all(|k| k == "fhir_comments") {
             out.push(
-                Issue::error(
-                    IssueType::Structure,
-                    "an element must have a value or children (empty object)",
-                )
-                .at(&item.path)
-                .from_rule(format!("{}#ele-1", plan.url)),
+                Issue::error(IssueType::Structure, ValidationMessage::EmptyElement)
+                    .at(&item.path)
+                    .from_rule(format!("{}#ele-1", plan.url)),
             );
             return;
         }
@@ -268,7 +272,9 @@ impl<'e, 'v> Walker<'e, 'v> {
             None
         };
         let Some(tp) = type_plan.or_else(|| self.engine.base_plan(&item.ty)) else {
-            let text = format!("unknown type {}", item.ty);
+            let text = ValidationMessage::UnknownType {
+                ty: item.ty.clone(),
+            };
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
