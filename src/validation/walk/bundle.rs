@@ -30,8 +30,31 @@ struct Found<'v> {
     reference: &'v str,
 }
 
-/// Appends what breaks the Bundle rules to `out`; `at` is where the Bundle sits.
-pub(crate) fn check(model: &BaseModel, bundle: &Value, at: &str, out: &mut Vec<Issue>) {
+/// Where the issues go: no further than the walk's limit, however many references a hostile
+/// Bundle holds (the walk then says it stopped).
+struct Sink<'o> {
+    out: &'o mut Vec<Issue>,
+    limit: usize,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, issue: Issue) {
+        if self.out.len() < self.limit {
+            self.out.push(issue);
+        }
+    }
+}
+
+/// Appends what breaks the Bundle rules to `out`, up to `limit` issues in all; `at` is where the
+/// Bundle sits.
+pub(crate) fn check(
+    model: &BaseModel,
+    bundle: &Value,
+    at: &str,
+    out: &mut Vec<Issue>,
+    limit: usize,
+) {
+    let out = &mut Sink { out, limit };
     let kind = bundle
         .get("type")
         .and_then(Value::as_str)
@@ -53,10 +76,22 @@ pub(crate) fn check(model: &BaseModel, bundle: &Value, at: &str, out: &mut Vec<I
         out.push(Issue::error(IssueType::Invalid, text).at(at));
         return;
     }
+    let mut by_url: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_key = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(url) = e.full_url {
+            by_url.entry(url).or_default().push(i);
+        }
+        if let Some(key) = e.key {
+            by_key.entry(key).or_insert(i);
+        }
+    }
     let bundle = Resolver {
         model,
         entries: &entries,
         at,
+        by_url,
+        by_key,
     };
     bundle.full_urls(kind, out);
     bundle.same_resource(kind, out);
@@ -153,6 +188,10 @@ struct Resolver<'a, 'v> {
     model: &'a BaseModel,
     entries: &'a [Entry<'v>],
     at: &'a str,
+    /// fullUrl → the entries holding it, in order; (type, id) → the first entry holding it. A
+    /// Bundle may hold ten thousand entries: a reference is found in one look-up, not a scan.
+    by_url: HashMap<&'v str, Vec<usize>>,
+    by_key: HashMap<(&'v str, &'v str), usize>,
 }
 
 impl<'v> Resolver<'_, 'v> {
@@ -178,23 +217,15 @@ impl<'v> Resolver<'_, 'v> {
             None => (reference, None),
         };
         let by_url = |url: &str| {
-            let mut matches = self
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.full_url == Some(url));
-            let first = matches.next().map(|(i, _)| i);
-            match version {
-                // History Bundles hold several versions under one fullUrl.
-                Some(v) => self
-                    .entries
+            let found = self.by_url.get(url)?;
+            // History Bundles hold several versions under one fullUrl.
+            let versioned = version.and_then(|v| {
+                found
                     .iter()
-                    .enumerate()
-                    .find(|(_, e)| e.full_url == Some(url) && e.version == Some(v))
-                    .map(|(i, _)| i)
-                    .or(first),
-                None => first,
-            }
+                    .copied()
+                    .find(|i| self.entries[*i].version == Some(v))
+            });
+            versioned.or_else(|| found.first().copied())
         };
         if is_absolute(plain) {
             return by_url(plain);
@@ -208,7 +239,7 @@ impl<'v> Resolver<'_, 'v> {
             return Some(found);
         }
         let (_, ty, id) = self.restful(plain)?;
-        self.entries.iter().position(|e| e.key == Some((ty, id)))
+        self.by_key.get(&(ty, id)).copied()
     }
 
     fn entry_at(&self, i: usize) -> String {
@@ -217,7 +248,7 @@ impl<'v> Resolver<'_, 'v> {
 
     /// `fullUrl`: absolute; when RESTful, ending with the resource's `Type/id`; present but in
     /// transactions and batches (where a POST may leave it out).
-    fn full_urls(&self, kind: &str, out: &mut Vec<Issue>) {
+    fn full_urls(&self, kind: &str, out: &mut Sink<'_>) {
         let optional = matches!(
             kind,
             "transaction" | "batch" | "transaction-response" | "batch-response"
@@ -263,7 +294,7 @@ impl<'v> Resolver<'_, 'v> {
 
     /// One resource (type, id and version) in two entries: a relative reference to it cannot
     /// tell which is meant. A history Bundle holds versions, so only the same version counts.
-    fn same_resource(&self, kind: &str, out: &mut Vec<Issue>) {
+    fn same_resource(&self, kind: &str, out: &mut Sink<'_>) {
         let mut seen: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
             let Some((ty, id)) = e.key else { continue };
@@ -280,7 +311,7 @@ impl<'v> Resolver<'_, 'v> {
     /// Resolves every reference: a `urn:` one that resolves to nothing is an error; in a
     /// document or message any other is a warning; a reference naming a type that resolves to
     /// another type is an error. Returns, per entry, the entries its references lead to.
-    fn links(&self, kind: &str, found: &[Vec<Found<'_>>], out: &mut Vec<Issue>) -> Vec<Vec<usize>> {
+    fn links(&self, kind: &str, found: &[Vec<Found<'_>>], out: &mut Sink<'_>) -> Vec<Vec<usize>> {
         let contained_kind = matches!(kind, "document" | "message");
         let mut links = vec![Vec::new(); self.entries.len()];
         for (i, list) in found.iter().enumerate() {
@@ -317,7 +348,7 @@ impl<'v> Resolver<'_, 'v> {
     }
 
     /// A reference that names a type (`Patient/1`, `http://x/fhir/Patient/1`) must find that type.
-    fn check_type(&self, f: &Found<'_>, target: usize, out: &mut Vec<Issue>) {
+    fn check_type(&self, f: &Found<'_>, target: usize, out: &mut Sink<'_>) {
         let Some((_, named, _)) = self.restful(f.reference) else {
             return;
         };
@@ -342,7 +373,7 @@ impl<'v> Resolver<'_, 'v> {
     }
 
     /// documents.html: what the Composition refers to travels in the document.
-    fn composition(&self, out: &mut Vec<Issue>) {
+    fn composition(&self, out: &mut Sink<'_>) {
         let Some(c) = self.first("Composition") else {
             return;
         };
@@ -364,7 +395,7 @@ impl<'v> Resolver<'_, 'v> {
     }
 
     /// messaging.html: the focus of the message travels with it.
-    fn focus(&self, out: &mut Vec<Issue>) {
+    fn focus(&self, out: &mut Sink<'_>) {
         let Some(h) = self.first("MessageHeader") else {
             return;
         };
@@ -376,7 +407,7 @@ impl<'v> Resolver<'_, 'v> {
     }
 
     /// References of the first entry that must find an entry; `why` is said of those that don't.
-    fn must_resolve(&self, refs: Vec<(String, &str)>, why: &str, out: &mut Vec<Issue>) {
+    fn must_resolve(&self, refs: Vec<(String, &str)>, why: &str, out: &mut Sink<'_>) {
         for (at, reference) in refs {
             if self.resolve(reference, Some(0)).is_none() {
                 let text = format!("reference {reference} {why}");
@@ -386,25 +417,22 @@ impl<'v> Resolver<'_, 'v> {
     }
 
     /// Entries not reached from the first one (following references forwards, then taking in
-    /// entries that refer to one reached, as a Provenance does): in a document an error, in a
-    /// message a warning, as the reference validator has them for R4.
-    fn unlinked(&self, links: &[Vec<usize>], document: bool, out: &mut Vec<Issue>) {
+    /// entries that refer to one reached, as a Provenance does, and following theirs: so any
+    /// chain of references either way): in a document an error, in a message a warning, as the
+    /// reference validator has them for R4.
+    fn unlinked(&self, links: &[Vec<usize>], document: bool, out: &mut Sink<'_>) {
+        let mut either_way = vec![Vec::new(); links.len()];
+        for (from, targets) in links.iter().enumerate() {
+            for &to in targets {
+                either_way[from].push(to);
+                either_way[to].push(from);
+            }
+        }
         let mut reached = HashSet::new();
         let mut stack = vec![0];
-        loop {
-            while let Some(i) = stack.pop() {
-                if reached.insert(i) {
-                    stack.extend(links[i].iter().copied());
-                }
-            }
-            let back = (0..self.entries.len()).find(|i| {
-                !reached.contains(i)
-                    && self.entries[*i].resource.is_some()
-                    && links[*i].iter().any(|t| reached.contains(t))
-            });
-            match back {
-                Some(i) => stack.push(i),
-                None => break,
+        while let Some(i) = stack.pop() {
+            if reached.insert(i) {
+                stack.extend(either_way[i].iter().copied());
             }
         }
         for (i, e) in self.entries.iter().enumerate() {

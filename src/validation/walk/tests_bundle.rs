@@ -319,3 +319,50 @@ fn a_narrative_refusal_names_the_div() {
         "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">&nbsp;</div>"});
     refused(&d, "Bundle.entry[1].resource.text.div", "&nbsp;");
 }
+
+/// `n` Basic entries, entry i referring to `target(i)`.
+fn chain(n: usize, target: impl Fn(usize) -> String) -> Value {
+    let entries: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"fullUrl": format!("urn:uuid:c0000000-0000-4000-8000-{i:012}"), "resource": {
+                "resourceType": "Basic", "code": {"text": "x"}, "subject": {"reference": target(i)}}})
+        })
+        .collect();
+    collection(json!(entries))
+}
+
+#[test]
+fn many_bad_references_stop_at_the_issue_limit() {
+    let b = chain(3000, |i| {
+        format!("urn:uuid:d0000000-0000-4000-8000-{i:012}")
+    });
+    let mut out = Vec::new();
+    let profile = "http://hl7.org/fhir/StructureDefinition/Bundle";
+    let stopped = engine()
+        .unwrap()
+        .validate_within(&b, profile, "Bundle", &mut out, 50);
+    assert!(stopped);
+    assert_eq!(out.len(), 50, "{}", show(&out.iter().collect::<Vec<_>>()));
+}
+
+#[test]
+fn a_long_chain_of_entries_is_reached_from_the_composition() {
+    // The Composition's section names the last entry, which refers to the one before, and so on.
+    let mut d = chain(1000, |i| {
+        format!(
+            "urn:uuid:c0000000-0000-4000-8000-{:012}",
+            i.saturating_sub(1)
+        )
+    });
+    d["type"] = json!("document");
+    d["identifier"] = document()["identifier"].clone();
+    d["timestamp"] = document()["timestamp"].clone();
+    d["entry"][0] = document()["entry"][0].clone();
+    d["entry"][0]["fullUrl"] = json!("urn:uuid:c0000000-0000-4000-8000-000000000000");
+    d["entry"][0]["resource"]["subject"] =
+        json!({"reference": "urn:uuid:c0000000-0000-4000-8000-000000000001"});
+    d["entry"][0]["resource"]["author"][0] = json!({"display": "author"});
+    d["entry"][0]["resource"]["section"][0]["entry"][0] =
+        json!({"reference": "urn:uuid:c0000000-0000-4000-8000-000000000999"});
+    no_errors(&d);
+}

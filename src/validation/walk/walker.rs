@@ -120,7 +120,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             path: path.to_string(),
         };
         if rt == "Bundle" {
-            super::bundle::check(self.engine.model, res, path, out);
+            super::bundle::check(self.engine.model, res, path, out, self.limit);
         }
         self.register_contained(res);
         let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
