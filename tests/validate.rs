@@ -345,3 +345,50 @@ backend_test!(
         refused_whole(&srv, &transaction, at, "Observation");
     }
 );
+
+backend_test!(
+    a_literal_reference_to_a_type_the_element_does_not_allow_is_refused,
+    |srv| {
+        let obs = |subject: &str| {
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "weight"},
+                   "subject": {"reference": subject}})
+        };
+        let r = srv.post("Observation", &obs("Practitioner/123"));
+        assert_eq!(r.status(), 422);
+        let outcome: Value = r.json().unwrap();
+        let text = issues_at(&outcome, "error", "Observation.subject.reference");
+        assert!(
+            text.contains("Patient, Group, Device, Location"),
+            "{outcome}"
+        );
+        let r = srv.post("Observation", &obs("http://example.org/fhir/Patient/1"));
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    }
+);
+
+backend_test!(
+    a_questionnaire_response_is_checked_against_its_contained_questionnaire,
+    |srv| {
+        let qr = |answer: Value| {
+            json!({"resourceType": "QuestionnaireResponse", "status": "completed",
+                   "questionnaire": "#q",
+                   "contained": [{"resourceType": "Questionnaire", "id": "q", "status": "active",
+                                  "item": [{"linkId": "age", "type": "integer", "required": true}]}],
+                   "item": [{"linkId": "age", "answer": [answer]}]})
+        };
+        let outcome: Value = srv
+            .post(
+                "QuestionnaireResponse/$validate",
+                &qr(json!({"valueString": "forty"})),
+            )
+            .json()
+            .unwrap();
+        let at = "QuestionnaireResponse.item[0].answer[0].valueString";
+        assert!(
+            issues_at(&outcome, "error", at).contains("valueInteger"),
+            "{outcome}"
+        );
+        let r = srv.post("QuestionnaireResponse", &qr(json!({"valueInteger": 40})));
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    }
+);

@@ -10,6 +10,7 @@ pub mod fhirpath;
 pub mod model;
 pub mod packages;
 pub mod pool;
+pub mod questionnaire;
 pub mod snapshot;
 pub mod validator;
 pub mod valuesets;

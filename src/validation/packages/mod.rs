@@ -43,7 +43,8 @@ pub use registry::{
 };
 pub use store::{DEFAULT_STORE, InstalledPackage, PackageStore, StoreEntry};
 
-/// Resource types kept from a package: the ones validation and terminology need.
+/// Resource types kept from a package: the ones validation and terminology need (Questionnaires:
+/// a QuestionnaireResponse is checked against its Questionnaire).
 pub const KEPT_TYPES: &[&str] = &[
     "CapabilityStatement",
     "CodeSystem",
@@ -52,6 +53,7 @@ pub const KEPT_TYPES: &[&str] = &[
     "ImplementationGuide",
     "NamingSystem",
     "OperationDefinition",
+    "Questionnaire",
     "SearchParameter",
     "StructureDefinition",
     "StructureMap",

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::super::questionnaire::check_response;
 use super::Engine;
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
@@ -126,6 +127,17 @@ impl<'e, 'v> Walker<'e, 'v> {
         let outer = std::mem::replace(&mut self.resource_at, item.path.clone());
         self.complex(plan, 0, &item, res, out);
         self.resource_at = outer;
+        if rt == "QuestionnaireResponse" {
+            let engine = self.engine;
+            check_response(
+                res,
+                self.root,
+                &engine.packages,
+                engine.bindings.as_ref(),
+                path,
+                out,
+            );
+        }
     }
 
     /// Records `res` as the container (`%rootResource`) of each of its contained resources
