@@ -133,6 +133,33 @@ impl Decimal {
         }
     }
 
+    /// The same value written with `scale` fraction digits (rounded half away from zero when
+    /// that drops digits); `None` past the digits this type holds.
+    pub fn with_scale(&self, scale: u32) -> Option<Decimal> {
+        if scale > MAX_SCALE {
+            return None;
+        }
+        Some(Decimal {
+            mant: self.rescaled(scale)?,
+            scale,
+        })
+    }
+
+    /// Rounds toward negative (`floor`) or positive infinity to `digits` fraction digits, and
+    /// writes the result with exactly that many.
+    pub fn round_toward(&self, digits: u32, up: bool) -> Option<Decimal> {
+        if digits >= self.scale {
+            return self.with_scale(digits);
+        }
+        let p = pow10(self.scale - digits)?;
+        let q = self.mant.div_euclid(p);
+        let exact = self.mant.rem_euclid(p) == 0;
+        Some(Decimal {
+            mant: if up && !exact { q + 1 } else { q },
+            scale: digits,
+        })
+    }
+
     /// Drops trailing fraction zeros.
     pub fn normalized(mut self) -> Decimal {
         while self.scale > 0 && self.mant % 10 == 0 {

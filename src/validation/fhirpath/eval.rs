@@ -131,10 +131,15 @@ impl<'a, 'e> Ctx<'a, 'e> {
     pub(crate) fn member(&self, input: &[Item<'a>], name: &str, at_start: bool) -> Coll<'a> {
         let mut out = Vec::new();
         for item in input {
-            if at_start && nav::names_type_of(item, name) {
-                out.push(item.clone());
-            } else if let Item::Node(n) = item {
-                nav::child_items(n, name, self.env.model, &mut out);
+            match item {
+                _ if at_start && nav::names_type_of(item, name) => out.push(item.clone()),
+                Item::Node(n) => nav::child_items(n, name, self.env.model, &mut out),
+                Item::Type(t) => match name {
+                    "namespace" => out.push(Item::String(Str::Borrowed(t.namespace))),
+                    "name" => out.push(Item::String(t.name.clone())),
+                    _ => {}
+                },
+                _ => {}
             }
         }
         out

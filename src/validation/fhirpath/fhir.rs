@@ -56,7 +56,7 @@ pub(crate) fn call<'a>(
             Some(Item::Node(_)) | None => Vec::new(),
             Some(other) => vec![other.clone()],
         }),
-        F::Extension => {
+        F::Extension | F::HasExtension => {
             let url = arg(cx, call, 0, scope)?;
             let Some(url) = value::singleton(&url, "extension()")?.and_then(Item::to_text) else {
                 return Ok(Vec::new());
@@ -67,15 +67,17 @@ pub(crate) fn call<'a>(
                     nav::child_items(n, "extension", model, &mut exts);
                 }
             }
-            Ok(exts
-                .into_iter()
-                .filter(|e| {
-                    e.as_json()
-                        .and_then(|v| v.get("url"))
-                        .and_then(Value::as_str)
-                        .is_some_and(|u| u == url)
-                })
-                .collect())
+            let matching = exts.into_iter().filter(|e| {
+                e.as_json()
+                    .and_then(|v| v.get("url"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| u == url)
+            });
+            Ok(if call.func == F::HasExtension {
+                vec![Item::Boolean(matching.count() > 0)]
+            } else {
+                matching.collect()
+            })
         }
         F::Resolve => {
             let mut out = Vec::new();

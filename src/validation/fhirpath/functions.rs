@@ -2,12 +2,14 @@
 //! projection, subsetting, combining, `iif`, `not`, `trace`, `aggregate`, clock functions.
 //! String, conversion/math and FHIR-specific functions live in `strings`, `convert`, `fhir`.
 
+use std::cmp::Ordering;
+
 use super::EvalError;
 use super::ast::{Ast, Call, Func};
 use super::eval::{Coll, Ctx, Scope};
-use super::temporal::Temporal;
-use super::value::{self, Item, Prim};
-use super::{convert, fhir, nav, strings};
+use super::temporal::{Temporal, TemporalKind};
+use super::value::{self, Item, Prim, Str, TypeInfo};
+use super::{boundary, convert, fhir, nav, strings};
 
 /// The argument's syntax tree (arity was checked when parsing).
 pub(crate) fn arg_ast(call: &Call, i: usize) -> Result<&Ast, EvalError> {
@@ -71,6 +73,117 @@ fn per_item<'a>(
     Ok(())
 }
 
+/// `sort(key, -key…)`: stable; a key written with a leading `-` sorts descending, and without
+/// keys the items sort by themselves. Empty keys sort first; keys that cannot be ordered
+/// against each other (different precision) keep the items' relative order.
+fn sort<'a>(
+    cx: &Ctx<'a, '_>,
+    args: &[Ast],
+    focus: &[Item<'a>],
+    scope: Scope<'a, '_>,
+) -> Result<Coll<'a>, EvalError> {
+    let keys: Vec<(&Ast, bool)> = args
+        .iter()
+        .map(|a| match a {
+            Ast::Negate(inner) => (&**inner, true),
+            a => (a, false),
+        })
+        .collect();
+    let mut keyed: Vec<(Vec<Option<Item<'a>>>, Item<'a>)> = focus
+        .iter()
+        .map(|it| {
+            let own = keys.is_empty().then(|| it.clone());
+            (own.into_iter().map(Some).collect(), it.clone())
+        })
+        .collect();
+    for (ast, _) in &keys {
+        let mut row = keyed.iter_mut();
+        per_item(cx, ast, focus, scope, |_, r| {
+            if let Some((ks, _)) = row.next() {
+                ks.push(value::singleton(&r, "a sort key")?.cloned());
+            }
+            Ok(true)
+        })?;
+    }
+    let mut failure = None;
+    keyed.sort_by(|(ka, _), (kb, _)| {
+        for (i, (x, y)) in ka.iter().zip(kb).enumerate() {
+            let o = match (x, y) {
+                (Some(x), Some(y)) => match value::compare(x, y) {
+                    Ok(o) => o.unwrap_or(Ordering::Equal),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        Ordering::Equal
+                    }
+                },
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            };
+            let descending = keys.get(i).is_some_and(|(_, d)| *d);
+            let o = if descending { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(keyed.into_iter().map(|(_, it)| it).collect()),
+    }
+}
+
+/// `iif`'s criterion is a Boolean or empty: unlike singleton evaluation elsewhere, a single
+/// string or number is an error, not `true` (FHIRPath N1, `iif`).
+fn iif_criterion(crit: &[Item<'_>]) -> Result<Option<bool>, EvalError> {
+    let Some(it) = value::singleton(crit, "the iif() criterion")? else {
+        return Ok(None);
+    };
+    match it.prim() {
+        Prim::Bool(b) => Ok(Some(b)),
+        Prim::Absent => Ok(None),
+        _ => Err(EvalError::Type(format!(
+            "the iif() criterion must be a Boolean, not {}",
+            it.type_name().unwrap_or("an untyped value")
+        ))),
+    }
+}
+
+/// `type()`: FHIR types for elements of the instance, System types for computed values.
+fn type_info<'a>(it: &Item<'a>) -> Result<Item<'a>, EvalError> {
+    let (namespace, name) = match it {
+        Item::Node(n) => {
+            let name = match (&n.ty, nav::json_primitive_type(n.value)) {
+                (Some(t), _) => t.clone(),
+                (None, Some(t)) => Str::Borrowed(t),
+                (None, None) => {
+                    return Err(EvalError::Unsupported(
+                        "type() of an element whose type neither the model nor the JSON shows"
+                            .into(),
+                    ));
+                }
+            };
+            ("FHIR", name)
+        }
+        Item::Boolean(_) => ("System", Str::Borrowed("Boolean")),
+        Item::String(_) => ("System", Str::Borrowed("String")),
+        Item::Integer(_) => ("System", Str::Borrowed("Integer")),
+        Item::Decimal(_) => ("System", Str::Borrowed("Decimal")),
+        Item::Quantity(..) => ("System", Str::Borrowed("Quantity")),
+        Item::Temporal(t) => (
+            "System",
+            Str::Borrowed(match t.kind {
+                TemporalKind::Date => "Date",
+                TemporalKind::DateTime => "DateTime",
+                TemporalKind::Time => "Time",
+            }),
+        ),
+        Item::Type(_) => ("System", Str::Borrowed("TypeInfo")),
+    };
+    Ok(Item::Type(TypeInfo { namespace, name }))
+}
+
 fn boolean<'a>(b: bool) -> Result<Coll<'a>, EvalError> {
     Ok(vec![Item::Boolean(b)])
 }
@@ -92,6 +205,7 @@ pub(crate) fn call<'a>(
         | F::EndsWith
         | F::Contains
         | F::Matches
+        | F::MatchesFull
         | F::ReplaceMatches
         | F::IndexOf
         | F::Substring
@@ -102,7 +216,21 @@ pub(crate) fn call<'a>(
         | F::Split
         | F::Trim
         | F::Join
-        | F::ToChars => strings::call(cx, call, focus, scope),
+        | F::ToChars
+        | F::Encode
+        | F::Decode
+        | F::Escape
+        | F::Unescape => strings::call(cx, call, focus, scope),
+        F::Precision | F::LowBoundary | F::HighBoundary | F::Comparable => {
+            let Some(it) = value::singleton(focus, &call.name)? else {
+                return Ok(Vec::new());
+            };
+            let argument = match call.args.is_empty() {
+                true => None,
+                false => Some(arg(cx, call, 0, scope)?),
+            };
+            boundary::apply(call, it, argument.as_deref())
+        }
         F::ToBoolean
         | F::ConvertsToBoolean
         | F::ToInteger
@@ -135,6 +263,7 @@ pub(crate) fn call<'a>(
         | F::GetValue
         | F::Resolve
         | F::Extension
+        | F::HasExtension
         | F::MemberOf
         | F::ConformsTo
         | F::HtmlChecks => fhir::call(cx, call, focus, scope),
@@ -300,6 +429,12 @@ fn collection_fn<'a>(
                 .collect())
         }
         F::Iif => {
+            if focus.len() > 1 {
+                return Err(EvalError::Type(format!(
+                    "iif() applies to one item at most, got {}",
+                    focus.len()
+                )));
+            }
             // Criterion and results are evaluated on the input collection (`x.iif(empty(), …)`).
             let s = Scope {
                 this: match focus {
@@ -309,7 +444,7 @@ fn collection_fn<'a>(
                 ..scope
             };
             let crit = cx.eval(arg_ast(call, 0)?, focus, s)?;
-            if value::singleton_bool(&crit)? == Some(true) {
+            if iif_criterion(&crit)? == Some(true) {
                 cx.eval(arg_ast(call, 1)?, focus, s)
             } else if call.args.len() > 2 {
                 cx.eval(arg_ast(call, 2)?, focus, s)
@@ -323,6 +458,8 @@ fn collection_fn<'a>(
             .collect()),
         // Logging is the caller's business; the projection is not evaluated.
         F::Trace => Ok(focus.to_vec()),
+        F::Type => focus.iter().map(type_info).collect(),
+        F::Sort => sort(cx, &call.args, focus, scope),
         F::Today => Ok(vec![Item::Temporal(Temporal::today())]),
         F::Now => Ok(vec![Item::Temporal(Temporal::now())]),
         F::TimeOfDay => Ok(vec![Item::Temporal(Temporal::time_of_day())]),

@@ -6,10 +6,11 @@
 //!
 //! Module map:
 //! - `lexer`, `parser`, `ast`: source text to syntax tree (errors carry the byte position).
-//! - `value`, `decimal`, `temporal`: the items a collection holds, and their comparison rules.
+//! - `value`, `decimal`, `temporal`: the items a collection holds, and their comparison rules;
+//!   `ucum`: unit conversion so quantities in different units compare.
 //! - `nav`: walking FHIR JSON (choice types, `_x` primitive extensions, resource types, `is`).
-//! - `eval`: operators, variables and invocation; `functions`, `strings`, `convert`, `fhir`:
-//!   the function library.
+//! - `eval`: operators, variables and invocation; `functions`, `strings`, `convert`, `fhir`,
+//!   `boundary`: the function library.
 //!
 //! Types come from a caller-supplied [`TypeModel`]; without one the engine infers what the JSON
 //! shows (resourceType, choice suffixes, JSON booleans and numbers). Value-set membership and
@@ -17,6 +18,7 @@
 //! [`EvalError::Unsupported`], so a validator never mistakes "could not evaluate" for "passed".
 
 mod ast;
+mod boundary;
 mod convert;
 mod decimal;
 mod eval;
@@ -27,12 +29,15 @@ mod nav;
 mod parser;
 mod strings;
 mod temporal;
+mod ucum;
 mod value;
 
 #[cfg(test)]
 mod test_model;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_exactness;
 #[cfg(test)]
 mod tests_fhir;
 #[cfg(test)]
@@ -45,7 +50,7 @@ use std::fmt;
 
 pub use decimal::Decimal;
 pub use temporal::{Precision, Temporal, TemporalKind};
-pub use value::{Item, Node, Str};
+pub use value::{Item, Node, Str, TypeInfo};
 
 /// A parsed FHIRPath expression together with its source text.
 #[derive(Debug)]

@@ -272,6 +272,9 @@ impl Parser {
             (Func::Matches | Func::ReplaceMatches, Some(Ast::Literal(Item::String(p)))) => {
                 Some(super::strings::compile_regex(p))
             }
+            (Func::MatchesFull, Some(Ast::Literal(Item::String(p)))) => {
+                Some(super::strings::compile_full_regex(p))
+            }
             _ => None,
         };
         Ok(Call {

@@ -12,6 +12,11 @@ use super::eval::{Coll, Ctx, Scope};
 use super::functions::{arg, int_arg};
 use super::value::{self, Item, Prim, Str};
 
+/// `matchesFull`: the pattern must match the whole string.
+pub(crate) fn compile_full_regex(pattern: &str) -> Result<Regex, String> {
+    compile_regex(&format!("^(?:{pattern})$"))
+}
+
 pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
         .dot_matches_new_line(true)
@@ -51,9 +56,14 @@ fn regex_arg<'c, 'a>(
         None => {}
     }
     let p = arg(cx, call, 0, scope)?;
+    let compile = if call.func == Func::MatchesFull {
+        compile_full_regex
+    } else {
+        compile_regex
+    };
     match text_of(&p, &call.name)? {
         None => Ok(None),
-        Some(p) => compile_regex(&p)
+        Some(p) => compile(&p)
             .map(|r| Some(Cow::Owned(r)))
             .map_err(EvalError::Type),
     }
@@ -95,7 +105,7 @@ pub(crate) fn call<'a>(
         F::StartsWith => str_arg(0)?.map_or_else(Vec::new, |p| boolean(s.starts_with(&*p))),
         F::EndsWith => str_arg(0)?.map_or_else(Vec::new, |p| boolean(s.ends_with(&*p))),
         F::Contains => str_arg(0)?.map_or_else(Vec::new, |p| boolean(s.contains(&*p))),
-        F::Matches => {
+        F::Matches | F::MatchesFull => {
             regex_arg(cx, call, scope)?.map_or_else(Vec::new, |r| boolean(r.is_match(&s)))
         }
         F::ReplaceMatches => {
@@ -152,10 +162,69 @@ pub(crate) fn call<'a>(
                 .map(|p| Item::String(Str::from(p.to_string())))
                 .collect(),
         },
+        F::Encode | F::Decode | F::Escape | F::Unescape => match str_arg(0)? {
+            None => Vec::new(),
+            Some(form) => coded(call, &s, &form)?.map(string).unwrap_or_default(),
+        },
         F::ToChars => s
             .chars()
             .map(|c| Item::String(Str::from(c.to_string())))
             .collect(),
         _ => return Err(EvalError::Unsupported(format!("function {}()", call.name))),
+    })
+}
+
+/// `encode`/`decode` (`hex`, `base64`, `urlbase64`) and `escape`/`unescape` (`html`, `json`).
+/// Text that does not decode, or decodes to bytes that are not UTF-8, gives empty; an unknown
+/// form is an error.
+fn coded(call: &Call, s: &str, form: &str) -> Result<Option<String>, EvalError> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    let unknown = || EvalError::Type(format!("{}() does not know the form '{form}'", call.name));
+    Ok(match (call.func, form) {
+        (Func::Encode, "hex") => Some(s.bytes().map(|b| format!("{b:02x}")).collect()),
+        (Func::Encode, "base64") => Some(STANDARD.encode(s)),
+        (Func::Encode, "urlbase64") => Some(URL_SAFE.encode(s)),
+        (Func::Decode, "hex") => {
+            let bytes: Option<Vec<u8>> = (0..s.len())
+                .step_by(2)
+                .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .collect();
+            bytes.and_then(|b| String::from_utf8(b).ok())
+        }
+        (Func::Decode, "base64") => STANDARD
+            .decode(s)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+        (Func::Decode, "urlbase64") => URL_SAFE
+            .decode(s)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+        (Func::Escape, "html") => Some(
+            s.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect(),
+        ),
+        (Func::Unescape, "html") => Some(
+            s.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        ),
+        (Func::Escape, "json") => {
+            let quoted = serde_json::to_string(s).map_err(|e| EvalError::Type(e.to_string()))?;
+            Some(quoted[1..quoted.len() - 1].to_string())
+        }
+        (Func::Unescape, "json") => serde_json::from_str::<String>(&format!("\"{s}\"")).ok(),
+        _ => return Err(unknown()),
     })
 }

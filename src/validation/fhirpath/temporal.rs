@@ -284,6 +284,10 @@ impl Temporal {
         t
     }
 
+    fn has_time(&self) -> bool {
+        self.kind == TemporalKind::DateTime && self.precision >= Precision::Hour
+    }
+
     fn component(&self, p: Precision) -> (u32, u32) {
         match p {
             Precision::Year => (self.year.unsigned_abs(), 0),
@@ -301,10 +305,14 @@ impl Temporal {
         if (self.kind == TemporalKind::Time) != (other.kind == TemporalKind::Time) {
             return None;
         }
-        let (a, b) = if self.tz.is_some() && other.tz.is_some() {
-            (self.to_utc(), other.to_utc())
-        } else {
-            (*self, *other)
+        let (a, b) = match (self.tz, other.tz) {
+            (Some(_), Some(_)) => (self.to_utc(), other.to_utc()),
+            // A time of day with a zone against one without: the instants cannot be placed
+            // against each other, so FHIRPath makes the comparison empty, not false.
+            (Some(_), None) | (None, Some(_)) if self.has_time() && other.has_time() => {
+                return None;
+            }
+            _ => (*self, *other),
         };
         if a.kind != TemporalKind::Time && a.year != b.year {
             return Some(a.year.cmp(&b.year));
@@ -340,12 +348,92 @@ impl Temporal {
         self.precision == other.precision && self.compare(other) == Some(Ordering::Equal)
     }
 
-    /// Adds `amount` of a calendar or UCUM time unit; `None` for other units.
+    /// `precision()`: the digits the value is written with (`@2014` 4, `@2014-01-05T10:30:00.000`
+    /// 17, `@T10:30` 4).
+    pub fn precision_digits(&self) -> u32 {
+        let ms = self.precision == Precision::Second && self.frac_digits > 0;
+        let date = match self.precision {
+            Precision::Year => 4,
+            Precision::Month => 6,
+            Precision::Day => 8,
+            Precision::Hour => 10,
+            Precision::Minute => 12,
+            Precision::Second if ms => 17,
+            Precision::Second => 14,
+        };
+        if self.kind == TemporalKind::Time {
+            date - 8
+        } else {
+            date
+        }
+    }
+
+    /// `lowBoundary(digits)` / `highBoundary(digits)`: the earliest or latest instant the value
+    /// may stand for, written to `digits`; a date-time without a zone takes the zone that makes
+    /// it earliest (+14:00) or latest (-12:00). `None` for digits no precision has.
+    pub fn boundary(&self, digits: u32, high: bool) -> Option<Temporal> {
+        let date_digits = if self.kind == TemporalKind::Time {
+            digits + 8
+        } else {
+            digits
+        };
+        let (target, ms) = match date_digits {
+            4 => (Precision::Year, false),
+            6 => (Precision::Month, false),
+            8 => (Precision::Day, false),
+            10 => (Precision::Hour, false),
+            12 => (Precision::Minute, false),
+            14 => (Precision::Second, false),
+            17 => (Precision::Second, true),
+            _ => return None,
+        };
+        let valid = match self.kind {
+            TemporalKind::Date => target <= Precision::Day,
+            TemporalKind::Time => target >= Precision::Hour,
+            TemporalKind::DateTime => true,
+        };
+        if !valid {
+            return None;
+        }
+        let mut t = *self;
+        let pick = |lo: u32, hi: u32| if high { hi } else { lo };
+        if self.precision < Precision::Month {
+            t.month = pick(1, 12);
+        }
+        if self.precision < Precision::Day {
+            t.day = pick(1, days_in_month(t.year, t.month));
+        }
+        if self.precision < Precision::Hour {
+            t.hour = pick(0, 23);
+        }
+        if self.precision < Precision::Minute {
+            t.minute = pick(0, 59);
+        }
+        if self.precision < Precision::Second {
+            t.second = pick(0, 59);
+        }
+        let had_ms = self.precision == Precision::Second && self.frac_digits > 0;
+        if !had_ms {
+            t.nanos = pick(0, 999_000_000);
+        }
+        t.frac_digits = if ms { self.frac_digits.max(3) } else { 0 };
+        t.precision = target;
+        if t.kind == TemporalKind::DateTime && target >= Precision::Hour && t.tz.is_none() {
+            t.tz = Some(if high { -12 * 60 } else { 14 * 60 });
+        }
+        if target < Precision::Hour {
+            t.tz = None;
+        }
+        Some(t)
+    }
+
+    /// Adds `amount` of a calendar or UCUM time unit; `None` for other units. UCUM's `a` and
+    /// `mo` are averages, not calendar years and months, so FHIRPath refuses them here.
     pub fn add(&self, amount: i64, unit: &str) -> Option<Temporal> {
         let mut t = *self;
         let months = match unit {
-            "year" | "years" | "a" => Some(amount.checked_mul(12)?),
-            "month" | "months" | "mo" => Some(amount),
+            "year" | "years" => Some(amount.checked_mul(12)?),
+            "month" | "months" => Some(amount),
             _ => None,
         };
         if let Some(m) = months {

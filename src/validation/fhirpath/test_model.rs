@@ -18,8 +18,8 @@ pub(crate) fn data_path(rel: &str) -> Option<PathBuf> {
     Some(crate::test_data::path(rel))
 }
 
-/// The StructureDefinitions of one package file under shared/data/packages.
-pub(crate) fn load_structure_definitions(tgz: &str) -> Option<Vec<Value>> {
+/// The resources of one type (`SearchParameter`) in a package file under shared/data/packages.
+fn load_resources(tgz: &str, resource_type: &str) -> Option<Vec<Value>> {
     let path = data_path(&format!("packages/{tgz}"))?;
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new("tar")
@@ -28,7 +28,7 @@ pub(crate) fn load_structure_definitions(tgz: &str) -> Option<Vec<Value>> {
         .arg("-C")
         .arg(dir.path())
         .arg("--wildcards")
-        .arg("package/StructureDefinition-*")
+        .arg(format!("package/{resource_type}-*"))
         .status()
         .unwrap();
     assert!(status.success(), "tar failed on {tgz}");
@@ -51,16 +51,26 @@ pub(crate) const JP_CORE: &str = "jp-core.r4-1.1.2-url.tgz";
 pub(crate) const JP_CLINS: &str = "jp-clins.r4-1.5.2-snap.tgz";
 pub(crate) const JP_CHECKUP: &str = "jp-eCheckupReport.r4-1.1.3.tgz";
 
-type PackageCache = std::sync::Mutex<HashMap<&'static str, Option<&'static [Value]>>>;
+type PackageCache =
+    std::sync::Mutex<HashMap<(&'static str, &'static str), Option<&'static [Value]>>>;
 
-/// Packages are unpacked once per test process (and kept for its lifetime).
+/// The StructureDefinitions of a package, unpacked once per test process.
 pub(crate) fn package(tgz: &'static str) -> Option<&'static [Value]> {
+    package_files(tgz, "StructureDefinition")
+}
+
+/// The resources of one type in a package, unpacked once per test process (and kept for its
+/// lifetime).
+pub(crate) fn package_files(
+    tgz: &'static str,
+    resource_type: &'static str,
+) -> Option<&'static [Value]> {
     static CACHE: OnceLock<PackageCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut guard = cache.lock().unwrap();
     *guard
-        .entry(tgz)
-        .or_insert_with(|| load_structure_definitions(tgz).map(|v| &*Vec::leak(v)))
+        .entry((tgz, resource_type))
+        .or_insert_with(|| load_resources(tgz, resource_type).map(|v| &*Vec::leak(v)))
 }
 
 struct Info {

@@ -13,6 +13,7 @@ use super::EvalError;
 use super::decimal::Decimal;
 use super::nav;
 use super::temporal::{Temporal, TemporalKind};
+use super::ucum;
 
 /// A string borrowed from the instance (or model), or shared when computed.
 #[derive(Clone)]
@@ -138,6 +139,16 @@ pub enum Item<'a> {
     Temporal(Temporal),
     /// Value and unit (UCUM code, or a calendar unit such as `day`).
     Quantity(Decimal, Str<'a>),
+    /// What `type()` returns: the reflection's TypeInfo, as namespace (`System`, `FHIR`) and
+    /// name (`Integer`, `Patient`), read with `.namespace` and `.name`.
+    Type(TypeInfo<'a>),
+}
+
+/// A type as FHIRPath reflection names it.
+#[derive(Clone, Debug)]
+pub struct TypeInfo<'a> {
+    pub namespace: &'static str,
+    pub name: Str<'a>,
 }
 
 /// The System-level view of an item, used by operators and conversions.
@@ -149,6 +160,7 @@ pub(crate) enum Prim<'s> {
     Dec(Decimal),
     Temp(Temporal),
     Qty(Decimal, &'s str),
+    Type(&'s TypeInfo<'s>),
     Complex(&'s Value),
     /// A primitive element that has only extensions.
     Absent,
@@ -184,6 +196,7 @@ impl<'a> Item<'a> {
                 TemporalKind::Time => "Time",
             }),
             Item::Quantity(..) => Some("Quantity"),
+            Item::Type(_) => Some("TypeInfo"),
         }
     }
 
@@ -195,6 +208,7 @@ impl<'a> Item<'a> {
             Item::Decimal(d) => Prim::Dec(*d),
             Item::Temporal(t) => Prim::Temp(*t),
             Item::Quantity(d, u) => Prim::Qty(*d, u),
+            Item::Type(t) => Prim::Type(t),
             Item::Node(n) => node_prim(n),
         }
     }
@@ -221,7 +235,7 @@ impl<'a> Item<'a> {
                 _ => Cow::Owned(t.to_string()),
             },
             Prim::Qty(d, u) => Cow::Owned(format!("{d} '{u}'")),
-            Prim::Complex(_) | Prim::Absent => return None,
+            Prim::Type(_) | Prim::Complex(_) | Prim::Absent => return None,
         })
     }
 }
@@ -294,6 +308,15 @@ fn unit_key(u: &str) -> &str {
     }
 }
 
+/// Two quantities' values in one unit: as they are when the units are the same, converted by
+/// UCUM otherwise; `None` when the units are not comparable (the comparison is then empty).
+fn quantity_values(x: Decimal, u: &str, y: Decimal, v: &str) -> Option<(Decimal, Decimal)> {
+    if unit_key(u) == unit_key(v) {
+        return Some((x, y));
+    }
+    ucum::comparable_values(x, u, y, v)
+}
+
 fn numeric(p: &Prim<'_>) -> Option<Decimal> {
     match p {
         Prim::Int(i) => Some(Decimal::from_i64(*i)),
@@ -308,6 +331,8 @@ pub(crate) fn equal(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
     match (pa, pb) {
         (Prim::Complex(x), Prim::Complex(y)) => Some(x == y),
         (Prim::Complex(_), _) | (_, Prim::Complex(_)) => Some(false),
+        (Prim::Type(x), Prim::Type(y)) => Some(x.namespace == y.namespace && *x.name == *y.name),
+        (Prim::Type(_), _) | (_, Prim::Type(_)) => Some(false),
         (Prim::Absent, _) | (_, Prim::Absent) => None,
         (Prim::Bool(x), Prim::Bool(y)) => Some(x == y),
         (Prim::Str(x), Prim::Str(y)) => Some(x == y),
@@ -318,7 +343,7 @@ pub(crate) fn equal(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
                 None => Some(false),
             }
         }
-        (Prim::Qty(x, u), Prim::Qty(y, v)) => (unit_key(u) == unit_key(v)).then(|| x == y),
+        (Prim::Qty(x, u), Prim::Qty(y, v)) => quantity_values(x, u, y, v).map(|(x, y)| x == y),
         _ => match (numeric(&pa), numeric(&pb)) {
             (Some(x), Some(y)) => Some(x == y),
             _ => Some(false),
@@ -342,10 +367,16 @@ pub(crate) fn equivalent(a: &Item<'_>, b: &Item<'_>) -> bool {
         (Prim::Str(x), Prim::Str(y)) => normalize_ws(x) == normalize_ws(y),
         (Prim::Temp(x), Prim::Temp(y)) => x.equivalent(&y),
         (Prim::Qty(x, u), Prim::Qty(y, v)) => {
-            unit_key(u) == unit_key(v) && {
+            // `y` in `x`'s unit, then compared at the precision of the less precise value.
+            let y = if unit_key(u) == unit_key(v) {
+                Some(y)
+            } else {
+                ucum::convert(y, v, u)
+            };
+            y.is_some_and(|y| {
                 let s = x.scale().min(y.scale());
                 x.round(s) == y.round(s)
-            }
+            })
         }
         _ => match (numeric(&pa), numeric(&pb)) {
             (Some(x), Some(y)) => {
@@ -367,7 +398,9 @@ pub(crate) fn compare(a: &Item<'_>, b: &Item<'_>) -> Result<Option<Ordering>, Ev
         (Prim::Temp(x), Prim::Temp(y)) => x.compare(&y),
         (Prim::Str(s), Prim::Temp(t)) => temporal_from_str(s, &t).and_then(|p| p.compare(&t)),
         (Prim::Temp(t), Prim::Str(s)) => temporal_from_str(s, &t).and_then(|p| t.compare(&p)),
-        (Prim::Qty(x, u), Prim::Qty(y, v)) => (unit_key(u) == unit_key(v)).then(|| x.cmp_value(&y)),
+        (Prim::Qty(x, u), Prim::Qty(y, v)) => {
+            quantity_values(x, u, y, v).map(|(x, y)| x.cmp_value(&y))
+        }
         _ => match (numeric(&pa), numeric(&pb)) {
             (Some(x), Some(y)) => Some(x.cmp_value(&y)),
             _ => {
