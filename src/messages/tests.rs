@@ -5,7 +5,7 @@ use super::conformance::{Declared, Loaded};
 use super::documents::{CdaOrStructured, Unchecked};
 use super::requests::Refusal;
 use super::service::FlagMisuse;
-use super::values::{CalendarError, PrimitiveError};
+use super::values::{CalendarError, JsonKind, PrimitiveError};
 use super::*;
 use crate::submissions::documents::Kind;
 
@@ -41,6 +41,7 @@ fn value_examples() -> Vec<Message> {
         PrimitiveError::WrongJsonKind {
             ty: s("boolean"),
             json: "boolean",
+            found: JsonKind::String,
         },
         PrimitiveError::Narrative(s("the div has no content")),
     ];
@@ -454,7 +455,22 @@ fn validation_examples() -> Vec<Message> {
             key: s("valueFoo"),
             name: s("value"),
         },
-        M::ChoiceWithSeveralTypes { name: s("value") },
+        M::ChoiceWithSeveralTypes {
+            name: s("value"),
+            keys: vec![s("valueQuantity"), s("valueString")],
+        },
+        M::ExtensionPartOnComplex {
+            ext_key: s("_code"),
+            key: s("code"),
+            ty: s("CodeableConcept"),
+        },
+        M::ExtensionPartLength {
+            key: s("given"),
+            ext_key: s("_given"),
+            values: 1,
+            parts: 2,
+        },
+        M::PrimitiveWithoutValue,
         M::RequiredMissing {
             path: s("Observation.status"),
         },
@@ -483,7 +499,10 @@ fn validation_examples() -> Vec<Message> {
         M::WrongJsonShape,
         M::ResourceTypeMissing,
         M::PrimitiveExtensionNotObject,
-        M::NotAnObject { ty: s("Coding") },
+        M::NotAnObject {
+            ty: s("Coding"),
+            found: JsonKind::String,
+        },
         M::MustBeArray,
         M::UnknownType { ty: s("Foo") },
         M::StructuralPassUnavailable { why: s("x") },

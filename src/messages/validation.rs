@@ -1,5 +1,6 @@
 //! Messages of validation against profiles: structure, cardinality, invariants, profiles.
 
+use super::values::JsonKind;
 use super::{Language, say};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,9 +33,26 @@ pub enum ValidationMessage {
         key: String,
         name: String,
     },
+    /// `keys` are the JSON keys found (`valueQuantity`, `valueString`).
     ChoiceWithSeveralTypes {
         name: String,
+        keys: Vec<String>,
     },
+    /// `_code` beside a `code` that is not a primitive.
+    ExtensionPartOnComplex {
+        ext_key: String,
+        key: String,
+        ty: String,
+    },
+    /// `given` and `_given` of different lengths.
+    ExtensionPartLength {
+        key: String,
+        ext_key: String,
+        values: usize,
+        parts: usize,
+    },
+    /// A primitive with an `_x` part that holds only an `id`.
+    PrimitiveWithoutValue,
     RequiredMissing {
         path: String,
     },
@@ -67,6 +85,7 @@ pub enum ValidationMessage {
     PrimitiveExtensionNotObject,
     NotAnObject {
         ty: String,
+        found: JsonKind,
     },
     MustBeArray,
     UnknownType {
@@ -134,10 +153,42 @@ impl ValidationMessage {
                 format!("{key}: this type is not allowed for {name}[x] here"),
                 format!("{key}: ここでは {name}[x] にこの型は使えません"),
             ),
-            M::ChoiceWithSeveralTypes { name } => say!(
+            M::ChoiceWithSeveralTypes { name, keys } => say!(
                 lang,
-                format!("{name}[x] appears with more than one type"),
-                format!("{name}[x] が複数の型で記述されています"),
+                format!(
+                    "{name}[x] appears with more than one type ({}): only one value is allowed",
+                    keys.join(", ")
+                ),
+                format!(
+                    "{name}[x] が複数の型で記述されています（{}）: 値は一つだけです",
+                    keys.join(", ")
+                ),
+            ),
+            M::ExtensionPartOnComplex { ext_key, key, ty } => say!(
+                lang,
+                format!("{ext_key}: only a primitive element has a `_` part, and {key} is a {ty}"),
+                format!(
+                    "{ext_key}: `_` の部分を持てるのはプリミティブ型の要素だけですが、{key} は {ty} です"
+                ),
+            ),
+            M::ExtensionPartLength {
+                key,
+                ext_key,
+                values,
+                parts,
+            } => say!(
+                lang,
+                format!(
+                    "{key} and {ext_key} must be arrays of the same length, not {values} and {parts}"
+                ),
+                format!(
+                    "{key} と {ext_key} は同じ長さの配列でなければなりません（{values} と {parts}）"
+                ),
+            ),
+            M::PrimitiveWithoutValue => say!(
+                lang,
+                "a primitive element must have a value or extensions",
+                "プリミティブ型の要素には値か拡張が必要です",
             ),
             M::RequiredMissing { path } => say!(
                 lang,
@@ -200,10 +251,13 @@ impl ValidationMessage {
                 "the extension part (`_`) of a primitive must be a non-empty object",
                 "プリミティブ型の拡張部分（`_`）は空でないオブジェクトでなければなりません",
             ),
-            M::NotAnObject { ty } => say!(
+            M::NotAnObject { ty, found } => say!(
                 lang,
-                format!("a {ty} must be a JSON object"),
-                format!("{ty} は JSON オブジェクトでなければなりません"),
+                format!("a {ty} must be a JSON object, not {}", found.english()),
+                format!(
+                    "{ty} は JSON オブジェクトでなければなりません（{}になっています）",
+                    found.japanese()
+                ),
             ),
             M::MustBeArray => say!(
                 lang,

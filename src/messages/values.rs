@@ -68,10 +68,12 @@ pub enum PrimitiveError {
         value: String,
         ty: String,
     },
-    /// `json` names the JSON kind the type takes (`boolean`, `integer number`, `number`, `string`).
+    /// `json` names the JSON kind the type takes (`boolean`, `integer number`, `number`, `string`);
+    /// `found` the kind the instance has (see [`JsonKind`]).
     WrongJsonKind {
         ty: String,
         json: &'static str,
+        found: JsonKind,
     },
     Calendar {
         value: String,
@@ -117,12 +119,13 @@ impl PrimitiveError {
                 format!("\"{value}\" is not a valid {ty}"),
                 format!("\"{value}\" は {ty} として正しくありません"),
             ),
-            P::WrongJsonKind { ty, json } => say!(
+            P::WrongJsonKind { ty, json, found } => say!(
                 lang,
-                format!("a {ty} must be a JSON {json}"),
+                format!("a {ty} must be a JSON {json}, not {}", found.english()),
                 format!(
-                    "{ty} は JSON の {} でなければなりません",
-                    json_kind_ja(json)
+                    "{ty} は JSON の {} でなければなりません（{}になっています）",
+                    json_kind_ja(json),
+                    found.japanese()
                 ),
             ),
             P::Calendar { value, ty, why } => say!(
@@ -138,6 +141,53 @@ impl PrimitiveError {
                 detail,
                 format!("ナラティブの XHTML が正しくありません（{detail}）"),
             ),
+        }
+    }
+}
+
+/// What a JSON value is, for messages that say what was found where something else belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonKind {
+    pub fn of(v: &serde_json::Value) -> JsonKind {
+        use serde_json::Value;
+        match v {
+            Value::Null => JsonKind::Null,
+            Value::Bool(_) => JsonKind::Boolean,
+            Value::Number(_) => JsonKind::Number,
+            Value::String(_) => JsonKind::String,
+            Value::Array(_) => JsonKind::Array,
+            Value::Object(_) => JsonKind::Object,
+        }
+    }
+
+    pub fn english(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Boolean => "a boolean",
+            JsonKind::Number => "a number",
+            JsonKind::String => "a string",
+            JsonKind::Array => "an array",
+            JsonKind::Object => "an object",
+        }
+    }
+
+    pub fn japanese(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Boolean => "真偽値",
+            JsonKind::Number => "数値",
+            JsonKind::String => "文字列",
+            JsonKind::Array => "配列",
+            JsonKind::Object => "オブジェクト",
         }
     }
 }

@@ -68,11 +68,16 @@ impl<'v> Walker<'_, 'v> {
             }
             let child = &plan.nodes[c];
             let count = items.len();
-            if count == 0 && child.def.min > 0 {
+            // A member that is there but malformed was reported as such: it is not also missing.
+            let present = child
+                .json_keys
+                .iter()
+                .any(|k| obj.contains_key(&k.key) || obj.contains_key(&k.ext_key));
+            if count == 0 && child.def.min > 0 && !present {
                 let at = format!("{path}.{}", child.name);
                 let text = ValidationMessage::RequiredMissing { path: at.clone() };
                 out.push(plan.error(c, IssueType::Required, text, at));
-            } else if count < child.def.min as usize {
+            } else if count < child.def.min as usize && count > 0 {
                 let text = ValidationMessage::TooFew {
                     id: child.id.clone(),
                     min: child.def.min,
@@ -80,8 +85,12 @@ impl<'v> Walker<'_, 'v> {
                 };
                 out.push(plan.error(c, IssueType::Required, text, path));
             }
+            // Several types of one choice (`valueString` and `valueQuantity`) were reported as
+            // such by `gather`; a second issue about the count would say the same less clearly.
+            let several_types = child.choice && count > 1;
             if let Some(max) = child.max()
                 && count > max as usize
+                && !(several_types && max == 1)
             {
                 let text = ValidationMessage::TooMany {
                     id: child.id.clone(),
@@ -134,7 +143,7 @@ impl<'v> Walker<'_, 'v> {
     ) -> Vec<Item<'v>> {
         let child = &plan.nodes[c];
         let mut items = Vec::new();
-        let mut found_keys = 0;
+        let mut found_keys = Vec::new();
         for k in &child.json_keys {
             let v = obj.get(&k.key);
             let e = obj.get(&k.ext_key);
@@ -152,15 +161,35 @@ impl<'v> Walker<'_, 'v> {
             {
                 ty = "id".to_string();
             }
-            found_keys += 1;
+            found_keys.push(key.as_str());
             let error =
                 |text: ValidationMessage, at: &str| plan.error(c, IssueType::Structure, text, at);
+            let mut e = e;
+            if e.is_some() && !ty.is_empty() && !self.engine.primitives.is_primitive(&ty) {
+                let text = ValidationMessage::ExtensionPartOnComplex {
+                    ext_key: k.ext_key.clone(),
+                    key: key.clone(),
+                    ty: ty.clone(),
+                };
+                out.push(error(text, &at));
+                e = None;
+            }
             if child.array {
                 let va = as_array(v, &at, &error, out);
                 let ea = as_array(e, &at, &error, out);
                 let len = va.len().max(ea.len());
                 if len == 0 {
                     out.push(error(ValidationMessage::EmptyArray, &at));
+                }
+                // The halves line up position by position, `null` filling the gaps (R4 JSON).
+                if !va.is_empty() && !ea.is_empty() && va.len() != ea.len() {
+                    let text = ValidationMessage::ExtensionPartLength {
+                        key: key.clone(),
+                        ext_key: k.ext_key.clone(),
+                        values: va.len(),
+                        parts: ea.len(),
+                    };
+                    out.push(error(text, &at));
                 }
                 for i in 0..len {
                     if self.full(out) {
@@ -182,7 +211,12 @@ impl<'v> Walker<'_, 'v> {
                 }
             } else {
                 if v.is_some_and(Value::is_array) || e.is_some_and(Value::is_array) {
-                    let text = ValidationMessage::NotAnArray { key: key.clone() };
+                    let which = if v.is_some_and(Value::is_array) {
+                        key
+                    } else {
+                        &k.ext_key
+                    };
+                    let text = ValidationMessage::NotAnArray { key: which.clone() };
                     out.push(error(text, &at));
                     continue;
                 }
@@ -198,9 +232,10 @@ impl<'v> Walker<'_, 'v> {
                 });
             }
         }
-        if found_keys > 1 {
+        if found_keys.len() > 1 {
             let text = ValidationMessage::ChoiceWithSeveralTypes {
                 name: child.name.clone(),
+                keys: found_keys.iter().map(|k| k.to_string()).collect(),
             };
             let at = format!("{path}.{}", child.name);
             out.push(plan.error(c, IssueType::Structure, text, at));

@@ -54,6 +54,8 @@ mod tests_mutations;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_references;
 #[cfg(test)]
+mod tests_structure;
+#[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests_support;
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::super::fhirpath::{ChildType, TypeCodes, TypeModel};
 use super::super::model::{BaseModel, JsonType, TypeKind, schema::xsd_regex_to_ecma};
-use crate::messages::values::PrimitiveError;
+use crate::messages::values::{JsonKind, PrimitiveError};
 
 struct Info {
     types: Vec<String>,
@@ -142,6 +142,7 @@ impl Primitives {
             _ => Err(PrimitiveError::WrongJsonKind {
                 ty: ty.to_string(),
                 json: json_name(*json),
+                found: JsonKind::of(value),
             }),
         }
     }

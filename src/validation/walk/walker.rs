@@ -12,6 +12,7 @@ use super::super::questionnaire::check_response;
 use super::Engine;
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::values::JsonKind;
 use crate::messages::{ValidationMessage, ValueMessage};
 
 /// Recursion guard: FHIR instances are never this deep; a cycle of profiles would be.
@@ -201,6 +202,10 @@ impl<'e, 'v> Walker<'e, 'v> {
         }
         if let Some(e) = item.ext {
             match e.as_object() {
+                // ele-1: an `id` alone is neither a value nor a child.
+                Some(obj) if item.value.is_none() && !obj.contains_key("extension") => {
+                    out.push(ele_1(plan, ValidationMessage::PrimitiveWithoutValue, item))
+                }
                 Some(obj) if !obj.is_empty() => {
                     if let Some(pplan) = engine.base_plan(&item.ty) {
                         self.object(&pplan, 0, obj, &item.path, res, out);
@@ -231,17 +236,14 @@ impl<'e, 'v> Walker<'e, 'v> {
         let Some(obj) = value.as_object() else {
             let text = ValidationMessage::NotAnObject {
                 ty: item.ty.clone(),
+                found: JsonKind::of(value),
             };
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
         // ele-1 is about elements: a resource with nothing but its type is empty but valid.
         if !obj.contains_key("resourceType") && obj.keys().all(|k| k == "fhir_comments") {
-            out.push(
-                Issue::error(IssueType::Structure, ValidationMessage::EmptyElement)
-                    .at(&item.path)
-                    .from_rule(format!("{}#ele-1", plan.url)),
-            );
+            out.push(ele_1(plan, ValidationMessage::EmptyElement, item));
             return;
         }
         super::values::leaf_checks(plan, n, value, &item.path, out);
@@ -293,4 +295,11 @@ impl<'e, 'v> Walker<'e, 'v> {
         self.object(&tp, 0, obj, &item.path, res, out);
         self.invariants(&tp, 0, value, &item.ty, &item.path, res, &own, out);
     }
+}
+
+/// ele-1 broken in the JSON's shape, said in words rather than as the failed expression.
+fn ele_1(plan: &Plan, text: ValidationMessage, item: &Item<'_>) -> Issue {
+    Issue::error(IssueType::Structure, text)
+        .at(&item.path)
+        .from_rule(format!("{}#ele-1", plan.url))
 }
