@@ -6,6 +6,7 @@
 //!
 //! - [`requests`]: HTTP-level refusals (404, 405, 413, parse errors, storage…).
 //! - [`validation`]: what the profile walk and bindings report.
+//! - [`bundles`]: the Bundle rules beyond its invariants (fullUrl, references inside it).
 //! - [`values`]: a single value: primitive syntax, the calendar, fixed/pattern/length/range.
 //! - [`conformance`]: profiles and IG releases, slicing, extensions, bindings, references.
 //! - [`service`]: the CLINS service rules checked by hand (report units, flags).
@@ -15,6 +16,7 @@
 //! Invariant texts written by an IG are not translated: they reach the client as the IG wrote
 //! them (JP-CLINS writes them in Japanese) through `details`, whatever the language.
 
+pub mod bundles;
 pub mod conformance;
 pub mod documents;
 pub mod interactions;
@@ -33,6 +35,7 @@ pub use requests::RequestMessage;
 pub use service::ServiceMessage;
 pub use validation::ValidationMessage;
 
+pub use bundles::BundleMessage;
 pub use conformance::ConformanceMessage;
 pub use documents::DocumentMessage;
 pub use interactions::InteractionMessage;
@@ -59,6 +62,7 @@ pub enum Message {
     Conformance(ConformanceMessage),
     Document(DocumentMessage),
     Interaction(InteractionMessage),
+    Bundle(BundleMessage),
 }
 
 impl Message {
@@ -71,6 +75,7 @@ impl Message {
             Message::Conformance(m) => m.render(language),
             Message::Document(m) => m.render(language),
             Message::Interaction(m) => m.render(language),
+            Message::Bundle(m) => m.render(language),
         }
     }
 }
@@ -100,4 +105,5 @@ family!(
     ConformanceMessage => Conformance,
     DocumentMessage => Document,
     InteractionMessage => Interaction,
+    BundleMessage => Bundle,
 );

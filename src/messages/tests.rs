@@ -556,6 +556,67 @@ fn has_japanese(text: &str) -> bool {
         .any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
 }
 
+fn bundle_examples() -> Vec<Message> {
+    use BundleMessage as M;
+    let reference = || s("urn:uuid:c0000000-0000-4000-8000-000000000001");
+    [
+        M::NoEntries {
+            kind: s("document"),
+            first: "Composition",
+        },
+        M::FullUrlMissing {
+            kind: s("collection"),
+        },
+        M::FullUrlNotAbsolute {
+            url: s("Patient/1"),
+        },
+        M::FullUrlWithoutId {
+            url: s("https://example.org/fhir/Patient/1"),
+            ty: s("Patient"),
+            id: s("1"),
+        },
+        M::FullUrlDisagrees {
+            url: s("https://example.org/fhir/Patient/1"),
+            rt: s("Patient"),
+            rid: s("2"),
+        },
+        M::SameResource {
+            ty: s("Patient"),
+            id: s("1"),
+            first: 0,
+            again: 1,
+        },
+        M::UrnUnresolved {
+            reference: reference(),
+            scheme: "urn:uuid:",
+        },
+        M::Unresolved {
+            reference: s("Patient/1"),
+            kind: s("document"),
+        },
+        M::WrongType {
+            reference: s("Patient/2"),
+            named: s("Patient"),
+            actual: s("Group"),
+            entry: 1,
+        },
+        M::NotInDocument {
+            reference: reference(),
+        },
+        M::NotInMessage {
+            reference: reference(),
+        },
+        M::Unreached {
+            index: 4,
+            full_url: Some(reference()),
+            first: "Composition",
+        },
+    ]
+    .into_iter()
+    .map(Message::from)
+    .collect()
+}
+
 #[test]
 fn every_message_of_the_catalogue_has_japanese() {
     let all: Vec<Message> = [
@@ -565,6 +626,7 @@ fn every_message_of_the_catalogue_has_japanese() {
         interaction_examples(),
         validation_examples(),
         request_and_service_examples(),
+        bundle_examples(),
     ]
     .concat();
     let untranslated: Vec<String> = all

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::super::model::BaseModel;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::BundleMessage as M;
 
 /// One entry, as the rules read it.
 struct Entry<'v> {
@@ -72,7 +73,10 @@ pub(crate) fn check(
         } else {
             "MessageHeader"
         };
-        let text = format!("a {kind} Bundle must have entries, the first one its {first}");
+        let text = M::NoEntries {
+            kind: kind.to_string(),
+            first,
+        };
         out.push(Issue::error(IssueType::Invalid, text).at(at));
         return;
     }
@@ -257,15 +261,17 @@ impl<'v> Resolver<'_, 'v> {
             let at = format!("{}.fullUrl", self.entry_at(i));
             let Some(url) = e.full_url else {
                 if !optional {
-                    let text = format!("an entry of a {kind} Bundle must have a fullUrl");
+                    let text = M::FullUrlMissing {
+                        kind: kind.to_string(),
+                    };
                     out.push(Issue::error(IssueType::Required, text).at(self.entry_at(i)));
                 }
                 continue;
             };
             if !is_absolute(url) {
-                let text = format!(
-                    "fullUrl '{url}' is not absolute: it must be a URL, a urn:uuid: or a urn:oid:"
-                );
+                let text = M::FullUrlNotAbsolute {
+                    url: url.to_string(),
+                };
                 out.push(Issue::error(IssueType::Invalid, text).at(at));
                 continue;
             }
@@ -280,12 +286,16 @@ impl<'v> Resolver<'_, 'v> {
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let text = match resource.get("id").and_then(Value::as_str) {
-                None => format!(
-                    "fullUrl '{url}' is the RESTful URL of {ty}/{id}, but the resource has no id"
-                ),
-                Some(rid) if (rt, rid) != (ty, id) => format!(
-                    "fullUrl '{url}' does not end with the resource's type and id ({rt}/{rid})"
-                ),
+                None => M::FullUrlWithoutId {
+                    url: url.to_string(),
+                    ty: ty.to_string(),
+                    id: id.to_string(),
+                },
+                Some(rid) if (rt, rid) != (ty, id) => M::FullUrlDisagrees {
+                    url: url.to_string(),
+                    rt: rt.to_string(),
+                    rid: rid.to_string(),
+                },
                 Some(_) => continue,
             };
             out.push(Issue::error(IssueType::Invalid, text).at(at));
@@ -300,9 +310,12 @@ impl<'v> Resolver<'_, 'v> {
             let Some((ty, id)) = e.key else { continue };
             let version = if kind == "history" { e.version } else { None };
             if let Some(first) = seen.insert((ty, id, version), i) {
-                let text = format!(
-                    "{ty}/{id} is in entry {first} and again in entry {i}: a reference to {ty}/{id} cannot tell them apart"
-                );
+                let text = M::SameResource {
+                    ty: ty.to_string(),
+                    id: id.to_string(),
+                    first,
+                    again: i,
+                };
                 out.push(Issue::warning(IssueType::Duplicate, text).at(self.entry_at(i)));
             }
         }
@@ -322,22 +335,22 @@ impl<'v> Resolver<'_, 'v> {
                         links[i].push(target);
                     }
                     None if is_urn(f.reference) => {
-                        let text = format!(
-                            "reference {} resolves to no entry of the Bundle: a {} reference can only point inside it",
-                            f.reference,
-                            if f.reference.starts_with("urn:uuid:") {
-                                "urn:uuid:"
-                            } else {
-                                "urn:oid:"
-                            }
-                        );
+                        let scheme = if f.reference.starts_with("urn:uuid:") {
+                            "urn:uuid:"
+                        } else {
+                            "urn:oid:"
+                        };
+                        let text = M::UrnUnresolved {
+                            reference: f.reference.to_string(),
+                            scheme,
+                        };
                         out.push(Issue::error(IssueType::NotFound, text).at(&f.at));
                     }
                     None if contained_kind => {
-                        let text = format!(
-                            "reference {} resolves to no entry of the {kind} Bundle",
-                            f.reference
-                        );
+                        let text = M::Unresolved {
+                            reference: f.reference.to_string(),
+                            kind: kind.to_string(),
+                        };
                         out.push(Issue::warning(IssueType::NotFound, text).at(&f.at));
                     }
                     None => {}
@@ -357,10 +370,12 @@ impl<'v> Resolver<'_, 'v> {
             .and_then(|r| r.get("resourceType"))
             .and_then(Value::as_str);
         if let Some(actual) = actual.filter(|a| *a != named) {
-            let text = format!(
-                "reference {} names a {named}, but resolves to the {actual} in entry {target}",
-                f.reference
-            );
+            let text = M::WrongType {
+                reference: f.reference.to_string(),
+                named: named.to_string(),
+                actual: actual.to_string(),
+                entry: target,
+            };
             out.push(Issue::error(IssueType::Invalid, text).at(&f.at));
         }
     }
@@ -389,9 +404,7 @@ impl<'v> Resolver<'_, 'v> {
             pointed(e, "detail", &format!("{at}.event[{i}]"), &mut refs);
         }
         sections(c, &at, &mut refs);
-        let why =
-            "is not in the document: what the Composition refers to must be an entry of the Bundle";
-        self.must_resolve(refs, why, out);
+        self.must_resolve(refs, |reference| M::NotInDocument { reference }, out);
     }
 
     /// messaging.html: the focus of the message travels with it.
@@ -402,15 +415,20 @@ impl<'v> Resolver<'_, 'v> {
         let mut refs = Vec::new();
         let at = format!("{}.resource", self.entry_at(0));
         pointed(h, "focus", &at, &mut refs);
-        let why = "is not in the message: the MessageHeader's focus must be an entry of the Bundle";
-        self.must_resolve(refs, why, out);
+        self.must_resolve(refs, |reference| M::NotInMessage { reference }, out);
     }
 
-    /// References of the first entry that must find an entry; `why` is said of those that don't.
-    fn must_resolve(&self, refs: Vec<(String, &str)>, why: &str, out: &mut Sink<'_>) {
+    /// References of the first entry that must find an entry; `missing` says it of one that
+    /// does not.
+    fn must_resolve(
+        &self,
+        refs: Vec<(String, &str)>,
+        missing: impl Fn(String) -> M,
+        out: &mut Sink<'_>,
+    ) {
         for (at, reference) in refs {
             if self.resolve(reference, Some(0)).is_none() {
-                let text = format!("reference {reference} {why}");
+                let text = missing(reference.to_string());
                 out.push(Issue::error(IssueType::NotFound, text).at(at));
             }
         }
@@ -439,15 +457,15 @@ impl<'v> Resolver<'_, 'v> {
             if e.resource.is_none() || reached.contains(&i) {
                 continue;
             }
-            let what = if document {
-                "the Composition"
-            } else {
-                "the MessageHeader"
+            let text = M::Unreached {
+                index: i,
+                full_url: e.full_url.map(str::to_string),
+                first: if document {
+                    "Composition"
+                } else {
+                    "MessageHeader"
+                },
             };
-            let text = format!(
-                "entry {i}{} is not reached from {what} by any chain of references",
-                e.full_url.map(|u| format!(" ({u})")).unwrap_or_default()
-            );
             out.push(if document {
                 Issue::error(IssueType::Invalid, text).at(self.entry_at(i))
             } else {
