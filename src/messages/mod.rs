@@ -12,6 +12,7 @@
 //! - [`service`]: the CLINS service rules checked by hand (report units, flags).
 //! - [`documents`]: the rules of CLINS documents and their receipt (DESIGN §6–§7).
 //! - [`interactions`]: refusals of REST interactions (access, conflicts, transactions).
+//! - [`questionnaire`]: a QuestionnaireResponse against its Questionnaire.
 //!
 //! Invariant texts written by an IG are not translated: they reach the client as the IG wrote
 //! them (JP-CLINS writes them in Japanese) through `details`, whatever the language.
@@ -21,6 +22,7 @@ pub mod conformance;
 pub mod documents;
 pub mod interactions;
 pub mod language;
+pub mod questionnaire;
 pub mod requests;
 pub mod service;
 pub mod validation;
@@ -39,6 +41,7 @@ pub use bundles::BundleMessage;
 pub use conformance::ConformanceMessage;
 pub use documents::DocumentMessage;
 pub use interactions::InteractionMessage;
+pub use questionnaire::QuestionnaireMessage;
 pub use values::ValueMessage;
 
 /// Picks the template of `$lang`; only the chosen one is formatted.
@@ -63,6 +66,7 @@ pub enum Message {
     Document(DocumentMessage),
     Interaction(InteractionMessage),
     Bundle(BundleMessage),
+    Questionnaire(QuestionnaireMessage),
 }
 
 impl Message {
@@ -76,6 +80,7 @@ impl Message {
             Message::Document(m) => m.render(language),
             Message::Interaction(m) => m.render(language),
             Message::Bundle(m) => m.render(language),
+            Message::Questionnaire(m) => m.render(language),
         }
     }
 }
@@ -106,4 +111,5 @@ family!(
     DocumentMessage => Document,
     InteractionMessage => Interaction,
     BundleMessage => Bundle,
+    QuestionnaireMessage => Questionnaire,
 );

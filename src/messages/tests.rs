@@ -551,6 +551,68 @@ fn request_and_service_examples() -> Vec<Message> {
     out
 }
 
+fn questionnaire_examples() -> Vec<Message> {
+    use QuestionnaireMessage as M;
+    let l = || s("age");
+    let vs = || s("http://example.org/ValueSet/colours");
+    [
+        M::NoQuestionnaire,
+        M::NotFound {
+            canonical: s("http://example.jp/Questionnaire/q"),
+        },
+        M::NoLinkId,
+        M::OutOfOrder { link_id: l() },
+        M::WrongPlace { link_id: l() },
+        M::UnknownLinkId { link_id: l() },
+        M::AnsweredWhileDisabled { link_id: l() },
+        M::RepeatedItem {
+            link_id: l(),
+            count: 2,
+        },
+        M::RequiredMissing { link_id: l() },
+        M::TextDiffers { link_id: l() },
+        M::RepeatedAnswer {
+            link_id: l(),
+            count: 2,
+        },
+        M::GroupAnswered { link_id: l() },
+        M::DisplayAnswered { link_id: l() },
+        M::DisplayWithItems { link_id: l() },
+        M::ItemsOutsideAnswer { link_id: l() },
+        M::WrongAnswerType {
+            link_id: l(),
+            kind: s("integer"),
+            allowed: s("valueInteger"),
+            found: s("String"),
+        },
+        M::NoOptionsOfType {
+            link_id: l(),
+            ty: s("Date"),
+        },
+        M::NotAnOption {
+            value: s("4"),
+            link_id: l(),
+        },
+        M::NoOptionsAtAll { link_id: l() },
+        M::NoCode {
+            link_id: l(),
+            value_set: vs(),
+        },
+        M::NotInValueSet {
+            code: s("http://example.org#blue"),
+            value_set: vs(),
+            link_id: l(),
+        },
+        M::ValueSetUnchecked {
+            code: s("red"),
+            value_set: vs(),
+            why: s("value set not loaded"),
+        },
+    ]
+    .map(Message::from)
+    .to_vec()
+}
+
 fn has_japanese(text: &str) -> bool {
     text.chars()
         .any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
@@ -627,6 +689,7 @@ fn every_message_of_the_catalogue_has_japanese() {
         validation_examples(),
         request_and_service_examples(),
         bundle_examples(),
+        questionnaire_examples(),
     ]
     .concat();
     let untranslated: Vec<String> = all

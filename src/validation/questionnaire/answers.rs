@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::super::binding_check::{CodedValue, Membership};
 use super::items::{Checker, text};
 use crate::fhir::{Issue, IssueType};
+use crate::messages::QuestionnaireMessage as M;
 
 /// The `value[x]` of an answer, an option or an enableWhen (`answer[x]`): its type suffix and
 /// value.
@@ -39,7 +40,7 @@ fn allowed(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// An answer outside the item's options: an open choice only warns of it.
-fn unlisted(open: bool, text: String, at: &str) -> Issue {
+fn unlisted(open: bool, text: M, at: &str) -> Issue {
     if open {
         Issue::warning(IssueType::CodeInvalid, text).at(at)
     } else {
@@ -65,10 +66,12 @@ impl Checker<'_, '_> {
         let value_at = format!("{at}.value{ty}");
         if !types.contains(&ty) {
             let names: Vec<String> = types.iter().map(|t| format!("value{t}")).collect();
-            let text = format!(
-                "the answer to item {link_id} ({kind}) must be {}, not value{ty}",
-                names.join(" or ")
-            );
+            let text = M::WrongAnswerType {
+                link_id: link_id.to_string(),
+                kind: kind.to_string(),
+                allowed: names.join(" or "),
+                found: ty.to_string(),
+            };
             out.push(Issue::error(IssueType::Structure, text).at(value_at));
             return;
         }
@@ -105,9 +108,10 @@ impl Checker<'_, '_> {
         }
         if options.is_empty() {
             if !open {
-                let text = format!(
-                    "item {link_id} has no value{ty} options, so value{ty} is not a valid answer"
-                );
+                let text = M::NoOptionsOfType {
+                    link_id: link_id.to_string(),
+                    ty: ty.to_string(),
+                };
                 out.push(Issue::error(IssueType::Structure, text).at(at));
             }
             return;
@@ -127,7 +131,10 @@ impl Checker<'_, '_> {
             ),
             _ => value.to_string(),
         };
-        let text = format!("{shown} is not one of the options of item {link_id}");
+        let text = M::NotAnOption {
+            value: shown,
+            link_id: link_id.to_string(),
+        };
         out.push(unlisted(open, text, at));
     }
 
@@ -142,16 +149,19 @@ impl Checker<'_, '_> {
     ) {
         let link_id = text(def, "linkId").unwrap_or_default();
         let Some(vs) = text(def, "answerValueSet") else {
-            let text = format!(
-                "item {link_id} has neither answerOption nor answerValueSet: the code cannot be checked"
-            );
+            let text = M::NoOptionsAtAll {
+                link_id: link_id.to_string(),
+            };
             out.push(Issue::information(text).at(at));
             return;
         };
         let Some(code) = text(value, "code") else {
             // A display alone is an open choice's free answer; a closed one needs a code.
             if !open {
-                let text = format!("the answer to item {link_id} has no code from {vs}");
+                let text = M::NoCode {
+                    link_id: link_id.to_string(),
+                    value_set: vs.to_string(),
+                };
                 out.push(Issue::error(IssueType::CodeInvalid, text).at(at));
             }
             return;
@@ -166,13 +176,19 @@ impl Checker<'_, '_> {
         match self.bindings.check(vs, coded).membership {
             Membership::Member => {}
             Membership::NotMember => {
-                let text = format!(
-                    "code {system}{code} is not in the options value set {vs} of item {link_id}"
-                );
+                let text = M::NotInValueSet {
+                    code: format!("{system}{code}"),
+                    value_set: vs.to_string(),
+                    link_id: link_id.to_string(),
+                };
                 out.push(unlisted(open, text, at));
             }
             Membership::Unknown(why) => {
-                let text = format!("code {system}{code} could not be checked against {vs}: {why}");
+                let text = M::ValueSetUnchecked {
+                    code: format!("{system}{code}"),
+                    value_set: vs.to_string(),
+                    why,
+                };
                 out.push(Issue::warning(IssueType::NotSupported, text).at(at));
             }
         }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::super::binding_check::BindingCheck;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::QuestionnaireMessage as M;
 
 /// The `item` list of a Questionnaire, item, response or answer (empty when absent).
 pub(super) fn children(holder: &Value) -> &[Value] {
@@ -78,17 +79,16 @@ impl<'q, 'r> Checker<'q, 'r> {
         for (i, item) in children(holder).iter().enumerate() {
             let at = format!("{path}.item[{i}]");
             let Some(link_id) = text(item, "linkId") else {
-                let text =
-                    "the item has no linkId, so it cannot be checked against the questionnaire";
+                let text = M::NoLinkId;
                 out.push(Issue::error(IssueType::Required, text).at(at));
                 continue;
             };
             match defs.iter().position(|d| text(d, "linkId") == Some(link_id)) {
                 Some(index) => {
                     if index < last {
-                        let text = format!(
-                            "item {link_id} is out of order: the questionnaire puts it before the item preceding it"
-                        );
+                        let text = M::OutOfOrder {
+                            link_id: link_id.to_string(),
+                        };
                         out.push(Issue::error(IssueType::Structure, text).at(&at));
                     }
                     last = index;
@@ -99,14 +99,16 @@ impl<'q, 'r> Checker<'q, 'r> {
                 }
                 None => match find_anywhere(children(self.questionnaire), link_id) {
                     Some(def) => {
-                        let text = format!(
-                            "item {link_id} is in the wrong place: the questionnaire defines it at another level"
-                        );
+                        let text = M::WrongPlace {
+                            link_id: link_id.to_string(),
+                        };
                         out.push(Issue::error(IssueType::Structure, text).at(&at));
                         self.item(def, item, &at, out);
                     }
                     None => {
-                        let text = format!("linkId {link_id} is not in the questionnaire");
+                        let text = M::UnknownLinkId {
+                            link_id: link_id.to_string(),
+                        };
                         out.push(Issue::error(IssueType::NotFound, text).at(at));
                     }
                 },
@@ -136,17 +138,19 @@ impl<'q, 'r> Checker<'q, 'r> {
         }
         if !enabled {
             for (i, _) in found {
-                let text = format!("item {link_id} has answers, though enableWhen disables it");
+                let text = M::AnsweredWhileDisabled {
+                    link_id: link_id.to_string(),
+                };
                 out.push(Issue::error(IssueType::Invalid, text).at(format!("{path}.item[{i}]")));
             }
         }
         if let [_, (second, _), ..] = found
             && !flag(def, "repeats")
         {
-            let text = format!(
-                "only one item with linkId {link_id} is allowed (it does not repeat), found {}",
-                found.len()
-            );
+            let text = M::RepeatedItem {
+                link_id: link_id.to_string(),
+                count: found.len(),
+            };
             out.push(Issue::error(IssueType::Invalid, text).at(format!("{path}.item[{second}]")));
         }
         for (i, item) in found {
@@ -156,7 +160,9 @@ impl<'q, 'r> Checker<'q, 'r> {
 
     /// A required item without an answer: an error once the response claims to be done.
     fn missing(&self, link_id: &str, at: &str) -> Issue {
-        let text = format!("no answer for the required item {link_id}");
+        let text = M::RequiredMissing {
+            link_id: link_id.to_string(),
+        };
         if self.in_progress {
             Issue::warning(IssueType::Required, text).at(at)
         } else {
@@ -171,8 +177,9 @@ impl<'q, 'r> Checker<'q, 'r> {
         if let Some(t) = text(item, "text")
             && text(def, "text") != Some(t)
         {
-            let text =
-                format!("the item's text differs from the questionnaire's for linkId {link_id}");
+            let text = M::TextDiffers {
+                link_id: link_id.to_string(),
+            };
             out.push(Issue::error(IssueType::Invalid, text).at(format!("{at}.text")));
         }
         let given = answers(item);
@@ -180,24 +187,26 @@ impl<'q, 'r> Checker<'q, 'r> {
             out.push(self.missing(link_id, at));
         }
         if given.len() > 1 && !flag(def, "repeats") {
-            let text = format!(
-                "item {link_id} does not repeat: only one answer is allowed, found {}",
-                given.len()
-            );
+            let text = M::RepeatedAnswer {
+                link_id: link_id.to_string(),
+                count: given.len(),
+            };
             out.push(Issue::error(IssueType::Invalid, text).at(format!("{at}.answer[1]")));
         }
         for (j, answer) in given.iter().enumerate() {
             let answer_at = format!("{at}.answer[{j}]");
             match kind {
                 "group" => {
-                    let text = format!(
-                        "item {link_id} is a group: a group has no answers (its questions are in item)"
-                    );
+                    let text = M::GroupAnswered {
+                        link_id: link_id.to_string(),
+                    };
                     out.push(Issue::error(IssueType::Structure, text).at(answer_at));
                     continue;
                 }
                 "display" => {
-                    let text = format!("item {link_id} is display text: it has no answers");
+                    let text = M::DisplayAnswered {
+                        link_id: link_id.to_string(),
+                    };
                     out.push(Issue::error(IssueType::Structure, text).at(answer_at));
                     continue;
                 }
@@ -209,13 +218,15 @@ impl<'q, 'r> Checker<'q, 'r> {
             "group" => self.items(children(def), item, at, out),
             _ if children(item).is_empty() => {}
             "display" => {
-                let text = format!("item {link_id} is display text: it has no items");
+                let text = M::DisplayWithItems {
+                    link_id: link_id.to_string(),
+                };
                 out.push(Issue::error(IssueType::Structure, text).at(at));
             }
             _ => {
-                let text = format!(
-                    "item {link_id} is not a group: the items nested in a question belong in answer.item"
-                );
+                let text = M::ItemsOutsideAnswer {
+                    link_id: link_id.to_string(),
+                };
                 out.push(Issue::error(IssueType::Structure, text).at(at));
             }
         }

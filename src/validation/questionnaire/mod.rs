@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::binding_check::BindingCheck;
 use super::packages::PackageSet;
 use crate::fhir::{Issue, IssueType};
+use crate::messages::QuestionnaireMessage as M;
 
 /// A Questionnaire found for a response: inside the request, or a package's.
 enum Located<'a> {
@@ -47,18 +48,13 @@ pub(crate) fn check_response(
     out: &mut Vec<Issue>,
 ) {
     let Some(canonical) = qr.get("questionnaire").and_then(Value::as_str) else {
-        out.push(
-            Issue::information(
-                "no questionnaire is named, so the answers are not checked against one",
-            )
-            .at(path),
-        );
+        out.push(Issue::information(M::NoQuestionnaire).at(path));
         return;
     };
     let Some(found) = locate(canonical, qr, root, packages) else {
-        let text = format!(
-            "the questionnaire {canonical} could not be found (contained, in the Bundle or in a loaded package), so the answers are not checked against it"
-        );
+        let text = M::NotFound {
+            canonical: canonical.to_string(),
+        };
         // The reference validator only hints for example.org questionnaires, which are never
         // published.
         let issue = if canonical.contains("://example.org") {

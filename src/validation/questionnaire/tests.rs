@@ -7,6 +7,7 @@ use super::check_response;
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
 use crate::validation::packages::PackageSet;
+use crate::validation::walk::tests_support::assert_all_speak_japanese;
 
 const COLOURS: &str = "http://example.org/ValueSet/colours";
 const COLOUR: &str = "http://example.org/CodeSystem/colour";
@@ -48,6 +49,7 @@ fn check_with(qr: &Value, root: &Value) -> Vec<Issue> {
         "QuestionnaireResponse",
         &mut out,
     );
+    assert_all_speak_japanese(&out);
     out
 }
 
