@@ -20,6 +20,7 @@ mod postgres;
 mod resources;
 mod retention;
 mod retention_pg;
+mod retention_sqlite;
 pub(crate) mod schema;
 mod search_sql;
 mod sql;

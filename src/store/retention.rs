@@ -8,8 +8,7 @@ use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Bool};
 
 use super::schema::{
-    consents, document_members, purge_runs, purged_resources, report_unit_members,
-    resource_versions, resources, search_date, search_reference, search_string, search_token,
+    document_members, purge_runs, purged_resources, report_unit_members, resources,
 };
 use super::{Conn, StoreError, dispatch};
 
@@ -157,36 +156,17 @@ impl Conn<'_> {
     }
 
     /// Removes the given resources entirely: versions, index and consent rows, then the
-    /// resources; on SQLite one statement per table and chunk, on PostgreSQL one statement in
-    /// all. The children go by set: this is the only place they go with their resource
+    /// resources; on SQLite one prepared statement per table, on PostgreSQL one statement per
+    /// 64 resources. The children go by set: this is the only place they go with their resource
     /// (PostgreSQL has no cascade for them, see migration 000008, and SQLite's finds nothing
     /// left).
     pub fn purge_rkeys(&mut self, rkeys: &[i64]) -> Result<usize, StoreError> {
-        if let Conn::Pg(c) = self {
-            return super::retention_pg::purge_rkeys(c, rkeys);
+        match self {
+            Conn::Pg(c) => super::retention_pg::purge_rkeys(c, rkeys),
+            Conn::Sqlite(c) => {
+                super::retention_sqlite::purge_rkeys(c, rkeys, || std::thread::yield_now())
+            }
         }
-        // One statement per table, ceding between them (see `cede`).
-        macro_rules! delete_from {
-            ($table:ident, $chunk:expr) => {{
-                let deleted = dispatch!(self, |c, DB| diesel::delete(
-                    $table::table.filter($table::rkey.eq_any($chunk))
-                )
-                .execute(c))?;
-                self.cede();
-                deleted
-            }};
-        }
-        let mut n = 0;
-        for chunk in rkeys.chunks(CHUNK) {
-            delete_from!(resource_versions, chunk);
-            delete_from!(search_token, chunk);
-            delete_from!(search_string, chunk);
-            delete_from!(search_date, chunk);
-            delete_from!(search_reference, chunk);
-            delete_from!(consents, chunk);
-            n += delete_from!(resources, chunk);
-        }
-        Ok(n)
     }
 
     /// Drops resources of one type from the report units and documents that list them; returns
