@@ -186,6 +186,48 @@ fn event_row<'a>(
     )
 }
 
+/// PostgreSQL: the `audit_entities` rows of events that touched several resources, as one
+/// statement over arrays. A multi-row VALUES list binds five parameters a row and is parsed and
+/// planned anew for every length: a purge batch's 250 entities cost more than its removals.
+fn insert_entities_pg(
+    c: &mut diesel::pg::PgConnection,
+    records: &[AuditRecord],
+    patients: &[Vec<Option<String>>],
+) -> Result<(), StoreError> {
+    use diesel::sql_types::{Array, Integer, Nullable, Text};
+    let mut events = Vec::new();
+    let mut seqs = Vec::new();
+    let mut types = Vec::new();
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    for (r, p) in records.iter().zip(patients) {
+        if r.entities.len() < 2 {
+            continue;
+        }
+        for (seq, (touch, patient)) in r.entities.iter().zip(p).enumerate() {
+            events.push(r.id.as_str());
+            seqs.push(i32::try_from(seq).unwrap_or(i32::MAX));
+            types.push(touch.res_type.as_str());
+            ids.push(touch.res_id.as_str());
+            keys.push(patient.as_deref());
+        }
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO audit_entities (event_id, seq, res_type, res_id, patient_key) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5)",
+    )
+    .bind::<Array<Text>, _>(events)
+    .bind::<Array<Integer>, _>(seqs)
+    .bind::<Array<Text>, _>(types)
+    .bind::<Array<Text>, _>(ids)
+    .bind::<Array<Nullable<Text>>, _>(keys)
+    .execute(c)?;
+    Ok(())
+}
+
 /// The `audit_entities` rows of events that touched several resources.
 #[allow(clippy::type_complexity)]
 fn entity_rows<'a>(
@@ -249,7 +291,6 @@ impl Conn<'_> {
     /// costs more than that.
     pub fn insert_audits(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let patients = self.patients_of(records)?;
-        let entities = entity_rows(records, &patients);
         let pairs = patient_pairs(records, &patients);
         match self {
             Conn::Sqlite(c) => {
@@ -262,7 +303,7 @@ impl Conn<'_> {
                         .execute(c)?;
                     cede_after(i);
                 }
-                for (i, row) in entities.into_iter().enumerate() {
+                for (i, row) in entity_rows(records, &patients).into_iter().enumerate() {
                     diesel::insert_or_ignore_into(audit_entities::table)
                         .values(row)
                         .execute(c)?;
@@ -289,11 +330,7 @@ impl Conn<'_> {
                         .values(&rows)
                         .execute(c)?;
                 }
-                for chunk in entities.chunks(ENTITIES_PER_STATEMENT) {
-                    diesel::insert_into(audit_entities::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
+                insert_entities_pg(c, records, &patients)?;
                 // PostgreSQL writes an index page to disk at its checkpoints, not at every
                 // commit, so moving the pairs in batches would gain nothing there and cost a
                 // second insert and a delete: they go to the patient index at once.

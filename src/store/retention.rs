@@ -164,7 +164,7 @@ impl Conn<'_> {
         match self {
             Conn::Pg(c) => super::retention_pg::purge_rkeys(c, rkeys),
             Conn::Sqlite(c) => {
-                super::retention_sqlite::purge_rkeys(c, rkeys, || std::thread::yield_now())
+                super::retention_sqlite::purge_rkeys(c, rkeys, std::thread::yield_now)
             }
         }
     }
