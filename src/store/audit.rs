@@ -186,13 +186,42 @@ fn event_row<'a>(
     )
 }
 
-/// PostgreSQL: the `audit_entities` rows of events that touched several resources, as one
-/// statement over arrays. A multi-row VALUES list binds five parameters a row and is parsed and
-/// planned anew for every length: a purge batch's 250 entities cost more than its removals.
-fn insert_entities_pg(
+/// An `audit_entities` row: event, seq, type, id, patient.
+type EntityRow<'a> = (&'a str, i32, &'a str, &'a str, Option<&'a str>);
+
+/// The `audit_entities` rows of events that touched several resources (an event that touched
+/// one keeps it inline).
+fn entity_rows<'a>(
+    records: &'a [AuditRecord],
+    patients: &'a [Vec<Option<String>>],
+) -> impl Iterator<Item = EntityRow<'a>> {
+    records
+        .iter()
+        .zip(patients)
+        .filter(|(r, _)| r.entities.len() > 1)
+        .flat_map(|(r, p)| {
+            r.entities
+                .iter()
+                .zip(p)
+                .enumerate()
+                .map(|(seq, (touch, patient))| {
+                    (
+                        r.id.as_str(),
+                        i32::try_from(seq).unwrap_or(i32::MAX),
+                        touch.res_type.as_str(),
+                        touch.res_id.as_str(),
+                        patient.as_deref(),
+                    )
+                })
+        })
+}
+
+/// PostgreSQL: the entity rows as one statement over arrays. A multi-row VALUES list binds five
+/// parameters a row and is parsed and planned anew for every length: a purge batch's 250
+/// entities cost more than its removals.
+fn insert_entities_pg<'a>(
     c: &mut diesel::pg::PgConnection,
-    records: &[AuditRecord],
-    patients: &[Vec<Option<String>>],
+    rows: impl Iterator<Item = EntityRow<'a>>,
 ) -> Result<(), StoreError> {
     use diesel::sql_types::{Array, Integer, Nullable, Text};
     let mut events = Vec::new();
@@ -200,17 +229,12 @@ fn insert_entities_pg(
     let mut types = Vec::new();
     let mut ids = Vec::new();
     let mut keys = Vec::new();
-    for (r, p) in records.iter().zip(patients) {
-        if r.entities.len() < 2 {
-            continue;
-        }
-        for (seq, (touch, patient)) in r.entities.iter().zip(p).enumerate() {
-            events.push(r.id.as_str());
-            seqs.push(i32::try_from(seq).unwrap_or(i32::MAX));
-            types.push(touch.res_type.as_str());
-            ids.push(touch.res_id.as_str());
-            keys.push(patient.as_deref());
-        }
+    for (event, seq, res_type, res_id, patient) in rows {
+        events.push(event);
+        seqs.push(seq);
+        types.push(res_type);
+        ids.push(res_id);
+        keys.push(patient);
     }
     if events.is_empty() {
         return Ok(());
@@ -226,40 +250,6 @@ fn insert_entities_pg(
     .bind::<Array<Nullable<Text>>, _>(keys)
     .execute(c)?;
     Ok(())
-}
-
-/// The `audit_entities` rows of events that touched several resources.
-#[allow(clippy::type_complexity)]
-fn entity_rows<'a>(
-    records: &'a [AuditRecord],
-    patients: &'a [Vec<Option<String>>],
-) -> Vec<(
-    diesel::dsl::Eq<audit_entities::event_id, &'a str>,
-    diesel::dsl::Eq<audit_entities::seq, i32>,
-    diesel::dsl::Eq<audit_entities::res_type, &'a str>,
-    diesel::dsl::Eq<audit_entities::res_id, &'a str>,
-    diesel::dsl::Eq<audit_entities::patient_key, Option<&'a str>>,
-)> {
-    records
-        .iter()
-        .zip(patients)
-        .filter(|(r, _)| r.entities.len() > 1)
-        .flat_map(|(r, p)| {
-            r.entities
-                .iter()
-                .zip(p)
-                .enumerate()
-                .map(|(seq, (touch, patient))| {
-                    (
-                        audit_entities::event_id.eq(r.id.as_str()),
-                        audit_entities::seq.eq(i32::try_from(seq).unwrap_or(i32::MAX)),
-                        audit_entities::res_type.eq(touch.res_type.as_str()),
-                        audit_entities::res_id.eq(touch.res_id.as_str()),
-                        audit_entities::patient_key.eq(patient.as_deref()),
-                    )
-                })
-        })
-        .collect()
 }
 
 /// The (patient, event) pairs of events: each event once per patient it touched.
@@ -303,9 +293,17 @@ impl Conn<'_> {
                         .execute(c)?;
                     cede_after(i);
                 }
-                for (i, row) in entity_rows(records, &patients).into_iter().enumerate() {
+                for (i, (event, seq, res_type, res_id, patient)) in
+                    entity_rows(records, &patients).enumerate()
+                {
                     diesel::insert_or_ignore_into(audit_entities::table)
-                        .values(row)
+                        .values((
+                            audit_entities::event_id.eq(event),
+                            audit_entities::seq.eq(seq),
+                            audit_entities::res_type.eq(res_type),
+                            audit_entities::res_id.eq(res_id),
+                            audit_entities::patient_key.eq(patient),
+                        ))
                         .execute(c)?;
                     cede_after(i);
                 }
@@ -330,7 +328,7 @@ impl Conn<'_> {
                         .values(&rows)
                         .execute(c)?;
                 }
-                insert_entities_pg(c, records, &patients)?;
+                insert_entities_pg(c, entity_rows(records, &patients))?;
                 // PostgreSQL writes an index page to disk at its checkpoints, not at every
                 // commit, so moving the pairs in batches would gain nothing there and cost a
                 // second insert and a delete: they go to the patient index at once.

@@ -1,5 +1,5 @@
-//! The purger's removals on SQLite: one statement per table and chunk whose text never changes,
-//! so the writer's connection prepares each once.
+//! The purger's removals on SQLite: one statement per table whose text never changes, so the
+//! writer's connection prepares each once.
 //!
 //! `rkey IN (?, ?, …)` (diesel's `eq_any`) is a new statement text for every list length, and
 //! diesel prepares such a statement on every call: in a profile of the 1M-row purge that parsing
