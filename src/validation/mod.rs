@@ -18,6 +18,9 @@ pub mod walk;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_entry_versions;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_validator;
 
 pub use validator::{Validator, ValidatorError, ValidatorOptions, has_errors};

@@ -2,8 +2,10 @@
 //! structural pass (per-type JSON Schema) and, when that passes, the authoritative profile walk
 //! against every profile that applies — `meta.profile`, an explicit profile, or else the base
 //! type. Each declared profile is judged in the IG context its version picks (see `dispatch`);
-//! the outcome names the IG release used.
+//! the outcome names the IG release used. So is a Bundle entry that pins its profile to another
+//! release than the Bundle's (see `judge_pinned_entries`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use super::model::{BaseModel, StructuralSchemas};
 use super::packages::igs::load_contexts;
 use super::packages::{Detail, IgContext, IgError, IgRelease, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
-use super::walk::Engine;
+use super::walk::{Engine, JudgedElsewhere, Scope};
 use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::ValidationMessage;
@@ -256,6 +258,20 @@ impl Validator {
         path: Option<&str>,
         issues: &mut Vec<Issue>,
     ) -> bool {
+        self.check_in(resource, resource, profile, path, self.walk_limit(), issues)
+    }
+
+    /// As [`check`](Self::check), for `resource` inside `root` (an entry inside its Bundle,
+    /// where its references resolve), stopping once `issues` holds `limit` issues.
+    fn check_in(
+        &self,
+        root: &Value,
+        resource: &Value,
+        profile: Option<&str>,
+        path: Option<&str>,
+        limit: usize,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
         let Some(res_type) = resource.get("resourceType").and_then(Value::as_str) else {
             issues.push(
                 Issue::error(IssueType::Required, ValidationMessage::ResourceTypeMissing)
@@ -278,13 +294,16 @@ impl Validator {
         }
         match self.structural.is_valid(resource) {
             Ok(true) => {}
-            Ok(false) => return self.structural_issues(resource, res_type, path, issues),
+            Ok(false) => return self.structural_issues(resource, res_type, path, limit, issues),
             Err(e) => issues.push(Issue::warning(
                 IssueType::Exception,
                 ValidationMessage::StructuralPassUnavailable { why: e.to_string() },
             )),
         }
         let (mut checked_any, mut stopped) = (false, false);
+        // Entries pinned to another release, judged once however many profiles the Bundle
+        // declares: (entry, its meta.profile index) → whether it conforms there.
+        let mut pinned = HashMap::new();
         for (i, declared) in declared_profiles(resource)
             .into_iter()
             .chain(profile.map(|p| (usize::MAX, p)))
@@ -308,48 +327,182 @@ impl Validator {
                 );
                 continue;
             };
-            stopped |= self.engines[choice.context].validate_within(
+            // The entries' issues come after the Bundle's, as for an unprofiled Bundle, and
+            // both count against one limit.
+            let mut entries = Vec::new();
+            let budget = limit.saturating_sub(issues.len());
+            let (elsewhere, entries_stopped) = self.judge_pinned_entries(
+                resource,
+                path,
+                choice.context,
+                budget,
+                &mut pinned,
+                &mut entries,
+            );
+            let scope = Scope {
+                root,
+                elsewhere: &elsewhere,
+            };
+            stopped |= entries_stopped;
+            stopped |= self.engines[choice.context].validate_in(
+                scope,
                 resource,
                 &choice.target,
                 path,
                 issues,
-                self.walk_limit(),
+                limit.saturating_sub(entries.len()),
             );
+            issues.extend(entries);
             checked_any = true;
-            let (url, asked) = split_declared(declared);
-            match &self.contexts[choice.context].release {
-                Some(release) => {
-                    issues.extend(self.release_issues(release, url, asked, &choice, &at))
-                }
-                None => {
-                    if let Some(asked) = asked.filter(|_| i != usize::MAX) {
-                        issues.extend(self.version_issues(&choice, url, asked, &at));
-                    }
-                }
-            }
+            issues.extend(self.judged_by(declared, i != usize::MAX, &choice, &at));
         }
-        if !checked_any {
-            stopped |= self.engines[self.default].validate_within(
-                resource,
-                &format!("{BASE}{res_type}"),
-                path,
-                issues,
-                self.walk_limit(),
-            );
+        if checked_any {
+            return stopped;
         }
         // A Bundle checked against its base definition only (a transaction, a batch) says
         // nothing about its entries, which the walk then holds to their base types: each entry
-        // is also checked against its own profiles here. A profiled Bundle's entries are walked
-        // with the Bundle (slices, references between entries) and are not checked twice.
-        if !checked_any {
-            for (key, nested) in nested_resources(resource) {
-                if issues.len() >= self.walk_limit() {
-                    return true;
+        // is also checked against its own profiles here, in the contexts their versions pick.
+        // The walk (in the default context) leaves to those checks the profiles they judge in
+        // another context, so an entry pinned to another release is not judged twice.
+        let mut elsewhere = JudgedElsewhere::default();
+        let mut entries = Vec::new();
+        for (key, nested) in nested_resources(resource) {
+            let budget = limit.saturating_sub(issues.len());
+            if entries.len() >= budget {
+                stopped = true;
+                break;
+            }
+            let before = entries.len();
+            // A Bundle inside resolves its references among its own entries.
+            let within = if is_bundle(nested) { nested } else { root };
+            let at = format!("{path}.{key}");
+            stopped |= self.check_in(within, nested, None, Some(&at), budget, &mut entries);
+            let conforms = !has_errors(&entries[before..]);
+            for (_, declared) in declared_profiles(nested) {
+                if let Some(choice) = self.choose(declared)
+                    && choice.context != self.default
+                {
+                    elsewhere.insert(nested, split_declared(declared).0, conforms);
                 }
-                stopped |= self.check(nested, None, Some(&format!("{path}.{key}")), issues);
             }
         }
+        let scope = Scope {
+            root,
+            elsewhere: &elsewhere,
+        };
+        stopped |= self.engines[self.default].validate_in(
+            scope,
+            resource,
+            &format!("{BASE}{res_type}"),
+            path,
+            issues,
+            limit.saturating_sub(entries.len()),
+        );
+        issues.extend(entries);
         stopped
+    }
+
+    /// The entries of `bundle` (at `path`) that pin a profile (`url|version`) to a release
+    /// `dispatch` places in another context than `context`, the one about to walk the Bundle:
+    /// each is judged against that profile in its own context, here, as it would be on its
+    /// own, with the information issue naming that release on its `meta.profile[k]`. The walk
+    /// then leaves the entry to that judgement: it does not walk it against the profile, and
+    /// where it asks whether the entry conforms to it (the slice a Bundle profile matches
+    /// entries to by profile, a reference target) it takes this verdict (see
+    /// [`JudgedElsewhere`]). Without that, JP_Bundle_CLINS 1.10.0, whose entries are sliced by
+    /// profile and closed, would refuse a Condition sound under the 1.5.2 it pins as matching
+    /// no slice.
+    ///
+    /// What stays with the Bundle's walk, in the Bundle's release: its profile's invariants
+    /// (R9013C, R6021 and the like read the entries, but are the Bundle profile's rules in the
+    /// IG), the slicing of its entries (counts, closed and ordered slicing), the Bundle rules
+    /// on references between entries and `fullUrl`s, and every profile an entry does not pin
+    /// (an unversioned `meta.profile`, a slot's profile it does not declare): the Bundle's
+    /// release is its entries' default. The walk's issues are not sorted afterwards by where
+    /// they point: an entry's location holds both kinds (a `urn:uuid:` reference in it that
+    /// finds no entry is the Bundle's rule, the entry's profile's `targetProfile` is the
+    /// entry's), and an issue outside it (the closed slicing at `Bundle.entry[i]`) can follow
+    /// from judging the entry by the wrong release. So the walk never judges the entry by the
+    /// profile it pins, and nothing is reported twice. A version no context has leaves the
+    /// entry with the Bundle's release, as a profile without a version does.
+    ///
+    /// The entry's check resolves its references in the Bundle: its release's `targetProfile`s
+    /// judge the entries they lead to. Issues go to `out`, at most `limit` of them (then the
+    /// information issue of the entry being checked); `pinned` carries the verdicts from one
+    /// of the Bundle's profiles to the next, whose walk may be in another context, so no entry
+    /// is checked twice. Returns the verdicts and whether checking stopped at the limit.
+    fn judge_pinned_entries(
+        &self,
+        bundle: &Value,
+        path: &str,
+        context: usize,
+        limit: usize,
+        pinned: &mut HashMap<(usize, usize), bool>,
+        out: &mut Vec<Issue>,
+    ) -> (JudgedElsewhere, bool) {
+        let mut elsewhere = JudgedElsewhere::default();
+        if !is_bundle(bundle) {
+            return (elsewhere, false);
+        }
+        // Ten thousand entries mostly pin one or two profiles: each is dispatched once.
+        let mut choices: HashMap<&str, Option<Choice>> = HashMap::new();
+        let entries = bundle.get("entry").and_then(Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let Some(resource) = entry.get("resource") else {
+                continue;
+            };
+            for (k, declared) in declared_profiles(resource) {
+                let (url, Some(asked)) = split_declared(declared) else {
+                    continue;
+                };
+                let choice = choices.entry(declared).or_insert_with(|| {
+                    dispatch::choose(&self.contexts, &self.defaults, url, Some(asked))
+                        .filter(|c| c.context != context && c.missing.is_none())
+                });
+                let Some(choice) = choice.as_ref() else {
+                    continue;
+                };
+                if let Some(&conforms) = pinned.get(&(i, k)) {
+                    elsewhere.insert(resource, url, conforms);
+                    continue;
+                }
+                if out.len() >= limit {
+                    return (elsewhere, true);
+                }
+                let before = out.len();
+                let at = format!("{path}.entry[{i}].resource");
+                let nothing = JudgedElsewhere::default();
+                let scope = Scope {
+                    root: if is_bundle(resource) {
+                        resource
+                    } else {
+                        bundle
+                    },
+                    elsewhere: &nothing,
+                };
+                let stopped = self.engines[choice.context].validate_in(
+                    scope,
+                    resource,
+                    &choice.target,
+                    &at,
+                    out,
+                    limit,
+                );
+                let conforms = !has_errors(&out[before..]);
+                out.extend(self.judged_by(
+                    declared,
+                    true,
+                    choice,
+                    &format!("{at}.meta.profile[{k}]"),
+                ));
+                pinned.insert((i, k), conforms);
+                elsewhere.insert(resource, url, conforms);
+                if stopped {
+                    return (elsewhere, true);
+                }
+            }
+        }
+        (elsewhere, false)
     }
 
     /// The instance breaks the JSON shape of its type. The schema library builds its list of
@@ -363,17 +516,13 @@ impl Validator {
         resource: &Value,
         res_type: &str,
         path: &str,
+        limit: usize,
         issues: &mut Vec<Issue>,
     ) -> bool {
         let before = issues.len();
         let base = format!("{BASE}{res_type}");
-        let stopped = self.engines[self.default].validate_within(
-            resource,
-            &base,
-            path,
-            issues,
-            self.walk_limit(),
-        );
+        let stopped =
+            self.engines[self.default].validate_within(resource, &base, path, issues, limit);
         if !has_errors(&issues[before..]) {
             let first = self.structural.first_error(resource).ok().flatten();
             issues.push(match first {
@@ -399,6 +548,19 @@ impl Validator {
 }
 
 impl Validator {
+    /// Which release judged `declared` (the choice it made), at `at`; `in_meta`: declared in
+    /// `meta.profile` rather than asked for explicitly.
+    fn judged_by(&self, declared: &str, in_meta: bool, choice: &Choice, at: &str) -> Vec<Issue> {
+        let (url, asked) = split_declared(declared);
+        match &self.contexts[choice.context].release {
+            Some(release) => self.release_issues(release, url, asked, choice, at),
+            None => match asked.filter(|_| in_meta) {
+                Some(asked) => self.version_issues(choice, url, asked, at),
+                None => Vec::new(),
+            },
+        }
+    }
+
     /// A profile or a version no loaded package has: a warning, or an error when asked.
     fn unknown_severity(&self) -> IssueSeverity {
         if self.unknown_profile_is_error {
@@ -555,9 +717,13 @@ fn check_defaults(contexts: &[IgContext], defaults: &[IgDefault]) -> Result<(), 
     Ok(())
 }
 
+fn is_bundle(resource: &Value) -> bool {
+    resource.get("resourceType").and_then(Value::as_str) == Some("Bundle")
+}
+
 /// `entry[i].resource` of a Bundle that declare profiles of their own, with their locations.
 fn nested_resources(resource: &Value) -> Vec<(String, &Value)> {
-    if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+    if !is_bundle(resource) {
         return Vec::new();
     }
     let entries = resource.get("entry").and_then(Value::as_array);

@@ -7,6 +7,8 @@
 //! matches items to slices by what `discriminators` works out; `rules` holds invariants and
 //! bindings, `references` the reference targets; `bundle` the Bundle rules beyond its
 //! invariants (fullUrl, references that must resolve inside it); `narrative` the XHTML rules.
+//! [`JudgedElsewhere`] names the resources of an instance another IG context judges (a Bundle
+//! entry that pins its profile to another release): the walk leaves them to it.
 
 mod bundle;
 mod calendar;
@@ -79,6 +81,56 @@ use plan::Plan;
 use types::{ModelTypes, Primitives};
 
 const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+/// Where a walk happens: the top-level instance references resolve in, and the resources in it
+/// that another context judges.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub root: &'a Value,
+    pub elsewhere: &'a JudgedElsewhere,
+}
+
+/// Resources of an instance that another IG context judges against some of their profiles: a
+/// Bundle entry that pins `url|version` to a release other than the one walking the Bundle. The
+/// walk does not hold such a resource to those profiles (the other context's walk reports what
+/// is wrong with it, once), and where the walk must know whether it conforms to one of them —
+/// the slice a Bundle profile matches entries to by profile, a reference target — it takes the
+/// other context's verdict: a definition's unversioned canonical (a slot's profile, a
+/// `targetProfile`) is met by the version the resource pins, not held to the walk's own.
+#[derive(Debug, Default)]
+pub struct JudgedElsewhere {
+    /// Address of the resource → (profile url, whether the resource conforms to it there).
+    verdicts: HashMap<usize, Vec<(String, bool)>>,
+}
+
+impl JudgedElsewhere {
+    /// `resource` (a value inside the instance about to be walked) is judged against `url`
+    /// elsewhere, with that verdict.
+    pub fn insert(&mut self, resource: &Value, url: &str, conforms: bool) {
+        let list = self
+            .verdicts
+            .entry(std::ptr::from_ref(resource) as usize)
+            .or_default();
+        match list.iter_mut().find(|(u, _)| u == url) {
+            Some((_, ok)) => *ok &= conforms,
+            None => list.push((url.to_string(), conforms)),
+        }
+    }
+
+    /// Whether `resource` conforms to the profile `url`, when another context judges that.
+    pub(crate) fn verdict(&self, resource: &Value, url: &str) -> Option<bool> {
+        let list = self
+            .verdicts
+            .get(&(std::ptr::from_ref(resource) as usize))?;
+        list.iter().find(|(u, _)| u == url).map(|(_, ok)| *ok)
+    }
+
+    /// Whether another context judges `resource` against any of its profiles.
+    pub(crate) fn holds(&self, resource: &Value) -> bool {
+        self.verdicts
+            .contains_key(&(std::ptr::from_ref(resource) as usize))
+    }
+}
 
 pub struct Engine {
     packages: Arc<PackageSet>,
@@ -153,6 +205,26 @@ impl Engine {
         out: &mut Vec<Issue>,
         limit: usize,
     ) -> bool {
+        let nothing = JudgedElsewhere::default();
+        let scope = Scope {
+            root: resource,
+            elsewhere: &nothing,
+        };
+        self.validate_in(scope, resource, profile, path, out, limit)
+    }
+
+    /// As [`Engine::validate_within`], for `resource` inside `scope.root` (an entry inside its
+    /// Bundle: its references resolve among the other entries), leaving the resources of
+    /// `scope.elsewhere` to the context that judges them.
+    pub fn validate_in(
+        &self,
+        scope: Scope<'_>,
+        resource: &Value,
+        profile: &str,
+        path: &str,
+        out: &mut Vec<Issue>,
+        limit: usize,
+    ) -> bool {
         let Some(plan) = self.plan(profile) else {
             let text: Text = match self.snapshots.failure(profile) {
                 Some(why) => ConformanceMessage::ProfileUnusable {
@@ -168,7 +240,7 @@ impl Engine {
             out.push(Issue::error(IssueType::NotSupported, text).at(path));
             return false;
         };
-        let mut walker = walker::Walker::new(self, resource);
+        let mut walker = walker::Walker::new(self, scope.root, scope.elsewhere);
         walker.limit = limit;
         walker.resource(resource, &plan, path, out);
         walker.stopped

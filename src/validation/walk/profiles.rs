@@ -44,8 +44,9 @@ impl<'v> Walker<'_, 'v> {
             self.resource(v, p, &item.path, out);
         }
         if profiles.is_empty() {
-            if !declared.is_empty() {
-                // Each declared profile constrains the base type: its walk holds all of it.
+            if !declared.is_empty() || self.elsewhere.holds(v) {
+                // Each declared profile constrains the base type: its walk holds all of it,
+                // here or in the context that judges the resource.
                 return;
             }
             match self.engine.base_plan(rt) {
@@ -85,6 +86,10 @@ impl<'v> Walker<'_, 'v> {
         for (i, p) in declared.into_iter().flatten().enumerate() {
             let Some(p) = p.as_str() else { continue };
             let url = p.split('|').next().unwrap_or(p);
+            if self.elsewhere.verdict(v, url).is_some() {
+                // Pinned to a release another context judges it in: not this walk's to resolve.
+                continue;
+            }
             match self.engine.plan(p).or_else(|| self.engine.plan(url)) {
                 Some(dp) if !slot.contains(&dp.url) && plans.iter().all(|q| q.url != dp.url) => {
                     plans.push(dp);

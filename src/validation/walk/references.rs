@@ -216,6 +216,12 @@ impl<'v> Walker<'_, 'v> {
             {
                 return;
             }
+            if let Some(ok) = self.elsewhere.verdict(target, &p.url) {
+                if ok {
+                    return;
+                }
+                continue;
+            }
             let key = key_of(p);
             let ok = match self.conforms.get(&key) {
                 Some(&ok) => ok,

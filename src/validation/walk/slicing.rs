@@ -224,6 +224,9 @@ impl<'v> Walker<'_, 'v> {
         if rt.is_some_and(|rt| rt != plan.type_name) {
             return false;
         }
+        if let Some(ok) = self.elsewhere.verdict(v, &plan.url) {
+            return ok;
+        }
         let key = (std::ptr::from_ref(v) as usize, plan.url.clone());
         if let Some(&ok) = self.conforms.get(&key) {
             return ok;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::super::questionnaire::check_response;
-use super::Engine;
 use super::plan::Plan;
+use super::{Engine, JudgedElsewhere};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::values::JsonKind;
 use crate::messages::{ValidationMessage, ValueMessage};
@@ -51,6 +51,8 @@ pub(crate) struct Walker<'e, 'v> {
     pub limit: usize,
     /// Whether the walk stopped at `limit` with elements left unchecked.
     pub stopped: bool,
+    /// Resources another context judges against some of their profiles (see [`JudgedElsewhere`]).
+    pub elsewhere: &'e JudgedElsewhere,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -60,7 +62,7 @@ pub(crate) fn has_error(issues: &[Issue]) -> bool {
 }
 
 impl<'e, 'v> Walker<'e, 'v> {
-    pub fn new(engine: &'e Engine, root: &'v Value) -> Self {
+    pub fn new(engine: &'e Engine, root: &'v Value, elsewhere: &'e JudgedElsewhere) -> Self {
         Walker {
             engine,
             root,
@@ -72,6 +74,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             resource_at: String::new(),
             limit: usize::MAX,
             stopped: false,
+            elsewhere,
         }
     }
 
@@ -86,6 +89,10 @@ impl<'e, 'v> Walker<'e, 'v> {
 
     /// A resource (top-level, entry or contained) against a plan of its type.
     pub fn resource(&mut self, res: &'v Value, plan: &Arc<Plan>, path: &str, out: &mut Vec<Issue>) {
+        if self.elsewhere.verdict(res, &plan.url).is_some() {
+            // Another context's walk holds it to this profile and reports what it finds.
+            return;
+        }
         let key = (std::ptr::from_ref(res) as usize, plan.url.clone());
         if self.reports.get(&key).is_some_and(|(at, _)| at == path)
             && let Some((_, issues)) = self.reports.remove(&key)
