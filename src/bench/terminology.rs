@@ -99,7 +99,7 @@ pub fn run(args: &TerminologyBenchArgs) -> Result<String, String> {
             code,
             display: None,
         }) {
-            findings.push(format!("{}: {}", f.severity.as_str(), f.message));
+            findings.push(format!("{}: {}", f.severity.as_str(), f.text()));
         }
     }
     report.push_str(&format!("listed codes with findings: {}\n", findings.len()));

@@ -2,6 +2,7 @@
 //! IG release judged an instance, slicing, extensions and their contexts, bindings, and the
 //! targets of references.
 
+use super::codes::CodeFinding;
 use super::{Language, say};
 
 /// How the version a `meta.profile` declared relates to the IG release that judged it.
@@ -106,10 +107,8 @@ pub enum ConformanceMessage {
         value_set: String,
         strength: String,
     },
-    /// What the code system says of a Coding or Identifier value; the detail is its own.
-    CodeFinding {
-        detail: String,
-    },
+    /// What the code system says of a Coding or Identifier value.
+    CodeFinding(CodeFinding),
     ReferenceWrongType {
         reference: String,
         res_type: String,
@@ -331,11 +330,7 @@ impl ConformanceMessage {
                     "コード {code} は値セット {value_set} に含まれていません（バインディングの強さ: {strength}）"
                 ),
             ),
-            M::CodeFinding { detail } => say!(
-                lang,
-                detail,
-                format!("コード体系による検査の結果です（{detail}）"),
-            ),
+            M::CodeFinding(finding) => finding.render(lang),
             M::ReferenceWrongType {
                 reference,
                 res_type,

@@ -2,6 +2,7 @@
 //! the referral's addressee and sections, attached discharge summaries, receipt, cancellation,
 //! and the writes that would bypass them.
 
+use super::codes::{SyntaxFinding, render_all};
 use super::{Language, say};
 use crate::submissions::documents::Kind;
 
@@ -62,7 +63,7 @@ pub enum DocumentMessage {
     SeveralAddressees,
     /// `why` comes from the institution number's syntax rule.
     AddresseeNumberInvalid {
-        why: String,
+        findings: Vec<SyntaxFinding>,
     },
     AddresseeNumberMissing {
         system: String,
@@ -96,7 +97,7 @@ pub enum DocumentMessage {
     ReceiptInstitutionType,
     /// `why` comes from the institution number's syntax rule.
     ReceiptInstitutionInvalid {
-        why: String,
+        findings: Vec<SyntaxFinding>,
     },
     ReceiptNotReferral {
         id: String,
@@ -225,10 +226,13 @@ impl DocumentMessage {
                 "section 910 (紹介先情報) references more than one Organization: a referral has one addressee",
                 "セクション 910（紹介先情報）が複数の Organization を参照しています。診療情報提供書の紹介先は一つです",
             ),
-            M::AddresseeNumberInvalid { why } => say!(
+            M::AddresseeNumberInvalid { findings } => say!(
                 lang,
-                format!("the addressee's {why}"),
-                format!("紹介先の医療機関番号が正しくありません（{why}）"),
+                format!("the addressee's {}", render_all(findings, lang)),
+                format!(
+                    "紹介先の医療機関番号が正しくありません: {}",
+                    render_all(findings, lang)
+                ),
             ),
             M::AddresseeNumberMissing { system } => say!(
                 lang,
@@ -360,10 +364,13 @@ impl DocumentMessage {
                 "institution takes a valueIdentifier or a valueString",
                 "institution には valueIdentifier か valueString を指定します",
             ),
-            M::ReceiptInstitutionInvalid { why } => say!(
+            M::ReceiptInstitutionInvalid { findings } => say!(
                 lang,
-                why,
-                format!("医療機関番号が正しくありません（{why}）"),
+                render_all(findings, lang),
+                format!(
+                    "医療機関番号が正しくありません: {}",
+                    render_all(findings, lang)
+                ),
             ),
             M::ReceiptNotReferral { id, kind } => say!(
                 lang,

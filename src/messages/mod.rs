@@ -8,7 +8,9 @@
 //! - [`validation`]: what the profile walk and bindings report.
 //! - [`bundles`]: the Bundle rules beyond its invariants (fullUrl, references inside it).
 //! - [`values`]: a single value: primitive syntax, the calendar, fixed/pattern/length/range.
+//! - [`markup`]: the narrative's XHTML rules and what the XML parser found wrong.
 //! - [`conformance`]: profiles and IG releases, slicing, extensions, bindings, references.
+//! - [`codes`]: what a code system says of one code or identifier (syntax, membership, display).
 //! - [`service`]: the CLINS service rules checked by hand (report units, flags).
 //! - [`documents`]: the rules of CLINS documents and their receipt (DESIGN §6–§7).
 //! - [`interactions`]: refusals of REST interactions (access, conflicts, transactions).
@@ -18,10 +20,12 @@
 //! them (JP-CLINS writes them in Japanese) through `details`, whatever the language.
 
 pub mod bundles;
+pub mod codes;
 pub mod conformance;
 pub mod documents;
 pub mod interactions;
 pub mod language;
+pub mod markup;
 pub mod questionnaire;
 pub mod requests;
 pub mod service;
@@ -30,7 +34,7 @@ pub mod values;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests;
+pub(crate) mod tests;
 
 pub use language::Language;
 pub use requests::RequestMessage;

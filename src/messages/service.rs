@@ -1,6 +1,7 @@
 //! Messages of the CLINS service rules checked by hand (DESIGN §3–§5), with the service rule
 //! number of each where JP-CLINS gives one.
 
+use super::codes::{SyntaxFinding, render_all};
 use super::{Language, say};
 
 /// Why a flag may not sit where it was placed (DESIGN §5).
@@ -43,7 +44,7 @@ pub enum ServiceMessage {
     },
     /// `why` comes from the identifier's syntax rule.
     BundleIdInvalid {
-        why: String,
+        findings: Vec<SyntaxFinding>,
     },
     TagNotClinical {
         code: String,
@@ -158,10 +159,13 @@ impl ServiceMessage {
                     "報告単位ID（Bundle-ID）は system が {system} で value のある Bundle.identifier です"
                 ),
             ),
-            M::BundleIdInvalid { why } => say!(
+            M::BundleIdInvalid { findings } => say!(
                 lang,
-                why,
-                format!("報告単位ID（Bundle.identifier.value）の形式が正しくありません（{why}）"),
+                render_all(findings, lang),
+                format!(
+                    "報告単位ID（Bundle.identifier.value）の形式が正しくありません: {}",
+                    render_all(findings, lang)
+                ),
             ),
             M::TagNotClinical { code } => say!(
                 lang,

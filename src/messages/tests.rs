@@ -1,8 +1,13 @@
 //! The catalogue as a translator reads it: one example of every message, each of which must
 //! say something in Japanese — not the English again, not an empty template.
 
+use super::codes::{
+    Blank, Breakdown, CodeField, CodeFinding, Coded, Embedded, Form, LocalIdFound, Lookalike,
+    LookalikeHint, MetaMeaning, Part, Span, SyntaxFinding, SyntaxProblem,
+};
 use super::conformance::{Declared, Loaded};
 use super::documents::{CdaOrStructured, Unchecked};
+use super::markup::{AttributeProblem, Construct, NarrativeError, XmlProblem};
 use super::requests::Refusal;
 use super::service::FlagMisuse;
 use super::values::{CalendarError, JsonKind, PrimitiveError};
@@ -43,8 +48,12 @@ fn value_examples() -> Vec<Message> {
             json: "boolean",
             found: JsonKind::String,
         },
-        PrimitiveError::Narrative(s("the div has no content")),
     ];
+    primitives.extend(
+        narrative_examples()
+            .into_iter()
+            .map(PrimitiveError::Narrative),
+    );
     primitives.extend(calendar.into_iter().map(|why| PrimitiveError::Calendar {
         value: s("2023-02-29"),
         ty: s("date"),
@@ -139,9 +148,6 @@ fn conformance_examples() -> Vec<Message> {
             value_set: p(),
             strength: s("required"),
         },
-        M::CodeFinding {
-            detail: s("check digit"),
-        },
         M::ReferenceWrongType {
             reference: s("Practitioner/1"),
             res_type: s("Practitioner"),
@@ -192,6 +198,7 @@ fn conformance_examples() -> Vec<Message> {
             declared,
         });
     }
+    out.extend(code_findings().into_iter().map(M::CodeFinding));
     for how in [Loaded::Exactly, Loaded::Partial, Loaded::NotLoaded] {
         out.push(M::ValidatedAgainstLoaded {
             url: p(),
@@ -236,7 +243,9 @@ fn document_examples() -> Vec<Message> {
         M::NoAddresseeSection,
         M::NoAddresseeOrganization,
         M::SeveralAddressees,
-        M::AddresseeNumberInvalid { why: s("9 digits") },
+        M::AddresseeNumberInvalid {
+            findings: vec![institution_finding()],
+        },
         M::AddresseeNumberMissing { system: s("urn:x") },
         M::SeveralAddresseeNumbers,
         M::CdaOrStructured(CdaOrStructured::Neither),
@@ -261,7 +270,9 @@ fn document_examples() -> Vec<Message> {
         M::ReceiptInstitutionMissing,
         M::ReceiptInstitutionSystem { system: s("urn:x") },
         M::ReceiptInstitutionType,
-        M::ReceiptInstitutionInvalid { why: s("9 digits") },
+        M::ReceiptInstitutionInvalid {
+            findings: vec![institution_finding(), institution_finding()],
+        },
         M::ReceiptNotReferral {
             id: s("1"),
             kind: s("checkup"),
@@ -540,6 +551,9 @@ fn request_and_service_examples() -> Vec<Message> {
         [
             ServiceMessage::NotCollection,
             ServiceMessage::FirstEntryNotPatient,
+            ServiceMessage::BundleIdInvalid {
+                findings: vec![institution_finding()],
+            },
             ServiceMessage::Flag {
                 code: s("LTS"),
                 res_type: s("Observation"),
@@ -738,5 +752,639 @@ fn english_texts_stay_as_clients_and_tests_know_them() {
     assert_eq!(
         note.render(Language::Japanese),
         "JP-CLINS 1.10.0 で検証しました: urn:x バージョン 1.10.0（バージョンの宣言なし）"
+    );
+}
+
+fn xml_problems() -> Vec<XmlProblem> {
+    use XmlProblem as P;
+    let mut out = vec![
+        P::BadMarkup,
+        P::MissingEndTag { name: s("p") },
+        P::UnmatchedEndTag { name: s("p") },
+        P::MismatchedEndTag {
+            expected: s("p"),
+            found: s("P"),
+        },
+        P::DoubleHyphenInComment,
+        P::DeclarationWithoutVersion,
+        P::DoctypeWithoutName,
+        P::UnknownEntity { name: s("nbsp") },
+        P::UnterminatedReference,
+        P::BadCharacterReference,
+        P::CharacterNotAllowed { code: 0 },
+        P::UnknownPrefix { prefix: s("x") },
+        P::ReservedPrefix,
+        P::NotUtf8,
+        P::Unreadable,
+    ];
+    out.extend(
+        [
+            Construct::Tag,
+            Construct::Comment,
+            Construct::CData,
+            Construct::Doctype,
+            Construct::Instruction,
+            Construct::Reference,
+        ]
+        .map(P::Unclosed),
+    );
+    out.extend(
+        [
+            AttributeProblem::NoEquals,
+            AttributeProblem::NoValue,
+            AttributeProblem::Unquoted,
+            AttributeProblem::Unterminated { quote: '"' },
+            AttributeProblem::Duplicated,
+        ]
+        .map(P::Attribute),
+    );
+    out
+}
+
+fn narrative_examples() -> Vec<NarrativeError> {
+    use NarrativeError as N;
+    let e = || s("p");
+    let mut out: Vec<NarrativeError> = xml_problems().into_iter().map(N::Malformed).collect();
+    out.extend([
+        N::NotSingleDiv,
+        N::TextOutsideDiv,
+        N::NoDiv,
+        N::RootNotDiv { name: e() },
+        N::NotXhtml { name: e() },
+        N::ElementNotAllowed { name: s("script") },
+        N::BlockInParagraph {
+            name: s("ul"),
+            parent: s("span"),
+        },
+        N::Instruction,
+        N::Doctype,
+        N::NoContent,
+        N::UndeclaredEntity { name: s("nbsp") },
+        N::CharacterNotAllowed { reference: s("#0") },
+        N::BadAttribute {
+            element: e(),
+            problem: XmlProblem::Attribute(AttributeProblem::Duplicated),
+        },
+        N::BadAttributeValue {
+            element: s("span"),
+            attribute: s("title"),
+            problem: XmlProblem::UnknownEntity { name: s("nbsp") },
+        },
+        N::EventAttribute {
+            element: e(),
+            attribute: s("onclick"),
+        },
+        N::AttributeNotAllowed {
+            element: e(),
+            attribute: s("bgcolor"),
+        },
+        N::LinkScheme {
+            element: s("a"),
+            attribute: s("href"),
+            scheme: s("javascript"),
+        },
+        N::ExternalImage {
+            src: s("https://tracker.example/p.gif"),
+        },
+        N::StyleLoads {
+            element: e(),
+            found: "url(",
+        },
+    ]);
+    out
+}
+
+fn institution_finding() -> SyntaxFinding {
+    SyntaxFinding {
+        subject: Coded::Institution,
+        value: s("131123456"),
+        problem: SyntaxProblem::LengthOf {
+            pattern: "9999999999",
+            found: 9,
+        },
+    }
+}
+
+fn syntax_problems() -> Vec<SyntaxProblem> {
+    use SyntaxProblem as P;
+    let q = |v: &str| format!("{v:?}");
+    let span = Span {
+        first: 16,
+        last: 17,
+    };
+    let mut out = vec![
+        P::FullWidth {
+            found: '３', at: 1
+        },
+        P::Length {
+            expected: 17,
+            breakdown: Breakdown::Fields(vec![
+                (CodeField::Analyte, 5),
+                (CodeField::Identification, 4),
+                (CodeField::Material, 3),
+                (CodeField::Method, 3),
+                (CodeField::Result, 2),
+            ]),
+            found: 15,
+        },
+        P::Length {
+            expected: 15,
+            breakdown: Breakdown::MetaAndCode {
+                meta: s("YCM"),
+                code: Embedded::Yj,
+            },
+            found: 14,
+        },
+        P::Length {
+            expected: 12,
+            breakdown: Breakdown::None,
+            found: 1,
+        },
+        P::LengthOf {
+            pattern: "99999999",
+            found: 1,
+        },
+        P::CharacterOf {
+            pattern: "XXXX",
+            found: 'a',
+            at: 2,
+        },
+        P::MetaCodeUnknown {
+            expected: "J9F",
+            dummy: "D9F000000000",
+            found: q("X9F"),
+        },
+        P::MetaCodeOtherSystem {
+            meta: s("D9M"),
+            meaning: MetaMeaning::DrugDummy,
+            belongs: vec!["urn:a", "urn:b"],
+            system: "urn:c",
+        },
+        P::RootWithSuffix { meta: s("00F") },
+        P::DummyOnly {
+            meaning: MetaMeaning::FoodDummy,
+            dummy: s("D9F000000000"),
+        },
+        P::CheckDigitNotDigit {
+            within: Some(Embedded::Yj),
+            at: 15,
+            found: 'X',
+        },
+        P::CheckDigitWrong {
+            within: None,
+            found: '1',
+            expected: '2',
+        },
+        P::NotClinsForm { found: 2 },
+        P::Prefecture { found: s("48") },
+        P::FeeTable { found: '4' },
+        P::YearRange { found: q("2019") },
+        P::LocalId(LocalIdFound::Length(0)),
+        P::LocalId(LocalIdFound::Character { found: '_', at: 3 }),
+        P::PartDigits {
+            part: Part::InsurerNumber,
+            digits: 8,
+            found: q("123456"),
+            padding: true,
+        },
+        P::PartEmptyOrDigits {
+            part: Part::Branch,
+            digits: 2,
+            found: q("1"),
+        },
+        P::PartNotEmpty {
+            part: Part::Symbol,
+            found: q("x"),
+        },
+        P::PartEmpty {
+            part: Part::LocalId,
+        },
+        P::AsClinsForm(Box::new(P::InstitutionPart {
+            value: s("13112"),
+            problem: Box::new(P::LengthOf {
+                pattern: "9999999999",
+                found: 5,
+            }),
+        })),
+    ];
+    for within in [None, Some(Embedded::Yj), Some(Embedded::GeneralName)] {
+        out.push(P::Field {
+            within,
+            field: CodeField::Result,
+            span,
+            pattern: "99",
+            found: q("0X"),
+        });
+    }
+    for strict in [true, false] {
+        out.push(P::Suffix {
+            within: Some(Embedded::GeneralName),
+            span: Span {
+                first: 13,
+                last: 15,
+            },
+            found: q("ZZA"),
+            strict,
+        });
+    }
+    for form in [Form::Clins, Form::InsuranceMember, Form::PublicPayerMember] {
+        out.push(P::Parts { form, found: 1 });
+    }
+    for part in [
+        Part::Year,
+        Part::LocalId,
+        Part::InsurerNumber,
+        Part::Symbol,
+        Part::Number,
+        Part::Branch,
+        Part::PayerNumber,
+        Part::RecipientNumber,
+    ] {
+        out.push(P::PartDigits {
+            part,
+            digits: 4,
+            found: q("x"),
+            padding: false,
+        });
+    }
+    for found in [
+        Blank::Caret,
+        Blank::Space,
+        Blank::FullWidthSpace,
+        Blank::Other(0x09),
+    ] {
+        out.push(P::PartBlank {
+            part: Part::Number,
+            found,
+            value: q("a b"),
+        });
+    }
+    for field in [
+        CodeField::Analyte,
+        CodeField::Identification,
+        CodeField::Material,
+        CodeField::Method,
+        CodeField::MethodOrReagentKit,
+        CodeField::Unit,
+        CodeField::Category,
+        CodeField::Number,
+        CodeField::TherapeuticClass,
+        CodeField::Ingredient,
+        CodeField::DosageForm,
+        CodeField::Strength,
+        CodeField::Brand,
+        CodeField::Code,
+        CodeField::MetaCode,
+    ] {
+        out.push(P::Field {
+            within: None,
+            field,
+            span: Span { first: 1, last: 1 },
+            pattern: "9A999XX",
+            found: q("x"),
+        });
+    }
+    for meaning in [
+        MetaMeaning::FoodAllergen,
+        MetaMeaning::FoodDummy,
+        MetaMeaning::FoodRoot,
+        MetaMeaning::NonFoodAllergen,
+        MetaMeaning::NonFoodDummy,
+        MetaMeaning::NonFoodRoot,
+        MetaMeaning::DrugByYj,
+        MetaMeaning::DrugByGeneralName,
+        MetaMeaning::DrugDummy,
+    ] {
+        out.push(P::DummyOnly {
+            meaning,
+            dummy: s("D9M000000000"),
+        });
+    }
+    out
+}
+
+fn code_findings() -> Vec<CodeFinding> {
+    use CodeFinding as F;
+    let subjects = [
+        Coded::Jlac10,
+        Coded::Jlac11,
+        Coded::Yj,
+        Coded::GeneralName,
+        Coded::Jfagy,
+        Coded::DiseaseKeyNumber,
+        Coded::DiseaseExchange,
+        Coded::ModifierKeyNumber,
+        Coded::ModifierExchange,
+        Coded::ReceiptDisease,
+        Coded::ReceiptModifier,
+        Coded::BundleId,
+        Coded::Institution,
+        Coded::ResourceIdentifier,
+        Coded::InsuranceMember,
+        Coded::PublicPayerMember,
+    ];
+    let problems = syntax_problems();
+    let first = problems[0].clone();
+    // Every subject once, then every problem under one subject.
+    let mut out: Vec<CodeFinding> = subjects
+        .iter()
+        .map(|&subject| (subject, first.clone()))
+        .chain(problems.into_iter().map(|p| (Coded::Jlac10, p)))
+        .map(|(subject, problem)| {
+            F::Syntax(SyntaxFinding {
+                subject,
+                value: s("3A0150000023291"),
+                problem,
+            })
+        })
+        .collect();
+    let hints = || {
+        vec![LookalikeHint {
+            listed: vec![
+                Lookalike {
+                    found: '⾎',
+                    unified: Some('血'),
+                },
+                Lookalike {
+                    found: '⺀',
+                    unified: None,
+                },
+            ],
+            more: 3,
+        }]
+    };
+    let system = || s("http://jpfhir.jp/fhir/core/CodeSystem/x");
+    for version in [None, Some(s("1.0.0"))] {
+        out.push(F::NotInCodeSystem {
+            code: s("X"),
+            system: system(),
+            version: version.clone(),
+        });
+        out.push(F::NotInFragment {
+            code: s("X"),
+            system: system(),
+            version: version.clone(),
+        });
+        out.push(F::OtherEdition {
+            asked: s("0.9"),
+            system: system(),
+            code: s("X"),
+            checked: version,
+        });
+    }
+    out.extend([
+        F::DisplayOtherLanguage {
+            given: s("外来"),
+            code: s("AMB"),
+            expected: s("ambulatory"),
+        },
+        F::DisplayLookalike {
+            given: s("⾎糖"),
+            code: s("1"),
+            expected: s("血糖"),
+            hints: hints(),
+        },
+        F::DisplayDiffers {
+            given: s("血糖値"),
+            code: s("1"),
+            expected: s("血糖"),
+            hints: vec![],
+        },
+        F::DisplayDiffers {
+            given: s("⾎糖値"),
+            code: s("1"),
+            expected: s("血糖"),
+            hints: hints(),
+        },
+    ]);
+    out
+}
+
+/// The first run of three or more lower-case English words in `text`, between two Japanese
+/// characters: a sentence, or a piece of one, left untranslated ("the narrative has no text").
+pub(crate) fn english_sentence(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii()).find_map(|stretch| {
+        let mut run: Vec<&str> = Vec::new();
+        for token in stretch.split(' ') {
+            let word = token.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')'));
+            if word.len() > 1 && word.chars().all(|c| c.is_ascii_lowercase() || c == '\'') {
+                run.push(word);
+                if run.len() >= 3 {
+                    return Some(run.join(" "));
+                }
+            } else {
+                run.clear();
+            }
+        }
+        None
+    })
+}
+
+/// Exhaustive on purpose: a new variant fails to compile here until it has an example.
+fn narrative_kind(n: &NarrativeError) -> usize {
+    use NarrativeError as N;
+    match n {
+        N::Malformed(_) => 0,
+        N::NotSingleDiv => 1,
+        N::TextOutsideDiv => 2,
+        N::NoDiv => 3,
+        N::RootNotDiv { .. } => 4,
+        N::NotXhtml { .. } => 5,
+        N::ElementNotAllowed { .. } => 6,
+        N::BlockInParagraph { .. } => 7,
+        N::Instruction => 8,
+        N::Doctype => 9,
+        N::NoContent => 10,
+        N::UndeclaredEntity { .. } => 11,
+        N::CharacterNotAllowed { .. } => 12,
+        N::BadAttribute { .. } => 13,
+        N::BadAttributeValue { .. } => 14,
+        N::EventAttribute { .. } => 15,
+        N::AttributeNotAllowed { .. } => 16,
+        N::LinkScheme { .. } => 17,
+        N::ExternalImage { .. } => 18,
+        N::StyleLoads { .. } => 19,
+    }
+}
+
+fn xml_kind(p: &XmlProblem) -> usize {
+    use XmlProblem as P;
+    match p {
+        P::BadMarkup => 0,
+        P::Unclosed(_) => 1,
+        P::MissingEndTag { .. } => 2,
+        P::UnmatchedEndTag { .. } => 3,
+        P::MismatchedEndTag { .. } => 4,
+        P::DoubleHyphenInComment => 5,
+        P::DeclarationWithoutVersion => 6,
+        P::DoctypeWithoutName => 7,
+        P::Attribute(_) => 8,
+        P::UnknownEntity { .. } => 9,
+        P::UnterminatedReference => 10,
+        P::BadCharacterReference => 11,
+        P::CharacterNotAllowed { .. } => 12,
+        P::UnknownPrefix { .. } => 13,
+        P::ReservedPrefix => 14,
+        P::NotUtf8 => 15,
+        P::Unreadable => 16,
+    }
+}
+
+fn syntax_kind(p: &SyntaxProblem) -> usize {
+    use SyntaxProblem as P;
+    match p {
+        P::FullWidth { .. } => 0,
+        P::Length { .. } => 1,
+        P::LengthOf { .. } => 2,
+        P::CharacterOf { .. } => 3,
+        P::Field { .. } => 4,
+        P::MetaCodeUnknown { .. } => 5,
+        P::MetaCodeOtherSystem { .. } => 6,
+        P::RootWithSuffix { .. } => 7,
+        P::DummyOnly { .. } => 8,
+        P::CheckDigitNotDigit { .. } => 9,
+        P::CheckDigitWrong { .. } => 10,
+        P::Suffix { .. } => 11,
+        P::Parts { .. } => 12,
+        P::NotClinsForm { .. } => 13,
+        P::AsClinsForm(_) => 14,
+        P::InstitutionPart { .. } => 15,
+        P::Prefecture { .. } => 16,
+        P::FeeTable { .. } => 17,
+        P::YearRange { .. } => 18,
+        P::LocalId(_) => 19,
+        P::PartDigits { .. } => 20,
+        P::PartEmptyOrDigits { .. } => 21,
+        P::PartNotEmpty { .. } => 22,
+        P::PartEmpty { .. } => 23,
+        P::PartBlank { .. } => 24,
+    }
+}
+
+fn code_finding_kind(f: &CodeFinding) -> usize {
+    use CodeFinding as F;
+    match f {
+        F::Syntax(_) => 0,
+        F::OtherEdition { .. } => 1,
+        F::NotInCodeSystem { .. } => 2,
+        F::NotInFragment { .. } => 3,
+        F::DisplayOtherLanguage { .. } => 4,
+        F::DisplayLookalike { .. } => 5,
+        F::DisplayDiffers { .. } => 6,
+    }
+}
+
+/// Every kind `kind` tells apart, from 0 to `count - 1`, has an example.
+#[track_caller]
+fn all_kinds<T>(examples: &[T], kind: impl Fn(&T) -> usize, count: usize) {
+    let seen: std::collections::BTreeSet<usize> = examples.iter().map(kind).collect();
+    let missing: Vec<usize> = (0..count).filter(|k| !seen.contains(k)).collect();
+    assert!(missing.is_empty(), "no example of kinds {missing:?}");
+}
+
+#[test]
+fn every_kind_of_narrative_and_code_finding_has_an_example() {
+    all_kinds(&narrative_examples(), narrative_kind, 20);
+    all_kinds(&xml_problems(), xml_kind, 17);
+    let mut problems = syntax_problems();
+    problems.push(SyntaxProblem::InstitutionPart {
+        value: s("1"),
+        problem: Box::new(SyntaxProblem::FeeTable { found: '4' }),
+    });
+    all_kinds(&problems, syntax_kind, 25);
+    all_kinds(&code_findings(), code_finding_kind, 7);
+}
+
+#[test]
+fn narrative_and_code_findings_are_japanese_throughout() {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for n in narrative_examples() {
+        texts.push((format!("{n:?}"), n.render(Language::Japanese)));
+    }
+    for f in code_findings() {
+        texts.push((format!("{f:?}"), f.render(Language::Japanese)));
+    }
+    for m in [
+        Message::from(ServiceMessage::BundleIdInvalid {
+            findings: vec![institution_finding()],
+        }),
+        Message::from(DocumentMessage::AddresseeNumberInvalid {
+            findings: vec![institution_finding()],
+        }),
+    ] {
+        texts.push((format!("{m:?}"), m.render(Language::Japanese)));
+    }
+    let english: Vec<String> = texts
+        .iter()
+        .filter_map(|(what, ja)| {
+            let found = english_sentence(ja).or_else(|| (!has_japanese(ja)).then(|| s("-")))?;
+            Some(format!("{what}\n  {ja}\n  ({found})"))
+        })
+        .collect();
+    assert!(
+        english.is_empty(),
+        "English left in:\n{}",
+        english.join("\n")
+    );
+    // The check would have caught the texts this catalogue replaced.
+    assert!(
+        english_sentence("ナラティブの XHTML が正しくありません（the narrative has no text）")
+            .is_some()
+    );
+    assert!(
+        english_sentence(
+            "コード体系による検査の結果です（YJ code 1: the check digit must be a digit）"
+        )
+        .is_some()
+    );
+}
+
+#[test]
+fn narrative_and_code_findings_keep_their_english() {
+    let missing = NarrativeError::Malformed(XmlProblem::MissingEndTag { name: s("div") });
+    assert_eq!(
+        missing.render(Language::English),
+        "the narrative is not well-formed XML: <div> is never closed"
+    );
+    assert_eq!(
+        missing.render(Language::Japanese),
+        "ナラティブが整形式の XML になっていません: <div> が閉じられていません"
+    );
+    let field = SyntaxFinding {
+        subject: Coded::Jlac10,
+        value: s("3A01500000232910X"),
+        problem: SyntaxProblem::Field {
+            within: None,
+            field: CodeField::Result,
+            span: Span {
+                first: 16,
+                last: 17,
+            },
+            pattern: "99",
+            found: s("\"0X\""),
+        },
+    };
+    assert_eq!(
+        field.render(Language::English),
+        "JLAC10 code 3A01500000232910X: the result field (characters 16–17) must be 2 digits, found \"0X\""
+    );
+    assert_eq!(
+        field.render(Language::Japanese),
+        "JLAC10 コード 3A01500000232910X: 結果識別（16〜17 文字目）は数字 2 桁でなければなりませんが、\"0X\" です"
+    );
+    let analyte = SyntaxProblem::Field {
+        within: Some(Embedded::Yj),
+        field: CodeField::Analyte,
+        span: Span { first: 4, last: 8 },
+        pattern: "9A999",
+        found: s("\"x\""),
+    };
+    assert_eq!(
+        analyte.render(Language::English),
+        "the YJ analyte field (characters 4–8) must be a digit, an uppercase letter and 3 digits, found \"x\""
+    );
+    assert_eq!(
+        analyte.render(Language::Japanese),
+        "YJ コードの分析物（4〜8 文字目）は数字 1 桁、英大文字 1 文字、数字 3 桁でなければなりませんが、\"x\" です"
     );
 }

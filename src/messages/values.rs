@@ -2,6 +2,7 @@
 //! integer ranges), the calendar (a day that exists, leap seconds), narrative XHTML, and the
 //! leaf rules of an element definition (`fixed[x]`, `pattern[x]`, `maxLength`, min/max).
 
+use super::markup::NarrativeError;
 use super::{Language, say};
 
 /// Why a date, dateTime, instant or time that matches its regex names no real moment.
@@ -80,8 +81,8 @@ pub enum PrimitiveError {
         ty: String,
         why: CalendarError,
     },
-    /// The narrative's XHTML breaks a rule; the detail is the narrative checker's own.
-    Narrative(String),
+    /// The narrative's XHTML breaks a rule.
+    Narrative(NarrativeError),
 }
 
 impl PrimitiveError {
@@ -136,11 +137,7 @@ impl PrimitiveError {
                     why.render(lang)
                 ),
             ),
-            P::Narrative(detail) => say!(
-                lang,
-                detail,
-                format!("ナラティブの XHTML が正しくありません（{detail}）"),
-            ),
+            P::Narrative(why) => why.render(lang),
         }
     }
 }

@@ -280,16 +280,15 @@ pub(crate) fn bundle_id(bundle: &Value, errors: &mut Vec<Issue>) -> Option<Strin
     let value = id.and_then(|i| text(i, "value"));
     match (system, value) {
         (Some(BUNDLE_IDENTIFIER), Some(v)) => {
-            let bad: Vec<String> = check_identifier(BUNDLE_IDENTIFIER, v)
+            let findings: Vec<_> = check_identifier(BUNDLE_IDENTIFIER, v)
                 .into_iter()
                 .filter(|f| f.severity == Severity::Error)
                 .map(|f| f.message)
                 .collect();
-            if bad.is_empty() {
+            if findings.is_empty() {
                 return Some(v.to_string());
             }
-            let why = bad.join("; ");
-            let message = ServiceMessage::BundleIdInvalid { why };
+            let message = ServiceMessage::BundleIdInvalid { findings };
             errors.push(err(IssueType::Value, message, "Bundle.identifier.value"));
         }
         _ => errors.push(err(

@@ -171,6 +171,6 @@ fn a_display_differing_only_by_look_alike_characters_gets_a_hint() {
     assert_eq!(findings.len(), 1, "{findings:?}");
     let f = &findings[0];
     assert!(f.severity == IssueSeverity::Warning && f.part == CodedPart::Display);
-    assert!(f.message.contains("look-alike"), "{}", f.message);
-    assert!(f.message.contains("U+2F8E"), "{}", f.message);
+    assert!(f.text().contains("look-alike"), "{}", f.text());
+    assert!(f.text().contains("U+2F8E"), "{}", f.text());
 }

@@ -3,6 +3,8 @@
 //! answer it.
 
 use crate::fhir::IssueSeverity;
+use crate::messages::Language;
+use crate::messages::codes::CodeFinding;
 
 /// The answer to a membership question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +47,17 @@ pub enum CodedPart {
 pub struct Finding {
     pub severity: IssueSeverity,
     pub part: CodedPart,
-    pub message: String,
+    pub message: CodeFinding,
 }
 
 impl Finding {
     pub fn is_error(&self) -> bool {
         matches!(self.severity, IssueSeverity::Error | IssueSeverity::Fatal)
+    }
+
+    /// The message in English, as logs and reports say it.
+    pub fn text(&self) -> String {
+        self.message.render(Language::English)
     }
 }
 

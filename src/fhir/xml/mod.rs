@@ -8,6 +8,7 @@
 //! format arrived.
 
 mod layout;
+pub(crate) mod problem;
 mod read;
 mod write;
 

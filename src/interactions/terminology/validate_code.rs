@@ -199,7 +199,7 @@ fn coding_in_system(engine: &ValueSetEngine, target: Option<&str>, c: &Coding) -
     };
     let findings = engine.coding(value);
     let has_error = findings.iter().any(Finding::is_error);
-    let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
+    let mut messages: Vec<String> = findings.iter().map(Finding::text).collect();
     match engine.lookup(system, c.version.as_deref(), code) {
         Ok(found) => {
             if let (Some(asked), Some(loaded)) = (&c.version, &found.version)
@@ -310,7 +310,7 @@ fn coding_in_value_set(engine: &ValueSetEngine, value_set: &str, c: &Coding) -> 
         .and_then(|r| r.display);
     let findings = engine.coding(value);
     let has_error = findings.iter().any(Finding::is_error);
-    let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
+    let mut messages: Vec<String> = findings.iter().map(Finding::text).collect();
     let valid = match engine.check(value_set, value).membership {
         Membership::Member => !has_error,
         Membership::NotMember => {

@@ -36,6 +36,7 @@ use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
+use crate::messages::codes::SyntaxFinding;
 use crate::terminology::syntax::{Severity, check_identifier};
 
 pub const INSTITUTION_SYSTEM: &str =
@@ -150,8 +151,9 @@ pub fn is_document(resource: &Value) -> bool {
 pub struct InstitutionNumber(String);
 
 impl InstitutionNumber {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let problems: Vec<String> = check_identifier(INSTITUTION_SYSTEM, value)
+    /// `Err` with what is wrong with the number, as the syntax rules say it.
+    pub fn parse(value: &str) -> Result<Self, Vec<SyntaxFinding>> {
+        let problems: Vec<SyntaxFinding> = check_identifier(INSTITUTION_SYSTEM, value)
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
             .map(|f| f.message)
@@ -159,7 +161,7 @@ impl InstitutionNumber {
         if problems.is_empty() {
             Ok(InstitutionNumber(value.to_string()))
         } else {
-            Err(problems.join("; "))
+            Err(problems)
         }
     }
 

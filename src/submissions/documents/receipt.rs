@@ -85,9 +85,9 @@ pub fn parse_institution(body: &Value) -> Result<InstitutionNumber, Error> {
     let Some(value) = value else {
         return Err(Error::invalid(DocumentMessage::ReceiptInstitutionType, at));
     };
-    InstitutionNumber::parse(value).map_err(|why| {
+    InstitutionNumber::parse(value).map_err(|findings| {
         Error::invalid(
-            DocumentMessage::ReceiptInstitutionInvalid { why },
+            DocumentMessage::ReceiptInstitutionInvalid { findings },
             format!("{at}.value"),
         )
     })

@@ -89,10 +89,10 @@ pub(super) fn addressee(
     match numbers.as_slice() {
         [(k, value)] => match InstitutionNumber::parse(value.unwrap_or_default()) {
             Ok(n) => Some(n.as_str().to_string()),
-            Err(why) => {
+            Err(findings) => {
                 errors.push(err(
                     IssueType::Value,
-                    M::AddresseeNumberInvalid { why },
+                    M::AddresseeNumberInvalid { findings },
                     format!("{o_at}[{k}].value"),
                 ));
                 None

@@ -8,46 +8,42 @@
 //! (`27000358`) and MEDIS's layout give it the 8 digits of the 病名管理番号.
 
 use super::fields::{Field, Layout};
+use crate::messages::codes::{CodeField, Coded};
 
-const fn single(label: &'static str, field: &'static [Field]) -> Layout {
+const fn single(label: Coded, field: &'static [Field]) -> Layout {
     Layout {
         label,
-        summary: None,
         fields: field,
     }
 }
 
 const EIGHT_DIGITS: &[Field] = &[Field {
-    name: "code",
+    name: CodeField::Code,
     pattern: "99999999",
-    expect: "8 digits",
 }];
 
 const FOUR_ALPHANUMERICS: &[Field] = &[Field {
-    name: "code",
+    name: CodeField::Code,
     pattern: "XXXX",
-    expect: "4 uppercase letters or digits",
 }];
 
-pub(super) const KEY_NUMBER: Layout = single("MEDIS 病名管理番号", EIGHT_DIGITS);
-pub(super) const EXCHANGE: Layout = single("MEDIS 病名交換用コード", FOUR_ALPHANUMERICS);
-pub(super) const MODIFIER_KEY_NUMBER: Layout = single("MEDIS 修飾語管理番号", EIGHT_DIGITS);
-pub(super) const MODIFIER_EXCHANGE: Layout = single("MEDIS 修飾語交換用コード", FOUR_ALPHANUMERICS);
+pub(super) const KEY_NUMBER: Layout = single(Coded::DiseaseKeyNumber, EIGHT_DIGITS);
+pub(super) const EXCHANGE: Layout = single(Coded::DiseaseExchange, FOUR_ALPHANUMERICS);
+pub(super) const MODIFIER_KEY_NUMBER: Layout = single(Coded::ModifierKeyNumber, EIGHT_DIGITS);
+pub(super) const MODIFIER_EXCHANGE: Layout = single(Coded::ModifierExchange, FOUR_ALPHANUMERICS);
 
 pub(super) const RECEIPT_DISEASE: Layout = single(
-    "レセ電 傷病名コード",
+    Coded::ReceiptDisease,
     &[Field {
-        name: "code",
+        name: CodeField::Code,
         pattern: "9999999",
-        expect: "7 digits",
     }],
 );
 
 pub(super) const RECEIPT_MODIFIER: Layout = single(
-    "レセ電 修飾語コード",
+    Coded::ReceiptModifier,
     &[Field {
-        name: "code",
+        name: CodeField::Code,
         pattern: "9999",
-        expect: "4 digits",
     }],
 );

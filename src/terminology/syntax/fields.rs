@@ -1,24 +1,22 @@
 //! Fixed-width code layouts: a code as a sequence of named fields, each a run of character
 //! classes, checked field by field so that a finding can name the field that is wrong.
 
-use super::Finding;
+use super::{Finding, What};
+use crate::messages::codes::{Breakdown, CodeField, Coded, Embedded, Span, SyntaxProblem};
 
 /// One field of a layout. `pattern` has one letter per character: `9` a digit, `A` an uppercase
-/// letter, `X` an uppercase letter or a digit (ASCII only, as every master is).
+/// letter, `X` an uppercase letter or a digit (ASCII only, as every master is); the messages
+/// say it in words.
 #[derive(Debug)]
 pub(super) struct Field {
-    pub name: &'static str,
+    pub name: CodeField,
     pub pattern: &'static str,
-    /// What the field must be, in words ("2 digits").
-    pub expect: &'static str,
 }
 
 #[derive(Debug)]
 pub(super) struct Layout {
     /// How a code is named in messages ("JLAC10 code").
-    pub label: &'static str,
-    /// The fields and their widths in words, for the length message; `None` for one-field codes.
-    pub summary: Option<&'static str>,
+    pub label: Coded,
     pub fields: &'static [Field],
 }
 
@@ -26,8 +24,8 @@ pub(super) struct Layout {
 #[derive(Debug)]
 pub(super) struct FieldError {
     pub field: &'static Field,
-    /// "character 8" or "characters 16–17", counted in the whole code.
-    pub span: String,
+    /// Where the field is in the whole code.
+    pub span: Span,
     pub found: String,
     /// The first character that does not fit, and its 1-based position in the whole code.
     pub bad: char,
@@ -35,13 +33,16 @@ pub(super) struct FieldError {
 }
 
 impl FieldError {
-    /// "{what}: {article} analyte field (characters 1–5) must be …, found "…"", where `article`
-    /// is "the", or names the embedded code ("the YJ").
-    pub fn finding(&self, what: &str, article: &str) -> Finding {
-        Finding::error(format!(
-            "{what}: {article} {} field ({}) must be {}, found {:?}",
-            self.field.name, self.span, self.field.expect, self.found
-        ))
+    /// "{what}: the analyte field (characters 1–5) must be …, found "…"", the field named
+    /// after the code it belongs to when that is embedded (`within`: "the YJ therapeutic class").
+    pub fn finding(&self, what: &What, within: Option<Embedded>) -> Finding {
+        what.error(SyntaxProblem::Field {
+            within,
+            field: self.field.name,
+            span: self.span,
+            pattern: self.field.pattern,
+            found: format!("{:?}", self.found),
+        })
     }
 }
 
@@ -65,41 +66,45 @@ impl Layout {
         self.fields.iter().map(Field::len).sum()
     }
 
+    /// The fields and their widths, for the length message.
+    pub fn breakdown(&self) -> Vec<(CodeField, usize)> {
+        self.fields.iter().map(|f| (f.name, f.len())).collect()
+    }
+
     /// Findings for a code that should follow this layout alone.
     pub fn check(&self, code: &str) -> Vec<Finding> {
         let chars: Vec<char> = code.chars().collect();
-        let what = format!("{} {}", self.label, shown(code));
+        let what = What::new(self.label, code);
         if let Some(finding) = full_width(&what, &chars) {
             return vec![finding];
         }
+        // A one-field code is the field: its messages point at the character instead.
+        let single = match self.fields {
+            [field] => Some(field),
+            _ => None,
+        };
         if chars.len() != self.len() {
-            return vec![Finding::error(match self.summary {
-                Some(summary) => format!(
-                    "{what}: must be {} characters ({summary}), found {}",
-                    self.len(),
-                    chars.len()
-                ),
-                None => format!(
-                    "{what}: must be {}, found {}",
-                    self.fields.first().map_or("", |f| f.expect),
-                    characters(chars.len())
-                ),
+            return vec![what.error(match single {
+                None => SyntaxProblem::Length {
+                    expected: self.len(),
+                    breakdown: Breakdown::Fields(self.breakdown()),
+                    found: chars.len(),
+                },
+                Some(field) => SyntaxProblem::LengthOf {
+                    pattern: field.pattern,
+                    found: chars.len(),
+                },
             })];
         }
         self.field_errors(&chars, 0)
             .iter()
-            .map(|e| {
-                if self.summary.is_some() {
-                    e.finding(&what, "the")
-                } else {
-                    // The whole code is the field: point at the character instead.
-                    Finding::error(format!(
-                        "{what}: must be {}, found \"{}\" at character {}",
-                        e.field.expect,
-                        e.bad.escape_debug(),
-                        e.bad_at
-                    ))
-                }
+            .map(|e| match single {
+                None => e.finding(&what, None),
+                Some(field) => what.error(SyntaxProblem::CharacterOf {
+                    pattern: field.pattern,
+                    found: e.bad,
+                    at: e.bad_at,
+                }),
             })
             .collect()
     }
@@ -134,32 +139,21 @@ impl Layout {
 
 /// One finding for a code typed in full-width characters (３Ａ０１５…, a common slip of
 /// Japanese input), instead of one per field.
-pub(super) fn full_width(what: &str, chars: &[char]) -> Option<Finding> {
+pub(super) fn full_width(what: &What, chars: &[char]) -> Option<Finding> {
     let i = chars
         .iter()
         .position(|c| matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}'))?;
-    Some(Finding::error(format!(
-        "{what}: codes are half-width ASCII, found the full-width \"{}\" at character {}",
-        chars[i],
-        i + 1
-    )))
+    Some(what.error(SyntaxProblem::FullWidth {
+        found: chars[i],
+        at: i + 1,
+    }))
 }
 
-/// "character 8" or "characters 16–17" for `len` characters from the 0-based `start`.
-pub(super) fn span(start: usize, len: usize) -> String {
-    if len == 1 {
-        format!("character {}", start + 1)
-    } else {
-        format!("characters {}–{}", start + 1, start + len)
-    }
-}
-
-/// "1 character" / "6 characters".
-pub(super) fn characters(n: usize) -> String {
-    if n == 1 {
-        "1 character".to_string()
-    } else {
-        format!("{n} characters")
+/// The span of `len` characters from the 0-based `start`.
+pub(super) fn span(start: usize, len: usize) -> Span {
+    Span {
+        first: start + 1,
+        last: start + len,
     }
 }
 

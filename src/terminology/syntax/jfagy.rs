@@ -8,10 +8,11 @@
 //!   only for the food, non-food and dummy codes);
 //! - dummies `D9F000000000`, `D9N000000000`, and `D9M000000000` in both drug systems.
 
-use super::Finding;
-use super::fields::{Field, Layout, full_width, shown};
+use super::fields::{Field, Layout, full_width};
 use super::medication::{general_name_findings, yj_findings};
 use super::systems::{JFAGY_DRUG_GENERAL, JFAGY_DRUG_YJ, JFAGY_FOOD, JFAGY_NON_FOOD};
+use super::{Finding, What};
+use crate::messages::codes::{Breakdown, CodeField, Coded, Embedded, MetaMeaning, SyntaxProblem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -31,115 +32,119 @@ impl Kind {
         }
     }
 
-    /// This system's meta-codes, for the message on an unknown one.
-    fn expected(self) -> &'static str {
+    /// This system's meta-code and dummy code, for the message on an unknown meta-code.
+    fn expected(self) -> (&'static str, &'static str) {
         match self {
-            Kind::Food => "J9F (or the dummy D9F000000000)",
-            Kind::NonFood => "J9N (or the dummy D9N000000000)",
-            Kind::DrugYj => "YCM (or the dummy D9M000000000)",
-            Kind::DrugGeneral => "GCM (or the dummy D9M000000000)",
+            Kind::Food => ("J9F", "D9F000000000"),
+            Kind::NonFood => ("J9N", "D9N000000000"),
+            Kind::DrugYj => ("YCM", "D9M000000000"),
+            Kind::DrugGeneral => ("GCM", "D9M000000000"),
         }
     }
 }
 
 /// Meta-code, what it stands for, and the systems it belongs to.
-const META_CODES: &[(&str, &str, &[Kind])] = &[
-    ("J9F", "food allergen", &[Kind::Food]),
-    ("D9F", "food dummy", &[Kind::Food]),
-    ("00F", "food root", &[Kind::Food]),
-    ("J9N", "non-food allergen", &[Kind::NonFood]),
-    ("D9N", "non-food dummy", &[Kind::NonFood]),
-    ("00N", "non-food root", &[Kind::NonFood]),
-    ("YCM", "drug by YJ code", &[Kind::DrugYj]),
-    ("GCM", "drug by 一般名処方 code", &[Kind::DrugGeneral]),
-    ("D9M", "drug dummy", &[Kind::DrugYj, Kind::DrugGeneral]),
+const META_CODES: &[(&str, MetaMeaning, &[Kind])] = &[
+    ("J9F", MetaMeaning::FoodAllergen, &[Kind::Food]),
+    ("D9F", MetaMeaning::FoodDummy, &[Kind::Food]),
+    ("00F", MetaMeaning::FoodRoot, &[Kind::Food]),
+    ("J9N", MetaMeaning::NonFoodAllergen, &[Kind::NonFood]),
+    ("D9N", MetaMeaning::NonFoodDummy, &[Kind::NonFood]),
+    ("00N", MetaMeaning::NonFoodRoot, &[Kind::NonFood]),
+    ("YCM", MetaMeaning::DrugByYj, &[Kind::DrugYj]),
+    ("GCM", MetaMeaning::DrugByGeneralName, &[Kind::DrugGeneral]),
+    (
+        "D9M",
+        MetaMeaning::DrugDummy,
+        &[Kind::DrugYj, Kind::DrugGeneral],
+    ),
 ];
 
 /// A food or non-food code; the layout covers the 9 characters after the meta-code.
 const ALLERGEN: Layout = Layout {
-    label: "J-FAGY code",
-    summary: Some("meta-code 3 + category 1 + number 8"),
+    label: Coded::Jfagy,
     fields: &[
         Field {
-            name: "category",
+            name: CodeField::Category,
             pattern: "A",
-            expect: "an uppercase letter",
         },
         Field {
-            name: "number",
+            name: CodeField::Number,
             pattern: "99999999",
-            expect: "8 digits",
         },
     ],
 };
 
 pub(super) fn check(kind: Kind, code: &str) -> Vec<Finding> {
     let chars: Vec<char> = code.chars().collect();
-    let what = format!("J-FAGY code {}", shown(code));
+    let what = What::new(Coded::Jfagy, code);
     if let Some(finding) = full_width(&what, &chars) {
         return vec![finding];
     }
     let meta: String = chars.iter().take(3).collect();
     let Some(&(meta, meaning, owners)) = META_CODES.iter().find(|(m, ..)| *m == meta) else {
-        return vec![Finding::error(format!(
-            "{what}: the meta-code (characters 1–3) must be {}, found {meta:?}",
-            kind.expected()
-        ))];
+        let (expected, dummy) = kind.expected();
+        return vec![what.error(SyntaxProblem::MetaCodeUnknown {
+            expected,
+            dummy,
+            found: format!("{meta:?}"),
+        })];
     };
     if !owners.contains(&kind) {
-        let belongs = owners
-            .iter()
-            .map(|k| k.url())
-            .collect::<Vec<_>>()
-            .join(" or ");
-        return vec![Finding::error(format!(
-            "{what}: meta-code {meta} ({meaning}) belongs to {belongs}, not to {}",
-            kind.url()
-        ))];
+        return vec![what.error(SyntaxProblem::MetaCodeOtherSystem {
+            meta: meta.to_string(),
+            meaning,
+            belongs: owners.iter().map(|k| k.url()).collect(),
+            system: kind.url(),
+        })];
     }
     match meta {
         "00F" | "00N" if chars.len() == 3 => Vec::new(),
-        "00F" | "00N" => vec![Finding::error(format!(
-            "{what}: {meta} is the 3-character root of its system and takes nothing after it"
-        ))],
+        "00F" | "00N" => vec![what.error(SyntaxProblem::RootWithSuffix {
+            meta: meta.to_string(),
+        })],
         "D9F" | "D9N" | "D9M" => {
             let dummy = format!("{meta}000000000");
             if code == dummy {
                 Vec::new()
             } else {
-                vec![Finding::error(format!(
-                    "{what}: the only {meaning} code is {dummy}"
-                ))]
+                vec![what.error(SyntaxProblem::DummyOnly { meaning, dummy })]
             }
         }
         "YCM" | "GCM" if chars.len() != 15 => {
-            let part = if meta == "YCM" {
-                "a 12-character YJ code"
+            let code = if meta == "YCM" {
+                Embedded::Yj
             } else {
-                "a 12-character 一般名処方 code"
+                Embedded::GeneralName
             };
-            vec![Finding::error(format!(
-                "{what}: must be 15 characters ({meta} + {part}), found {}",
-                chars.len()
-            ))]
+            vec![what.error(SyntaxProblem::Length {
+                expected: 15,
+                breakdown: Breakdown::MetaAndCode {
+                    meta: meta.to_string(),
+                    code,
+                },
+                found: chars.len(),
+            })]
         }
-        "YCM" => yj_findings(&what, "the YJ", &chars, 3),
-        "GCM" => general_name_findings(&what, "the 一般名処方", &chars, 3, true),
+        "YCM" => yj_findings(&what, Some(Embedded::Yj), &chars, 3),
+        "GCM" => general_name_findings(&what, Some(Embedded::GeneralName), &chars, 3, true),
         _ => allergen_findings(&what, &chars),
     }
 }
 
-fn allergen_findings(what: &str, chars: &[char]) -> Vec<Finding> {
+fn allergen_findings(what: &What, chars: &[char]) -> Vec<Finding> {
     if chars.len() != 12 {
-        return vec![Finding::error(format!(
-            "{what}: must be 12 characters ({}), found {}",
-            ALLERGEN.summary.unwrap_or_default(),
-            chars.len()
-        ))];
+        let mut breakdown = vec![(CodeField::MetaCode, 3)];
+        breakdown.extend(ALLERGEN.breakdown());
+        return vec![what.error(SyntaxProblem::Length {
+            expected: 12,
+            breakdown: Breakdown::Fields(breakdown),
+            found: chars.len(),
+        })];
     }
     ALLERGEN
         .field_errors(&chars[3..], 3)
         .iter()
-        .map(|e| e.finding(what, "the"))
+        .map(|e| e.finding(what, None))
         .collect()
 }

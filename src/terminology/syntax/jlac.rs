@@ -9,66 +9,57 @@
 
 use super::Finding;
 use super::fields::{Field, Layout};
+use crate::messages::codes::{CodeField, Coded};
 
 /// The CLINS "not coded" lab code, valid wherever JLAC10 is.
 pub(super) const UNCODED: &str = "99999999999999999";
 
 /// The fields JLAC10 and JLAC11 share after the analyte.
 const IDENTIFICATION: Field = Field {
-    name: "identification",
+    name: CodeField::Identification,
     pattern: "9999",
-    expect: "4 digits",
 };
 const MATERIAL: Field = Field {
-    name: "material",
+    name: CodeField::Material,
     pattern: "999",
-    expect: "3 digits",
 };
 
 pub(super) const JLAC10: Layout = Layout {
-    label: "JLAC10 code",
-    summary: Some("analyte 5 + identification 4 + material 3 + method 3 + result 2"),
+    label: Coded::Jlac10,
     fields: &[
         Field {
-            name: "analyte",
+            name: CodeField::Analyte,
             pattern: "9A999",
-            expect: "a digit, an uppercase letter and 3 digits",
         },
         IDENTIFICATION,
         MATERIAL,
         Field {
-            name: "method",
+            name: CodeField::Method,
             pattern: "999",
-            expect: "3 digits",
         },
         Field {
-            name: "result",
+            name: CodeField::Result,
             pattern: "99",
-            expect: "2 digits",
         },
     ],
 };
 
 pub(super) const JLAC11: Layout = Layout {
-    label: "JLAC11 code",
-    summary: Some("analyte 5 + identification 4 + material 3 + method/reagent kit 3 + unit 2"),
+    label: Coded::Jlac11,
     fields: &[
         Field {
-            name: "analyte",
+            name: CodeField::Analyte,
             pattern: "A9999",
-            expect: "an uppercase letter and 4 digits",
         },
         IDENTIFICATION,
         MATERIAL,
         Field {
-            name: "method/reagent kit",
+            name: CodeField::MethodOrReagentKit,
             pattern: "999",
-            expect: "3 digits",
         },
         Field {
-            name: "unit",
+            name: CodeField::Unit,
             pattern: "XX",
-            expect: "2 uppercase letters or digits",
         },
     ],
 };

@@ -12,15 +12,16 @@
 use unicode_normalization::char::decompose_compatible;
 
 use super::radicals::RADICALS_SUPPLEMENT;
+use crate::messages::codes::{Lookalike, LookalikeHint};
 
 /// Distinct characters named before the hint is cut short.
 const LISTED_MAX: usize = 10;
 
 /// A hint when `text` contains look-alike CJK characters, naming each (once) with the unified
 /// ideograph it stands for; `None` when clean.
-pub fn lookalike_hint(text: &str) -> Option<String> {
+pub fn lookalike_hint(text: &str) -> Option<LookalikeHint> {
     let mut seen: Vec<char> = Vec::new();
-    let mut listed: Vec<String> = Vec::new();
+    let mut listed: Vec<Lookalike> = Vec::new();
     for c in text.chars() {
         let Some(unified) = lookalike(c) else {
             continue;
@@ -30,26 +31,16 @@ pub fn lookalike_hint(text: &str) -> Option<String> {
         }
         seen.push(c);
         if listed.len() < LISTED_MAX {
-            listed.push(match unified {
-                Some(u) => format!("U+{:04X} {c} → {u} U+{:04X}", u32::from(c), u32::from(u)),
-                None => format!(
-                    "U+{:04X} {c} (a radical with no unified equivalent)",
-                    u32::from(c)
-                ),
-            });
+            listed.push(Lookalike { found: c, unified });
         }
     }
     if seen.is_empty() {
         return None;
     }
-    let more = match seen.len() - listed.len() {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
-    Some(format!(
-        "look-alike CJK characters: {}{more}; use the unified ideographs instead",
-        listed.join(", ")
-    ))
+    Some(LookalikeHint {
+        more: seen.len() - listed.len(),
+        listed,
+    })
 }
 
 /// `None` when `c` is not a look-alike; `Some(None)` for a radical with no unified equivalent.

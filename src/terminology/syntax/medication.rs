@@ -7,43 +7,38 @@
 //! modulo 11, so a wrong value for any letter would have shown as failures of that letter; all
 //! 23 letters in use occur in the price list.
 
-use super::Finding;
-use super::fields::{Field, Layout, full_width, shown};
+use super::fields::{Field, Layout, full_width};
+use super::{Finding, What};
+use crate::messages::codes::{Breakdown, CodeField, Coded, Embedded, SyntaxProblem};
 
 /// The fields YJ and 一般名処方 codes share: the first 8 characters.
 const CLASS: Field = Field {
-    name: "therapeutic class",
+    name: CodeField::TherapeuticClass,
     pattern: "9999",
-    expect: "4 digits",
 };
 const INGREDIENT: Field = Field {
-    name: "ingredient",
+    name: CodeField::Ingredient,
     pattern: "999",
-    expect: "3 digits",
 };
 const FORM: Field = Field {
-    name: "dosage form",
+    name: CodeField::DosageForm,
     pattern: "A",
-    expect: "an uppercase letter",
 };
 
 /// The YJ code's first 11 characters; the check digit is checked apart, as a warning.
 const YJ_BODY: Layout = Layout {
-    label: "YJ code",
-    summary: Some("therapeutic class 4 + ingredient 3 + dosage form 1 + strength 1 + brand 2"),
+    label: Coded::Yj,
     fields: &[
         CLASS,
         INGREDIENT,
         FORM,
         Field {
-            name: "strength",
+            name: CodeField::Strength,
             pattern: "9",
-            expect: "a digit",
         },
         Field {
-            name: "brand",
+            name: CodeField::Brand,
             pattern: "99",
-            expect: "2 digits",
         },
     ],
 };
@@ -51,16 +46,14 @@ const YJ_BODY: Layout = Layout {
 /// The 一般名処方 code's first 9 characters. Position 9 is a letter in the master's 27 例外コード
 /// (e.g. `2649729SAZZZ`), so it admits letters where the YJ code has a digit.
 const GENERAL_BODY: Layout = Layout {
-    label: "一般名処方 code",
-    summary: Some("therapeutic class 4 + ingredient 3 + dosage form 1 + strength 1"),
+    label: Coded::GeneralName,
     fields: &[
         CLASS,
         INGREDIENT,
         FORM,
         Field {
-            name: "strength",
+            name: CodeField::Strength,
             pattern: "X",
-            expect: "a digit or an uppercase letter",
         },
     ],
 };
@@ -96,18 +89,18 @@ fn letter_value(c: char) -> u32 {
 
 pub(super) fn check_yj(code: &str) -> Vec<Finding> {
     let chars: Vec<char> = code.chars().collect();
-    let what = format!("YJ code {}", shown(code));
+    let what = What::new(Coded::Yj, code);
     if let Some(finding) = full_width(&what, &chars) {
         return vec![finding];
     }
-    yj_findings(&what, "the", &chars, 0)
+    yj_findings(&what, None, &chars, 0)
 }
 
-/// Findings for a YJ code at `offset` in `chars`, which must then be 12 characters long, in
-/// messages starting with `what` and naming fields after `article` ("the", "the YJ").
+/// Findings for a YJ code at `offset` in `chars`, which must then be 12 characters long, about
+/// `what` and naming fields after the code they are `within` when it is embedded.
 pub(super) fn yj_findings(
-    what: &str,
-    article: &str,
+    what: &What,
+    within: Option<Embedded>,
     chars: &[char],
     offset: usize,
 ) -> Vec<Finding> {
@@ -118,22 +111,23 @@ pub(super) fn yj_findings(
     let mut findings: Vec<Finding> = YJ_BODY
         .field_errors(&part[..11], offset)
         .iter()
-        .map(|e| e.finding(what, article))
+        .map(|e| e.finding(what, within))
         .collect();
     let check = part[11];
     if !check.is_ascii_digit() {
-        findings.push(Finding::error(format!(
-            "{what}: {article} check digit (character {}) must be a digit, found \"{}\"",
-            offset + 12,
-            check.escape_debug()
-        )));
+        findings.push(what.error(SyntaxProblem::CheckDigitNotDigit {
+            within,
+            at: offset + 12,
+            found: check,
+        }));
     } else if findings.is_empty() {
         let body: String = part[..11].iter().collect();
         if let Some(expected) = yj_check_digit(&body).filter(|&expected| expected != check) {
-            findings.push(Finding::warning(format!(
-                "{what}: {article} check digit is {check}, expected {expected} (a few historic \
-                 codes fail it)"
-            )));
+            findings.push(what.warning(SyntaxProblem::CheckDigitWrong {
+                within,
+                found: check,
+                expected,
+            }));
         }
     }
     findings
@@ -141,25 +135,29 @@ pub(super) fn yj_findings(
 
 /// Callers embedding a code (J-FAGY) check the whole length first, so this reads as the
 /// standalone code's length.
-fn length_error(what: &str, len: usize) -> Finding {
-    Finding::error(format!("{what}: must be 12 characters, found {len}"))
+fn length_error(what: &What, len: usize) -> Finding {
+    what.error(SyntaxProblem::Length {
+        expected: 12,
+        breakdown: Breakdown::None,
+        found: len,
+    })
 }
 
 pub(super) fn check_general_name(code: &str) -> Vec<Finding> {
     let chars: Vec<char> = code.chars().collect();
-    let what = format!("一般名処方 code {}", shown(code));
+    let what = What::new(Coded::GeneralName, code);
     if let Some(finding) = full_width(&what, &chars) {
         return vec![finding];
     }
-    general_name_findings(&what, "the", &chars, 0, false)
+    general_name_findings(&what, None, &chars, 0, false)
 }
 
 /// Findings for a 一般名処方 code at `offset` in `chars`; `strict` makes a suffix other than
 /// `ZZZ` an error (J-FAGY's GCM codes) rather than a warning (a few real codes use other
 /// letters there).
 pub(super) fn general_name_findings(
-    what: &str,
-    article: &str,
+    what: &What,
+    within: Option<Embedded>,
     chars: &[char],
     offset: usize,
     strict: bool,
@@ -171,22 +169,23 @@ pub(super) fn general_name_findings(
     let mut findings: Vec<Finding> = GENERAL_BODY
         .field_errors(&part[..9], offset)
         .iter()
-        .map(|e| e.finding(what, article))
+        .map(|e| e.finding(what, within))
         .collect();
     let suffix: String = part[9..].iter().collect();
-    let span = super::fields::span(offset + 9, 3);
     if suffix != "ZZZ" {
         let letters = suffix.chars().all(|c| c.is_ascii_uppercase());
-        if strict || !letters {
-            findings.push(Finding::error(format!(
-                "{what}: {article} suffix ({span}) must be ZZZ, found {suffix:?}"
-            )));
+        let strict = strict || !letters;
+        let problem = SyntaxProblem::Suffix {
+            within,
+            span: super::fields::span(offset + 9, 3),
+            found: format!("{suffix:?}"),
+            strict,
+        };
+        findings.push(if strict {
+            what.error(problem)
         } else {
-            findings.push(Finding::warning(format!(
-                "{what}: {article} suffix ({span}) is ZZZ in all but a few codes, \
-                 found {suffix:?}"
-            )));
-        }
+            what.warning(problem)
+        });
     }
     findings
 }

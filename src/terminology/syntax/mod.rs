@@ -30,6 +30,8 @@ mod tests_identifiers;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_masters;
 
+use crate::messages::Language;
+use crate::messages::codes::{Coded, SyntaxFinding, SyntaxProblem};
 use crate::validation::valuesets::canonical_system;
 
 pub use identifier::check_identifier;
@@ -45,21 +47,47 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub severity: Severity,
-    pub message: String,
+    pub message: SyntaxFinding,
 }
 
 impl Finding {
-    pub(crate) fn error(message: String) -> Self {
-        Finding {
-            severity: Severity::Error,
-            message,
+    /// The message in English, as logs and reports say it.
+    pub fn text(&self) -> String {
+        self.message.render(Language::English)
+    }
+}
+
+/// What findings are about: a kind of code and its value, as a message shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct What {
+    kind: Coded,
+    value: String,
+}
+
+impl What {
+    pub(crate) fn new(kind: Coded, value: &str) -> Self {
+        What {
+            kind,
+            value: fields::shown(value),
         }
     }
 
-    pub(crate) fn warning(message: String) -> Self {
+    pub(crate) fn error(&self, problem: SyntaxProblem) -> Finding {
+        self.finding(Severity::Error, problem)
+    }
+
+    pub(crate) fn warning(&self, problem: SyntaxProblem) -> Finding {
+        self.finding(Severity::Warning, problem)
+    }
+
+    fn finding(&self, severity: Severity, problem: SyntaxProblem) -> Finding {
         Finding {
-            severity: Severity::Warning,
-            message,
+            severity,
+            message: SyntaxFinding {
+                subject: self.kind,
+                value: self.value.clone(),
+                problem,
+            },
         }
     }
 }

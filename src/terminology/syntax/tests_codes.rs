@@ -8,12 +8,12 @@ use super::*;
 pub(super) fn one(findings: Vec<Finding>, severity: Severity, fragments: &[&str]) {
     assert_eq!(findings.len(), 1, "expected one finding, got {findings:#?}");
     let f = &findings[0];
-    assert_eq!(f.severity, severity, "{}", f.message);
+    assert_eq!(f.severity, severity, "{}", f.text());
     for fragment in fragments {
         assert!(
-            f.message.contains(fragment),
+            f.text().contains(fragment),
             "{:?} lacks {fragment:?}",
-            f.message
+            f.text()
         );
     }
 }

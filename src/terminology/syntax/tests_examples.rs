@@ -97,7 +97,7 @@ impl Scan {
 
     fn record(&mut self, source: &str, findings: Vec<Finding>) {
         for f in findings {
-            let line = format!("{source}: {}", f.message);
+            let line = format!("{source}: {}", f.text());
             match f.severity {
                 Severity::Error => self.errors.push(line),
                 Severity::Warning => self.warnings.push(line),

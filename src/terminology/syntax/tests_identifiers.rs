@@ -144,15 +144,17 @@ fn member_ids() {
 
 #[test]
 fn lookalike_hints() {
-    let hint = lookalike_hint("⾎糖").unwrap();
+    let hint = lookalike_hint("⾎糖").unwrap().render(Language::English);
     assert!(hint.contains("U+2F8E ⾎ → 血 U+8840"), "{hint}");
     assert!(hint.contains("use the unified"), "{hint}");
-    let hint = lookalike_hint("⽩血球").unwrap();
+    let hint = lookalike_hint("⽩血球").unwrap().render(Language::English);
     assert!(hint.contains("U+2F69 ⽩ → 白 U+767D"), "{hint}");
     assert_eq!(lookalike_hint("血糖"), None);
     assert_eq!(lookalike_hint(""), None);
     // Radicals supplement (table), compatibility ideographs (decomposition), once each.
-    let hint = lookalike_hint("\u{2ED1}期 \u{FA19} \u{FA19} \u{2E80}").unwrap();
+    let hint = lookalike_hint("\u{2ED1}期 \u{FA19} \u{FA19} \u{2E80}")
+        .unwrap()
+        .render(Language::English);
     assert!(hint.contains("U+2ED1 ⻑ → 長 U+9577"), "{hint}");
     let compat = format!("U+FA19 {} → 神 U+795E", '\u{FA19}');
     assert!(hint.contains(&compat), "{hint}");
@@ -167,6 +169,7 @@ fn lookalike_hints() {
     assert!(
         lookalike_hint(&many)
             .unwrap()
+            .render(Language::English)
             .ends_with("and 23 more; use the unified ideographs instead")
     );
 }
@@ -234,5 +237,5 @@ fn odd_input_never_panics() {
         let _ = lookalike_hint(input);
     }
     let findings = check_code(JLAC10, &long);
-    assert!(findings[0].message.len() < 200, "{}", findings[0].message);
+    assert!(findings[0].text().len() < 200, "{}", findings[0].text());
 }

@@ -7,6 +7,7 @@
 use super::codesystem::japanese;
 use super::{Caches, ValueSetEngine, canonical_system};
 use crate::fhir::IssueSeverity;
+use crate::messages::codes::CodeFinding;
 use crate::terminology::syntax::{self, Severity};
 use crate::validation::binding_check::{CodedPart, CodedValue, Finding};
 
@@ -18,7 +19,7 @@ impl Finding {
                 Severity::Warning => IssueSeverity::Warning,
             },
             part,
-            message: f.message,
+            message: CodeFinding::Syntax(f.message),
         }
     }
 }
@@ -55,11 +56,12 @@ impl ValueSetEngine {
             out.push(Finding {
                 severity: IssueSeverity::Information,
                 part: CodedPart::Code,
-                message: format!(
-                    "version {asked} of code system {system} is not loaded: code {} checked against version {}",
-                    value.code,
-                    cs.version.as_deref().unwrap_or("(unversioned)")
-                ),
+                message: CodeFinding::OtherEdition {
+                    asked: asked.to_string(),
+                    system: system.to_string(),
+                    code: value.code.to_string(),
+                    checked: cs.version.clone(),
+                },
             });
         }
         let expected = match loaded {
@@ -112,19 +114,29 @@ fn unknown_code(
     cs: &super::CodeSystemIndex,
     code: &str,
 ) -> Option<Finding> {
-    let version = version.map(|v| format!(" version {v}")).unwrap_or_default();
+    let (code, system, version) = (
+        code.to_string(),
+        url.to_string(),
+        version.map(str::to_string),
+    );
     match cs.not_enumerable() {
         None => Some(Finding {
             severity: IssueSeverity::Error,
             part: CodedPart::Code,
-            message: format!("code {code} is not in code system {url}{version}"),
+            message: CodeFinding::NotInCodeSystem {
+                code,
+                system,
+                version,
+            },
         }),
         Some(_) if cs.content == "fragment" => Some(Finding {
             severity: IssueSeverity::Warning,
             part: CodedPart::Code,
-            message: format!(
-                "code {code} is not in the loaded part of code system {url}{version} (a fragment)"
-            ),
+            message: CodeFinding::NotInFragment {
+                code,
+                system,
+                version,
+            },
         }),
         // `example` or `not-present` definitions say nothing about which codes exist.
         Some(_) => None,
@@ -133,31 +145,37 @@ fn unknown_code(
 
 fn display_finding(code: &str, given: &str, expected: &Expected) -> Finding {
     let (expected, japanese_known) = (expected.display.as_str(), expected.japanese_known);
-    if japanese(given) && !japanese(expected) && !japanese_known {
+    let (given, code, expected_text) = (given.to_string(), code.to_string(), expected.to_string());
+    if japanese(&given) && !japanese(expected) && !japanese_known {
         return Finding {
             severity: IssueSeverity::Information,
             part: CodedPart::Display,
-            message: format!(
-                "display \"{given}\" for code {code} is in another language than the code system's \"{expected}\" (the system gives no Japanese name to compare it with)"
-            ),
+            message: CodeFinding::DisplayOtherLanguage {
+                given,
+                code,
+                expected: expected_text,
+            },
         };
     }
-    let same_after_folding = fold_lookalikes(given) == fold_lookalikes(expected);
-    let mut message = if same_after_folding {
-        format!(
-            "display \"{given}\" for code {code} matches the code system's \"{expected}\" only once look-alike characters are unified"
-        )
-    } else {
-        format!(
-            "display \"{given}\" for code {code} is not the one the code system gives (\"{expected}\")"
-        )
-    };
-    for text in [given, expected] {
-        if let Some(hint) = syntax::lookalike_hint(text) {
-            message.push_str("; ");
-            message.push_str(&hint);
+    let hints = [given.as_str(), expected]
+        .into_iter()
+        .filter_map(syntax::lookalike_hint)
+        .collect();
+    let message = if fold_lookalikes(&given) == fold_lookalikes(expected) {
+        CodeFinding::DisplayLookalike {
+            given,
+            code,
+            expected: expected_text,
+            hints,
         }
-    }
+    } else {
+        CodeFinding::DisplayDiffers {
+            given,
+            code,
+            expected: expected_text,
+            hints,
+        }
+    };
     Finding {
         severity: IssueSeverity::Warning,
         part: CodedPart::Display,

@@ -51,7 +51,8 @@ fn display(e: &ValueSetEngine, system: &str, code: &str, d: &str) -> Option<Stri
         IssueSeverity::Warning,
         "a display mismatch is a warning: {f:?}"
     );
-    let (_, rest) = f.message.split_once("gives (\"")?;
+    let text = f.text();
+    let (_, rest) = text.split_once("gives (\"")?;
     rest.split_once("\")")
         .map(|(expected, _)| expected.to_string())
 }
@@ -290,7 +291,7 @@ fn display_mismatch_names_the_expected_display() {
     });
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(findings[0].is_error() && findings[0].part == CodedPart::Code);
-    assert!(findings[0].message.contains("code Z is not in code system"));
+    assert!(findings[0].text().contains("code Z is not in code system"));
 }
 
 #[test]
@@ -405,13 +406,13 @@ fn a_japanese_display_is_information_only_where_the_system_has_no_japanese() {
     ]);
     let info = display_severity(&e, english, "AMB", "外来");
     assert_eq!(info, IssueSeverity::Information);
-    let message = &e.coding(CodedValue {
+    let message = e.coding(CodedValue {
         system: Some(english),
         version: None,
         code: "AMB",
         display: Some("外来"),
     })[0]
-        .message;
+        .text();
     assert!(message.contains("another language"), "{message}");
     // The same language: a mismatch stays a warning.
     let same = display_severity(&e, english, "AMB", "outpatient");

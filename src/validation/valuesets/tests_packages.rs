@@ -86,7 +86,7 @@ fn jp_clins_descendent_of_selects_the_item_codes() {
         })
         .into_iter()
         .find(|f| f.part == CodedPart::Display)
-        .map(|f| f.message)
+        .map(|f| f.text())
     };
     assert_eq!(given("アルブミン"), None);
     assert_eq!(given("ALB"), None);

@@ -51,6 +51,9 @@ mod tests_false_rejections;
 mod tests_invariants_jp;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests_languages;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_mutations;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -11,6 +11,8 @@ use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
 
 use crate::fhir::xml::XHTML_NS;
+use crate::fhir::xml::problem::{attribute_problem, problem};
+use crate::messages::markup::{NarrativeError, NarrativeError as N, XmlProblem};
 
 const ELEMENTS: &[&str] = &[
     "p",
@@ -126,7 +128,7 @@ fn element_attributes(element: &str) -> &'static [&'static str] {
 const BLOCKS: &[&str] = &["div", "blockquote", "table", "ol", "ul", "p"];
 
 /// `Err(why)` when `xhtml` breaks a narrative rule.
-pub(crate) fn check(xhtml: &str) -> Result<(), String> {
+pub(crate) fn check(xhtml: &str) -> Result<(), NarrativeError> {
     let mut reader = NsReader::from_str(xhtml);
     // Per open element: its name, and whether it sits in a paragraph (itself included).
     let mut open: Vec<(String, bool)> = Vec::new();
@@ -134,20 +136,18 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
     loop {
         let (ns, event) = reader
             .read_resolved_event()
-            .map_err(|e| format!("the narrative is not well-formed XML: {e}"))?;
+            .map_err(|e| N::Malformed(problem(&e)))?;
         let depth = open.len();
         match event {
             Event::Start(ref tag) | Event::Empty(ref tag) => {
                 if depth == 0 && root_seen {
-                    return Err("the narrative must be a single div element".into());
+                    return Err(N::NotSingleDiv);
                 }
                 let name = element(&ns, tag, depth == 0)?;
                 let in_para = open.last().is_some_and(|(_, para)| *para);
                 if in_para && BLOCKS.contains(&name.as_str()) {
-                    let parent = open.last().map_or("p", |(n, _)| n.as_str());
-                    return Err(format!(
-                        "<{name}> is a block and may not be inside a paragraph (in <{parent}> within <p>)"
-                    ));
+                    let parent = open.last().map_or("p", |(n, _)| n.as_str()).to_string();
+                    return Err(N::BlockInParagraph { name, parent });
                 }
                 content |= name == "img";
                 attributes(&reader, &name, tag)?;
@@ -163,10 +163,10 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
             Event::Text(text) => {
                 let text = text
                     .decode()
-                    .map_err(|e| format!("the narrative is not UTF-8: {e}"))?;
+                    .map_err(|_| N::Malformed(XmlProblem::NotUtf8))?;
                 if !text.trim().is_empty() {
                     if depth == 0 {
-                        return Err("the narrative has text outside its div".into());
+                        return Err(N::TextOutsideDiv);
                     }
                     content = true;
                 }
@@ -174,47 +174,39 @@ pub(crate) fn check(xhtml: &str) -> Result<(), String> {
             Event::CData(data) => content |= depth > 0 && !data.trim_ascii().is_empty(),
             Event::GeneralRef(reference) => {
                 let name = String::from_utf8_lossy(&reference).into_owned();
-                entity(&name)?;
+                entity(name)?;
                 if depth == 0 {
-                    return Err("the narrative has text outside its div".into());
+                    return Err(N::TextOutsideDiv);
                 }
                 content = true;
             }
             Event::Comment(_) => {}
-            Event::Decl(_) | Event::PI(_) => {
-                return Err(
-                    "the narrative holds an XML declaration or processing instruction".into(),
-                );
-            }
-            Event::DocType(_) => return Err("a DOCTYPE is not allowed in a narrative".into()),
+            Event::Decl(_) | Event::PI(_) => return Err(N::Instruction),
+            Event::DocType(_) => return Err(N::Doctype),
             Event::Eof => break,
         }
     }
-    if let Some((name, _)) = open.last() {
-        return Err(format!(
-            "the narrative is not well-formed XML: <{name}> is never closed"
-        ));
+    if let Some((name, _)) = open.pop() {
+        return Err(N::Malformed(XmlProblem::MissingEndTag { name }));
     }
     if !root_seen {
-        return Err("the narrative must be a div element in the XHTML namespace".into());
+        return Err(N::NoDiv);
     }
     if !content {
         // txt-2
-        return Err("the narrative has no text: it must hold some non-whitespace content".into());
+        return Err(N::NoContent);
     }
     Ok(())
 }
 
 /// `&name;`: only the five XML entities (a narrative has no DTD to declare others) and
 /// character references to characters XML allows.
-fn entity(name: &str) -> Result<(), String> {
-    if matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
+fn entity(name: String) -> Result<(), NarrativeError> {
+    if matches!(name.as_str(), "lt" | "gt" | "amp" | "quot" | "apos") {
         return Ok(());
     }
     let Some(number) = name.strip_prefix('#') else {
-        return Err(format!(
-            "the entity &{name}; is not defined in a narrative: only &lt; &gt; &amp; &quot; &apos; and character references such as &#160; are"
-        ));
+        return Err(N::UndeclaredEntity { name });
     };
     let code = match number.strip_prefix(['x', 'X']) {
         Some(hex) => u32::from_str_radix(hex, 16).ok(),
@@ -228,55 +220,69 @@ fn entity(name: &str) -> Result<(), String> {
     if allowed {
         Ok(())
     } else {
-        Err(format!(
-            "the character reference &{name}; is not a character XML allows"
-        ))
+        Err(N::CharacterNotAllowed { reference: name })
     }
 }
 
 /// The local name of an allowed element in the XHTML namespace; the root must be `div`.
-fn element(ns: &ResolveResult<'_>, tag: &BytesStart<'_>, root: bool) -> Result<String, String> {
+fn element(
+    ns: &ResolveResult<'_>,
+    tag: &BytesStart<'_>,
+    root: bool,
+) -> Result<String, NarrativeError> {
     let name = String::from_utf8_lossy(tag.local_name().as_ref()).into_owned();
     let xhtml = matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == XHTML_NS.as_bytes());
     if !xhtml {
-        return Err(format!(
-            "<{name}> is not in the XHTML namespace ({XHTML_NS}): a narrative holds XHTML only"
-        ));
+        return Err(N::NotXhtml { name });
     }
     if root && name != "div" {
-        return Err(format!("the narrative must be a div element, not <{name}>"));
+        return Err(N::RootNotDiv { name });
     }
     if !ELEMENTS.contains(&name.as_str()) {
-        return Err(format!(
-            "<{name}> is not allowed in a narrative: only basic HTML formatting (no scripts, forms, frames, objects, head or body)"
-        ));
+        return Err(N::ElementNotAllowed { name });
     }
     Ok(name)
 }
 
-fn attributes(reader: &NsReader<&[u8]>, element: &str, tag: &BytesStart<'_>) -> Result<(), String> {
+fn attributes(
+    reader: &NsReader<&[u8]>,
+    element: &str,
+    tag: &BytesStart<'_>,
+) -> Result<(), NarrativeError> {
     for attribute in tag.attributes() {
-        let attribute = attribute.map_err(|e| format!("<{element}>: {e}"))?;
+        let attribute = attribute.map_err(|e| N::BadAttribute {
+            element: element.to_string(),
+            problem: attribute_problem(&e),
+        })?;
         let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
         if key == "xmlns" || key.starts_with("xmlns:") || key == "xml:lang" {
             continue;
         }
         let local = key.rsplit(':').next().unwrap_or(&key).to_ascii_lowercase();
         if local.starts_with("on") {
-            return Err(format!(
-                "<{element}> has the event attribute '{key}': scripts are not allowed in a narrative"
-            ));
+            return Err(N::EventAttribute {
+                element: element.to_string(),
+                attribute: key,
+            });
         }
         let allowed = COMMON_ATTRIBUTES.contains(&key.as_str())
             || element_attributes(element).contains(&key.as_str());
         if !allowed {
-            return Err(format!(
-                "<{element}> may not have the attribute '{key}' in a narrative"
-            ));
+            return Err(N::AttributeNotAllowed {
+                element: element.to_string(),
+                attribute: key,
+            });
         }
-        let value = attribute
-            .decode_and_unescape_value(reader.decoder())
-            .map_err(|e| format!("<{element}> attribute '{key}': {e}"))?;
+        let value = match attribute.decode_and_unescape_value(reader.decoder()) {
+            Ok(value) => value,
+            Err(e) => {
+                return Err(N::BadAttributeValue {
+                    element: element.to_string(),
+                    attribute: key,
+                    problem: problem(&e),
+                });
+            }
+        };
         match key.as_str() {
             "href" | "cite" | "longdesc" => link(element, &key, &value)?,
             "src" => image_source(&value)?,
@@ -300,40 +306,44 @@ fn scheme(url: &str) -> Option<String> {
 }
 
 /// Links may go anywhere a reader can follow them, but never run anything.
-fn link(element: &str, key: &str, url: &str) -> Result<(), String> {
-    match scheme(url).as_deref() {
-        None | Some("http" | "https" | "mailto" | "tel" | "urn") => Ok(()),
-        Some(other) => Err(format!(
-            "<{element} {key}> uses the '{other}:' scheme: narrative links may be http(s), mailto, tel, urn or references"
-        )),
+fn link(element: &str, key: &str, url: &str) -> Result<(), NarrativeError> {
+    match scheme(url) {
+        None => Ok(()),
+        Some(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "tel" | "urn") => Ok(()),
+        Some(scheme) => Err(N::LinkScheme {
+            element: element.to_string(),
+            attribute: key.to_string(),
+            scheme,
+        }),
     }
 }
 
 /// An image is shown without a click, so it may not be fetched from elsewhere: a contained or
 /// bundled resource (`#id`, `Binary/…`) or inline data only.
-fn image_source(src: &str) -> Result<(), String> {
+fn image_source(src: &str) -> Result<(), NarrativeError> {
     let inline = src.starts_with('#')
         || src.starts_with("data:image/")
         || (scheme(src).is_none() && src.starts_with("Binary/"));
     if inline {
         Ok(())
     } else {
-        Err(format!(
-            "<img src=\"{src}\"> refers outside the resource: a narrative image must be '#id' of a contained resource, a Binary reference or a data:image URL"
-        ))
+        Err(N::ExternalImage {
+            src: src.to_string(),
+        })
     }
 }
 
 /// Inline styles are allowed; what would load something (`url(`, `@import`, `expression(`) is not.
-fn style(element: &str, style: &str) -> Result<(), String> {
+fn style(element: &str, style: &str) -> Result<(), NarrativeError> {
     let lower = style.to_ascii_lowercase();
     match ["url(", "@import", "expression("]
         .into_iter()
         .find(|bad| lower.contains(bad))
     {
-        Some(bad) => Err(format!(
-            "<{element} style> uses '{bad}': narrative styles may not load or run anything"
-        )),
+        Some(found) => Err(N::StyleLoads {
+            element: element.to_string(),
+            found,
+        }),
         None => Ok(()),
     }
 }
@@ -341,7 +351,8 @@ fn style(element: &str, style: &str) -> Result<(), String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::check;
+    use super::*;
+    use crate::messages::Language;
 
     fn div(inner: &str) -> String {
         format!(r#"<div xmlns="http://www.w3.org/1999/xhtml">{inner}</div>"#)
@@ -350,7 +361,8 @@ mod tests {
     fn refused(xhtml: &str, expect: &str) {
         let why = check(xhtml)
             .err()
-            .unwrap_or_else(|| panic!("accepted: {xhtml}"));
+            .unwrap_or_else(|| panic!("accepted: {xhtml}"))
+            .render(Language::English);
         assert!(why.contains(expect), "{why} (expected '{expect}')");
     }
 

@@ -185,7 +185,7 @@ impl<'v> Walker<'_, 'v> {
                 _ => IssueType::CodeInvalid,
             };
             out.push(
-                Issue::new(f.severity, code, M::CodeFinding { detail: f.message })
+                Issue::new(f.severity, code, M::CodeFinding(f.message))
                     .at(at)
                     .from_rule(plan.source(n)),
             );

@@ -1,0 +1,457 @@
+//! Messages about markup: the narrative rules for XHTML (txt-1, txt-2 and what the reference
+//! validator refuses), and what the XML parser found wrong, in a narrative or in an XML body.
+
+use super::{Language, say};
+use crate::fhir::xml::XHTML_NS;
+
+/// What the XML parser found wrong, without its position (the caller says where).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlProblem {
+    /// `<!` followed by something that is no comment, CDATA section or DOCTYPE.
+    BadMarkup,
+    /// The input ends inside a construct.
+    Unclosed(Construct),
+    /// A start tag whose end tag never comes.
+    MissingEndTag {
+        name: String,
+    },
+    /// An end tag with no start tag open.
+    UnmatchedEndTag {
+        name: String,
+    },
+    MismatchedEndTag {
+        expected: String,
+        found: String,
+    },
+    DoubleHyphenInComment,
+    DeclarationWithoutVersion,
+    DoctypeWithoutName,
+    Attribute(AttributeProblem),
+    /// `&name;` of an entity XML does not predefine (and no DTD could declare).
+    UnknownEntity {
+        name: String,
+    },
+    /// `&` with no `;` after it.
+    UnterminatedReference,
+    /// `&#…;` that is no number.
+    BadCharacterReference,
+    /// `&#…;` naming a code point XML does not allow (NUL, a surrogate…).
+    CharacterNotAllowed {
+        code: u32,
+    },
+    UnknownPrefix {
+        prefix: String,
+    },
+    /// The `xml` or `xmlns` prefix or namespace bound where XML reserves it.
+    ReservedPrefix,
+    NotUtf8,
+    /// The input could not be read at all.
+    Unreadable,
+}
+
+/// A construct the input may end inside of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Construct {
+    Tag,
+    Comment,
+    CData,
+    Doctype,
+    /// A processing instruction or the XML declaration.
+    Instruction,
+    Reference,
+}
+
+/// What is wrong with an attribute as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeProblem {
+    /// A name not followed by `=`.
+    NoEquals,
+    /// `=` with no value after it.
+    NoValue,
+    Unquoted,
+    /// The value's closing quote is missing.
+    Unterminated {
+        quote: char,
+    },
+    Duplicated,
+}
+
+impl XmlProblem {
+    pub fn render(&self, lang: Language) -> String {
+        use XmlProblem as P;
+        match self {
+            P::BadMarkup => say!(
+                lang,
+                "unknown markup after '<!' (only comments, CDATA and DOCTYPE start so)",
+                "'<!' の後が不明なマークアップです（'<!' で始まるのはコメント、CDATA、DOCTYPE だけです）",
+            ),
+            P::Unclosed(c) => c.render(lang),
+            P::MissingEndTag { name } => say!(
+                lang,
+                format!("<{name}> is never closed"),
+                format!("<{name}> が閉じられていません"),
+            ),
+            P::UnmatchedEndTag { name } => say!(
+                lang,
+                format!("the end tag </{name}> closes no open element"),
+                format!("終了タグ </{name}> に対応する開始タグがありません"),
+            ),
+            P::MismatchedEndTag { expected, found } => say!(
+                lang,
+                format!("expected </{expected}>, found </{found}>"),
+                format!("</{expected}> があるべきところに </{found}> があります"),
+            ),
+            P::DoubleHyphenInComment => say!(
+                lang,
+                "a comment holds '--', which XML forbids there",
+                "コメントの中に '--' があります（XML では使えません）",
+            ),
+            P::DeclarationWithoutVersion => say!(
+                lang,
+                "the XML declaration does not start with its version",
+                "XML 宣言が version から始まっていません",
+            ),
+            P::DoctypeWithoutName => say!(
+                lang,
+                "the DOCTYPE names no document type",
+                "DOCTYPE に文書型の名前がありません",
+            ),
+            P::Attribute(a) => a.render(lang),
+            P::UnknownEntity { name } => say!(
+                lang,
+                format!("the entity &{name}; is not defined"),
+                format!("実体参照 &{name}; は定義されていません"),
+            ),
+            P::UnterminatedReference => say!(
+                lang,
+                "'&' starts a reference that no ';' ends (write a lone & as &amp;)",
+                "'&' で始まる参照が ';' で終わっていません（& そのものは &amp; と書きます）",
+            ),
+            P::BadCharacterReference => say!(
+                lang,
+                "a character reference (&#…;) is not a number",
+                "文字参照（&#…;）が数値になっていません",
+            ),
+            P::CharacterNotAllowed { code } => say!(
+                lang,
+                format!(
+                    "the character reference to U+{code:04X} names a character XML does not allow"
+                ),
+                format!("U+{code:04X} への文字参照は XML で使えない文字を指しています"),
+            ),
+            P::UnknownPrefix { prefix } => say!(
+                lang,
+                format!("the namespace prefix '{prefix}' is not declared"),
+                format!("名前空間の接頭辞 '{prefix}' が宣言されていません"),
+            ),
+            P::ReservedPrefix => say!(
+                lang,
+                "the xml and xmlns prefixes and their namespaces are reserved and cannot be rebound",
+                "接頭辞 xml と xmlns およびそれらの名前空間は予約されていて、別に割り当てることはできません",
+            ),
+            P::NotUtf8 => say!(
+                lang,
+                "the text is not UTF-8",
+                "テキストが UTF-8 ではありません"
+            ),
+            P::Unreadable => say!(
+                lang,
+                "the input could not be read",
+                "入力を読み取れませんでした"
+            ),
+        }
+    }
+}
+
+impl Construct {
+    fn render(self, lang: Language) -> String {
+        let (en, ja) = match self {
+            Construct::Tag => (
+                "a tag is not closed: no '>'",
+                "タグが閉じられていません（'>' がありません）",
+            ),
+            Construct::Comment => (
+                "a comment is not closed: no '-->'",
+                "コメントが閉じられていません（'-->' がありません）",
+            ),
+            Construct::CData => (
+                "a CDATA section is not closed: no ']]>'",
+                "CDATA セクションが閉じられていません（']]>' がありません）",
+            ),
+            Construct::Doctype => (
+                "a DOCTYPE is not closed: no '>'",
+                "DOCTYPE が閉じられていません（'>' がありません）",
+            ),
+            Construct::Instruction => (
+                "a processing instruction or XML declaration is not closed: no '?>'",
+                "処理命令または XML 宣言が閉じられていません（'?>' がありません）",
+            ),
+            Construct::Reference => (
+                "a reference is not closed: no ';' (write a lone & as &amp;)",
+                "参照が閉じられていません（';' がありません。& そのものは &amp; と書きます）",
+            ),
+        };
+        say!(lang, en, ja)
+    }
+}
+
+impl AttributeProblem {
+    fn render(self, lang: Language) -> String {
+        match self {
+            AttributeProblem::NoEquals => say!(
+                lang,
+                "an attribute name is not followed by '='",
+                "属性名の後に '=' がありません",
+            ),
+            AttributeProblem::NoValue => say!(
+                lang,
+                "an attribute has '=' but no value",
+                "属性に '=' がありますが値がありません",
+            ),
+            AttributeProblem::Unquoted => say!(
+                lang,
+                "an attribute value is not in quotes",
+                "属性値が引用符で囲まれていません",
+            ),
+            AttributeProblem::Unterminated { quote } => say!(
+                lang,
+                format!("an attribute value has no closing {quote}"),
+                format!("属性値を閉じる {quote} がありません"),
+            ),
+            AttributeProblem::Duplicated => say!(
+                lang,
+                "an attribute is given twice",
+                "同じ属性が 2 回書かれています",
+            ),
+        }
+    }
+}
+
+/// Why a narrative's XHTML breaks the FHIR rules
+/// (https://hl7.org/fhir/R4/narrative.html#xhtml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NarrativeError {
+    /// Not well-formed XML.
+    Malformed(XmlProblem),
+    /// A second element or text after the root `div`.
+    NotSingleDiv,
+    TextOutsideDiv,
+    /// Nothing at all, or no element.
+    NoDiv,
+    RootNotDiv {
+        name: String,
+    },
+    NotXhtml {
+        name: String,
+    },
+    ElementNotAllowed {
+        name: String,
+    },
+    /// A block (`div`, `p`, `table`, a list…) inside a paragraph; `parent` is the element it sits
+    /// in directly.
+    BlockInParagraph {
+        name: String,
+        parent: String,
+    },
+    Instruction,
+    Doctype,
+    /// txt-2: no text and no image.
+    NoContent,
+    /// An entity other than the five XML ones (a narrative has no DTD to declare it).
+    UndeclaredEntity {
+        name: String,
+    },
+    /// A character reference (`&#0;`) to a character XML does not allow.
+    CharacterNotAllowed {
+        reference: String,
+    },
+    /// An attribute that cannot be read as XML.
+    BadAttribute {
+        element: String,
+        problem: XmlProblem,
+    },
+    /// An attribute value that cannot be unescaped (an unknown entity in it).
+    BadAttributeValue {
+        element: String,
+        attribute: String,
+        problem: XmlProblem,
+    },
+    /// `on*`: a script run on an event.
+    EventAttribute {
+        element: String,
+        attribute: String,
+    },
+    AttributeNotAllowed {
+        element: String,
+        attribute: String,
+    },
+    /// A link whose scheme would run something (`javascript:`) or is not one a reader follows.
+    LinkScheme {
+        element: String,
+        attribute: String,
+        scheme: String,
+    },
+    /// An image fetched from elsewhere when shown.
+    ExternalImage {
+        src: String,
+    },
+    /// A style that loads or runs something (`url(`, `@import`, `expression(`).
+    StyleLoads {
+        element: String,
+        found: &'static str,
+    },
+}
+
+impl NarrativeError {
+    pub fn render(&self, lang: Language) -> String {
+        use NarrativeError as N;
+        match self {
+            N::Malformed(p) => say!(
+                lang,
+                format!("the narrative is not well-formed XML: {}", p.render(lang)),
+                format!(
+                    "ナラティブが整形式の XML になっていません: {}",
+                    p.render(lang)
+                ),
+            ),
+            N::NotSingleDiv => say!(
+                lang,
+                "the narrative must be a single div element",
+                "ナラティブは 1 つの div 要素でなければなりません",
+            ),
+            N::TextOutsideDiv => say!(
+                lang,
+                "the narrative has text outside its div",
+                "ナラティブの div の外にテキストがあります",
+            ),
+            N::NoDiv => say!(
+                lang,
+                "the narrative must be a div element in the XHTML namespace",
+                "ナラティブは XHTML 名前空間の div 要素でなければなりません",
+            ),
+            N::RootNotDiv { name } => say!(
+                lang,
+                format!("the narrative must be a div element, not <{name}>"),
+                format!("ナラティブは <{name}> ではなく div 要素でなければなりません"),
+            ),
+            N::NotXhtml { name } => say!(
+                lang,
+                format!(
+                    "<{name}> is not in the XHTML namespace ({XHTML_NS}): a narrative holds XHTML only"
+                ),
+                format!(
+                    "<{name}> が XHTML 名前空間（{XHTML_NS}）にありません: ナラティブに置けるのは XHTML だけです"
+                ),
+            ),
+            N::ElementNotAllowed { name } => say!(
+                lang,
+                format!(
+                    "<{name}> is not allowed in a narrative: only basic HTML formatting (no scripts, forms, frames, objects, head or body)"
+                ),
+                format!(
+                    "<{name}> はナラティブでは使えません: 使えるのは基本的な HTML の書式だけです（スクリプト、フォーム、フレーム、オブジェクト、head、body は使えません）"
+                ),
+            ),
+            N::BlockInParagraph { name, parent } => say!(
+                lang,
+                format!(
+                    "<{name}> is a block and may not be inside a paragraph (in <{parent}> within <p>)"
+                ),
+                format!(
+                    "<{name}> はブロック要素のため段落の中には置けません（<p> の中の <{parent}> にあります）"
+                ),
+            ),
+            N::Instruction => say!(
+                lang,
+                "the narrative holds an XML declaration or processing instruction",
+                "ナラティブに XML 宣言または処理命令があります",
+            ),
+            N::Doctype => say!(
+                lang,
+                "a DOCTYPE is not allowed in a narrative",
+                "ナラティブに DOCTYPE は使えません",
+            ),
+            N::NoContent => say!(
+                lang,
+                "the narrative has no text: it must hold some non-whitespace content",
+                "ナラティブにテキストがありません: 空白以外の内容を含まなければなりません",
+            ),
+            N::UndeclaredEntity { name } => say!(
+                lang,
+                format!(
+                    "the entity &{name}; is not defined in a narrative: only &lt; &gt; &amp; &quot; &apos; and character references such as &#160; are"
+                ),
+                format!(
+                    "実体参照 &{name}; はナラティブでは定義されていません: 使えるのは &lt; &gt; &amp; &quot; &apos; と、&#160; のような文字参照だけです"
+                ),
+            ),
+            N::CharacterNotAllowed { reference } => say!(
+                lang,
+                format!("the character reference &{reference}; is not a character XML allows"),
+                format!("文字参照 &{reference}; は XML で使えない文字を指しています"),
+            ),
+            N::BadAttribute { element, problem } => say!(
+                lang,
+                format!("<{element}>: {}", problem.render(lang)),
+                format!("<{element}> の属性: {}", problem.render(lang)),
+            ),
+            N::BadAttributeValue {
+                element,
+                attribute,
+                problem,
+            } => say!(
+                lang,
+                format!(
+                    "<{element}> attribute '{attribute}': {}",
+                    problem.render(lang)
+                ),
+                format!("<{element}> の属性 '{attribute}': {}", problem.render(lang)),
+            ),
+            N::EventAttribute { element, attribute } => say!(
+                lang,
+                format!(
+                    "<{element}> has the event attribute '{attribute}': scripts are not allowed in a narrative"
+                ),
+                format!(
+                    "<{element}> にイベント属性 '{attribute}' があります: ナラティブにスクリプトは使えません"
+                ),
+            ),
+            N::AttributeNotAllowed { element, attribute } => say!(
+                lang,
+                format!("<{element}> may not have the attribute '{attribute}' in a narrative"),
+                format!("ナラティブの <{element}> に属性 '{attribute}' は使えません"),
+            ),
+            N::LinkScheme {
+                element,
+                attribute,
+                scheme,
+            } => say!(
+                lang,
+                format!(
+                    "<{element} {attribute}> uses the '{scheme}:' scheme: narrative links may be http(s), mailto, tel, urn or references"
+                ),
+                format!(
+                    "<{element} {attribute}> が '{scheme}:' スキームを使っています: ナラティブのリンクに使えるのは http(s)、mailto、tel、urn と参照だけです"
+                ),
+            ),
+            N::ExternalImage { src } => say!(
+                lang,
+                format!(
+                    "<img src=\"{src}\"> refers outside the resource: a narrative image must be '#id' of a contained resource, a Binary reference or a data:image URL"
+                ),
+                format!(
+                    "<img src=\"{src}\"> がリソースの外を指しています: ナラティブの画像は contained リソースの '#id'、Binary への参照、data:image の URL のいずれかでなければなりません"
+                ),
+            ),
+            N::StyleLoads { element, found } => say!(
+                lang,
+                format!(
+                    "<{element} style> uses '{found}': narrative styles may not load or run anything"
+                ),
+                format!(
+                    "<{element} style> が '{found}' を使っています: ナラティブのスタイルで何かを読み込んだり実行したりすることはできません"
+                ),
+            ),
+        }
+    }
+}
