@@ -221,3 +221,106 @@ backend_test!(a_forbidden_write_is_told_in_japanese, |srv| {
     let ja = send(request, "ja");
     says_in_japanese(&ja, 403, "operator には書き込みの権限がありません");
 });
+
+/// The first run of three or more lower-case English words between two Japanese characters: a
+/// sentence left untranslated inside a Japanese one.
+fn english_sentence(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii()).find_map(|stretch| {
+        let words: Vec<&str> = stretch
+            .split(' ')
+            .map(|t| t.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')')))
+            .collect();
+        words
+            .windows(3)
+            .find(|w| {
+                w.iter()
+                    .all(|t| t.len() > 1 && t.chars().all(|c| c.is_ascii_lowercase()))
+            })
+            .map(|w| w.join(" "))
+    })
+}
+
+/// As [`says_in_japanese`], and the issue that says it has no English in it.
+fn says_only_japanese(answer: &Answer, status: u16, said: &str) {
+    says_in_japanese(answer, status, said);
+    for d in diagnostics(&answer.body)
+        .iter()
+        .filter(|d| d.contains(said))
+    {
+        assert_eq!(english_sentence(d), None, "English left in {d}");
+    }
+}
+
+backend_test!(
+    narrative_and_code_system_findings_are_japanese_throughout,
+    |srv| {
+        let observation = json!({
+            "resourceType": "Observation",
+            "status": "final",
+            "text": {"status": "generated",
+                "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x()\">山田</p></div>"},
+            "code": {"coding": [{"system": "http://medis.or.jp/CodeSystem/master-JLAC10-17digits",
+                "code": "3A01500000232910X"}]}
+        });
+        let ja = post(&srv, "Observation/$validate", &observation, "ja");
+        says_only_japanese(
+            &ja,
+            200,
+            "<p> にイベント属性 'onclick' があります: ナラティブにスクリプトは使えません",
+        );
+        says_only_japanese(
+            &ja,
+            200,
+            "JLAC10 コード 3A01500000232910X: 結果識別（16〜17 文字目）は数字 2 桁でなければなりませんが、\"0X\" です",
+        );
+        let en = post(&srv, "Observation/$validate", &observation, "en");
+        says_in_english(&en, 200, "<p> has the event attribute 'onclick'");
+        says_in_english(
+            &en,
+            200,
+            "JLAC10 code 3A01500000232910X: the result field (characters 16–17) must be 2 digits",
+        );
+    }
+);
+
+backend_test!(
+    terminology_refusals_and_unreadable_bodies_are_japanese_throughout,
+    |srv| {
+        let expand = send(srv.client.get(srv.url("ValueSet/$expand")), "ja");
+        says_only_japanese(
+            &expand,
+            400,
+            "ValueSet/$expand には値セットの指定が必要です",
+        );
+        let search = send(srv.client.get(srv.url("Patient?_count=x")), "ja");
+        says_only_japanese(
+            &search,
+            400,
+            "検索パラメータ '_count' の値 'x' が正しくありません: 0 以上の整数でなければなりません",
+        );
+        let history = send(srv.client.get(srv.url("Patient/_history?_count=x")), "ja");
+        says_only_japanese(
+            &history,
+            400,
+            "_count の値 'x' は 0 以上の整数ではありません",
+        );
+        let xml = srv
+            .client
+            .post(srv.url("Patient"))
+            .header("content-type", "application/fhir+xml")
+            .header("accept", common::FHIR_JSON)
+            .body("<Patient xmlns=\"http://hl7.org/fhir\">\n  <id value=\"a\">\n</Patient>");
+        let xml = send(xml, "ja");
+        says_only_japanese(&xml, 400, "</id> があるべきところに </Patient> があります");
+        let json = srv
+            .client
+            .post(srv.url("Patient"))
+            .header("content-type", common::FHIR_JSON)
+            .body("{\"resourceType\": \"Patient\",\n \"active\": tru}");
+        says_only_japanese(
+            &send(json, "ja"),
+            400,
+            "true、false、null のいずれかであるべきところです",
+        );
+    }
+);

@@ -9,6 +9,9 @@ mod strict;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
+use crate::messages::Language;
+use crate::messages::requests::JsonSyntax;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("JSON nesting deeper than {max} levels (line {line}, column {column})")]
@@ -17,9 +20,12 @@ pub enum ParseError {
         line: usize,
         column: usize,
     },
-    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    #[error(
+        "malformed JSON at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
     Syntax {
-        message: String,
+        problem: JsonSyntax,
         line: usize,
         column: usize,
     },
@@ -101,7 +107,7 @@ fn read_strict(text: &str, max_items: usize) -> Result<Value, ParseError> {
             column: e.column(),
         },
         None => ParseError::Syntax {
-            message: strip_position(&e.to_string()),
+            problem: JsonSyntax::of(&strip_position(&e.to_string())),
             line: e.line(),
             column: e.column(),
         },

@@ -17,6 +17,7 @@ use crate::access::audit::{
 };
 use crate::error::Error;
 use crate::messages::InteractionMessage;
+use crate::messages::requests::SearchReason;
 use crate::search::date::parse_fhir_date;
 use crate::store::AuditFilter;
 
@@ -42,11 +43,11 @@ impl AuditQuery {
             applied: Vec::new(),
             ignored: Vec::new(),
         };
-        let bad = |name: &str, value: &str, reason: &str| {
+        let bad = |name: &str, value: &str, reason: SearchReason| {
             Error::Search(crate::search::Error::InvalidValue {
                 param: name.into(),
                 value: value.into(),
-                reason: reason.into(),
+                reason,
             })
         };
         for (name, value) in params {
@@ -59,22 +60,22 @@ impl AuditQuery {
                     let v = value
                         .strip_prefix("ge")
                         .or_else(|| value.strip_prefix("gt"))
-                        .ok_or_else(|| bad("date", value, "only date=ge… is supported"))?;
+                        .ok_or_else(|| bad("date", value, SearchReason::LowerBoundOnly))?;
                     let range = parse_fhir_date(v, svc.search.default_offset)
-                        .map_err(|e| bad("date", value, &e))?;
+                        .map_err(|e| bad("date", value, SearchReason::Value(e)))?;
                     q.since = Some(range.start);
                 }
                 "_count" => {
                     q.count = value
                         .parse::<usize>()
-                        .map_err(|_| bad("_count", value, "not a non-negative integer"))?
+                        .map_err(|_| bad("_count", value, SearchReason::NonNegativeInteger))?
                         .min(svc.search.max_count);
                     continue;
                 }
                 "_offset" => {
                     q.offset = value
                         .parse()
-                        .map_err(|_| bad("_offset", value, "not a non-negative integer"))?;
+                        .map_err(|_| bad("_offset", value, SearchReason::NonNegativeInteger))?;
                     continue;
                 }
                 "_format" | "_pretty" => continue,

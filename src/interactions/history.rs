@@ -26,25 +26,35 @@ impl HistoryParams {
         for (name, value) in params {
             match name.as_str() {
                 "_count" => {
-                    let n: usize = value.parse().map_err(|_| {
-                        Error::invalid(format!("_count '{value}' is not a number"), "_count")
-                    })?;
+                    let n: usize = value.parse().map_err(|_| not_a_number("_count", value))?;
                     out.count = n.min(svc.search.max_count);
                 }
                 "_offset" => {
-                    out.offset = value.parse().map_err(|_| {
-                        Error::invalid(format!("_offset '{value}' is not a number"), "_offset")
-                    })?;
+                    out.offset = value.parse().map_err(|_| not_a_number("_offset", value))?;
                 }
                 "_since" => {
-                    out.since =
-                        Some(parse_fhir_instant(value).map_err(|m| Error::invalid(m, "_since"))?)
+                    let since = parse_fhir_instant(value).map_err(|_| {
+                        let message = InteractionMessage::NotAnInstant {
+                            parameter: "_since",
+                            value: value.clone(),
+                        };
+                        Error::invalid(message, "_since")
+                    })?;
+                    out.since = Some(since);
                 }
                 _ => {}
             }
         }
         Ok(out)
     }
+}
+
+fn not_a_number(parameter: &'static str, value: &str) -> Error {
+    let message = InteractionMessage::NotANumber {
+        parameter,
+        value: value.to_string(),
+    };
+    Error::invalid(message, parameter)
 }
 
 /// `res_type` and `id` select the level: both → instance, type only → type, neither → system.

@@ -178,6 +178,16 @@ pub enum InteractionMessage {
     SearchParameterIgnored {
         parameter: String,
     },
+    /// `_count` or `_offset` of a history that is no non-negative number.
+    NotANumber {
+        parameter: &'static str,
+        value: String,
+    },
+    /// `_since` of a history that is no instant with a time zone.
+    NotAnInstant {
+        parameter: &'static str,
+        value: String,
+    },
 }
 
 impl InteractionMessage {
@@ -579,6 +589,18 @@ impl InteractionMessage {
                 lang,
                 format!("search parameter '{parameter}' is not supported and was ignored"),
                 format!("検索パラメータ '{parameter}' には対応していないため、無視しました"),
+            ),
+            M::NotANumber { parameter, value } => say!(
+                lang,
+                format!("{parameter} '{value}' is not a number"),
+                format!("{parameter} の値 '{value}' は 0 以上の整数ではありません"),
+            ),
+            M::NotAnInstant { parameter, value } => say!(
+                lang,
+                format!("{parameter} '{value}' is not an instant with a time zone"),
+                format!(
+                    "{parameter} の値 '{value}' はタイムゾーン付きの日時（instant）ではありません"
+                ),
             ),
         }
     }

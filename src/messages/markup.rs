@@ -2,7 +2,7 @@
 //! validator refuses), and what the XML parser found wrong, in a narrative or in an XML body.
 
 use super::{Language, say};
-use crate::fhir::xml::XHTML_NS;
+use crate::fhir::xml::{FHIR_NS, XHTML_NS};
 
 /// What the XML parser found wrong, without its position (the caller says where).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -451,6 +451,172 @@ impl NarrativeError {
                 format!(
                     "<{element} style> が '{found}' を使っています: ナラティブのスタイルで何かを読み込んだり実行したりすることはできません"
                 ),
+            ),
+        }
+    }
+}
+
+/// Why well-formed XML is not FHIR XML (https://hl7.org/fhir/R4/xml.html).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlStructure {
+    /// An XML declaration naming an encoding other than UTF-8.
+    NotUtf8Declared,
+    TextOutsideNarrative,
+    EndTagFirst,
+    ContentAfterResource,
+    EndsInsideElement,
+    EndsInsideNarrative,
+    NotAResourceType {
+        name: String,
+    },
+    NotFhirNamespace {
+        name: String,
+    },
+    UnknownElement {
+        name: String,
+        context: String,
+    },
+    /// An element written where the definition has an attribute (`value`, `id`, `url`).
+    AttributeAsElement {
+        name: String,
+    },
+    /// A primitive element with nothing in it.
+    Empty {
+        name: String,
+    },
+    ContainerEmpty,
+    ContainerSeveral,
+    NarrativeNotXhtml,
+    NarrativeNotUtf8,
+    /// An attribute that cannot be read as XML.
+    Attribute(XmlProblem),
+    /// An attribute value that cannot be unescaped.
+    AttributeValue {
+        name: String,
+        problem: XmlProblem,
+    },
+    UnexpectedAttribute {
+        name: String,
+    },
+    /// A repeating element where a single one was already read.
+    Repeated,
+    OnlyOnce {
+        name: String,
+    },
+    /// The base model that says how elements are written could not be loaded.
+    ModelUnavailable,
+}
+
+impl XmlStructure {
+    pub fn render(&self, lang: Language) -> String {
+        use XmlStructure as S;
+        match self {
+            S::NotUtf8Declared => say!(
+                lang,
+                "only UTF-8 is accepted",
+                "受け付ける文字コードは UTF-8 だけです"
+            ),
+            S::TextOutsideNarrative => say!(
+                lang,
+                "text is only allowed inside the narrative div",
+                "テキストを置けるのはナラティブの div の中だけです",
+            ),
+            S::EndTagFirst => say!(
+                lang,
+                "an end tag before any element",
+                "要素より前に終了タグがあります",
+            ),
+            S::ContentAfterResource => say!(
+                lang,
+                "content after the resource",
+                "リソースの後に内容があります",
+            ),
+            S::EndsInsideElement => say!(
+                lang,
+                "the input ends inside an element",
+                "要素の途中で入力が終わっています",
+            ),
+            S::EndsInsideNarrative => say!(
+                lang,
+                "the input ends inside the narrative",
+                "ナラティブの途中で入力が終わっています",
+            ),
+            S::NotAResourceType { name } => say!(
+                lang,
+                format!("'{name}' is not a resource type"),
+                format!("'{name}' はリソースタイプではありません"),
+            ),
+            S::NotFhirNamespace { name } => say!(
+                lang,
+                format!(
+                    "element '{name}' is not in the FHIR namespace ({})",
+                    FHIR_NS
+                ),
+                format!(
+                    "要素 '{name}' が FHIR の名前空間（{}）にありません",
+                    FHIR_NS
+                ),
+            ),
+            S::UnknownElement { name, context } => say!(
+                lang,
+                format!("unknown element '{name}' in {context}"),
+                format!("{context} に要素 '{name}' はありません"),
+            ),
+            S::AttributeAsElement { name } => say!(
+                lang,
+                format!("'{name}' is an attribute here, not an element"),
+                format!("'{name}' はここでは要素ではなく属性です"),
+            ),
+            S::Empty { name } => say!(
+                lang,
+                format!("'{name}' has no value, id or extension"),
+                format!("'{name}' に value も id も extension もありません"),
+            ),
+            S::ContainerEmpty => say!(
+                lang,
+                "a resource container must hold one resource",
+                "リソースを入れる要素にはリソースが 1 つ必要です",
+            ),
+            S::ContainerSeveral => say!(
+                lang,
+                "a resource container must hold one resource only",
+                "リソースを入れる要素に置けるリソースは 1 つだけです",
+            ),
+            S::NarrativeNotXhtml => say!(
+                lang,
+                format!("the narrative must be a div in the XHTML namespace ({XHTML_NS})"),
+                format!("ナラティブは XHTML 名前空間（{XHTML_NS}）の div でなければなりません"),
+            ),
+            S::NarrativeNotUtf8 => say!(
+                lang,
+                "the narrative is not UTF-8",
+                "ナラティブが UTF-8 ではありません"
+            ),
+            S::Attribute(problem) => problem.render(lang),
+            S::AttributeValue { name, problem } => say!(
+                lang,
+                format!("attribute '{name}': {}", problem.render(lang)),
+                format!("属性 '{name}': {}", problem.render(lang)),
+            ),
+            S::UnexpectedAttribute { name } => say!(
+                lang,
+                format!("unexpected attribute '{name}'"),
+                format!("属性 '{name}' はここでは使えません"),
+            ),
+            S::Repeated => say!(
+                lang,
+                "a repeated element",
+                "繰り返せない要素が繰り返されています"
+            ),
+            S::OnlyOnce { name } => say!(
+                lang,
+                format!("'{name}' may appear only once here"),
+                format!("'{name}' はここでは 1 回しか書けません"),
+            ),
+            S::ModelUnavailable => say!(
+                lang,
+                "the base model is unavailable",
+                "基本モデルを読み込めません"
             ),
         }
     }

@@ -15,6 +15,7 @@
 //! - [`documents`]: the rules of CLINS documents and their receipt (DESIGN §6–§7).
 //! - [`interactions`]: refusals of REST interactions (access, conflicts, transactions).
 //! - [`questionnaire`]: a QuestionnaireResponse against its Questionnaire.
+//! - [`terminology`]: refusals of the terminology operations (`$expand`, `$lookup`, …).
 //!
 //! Invariant texts written by an IG are not translated: they reach the client as the IG wrote
 //! them (JP-CLINS writes them in Japanese) through `details`, whatever the language.
@@ -29,6 +30,7 @@ pub mod markup;
 pub mod questionnaire;
 pub mod requests;
 pub mod service;
+pub mod terminology;
 pub mod validation;
 pub mod values;
 
@@ -46,6 +48,7 @@ pub use conformance::ConformanceMessage;
 pub use documents::DocumentMessage;
 pub use interactions::InteractionMessage;
 pub use questionnaire::QuestionnaireMessage;
+pub use terminology::TerminologyMessage;
 pub use values::ValueMessage;
 
 /// Picks the template of `$lang`; only the chosen one is formatted.
@@ -71,6 +74,7 @@ pub enum Message {
     Interaction(InteractionMessage),
     Bundle(BundleMessage),
     Questionnaire(QuestionnaireMessage),
+    Terminology(TerminologyMessage),
 }
 
 impl Message {
@@ -85,6 +89,7 @@ impl Message {
             Message::Interaction(m) => m.render(language),
             Message::Bundle(m) => m.render(language),
             Message::Questionnaire(m) => m.render(language),
+            Message::Terminology(m) => m.render(language),
         }
     }
 }
@@ -116,4 +121,5 @@ family!(
     InteractionMessage => Interaction,
     BundleMessage => Bundle,
     QuestionnaireMessage => Questionnaire,
+    TerminologyMessage => Terminology,
 );

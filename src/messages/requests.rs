@@ -253,16 +253,176 @@ pub fn not_reported(diagnostics: &str) -> Option<(usize, bool)> {
         .flatten()
 }
 
+/// What the JSON parser found wrong, in its own English words and in Japanese; `Other` keeps a
+/// message this list does not know as the parser wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonSyntax {
+    EofInList,
+    EofInObject,
+    EofInString,
+    EofInValue,
+    ExpectedColon,
+    ExpectedCommaOrBracket,
+    ExpectedCommaOrBrace,
+    /// A bare word that is not `true`, `false` or `null`.
+    ExpectedIdent,
+    ExpectedValue,
+    ExpectedQuote,
+    InvalidEscape,
+    InvalidNumber,
+    NumberOutOfRange,
+    InvalidCodePoint,
+    ControlCharacter,
+    KeyMustBeString,
+    LoneSurrogate,
+    TrailingComma,
+    TrailingCharacters,
+    EndOfHexEscape,
+    Other(String),
+}
+
+impl JsonSyntax {
+    /// Every kind but `Other`, in the parser's words: the table [`JsonSyntax::of`] reads.
+    pub(crate) const KNOWN: &[(JsonSyntax, &str, &str)] = &[
+        (
+            JsonSyntax::EofInList,
+            "EOF while parsing a list",
+            "配列の途中で本文が終わっています",
+        ),
+        (
+            JsonSyntax::EofInObject,
+            "EOF while parsing an object",
+            "オブジェクトの途中で本文が終わっています",
+        ),
+        (
+            JsonSyntax::EofInString,
+            "EOF while parsing a string",
+            "文字列の途中で本文が終わっています",
+        ),
+        (
+            JsonSyntax::EofInValue,
+            "EOF while parsing a value",
+            "値の途中で本文が終わっています",
+        ),
+        (
+            JsonSyntax::ExpectedColon,
+            "expected `:`",
+            "`:` があるべきところです",
+        ),
+        (
+            JsonSyntax::ExpectedCommaOrBracket,
+            "expected `,` or `]`",
+            "`,` か `]` があるべきところです",
+        ),
+        (
+            JsonSyntax::ExpectedCommaOrBrace,
+            "expected `,` or `}`",
+            "`,` か `}` があるべきところです",
+        ),
+        (
+            JsonSyntax::ExpectedIdent,
+            "expected ident",
+            "true、false、null のいずれかであるべきところです",
+        ),
+        (
+            JsonSyntax::ExpectedValue,
+            "expected value",
+            "値があるべきところです",
+        ),
+        (
+            JsonSyntax::ExpectedQuote,
+            "expected `\"`",
+            "`\"` があるべきところです",
+        ),
+        (
+            JsonSyntax::InvalidEscape,
+            "invalid escape",
+            "エスケープが正しくありません",
+        ),
+        (
+            JsonSyntax::InvalidNumber,
+            "invalid number",
+            "数値が正しくありません",
+        ),
+        (
+            JsonSyntax::NumberOutOfRange,
+            "number out of range",
+            "数値が範囲外です",
+        ),
+        (
+            JsonSyntax::InvalidCodePoint,
+            "invalid unicode code point",
+            "Unicode のコードポイントが正しくありません",
+        ),
+        (
+            JsonSyntax::ControlCharacter,
+            "control character (\\u0000-\\u001F) found while parsing a string",
+            "文字列の中に制御文字（\\u0000〜\\u001F）があります",
+        ),
+        (
+            JsonSyntax::KeyMustBeString,
+            "key must be a string",
+            "キーは文字列でなければなりません",
+        ),
+        (
+            JsonSyntax::LoneSurrogate,
+            "lone leading surrogate in hex escape",
+            "\\u エスケープのサロゲートが対になっていません",
+        ),
+        (
+            JsonSyntax::TrailingComma,
+            "trailing comma",
+            "末尾に余分な `,` があります",
+        ),
+        (
+            JsonSyntax::TrailingCharacters,
+            "trailing characters",
+            "JSON の後に余分な文字があります",
+        ),
+        (
+            JsonSyntax::EndOfHexEscape,
+            "unexpected end of hex escape",
+            "\\u エスケープの途中で終わっています",
+        ),
+    ];
+
+    /// The kind of a message of the JSON parser (without its position).
+    pub fn of(message: &str) -> JsonSyntax {
+        Self::KNOWN
+            .iter()
+            .find(|(_, en, _)| *en == message)
+            .map_or_else(
+                || JsonSyntax::Other(message.to_string()),
+                |(k, ..)| k.clone(),
+            )
+    }
+
+    pub fn render(&self, lang: Language) -> String {
+        if let JsonSyntax::Other(message) = self {
+            return message.clone();
+        }
+        let found = Self::KNOWN.iter().find(|(k, ..)| k == self);
+        match (found, lang) {
+            (Some((_, en, _)), Language::English) => en.to_string(),
+            (Some((_, _, ja)), Language::Japanese) => ja.to_string(),
+            (None, _) => String::new(),
+        }
+    }
+}
+
 fn json_japanese(e: &ParseError) -> String {
     match e {
         ParseError::TooDeep { max, line, column } => {
             format!("JSON の入れ子が {max} 段を超えています（{line} 行 {column} 桁）")
         }
         ParseError::Syntax {
-            message,
+            problem,
             line,
             column,
-        } => format!("JSON の構文が正しくありません（{line} 行 {column} 桁）: {message}"),
+        } => format!(
+            "JSON の構文が正しくありません（{line} 行 {column} 桁）: {}",
+            problem.render(Language::Japanese)
+        ),
         ParseError::Empty => "本文が空です".into(),
         ParseError::NotUtf8 { byte, line, column } => {
             format!("本文が UTF-8 ではありません: バイト 0x{byte:02X}（{line} 行 {column} 桁）")
@@ -292,10 +452,13 @@ fn xml_japanese(e: &XmlError) -> String {
             format!("本文が UTF-8 ではありません: バイト 0x{byte:02X}（{line} 行 {column} 桁）")
         }
         XmlError::Syntax {
-            message,
+            problem,
             line,
             column,
-        } => format!("XML の構文が正しくありません（{line} 行 {column} 桁）: {message}"),
+        } => format!(
+            "XML の構文が正しくありません（{line} 行 {column} 桁）: {}",
+            problem.render(Language::Japanese)
+        ),
         XmlError::Doctype { line, column } => {
             format!("文書型宣言（DOCTYPE）を含む XML は受け付けません（{line} 行 {column} 桁）")
         }
@@ -303,11 +466,66 @@ fn xml_japanese(e: &XmlError) -> String {
             format!("XML の入れ子が {max} 段を超えています（{line} 行 {column} 桁）")
         }
         XmlError::Structure {
-            message,
+            problem,
             line,
             column,
-        } => format!("FHIR の XML ではありません（{line} 行 {column} 桁）: {message}"),
+        } => format!(
+            "FHIR の XML ではありません（{line} 行 {column} 桁）: {}",
+            problem.render(Language::Japanese)
+        ),
         XmlError::Unwritable(why) => format!("このリソースは XML で書けません: {why}"),
+    }
+}
+
+/// Why a search parameter's value is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchReason {
+    /// `_count`, `_offset`.
+    NonNegativeInteger,
+    /// `_total`.
+    TotalMode,
+    /// `_summary`.
+    SummaryMode,
+    /// `date` of the audit trail, which takes only a lower bound.
+    LowerBoundOnly,
+    EmptyListItem,
+    EmptySortKey,
+    /// What a value's parser said (a date, token, reference…), as it composed it.
+    Value(String),
+}
+
+impl SearchReason {
+    pub fn render(&self, lang: Language) -> String {
+        use SearchReason as R;
+        match self {
+            R::NonNegativeInteger => say!(
+                lang,
+                "must be a non-negative integer",
+                "0 以上の整数でなければなりません"
+            ),
+            R::TotalMode => say!(
+                lang,
+                "must be none, estimate or accurate",
+                "none、estimate、accurate のいずれかでなければなりません",
+            ),
+            R::SummaryMode => say!(
+                lang,
+                "only true, false and count are supported",
+                "対応しているのは true、false、count だけです",
+            ),
+            R::LowerBoundOnly => say!(
+                lang,
+                "only date=ge… is supported",
+                "対応しているのは date=ge… の形だけです",
+            ),
+            R::EmptyListItem => say!(
+                lang,
+                "empty value in a comma-separated list",
+                "カンマ区切りの値に空のものがあります",
+            ),
+            R::EmptySortKey => say!(lang, "empty sort key", "並べ替えのキーが空です"),
+            R::Value(why) => why.clone(),
+        }
     }
 }
 
@@ -322,7 +540,10 @@ fn search_japanese(e: &crate::search::Error) -> String {
             param,
             value,
             reason,
-        } => format!("検索パラメータ '{param}' の値 '{value}' が正しくありません: {reason}"),
+        } => format!(
+            "検索パラメータ '{param}' の値 '{value}' が正しくありません: {}",
+            reason.render(Language::Japanese)
+        ),
         S::UnsupportedSort(key) => format!("'{key}' では並べ替えできません"),
         S::TooManyValues { param, limit } => format!(
             "検索パラメータ '{param}': 検索全体の値の数が上限の {limit} を超えています（search_max_values）"

@@ -7,8 +7,9 @@ use super::codes::{
 };
 use super::conformance::{Declared, Loaded};
 use super::documents::{CdaOrStructured, Unchecked};
-use super::markup::{AttributeProblem, Construct, NarrativeError, XmlProblem};
+use super::markup::{AttributeProblem, Construct, NarrativeError, XmlProblem, XmlStructure};
 use super::requests::Refusal;
+use super::requests::{JsonSyntax, SearchReason};
 use super::service::FlagMisuse;
 use super::values::{CalendarError, JsonKind, PrimitiveError};
 use super::*;
@@ -436,6 +437,14 @@ fn interaction_examples() -> Vec<Message> {
         M::SearchParameterIgnored {
             parameter: s("_foo"),
         },
+        M::NotANumber {
+            parameter: "_count",
+            value: s("x"),
+        },
+        M::NotAnInstant {
+            parameter: "_since",
+            value: s("2024-01-01"),
+        },
     ]
     .into_iter()
     .map(Message::from)
@@ -704,6 +713,8 @@ fn every_message_of_the_catalogue_has_japanese() {
         request_and_service_examples(),
         bundle_examples(),
         questionnaire_examples(),
+        terminology_examples(),
+        body_examples(),
     ]
     .concat();
     let untranslated: Vec<String> = all
@@ -1386,5 +1397,266 @@ fn narrative_and_code_findings_keep_their_english() {
     assert_eq!(
         analyte.render(Language::Japanese),
         "YJ コードの分析物（4〜8 文字目）は数字 1 桁、英大文字 1 文字、数字 3 桁でなければなりませんが、\"x\" です"
+    );
+}
+
+fn terminology_examples() -> Vec<Message> {
+    use TerminologyMessage as M;
+    let n = || s("count");
+    let vs = || s("http://jpfhir.jp/fhir/core/ValueSet/x");
+    let cs = || s("http://jpfhir.jp/fhir/core/CodeSystem/x");
+    [
+        M::NotParameters,
+        M::ParameterWithoutName,
+        M::GivenTwice { name: n() },
+        M::NotAnInteger { name: n() },
+        M::Negative { name: n() },
+        M::NotText { name: s("url") },
+        M::NotACoding { name: s("coding") },
+        M::CodingInUrl { name: s("coding") },
+        M::NotAConcept {
+            name: s("codeableConcept"),
+        },
+        M::ConceptInUrl {
+            name: s("codeableConcept"),
+        },
+        M::NotSupported {
+            operation: "ValueSet/$expand",
+            name: s("context"),
+        },
+        M::NeedsValueSet {
+            operation: "ValueSet/$expand",
+        },
+        M::NoUrl { id: s("1") },
+        M::CountTooLarge {
+            count: 20000,
+            max: 10000,
+        },
+        M::Incomplete {
+            value_set: vs(),
+            why: s("x"),
+        },
+        M::TooManyMembers {
+            value_set: vs(),
+            members: 20000,
+            filtered: true,
+            max: 10000,
+        },
+        M::TooManyMembers {
+            value_set: vs(),
+            members: 20000,
+            filtered: false,
+            max: 10000,
+        },
+        M::LookupCodeAndCoding,
+        M::LookupCodingWithoutSystem,
+        M::LookupCodingWithoutCode,
+        M::LookupNeedsCode,
+        M::LookupNeedsSystem,
+        M::CodeSystemNotLoaded { system: cs() },
+        M::CodeNotInSystem {
+            code: s("X"),
+            system: cs(),
+        },
+        M::CodeNotInLoadedPart {
+            code: s("X"),
+            system: cs(),
+            why: s("x"),
+        },
+        M::VersionNotLoaded {
+            asked: s("2"),
+            system: cs(),
+            loaded: s("1"),
+        },
+        M::ValidateOneForm,
+        M::ValidateCodingWithoutCode,
+        M::ValidateConceptWithoutCoding,
+        M::ValidateNeedsCode,
+        M::UrlAndSystemDiffer {
+            url: cs(),
+            system: s("urn:x"),
+        },
+        M::ValidateNeedsCodeSystem,
+    ]
+    .map(Message::from)
+    .to_vec()
+}
+
+fn xml_structures() -> Vec<XmlStructure> {
+    use XmlStructure as S;
+    let name = || s("nickname");
+    vec![
+        S::NotUtf8Declared,
+        S::TextOutsideNarrative,
+        S::EndTagFirst,
+        S::ContentAfterResource,
+        S::EndsInsideElement,
+        S::EndsInsideNarrative,
+        S::NotAResourceType { name: s("Foo") },
+        S::NotFhirNamespace { name: name() },
+        S::UnknownElement {
+            name: name(),
+            context: s("Patient"),
+        },
+        S::AttributeAsElement { name: s("value") },
+        S::Empty { name: s("active") },
+        S::ContainerEmpty,
+        S::ContainerSeveral,
+        S::NarrativeNotXhtml,
+        S::NarrativeNotUtf8,
+        S::Attribute(XmlProblem::Attribute(AttributeProblem::Unquoted)),
+        S::AttributeValue {
+            name: s("value"),
+            problem: XmlProblem::UnknownEntity { name: s("nbsp") },
+        },
+        S::UnexpectedAttribute { name: s("foo") },
+        S::Repeated,
+        S::OnlyOnce { name: s("active") },
+        S::ModelUnavailable,
+    ]
+}
+
+fn json_syntaxes() -> Vec<JsonSyntax> {
+    [
+        "EOF while parsing a list",
+        "EOF while parsing an object",
+        "EOF while parsing a string",
+        "EOF while parsing a value",
+        "expected `:`",
+        "expected `,` or `]`",
+        "expected `,` or `}`",
+        "expected ident",
+        "expected value",
+        "expected `\"`",
+        "invalid escape",
+        "invalid number",
+        "number out of range",
+        "invalid unicode code point",
+        "control character (\\u0000-\\u001F) found while parsing a string",
+        "key must be a string",
+        "lone leading surrogate in hex escape",
+        "trailing comma",
+        "trailing characters",
+        "unexpected end of hex escape",
+    ]
+    .map(JsonSyntax::of)
+    .to_vec()
+}
+
+/// The errors of an unreadable body, JSON and XML.
+fn body_examples() -> Vec<Message> {
+    use crate::fhir::json::ParseError;
+    use crate::fhir::xml::XmlError;
+    let mut out: Vec<Message> = json_syntaxes()
+        .into_iter()
+        .map(|problem| {
+            RequestMessage::Json(ParseError::Syntax {
+                problem,
+                line: 1,
+                column: 2,
+            })
+            .into()
+        })
+        .collect();
+    out.extend(xml_problems().into_iter().map(|problem| {
+        Message::from(RequestMessage::Xml(XmlError::Syntax {
+            problem,
+            line: 1,
+            column: 2,
+        }))
+    }));
+    out.extend(
+        [
+            SearchReason::NonNegativeInteger,
+            SearchReason::TotalMode,
+            SearchReason::SummaryMode,
+            SearchReason::LowerBoundOnly,
+            SearchReason::EmptyListItem,
+            SearchReason::EmptySortKey,
+        ]
+        .map(|reason| {
+            Message::from(RequestMessage::Search(crate::search::Error::InvalidValue {
+                param: s("_count"),
+                value: s("x"),
+                reason,
+            }))
+        }),
+    );
+    out.extend(xml_structures().into_iter().map(|problem| {
+        Message::from(RequestMessage::Xml(XmlError::Structure {
+            problem,
+            line: 1,
+            column: 2,
+        }))
+    }));
+    out
+}
+
+fn xml_structure_kind(s: &XmlStructure) -> usize {
+    use XmlStructure as S;
+    match s {
+        S::NotUtf8Declared => 0,
+        S::TextOutsideNarrative => 1,
+        S::EndTagFirst => 2,
+        S::ContentAfterResource => 3,
+        S::EndsInsideElement => 4,
+        S::EndsInsideNarrative => 5,
+        S::NotAResourceType { .. } => 6,
+        S::NotFhirNamespace { .. } => 7,
+        S::UnknownElement { .. } => 8,
+        S::AttributeAsElement { .. } => 9,
+        S::Empty { .. } => 10,
+        S::ContainerEmpty => 11,
+        S::ContainerSeveral => 12,
+        S::NarrativeNotXhtml => 13,
+        S::NarrativeNotUtf8 => 14,
+        S::Attribute(_) => 15,
+        S::AttributeValue { .. } => 16,
+        S::UnexpectedAttribute { .. } => 17,
+        S::Repeated => 18,
+        S::OnlyOnce { .. } => 19,
+        S::ModelUnavailable => 20,
+    }
+}
+
+#[test]
+fn every_kind_of_body_error_has_an_example() {
+    all_kinds(&xml_structures(), xml_structure_kind, 21);
+    let syntaxes = json_syntaxes();
+    assert!(
+        !syntaxes.iter().any(|s| matches!(s, JsonSyntax::Other(_))),
+        "{syntaxes:?}"
+    );
+    assert_eq!(syntaxes.len(), JsonSyntax::KNOWN.len());
+    // A message the table does not know stays as the parser wrote it, in both languages.
+    let other = JsonSyntax::of("something new");
+    assert_eq!(other.render(Language::Japanese), "something new");
+}
+
+#[test]
+fn terminology_refusals_and_body_errors_are_japanese_throughout() {
+    let english: Vec<String> = [terminology_examples(), body_examples()]
+        .concat()
+        .iter()
+        .filter_map(|m| {
+            let ja = m.render(Language::Japanese);
+            let found = english_sentence(&ja).or_else(|| (!has_japanese(&ja)).then(|| s("-")))?;
+            Some(format!("{m:?}\n  {ja}\n  ({found})"))
+        })
+        .collect();
+    assert!(
+        english.is_empty(),
+        "English left in:\n{}",
+        english.join("\n")
+    );
+    // The parser's own English is kept for logs and English answers.
+    let json = crate::fhir::json::ParseError::Syntax {
+        problem: JsonSyntax::of("expected value"),
+        line: 2,
+        column: 12,
+    };
+    assert_eq!(
+        json.to_string(),
+        "malformed JSON at line 2, column 12: expected value"
     );
 }

@@ -8,6 +8,8 @@ pub mod extract;
 pub mod params;
 pub mod query;
 
+use crate::messages::requests::SearchReason;
+
 pub use date::{DateRange, parse_fhir_date};
 pub use extract::{extract, index_computed};
 pub use params::{ParamDef, ParamKind, params_for};
@@ -179,11 +181,14 @@ pub enum Error {
     UnknownParameter(String),
     #[error("search parameter '{param}': unsupported modifier ':{modifier}'")]
     UnsupportedModifier { param: String, modifier: String },
-    #[error("search parameter '{param}': invalid value '{value}': {reason}")]
+    #[error(
+        "search parameter '{param}': invalid value '{value}': {}",
+        .reason.render(crate::messages::Language::English)
+    )]
     InvalidValue {
         param: String,
         value: String,
-        reason: String,
+        reason: SearchReason,
     },
     #[error("cannot sort by '{0}'")]
     UnsupportedSort(String),

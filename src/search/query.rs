@@ -11,6 +11,8 @@ use super::{
 };
 use chrono::FixedOffset;
 
+use crate::messages::requests::SearchReason;
+
 /// Server settings that shape how a request is read.
 #[derive(Debug, Clone)]
 pub struct QueryOptions {
@@ -178,7 +180,7 @@ impl Parser<'_> {
         raw_value: &str,
         read: impl Fn(&str) -> Result<Value, String>,
     ) -> Result<bool, Error> {
-        let invalid = |reason: String| Error::InvalidValue {
+        let invalid = |reason: SearchReason| Error::InvalidValue {
             param: raw_name.to_string(),
             value: raw_value.to_string(),
             reason,
@@ -186,9 +188,9 @@ impl Parser<'_> {
         let mut values = Vec::new();
         for item in split_unescaped(raw_value, ',') {
             if item.is_empty() {
-                return Err(invalid("empty value in a comma-separated list".to_string()));
+                return Err(invalid(SearchReason::EmptyListItem));
             }
-            values.push(read(item).map_err(invalid)?);
+            values.push(read(item).map_err(|why| invalid(SearchReason::Value(why)))?);
         }
         let before: usize = self.query.clauses.iter().map(|c| c.values.len()).sum();
         if before + values.len() > self.opts.max_values {
@@ -214,11 +216,10 @@ impl Parser<'_> {
                 None => (false, item),
             };
             if name.is_empty() {
-                let reason = "empty sort key".to_string();
                 return Err(Error::InvalidValue {
                     param: "_sort".to_string(),
                     value: raw_value.to_string(),
-                    reason,
+                    reason: SearchReason::EmptySortKey,
                 });
             }
             let key = match name {
@@ -294,7 +295,7 @@ fn non_negative(param: &str, raw: &str) -> Result<usize, Error> {
     raw.parse().map_err(|_| Error::InvalidValue {
         param: param.to_string(),
         value: raw.to_string(),
-        reason: "must be a non-negative integer".to_string(),
+        reason: SearchReason::NonNegativeInteger,
     })
 }
 
@@ -306,7 +307,7 @@ fn total_mode(raw: &str) -> Result<TotalMode, Error> {
         _ => Err(Error::InvalidValue {
             param: "_total".to_string(),
             value: raw.to_string(),
-            reason: "must be none, estimate or accurate".to_string(),
+            reason: SearchReason::TotalMode,
         }),
     }
 }

@@ -13,6 +13,9 @@ mod read;
 mod write;
 
 pub use read::parse_resource;
+
+use crate::messages::Language;
+use crate::messages::markup::{XmlProblem, XmlStructure};
 pub use write::to_xml;
 
 pub const FHIR_NS: &str = "http://hl7.org/fhir";
@@ -28,9 +31,12 @@ pub enum XmlError {
         line: usize,
         column: usize,
     },
-    #[error("malformed XML at line {line}, column {column}: {message}")]
+    #[error(
+        "malformed XML at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
     Syntax {
-        message: String,
+        problem: XmlProblem,
         line: usize,
         column: usize,
     },
@@ -44,9 +50,12 @@ pub enum XmlError {
         line: usize,
         column: usize,
     },
-    #[error("not FHIR XML at line {line}, column {column}: {message}")]
+    #[error(
+        "not FHIR XML at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
     Structure {
-        message: String,
+        problem: XmlStructure,
         line: usize,
         column: usize,
     },

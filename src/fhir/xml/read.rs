@@ -11,8 +11,10 @@ use quick_xml::reader::NsReader;
 use serde_json::{Map, Number, Value};
 
 use super::layout::{Context, Field, Kind, Layout, Scalar};
+use super::problem::{attribute_problem, escape_problem, problem};
 use super::{FHIR_NS, XHTML_NS, XmlError};
 use crate::fhir::characters::line_column;
+use crate::messages::markup::{XmlProblem, XmlStructure, XmlStructure as S};
 
 /// Parses one FHIR resource in XML whose element nesting is at most `max_depth`.
 pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, XmlError> {
@@ -26,8 +28,8 @@ pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, XmlError> 
         column,
     })?;
     refuse_declarations(body)?;
-    let layout = Layout::get().ok_or_else(|| XmlError::Structure {
-        message: "the base model is unavailable".into(),
+    let layout = Layout::get().ok_or(XmlError::Structure {
+        problem: S::ModelUnavailable,
         line: 1,
         column: 1,
     })?;
@@ -84,13 +86,13 @@ impl<'i> Parser<'i> {
     fn document(&mut self) -> Result<Value, XmlError> {
         let root = match self.event()? {
             Some(Next::Element(tag)) => tag,
-            Some(Next::End) => return Err(self.structure_here("an end tag before any element")),
+            Some(Next::End) => return Err(self.structure_here(S::EndTagFirst)),
             None => return Err(XmlError::Empty),
         };
         let resource = self.resource(root)?;
         match self.event()? {
             None => Ok(resource),
-            Some(_) => Err(self.structure_here("content after the resource")),
+            Some(_) => Err(self.structure_here(S::ContentAfterResource)),
         }
     }
 
@@ -121,7 +123,7 @@ impl<'i> Parser<'i> {
                 Event::Decl(decl) => {
                     let encoding = decl.encoding().and_then(Result::ok);
                     if encoding.is_some_and(|e| !e.eq_ignore_ascii_case(b"utf-8")) {
-                        return Err(self.structure(before, "only UTF-8 is accepted".into()));
+                        return Err(self.structure(before, S::NotUtf8Declared));
                     }
                 }
                 Event::Comment(_) | Event::PI(_) => {}
@@ -131,9 +133,7 @@ impl<'i> Parser<'i> {
                 }
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
                     let at = skip_whitespace(self.input, before);
-                    return Err(
-                        self.structure(at, "text is only allowed inside the narrative div".into())
-                    );
+                    return Err(self.structure(at, S::TextOutsideNarrative));
                 }
             }
         }
@@ -144,7 +144,7 @@ impl<'i> Parser<'i> {
         let context = self
             .layout
             .resource(&name)
-            .ok_or_else(|| self.structure(tag.at, format!("'{name}' is not a resource type")))?;
+            .ok_or_else(|| self.structure(tag.at, S::NotAResourceType { name: name.clone() }))?;
         let mut obj = Map::new();
         obj.insert("resourceType".into(), Value::String(name));
         self.attributes(&tag, self.layout.context(context), &mut obj, None)?;
@@ -174,9 +174,13 @@ impl<'i> Parser<'i> {
                 self.fhir_name(&tag)?
             };
             let Some(&field) = ctx.field(&name) else {
-                return Err(
-                    self.structure(tag.at, format!("unknown element '{name}' in {}", ctx.name))
-                );
+                return Err(self.structure(
+                    tag.at,
+                    S::UnknownElement {
+                        name: name.clone(),
+                        context: ctx.name.to_string(),
+                    },
+                ));
             };
             self.child(tag, name, field, obj, &mut counts)?;
         }
@@ -204,7 +208,7 @@ impl<'i> Parser<'i> {
 
     fn next_child(&mut self) -> Result<Option<Next<'i>>, XmlError> {
         match self.event()? {
-            None => Err(self.structure_here("the input ends inside an element")),
+            None => Err(self.structure_here(S::EndsInsideElement)),
             next => Ok(next),
         }
     }
@@ -219,10 +223,7 @@ impl<'i> Parser<'i> {
     ) -> Result<(), XmlError> {
         let value = match field.kind {
             Kind::Attribute => {
-                return Err(self.structure(
-                    tag.at,
-                    format!("'{name}' is an attribute here, not an element"),
-                ));
+                return Err(self.structure(tag.at, S::AttributeAsElement { name: name.clone() }));
             }
             Kind::Primitive(scalar) => {
                 let element = self.layout.element();
@@ -236,9 +237,7 @@ impl<'i> Parser<'i> {
                 )?;
                 self.children(&tag, element, &mut extra)?;
                 if text.is_none() && extra.is_empty() {
-                    return Err(
-                        self.structure(tag.at, format!("'{name}' has no value, id or extension"))
-                    );
+                    return Err(self.structure(tag.at, S::Empty { name: name.clone() }));
                 }
                 let value = text.map(|t| typed(t, scalar));
                 let extra = (!extra.is_empty()).then_some(Value::Object(extra));
@@ -261,9 +260,7 @@ impl<'i> Parser<'i> {
         let inner = match (tag.empty, self.next_child()?) {
             (false, Some(Next::Element(inner))) => inner,
             _ => {
-                return Err(
-                    self.structure(tag.at, "a resource container must hold one resource".into())
-                );
+                return Err(self.structure(tag.at, S::ContainerEmpty));
             }
         };
         self.descend(inner.at)?;
@@ -271,10 +268,7 @@ impl<'i> Parser<'i> {
         self.depth -= 1;
         match self.next_child()? {
             Some(Next::End) => Ok(resource),
-            _ => Err(self.structure(
-                tag.at,
-                "a resource container must hold one resource only".into(),
-            )),
+            _ => Err(self.structure(tag.at, S::ContainerSeveral)),
         }
     }
 
@@ -282,10 +276,7 @@ impl<'i> Parser<'i> {
     fn div(&mut self, tag: &Tag<'i>) -> Result<Value, XmlError> {
         let (ns, local) = self.xml.resolver().resolve_element(tag.start.name());
         if !is_ns(&ns, XHTML_NS) || local.as_ref() != b"div" {
-            return Err(self.structure(
-                tag.at,
-                format!("the narrative must be a div in the XHTML namespace ({XHTML_NS})"),
-            ));
+            return Err(self.structure(tag.at, S::NarrativeNotXhtml));
         }
         // Walked event by event rather than skipped, so the reader's namespace scopes stay in
         // step with the document; the xhtml inside never recurses, so it needs no depth check.
@@ -295,7 +286,7 @@ impl<'i> Parser<'i> {
                 Ok(Event::Start(_)) => depth += 1,
                 Ok(Event::End(_)) => depth -= 1,
                 Ok(Event::Eof) => {
-                    return Err(self.structure_here("the input ends inside the narrative"));
+                    return Err(self.structure_here(S::EndsInsideNarrative));
                 }
                 Ok(_) => {}
                 Err(e) => return Err(self.syntax(e)),
@@ -304,7 +295,7 @@ impl<'i> Parser<'i> {
         let raw = &self.input[tag.at..self.position()];
         match std::str::from_utf8(raw) {
             Ok(text) => Ok(Value::String(text.to_string())),
-            Err(_) => Err(self.structure(tag.at, "the narrative is not UTF-8".into())),
+            Err(_) => Err(self.structure(tag.at, S::NarrativeNotUtf8)),
         }
     }
 
@@ -318,21 +309,32 @@ impl<'i> Parser<'i> {
         mut text: Option<&mut Option<String>>,
     ) -> Result<(), XmlError> {
         for attribute in tag.start.attributes() {
-            let attribute = attribute.map_err(|e| self.structure(tag.at, e.to_string()))?;
+            let attribute = attribute
+                .map_err(|e| self.structure(tag.at, S::Attribute(attribute_problem(&e))))?;
             let key = attribute.key.as_ref();
             if key.contains(&b':') || key == b"xmlns" {
                 continue;
             }
             let key = std::str::from_utf8(key).unwrap_or("?");
-            let value = attribute_value(&attribute.value)
-                .map_err(|e| self.structure(tag.at, format!("attribute '{key}': {e}")))?;
+            let value = attribute_value(&attribute.value).map_err(|e| {
+                let problem = S::AttributeValue {
+                    name: key.to_string(),
+                    problem: e,
+                };
+                self.structure(tag.at, problem)
+            })?;
             match (&mut text, ctx.field(key)) {
                 (Some(slot), _) if key == "value" => **slot = Some(value),
                 (_, Some(f)) if f.kind == Kind::Attribute => {
                     obj.insert(key.to_string(), Value::String(value));
                 }
                 _ => {
-                    return Err(self.structure(tag.at, format!("unexpected attribute '{key}'")));
+                    return Err(self.structure(
+                        tag.at,
+                        S::UnexpectedAttribute {
+                            name: key.to_string(),
+                        },
+                    ));
                 }
             }
         }
@@ -351,12 +353,12 @@ impl<'i> Parser<'i> {
         if repeats {
             match obj.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
                 Value::Array(items) => items.push(value),
-                _ => return Err(self.structure(tag.at, "a repeated element".into())),
+                _ => return Err(self.structure(tag.at, S::Repeated)),
             }
             return Ok(());
         }
         if obj.contains_key(&name) {
-            return Err(self.structure(tag.at, format!("'{name}' may appear only once here")));
+            return Err(self.structure(tag.at, S::OnlyOnce { name: name.clone() }));
         }
         obj.insert(name, value);
         Ok(())
@@ -384,7 +386,7 @@ impl<'i> Parser<'i> {
                     None => obj.contains_key(&format!("_{name}")),
                 };
             if seen {
-                return Err(self.structure(tag.at, format!("'{name}' may appear only once here")));
+                return Err(self.structure(tag.at, S::OnlyOnce { name: name.clone() }));
             }
             let underscore = extra.as_ref().map(|_| format!("_{name}"));
             if let Some(value) = value {
@@ -424,10 +426,7 @@ impl<'i> Parser<'i> {
         if tag.fhir {
             Ok(name)
         } else {
-            Err(self.structure(
-                tag.at,
-                format!("element '{name}' is not in the FHIR namespace ({FHIR_NS})"),
-            ))
+            Err(self.structure(tag.at, S::NotFhirNamespace { name }))
         }
     }
 
@@ -439,23 +438,23 @@ impl<'i> Parser<'i> {
         let at = usize::try_from(self.xml.error_position()).unwrap_or(0);
         let (line, column) = line_column(self.input, at);
         XmlError::Syntax {
-            message: e.to_string(),
+            problem: problem(&e),
             line,
             column,
         }
     }
 
-    fn structure(&self, at: usize, message: String) -> XmlError {
+    fn structure(&self, at: usize, problem: XmlStructure) -> XmlError {
         let (line, column) = line_column(self.input, at);
         XmlError::Structure {
-            message,
+            problem,
             line,
             column,
         }
     }
 
-    fn structure_here(&self, message: &str) -> XmlError {
-        self.structure(self.position(), message.to_string())
+    fn structure_here(&self, problem: XmlStructure) -> XmlError {
+        self.structure(self.position(), problem)
     }
 }
 
@@ -488,8 +487,8 @@ fn skip_whitespace(input: &[u8], from: usize) -> usize {
 
 /// Attribute-value normalisation (literal tab, CR and LF become spaces, as XML prescribes),
 /// then the predefined entities and character references; any other entity is an error.
-fn attribute_value(raw: &[u8]) -> Result<String, String> {
-    let text = std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_string())?;
+fn attribute_value(raw: &[u8]) -> Result<String, XmlProblem> {
+    let text = std::str::from_utf8(raw).map_err(|_| XmlProblem::NotUtf8)?;
     let normalized;
     let text = if text.contains(['\t', '\n', '\r']) {
         normalized = text.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
@@ -499,7 +498,7 @@ fn attribute_value(raw: &[u8]) -> Result<String, String> {
     };
     quick_xml::escape::unescape(text)
         .map(std::borrow::Cow::into_owned)
-        .map_err(|e| e.to_string())
+        .map_err(|e| escape_problem(&e))
 }
 
 /// A primitive's text as FHIR JSON writes it: `true`/`false` and numbers unquoted. Text that is

@@ -196,9 +196,10 @@ fn malformed_xml_names_line_and_column() {
         XmlError::Structure {
             line,
             column,
-            message,
+            problem,
         } => {
             assert_eq!((line, column), (2, 3));
+            let message = problem.render(crate::messages::Language::English);
             assert!(message.contains("nickname"), "{message}");
         }
         other => panic!("{other:?}"),

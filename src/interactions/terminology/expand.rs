@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
+use crate::messages::TerminologyMessage as M;
 use crate::validation::valuesets::{Member, ValueSetEngine};
 
 /// The largest page, and the largest expansion returned without paging.
@@ -50,9 +51,12 @@ pub async fn expand(svc: &Services, id: Option<&str>, inputs: Inputs) -> Result<
 fn non_negative(inputs: &Inputs, name: &str) -> Result<Option<usize>, Error> {
     match inputs.integer(name)? {
         None => Ok(None),
-        Some(n) => usize::try_from(n)
-            .map(Some)
-            .map_err(|_| Error::invalid(format!("parameter {name} must not be negative"), name)),
+        Some(n) => usize::try_from(n).map(Some).map_err(|_| {
+            let negative = M::Negative {
+                name: name.to_string(),
+            };
+            Error::invalid(negative, name)
+        }),
     }
 }
 
@@ -66,15 +70,16 @@ fn read(engine: &ValueSetEngine, id: Option<&str>, inputs: &Inputs) -> Result<Re
                     res_type: "ValueSet".into(),
                     id: id.into(),
                 })?;
-            let canonical = super::canonical_of(&vs).ok_or_else(|| {
-                Error::NotSupported(format!("ValueSet/{id} has no url to expand it by").into())
-            })?;
+            let canonical = super::canonical_of(&vs)
+                .ok_or_else(|| Error::NotSupported(M::NoUrl { id: id.to_string() }.into()))?;
             (canonical, Some(vs))
         }
         None => {
             let url = inputs.text("url")?.ok_or_else(|| {
                 Error::invalid(
-                    "ValueSet/$expand needs the value set: url (or call it on an instance)",
+                    M::NeedsValueSet {
+                        operation: "ValueSet/$expand",
+                    },
                     "url",
                 )
             })?;
@@ -99,7 +104,10 @@ fn read(engine: &ValueSetEngine, id: Option<&str>, inputs: &Inputs) -> Result<Re
     if let Some(c) = count {
         if c > MAX_COUNT {
             return Err(Error::invalid(
-                format!("count {c} is more than the largest page, {MAX_COUNT}"),
+                M::CountTooLarge {
+                    count: c,
+                    max: MAX_COUNT,
+                },
                 "count",
             ));
         }
@@ -137,10 +145,10 @@ fn run(engine: &ValueSetEngine, req: Request, now: &str) -> Result<Value, Error>
         return Err(Error::Unprocessable(vec![
             Issue::error(
                 IssueType::NotSupported,
-                format!(
-                    "value set {} cannot be expanded completely here: {why}; ask for a page (count) to get the members that are known",
-                    req.canonical
-                ),
+                M::Incomplete {
+                    value_set: req.canonical.clone(),
+                    why: why.clone(),
+                },
             )
             .at("url"),
         ]));
@@ -155,12 +163,12 @@ fn run(engine: &ValueSetEngine, req: Request, now: &str) -> Result<Value, Error>
         return Err(Error::Unprocessable(vec![
             Issue::error(
                 IssueType::TooCosty,
-                format!(
-                    "value set {} has {} members{}: more than {MAX_COUNT} are given only in pages (count and offset)",
-                    req.canonical,
-                    selected.len(),
-                    if needle.is_some() { " matching the filter" } else { "" }
-                ),
+                M::TooManyMembers {
+                    value_set: req.canonical.clone(),
+                    members: selected.len(),
+                    filtered: needle.is_some(),
+                    max: MAX_COUNT,
+                },
             )
             .at("count"),
         ]));

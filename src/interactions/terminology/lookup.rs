@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::params::{Inputs, Output};
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::TerminologyMessage as M;
 use crate::validation::valuesets::{LookupError, ValueSetEngine, canonical_system};
 
 #[derive(Debug, Clone)]
@@ -30,18 +31,15 @@ impl Request {
         let version = inputs.text("version")?;
         if let Some(coding) = inputs.coding("coding")? {
             if inputs.has("code") || inputs.has("system") {
-                return Err(Error::invalid(
-                    "$lookup takes either system and code, or coding, not both",
-                    "coding",
-                ));
+                return Err(Error::invalid(M::LookupCodeAndCoding, "coding"));
             }
             return Ok(Request {
-                system: coding.system.ok_or_else(|| {
-                    Error::invalid("the coding to look up has no system", "coding.system")
-                })?,
-                code: coding.code.ok_or_else(|| {
-                    Error::invalid("the coding to look up has no code", "coding.code")
-                })?,
+                system: coding
+                    .system
+                    .ok_or_else(|| Error::invalid(M::LookupCodingWithoutSystem, "coding.system"))?,
+                code: coding
+                    .code
+                    .ok_or_else(|| Error::invalid(M::LookupCodingWithoutCode, "coding.code"))?,
                 version: coding.version.or(version),
                 properties,
                 system_param: "coding.system",
@@ -51,10 +49,10 @@ impl Request {
         Ok(Request {
             code: inputs
                 .text("code")?
-                .ok_or_else(|| Error::invalid("$lookup needs a code (or a coding)", "code"))?,
+                .ok_or_else(|| Error::invalid(M::LookupNeedsCode, "code"))?,
             system: inputs
                 .text("system")?
-                .ok_or_else(|| Error::invalid("$lookup needs the system of the code", "system"))?,
+                .ok_or_else(|| Error::invalid(M::LookupNeedsSystem, "system"))?,
             version,
             properties,
             system_param: "system",
@@ -73,9 +71,13 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
     let found = engine
         .lookup(&req.system, req.version.as_deref(), &req.code)
         .map_err(|e| {
-            let (detail, parameter) = match &e {
-                LookupError::UnknownSystem(_) => (e.to_string(), req.system_param),
-                LookupError::UnknownCode { .. } => (unknown_code(engine, &e, req), req.code_param),
+            let (detail, parameter) = match e {
+                LookupError::UnknownSystem(system) => {
+                    (M::CodeSystemNotLoaded { system }, req.system_param)
+                }
+                LookupError::UnknownCode { system, code } => {
+                    (unknown_code(engine, req, system, code), req.code_param)
+                }
             };
             Error::InputNotFound {
                 detail: detail.into(),
@@ -86,10 +88,11 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
         && asked != loaded
     {
         return Err(Error::InputNotFound {
-            detail: format!(
-                "version {asked} of code system {} is not loaded (version {loaded} is)",
-                found.system
-            )
+            detail: M::VersionNotLoaded {
+                asked: asked.clone(),
+                system: found.system.clone(),
+                loaded: loaded.clone(),
+            }
             .into(),
             parameter: "version".into(),
         });
@@ -128,15 +131,16 @@ fn answer(engine: &ValueSetEngine, req: &Request) -> Result<Value, Error> {
 
 /// Why a code was not found: a definition that lists only part of its system cannot say a
 /// code does not exist, and the message says so.
-fn unknown_code(engine: &ValueSetEngine, e: &LookupError, req: &Request) -> String {
+fn unknown_code(engine: &ValueSetEngine, req: &Request, system: String, code: String) -> M {
     let partial = engine
         .code_system(canonical_system(&req.system))
         .and_then(|cs| cs.not_enumerable());
     match partial {
-        Some(why) => format!(
-            "code {} is not in the loaded part of code system {}: {why}",
-            req.code, req.system
-        ),
-        None => e.to_string(),
+        Some(why) => M::CodeNotInLoadedPart {
+            code: req.code.clone(),
+            system: req.system.clone(),
+            why,
+        },
+        None => M::CodeNotInSystem { code, system },
     }
 }

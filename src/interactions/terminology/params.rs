@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::messages::TerminologyMessage as M;
 
 /// The keys a text-like input may be carried under in a Parameters body.
 const TEXT_KEYS: &[&str] = &[
@@ -65,10 +66,7 @@ impl Inputs {
         let mut params = Vec::new();
         if let Some(b) = body {
             if b.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
-                return Err(Error::invalid(
-                    "a terminology operation takes a Parameters resource as its body",
-                    "resourceType",
-                ));
+                return Err(Error::invalid(M::NotParameters, "resourceType"));
             }
             for p in b
                 .get("parameter")
@@ -77,7 +75,7 @@ impl Inputs {
                 .flatten()
             {
                 let name = p.get("name").and_then(Value::as_str).ok_or_else(|| {
-                    Error::invalid("every parameter needs a name", "Parameters.parameter.name")
+                    Error::invalid(M::ParameterWithoutName, "Parameters.parameter.name")
                 })?;
                 params.push(Param {
                     name: name.to_string(),
@@ -109,7 +107,9 @@ impl Inputs {
         let first = found.next();
         if found.next().is_some() {
             return Err(Error::invalid(
-                format!("parameter {name} is given more than once"),
+                M::GivenTwice {
+                    name: name.to_string(),
+                },
                 name,
             ));
         }
@@ -139,7 +139,10 @@ impl Inputs {
         let Some(p) = self.one(name)? else {
             return Ok(None);
         };
-        let bad = || Error::invalid(format!("parameter {name} must be an integer"), name);
+        let bad = || {
+            let name = name.to_string();
+            Error::invalid(M::NotAnInteger { name: name.clone() }, name)
+        };
         if let Some(n) = INTEGER_KEYS.iter().find_map(|k| p.value.get(*k)) {
             return n.as_i64().map(Some).ok_or_else(bad);
         }
@@ -161,7 +164,9 @@ impl Inputs {
             Some(s) if p.from_query => {
                 let (system, code) = s.split_once('|').ok_or_else(|| {
                     Error::invalid(
-                        format!("parameter {name} in the URL is written system|code"),
+                        M::CodingInUrl {
+                            name: name.to_string(),
+                        },
                         name,
                     )
                 })?;
@@ -173,7 +178,9 @@ impl Inputs {
                 }))
             }
             _ => Err(Error::invalid(
-                format!("parameter {name} must be a Coding (valueCoding)"),
+                M::NotACoding {
+                    name: name.to_string(),
+                },
                 name,
             )),
         }
@@ -185,12 +192,13 @@ impl Inputs {
             return Ok(None);
         };
         let concept = p.value.get("valueCodeableConcept").ok_or_else(|| {
-            let how = if p.from_query {
-                "cannot be given in the URL: POST a Parameters resource"
+            let named = name.to_string();
+            let message = if p.from_query {
+                M::ConceptInUrl { name: named }
             } else {
-                "must be a CodeableConcept (valueCodeableConcept)"
+                M::NotAConcept { name: named }
             };
-            Error::invalid(format!("parameter {name} {how}"), name)
+            Error::invalid(message, name)
         })?;
         Ok(Some(
             concept
@@ -204,10 +212,14 @@ impl Inputs {
     }
 
     /// Inputs this server does not implement and that would change the answer if ignored.
-    pub fn refuse(&self, names: &[&str], operation: &str) -> Result<(), Error> {
+    pub fn refuse(&self, names: &[&str], operation: &'static str) -> Result<(), Error> {
         match names.iter().find(|n| self.has(n)) {
             Some(n) => Err(Error::NotSupported(
-                format!("{operation}: parameter {n} is not supported here").into(),
+                M::NotSupported {
+                    operation,
+                    name: n.to_string(),
+                }
+                .into(),
             )),
             None => Ok(()),
         }
@@ -221,7 +233,9 @@ fn text_of(p: &Param, name: &str) -> Result<Option<String>, Error> {
     {
         Some(t) => Ok(Some(t.to_string())),
         None => Err(Error::invalid(
-            format!("parameter {name} must be a string, uri, code or canonical"),
+            M::NotText {
+                name: name.to_string(),
+            },
             name,
         )),
     }

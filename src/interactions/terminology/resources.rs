@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::{by_id, resource_id};
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::requests::SearchReason;
 use crate::search::Error as SearchError;
 use crate::validation::valuesets::Origin;
 
@@ -94,7 +95,7 @@ fn number(name: &str, value: &str) -> Result<usize, Error> {
         Error::Search(SearchError::InvalidValue {
             param: name.into(),
             value: value.into(),
-            reason: "not a non-negative integer".into(),
+            reason: SearchReason::NonNegativeInteger,
         })
     })
 }
@@ -137,7 +138,7 @@ pub fn parse(
                         return Err(Error::Search(SearchError::InvalidValue {
                             param: name.clone(),
                             value: value.clone(),
-                            reason: "only true, false and count are supported".into(),
+                            reason: SearchReason::SummaryMode,
                         }));
                     }
                 };

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::params::{Coding, Inputs, Output};
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::messages::TerminologyMessage as M;
 use crate::validation::binding_check::{BindingCheck, CodedValue, Finding, Membership};
 use crate::validation::valuesets::{LookupError, ValueSetEngine, canonical_system};
 
@@ -65,10 +66,7 @@ fn given(inputs: &Inputs, system: Option<String>, version_param: &str) -> Result
     let display = inputs.text("display")?;
     let forms = [code.is_some(), coding.is_some(), concept.is_some()];
     if forms.iter().filter(|f| **f).count() > 1 {
-        return Err(Error::invalid(
-            "$validate-code takes one of code, coding and codeableConcept",
-            "code",
-        ));
+        return Err(Error::invalid(M::ValidateOneForm, "code"));
     }
     match (code, coding, concept) {
         (Some(code), _, _) => Ok(Given::One(Coding {
@@ -80,22 +78,16 @@ fn given(inputs: &Inputs, system: Option<String>, version_param: &str) -> Result
         (_, Some(mut c), _) => {
             c.display = c.display.or(display);
             if c.code.is_none() {
-                return Err(Error::invalid(
-                    "the coding to validate has no code",
-                    "coding.code",
-                ));
+                return Err(Error::invalid(M::ValidateCodingWithoutCode, "coding.code"));
             }
             Ok(Given::One(c))
         }
         (_, _, Some(codings)) if codings.is_empty() => Err(Error::invalid(
-            "the codeableConcept to validate has no coding",
+            M::ValidateConceptWithoutCoding,
             "codeableConcept.coding",
         )),
         (_, _, Some(codings)) => Ok(Given::Concept(codings)),
-        _ => Err(Error::invalid(
-            "$validate-code needs a code, a coding or a codeableConcept",
-            "code",
-        )),
+        _ => Err(Error::invalid(M::ValidateNeedsCode, "code")),
     }
 }
 
@@ -142,7 +134,7 @@ fn in_code_system(
         None => match (inputs.text("url")?, inputs.text("system")?) {
             (Some(u), Some(s)) if canonical_system(&u) != canonical_system(&s) => {
                 return Err(Error::invalid(
-                    format!("url ({u}) and system ({s}) name different code systems"),
+                    M::UrlAndSystemDiffer { url: u, system: s },
                     "system",
                 ));
             }
@@ -156,16 +148,13 @@ fn in_code_system(
         && engine.code_system(canonical_system(t)).is_none()
     {
         return Err(Error::InputNotFound {
-            detail: LookupError::UnknownSystem(t.clone()).to_string().into(),
+            detail: M::CodeSystemNotLoaded { system: t.clone() }.into(),
             parameter: param.into(),
         });
     }
     let codings = match given(inputs, target.clone(), "version")? {
         Given::One(c) if c.system.is_none() && target.is_none() => {
-            return Err(Error::invalid(
-                "CodeSystem/$validate-code needs the code system: url",
-                "url",
-            ));
+            return Err(Error::invalid(M::ValidateNeedsCodeSystem, "url"));
         }
         Given::One(c) => vec![c],
         Given::Concept(codings) => codings,
@@ -261,7 +250,9 @@ fn in_value_set(
         None => {
             let url = inputs.text("url")?.ok_or_else(|| {
                 Error::invalid(
-                    "ValueSet/$validate-code needs the value set: url (or call it on an instance)",
+                    M::NeedsValueSet {
+                        operation: "ValueSet/$validate-code",
+                    },
                     "url",
                 )
             })?;
