@@ -1,15 +1,14 @@
-//! The audit trail's rows: one `audit_events` row per request; the resources it touched, each
-//! with its patient resolved from `resources` at insert time (inside the recorded change's
+//! The audit trail's rows: one `audit_events` row per request, with the resources it touched,
+//! each with its patient resolved from `resources` at insert time (inside the recorded change's
 //! transaction, so the patient is the one of the version written). One touched resource (most
-//! reads) is kept in the event's own row; several go to `audit_entities`.
+//! reads) has columns of its own; several are kept as one JSON list (see the migration
+//! `audit_entities_inline`), and a patient index names every event that touched a patient.
 
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
-use super::schema::{
-    audit_entities, audit_events, audit_patients, audit_patients_recent, resources,
-};
+use super::schema::{audit_events, audit_patients, audit_patients_recent, resources};
 use super::{Conn, StoreError, dispatch};
 use crate::access::Emergency;
 use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
@@ -17,7 +16,7 @@ use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since
 /// Rows (or looked-up ids) per multi-row statement, well within both engines' bound-parameter
 /// limits.
 const EVENTS_PER_STATEMENT: usize = 500;
-const ENTITIES_PER_STATEMENT: usize = 2000;
+const PAIRS_PER_STATEMENT: usize = 2000;
 const LOOKUPS_PER_STATEMENT: usize = 2000;
 /// SQLite rows inserted between two yields of the writer's core (see `Conn::cede`): a batch of
 /// a few thousand records otherwise holds the core for milliseconds while readers wait on it.
@@ -58,6 +57,7 @@ pub(super) type EventRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 macro_rules! event_columns {
@@ -80,6 +80,7 @@ macro_rules! event_columns {
             audit_events::entity_type,
             audit_events::entity_id,
             audit_events::patient_key,
+            audit_events::entities,
         )
     };
 }
@@ -90,8 +91,8 @@ fn static_code(s: &str, codes: &[&'static str]) -> &'static str {
     codes.iter().find(|c| **c == s).copied().unwrap_or("")
 }
 
-/// A stored event and the resource its own row names, if it touched exactly one.
-pub(super) fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
+/// A stored event and the resources it touched.
+pub(super) fn record_of(row: EventRow) -> Result<(AuditRecord, Vec<AuditEntity>), StoreError> {
     let (id, recorded, action, interaction, outcome, detail, role, agent_name, institution) = (
         row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
     );
@@ -102,13 +103,15 @@ pub(super) fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
         }),
         _ => None,
     };
-    let inline = match (row.14, row.15) {
-        (Some(res_type), Some(res_id)) => Some(AuditEntity {
+    let entities = match (row.14, row.15, row.17) {
+        (Some(res_type), Some(res_id), _) => vec![AuditEntity {
             res_type,
             res_id,
             patient_key: row.16,
-        }),
-        _ => None,
+        }],
+        (_, _, Some(list)) => parse_entity_list(&list)
+            .map_err(|e| StoreError::Corrupt(format!("audit event {id}: entities: {e}")))?,
+        _ => Vec::new(),
     };
     let record = AuditRecord {
         id,
@@ -125,7 +128,42 @@ pub(super) fn record_of(row: EventRow) -> (AuditRecord, Option<AuditEntity>) {
         res_id: row.13,
         entities: Vec::new(),
     };
-    (record, inline)
+    Ok((record, entities))
+}
+
+/// An event's touched resources as its row lists them: `[[type, id, patient], …]`.
+pub(super) fn parse_entity_list(list: &str) -> Result<Vec<AuditEntity>, serde_json::Error> {
+    let rows: Vec<(String, String, Option<String>)> = serde_json::from_str(list)?;
+    Ok(rows
+        .into_iter()
+        .map(|(res_type, res_id, patient_key)| AuditEntity {
+            res_type,
+            res_id,
+            patient_key,
+        })
+        .collect())
+}
+
+/// The list an event's row keeps when it touched several resources (see [`parse_entity_list`]).
+fn entity_list(r: &AuditRecord, patients: &[Option<String>]) -> Option<String> {
+    use serde_json::Value;
+    if r.entities.len() < 2 {
+        return None;
+    }
+    let text = |s: &str| Value::String(s.to_string());
+    let rows = r
+        .entities
+        .iter()
+        .zip(patients)
+        .map(|(t, p)| {
+            Value::Array(vec![
+                text(&t.res_type),
+                text(&t.res_id),
+                p.as_deref().map_or(Value::Null, text),
+            ])
+        })
+        .collect();
+    Some(Value::Array(rows).to_string())
 }
 
 /// The resource an event's own row names: its only one.
@@ -139,11 +177,13 @@ fn inline_entity<'a>(
     }
 }
 
-/// The `audit_events` values of a record whose touched resources have `patients`.
+/// The `audit_events` values of a record whose touched resources have `patients` and, when
+/// several, are listed in `list`.
 #[allow(clippy::type_complexity)]
 fn event_row<'a>(
     r: &'a AuditRecord,
     patients: &'a [Option<String>],
+    list: Option<&'a str>,
 ) -> (
     diesel::dsl::Eq<audit_events::id, &'a str>,
     diesel::dsl::Eq<audit_events::recorded, i64>,
@@ -162,6 +202,7 @@ fn event_row<'a>(
     diesel::dsl::Eq<audit_events::entity_type, Option<&'a str>>,
     diesel::dsl::Eq<audit_events::entity_id, Option<&'a str>>,
     diesel::dsl::Eq<audit_events::patient_key, Option<&'a str>>,
+    diesel::dsl::Eq<audit_events::entities, Option<&'a str>>,
 ) {
     let emergency = r.emergency.as_ref();
     let (entity_type, entity_id, patient) = inline_entity(r, patients);
@@ -183,73 +224,8 @@ fn event_row<'a>(
         audit_events::entity_type.eq(entity_type),
         audit_events::entity_id.eq(entity_id),
         audit_events::patient_key.eq(patient),
+        audit_events::entities.eq(list),
     )
-}
-
-/// An `audit_entities` row: event, seq, type, id, patient.
-type EntityRow<'a> = (&'a str, i32, &'a str, &'a str, Option<&'a str>);
-
-/// The `audit_entities` rows of events that touched several resources (an event that touched
-/// one keeps it inline).
-fn entity_rows<'a>(
-    records: &'a [AuditRecord],
-    patients: &'a [Vec<Option<String>>],
-) -> impl Iterator<Item = EntityRow<'a>> {
-    records
-        .iter()
-        .zip(patients)
-        .filter(|(r, _)| r.entities.len() > 1)
-        .flat_map(|(r, p)| {
-            r.entities
-                .iter()
-                .zip(p)
-                .enumerate()
-                .map(|(seq, (touch, patient))| {
-                    (
-                        r.id.as_str(),
-                        i32::try_from(seq).unwrap_or(i32::MAX),
-                        touch.res_type.as_str(),
-                        touch.res_id.as_str(),
-                        patient.as_deref(),
-                    )
-                })
-        })
-}
-
-/// PostgreSQL: the entity rows as one statement over arrays. A multi-row VALUES list binds five
-/// parameters a row and is parsed and planned anew for every length: a purge batch's 250
-/// entities cost more than its removals.
-fn insert_entities_pg<'a>(
-    c: &mut diesel::pg::PgConnection,
-    rows: impl Iterator<Item = EntityRow<'a>>,
-) -> Result<(), StoreError> {
-    use diesel::sql_types::{Array, Integer, Nullable, Text};
-    let mut events = Vec::new();
-    let mut seqs = Vec::new();
-    let mut types = Vec::new();
-    let mut ids = Vec::new();
-    let mut keys = Vec::new();
-    for (event, seq, res_type, res_id, patient) in rows {
-        events.push(event);
-        seqs.push(seq);
-        types.push(res_type);
-        ids.push(res_id);
-        keys.push(patient);
-    }
-    if events.is_empty() {
-        return Ok(());
-    }
-    diesel::sql_query(
-        "INSERT INTO audit_entities (event_id, seq, res_type, res_id, patient_key) \
-         SELECT * FROM unnest($1, $2, $3, $4, $5)",
-    )
-    .bind::<Array<Text>, _>(events)
-    .bind::<Array<Integer>, _>(seqs)
-    .bind::<Array<Text>, _>(types)
-    .bind::<Array<Text>, _>(ids)
-    .bind::<Array<Nullable<Text>>, _>(keys)
-    .execute(c)?;
-    Ok(())
 }
 
 /// The (patient, event) pairs of events: each event once per patient it touched.
@@ -281,29 +257,20 @@ impl Conn<'_> {
     /// costs more than that.
     pub fn insert_audits(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let patients = self.patients_of(records)?;
+        let lists: Vec<Option<String>> = records
+            .iter()
+            .zip(&patients)
+            .map(|(r, p)| entity_list(r, p))
+            .collect();
         let pairs = patient_pairs(records, &patients);
         match self {
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
                 // Or ignore: a change's record moved to the audit file is copied again if the
                 // move was interrupted before the clinical file's copy was deleted.
-                for (i, (r, p)) in records.iter().zip(&patients).enumerate() {
+                for (i, ((r, p), list)) in records.iter().zip(&patients).zip(&lists).enumerate() {
                     diesel::insert_or_ignore_into(audit_events::table)
-                        .values(event_row(r, p))
-                        .execute(c)?;
-                    cede_after(i);
-                }
-                for (i, (event, seq, res_type, res_id, patient)) in
-                    entity_rows(records, &patients).enumerate()
-                {
-                    diesel::insert_or_ignore_into(audit_entities::table)
-                        .values((
-                            audit_entities::event_id.eq(event),
-                            audit_entities::seq.eq(seq),
-                            audit_entities::res_type.eq(res_type),
-                            audit_entities::res_id.eq(res_id),
-                            audit_entities::patient_key.eq(patient),
-                        ))
+                        .values(event_row(r, p, list.as_deref()))
                         .execute(c)?;
                     cede_after(i);
                 }
@@ -319,16 +286,17 @@ impl Conn<'_> {
             }
             Conn::Pg(c) => {
                 let c: &mut diesel::pg::PgConnection = c;
-                for (chunk, p) in records
-                    .chunks(EVENTS_PER_STATEMENT)
-                    .zip(patients.chunks(EVENTS_PER_STATEMENT))
-                {
-                    let rows: Vec<_> = chunk.iter().zip(p).map(|(r, p)| event_row(r, p)).collect();
+                let rows: Vec<_> = records
+                    .iter()
+                    .zip(&patients)
+                    .zip(&lists)
+                    .map(|((r, p), list)| event_row(r, p, list.as_deref()))
+                    .collect();
+                for chunk in rows.chunks(EVENTS_PER_STATEMENT) {
                     diesel::insert_into(audit_events::table)
-                        .values(&rows)
+                        .values(chunk)
                         .execute(c)?;
                 }
-                insert_entities_pg(c, entity_rows(records, &patients))?;
                 // PostgreSQL writes an index page to disk at its checkpoints, not at every
                 // commit, so moving the pairs in batches would gain nothing there and cost a
                 // second insert and a delete: they go to the patient index at once.
@@ -341,7 +309,7 @@ impl Conn<'_> {
                         )
                     })
                     .collect();
-                for chunk in direct.chunks(ENTITIES_PER_STATEMENT) {
+                for chunk in direct.chunks(PAIRS_PER_STATEMENT) {
                     diesel::insert_into(audit_patients::table)
                         .values(chunk)
                         .on_conflict_do_nothing()
@@ -467,10 +435,7 @@ impl Conn<'_> {
             .filter(audit_events::id.eq(id))
             .select(event_columns!())
             .load(c))?;
-        match rows.into_iter().next() {
-            None => Ok(None),
-            Some(row) => Ok(Some(self.with_entities(row)?)),
-        }
+        rows.into_iter().next().map(record_of).transpose()
     }
 
     /// A page of events, newest first, and the total.
@@ -521,45 +486,8 @@ impl Conn<'_> {
                 .load(c)?;
             Ok::<_, StoreError>((total, rows))
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.with_entities(row)?);
-        }
+        let out = rows.into_iter().map(record_of).collect::<Result<_, _>>()?;
         Ok((out, total))
-    }
-
-    /// A stored event with the resources it touched: its own row's one, or its entity rows.
-    fn with_entities(
-        &mut self,
-        row: EventRow,
-    ) -> Result<(AuditRecord, Vec<AuditEntity>), StoreError> {
-        let (record, inline) = record_of(row);
-        let entities = match inline {
-            Some(one) => vec![one],
-            None => self.audit_entities_of(&record.id)?,
-        };
-        Ok((record, entities))
-    }
-
-    fn audit_entities_of(&mut self, id: &str) -> Result<Vec<AuditEntity>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> =
-            dispatch!(self, |c, DB| audit_entities::table
-                .filter(audit_entities::event_id.eq(id))
-                .order(audit_entities::seq)
-                .select((
-                    audit_entities::res_type,
-                    audit_entities::res_id,
-                    audit_entities::patient_key
-                ))
-                .load(c))?;
-        Ok(rows
-            .into_iter()
-            .map(|(res_type, res_id, patient_key)| AuditEntity {
-                res_type,
-                res_id,
-                patient_key,
-            })
-            .collect())
     }
 }
 

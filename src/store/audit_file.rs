@@ -13,12 +13,10 @@
 //! the clinical file, move over the same way. PostgreSQL keeps the trail in its own tables of the
 //! one database, where a change's record commits with the change.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
 use super::audit::{EventRow, event_columns, patient_pairs, record_of};
-use super::schema::{audit_entities, audit_events, audit_patients, audit_patients_recent};
+use super::schema::{audit_events, audit_patients, audit_patients_recent};
 use super::{Backend, Conn, Store, StoreError, dispatch};
 use crate::access::audit::{AuditRecord, Touch};
 
@@ -90,47 +88,20 @@ impl Conn<'_> {
             .limit(limit)
             .select(event_columns!())
             .load(c))?;
-        let mut records = Vec::with_capacity(rows.len());
-        let mut several = Vec::new();
-        for row in rows {
-            let (mut record, inline) = record_of(row);
-            match inline {
-                Some(one) => record.entities.push(Touch {
-                    res_type: one.res_type,
-                    res_id: one.res_id,
-                    patient: Some(one.patient_key),
-                }),
-                None => several.push(record.id.clone()),
-            }
-            records.push(record);
-        }
-        let mut entities: HashMap<String, Vec<Touch>> = HashMap::new();
-        for ids in several.chunks(IDS_PER_STATEMENT) {
-            let rows: Vec<(String, String, String, Option<String>)> =
-                dispatch!(self, |c, DB| audit_entities::table
-                    .filter(audit_entities::event_id.eq_any(ids))
-                    .order((audit_entities::event_id, audit_entities::seq))
-                    .select((
-                        audit_entities::event_id,
-                        audit_entities::res_type,
-                        audit_entities::res_id,
-                        audit_entities::patient_key,
-                    ))
-                    .load(c))?;
-            for (event, res_type, res_id, patient) in rows {
-                entities.entry(event).or_default().push(Touch {
-                    res_type,
-                    res_id,
-                    patient: Some(patient),
-                });
-            }
-        }
-        for record in &mut records {
-            if let Some(touched) = entities.remove(&record.id) {
-                record.entities = touched;
-            }
-        }
-        Ok(records)
+        rows.into_iter()
+            .map(|row| {
+                let (mut record, entities) = record_of(row)?;
+                record.entities = entities
+                    .into_iter()
+                    .map(|e| Touch {
+                        res_type: e.res_type,
+                        res_id: e.res_id,
+                        patient: Some(e.patient_key),
+                    })
+                    .collect();
+                Ok(record)
+            })
+            .collect()
     }
 
     /// Deletes `records` (as read by [`oldest_audit_records`](Self::oldest_audit_records)) from
@@ -139,10 +110,6 @@ impl Conn<'_> {
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             dispatch!(self, |c, DB| {
-                diesel::delete(
-                    audit_entities::table.filter(audit_entities::event_id.eq_any(chunk)),
-                )
-                .execute(c)?;
                 diesel::delete(
                     audit_patients_recent::table
                         .filter(audit_patients_recent::event_id.eq_any(chunk)),
@@ -280,14 +247,18 @@ mod tests {
         Ok((events, p1, p2))
     }
 
-    /// Events in the clinical file's trail tables.
+    /// Events in the clinical file's trail tables: all, with an entity list, and in each
+    /// patient index.
     async fn left_in_clinical(store: &Store) -> (i64, i64, i64, i64) {
         store
             .read(|c| {
                 dispatch!(c, |c, DB| {
                     Ok::<_, StoreError>((
                         audit_events::table.count().get_result(c)?,
-                        audit_entities::table.count().get_result(c)?,
+                        audit_events::table
+                            .filter(audit_events::entities.is_not_null())
+                            .count()
+                            .get_result(c)?,
                         audit_patients_recent::table.count().get_result(c)?,
                         audit_patients::table.count().get_result(c)?,
                     ))

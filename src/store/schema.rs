@@ -233,16 +233,7 @@ diesel::table! {
         entity_type -> Nullable<Text>,
         entity_id -> Nullable<Text>,
         patient_key -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    audit_entities (event_id, seq) {
-        event_id -> Text,
-        seq -> Integer,
-        res_type -> Text,
-        res_id -> Text,
-        patient_key -> Nullable<Text>,
+        entities -> Nullable<Text>,
     }
 }
 
@@ -263,7 +254,6 @@ diesel::table! {
 
 diesel::joinable!(resource_versions -> resources (rkey));
 diesel::joinable!(consents -> resources (rkey));
-diesel::joinable!(audit_entities -> audit_events (event_id));
 diesel::joinable!(code_system_concepts -> code_systems (system_id));
 diesel::allow_tables_to_appear_in_same_query!(
     resources,
@@ -284,7 +274,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_members,
     consents,
     audit_events,
-    audit_entities,
     audit_patients_recent,
     audit_patients,
 );
