@@ -292,6 +292,15 @@ backend_test!(capability_statement_lists_what_is_implemented, |srv| {
     ] {
         assert!(params.contains(&p), "{p}");
     }
+    // What is refused rather than ignored is written where clients look (issue #25).
+    let documentation = observation["documentation"].as_str().unwrap();
+    for words in [
+        "_summary supports count",
+        "Chained parameters, _has",
+        "refused with 400",
+    ] {
+        assert!(documentation.contains(words), "{documentation}");
+    }
     let system: Vec<_> = rest["interaction"]
         .as_array()
         .unwrap()

@@ -979,8 +979,8 @@ backend_test!(
             "{self_link}"
         );
 
-        // Unsupported modifiers and sort keys are warned about the same way.
-        let bundle = srv.search("Observation?code:text=glucose&_sort=status");
+        // Unsupported result parameters and sort keys are warned about the same way.
+        let bundle = srv.search("Observation?_count:x=5&_sort=status");
         assert_eq!(common::ids(&bundle).len(), 2);
         let outcome = bundle["entry"]
             .as_array()
@@ -994,7 +994,7 @@ backend_test!(
             .iter()
             .map(|i| &i["expression"][0])
             .collect();
-        assert_eq!(expressions, [&json!("code:text"), &json!("_sort=status")]);
+        assert_eq!(expressions, [&json!("_count:x"), &json!("_sort=status")]);
 
         // No warning entry when everything was understood.
         let clean = srv.search("Observation?status=final");
@@ -1169,4 +1169,211 @@ backend_test!(post_search_with_a_form_body_matches_get, |srv| {
         first_issue(&r.json().unwrap())["expression"][0],
         "birthdate"
     );
+});
+
+/// A request with `accept-language: ja`: its status, `Content-Language` and body.
+fn get_in_japanese(srv: &TestServer, path: &str) -> (u16, Option<String>, Value) {
+    let r = srv
+        .client
+        .get(srv.url(path))
+        .header("accept-language", "ja")
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    let language = r
+        .headers()
+        .get("content-language")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (status, language, r.json().unwrap())
+}
+
+/// The expressions of a searchset's warning entry (the parameters it ignored).
+fn ignored(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["search"]["mode"] == "outcome")
+        .flat_map(|e| e["resource"]["issue"].as_array().unwrap().iter())
+        .map(|i| i["expression"][0].as_str().unwrap().to_string())
+        .collect()
+}
+
+backend_test!(
+    filters_the_server_cannot_apply_are_refused_never_widened,
+    |srv| {
+        put(&srv, observation("final-1"));
+        let mut amended = observation("amended-1");
+        amended["status"] = json!("amended");
+        put(&srv, amended);
+
+        // Each of these would have answered every Observation had it been ignored.
+        for (path, expression, words) in [
+            (
+                "Observation?subject:Patient.name=nobody",
+                "subject:Patient.name",
+                "chained",
+            ),
+            ("Observation?subject.name=nobody", "subject.name", "chained"),
+            (
+                "Observation?subject:Patient.organization.name=x",
+                "subject:Patient.organization.name",
+                "chained",
+            ),
+            ("Observation?code:unknownmod=GLU", "code", ":unknownmod"),
+            ("Observation?code:text=glucose", "code", ":text"),
+            (
+                "Observation?subject:identifier=x|1",
+                "subject",
+                ":identifier",
+            ),
+            ("Observation?_id:missing=true", "_id", ":missing"),
+            (
+                "Patient?_has:Observation:patient:code=GLU",
+                "_has:Observation:patient:code",
+                "_has",
+            ),
+            ("Observation?_tag=urgent", "_tag", "_tag"),
+            (
+                "Observation?_profile=http://example.org/p",
+                "_profile",
+                "_profile",
+            ),
+            ("Observation?_security=R", "_security", "_security"),
+            (
+                "Observation?_source=http://example.org",
+                "_source",
+                "_source",
+            ),
+            ("Observation?_list=42", "_list", "_list"),
+            ("Observation?_text=glucose", "_text", "_text"),
+            ("Observation?foo:exact=x", "foo:exact", "foo:exact"),
+            (
+                "CodeSystem?url:below=http://example.org",
+                "url:below",
+                "url:below",
+            ),
+            ("AuditEvent?entity.name=x", "entity.name", "chained"),
+        ] {
+            let outcome = bad_search(&srv, path);
+            let issue = first_issue(&outcome);
+            assert_eq!(issue["severity"], "error", "{path}");
+            assert_eq!(issue["code"], "not-supported", "{path}");
+            assert_eq!(issue["expression"][0], expression, "{path}");
+            let diagnostics = issue["diagnostics"].as_str().unwrap();
+            assert!(diagnostics.contains(words), "{path}: {diagnostics}");
+        }
+        // POSTed searches are judged the same way.
+        let r = srv
+            .client
+            .post(srv.url("Observation/_search"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("status=final&subject.name=nobody")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            first_issue(&r.json().unwrap())["expression"][0],
+            "subject.name"
+        );
+
+        // In Japanese, with the same parameter named.
+        for (path, expression, words) in [
+            (
+                "Observation?subject:Patient.name=nobody",
+                "subject:Patient.name",
+                "チェイン検索には対応していません",
+            ),
+            (
+                "Patient?_has:Observation:patient:code=GLU",
+                "_has:Observation:patient:code",
+                "逆チェイン検索（_has）",
+            ),
+            (
+                "Observation?code:unknownmod=GLU",
+                "code",
+                "修飾子 ':unknownmod'",
+            ),
+            (
+                "Observation?_tag=urgent",
+                "_tag",
+                "無視すると条件に合わないリソースまで返す",
+            ),
+        ] {
+            let (status, language, outcome) = get_in_japanese(&srv, path);
+            assert_eq!(status, 400, "{path}: {outcome}");
+            assert_eq!(language.as_deref(), Some("ja"), "{path}");
+            let issue = first_issue(&outcome);
+            assert_eq!(issue["expression"][0], expression, "{path}");
+            let diagnostics = issue["diagnostics"].as_str().unwrap();
+            assert!(diagnostics.contains(words), "{path}: {diagnostics}");
+        }
+
+        // Result parameters never change which resources match: they stay a warning, the
+        // matches are those of the filters alone, and strict handling still refuses them.
+        let bundle = srv.search(
+            "Observation?status=final&_include=Observation:subject\
+             &_revinclude:iterate=Provenance:target&_elements=status&_summary=true",
+        );
+        assert_eq!(common::ids(&bundle), ["final-1"]);
+        assert_eq!(
+            ignored(&bundle),
+            [
+                "_include",
+                "_revinclude:iterate",
+                "_elements",
+                "_summary=true"
+            ]
+        );
+        let (status, _, bundle) = get_in_japanese(&srv, "Observation?_include=Observation:subject");
+        assert_eq!(status, 200);
+        assert_eq!(common::ids(&bundle).len(), 2);
+        let warning = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["search"]["mode"] == "outcome")
+            .unwrap();
+        let diagnostics = first_issue(&warning["resource"])["diagnostics"]
+            .as_str()
+            .unwrap();
+        assert!(diagnostics.contains("無視しました"), "{diagnostics}");
+        let r = srv
+            .client
+            .get(srv.url("Observation?_include=Observation:subject"))
+            .header("prefer", "handling=strict")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        // A plain unknown name stays a warning, as the spec's lenient default wants.
+        assert_eq!(ignored(&srv.search("Observation?foo=bar")), ["foo"]);
+    }
+);
+
+backend_test!(summary_count_answers_the_total_without_entries, |srv| {
+    put(&srv, observation("final-1"));
+    let mut amended = observation("amended-1");
+    amended["status"] = json!("amended");
+    put(&srv, amended);
+
+    let count = srv.search("Observation?_summary=count");
+    assert_eq!(count["total"], 2, "{count}");
+    assert!(common::ids(&count).is_empty(), "{count}");
+    assert!(ignored(&count).is_empty(), "{count}");
+    assert!(
+        link(&count, "self").unwrap().contains("_summary=count"),
+        "{count}"
+    );
+    assert!(link(&count, "next").is_none(), "{count}");
+    // Filters still apply, and `_count` or `_total=none` cannot bring entries back.
+    let count = srv.search("Observation?status=final&_count=5&_summary=count&_total=none");
+    assert_eq!(count["total"], 1, "{count}");
+    assert!(common::ids(&count).is_empty(), "{count}");
+    // `false` is the whole resource, as without it.
+    let whole = srv.search("Observation?_summary=false&_sort=_id");
+    assert_eq!(common::ids(&whole), ["amended-1", "final-1"]);
+    assert!(ignored(&whole).is_empty(), "{whole}");
+    let outcome = bad_search(&srv, "Observation?_summary=all");
+    assert_eq!(first_issue(&outcome)["expression"][0], "_summary");
 });

@@ -80,6 +80,11 @@ impl AuditQuery {
                 }
                 "_format" | "_pretty" => continue,
                 _ => {
+                    // A chain, `_has` or modifier would filter: ignored, it would list more
+                    // events than asked.
+                    if let Some(error) = crate::search::query::cannot_ignore(name) {
+                        return Err(Error::Search(error));
+                    }
                     q.ignored.push(name.clone());
                     continue;
                 }

@@ -95,7 +95,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
             .filter(|p| p.kind == crate::search::ParamKind::Date)
             .map(|p| p.name.to_string()),
     );
-    let mut documentation = format!("_sort supports: {}", sorts.join(", "));
+    let mut documentation = format!("_sort supports: {}{SEARCH_DOC}", sorts.join(", "));
     let mut entry = json!({
         "type": res_type,
         "interaction": implemented.type_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
@@ -136,6 +136,10 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
     entry["documentation"] = json!(documentation);
     entry
 }
+
+/// What a client cannot learn from `searchParam`: which result parameters apply and which
+/// syntax is refused rather than ignored (`search::query::cannot_ignore`).
+const SEARCH_DOC: &str = ". _summary supports count (the total, no entries) and false; _include, _revinclude, _elements, _summary=true|text|data and unknown parameter names are ignored with a warning entry (400 with Prefer: handling=strict). Chained parameters, _has, _tag, _profile, _security, _source, _list, _text, _content, _query, _filter and modifiers a parameter does not list are refused with 400, since ignoring them would return resources the search excludes";
 
 const BUNDLE_DOC: &str = ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole. \
 POST of a CLINS document Bundle (JP_Bundle_eReferral, JP_Bundle_eCheckupGeneral, JP_Bundle_ePCS; a JP_Bundle_eDischargeSummary only attached to a referral, in section 210 and an entry holding its Bundle) registers the document under its sender (the Bundle-ID's institution) and document identifier (Composition.identifier), with its version (extension composition-clinicaldocument-versionNumber): 201 when new; a re-post of the same identifier replaces the document and its extracted resources atomically (200; same or higher version, identical content writes nothing; an older version answers 409). \

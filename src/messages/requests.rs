@@ -545,6 +545,18 @@ fn search_japanese(e: &crate::search::Error) -> String {
             reason.render(Language::Japanese)
         ),
         S::UnsupportedSort(key) => format!("'{key}' では並べ替えできません"),
+        S::Chain(p) => format!(
+            "検索パラメータ '{p}': チェイン検索には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"
+        ),
+        S::ReverseChain(p) => format!(
+            "検索パラメータ '{p}': 逆チェイン検索（_has）には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"
+        ),
+        S::UnsupportedFilter(p) => format!(
+            "検索パラメータ '{p}' には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"
+        ),
+        S::UnsupportedValue { param, value } => {
+            format!("検索パラメータ '{param}' の値 '{value}' には対応していません")
+        }
         S::TooManyValues { param, limit } => format!(
             "検索パラメータ '{param}': 検索全体の値の数が上限の {limit} を超えています（search_max_values）"
         ),

@@ -196,17 +196,39 @@ pub enum Error {
         "search parameter '{param}': the search carries more than {limit} values in all (the server's search_max_values)"
     )]
     TooManyValues { param: String, limit: usize },
+    // The three below are refused even without `Prefer: handling=strict`: each is a filter, and
+    // answering without it would return resources the search excludes (see `query::cannot_ignore`).
+    #[error(
+        "search parameter '{0}': chained parameters are not supported, and ignoring it would return resources the search excludes"
+    )]
+    Chain(String),
+    #[error(
+        "search parameter '{0}': reverse chaining (_has) is not supported, and ignoring it would return resources the search excludes"
+    )]
+    ReverseChain(String),
+    #[error(
+        "search parameter '{0}' is not supported, and ignoring it would return resources the search excludes"
+    )]
+    UnsupportedFilter(String),
+    /// A value of a result parameter this server does not implement (`_summary=text`); refused
+    /// only when strict, since ignoring it changes what each entry shows, not which match.
+    #[error("search parameter '{param}': the value '{value}' is not supported")]
+    UnsupportedValue { param: String, value: String },
 }
 
 impl Error {
     /// The parameter the error is about, for the OperationOutcome `expression`.
     pub fn param(&self) -> &str {
         match self {
-            Error::UnknownParameter(p) => p,
+            Error::UnknownParameter(p)
+            | Error::Chain(p)
+            | Error::ReverseChain(p)
+            | Error::UnsupportedFilter(p) => p,
             // The sort key is a value of `_sort`, which is the parameter at fault.
             Error::UnsupportedSort(_) => "_sort",
             Error::UnsupportedModifier { param, .. }
             | Error::InvalidValue { param, .. }
+            | Error::UnsupportedValue { param, .. }
             | Error::TooManyValues { param, .. } => param,
         }
     }

@@ -29,7 +29,9 @@ pub struct QueryOptions {
 }
 
 /// Parses the (already percent-decoded) query parameters of a search on `resource_type`.
-/// Invalid values are errors whatever `opts.strict` says; unknown things are errors only when strict.
+/// Invalid values are errors whatever `opts.strict` says, and so is every filter the server
+/// cannot apply whose omission would widen the result ([`cannot_ignore`]); the other unknown
+/// things are errors only when strict.
 pub fn parse(
     resource_type: &str,
     params: &[(String, String)],
@@ -48,11 +50,78 @@ pub fn parse(
             ignored: Vec::new(),
             applied: Vec::new(),
         },
+        summary_count: false,
     };
     for (name, value) in params {
         parser.param(name, value)?;
     }
-    Ok(parser.query)
+    let mut query = parser.query;
+    if parser.summary_count {
+        // Only the total, whatever `_count` or `_total` said, in whichever order they came.
+        query.count = 0;
+        query.total = TotalMode::Accurate;
+    }
+    Ok(query)
+}
+
+/// FHIR search parameters of every resource type that filter the match set and that this
+/// server does not implement.
+const UNSUPPORTED_FILTERS: &[&str] = &[
+    "_tag",
+    "_profile",
+    "_security",
+    "_source",
+    "_list",
+    "_text",
+    "_content",
+    "_query",
+    "_filter",
+];
+
+/// Search result parameters (https://hl7.org/fhir/R4/search.html#return): they shape the answer
+/// (paging, order, what each entry shows, what is added) but never which resources match, so
+/// one this server does not implement can be ignored with a warning without returning
+/// resources the search excludes.
+const RESULT_PARAMS: &[&str] = &[
+    "_count",
+    "_offset",
+    "_sort",
+    "_total",
+    "_summary",
+    "_elements",
+    "_include",
+    "_revinclude",
+    "_contained",
+    "_containedType",
+];
+
+/// The error for a parameter this server does not apply that may not be ignored, because
+/// answering without it would return resources the search excludes: a chain (`subject.name`,
+/// `subject:Patient.name`), a reverse chain (`_has:…`), one of the common filters not
+/// implemented (`_tag`, `_profile`…), or an unknown name written with a modifier (`foo:exact`:
+/// the modifier shows a filter was meant). `None` for a plain unknown name (`foo`) or a result
+/// parameter: those are ignored with a warning unless the client asks for strict handling,
+/// as the spec's lenient default wants — a plain name may be a cache-buster or a tracking tag.
+/// Callers ask only about names they do not apply themselves.
+pub fn cannot_ignore(raw_name: &str) -> Option<Error> {
+    let (name, modifier) = match raw_name.split_once(':') {
+        Some((name, modifier)) => (name, Some(modifier)),
+        None => (raw_name, None),
+    };
+    if name == "_has" {
+        return Some(Error::ReverseChain(raw_name.to_string()));
+    }
+    // No parameter name or modifier the spec defines contains a dot; a chain always does.
+    if raw_name.contains('.') {
+        return Some(Error::Chain(raw_name.to_string()));
+    }
+    if RESULT_PARAMS.contains(&name) {
+        return None;
+    }
+    if UNSUPPORTED_FILTERS.contains(&name) || modifier.is_some() {
+        return Some(Error::UnsupportedFilter(raw_name.to_string()));
+    }
+    None
 }
 
 /// A modifier (the part after `:` in a parameter name) this server understands.
@@ -73,6 +142,7 @@ const COMMON_PARAMS: &[&str] = &[
     "_offset",
     "_sort",
     "_total",
+    "_summary",
     "_id",
     "_lastUpdated",
 ];
@@ -84,6 +154,8 @@ struct Parser<'a> {
     resource_type: &'a str,
     opts: &'a QueryOptions,
     query: SearchQuery,
+    /// `_summary=count` was asked: applied once every parameter is read.
+    summary_count: bool,
 }
 
 impl Parser<'_> {
@@ -95,6 +167,11 @@ impl Parser<'_> {
         // An empty value asks for nothing, so it restricts nothing.
         if raw_value.is_empty() || matches!(name, "_format" | "_pretty") {
             return Ok(());
+        }
+        // Before the name is looked up: `subject:Patient.name` names a known parameter, but no
+        // type modifier can apply its chain.
+        if raw_name.contains('.') || name == "_has" {
+            return cannot_ignore(raw_name).map_or(Ok(()), Err);
         }
         if modifier.is_some() && COMMON_PARAMS.contains(&name) {
             return self.unsupported_modifier(raw_name);
@@ -113,6 +190,28 @@ impl Parser<'_> {
                 self.query.total = total_mode(raw_value)?;
                 true
             }
+            "_summary" => match raw_value {
+                "count" => {
+                    self.summary_count = true;
+                    true
+                }
+                // The whole resource, which is what every search returns.
+                "false" => true,
+                "true" | "text" | "data" => {
+                    let error = Error::UnsupportedValue {
+                        param: name.to_string(),
+                        value: raw_value.to_string(),
+                    };
+                    return self.unknown(&format!("_summary={raw_value}"), error);
+                }
+                _ => {
+                    return Err(Error::InvalidValue {
+                        param: name.to_string(),
+                        value: raw_value.to_string(),
+                        reason: "must be true, text, data, count or false".to_string(),
+                    });
+                }
+            },
             "_id" => {
                 let clause = ("_id", raw_name, Target::Id, Modifier::None);
                 self.clause(clause, raw_value, id_value)?
@@ -132,7 +231,12 @@ impl Parser<'_> {
                     Some(m) => self.index_clause(def, m, raw_name, raw_value)?,
                     None => return self.unsupported_modifier(raw_name),
                 },
-                None => return self.unknown(raw_name, Error::UnknownParameter(name.to_string())),
+                None => match cannot_ignore(raw_name) {
+                    Some(error) => return Err(error),
+                    None => {
+                        return self.unknown(raw_name, Error::UnknownParameter(name.to_string()));
+                    }
+                },
             },
         };
         if applied {
@@ -252,13 +356,19 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// A modifier the parameter does not take. On a result parameter (`_count:x`) it is
+    /// ignored unless strict; on a filter (`code:text`, `_id:above`) it is an error, because
+    /// the filter without its modifier would match differently, often more.
     fn unsupported_modifier(&mut self, raw_name: &str) -> Result<(), Error> {
         let (param, modifier) = raw_name.split_once(':').unwrap_or((raw_name, ""));
         let error = Error::UnsupportedModifier {
             param: param.to_string(),
             modifier: modifier.to_string(),
         };
-        self.unknown(raw_name, error)
+        if RESULT_PARAMS.contains(&param) {
+            return self.unknown(raw_name, error);
+        }
+        Err(error)
     }
 
     /// Something this server does not support: an error when strict, else noted and skipped.
@@ -955,15 +1065,24 @@ mod tests {
     fn unknown_things_strict_versus_lenient() {
         let query = [
             ("foo", "1"),
-            ("code:text", "glucose"),
-            ("subject.name", "x"),
             ("code", "GLU"),
             ("_include", "Observation:subject"),
+            ("_revinclude:iterate", "Provenance:target"),
+            ("_elements", "code"),
+            ("_contained", "true"),
+            ("_count:x", "1"),
         ];
         let q = lenient("Observation", &query);
         assert_eq!(
             q.ignored,
-            vec!["foo", "code:text", "subject.name", "_include"]
+            vec![
+                "foo",
+                "_include",
+                "_revinclude:iterate",
+                "_elements",
+                "_contained",
+                "_count:x"
+            ]
         );
         assert_eq!(q.clauses.len(), 1);
         assert_eq!(
@@ -971,20 +1090,171 @@ mod tests {
             Error::UnknownParameter("foo".into())
         );
         assert_eq!(
-            strict_err("Observation", &[("code:text", "glucose")]),
-            Error::UnsupportedModifier {
-                param: "code".into(),
-                modifier: "text".into()
-            }
+            strict_err("Observation", &[("_include", "Observation:subject")]),
+            Error::UnknownParameter("_include".into())
         );
         assert!(matches!(
             strict_err("Observation", &[("_count:x", "1")]),
             Error::UnsupportedModifier { .. }
         ));
+    }
+
+    #[test]
+    fn filters_that_cannot_be_applied_are_errors_even_when_lenient() {
+        let modifier = |param: &str, modifier: &str| Error::UnsupportedModifier {
+            param: param.into(),
+            modifier: modifier.into(),
+        };
+        let cases = [
+            ("Observation", "code:text", modifier("code", "text")),
+            (
+                "Observation",
+                "code:unknownmod",
+                modifier("code", "unknownmod"),
+            ),
+            ("Observation", "code:below", modifier("code", "below")),
+            ("Patient", "family:not", modifier("family", "not")),
+            (
+                "Observation",
+                "subject:identifier",
+                modifier("subject", "identifier"),
+            ),
+            ("Observation", "_id:missing", modifier("_id", "missing")),
+            (
+                "Observation",
+                "_lastUpdated:exact",
+                modifier("_lastUpdated", "exact"),
+            ),
+            (
+                "Observation",
+                "subject.name",
+                Error::Chain("subject.name".into()),
+            ),
+            (
+                "Observation",
+                "subject:Patient.name",
+                Error::Chain("subject:Patient.name".into()),
+            ),
+            (
+                "Observation",
+                "subject:Patient.organization.name",
+                Error::Chain("subject:Patient.organization.name".into()),
+            ),
+            (
+                "Observation",
+                "nonsense.name",
+                Error::Chain("nonsense.name".into()),
+            ),
+            (
+                "Patient",
+                "_has:Observation:patient:code",
+                Error::ReverseChain("_has:Observation:patient:code".into()),
+            ),
+            ("Patient", "_has", Error::ReverseChain("_has".into())),
+            ("Patient", "_tag", Error::UnsupportedFilter("_tag".into())),
+            (
+                "Patient",
+                "_profile",
+                Error::UnsupportedFilter("_profile".into()),
+            ),
+            (
+                "Patient",
+                "_security",
+                Error::UnsupportedFilter("_security".into()),
+            ),
+            (
+                "Patient",
+                "_source",
+                Error::UnsupportedFilter("_source".into()),
+            ),
+            ("Patient", "_list", Error::UnsupportedFilter("_list".into())),
+            ("Patient", "_text", Error::UnsupportedFilter("_text".into())),
+            (
+                "Patient",
+                "_content",
+                Error::UnsupportedFilter("_content".into()),
+            ),
+            (
+                "Patient",
+                "_filter",
+                Error::UnsupportedFilter("_filter".into()),
+            ),
+            (
+                "Patient",
+                "_tag:not",
+                Error::UnsupportedFilter("_tag:not".into()),
+            ),
+            (
+                "Patient",
+                "foo:exact",
+                Error::UnsupportedFilter("foo:exact".into()),
+            ),
+            (
+                "Basic",
+                "code:text",
+                Error::UnsupportedFilter("code:text".into()),
+            ),
+        ];
+        for (res_type, name, want) in cases {
+            let got = lenient_err(res_type, &[(name, "x")]);
+            assert_eq!(got, want, "{res_type}?{name}");
+            assert_eq!(
+                strict_err(res_type, &[(name, "x")]),
+                want,
+                "{res_type}?{name}"
+            );
+        }
+        // The parameter as written is what the OperationOutcome names.
+        assert_eq!(
+            lenient_err("Observation", &[("subject:Patient.name", "x")]).param(),
+            "subject:Patient.name"
+        );
+        // An empty value restricts nothing, so there is nothing to widen.
+        assert!(
+            lenient("Observation", &[("subject.name", "")])
+                .ignored
+                .is_empty()
+        );
+        assert_eq!(cannot_ignore("foo"), None);
+        assert_eq!(cannot_ignore("_elements"), None);
+        assert_eq!(cannot_ignore("_include:iterate"), None);
+    }
+
+    #[test]
+    fn summary_count_asks_for_the_total_only_and_false_for_whole_resources() {
+        let q = lenient(
+            "Patient",
+            &[("_count", "5"), ("_summary", "count"), ("_total", "none")],
+        );
+        assert_eq!((q.count, q.total), (0, TotalMode::Accurate));
+        assert!(q.ignored.is_empty());
+        assert_eq!(
+            q.applied,
+            pairs(&[("_summary", "count"), ("_total", "none")])
+        );
+        let q = lenient("Patient", &[("_summary", "count"), ("_count", "5")]);
+        assert_eq!(q.count, 0);
+        let q = lenient("Patient", &[("_summary", "false")]);
+        assert_eq!((q.count, q.ignored.len()), (20, 0));
+        for value in ["true", "text", "data"] {
+            let q = lenient("Patient", &[("_summary", value)]);
+            assert_eq!(q.ignored, vec![format!("_summary={value}")]);
+            assert_eq!(
+                strict_err("Patient", &[("_summary", value)]),
+                Error::UnsupportedValue {
+                    param: "_summary".into(),
+                    value: value.into()
+                }
+            );
+        }
         assert!(matches!(
-            strict_err("Patient", &[("family:not", "x")]),
-            Error::UnsupportedModifier { .. }
+            lenient_err("Patient", &[("_summary", "all")]),
+            Error::InvalidValue { .. }
         ));
+        assert_eq!(
+            lenient("Patient", &[("_summary:x", "count")]).ignored,
+            vec!["_summary:x"]
+        );
     }
 
     #[test]

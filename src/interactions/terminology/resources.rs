@@ -149,8 +149,14 @@ pub fn parse(
             "url" => Field::Url,
             "version" => Field::Version,
             "name" => Field::Name,
-            _ if strict => return Err(Error::Search(SearchError::UnknownParameter(name.clone()))),
             _ => {
+                // A chain, `_has` or modifier would filter: ignored, it would list more than asked.
+                if let Some(error) = crate::search::query::cannot_ignore(name) {
+                    return Err(Error::Search(error));
+                }
+                if strict {
+                    return Err(Error::Search(SearchError::UnknownParameter(name.clone())));
+                }
                 c.ignored.push(name.clone());
                 continue;
             }
