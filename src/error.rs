@@ -140,8 +140,7 @@ impl Error {
             Error::Search(
                 crate::search::Error::Chain(_)
                 | crate::search::Error::ReverseChain(_)
-                | crate::search::Error::UnsupportedFilter(_)
-                | crate::search::Error::UnsupportedValue { .. },
+                | crate::search::Error::UnsupportedFilter(_),
             ) => (StatusCode::BAD_REQUEST, IssueType::NotSupported),
             Error::Search(crate::search::Error::UnsupportedSort(_)) => {
                 (StatusCode::BAD_REQUEST, IssueType::NotSupported)

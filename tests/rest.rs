@@ -295,7 +295,7 @@ backend_test!(capability_statement_lists_what_is_implemented, |srv| {
     // What is refused rather than ignored is written where clients look (issue #25).
     let documentation = observation["documentation"].as_str().unwrap();
     for words in [
-        "_summary supports count",
+        "_summary supports true, text, data, count",
         "Chained parameters, _has",
         "refused with 400",
     ] {

@@ -1314,17 +1314,12 @@ backend_test!(
         // matches are those of the filters alone, and strict handling still refuses them.
         let bundle = srv.search(
             "Observation?status=final&_include=Observation:subject\
-             &_revinclude:iterate=Provenance:target&_elements=status&_summary=true",
+             &_revinclude:iterate=Provenance:target&_contained=true",
         );
         assert_eq!(common::ids(&bundle), ["final-1"]);
         assert_eq!(
             ignored(&bundle),
-            [
-                "_include",
-                "_revinclude:iterate",
-                "_elements",
-                "_summary=true"
-            ]
+            ["_include", "_revinclude:iterate", "_contained"]
         );
         let (status, _, bundle) = get_in_japanese(&srv, "Observation?_include=Observation:subject");
         assert_eq!(status, 200);
@@ -1377,3 +1372,109 @@ backend_test!(summary_count_answers_the_total_without_entries, |srv| {
     let outcome = bad_search(&srv, "Observation?_summary=all");
     assert_eq!(first_issue(&outcome)["expression"][0], "_summary");
 });
+
+/// Whether a resource carries the SUBSETTED tag.
+fn subsetted(resource: &Value) -> bool {
+    resource["meta"]["tag"].as_array().is_some_and(|tags| {
+        tags.iter().any(|t| {
+            t["system"] == "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+                && t["code"] == "SUBSETTED"
+        })
+    })
+}
+
+/// The top-level element names of a resource, sorted.
+fn elements_of(resource: &Value) -> Vec<String> {
+    let mut names: Vec<String> = resource.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+backend_test!(
+    summary_and_elements_show_part_of_each_resource_marked_subsetted,
+    |srv| {
+        let mut full = observation("full-1");
+        full["text"] = json!({"status": "generated",
+        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">glucose 5.1</div>"});
+        full["subject"] = json!({"reference": "Patient/p-1"});
+        full["valueQuantity"] = json!({"value": 5.1, "unit": "mmol/L"});
+        full["note"] = json!([{"text": "fasting"}]);
+        put(&srv, full);
+
+        let first = |path: &str| {
+            let bundle = srv.search(path);
+            assert!(ignored(&bundle).is_empty(), "{path}: {bundle}");
+            assert_eq!(bundle["total"], 1, "{path}");
+            // The links keep asking for the same part.
+            let self_link = link(&bundle, "self").unwrap();
+            assert!(
+                self_link.contains("_summary=") || self_link.contains("_elements="),
+                "{self_link}"
+            );
+            bundle["entry"][0]["resource"].clone()
+        };
+        let meta_and = |names: &[&str]| {
+            let mut all: Vec<String> = ["id", "meta", "resourceType"]
+                .iter()
+                .chain(names)
+                .map(|s| s.to_string())
+                .collect();
+            all.sort();
+            all
+        };
+        // Summary elements of the base definition; the mandatory ones always.
+        let summary = first("Observation?_summary=true");
+        assert_eq!(
+            elements_of(&summary),
+            meta_and(&["code", "status", "subject", "valueQuantity"])
+        );
+        assert!(subsetted(&summary), "{summary}");
+        assert_eq!(summary["meta"]["versionId"], "1");
+        let text = first("Observation?_summary=text");
+        assert_eq!(elements_of(&text), meta_and(&["code", "status", "text"]));
+        let data = first("Observation?_summary=data");
+        assert!(
+            data.get("text").is_none() && data.get("note").is_some(),
+            "{data}"
+        );
+        assert!(subsetted(&data));
+        let some = first("Observation?_elements=value,note");
+        assert_eq!(
+            elements_of(&some),
+            meta_and(&["code", "note", "status", "valueQuantity"])
+        );
+        assert!(subsetted(&some));
+        // Nothing asked for is left out: the whole resource, untagged.
+        let whole = first("Observation?_summary=false");
+        assert!(whole.get("note").is_some() && !subsetted(&whole), "{whole}");
+
+        // Read and vread take the same parameters.
+        let read = |path: &str| {
+            let r = srv.get(path);
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<Value>().unwrap()
+        };
+        let summary = read("Observation/full-1?_summary=true");
+        assert_eq!(
+            elements_of(&summary),
+            meta_and(&["code", "status", "subject", "valueQuantity"])
+        );
+        assert!(subsetted(&summary));
+        let some = read("Observation/full-1/_history/1?_elements=subject");
+        assert_eq!(elements_of(&some), meta_and(&["code", "status", "subject"]));
+        assert!(subsetted(&some));
+        let whole = read("Observation/full-1");
+        assert!(whole.get("note").is_some() && !subsetted(&whole));
+        // The stored resource is untouched.
+        assert!(!subsetted(&read("Observation/full-1?_summary=false")));
+        for (path, param) in [
+            ("Observation/full-1?_summary=count", "_summary"),
+            ("Observation/full-1?_summary=all", "_summary"),
+            ("Observation/full-1?_elements=a.b", "_elements"),
+            ("Observation?_elements=note,", "_elements"),
+        ] {
+            let outcome = bad_search(&srv, path);
+            assert_eq!(first_issue(&outcome)["expression"][0], param, "{path}");
+        }
+    }
+);

@@ -9,8 +9,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::negotiate::{self, query_pairs};
 use super::{State, body, respond};
 use crate::error::Error;
+use crate::fhir::subset::{self, Subset, SummaryRequest};
 use crate::interactions::{self, history::HistoryParams, transaction};
 use crate::messages::InteractionMessage;
+use crate::store::StoredResource;
 
 type Reply = Result<HttpResponse, Error>;
 
@@ -49,9 +51,53 @@ pub async fn metadata(state: State, req: HttpRequest) -> Reply {
     Ok(respond::json(StatusCode::OK, out, statement.to_string()))
 }
 
+/// `_summary=true|text|data|false` and `_elements` on a read or vread: the part of the resource
+/// the client asked to see, read before the resource so a bad value costs no read.
+fn read_subset(req: &HttpRequest) -> Result<Option<Subset>, Error> {
+    let invalid = |param: &str, value: &str, reason: String| {
+        Error::Search(crate::search::Error::InvalidValue {
+            param: param.to_string(),
+            value: value.to_string(),
+            reason,
+        })
+    };
+    let (mut summary, mut elements) = (None, None);
+    for (name, value) in query_pairs(req.query_string()) {
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_str() {
+            "_summary" => match subset::summary(&value).map_err(|r| invalid(&name, &value, r))? {
+                SummaryRequest::Subset(s) => summary = Some(s),
+                SummaryRequest::Whole => {}
+                SummaryRequest::Count => {
+                    let reason = "count applies to searches, not to a read".to_string();
+                    return Err(invalid(&name, &value, reason));
+                }
+            },
+            "_elements" => {
+                elements = Some(subset::elements(&value).map_err(|r| invalid(&name, &value, r))?)
+            }
+            _ => {}
+        }
+    }
+    // As in a search, `_summary` wins over `_elements`.
+    Ok(summary.or(elements))
+}
+
+/// The resource reduced to `subset` (tagged SUBSETTED when something was left out).
+fn shown(mut r: StoredResource, subset: Option<&Subset>) -> StoredResource {
+    if let (Some(subset), Some(content)) = (subset, &r.content) {
+        r.content = Some(subset::apply_text(content, subset));
+    }
+    r
+}
+
 pub async fn read(state: State, req: HttpRequest, t: String, id: String) -> Reply {
     let out = negotiate::output(&req)?;
+    let subset = read_subset(&req)?;
     let r = within(&state, interactions::read::read(&state.services, &t, &id)).await?;
+    let r = shown(r, subset.as_ref());
     Ok(respond::resource(
         StatusCode::OK,
         &r,
@@ -63,11 +109,13 @@ pub async fn read(state: State, req: HttpRequest, t: String, id: String) -> Repl
 
 pub async fn vread(state: State, req: HttpRequest, t: String, id: String, v: String) -> Reply {
     let out = negotiate::output(&req)?;
+    let subset = read_subset(&req)?;
     let r = within(
         &state,
         interactions::read::vread(&state.services, &t, &id, &v),
     )
     .await?;
+    let r = shown(r, subset.as_ref());
     Ok(respond::resource(
         StatusCode::OK,
         &r,

@@ -18,6 +18,7 @@ use super::negotiate::{self, Format, Output, Return};
 use crate::error::Error;
 use crate::fhir::bundle::{BundleBuilder, Entry};
 use crate::fhir::instant::{to_fhir_instant, to_http_date};
+use crate::fhir::subset;
 use crate::fhir::xml::{self, XmlError};
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::interactions::terminology::resources::{Criteria, Page};
@@ -258,10 +259,19 @@ pub fn searchset(
     );
     let now = to_fhir_instant(state.services.clock.now_micros());
     let mut b = BundleBuilder::new("searchset", &bundle_id(), &now, page.total, &links);
-    for r in &page.resources {
+    // What the access scope let through, reduced to what `_summary`/`_elements` asked for.
+    let shown: Vec<Option<String>> = page
+        .resources
+        .iter()
+        .map(|r| match (&query.subset, &r.content) {
+            (Some(subset), Some(content)) => Some(subset::apply_text(content, subset)),
+            _ => None,
+        })
+        .collect();
+    for (r, shown) in page.resources.iter().zip(&shown) {
         b.entry(Entry {
             full_url: Some(format!("{base}/{}/{}", r.res_type, r.id)),
-            resource: r.content.as_deref(),
+            resource: shown.as_deref().or(r.content.as_deref()),
             search_mode: Some("match"),
             ..Entry::default()
         });

@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod resource;
 pub mod resource_types;
 pub mod service_rule;
+pub mod subset;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests_fuzz;

@@ -554,9 +554,6 @@ fn search_japanese(e: &crate::search::Error) -> String {
         S::UnsupportedFilter(p) => format!(
             "検索パラメータ '{p}' には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"
         ),
-        S::UnsupportedValue { param, value } => {
-            format!("検索パラメータ '{param}' の値 '{value}' には対応していません")
-        }
         S::TooManyValues { param, limit } => format!(
             "検索パラメータ '{param}': 検索全体の値の数が上限の {limit} を超えています（search_max_values）"
         ),

@@ -73,6 +73,8 @@ pub struct SearchQuery {
     pub ignored: Vec<String>,
     /// The parameters that were applied, in canonical form, for the `self`/`next` links.
     pub applied: Vec<(String, String)>,
+    /// `_summary=true|text|data` or `_elements`: the part of each entry shown.
+    pub subset: Option<crate::fhir::subset::Subset>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,10 +212,6 @@ pub enum Error {
         "search parameter '{0}' is not supported, and ignoring it would return resources the search excludes"
     )]
     UnsupportedFilter(String),
-    /// A value of a result parameter this server does not implement (`_summary=text`); refused
-    /// only when strict, since ignoring it changes what each entry shows, not which match.
-    #[error("search parameter '{param}': the value '{value}' is not supported")]
-    UnsupportedValue { param: String, value: String },
 }
 
 impl Error {
@@ -228,7 +226,6 @@ impl Error {
             Error::UnsupportedSort(_) => "_sort",
             Error::UnsupportedModifier { param, .. }
             | Error::InvalidValue { param, .. }
-            | Error::UnsupportedValue { param, .. }
             | Error::TooManyValues { param, .. } => param,
         }
     }

@@ -9,6 +9,7 @@ use super::{
     Clause, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target, TokenSystem,
     TotalMode, Value,
 };
+use crate::fhir::subset::{Subset, SummaryRequest, elements, summary};
 use chrono::FixedOffset;
 
 use crate::messages::requests::SearchReason;
@@ -49,13 +50,19 @@ pub fn parse(
             total: TotalMode::Accurate,
             ignored: Vec::new(),
             applied: Vec::new(),
+            subset: None,
         },
         summary_count: false,
+        summary: None,
+        elements: None,
     };
     for (name, value) in params {
         parser.param(name, value)?;
     }
     let mut query = parser.query;
+    // `_summary` wins over `_elements` when both are given, as it does for the spec's servers
+    // that document a choice; the two are not meant to be combined.
+    query.subset = parser.summary.or(parser.elements);
     if parser.summary_count {
         // Only the total, whatever `_count` or `_total` said, in whichever order they came.
         query.count = 0;
@@ -143,6 +150,7 @@ const COMMON_PARAMS: &[&str] = &[
     "_sort",
     "_total",
     "_summary",
+    "_elements",
     "_id",
     "_lastUpdated",
 ];
@@ -156,6 +164,8 @@ struct Parser<'a> {
     query: SearchQuery,
     /// `_summary=count` was asked: applied once every parameter is read.
     summary_count: bool,
+    summary: Option<Subset>,
+    elements: Option<Subset>,
 }
 
 impl Parser<'_> {
@@ -190,28 +200,21 @@ impl Parser<'_> {
                 self.query.total = total_mode(raw_value)?;
                 true
             }
-            "_summary" => match raw_value {
-                "count" => {
-                    self.summary_count = true;
-                    true
+            "_summary" => {
+                match summary(raw_value).map_err(|reason| invalid(name, raw_value, reason))? {
+                    SummaryRequest::Count => self.summary_count = true,
+                    // The whole resource, which is what every search returns.
+                    SummaryRequest::Whole => {}
+                    SummaryRequest::Subset(subset) => self.summary = Some(subset),
                 }
-                // The whole resource, which is what every search returns.
-                "false" => true,
-                "true" | "text" | "data" => {
-                    let error = Error::UnsupportedValue {
-                        param: name.to_string(),
-                        value: raw_value.to_string(),
-                    };
-                    return self.unknown(&format!("_summary={raw_value}"), error);
-                }
-                _ => {
-                    return Err(Error::InvalidValue {
-                        param: name.to_string(),
-                        value: raw_value.to_string(),
-                        reason: "must be true, text, data, count or false".to_string(),
-                    });
-                }
-            },
+                true
+            }
+            "_elements" => {
+                let subset =
+                    elements(raw_value).map_err(|reason| invalid(name, raw_value, reason))?;
+                self.elements = Some(subset);
+                true
+            }
             "_id" => {
                 let clause = ("_id", raw_name, Target::Id, Modifier::None);
                 self.clause(clause, raw_value, id_value)?
@@ -398,6 +401,14 @@ fn modifier_for<'a>(def: &ParamDef, modifier: Option<&'a str>) -> Option<Modifie
             Some(Modifier::Type(t))
         }
         _ => None,
+    }
+}
+
+fn invalid(param: &str, value: &str, reason: String) -> Error {
+    Error::InvalidValue {
+        param: param.to_string(),
+        value: value.to_string(),
+        reason,
     }
 }
 
@@ -1068,7 +1079,6 @@ mod tests {
             ("code", "GLU"),
             ("_include", "Observation:subject"),
             ("_revinclude:iterate", "Provenance:target"),
-            ("_elements", "code"),
             ("_contained", "true"),
             ("_count:x", "1"),
         ];
@@ -1079,7 +1089,6 @@ mod tests {
                 "foo",
                 "_include",
                 "_revinclude:iterate",
-                "_elements",
                 "_contained",
                 "_count:x"
             ]
@@ -1221,7 +1230,7 @@ mod tests {
     }
 
     #[test]
-    fn summary_count_asks_for_the_total_only_and_false_for_whole_resources() {
+    fn summary_and_elements_choose_what_each_entry_shows() {
         let q = lenient(
             "Patient",
             &[("_count", "5"), ("_summary", "count"), ("_total", "none")],
@@ -1235,22 +1244,33 @@ mod tests {
         let q = lenient("Patient", &[("_summary", "count"), ("_count", "5")]);
         assert_eq!(q.count, 0);
         let q = lenient("Patient", &[("_summary", "false")]);
-        assert_eq!((q.count, q.ignored.len()), (20, 0));
-        for value in ["true", "text", "data"] {
+        assert_eq!((q.count, q.ignored.len(), q.subset), (20, 0, None));
+        for (value, subset) in [
+            ("true", Subset::Summary),
+            ("text", Subset::Text),
+            ("data", Subset::Data),
+        ] {
             let q = lenient("Patient", &[("_summary", value)]);
-            assert_eq!(q.ignored, vec![format!("_summary={value}")]);
-            assert_eq!(
-                strict_err("Patient", &[("_summary", value)]),
-                Error::UnsupportedValue {
-                    param: "_summary".into(),
-                    value: value.into()
-                }
+            assert!(q.ignored.is_empty());
+            assert_eq!(q.subset, Some(subset));
+            assert_eq!(q.applied, pairs(&[("_summary", value)]));
+        }
+        let q = lenient("Patient", &[("_elements", "name,birthDate")]);
+        let wanted = vec!["name".to_string(), "birthDate".to_string()];
+        assert_eq!(q.subset, Some(Subset::Elements(wanted)));
+        let q = lenient("Patient", &[("_summary", "text"), ("_elements", "name")]);
+        assert_eq!(q.subset, Some(Subset::Text), "_summary wins");
+        for (name, value) in [
+            ("_summary", "all"),
+            ("_elements", "name,"),
+            ("_elements", "a.b"),
+        ] {
+            let err = lenient_err("Patient", &[(name, value)]);
+            assert!(
+                matches!(err, Error::InvalidValue { ref param, .. } if param == name),
+                "{name}={value}: {err:?}"
             );
         }
-        assert!(matches!(
-            lenient_err("Patient", &[("_summary", "all")]),
-            Error::InvalidValue { .. }
-        ));
         assert_eq!(
             lenient("Patient", &[("_summary:x", "count")]).ignored,
             vec!["_summary:x"]
