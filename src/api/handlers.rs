@@ -54,7 +54,7 @@ pub async fn metadata(state: State, req: HttpRequest) -> Reply {
 /// `_summary=true|text|data|false` and `_elements` on a read or vread: the part of the resource
 /// the client asked to see, read before the resource so a bad value costs no read.
 fn read_subset(req: &HttpRequest) -> Result<Option<Subset>, Error> {
-    let invalid = |param: &str, value: &str, reason: String| {
+    let invalid = |param: &str, value: &str, reason: crate::messages::requests::SearchReason| {
         Error::Search(crate::search::Error::InvalidValue {
             param: param.to_string(),
             value: value.to_string(),
@@ -71,7 +71,7 @@ fn read_subset(req: &HttpRequest) -> Result<Option<Subset>, Error> {
                 SummaryRequest::Subset(s) => summary = Some(s),
                 SummaryRequest::Whole => {}
                 SummaryRequest::Count => {
-                    let reason = "count applies to searches, not to a read".to_string();
+                    let reason = crate::messages::requests::SearchReason::CountOnRead;
                     return Err(invalid(&name, &value, reason));
                 }
             },

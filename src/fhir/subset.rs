@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::messages::requests::SearchReason;
 use crate::validation::model::BaseModel;
 
 /// A reduced view of a resource.
@@ -33,26 +34,24 @@ pub enum SummaryRequest {
 }
 
 /// Reads a `_summary` value; `Err` carries the reason for the OperationOutcome.
-pub fn summary(value: &str) -> Result<SummaryRequest, String> {
+pub fn summary(value: &str) -> Result<SummaryRequest, SearchReason> {
     Ok(match value {
         "true" => SummaryRequest::Subset(Subset::Summary),
         "text" => SummaryRequest::Subset(Subset::Text),
         "data" => SummaryRequest::Subset(Subset::Data),
         "count" => SummaryRequest::Count,
         "false" => SummaryRequest::Whole,
-        _ => return Err("must be true, text, data, count or false".to_string()),
+        _ => return Err(SearchReason::SummaryValue),
     })
 }
 
 /// Reads an `_elements` value: comma-separated element names (`name,birthDate`; a choice
 /// element by its name without type, `value`).
-pub fn elements(value: &str) -> Result<Subset, String> {
+pub fn elements(value: &str) -> Result<Subset, SearchReason> {
     let mut names = Vec::new();
     for name in value.split(',') {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(format!(
-                "'{name}' is not an element name (letters and digits, comma-separated)"
-            ));
+            return Err(SearchReason::ElementName(name.to_string()));
         }
         names.push(name.to_string());
     }

@@ -484,8 +484,14 @@ pub enum SearchReason {
     NonNegativeInteger,
     /// `_total`.
     TotalMode,
-    /// `_summary`.
+    /// `_summary` of the terminology searches.
     SummaryMode,
+    /// `_summary` of resource searches and reads.
+    SummaryValue,
+    /// `_summary=count` on a read.
+    CountOnRead,
+    /// An `_elements` item that is not an element name.
+    ElementName(String),
     /// `date` of the audit trail, which takes only a lower bound.
     LowerBoundOnly,
     EmptyListItem,
@@ -512,6 +518,21 @@ impl SearchReason {
                 lang,
                 "only true, false and count are supported",
                 "対応しているのは true、false、count だけです",
+            ),
+            R::SummaryValue => say!(
+                lang,
+                "must be true, text, data, count or false",
+                "true、text、data、count、false のいずれかでなければなりません",
+            ),
+            R::CountOnRead => say!(
+                lang,
+                "count applies to searches, not to a read",
+                "count は検索に使うもので、読み取りには使えません",
+            ),
+            R::ElementName(name) => say!(
+                lang,
+                format!("'{name}' is not an element name (letters and digits, comma-separated)"),
+                format!("'{name}' は要素名ではありません（英数字の名前をカンマで区切ります）"),
             ),
             R::LowerBoundOnly => say!(
                 lang,

@@ -404,7 +404,7 @@ fn modifier_for<'a>(def: &ParamDef, modifier: Option<&'a str>) -> Option<Modifie
     }
 }
 
-fn invalid(param: &str, value: &str, reason: String) -> Error {
+fn invalid(param: &str, value: &str, reason: SearchReason) -> Error {
     Error::InvalidValue {
         param: param.to_string(),
         value: value.to_string(),
