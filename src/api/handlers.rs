@@ -7,7 +7,7 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::negotiate::{self, query_pairs};
-use super::{State, body, respond};
+use super::{State, body, conditional, respond};
 use crate::error::Error;
 use crate::fhir::subset::{self, Subset, SummaryRequest};
 use crate::interactions::{self, history::HistoryParams, transaction};
@@ -97,6 +97,11 @@ pub async fn read(state: State, req: HttpRequest, t: String, id: String) -> Repl
     let out = negotiate::output(&req)?;
     let subset = read_subset(&req)?;
     let r = within(&state, interactions::read::read(&state.services, &t, &id)).await?;
+    // Asked only now: the read above was scoped and audited, so a 304 is an audited read of
+    // what the caller may see, never a hint about what it may not.
+    if conditional::not_modified(&req, &r) {
+        return Ok(respond::not_modified(&r));
+    }
     let r = shown(r, subset.as_ref());
     Ok(respond::resource(
         StatusCode::OK,
@@ -115,6 +120,9 @@ pub async fn vread(state: State, req: HttpRequest, t: String, id: String, v: Str
         interactions::read::vread(&state.services, &t, &id, &v),
     )
     .await?;
+    if conditional::not_modified(&req, &r) {
+        return Ok(respond::not_modified(&r));
+    }
     let r = shown(r, subset.as_ref());
     Ok(respond::resource(
         StatusCode::OK,

@@ -4,6 +4,7 @@
 mod audit;
 mod audited;
 mod body;
+mod conditional;
 mod documents;
 mod handlers;
 mod health;

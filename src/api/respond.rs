@@ -132,6 +132,13 @@ fn version_headers(response: &mut HttpResponse, r: &StoredResource) {
     }
 }
 
+/// 304 to a conditional read: no body, the version's ETag and Last-Modified (RFC 9110 §15.4.5).
+pub fn not_modified(r: &StoredResource) -> HttpResponse {
+    let mut response = HttpResponse::NotModified().finish();
+    version_headers(&mut response, r);
+    response
+}
+
 pub fn version_location(base: &str, r: &StoredResource) -> String {
     format!("{base}/{}/{}/_history/{}", r.res_type, r.id, r.version)
 }

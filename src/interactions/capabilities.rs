@@ -103,7 +103,8 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "readHistory": true,
         "updateCreate": true,
         "conditionalCreate": true,
-        "conditionalRead": "not-supported",
+        // read and vread answer 304 to If-None-Match and to If-Modified-Since.
+        "conditionalRead": "full-support",
         "conditionalUpdate": false,
         "conditionalDelete": "single",
         "searchParam": params,
