@@ -50,8 +50,13 @@ pub enum Error {
     ManagedType { res_type: String, method: String },
     #[error("{0}")]
     RouteNotFound(Text),
+    /// `allow`: the methods the route takes, as the 405's `Allow` header lists them.
     #[error("method {method} is not allowed on {path}")]
-    MethodNotAllowed { method: String, path: String },
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: String,
+    },
     /// The caller may not do this (e.g. acknowledge a referral addressed to another institution).
     #[error("{0}")]
     Forbidden(Text),
@@ -265,7 +270,7 @@ impl Error {
                 method: method.clone(),
             },
             Error::RouteNotFound(detail) => return refused(Refusal::NoRoute, detail),
-            Error::MethodNotAllowed { method, path } => M::MethodNotAllowed {
+            Error::MethodNotAllowed { method, path, .. } => M::MethodNotAllowed {
                 method: method.clone(),
                 path: path.clone(),
             },
@@ -308,6 +313,20 @@ impl Error {
             | Error::TooManyItems { path, .. } => Some(path.clone()),
             Error::InputNotFound { parameter, .. } => Some(parameter.clone()),
             Error::Search(e) => Some(e.param().to_string()),
+            _ => None,
+        }
+    }
+
+    /// The methods a 405 answer lists in `Allow`, which RFC 9110 §15.5.6 requires on every 405.
+    pub fn allow(&self) -> Option<&str> {
+        match self {
+            Error::MethodNotAllowed { allow, .. } => Some(allow.as_str()),
+            // Terminology and the audit trail refuse writes at their type and instance paths,
+            // where they are read and searched only.
+            Error::ManagedType { .. } => Some("GET"),
+            // A transaction refused for one entry: the request went to the base URL, which
+            // takes POST only; which entry and why is in the OperationOutcome.
+            Error::InEntry { source, .. } if source.allow().is_some() => Some("POST"),
             _ => None,
         }
     }
@@ -373,6 +392,11 @@ impl ResponseError for Error {
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
         }
+        if let Some(allow) = self.allow().and_then(|a| HeaderValue::from_str(a).ok()) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, allow);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 actix_web::http::header::WWW_AUTHENTICATE,
@@ -407,6 +431,7 @@ mod tests {
                 Error::MethodNotAllowed {
                     method: "PATCH".into(),
                     path: "/".into(),
+                    allow: "POST".into(),
                 },
                 405,
             ),
@@ -453,6 +478,9 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.classify().0.as_u16(), status, "{error:?}");
+            // RFC 9110: every 405 lists what the route takes.
+            let allow = error.error_response().headers().contains_key("allow");
+            assert_eq!(allow, status == 405, "{error:?}");
             // The catalogue's English is what the log says.
             if !matches!(error, Error::Unprocessable(_)) {
                 assert_eq!(error.outcome().issues[0].diagnostics, error.to_string());
@@ -491,6 +519,26 @@ mod tests {
             info,
         )));
         assert_eq!(e.classify().0, StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn a_transaction_refused_for_an_entry_allows_post() {
+        let e = Error::InEntry {
+            index: 0,
+            source: Box::new(Error::ManagedType {
+                res_type: "CodeSystem".into(),
+                method: "POST".into(),
+            }),
+        };
+        let response = e.error_response();
+        assert_eq!(response.status().as_u16(), 405);
+        let allow = response.headers().get(actix_web::http::header::ALLOW);
+        assert_eq!(allow.and_then(|v| v.to_str().ok()), Some("POST"));
+        let e = Error::InEntry {
+            index: 0,
+            source: Box::new(Error::invalid("x", "Patient.name")),
+        };
+        assert!(e.allow().is_none());
     }
 
     #[test]

@@ -310,6 +310,52 @@ backend_test!(capability_statement_lists_what_is_implemented, |srv| {
     assert!(system.contains(&"transaction") && system.contains(&"batch"));
 });
 
+// Issue #26: a 405 says which methods the route takes (RFC 9110 §15.5.6).
+backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
+    let allow = |r: reqwest::blocking::Response| -> String {
+        assert_eq!(r.status(), 405);
+        r.headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let c = &srv.client;
+    assert_eq!(
+        allow(c.patch(srv.url("Patient/1")).send().unwrap()),
+        "GET, PUT, DELETE"
+    );
+    assert_eq!(
+        allow(c.put(srv.url("Patient")).send().unwrap()),
+        "GET, POST, DELETE"
+    );
+    assert_eq!(allow(c.post(srv.url("metadata")).send().unwrap()), "GET");
+    assert_eq!(allow(c.get(srv.url("")).send().unwrap()), "POST");
+    assert_eq!(
+        allow(c.get(srv.url("Patient/_search")).send().unwrap()),
+        "POST"
+    );
+    assert_eq!(
+        allow(c.delete(srv.url("Patient/1/_history/1")).send().unwrap()),
+        "GET"
+    );
+    // Terminology is read-only, also when a transaction tries to write it.
+    let cs = json!({"resourceType": "CodeSystem", "status": "active", "content": "complete"});
+    assert_eq!(allow(srv.post("CodeSystem", &cs)), "GET");
+    assert_eq!(
+        allow(c.put(srv.url("CodeSystem/$lookup")).send().unwrap()),
+        "GET, POST"
+    );
+    let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:5b1c0000-0000-4000-8000-000000000002", "resource": cs,
+         "request": {"method": "POST", "url": "CodeSystem"}}]});
+    assert_eq!(allow(srv.post("", &tx)), "POST");
+    // Still an OperationOutcome, in XML when asked for.
+    let r = c.patch(srv.url("Patient/1?_format=xml")).send().unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, PUT, DELETE");
+    assert!(r.text().unwrap().contains("OperationOutcome"));
+});
+
 #[test]
 fn a_slow_body_runs_into_the_request_time_limit() {
     use std::io::{Read, Write};

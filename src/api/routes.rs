@@ -221,7 +221,7 @@ pub fn resolve(
         ["_history"] => ("/_history", &[Method::GET]),
         ["$validate"] => ("/$validate", &[Method::POST]),
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
-        [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::POST, Method::GET]),
+        [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::GET, Method::POST]),
         ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
         ["Bundle", _, "$receipt"] => ("/Bundle/{id}/$receipt", &[Method::POST]),
         ["Bundle", "$document-status"] => ("/Bundle/$document-status", &[Method::GET]),
@@ -251,6 +251,11 @@ pub fn resolve(
             Error::MethodNotAllowed {
                 method: method.to_string(),
                 path: template.to_string(),
+                allow: allowed
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             },
             template,
         ));
@@ -314,11 +319,12 @@ fn resolve_audit(method: &Method, rest: &[&str]) -> Option<Resolved> {
 /// shapes they share with every type (`$validate`).
 fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolved> {
     let (get, post) = (method == Method::GET, method == Method::POST);
-    let not_allowed = |template: &'static str| -> Resolved {
+    let not_allowed = |template: &'static str, allow: &str| -> Resolved {
         Err((
             Error::MethodNotAllowed {
                 method: method.to_string(),
                 path: template.to_string(),
+                allow: allow.to_string(),
             },
             template,
         ))
@@ -328,7 +334,7 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
         if get || post {
             Ok((route, template))
         } else {
-            not_allowed(template)
+            not_allowed(template, "GET, POST")
         }
     };
     let managed = |template: &'static str| -> Resolved {
@@ -347,7 +353,7 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
         [] if get => Ok((Route::TerminologySearch(owned(t)), "/{type}")),
         [] => managed("/{type}"),
         ["_search"] if post => Ok((Route::TerminologySearchPost(owned(t)), "/{type}/_search")),
-        ["_search"] => not_allowed("/{type}/_search"),
+        ["_search"] => not_allowed("/{type}/_search", "POST"),
         ["$lookup"] if cs => operation("/CodeSystem/$lookup", Route::Lookup),
         ["$validate-code"] => operation(
             "/{type}/$validate-code",
@@ -604,9 +610,32 @@ mod tests {
         let (e, t) = resolve(&Method::PATCH, "/Patient/1").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
         assert_eq!(t, "/{type}/{id}");
+        assert_eq!(e.allow(), Some("GET, PUT, DELETE"));
         let (e, _) = resolve(&Method::GET, "/Patient/1/_history/2/x").unwrap_err();
         assert!(matches!(e, Error::RouteNotFound(_)));
         let (e, _) = resolve(&Method::GET, "/").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
+        assert_eq!(e.allow(), Some("POST"));
+    }
+
+    #[test]
+    fn every_405_names_the_methods_its_route_takes() {
+        for (method, path, allow) in [
+            (Method::POST, "/metadata", "GET"),
+            (Method::DELETE, "/Patient/_history", "GET"),
+            (Method::PUT, "/Patient", "GET, POST, DELETE"),
+            (Method::GET, "/Patient/_search", "POST"),
+            (Method::GET, "/Bundle/b1/$receipt", "POST"),
+            (Method::PUT, "/Patient/1/$validate", "GET, POST"),
+            (Method::POST, "/CodeSystem", "GET"),
+            (Method::DELETE, "/ValueSet/x", "GET"),
+            (Method::GET, "/CodeSystem/_search", "POST"),
+            (Method::PUT, "/CodeSystem/$lookup", "GET, POST"),
+            (Method::POST, "/AuditEvent", "GET"),
+        ] {
+            let (e, _) = resolve(&method, path).unwrap_err();
+            assert_eq!(e.classify().0.as_u16(), 405, "{method} {path}");
+            assert_eq!(e.allow(), Some(allow), "{method} {path}");
+        }
     }
 }
