@@ -30,6 +30,11 @@ pub enum Error {
     Search(#[from] crate::search::Error),
     #[error("unknown resource type '{0}'")]
     UnknownType(String),
+    /// A type R4 defines that this server does not serve (`interactions::UNSERVED_TYPES`).
+    #[error(
+        "{0} is not supported by this server: nothing delivers its notifications, so it cannot be created or updated"
+    )]
+    UnsupportedType(String),
     #[error("{res_type}/{id} is not known")]
     NotFound { res_type: String, id: String },
     #[error("{res_type}/{id} has no version {version}")]
@@ -154,7 +159,9 @@ impl Error {
                 (StatusCode::BAD_REQUEST, IssueType::TooCosty)
             }
             Error::Search(_) => (StatusCode::BAD_REQUEST, IssueType::Value),
-            Error::UnknownType(_) => (StatusCode::NOT_FOUND, IssueType::NotSupported),
+            Error::UnknownType(_) | Error::UnsupportedType(_) => {
+                (StatusCode::NOT_FOUND, IssueType::NotSupported)
+            }
             Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::RouteNotFound(_) => {
                 (StatusCode::NOT_FOUND, IssueType::NotFound)
             }
@@ -250,6 +257,7 @@ impl Error {
             Error::Invalid { detail, .. } => return refused(Refusal::Invalid, detail),
             Error::Search(e) => M::Search(e.clone()),
             Error::UnknownType(t) => M::UnknownType(t.clone()),
+            Error::UnsupportedType(t) => M::UnsupportedType(t.clone()),
             Error::NotFound { res_type, id } => M::NotFound {
                 reference: reference(res_type, id),
             },
@@ -420,6 +428,7 @@ mod tests {
             (Error::Xml(XmlError::Unwritable("x".into())), 406),
             (Error::invalid("x", "Patient.id"), 400),
             (Error::UnknownType("Foo".into()), 404),
+            (Error::UnsupportedType("Subscription".into()), 404),
             (
                 Error::NotFound {
                     res_type: "Patient".into(),

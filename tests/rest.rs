@@ -310,6 +310,79 @@ backend_test!(capability_statement_lists_what_is_implemented, |srv| {
     assert!(system.contains(&"transaction") && system.contains(&"batch"));
 });
 
+// Issue #26: the statement lists no write a type always refuses, and no type nothing serves.
+backend_test!(capability_statement_claims_only_what_is_served, |srv| {
+    let cs: Value = srv.get("metadata").json().unwrap();
+    let resources = cs["rest"][0]["resource"].as_array().unwrap();
+    let of = |t: &str| resources.iter().find(|r| r["type"] == t);
+    let codes = |r: &Value| -> Vec<String> {
+        r["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Prescriptions enter only from documents: their create and update answer 422.
+    let rx = of("MedicationRequest").unwrap();
+    let rx_codes = codes(rx);
+    assert!(!rx_codes.contains(&"create".to_string()), "{rx}");
+    assert!(!rx_codes.contains(&"update".to_string()), "{rx}");
+    assert!(rx_codes.contains(&"read".to_string()), "{rx}");
+    assert_eq!(rx["updateCreate"], false);
+    assert_eq!(rx["conditionalCreate"], false);
+    let r = srv.post(
+        "MedicationRequest",
+        &json!({"resourceType": "MedicationRequest", "status": "completed"}),
+    );
+    assert_eq!(r.status(), 422);
+    // Other types keep their writes, and conditional read is declared.
+    let patient = of("Patient").unwrap();
+    assert!(codes(patient).contains(&"create".to_string()));
+    assert_eq!(patient["updateCreate"], true);
+    assert_eq!(patient["conditionalRead"], "full-support");
+
+    // Nothing delivers notifications: Subscription is not listed and its writes are refused
+    // as an unsupported type's, directly and in bundles.
+    assert!(of("Subscription").is_none());
+    let sub = json!({"resourceType": "Subscription", "status": "requested",
+                     "reason": "notify", "criteria": "Observation?code=x",
+                     "channel": {"type": "rest-hook", "endpoint": "https://example.org/hook"}});
+    let r = srv.post("Subscription", &sub);
+    assert_eq!(r.status(), 404);
+    let outcome: Value = r.json().unwrap();
+    assert_eq!(first_issue(&outcome)["code"], "not-supported");
+    assert!(
+        first_issue(&outcome)["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("Subscription is not supported"),
+        "{outcome}"
+    );
+    let mut with_id = sub.clone();
+    with_id["id"] = json!("s1");
+    assert_eq!(srv.put("Subscription/s1", &with_id).status(), 404);
+    let r = srv
+        .client
+        .post(srv.url("Subscription"))
+        .header("content-type", FHIR_JSON)
+        .header("if-none-exist", "status=requested")
+        .body(sub.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:5b1c0000-0000-4000-8000-000000000001", "resource": sub,
+         "request": {"method": "POST", "url": "Subscription"}}]});
+    let r = srv.post("", &tx);
+    assert_eq!(r.status(), 404);
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": with_id, "request": {"method": "PUT", "url": "Subscription/s1"}}]});
+    let answer: Value = srv.post("", &batch).json().unwrap();
+    assert_eq!(answer["entry"][0]["response"]["status"], "404 Not Found");
+    assert_eq!(srv.search("Subscription")["total"], 0);
+});
+
 // Issue #26: a 405 says which methods the route takes (RFC 9110 §15.5.6).
 backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
     let allow = |r: reqwest::blocking::Response| -> String {

@@ -108,6 +108,8 @@ pub fn implemented() -> Implemented<'static> {
         operations: OPERATIONS,
         type_operations: TYPE_OPERATIONS,
         special_types: TERMINOLOGY_TYPES,
+        extracted_only: crate::submissions::documents::EXTRACTED_ONLY_TYPES,
+        unserved: crate::interactions::UNSERVED_TYPES,
     }
 }
 

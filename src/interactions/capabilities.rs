@@ -17,7 +17,15 @@ pub struct Implemented<'a> {
     pub type_operations: &'a [TypeOperation<'a>],
     /// Types served from somewhere other than the resource store, with their own interactions.
     pub special_types: &'a [TypeCapabilities<'a>],
+    /// Types whose create and update always answer 422 (they enter only as extracted from
+    /// documents): listed without those interactions.
+    pub extracted_only: &'a [&'a str],
+    /// Types the server does not serve: not listed at all.
+    pub unserved: &'a [&'a str],
 }
+
+/// The interactions that write a resource from its body, which an extracted-only type refuses.
+const BODY_WRITES: &[&str] = &["create", "update"];
 
 /// An operation served on one resource type only, at type or instance level.
 pub struct TypeOperation<'a> {
@@ -41,6 +49,7 @@ pub struct TypeCapabilities<'a> {
 pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>) -> Value {
     let resources: Vec<Value> = RESOURCE_TYPES
         .iter()
+        .filter(|t| !implemented.unserved.contains(*t))
         .map(|t| resource_entry(t, implemented))
         .collect();
     json!({
@@ -96,13 +105,20 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
             .map(|p| p.name.to_string()),
     );
     let mut documentation = format!("_sort supports: {}{SEARCH_DOC}", sorts.join(", "));
+    let writable = !implemented.extracted_only.contains(&res_type);
+    let interactions: Vec<Value> = implemented
+        .type_interactions
+        .iter()
+        .filter(|c| writable || !BODY_WRITES.contains(*c))
+        .map(|c| json!({ "code": c }))
+        .collect();
     let mut entry = json!({
         "type": res_type,
-        "interaction": implemented.type_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
+        "interaction": interactions,
         "versioning": "versioned-update",
         "readHistory": true,
-        "updateCreate": true,
-        "conditionalCreate": true,
+        "updateCreate": writable,
+        "conditionalCreate": writable,
         // read and vread answer 304 to If-None-Match and to If-Modified-Since.
         "conditionalRead": "full-support",
         "conditionalUpdate": false,
@@ -129,9 +145,9 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         entry["supportedProfile"] = json!(profiles);
         documentation.push_str(BUNDLE_DOC);
     }
-    if res_type == "MedicationRequest" {
+    if !writable {
         documentation.push_str(
-            ". Read and search only: prescriptions enter the record as extracted from referral and discharge-summary documents; POST, PUT and transaction writes answer 422.",
+            ". No create or update: prescriptions enter the record only as extracted from referral and discharge-summary documents, so POST and PUT, also as transaction or batch entries, answer 422 and are not listed.",
         );
     }
     entry["documentation"] = json!(documentation);
@@ -165,4 +181,60 @@ fn special_entry(t: &TypeCapabilities<'_>) -> Value {
         "operation": operations(t.operations),
         "documentation": t.documentation,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn implemented<'a>(extracted_only: &'a [&'a str], unserved: &'a [&'a str]) -> Implemented<'a> {
+        Implemented {
+            type_interactions: &["read", "update", "delete", "create", "search-type"],
+            system_interactions: &[],
+            formats: &[],
+            operations: &[],
+            type_operations: &[],
+            special_types: &[],
+            extracted_only,
+            unserved,
+        }
+    }
+
+    fn entry<'v>(statement: &'v Value, t: &str) -> Option<&'v Value> {
+        statement["rest"][0]["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == t)
+    }
+
+    #[test]
+    fn an_extracted_only_type_lists_no_body_writes() {
+        let s = statement(
+            "http://x",
+            "2026",
+            &implemented(&["MedicationRequest"], &[]),
+        );
+        let rx = entry(&s, "MedicationRequest").unwrap();
+        let codes: Vec<&str> = rx["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["read", "delete", "search-type"]);
+        assert_eq!(rx["updateCreate"], false);
+        assert_eq!(rx["conditionalCreate"], false);
+        let patient = entry(&s, "Patient").unwrap();
+        assert_eq!(patient["interaction"].as_array().unwrap().len(), 5);
+        assert_eq!(patient["conditionalCreate"], true);
+    }
+
+    #[test]
+    fn an_unserved_type_is_not_listed() {
+        let s = statement("http://x", "2026", &implemented(&[], &["Subscription"]));
+        assert!(entry(&s, "Subscription").is_none());
+        assert!(entry(&s, "Patient").is_some());
+    }
 }

@@ -23,6 +23,7 @@ pub async fn create(
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
     check_type(res_type)?;
+    super::check_served(res_type)?;
     super::access::check_may_write_type(&svc.caller, res_type)?;
     super::terminology::check_writable(res_type, "POST")?;
     check_body(res_type, &resource, None)?;

@@ -73,6 +73,22 @@ pub struct Written {
     pub created: bool,
 }
 
+/// R4 types the server does not serve although it stores them: a Subscription asks for
+/// notifications, and nothing here delivers any, so accepting one would promise what never
+/// happens. Their writes are refused as an unsupported type's; reads, searches and deletes stay,
+/// so one stored before this rule can still be found and removed. The CapabilityStatement
+/// leaves them out.
+pub const UNSERVED_TYPES: &[&str] = &["Subscription"];
+
+/// Refuses a create or update (direct, conditional, or a bundle entry) of an unserved type.
+pub fn check_served(res_type: &str) -> Result<(), Error> {
+    if UNSERVED_TYPES.contains(&res_type) {
+        Err(Error::UnsupportedType(res_type.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Refuses anything that is not a concrete R4 resource type before any other work.
 pub fn check_type(res_type: &str) -> Result<(), Error> {
     if crate::fhir::is_resource_type(res_type) {

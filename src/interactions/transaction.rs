@@ -251,6 +251,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
     let action = match (method.as_str(), segments.as_slice(), query) {
         ("POST", [t], None) => {
             check_type(t)?;
+            super::check_served(t)?;
             super::terminology::check_writable(t, "POST")?;
             let resource = resource.ok_or_else(|| {
                 Error::invalid(
@@ -274,6 +275,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
         }
         ("PUT", [t, id], None) => {
             check_type(t)?;
+            super::check_served(t)?;
             super::terminology::check_writable(t, "PUT")?;
             check_id(t, id)?;
             let resource = resource.ok_or_else(|| {

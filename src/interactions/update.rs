@@ -21,6 +21,7 @@ pub async fn update(
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
     check_type(res_type)?;
+    super::check_served(res_type)?;
     super::terminology::check_writable(res_type, "PUT")?;
     check_id(res_type, id)?;
     check_body(res_type, &resource, Some(id))?;

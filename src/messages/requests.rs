@@ -60,6 +60,8 @@ pub enum RequestMessage {
     Unauthorized(AuthError),
     Search(crate::search::Error),
     UnknownType(String),
+    /// A type R4 defines that the server does not serve (Subscription: nothing delivers).
+    UnsupportedType(String),
     NotFound {
         reference: String,
     },
@@ -157,6 +159,15 @@ impl RequestMessage {
                 lang,
                 format!("unknown resource type '{t}'"),
                 format!("リソースタイプ '{t}' はありません"),
+            ),
+            M::UnsupportedType(t) => say!(
+                lang,
+                format!(
+                    "{t} is not supported by this server: nothing delivers its notifications, so it cannot be created or updated"
+                ),
+                format!(
+                    "このサーバーは {t} に対応していません。通知を配信する仕組みがないため、作成も更新もできません"
+                ),
             ),
             M::NotFound { reference } => say!(
                 lang,

@@ -544,6 +544,7 @@ fn request_and_service_examples() -> Vec<Message> {
         RequestMessage::NotFound {
             reference: s("Patient/1"),
         },
+        RequestMessage::UnsupportedType(s("Subscription")),
         RequestMessage::Refused {
             kind: Refusal::Forbidden,
             detail: s("x"),

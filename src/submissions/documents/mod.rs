@@ -170,12 +170,17 @@ impl InstitutionNumber {
     }
 }
 
+/// Types that enter the store only as extracted from documents (DESIGN §1: prescriptions are
+/// never posted alone). Their create and update always answer 422, so the CapabilityStatement
+/// lists neither for them.
+pub const EXTRACTED_ONLY_TYPES: &[&str] = &["MedicationRequest"];
+
 /// Refuses writes that would bypass the document rules: prescriptions enter the store only as
 /// extracted from referrals and discharge summaries (DESIGN §1), and documents only through
 /// `POST [base]/Bundle`. `how` names the interaction (`POST`, `PUT`, `a transaction`).
 pub fn refuse_direct_write(res_type: &str, resource: &Value, how: &str) -> Result<(), Error> {
     let how = how.to_string();
-    let why = if res_type == "MedicationRequest" {
+    let why = if EXTRACTED_ONLY_TYPES.contains(&res_type) {
         DocumentMessage::PrescriptionWrite { how }
     } else if crate::submissions::is_report_unit(resource) && how != "POST" {
         DocumentMessage::ReportUnitWrite { how }
