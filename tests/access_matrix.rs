@@ -2,8 +2,9 @@
 //! type list; bodies generated from the R4 Patient CompartmentDefinition, SearchParameters and
 //! StructureDefinitions of the core package, plus checkup reports registered as documents) × every
 //! role × read, vread, instance/type/system
-//! history, search by `_id`, counts, paging, batch and transaction entries (GET, conditional
-//! create, conditional delete). Data is written once per backend, on one server per backend.
+//! history, search by `_id`, counts, paging, batch and transaction entries (GET read and `_id`
+//! search, conditional create, conditional delete). Data is written once per backend, on one
+//! server per backend.
 //! A cell fails when it returns, lists, counts or reveals (by a different refusal than for a
 //! resource that does not exist) what the role may not read.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -696,6 +697,7 @@ impl Cells<'_> {
                 format!("transaction of readable GETs → {status} {text}")
             });
         }
+        self.search_entries(&records);
         let absent_tx = json!({"resourceType": "Bundle", "type": "transaction",
             "entry": [{"request": {"method": "GET", "url": format!("Basic/{ABSENT}")}}]});
         let (absent_status, _, absent_text) = self.m.post(self.role, "", &absent_tx);
@@ -707,6 +709,32 @@ impl Cells<'_> {
             let same = status == absent_status
                 && text.replace(&format!("{}/{}", r.res_type, r.id), "<ref>") == absent_text;
             self.check(same, || format!("transaction GET {}/{} → {status} {text}, not as absent {absent_status} {absent_text}", r.res_type, r.id));
+        }
+    }
+
+    /// Search entries (`[type]?_id=`) of a batch and of a transaction: each record listed and
+    /// counted exactly when it may be read, as by the direct `_id` search.
+    fn search_entries(&mut self, records: &[Record]) {
+        let search = |r: &Record| json!({"request": {"method": "GET", "url": format!("{}?_id={}", r.res_type, r.id)}});
+        for kind in ["batch", "transaction"] {
+            let bundle = json!({"resourceType": "Bundle", "type": kind,
+                                "entry": records.iter().map(search).collect::<Vec<_>>()});
+            let (status, body, text) = self.m.post(self.role, "", &bundle);
+            if self.role == Role::Undeclarable {
+                self.check(status == 403, || format!("{kind} of searches → {status}"));
+                continue;
+            }
+            for (i, r) in records.iter().enumerate() {
+                let may = visible(self.role, r);
+                let found = &body["entry"][i]["resource"];
+                let listed = common::ids(found).contains(&r.id);
+                let ok = status == 200
+                    && listed == may
+                    && found["total"].as_u64() == Some(u64::from(may));
+                self.check(ok, || {
+                    format!("{kind} GET {}?_id={} → {status} {text}", r.res_type, r.id)
+                });
+            }
         }
     }
 

@@ -232,3 +232,45 @@ fn what_may_not_be_read_answers_as_what_does_not_exist() {
         assert_eq!(count["total"], 0, "{count}");
     });
 }
+
+/// Issue #26: a search entry of a batch or transaction finds what a direct search would, within
+/// the caller's scope, and the patient's trail shows the bundle that returned their data.
+#[test]
+fn bundle_search_entries_are_scoped_and_audited() {
+    both(|s| {
+        let p1 = s.patient(Who::A, MEMBER_1);
+        let id = s.create(Who::A, &condition(&p1, "A's diagnosis"));
+        let url = format!("Condition?subject=Patient/{p1}");
+        let (status, direct) = s.get(Who::B, &url);
+        assert_eq!(status, 200, "{direct}");
+        for kind in ["batch", "transaction"] {
+            let bundle = json!({"resourceType": "Bundle", "type": kind, "entry": [
+                {"request": {"method": "GET", "url": url}}]});
+            let (status, answer) = s.post(Who::A, "", &bundle);
+            assert_eq!(status, 200, "{kind}: {answer}");
+            let found = &answer["entry"][0]["resource"];
+            assert_eq!(found["type"], "searchset", "{kind}: {answer}");
+            assert_eq!(found["total"], 1, "{kind}: {answer}");
+            assert_eq!(found["entry"][0]["resource"]["id"], id.as_str());
+            // Another institution without consent finds what its direct search finds: nothing.
+            let (status, answer) = s.post(Who::B, "", &bundle);
+            assert_eq!(status, 200, "{kind}: {answer}");
+            assert_eq!(answer["entry"][0]["resource"]["total"], direct["total"]);
+            assert!(!answer.to_string().contains(&id), "{kind}: {answer}");
+        }
+        let (status, trail) = s.get(Who::Patient1, "AuditEvent?_count=1000");
+        assert_eq!(status, 200, "{trail}");
+        let reference = format!("Condition/{id}");
+        for subtype in ["search-type", "transaction"] {
+            let shown = trail["entry"].as_array().unwrap().iter().any(|e| {
+                let e = &e["resource"];
+                e["subtype"][0]["code"] == subtype
+                    && e["entity"].as_array().is_some_and(|es| {
+                        es.iter()
+                            .any(|x| x["what"]["reference"].as_str() == Some(&reference))
+                    })
+            });
+            assert!(shown, "no {subtype} event names {reference}: {trail}");
+        }
+    });
+}

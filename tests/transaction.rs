@@ -321,6 +321,96 @@ backend_test!(entries_run_as_delete_then_post_then_put_then_get, |srv| {
     assert_eq!(read(&srv, "Patient/c")["active"], true);
 });
 
+// Issue #26: `GET [type]?params` entries answer their searchset Bundle as the entry's resource;
+// in a transaction the search runs after the writes and sees them.
+backend_test!(search_entries_answer_their_searchset, |srv| {
+    for family in ["Searched", "Searched", "Other"] {
+        srv.create(&json!({"resourceType": "Patient", "name": [{"family": family}]}));
+    }
+    let batch = bundle(
+        "batch",
+        vec![
+            request_entry("GET", "Patient?family=searched"),
+            request_entry("GET", "Patient?family=nobody"),
+            request_entry("GET", "Patient?family=searched&unknown-param=1&_count=1"),
+            request_entry("GET", "Patient?birthdate=not-a-date"),
+            request_entry("GET", "Nonsense?x=1"),
+            request_entry("GET", &format!("{}/Patient", srv.base)),
+        ],
+    );
+    let response = commit(&srv, &batch);
+    let statuses: Vec<&str> = (0..6).map(|i| &entry_status(&response, i)[..3]).collect();
+    assert_eq!(
+        statuses,
+        ["200", "200", "200", "400", "404", "200"],
+        "{response}"
+    );
+    let found = |i: usize| &response["entry"][i]["resource"];
+    assert_eq!(found(0)["resourceType"], "Bundle");
+    assert_eq!(found(0)["type"], "searchset");
+    assert_eq!(found(0)["total"], 2, "{response}");
+    assert_eq!(found(1)["total"], 0);
+    // Paging and the note of an ignored parameter, as a direct search gives them.
+    let paged = found(2);
+    assert_eq!(paged["total"], 2);
+    let modes: Vec<&str> = paged["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["search"]["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["match", "outcome"], "{paged}");
+    assert!(paged["link"].to_string().contains("next"), "{paged}");
+    // A batch entry is a request of its own: its outcome names the parameter, as a GET's does.
+    assert_eq!(
+        response["entry"][3]["response"]["outcome"]["issue"][0]["expression"][0],
+        "birthdate"
+    );
+    assert_eq!(found(5)["total"], 3);
+
+    // In a transaction the search sees the entry created before it, whatever the listing.
+    let tx = bundle(
+        "transaction",
+        vec![
+            request_entry("GET", "Patient?family=searched"),
+            post_entry(json!({"resourceType": "Patient", "name": [{"family": "Searched"}]})),
+        ],
+    );
+    let response = commit(&srv, &tx);
+    assert!(entry_status(&response, 0).starts_with("200"), "{response}");
+    assert_eq!(response["entry"][0]["resource"]["total"], 3, "{response}");
+    assert!(entry_status(&response, 1).starts_with("201"));
+    // A search a direct GET would refuse refuses the whole transaction, naming the entry.
+    let tx = bundle(
+        "transaction",
+        vec![
+            post_entry(json!({"resourceType": "Patient", "name": [{"family": "Never"}]})),
+            request_entry("GET", "Patient?birthdate=not-a-date"),
+        ],
+    );
+    let (status, outcome) = submit(&srv, &tx);
+    assert_eq!(status, 400, "{outcome}");
+    assert_eq!(
+        first_issue(&outcome)["expression"][0],
+        "Bundle.entry[1].request.url"
+    );
+    assert_eq!(total(&srv, "Patient?family=never"), 0);
+    // Terminology and the audit trail are not searched in bundles; nor is history.
+    for url in [
+        "CodeSystem?url=urn:x",
+        "AuditEvent?patient=x",
+        "_history",
+        "Patient/_history",
+    ] {
+        let batch = bundle("batch", vec![request_entry("GET", url)]);
+        let response = commit(&srv, &batch);
+        assert!(
+            entry_status(&response, 0).starts_with("400"),
+            "{url}: {response}"
+        );
+    }
+});
+
 backend_test!(batch_entries_succeed_or_fail_on_their_own, |srv| {
     put(
         &srv,

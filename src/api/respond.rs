@@ -254,6 +254,22 @@ pub fn searchset(
     page: &SearchPage,
     out: Output,
 ) -> HttpResponse {
+    let (bundle, noted) = searchset_bundle(state, query, page, out.language);
+    let mut response = json(StatusCode::OK, out, bundle);
+    if noted {
+        vary_on_language(response.headers_mut());
+    }
+    response
+}
+
+/// The searchset Bundle of a page, as JSON text, and whether it notes ignored parameters (in
+/// `language`): the answer of a search and the resource of a bundle's search entry.
+fn searchset_bundle(
+    state: &AppState,
+    query: &SearchQuery,
+    page: &SearchPage,
+    language: Language,
+) -> (String, bool) {
     let base = &state.base_url;
     let links = paging_links(
         base,
@@ -283,12 +299,8 @@ pub fn searchset(
             ..Entry::default()
         });
     }
-    let noted = ignored_entry(&mut b, &query.ignored, out.language);
-    let mut response = json(StatusCode::OK, out, b.finish());
-    if noted {
-        vary_on_language(response.headers_mut());
-    }
-    response
+    let noted = ignored_entry(&mut b, &query.ignored, language);
+    (b.finish(), noted)
 }
 
 /// The OperationOutcome entry that lists the search parameters ignored, if any were; whether
@@ -459,6 +471,8 @@ pub fn transaction(
     };
     let now = to_fhir_instant(state.services.clock.now_micros());
     let mut b = BundleBuilder::new(bundle_type, &bundle_id(), &now, None, &[]);
+    let mut noted = false;
+    // The texts entries borrow: a failed entry's response, a search entry's searchset.
     let outcomes: Vec<String> = results
         .iter()
         .map(|r| match r {
@@ -467,10 +481,15 @@ pub fn transaction(
                 response["outcome"] = e.outcome().to_json_in(out.language);
                 response.to_string()
             }
+            EntryResult::Searched(found) => {
+                let (bundle, ignored) = searchset_bundle(state, &found.0, &found.1, out.language);
+                noted |= ignored;
+                bundle
+            }
             _ => String::new(),
         })
         .collect();
-    for (result, failed) in results.iter().zip(&outcomes) {
+    for (result, text) in results.iter().zip(&outcomes) {
         let with_body = |r: &'_ StoredResource| {
             if prefer == Return::Representation {
                 r.content.clone()
@@ -500,10 +519,15 @@ pub fn transaction(
                 entry_response(base, "200 OK", Some(r)),
             ),
             EntryResult::Deleted => (None, None, entry_response(base, "204 No Content", None)),
+            EntryResult::Searched(_) => (
+                None,
+                Some(text.clone()),
+                entry_response(base, "200 OK", None),
+            ),
             EntryResult::Failed(_) => (
                 None,
                 None,
-                serde_json::from_str(failed).unwrap_or(Value::Null),
+                serde_json::from_str(text).unwrap_or(Value::Null),
             ),
         };
         b.entry(Entry {
@@ -514,8 +538,9 @@ pub fn transaction(
         });
     }
     let mut response = json(StatusCode::OK, out, b.finish());
-    // A failed batch entry carries its OperationOutcome in the client's language.
-    if results.iter().any(|r| matches!(r, EntryResult::Failed(_))) {
+    // A failed batch entry carries its OperationOutcome in the client's language, and so does
+    // a search entry's note of ignored parameters.
+    if noted || results.iter().any(|r| matches!(r, EntryResult::Failed(_))) {
         vary_on_language(response.headers_mut());
     }
     response

@@ -1,7 +1,9 @@
 //! `transaction` and `batch` (POST [base] with a Bundle).
 //! A transaction is one database transaction: every entry applies or none does, `urn:uuid:`
 //! references between entries are rewritten to the ids the server assigns, and entries run in
-//! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own.
+//! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own. GET entries
+//! read, vread or search (`GET [type]?params`): through the caller's scope and audited as the
+//! direct interactions are, a search answering its searchset Bundle as the entry's resource.
 //! Spec: https://hl7.org/fhir/R4/http.html#transaction
 
 use std::collections::HashMap;
@@ -19,7 +21,7 @@ use crate::access::audit::Action as AuditAction;
 use crate::error::Error;
 use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
-use crate::store::{Conn, StoredResource};
+use crate::store::{Conn, SearchPage, StoredResource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundleKind {
@@ -36,6 +38,8 @@ pub enum EntryResult {
     Existing(StoredResource),
     Deleted,
     Read(StoredResource),
+    /// A search entry: the query (for the searchset's links) and the page it found.
+    Searched(Box<(SearchQuery, SearchPage)>),
     Failed(Error),
 }
 
@@ -60,6 +64,9 @@ enum Action {
         res_type: String,
         id: String,
         version: Option<String>,
+    },
+    Search {
+        query: SearchQuery,
     },
 }
 
@@ -174,6 +181,11 @@ impl Action {
                 let interaction = if version.is_some() { "vread" } else { "read" };
                 (AuditAction::Read, interaction, owned(res_type, Some(id)))
             }
+            Action::Search { query } => (
+                AuditAction::Read,
+                "search-type",
+                owned(&query.resource_type, None),
+            ),
         };
         (action, interaction, t, id)
     }
@@ -302,8 +314,9 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 id: id.to_string(),
             }
         }
-        // Bundles read the resource store; these types are answered from the terminology.
-        ("GET" | "HEAD", [t, ..], _) if super::terminology::is_managed(t) => {
+        // Bundles read the resource store; these types are answered from the terminology and
+        // the audit trail, which a search of the store would wrongly find empty.
+        ("GET" | "HEAD", [t, ..], _) if super::terminology::is_managed(t) || *t == "AuditEvent" => {
             return Err(Error::NotSupported(
                 M::NotReadInBundles {
                     url: url.to_string(),
@@ -322,6 +335,17 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             id: id.to_string(),
             version: Some(v.to_string()),
         },
+        // `GET [type]?params`, parsed as a direct search's query string is: parameters the
+        // server does not know are ignored and noted in the searchset, as without
+        // `Prefer: handling=strict`.
+        ("GET", [t], params) if !t.starts_with(['_', '$']) => {
+            let params: Vec<(String, String)> = params
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            Action::Search {
+                query: super::search::parse(svc, t, &params, false)?,
+            }
+        }
         ("GET" | "HEAD", _, _) => {
             return Err(Error::NotSupported(
                 M::OnlyReadInBundles {
@@ -394,7 +418,7 @@ fn order(action: &Action) -> u8 {
         Action::Delete { .. } => 0,
         Action::Create { .. } => 1,
         Action::Update { .. } => 2,
-        Action::Read { .. } => 3,
+        Action::Read { .. } | Action::Search { .. } => 3,
     }
 }
 
@@ -518,6 +542,14 @@ fn run_transaction(
                 super::read::read_in(conn, &res_type, &id, version.as_deref(), &scope, now)
                     .map_err(|e| in_entry(index, e))?,
             ),
+            // Inside the transaction, so it sees the entries written before it; the caller's
+            // scope applies as to a direct search.
+            (Action::Search { query }, _) => {
+                let page = conn
+                    .search(&query, &scope, now)
+                    .map_err(|e| in_entry(index, e.into()))?;
+                EntryResult::Searched(Box::new((query, page)))
+            }
             (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
                 return Err(in_entry(
                     index,
@@ -639,6 +671,10 @@ async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> En
         } => super::read::vread(svc, &res_type, &id, &v)
             .await
             .map(EntryResult::Read),
+        // The direct search: scoped, and audited with every resource of its page.
+        Action::Search { query } => super::search::search(svc, query.clone())
+            .await
+            .map(|page| EntryResult::Searched(Box::new((query, page)))),
     };
     outcome.unwrap_or_else(EntryResult::Failed)
 }
@@ -669,12 +705,15 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
 }
 
 impl super::audit::Touched for Vec<EntryResult> {
+    /// Every resource an entry wrote or answered, each of a search's page included: the
+    /// patient's trail must show a transaction that returned their data.
     fn touched(&self) -> Vec<crate::access::audit::Touch> {
         self.iter()
-            .filter_map(|r| match r {
-                EntryResult::Created(w) | EntryResult::Updated(w) => Some(&w.resource),
-                EntryResult::Existing(r) | EntryResult::Read(r) => Some(r),
-                EntryResult::Deleted | EntryResult::Failed(_) => None,
+            .flat_map(|r| match r {
+                EntryResult::Created(w) | EntryResult::Updated(w) => vec![&w.resource],
+                EntryResult::Existing(r) | EntryResult::Read(r) => vec![r],
+                EntryResult::Searched(found) => found.1.resources.iter().collect(),
+                EntryResult::Deleted | EntryResult::Failed(_) => Vec::new(),
             })
             .map(super::audit::touch_of)
             .collect()

@@ -415,9 +415,11 @@ impl InteractionMessage {
             ),
             M::OnlyReadInBundles { url } => say!(
                 lang,
-                format!("entry.request.url '{url}': only read and vread are supported in bundles"),
                 format!(
-                    "entry.request.url '{url}': Bundle の中で使える読み取りは read と vread だけです"
+                    "entry.request.url '{url}': only read, vread and search ([type]?parameters) are supported in bundles"
+                ),
+                format!(
+                    "entry.request.url '{url}': Bundle の中で使える読み取りは read、vread と検索（[type]?パラメータ）だけです"
                 ),
             ),
             M::NotSupportedInEntry { method, url } => say!(
