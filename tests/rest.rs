@@ -451,3 +451,56 @@ fn a_slow_body_runs_into_the_request_time_limit() {
     assert!(response.contains("OperationOutcome"), "{response}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+backend_test!(
+    answers_are_gzip_compressed_when_the_client_accepts_it,
+    |srv| {
+        use std::io::Read;
+        let patient = srv.create(&common::example("patient.json"));
+        let path = format!("Patient/{}", patient["id"].as_str().unwrap());
+        let plain = srv.get(&path);
+        assert_eq!(plain.status(), 200);
+        assert!(!plain.headers().contains_key("content-encoding"));
+        let expected: Value = plain.json().unwrap();
+
+        let zipped = srv
+            .client
+            .get(srv.url(&path))
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .unwrap();
+        assert_eq!(zipped.status(), 200);
+        assert_eq!(zipped.headers()["content-encoding"], "gzip");
+        assert_eq!(zipped.headers()["etag"], "W/\"1\"");
+        let bytes = zipped.bytes().unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+
+        // An error's OperationOutcome too.
+        let missing = srv
+            .client
+            .get(srv.url("Patient/does-not-exist"))
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(missing.headers()["content-encoding"], "gzip");
+
+        // A gzip request body is not inflated: it is refused as unreadable, not expanded.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, serde_json::to_string(&patient).unwrap().as_bytes())
+            .unwrap();
+        let refused = srv
+            .client
+            .post(srv.url("Patient"))
+            .header("Content-Type", FHIR_JSON)
+            .header("Content-Encoding", "gzip")
+            .body(gz.finish().unwrap())
+            .send()
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+    }
+);

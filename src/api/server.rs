@@ -168,6 +168,11 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .wrap(from_fn(respond::outcome_in_format))
             .wrap(from_fn(request_log::log_request))
             .wrap(from_fn(memory::release_after_large))
+            // Outermost, so every answer (errors and OperationOutcomes included) is compressed
+            // when the client says it accepts gzip, and never otherwise. Request bodies are not
+            // decompressed: the handlers read the raw payload, so the body-size limit counts
+            // the bytes that arrive and a compressed body cannot expand past it.
+            .wrap(actix_web::middleware::Compress::default())
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .default_service(web::to(routes::dispatch))
