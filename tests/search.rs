@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestServer, first_issue};
+use common::{TestServer, first_issue, link};
 use serde_json::{Value, json};
 
 /// `Type?query` with every value form-encoded, so `+` (in a zone), `|` and kanji arrive as
@@ -75,14 +75,6 @@ fn get_json(srv: &TestServer, absolute: &str) -> Value {
     let r = srv.client.get(absolute).send().unwrap();
     assert_eq!(r.status(), 200, "{absolute}");
     r.json().unwrap()
-}
-
-fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
-    bundle["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == relation)
-        .and_then(|l| l["url"].as_str())
 }
 
 fn coding(system: &str, code: &str) -> Value {

@@ -4,6 +4,7 @@
 mod audit;
 mod audited;
 mod body;
+mod compartment;
 mod conditional;
 mod documents;
 mod handlers;

@@ -198,7 +198,7 @@ fn stored_note(r: &StoredResource, created: bool) -> Issue {
     })
 }
 
-fn bundle_id() -> String {
+pub(super) fn bundle_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
@@ -273,7 +273,7 @@ fn searchset_bundle(
     let base = &state.base_url;
     let links = paging_links(
         base,
-        &query.resource_type,
+        &query.path(),
         &query.applied,
         query.count,
         query.offset,

@@ -7,6 +7,7 @@ use actix_web::http::Method;
 use actix_web::web::Payload;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
+use super::compartment as c;
 use super::handlers as h;
 use super::terminology as th;
 use super::{State, audited};
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
 use crate::messages::InteractionMessage;
+use crate::search::ALL_TYPES;
 
 pub const TYPE_INTERACTIONS: &[&str] = &[
     "read",
@@ -138,6 +140,11 @@ pub enum Route {
     Validate(Option<String>, Option<String>),
     /// `Patient/{id}/$summary`: the patient's current 6 information.
     Summary(String),
+    /// `Patient/{id}/[type]` (or `*`): a search in the patient's compartment.
+    CompartmentSearch(String, String),
+    CompartmentSearchPost(String, String),
+    /// `Patient/{id}/$everything`.
+    Everything(String),
     /// `CodeSystem/$lookup`.
     Lookup,
     /// `$validate-code` on CodeSystem or ValueSet, at type or instance level.
@@ -171,6 +178,10 @@ impl Route {
             Route::HistorySystem => ("history-system", None, None),
             Route::Transaction => ("transaction", None, None),
             Route::Summary(id) => ("$summary", Some("Patient"), Some(id)),
+            Route::CompartmentSearch(_, t) | Route::CompartmentSearchPost(_, t) => {
+                ("search-type", (t != ALL_TYPES).then_some(t.as_str()), None)
+            }
+            Route::Everything(id) => ("$everything", Some("Patient"), Some(id)),
             Route::Receipt(id) => ("$receipt", Some("Bundle"), Some(id)),
             Route::DocumentStatus => ("$document-status", Some("Bundle"), None),
             Route::Validate(t, id) => ("$validate", t.as_deref(), id.as_deref()),
@@ -225,6 +236,13 @@ pub fn resolve(
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
         [_, _, "$validate"] => ("/{type}/{id}/$validate", &[Method::GET, Method::POST]),
         ["Patient", _, "$summary"] => ("/Patient/{id}/$summary", &[Method::GET]),
+        ["Patient", _, "$everything"] => {
+            ("/Patient/{id}/$everything", &[Method::GET, Method::POST])
+        }
+        ["Patient", _, t] if names_a_type(t) => ("/Patient/{id}/{type}", &[Method::GET]),
+        ["Patient", _, t, "_search"] if names_a_type(t) => {
+            ("/Patient/{id}/{type}/_search", &[Method::POST])
+        }
         ["Bundle", _, "$receipt"] => ("/Bundle/{id}/$receipt", &[Method::POST]),
         ["Bundle", "$document-status"] => ("/Bundle/$document-status", &[Method::GET]),
         ["OperationDefinition", "Bundle-receipt"] => {
@@ -275,6 +293,9 @@ pub fn resolve(
         ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
         ("/{type}/{id}/$validate", _) => Route::Validate(Some(s(0)), Some(s(1))),
         ("/Patient/{id}/$summary", _) => Route::Summary(s(1)),
+        ("/Patient/{id}/$everything", _) => Route::Everything(s(1)),
+        ("/Patient/{id}/{type}", _) => Route::CompartmentSearch(s(1), s(2)),
+        ("/Patient/{id}/{type}/_search", _) => Route::CompartmentSearchPost(s(1), s(2)),
         ("/Bundle/{id}/$receipt", _) => Route::Receipt(s(1)),
         ("/Bundle/$document-status", _) => Route::DocumentStatus,
         ("/OperationDefinition/Bundle-receipt", _) => Route::ReceiptDefinition,
@@ -290,6 +311,12 @@ pub fn resolve(
         _ => Route::Vread(s(0), s(1), s(3)),
     };
     Ok((route, template))
+}
+
+/// Whether the third segment of `Patient/{id}/…` names a type (or `*`) to search in the
+/// compartment, rather than an operation (`$…`) or `_history`.
+fn names_a_type(segment: &str) -> bool {
+    !segment.starts_with('$') && !segment.starts_with('_')
 }
 
 type Resolved = Result<(Route, &'static str), (Error, &'static str)>;
@@ -481,6 +508,9 @@ async fn serve(
         Route::Delete(t, id) => h::delete(state, req, t, id).await,
         Route::ConditionalDelete(t) => h::conditional_delete(state, req, t).await,
         Route::Summary(id) => h::summary(state, req, id).await,
+        Route::CompartmentSearch(id, t) => c::search(state, req, id, t).await,
+        Route::CompartmentSearchPost(id, t) => c::search_post(state, req, id, t, payload).await,
+        Route::Everything(id) => c::everything(state, req, id, payload).await,
         Route::HistoryInstance(t, id) => h::history_instance(state, req, t, id).await,
         Route::Vread(t, id, v) => h::vread(state, req, t, id, v).await,
         Route::Validate(t, id) => h::validate(state, req, t, id, payload).await,
@@ -555,6 +585,31 @@ mod tests {
             route(Method::GET, "/Bundle/$document-status"),
             Route::DocumentStatus
         );
+        assert_eq!(
+            route(Method::GET, "/Patient/1/Observation"),
+            Route::CompartmentSearch("1".into(), "Observation".into())
+        );
+        assert_eq!(
+            route(Method::GET, "/Patient/1/*"),
+            Route::CompartmentSearch("1".into(), "*".into())
+        );
+        assert_eq!(
+            route(Method::POST, "/Patient/1/Condition/_search"),
+            Route::CompartmentSearchPost("1".into(), "Condition".into())
+        );
+        for method in [Method::GET, Method::POST] {
+            assert_eq!(
+                route(method, "/Patient/1/$everything"),
+                Route::Everything("1".into())
+            );
+        }
+        // History and operations keep their own shapes.
+        assert_eq!(
+            route(Method::GET, "/Patient/1/_history/2"),
+            Route::Vread("Patient".into(), "1".into(), "2".into())
+        );
+        let (e, _) = resolve(&Method::GET, "/Patient/1/Observation/_search").unwrap_err();
+        assert!(matches!(e, Error::MethodNotAllowed { .. }));
         let (e, _) = resolve(&Method::GET, "/Bundle/b1/$receipt").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
         let (e, _) = resolve(&Method::POST, "/Patient/1/$receipt").unwrap_err();

@@ -49,7 +49,7 @@ impl HistoryParams {
     }
 }
 
-fn not_a_number(parameter: &'static str, value: &str) -> Error {
+pub(crate) fn not_a_number(parameter: &'static str, value: &str) -> Error {
     let message = InteractionMessage::NotANumber {
         parameter,
         value: value.to_string(),

@@ -2,9 +2,10 @@
 //! Spec: https://hl7.org/fhir/R4/http.html#search
 
 use super::{Services, check_type};
+use crate::access::Scope;
 use crate::error::Error;
 use crate::search::{SearchQuery, TotalMode};
-use crate::store::SearchPage;
+use crate::store::{Conn, SearchPage};
 
 /// Parses the parameters (strict: unknown ones are errors, else they are listed in `ignored`).
 pub fn parse(
@@ -27,12 +28,7 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
         .store
         .read(move |conn| {
             let scope = super::access::scope_in(conn, &scoped, now)?;
-            let page = if query.total == TotalMode::Accurate && query.count > 0 {
-                conn.snapshot(|c| c.search(&query, &scope, now))?
-            } else {
-                conn.search(&query, &scope, now)?
-            };
-            Ok::<_, Error>(page)
+            page_in(conn, &query, &scope, now)
         })
         .await?;
     // Every resource of the page is recorded, however many: the patient's access history must
@@ -40,4 +36,19 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
     svc.audit_read("search-type", Some(&res_type), None, page.resources.iter())
         .await?;
     Ok(page)
+}
+
+/// One page of `query` within `scope`; with a total, page and total from one snapshot so they
+/// agree.
+pub(crate) fn page_in(
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    scope: &Scope,
+    now: i64,
+) -> Result<SearchPage, Error> {
+    Ok(if query.total == TotalMode::Accurate && query.count > 0 {
+        conn.snapshot(|c| c.search(query, scope, now))?
+    } else {
+        conn.search(query, scope, now)?
+    })
 }

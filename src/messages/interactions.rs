@@ -165,6 +165,14 @@ pub enum InteractionMessage {
     NoHistory {
         res_type: String,
     },
+    // Patient compartment search and `$everything`.
+    NotInCompartment {
+        res_type: String,
+    },
+    EverythingUnknownType {
+        res_type: String,
+    },
+    EverythingNotParameters,
     FormatNotSupported {
         format: String,
     },
@@ -552,6 +560,25 @@ impl InteractionMessage {
                 lang,
                 format!("{res_type} has no operation {operation} here"),
                 format!("ここでは {res_type} に操作 {operation} はありません"),
+            ),
+            M::NotInCompartment { res_type } => say!(
+                lang,
+                format!(
+                    "{res_type} is not in the Patient compartment: search it as {res_type}?… instead"
+                ),
+                format!(
+                    "{res_type} は Patient コンパートメントに含まれません。{res_type}?… で検索してください"
+                ),
+            ),
+            M::EverythingUnknownType { res_type } => say!(
+                lang,
+                format!("_type names '{res_type}', which is not a FHIR R4 resource type"),
+                format!("_type の '{res_type}' は FHIR R4 のリソース型ではありません"),
+            ),
+            M::EverythingNotParameters => say!(
+                lang,
+                "a POST of $everything takes a Parameters resource as its body",
+                "$everything の POST の本文は Parameters リソースでなければなりません",
             ),
             M::NoHistory { res_type } => say!(
                 lang,

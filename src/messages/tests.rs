@@ -427,6 +427,11 @@ fn interaction_examples() -> Vec<Message> {
         M::NoHistory {
             res_type: s("CodeSystem"),
         },
+        M::NotInCompartment {
+            res_type: s("Practitioner"),
+        },
+        M::EverythingUnknownType { res_type: s("Foo") },
+        M::EverythingNotParameters,
         M::FormatNotSupported { format: s("csv") },
         M::CannotAnswerIn {
             accept: s("text/csv"),

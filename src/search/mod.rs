@@ -75,6 +75,35 @@ pub struct SearchQuery {
     pub applied: Vec<(String, String)>,
     /// `_summary=true|text|data` or `_elements`: the part of each entry shown.
     pub subset: Option<crate::fhir::subset::Subset>,
+    /// `Patient/{id}/[type]`: only resources in that patient's compartment.
+    pub compartment: Option<Compartment>,
+    /// Keyset paging: only resources stored after this key (the order when nothing is sorted),
+    /// so a page follows its predecessor whatever was written or deleted in between.
+    pub after: Option<i64>,
+}
+
+/// The type of a search over every compartment type: `Patient/{id}/*` and `$everything`.
+pub const ALL_TYPES: &str = "*";
+
+/// The patient compartment a search runs in (https://hl7.org/fhir/R4/compartmentdefinition.html).
+/// A resource is in `Patient/{patient}`'s compartment when that Patient is the one it names at
+/// its compartment paths, as stored with it (`access::person::PatientLink`); a Patient is in
+/// its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compartment {
+    pub patient: String,
+    /// The types searched when the query's type is [`ALL_TYPES`].
+    pub types: Vec<String>,
+}
+
+impl SearchQuery {
+    /// The path the search was asked at, for its `self` and paging links.
+    pub fn path(&self) -> String {
+        match &self.compartment {
+            Some(c) => format!("Patient/{}/{}", c.patient, self.resource_type),
+            None => self.resource_type.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

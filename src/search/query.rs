@@ -51,6 +51,8 @@ pub fn parse(
             ignored: Vec::new(),
             applied: Vec::new(),
             subset: None,
+            compartment: None,
+            after: None,
         },
         summary_count: false,
         summary: None,

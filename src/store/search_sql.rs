@@ -9,8 +9,8 @@ use super::sql::Sql;
 use super::{Conn, StoreError, StoredResource};
 use crate::access::Scope;
 use crate::search::{
-    Clause, ParamKind, Prefix, SearchQuery, SortTarget, StringMatch, Target, TokenSystem,
-    TotalMode, Value,
+    ALL_TYPES, Clause, ParamKind, Prefix, SearchQuery, SortTarget, StringMatch, Target,
+    TokenSystem, TotalMode, Value,
 };
 
 /// One page of matches, in the requested order, and the total when it was asked for.
@@ -18,10 +18,16 @@ use crate::search::{
 pub struct SearchPage {
     pub resources: Vec<StoredResource>,
     pub total: Option<i64>,
+    /// The storage key of each resource, in page order: where a keyset `next` page starts.
+    pub keys: Vec<i64>,
 }
 
 #[derive(QueryableByName)]
 struct MatchRow {
+    #[diesel(sql_type = BigInt)]
+    rkey: i64,
+    #[diesel(sql_type = Text)]
+    res_type: String,
     #[diesel(sql_type = Text)]
     res_id: String,
     #[diesel(sql_type = BigInt)]
@@ -53,19 +59,28 @@ impl Conn<'_> {
             TotalMode::Accurate => {
                 let mut sql = Sql::new(postgres);
                 sql.push("SELECT COUNT(*) AS n FROM resources r WHERE ");
-                where_clause(&mut sql, query, scope, now_micros);
+                // The total counts every match, not those after the page's key.
+                where_clause(
+                    &mut sql,
+                    &SearchQuery {
+                        after: None,
+                        ..query.clone()
+                    },
+                    scope,
+                    now_micros,
+                );
                 let rows: Vec<CountRow> = self.load(sql)?;
                 Some(rows.first().map_or(0, |r| r.n))
             }
             TotalMode::None => None,
         };
-        let resources = if query.count == 0 {
-            Vec::new()
+        let (resources, keys) = if query.count == 0 {
+            (Vec::new(), Vec::new())
         } else {
             let mut sql = Sql::new(postgres);
             sql.push(
-                "SELECT r.res_id, r.version, r.last_updated, r.content, r.patient_key FROM resources r \
-                 WHERE ",
+                "SELECT r.rkey, r.res_type, r.res_id, r.version, r.last_updated, r.content, \
+                 r.patient_key FROM resources r WHERE ",
             );
             where_clause(&mut sql, query, scope, now_micros);
             order_by(&mut sql, query);
@@ -74,9 +89,11 @@ impl Conn<'_> {
             sql.push(" OFFSET ");
             sql.bind_int(i64::try_from(query.offset).unwrap_or(i64::MAX));
             let rows: Vec<MatchRow> = self.load(sql)?;
-            rows.into_iter()
+            let keys = rows.iter().map(|r| r.rkey).collect();
+            let resources = rows
+                .into_iter()
                 .map(|r| StoredResource {
-                    res_type: query.resource_type.clone(),
+                    res_type: r.res_type,
                     id: r.res_id,
                     version: r.version,
                     last_updated: r.last_updated,
@@ -84,9 +101,14 @@ impl Conn<'_> {
                     content: r.content,
                     patient: Some(r.patient_key),
                 })
-                .collect()
+                .collect();
+            (resources, keys)
         };
-        Ok(SearchPage { resources, total })
+        Ok(SearchPage {
+            resources,
+            total,
+            keys,
+        })
     }
 }
 
@@ -99,12 +121,28 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
     let index_leads = !sql.is_postgres()
         && query.clauses.iter().any(leads)
         && !query.clauses.iter().any(|c| c.target == Target::Id);
-    sql.push(if index_leads {
-        "+r.res_type = "
-    } else {
-        "r.res_type = "
-    });
-    sql.bind_text(query.resource_type.as_str());
+    match &query.compartment {
+        Some(compartment) if query.resource_type == ALL_TYPES => {
+            let types: Vec<&str> = compartment.types.iter().map(String::as_str).collect();
+            in_list(sql, "r.res_type", &types);
+        }
+        _ => {
+            sql.push(if index_leads {
+                "+r.res_type = "
+            } else {
+                "r.res_type = "
+            });
+            sql.bind_text(query.resource_type.as_str());
+        }
+    }
+    if let Some(compartment) = &query.compartment {
+        sql.push(" AND r.patient_key = ");
+        sql.bind_text(compartment.patient.as_str());
+    }
+    if let Some(after) = query.after {
+        sql.push(" AND r.rkey > ");
+        sql.bind_int(after);
+    }
     sql.push(" AND NOT r.deleted");
     if !scope.is_system() {
         sql.push(" AND ");

@@ -315,6 +315,15 @@ pub fn ids(bundle: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The url of a Bundle's link of `relation`, if it has one.
+pub fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == relation)
+        .and_then(|l| l["url"].as_str())
+}
+
 /// The first issue of an OperationOutcome body.
 pub fn first_issue(outcome: &Value) -> &Value {
     assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");

@@ -35,6 +35,15 @@ pub fn contains(res_type: &str) -> bool {
     table().is_none_or(|t| t.contains_key(res_type))
 }
 
+/// Every type in the compartment, by name: what `Patient/{id}/*` and `$everything` cover.
+pub fn types() -> Vec<&'static str> {
+    let mut types: Vec<&str> = table()
+        .map(|t| t.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    types.sort_unstable();
+    types
+}
+
 /// The element paths whose Patient references place a `res_type` in that patient's
 /// compartment, in the definition's order (its first parameter is the resource's subject).
 pub fn paths(res_type: &str) -> &'static [String] {
