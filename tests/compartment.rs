@@ -496,3 +496,32 @@ fn compartment_reads_are_audited_with_the_patient() {
         );
     });
 }
+
+#[test]
+fn the_capability_statement_declares_the_compartment_and_everything() {
+    both(|s| {
+        let statement = get_ok(s, Who::HospitalA, "metadata");
+        let rest = &statement["rest"][0];
+        assert_eq!(
+            rest["compartment"],
+            json!(["http://hl7.org/fhir/CompartmentDefinition/patient"]),
+            "{rest}"
+        );
+        let patient = rest["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "Patient")
+            .unwrap();
+        assert!(
+            patient["operation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["name"] == "everything"
+                    && o["definition"]
+                        == "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
+            "{patient}"
+        );
+    });
+}

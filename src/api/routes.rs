@@ -51,6 +51,12 @@ pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
         documentation: "GET Patient/{id}/$summary: a collection Bundle of the patient's current 6 information (conditions, allergies, infections, labs within a year or the latest 3 per item, prescriptions within 100 days or from the latest 3 occasions); each entry carries its source institution (JP_eCS_InstitutionNumber extension).",
     },
     TypeOperation {
+        res_type: "Patient",
+        name: "everything",
+        definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+        documentation: "GET or POST (Parameters) Patient/{id}/$everything: a searchset of the Patient and every resource of its compartment the caller may read (search.mode match, total counted), with the Practitioner, PractitionerRole, Organization, Location, Medication and Encounter resources they reference (search.mode include, per page). _since (instant: meta.lastUpdated at or after), _type (comma list; a name that is not an R4 type answers 400) and _count; start and end are refused with 400. Pages follow in storage order through the next link's _cursor, so resources written or deleted between pages are neither repeated nor skipped.",
+    },
+    TypeOperation {
         res_type: "Bundle",
         name: "receipt",
         definition: crate::submissions::documents::RECEIPT_DEFINITION,
@@ -112,6 +118,7 @@ pub fn implemented() -> Implemented<'static> {
         special_types: TERMINOLOGY_TYPES,
         extracted_only: crate::submissions::documents::EXTRACTED_ONLY_TYPES,
         unserved: crate::interactions::UNSERVED_TYPES,
+        compartments: &[crate::access::compartment::DEFINITION],
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Implemented<'a> {
     pub extracted_only: &'a [&'a str],
     /// Types the server does not serve: not listed at all.
     pub unserved: &'a [&'a str],
+    /// The CompartmentDefinitions whose compartment searches are served.
+    pub compartments: &'a [&'a str],
 }
 
 /// The interactions that write a resource from its body, which an extracted-only type refuses.
@@ -68,6 +70,7 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
             "interaction": implemented.system_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
             "searchParam": common_params(),
             "operation": operations(implemented.operations),
+            "compartment": implemented.compartments,
         }]
     })
 }
@@ -198,6 +201,7 @@ mod tests {
             special_types: &[],
             extracted_only,
             unserved,
+            compartments: &[],
         }
     }
 

@@ -12,7 +12,7 @@ use crate::validation::packages::Package;
 /// The table file, relative to the output folder of `generate-base`.
 pub const TABLE_FILE: &str = "r4-patient-compartment.json";
 
-const COMPARTMENT_URL: &str = "http://hl7.org/fhir/CompartmentDefinition/patient";
+const COMPARTMENT_URL: &str = super::DEFINITION;
 /// The one FHIRPath filter the R4 expressions of the compartment's parameters use; only
 /// references to a Patient are followed anyway.
 const PATIENT_FILTER: &str = ".where(resolve() is Patient)";

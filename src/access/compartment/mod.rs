@@ -16,6 +16,9 @@ use serde_json::Value;
 
 const EMBEDDED: &str = include_str!("../../../fhir-schemas/r4-patient-compartment.json");
 
+/// The canonical URL of the R4 Patient CompartmentDefinition the table is built from.
+pub const DEFINITION: &str = "http://hl7.org/fhir/CompartmentDefinition/patient";
+
 type Table = HashMap<String, Vec<String>>;
 
 fn table() -> Option<&'static Table> {
