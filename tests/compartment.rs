@@ -18,12 +18,14 @@ const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_m
 const MEMBER_1: &str = "00012345:あいう:１８７:01";
 const MEMBER_2: &str = "00012345:あいう:１８７:02";
 const LOCAL: &str = "urn:kyoyu:test:lab";
+const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 
 #[derive(Debug, Clone, Copy)]
 enum Who {
     HospitalA,
     HospitalB,
     Operator,
+    Patient1,
 }
 
 impl Principal for Who {
@@ -32,6 +34,9 @@ impl Principal for Who {
             Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
             Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
             Who::Operator => "role = \"operator\"".to_string(),
+            Who::Patient1 => {
+                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
+            }
         }
     }
 
@@ -47,7 +52,7 @@ fn both(test: fn(&Srv)) {
         if backend == Backend::Postgres && !common::postgres_or_skip() {
             continue;
         }
-        let everyone = [Who::HospitalA, Who::HospitalB, Who::Operator];
+        let everyone = [Who::HospitalA, Who::HospitalB, Who::Operator, Who::Patient1];
         // The compartment, not profiles, is under test here.
         let s = Srv::start(backend, &everyone, |a: &mut ConfigArgs| {
             a.validate_on_write = Some(false)
@@ -523,5 +528,42 @@ fn the_capability_statement_declares_the_compartment_and_everything() {
                         == "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
             "{patient}"
         );
+    });
+}
+
+#[test]
+fn the_patient_sees_their_everything_without_hidden_conditions() {
+    both(|s| {
+        let c = chart(s);
+        let p = &c.patient;
+        let hidden = s.create(
+            Who::HospitalA,
+            &json!({"resourceType": "Condition", "code": {"text": "未告知の病名"},
+                    "meta": {"tag": [{"system": FLAGS, "code": "UNINFORMED"}]},
+                    "subject": {"reference": format!("Patient/{p}")}}),
+        );
+        let hidden = format!("Condition/{hidden}");
+        let writer = get_ok(s, Who::HospitalA, &format!("Patient/{p}/$everything"));
+        assert!(entries(&writer, "match").contains(&hidden), "{writer}");
+        for path in [
+            format!("Patient/{p}/$everything"),
+            format!("Patient/{p}/Condition"),
+        ] {
+            let own = get_ok(s, Who::Patient1, &path);
+            let shown = entries(&own, "match");
+            assert!(!shown.contains(&hidden), "{path}: {own}");
+            assert!(
+                shown.contains(&format!("Condition/{}", c.condition)),
+                "{path}: {own}"
+            );
+        }
+        let own = get_ok(s, Who::Patient1, &format!("Patient/{p}/$everything"));
+        assert_eq!(
+            own["total"], 4,
+            "the total counts only what the patient may see: {own}"
+        );
+        // Another person's compartment is not theirs to search.
+        let (status, _) = s.get(Who::Patient1, &format!("Patient/{}/*", c.other));
+        assert_eq!(status, 404);
     });
 }

@@ -202,7 +202,11 @@ pub async fn everything(
             let mut page = page_in(conn, &query, &scope, now)?;
             let next = if page.resources.len() > request.count {
                 page.resources.truncate(request.count);
-                page.keys.get(request.count.wrapping_sub(1)).copied()
+                // `_count=0` shows no match, so there is no key to continue from.
+                request
+                    .count
+                    .checked_sub(1)
+                    .and_then(|last| page.keys.get(last).copied())
             } else {
                 None
             };
