@@ -55,6 +55,8 @@ pub enum BenchCommand {
     Terminology(crate::bench::terminology::TerminologyBenchArgs),
     /// Time a retention purge over a large store, and GET latency before and during it.
     Purge(crate::bench::purge::PurgeBenchArgs),
+    /// Time `Patient/{id}/$everything` of one patient with many resources, page by page.
+    Everything(crate::bench::everything::EverythingBenchArgs),
     /// Time FHIR XML conversion, JSON → XML and XML → JSON, over JSON resources.
     Xml(crate::bench::xml::XmlBenchArgs),
 }
@@ -183,6 +185,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         }
         Some(BenchCommand::Validate(v)) => Some(("validate", crate::bench::validate::run(v))),
         Some(BenchCommand::Xml(x)) => Some(("xml", crate::bench::xml::run(x))),
+        Some(BenchCommand::Everything(e)) => Some(("everything", crate::bench::everything::run(e))),
         None => None,
     };
     if let Some((name, result)) = offline {

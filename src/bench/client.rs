@@ -237,6 +237,17 @@ impl Conn {
         }
         Ok(head)
     }
+
+    /// Sends `req` and returns the response head with its whole body, for a bench that reads
+    /// the answer (following paging links).
+    pub(crate) async fn fetch(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<(response::Parts, Bytes), hyper::Error> {
+        let resp = self.sender.send_request(req).await?;
+        let (head, body) = resp.into_parts();
+        Ok((head, body.collect().await?.to_bytes()))
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! connection is opened.
 
 mod client;
+pub mod everything;
 pub mod fuzz;
 mod ingest;
 mod load;
