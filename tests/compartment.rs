@@ -286,6 +286,13 @@ fn a_type_outside_the_compartment_is_refused_with_an_outcome() {
                     .contains("compartment"),
             "{outcome}"
         );
+        // AuditEvent is in the compartment, but served from the trail: the answer says where.
+        let (status, outcome) = s.get(Who::HospitalA, &format!("Patient/{}/AuditEvent", c.patient));
+        assert_eq!(status, 400, "{outcome}");
+        assert!(
+            outcome.to_string().contains("AuditEvent?patient="),
+            "{outcome}"
+        );
         let (status, outcome) = s.get(Who::HospitalA, &format!("Patient/{}/NoSuchType", c.patient));
         assert!((400..500).contains(&status), "{status} {outcome}");
         assert_eq!(outcome["resourceType"], "OperationOutcome");

@@ -44,6 +44,12 @@ pub fn parse(
         served_types()
     } else {
         check_type(res_type)?;
+        if res_type == "AuditEvent" {
+            let message = InteractionMessage::CompartmentAuditTrail {
+                patient: patient.to_string(),
+            };
+            return Err(Error::invalid(message, res_type));
+        }
         if !is_served(res_type) {
             let message = InteractionMessage::NotInCompartment {
                 res_type: res_type.to_string(),

@@ -173,6 +173,9 @@ pub enum InteractionMessage {
         res_type: String,
     },
     EverythingNotParameters,
+    CompartmentAuditTrail {
+        patient: String,
+    },
     FormatNotSupported {
         format: String,
     },
@@ -574,6 +577,15 @@ impl InteractionMessage {
                 lang,
                 format!("_type names '{res_type}', which is not a FHIR R4 resource type"),
                 format!("_type の '{res_type}' は FHIR R4 のリソース型ではありません"),
+            ),
+            M::CompartmentAuditTrail { patient } => say!(
+                lang,
+                format!(
+                    "AuditEvent is served from the audit trail, not the resource store: search AuditEvent?patient={patient} instead"
+                ),
+                format!(
+                    "AuditEvent はリソースストアではなく監査証跡から提供されます。AuditEvent?patient={patient} で検索してください"
+                ),
             ),
             M::EverythingNotParameters => say!(
                 lang,

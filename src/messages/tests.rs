@@ -432,6 +432,7 @@ fn interaction_examples() -> Vec<Message> {
         },
         M::EverythingUnknownType { res_type: s("Foo") },
         M::EverythingNotParameters,
+        M::CompartmentAuditTrail { patient: s("1") },
         M::FormatNotSupported { format: s("csv") },
         M::CannotAnswerIn {
             accept: s("text/csv"),
