@@ -10,6 +10,7 @@ use chrono::FixedOffset;
 use serde::Deserialize;
 
 use crate::access::tls::{Tls, TlsFiles};
+use crate::api::cors::AllowedOrigins;
 use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
 use crate::validation::ValidatorOptions;
@@ -118,6 +119,19 @@ pub struct ConfigArgs {
     /// connect over TLS too [default: false].
     #[arg(long, env = "KYOYU_TLS_CLIENT_REQUIRED", value_name = "BOOL", action = clap::ArgAction::Set)]
     pub tls_client_required: Option<bool>,
+    /// Serve Prometheus metrics at `/metrics`, without authentication like `/health/*` (they
+    /// show volumes and timings, nothing about patients) [default: false].
+    #[arg(long, env = "KYOYU_METRICS", value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub metrics: Option<bool>,
+    /// Origins whose browser pages may call the server (CORS), e.g. https://app.example.jp;
+    /// repeatable [default: none, no CORS headers].
+    #[arg(
+        long = "cors-origin",
+        env = "KYOYU_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// Which FHIR packages the validator loads; shared by `serve` and `validate`.
@@ -368,6 +382,8 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     tls_client_required: Option<bool>,
+    metrics: Option<bool>,
+    cors_origins: Option<Vec<String>>,
     retention_years: Option<u32>,
     retention_lab_months: Option<u32>,
     retention_prescription_days: Option<u32>,
@@ -435,6 +451,10 @@ pub struct Config {
     pub principals: Option<PathBuf>,
     /// `None`: plain HTTP.
     pub tls: Option<Tls>,
+    /// Whether `/metrics` answers (404 otherwise).
+    pub metrics: bool,
+    /// Empty: no CORS headers on any answer.
+    pub cors_origins: AllowedOrigins,
 }
 
 impl ConfigArgs {
@@ -610,7 +630,16 @@ impl ConfigArgs {
                 format!("{purge_every} is not a number of seconds ≥ 0"),
             ));
         }
+        let cors_origins = if self.cors_origins.is_empty() {
+            file.cors_origins.unwrap_or_default()
+        } else {
+            self.cors_origins.clone()
+        };
+        let cors_origins =
+            AllowedOrigins::parse(&cors_origins).map_err(|m| bad("cors_origins", m))?;
         Ok(Config {
+            metrics: self.metrics.or(file.metrics).unwrap_or(false),
+            cors_origins,
             retention,
             validation,
             validate_on_write,
@@ -952,6 +981,37 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.key, key);
         }
+    }
+
+    #[test]
+    fn metrics_are_off_and_cors_origins_none_unless_set() {
+        let c = ConfigArgs::default().resolve().unwrap();
+        assert!(!c.metrics);
+        assert!(c.cors_origins.is_empty());
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            f,
+            "metrics = true\ncors_origins = [\"https://app.example.jp\"]"
+        )
+        .unwrap();
+        let c = ConfigArgs {
+            config: Some(f.path().to_path_buf()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(c.metrics);
+        assert_eq!(
+            c.cors_origins,
+            AllowedOrigins::parse(&["https://app.example.jp".into()]).unwrap()
+        );
+        let e = ConfigArgs {
+            cors_origins: vec!["*".into()],
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(e.key, "cors_origins");
     }
 
     #[test]

@@ -331,7 +331,7 @@ impl Error {
             Error::MethodNotAllowed { allow, .. } => Some(allow.as_str()),
             // Terminology and the audit trail refuse writes at their type and instance paths,
             // where they are read and searched only.
-            Error::ManagedType { .. } => Some("GET"),
+            Error::ManagedType { .. } => Some("GET, HEAD"),
             // A transaction refused for one entry: the request went to the base URL, which
             // takes POST only; which entry and why is in the OperationOutcome.
             Error::InEntry { source, .. } if source.allow().is_some() => Some("POST"),

@@ -14,8 +14,8 @@
 //! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
 //! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
-//! - [`config`], [`clock`], [`telemetry`], [`bench`], [`cli`]: start-up, injected time, logs,
-//!   the load benchmark, and the command line.
+//! - [`config`], [`clock`], [`telemetry`], [`metrics`], [`bench`], [`cli`]: start-up, injected
+//!   time, logs, the Prometheus figures, the load benchmark, and the command line.
 
 pub mod access;
 pub mod api;
@@ -27,6 +27,7 @@ pub mod error;
 pub mod fhir;
 pub mod interactions;
 pub mod messages;
+pub mod metrics;
 pub mod retention;
 pub mod search;
 pub mod store;

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::principals::{Principal, SignedIn};
+use common::hospitals::{EVERYONE, Who, reads_of};
+use common::principals::SignedIn;
 use common::{Backend, TestServer};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
@@ -109,52 +110,10 @@ backend_test!(a_current_etag_or_date_answers_304_without_a_body, |srv| {
     assert_eq!(r.status(), 404);
 });
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    HospitalA,
-    HospitalB,
-    Operator,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Operator => "role = \"operator\"".to_string(),
-        }
-    }
-}
-
-/// The read events of `who` that name `reference`, as the operator sees the trail.
-fn reads_of(s: &SignedIn<Who>, who: Who, reference: &str) -> usize {
-    let (status, bundle) = s.get(Who::Operator, "AuditEvent?_count=1000");
-    assert_eq!(status, 200, "{bundle}");
-    bundle["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .filter(|e| e["agent"][0]["who"]["display"] == who.name().as_str())
-        .filter(|e| e["subtype"][0]["code"] == "read" && e["outcome"] == "0")
-        .filter(|e| {
-            e["entity"].as_array().is_some_and(|es| {
-                es.iter()
-                    .any(|x| x["what"]["reference"].as_str() == Some(reference))
-            })
-        })
-        .count()
-}
-
 fn scoped_and_audited(backend: Backend) {
-    let s = SignedIn::start(
-        backend,
-        &[Who::HospitalA, Who::HospitalB, Who::Operator],
-        |a: &mut ConfigArgs| a.validate_on_write = Some(false),
-    );
+    let s = SignedIn::start(backend, &EVERYONE, |a: &mut ConfigArgs| {
+        a.validate_on_write = Some(false)
+    });
     let patient = s.create(
         Who::HospitalA,
         &json!({"resourceType": "Patient", "name": [{"family": "山田"}]}),

@@ -395,13 +395,16 @@ backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
     let c = &srv.client;
     assert_eq!(
         allow(c.patch(srv.url("Patient/1")).send().unwrap()),
-        "GET, PUT, DELETE"
+        "GET, HEAD, PUT, DELETE"
     );
     assert_eq!(
         allow(c.put(srv.url("Patient")).send().unwrap()),
-        "GET, POST, DELETE"
+        "GET, HEAD, POST, DELETE"
     );
-    assert_eq!(allow(c.post(srv.url("metadata")).send().unwrap()), "GET");
+    assert_eq!(
+        allow(c.post(srv.url("metadata")).send().unwrap()),
+        "GET, HEAD"
+    );
     assert_eq!(allow(c.get(srv.url("")).send().unwrap()), "POST");
     assert_eq!(
         allow(c.get(srv.url("Patient/_search")).send().unwrap()),
@@ -409,14 +412,14 @@ backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
     );
     assert_eq!(
         allow(c.delete(srv.url("Patient/1/_history/1")).send().unwrap()),
-        "GET"
+        "GET, HEAD"
     );
     // Terminology is read-only, also when a transaction tries to write it.
     let cs = json!({"resourceType": "CodeSystem", "status": "active", "content": "complete"});
-    assert_eq!(allow(srv.post("CodeSystem", &cs)), "GET");
+    assert_eq!(allow(srv.post("CodeSystem", &cs)), "GET, HEAD");
     assert_eq!(
         allow(c.put(srv.url("CodeSystem/$lookup")).send().unwrap()),
-        "GET, POST"
+        "GET, HEAD, POST"
     );
     let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         {"fullUrl": "urn:uuid:5b1c0000-0000-4000-8000-000000000002", "resource": cs,
@@ -425,7 +428,7 @@ backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
     // Still an OperationOutcome, in XML when asked for.
     let r = c.patch(srv.url("Patient/1?_format=xml")).send().unwrap();
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "GET, PUT, DELETE");
+    assert_eq!(r.headers()["allow"], "GET, HEAD, PUT, DELETE");
     assert!(r.text().unwrap().contains("OperationOutcome"));
 });
 

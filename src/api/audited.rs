@@ -20,7 +20,7 @@ pub(super) fn record_of(
     id: Option<String>,
 ) -> Option<AuditRecord> {
     let action = match *req.method() {
-        Method::GET => Action::Read,
+        Method::GET | Method::HEAD => Action::Read,
         Method::PUT => Action::Update,
         Method::DELETE => Action::Delete,
         _ if interaction == "create" => Action::Create,

@@ -6,12 +6,14 @@ mod audited;
 mod body;
 mod compartment;
 mod conditional;
+pub mod cors;
 mod documents;
 mod handlers;
 mod health;
 mod identify;
 mod language_headers;
 mod memory;
+mod metrics;
 mod negotiate;
 mod request_log;
 mod respond;
@@ -37,6 +39,9 @@ pub struct AppState {
     pub started: String,
     /// How requests prove who they are (open in development mode).
     pub authentication: crate::access::Authentication,
+    /// Collected always; shown at `/metrics` only when `metrics_exposed`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics_exposed: bool,
 }
 
 impl AppState {
@@ -48,6 +53,8 @@ impl AppState {
             base_url: self.base_url.clone(),
             started: self.started.clone(),
             authentication: self.authentication.clone(),
+            metrics: Arc::clone(&self.metrics),
+            metrics_exposed: self.metrics_exposed,
         }))
     }
 }

@@ -1,6 +1,7 @@
-//! One log line per request: method, route template, status, duration, request id.
-//! The template (`/{type}/{id}`, noted by the router), never the concrete path: ids and query
-//! strings can identify a patient, and nothing that can does go to the log.
+//! One log line and one metrics observation per request: method, route template, status,
+//! duration, request id. The template (`/{type}/{id}`, noted by the router), never the concrete
+//! path: ids and query strings can identify a patient, and nothing that can does go to the log
+//! or into a metric's labels.
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
+use super::State;
 use super::routes::Template;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -36,6 +38,9 @@ pub async fn log_request(
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
+    let metrics = req
+        .app_data::<State>()
+        .map(|s| std::sync::Arc::clone(&s.metrics));
     let mut response = next.call(req).await?;
     let route = response
         .request()
@@ -48,13 +53,17 @@ pub async fn log_request(
             v,
         );
     }
+    let (status, took) = (response.status().as_u16(), started.elapsed());
+    if let Some(m) = metrics {
+        m.request(route, method.as_str(), status, took);
+    }
     tracing::info!(
         target: "kyoyu::request",
         request_id = %id,
         method = %method,
         route = %route,
-        status = response.status().as_u16(),
-        duration_us = started.elapsed().as_micros() as u64,
+        status,
+        duration_us = took.as_micros() as u64,
     );
     Ok(response)
 }

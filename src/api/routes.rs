@@ -218,11 +218,17 @@ impl Route {
 pub struct Template(pub &'static str);
 
 /// Resolves a path and method; the error is the 404 or 405 to answer, with the template if the
-/// path had a known shape.
+/// path had a known shape. HEAD resolves as GET (RFC 9110 §9.3.2), so it is scoped and audited
+/// as the GET is; actix-web leaves the body out of its answer, keeping the headers.
 pub fn resolve(
     method: &Method,
     path: &str,
 ) -> Result<(Route, &'static str), (Error, &'static str)> {
+    let as_get = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if let ["AuditEvent", rest @ ..] = segments.as_slice()
         && let Some(resolved) = resolve_audit(method, rest)
@@ -273,16 +279,12 @@ pub fn resolve(
             ));
         }
     };
-    if !allowed.contains(method) {
+    if !allowed.contains(as_get) {
         return Err((
             Error::MethodNotAllowed {
                 method: method.to_string(),
                 path: template.to_string(),
-                allow: allowed
-                    .iter()
-                    .map(Method::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                allow: allow(allowed),
             },
             template,
         ));
@@ -292,7 +294,7 @@ pub fn resolve(
             .get(i)
             .map_or_else(String::new, |v| (*v).to_string())
     };
-    let route = match (template, method.as_str()) {
+    let route = match (template, as_get.as_str()) {
         ("/", _) => Route::Transaction,
         ("/metadata", _) => Route::Metadata,
         ("/_history", _) => Route::HistorySystem,
@@ -328,6 +330,22 @@ fn names_a_type(segment: &str) -> bool {
 
 type Resolved = Result<(Route, &'static str), (Error, &'static str)>;
 
+/// What a route's `Allow` lists: HEAD wherever GET is.
+fn allow(methods: &[Method]) -> String {
+    let mut names = Vec::new();
+    for m in methods {
+        names.push(m.as_str());
+        if *m == Method::GET {
+            names.push(Method::HEAD.as_str());
+        }
+    }
+    names.join(", ")
+}
+
+fn is_get(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
 /// The audit trail is read-only: written by the server as it works, never through the API.
 fn resolve_audit(method: &Method, rest: &[&str]) -> Option<Resolved> {
     let read_only = |template: &'static str| -> Resolved {
@@ -339,7 +357,7 @@ fn resolve_audit(method: &Method, rest: &[&str]) -> Option<Resolved> {
             template,
         ))
     };
-    let get = method == Method::GET;
+    let get = is_get(method);
     Some(match rest {
         [] if get => Ok((Route::AuditSearch, "/AuditEvent")),
         [] => read_only("/AuditEvent"),
@@ -354,7 +372,7 @@ fn resolve_audit(method: &Method, rest: &[&str]) -> Option<Resolved> {
 /// The routes of CodeSystem and ValueSet, which never reach the resource store; `None` for the
 /// shapes they share with every type (`$validate`).
 fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolved> {
-    let (get, post) = (method == Method::GET, method == Method::POST);
+    let (get, post) = (is_get(method), method == Method::POST);
     let not_allowed = |template: &'static str, allow: &str| -> Resolved {
         Err((
             Error::MethodNotAllowed {
@@ -370,7 +388,7 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
         if get || post {
             Ok((route, template))
         } else {
-            not_allowed(template, "GET, POST")
+            not_allowed(template, "GET, HEAD, POST")
         }
     };
     let managed = |template: &'static str| -> Resolved {
@@ -670,11 +688,38 @@ mod tests {
     }
 
     #[test]
+    fn head_resolves_wherever_get_does_and_nowhere_else() {
+        for path in [
+            "/metadata",
+            "/_history",
+            "/Patient",
+            "/Patient/_history",
+            "/Patient/1",
+            "/Patient/1/_history",
+            "/Patient/1/_history/2",
+            "/Patient/1/$summary",
+            "/CodeSystem",
+            "/ValueSet/v",
+            "/AuditEvent",
+            "/AuditEvent/a",
+        ] {
+            assert_eq!(
+                route(Method::HEAD, path),
+                route(Method::GET, path),
+                "{path}"
+            );
+        }
+        let (e, _) = resolve(&Method::HEAD, "/Bundle/b1/$receipt").unwrap_err();
+        assert_eq!(e.allow(), Some("POST"));
+        assert!(e.to_string().contains("HEAD"), "{e}");
+    }
+
+    #[test]
     fn wrong_methods_and_shapes_are_405_and_404() {
         let (e, t) = resolve(&Method::PATCH, "/Patient/1").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
         assert_eq!(t, "/{type}/{id}");
-        assert_eq!(e.allow(), Some("GET, PUT, DELETE"));
+        assert_eq!(e.allow(), Some("GET, HEAD, PUT, DELETE"));
         let (e, _) = resolve(&Method::GET, "/Patient/1/_history/2/x").unwrap_err();
         assert!(matches!(e, Error::RouteNotFound(_)));
         let (e, _) = resolve(&Method::GET, "/").unwrap_err();
@@ -685,17 +730,19 @@ mod tests {
     #[test]
     fn every_405_names_the_methods_its_route_takes() {
         for (method, path, allow) in [
-            (Method::POST, "/metadata", "GET"),
-            (Method::DELETE, "/Patient/_history", "GET"),
-            (Method::PUT, "/Patient", "GET, POST, DELETE"),
+            (Method::POST, "/metadata", "GET, HEAD"),
+            (Method::DELETE, "/Patient/_history", "GET, HEAD"),
+            (Method::PUT, "/Patient", "GET, HEAD, POST, DELETE"),
             (Method::GET, "/Patient/_search", "POST"),
             (Method::GET, "/Bundle/b1/$receipt", "POST"),
-            (Method::PUT, "/Patient/1/$validate", "GET, POST"),
-            (Method::POST, "/CodeSystem", "GET"),
-            (Method::DELETE, "/ValueSet/x", "GET"),
+            (Method::PUT, "/Patient/1/$validate", "GET, HEAD, POST"),
+            (Method::POST, "/CodeSystem", "GET, HEAD"),
+            (Method::DELETE, "/ValueSet/x", "GET, HEAD"),
             (Method::GET, "/CodeSystem/_search", "POST"),
-            (Method::PUT, "/CodeSystem/$lookup", "GET, POST"),
-            (Method::POST, "/AuditEvent", "GET"),
+            (Method::PUT, "/CodeSystem/$lookup", "GET, HEAD, POST"),
+            (Method::POST, "/AuditEvent", "GET, HEAD"),
+            (Method::HEAD, "/", "POST"),
+            (Method::HEAD, "/Patient/_search", "POST"),
         ] {
             let (e, _) = resolve(&method, path).unwrap_err();
             assert_eq!(e.classify().0.as_u16(), 405, "{method} {path}");

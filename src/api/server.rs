@@ -4,11 +4,11 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use rustls::ServerConfig;
 
-use super::{AppState, health, memory, request_log, respond, routes};
+use super::{AppState, cors, health, memory, metrics, request_log, respond, routes};
 use crate::access::principals::PrincipalsError;
 use crate::access::{Authentication, Principals, tls};
 use crate::clock::{Clock, IdGenerator, SystemClock, UuidIds};
@@ -103,6 +103,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
     })
     .await
     .map_err(|e| StoreError::Task(e.to_string()))??;
+    let figures = Arc::new(crate::metrics::Metrics::new());
     let purger = config.purge_interval.map(|every| {
         crate::retention::purge::spawn_purger(
             store.clone(),
@@ -110,6 +111,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             every,
             config.purge_batch,
             config.retention,
+            figures.purge(),
         )
     });
     let refresher = crate::terminology::sync::spawn_refresher(
@@ -133,7 +135,8 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         };
         format!("{scheme}://{addr}")
     });
-    let (audit_queue, auditor) = crate::interactions::audit_queue::AuditQueue::spawn(store.clone());
+    let (audit_queue, auditor) =
+        crate::interactions::audit_queue::AuditQueue::spawn(store.clone(), figures.audit());
     let services = Services {
         store: store.clone(),
         clock: Arc::clone(&parts.clock),
@@ -149,7 +152,8 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         value_sets,
         terminology,
         validate_on_write: config.validate_on_write,
-        cpu: crate::validation::pool::CpuPool::new(config.cpu.threads, config.cpu.queue),
+        cpu: crate::validation::pool::CpuPool::new(config.cpu.threads, config.cpu.queue)
+            .timed(figures.validation()),
         caller: Arc::new(crate::access::Caller::open()),
         audit_queue,
         recorded: crate::interactions::audit::Recorded::default(),
@@ -161,11 +165,17 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         base_url: base_url.clone(),
         started: to_fhir_instant(parts.clock.now_micros()),
         authentication,
+        metrics: figures,
+        metrics_exposed: config.metrics,
     }));
+    let origins = web::Data::new(config.cors_origins.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(origins.clone())
             .wrap(from_fn(respond::outcome_in_format))
+            // Inside the request log, so preflights answered here are logged and counted too.
+            .wrap(Condition::new(!origins.is_empty(), from_fn(cors::cors)))
             .wrap(from_fn(request_log::log_request))
             .wrap(from_fn(memory::release_after_large))
             // Outermost, so every answer (errors and OperationOutcomes included) is compressed
@@ -175,6 +185,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .wrap(actix_web::middleware::Compress::default())
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
+            .route("/metrics", web::get().to(metrics::metrics))
             .default_service(web::to(routes::dispatch))
     })
     // Signals are handled by `stop_on_signals`, registered before the server announces itself,

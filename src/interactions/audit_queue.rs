@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::access::audit::AuditRecord;
+use crate::metrics::AuditCounters;
 use crate::store::{Store, StoreError};
 
 /// Records stored in one transaction at most.
@@ -41,11 +42,16 @@ pub struct AuditQueue {
 
 impl AuditQueue {
     /// Starts the recording task on the current runtime; it stores what is left and ends when
-    /// every handle is gone.
-    pub fn spawn(store: Store) -> (Self, JoinHandle<()>) {
+    /// every handle is gone. Records written and failed are counted in `counters`.
+    pub fn spawn(store: Store, counters: AuditCounters) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>(8 * MAX_BATCH);
-        let task = tokio::spawn(run(store, rx));
+        let task = tokio::spawn(run(store, rx, counters));
         (AuditQueue { tx }, task)
+    }
+
+    /// Records and flushes waiting in the queue, not yet taken into a batch.
+    pub fn backlog(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Stores `record`: returns once the batch holding it is committed, or why it was not.
@@ -77,11 +83,11 @@ impl AuditQueue {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, counters: AuditCounters) {
     let mut last_move = tokio::time::Instant::now();
     loop {
         match tokio::time::timeout_at(last_move + MOVE_EVERY, rx.recv()).await {
-            Ok(Some(first)) => store_batch(&store, first, &mut rx).await,
+            Ok(Some(first)) => store_batch(&store, first, &mut rx, &counters).await,
             Ok(None) => break,
             // Idle: nothing to store, but changes' records still move.
             Err(_) => {}
@@ -98,7 +104,12 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 /// then tells every sender in the batch the outcome. No waiting for a batch to fill: each sender
 /// waits for the commit, so a pause would add to every audited request's latency, while the
 /// records sent during a commit make the next batch anyway.
-async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
+async fn store_batch(
+    store: &Store,
+    first: Job,
+    rx: &mut mpsc::Receiver<Job>,
+    counters: &AuditCounters,
+) {
     let mut records = Vec::new();
     let mut senders = Vec::new();
     let mut flushes = Vec::new();
@@ -123,9 +134,13 @@ async fn store_batch(store: &Store, first: Job, rx: &mut mpsc::Receiver<Job>) {
             .await
             .map_err(|e| e.to_string())
     };
+    let stored = u64::try_from(senders.len()).unwrap_or(u64::MAX);
     if let Err(e) = &result {
         // The error, never the records; each sender refuses its request.
         tracing::error!(error = %e, "audit records could not be stored");
+        counters.failed.inc_by(stored);
+    } else {
+        counters.written.inc_by(stored);
     }
     for sender in senders {
         // A sender gone (its request abandoned at the deadline) needs no answer.

@@ -315,6 +315,7 @@ pub fn spawn_purger(
     every: std::time::Duration,
     batch: usize,
     policy: Policy,
+    counters: crate::metrics::PurgeCounters,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -329,15 +330,22 @@ pub fn spawn_purger(
                 list: false,
                 policy,
             };
-            match run(&store, options, now, |_| {}).await {
-                Ok(r) => tracing::info!(
-                    run = r.run_id,
-                    examined = r.examined(),
-                    purged = r.purged(),
-                    "retention purge"
-                ),
-                Err(e) => tracing::warn!(error = %e, "retention purge failed"),
-            }
+            let removed = match run(&store, options, now, |_| {}).await {
+                Ok(r) => {
+                    tracing::info!(
+                        run = r.run_id,
+                        examined = r.examined(),
+                        purged = r.purged(),
+                        "retention purge"
+                    );
+                    Some(r.purged())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "retention purge failed");
+                    None
+                }
+            };
+            counters.finished(removed, clock.now_micros().div_euclid(1_000_000));
         }
     })
 }

@@ -242,6 +242,30 @@ impl Store {
         }
     }
 
+    /// The connection pools as they are now, for the metrics. SQLite's writers are threads of
+    /// their own, not pooled, so only its readers show.
+    pub fn pool_states(&self) -> Vec<crate::metrics::PoolState> {
+        fn state<M: diesel::r2d2::ManageConnection>(
+            pool: &'static str,
+            p: &Pool<M>,
+        ) -> crate::metrics::PoolState {
+            let now = p.state();
+            crate::metrics::PoolState {
+                pool,
+                connections: now.connections,
+                idle: now.idle_connections,
+                max: p.max_size(),
+            }
+        }
+        match &*self.backend {
+            Backend::Sqlite { clinical, audit } => vec![
+                state("sqlite-readers", &clinical.readers),
+                state("sqlite-audit-readers", &audit.readers),
+            ],
+            Backend::Postgres { pool, .. } => vec![state("postgresql", pool)],
+        }
+    }
+
     /// Whether the database answers and holds every migration of this build (readiness); the
     /// error says why not.
     pub async fn ready(&self) -> Result<(), StoreError> {

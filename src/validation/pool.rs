@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +24,8 @@ pub struct CpuPool {
     running: Arc<Semaphore>,
     /// One permit per validation running or waiting: what bounds the queue.
     admitted: Arc<Semaphore>,
+    /// Where each job's running time goes (the metrics' validation histogram).
+    timing: Option<Histogram>,
 }
 
 impl CpuPool {
@@ -30,6 +33,16 @@ impl CpuPool {
         CpuPool {
             running: Arc::new(Semaphore::new(threads)),
             admitted: Arc::new(Semaphore::new(threads.saturating_add(queue))),
+            timing: None,
+        }
+    }
+
+    /// The same pool, observing each job's running time (not its wait for a thread) in
+    /// `histogram`.
+    pub fn timed(self, histogram: Histogram) -> Self {
+        CpuPool {
+            timing: Some(histogram),
+            ..self
         }
     }
 
@@ -48,9 +61,15 @@ impl CpuPool {
             .acquire_owned()
             .await
             .map_err(|_| PoolError::Busy)?;
+        let timing = self.timing.clone();
         tokio::task::spawn_blocking(move || {
             let _held = (admitted, running);
-            job()
+            let started = std::time::Instant::now();
+            let done = job();
+            if let Some(h) = timing {
+                h.observe(started.elapsed().as_secs_f64());
+            }
+            done
         })
         .await
         .map_err(|e| PoolError::Failed(e.to_string()))
@@ -93,5 +112,18 @@ mod tests {
         first.await.unwrap().unwrap();
         assert_eq!(queued.await.unwrap(), Ok(2));
         assert_eq!(pool.run(|| 4).await, Ok(4));
+    }
+
+    #[tokio::test]
+    async fn a_timed_pool_observes_each_job_it_runs() {
+        let histogram = Histogram::new([1.0]);
+        let pool = CpuPool::new(1, 0).timed(histogram.clone());
+        assert_eq!(pool.run(|| 1).await, Ok(1));
+        assert_eq!(pool.run(|| 2).await, Ok(2));
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register("validation", "", histogram);
+        let mut text = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &registry).unwrap();
+        assert!(text.lines().any(|l| l == "validation_count 2"), "{text}");
     }
 }

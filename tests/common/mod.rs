@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod documents;
+pub mod hospitals;
 pub mod pki;
 pub mod principals;
 pub mod purge;
