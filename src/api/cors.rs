@@ -1,8 +1,8 @@
 //! Cross-origin requests (CORS, https://fetch.spec.whatwg.org/#http-cors-protocol) from
 //! browser-based FHIR clients served from the configured origins. A request from one of them
-//! gets the CORS headers; every other request, with or without an `Origin`, is answered as if
-//! CORS did not exist, so a page from any other origin cannot read the answer. Preflights are
-//! answered here, before authentication: a browser sends them without credentials.
+//! gets the CORS headers; every other request, with or without an `Origin`, is answered without
+//! any, so a page from any other origin cannot read the answer. Preflights are answered here,
+//! before authentication: a browser sends them without credentials.
 //!
 //! Written here rather than taken from `actix-cors`, which adds `Access-Control-Expose-Headers`
 //! to every answer, those of refused origins and of requests without an `Origin` included.
