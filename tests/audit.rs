@@ -7,6 +7,7 @@
 mod common;
 
 use common::Backend;
+use common::metrics::{sample, scrape};
 use common::principals::{Principal, SignedIn};
 use diesel::{Connection, RunQueryDsl};
 use kyoyu::config::ConfigArgs;
@@ -60,7 +61,8 @@ fn server(backend: Backend) -> Audited {
     ];
     // The audit, not profiles, is under test here.
     Audited::start(backend, &everyone, |a: &mut ConfigArgs| {
-        a.validate_on_write = Some(false)
+        a.validate_on_write = Some(false);
+        a.metrics = Some(true);
     })
 }
 
@@ -299,6 +301,8 @@ fn assert_refused_unaudited(status: u16, body: &Value, secrets: &[&str]) {
 fn fails_closed(s: &Audited) {
     let p1 = s.patient(Who::HospitalA, MEMBER_1);
     let obs = s.create(Who::HospitalA, &observation(&p1));
+    let failures = "kyoyu_audit_write_failures_total";
+    let failed_before = sample(&scrape(&s.srv), failures);
     break_audit_storage(s, true);
     // A read, a search, a change and a refusal: none is answered unaudited.
     let (status, body) = s.get(Who::HospitalA, &format!("Observation/{obs}"));
@@ -315,6 +319,8 @@ fn fails_closed(s: &Audited) {
     assert_refused_unaudited(status, &body, &[]);
     let (status, body) = s.get(Who::HospitalB, &format!("Observation/{obs}"));
     assert_refused_unaudited(status, &body, &["secret-value"]);
+    // The operator sees the failures: the read, the search and the refusal at least.
+    assert!(sample(&scrape(&s.srv), failures) - failed_before >= 3.0);
     break_audit_storage(s, false);
     // The change was not kept; the server works again once its audit can be stored.
     let (status, found) = s.get(Who::HospitalA, &format!("Condition?patient={p1}"));

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 
 use common::Backend;
 use common::hospitals::{A, EVERYONE, Who, reads_of};
+use common::metrics::{sample, scrape};
 use common::principals::{Principal, SignedIn};
 use kyoyu::config::ConfigArgs;
 use reqwest::Method;
@@ -77,22 +78,6 @@ fn cors_headers(r: &Response) -> Vec<String> {
 
 // ---- /metrics ----
 
-/// A scrape, without any credential, as Prometheus sends it.
-fn scrape(s: &Server) -> String {
-    let r = request(s, None, Method::GET, "metrics", &[]);
-    assert_eq!(r.status(), 200);
-    let kind = header(&r, "content-type").unwrap_or_default();
-    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
-    r.text().unwrap()
-}
-
-/// The value of the sample `series` (name and labels as written), 0 when it is not there yet.
-fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .map_or(0.0, |v| v.parse().unwrap())
-}
-
 const READ_OK: &str =
     "kyoyu_http_requests_total{route=\"/{type}/{id}\",method=\"GET\",status=\"200\"}";
 const READ_MISSING: &str =
@@ -108,14 +93,14 @@ fn metrics_on(a: &mut ConfigArgs) {
 fn metrics_follow_requests_by_template(s: &Server, backend: Backend) {
     let id = patient(s);
     let missing = "no-such-patient-4711";
-    let before = scrape(s);
+    let before = scrape(&s.srv);
     for _ in 0..2 {
         assert_eq!(s.get(Who::HospitalA, &format!("Patient/{id}")).0, 200);
     }
     assert_eq!(s.get(Who::HospitalA, &format!("Patient/{missing}")).0, 404);
     let body = json!({"resourceType": "Patient", "name": [{"family": "山田"}]});
     assert_eq!(s.post(Who::HospitalA, "Patient/$validate", &body).0, 200);
-    let after = scrape(s);
+    let after = scrape(&s.srv);
     assert_eq!(
         sample(&after, READ_OK) - sample(&before, READ_OK),
         2.0,
@@ -139,7 +124,7 @@ fn metrics_follow_requests_by_template(s: &Server, backend: Backend) {
         4.0,
         "{after}"
     );
-    assert_eq!(sample(&scrape(s), AUDITED), sample(&after, AUDITED));
+    assert_eq!(sample(&scrape(&s.srv), AUDITED), sample(&after, AUDITED));
     assert!(
         after.contains(
             "kyoyu_http_requests_total{route=\"/metrics\",method=\"GET\",status=\"200\"}"
@@ -172,6 +157,50 @@ fn metrics_follow_requests_by_template(s: &Server, backend: Backend) {
 #[test]
 fn metrics_follow_requests_by_route_template_and_never_show_an_id() {
     both(metrics_on, metrics_follow_requests_by_template);
+}
+
+/// The background purger's runs show, timed by the server's clock.
+fn purge_runs_show(backend: Backend) {
+    // 2031-04-01T00:00:00Z.
+    let at = 1_932_768_000;
+    let clock = std::sync::Arc::new(kyoyu::clock::FixedClock::at_micros(at * 1_000_000));
+    let srv = common::TestServer::start_with(
+        backend,
+        common::Options {
+            clock: Some(clock),
+            configure: Box::new(|a: &mut ConfigArgs| {
+                a.metrics = Some(true);
+                a.purge_interval_secs = Some(0.1);
+            }),
+        },
+    );
+    let runs = "kyoyu_purge_runs_total{outcome=\"ok\"}";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut text = scrape(&srv);
+    while sample(&text, runs) < 2.0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        text = scrape(&srv);
+    }
+    assert!(sample(&text, runs) >= 2.0, "{text}");
+    assert_eq!(
+        sample(&text, "kyoyu_purge_last_run_timestamp_seconds"),
+        at as f64,
+        "{text}"
+    );
+    // Nothing had expired: the runs removed nothing and none failed.
+    assert_eq!(sample(&text, "kyoyu_purge_removed_resources_total"), 0.0);
+    assert_eq!(
+        sample(&text, "kyoyu_purge_runs_total{outcome=\"failed\"}"),
+        0.0
+    );
+}
+
+#[test]
+fn purge_runs_show_in_the_metrics() {
+    purge_runs_show(Backend::Sqlite);
+    if common::postgres_or_skip() {
+        purge_runs_show(Backend::Postgres);
+    }
 }
 
 /// A server with no operability setting: no metrics, no CORS.
@@ -380,6 +409,7 @@ fn head_answers_like_get_without_a_body(s: &Server, _: Backend) {
     // either; where GET is allowed HEAD is too, and a 405 says so.
     for (who, method, path, status, allow) in [
         (a, Method::HEAD, "metadata".to_string(), 200, None),
+        (None, Method::HEAD, "health/live".to_string(), 200, None),
         (a, Method::HEAD, format!("{read}/_history"), 200, None),
         (a, Method::HEAD, "Patient/_history".to_string(), 200, None),
         (a, Method::HEAD, format!("{read}/_history/1"), 200, None),

@@ -183,9 +183,10 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             // decompressed: the handlers read the raw payload, so the body-size limit counts
             // the bytes that arrive and a compressed body cannot expand past it.
             .wrap(actix_web::middleware::Compress::default())
-            .route("/health/live", web::get().to(health::live))
-            .route("/health/ready", web::get().to(health::ready))
-            .route("/metrics", web::get().to(metrics::metrics))
+            // HEAD too, as on the FHIR routes: some probes check with it.
+            .route("/health/live", get_or_head().to(health::live))
+            .route("/health/ready", get_or_head().to(health::ready))
+            .route("/metrics", get_or_head().to(metrics::metrics))
             .default_service(web::to(routes::dispatch))
     })
     // Signals are handled by `stop_on_signals`, registered before the server announces itself,
@@ -213,6 +214,11 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         auditor,
         purger,
     })
+}
+
+/// A route answering GET and HEAD: actix-web leaves the body out of the HEAD answer.
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 /// Opens the store, waiting up to `database_wait` for a database that cannot be reached yet (it

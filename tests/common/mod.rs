@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod hospitals;
+pub mod metrics;
 pub mod pki;
 pub mod principals;
 pub mod purge;
