@@ -134,13 +134,13 @@ async fn store_batch(
             .await
             .map_err(|e| e.to_string())
     };
-    let stored = u64::try_from(senders.len()).unwrap_or(u64::MAX);
+    let batch = u64::try_from(senders.len()).unwrap_or(u64::MAX);
     if let Err(e) = &result {
         // The error, never the records; each sender refuses its request.
         tracing::error!(error = %e, "audit records could not be stored");
-        counters.failed.inc_by(stored);
+        counters.failed.inc_by(batch);
     } else {
-        counters.written.inc_by(stored);
+        counters.written.inc_by(batch);
     }
     for sender in senders {
         // A sender gone (its request abandoned at the deadline) needs no answer.
