@@ -76,6 +76,10 @@ pub struct ConfigArgs {
     /// lists included [default: 5000].
     #[arg(long, env = "KYOYU_SEARCH_MAX_VALUES", value_name = "N")]
     pub search_max_values: Option<usize>,
+    /// Most resources `_include` and `_revinclude` add to one search page; past it the page
+    /// carries a warning [default: 1000].
+    #[arg(long, env = "KYOYU_SEARCH_MAX_INCLUDE", value_name = "N")]
+    pub search_max_include: Option<usize>,
     /// Zone assumed for dates without one, e.g. +09:00 [default: +09:00].
     #[arg(long, env = "KYOYU_TIMEZONE")]
     pub timezone: Option<String>,
@@ -364,6 +368,7 @@ struct FileConfig {
     default_count: Option<usize>,
     max_count: Option<usize>,
     search_max_values: Option<usize>,
+    search_max_include: Option<usize>,
     timezone: Option<String>,
     base_url: Option<String>,
     packages: Option<Vec<PathBuf>>,
@@ -436,6 +441,7 @@ pub struct Config {
     pub default_count: usize,
     pub max_count: usize,
     pub search_max_values: usize,
+    pub search_max_include: usize,
     pub timezone: FixedOffset,
     /// Without a trailing slash.
     pub base_url: Option<String>,
@@ -670,6 +676,11 @@ impl ConfigArgs {
                 self.search_max_values.or(file.search_max_values),
                 DEFAULT_SEARCH_MAX_VALUES,
             )?,
+            search_max_include: positive(
+                "search_max_include",
+                self.search_max_include.or(file.search_max_include),
+                DEFAULT_SEARCH_MAX_INCLUDE,
+            )?,
             timezone,
             base_url,
         })
@@ -719,6 +730,7 @@ fn default_purge_batch(url: &DatabaseUrl) -> usize {
 /// of one statement (SQLite allows 32,766 bind variables, PostgreSQL 65,535, and a date value
 /// takes up to three): the bound keeps a statement's size, and the work it asks for, in hand.
 const DEFAULT_SEARCH_MAX_VALUES: usize = 5000;
+const DEFAULT_SEARCH_MAX_INCLUDE: usize = 1000;
 
 fn positive<T>(key: &'static str, value: Option<T>, default: T) -> Result<T, ConfigError>
 where

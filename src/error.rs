@@ -158,6 +158,13 @@ impl Error {
             Error::Search(crate::search::Error::TooManyValues { .. }) => {
                 (StatusCode::BAD_REQUEST, IssueType::TooCosty)
             }
+            Error::Search(crate::search::Error::Include { reason, .. }) => {
+                if reason.not_supported() {
+                    (StatusCode::BAD_REQUEST, IssueType::NotSupported)
+                } else {
+                    (StatusCode::BAD_REQUEST, IssueType::Invalid)
+                }
+            }
             Error::Search(_) => (StatusCode::BAD_REQUEST, IssueType::Value),
             Error::UnknownType(_) | Error::UnsupportedType(_) => {
                 (StatusCode::NOT_FOUND, IssueType::NotSupported)

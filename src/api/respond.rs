@@ -299,17 +299,32 @@ fn searchset_bundle(
             ..Entry::default()
         });
     }
-    let noted = ignored_entry(&mut b, &query.ignored, language);
+    // Whole: `_summary`/`_elements` name elements of the searched type, not of these.
+    for r in &page.included.resources {
+        b.entry(Entry {
+            full_url: Some(format!("{base}/{}/{}", r.res_type, r.id)),
+            resource: r.content.as_deref(),
+            search_mode: Some("include"),
+            ..Entry::default()
+        });
+    }
+    let capped = page.included.capped.then_some(query.include_limit);
+    let noted = notes_entry(&mut b, &query.ignored, capped, language);
     (b.finish(), noted)
 }
 
-/// The OperationOutcome entry that lists the search parameters ignored, if any were; whether
-/// there was one.
-fn ignored_entry(b: &mut BundleBuilder, ignored: &[String], language: Language) -> bool {
-    if ignored.is_empty() {
+/// The OperationOutcome entry that lists the search parameters ignored and says the includes
+/// were cut at `capped` resources, if either happened; whether there was one.
+fn notes_entry(
+    b: &mut BundleBuilder,
+    ignored: &[String],
+    capped: Option<usize>,
+    language: Language,
+) -> bool {
+    if ignored.is_empty() && capped.is_none() {
         return false;
     }
-    let issues = ignored
+    let mut issues: Vec<Issue> = ignored
         .iter()
         .map(|p| {
             Issue::warning(
@@ -321,6 +336,12 @@ fn ignored_entry(b: &mut BundleBuilder, ignored: &[String], language: Language) 
             .at(p.clone())
         })
         .collect();
+    if let Some(limit) = capped {
+        issues.push(Issue::warning(
+            IssueType::TooCosty,
+            InteractionMessage::IncludesCapped { limit },
+        ));
+    }
     let warning = OperationOutcome::new(issues)
         .to_json_in(language)
         .to_string();
@@ -389,7 +410,7 @@ pub fn value_searchset(
             ..Entry::default()
         });
     }
-    let noted = ignored_entry(&mut b, paging.ignored, out.language);
+    let noted = notes_entry(&mut b, paging.ignored, None, out.language);
     let mut response = json(StatusCode::OK, out, b.finish());
     if noted {
         vary_on_language(response.headers_mut());

@@ -147,6 +147,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             max_values: config.search_max_values,
             strict: false,
             default_offset: config.timezone,
+            max_include: config.search_max_include,
         },
         validator: Arc::new(validator.with_max_issues(config.max_issues)),
         value_sets,

@@ -129,6 +129,14 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "searchParam": params,
         "operation": operations(implemented.operations),
     });
+    let includes = crate::search::include::search_include(res_type);
+    if !includes.is_empty() {
+        entry["searchInclude"] = json!(includes);
+    }
+    let rev_includes = crate::search::include::search_rev_include(res_type);
+    if !rev_includes.is_empty() {
+        entry["searchRevInclude"] = json!(rev_includes);
+    }
     for op in implemented
         .type_operations
         .iter()
@@ -159,7 +167,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
 
 /// What a client cannot learn from `searchParam`: which result parameters apply and which
 /// syntax is refused rather than ignored (`search::query::cannot_ignore`).
-const SEARCH_DOC: &str = ". _summary supports true, text, data, count (the total, no entries) and false, and _elements names top-level elements, on search, read and vread; a resource shown in part is tagged SUBSETTED. _include, _revinclude and unknown parameter names are ignored with a warning entry (400 with Prefer: handling=strict). Chained parameters, _has, _tag, _profile, _security, _source, _list, _text, _content, _query, _filter and modifiers a parameter does not list are refused with 400, since ignoring them would return resources the search excludes";
+const SEARCH_DOC: &str = ". _summary supports true, text, data, count (the total, no entries) and false, and _elements names top-level elements, on search, read and vread; a resource shown in part is tagged SUBSETTED. _include and _revinclude (:iterate, :recurse) take the values searchInclude and searchRevInclude list, others answer 400; included resources follow the matches with search.mode include, within the caller's access scope, at most search_max_include per page (past it a warning entry says so). Unknown parameter names are ignored with a warning entry (400 with Prefer: handling=strict). Chained parameters, _has, _tag, _profile, _security, _source, _list, _text, _content, _query, _filter and modifiers a parameter does not list are refused with 400, since ignoring them would return resources the search excludes";
 
 const BUNDLE_DOC: &str = ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole. \
 POST of a CLINS document Bundle (JP_Bundle_eReferral, JP_Bundle_eCheckupGeneral, JP_Bundle_ePCS; a JP_Bundle_eDischargeSummary only attached to a referral, in section 210 and an entry holding its Bundle) registers the document under its sender (the Bundle-ID's institution) and document identifier (Composition.identifier), with its version (extension composition-clinicaldocument-versionNumber): 201 when new; a re-post of the same identifier replaces the document and its extracted resources atomically (200; same or higher version, identical content writes nothing; an older version answers 409). \
@@ -240,5 +248,19 @@ mod tests {
         let s = statement("http://x", "2026", &implemented(&[], &["Subscription"]));
         assert!(entry(&s, "Subscription").is_none());
         assert!(entry(&s, "Patient").is_some());
+    }
+
+    #[test]
+    fn includes_are_listed_from_the_parameter_table() {
+        let s = statement("http://x", "2026-01-01", &implemented(&[], &[]));
+        let obs = entry(&s, "Observation").unwrap();
+        let includes = obs["searchInclude"].as_array().unwrap();
+        assert!(includes.contains(&json!("Observation:subject")));
+        assert!(!includes.contains(&json!("Observation:code")));
+        let patient = entry(&s, "Patient").unwrap();
+        let rev = patient["searchRevInclude"].as_array().unwrap();
+        assert!(rev.contains(&json!("Observation:subject")));
+        assert!(rev.contains(&json!("Condition:patient")));
+        assert!(entry(&s, "Basic").unwrap().get("searchInclude").is_none());
     }
 }

@@ -31,9 +31,9 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
             page_in(conn, &query, &scope, now)
         })
         .await?;
-    // Every resource of the page is recorded, however many: the patient's access history must
-    // show a search that returned their data.
-    svc.audit_read("search-type", Some(&res_type), None, page.resources.iter())
+    // Every resource of the page is recorded, however many, included ones too: the patient's
+    // access history must show a search that returned their data.
+    svc.audit_read("search-type", Some(&res_type), None, page.shown())
         .await?;
     Ok(page)
 }

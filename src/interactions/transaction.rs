@@ -705,14 +705,15 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
 }
 
 impl super::audit::Touched for Vec<EntryResult> {
-    /// Every resource an entry wrote or answered, each of a search's page included: the
-    /// patient's trail must show a transaction that returned their data.
+    /// Every resource an entry wrote or answered, each of a search's page (and what its
+    /// includes added) too: the patient's trail must show a transaction that returned their
+    /// data.
     fn touched(&self) -> Vec<crate::access::audit::Touch> {
         self.iter()
             .flat_map(|r| match r {
                 EntryResult::Created(w) | EntryResult::Updated(w) => vec![&w.resource],
                 EntryResult::Existing(r) | EntryResult::Read(r) => vec![r],
-                EntryResult::Searched(found) => found.1.resources.iter().collect(),
+                EntryResult::Searched(found) => found.1.shown().collect(),
                 EntryResult::Deleted | EntryResult::Failed(_) => Vec::new(),
             })
             .map(super::audit::touch_of)

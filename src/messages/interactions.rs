@@ -189,6 +189,10 @@ pub enum InteractionMessage {
     SearchParameterIgnored {
         parameter: String,
     },
+    /// `_include`/`_revinclude` found more than the server adds to one page.
+    IncludesCapped {
+        limit: usize,
+    },
     /// `_count` or `_offset` of a history that is no non-negative number.
     NotANumber {
         parameter: &'static str,
@@ -630,6 +634,15 @@ impl InteractionMessage {
                 lang,
                 format!("search parameter '{parameter}' is not supported and was ignored"),
                 format!("検索パラメータ '{parameter}' には対応していないため、無視しました"),
+            ),
+            M::IncludesCapped { limit } => say!(
+                lang,
+                format!(
+                    "_include/_revinclude found more than {limit} resources for this page: only the first {limit} are included (the server's search_max_include); ask for a smaller _count"
+                ),
+                format!(
+                    "_include/_revinclude で含めるリソースがこのページで {limit} 件を超えたため、最初の {limit} 件だけを含めました（search_max_include）。_count を小さくしてください"
+                ),
             ),
             M::NotANumber { parameter, value } => say!(
                 lang,

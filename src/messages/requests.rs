@@ -561,6 +561,78 @@ impl SearchReason {
     }
 }
 
+/// Why an `_include` or `_revinclude` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncludeReason {
+    /// Not `[type]:[parameter]` or `[type]:[parameter]:[target]`.
+    Form,
+    UnknownType(String),
+    UnknownTarget(String),
+    /// The type has no parameter of that name that is a reference the server indexes.
+    NotReference {
+        res_type: String,
+        param: String,
+    },
+    /// `[type]:*` of a type with no reference parameter.
+    NoReferences(String),
+    /// The parameter never points at the target type named.
+    TargetNotReferenced {
+        param: String,
+        target: String,
+    },
+}
+
+impl IncludeReason {
+    /// Whether the server could follow such a value were it indexed (`not-supported`) rather
+    /// than the value being malformed (`invalid`).
+    pub fn not_supported(&self) -> bool {
+        matches!(
+            self,
+            IncludeReason::NotReference { .. } | IncludeReason::NoReferences(_)
+        )
+    }
+
+    pub fn render(&self, lang: Language) -> String {
+        use IncludeReason as R;
+        match self {
+            R::Form => say!(
+                lang,
+                "expected [type]:[parameter] or [type]:[parameter]:[target type]",
+                "[タイプ]:[パラメータ] または [タイプ]:[パラメータ]:[参照先タイプ] の形で書いてください",
+            ),
+            R::UnknownType(t) => say!(
+                lang,
+                format!("'{t}' is not a resource type"),
+                format!("'{t}' はリソースタイプではありません"),
+            ),
+            R::UnknownTarget(t) => say!(
+                lang,
+                format!("the target type '{t}' is not a resource type"),
+                format!("参照先タイプ '{t}' はリソースタイプではありません"),
+            ),
+            R::NotReference { res_type, param } => say!(
+                lang,
+                format!(
+                    "'{param}' is not a reference search parameter of {res_type} on this server"
+                ),
+                format!(
+                    "'{param}' はこのサーバーの {res_type} の参照型検索パラメータではありません"
+                ),
+            ),
+            R::NoReferences(t) => say!(
+                lang,
+                format!("{t} has no reference search parameter on this server"),
+                format!("このサーバーの {t} には参照型の検索パラメータがありません"),
+            ),
+            R::TargetNotReferenced { param, target } => say!(
+                lang,
+                format!("'{param}' never references a {target}"),
+                format!("'{param}' が {target} を参照することはありません"),
+            ),
+        }
+    }
+}
+
 fn search_japanese(e: &crate::search::Error) -> String {
     use crate::search::Error as S;
     match e {
@@ -588,6 +660,14 @@ fn search_japanese(e: &crate::search::Error) -> String {
         ),
         S::TooManyValues { param, limit } => format!(
             "検索パラメータ '{param}': 検索全体の値の数が上限の {limit} を超えています（search_max_values）"
+        ),
+        S::Include {
+            param,
+            value,
+            reason,
+        } => format!(
+            "検索パラメータ '{param}': '{value}' は含められません: {}",
+            reason.render(Language::Japanese)
         ),
     }
 }

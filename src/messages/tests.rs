@@ -9,7 +9,7 @@ use super::conformance::{Declared, Loaded};
 use super::documents::{CdaOrStructured, Unchecked};
 use super::markup::{AttributeProblem, Construct, NarrativeError, XmlProblem, XmlStructure};
 use super::requests::Refusal;
-use super::requests::{JsonSyntax, SearchReason};
+use super::requests::{IncludeReason, JsonSyntax, SearchReason};
 use super::service::FlagMisuse;
 use super::values::{CalendarError, JsonKind, PrimitiveError};
 use super::*;
@@ -443,6 +443,7 @@ fn interaction_examples() -> Vec<Message> {
         M::SearchParameterIgnored {
             parameter: s("_foo"),
         },
+        M::IncludesCapped { limit: 1000 },
         M::NotANumber {
             parameter: "_count",
             value: s("x"),
@@ -1588,6 +1589,29 @@ fn body_examples() -> Vec<Message> {
             Message::from(RequestMessage::Search(crate::search::Error::InvalidValue {
                 param: s("_count"),
                 value: s("x"),
+                reason,
+            }))
+        }),
+    );
+    out.extend(
+        [
+            IncludeReason::Form,
+            IncludeReason::UnknownType(s("Nonsense")),
+            IncludeReason::UnknownTarget(s("Nonsense")),
+            IncludeReason::NotReference {
+                res_type: s("Observation"),
+                param: s("code"),
+            },
+            IncludeReason::NoReferences(s("Basic")),
+            IncludeReason::TargetNotReferenced {
+                param: s("patient"),
+                target: s("Group"),
+            },
+        ]
+        .map(|reason| {
+            Message::from(RequestMessage::Search(crate::search::Error::Include {
+                param: s("_include"),
+                value: s("Observation:code"),
                 reason,
             }))
         }),

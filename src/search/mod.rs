@@ -5,13 +5,15 @@
 
 pub mod date;
 pub mod extract;
+pub mod include;
 pub mod params;
 pub mod query;
 
-use crate::messages::requests::SearchReason;
+use crate::messages::requests::{IncludeReason, SearchReason};
 
 pub use date::{DateRange, parse_fhir_date};
 pub use extract::{extract, index_computed};
+pub use include::{Direction, Include};
 pub use params::{ParamDef, ParamKind, params_for};
 pub use query::parse;
 
@@ -80,6 +82,10 @@ pub struct SearchQuery {
     /// Keyset paging: only resources stored after this key (the order when nothing is sorted),
     /// so a page follows its predecessor whatever was written or deleted in between.
     pub after: Option<i64>,
+    /// `_include` and `_revinclude` values, in request order.
+    pub includes: Vec<Include>,
+    /// Most resources the includes may add to one page (the server's `search_max_include`).
+    pub include_limit: usize,
 }
 
 /// The type of a search over every compartment type: `Patient/{id}/*` and `$everything`.
@@ -241,6 +247,15 @@ pub enum Error {
         "search parameter '{0}' is not supported, and ignoring it would return resources the search excludes"
     )]
     UnsupportedFilter(String),
+    #[error(
+        "search parameter '{param}': cannot include '{value}': {}",
+        .reason.render(crate::messages::Language::English)
+    )]
+    Include {
+        param: String,
+        value: String,
+        reason: IncludeReason,
+    },
 }
 
 impl Error {
@@ -255,7 +270,8 @@ impl Error {
             Error::UnsupportedSort(_) => "_sort",
             Error::UnsupportedModifier { param, .. }
             | Error::InvalidValue { param, .. }
-            | Error::TooManyValues { param, .. } => param,
+            | Error::TooManyValues { param, .. }
+            | Error::Include { param, .. } => param,
         }
     }
 }

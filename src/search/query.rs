@@ -6,8 +6,8 @@ use super::date::parse_fhir_date;
 use super::extract::{is_type_name, is_valid_id, normalize, parse_reference};
 use super::params::{ParamDef, ParamKind, param_def};
 use super::{
-    Clause, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target, TokenSystem,
-    TotalMode, Value,
+    Clause, Direction, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target,
+    TokenSystem, TotalMode, Value,
 };
 use crate::fhir::subset::{Subset, SummaryRequest, elements, summary};
 use chrono::FixedOffset;
@@ -27,6 +27,8 @@ pub struct QueryOptions {
     pub strict: bool,
     /// The server's zone, for date values written without one.
     pub default_offset: FixedOffset,
+    /// Most resources `_include`/`_revinclude` add to one page.
+    pub max_include: usize,
 }
 
 /// Parses the (already percent-decoded) query parameters of a search on `resource_type`.
@@ -53,6 +55,8 @@ pub fn parse(
             subset: None,
             compartment: None,
             after: None,
+            includes: Vec::new(),
+            include_limit: opts.max_include,
         },
         summary_count: false,
         summary: None,
@@ -184,6 +188,9 @@ impl Parser<'_> {
         // type modifier can apply its chain.
         if raw_name.contains('.') || name == "_has" {
             return cannot_ignore(raw_name).map_or(Ok(()), Err);
+        }
+        if let Some(direction) = include_direction(name) {
+            return self.include(direction, raw_name, modifier, raw_value);
         }
         if modifier.is_some() && COMMON_PARAMS.contains(&name) {
             return self.unsupported_modifier(raw_name);
@@ -361,6 +368,36 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// An `_include` or `_revinclude`: always applied or refused, never ignored, since a client
+    /// that asked for the referenced resources would otherwise read their absence as fact.
+    fn include(
+        &mut self,
+        direction: Direction,
+        raw_name: &str,
+        modifier: Option<&str>,
+        raw_value: &str,
+    ) -> Result<(), Error> {
+        let iterate = match modifier {
+            None => false,
+            // `recurse` is R4's older name of `iterate`.
+            Some("iterate" | "recurse") => true,
+            Some(_) => return self.unsupported_modifier(raw_name),
+        };
+        let values: usize = self.query.clauses.iter().map(|c| c.values.len()).sum();
+        if values + self.query.includes.len() >= self.opts.max_values {
+            return Err(Error::TooManyValues {
+                param: raw_name.to_string(),
+                limit: self.opts.max_values,
+            });
+        }
+        let include = super::include::parse(direction, iterate, raw_name, raw_value)?;
+        self.query.includes.push(include);
+        self.query
+            .applied
+            .push((raw_name.to_string(), raw_value.to_string()));
+        Ok(())
+    }
+
     /// A modifier the parameter does not take. On a result parameter (`_count:x`) it is
     /// ignored unless strict; on a filter (`code:text`, `_id:above`) it is an error, because
     /// the filter without its modifier would match differently, often more.
@@ -383,6 +420,14 @@ impl Parser<'_> {
         }
         self.query.ignored.push(as_written.to_string());
         Ok(())
+    }
+}
+
+fn include_direction(name: &str) -> Option<Direction> {
+    match name {
+        "_include" => Some(Direction::Include),
+        "_revinclude" => Some(Direction::RevInclude),
+        _ => None,
     }
 }
 
@@ -622,6 +667,7 @@ mod tests {
             max_values: 5000,
             strict,
             default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
+            max_include: 1000,
         }
     }
 
@@ -1079,21 +1125,14 @@ mod tests {
         let query = [
             ("foo", "1"),
             ("code", "GLU"),
-            ("_include", "Observation:subject"),
-            ("_revinclude:iterate", "Provenance:target"),
+            ("_include:foo", "Observation:subject"),
             ("_contained", "true"),
             ("_count:x", "1"),
         ];
         let q = lenient("Observation", &query);
         assert_eq!(
             q.ignored,
-            vec![
-                "foo",
-                "_include",
-                "_revinclude:iterate",
-                "_contained",
-                "_count:x"
-            ]
+            vec!["foo", "_include:foo", "_contained", "_count:x"]
         );
         assert_eq!(q.clauses.len(), 1);
         assert_eq!(
@@ -1101,8 +1140,8 @@ mod tests {
             Error::UnknownParameter("foo".into())
         );
         assert_eq!(
-            strict_err("Observation", &[("_include", "Observation:subject")]),
-            Error::UnknownParameter("_include".into())
+            strict_err("Observation", &[("_contained", "true")]),
+            Error::UnknownParameter("_contained".into())
         );
         assert!(matches!(
             strict_err("Observation", &[("_count:x", "1")]),
@@ -1305,5 +1344,42 @@ mod tests {
         assert!(q.ignored.is_empty());
         assert_eq!(q.clauses.len(), 3);
         assert_eq!(q.resource_type, "Observation");
+    }
+
+    #[test]
+    fn includes_are_applied_or_refused_never_ignored() {
+        let query = [
+            ("_include", "Observation:subject"),
+            ("_revinclude:iterate", "Condition:subject"),
+            ("_include:recurse", "Encounter:*"),
+        ];
+        let q = lenient("Observation", &query);
+        assert!(q.ignored.is_empty());
+        assert_eq!(q.applied, pairs(&query));
+        assert_eq!(q.include_limit, 1000);
+        let iterate: Vec<bool> = q.includes.iter().map(|i| i.iterate).collect();
+        assert_eq!(iterate, [false, true, true]);
+        assert_eq!(q.includes[1].direction, Direction::RevInclude);
+        for bad in [
+            "Observation:code",
+            "Provenance:target",
+            "Observation",
+            "X:subject",
+        ] {
+            let err = lenient_err("Observation", &[("_include", bad)]);
+            assert!(
+                matches!(err, Error::Include { ref param, .. } if param == "_include"),
+                "{bad}: {err:?}"
+            );
+        }
+        let tight = QueryOptions {
+            max_values: 2,
+            ..opts(false)
+        };
+        let many = pairs(&[("_include", "*"), ("_include", "*"), ("_include", "*")]);
+        assert!(matches!(
+            parse("Observation", &many, &tight),
+            Err(Error::TooManyValues { .. })
+        ));
     }
 }

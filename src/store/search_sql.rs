@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use super::include_sql::Included;
 use super::sql::Sql;
 use super::{Conn, StoreError, StoredResource};
 use crate::access::Scope;
@@ -13,17 +14,27 @@ use crate::search::{
     TokenSystem, TotalMode, Value,
 };
 
-/// One page of matches, in the requested order, and the total when it was asked for.
+/// One page of matches, in the requested order, the total when it was asked for, and what
+/// the page's `_include`/`_revinclude` added (never counted in the total).
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub resources: Vec<StoredResource>,
     pub total: Option<i64>,
     /// The storage key of each resource, in page order: where a keyset `next` page starts.
     pub keys: Vec<i64>,
+    pub included: Included,
 }
 
+impl SearchPage {
+    /// The matches, then the included resources: everything the page shows.
+    pub fn shown(&self) -> impl Iterator<Item = &StoredResource> {
+        self.resources.iter().chain(&self.included.resources)
+    }
+}
+
+/// A current version found by a search or an include.
 #[derive(QueryableByName)]
-struct MatchRow {
+pub(super) struct FoundRow {
     #[diesel(sql_type = BigInt)]
     rkey: i64,
     #[diesel(sql_type = Text)]
@@ -38,6 +49,24 @@ struct MatchRow {
     content: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     patient_key: Option<String>,
+}
+
+impl FoundRow {
+    pub(super) fn key(&self) -> (&str, &str) {
+        (&self.res_type, &self.res_id)
+    }
+
+    pub(super) fn into_stored(self) -> StoredResource {
+        StoredResource {
+            res_type: self.res_type,
+            id: self.res_id,
+            version: self.version,
+            last_updated: self.last_updated,
+            deleted: false,
+            content: self.content,
+            patient: Some(self.patient_key),
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -88,26 +117,21 @@ impl Conn<'_> {
             sql.bind_int(i64::try_from(query.count).unwrap_or(i64::MAX));
             sql.push(" OFFSET ");
             sql.bind_int(i64::try_from(query.offset).unwrap_or(i64::MAX));
-            let rows: Vec<MatchRow> = self.load(sql)?;
+            let rows: Vec<FoundRow> = self.load(sql)?;
             let keys = rows.iter().map(|r| r.rkey).collect();
-            let resources = rows
-                .into_iter()
-                .map(|r| StoredResource {
-                    res_type: r.res_type,
-                    id: r.res_id,
-                    version: r.version,
-                    last_updated: r.last_updated,
-                    deleted: false,
-                    content: r.content,
-                    patient: Some(r.patient_key),
-                })
-                .collect();
+            let resources = rows.into_iter().map(FoundRow::into_stored).collect();
             (resources, keys)
+        };
+        let included = if query.includes.is_empty() || resources.is_empty() {
+            Included::default()
+        } else {
+            self.includes(query, &resources, scope, now_micros)?
         };
         Ok(SearchPage {
             resources,
             total,
             keys,
+            included,
         })
     }
 }
@@ -337,7 +361,7 @@ fn alternatives<'a>(values: &[&'a Value]) -> Vec<Alternative<'a>> {
 
 /// `column` equals one of `values`: a plain comparison for one value, else the list bound as
 /// one array (SQLite: a JSON array read by `json_each`; PostgreSQL: a `text[]`).
-fn in_list(sql: &mut Sql, column: &str, values: &[&str]) {
+pub(super) fn in_list(sql: &mut Sql, column: &str, values: &[&str]) {
     sql.push(column);
     if let [one] = values {
         sql.push(" = ");
@@ -378,7 +402,7 @@ fn pg_array(values: &[&str]) -> String {
 /// ORs one condition per item as a balanced tree. SQLite refuses expressions nested more than
 /// 1,000 deep, and a chain `a OR b OR …` nests one level per term: a thousand values of a
 /// clause made the statement fail. Balanced, the depth is the logarithm of their number.
-fn any_of<T>(sql: &mut Sql, items: &[T], each: &mut impl FnMut(&mut Sql, &T)) {
+pub(super) fn any_of<T>(sql: &mut Sql, items: &[T], each: &mut impl FnMut(&mut Sql, &T)) {
     match items {
         [] => sql.push("1 = 0"),
         [one] => each(sql, one),
@@ -599,6 +623,7 @@ mod tests {
             max_values: 5000,
             strict: true,
             default_offset: chrono::FixedOffset::east_opt(9 * 3600).unwrap(),
+            max_include: 1000,
         };
         let params: Vec<(String, String)> = params
             .iter()
