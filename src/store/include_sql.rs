@@ -85,45 +85,57 @@ impl Conn<'_> {
         now: i64,
         limit: usize,
     ) -> Result<Vec<FoundRow>, StoreError> {
-        let (forward, reverse): (Vec<&Include>, Vec<&Include>) = includes
-            .iter()
-            .partition(|i| i.direction == Direction::Include);
-        let by_type = group_by_type(from);
         let mut sql = Sql::new(matches!(self, Conn::Pg(_)));
-        sql.push(
-            "SELECT r.rkey, r.res_type, r.res_id, r.version, r.last_updated, r.content, \
-             r.patient_key FROM resources r WHERE r.rkey IN (",
-        );
-        if !forward.is_empty() {
-            // The referenced rows, by the index rows of the resources found.
-            sql.push(
-                "SELECT t.rkey FROM resources m JOIN search_reference x ON x.rkey = m.rkey \
-                 JOIN resources t ON t.res_type = x.target_type AND t.res_id = x.target_id \
-                 WHERE ",
-            );
-            one_of(&mut sql, &by_type, "m.res_type", "m.res_id");
-            sql.push(" AND ");
-            any_of(&mut sql, &forward, &mut |sql, i| reference_rows(sql, i));
-        }
-        if !reverse.is_empty() {
-            if !forward.is_empty() {
-                sql.push(" UNION ");
-            }
-            // The referencing rows, by the lookup index (type, parameter, target).
-            sql.push("SELECT x.rkey FROM search_reference x WHERE ");
-            any_of(&mut sql, &reverse, &mut |sql, i| reference_rows(sql, i));
-            sql.push(" AND ");
-            one_of(&mut sql, &by_type, "x.target_type", "x.target_id");
-        }
-        sql.push(") AND NOT r.deleted");
-        if !scope.is_system() {
-            sql.push(" AND ");
-            super::access_sql::scope_condition(&mut sql, scope, now);
-        }
-        sql.push(" ORDER BY r.rkey LIMIT ");
-        sql.bind_int(i64::try_from(limit).unwrap_or(i64::MAX));
+        level_sql(&mut sql, includes, from, scope, now, limit);
         self.load(sql)
     }
+}
+
+/// Writes the statement of one level into `sql`.
+fn level_sql(
+    sql: &mut Sql,
+    includes: &[&Include],
+    from: &[Key],
+    scope: &Scope,
+    now: i64,
+    limit: usize,
+) {
+    let (forward, reverse): (Vec<&Include>, Vec<&Include>) = includes
+        .iter()
+        .partition(|i| i.direction == Direction::Include);
+    let by_type = group_by_type(from);
+    sql.push(
+        "SELECT r.rkey, r.res_type, r.res_id, r.version, r.last_updated, r.content, r.patient_key \
+             FROM resources r WHERE r.rkey IN (",
+    );
+    if !forward.is_empty() {
+        // The referenced rows, by the index rows of the resources found.
+        sql.push(
+            "SELECT t.rkey FROM resources m JOIN search_reference x ON x.rkey = m.rkey \
+                 JOIN resources t ON t.res_type = x.target_type AND t.res_id = x.target_id \
+                 WHERE ",
+        );
+        one_of(sql, &by_type, "m.res_type", "m.res_id");
+        sql.push(" AND ");
+        any_of(sql, &forward, &mut |sql, i| reference_rows(sql, i));
+    }
+    if !reverse.is_empty() {
+        if !forward.is_empty() {
+            sql.push(" UNION ");
+        }
+        // The referencing rows, by the lookup index (type, parameter, target).
+        sql.push("SELECT x.rkey FROM search_reference x WHERE ");
+        any_of(sql, &reverse, &mut |sql, i| reference_rows(sql, i));
+        sql.push(" AND ");
+        one_of(sql, &by_type, "x.target_type", "x.target_id");
+    }
+    sql.push(") AND NOT r.deleted");
+    if !scope.is_system() {
+        sql.push(" AND ");
+        super::access_sql::scope_condition(sql, scope, now);
+    }
+    sql.push(" ORDER BY r.rkey LIMIT ");
+    sql.bind_int(i64::try_from(limit).unwrap_or(i64::MAX));
 }
 
 /// The ids of `keys` per resource type, types in first-seen order.
@@ -138,8 +150,21 @@ fn group_by_type(keys: &[Key]) -> Vec<(&str, Vec<&str>)> {
     out
 }
 
-/// `(type_column, id_column)` is one of `by_type`'s resources.
+/// `(type_column, id_column)` is one of `by_type`'s resources. With several types the
+/// columns are first bound to lists of their own, which an index can take; the pairs alone
+/// would be an OR no index serves.
 fn one_of(sql: &mut Sql, by_type: &[(&str, Vec<&str>)], type_column: &str, id_column: &str) {
+    if by_type.len() > 1 {
+        let types: Vec<&str> = by_type.iter().map(|(t, _)| *t).collect();
+        let ids: Vec<&str> = by_type
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        in_list(sql, type_column, &types);
+        sql.push(" AND ");
+        in_list(sql, id_column, &ids);
+        sql.push(" AND ");
+    }
     any_of(sql, by_type, &mut |sql, (t, ids)| {
         sql.push("(");
         sql.push(type_column);
@@ -154,13 +179,22 @@ fn one_of(sql: &mut Sql, by_type: &[(&str, Vec<&str>)], type_column: &str, id_co
 /// The `search_reference x` rows one include follows: of its source type, parameter and
 /// target type, each when it names one.
 fn reference_rows(sql: &mut Sql, include: &Include) {
+    // Forward, the rows are reached from the resources found, by `rkey`. SQLite, without
+    // statistics, would rather walk the lookup index by type and parameter, every
+    // Observation's subject for one page's; a unary `+` takes those columns out of its choice.
+    let unindexed = include.direction == Direction::Include && !sql.is_postgres();
+    let column = |name: &'static str| if unindexed { name } else { &name[1..] };
     sql.push("(1 = 1");
     if let Some(source) = &include.source {
-        sql.push(" AND x.res_type = ");
+        sql.push(" AND ");
+        sql.push(column("+x.res_type"));
+        sql.push(" = ");
         sql.bind_text(source.as_str());
     }
     if let Some(param) = include.param {
-        sql.push(" AND x.param = ");
+        sql.push(" AND ");
+        sql.push(column("+x.param"));
+        sql.push(" = ");
         sql.bind_text(param);
     }
     if let Some(target) = &include.target {
@@ -168,4 +202,72 @@ fn reference_rows(sql: &mut Sql, include: &Include) {
         sql.bind_text(target.as_str());
     }
     sql.push(")");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::search::include::parse;
+    use crate::store::test_db::test_stores;
+
+    #[derive(diesel::QueryableByName)]
+    struct PlanRow {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    #[test]
+    fn a_level_is_found_by_index_lookups_never_by_scanning_resources() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = test_stores().remove(0);
+        assert_eq!(t.backend, "sqlite");
+        let include = parse(Direction::Include, false, "_include", "Observation:subject").unwrap();
+        let reverse = parse(
+            Direction::RevInclude,
+            false,
+            "_revinclude",
+            "Condition:subject",
+        )
+        .unwrap();
+        let key = |t: &str, id: &str| (t.to_string(), id.to_string());
+        let one_type = vec![key("Observation", "o1"), key("Observation", "o2")];
+        let mut two_types = one_type.clone();
+        two_types.push(key("Patient", "p1"));
+        for from in [one_type, two_types] {
+            let (include, reverse) = (include.clone(), reverse.clone());
+            let plan = rt
+                .block_on(t.store.read(move |c| {
+                    let mut sql = Sql::new(false);
+                    sql.push("EXPLAIN QUERY PLAN ");
+                    level_sql(
+                        &mut sql,
+                        &[&include, &reverse],
+                        &from,
+                        &Scope::System,
+                        0,
+                        10,
+                    );
+                    let rows: Vec<PlanRow> = c.load(sql)?;
+                    Ok::<_, StoreError>(rows.into_iter().map(|r| r.detail).collect::<Vec<_>>())
+                }))
+                .unwrap()
+                .join("\n");
+            // Every table is reached by a key: the resources found (`m`) by type and id,
+            // their index rows by `rkey`, the referencing rows by type, parameter and target.
+            for scan in ["SCAN r", "SCAN m", "SCAN t", "SCAN x"] {
+                assert!(!plan.contains(scan), "{scan}:\n{plan}");
+            }
+            for lookup in [
+                "SEARCH m USING COVERING INDEX sqlite_autoindex_resources_1 (res_type=? AND res_id=?)",
+                "SEARCH x USING INDEX search_reference_rkey (rkey=?)",
+                "search_reference_lookup (res_type=? AND param=? AND target_id=?",
+            ] {
+                assert!(plan.contains(lookup), "{lookup}:\n{plan}");
+            }
+        }
+    }
 }
