@@ -209,22 +209,10 @@ fn reference_rows(sql: &mut Sql, include: &Include) {
 mod tests {
     use super::*;
     use crate::search::include::parse;
-    use crate::store::test_db::test_stores;
-
-    #[derive(diesel::QueryableByName)]
-    struct PlanRow {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        detail: String,
-    }
+    use crate::store::test_db::sqlite_plan;
 
     #[test]
     fn a_level_is_found_by_index_lookups_never_by_scanning_resources() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let t = test_stores().remove(0);
-        assert_eq!(t.backend, "sqlite");
         let include = parse(Direction::Include, false, "_include", "Observation:subject").unwrap();
         let reverse = parse(
             Direction::RevInclude,
@@ -239,23 +227,9 @@ mod tests {
         two_types.push(key("Patient", "p1"));
         for from in [one_type, two_types] {
             let (include, reverse) = (include.clone(), reverse.clone());
-            let plan = rt
-                .block_on(t.store.read(move |c| {
-                    let mut sql = Sql::new(false);
-                    sql.push("EXPLAIN QUERY PLAN ");
-                    level_sql(
-                        &mut sql,
-                        &[&include, &reverse],
-                        &from,
-                        &Scope::System,
-                        0,
-                        10,
-                    );
-                    let rows: Vec<PlanRow> = c.load(sql)?;
-                    Ok::<_, StoreError>(rows.into_iter().map(|r| r.detail).collect::<Vec<_>>())
-                }))
-                .unwrap()
-                .join("\n");
+            let plan = sqlite_plan(move |sql| {
+                level_sql(sql, &[&include, &reverse], &from, &Scope::System, 0, 10)
+            });
             // Every table is reached by a key: the resources found (`m`) by type and id,
             // their index rows by `rkey`, the referencing rows by type, parameter and target.
             for scan in ["SCAN r", "SCAN m", "SCAN t", "SCAN x"] {

@@ -87,3 +87,28 @@ pub fn orphans(c: &mut Conn<'_>) -> i64 {
         dispatch!(c, |c, DB| diesel::sql_query(&sql).load(c)).expect("orphan count");
     rows.first().map_or(0, |r| r.n)
 }
+
+#[derive(QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// SQLite's plan of the statement `write` appends, one step per line, on a fresh store.
+pub(super) fn sqlite_plan(write: impl FnOnce(&mut super::sql::Sql) + Send + 'static) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let t = test_stores().remove(0);
+    assert_eq!(t.backend, "sqlite");
+    rt.block_on(t.store.read(move |c| {
+        let mut sql = super::sql::Sql::new(false);
+        sql.push("EXPLAIN QUERY PLAN ");
+        write(&mut sql);
+        let rows: Vec<PlanRow> = c.load(sql)?;
+        Ok::<_, super::StoreError>(rows.into_iter().map(|r| r.detail).collect::<Vec<_>>())
+    }))
+    .expect("plan")
+    .join("\n")
+}
