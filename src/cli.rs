@@ -96,6 +96,10 @@ pub struct BenchArgs {
     /// and the GET and search phases read as it, so the consent check is measured.
     #[arg(long, requires = "auth", conflicts_with = "bundle")]
     pub consent: bool,
+    /// Two more search phases: a patient's labs with `_include=Observation:subject`, and the
+    /// patient with `_revinclude=Observation:subject`; the bench patients are registered first.
+    #[arg(long, conflicts_with = "bundle")]
+    pub include: bool,
     /// With --url: the bearer token to send.
     #[arg(long, value_name = "TOKEN", requires = "url")]
     pub token: Option<String>,
@@ -239,6 +243,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         reader_token: reader_token.clone(),
         stop: None,
         rate: None,
+        includes: args.include,
     };
     let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {

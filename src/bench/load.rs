@@ -34,6 +34,8 @@ const PATIENTS: u64 = 1000;
 const PHASE_POST: &str = "POST Observation";
 const PHASE_GET: &str = "GET Observation/{id}";
 const PHASE_SEARCH: &str = "GET Observation?subject=…";
+const PHASE_INCLUDE: &str = "GET Observation?subject=…&_include=Observation:subject";
+const PHASE_REVINCLUDE: &str = "GET Patient?_id=…&_revinclude=Observation:subject";
 
 /// What `kyoyu bench` asks for.
 #[derive(Debug, Clone)]
@@ -60,6 +62,10 @@ pub struct LoadOptions {
     /// ticks in milliseconds, so requests leave in small bursts. `None`: each connection sends
     /// its next request as soon as the last is answered (the server's capacity).
     pub rate: Option<f64>,
+    /// Two more search phases: a patient's labs with `_include=Observation:subject`, and the
+    /// patient with `_revinclude=Observation:subject` (its labs as included resources). The
+    /// bench patients are registered first so the includes find them.
+    pub includes: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +112,7 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
         url: opts.base_url.clone(),
         reason: "cannot form the Observation URL",
     })?;
-    if opts.reader_token.is_some() {
+    if opts.reader_token.is_some() || opts.includes {
         register_patients(&target).await?;
     }
     let keep_per_task = (MAX_KEPT_IDS / opts.connections).max(1);
@@ -153,24 +159,52 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
         .collect();
     let (get, outcomes) = run_phase(PHASE_GET, &target, conns, readers, opts).await?;
 
-    let mut conns: Vec<Option<Conn>> = outcomes.into_iter().map(|o| o.conn).collect();
+    let conns = outcomes.into_iter().map(|o| o.conn).collect();
+    let (search, mut conns) = search_phase(PHASE_SEARCH, &target, conns, opts, |p| {
+        format!("/Observation?subject=Patient/bench-{p}&_count=10")
+    })
+    .await?;
+    let mut phases = vec![post, get, search];
+    if opts.includes {
+        let (include, next) = search_phase(PHASE_INCLUDE, &target, conns, opts, |p| {
+            format!("/Observation?subject=Patient/bench-{p}&_count=10&_include=Observation:subject")
+        })
+        .await?;
+        let (revinclude, next) = search_phase(PHASE_REVINCLUDE, &target, next, opts, |p| {
+            format!("/Patient?_id=bench-{p}&_revinclude=Observation:subject")
+        })
+        .await?;
+        phases.extend([include, revinclude]);
+        conns = next;
+    }
+    drop(conns);
+    Ok(LoadReport { phases })
+}
+
+/// A phase of GETs of `path_of(patient)` over the bench patients round-robin; the connections
+/// it leaves for the next phase.
+async fn search_phase(
+    name: &str,
+    target: &Arc<Target>,
+    mut conns: Vec<Option<Conn>>,
+    opts: &LoadOptions,
+    path_of: impl Fn(u64) -> String,
+) -> Result<(PhaseReport, Vec<Option<Conn>>), Error> {
+    // Workers lost to a panic come back as fresh connections.
     conns.resize_with(opts.connections, || None);
-    let search_uris: Arc<[Uri]> = (0..PATIENTS)
-        .filter_map(|p| target.uri(&format!("/Observation?subject=Patient/bench-{p}&_count=10")))
+    let uris: Arc<[Uri]> = (0..PATIENTS)
+        .filter_map(|p| target.uri(&path_of(p)))
         .collect::<Vec<_>>()
         .into();
     let searchers = (0..opts.connections)
         .map(|i| ReadObservations {
-            target: Arc::clone(&target),
-            next: i * search_uris.len() / opts.connections,
-            uris: Arc::clone(&search_uris),
+            target: Arc::clone(target),
+            next: i * uris.len() / opts.connections,
+            uris: Arc::clone(&uris),
         })
         .collect();
-    let (search, _) = run_phase(PHASE_SEARCH, &target, conns, searchers, opts).await?;
-
-    Ok(LoadReport {
-        phases: vec![post, get, search],
-    })
+    let (report, outcomes) = run_phase(name, target, conns, searchers, opts).await?;
+    Ok((report, outcomes.into_iter().map(|o| o.conn).collect()))
 }
 
 /// The member identifier of bench patient `p`: consents reach another institution's rows by
@@ -879,6 +913,7 @@ mod tests {
             reader_token: None,
             stop: None,
             rate: None,
+            includes: false,
         };
         assert!(validate(&ok).is_ok());
         let zero_conns = LoadOptions {

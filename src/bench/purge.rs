@@ -139,6 +139,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         warmup: Duration::from_secs(1),
         stop: None,
         rate: args.rate,
+        includes: false,
     };
     let before = get_phase("GET before purge", &opts, &uris).await?;
 

@@ -125,7 +125,14 @@ fn respond(head: &str, body: &[u8], mode: Mode, addr: SocketAddr, counters: &Cou
             body.len()
         );
     }
-    if request_line.starts_with("GET /Observation?subject=Patient/bench-") {
+    if request_line.starts_with("PUT /Patient/bench-") {
+        return format!(
+            "HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: {connection}\r\n\r\n"
+        );
+    }
+    if request_line.starts_with("GET /Observation?subject=Patient/bench-")
+        || request_line.starts_with("GET /Patient?_id=bench-")
+    {
         counters.searches.fetch_add(1, Ordering::Relaxed);
         let body = r#"{"resourceType":"Bundle","type":"searchset","total":0}"#;
         return format!(
@@ -146,6 +153,7 @@ fn options(addr: SocketAddr) -> LoadOptions {
         warmup: Duration::from_millis(50),
         stop: None,
         rate: None,
+        includes: false,
     }
 }
 
@@ -181,6 +189,31 @@ async fn every_phase_succeeds_against_fake_server() {
     let text = report.to_text();
     assert!(text.contains("POST Observation") && text.contains("GET Observation/{id}"));
     assert_eq!(report.to_json()["phases"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn includes_add_two_search_phases_after_registering_the_patients() {
+    let (addr, counters) = fake_server(Mode::Fhir).await;
+    let report = run(&LoadOptions {
+        includes: true,
+        ..options(addr)
+    })
+    .await
+    .unwrap();
+    let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names[3..],
+        [
+            "GET Observation?subject=…&_include=Observation:subject",
+            "GET Patient?_id=…&_revinclude=Observation:subject"
+        ]
+    );
+    for phase in &report.phases {
+        assert!(phase.requests > 0, "{phase:?}");
+        assert_eq!(phase.errors, 0, "{phase:?}");
+    }
+    let searched: u64 = report.phases[2..].iter().map(|p| p.requests).sum();
+    assert!(counters.searches.load(Ordering::Relaxed) > searched);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
