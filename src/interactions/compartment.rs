@@ -95,9 +95,9 @@ pub async fn search(
         "search-type",
         audited_type.as_deref(),
         None,
+        // Included resources are shown, so they are recorded too.
         std::iter::once(&patient).chain(
-            page.resources
-                .iter()
+            page.shown()
                 .filter(|r| (r.res_type.as_str(), r.id.as_str()) != ("Patient", &patient.id)),
         ),
     )

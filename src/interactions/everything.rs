@@ -170,6 +170,8 @@ impl EverythingRequest {
                 types,
             }),
             after: self.after,
+            includes: Vec::new(),
+            include_limit: 0,
         }
     }
 }
