@@ -374,7 +374,7 @@ fn leaves_no_gaps(s: &Audited) {
     assert_eq!(s.get(Who::HospitalB, "Observation/x/y/z/w").0, 404);
     let (status, _) = s.send(
         Who::HospitalB,
-        reqwest::Method::PATCH,
+        reqwest::Method::POST,
         &format!("Observation/{obs}"),
         None,
         &[],

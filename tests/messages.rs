@@ -174,14 +174,14 @@ backend_test!(not_found_and_method_not_allowed_speak_japanese, |srv| {
 
     let r = srv
         .client
-        .patch(srv.url("Patient/1"))
+        .post(srv.url("Patient/1"))
         .header("accept-language", "ja-JP")
         .send()
         .unwrap();
     assert_eq!(r.status(), 405);
     let outcome: Value = r.json().unwrap();
     let text = outcome["issue"][0]["diagnostics"].as_str().unwrap();
-    assert!(text.contains("PATCH") && has_japanese(text), "{outcome}");
+    assert!(text.contains("POST") && has_japanese(text), "{outcome}");
 
     // In XML too, the language is the one asked for.
     let r = srv

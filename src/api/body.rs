@@ -66,6 +66,18 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<serde_json
         Format::Json => json::parse_resource_within(bytes, depth, items)?,
         Format::Xml => xml::parse_resource(bytes, depth)?,
     };
+    checked(resource, limits)
+}
+
+/// A JSON body that is not a resource (a JSON Patch), under the same limits and character
+/// rules, since what it holds ends up in a resource.
+pub fn parse_json(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, Error> {
+    let (depth, items) = (limits.max_json_depth, limits.max_array_items);
+    checked(json::parse_value_within(bytes, depth, items)?, limits)
+}
+
+fn checked(resource: serde_json::Value, limits: &Limits) -> Result<serde_json::Value, Error> {
+    let items = limits.max_array_items;
     if let Some(path) = arrays::too_long(&resource, items) {
         return Err(Error::TooManyItems { path, max: items });
     }

@@ -21,7 +21,7 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use super::routes::Template;
 
 /// What a cross-origin page may send: the methods of the FHIR API.
-const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, DELETE";
+const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 /// The request headers the server reads, besides the CORS-safelisted ones.
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, Accept-Language, Prefer, \
     If-Match, If-None-Match, If-None-Exist, If-Modified-Since, X-Request-Id, \

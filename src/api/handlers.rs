@@ -155,26 +155,15 @@ pub async fn create(state: State, req: HttpRequest, t: String, payload: Payload)
         Some(deadline),
     )
     .await?;
-    let status = if written.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let location = respond::version_location(&state.base_url, &written.resource);
-    Ok(respond::resource(
-        status,
-        &written.resource,
-        out,
-        prefer.return_,
-        Some(location),
-    ))
+    Ok(written_reply(&state, &written, out, prefer.return_))
 }
 
+/// `PUT [base]/[type]/[id]`, or with `id` `None`, the conditional `PUT [base]/[type]?criteria`.
 pub async fn update(
     state: State,
     req: HttpRequest,
     t: String,
-    id: String,
+    id: Option<String>,
     payload: Payload,
 ) -> Reply {
     let deadline = deadline(&state);
@@ -183,22 +172,41 @@ pub async fn update(
     interactions::check_type(&t)?;
     let if_match = negotiate::if_match(&req)?;
     let resource = resource_body(&req, payload, &state, deadline).await?;
-    let written =
-        interactions::update::update(&state.services, &t, &id, resource, if_match, Some(deadline))
-            .await?;
+    let svc = &state.services;
+    let written = match id {
+        Some(id) => {
+            interactions::update::update(svc, &t, &id, resource, if_match, Some(deadline)).await?
+        }
+        None => {
+            let criteria = req.query_string();
+            interactions::conditional_update::conditional_update(
+                svc,
+                &t,
+                criteria,
+                resource,
+                if_match,
+                Some(deadline),
+            )
+            .await?
+        }
+    };
+    Ok(written_reply(&state, &written, out, prefer.return_))
+}
+
+/// The answer to a write: 201 when it created the resource, else 200; `Location` of the version.
+pub(super) fn written_reply(
+    state: &State,
+    written: &interactions::Written,
+    out: negotiate::Output,
+    return_: negotiate::Return,
+) -> HttpResponse {
     let status = if written.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     let location = respond::version_location(&state.base_url, &written.resource);
-    Ok(respond::resource(
-        status,
-        &written.resource,
-        out,
-        prefer.return_,
-        Some(location),
-    ))
+    respond::resource(status, &written.resource, out, return_, Some(location))
 }
 
 pub async fn delete(state: State, req: HttpRequest, t: String, id: String) -> Reply {

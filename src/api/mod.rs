@@ -15,6 +15,7 @@ mod language_headers;
 mod memory;
 mod metrics;
 mod negotiate;
+mod patch;
 mod request_log;
 mod respond;
 pub mod routes;

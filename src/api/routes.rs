@@ -21,6 +21,7 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
     "read",
     "vread",
     "update",
+    "patch",
     "delete",
     "history-instance",
     "history-type",
@@ -137,6 +138,12 @@ pub enum Route {
     Delete(String, String),
     /// `DELETE [base]/[type]?criteria`; for Bundle, a report unit by its Bundle-ID.
     ConditionalDelete(String),
+    /// `PUT [base]/[type]?criteria`.
+    ConditionalUpdate(String),
+    /// `PATCH [base]/[type]/[id]`.
+    Patch(String, String),
+    /// `PATCH [base]/[type]?criteria`.
+    ConditionalPatch(String),
     HistoryInstance(String, String),
     Vread(String, String, String),
     /// `Bundle/[id]/$receipt`: the addressee acknowledges a referral.
@@ -180,6 +187,9 @@ impl Route {
             Route::Update(t, id) => ("update", Some(t), Some(id)),
             Route::Delete(t, id) => ("delete", Some(t), Some(id)),
             Route::ConditionalDelete(t) => ("delete", Some(t), None),
+            Route::ConditionalUpdate(t) => ("update", Some(t), None),
+            Route::Patch(t, id) => ("patch", Some(t), Some(id)),
+            Route::ConditionalPatch(t) => ("patch", Some(t), None),
             Route::HistoryInstance(t, id) => ("history-instance", Some(t), Some(id)),
             Route::HistoryType(t) => ("history-type", Some(t), None),
             Route::HistorySystem => ("history-system", None, None),
@@ -261,10 +271,22 @@ pub fn resolve(
         ["OperationDefinition", "Bundle-receipt"] => {
             ("/OperationDefinition/Bundle-receipt", &[Method::GET])
         }
-        [_] => ("/{type}", &[Method::GET, Method::POST, Method::DELETE]),
+        [_] => (
+            "/{type}",
+            &[
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ],
+        ),
         [_, "_search"] => ("/{type}/_search", &[Method::POST]),
         [_, "_history"] => ("/{type}/_history", &[Method::GET]),
-        [_, _] => ("/{type}/{id}", &[Method::GET, Method::PUT, Method::DELETE]),
+        [_, _] => (
+            "/{type}/{id}",
+            &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+        ),
         [_, _, "_history"] => ("/{type}/{id}/_history", &[Method::GET]),
         [_, _, "_history", _] => ("/{type}/{id}/_history/{vid}", &[Method::GET]),
         _ => {
@@ -310,11 +332,14 @@ pub fn resolve(
         ("/OperationDefinition/Bundle-receipt", _) => Route::ReceiptDefinition,
         ("/{type}", "GET") => Route::Search(s(0)),
         ("/{type}", "DELETE") => Route::ConditionalDelete(s(0)),
+        ("/{type}", "PUT") => Route::ConditionalUpdate(s(0)),
+        ("/{type}", "PATCH") => Route::ConditionalPatch(s(0)),
         ("/{type}", _) => Route::Create(s(0)),
         ("/{type}/_search", _) => Route::SearchPost(s(0)),
         ("/{type}/_history", _) => Route::HistoryType(s(0)),
         ("/{type}/{id}", "GET") => Route::Read(s(0), s(1)),
         ("/{type}/{id}", "PUT") => Route::Update(s(0), s(1)),
+        ("/{type}/{id}", "PATCH") => Route::Patch(s(0), s(1)),
         ("/{type}/{id}", _) => Route::Delete(s(0), s(1)),
         ("/{type}/{id}/_history", _) => Route::HistoryInstance(s(0), s(1)),
         _ => Route::Vread(s(0), s(1), s(3)),
@@ -529,9 +554,12 @@ async fn serve(
         Route::SearchPost(t) => h::search_post(state, req, t, payload).await,
         Route::HistoryType(t) => h::history_type(state, req, t).await,
         Route::Read(t, id) => h::read(state, req, t, id).await,
-        Route::Update(t, id) => h::update(state, req, t, id, payload).await,
+        Route::Update(t, id) => h::update(state, req, t, Some(id), payload).await,
         Route::Delete(t, id) => h::delete(state, req, t, id).await,
         Route::ConditionalDelete(t) => h::conditional_delete(state, req, t).await,
+        Route::ConditionalUpdate(t) => h::update(state, req, t, None, payload).await,
+        Route::Patch(t, id) => super::patch::patch(state, req, t, Some(id), payload).await,
+        Route::ConditionalPatch(t) => super::patch::patch(state, req, t, None, payload).await,
         Route::Summary(id) => h::summary(state, req, id).await,
         Route::CompartmentSearch(id, t) => c::search(state, req, id, t).await,
         Route::CompartmentSearchPost(id, t) => c::search_post(state, req, id, t, payload).await,
@@ -593,6 +621,18 @@ mod tests {
         assert_eq!(
             route(Method::DELETE, "/Patient/1"),
             Route::Delete("Patient".into(), "1".into())
+        );
+        assert_eq!(
+            route(Method::PATCH, "/Patient/1"),
+            Route::Patch("Patient".into(), "1".into())
+        );
+        assert_eq!(
+            route(Method::PUT, "/Patient"),
+            Route::ConditionalUpdate("Patient".into())
+        );
+        assert_eq!(
+            route(Method::PATCH, "/Patient"),
+            Route::ConditionalPatch("Patient".into())
         );
         assert_eq!(
             route(Method::GET, "/Patient/1/_history"),
@@ -716,10 +756,10 @@ mod tests {
 
     #[test]
     fn wrong_methods_and_shapes_are_405_and_404() {
-        let (e, t) = resolve(&Method::PATCH, "/Patient/1").unwrap_err();
+        let (e, t) = resolve(&Method::POST, "/Patient/1").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
         assert_eq!(t, "/{type}/{id}");
-        assert_eq!(e.allow(), Some("GET, HEAD, PUT, DELETE"));
+        assert_eq!(e.allow(), Some("GET, HEAD, PUT, PATCH, DELETE"));
         let (e, _) = resolve(&Method::GET, "/Patient/1/_history/2/x").unwrap_err();
         assert!(matches!(e, Error::RouteNotFound(_)));
         let (e, _) = resolve(&Method::GET, "/").unwrap_err();
@@ -732,7 +772,7 @@ mod tests {
         for (method, path, allow) in [
             (Method::POST, "/metadata", "GET, HEAD"),
             (Method::DELETE, "/Patient/_history", "GET, HEAD"),
-            (Method::PUT, "/Patient", "GET, HEAD, POST, DELETE"),
+            (Method::OPTIONS, "/Patient", "GET, HEAD, POST, PUT, PATCH, DELETE"),
             (Method::GET, "/Patient/_search", "POST"),
             (Method::GET, "/Bundle/b1/$receipt", "POST"),
             (Method::PUT, "/Patient/1/$validate", "GET, HEAD, POST"),

@@ -68,6 +68,19 @@ pub fn parse_resource_within(
     max_depth: usize,
     max_items: usize,
 ) -> Result<Value, ParseError> {
+    let value = parse_value_within(body, max_depth, max_items)?;
+    if !value.is_object() {
+        return Err(ParseError::NotAnObject);
+    }
+    Ok(value)
+}
+
+/// Any JSON value under the same rules as a resource (a JSON Patch is an array).
+pub fn parse_value_within(
+    body: &[u8],
+    max_depth: usize,
+    max_items: usize,
+) -> Result<Value, ParseError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -75,11 +88,7 @@ pub fn parse_resource_within(
     let text = super::characters::utf8(body)
         .map_err(|(byte, line, column)| ParseError::NotUtf8 { byte, line, column })?;
     check_depth(body, max_depth)?;
-    let value = read_strict(text, max_items)?;
-    if !value.is_object() {
-        return Err(ParseError::NotAnObject);
-    }
-    Ok(value)
+    read_strict(text, max_items)
 }
 
 fn read_strict(text: &str, max_items: usize) -> Result<Value, ParseError> {

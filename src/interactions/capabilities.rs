@@ -27,7 +27,7 @@ pub struct Implemented<'a> {
 }
 
 /// The interactions that write a resource from its body, which an extracted-only type refuses.
-const BODY_WRITES: &[&str] = &["create", "update"];
+const BODY_WRITES: &[&str] = &["create", "update", "patch"];
 
 /// An operation served on one resource type only, at type or instance level.
 pub struct TypeOperation<'a> {
@@ -124,7 +124,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         "conditionalCreate": writable,
         // read and vread answer 304 to If-None-Match and to If-Modified-Since.
         "conditionalRead": "full-support",
-        "conditionalUpdate": false,
+        "conditionalUpdate": writable,
         "conditionalDelete": "single",
         "searchParam": params,
         "operation": operations(implemented.operations),
@@ -201,7 +201,7 @@ mod tests {
 
     fn implemented<'a>(extracted_only: &'a [&'a str], unserved: &'a [&'a str]) -> Implemented<'a> {
         Implemented {
-            type_interactions: &["read", "update", "delete", "create", "search-type"],
+            type_interactions: &["read", "update", "patch", "delete", "create", "search-type"],
             system_interactions: &[],
             formats: &[],
             operations: &[],
@@ -238,9 +238,11 @@ mod tests {
         assert_eq!(codes, ["read", "delete", "search-type"]);
         assert_eq!(rx["updateCreate"], false);
         assert_eq!(rx["conditionalCreate"], false);
+        assert_eq!(rx["conditionalUpdate"], false);
         let patient = entry(&s, "Patient").unwrap();
-        assert_eq!(patient["interaction"].as_array().unwrap().len(), 5);
+        assert_eq!(patient["interaction"].as_array().unwrap().len(), 6);
         assert_eq!(patient["conditionalCreate"], true);
+        assert_eq!(patient["conditionalUpdate"], true);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `transaction` and `batch` (POST [base] with a Bundle).
 //! A transaction is one database transaction: every entry applies or none does, `urn:uuid:`
 //! references between entries are rewritten to the ids the server assigns, and entries run in
-//! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own. GET entries
+//! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own. A `PUT
+//! [type]?criteria` entry is a conditional update: its criteria settle its target (under the
+//! criteria's lock, in the caller's scope) before any reference is rewritten. GET entries
 //! read, vread or search (`GET [type]?params`): through the caller's scope and audited as the
 //! direct interactions are, a search answering its searchset Bundle as the entry's resource.
 //! Spec: https://hl7.org/fhir/R4/http.html#transaction
@@ -53,6 +55,13 @@ enum Action {
     Update {
         res_type: String,
         id: String,
+        resource: Value,
+        if_match: Option<i64>,
+    },
+    /// `PUT [type]?criteria`: `criteria` as written, for a batch entry's direct call.
+    ConditionalUpdate {
+        criteria: String,
+        query: SearchQuery,
         resource: Value,
         if_match: Option<i64>,
     },
@@ -170,6 +179,11 @@ impl Action {
             Action::Update { res_type, id, .. } => {
                 (AuditAction::Update, "update", owned(res_type, Some(id)))
             }
+            Action::ConditionalUpdate { query, .. } => (
+                AuditAction::Update,
+                "update",
+                owned(&query.resource_type, None),
+            ),
             Action::Delete { res_type, id } => {
                 (AuditAction::Delete, "delete", owned(res_type, Some(id)))
             }
@@ -305,6 +319,27 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 if_match,
             }
         }
+        ("PUT", [t], Some(criteria)) => {
+            let resource = resource.ok_or_else(|| {
+                Error::invalid(
+                    M::EntryWithoutResource { method: "PUT" },
+                    "Bundle.entry.resource",
+                )
+            })?;
+            let query = super::conditional_update::check_request(
+                svc,
+                t,
+                criteria,
+                &resource,
+                "a transaction",
+            )?;
+            Action::ConditionalUpdate {
+                criteria: criteria.to_string(),
+                query,
+                resource,
+                if_match,
+            }
+        }
         ("DELETE", [t, id], None) => {
             check_type(t)?;
             super::terminology::check_writable(t, "DELETE")?;
@@ -417,7 +452,7 @@ fn order(action: &Action) -> u8 {
     match action {
         Action::Delete { .. } => 0,
         Action::Create { .. } => 1,
-        Action::Update { .. } => 2,
+        Action::Update { .. } | Action::ConditionalUpdate { .. } => 2,
         Action::Read { .. } | Action::Search { .. } => 3,
     }
 }
@@ -492,6 +527,24 @@ fn run_transaction(
                 }
                 None
             }
+            Action::ConditionalUpdate {
+                query, resource, ..
+            } => {
+                let id = super::conditional_update::target_in_tx(svc, conn, query, resource, now)
+                    .map_err(|e| in_entry(p.index, e))?
+                    .unwrap_or_else(|| svc.ids.new_id());
+                let identity = format!("{}/{id}", query.resource_type);
+                if !touched.insert(identity.clone()) {
+                    return Err(in_entry(
+                        p.index,
+                        Error::invalid(M::ChangedTwice { identity }, "Bundle.entry.request.url"),
+                    ));
+                }
+                if let Some(url) = &p.full_url {
+                    ids.insert(url.clone(), format!("{}/{id}", query.resource_type));
+                }
+                Some(Ok(id))
+            }
             _ => None,
         };
         assigned.push(slot);
@@ -523,13 +576,24 @@ fn run_transaction(
                 _,
             ) => {
                 rewrite_references(&mut resource, &ids);
-                let written = put_in_tx(svc, conn, &res_type, &id, resource, now, if_match)
-                    .map_err(|e| in_entry(index, e))?;
-                if written.created {
-                    EntryResult::Created(written)
-                } else {
-                    EntryResult::Updated(written)
-                }
+                put_entry(put_in_tx(
+                    svc, conn, &res_type, &id, resource, now, if_match,
+                ))
+                .map_err(|e| in_entry(index, e))?
+            }
+            (
+                Action::ConditionalUpdate {
+                    query,
+                    mut resource,
+                    if_match,
+                    ..
+                },
+                Some(Ok(id)),
+            ) => {
+                rewrite_references(&mut resource, &ids);
+                let t = &query.resource_type;
+                put_entry(put_in_tx(svc, conn, t, &id, resource, now, if_match))
+                    .map_err(|e| in_entry(index, e))?
             }
             (
                 Action::Read {
@@ -550,7 +614,9 @@ fn run_transaction(
                     .map_err(|e| in_entry(index, e.into()))?;
                 EntryResult::Searched(Box::new((query, page)))
             }
-            (Action::Delete { .. }, _) | (Action::Create { .. }, None) => {
+            (Action::Delete { .. }, _)
+            | (Action::Create { .. }, None)
+            | (Action::ConditionalUpdate { .. }, _) => {
                 return Err(in_entry(
                     index,
                     Error::Conflict(M::EntryPlanning { twice: true }.into()),
@@ -566,6 +632,17 @@ fn run_transaction(
             r.ok_or_else(|| in_entry(i, Error::Conflict(M::EntryPlanning { twice: false }.into())))
         })
         .collect()
+}
+
+/// A PUT's entry result: created or updated, as the write says.
+fn put_entry(written: Result<Written, Error>) -> Result<EntryResult, Error> {
+    written.map(|w| {
+        if w.created {
+            EntryResult::Created(w)
+        } else {
+            EntryResult::Updated(w)
+        }
+    })
 }
 
 fn set(results: &mut [Option<EntryResult>], index: usize, result: EntryResult) {
@@ -645,15 +722,25 @@ async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> En
             id,
             resource,
             if_match,
-        } => super::update::update(svc, &res_type, &id, resource, if_match, deadline)
-            .await
-            .map(|w| {
-                if w.created {
-                    EntryResult::Created(w)
-                } else {
-                    EntryResult::Updated(w)
-                }
-            }),
+        } => put_entry(
+            super::update::update(svc, &res_type, &id, resource, if_match, deadline).await,
+        ),
+        Action::ConditionalUpdate {
+            criteria,
+            query,
+            resource,
+            if_match,
+        } => put_entry(
+            super::conditional_update::conditional_update(
+                svc,
+                &query.resource_type,
+                &criteria,
+                resource,
+                if_match,
+                deadline,
+            )
+            .await,
+        ),
         Action::Delete { res_type, id } => super::delete::delete(svc, &res_type, &id, deadline)
             .await
             .map(|_| EntryResult::Deleted),

@@ -14,6 +14,7 @@
 //! - [`service`]: the CLINS service rules checked by hand (report units, flags).
 //! - [`documents`]: the rules of CLINS documents and their receipt (DESIGN §6–§7).
 //! - [`interactions`]: refusals of REST interactions (access, conflicts, transactions).
+//! - [`patch`]: conditional update and PATCH (criteria outcomes, failed patch operations).
 //! - [`questionnaire`]: a QuestionnaireResponse against its Questionnaire.
 //! - [`terminology`]: refusals of the terminology operations (`$expand`, `$lookup`, …).
 //!
@@ -27,6 +28,7 @@ pub mod documents;
 pub mod interactions;
 pub mod language;
 pub mod markup;
+pub mod patch;
 pub mod questionnaire;
 pub mod requests;
 pub mod service;
@@ -47,6 +49,7 @@ pub use bundles::BundleMessage;
 pub use conformance::ConformanceMessage;
 pub use documents::DocumentMessage;
 pub use interactions::InteractionMessage;
+pub use patch::PatchMessage;
 pub use questionnaire::QuestionnaireMessage;
 pub use terminology::TerminologyMessage;
 pub use values::ValueMessage;
@@ -72,6 +75,7 @@ pub enum Message {
     Conformance(ConformanceMessage),
     Document(DocumentMessage),
     Interaction(InteractionMessage),
+    Patch(PatchMessage),
     Bundle(BundleMessage),
     Questionnaire(QuestionnaireMessage),
     Terminology(TerminologyMessage),
@@ -87,6 +91,7 @@ impl Message {
             Message::Conformance(m) => m.render(language),
             Message::Document(m) => m.render(language),
             Message::Interaction(m) => m.render(language),
+            Message::Patch(m) => m.render(language),
             Message::Bundle(m) => m.render(language),
             Message::Questionnaire(m) => m.render(language),
             Message::Terminology(m) => m.render(language),
@@ -119,6 +124,7 @@ family!(
     ConformanceMessage => Conformance,
     DocumentMessage => Document,
     InteractionMessage => Interaction,
+    PatchMessage => Patch,
     BundleMessage => Bundle,
     QuestionnaireMessage => Questionnaire,
     TerminologyMessage => Terminology,

@@ -458,6 +458,57 @@ fn interaction_examples() -> Vec<Message> {
     .collect()
 }
 
+fn patch_examples() -> Vec<Message> {
+    use PatchMessage as M;
+    [
+        M::UpdateCriteriaSeveral {
+            res_type: s("Patient"),
+        },
+        M::UpdateIdNotMatched {
+            found: s("1"),
+            matched: s("2"),
+        },
+        M::UpdateIdInUse {
+            reference: s("Patient/1"),
+        },
+        M::NotAPatch {
+            detail: s("expected an array"),
+        },
+        M::OperationFailed {
+            index: 1,
+            op: s("test"),
+            path: s("/gender"),
+            why: super::patch::PatchFailure::TestFailed,
+        },
+        M::OperationFailed {
+            index: 0,
+            op: s("remove"),
+            path: s("/x"),
+            why: super::patch::PatchFailure::BadPath,
+        },
+        M::OperationFailed {
+            index: 0,
+            op: s("move"),
+            path: s("/x"),
+            why: super::patch::PatchFailure::BadFrom,
+        },
+        M::OperationFailed {
+            index: 0,
+            op: s("move"),
+            path: s("/x/y"),
+            why: super::patch::PatchFailure::MoveIntoItself,
+        },
+        M::ChangesIdentity { element: "id" },
+        M::PatchContentType {
+            content_type: s("text/plain"),
+        },
+        M::EntryPatchNotBinary,
+    ]
+    .into_iter()
+    .map(Message::from)
+    .collect()
+}
+
 fn validation_examples() -> Vec<Message> {
     use ValidationMessage as M;
     [
@@ -717,6 +768,7 @@ fn every_message_of_the_catalogue_has_japanese() {
         conformance_examples(),
         document_examples(),
         interaction_examples(),
+        patch_examples(),
         validation_examples(),
         request_and_service_examples(),
         bundle_examples(),

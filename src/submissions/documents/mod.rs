@@ -179,19 +179,34 @@ pub const EXTRACTED_ONLY_TYPES: &[&str] = &["MedicationRequest"];
 /// extracted from referrals and discharge summaries (DESIGN §1), and documents only through
 /// `POST [base]/Bundle`. `how` names the interaction (`POST`, `PUT`, `a transaction`).
 pub fn refuse_direct_write(res_type: &str, resource: &Value, how: &str) -> Result<(), Error> {
+    refuse_extracted_only(res_type, how)?;
     let how = how.to_string();
-    let why = if EXTRACTED_ONLY_TYPES.contains(&res_type) {
-        DocumentMessage::PrescriptionWrite { how }
-    } else if crate::submissions::is_report_unit(resource) && how != "POST" {
+    let why = if crate::submissions::is_report_unit(resource) && how != "POST" {
         DocumentMessage::ReportUnitWrite { how }
     } else if is_document(resource) && how != "POST" {
         DocumentMessage::DocumentWrite { how }
     } else {
         return Ok(());
     };
-    Err(Error::Unprocessable(vec![
+    Err(refused(res_type, why))
+}
+
+fn refused(res_type: &str, why: DocumentMessage) -> Error {
+    Error::Unprocessable(vec![
         Issue::error(IssueType::NotSupported, why).at(format!("{res_type}.resourceType")),
-    ]))
+    ])
+}
+
+/// The part of [`refuse_direct_write`] that needs only the type: asked before a PATCH reads the
+/// resource it would change.
+pub fn refuse_extracted_only(res_type: &str, how: &str) -> Result<(), Error> {
+    if !EXTRACTED_ONLY_TYPES.contains(&res_type) {
+        return Ok(());
+    }
+    let why = DocumentMessage::PrescriptionWrite {
+        how: how.to_string(),
+    };
+    Err(refused(res_type, why))
 }
 
 /// Validates a document Bundle (profiles when loaded, the service rules always) and registers

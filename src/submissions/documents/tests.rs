@@ -320,11 +320,15 @@ fn institution_numbers_are_checked_where_they_enter() {
 #[test]
 fn prescriptions_and_documents_cannot_be_written_directly() {
     let rx = json!({"resourceType": "MedicationRequest"});
-    for how in ["POST", "PUT", "a transaction"] {
+    for how in ["POST", "PUT", "PATCH", "a transaction"] {
         assert!(refuse_direct_write("MedicationRequest", &rx, how).is_err());
+        assert!(super::refuse_extracted_only("MedicationRequest", how).is_err());
     }
+    assert!(super::refuse_extracted_only("Condition", "PATCH").is_ok());
     let doc = referral(vec![], vec![]);
     assert!(refuse_direct_write("Bundle", &doc, "POST").is_ok());
     assert!(refuse_direct_write("Bundle", &doc, "PUT").is_err());
+    // A patch is judged on what it makes: a Bundle patched into a document is refused too.
+    assert!(refuse_direct_write("Bundle", &doc, "PATCH").is_err());
     assert!(refuse_direct_write("Patient", &json!({}), "PUT").is_ok());
 }

@@ -1,0 +1,53 @@
+//! PATCH requests: the body is a JSON Patch (`application/json-patch+json`), read and parsed
+//! here; applying it is the `patch` interaction's.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::web::Payload;
+
+use super::handlers::{deadline, written_reply};
+use super::{State, body, negotiate};
+use crate::error::Error;
+use crate::interactions::{self, patch::JsonPatch, patch::Target};
+use crate::messages::PatchMessage;
+
+const JSON_PATCH: &str = "application/json-patch+json";
+
+/// `PATCH [base]/[type]/[id]`, or with `id` `None`, `PATCH [base]/[type]?criteria`.
+pub async fn patch(
+    state: State,
+    req: HttpRequest,
+    t: String,
+    id: Option<String>,
+    payload: Payload,
+) -> Result<actix_web::HttpResponse, Error> {
+    let deadline = deadline(&state);
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    interactions::check_type(&t)?;
+    let if_match = negotiate::if_match(&req)?;
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case(JSON_PATCH) {
+        return Err(Error::UnsupportedMediaType(
+            PatchMessage::PatchContentType {
+                content_type: content_type.to_string(),
+            }
+            .into(),
+        ));
+    }
+    let bytes = body::read(&req, payload, &state, deadline).await?;
+    let ops = JsonPatch::parse(body::parse_json(&bytes, &state.limits)?)?;
+    let target = match &id {
+        Some(id) => Target::Id(id),
+        None => Target::Criteria(req.query_string()),
+    };
+    let written =
+        interactions::patch::patch(&state.services, &t, target, &ops, if_match, Some(deadline))
+            .await?;
+    Ok(written_reply(&state, &written, out, prefer.return_))
+}

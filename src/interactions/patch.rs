@@ -1,0 +1,325 @@
+//! `patch` (PATCH [base]/[type]/[id], and conditional `PATCH [base]/[type]?criteria`) with a
+//! JSON Patch (RFC 6902). Spec: https://hl7.org/fhir/R4/http.html#patch
+//!
+//! The patch is applied to the current version the caller may read; the result then goes
+//! through every rule of an update — the body checks, the document rules, validation, ownership
+//! — and is written as the next version only if no other write came in between: the version the
+//! patch was applied to is the write's `If-Match`. A patch sent without `If-Match` of its own is
+//! applied again to the newer version (a few times at most); one sent with it answers 412.
+
+use std::time::Instant;
+
+use json_patch::{PatchErrorKind, PatchOperation};
+use serde_json::Value;
+
+use super::read::read_in;
+use super::write::{check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write};
+use super::{Services, Written, check_type};
+use crate::access::audit::Action;
+use crate::error::Error;
+use crate::fhir::{Issue, IssueType};
+use crate::messages::patch::PatchFailure;
+use crate::messages::{InteractionMessage, PatchMessage};
+use crate::search::SearchQuery;
+use crate::store::{Conn, StoredResource};
+
+/// How often a patch without `If-Match` is applied again when another write came first.
+const ATTEMPTS: usize = 3;
+
+/// What a PATCH addresses: one resource by id, or the one its criteria match.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Id(&'a str),
+    Criteria(&'a str),
+}
+
+/// A parsed JSON Patch document.
+#[derive(Debug, Clone)]
+pub struct JsonPatch(Vec<PatchOperation>);
+
+impl JsonPatch {
+    /// A JSON array of operations; anything else is 400 naming what is wrong.
+    pub fn parse(document: Value) -> Result<Self, Error> {
+        serde_json::from_value::<json_patch::Patch>(document)
+            .map(|p| JsonPatch(p.0))
+            .map_err(|e| {
+                Error::invalid(
+                    PatchMessage::NotAPatch {
+                        detail: e.to_string(),
+                    },
+                    "PATCH",
+                )
+            })
+    }
+
+    /// `resource` with every operation applied, or 422 naming the first that failed; a result
+    /// with another id or resourceType is 422 too.
+    pub fn apply(&self, resource: &Value) -> Result<Value, Error> {
+        let mut patched = resource.clone();
+        json_patch::patch_unsafe(&mut patched, &self.0).map_err(|e| {
+            let why = match e.kind {
+                PatchErrorKind::TestFailed => PatchFailure::TestFailed,
+                PatchErrorKind::InvalidFromPointer => PatchFailure::BadFrom,
+                PatchErrorKind::CannotMoveInsideItself => PatchFailure::MoveIntoItself,
+                _ => PatchFailure::BadPath,
+            };
+            let op = self.0.get(e.operation).map_or("?", op_name).to_string();
+            unprocessable(
+                PatchMessage::OperationFailed {
+                    index: e.operation,
+                    op,
+                    path: e.path.to_string(),
+                    why,
+                },
+                format!("PATCH[{}]", e.operation),
+            )
+        })?;
+        for element in ["resourceType", "id"] {
+            if patched.get(element) != resource.get(element) {
+                return Err(unprocessable(
+                    PatchMessage::ChangesIdentity { element },
+                    element.to_string(),
+                ));
+            }
+        }
+        Ok(patched)
+    }
+}
+
+fn op_name(op: &PatchOperation) -> &'static str {
+    match op {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
+    }
+}
+
+fn unprocessable(message: PatchMessage, at: String) -> Error {
+    Error::Unprocessable(vec![Issue::error(IssueType::Processing, message).at(at)])
+}
+
+/// Applies `patch` to the resource `target` names and writes the result as its next version.
+pub async fn patch(
+    svc: &Services,
+    res_type: &str,
+    target: Target<'_>,
+    patch: &JsonPatch,
+    if_match: Option<i64>,
+    deadline: Option<Instant>,
+) -> Result<Written, Error> {
+    check_type(res_type)?;
+    super::check_served(res_type)?;
+    super::access::check_may_write_type(&svc.caller, res_type)?;
+    super::terminology::check_writable(res_type, "PATCH")?;
+    crate::submissions::documents::refuse_extracted_only(res_type, "PATCH")?;
+    let query = match target {
+        Target::Id(id) => {
+            check_id(res_type, id)?;
+            None
+        }
+        Target::Criteria(criteria) => Some(parse_criteria(svc, res_type, criteria)?),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = current_of(svc, res_type, target, query.clone()).await?;
+        let written = patch_once(svc, &current, patch, if_match, query.clone(), deadline).await;
+        match written {
+            Err(Error::PreconditionFailed(_)) if if_match.is_none() && attempt < ATTEMPTS => {}
+            done => return done,
+        }
+    }
+}
+
+/// The version a patch applies to: read through the caller's scope, as a read would be.
+async fn current_of(
+    svc: &Services,
+    res_type: &str,
+    target: Target<'_>,
+    query: Option<SearchQuery>,
+) -> Result<StoredResource, Error> {
+    let (t, id) = (
+        res_type.to_string(),
+        match target {
+            Target::Id(id) => Some(id.to_string()),
+            Target::Criteria(_) => None,
+        },
+    );
+    let criteria = match target {
+        Target::Criteria(c) => c.to_string(),
+        Target::Id(_) => String::new(),
+    };
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    svc.store
+        .read(move |conn| {
+            let scope = super::access::scope_in(conn, &scoped, now)?;
+            let id = match (id, &query) {
+                (Some(id), _) => id,
+                (None, Some(q)) => {
+                    one_match(conn.search(q, &scope, now)?.resources, &t, &criteria)?
+                }
+                (None, None) => String::new(),
+            };
+            read_in(conn, &t, &id, None, &scope, now)
+        })
+        .await
+}
+
+/// The id of the single resource conditional criteria found: none is 404, several 412.
+fn one_match(found: Vec<StoredResource>, res_type: &str, criteria: &str) -> Result<String, Error> {
+    match found.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(Error::NotFound {
+            res_type: res_type.to_string(),
+            id: format!("?{criteria}"),
+        }),
+        _ => Err(Error::MultipleMatches(
+            PatchMessage::UpdateCriteriaSeveral {
+                res_type: res_type.to_string(),
+            }
+            .into(),
+        )),
+    }
+}
+
+/// Applies the patch to `current`, checks and validates the result as an update's body, and
+/// writes it if `current` is still the current version (and, for criteria, still their match).
+async fn patch_once(
+    svc: &Services,
+    current: &StoredResource,
+    patch: &JsonPatch,
+    if_match: Option<i64>,
+    query: Option<SearchQuery>,
+    deadline: Option<Instant>,
+) -> Result<Written, Error> {
+    let (res_type, id) = (current.res_type.clone(), current.id.clone());
+    if let Some(expected) = if_match
+        && expected != current.version
+    {
+        return Err(Error::PreconditionFailed(
+            InteractionMessage::IfMatchOtherVersion {
+                expected: expected.to_string(),
+                reference: format!("{res_type}/{id}"),
+                current: current.version,
+                deleted: false,
+            }
+            .into(),
+        ));
+    }
+    let stored: Value = serde_json::from_str(current.content.as_deref().unwrap_or("{}"))
+        .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    let patched = patch.apply(&stored)?;
+    crate::submissions::documents::refuse_direct_write(&res_type, &patched, "PATCH")?;
+    let patched = validate_for_write(svc, patched).await?;
+    let (scoped, now, version) = (svc.clone(), svc.clock.now_micros(), current.version);
+    let record = svc
+        .audit_record(Action::Update, "patch")
+        .map(|r| r.target(Some(&res_type), Some(&id)));
+    svc.write_audited(deadline, record, move |conn| {
+        if let Some(query) = &query {
+            still_the_match(&scoped, conn, query, &id, now)?;
+        }
+        put_in_tx(&scoped, conn, &res_type, &id, patched, now, Some(version))
+    })
+    .await
+}
+
+/// Conditional criteria must still pick `id` alone when the write runs; another resource that
+/// came to match meanwhile makes them ambiguous (412).
+fn still_the_match(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    id: &str,
+    now: i64,
+) -> Result<(), Error> {
+    let scope = super::access::scope_in(conn, svc, now)?;
+    let found = matches_in_tx(conn, query, &scope, now)?;
+    match found.as_slice() {
+        [one] if one.id == id => Ok(()),
+        _ => Err(Error::MultipleMatches(
+            PatchMessage::UpdateCriteriaSeveral {
+                res_type: query.resource_type.clone(),
+            }
+            .into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn apply(ops: Value, resource: Value) -> Result<Value, Error> {
+        JsonPatch::parse(ops)?.apply(&resource)
+    }
+
+    #[test]
+    fn operations_apply_in_order() {
+        let r = json!({"resourceType": "Patient", "id": "p", "gender": "male"});
+        let out = apply(
+            json!([
+                {"op": "test", "path": "/gender", "value": "male"},
+                {"op": "replace", "path": "/gender", "value": "female"},
+                {"op": "add", "path": "/name", "value": [{"family": "山田"}]},
+                {"op": "copy", "from": "/name/0", "path": "/name/-"},
+                {"op": "remove", "path": "/name/1"}
+            ]),
+            r,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"resourceType": "Patient", "id": "p", "gender": "female",
+                   "name": [{"family": "山田"}]})
+        );
+    }
+
+    #[test]
+    fn a_failed_operation_is_422_naming_its_index() {
+        let r = json!({"resourceType": "Patient", "id": "p", "gender": "male"});
+        let e = apply(
+            json!([
+                {"op": "replace", "path": "/gender", "value": "female"},
+                {"op": "test", "path": "/gender", "value": "male"}
+            ]),
+            r.clone(),
+        )
+        .unwrap_err();
+        assert_eq!(e.classify().0.as_u16(), 422);
+        let issue = &e.outcome().issues[0];
+        assert_eq!(issue.expression, vec!["PATCH[1]".to_string()]);
+        let e = apply(json!([{"op": "remove", "path": "/birthDate"}]), r).unwrap_err();
+        assert_eq!(e.classify().0.as_u16(), 422);
+    }
+
+    #[test]
+    fn a_patch_may_not_change_id_or_type() {
+        let r = json!({"resourceType": "Patient", "id": "p"});
+        for ops in [
+            json!([{"op": "replace", "path": "/id", "value": "q"}]),
+            json!([{"op": "remove", "path": "/id"}]),
+            json!([{"op": "replace", "path": "/resourceType", "value": "Group"}]),
+        ] {
+            let e = apply(ops.clone(), r.clone()).unwrap_err();
+            assert_eq!(e.classify().0.as_u16(), 422, "{ops}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_no_patch_is_400() {
+        for body in [
+            json!({"op": "add"}),
+            json!([{"op": "frobnicate", "path": "/x"}]),
+            json!([{"op": "add", "path": "x", "value": 1}]),
+        ] {
+            let e = JsonPatch::parse(body.clone()).unwrap_err();
+            assert_eq!(e.classify().0.as_u16(), 400, "{body}");
+        }
+    }
+}
