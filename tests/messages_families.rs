@@ -128,7 +128,9 @@ backend_test!(
         let failed = &ja.body["entry"][0]["response"]["outcome"];
         assert_eq!(
             diagnostics(failed),
-            ["PATCH Patient/1 は Bundle の entry では使えません"]
+            [
+                "PATCH の entry では、JSON Patch を Binary リソース（contentType application/json-patch+json、data にパッチの base64）で送ってください"
+            ]
         );
     }
 );

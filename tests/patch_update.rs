@@ -436,3 +436,57 @@ fn conditional_updates_and_patches_are_audited() {
         assert!(outcomes.iter().any(|o| *o != "0"), "{patches:?}");
     });
 }
+
+/// A bundle entry's JSON Patch, by the R4 convention: a Binary holding it in base64.
+fn patch_entry(url: &str, ops: &Value) -> Value {
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(ops.to_string());
+    json!({"resource": {"resourceType": "Binary", "contentType": JSON_PATCH, "data": data},
+           "request": {"method": "PATCH", "url": url}})
+}
+
+#[test]
+fn patches_as_batch_and_transaction_entries() {
+    both(|s| {
+        let id = s.create(Who::A, &patient("13", "male"));
+        let path = format!("Patient/{id}");
+        let to = |gender: &str| json!([{"op": "replace", "path": "/gender", "value": gender}]);
+        let failing = json!([{"op": "test", "path": "/gender", "value": "nobody"}]);
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            patch_entry(&path, &to("female")),
+            patch_entry(&path, &failing),
+            patch_entry(&criteria("13"), &to("other")),
+            {"request": {"method": "PATCH", "url": path}}
+        ]});
+        let (status, answer) = s.post(Who::A, "", &batch);
+        assert_eq!(status, 200, "{answer}");
+        let statuses: Vec<&str> = (0..4).map(|i| status_of(&answer, i)).collect();
+        assert_eq!(statuses, ["200", "422", "200", "400"], "{answer}");
+        assert_eq!(answer["entry"][0]["resource"]["gender"], "female");
+        assert_eq!(answer["entry"][2]["resource"]["meta"]["versionId"], "3");
+        // A transaction: the patch and the other entries commit together ...
+        let observation = json!({"resource": {"resourceType": "Observation", "status": "final",
+            "code": {"text": "体温"}, "subject": {"reference": path}},
+            "request": {"method": "POST", "url": "Observation"}});
+        let tx = json!({"resourceType": "Bundle", "type": "transaction",
+                        "entry": [patch_entry(&path, &to("male")), observation]});
+        let (status, answer) = s.post(Who::A, "", &tx);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["entry"][0]["resource"]["gender"], "male", "{answer}");
+        assert_eq!(s.get(Who::A, &path).1["meta"]["versionId"], "4");
+        // ... or not at all: a failed operation refuses the transaction, naming the entry.
+        let tx = json!({"resourceType": "Bundle", "type": "transaction",
+                        "entry": [observation, patch_entry(&path, &failing)]});
+        let (status, refused) = s.post(Who::A, "", &tx);
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.to_string().contains("Bundle.entry[1]"), "{refused}");
+        let (_, found) = s.get(Who::A, "Observation?_count=0");
+        assert_eq!(found["total"], 1, "{found}");
+        // B may not read A's Patient: its patch entry finds nothing.
+        let batch = json!({"resourceType": "Bundle", "type": "batch",
+                           "entry": [patch_entry(&path, &to("female"))]});
+        let (_, answer) = s.post(Who::B, "", &batch);
+        assert_eq!(status_of(&answer, 0), "404", "{answer}");
+        assert_eq!(s.get(Who::A, &path).1["gender"], "male");
+    });
+}

@@ -8,10 +8,9 @@ use actix_web::web::Payload;
 use super::handlers::{deadline, written_reply};
 use super::{State, body, negotiate};
 use crate::error::Error;
-use crate::interactions::{self, patch::JsonPatch, patch::Target};
+use crate::interactions::patch::{JSON_PATCH, JsonPatch, Target};
+use crate::interactions::{self};
 use crate::messages::PatchMessage;
-
-const JSON_PATCH: &str = "application/json-patch+json";
 
 /// `PATCH [base]/[type]/[id]`, or with `id` `None`, `PATCH [base]/[type]?criteria`.
 pub async fn patch(
@@ -42,10 +41,7 @@ pub async fn patch(
     }
     let bytes = body::read(&req, payload, &state, deadline).await?;
     let ops = JsonPatch::parse(body::parse_json(&bytes, &state.limits)?)?;
-    let target = match &id {
-        Some(id) => Target::Id(id),
-        None => Target::Criteria(req.query_string()),
-    };
+    let target = Target::of(id.as_deref(), req.query_string());
     let written =
         interactions::patch::patch(&state.services, &t, target, &ops, if_match, Some(deadline))
             .await?;

@@ -23,6 +23,9 @@ use crate::messages::{InteractionMessage, PatchMessage};
 use crate::search::SearchQuery;
 use crate::store::{Conn, StoredResource};
 
+/// The media type of a JSON Patch document.
+pub const JSON_PATCH: &str = "application/json-patch+json";
+
 /// How often a patch without `If-Match` is applied again when another write came first.
 const ATTEMPTS: usize = 3;
 
@@ -31,6 +34,13 @@ const ATTEMPTS: usize = 3;
 pub enum Target<'a> {
     Id(&'a str),
     Criteria(&'a str),
+}
+
+impl<'a> Target<'a> {
+    /// By id when there is one, else by the criteria.
+    pub fn of(id: Option<&'a str>, criteria: &'a str) -> Self {
+        id.map_or(Target::Criteria(criteria), Target::Id)
+    }
 }
 
 /// A parsed JSON Patch document.
@@ -50,6 +60,39 @@ impl JsonPatch {
                     "PATCH",
                 )
             })
+    }
+
+    /// The JSON Patch a bundle entry carries, by the R4 convention: a Binary whose `contentType`
+    /// is `application/json-patch+json` and whose `data` is the patch in base64.
+    pub fn from_binary(resource: Option<&Value>) -> Result<Self, Error> {
+        use base64::Engine as _;
+        let refused = || Error::invalid(PatchMessage::EntryPatchNotBinary, "Bundle.entry.resource");
+        let binary = resource
+            .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Binary"))
+            .ok_or_else(refused)?;
+        let content_type = binary.get("contentType").and_then(Value::as_str);
+        let essence = content_type
+            .and_then(|c| c.split(';').next())
+            .map(str::trim);
+        if !essence.is_some_and(|e| e.eq_ignore_ascii_case(JSON_PATCH)) {
+            return Err(refused());
+        }
+        let data = binary
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or_else(refused)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| refused())?;
+        let document: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::invalid(
+                PatchMessage::NotAPatch {
+                    detail: e.to_string(),
+                },
+                "Bundle.entry.resource.data",
+            )
+        })?;
+        Self::parse(document)
     }
 
     /// `resource` with every operation applied, or 422 naming the first that failed; a result
@@ -110,18 +153,7 @@ pub async fn patch(
     if_match: Option<i64>,
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
-    check_type(res_type)?;
-    super::check_served(res_type)?;
-    super::access::check_may_write_type(&svc.caller, res_type)?;
-    super::terminology::check_writable(res_type, "PATCH")?;
-    crate::submissions::documents::refuse_extracted_only(res_type, "PATCH")?;
-    let query = match target {
-        Target::Id(id) => {
-            check_id(res_type, id)?;
-            None
-        }
-        Target::Criteria(criteria) => Some(parse_criteria(svc, res_type, criteria)?),
-    };
+    let query = check_request(svc, res_type, target)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -134,8 +166,26 @@ pub async fn patch(
     }
 }
 
+/// The checks that need no database, shared with bundle entries: the parsed criteria of a
+/// conditional patch.
+pub(crate) fn check_request(
+    svc: &Services,
+    res_type: &str,
+    target: Target<'_>,
+) -> Result<Option<SearchQuery>, Error> {
+    check_type(res_type)?;
+    super::check_served(res_type)?;
+    super::access::check_may_write_type(&svc.caller, res_type)?;
+    super::terminology::check_writable(res_type, "PATCH")?;
+    crate::submissions::documents::refuse_extracted_only(res_type, "PATCH")?;
+    match target {
+        Target::Id(id) => check_id(res_type, id).map(|()| None),
+        Target::Criteria(criteria) => parse_criteria(svc, res_type, criteria).map(Some),
+    }
+}
+
 /// The version a patch applies to: read through the caller's scope, as a read would be.
-async fn current_of(
+pub(crate) async fn current_of(
     svc: &Services,
     res_type: &str,
     target: Target<'_>,
@@ -185,16 +235,23 @@ fn one_match(found: Vec<StoredResource>, res_type: &str, criteria: &str) -> Resu
     }
 }
 
-/// Applies the patch to `current`, checks and validates the result as an update's body, and
-/// writes it if `current` is still the current version (and, for criteria, still their match).
-async fn patch_once(
+/// A patched resource ready to be written: checked and validated as an update's body, to be
+/// written only while `version` is still the current version of `res_type/id`.
+#[derive(Debug)]
+pub(crate) struct Patched {
+    pub res_type: String,
+    pub id: String,
+    pub version: i64,
+    pub resource: Value,
+}
+
+/// Applies the patch to `current` and checks the result as an update's body would be checked.
+pub(crate) async fn prepare(
     svc: &Services,
     current: &StoredResource,
     patch: &JsonPatch,
     if_match: Option<i64>,
-    query: Option<SearchQuery>,
-    deadline: Option<Instant>,
-) -> Result<Written, Error> {
+) -> Result<Patched, Error> {
     let (res_type, id) = (current.res_type.clone(), current.id.clone());
     if let Some(expected) = if_match
         && expected != current.version
@@ -213,23 +270,48 @@ async fn patch_once(
         .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     let patched = patch.apply(&stored)?;
     crate::submissions::documents::refuse_direct_write(&res_type, &patched, "PATCH")?;
-    let patched = validate_for_write(svc, patched).await?;
-    let (scoped, now, version) = (svc.clone(), svc.clock.now_micros(), current.version);
+    let resource = validate_for_write(svc, patched).await?;
+    Ok(Patched {
+        res_type,
+        id,
+        version: current.version,
+        resource,
+    })
+}
+
+/// Applies the patch to `current` and writes the result if `current` is still the current
+/// version (and, for criteria, still their one match).
+async fn patch_once(
+    svc: &Services,
+    current: &StoredResource,
+    patch: &JsonPatch,
+    if_match: Option<i64>,
+    query: Option<SearchQuery>,
+    deadline: Option<Instant>,
+) -> Result<Written, Error> {
+    let patched = prepare(svc, current, patch, if_match).await?;
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
     let record = svc
         .audit_record(Action::Update, "patch")
-        .map(|r| r.target(Some(&res_type), Some(&id)));
+        .map(|r| r.target(Some(&patched.res_type), Some(&patched.id)));
     svc.write_audited(deadline, record, move |conn| {
         if let Some(query) = &query {
-            still_the_match(&scoped, conn, query, &id, now)?;
+            still_the_match(&scoped, conn, query, &patched.id, now)?;
         }
-        put_in_tx(&scoped, conn, &res_type, &id, patched, now, Some(version))
+        let Patched {
+            res_type,
+            id,
+            version,
+            resource,
+        } = patched;
+        put_in_tx(&scoped, conn, &res_type, &id, resource, now, Some(version))
     })
     .await
 }
 
 /// Conditional criteria must still pick `id` alone when the write runs; another resource that
 /// came to match meanwhile makes them ambiguous (412).
-fn still_the_match(
+pub(crate) fn still_the_match(
     svc: &Services,
     conn: &mut Conn<'_>,
     query: &SearchQuery,

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::patch::{JsonPatch, Target};
 use super::write::{
     Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
     put_in_tx, validate_for_write,
@@ -56,6 +57,18 @@ enum Action {
         res_type: String,
         id: String,
         resource: Value,
+        if_match: Option<i64>,
+        /// A transaction's conditional PATCH, once applied: its criteria must still pick `id`.
+        still_matching: Option<SearchQuery>,
+    },
+    /// `PATCH [type]/[id]` or `PATCH [type]?criteria` (`id` `None`) with a Binary's JSON Patch.
+    /// In a transaction it becomes an `Update` of the patched resource before the write starts.
+    Patch {
+        res_type: String,
+        id: Option<String>,
+        criteria: String,
+        query: Option<SearchQuery>,
+        patch: JsonPatch,
         if_match: Option<i64>,
     },
     /// `PUT [type]?criteria`: `criteria` as written, for a batch entry's direct call.
@@ -131,6 +144,7 @@ pub async fn process(
                 .collect::<Result<Vec<_>, _>>()?;
             check_unique_full_urls(&planned)?;
             validate_for_write(svc, bundle).await?;
+            let planned = patched_as_updates(svc, planned).await?;
             let svc2 = svc.clone();
             let now = svc.clock.now_micros();
             let record = svc.audit_record(AuditAction::Execute, "transaction");
@@ -166,6 +180,42 @@ pub async fn process(
     }
 }
 
+/// A transaction's PATCH entries applied to the versions the caller reads now and validated,
+/// each then written as an update pinned to that version: a change in between is 412.
+async fn patched_as_updates(svc: &Services, planned: Vec<Planned>) -> Result<Vec<Planned>, Error> {
+    let mut ready = Vec::with_capacity(planned.len());
+    for p in planned {
+        let action = match p.action {
+            Action::Patch {
+                res_type,
+                id,
+                criteria,
+                query,
+                patch,
+                if_match,
+            } => {
+                let target = Target::of(id.as_deref(), &criteria);
+                let applied = async {
+                    let current =
+                        super::patch::current_of(svc, &res_type, target, query.clone()).await?;
+                    super::patch::prepare(svc, &current, &patch, if_match).await
+                };
+                let patched = applied.await.map_err(|e| in_entry(p.index, e))?;
+                Action::Update {
+                    res_type,
+                    id: patched.id,
+                    resource: patched.resource,
+                    if_match: Some(patched.version),
+                    still_matching: query,
+                }
+            }
+            action => action,
+        };
+        ready.push(Planned { action, ..p });
+    }
+    Ok(ready)
+}
+
 /// What an entry does, for its audit record: the action, the interaction, the type and id.
 type EntryTarget = (AuditAction, &'static str, Option<String>, Option<String>);
 
@@ -178,6 +228,9 @@ impl Action {
             }
             Action::Update { res_type, id, .. } => {
                 (AuditAction::Update, "update", owned(res_type, Some(id)))
+            }
+            Action::Patch { res_type, id, .. } => {
+                (AuditAction::Update, "patch", owned(res_type, id.as_ref()))
             }
             Action::ConditionalUpdate { query, .. } => (
                 AuditAction::Update,
@@ -317,6 +370,23 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 id: id.to_string(),
                 resource,
                 if_match,
+                still_matching: None,
+            }
+        }
+        ("PATCH", [t, rest @ ..], criteria)
+            if rest.len() + usize::from(criteria.is_some()) == 1 =>
+        {
+            let id = rest.first().map(|id| id.to_string());
+            let criteria = criteria.unwrap_or_default().to_string();
+            let target = Target::of(id.as_deref(), &criteria);
+            let query = super::patch::check_request(svc, t, target)?;
+            Action::Patch {
+                res_type: t.to_string(),
+                patch: JsonPatch::from_binary(resource.as_ref())?,
+                id,
+                criteria,
+                query,
+                if_match,
             }
         }
         ("PUT", [t], Some(criteria)) => {
@@ -452,7 +522,7 @@ fn order(action: &Action) -> u8 {
     match action {
         Action::Delete { .. } => 0,
         Action::Create { .. } => 1,
-        Action::Update { .. } | Action::ConditionalUpdate { .. } => 2,
+        Action::Update { .. } | Action::ConditionalUpdate { .. } | Action::Patch { .. } => 2,
         Action::Read { .. } | Action::Search { .. } => 3,
     }
 }
@@ -572,9 +642,14 @@ fn run_transaction(
                     id,
                     mut resource,
                     if_match,
+                    still_matching,
                 },
                 _,
             ) => {
+                if let Some(query) = &still_matching {
+                    super::patch::still_the_match(svc, conn, query, &id, now)
+                        .map_err(|e| in_entry(index, e))?;
+                }
                 rewrite_references(&mut resource, &ids);
                 put_entry(put_in_tx(
                     svc, conn, &res_type, &id, resource, now, if_match,
@@ -616,7 +691,8 @@ fn run_transaction(
             }
             (Action::Delete { .. }, _)
             | (Action::Create { .. }, None)
-            | (Action::ConditionalUpdate { .. }, _) => {
+            | (Action::ConditionalUpdate { .. }, _)
+            | (Action::Patch { .. }, _) => {
                 return Err(in_entry(
                     index,
                     Error::Conflict(M::EntryPlanning { twice: true }.into()),
@@ -722,6 +798,7 @@ async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> En
             id,
             resource,
             if_match,
+            ..
         } => put_entry(
             super::update::update(svc, &res_type, &id, resource, if_match, deadline).await,
         ),
@@ -741,6 +818,17 @@ async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> En
             )
             .await,
         ),
+        Action::Patch {
+            res_type,
+            id,
+            criteria,
+            patch,
+            if_match,
+            ..
+        } => {
+            let target = Target::of(id.as_deref(), &criteria);
+            put_entry(super::patch::patch(svc, &res_type, target, &patch, if_match, deadline).await)
+        }
         Action::Delete { res_type, id } => super::delete::delete(svc, &res_type, &id, deadline)
             .await
             .map(|_| EntryResult::Deleted),
