@@ -372,11 +372,21 @@ fn a_patch_that_fails_or_makes_an_invalid_resource_is_refused() {
         // The id and resourceType stay.
         let ops = json!([{"op": "replace", "path": "/id", "value": "another"}]);
         assert_eq!(s.patch(Who::A, &path, &ops, None).0, 422);
-        // No JSON Patch: 400; another content type: 415.
+        // No JSON Patch: 400; no Parameters for a FHIRPath Patch: 400; another type: 415.
         let (status, _, _) = s.patch(Who::A, &path, &json!({"op": "add"}), None);
         assert_eq!(status, 400);
         let (status, _) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&json!([])), &[]);
-        assert_eq!(status, 415);
+        assert_eq!(status, 400);
+        let r = s
+            .srv
+            .client
+            .patch(s.srv.url(&path))
+            .bearer_auth(Who::A.token())
+            .header("content-type", "text/plain")
+            .body("[]")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 415);
         assert_eq!(s.get(Who::A, &path).1["meta"]["versionId"], "1");
         // Only the writer changes a resource: B may not read A's Patient, so it is 404.
         let ops = json!([{"op": "replace", "path": "/gender", "value": "female"}]);
@@ -488,5 +498,58 @@ fn patches_as_batch_and_transaction_entries() {
         let (_, answer) = s.post(Who::B, "", &batch);
         assert_eq!(status_of(&answer, 0), "404", "{answer}");
         assert_eq!(s.get(Who::A, &path).1["gender"], "male");
+    });
+}
+
+fn fhirpath_op(kind: &str, path: &str, extra: Value) -> Value {
+    let mut part = vec![
+        json!({"name": "type", "valueCode": kind}),
+        json!({"name": "path", "valueString": path}),
+    ];
+    part.extend(extra.as_array().cloned().unwrap_or_default());
+    json!({"name": "operation", "part": part})
+}
+
+#[test]
+fn fhirpath_patch_changes_what_its_paths_find() {
+    both(|s| {
+        let id = s.create(Who::A, &patient("14", "male"));
+        let path = format!("Patient/{id}");
+        let parameters = json!({"resourceType": "Parameters", "parameter": [
+            fhirpath_op("replace", "Patient.gender",
+                        json!([{"name": "value", "valueCode": "female"}])),
+            fhirpath_op("add", "Patient", json!([
+                {"name": "name", "valueString": "name"},
+                {"name": "value", "part": [{"name": "family", "valueString": "山田"}]}])),
+            fhirpath_op("delete", "Patient.birthDate", json!([]))
+        ]});
+        let (status, patched) = s.send(
+            Who::A,
+            reqwest::Method::PATCH,
+            &path,
+            Some(&parameters),
+            &[("If-Match", "W/\"1\"")],
+        );
+        assert_eq!(status, 200, "{patched}");
+        assert_eq!(patched["gender"], "female");
+        assert_eq!(patched["name"], json!([{"family": "山田"}]), "{patched}");
+        assert_eq!(patched["meta"]["versionId"], "2");
+        // An operation that finds nothing to replace: 422 naming it; nothing written.
+        let failing = json!({"resourceType": "Parameters", "parameter": [
+            fhirpath_op("replace", "Patient.birthDate",
+                        json!([{"name": "value", "valueDate": "1970-01-01"}]))]});
+        let (status, refused) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&failing), &[]);
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(
+            refused["issue"][0]["expression"][0], "Parameters.parameter[0]",
+            "{refused}"
+        );
+        // A result that is no valid Patient is refused as an update would be.
+        let invalid = json!({"resourceType": "Parameters", "parameter": [
+            fhirpath_op("replace", "Patient.gender",
+                        json!([{"name": "value", "valueCode": "robot"}]))]});
+        let (status, refused) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&invalid), &[]);
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(s.get(Who::A, &path).1["meta"]["versionId"], "2");
     });
 }

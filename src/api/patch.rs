@@ -1,5 +1,6 @@
-//! PATCH requests: the body is a JSON Patch (`application/json-patch+json`), read and parsed
-//! here; applying it is the `patch` interaction's.
+//! PATCH requests: the body is a JSON Patch (`application/json-patch+json`) or a FHIRPath Patch
+//! (a `Parameters` in FHIR JSON or XML), read and parsed here; applying it is the `patch`
+//! interaction's.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::CONTENT_TYPE;
@@ -8,7 +9,8 @@ use actix_web::web::Payload;
 use super::handlers::{deadline, written_reply};
 use super::{State, body, negotiate};
 use crate::error::Error;
-use crate::interactions::patch::{JSON_PATCH, JsonPatch, Target};
+use crate::interactions::fhirpath_patch::FhirPathPatch;
+use crate::interactions::patch::{JSON_PATCH, JsonPatch, PatchDocument, Target};
 use crate::interactions::{self};
 use crate::messages::PatchMessage;
 
@@ -31,16 +33,21 @@ pub async fn patch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case(JSON_PATCH) {
+    let ops = if essence.eq_ignore_ascii_case(JSON_PATCH) {
+        let bytes = body::read(&req, payload, &state, deadline).await?;
+        PatchDocument::Json(JsonPatch::parse(body::parse_json(&bytes, &state.limits)?)?)
+    } else if let Ok(format) = negotiate::content_type(&req) {
+        let bytes = body::read(&req, payload, &state, deadline).await?;
+        let parameters = body::parse(format, &bytes, &state.limits)?;
+        PatchDocument::FhirPath(FhirPathPatch::parse(&parameters)?)
+    } else {
         return Err(Error::UnsupportedMediaType(
             PatchMessage::PatchContentType {
                 content_type: content_type.to_string(),
             }
             .into(),
         ));
-    }
-    let bytes = body::read(&req, payload, &state, deadline).await?;
-    let ops = JsonPatch::parse(body::parse_json(&bytes, &state.limits)?)?;
+    };
     let target = Target::of(id.as_deref(), req.query_string());
     let written =
         interactions::patch::patch(&state.services, &t, target, &ops, if_match, Some(deadline))

@@ -13,6 +13,7 @@ pub mod create;
 pub mod delete;
 pub mod document_status;
 pub mod everything;
+pub mod fhirpath_patch;
 pub mod history;
 pub mod patch;
 pub mod read;

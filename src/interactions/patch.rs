@@ -95,8 +95,7 @@ impl JsonPatch {
         Self::parse(document)
     }
 
-    /// `resource` with every operation applied, or 422 naming the first that failed; a result
-    /// with another id or resourceType is 422 too.
+    /// `resource` with every operation applied, or 422 naming the first that failed.
     pub fn apply(&self, resource: &Value) -> Result<Value, Error> {
         let mut patched = resource.clone();
         json_patch::patch_unsafe(&mut patched, &self.0).map_err(|e| {
@@ -117,6 +116,24 @@ impl JsonPatch {
                 format!("PATCH[{}]", e.operation),
             )
         })?;
+        Ok(patched)
+    }
+}
+
+/// A patch as the client sent it: a JSON Patch, or a FHIRPath Patch (`Parameters`).
+#[derive(Debug, Clone)]
+pub enum PatchDocument {
+    Json(JsonPatch),
+    FhirPath(super::fhirpath_patch::FhirPathPatch),
+}
+
+impl PatchDocument {
+    /// `resource` patched; a result with another id or resourceType is 422.
+    pub fn apply(&self, resource: &Value) -> Result<Value, Error> {
+        let patched = match self {
+            PatchDocument::Json(p) => p.apply(resource)?,
+            PatchDocument::FhirPath(p) => p.apply(resource)?,
+        };
         for element in ["resourceType", "id"] {
             if patched.get(element) != resource.get(element) {
                 return Err(unprocessable(
@@ -149,7 +166,7 @@ pub async fn patch(
     svc: &Services,
     res_type: &str,
     target: Target<'_>,
-    patch: &JsonPatch,
+    patch: &PatchDocument,
     if_match: Option<i64>,
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
@@ -249,7 +266,7 @@ pub(crate) struct Patched {
 pub(crate) async fn prepare(
     svc: &Services,
     current: &StoredResource,
-    patch: &JsonPatch,
+    patch: &PatchDocument,
     if_match: Option<i64>,
 ) -> Result<Patched, Error> {
     let (res_type, id) = (current.res_type.clone(), current.id.clone());
@@ -284,7 +301,7 @@ pub(crate) async fn prepare(
 async fn patch_once(
     svc: &Services,
     current: &StoredResource,
-    patch: &JsonPatch,
+    patch: &PatchDocument,
     if_match: Option<i64>,
     query: Option<SearchQuery>,
     deadline: Option<Instant>,
@@ -338,7 +355,7 @@ mod tests {
     use serde_json::json;
 
     fn apply(ops: Value, resource: Value) -> Result<Value, Error> {
-        JsonPatch::parse(ops)?.apply(&resource)
+        PatchDocument::Json(JsonPatch::parse(ops)?).apply(&resource)
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::patch::{JsonPatch, Target};
+use super::patch::{JsonPatch, PatchDocument, Target};
 use super::write::{
     Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
     put_in_tx, validate_for_write,
@@ -68,7 +68,7 @@ enum Action {
         id: Option<String>,
         criteria: String,
         query: Option<SearchQuery>,
-        patch: JsonPatch,
+        patch: PatchDocument,
         if_match: Option<i64>,
     },
     /// `PUT [type]?criteria`: `criteria` as written, for a batch entry's direct call.
@@ -382,7 +382,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             let query = super::patch::check_request(svc, t, target)?;
             Action::Patch {
                 res_type: t.to_string(),
-                patch: JsonPatch::from_binary(resource.as_ref())?,
+                patch: PatchDocument::Json(JsonPatch::from_binary(resource.as_ref())?),
                 id,
                 criteria,
                 query,

@@ -117,10 +117,10 @@ impl PatchMessage {
             M::PatchContentType { content_type } => say!(
                 lang,
                 format!(
-                    "PATCH takes application/json-patch+json; Content-Type '{content_type}' is not supported"
+                    "PATCH takes application/json-patch+json, or a FHIRPath Patch as application/fhir+json or application/fhir+xml; Content-Type '{content_type}' is not supported"
                 ),
                 format!(
-                    "PATCH には application/json-patch+json を送ってください。Content-Type '{content_type}' には対応していません"
+                    "PATCH には application/json-patch+json か、FHIRPath Patch を application/fhir+json か application/fhir+xml で送ってください。Content-Type '{content_type}' には対応していません"
                 ),
             ),
             M::EntryPatchNotBinary => say!(
