@@ -129,7 +129,7 @@ backend_test!(
         assert_eq!(
             diagnostics(failed),
             [
-                "PATCH の entry では、JSON Patch を Binary リソース（contentType application/json-patch+json、data にパッチの base64）で送ってください"
+                "PATCH の entry では、JSON Patch を Binary リソース（contentType application/json-patch+json、data にパッチの base64）で、または FHIRPath Patch を Parameters リソースで送ってください"
             ]
         );
     }

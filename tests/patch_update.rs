@@ -534,6 +534,18 @@ fn fhirpath_patch_changes_what_its_paths_find() {
         assert_eq!(patched["gender"], "female");
         assert_eq!(patched["name"], json!([{"family": "山田"}]), "{patched}");
         assert_eq!(patched["meta"]["versionId"], "2");
+        // As a batch entry, the Parameters is the entry's resource.
+        let replace = json!({"resourceType": "Parameters", "parameter": [
+            fhirpath_op("replace", "Patient.gender",
+                        json!([{"name": "value", "valueCode": "other"}]))]});
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": replace, "request": {"method": "PATCH", "url": path}}]});
+        let (status, answer) = s.post(Who::A, "", &batch);
+        assert_eq!((status, status_of(&answer, 0)), (200, "200"), "{answer}");
+        assert_eq!(
+            answer["entry"][0]["resource"]["gender"], "other",
+            "{answer}"
+        );
         // An operation that finds nothing to replace: 422 naming it; nothing written.
         let failing = json!({"resourceType": "Parameters", "parameter": [
             fhirpath_op("replace", "Patient.birthDate",
@@ -550,6 +562,6 @@ fn fhirpath_patch_changes_what_its_paths_find() {
                         json!([{"name": "value", "valueCode": "robot"}]))]});
         let (status, refused) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&invalid), &[]);
         assert_eq!(status, 422, "{refused}");
-        assert_eq!(s.get(Who::A, &path).1["meta"]["versionId"], "2");
+        assert_eq!(s.get(Who::A, &path).1["meta"]["versionId"], "3");
     });
 }

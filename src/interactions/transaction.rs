@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::fhirpath_patch::FhirPathPatch;
 use super::patch::{JsonPatch, PatchDocument, Target};
 use super::write::{
     Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
@@ -61,7 +62,8 @@ enum Action {
         /// A transaction's conditional PATCH, once applied: its criteria must still pick `id`.
         still_matching: Option<SearchQuery>,
     },
-    /// `PATCH [type]/[id]` or `PATCH [type]?criteria` (`id` `None`) with a Binary's JSON Patch.
+    /// `PATCH [type]/[id]` or `PATCH [type]?criteria` (`id` `None`) with a Binary's JSON Patch
+    /// or a Parameters' FHIRPath Patch.
     /// In a transaction it becomes an `Update` of the patched resource before the write starts.
     Patch {
         res_type: String,
@@ -382,7 +384,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
             let query = super::patch::check_request(svc, t, target)?;
             Action::Patch {
                 res_type: t.to_string(),
-                patch: PatchDocument::Json(JsonPatch::from_binary(resource.as_ref())?),
+                patch: patch_of(resource.as_ref())?,
                 id,
                 criteria,
                 query,
@@ -482,6 +484,16 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
         full_url,
         action,
     })
+}
+
+/// A PATCH entry's patch: a Parameters is a FHIRPath Patch, else a Binary holds a JSON Patch.
+fn patch_of(resource: Option<&Value>) -> Result<PatchDocument, Error> {
+    match resource {
+        Some(r) if r.get("resourceType").and_then(Value::as_str) == Some("Parameters") => {
+            FhirPathPatch::parse(r).map(PatchDocument::FhirPath)
+        }
+        other => JsonPatch::from_binary(other).map(PatchDocument::Json),
+    }
 }
 
 fn parse_etag(tag: &str) -> Result<i64, Error> {

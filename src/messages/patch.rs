@@ -24,7 +24,7 @@ pub enum PatchMessage {
     ChangesIdentity { element: &'static str },
     /// A PATCH body of a type other than JSON Patch (415).
     PatchContentType { content_type: String },
-    /// A PATCH entry of a bundle must carry its JSON Patch as a Binary (400).
+    /// A PATCH entry of a bundle carries a Binary (JSON Patch) or a Parameters (FHIRPath Patch).
     EntryPatchNotBinary,
 }
 
@@ -125,8 +125,8 @@ impl PatchMessage {
             ),
             M::EntryPatchNotBinary => say!(
                 lang,
-                "a PATCH entry carries its JSON Patch as a Binary resource (contentType application/json-patch+json, data the base64 of the patch)",
-                "PATCH の entry では、JSON Patch を Binary リソース（contentType application/json-patch+json、data にパッチの base64）で送ってください",
+                "a PATCH entry carries its JSON Patch as a Binary resource (contentType application/json-patch+json, data the base64 of the patch), or a FHIRPath Patch as a Parameters resource",
+                "PATCH の entry では、JSON Patch を Binary リソース（contentType application/json-patch+json、data にパッチの base64）で、または FHIRPath Patch を Parameters リソースで送ってください",
             ),
         }
     }
