@@ -772,7 +772,11 @@ mod tests {
         for (method, path, allow) in [
             (Method::POST, "/metadata", "GET, HEAD"),
             (Method::DELETE, "/Patient/_history", "GET, HEAD"),
-            (Method::OPTIONS, "/Patient", "GET, HEAD, POST, PUT, PATCH, DELETE"),
+            (
+                Method::OPTIONS,
+                "/Patient",
+                "GET, HEAD, POST, PUT, PATCH, DELETE",
+            ),
             (Method::GET, "/Patient/_search", "POST"),
             (Method::GET, "/Bundle/b1/$receipt", "POST"),
             (Method::PUT, "/Patient/1/$validate", "GET, HEAD, POST"),
