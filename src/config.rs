@@ -22,6 +22,13 @@ pub struct ConfigArgs {
     /// TOML configuration file (keys as the long flag names, with `_` for `-`).
     #[arg(long, env = "KYOYU_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Directory where `$export` jobs write their NDJSON files, one subdirectory per job
+    /// [default: kyoyu-export in the system's temporary directory].
+    #[arg(long, env = "KYOYU_EXPORT_DIR", value_name = "DIR")]
+    pub export_dir: Option<PathBuf>,
+    /// Seconds an `$export` job's files are kept after it ends [default: 3600].
+    #[arg(long, env = "KYOYU_EXPORT_RETENTION_SECS", value_name = "SECONDS")]
+    pub export_retention_secs: Option<f64>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "KYOYU_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<String>,
@@ -351,6 +358,8 @@ fn within(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    export_dir: Option<PathBuf>,
+    export_retention_secs: Option<f64>,
     listen: Option<String>,
     database_url: Option<String>,
     pool_size: Option<u32>,
@@ -461,6 +470,8 @@ pub struct Config {
     pub metrics: bool,
     /// Empty: no CORS headers on any answer.
     pub cors_origins: AllowedOrigins,
+    /// Where `$export` writes and how long it keeps the files.
+    pub export: crate::interactions::export::jobs::ExportOptions,
 }
 
 impl ConfigArgs {
@@ -643,9 +654,29 @@ impl ConfigArgs {
         };
         let cors_origins =
             AllowedOrigins::parse(&cors_origins).map_err(|m| bad("cors_origins", m))?;
+        let export_retention = self
+            .export_retention_secs
+            .or(file.export_retention_secs)
+            .unwrap_or(3600.0);
+        if !(export_retention.is_finite() && (0.0..=31_536_000.0).contains(&export_retention)) {
+            return Err(bad(
+                "export_retention_secs",
+                format!("{export_retention} is not between 0 and 31536000 seconds"),
+            ));
+        }
+        let export = crate::interactions::export::jobs::ExportOptions {
+            dir: self
+                .export_dir
+                .clone()
+                .or(file.export_dir)
+                .unwrap_or_else(|| std::env::temp_dir().join("kyoyu-export")),
+            retention: Duration::from_secs_f64(export_retention),
+            page: max_count,
+        };
         Ok(Config {
             metrics: self.metrics.or(file.metrics).unwrap_or(false),
             cors_origins,
+            export,
             retention,
             validation,
             validate_on_write,

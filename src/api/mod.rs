@@ -8,6 +8,7 @@ mod compartment;
 mod conditional;
 pub mod cors;
 mod documents;
+mod export;
 mod handlers;
 mod health;
 mod identify;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Collected always; shown at `/metrics` only when `metrics_exposed`.
     pub metrics: Arc<crate::metrics::Metrics>,
     pub metrics_exposed: bool,
+    /// The `$export` jobs of this server, shared by every caller's state.
+    pub exports: Arc<crate::interactions::export::jobs::Jobs>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             authentication: self.authentication.clone(),
             metrics: Arc::clone(&self.metrics),
             metrics_exposed: self.metrics_exposed,
+            exports: self.exports.clone(),
         }))
     }
 }

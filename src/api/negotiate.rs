@@ -156,12 +156,15 @@ pub enum Return {
 pub struct Prefer {
     pub return_: Return,
     pub strict: bool,
+    /// `respond-async`: the client takes a 202 and polls (Bulk Data `$export` requires it).
+    pub respond_async: bool,
 }
 
 pub fn prefer(req: &HttpRequest) -> Prefer {
     let mut out = Prefer {
         return_: Return::Representation,
         strict: false,
+        respond_async: false,
     };
     for value in req.headers().get_all("prefer") {
         for item in value.to_str().unwrap_or_default().split([',', ';']) {
@@ -171,6 +174,7 @@ pub fn prefer(req: &HttpRequest) -> Prefer {
                 "return=operationoutcome" => out.return_ = Return::OperationOutcome,
                 "handling=strict" => out.strict = true,
                 "handling=lenient" => out.strict = false,
+                "respond-async" => out.respond_async = true,
                 _ => {}
             }
         }
@@ -291,7 +295,8 @@ mod tests {
             prefer(&req),
             Prefer {
                 return_: Return::Minimal,
-                strict: true
+                strict: true,
+                respond_async: false,
             }
         );
     }

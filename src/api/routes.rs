@@ -8,11 +8,13 @@ use actix_web::web::Payload;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use super::compartment as c;
+use super::export as x;
 use super::handlers as h;
 use super::terminology as th;
 use super::{State, audited};
 use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
+use crate::interactions::export::Level;
 use crate::interactions::terminology::{is_managed, resources::SEARCH_PARAMS};
 use crate::messages::InteractionMessage;
 use crate::search::ALL_TYPES;
@@ -43,6 +45,14 @@ pub const OPERATIONS: &[(&str, &str)] = &[(
 
 const VALIDATE: (&str, &str) = OPERATIONS[0];
 
+const EXPORT_DEFINITION: &str = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export";
+/// Operations served at system level only.
+pub const SYSTEM_OPERATIONS: &[(&str, &str)] = &[("export", EXPORT_DEFINITION)];
+/// The Bulk Data server CapabilityStatement `$export` implements.
+pub const INSTANTIATES: &[&str] =
+    &["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"];
+const EXPORT_DOC: &str = "Bulk Data $export (kick-off needs Prefer: respond-async; 202 with Content-Location of the status URL, polled with GET, cancelled with DELETE): NDJSON files of what the caller may read, one per type, downloadable only by the caller that started the job. _outputFormat (application/fhir+ndjson, application/ndjson, ndjson), _since (meta.lastUpdated after), _type (comma list; an unknown type answers 400); _elements, _typeFilter and includeAssociatedData answer 400.";
+
 /// Operations of one type only.
 pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
     TypeOperation {
@@ -56,6 +66,18 @@ pub const TYPE_OPERATIONS: &[TypeOperation<'static>] = &[
         name: "everything",
         definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything",
         documentation: "GET or POST (Parameters) Patient/{id}/$everything: a searchset of the Patient and every resource of its compartment the caller may read (search.mode match, total counted), with the Practitioner, PractitionerRole, Organization, Location, Medication and Encounter resources they reference (search.mode include, per page). _since (instant: meta.lastUpdated at or after), _type (comma list; a name that is not an R4 type answers 400) and _count; start and end are refused with 400. Pages follow in storage order through the next link's _cursor, so resources written or deleted between pages are neither repeated nor skipped.",
+    },
+    TypeOperation {
+        res_type: "Patient",
+        name: "export",
+        definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+        documentation: EXPORT_DOC,
+    },
+    TypeOperation {
+        res_type: "Group",
+        name: "export",
+        definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+        documentation: EXPORT_DOC,
     },
     TypeOperation {
         res_type: "Bundle",
@@ -115,6 +137,8 @@ pub fn implemented() -> Implemented<'static> {
         system_interactions: SYSTEM_INTERACTIONS,
         formats: FORMATS,
         operations: OPERATIONS,
+        system_operations: SYSTEM_OPERATIONS,
+        instantiates: INSTANTIATES,
         type_operations: TYPE_OPERATIONS,
         special_types: TERMINOLOGY_TYPES,
         extracted_only: crate::submissions::documents::EXTRACTED_ONLY_TYPES,
@@ -174,6 +198,13 @@ pub enum Route {
     /// The audit trail: `GET AuditEvent` and `GET AuditEvent/{id}`.
     AuditSearch,
     AuditRead(String),
+    /// Bulk Data `$export` kick-off at system, Patient or Group level.
+    Export(crate::interactions::export::Level),
+    /// The status URL of an export job: `GET` polls, `DELETE` cancels.
+    ExportStatus(String),
+    ExportCancel(String),
+    /// An output file of an export job.
+    ExportFile(String, String),
 }
 
 impl Route {
@@ -204,6 +235,13 @@ impl Route {
             Route::Validate(t, id) => ("$validate", t.as_deref(), id.as_deref()),
             Route::AuditSearch => ("search-type", Some("AuditEvent"), None),
             Route::AuditRead(id) => ("read", Some("AuditEvent"), Some(id)),
+            Route::Export(level) => {
+                let (t, id) = level.target();
+                ("$export", t, id)
+            }
+            Route::ExportStatus(_) | Route::ExportCancel(_) | Route::ExportFile(..) => {
+                ("$export", None, None)
+            }
             _ => ("operation", None, None),
         }
     }
@@ -254,6 +292,11 @@ pub fn resolve(
     let (template, allowed): (&'static str, &[Method]) = match segments.as_slice() {
         [] => ("/", &[Method::POST]),
         ["metadata"] => ("/metadata", &[Method::GET]),
+        ["$export"] => ("/$export", &[Method::GET]),
+        ["Patient", "$export"] => ("/Patient/$export", &[Method::GET]),
+        ["Group", _, "$export"] => ("/Group/{id}/$export", &[Method::GET]),
+        [x::STATUS, _] => ("/$export-status/{job}", &[Method::GET, Method::DELETE]),
+        [x::FILE, _, _] => ("/$export-file/{job}/{file}", &[Method::GET]),
         ["_history"] => ("/_history", &[Method::GET]),
         ["$validate"] => ("/$validate", &[Method::POST]),
         [_, "$validate"] => ("/{type}/$validate", &[Method::POST]),
@@ -319,6 +362,12 @@ pub fn resolve(
     let route = match (template, as_get.as_str()) {
         ("/", _) => Route::Transaction,
         ("/metadata", _) => Route::Metadata,
+        ("/$export", _) => Route::Export(Level::System),
+        ("/Patient/$export", _) => Route::Export(Level::Patient),
+        ("/Group/{id}/$export", _) => Route::Export(Level::Group(s(1))),
+        ("/$export-status/{job}", "GET") => Route::ExportStatus(s(1)),
+        ("/$export-status/{job}", _) => Route::ExportCancel(s(1)),
+        ("/$export-file/{job}/{file}", _) => Route::ExportFile(s(1), s(2)),
         ("/_history", _) => Route::HistorySystem,
         ("/$validate", _) => Route::Validate(None, None),
         ("/{type}/$validate", _) => Route::Validate(Some(s(0)), None),
@@ -577,6 +626,10 @@ async fn serve(
         Route::TerminologySearchPost(t) => th::search_post(state, req, t, payload).await,
         Route::AuditSearch => super::audit::search(state, req).await,
         Route::AuditRead(id) => super::audit::read(state, req, id).await,
+        Route::Export(level) => x::kick_off(state, req, level).await,
+        Route::ExportStatus(job) => x::status(state, job).await,
+        Route::ExportCancel(job) => x::cancel(state, job).await,
+        Route::ExportFile(job, name) => x::file(state, job, name).await,
     }
 }
 
@@ -661,6 +714,23 @@ mod tests {
         assert_eq!(
             route(Method::POST, "/Patient/1/Condition/_search"),
             Route::CompartmentSearchPost("1".into(), "Condition".into())
+        );
+        assert_eq!(route(Method::GET, "/$export"), Route::Export(Level::System));
+        assert_eq!(
+            route(Method::GET, "/Patient/$export"),
+            Route::Export(Level::Patient)
+        );
+        assert_eq!(
+            route(Method::GET, "/Group/g/$export"),
+            Route::Export(Level::Group("g".into()))
+        );
+        assert_eq!(
+            route(Method::DELETE, "/$export-status/j"),
+            Route::ExportCancel("j".into())
+        );
+        assert_eq!(
+            route(Method::GET, "/$export-file/j/Patient.ndjson"),
+            Route::ExportFile("j".into(), "Patient.ndjson".into())
         );
         for method in [Method::GET, Method::POST] {
             assert_eq!(

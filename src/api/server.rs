@@ -168,6 +168,9 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         authentication,
         metrics: figures,
         metrics_exposed: config.metrics,
+        exports: Arc::new(crate::interactions::export::jobs::Jobs::new(
+            config.export.clone(),
+        )),
     }));
     let origins = web::Data::new(config.cors_origins.clone());
     let server = HttpServer::new(move || {

@@ -13,6 +13,10 @@ pub struct Implemented<'a> {
     pub system_interactions: &'a [&'a str],
     pub formats: &'a [&'a str],
     pub operations: &'a [(&'a str, &'a str)],
+    /// Operations at system level only.
+    pub system_operations: &'a [(&'a str, &'a str)],
+    /// Canonical CapabilityStatements this server implements (Bulk Data).
+    pub instantiates: &'a [&'a str],
     /// Operations of one type only.
     pub type_operations: &'a [TypeOperation<'a>],
     /// Types served from somewhere other than the resource store, with their own interactions.
@@ -60,6 +64,7 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
         "date": published,
         "publisher": "kyoyu",
         "kind": "instance",
+        "instantiates": implemented.instantiates,
         "software": { "name": "kyoyu", "version": env!("CARGO_PKG_VERSION") },
         "implementation": { "description": "kyoyu FHIR R4 server", "url": base_url },
         "fhirVersion": "4.0.1",
@@ -69,7 +74,10 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
             "resource": resources,
             "interaction": implemented.system_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
             "searchParam": common_params(),
-            "operation": operations(implemented.operations),
+            "operation": operations(implemented.operations)
+                .into_iter()
+                .chain(operations(implemented.system_operations))
+                .collect::<Vec<_>>(),
             "compartment": implemented.compartments,
         }]
     })
@@ -205,6 +213,8 @@ mod tests {
             system_interactions: &[],
             formats: &[],
             operations: &[],
+            system_operations: &[],
+            instantiates: &[],
             type_operations: &[],
             special_types: &[],
             extracted_only,

@@ -75,27 +75,8 @@ impl EverythingRequest {
         };
         for (name, value) in params {
             match name.as_str() {
-                "_since" => {
-                    out.since = Some(parse_fhir_instant(value).map_err(|_| {
-                        let message = InteractionMessage::NotAnInstant {
-                            parameter: "_since",
-                            value: value.clone(),
-                        };
-                        Error::invalid(message, "_since")
-                    })?);
-                }
-                "_type" => {
-                    let types = out.types.get_or_insert_with(Vec::new);
-                    for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                        if !crate::fhir::is_resource_type(t) {
-                            let message = InteractionMessage::EverythingUnknownType {
-                                res_type: t.to_string(),
-                            };
-                            return Err(Error::invalid(message, "_type"));
-                        }
-                        types.push(t.to_string());
-                    }
-                }
+                "_since" => out.since = Some(parse_since(value)?),
+                "_type" => push_types(out.types.get_or_insert_with(Vec::new), value)?,
                 "_count" => {
                     let n: usize = value.parse().map_err(|_| not_a_number("_count", value))?;
                     out.count = n.min(svc.search.max_count);
@@ -142,16 +123,7 @@ impl EverythingRequest {
             .collect();
         let clauses = self
             .since
-            .map(|since| Clause {
-                param: "_lastUpdated",
-                target: Target::LastUpdated,
-                negate: false,
-                values: vec![SearchValue::Date {
-                    prefix: Prefix::Ge,
-                    start: since,
-                    end: since,
-                }],
-            })
+            .map(|since| since_clause(Prefix::Ge, since))
             .into_iter()
             .collect();
         SearchQuery {
@@ -173,6 +145,49 @@ impl EverythingRequest {
             includes: Vec::new(),
             include_limit: 0,
         }
+    }
+}
+
+/// `_since` of `$everything` and `$export`: a FHIR instant.
+pub(crate) fn parse_since(value: &str) -> Result<i64, Error> {
+    parse_fhir_instant(value).map_err(|_| {
+        let message = InteractionMessage::NotAnInstant {
+            parameter: "_since",
+            value: value.to_string(),
+        };
+        Error::invalid(message, "_since")
+    })
+}
+
+/// Adds the types of a `_type` comma list to `types`, once each; a name that is not an R4
+/// type is refused rather than matching nothing.
+pub(crate) fn push_types(types: &mut Vec<String>, value: &str) -> Result<(), Error> {
+    for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !crate::fhir::is_resource_type(t) {
+            let message = InteractionMessage::EverythingUnknownType {
+                res_type: t.to_string(),
+            };
+            return Err(Error::invalid(message, "_type"));
+        }
+        if !types.iter().any(|known| known == t) {
+            types.push(t.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// The `_lastUpdated` clause of a `_since`: `Ge` for `$everything` (at or after), `Gt` for
+/// `$export` (after), as their specifications say.
+pub(crate) fn since_clause(prefix: Prefix, since: i64) -> Clause {
+    Clause {
+        param: "_lastUpdated",
+        target: Target::LastUpdated,
+        negate: false,
+        values: vec![SearchValue::Date {
+            prefix,
+            start: since,
+            end: since,
+        }],
     }
 }
 

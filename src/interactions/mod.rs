@@ -14,6 +14,7 @@ pub mod delete;
 pub mod document_status;
 pub mod everything;
 pub mod fhirpath_patch;
+pub mod export;
 pub mod history;
 pub mod patch;
 pub mod read;

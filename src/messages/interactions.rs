@@ -173,6 +173,14 @@ pub enum InteractionMessage {
         res_type: String,
     },
     EverythingNotParameters,
+    ExportNeedsRespondAsync,
+    ExportOutputFormat {
+        format: String,
+    },
+    ExportParameterUnsupported {
+        parameter: String,
+    },
+    ExportJobUnknown,
     CompartmentAuditTrail {
         patient: String,
     },
@@ -590,6 +598,32 @@ impl InteractionMessage {
                 format!(
                     "AuditEvent はリソースストアではなく監査証跡から提供されます。AuditEvent?patient={patient} で検索してください"
                 ),
+            ),
+            M::ExportNeedsRespondAsync => say!(
+                lang,
+                "$export runs in the background: send the header Prefer: respond-async",
+                "$export はバックグラウンドで実行されます。Prefer: respond-async ヘッダーを付けてください",
+            ),
+            M::ExportOutputFormat { format } => say!(
+                lang,
+                format!("_outputFormat '{format}' is not supported: use application/fhir+ndjson"),
+                format!(
+                    "_outputFormat '{format}' には対応していません。application/fhir+ndjson を指定してください"
+                ),
+            ),
+            M::ExportParameterUnsupported { parameter } => say!(
+                lang,
+                format!(
+                    "{parameter} is not supported by $export here; ignoring it would export more than asked"
+                ),
+                format!(
+                    "ここでは $export の {parameter} に対応していません。無視すると求められた以上を出力するため拒否します"
+                ),
+            ),
+            M::ExportJobUnknown => say!(
+                lang,
+                "no such export job: it never existed, was cancelled, expired, or belongs to another caller",
+                "そのエクスポートジョブはありません。存在しないか、取り消されたか、保存期間を過ぎたか、別の利用者のものです",
             ),
             M::EverythingNotParameters => say!(
                 lang,

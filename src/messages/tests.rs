@@ -432,6 +432,12 @@ fn interaction_examples() -> Vec<Message> {
         },
         M::EverythingUnknownType { res_type: s("Foo") },
         M::EverythingNotParameters,
+        M::ExportNeedsRespondAsync,
+        M::ExportOutputFormat { format: s("csv") },
+        M::ExportParameterUnsupported {
+            parameter: s("_typeFilter"),
+        },
+        M::ExportJobUnknown,
         M::CompartmentAuditTrail { patient: s("1") },
         M::FormatNotSupported { format: s("csv") },
         M::CannotAnswerIn {
