@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`, `purge`. Exit codes: 0 success, 1 failure at run time,
+//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`, `purge`, `export`. Exit codes: 0 success, 1 failure at run time,
 //! 2 bad usage or configuration.
 
 use std::path::PathBuf;
@@ -36,6 +36,9 @@ pub enum Command {
     Package(crate::validation::packages::command::PackageCommand),
     /// Apply the retention rules: remove what has passed its time (see README, Retention).
     Purge(crate::retention::command::PurgeArgs),
+    /// Bulk export: every stored resource (or a Patient-level subset) into NDJSON files of a
+    /// directory, read from the store directly and audited (see README, Bulk export).
+    Export(crate::interactions::export::command::ExportArgs),
     /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
     #[command(subcommand)]
     Codesets(crate::terminology::command::CodesetsCommand),
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Package(command) => crate::validation::packages::command::run(command),
         Command::Codesets(command) => crate::terminology::command::run(command),
         Command::Purge(args) => crate::retention::command::run_command(args),
+        Command::Export(args) => crate::interactions::export::command::run_command(args),
     }
 }
 

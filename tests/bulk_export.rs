@@ -458,3 +458,66 @@ fn wait_until(done: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn kyoyu_export_writes_every_stored_resource_and_records_the_operator_read() {
+    both(3600.0, |s, _| {
+        let d = data(s);
+        let b_patient = patient(s, Who::HospitalB, "00012345:あいう:１８７:09");
+        let out = tempfile::tempdir().unwrap();
+        let run = |extra: &[&str]| {
+            let done = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+                .arg("export")
+                .arg("--out")
+                .arg(out.path())
+                // Pages of two: the keyset walk must join pages without loss or repeat.
+                .args(["--page", "2", "--database-url", &s.srv.db.url])
+                .args(extra)
+                .output()
+                .unwrap();
+            assert!(done.status.success(), "{done:?}");
+            String::from_utf8(done.stdout).unwrap()
+        };
+        let report = run(&["--patient"]);
+        assert!(
+            report.contains("exported 5 resources in 2 files"),
+            "{report}"
+        );
+        let mut found = BTreeSet::new();
+        for t in ["Patient", "Observation"] {
+            let text = std::fs::read_to_string(out.path().join(format!("{t}.ndjson"))).unwrap();
+            for line in text.lines() {
+                let r: Value = serde_json::from_str(line).unwrap();
+                found.insert(format!("{t}/{}", r["id"].as_str().unwrap()));
+            }
+        }
+        assert_eq!(found, set(&[&d.p1, &d.p2, &d.obs1, &d.obs2, &b_patient]));
+        assert!(!out.path().join("Practitioner.ndjson").exists());
+        let refused = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+            .args([
+                "export",
+                "--type",
+                "Nonsense",
+                "--database-url",
+                &s.srv.db.url,
+            ])
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+
+        let (code, trail) = s.get(Who::Operator, "AuditEvent?_count=1000");
+        assert_eq!(code, 200, "{trail}");
+        let read: BTreeSet<String> = trail["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .filter(|e| e["agent"][0]["who"]["display"] == "kyoyu export")
+            .flat_map(|e| e["entity"].as_array().into_iter().flatten())
+            .filter_map(|e| e["what"]["reference"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(read, found, "{trail}");
+    });
+}

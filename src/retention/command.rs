@@ -84,13 +84,8 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        // The run's audit record committed with its deletions; a server would move it to the
-        // audit file within a second, and this one-off process does it before it ends. If it
-        // cannot, the record stays with the deletions and the next server moves it.
-        if let Err(e) = store.move_audit_changes().await {
-            tracing::warn!(error = %e, "purge audit record left for the server to move");
-        }
-        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        // The run's audit record committed with its deletions.
+        store.close_after_command().await;
         report
     });
     match result {

@@ -50,6 +50,17 @@ impl Store {
         self.audit_write(move |c| c.insert_audits(&records)).await
     }
 
+    /// Ends a one-off command's use of the store (`kyoyu purge`, `kyoyu export`): its audit
+    /// records are in the clinical database, where a server would move them to the audit file
+    /// within a second; this process does it before it ends, or, if it cannot, leaves them to
+    /// the next server.
+    pub async fn close_after_command(self) {
+        if let Err(e) = self.move_audit_changes().await {
+            tracing::warn!(error = %e, "audit records left for the server to move");
+        }
+        let _ = tokio::task::spawn_blocking(move || self.shutdown()).await;
+    }
+
     /// SQLite: moves the records of changes committed so far from the clinical file to the
     /// audit file, in bounded steps. Returns how many moved; PostgreSQL has nothing to move.
     pub async fn move_audit_changes(&self) -> Result<usize, StoreError> {

@@ -123,7 +123,11 @@ impl Jobs {
             cancelled: &job.cancelled,
             progress: &progress,
         };
-        let result = ndjson::export(&svc, &request, &members, &dir, &walk).await;
+        let source = ndjson::AsCaller {
+            svc: &svc,
+            level: &request.level,
+        };
+        let result = ndjson::export(&source, &request, &members, &dir, &walk).await;
         let outcome = match result {
             Ok(files) => Ok(files),
             Err(ExportError::Cancelled) => {

@@ -6,6 +6,7 @@
 //! What is exported is exactly what the caller's searches would find: every page is read with
 //! the caller's scope, and each page is audited as one read event listing its resources.
 
+pub mod command;
 pub mod jobs;
 pub mod ndjson;
 

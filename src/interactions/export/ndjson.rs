@@ -16,6 +16,7 @@ use crate::interactions::everything::since_clause;
 use crate::interactions::read::read_in;
 use crate::interactions::search::page_in;
 use crate::search::{Compartment, Prefix, SearchQuery, TotalMode};
+use crate::store::StoredResource;
 
 /// One file of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub struct Walk<'a> {
 pub async fn group_members(
     svc: &Services,
     id: &str,
-) -> Result<(Vec<String>, crate::store::StoredResource), Error> {
+) -> Result<(Vec<String>, StoredResource), Error> {
     let now = svc.clock.now_micros();
     let scoped = svc.clone();
     let id = id.to_string();
@@ -90,10 +91,46 @@ pub async fn group_members(
     Ok((out, group))
 }
 
+/// Where the walk reads its pages: one page of a query, with the storage key of its last
+/// resource; the source decides the scope and records the read.
+pub trait Source {
+    fn page(
+        &self,
+        query: SearchQuery,
+    ) -> impl std::future::Future<Output = Result<(Vec<StoredResource>, Option<i64>), Error>> + Send;
+}
+
+/// Pages read as `svc`'s caller, with its scope, each recorded as one `$export` read event.
+pub struct AsCaller<'a> {
+    pub svc: &'a Services,
+    pub level: &'a Level,
+}
+
+impl Source for AsCaller<'_> {
+    async fn page(&self, query: SearchQuery) -> Result<(Vec<StoredResource>, Option<i64>), Error> {
+        let svc = self.svc;
+        let now = svc.clock.now_micros();
+        let scoped = svc.clone();
+        let page = svc
+            .store
+            .read(move |conn| {
+                let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
+                page_in(conn, &query, &scope, now)
+            })
+            .await?;
+        if !page.resources.is_empty() {
+            let (t, id) = self.level.target();
+            svc.audit_read("$export", t, id, page.resources.iter())
+                .await?;
+        }
+        Ok((page.resources, page.keys.last().copied()))
+    }
+}
+
 /// Writes the export of `request` into `dir` (which must exist); `members` are the Patients of
 /// a Group-level export. Returns the files written, types with nothing exported left out.
-pub async fn export(
-    svc: &Services,
+pub async fn export<S: Source + Sync>(
+    source: &S,
     request: &ExportRequest,
     members: &[String],
     dir: &Path,
@@ -117,7 +154,7 @@ pub async fn export(
                     return Err(ExportError::Cancelled);
                 }
                 let query = page_query(request, &res_type, patient, after, walk.page);
-                let (resources, last) = read_page(svc, request, query).await?;
+                let (resources, last) = source.page(query).await?;
                 for content in resources.iter().filter_map(|r| r.content.as_deref()) {
                     file.line(content)?;
                 }
@@ -140,30 +177,6 @@ pub async fn export(
         }
     }
     Ok(outputs)
-}
-
-/// One page of one type, read with the caller's scope and recorded as one read event; with
-/// the storage key of its last resource.
-async fn read_page(
-    svc: &Services,
-    request: &ExportRequest,
-    query: SearchQuery,
-) -> Result<(Vec<crate::store::StoredResource>, Option<i64>), Error> {
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
-    let page = svc
-        .store
-        .read(move |conn| {
-            let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-            page_in(conn, &query, &scope, now)
-        })
-        .await?;
-    if !page.resources.is_empty() {
-        let (t, id) = request.level.target();
-        svc.audit_read("$export", t, id, page.resources.iter())
-            .await?;
-    }
-    Ok((page.resources, page.keys.last().copied()))
 }
 
 fn page_query(
