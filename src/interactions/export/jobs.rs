@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::ExportRequest;
-use super::ndjson::{self, ExportError, FileOutput, Walk};
+use super::ndjson::{self, FileOutput, Walk};
 use crate::access::Principal;
 use crate::error::Error;
 use crate::interactions::Services;
@@ -130,7 +130,8 @@ impl Jobs {
         let result = ndjson::export(&source, &request, &members, &dir, &walk).await;
         let outcome = match result {
             Ok(files) => Ok(files),
-            Err(ExportError::Cancelled) => {
+            // A DELETE between pages may remove the directory under a write: still a cancel.
+            Err(_) if job.cancelled.load(Ordering::Acquire) => {
                 remove_dir(&dir);
                 return;
             }
