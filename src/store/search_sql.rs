@@ -151,7 +151,11 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
             in_list(sql, "r.res_type", &types);
         }
         _ => {
-            sql.push(if index_leads {
+            // A keyset page of one type (`$export`'s pages after the first) is read by `rkey`
+            // from its cursor, stopping at the page's end: through the `res_type` index SQLite
+            // sorted every later row of the type for each page, quadratic over an export.
+            let keyset = !sql.is_postgres() && query.after.is_some() && query.sort.is_empty();
+            sql.push(if index_leads || keyset {
                 "+r.res_type = "
             } else {
                 "r.res_type = "
