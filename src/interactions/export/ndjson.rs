@@ -206,6 +206,8 @@ fn page_query(
             types: vec![res_type.to_string()],
         }),
         after,
+        includes: Vec::new(),
+        include_limit: 0,
     }
 }
 
