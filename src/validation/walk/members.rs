@@ -23,15 +23,28 @@ impl<'v> Walker<'_, 'v> {
         out: &mut Vec<Issue>,
     ) {
         let node = &plan.nodes[n];
-        for k in obj.keys() {
+        // One pass over the members the JSON has, each looked up once among the node's keys:
+        // a choice element has a JSON name per type (fifty for `Extension.value[x]`), so asking
+        // the object for every name the definition allows costs far more than the few it holds.
+        let mut found: Vec<Found<'v>> = Vec::with_capacity(obj.len());
+        for (k, v) in obj {
             if self.full(out) {
                 return;
             }
             if k == "fhir_comments" || (k == "resourceType" && n == 0) {
                 continue;
             }
-            let base = k.strip_prefix('_').unwrap_or(k);
-            if node.keys.contains_key(base) {
+            let (base, ext) = match k.strip_prefix('_') {
+                Some(b) => (b, true),
+                None => (k.as_str(), false),
+            };
+            if let Some(&(c, t)) = node.keys.get(base) {
+                found.push(Found {
+                    child: c,
+                    key: t.unwrap_or(0),
+                    ext,
+                    value: v,
+                });
                 continue;
             }
             let wrong_choice = node.children.iter().copied().find(|&c| {
@@ -59,9 +72,17 @@ impl<'v> Walker<'_, 'v> {
                 }
             });
         }
+        found.sort_unstable_by_key(|f| (f.child, f.key, f.ext));
         for ci in 0..plan.nodes[n].children.len() {
             let c = plan.nodes[n].children[ci];
-            let items = self.gather(plan, (n, c), obj, path, out);
+            let from = found.partition_point(|f| f.child < c);
+            let to = found.partition_point(|f| f.child <= c);
+            let mine = &found[from..to];
+            let items = if mine.is_empty() {
+                Vec::new()
+            } else {
+                self.gather(plan, (n, c), mine, path, out)
+            };
             if self.stopped {
                 // A partial gather would miscount the occurrences.
                 return;
@@ -69,11 +90,7 @@ impl<'v> Walker<'_, 'v> {
             let child = &plan.nodes[c];
             let count = items.len();
             // A member that is there but malformed was reported as such: it is not also missing.
-            let present = child
-                .json_keys
-                .iter()
-                .any(|k| obj.contains_key(&k.key) || obj.contains_key(&k.ext_key));
-            if count == 0 && child.def.min > 0 && !present {
+            if count == 0 && child.def.min > 0 && mine.is_empty() {
                 let at = format!("{path}.{}", child.name);
                 let text = ValidationMessage::RequiredMissing { path: at.clone() };
                 out.push(plan.error(c, IssueType::Required, text, at));
@@ -132,24 +149,25 @@ impl<'v> Walker<'_, 'v> {
         }
     }
 
-    /// The occurrences of child `c` in `obj`, with JSON-shape errors reported.
+    /// The occurrences of child `c` from its members `mine` (sorted by JSON name, value half
+    /// before `_` half), with JSON-shape errors reported.
     fn gather(
         &mut self,
         plan: &Arc<Plan>,
         (n, c): (usize, usize),
-        obj: &'v Map<String, Value>,
+        mine: &[Found<'v>],
         path: &str,
         out: &mut Vec<Issue>,
     ) -> Vec<Item<'v>> {
         let child = &plan.nodes[c];
         let mut items = Vec::new();
         let mut found_keys = Vec::new();
-        for k in &child.json_keys {
-            let v = obj.get(&k.key);
-            let e = obj.get(&k.ext_key);
-            if v.is_none() && e.is_none() {
+        for halves in mine.chunk_by(|a, b| a.key == b.key) {
+            let Some(k) = child.json_keys.get(halves[0].key) else {
                 continue;
-            }
+            };
+            let v = halves.iter().find(|f| !f.ext).map(|f| f.value);
+            let e = halves.iter().find(|f| f.ext).map(|f| f.value);
             let key = &k.key;
             let at = format!("{path}{}", k.suffix);
             let mut ty = k.ty.clone();
@@ -242,6 +260,15 @@ impl<'v> Walker<'_, 'v> {
         }
         items
     }
+}
+
+/// A member of the object being walked, placed: the child it belongs to, which of the child's
+/// JSON names (`JsonKey`) it is, and whether it is the `_` half of a primitive.
+struct Found<'v> {
+    child: usize,
+    key: usize,
+    ext: bool,
+    value: &'v Value,
 }
 
 /// The declared type, or for a resource slot the `resourceType` the JSON shows.

@@ -2,6 +2,7 @@
 //! so) and `Reference.type` must be among the element's `targetProfile` types; a target found in
 //! this instance (contained, or a Bundle entry) must also conform to one of those profiles.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -261,28 +262,51 @@ impl<'v> Walker<'_, 'v> {
         if let Some(id) = reference.strip_prefix('#') {
             return by_id(res, id).or_else(|| by_id(self.root, id));
         }
-        let root = self.root;
-        if root.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-            return None;
-        }
-        let entries = root.get("entry")?.as_array()?;
+        let index = self.entries.get_or_init(|| EntryIndex::of(self.root));
         let plain = reference.split("/_history/").next().unwrap_or(reference);
-        if let Some(e) = entries
-            .iter()
-            .find(|e| e.get("fullUrl").and_then(Value::as_str) == Some(plain))
-        {
-            return e.get("resource");
+        if let Some(found) = index.by_url.get(plain) {
+            return *found;
         }
         let (ty, id) = {
             let mut parts = plain.rsplit('/');
             let id = parts.next()?;
             (parts.next()?, id)
         };
-        entries.iter().find_map(|e| {
-            let r = e.get("resource")?;
-            (r.get("resourceType").and_then(Value::as_str) == Some(ty)
-                && r.get("id").and_then(Value::as_str) == Some(id))
-            .then_some(r)
-        })
+        index.by_key.get(&(ty, id)).copied()
+    }
+}
+
+/// The root Bundle's entries by `fullUrl` and by `Type/id`, the first entry winning, built on
+/// the first reference resolved: a document of thousands of entries, each referring to its
+/// Patient, must not scan the entries once per reference.
+#[derive(Default)]
+pub(crate) struct EntryIndex<'v> {
+    /// fullUrl → the resource of the first entry with it (`None` when that entry has none).
+    by_url: HashMap<&'v str, Option<&'v Value>>,
+    by_key: HashMap<(&'v str, &'v str), &'v Value>,
+}
+
+impl<'v> EntryIndex<'v> {
+    fn of(root: &'v Value) -> Self {
+        let mut index = EntryIndex::default();
+        if root.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            return index;
+        }
+        let Some(entries) = root.get("entry").and_then(Value::as_array) else {
+            return index;
+        };
+        for e in entries {
+            let resource = e.get("resource");
+            if let Some(url) = e.get("fullUrl").and_then(Value::as_str) {
+                index.by_url.entry(url).or_insert(resource);
+            }
+            let Some(r) = resource else { continue };
+            let ty = r.get("resourceType").and_then(Value::as_str);
+            let id = r.get("id").and_then(Value::as_str);
+            if let (Some(ty), Some(id)) = (ty, id) {
+                index.by_key.entry((ty, id)).or_insert(r);
+            }
+        }
+        index
     }
 }

@@ -3,6 +3,7 @@
 //! complex). Object members are in `members`, hand-offs to other definitions in `profiles` and
 //! `extensions`.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::super::questionnaire::check_response;
 use super::plan::Plan;
+use super::references::EntryIndex;
 use super::{Engine, JudgedElsewhere};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::values::JsonKind;
@@ -53,6 +55,8 @@ pub(crate) struct Walker<'e, 'v> {
     pub stopped: bool,
     /// Resources another context judges against some of their profiles (see [`JudgedElsewhere`]).
     pub elsewhere: &'e JudgedElsewhere,
+    /// The root Bundle's entries, indexed on the first reference that looks there.
+    pub entries: OnceCell<EntryIndex<'v>>,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -75,6 +79,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             limit: usize::MAX,
             stopped: false,
             elsewhere,
+            entries: OnceCell::new(),
         }
     }
 
