@@ -140,8 +140,19 @@ fn entry(e: &Value) -> Entry<'_> {
 }
 
 /// Every `Reference.reference` (an object's `reference` string) below `v`, `#` ones aside,
-/// without going into a Bundle held inside: its references are its own.
+/// without going into a Bundle held inside: its references are its own. The way down is kept
+/// as segments and written out only for a reference found: most members lead to none.
 fn references<'v>(v: &'v Value, at: &str, out: &mut Vec<Found<'v>>) {
+    let mut way = Vec::new();
+    descend(v, at, &mut way, out);
+}
+
+enum Step<'v> {
+    Member(&'v str),
+    Index(usize),
+}
+
+fn descend<'v>(v: &'v Value, at: &str, way: &mut Vec<Step<'v>>, out: &mut Vec<Found<'v>>) {
     match v {
         Value::Object(o) => {
             if o.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
@@ -150,21 +161,36 @@ fn references<'v>(v: &'v Value, at: &str, out: &mut Vec<Found<'v>>) {
             if let Some(r) = o.get("reference").and_then(Value::as_str)
                 && !r.starts_with('#')
             {
+                let mut path = at.to_string();
+                for step in way.iter() {
+                    match step {
+                        Step::Member(k) => {
+                            path.push('.');
+                            path.push_str(k);
+                        }
+                        Step::Index(i) => super::location::push_index(&mut path, *i),
+                    }
+                }
+                path.push_str(".reference");
                 out.push(Found {
-                    at: format!("{at}.reference"),
+                    at: path,
                     reference: r,
                 });
             }
             for (k, child) in o {
                 if child.is_object() || child.is_array() {
-                    references(child, &format!("{at}.{k}"), out);
+                    way.push(Step::Member(k));
+                    descend(child, at, way, out);
+                    way.pop();
                 }
             }
         }
         Value::Array(a) => {
             for (i, child) in a.iter().enumerate() {
                 if child.is_object() {
-                    references(child, &format!("{at}[{i}]"), out);
+                    way.push(Step::Index(i));
+                    descend(child, at, way, out);
+                    way.pop();
                 }
             }
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::location::{indexed, joined, member};
 use super::plan::Plan;
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueType};
@@ -54,7 +55,7 @@ impl<'v> Walker<'_, 'v> {
                         .strip_prefix(ch.name.as_str())
                         .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
             });
-            let at = format!("{path}.{k}");
+            let at = member(path, k);
             out.push(match wrong_choice {
                 Some(c) => {
                     let name = &plan.nodes[c].name;
@@ -91,7 +92,7 @@ impl<'v> Walker<'_, 'v> {
             let count = items.len();
             // A member that is there but malformed was reported as such: it is not also missing.
             if count == 0 && child.def.min > 0 && mine.is_empty() {
-                let at = format!("{path}.{}", child.name);
+                let at = member(path, &child.name);
                 let text = ValidationMessage::RequiredMissing { path: at.clone() };
                 out.push(plan.error(c, IssueType::Required, text, at));
             } else if count < child.def.min as usize && count > 0 {
@@ -114,7 +115,7 @@ impl<'v> Walker<'_, 'v> {
                     max,
                     count,
                 };
-                let at = format!("{path}.{}", child.name);
+                let at = member(path, &child.name);
                 out.push(plan.error(c, IssueType::Structure, text, at));
             }
             if !items.is_empty() && matches!(child.name.as_str(), "extension" | "modifierExtension")
@@ -122,7 +123,7 @@ impl<'v> Walker<'_, 'v> {
                 self.extension_contexts(&items, obj, path, res, out);
             }
             if !items.is_empty() || !child.slices.is_empty() {
-                let at = format!("{path}.{}", child.name);
+                let at = member(path, &child.name);
                 let saved = self.parent.replace(obj);
                 self.group(plan, c, &items, &at, res, out);
                 self.parent = saved;
@@ -169,7 +170,7 @@ impl<'v> Walker<'_, 'v> {
             let v = halves.iter().find(|f| !f.ext).map(|f| f.value);
             let e = halves.iter().find(|f| f.ext).map(|f| f.value);
             let key = &k.key;
-            let at = format!("{path}{}", k.suffix);
+            let at = joined(path, &k.suffix);
             let mut ty = k.ty.clone();
             // R4 types `Resource.id` as a System.String, yet it must be a valid id.
             if !child.choice
@@ -215,7 +216,7 @@ impl<'v> Walker<'_, 'v> {
                     }
                     let vi = va.get(i).copied().filter(|x| !x.is_null());
                     let ei = ea.get(i).copied().filter(|x| !x.is_null());
-                    let ipath = format!("{at}[{i}]");
+                    let ipath = indexed(&at, i);
                     if vi.is_none() && ei.is_none() {
                         out.push(error(ValidationMessage::NullInArray, &ipath));
                         continue;
@@ -255,7 +256,7 @@ impl<'v> Walker<'_, 'v> {
                 name: child.name.clone(),
                 keys: found_keys.iter().map(|k| k.to_string()).collect(),
             };
-            let at = format!("{path}.{}", child.name);
+            let at = member(path, &child.name);
             out.push(plan.error(c, IssueType::Structure, text, at));
         }
         items

@@ -14,6 +14,7 @@ mod bundle;
 mod calendar;
 mod discriminators;
 mod extensions;
+mod location;
 mod members;
 mod narrative;
 mod plan;
