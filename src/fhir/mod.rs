@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod characters;
 pub mod instant;
 pub mod json;
+pub mod members;
 pub mod outcome;
 pub mod resource;
 pub mod resource_types;

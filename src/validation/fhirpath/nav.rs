@@ -12,6 +12,7 @@ use super::value::{Item, Node, Str};
 use super::{ChildType, TypeModel};
 
 /// FHIR primitive types: the lower-case spelling of a choice suffix (`valueDateTime`).
+use crate::fhir::members::field;
 use crate::validation::model::PRIMITIVE_TYPES as PRIMITIVES;
 
 /// Complex data types that can follow a choice element's name.
@@ -95,7 +96,7 @@ fn get_underscored<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Va
         buf[0] = b'_';
         buf[1..=name.len()].copy_from_slice(name.as_bytes());
         if let Ok(key) = std::str::from_utf8(&buf[..=name.len()]) {
-            return obj.get(key);
+            return field(obj, key);
         }
     }
     obj.get(&format!("_{name}"))
@@ -123,7 +124,7 @@ pub(crate) fn focus_items<'a>(focus: &'a Value, focus_type: Option<&str>) -> Vec
 
 /// A node whose type is its own `resourceType` when it is a resource.
 fn resource_or<'a>(v: &'a Value, ty: Option<Str<'a>>, def: Option<Str<'a>>) -> Node<'a> {
-    if let Some(rt) = v.get("resourceType").and_then(Value::as_str) {
+    if let Some(rt) = crate::fhir::members::resource_type(v) {
         return Node {
             value: Some(v),
             ext: None,
@@ -216,7 +217,7 @@ pub(crate) fn child_items<'a>(
                 "id" => Some(Str::Borrowed("string")),
                 _ => None,
             };
-            push_pair(e.get(name), None, ty, None, out);
+            push_pair(field(e, name), None, ty, None, out);
         }
         return;
     };
@@ -238,7 +239,7 @@ pub(crate) fn child_items<'a>(
                     continue;
                 };
                 // `_valueString` is picked up together with `valueString`, unless alone.
-                if is_ext && obj.contains_key(key) {
+                if is_ext && field(obj, key).is_some() {
                     continue;
                 }
                 let Some(i) = ct.types.iter().position(|t| suffix_is(suffix, t)) else {
@@ -254,10 +255,10 @@ pub(crate) fn child_items<'a>(
         }
         Some(ct) => {
             let (ty, def) = ct_type(&ct, 0);
-            push_pair(obj.get(name), get_underscored(obj, name), ty, def, out);
+            push_pair(field(obj, name), get_underscored(obj, name), ty, def, out);
         }
         None => {
-            let (v, e) = (obj.get(name), get_underscored(obj, name));
+            let (v, e) = (field(obj, name), get_underscored(obj, name));
             if v.is_some() || e.is_some() {
                 push_pair(v, e, None, None, out);
                 return;
@@ -270,7 +271,7 @@ pub(crate) fn child_items<'a>(
                 let Some(t) = key.strip_prefix(name).and_then(type_from_suffix) else {
                     continue;
                 };
-                if is_ext && obj.contains_key(key) {
+                if is_ext && field(obj, key).is_some() {
                     continue;
                 }
                 let ty = Some(Str::Borrowed(t));

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::super::model::BaseModel;
+use crate::fhir::members::field;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::BundleMessage as M;
 
@@ -155,10 +156,10 @@ enum Step<'v> {
 fn descend<'v>(v: &'v Value, at: &str, way: &mut Vec<Step<'v>>, out: &mut Vec<Found<'v>>) {
     match v {
         Value::Object(o) => {
-            if o.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+            if field(o, "resourceType").and_then(Value::as_str) == Some("Bundle") {
                 return;
             }
-            if let Some(r) = o.get("reference").and_then(Value::as_str)
+            if let Some(r) = field(o, "reference").and_then(Value::as_str)
                 && !r.starts_with('#')
             {
                 let mut path = at.to_string();

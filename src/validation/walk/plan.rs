@@ -45,7 +45,7 @@ pub(crate) struct PNode {
     pub array: bool,
     pub children: Vec<usize>,
     /// JSON key (without `_`) → (child, index into its `types` for a concrete choice name).
-    pub keys: HashMap<String, (usize, Option<usize>)>,
+    pub keys: foldhash::HashMap<String, (usize, Option<usize>)>,
     /// Slices of this element (its sliced definition is this node), in snapshot order.
     pub slices: Vec<usize>,
     /// Node whose children a `contentReference` reuses.
@@ -241,7 +241,7 @@ impl Plan {
                 choice,
                 array,
                 children: Vec::new(),
-                keys: HashMap::new(),
+                keys: foldhash::HashMap::default(),
                 slices: Vec::new(),
                 content_ref: None,
                 invariants,
@@ -257,7 +257,7 @@ impl Plan {
                 nodes[n].content_ref = ids.get(&target).copied();
                 nodes[n].inline_type = Some(target);
             }
-            let mut keys = HashMap::new();
+            let mut keys = foldhash::HashMap::default();
             for &c in &nodes[n].children {
                 let child = &nodes[c];
                 if child.choice {

@@ -2,7 +2,8 @@
 //! the embedded base model (so invariants navigate choices and backbone elements), and the
 //! lexical rules of primitives (JSON kind, regex, integer ranges, calendar, narrative XHTML).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
+use foldhash::HashMapExt;
 
 use regex::Regex;
 use serde_json::Value;

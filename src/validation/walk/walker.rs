@@ -254,7 +254,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             return;
         };
         // ele-1 is about elements: a resource with nothing but its type is empty but valid.
-        if !obj.contains_key("resourceType") && obj.keys().all(|k| k == "fhir_comments") {
+        if obj.keys().all(|k| k == "fhir_comments") {
             out.push(ele_1(plan, ValidationMessage::EmptyElement, item));
             return;
         }
