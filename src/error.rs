@@ -11,7 +11,7 @@ use crate::fhir::json::ParseError;
 use crate::fhir::outcome::Text;
 use crate::fhir::xml::XmlError;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
-use crate::messages::requests::Refusal;
+use crate::messages::requests::{ChainReason, Refusal};
 use crate::messages::{Language, RequestMessage};
 use crate::store::StoreError;
 
@@ -158,6 +158,11 @@ impl Error {
             Error::Search(crate::search::Error::TooManyValues { .. }) => {
                 (StatusCode::BAD_REQUEST, IssueType::TooCosty)
             }
+            Error::Search(crate::search::Error::BadChain { reason, .. }) => match reason {
+                ChainReason::TooDeep(_) => (StatusCode::BAD_REQUEST, IssueType::TooCosty),
+                ChainReason::Form => (StatusCode::BAD_REQUEST, IssueType::Invalid),
+                _ => (StatusCode::BAD_REQUEST, IssueType::NotSupported),
+            },
             Error::Search(crate::search::Error::Include { reason, .. }) => {
                 if reason.not_supported() {
                     (StatusCode::BAD_REQUEST, IssueType::NotSupported)

@@ -144,6 +144,7 @@ impl EverythingRequest {
             after: self.after,
             includes: Vec::new(),
             include_limit: 0,
+            chains: Vec::new(),
         }
     }
 }

@@ -561,6 +561,60 @@ impl SearchReason {
     }
 }
 
+/// Why a chained parameter (`subject:Patient.name`) or a reverse chain (`_has:…`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReason {
+    /// `_has` not written as `_has:[type]:[reference parameter]:[parameter]`.
+    Form,
+    /// More links than the server follows.
+    TooDeep(usize),
+    /// The link could not be followed by `_include` either: not a reference parameter the
+    /// server indexes, or never pointing at the type named (`:Type`, the searched type of `_has`).
+    Link(IncludeReason),
+    /// The chained parameter is not a search parameter of the type the link reaches.
+    UnknownParameter { res_type: String, param: String },
+    /// No type the link may reach has the chained parameter.
+    NoTargetHas { param: String, chained: String },
+    /// A result parameter (`_count`, `_sort`…) at the end of a chain: it filters nothing.
+    NotAFilter(String),
+}
+
+impl ChainReason {
+    pub fn render(&self, lang: Language) -> String {
+        use ChainReason as R;
+        match self {
+            R::Form => say!(
+                lang,
+                "expected _has:[type]:[reference parameter]:[parameter]",
+                "_has:[タイプ]:[参照型パラメータ]:[パラメータ] の形で書いてください",
+            ),
+            R::TooDeep(limit) => say!(
+                lang,
+                format!("a chain may follow at most {limit} references"),
+                format!("チェインでたどれる参照は {limit} 段までです"),
+            ),
+            R::Link(reason) => reason.render(lang),
+            R::UnknownParameter { res_type, param } => say!(
+                lang,
+                format!("{res_type} has no search parameter '{param}' on this server"),
+                format!("このサーバーの {res_type} には検索パラメータ '{param}' がありません"),
+            ),
+            R::NoTargetHas { param, chained } => say!(
+                lang,
+                format!("no type '{param}' references has a search parameter '{chained}'"),
+                format!(
+                    "'{param}' の参照先タイプに検索パラメータ '{chained}' を持つものはありません"
+                ),
+            ),
+            R::NotAFilter(param) => say!(
+                lang,
+                format!("'{param}' selects no resources and cannot end a chain"),
+                format!("'{param}' はリソースを絞り込まないため、チェインの末尾に置けません"),
+            ),
+        }
+    }
+}
+
 /// Why an `_include` or `_revinclude` value is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncludeReason {
@@ -654,6 +708,10 @@ fn search_japanese(e: &crate::search::Error) -> String {
         ),
         S::ReverseChain(p) => format!(
             "検索パラメータ '{p}': 逆チェイン検索（_has）には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"
+        ),
+        S::BadChain { param, reason } => format!(
+            "検索パラメータ '{param}': {}",
+            reason.render(Language::Japanese)
         ),
         S::UnsupportedFilter(p) => format!(
             "検索パラメータ '{p}' には対応していません。無視すると条件に合わないリソースまで返すため、受け付けません"

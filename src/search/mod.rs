@@ -3,13 +3,14 @@
 //! Everything here is pure; the SQL that runs a `SearchQuery` lives in `store`.
 //! Spec: https://hl7.org/fhir/R4/search.html
 
+pub mod chain;
 pub mod date;
 pub mod extract;
 pub mod include;
 pub mod params;
 pub mod query;
 
-use crate::messages::requests::{IncludeReason, SearchReason};
+use crate::messages::requests::{ChainReason, IncludeReason, SearchReason};
 
 pub use date::{DateRange, parse_fhir_date};
 pub use extract::{extract, index_computed};
@@ -86,6 +87,30 @@ pub struct SearchQuery {
     pub includes: Vec<Include>,
     /// Most resources the includes may add to one page (the server's `search_max_include`).
     pub include_limit: usize,
+    /// Chained parameters and `_has`, ANDed with the clauses.
+    pub chains: Vec<Chain>,
+}
+
+/// A chained parameter (`subject:Patient.name=…`, https://hl7.org/fhir/R4/search.html#chaining)
+/// or a reverse chain (`_has:Observation:subject:code=…`, #has): a resource matches when the
+/// reference parameter `param` links it to a resource matching one of `targets`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub link: Link,
+    /// The reference parameter: of the searched type when [`Link::Forward`], of the targets'
+    /// type when [`Link::Reverse`].
+    pub param: &'static str,
+    /// The conditions on the linked resources, one query per type the link may reach, ORed;
+    /// only their clauses and chains are used.
+    pub targets: Vec<SearchQuery>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The searched resource references the target.
+    Forward,
+    /// The target references the searched resource (`_has`).
+    Reverse,
 }
 
 /// The type of a search over every compartment type: `Patient/{id}/*` and `$everything`.
@@ -103,6 +128,38 @@ pub struct Compartment {
 }
 
 impl SearchQuery {
+    /// A query of `resource_type` with no conditions yet, a page of `count`.
+    pub fn new(resource_type: &str, count: usize, include_limit: usize) -> Self {
+        SearchQuery {
+            resource_type: resource_type.to_string(),
+            clauses: Vec::new(),
+            sort: Vec::new(),
+            count,
+            offset: 0,
+            total: TotalMode::Accurate,
+            ignored: Vec::new(),
+            applied: Vec::new(),
+            subset: None,
+            compartment: None,
+            after: None,
+            includes: Vec::new(),
+            include_limit,
+            chains: Vec::new(),
+        }
+    }
+
+    /// The values of every clause, through the chains too: what `search_max_values` limits.
+    pub fn value_count(&self) -> usize {
+        let own: usize = self.clauses.iter().map(|c| c.values.len()).sum();
+        let chained: usize = self
+            .chains
+            .iter()
+            .flat_map(|c| &c.targets)
+            .map(SearchQuery::value_count)
+            .sum();
+        own + chained
+    }
+
     /// The path the search was asked at, for its `self` and paging links.
     pub fn path(&self) -> String {
         match &self.compartment {
@@ -248,6 +305,11 @@ pub enum Error {
     )]
     UnsupportedFilter(String),
     #[error(
+        "search parameter '{param}': {}",
+        .reason.render(crate::messages::Language::English)
+    )]
+    BadChain { param: String, reason: ChainReason },
+    #[error(
         "search parameter '{param}': cannot include '{value}': {}",
         .reason.render(crate::messages::Language::English)
     )]
@@ -271,6 +333,7 @@ impl Error {
             Error::UnsupportedModifier { param, .. }
             | Error::InvalidValue { param, .. }
             | Error::TooManyValues { param, .. }
+            | Error::BadChain { param, .. }
             | Error::Include { param, .. } => param,
         }
     }

@@ -12,7 +12,7 @@ use super::{
 use crate::fhir::subset::{Subset, SummaryRequest, elements, summary};
 use chrono::FixedOffset;
 
-use crate::messages::requests::SearchReason;
+use crate::messages::requests::{ChainReason, SearchReason};
 
 /// Server settings that shape how a request is read.
 #[derive(Debug, Clone)]
@@ -31,6 +31,22 @@ pub struct QueryOptions {
     pub max_include: usize,
 }
 
+#[cfg(test)]
+impl QueryOptions {
+    /// The settings unit tests search with: pages of 20, at most 100, the zone +09:00.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn for_tests(strict: bool) -> Self {
+        QueryOptions {
+            default_count: 20,
+            max_count: 100,
+            max_values: 5000,
+            strict,
+            default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
+            max_include: 1000,
+        }
+    }
+}
+
 /// Parses the (already percent-decoded) query parameters of a search on `resource_type`.
 /// Invalid values are errors whatever `opts.strict` says, and so is every filter the server
 /// cannot apply whose omission would widen the result ([`cannot_ignore`]); the other unknown
@@ -40,28 +56,7 @@ pub fn parse(
     params: &[(String, String)],
     opts: &QueryOptions,
 ) -> Result<SearchQuery, Error> {
-    let mut parser = Parser {
-        resource_type,
-        opts,
-        query: SearchQuery {
-            resource_type: resource_type.to_string(),
-            clauses: Vec::new(),
-            sort: Vec::new(),
-            count: opts.default_count.min(opts.max_count),
-            offset: 0,
-            total: TotalMode::Accurate,
-            ignored: Vec::new(),
-            applied: Vec::new(),
-            subset: None,
-            compartment: None,
-            after: None,
-            includes: Vec::new(),
-            include_limit: opts.max_include,
-        },
-        summary_count: false,
-        summary: None,
-        elements: None,
-    };
+    let mut parser = Parser::new(resource_type, opts, 0);
     for (name, value) in params {
         parser.param(name, value)?;
     }
@@ -108,9 +103,10 @@ const RESULT_PARAMS: &[&str] = &[
     "_containedType",
 ];
 
-/// The error for a parameter this server does not apply that may not be ignored, because
+/// The error for a parameter a search does not apply that may not be ignored, because
 /// answering without it would return resources the search excludes: a chain (`subject.name`,
-/// `subject:Patient.name`), a reverse chain (`_has:…`), one of the common filters not
+/// `subject:Patient.name`) or a reverse chain (`_has:…`) where the search takes none (resource
+/// searches do, through `Parser::chain`), one of the common filters not
 /// implemented (`_tag`, `_profile`…), or an unknown name written with a modifier (`foo:exact`:
 /// the modifier shows a filter was meant). `None` for a plain unknown name (`foo`) or a result
 /// parameter: those are ignored with a warning unless the client asks for strict handling,
@@ -167,11 +163,61 @@ type ClauseHead<'a> = (&'static str, &'a str, Target, Modifier<'a>);
 struct Parser<'a> {
     resource_type: &'a str,
     opts: &'a QueryOptions,
+    /// How many chain links lead to this type: 0 for the searched type.
+    depth: usize,
     query: SearchQuery,
     /// `_summary=count` was asked: applied once every parameter is read.
     summary_count: bool,
     summary: Option<Subset>,
     elements: Option<Subset>,
+}
+
+/// The conditions `raw_name=raw_value` puts on the `resource_type` a chain reaches after
+/// `depth` links: its clauses and further chains. Unknown names are errors however lenient the
+/// search, since the chain is a filter; result parameters are refused, they filter nothing.
+pub(super) fn chained_condition(
+    resource_type: &str,
+    raw_name: &str,
+    raw_value: &str,
+    opts: &QueryOptions,
+    depth: usize,
+) -> Result<SearchQuery, Error> {
+    let refused = |reason| Error::BadChain {
+        param: raw_name.to_string(),
+        reason,
+    };
+    let name = raw_name.split([':', '.']).next().unwrap_or(raw_name);
+    if RESULT_PARAMS.contains(&name) || matches!(name, "_format" | "_pretty") {
+        return Err(refused(ChainReason::NotAFilter(name.to_string())));
+    }
+    let strict = QueryOptions {
+        strict: true,
+        ..opts.clone()
+    };
+    let mut parser = Parser::new(resource_type, &strict, depth);
+    match parser.param(raw_name, raw_value) {
+        Ok(()) => Ok(parser.query),
+        Err(Error::UnknownParameter(param)) => Err(refused(ChainReason::UnknownParameter {
+            res_type: resource_type.to_string(),
+            param,
+        })),
+        Err(other) => Err(other),
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn new(resource_type: &'a str, opts: &'a QueryOptions, depth: usize) -> Self {
+        let count = opts.default_count.min(opts.max_count);
+        Parser {
+            resource_type,
+            opts,
+            depth,
+            query: SearchQuery::new(resource_type, count, opts.max_include),
+            summary_count: false,
+            summary: None,
+            elements: None,
+        }
+    }
 }
 
 impl Parser<'_> {
@@ -186,8 +232,8 @@ impl Parser<'_> {
         }
         // Before the name is looked up: `subject:Patient.name` names a known parameter, but no
         // type modifier can apply its chain.
-        if raw_name.contains('.') || name == "_has" {
-            return cannot_ignore(raw_name).map_or(Ok(()), Err);
+        if name == "_has" || raw_name.contains('.') {
+            return self.chain(raw_name, raw_value);
         }
         if let Some(direction) = include_direction(name) {
             return self.include(direction, raw_name, modifier, raw_value);
@@ -308,7 +354,7 @@ impl Parser<'_> {
             }
             values.push(read(item).map_err(|why| invalid(SearchReason::Value(why)))?);
         }
-        let before: usize = self.query.clauses.iter().map(|c| c.values.len()).sum();
+        let before = self.query.value_count();
         if before + values.len() > self.opts.max_values {
             return Err(Error::TooManyValues {
                 param: raw_name.to_string(),
@@ -368,6 +414,35 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// A chained parameter or `_has`: applied or refused, never ignored ([`cannot_ignore`]).
+    fn chain(&mut self, raw_name: &str, raw_value: &str) -> Result<(), Error> {
+        let depth = self.depth + 1;
+        let chain = super::chain::parse(self.resource_type, raw_name, depth, |t, rest| {
+            chained_condition(t, rest, raw_value, self.opts, depth)
+        })
+        // A refusal deep in the chain names the parameter as the client wrote it.
+        .map_err(|error| match error {
+            Error::BadChain { reason, .. } => Error::BadChain {
+                param: raw_name.to_string(),
+                reason,
+            },
+            other => other,
+        })?;
+        let before = self.query.value_count();
+        let added: usize = chain.targets.iter().map(SearchQuery::value_count).sum();
+        if before + added > self.opts.max_values {
+            return Err(Error::TooManyValues {
+                param: raw_name.to_string(),
+                limit: self.opts.max_values,
+            });
+        }
+        self.query.chains.push(chain);
+        self.query
+            .applied
+            .push((raw_name.to_string(), raw_value.to_string()));
+        Ok(())
+    }
+
     /// An `_include` or `_revinclude`: always applied or refused, never ignored, since a client
     /// that asked for the referenced resources would otherwise read their absence as fact.
     fn include(
@@ -383,7 +458,7 @@ impl Parser<'_> {
             Some("iterate" | "recurse") => true,
             Some(_) => return self.unsupported_modifier(raw_name),
         };
-        let values: usize = self.query.clauses.iter().map(|c| c.values.len()).sum();
+        let values = self.query.value_count();
         if values + self.query.includes.len() >= self.opts.max_values {
             return Err(Error::TooManyValues {
                 param: raw_name.to_string(),
@@ -661,14 +736,7 @@ mod tests {
     use crate::search::Micros;
 
     fn opts(strict: bool) -> QueryOptions {
-        QueryOptions {
-            default_count: 20,
-            max_count: 100,
-            max_values: 5000,
-            strict,
-            default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
-            max_include: 1000,
-        }
+        QueryOptions::for_tests(strict)
     }
 
     fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -1175,32 +1243,6 @@ mod tests {
                 "_lastUpdated:exact",
                 modifier("_lastUpdated", "exact"),
             ),
-            (
-                "Observation",
-                "subject.name",
-                Error::Chain("subject.name".into()),
-            ),
-            (
-                "Observation",
-                "subject:Patient.name",
-                Error::Chain("subject:Patient.name".into()),
-            ),
-            (
-                "Observation",
-                "subject:Patient.organization.name",
-                Error::Chain("subject:Patient.organization.name".into()),
-            ),
-            (
-                "Observation",
-                "nonsense.name",
-                Error::Chain("nonsense.name".into()),
-            ),
-            (
-                "Patient",
-                "_has:Observation:patient:code",
-                Error::ReverseChain("_has:Observation:patient:code".into()),
-            ),
-            ("Patient", "_has", Error::ReverseChain("_has".into())),
             ("Patient", "_tag", Error::UnsupportedFilter("_tag".into())),
             (
                 "Patient",
@@ -1254,10 +1296,14 @@ mod tests {
                 "{res_type}?{name}"
             );
         }
-        // The parameter as written is what the OperationOutcome names.
+        // Other searches refuse chains through `cannot_ignore`.
         assert_eq!(
-            lenient_err("Observation", &[("subject:Patient.name", "x")]).param(),
-            "subject:Patient.name"
+            cannot_ignore("subject:Patient.name"),
+            Some(Error::Chain("subject:Patient.name".into()))
+        );
+        assert_eq!(
+            cannot_ignore("_has:Observation:patient:code"),
+            Some(Error::ReverseChain("_has:Observation:patient:code".into()))
         );
         // An empty value restricts nothing, so there is nothing to widen.
         assert!(

@@ -136,14 +136,16 @@ impl Conn<'_> {
     }
 }
 
-fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
+/// The conditions of `query` on `resources r`, scope included; a chain nests one of these for
+/// each type it links to, its own `r` hiding the outer one.
+pub(super) fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
     // SQLite keeps no statistics unless ANALYZE runs, and without them it prefers the
     // `res_type` index: it walked every resource of the type and probed the clause's rows for
     // each, 50 ms for one patient's 20 Observations among 20,000. A unary `+` takes the column
     // out of index choice, so an index clause leads and its rows are fetched by rowid.
     // `_id` keeps the column indexable: with it `(res_type, res_id)` finds the one row.
     let index_leads = !sql.is_postgres()
-        && query.clauses.iter().any(leads)
+        && (query.clauses.iter().any(leads) || !query.chains.is_empty())
         && !query.clauses.iter().any(|c| c.target == Target::Id);
     match &query.compartment {
         Some(compartment) if query.resource_type == ALL_TYPES => {
@@ -184,6 +186,10 @@ fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, now: i64) {
         sql.push("(");
         clause_condition(sql, query, clause, now);
         sql.push(")");
+    }
+    for chain in &query.chains {
+        sql.push(" AND ");
+        super::chain_sql::chain_condition(sql, &query.resource_type, chain, scope, now);
     }
 }
 
@@ -621,14 +627,7 @@ mod tests {
 
     /// SQLite's plan for the page query of `resource_type?params`, one step per line.
     fn plan(c: &mut Conn<'_>, resource_type: &str, params: &[(&str, &str)]) -> String {
-        let opts = QueryOptions {
-            default_count: 20,
-            max_count: 100,
-            max_values: 5000,
-            strict: true,
-            default_offset: chrono::FixedOffset::east_opt(9 * 3600).unwrap(),
-            max_include: 1000,
-        };
+        let opts = QueryOptions::for_tests(true);
         let params: Vec<(String, String)> = params
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
