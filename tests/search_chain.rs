@@ -12,21 +12,6 @@ use serde_json::{Value, json};
 
 const LOINC: &str = "http://loinc.org";
 
-fn put(srv: &TestServer, resource: Value) {
-    let path = format!(
-        "{}/{}",
-        resource["resourceType"].as_str().unwrap(),
-        resource["id"].as_str().unwrap()
-    );
-    let r = srv.put(&path, &resource);
-    let status = r.status();
-    assert!(
-        status == 200 || status == 201,
-        "PUT {path}: {status} {}",
-        r.text().unwrap()
-    );
-}
-
 fn observation(id: &str, patient: &str, code: &str, members: &[&str]) -> Value {
     let members: Vec<Value> = members
         .iter()
@@ -44,25 +29,22 @@ fn observation(id: &str, patient: &str, code: &str, members: &[&str]) -> Value {
 /// A hospital; Yamada (its patient) with two results, Suzuki with one; a panel on Suzuki
 /// whose member is Yamada's first result.
 fn records(srv: &TestServer) {
-    put(
-        srv,
-        json!({"resourceType": "Organization", "id": "org-1", "name": "Kyoyu Hospital"}),
+    srv.put_resource(
+        &json!({"resourceType": "Organization", "id": "org-1", "name": "Kyoyu Hospital"}),
     );
-    put(
-        srv,
-        json!({"resourceType": "Patient", "id": "pat-1", "name": [{"family": "Yamada"}],
+    srv.put_resource(
+        &json!({"resourceType": "Patient", "id": "pat-1", "name": [{"family": "Yamada"}],
                "identifier": [{"system": "urn:example:mrn", "value": "111"}],
                "managingOrganization": {"reference": "Organization/org-1"}}),
     );
-    put(
-        srv,
-        json!({"resourceType": "Patient", "id": "pat-2", "name": [{"family": "Suzuki"}],
+    srv.put_resource(
+        &json!({"resourceType": "Patient", "id": "pat-2", "name": [{"family": "Suzuki"}],
                "identifier": [{"system": "urn:example:mrn", "value": "222"}]}),
     );
-    put(srv, observation("obs-1", "pat-1", "2345-7", &[]));
-    put(srv, observation("obs-2", "pat-2", "718-7", &[]));
-    put(srv, observation("obs-3", "pat-1", "718-7", &[]));
-    put(srv, observation("panel", "pat-2", "24323-8", &["obs-1"]));
+    srv.put_resource(&observation("obs-1", "pat-1", "2345-7", &[]));
+    srv.put_resource(&observation("obs-2", "pat-2", "718-7", &[]));
+    srv.put_resource(&observation("obs-3", "pat-1", "718-7", &[]));
+    srv.put_resource(&observation("panel", "pat-2", "24323-8", &["obs-1"]));
 }
 
 fn sorted(bundle: &Value) -> Vec<String> {
@@ -235,10 +217,10 @@ fn a_chain_never_looks_at_what_the_caller_may_not_read() {
         // B reads its own Observation and its own patient, but not A's patient...
         assert_eq!(
             found(Who::B, &format!("Observation?subject=Patient/{of_a}")),
-            [b_on_a.clone()]
+            [b_on_a]
         );
         assert!(found(Who::B, "Patient?name=akiyama").is_empty());
-        assert_eq!(found(Who::A, "Patient?name=akiyama"), [of_a.clone()]);
+        assert_eq!(found(Who::A, "Patient?name=akiyama"), [of_a]);
         // ...so a chain through A's patient finds nothing for B.
         assert!(found(Who::B, "Observation?subject:Patient.name=akiyama").is_empty());
         assert!(found(Who::B, "Observation?subject.name=akiyama").is_empty());
@@ -246,7 +228,7 @@ fn a_chain_never_looks_at_what_the_caller_may_not_read() {
         // B's patient has A's Observation of 2345-7, which B may not read.
         assert_eq!(
             found(Who::B, "Patient?_has:Observation:subject:code=718-7"),
-            [of_b.clone()]
+            [of_b]
         );
         assert!(found(Who::B, "Observation?code=2345-7").is_empty());
         assert!(found(Who::B, "Patient?_has:Observation:subject:code=2345-7").is_empty());

@@ -11,21 +11,6 @@ use common::{Backend, Options, TestServer, first_issue};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-fn put(srv: &TestServer, resource: Value) {
-    let path = format!(
-        "{}/{}",
-        resource["resourceType"].as_str().unwrap(),
-        resource["id"].as_str().unwrap()
-    );
-    let r = srv.put(&path, &resource);
-    let status = r.status();
-    assert!(
-        status == 200 || status == 201,
-        "PUT {path}: {status} {}",
-        r.text().unwrap()
-    );
-}
-
 fn reference(to: &str) -> Value {
     json!({ "reference": to })
 }
@@ -33,31 +18,24 @@ fn reference(to: &str) -> Value {
 /// Two patients; pat-1 has an encounter, a condition noted in it and two observations.
 fn records(srv: &TestServer) {
     for id in ["pat-1", "pat-2"] {
-        put(
-            srv,
-            json!({"resourceType": "Patient", "id": id, "name": [{"family": id}]}),
-        );
+        srv.put_resource(&json!({"resourceType": "Patient", "id": id, "name": [{"family": id}]}));
     }
-    put(
-        srv,
-        json!({"resourceType": "Encounter", "id": "enc-1", "status": "finished",
+    srv.put_resource(
+        &json!({"resourceType": "Encounter", "id": "enc-1", "status": "finished",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
         "subject": reference("Patient/pat-1")}),
     );
-    put(
-        srv,
-        json!({"resourceType": "Condition", "id": "cond-1", "code": {"text": "diabetes"},
+    srv.put_resource(
+        &json!({"resourceType": "Condition", "id": "cond-1", "code": {"text": "diabetes"},
         "subject": reference("Patient/pat-1"), "encounter": reference("Encounter/enc-1")}),
     );
-    put(
-        srv,
-        json!({"resourceType": "Condition", "id": "cond-2", "code": {"text": "asthma"},
+    srv.put_resource(
+        &json!({"resourceType": "Condition", "id": "cond-2", "code": {"text": "asthma"},
         "subject": reference("Patient/pat-2")}),
     );
     for id in ["obs-1", "obs-2"] {
-        put(
-            srv,
-            json!({"resourceType": "Observation", "id": id, "status": "final",
+        srv.put_resource(
+            &json!({"resourceType": "Observation", "id": id, "status": "final",
             "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
             "subject": reference("Patient/pat-1"), "encounter": reference("Encounter/enc-1")}),
         );

@@ -282,6 +282,22 @@ impl TestServer {
         r.json().unwrap()
     }
 
+    /// PUTs `resource` at its type and id, asserting it was created or updated.
+    pub fn put_resource(&self, resource: &Value) {
+        let path = format!(
+            "{}/{}",
+            resource["resourceType"].as_str().unwrap(),
+            resource["id"].as_str().unwrap()
+        );
+        let r = self.put(&path, resource);
+        let status = r.status();
+        assert!(
+            status == 200 || status == 201,
+            "PUT {path}: {status} {}",
+            r.text().unwrap()
+        );
+    }
+
     /// GETs a search and returns the Bundle, asserting 200.
     pub fn search(&self, path: &str) -> Value {
         let r = self.get(path);
