@@ -296,7 +296,7 @@ backend_test!(capability_statement_lists_what_is_implemented, |srv| {
     let documentation = observation["documentation"].as_str().unwrap();
     for words in [
         "_summary supports true, text, data, count",
-        "Chained parameters, _has",
+        "Chained parameters (ref.param, ref:Type.param) and _has",
         "refused with 400",
     ] {
         assert!(documentation.contains(words), "{documentation}");

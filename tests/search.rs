@@ -1203,15 +1203,19 @@ backend_test!(
         // Each of these would have answered every Observation had it been ignored.
         for (path, expression, words) in [
             (
-                "Observation?subject:Patient.name=nobody",
-                "subject:Patient.name",
-                "chained",
+                "Observation?subject:Patient.nonsense=nobody",
+                "subject:Patient.nonsense",
+                "no search parameter 'nonsense'",
             ),
-            ("Observation?subject.name=nobody", "subject.name", "chained"),
             (
-                "Observation?subject:Patient.organization.name=x",
-                "subject:Patient.organization.name",
-                "chained",
+                "Observation?subject.nonsense=nobody",
+                "subject.nonsense",
+                "'nonsense'",
+            ),
+            (
+                "Observation?subject:Patient.organization.nonsense=x",
+                "subject:Patient.organization.nonsense",
+                "no type 'organization' references has a search parameter 'nonsense'",
             ),
             ("Observation?code:unknownmod=GLU", "code", ":unknownmod"),
             ("Observation?code:text=glucose", "code", ":text"),
@@ -1222,9 +1226,9 @@ backend_test!(
             ),
             ("Observation?_id:missing=true", "_id", ":missing"),
             (
-                "Patient?_has:Observation:patient:code=GLU",
-                "_has:Observation:patient:code",
-                "_has",
+                "Patient?_has:Observation:patient:nonsense=GLU",
+                "_has:Observation:patient:nonsense",
+                "'nonsense'",
             ),
             ("Observation?_tag=urgent", "_tag", "_tag"),
             (
@@ -1261,26 +1265,26 @@ backend_test!(
             .client
             .post(srv.url("Observation/_search"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("status=final&subject.name=nobody")
+            .body("status=final&subject.nonsense=nobody")
             .send()
             .unwrap();
         assert_eq!(r.status(), 400);
         assert_eq!(
             first_issue(&r.json().unwrap())["expression"][0],
-            "subject.name"
+            "subject.nonsense"
         );
 
         // In Japanese, with the same parameter named.
         for (path, expression, words) in [
             (
-                "Observation?subject:Patient.name=nobody",
-                "subject:Patient.name",
-                "チェイン検索には対応していません",
+                "Observation?subject:Patient.nonsense=nobody",
+                "subject:Patient.nonsense",
+                "検索パラメータ 'nonsense' がありません",
             ),
             (
-                "Patient?_has:Observation:patient:code=GLU",
-                "_has:Observation:patient:code",
-                "逆チェイン検索（_has）",
+                "Patient?_has:Observation:patient:nonsense=GLU",
+                "_has:Observation:patient:nonsense",
+                "検索パラメータ 'nonsense' がありません",
             ),
             (
                 "Observation?code:unknownmod=GLU",
