@@ -208,6 +208,7 @@ fn page_query(
         after,
         includes: Vec::new(),
         include_limit: 0,
+        chains: Vec::new(),
     }
 }
 
