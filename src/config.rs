@@ -90,7 +90,7 @@ pub struct ConfigArgs {
     /// Zone assumed for dates without one, e.g. +09:00 [default: +09:00].
     #[arg(long, env = "KYOYU_TIMEZONE")]
     pub timezone: Option<String>,
-    /// Public base URL used in Location headers and links [default: http://<listen>].
+    /// Public base URL used in Location headers and links (default: `http://<listen>`).
     #[arg(long, env = "KYOYU_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
     #[command(flatten)]
@@ -134,7 +134,7 @@ pub struct ConfigArgs {
     /// show volumes and timings, nothing about patients) [default: false].
     #[arg(long, env = "KYOYU_METRICS", value_name = "BOOL", action = clap::ArgAction::Set)]
     pub metrics: Option<bool>,
-    /// Origins whose browser pages may call the server (CORS), e.g. https://app.example.jp;
+    /// Origins whose browser pages may call the server (CORS), e.g. `https://app.example.jp`;
     /// repeatable [default: none, no CORS headers].
     #[arg(
         long = "cors-origin",

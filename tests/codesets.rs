@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{Backend, Options, TestServer};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kyoyu");
+use common::cli::BIN;
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const PACKAGES: [&str; 3] = [
     "hl7.fhir.r4.core-4.0.1.tgz",
@@ -275,14 +275,7 @@ fn every_official_list_imports_and_is_used_postgres() {
 #[test]
 fn with_every_official_list_the_official_examples_still_validate_and_the_error_example_fails() {
     common::require_shared_data();
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "validate",
-        "--package-store",
-        "/nonexistent",
-        "--profiles",
-        "/nonexistent",
-    ]);
+    let mut cmd = common::cli::validate_without_store();
     for p in PACKAGES {
         cmd.arg("--package").arg(format!("{SHARED}/packages/{p}"));
     }

@@ -8,7 +8,7 @@ use std::process::Command;
 use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kyoyu");
+use common::cli::BIN;
 
 /// A transaction refused with 422, its first issue at `at`, and no `stored_type` stored.
 fn refused_whole(srv: &TestServer, transaction: &Value, at: &str, stored_type: &str) {
@@ -115,14 +115,7 @@ fn the_validate_command_exits_by_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.json");
     std::fs::write(&good, common::example("patient.json").to_string()).unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "validate",
-            "--package-store",
-            "/nonexistent",
-            "--profiles",
-            "/nonexistent",
-        ])
+    let out = common::cli::validate_without_store()
         .arg(&good)
         .output()
         .unwrap();
@@ -134,16 +127,8 @@ fn the_validate_command_exits_by_outcome() {
     );
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, bad_patient().to_string()).unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "validate",
-            "--package-store",
-            "/nonexistent",
-            "--profiles",
-            "/nonexistent",
-            "--format",
-            "json",
-        ])
+    let out = common::cli::validate_without_store()
+        .args(["--format", "json"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -176,16 +161,8 @@ fn the_official_jp_clins_examples_validate_and_the_error_example_fails_from_the_
         "jp-core.r4-1.1.2-url.tgz",
         "jp-clins.r4-1.5.2-snap.tgz",
     ];
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "validate",
-        "--package-store",
-        "/nonexistent",
-        "--profiles",
-        "/nonexistent",
-        "--format",
-        "json",
-    ]);
+    let mut cmd = common::cli::validate_without_store();
+    cmd.args(["--format", "json"]);
     for p in packages {
         cmd.arg("--package").arg(format!("{shared}/packages/{p}"));
     }

@@ -1,6 +1,6 @@
 //! Conditional read: whether a `read` or `vread` may answer 304 Not Modified, from the request's
 //! `If-None-Match` (the version ETag `W/"n"`) and `If-Modified-Since` (an HTTP-date against
-//! `meta.lastUpdated`). Spec: https://hl7.org/fhir/R4/http.html#cread and RFC 9110 §13.
+//! `meta.lastUpdated`). Spec: <https://hl7.org/fhir/R4/http.html#cread> and RFC 9110 §13.
 //!
 //! The question is asked only of a resource the read already returned: the read ran through the
 //! caller's scope and is audited before this is consulted, so a resource the caller may not read

@@ -1,4 +1,4 @@
-//! Cross-origin requests (CORS, https://fetch.spec.whatwg.org/#http-cors-protocol) from
+//! Cross-origin requests (CORS, <https://fetch.spec.whatwg.org/#http-cors-protocol>) from
 //! browser-based FHIR clients served from the configured origins. A request from one of them
 //! gets the CORS headers; every other request, with or without an `Origin`, is answered without
 //! any, so a page from any other origin cannot read the answer. Preflights are answered here,

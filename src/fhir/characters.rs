@@ -1,8 +1,8 @@
 //! What characters a body may hold. It must be UTF-8, the only encoding FHIR allows
-//! (https://hl7.org/fhir/R4/http.html#mime-type); a bad byte is named by line and column.
+//! (<https://hl7.org/fhir/R4/http.html#mime-type>); a bad byte is named by line and column.
 //!
 //! FHIR strings hold no character below U+0020 but tab, line feed and carriage return
-//! (https://hl7.org/fhir/R4/datatypes.html#primitive). JSON can still carry them escaped
+//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>). JSON can still carry them escaped
 //! (`\u0000`) and an XML reader may let character references through; stored, they make XML
 //! answers that no parser reads and NUL is refused by PostgreSQL. So a parsed body is searched
 //! for them once, whatever format it came in, keys included.

@@ -1,7 +1,7 @@
 //! Parsing request bodies as FHIR JSON within the configured nesting limit.
 //! serde_json has its own recursion limit (128) but it is not configurable and its message
 //! says nothing a client can act on; the depth is checked first in one cheap pass. The value is
-//! built by [`strict`], which refuses duplicate keys. A leading byte order mark is skipped (the
+//! built by `strict`, which refuses duplicate keys. A leading byte order mark is skipped (the
 //! reference validator accepts it too); bytes that are not UTF-8 are refused before parsing.
 
 mod strict;

@@ -1,5 +1,5 @@
 //! OperationOutcome: how every error and warning reaches the client.
-//! Spec: https://hl7.org/fhir/R4/operationoutcome.html
+//! Spec: <https://hl7.org/fhir/R4/operationoutcome.html>
 
 use serde_json::{Value, json};
 

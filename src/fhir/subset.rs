@@ -1,6 +1,6 @@
 //! `_summary` and `_elements`: the part of a resource a client asked to see, marked SUBSETTED
-//! when something was left out. Spec: https://hl7.org/fhir/R4/search.html#summary and
-//! https://hl7.org/fhir/R4/search.html#elements. Applied to what the access scope already let
+//! when something was left out. Spec: <https://hl7.org/fhir/R4/search.html#summary> and
+//! <https://hl7.org/fhir/R4/search.html#elements.> Applied to what the access scope already let
 //! through, so it can only ever show less. Elements are chosen at the top level of the resource:
 //! an element kept is kept whole.
 

@@ -228,7 +228,7 @@ impl AttributeProblem {
 }
 
 /// Why a narrative's XHTML breaks the FHIR rules
-/// (https://hl7.org/fhir/R4/narrative.html#xhtml).
+/// (<https://hl7.org/fhir/R4/narrative.html#xhtml>).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NarrativeError {
     /// Not well-formed XML.
@@ -456,7 +456,7 @@ impl NarrativeError {
     }
 }
 
-/// Why well-formed XML is not FHIR XML (https://hl7.org/fhir/R4/xml.html).
+/// Why well-formed XML is not FHIR XML (<https://hl7.org/fhir/R4/xml.html>).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlStructure {
     /// An XML declaration naming an encoding other than UTF-8.

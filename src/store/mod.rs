@@ -4,7 +4,7 @@
 //! the async threads: reads take a pooled connection inside `spawn_blocking`; writes run as
 //! closures over a [`Conn`] inside one transaction — on SQLite on a dedicated writer thread
 //! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
-//! Queries are written once and compiled for both backends by [`dispatch!`].
+//! Queries are written once and compiled for both backends by `dispatch!`.
 
 mod access_sql;
 mod audit;

@@ -112,7 +112,7 @@ impl RestartRequest {
     }
 }
 
-/// Keeps the checkpointer's passes back while it lives (see [`Checkpointer::hold`]).
+/// Keeps the checkpointer's passes back while it lives (see `Checkpointer::hold`).
 pub struct CheckpointHold(Option<Arc<AtomicUsize>>);
 
 impl CheckpointHold {

@@ -218,7 +218,7 @@ impl Validator {
     /// Validates one resource; `profile` is an explicit profile to check besides `meta.profile`.
     /// `path` is where the resource sits in the request (its type, or `Bundle.entry[2].resource`).
     /// At most `max_issues` issues come back (then one saying how many more there were), and
-    /// the walk stops at [`WALK_FACTOR`] times that many.
+    /// the walk stops at `WALK_FACTOR` times that many.
     pub fn validate(
         &self,
         resource: &Value,

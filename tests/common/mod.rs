@@ -2,6 +2,7 @@
 //! when KYOYU_TEST_DATABASE_URL is set, on PostgreSQL (a fresh schema per test).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cli;
 pub mod documents;
 pub mod hospitals;
 pub mod metrics;
@@ -9,8 +10,9 @@ pub mod pki;
 pub mod principals;
 pub mod purge;
 pub mod registry;
+#[path = "../../src/test_require.rs"]
+mod require;
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -57,28 +59,17 @@ macro_rules! backend_test {
 }
 
 /// Whether a PostgreSQL variant runs. Without KYOYU_TEST_DATABASE_URL it prints one loud line and
-/// returns false, or panics when KYOYU_REQUIRE_POSTGRES=1 (as CI sets it): a backend that did not
-/// run must show in the output, never pass silently. A URL that is set but unreachable fails in
-/// [`TestDatabase::new`], not here.
+/// returns false, or panics when `KYOYU_TEST_REQUIRE` lists `postgres` (as CI sets it): a backend
+/// that did not run must show in the output, never pass silently. A URL that is set but
+/// unreachable fails in [`TestDatabase::new`], not here.
 pub fn postgres_or_skip() -> bool {
     if std::env::var("KYOYU_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
         return true;
     }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("this test")
-        .to_string();
-    assert!(
-        std::env::var("KYOYU_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-        "{test}: KYOYU_REQUIRE_POSTGRES=1 but KYOYU_TEST_DATABASE_URL is not set: the PostgreSQL \
-         variant cannot run"
-    );
-    // Straight to stderr: the test harness captures `eprintln!` of passing tests, which would
-    // hide the skip.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: PostgreSQL variant not run, KYOYU_TEST_DATABASE_URL is not set \
-         (KYOYU_REQUIRE_POSTGRES=1 makes this a failure)"
+    require::skip_or_fail(
+        require::from_env().postgres,
+        "postgres",
+        "PostgreSQL variant not run, KYOYU_TEST_DATABASE_URL is not set",
     );
     false
 }

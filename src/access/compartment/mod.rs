@@ -1,5 +1,5 @@
 //! Which resource types are patient data, and where a resource names its patient: the FHIR R4
-//! Patient CompartmentDefinition (https://hl7.org/fhir/R4/compartmentdefinition-patient.html),
+//! Patient CompartmentDefinition (<https://hl7.org/fhir/R4/compartmentdefinition-patient.html>),
 //! as the element paths of each listed parameter. The table is generated from the core package
 //! ([`generate`], run by `kyoyu package generate-base`) into
 //! `fhir-schemas/r4-patient-compartment.json`, committed, and compiled in.

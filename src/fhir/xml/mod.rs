@@ -1,8 +1,8 @@
 //! FHIR XML, to and from the server's internal form (the FHIR JSON `serde_json::Value`).
-//! Spec: https://hl7.org/fhir/R4/xml.html
+//! Spec: <https://hl7.org/fhir/R4/xml.html>
 //!
-//! The map: [`layout`] knows, from the compact base model, the definition order of every element
-//! and how it is written; [`write`] turns a resource into XML in that order; [`read`] parses XML
+//! The map: `layout` knows, from the compact base model, the definition order of every element
+//! and how it is written; [`write`] turns a resource into XML in that order; `read` parses XML
 //! safely (no DTD, no entities beyond the five predefined and character references, bounded
 //! depth) into the same JSON a client would have sent. Validation therefore never sees which
 //! format arrived.

@@ -1,5 +1,5 @@
 //! `kyoyu codesets generate`: the code lists whose licence allows redistribution, read with the
-//! import's own readers and written under `codesets/` in the generated form of [`format`]. What
+//! import's own readers and written under `codesets/` in the generated form of [`mod@format`]. What
 //! is not on the list here is left to the operator's import (see `codesets/NOTICE`).
 
 use std::fmt::Write as _;

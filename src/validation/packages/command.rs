@@ -81,7 +81,7 @@ pub struct StoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RegistryArgs {
-    /// FHIR package registry for NAME#VERSION sources [default: https://packages.fhir.org].
+    /// FHIR package registry for NAME#VERSION sources [default: `https://packages.fhir.org`].
     #[arg(long, env = "KYOYU_PACKAGE_REGISTRY", value_name = "URL")]
     pub registry: Option<String>,
     /// Also install, from the registry, the dependencies that are not available.

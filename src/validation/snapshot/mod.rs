@@ -1,12 +1,12 @@
 //! Snapshot generation: the full element list of a StructureDefinition that ships only its
 //! differential, built from its base's snapshot and the differential as
-//! https://hl7.org/fhir/R4/profiling.html#snapshot defines it. Each differential element, in
+//! <https://hl7.org/fhir/R4/profiling.html#snapshot> defines it. Each differential element, in
 //! order, finds its place in the base's elements: an element the base has, a child of a
 //! datatype or type profile unfolded under its parent, a child reused through
 //! `contentReference`, a new slice (a copy of the sliced element as constrained so far, placed
 //! after the sliced element and its earlier slices), a re-slice, or a choice element named for
 //! one of its types (`valueQuantity`: the type slice `value[x]:valueQuantity`). The
-//! differential's constraints are then laid over it ([`merge`]): cardinality, types, fixed and
+//! differential's constraints are then laid over it (`merge`): cardinality, types, fixed and
 //! pattern values, bindings, added invariants.
 //!
 //! A base (or a type whose children are unfolded) comes from a [`Source`]: the published

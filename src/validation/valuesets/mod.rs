@@ -106,7 +106,7 @@ fn system_names(url: &str) -> impl Iterator<Item = &str> {
 
 /// Answers binding checks; cheap to share (`Arc`) between request handlers. A code system or
 /// value set defined by both the imported terminology and a package is taken at its newest
-/// version (the import on a tie, see [`precedence`]); the embedded base sets answer for value
+/// version (the import on a tie, see `precedence`); the embedded base sets answer for value
 /// sets neither defines.
 pub struct ValueSetEngine {
     packages: Option<Arc<PackageSet>>,

@@ -4,7 +4,7 @@
 //! references that must resolve inside the Bundle — every `urn:` reference; in a document each
 //! of the Composition's, in a message the MessageHeader's focus — named types that disagree
 //! with the entry they resolve to, and document entries nothing links to.
-//! Spec: https://hl7.org/fhir/R4/bundle.html#bundle-unique and #references, documents.html,
+//! Spec: <https://hl7.org/fhir/R4/bundle.html#bundle-unique> and #references, documents.html,
 //! messaging.html. Severities are the reference validator's, but for a `urn:` reference that
 //! resolves to nothing: an error here (it warns), as nothing outside the Bundle can resolve it.
 

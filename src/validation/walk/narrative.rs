@@ -1,4 +1,4 @@
-//! The FHIR narrative rules for `xhtml` (https://hl7.org/fhir/R4/narrative.html#xhtml, invariants
+//! The FHIR narrative rules for `xhtml` (<https://hl7.org/fhir/R4/narrative.html#xhtml>, invariants
 //! txt-1 and txt-2): one well-formed `div` in the XHTML namespace, holding only the basic HTML 4
 //! formatting elements and their attributes — no script, form, frame, object, head or body, no
 //! event attributes (`on*`), no entities beyond the five XML ones and character references, no

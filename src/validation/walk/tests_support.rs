@@ -21,11 +21,13 @@ pub(crate) const PACKAGES: &[&str] = &[
 
 /// Never `None`: a missing file fails the test (see `crate::test_data`).
 pub(crate) fn data(rel: &str) -> Option<PathBuf> {
-    Some(crate::test_data::path(rel))
+    crate::test_data::path_or_skip(rel)
 }
 
 /// r4 core, JP-Core 1.1.2 and JP-CLINS 1.5.2, loaded once per test process.
 pub(crate) fn packages() -> Option<Arc<PackageSet>> {
+    // Before the cache: each test that skips prints its own line, not only the first.
+    data("")?;
     static SET: OnceLock<Option<Arc<PackageSet>>> = OnceLock::new();
     SET.get_or_init(|| {
         let paths: Vec<PathBuf> = PACKAGES
@@ -39,6 +41,7 @@ pub(crate) fn packages() -> Option<Arc<PackageSet>> {
 
 /// The engine over [`packages`] without terminology, shared by every test.
 pub(crate) fn engine() -> Option<&'static Engine> {
+    data("")?;
     static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
