@@ -63,7 +63,7 @@ pub(crate) fn skip_or_fail(required: bool, item: &str, reason: &str) {
     let test = test_name();
     assert!(
         !required,
-        "{test}: KYOYU_TEST_REQUIRE lists {item} but {reason}"
+        "{test}: {item} is required (KYOYU_TEST_REQUIRE) but {reason}"
     );
     // Straight to stderr: the test harness captures `eprintln!` of passing tests, which would
     // hide the skip.
