@@ -25,14 +25,10 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fhir;
-// Their module docs still carry bare spec URLs and `[base]/[type]` paths that rustdoc reads as
-// links; fixed with the next change to those modules, then this allow goes.
-#[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 pub mod interactions;
 pub mod messages;
 pub mod metrics;
 pub mod retention;
-#[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 pub mod search;
 pub mod store;
 pub mod submissions;

@@ -1,6 +1,6 @@
-//! `capabilities` (GET [base]/metadata): the CapabilityStatement is generated from the route
+//! `capabilities` (GET \[base\]/metadata): the CapabilityStatement is generated from the route
 //! table's interaction list and the search parameter registry, so it cannot drift from what the
-//! server does. Spec: https://hl7.org/fhir/R4/capabilitystatement.html
+//! server does. Spec: <https://hl7.org/fhir/R4/capabilitystatement.html>
 
 use serde_json::{Value, json};
 

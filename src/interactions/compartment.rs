@@ -1,6 +1,6 @@
 //! Patient compartment search: `GET [base]/Patient/{id}/[type]?…` (`*` for every compartment
-//! type) and `POST …/_search`. Spec: https://hl7.org/fhir/R4/http.html#search and
-//! https://hl7.org/fhir/R4/compartmentdefinition-patient.html
+//! type) and `POST …/_search`. Spec: <https://hl7.org/fhir/R4/http.html#search> and
+//! <https://hl7.org/fhir/R4/compartmentdefinition-patient.html>
 //!
 //! The patient is read first, in the caller's scope, so a patient the caller may not read
 //! answers exactly as its read would (404, or 410 when deleted) and nothing of its data is

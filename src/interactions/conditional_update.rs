@@ -1,6 +1,6 @@
 //! Conditional update (`PUT [base]/[type]?criteria`): the criteria pick the resource to write.
 //! No match creates (under the body's id when it has one), one match is updated, several are
-//! refused (412). Spec: https://hl7.org/fhir/R4/http.html#cond-update, with the id rules R5
+//! refused (412). Spec: <https://hl7.org/fhir/R4/http.html#cond-update>, with the id rules R5
 //! spells out (a body id that differs from the match's is 400).
 //!
 //! The criteria see only what the caller may read, as conditional create's do: a resource

@@ -1,5 +1,5 @@
-//! `create` (POST [base]/[type]), with conditional create (`If-None-Exist`).
-//! Spec: https://hl7.org/fhir/R4/http.html#create
+//! `create` (POST \[base\]/\[type\]), with conditional create (`If-None-Exist`).
+//! Spec: <https://hl7.org/fhir/R4/http.html#create>
 
 use std::time::Instant;
 

@@ -1,6 +1,6 @@
-//! `delete` (DELETE [base]/[type]/[id]): records a deletion version; later reads answer 410.
+//! `delete` (DELETE \[base\]/\[type\]/\[id\]): records a deletion version; later reads answer 410.
 //! Deleting what does not exist (or is already deleted) succeeds without a new version.
-//! Spec: https://hl7.org/fhir/R4/http.html#delete
+//! Spec: <https://hl7.org/fhir/R4/http.html#delete>
 
 use std::time::Instant;
 
@@ -36,7 +36,7 @@ pub async fn delete(
     .await
 }
 
-/// Conditional delete (DELETE [base]/[type]?criteria): one match is deleted, none is 404,
+/// Conditional delete (DELETE \[base\]/\[type\]?criteria): one match is deleted, none is 404,
 /// several are 412 (the criteria are not selective enough; only single deletes are offered).
 pub async fn conditional_delete(
     svc: &Services,

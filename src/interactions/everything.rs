@@ -2,7 +2,7 @@
 //! the caller may read (`search.mode` match), with the resources outside the compartment they
 //! point at — practitioners, organizations, locations, medications, encounters — where stored
 //! and readable (`search.mode` include). Spec:
-//! https://hl7.org/fhir/R4/operation-patient-everything.html
+//! <https://hl7.org/fhir/R4/operation-patient-everything.html>
 //!
 //! Pages are keyset pages in storage order: the `next` link names the last resource shown, and
 //! the next page starts after it. A resource stored for the whole paging is shown exactly once

@@ -1,5 +1,5 @@
 //! FHIRPath Patch: a `Parameters` whose `operation` parameters add, insert, delete, replace or
-//! move elements found by FHIRPath. Spec: https://hl7.org/fhir/R4/fhirpatch.html
+//! move elements found by FHIRPath. Spec: <https://hl7.org/fhir/R4/fhirpatch.html>
 //!
 //! The targets are found by the validator's FHIRPath engine, which evaluates over borrowed JSON:
 //! each node it returns is mapped back to its JSON Pointer by identity, and the change is then

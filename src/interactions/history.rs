@@ -1,5 +1,5 @@
 //! `history` at instance, type and system level (`_count`, `_since`, `_offset`).
-//! Spec: https://hl7.org/fhir/R4/http.html#history
+//! Spec: <https://hl7.org/fhir/R4/http.html#history>
 
 use super::write::check_id;
 use super::{Services, check_type};

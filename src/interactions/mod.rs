@@ -1,6 +1,6 @@
 //! FHIR REST interactions without HTTP types: each file is one interaction as the spec names it.
 //! Handlers in `api` translate requests into these calls and their results into responses.
-//! Spec: https://hl7.org/fhir/R4/http.html
+//! Spec: <https://hl7.org/fhir/R4/http.html>
 
 pub mod access;
 pub mod audit;

@@ -1,5 +1,5 @@
-//! `patch` (PATCH [base]/[type]/[id], and conditional `PATCH [base]/[type]?criteria`) with a
-//! JSON Patch (RFC 6902). Spec: https://hl7.org/fhir/R4/http.html#patch
+//! `patch` (PATCH \[base\]/\[type\]/\[id\], and conditional `PATCH [base]/[type]?criteria`) with a
+//! JSON Patch (RFC 6902). Spec: <https://hl7.org/fhir/R4/http.html#patch>
 //!
 //! The patch is applied to the current version the caller may read; the result then goes
 //! through every rule of an update — the body checks, the document rules, validation, ownership

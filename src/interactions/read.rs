@@ -1,4 +1,4 @@
-//! `read` and `vread`. Spec: https://hl7.org/fhir/R4/http.html#read
+//! `read` and `vread`. Spec: <https://hl7.org/fhir/R4/http.html#read>
 
 use super::access::{check_owner_or_visible, scope_in};
 use super::write::check_id;

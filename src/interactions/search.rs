@@ -1,5 +1,5 @@
-//! `search-type` (GET [base]/[type]?… and POST [base]/[type]/_search).
-//! Spec: https://hl7.org/fhir/R4/http.html#search
+//! `search-type` (GET \[base\]/\[type\]?… and POST \[base\]/\[type\]/_search).
+//! Spec: <https://hl7.org/fhir/R4/http.html#search>
 
 use super::{Services, check_type};
 use crate::access::Scope;

@@ -1,4 +1,4 @@
-//! `transaction` and `batch` (POST [base] with a Bundle).
+//! `transaction` and `batch` (POST \[base\] with a Bundle).
 //! A transaction is one database transaction: every entry applies or none does, `urn:uuid:`
 //! references between entries are rewritten to the ids the server assigns, and entries run in
 //! the spec's order (DELETE, POST, PUT, GET). A batch runs each entry on its own. A `PUT
@@ -6,7 +6,7 @@
 //! criteria's lock, in the caller's scope) before any reference is rewritten. GET entries
 //! read, vread or search (`GET [type]?params`): through the caller's scope and audited as the
 //! direct interactions are, a search answering its searchset Bundle as the entry's resource.
-//! Spec: https://hl7.org/fhir/R4/http.html#transaction
+//! Spec: <https://hl7.org/fhir/R4/http.html#transaction>
 
 use std::collections::HashMap;
 use std::time::Instant;

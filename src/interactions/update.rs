@@ -1,5 +1,5 @@
-//! `update` (PUT [base]/[type]/[id]); update-as-create is allowed (client-chosen ids).
-//! Spec: https://hl7.org/fhir/R4/http.html#update
+//! `update` (PUT \[base\]/\[type\]/\[id\]); update-as-create is allowed (client-chosen ids).
+//! Spec: <https://hl7.org/fhir/R4/http.html#update>
 
 use std::time::Instant;
 

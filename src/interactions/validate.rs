@@ -3,7 +3,7 @@
 //! The body is a Parameters resource (`resource`, `profile`, `mode`) or the plain resource with
 //! `profile`/`mode` in the query. The answer is an OperationOutcome; its status is 200 whether or
 //! not the resource is valid (the operation itself succeeded).
-//! Spec: https://hl7.org/fhir/R4/resource-operation-validate.html
+//! Spec: <https://hl7.org/fhir/R4/resource-operation-validate.html>
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! Reads the name of a chained parameter (`subject:Patient.organization.name`) or a reverse
 //! chain (`_has:Observation:subject:code`) into a [`Chain`]: which reference parameter links
 //! the searched type to which types, with the condition on those left to the query parser.
-//! Spec: https://hl7.org/fhir/R4/search.html#chaining and #has
+//! Spec: <https://hl7.org/fhir/R4/search.html#chaining> and #has
 
 use super::extract::is_type_name;
 use super::params::{INDEXED_TYPES, ParamDef, ParamKind, param_def, params_for};

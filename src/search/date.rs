@@ -1,6 +1,6 @@
 //! Parses FHIR `date`, `dateTime` and `instant` values (and the search forms of them) into the
 //! inclusive range of instants they stand for, so index rows and search values compare as ranges.
-//! Spec: https://hl7.org/fhir/R4/search.html#date, https://hl7.org/fhir/R4/datatypes.html#dateTime
+//! Spec: <https://hl7.org/fhir/R4/search.html#date>, <https://hl7.org/fhir/R4/datatypes.html#dateTime>
 
 use super::Micros;
 use chrono::{Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset};

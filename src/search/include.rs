@@ -1,4 +1,4 @@
-//! `_include` and `_revinclude` (https://hl7.org/fhir/R4/search.html#include): a request's
+//! `_include` and `_revinclude` (<https://hl7.org/fhir/R4/search.html#include>): a request's
 //! values read against the parameter table, and what the table lets a client ask for, for the
 //! CapabilityStatement. Pure; the SQL that follows the references lives in `store`.
 

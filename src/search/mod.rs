@@ -1,7 +1,7 @@
 //! FHIR search: which parameters each resource type supports, how a stored resource is turned
 //! into index rows, and how a request's query string becomes a typed [`SearchQuery`].
 //! Everything here is pure; the SQL that runs a `SearchQuery` lives in `store`.
-//! Spec: https://hl7.org/fhir/R4/search.html
+//! Spec: <https://hl7.org/fhir/R4/search.html>
 
 pub mod chain;
 pub mod date;
@@ -91,7 +91,7 @@ pub struct SearchQuery {
     pub chains: Vec<Chain>,
 }
 
-/// A chained parameter (`subject:Patient.name=…`, https://hl7.org/fhir/R4/search.html#chaining)
+/// A chained parameter (`subject:Patient.name=…`, <https://hl7.org/fhir/R4/search.html#chaining>)
 /// or a reverse chain (`_has:Observation:subject:code=…`, #has): a resource matches when the
 /// reference parameter `param` links it to a resource matching one of `targets`.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +116,7 @@ pub enum Link {
 /// The type of a search over every compartment type: `Patient/{id}/*` and `$everything`.
 pub const ALL_TYPES: &str = "*";
 
-/// The patient compartment a search runs in (https://hl7.org/fhir/R4/compartmentdefinition.html).
+/// The patient compartment a search runs in (<https://hl7.org/fhir/R4/compartmentdefinition.html>).
 /// A resource is in `Patient/{patient}`'s compartment when that Patient is the one it names at
 /// its compartment paths, as stored with it (`access::person::PatientLink`); a Patient is in
 /// its own.

@@ -1,6 +1,6 @@
 //! The search parameters each resource type supports: name, kind and the element paths whose
 //! values are indexed. Names and meanings follow the R4 SearchParameter definitions
-//! (https://hl7.org/fhir/R4/searchparameter-registry.html); paths are written out per type, with
+//! (<https://hl7.org/fhir/R4/searchparameter-registry.html>); paths are written out per type, with
 //! choice elements spelled per variant, because `extract` walks plain JSON and has no FHIRPath.
 
 /// The search parameter types this server indexes.

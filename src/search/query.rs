@@ -1,6 +1,6 @@
 //! Turns the query parameters of a search request into a typed [`SearchQuery`]: clauses for the
 //! store to run, paging, sorting and what was applied or ignored. Pure; knows nothing of HTTP.
-//! Spec: https://hl7.org/fhir/R4/search.html
+//! Spec: <https://hl7.org/fhir/R4/search.html>
 
 use super::date::parse_fhir_date;
 use super::extract::{is_type_name, is_valid_id, normalize, parse_reference};

@@ -1,7 +1,7 @@
 //! FHIR Bulk Data `$export` (system, `Patient/$export`, `Group/{id}/$export`): the parameters
 //! ([`ExportRequest`]), the walk that streams what the caller may read into NDJSON files
 //! ([`ndjson`]), and the jobs that run it in the background for the HTTP API ([`jobs`]).
-//! Spec: https://hl7.org/fhir/uv/bulkdata/STU2/export.html
+//! Spec: <https://hl7.org/fhir/uv/bulkdata/STU2/export.html>
 //!
 //! What is exported is exactly what the caller's searches would find: every page is read with
 //! the caller's scope, and each page is audited as one read event listing its resources.

@@ -7,7 +7,7 @@
 //! 422 and the reason. A request for a page (`count`) gets the members that are known, marked
 //! with the `valueset-unclosed` extension and without a `total`. More than
 //! [`MAX_COUNT`] members are only given in pages.
-//! Spec: https://hl7.org/fhir/R4/valueset-operation-expand.html
+//! Spec: <https://hl7.org/fhir/R4/valueset-operation-expand.html>
 
 use std::sync::Arc;
 

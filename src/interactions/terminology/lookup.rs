@@ -1,7 +1,7 @@
 //! `CodeSystem/$lookup`: what the loaded code system says about one code — its name and
 //! version, the code's display, and its place in the hierarchy (`parent` and `child`
 //! properties). An unknown system or code is a 404 naming the input at fault.
-//! Spec: https://hl7.org/fhir/R4/codesystem-operation-lookup.html
+//! Spec: <https://hl7.org/fhir/R4/codesystem-operation-lookup.html>
 
 use std::sync::Arc;
 

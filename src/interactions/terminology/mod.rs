@@ -3,7 +3,7 @@
 //! from the value-set engine (imported terminology first, then the packages), never from the
 //! resource store: the definitions are managed by `kyoyu codesets import` and by package
 //! installation, so the server refuses to write them.
-//! Spec: https://hl7.org/fhir/R4/terminology-service.html
+//! Spec: <https://hl7.org/fhir/R4/terminology-service.html>
 
 pub mod expand;
 pub mod lookup;

@@ -1,7 +1,7 @@
 //! The inputs and outputs of the terminology operations. A POST carries a Parameters resource, a
 //! GET carries the same inputs as query parameters (primitives only, plus `coding` written
 //! `system|code`); in a POST, query parameters fill what the body does not say.
-//! Spec: https://hl7.org/fhir/R4/operations.html#request
+//! Spec: <https://hl7.org/fhir/R4/operations.html#request>
 
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 //! packages' as published. A search lists imported code systems without their concepts —
 //! a master can hold tens of thousands — and marks them SUBSETTED; `_summary=false` asks for
 //! them whole, `_summary=true` keeps only the summary elements of every result.
-//! Spec: https://hl7.org/fhir/R4/codesystem.html#search, https://hl7.org/fhir/R4/search.html#summary
+//! Spec: <https://hl7.org/fhir/R4/codesystem.html#search>, <https://hl7.org/fhir/R4/search.html#summary>
 
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 //! `message` (why not, or what is off — a display that is not the system's) and the system's
 //! `display`. A question the loaded terminology cannot decide is answered `false` with a message
 //! saying so, never `true`.
-//! Spec: https://hl7.org/fhir/R4/codesystem-operation-validate-code.html,
-//! https://hl7.org/fhir/R4/valueset-operation-validate-code.html
+//! Spec: <https://hl7.org/fhir/R4/codesystem-operation-validate-code.html>,
+//! <https://hl7.org/fhir/R4/valueset-operation-validate-code.html>
 
 use std::sync::Arc;
 
