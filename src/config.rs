@@ -98,6 +98,10 @@ pub struct ConfigArgs {
     /// Validate every create, update and transaction; reject errors with 422 [default: true].
     #[arg(long, env = "KYOYU_VALIDATE_ON_WRITE", value_name = "BOOL", action = clap::ArgAction::Set)]
     pub validate_on_write: Option<bool>,
+    /// Refuse writes whose local references name nothing the writer may read (422)
+    /// [default: true].
+    #[arg(long, env = "KYOYU_REFERENTIAL_INTEGRITY", value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub referential_integrity: Option<bool>,
     /// How often the server looks for terminology imported by another process (seconds)
     /// [default: 5].
     #[arg(long, env = "KYOYU_TERMINOLOGY_REFRESH_SECS", value_name = "SECONDS")]
@@ -388,6 +392,7 @@ struct FileConfig {
     profiles: Option<PathBuf>,
     ig_version: Option<Vec<String>>,
     validate_on_write: Option<bool>,
+    referential_integrity: Option<bool>,
     terminology_refresh_secs: Option<f64>,
     purge_interval_secs: Option<f64>,
     purge_batch: Option<usize>,
@@ -456,6 +461,7 @@ pub struct Config {
     pub base_url: Option<String>,
     pub validation: ValidatorOptions,
     pub validate_on_write: bool,
+    pub referential_integrity: bool,
     pub terminology_refresh: Duration,
     /// `None`: the background purger is off.
     pub purge_interval: Option<Duration>,
@@ -680,6 +686,10 @@ impl ConfigArgs {
             retention,
             validation,
             validate_on_write,
+            referential_integrity: self
+                .referential_integrity
+                .or(file.referential_integrity)
+                .unwrap_or(true),
             terminology_refresh: Duration::from_secs_f64(refresh),
             purge_interval: (purge_every > 0.0).then(|| Duration::from_secs_f64(purge_every)),
             purge_batch: positive(

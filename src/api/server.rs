@@ -159,6 +159,10 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         audit_queue,
         recorded: crate::interactions::audit::Recorded::default(),
         retention: config.retention,
+        references: crate::interactions::references::Integrity {
+            enabled: config.referential_integrity,
+            base_url: base_url.clone(),
+        },
     };
     let state = web::Data::new(Arc::new(AppState {
         services,

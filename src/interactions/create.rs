@@ -34,6 +34,7 @@ pub async fn create(
         .transpose()?;
     let scoped = svc.clone();
     let now = svc.clock.now_micros();
+    let references = super::references::to_check(svc, res_type, &resource, false);
     // Serialising and indexing happen here, outside the write transaction, so the single
     // SQLite writer spends its time only on SQL.
     let prepared = Prepared::new(svc, res_type, &svc.ids.new_id(), 1, now, resource)?;
@@ -61,7 +62,9 @@ pub async fn create(
                 }
             }
         }
-        insert_in_tx(conn, prepared)
+        let written = insert_in_tx(conn, prepared)?;
+        super::references::check_in(&scoped, conn, &references, now)?;
+        Ok(written)
     })
     .await
 }

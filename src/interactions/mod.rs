@@ -18,6 +18,7 @@ pub mod fhirpath_patch;
 pub mod history;
 pub mod patch;
 pub mod read;
+pub mod references;
 pub mod search;
 pub mod terminology;
 pub mod transaction;
@@ -59,6 +60,8 @@ pub struct Services {
     pub recorded: audit::Recorded,
     /// The retention periods expiry instants are computed with.
     pub retention: crate::retention::Policy,
+    /// Whether writes must reference what exists, and what makes an absolute reference local.
+    pub references: references::Integrity,
 }
 
 impl Services {

@@ -631,19 +631,46 @@ fn run_transaction(
         };
         assigned.push(slot);
     }
+    // Then the references: to other entries, and conditional ones against the store as it is
+    // before this transaction's creates and updates (so that their order does not matter).
+    let mut checks = Vec::new();
+    for (p, slot) in rest.iter_mut().zip(&assigned) {
+        let (res_type, resource) = match (&mut p.action, slot) {
+            (
+                Action::Create {
+                    res_type, resource, ..
+                },
+                Some(Ok(_)),
+            )
+            | (
+                Action::Update {
+                    res_type, resource, ..
+                },
+                _,
+            ) => (res_type.as_str(), resource),
+            (Action::ConditionalUpdate { query, resource, .. }, Some(Ok(_))) => {
+                (query.resource_type.as_str(), resource)
+            }
+            _ => continue,
+        };
+        rewrite_references(resource, &ids);
+        super::references::resolve_conditional(svc, conn, resource, &scope, now)
+            .map_err(|e| in_entry(p.index, e))?;
+        checks.push((
+            p.index,
+            super::references::to_check(svc, res_type, resource, true),
+        ));
+    }
     for (p, slot) in rest.into_iter().zip(assigned) {
         let index = p.index;
         let result = match (p.action, slot) {
             (Action::Create { .. }, Some(Err(existing))) => EntryResult::Existing(existing),
             (
                 Action::Create {
-                    res_type,
-                    mut resource,
-                    ..
+                    res_type, resource, ..
                 },
                 Some(Ok(id)),
             ) => {
-                rewrite_references(&mut resource, &ids);
                 let prepared = Prepared::new(svc, &res_type, &id, 1, now, resource)
                     .map_err(|e| in_entry(index, e))?;
                 EntryResult::Created(insert_in_tx(conn, prepared).map_err(|e| in_entry(index, e))?)
@@ -652,7 +679,7 @@ fn run_transaction(
                 Action::Update {
                     res_type,
                     id,
-                    mut resource,
+                    resource,
                     if_match,
                     still_matching,
                 },
@@ -662,7 +689,6 @@ fn run_transaction(
                     super::patch::still_the_match(svc, conn, query, &id, now)
                         .map_err(|e| in_entry(index, e))?;
                 }
-                rewrite_references(&mut resource, &ids);
                 put_entry(put_in_tx(
                     svc, conn, &res_type, &id, resource, now, if_match,
                 ))
@@ -671,13 +697,12 @@ fn run_transaction(
             (
                 Action::ConditionalUpdate {
                     query,
-                    mut resource,
+                    resource,
                     if_match,
                     ..
                 },
                 Some(Ok(id)),
             ) => {
-                rewrite_references(&mut resource, &ids);
                 let t = &query.resource_type;
                 put_entry(put_in_tx(svc, conn, t, &id, resource, now, if_match))
                     .map_err(|e| in_entry(index, e))?
@@ -712,6 +737,11 @@ fn run_transaction(
             }
         };
         set(&mut results, index, result);
+    }
+    // At the end, when every entry has been written: what the transaction creates or deletes
+    // counts, whatever the entries' order.
+    for (index, found) in checks {
+        super::references::check(svc, conn, &found, &scope, now).map_err(|e| in_entry(index, e))?;
     }
     results
         .into_iter()
@@ -782,7 +812,14 @@ fn conditional_match(
 }
 
 async fn run_single(svc: &Services, p: Planned, deadline: Option<Instant>) -> EntryResult {
-    let outcome = match p.action {
+    let mut action = p.action;
+    if let Action::Create { resource, .. } | Action::Update { resource, .. } = &mut action {
+        match super::references::resolved_for_batch(svc, std::mem::take(resource)).await {
+            Ok(resolved) => *resource = resolved,
+            Err(e) => return EntryResult::Failed(e),
+        }
+    }
+    let outcome = match action {
         Action::Create {
             res_type,
             resource,

@@ -28,12 +28,16 @@ pub async fn update(
     crate::submissions::documents::refuse_direct_write(res_type, &resource, "PUT")?;
     let resource = validate_for_write(svc, resource).await?;
     let now = svc.clock.now_micros();
+    let references = super::references::to_check(svc, res_type, &resource, false);
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
     let record = svc
         .audit_record(Action::Update, "update")
         .map(|r| r.target(Some(res_type), Some(id)));
     svc.write_audited(deadline, record, move |conn| {
-        put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)
+        let written = put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)?;
+        // After the write, so that a resource may reference itself.
+        super::references::check_in(&svc2, conn, &references, now)?;
+        Ok(written)
     })
     .await
 }

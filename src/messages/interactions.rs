@@ -118,6 +118,22 @@ pub enum InteractionMessage {
         identity: String,
     },
     IfNoneExistMatchesSeveral,
+    // References checked on write.
+    ReferenceNotFound {
+        reference: String,
+    },
+    ReferenceNotInBundle {
+        reference: String,
+    },
+    ConditionalReferenceOutsideBundle {
+        reference: String,
+    },
+    ConditionalReferenceNone {
+        reference: String,
+    },
+    ConditionalReferenceSeveral {
+        reference: String,
+    },
     // $validate.
     DeleteAlwaysAllowed,
     ValidateNeedsResource,
@@ -481,6 +497,41 @@ impl InteractionMessage {
                 lang,
                 "ifNoneExist matches more than one resource",
                 "ifNoneExist の条件に複数のリソースが該当します",
+            ),
+            M::ReferenceNotFound { reference } => say!(
+                lang,
+                format!("{reference} names no resource on this server that you may read"),
+                format!(
+                    "{reference} は、このサーバー上のあなたが参照できるリソースを指していません"
+                ),
+            ),
+            M::ReferenceNotInBundle { reference } => say!(
+                lang,
+                format!("{reference} matches the fullUrl of no entry of this transaction"),
+                format!(
+                    "{reference} に一致する fullUrl の entry がこのトランザクションにありません"
+                ),
+            ),
+            M::ConditionalReferenceOutsideBundle { reference } => say!(
+                lang,
+                format!(
+                    "the conditional reference {reference} is resolved only in transaction and batch entries"
+                ),
+                format!(
+                    "条件付き参照 {reference} はトランザクションとバッチの entry の中でだけ解決されます"
+                ),
+            ),
+            M::ConditionalReferenceNone { reference } => say!(
+                lang,
+                format!("the conditional reference {reference} matches no resource you may read"),
+                format!(
+                    "条件付き参照 {reference} に該当する、あなたが参照できるリソースがありません"
+                ),
+            ),
+            M::ConditionalReferenceSeveral { reference } => say!(
+                lang,
+                format!("the conditional reference {reference} matches more than one resource"),
+                format!("条件付き参照 {reference} に複数のリソースが該当します"),
             ),
             M::DeleteAlwaysAllowed => say!(
                 lang,

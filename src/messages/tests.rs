@@ -396,6 +396,21 @@ fn interaction_examples() -> Vec<Message> {
             identity: s("Patient/1"),
         },
         M::IfNoneExistMatchesSeveral,
+        M::ReferenceNotFound {
+            reference: s("Patient/1"),
+        },
+        M::ReferenceNotInBundle {
+            reference: s("urn:uuid:1"),
+        },
+        M::ConditionalReferenceOutsideBundle {
+            reference: s("Patient?identifier=a|1"),
+        },
+        M::ConditionalReferenceNone {
+            reference: s("Patient?identifier=a|1"),
+        },
+        M::ConditionalReferenceSeveral {
+            reference: s("Patient?identifier=a|1"),
+        },
         M::DeleteAlwaysAllowed,
         M::ValidateNeedsResource,
         M::ValidateTypeMismatch {

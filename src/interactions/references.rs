@@ -1,0 +1,348 @@
+//! Referential integrity of writes and the conditional references of transactions and batches.
+//! A local literal reference (`Type/id`, `Type/id/_history/n`, or either under this server's
+//! base URL) must name a resource the writer may read when the write commits; what the writer
+//! may not read answers exactly as what does not exist, so the check reveals nothing of other
+//! institutions' records. Contained (`#id`), external, logical and resolved `urn:` references
+//! are not looked up. A conditional reference (`Type?params`) is replaced by the one resource
+//! it matches within the caller's scope.
+//! Spec: https://hl7.org/fhir/R4/references.html, https://hl7.org/fhir/R4/http.html#trules
+
+use serde_json::Value;
+
+use super::Services;
+use crate::access::Scope;
+use crate::error::Error;
+use crate::fhir::{Issue, IssueType};
+use crate::messages::InteractionMessage as M;
+use crate::store::Conn;
+
+/// Whether writes are checked, and the base URL under which an absolute reference is local.
+#[derive(Debug, Clone)]
+pub struct Integrity {
+    pub enabled: bool,
+    /// Without a trailing slash.
+    pub base_url: String,
+}
+
+/// One `reference` of a resource with the path naming it (`Observation.subject.reference`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    pub expression: String,
+    pub reference: String,
+}
+
+/// What a reference points at, as far as the store is concerned.
+#[derive(Debug, PartialEq)]
+enum Target<'a> {
+    Local {
+        res_type: &'a str,
+        id: &'a str,
+        version: Option<&'a str>,
+    },
+    Conditional {
+        res_type: &'a str,
+    },
+    /// A `urn:uuid:`/`urn:oid:` no entry's fullUrl matched (only meaningful in a transaction).
+    Urn,
+    /// Contained, external, logical or unparsable: not looked up.
+    Elsewhere,
+}
+
+fn target<'a>(reference: &'a str, base_url: &str) -> Target<'a> {
+    if reference.starts_with('#') {
+        return Target::Elsewhere;
+    }
+    if reference.starts_with("urn:") {
+        return Target::Urn;
+    }
+    let relative = match reference.strip_prefix(base_url) {
+        Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/'),
+        _ if reference.contains("://") => return Target::Elsewhere,
+        _ => reference,
+    };
+    if let Some((res_type, _)) = relative.split_once('?') {
+        return if crate::fhir::is_resource_type(res_type) {
+            Target::Conditional { res_type }
+        } else {
+            Target::Elsewhere
+        };
+    }
+    match relative.split('/').collect::<Vec<_>>().as_slice() {
+        [res_type, id] if crate::fhir::is_resource_type(res_type) => Target::Local {
+            res_type,
+            id,
+            version: None,
+        },
+        [res_type, id, "_history", version] if crate::fhir::is_resource_type(res_type) => {
+            Target::Local {
+                res_type,
+                id,
+                version: Some(version),
+            }
+        }
+        _ => Target::Elsewhere,
+    }
+}
+
+/// Every `reference` string in `resource`, named by its path from the resource type. A Bundle
+/// has none to check: its references resolve between its own entries (CLINS documents and
+/// report units are stored as such Bundles).
+pub(crate) fn references_of(res_type: &str, resource: &Value) -> Vec<Found> {
+    let mut found = Vec::new();
+    if res_type != "Bundle" {
+        collect(resource, res_type.to_string(), &mut found);
+    }
+    found
+}
+
+fn collect(value: &Value, path: String, found: &mut Vec<Found>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("reference", Value::String(s)) => found.push(Found {
+                        expression: format!("{path}.reference"),
+                        reference: s.clone(),
+                    }),
+                    _ => collect(v, format!("{path}.{key}"), found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect(v, format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The references of a resource about to be written that the store must hold at commit:
+/// local ones, and in a transaction the `urn:` ones no entry resolved. Empty when the check is
+/// off. A conditional reference outside a transaction or batch is kept too: nothing resolves it.
+pub(crate) fn to_check(
+    svc: &Services,
+    res_type: &str,
+    resource: &Value,
+    in_transaction: bool,
+) -> Vec<Found> {
+    if !svc.references.enabled {
+        return Vec::new();
+    }
+    references_of(res_type, resource)
+        .into_iter()
+        .filter(|f| match target(&f.reference, &svc.references.base_url) {
+            Target::Local { .. } | Target::Conditional { .. } => true,
+            Target::Urn => in_transaction,
+            Target::Elsewhere => false,
+        })
+        .collect()
+}
+
+/// Refuses (422, one issue per reference) the references among `found` that name nothing the
+/// caller may read in `scope`: absent, deleted, a version that does not exist, or another's.
+pub(crate) fn check(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    found: &[Found],
+    scope: &Scope,
+    now: i64,
+) -> Result<(), Error> {
+    let mut issues = Vec::new();
+    for f in found {
+        let why = match target(&f.reference, &svc.references.base_url) {
+            Target::Local {
+                res_type,
+                id,
+                version,
+            } => match super::read::read_in(conn, res_type, id, version, scope, now) {
+                Ok(_) => continue,
+                Err(
+                    Error::NotFound { .. }
+                    | Error::Gone { .. }
+                    | Error::VersionNotFound { .. }
+                    | Error::Invalid { .. },
+                ) => M::ReferenceNotFound {
+                    reference: f.reference.clone(),
+                },
+                Err(e) => return Err(e),
+            },
+            Target::Urn => M::ReferenceNotInBundle {
+                reference: f.reference.clone(),
+            },
+            Target::Conditional { .. } => M::ConditionalReferenceOutsideBundle {
+                reference: f.reference.clone(),
+            },
+            Target::Elsewhere => continue,
+        };
+        issues.push(Issue::error(IssueType::NotFound, why).at(f.expression.clone()));
+    }
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Unprocessable(issues))
+    }
+}
+
+/// [`check`] for a single write: the caller's scope read on `conn`.
+pub(crate) fn check_in(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    found: &[Found],
+    now: i64,
+) -> Result<(), Error> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let scope = super::access::scope_in(conn, svc, now)?;
+    check(svc, conn, found, &scope, now)
+}
+
+/// Rewrites every conditional reference of `resource` to the `Type/id` of its one match in
+/// `scope`. Its criteria are parsed strictly (an unknown parameter is refused, never dropped
+/// to widen the match); no match or several answer 412.
+pub(crate) fn resolve_conditional(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    resource: &mut Value,
+    scope: &Scope,
+    now: i64,
+) -> Result<(), Error> {
+    match resource {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v) {
+                    ("reference", Value::String(s)) => {
+                        if let Target::Conditional { res_type } =
+                            target(s, &svc.references.base_url)
+                        {
+                            *s = resolve_one(svc, conn, res_type, s, scope, now)?;
+                        }
+                    }
+                    (_, v) => resolve_conditional(svc, conn, v, scope, now)?,
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                resolve_conditional(svc, conn, v, scope, now)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// [`resolve_conditional`] for a batch entry, before its own write: in a read of the store
+/// through the caller's scope. The write then checks, at its commit, that the match still exists.
+pub(crate) async fn resolved_for_batch(
+    svc: &Services,
+    mut resource: Value,
+) -> Result<Value, Error> {
+    let mut found = Vec::new();
+    collect(&resource, String::new(), &mut found);
+    let base_url = &svc.references.base_url;
+    if !found
+        .iter()
+        .any(|f| matches!(target(&f.reference, base_url), Target::Conditional { .. }))
+    {
+        return Ok(resource);
+    }
+    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    svc.store
+        .read(move |conn| {
+            let scope = super::access::scope_in(conn, &scoped, now)?;
+            resolve_conditional(&scoped, conn, &mut resource, &scope, now)?;
+            Ok(resource)
+        })
+        .await
+}
+
+fn resolve_one(
+    svc: &Services,
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    reference: &str,
+    scope: &Scope,
+    now: i64,
+) -> Result<String, Error> {
+    let criteria = reference
+        .split_once('?')
+        .map_or("", |(_, criteria)| criteria);
+    let query = super::write::parse_criteria(svc, res_type, criteria)?;
+    let mut found = conn.search(&query, scope, now)?.resources;
+    match found.len() {
+        1 => Ok(format!("{res_type}/{}", found.remove(0).id)),
+        0 => Err(Error::PreconditionFailed(
+            M::ConditionalReferenceNone {
+                reference: reference.to_string(),
+            }
+            .into(),
+        )),
+        _ => Err(Error::MultipleMatches(
+            M::ConditionalReferenceSeveral {
+                reference: reference.to_string(),
+            }
+            .into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const BASE: &str = "https://fhir.example.jp/r4";
+
+    #[test]
+    fn references_are_classified_by_what_the_store_holds() {
+        let local = |t, id, version| Target::Local {
+            res_type: t,
+            id,
+            version,
+        };
+        assert_eq!(target("Patient/1", BASE), local("Patient", "1", None));
+        assert_eq!(
+            target("https://fhir.example.jp/r4/Patient/1/_history/2", BASE),
+            local("Patient", "1", Some("2"))
+        );
+        assert_eq!(
+            target("https://other.example/Patient/1", BASE),
+            Target::Elsewhere
+        );
+        assert_eq!(
+            target("https://fhir.example.jp/r4x/Patient/1", BASE),
+            Target::Elsewhere
+        );
+        assert_eq!(target("#p1", BASE), Target::Elsewhere);
+        assert_eq!(target("urn:uuid:1", BASE), Target::Urn);
+        assert_eq!(
+            target("Patient?identifier=a|1", BASE),
+            Target::Conditional {
+                res_type: "Patient"
+            }
+        );
+        assert_eq!(target("Nothing/1", BASE), Target::Elsewhere);
+    }
+
+    #[test]
+    fn references_are_named_by_their_path() {
+        let r = json!({
+            "subject": {"reference": "Patient/1"},
+            "performer": [{"display": "x"}, {"reference": "Practitioner/2"}]
+        });
+        let found: Vec<_> = references_of("Observation", &r)
+            .into_iter()
+            .map(|f| f.expression)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "Observation.subject.reference",
+                "Observation.performer[1].reference"
+            ]
+        );
+        assert!(references_of("Bundle", &r).is_empty());
+    }
+}
