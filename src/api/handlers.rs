@@ -43,10 +43,14 @@ pub(super) async fn resource_body(
 
 pub async fn metadata(state: State, req: HttpRequest) -> Reply {
     let out = negotiate::output(&req)?;
-    let statement = interactions::capabilities::statement(
+    let mut statement = interactions::capabilities::statement(
         &state.base_url,
         &state.started,
         &super::routes::implemented(),
+    );
+    interactions::capabilities::declare_reference_policy(
+        &mut statement,
+        state.services.references.enabled,
     );
     Ok(respond::json(StatusCode::OK, out, statement.to_string()))
 }

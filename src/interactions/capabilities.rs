@@ -83,6 +83,28 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
     })
 }
 
+/// Adds `referencePolicy` to every type written through the store: references are stored as
+/// written (`literal`, `logical`), and with referential integrity on a local literal one must
+/// name a resource the writer may read (`enforced`).
+pub fn declare_reference_policy(statement: &mut Value, enforced: bool) {
+    let mut policy = vec!["literal", "logical"];
+    if enforced {
+        policy.push("enforced");
+    }
+    let Some(resources) = statement["rest"][0]["resource"].as_array_mut() else {
+        return;
+    };
+    for entry in resources {
+        let writes = entry["interaction"].as_array().is_some_and(|list| {
+            list.iter()
+                .any(|i| i["code"] == "create" || i["code"] == "update")
+        });
+        if writes {
+            entry["referencePolicy"] = json!(policy);
+        }
+    }
+}
+
 fn operations(list: &[(&str, &str)]) -> Vec<Value> {
     list.iter()
         .map(|(name, definition)| json!({ "name": name, "definition": definition }))
@@ -253,6 +275,17 @@ mod tests {
         assert_eq!(patient["interaction"].as_array().unwrap().len(), 6);
         assert_eq!(patient["conditionalCreate"], true);
         assert_eq!(patient["conditionalUpdate"], true);
+    }
+
+    #[test]
+    fn the_reference_policy_says_whether_writes_are_checked() {
+        let mut s = statement("http://x", "2026", &implemented(&[], &[]));
+        declare_reference_policy(&mut s, true);
+        let policy = &entry(&s, "Observation").unwrap()["referencePolicy"];
+        assert_eq!(policy, &json!(["literal", "logical", "enforced"]));
+        declare_reference_policy(&mut s, false);
+        let policy = &entry(&s, "Observation").unwrap()["referencePolicy"];
+        assert_eq!(policy, &json!(["literal", "logical"]));
     }
 
     #[test]
