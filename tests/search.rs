@@ -61,6 +61,19 @@ fn put(srv: &TestServer, resource: Value) -> Value {
     body
 }
 
+/// Stores the targets the fixtures reference: writes refuse a reference to nothing.
+fn targets(srv: &TestServer, references: &[&str]) {
+    for reference in references {
+        let (t, id) = reference.split_once('/').unwrap();
+        let mut resource = json!({"resourceType": t, "id": id});
+        if t == "Group" {
+            resource["type"] = json!("person");
+            resource["actual"] = json!(true);
+        }
+        put(srv, resource);
+    }
+}
+
 /// A search that must fail with 400; returns the OperationOutcome.
 fn bad_search(srv: &TestServer, path: &str) -> Value {
     let r = srv.get(path);
@@ -137,6 +150,7 @@ backend_test!(token_search_on_code_system_and_code, |srv| {
 });
 
 backend_test!(token_search_on_identifier_category_and_status, |srv| {
+    targets(&srv, &["Patient/p1"]);
     let sys = "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
     let mut lab = observation("lab");
     lab["identifier"] = json!([{"system": sys, "value": "1311234567^2026^LAB-1"}]);
@@ -226,6 +240,7 @@ backend_test!(reference_search_by_type_and_id_in_every_form, |srv| {
         o["subject"] = json!({"reference": subject});
         o
     };
+    targets(&srv, &["Patient/p1", "Patient/p2", "Group/p1"]);
     put(&srv, obs("o-p1", "Patient/p1"));
     put(
         &srv,
@@ -543,6 +558,7 @@ backend_test!(
 backend_test!(
     condition_onset_date_with_days_instants_and_open_periods,
     |srv| {
+        targets(&srv, &["Patient/p1"]);
         let condition = |id: &str, onset: Value| {
             let mut c = json!({"resourceType": "Condition", "id": id,
                            "subject": {"reference": "Patient/p1"}});
@@ -1387,6 +1403,7 @@ fn elements_of(resource: &Value) -> Vec<String> {
 backend_test!(
     summary_and_elements_show_part_of_each_resource_marked_subsetted,
     |srv| {
+        targets(&srv, &["Patient/p-1"]);
         let mut full = observation("full-1");
         full["text"] = json!({"status": "generated",
         "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">glucose 5.1</div>"});
