@@ -50,6 +50,13 @@ fn observation(id: &str, code: &str, patient: &str, date: &str) -> Value {
     })
 }
 
+/// Stores the Patients the observations reference: writes refuse a reference to nothing.
+fn patients(srv: &TestServer, ids: &[&str]) {
+    for id in ids {
+        put(srv, &json!({"resourceType": "Patient", "id": id}));
+    }
+}
+
 fn put(srv: &TestServer, resource: &Value) {
     let path = format!(
         "{}/{}",
@@ -61,6 +68,7 @@ fn put(srv: &TestServer, resource: &Value) {
 }
 
 backend_test!(a_thousand_values_of_every_kind_are_searched, |srv| {
+    patients(&srv, &["p1", "p2", "p3"]);
     put(&srv, &observation("o1", "1-1", "p1", "2024-03-01"));
     put(&srv, &observation("o2", "2-2", "p2", "2024-04-01"));
     put(&srv, &observation("o3", "3-3", "p3", "2024-05-01"));
@@ -136,7 +144,7 @@ fn create_if_none_exist(srv: &TestServer, criteria: String) -> reqwest::blocking
         .post(srv.url("Observation"))
         .header("content-type", common::FHIR_JSON)
         .header("If-None-Exist", criteria)
-        .body(observation("ignored", "9-9", "p9", "2024-01-01").to_string())
+        .body(observation("ignored", "9-9", "p1", "2024-01-01").to_string())
         .send()
         .unwrap()
 }
@@ -144,6 +152,7 @@ fn create_if_none_exist(srv: &TestServer, criteria: String) -> reqwest::blocking
 backend_test!(
     if_none_exist_with_a_thousand_values_finds_its_match,
     |srv| {
+        patients(&srv, &["p1"]);
         put(&srv, &observation("o1", "1-1", "p1", "2024-03-01"));
         let criteria = format!("_id={}", list(998, &["o1"], |i| format!("x{i}")));
         let r = create_if_none_exist(&srv, criteria);
