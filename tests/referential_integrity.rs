@@ -303,3 +303,33 @@ fn a_batch_entry_fails_alone() {
         assert_eq!(found["total"], 2, "{found}");
     });
 }
+
+#[test]
+fn a_patch_or_conditional_update_that_adds_a_dangling_reference_is_refused() {
+    both(|s| {
+        let p = patient(s, Who::A, "1");
+        let id = s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let patch = json!({"resourceType": "Parameters", "parameter": [{"name": "operation", "part": [
+            {"name": "type", "valueCode": "replace"},
+            {"name": "path", "valueString": "Observation.subject"},
+            {"name": "value", "valueReference": {"reference": "Patient/nobody"}}]}]});
+        let path = format!("Observation/{id}");
+        let (status, outcome) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&patch), &[]);
+        assert_eq!(status, 422, "{outcome}");
+        assert_eq!(
+            issue(&outcome),
+            ("not-found", "Observation.subject.reference")
+        );
+        let (_, current) = s.get(Who::A, &path);
+        assert_eq!(current["meta"]["versionId"], "1", "{current}");
+        // Conditional update, matching nothing (a create) or the one Observation (an update).
+        let mut body = observation("Patient/nobody");
+        body["identifier"] = json!([{"system": SYSTEM, "value": "obs-1"}]);
+        let criteria = format!("Observation?identifier={}", enc(&format!("{SYSTEM}|obs-1")));
+        let (status, outcome) = s.put(Who::A, &criteria, &body);
+        assert_eq!(status, 422, "{outcome}");
+        body["subject"]["reference"] = json!(format!("Patient/{p}"));
+        let (status, outcome) = s.put(Who::A, &criteria, &body);
+        assert_eq!(status, 201, "{outcome}");
+    });
+}

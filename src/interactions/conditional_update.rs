@@ -36,13 +36,17 @@ pub async fn conditional_update(
     let query = check_request(svc, res_type, criteria, &resource, "PUT")?;
     let resource = validate_for_write(svc, resource).await?;
     let now = svc.clock.now_micros();
+    let references = super::references::to_check(svc, res_type, &resource, false);
     let (scoped, t, new_id) = (svc.clone(), res_type.to_string(), svc.ids.new_id());
     let record = svc
         .audit_record(Action::Update, "update")
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
         let id = target_in_tx(&scoped, conn, &query, &resource, now)?.unwrap_or(new_id);
-        put_in_tx(&scoped, conn, &t, &id, resource, now, if_match)
+        let written = put_in_tx(&scoped, conn, &t, &id, resource, now, if_match)?;
+        // After the write, so that a resource may reference itself.
+        super::references::check_in(&scoped, conn, &references, now)?;
+        Ok(written)
     })
     .await
 }

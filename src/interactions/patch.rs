@@ -308,6 +308,8 @@ async fn patch_once(
 ) -> Result<Written, Error> {
     let patched = prepare(svc, current, patch, if_match).await?;
     let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    // A patch may add a reference: it is held to the same rule as an update.
+    let references = super::references::to_check(svc, &patched.res_type, &patched.resource, false);
     let record = svc
         .audit_record(Action::Update, "patch")
         .map(|r| r.target(Some(&patched.res_type), Some(&patched.id)));
@@ -321,7 +323,9 @@ async fn patch_once(
             version,
             resource,
         } = patched;
-        put_in_tx(&scoped, conn, &res_type, &id, resource, now, Some(version))
+        let written = put_in_tx(&scoped, conn, &res_type, &id, resource, now, Some(version))?;
+        super::references::check_in(&scoped, conn, &references, now)?;
+        Ok(written)
     })
     .await
 }

@@ -648,9 +648,12 @@ fn run_transaction(
                 },
                 _,
             ) => (res_type.as_str(), resource),
-            (Action::ConditionalUpdate { query, resource, .. }, Some(Ok(_))) => {
-                (query.resource_type.as_str(), resource)
-            }
+            (
+                Action::ConditionalUpdate {
+                    query, resource, ..
+                },
+                Some(Ok(_)),
+            ) => (query.resource_type.as_str(), resource),
             _ => continue,
         };
         rewrite_references(resource, &ids);
