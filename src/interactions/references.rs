@@ -5,7 +5,7 @@
 //! institutions' records. Contained (`#id`), external, logical and resolved `urn:` references
 //! are not looked up. A conditional reference (`Type?params`) is replaced by the one resource
 //! it matches within the caller's scope.
-//! Spec: https://hl7.org/fhir/R4/references.html, https://hl7.org/fhir/R4/http.html#trules
+//! Spec: <https://hl7.org/fhir/R4/references.html>, <https://hl7.org/fhir/R4/http.html#trules>
 
 use serde_json::Value;
 
