@@ -333,3 +333,28 @@ fn a_patch_or_conditional_update_that_adds_a_dangling_reference_is_refused() {
         assert_eq!(status, 201, "{outcome}");
     });
 }
+
+#[test]
+fn a_patch_entry_that_adds_a_dangling_reference_fails_its_bundle_or_entry() {
+    use base64::Engine as _;
+    both(|s| {
+        let p = patient(s, Who::A, "1");
+        let id = s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let ops =
+            json!([{"op": "replace", "path": "/subject/reference", "value": "Patient/nobody"}]);
+        let data = base64::engine::general_purpose::STANDARD.encode(ops.to_string());
+        let entry = json!({
+            "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                         "data": data},
+            "request": {"method": "PATCH", "url": format!("Observation/{id}")}});
+        let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [entry.clone()]});
+        let (status, outcome) = s.post(Who::A, "", &tx);
+        assert_eq!(status, 422, "{outcome}");
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [entry]});
+        let (status, answer) = s.post(Who::A, "", &batch);
+        assert_eq!(status, 200, "{answer}");
+        assert!(entry_status(&answer, 0).starts_with("422"), "{answer}");
+        let (_, current) = s.get(Who::A, &format!("Observation/{id}"));
+        assert_eq!(current["meta"]["versionId"], "1", "{current}");
+    });
+}
