@@ -25,7 +25,7 @@ use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
 use crate::search::extract::parse_reference;
 use crate::search::{
-    ALL_TYPES, Clause, Compartment, Prefix, SearchQuery, Target, TotalMode, Value as SearchValue,
+    ALL_TYPES, Clause, Compartment, Prefix, SearchQuery, Target, Value as SearchValue,
 };
 use crate::store::{Conn, StoredResource};
 
@@ -126,26 +126,15 @@ impl EverythingRequest {
             .map(|since| since_clause(Prefix::Ge, since))
             .into_iter()
             .collect();
-        SearchQuery {
-            resource_type: ALL_TYPES.to_string(),
-            clauses,
-            sort: Vec::new(),
-            // One more than shown tells whether a next page exists.
-            count: self.count.saturating_add(1),
-            offset: 0,
-            total: TotalMode::Accurate,
-            ignored: Vec::new(),
-            applied: Vec::new(),
-            subset: None,
-            compartment: Some(Compartment {
-                patient: self.patient.clone(),
-                types,
-            }),
-            after: self.after,
-            includes: Vec::new(),
-            include_limit: 0,
-            chains: Vec::new(),
-        }
+        // One more than shown tells whether a next page exists; no includes of its own.
+        let mut query = SearchQuery::new(ALL_TYPES, self.count.saturating_add(1), 0);
+        query.clauses = clauses;
+        query.compartment = Some(Compartment {
+            patient: self.patient.clone(),
+            types,
+        });
+        query.after = self.after;
+        query
     }
 }
 

@@ -191,25 +191,15 @@ fn page_query(
         .map(|since| since_clause(Prefix::Gt, since))
         .into_iter()
         .collect();
-    SearchQuery {
-        resource_type: res_type.to_string(),
-        clauses,
-        sort: Vec::new(),
-        count,
-        offset: 0,
-        total: TotalMode::None,
-        ignored: Vec::new(),
-        applied: Vec::new(),
-        subset: None,
-        compartment: patient.map(|p| Compartment {
-            patient: p.clone(),
-            types: vec![res_type.to_string()],
-        }),
-        after,
-        includes: Vec::new(),
-        include_limit: 0,
-        chains: Vec::new(),
-    }
+    let mut query = SearchQuery::new(res_type, count, 0);
+    query.clauses = clauses;
+    query.total = TotalMode::None;
+    query.compartment = patient.map(|p| Compartment {
+        patient: p.clone(),
+        types: vec![res_type.to_string()],
+    });
+    query.after = after;
+    query
 }
 
 /// A file opened at its first line, so a type with nothing exported leaves no file.
