@@ -61,7 +61,13 @@ pub(crate) fn apply<'a>(
         }
     };
     let decimal = |d: Decimal| -> Option<Decimal> {
-        let digits = digits.unwrap_or(DEFAULT_DECIMAL_DIGITS);
+        // "At least 8" digits by default, and enough to keep the exact boundary of a value
+        // written with more: 1.123456789 stands for 1.1234567885 to 1.1234567895.
+        let digits = digits.unwrap_or_else(|| {
+            DEFAULT_DECIMAL_DIGITS
+                .max(i64::from(d.scale()) + 1)
+                .min(MAX_DECIMAL_DIGITS)
+        });
         if !(0..=MAX_DECIMAL_DIGITS).contains(&digits) {
             return None;
         }

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use super::ast::{Ast, BinOp, TypeOp};
 use super::decimal::Decimal;
 use super::value::{self, Item, Prim, Str};
-use super::{Env, EvalError, nav};
+use super::{Env, EvalError, nav, ucum, unit_product};
 
 /// What stays fixed during one evaluation.
 pub(crate) struct Ctx<'a, 'e> {
@@ -114,8 +114,10 @@ impl<'a, 'e> Ctx<'a, 'e> {
                         None => Vec::new(),
                         Some(it) => vec![Item::Boolean(nav::is_type(it, spec))],
                     }),
-                    // Lenient like the reference engines: several items are filtered, not an error.
-                    TypeOp::As => Ok(v.into_iter().filter(|i| nav::is_type(i, spec)).collect()),
+                    TypeOp::As => {
+                        self.check_as_input(&v)?;
+                        Ok(v.into_iter().filter(|i| nav::is_type(i, spec)).collect())
+                    }
                 }
             }
             Ast::TypeName(spec) => Err(EvalError::Type(format!(
@@ -124,6 +126,19 @@ impl<'a, 'e> Ctx<'a, 'e> {
             ))),
             Ast::Binary(op, l, r) => self.binary(*op, l, r, input, scope),
         }
+    }
+
+    /// `as` takes one item (FHIRPath N1); outside strict mode several are filtered, as the
+    /// reference validators do and R4's own invariants rely on (`descendants().as(canonical)`).
+    /// A single item of another type gives empty either way.
+    pub(crate) fn check_as_input(&self, input: &[Item<'a>]) -> Result<(), EvalError> {
+        if self.env.strict && input.len() > 1 {
+            return Err(EvalError::Type(format!(
+                "'as' expects a single item, got {}",
+                input.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Children named `name` of every item; at the start of a path a type name selects the
@@ -338,15 +353,30 @@ fn arithmetic<'a>(op: BinOp, x: &Item<'a>, y: &Item<'a>) -> Result<Option<Item<'
             ))
         }
         (Prim::Qty(a, u), Prim::Qty(b, v)) if matches!(op, BinOp::Add | BinOp::Sub) => {
-            if u != v {
+            // Units of one kind add once `b` is in `a`'s unit; others give no sum.
+            let b = if u == v {
+                Some(b)
+            } else {
+                ucum::convert(b, v, u)
+            };
+            let Some(b) = b else {
                 return Ok(None);
-            }
+            };
             let r = if op == BinOp::Add {
                 a.add(&b)
             } else {
                 a.sub(&b)
             };
             r.map(|d| Item::Quantity(d, Str::from(u.to_string())))
+        }
+        (Prim::Qty(a, u), Prim::Qty(b, v)) if matches!(op, BinOp::Mul | BinOp::Div) => {
+            unit_product::product(a, u, b, v, op == BinOp::Div)
+                .map(|(d, unit)| Item::Quantity(d, Str::from(unit)))
+        }
+        (other, Prim::Qty(b, v)) if op == BinOp::Div => {
+            let n = num(&other).ok_or_else(|| arith_err(sym, x, y))?;
+            unit_product::product(n, "1", b, v, true)
+                .map(|(d, unit)| Item::Quantity(d, Str::from(unit)))
         }
         (Prim::Qty(a, u), other) | (other, Prim::Qty(a, u)) if op == BinOp::Mul => {
             let n = num(&other).ok_or_else(|| arith_err(sym, x, y))?;

@@ -371,6 +371,9 @@ fn collection_fn<'a>(
                     call.name
                 )));
             };
+            if call.func == F::As {
+                cx.check_as_input(focus)?;
+            }
             Ok(focus
                 .iter()
                 .filter(|i| nav::is_type(i, spec))

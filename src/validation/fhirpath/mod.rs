@@ -7,7 +7,8 @@
 //! Module map:
 //! - `lexer`, `parser`, `ast`: source text to syntax tree (errors carry the byte position).
 //! - `value`, `decimal`, `temporal`: the items a collection holds, and their comparison rules;
-//!   `ucum`: unit conversion so quantities in different units compare.
+//!   `ucum`: unit conversion so quantities in different units compare; `unit_product`: the
+//!   units of a product or quotient of quantities.
 //! - `nav`: walking FHIR JSON (choice types, `_x` primitive extensions, resource types, `is`).
 //! - `eval`: operators, variables and invocation; `functions`, `strings`, `convert`, `fhir`,
 //!   `boundary`: the function library.
@@ -30,6 +31,7 @@ mod parser;
 mod strings;
 mod temporal;
 mod ucum;
+mod unit_product;
 mod value;
 
 #[cfg(test)]
@@ -191,6 +193,11 @@ pub struct Env<'a> {
     pub root: &'a serde_json::Value,
     pub model: Option<&'a dyn TypeModel>,
     pub terminology: Option<&'a dyn Terminology>,
+    /// FHIRPath N1 to the letter where the FHIR validators are lenient: `as` on more than one
+    /// item is an error. Off for validation: R4's own invariants (dom-3's
+    /// `descendants().as(canonical)`) and search parameters apply `as` to collections and mean
+    /// `ofType`.
+    pub strict: bool,
 }
 
 impl<'a> Env<'a> {
@@ -201,6 +208,7 @@ impl<'a> Env<'a> {
             root: resource,
             model: None,
             terminology: None,
+            strict: false,
         }
     }
 }

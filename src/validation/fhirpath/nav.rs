@@ -385,8 +385,10 @@ fn fhir_is(actual: &str, wanted: &str, is_resource: bool) -> bool {
     }
 }
 
-/// `item is spec`: the type or a type derived from it. Unqualified System names (`Boolean`)
-/// also accept the FHIR primitives that map to them, as R4 invariants write them.
+/// `item is spec`: the type or a type derived from it. Elements of the instance have FHIR
+/// types and computed values System types, so `System.Boolean` never matches an element and
+/// `FHIR.boolean` never a computed value; unqualified System names (`Boolean`) also accept the
+/// FHIR primitives that map to them, as R4 invariants write them.
 pub(crate) fn is_type(item: &Item<'_>, spec: &TypeSpec) -> bool {
     let ns = spec.namespace.as_deref();
     let name = &*spec.name;
@@ -399,8 +401,13 @@ pub(crate) fn is_type(item: &Item<'_>, spec: &TypeSpec) -> bool {
                 .value
                 .is_some_and(|v| v.get("resourceType").is_some_and(Value::is_string));
             match ns {
-                Some("System") => system_type(actual) == Some(name),
+                // An element of the instance has a FHIR type: FHIR.boolean is not
+                // System.Boolean, though its value converts to one where an operator needs it.
+                Some("System") => false,
                 Some("FHIR") => fhir_is(actual, name, is_resource),
+                // Unqualified, `Boolean` names the System type (FHIR has none of that name);
+                // R4 writes it of FHIR elements (que-7: `answer is Boolean`) and the reference
+                // validator accepts valid Questionnaires, so the primitive it maps to counts.
                 _ => fhir_is(actual, name, is_resource) || system_type(actual) == Some(name),
             }
         }

@@ -18,6 +18,7 @@ pub(super) fn run<'a>(
         root: focus,
         model,
         terminology: None,
+        strict: false,
     };
     evaluate(&expr, focus, None, &env)
 }

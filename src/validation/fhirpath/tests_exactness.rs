@@ -18,6 +18,7 @@ fn typed(focus: &Value, ty: &str, src: &str) -> Option<bool> {
         root: focus,
         model: Some(model),
         terminology: None,
+        strict: false,
     };
     let expr = Expression::parse(src).unwrap();
     evaluate_bool(&expr, focus, Some(ty), &env).unwrap()
@@ -266,4 +267,111 @@ fn precision_and_boundaries() {
     let p = json!({"start": "2020-01-01", "end": "2020-01-01T10:00:00+09:00"});
     let overlap = "start.lowBoundary() <= end.highBoundary()";
     assert_eq!(typed(&p, "Period", overlap), Some(true));
+}
+
+#[test]
+fn quantities_multiply_and_divide_with_their_units() {
+    t("(2 'm' * 3 'm') = 6 'm2' and (2 'm' * 3 'm').toString() = '6 \\'m2\\''");
+    t("(4 'g' / 2 'g') = 2 '1' and (4 'g' / 2 'g').toString() = '2 \\'1\\''");
+    t("12 'cm2' / 3 'cm' = 4 'cm'");
+    // Units of one kind are converted first; the product equals the spec's 0.040 'm2'.
+    t("2.0 'cm' * 2.0 'm' = 0.040 'm2'");
+    t("(70 'kg' / 2 'm2') = 35 'kg/m2' and 1 / 2 's' = 0.5 '/s'");
+    t("(6 'mg' / 3 'mL') = 2 'g/L' and (2 'm/s' * 3 's') = 6 'm'");
+    t("(1 'g' + 500 'mg') = 1.5 'g' and (1 'g' - 1 'm').empty()");
+    empty("1 'g' / 0 'g'");
+    empty("1 'year' * 1 'm'");
+    type_error(&json!({}), "2 'm' * 'a'");
+}
+
+#[test]
+fn decimal_boundaries_follow_the_spec_examples() {
+    t("1.587.lowBoundary(6).toString() = '1.586500'");
+    t("1.587.highBoundary(6).toString() = '1.587500'");
+    t("(-1.587).lowBoundary().toString() = '-1.58750000'");
+    t("(-1.587).highBoundary().toString() = '-1.58650000'");
+    t("(-1.587).lowBoundary(0) = -2 and (-1.587).highBoundary(0) = -1");
+    t("(-1.587).lowBoundary(6).toString() = '-1.587500'");
+    // Unary minus binds after the invocation: -(1.587.lowBoundary()).
+    t("(-1.587.lowBoundary()).toString() = '-1.58650000'");
+    // More digits than eight keep the exact boundary.
+    t("1.123456789.lowBoundary().toString() = '1.1234567885'");
+    t("1.123456789.highBoundary().toString() = '1.1234567895'");
+    t("1.123456789.lowBoundary(8).toString() = '1.12345678'");
+    t("0.0034.lowBoundary(1).toString() = '0.0' and 1.lowBoundary().toString() = '0.50000000'");
+    t("{}.lowBoundary().empty() and 1.587.lowBoundary({}).empty()");
+    type_error(&json!({}), "(1.5 | 2.5).lowBoundary()");
+    type_error(&json!({}), "1.5.lowBoundary('a')");
+    type_error(&json!({}), "'a'.highBoundary()");
+}
+
+/// How many items `src` gives on `focus` with the engine in strict mode.
+fn strict(focus: &Value, src: &str) -> Result<usize, EvalError> {
+    let env = Env {
+        strict: true,
+        ..Env::new(focus)
+    };
+    evaluate(&Expression::parse(src).unwrap(), focus, None, &env).map(|v| v.len())
+}
+
+#[test]
+fn as_takes_one_item_in_strict_mode_and_filters_otherwise() {
+    let obs = json!({"resourceType": "Observation",
+        "valueQuantity": {"value": 3, "unit": "mg", "code": "mg"},
+        "component": [{"valueQuantity": {"value": 1}}, {"valueString": "x"}]});
+    // Singletons: the item when it has the type, empty otherwise, in both modes.
+    assert_eq!(b(&obs, "value.as(Quantity).value = 3"), Some(true));
+    assert_eq!(b(&obs, "(value as Quantity).unit = 'mg'"), Some(true));
+    assert_eq!(b(&obs, "value.as(Period).empty()"), Some(true));
+    assert_eq!(b(&obs, "(value as string).empty()"), Some(true));
+    assert_eq!(strict(&obs, "value.as(Quantity).value").unwrap(), 1);
+    assert_eq!(strict(&obs, "value.as(Period)").unwrap(), 0);
+    // Several items: filtered by default (R4's dom-3 relies on it), an error when strict.
+    assert_eq!(
+        b(&obs, "component.value.as(Quantity).count() = 1"),
+        Some(true)
+    );
+    assert_eq!(
+        b(&obs, "(component.value as string).count() = 1"),
+        Some(true)
+    );
+    for src in [
+        "component.value.as(Quantity)",
+        "component.value as Quantity",
+    ] {
+        match strict(&obs, src) {
+            Err(EvalError::Type(why)) => assert!(why.contains("single item"), "{why}"),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+    assert!(strict(&obs, "component.value.ofType(Quantity)").is_ok());
+}
+
+#[test]
+fn is_separates_fhir_primitives_from_system_values() {
+    let p = patient();
+    let model = CoreModel::shared().expect("core package");
+    let typed_b = |src: &str| {
+        let env = Env {
+            model: Some(model),
+            ..Env::new(&p)
+        };
+        evaluate_bool(&Expression::parse(src).unwrap(), &p, None, &env).unwrap()
+    };
+    for src in [
+        // A FHIR boolean is a FHIR.boolean, and not a System.Boolean…
+        "active.is(boolean) and active.is(FHIR.boolean) and active is FHIR.boolean",
+        "active.is(System.Boolean).not() and (active is System.Boolean).not()",
+        // …though unqualified `Boolean`, as R4's que-7 writes it, accepts it.
+        "active.is(Boolean) and active is Boolean",
+        // A System value is the System type only.
+        "true.is(Boolean) and true.is(System.Boolean) and true is System.Boolean",
+        "true.is(FHIR.boolean).not() and true.is(boolean).not() and (true is FHIR.boolean).not()",
+        "active.as(System.Boolean).empty() and active.as(FHIR.boolean).exists()",
+        "(active and true) and active = true",
+        "birthDate.is(date) and birthDate.is(System.Date).not() and @2000.is(Date)",
+        "gender.is(code) and gender.is(string) and gender.is(System.String).not()",
+    ] {
+        assert_eq!(typed_b(src), Some(true), "{src}");
+    }
 }

@@ -280,6 +280,7 @@ impl<'a> Checker<'a> {
             root,
             model,
             terminology: None,
+            strict: false,
         };
         let focus = Item::Node(Node::new(Some(res), None, Some(rt)));
         if let Some(sd) = self.defs.by_type.get(rt).copied() {
@@ -431,6 +432,7 @@ fn jp_profile_constraints_detect_violations() {
             root: res,
             model: Some(model),
             terminology: None,
+            strict: false,
         };
         evaluate_bool(&expr, res, None, &env).unwrap()
     };

@@ -120,7 +120,7 @@ const PREFIXES: &[(&str, &str)] = &[
 ];
 
 /// The UCUM code a FHIRPath calendar duration keyword stands for, when it has a fixed length.
-fn calendar_as_ucum(unit: &str) -> Option<&'static str> {
+pub(crate) fn calendar_as_ucum(unit: &str) -> Option<&'static str> {
     Some(match unit {
         "week" | "weeks" => "wk",
         "day" | "days" => "d",
@@ -133,7 +133,7 @@ fn calendar_as_ucum(unit: &str) -> Option<&'static str> {
 }
 
 /// Whether `unit` is a FHIRPath calendar keyword of variable length (`year`, `months`).
-fn is_variable_calendar(unit: &str) -> bool {
+pub(crate) fn is_variable_calendar(unit: &str) -> bool {
     matches!(unit, "year" | "years" | "month" | "months")
 }
 
@@ -190,7 +190,7 @@ fn power(base: Canonical, exp: i32) -> Option<Canonical> {
 }
 
 /// Strips `{annotations}`; an annotation standing alone (`{cells}`, `/{beats}`) is the unit `1`.
-fn without_annotations(unit: &str) -> Option<String> {
+pub(crate) fn without_annotations(unit: &str) -> Option<String> {
     let mut out = String::with_capacity(unit.len());
     let mut rest = unit;
     while let Some(open) = rest.find('{') {
@@ -237,6 +237,11 @@ pub(crate) fn canonical(unit: &str) -> Option<Canonical> {
         divide = rest[end..].starts_with('/');
         rest = &rest[end + 1..];
     }
+}
+
+/// The powers of gram, metre, second and mole a unit stands for.
+pub(crate) fn dimensions(unit: &str) -> Option<[i8; 4]> {
+    canonical(unit).map(|c| c.dims)
 }
 
 /// The values of two quantities expressed in one unit, for comparison; `None` when the units

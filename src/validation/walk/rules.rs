@@ -98,6 +98,7 @@ impl<'v> Walker<'_, 'v> {
             root,
             model: Some(&engine.types),
             terminology: Some(&members),
+            strict: false,
         };
         let focus_type = node.inline_type.as_deref().unwrap_or(ty);
         for inv in &node.invariants {
