@@ -23,6 +23,11 @@ pub enum QuestionnaireMessage {
     AnsweredWhileDisabled {
         link_id: String,
     },
+    /// An `enableWhen` compares dates or times of different precision: neither enabled nor
+    /// disabled.
+    EnableStateUnknown {
+        link_id: String,
+    },
     RepeatedItem {
         link_id: String,
         count: usize,
@@ -95,10 +100,10 @@ impl QuestionnaireMessage {
             M::NotFound { canonical } => say!(
                 lang,
                 format!(
-                    "the questionnaire {canonical} could not be found (contained, in the Bundle or in a loaded package), so the answers are not checked against it"
+                    "the questionnaire {canonical} could not be found (contained, in the Bundle, in a loaded package or among the questionnaires on this server you may read), so the answers are not checked against it"
                 ),
                 format!(
-                    "質問票 {canonical} が見つからない（contained、同じ Bundle、読み込まれたパッケージのいずれにもない）ため、回答は照合されません"
+                    "質問票 {canonical} が見つからない（contained、同じ Bundle、読み込まれたパッケージ、このサーバー上の参照可能な質問票のいずれにもない）ため、回答は照合されません"
                 ),
             ),
             M::NoLinkId => say!(
@@ -128,6 +133,15 @@ impl QuestionnaireMessage {
                 lang,
                 format!("linkId {link_id} is not in the questionnaire"),
                 format!("linkId {link_id} は質問票にありません"),
+            ),
+            M::EnableStateUnknown { link_id } => say!(
+                lang,
+                format!(
+                    "whether item {link_id} is enabled cannot be decided: its enableWhen compares dates or times of different precision, so neither a missing nor a given answer is judged"
+                ),
+                format!(
+                    "item {link_id} が有効か判定できません（enableWhen が精度の異なる日付・時刻を比較しています）。回答の有無は判定しません"
+                ),
             ),
             M::AnsweredWhileDisabled { link_id } => say!(
                 lang,

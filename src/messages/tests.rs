@@ -668,6 +668,7 @@ fn questionnaire_examples() -> Vec<Message> {
         M::WrongPlace { link_id: l() },
         M::UnknownLinkId { link_id: l() },
         M::AnsweredWhileDisabled { link_id: l() },
+        M::EnableStateUnknown { link_id: l() },
         M::RepeatedItem {
             link_id: l(),
             count: 2,

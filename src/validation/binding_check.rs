@@ -65,6 +65,20 @@ pub trait BindingCheck: Send + Sync {
     /// Checks `value` against the value set `value_set` (a canonical, possibly `url|version`).
     fn check(&self, value_set: &str, value: CodedValue<'_>) -> CodeCheck;
 
+    /// Checks `value` against a value set given as a resource, not by canonical: a ValueSet
+    /// contained in the resource that binds to it (`answerValueSet` `#id`).
+    fn check_resource(&self, value_set: &serde_json::Value, _value: CodedValue<'_>) -> CodeCheck {
+        let id = value_set
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        CodeCheck {
+            membership: Membership::Unknown(format!(
+                "the contained value set #{id} cannot be expanded here"
+            )),
+        }
+    }
+
     /// Checks a Coding against its own code system: syntax, membership when the system is
     /// loaded, display.
     fn coding(&self, _value: CodedValue<'_>) -> Vec<Finding> {

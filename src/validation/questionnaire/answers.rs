@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::super::binding_check::{CodedValue, Membership};
+use super::super::binding_check::{CodeCheck, CodedValue, Membership};
 use super::items::{Checker, text};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::QuestionnaireMessage as M;
@@ -138,6 +138,26 @@ impl Checker<'_, '_> {
         out.push(unlisted(open, text, at));
     }
 
+    /// `answerValueSet` `#id`: the ValueSet the Questionnaire contains with that id (a
+    /// reference to nothing leaves the answer unchecked, with the warning saying why).
+    fn contained_value_set(&self, id: &str, coded: CodedValue<'_>) -> CodeCheck {
+        let found = self
+            .questionnaire
+            .get("contained")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|c| text(c, "resourceType") == Some("ValueSet") && text(c, "id") == Some(id));
+        match found {
+            Some(vs) => self.bindings.check_resource(vs, coded),
+            None => CodeCheck {
+                membership: Membership::Unknown(format!(
+                    "the questionnaire contains no ValueSet with id {id}"
+                )),
+            },
+        }
+    }
+
     /// A Coding answer against the item's `answerValueSet`, through the terminology.
     fn value_set_option(
         &self,
@@ -173,7 +193,11 @@ impl Checker<'_, '_> {
             display: text(value, "display"),
         };
         let system = coded.system.map(|s| format!("{s}#")).unwrap_or_default();
-        match self.bindings.check(vs, coded).membership {
+        let check = match vs.strip_prefix('#') {
+            Some(id) => self.contained_value_set(id, coded),
+            None => self.bindings.check(vs, coded),
+        };
+        match check.membership {
             Membership::Member => {}
             Membership::NotMember => {
                 let text = M::NotInValueSet {

@@ -130,18 +130,33 @@ impl<'q, 'r> Checker<'q, 'r> {
     ) {
         let link_id = text(def, "linkId").unwrap_or_default();
         let enabled = self.enabled(def);
+        let undecided = || {
+            let text = M::EnableStateUnknown {
+                link_id: link_id.to_string(),
+            };
+            Issue::information(text)
+        };
         if found.is_empty() {
-            if enabled && flag(def, "required") {
-                out.push(self.missing(link_id, path));
+            if flag(def, "required") {
+                match enabled {
+                    Some(true) => out.push(self.missing(link_id, path)),
+                    Some(false) => {}
+                    None => out.push(undecided().at(path)),
+                }
             }
             return;
         }
-        if !enabled {
-            for (i, _) in found {
-                let text = M::AnsweredWhileDisabled {
-                    link_id: link_id.to_string(),
-                };
-                out.push(Issue::error(IssueType::Invalid, text).at(format!("{path}.item[{i}]")));
+        for (i, _) in found {
+            let at = format!("{path}.item[{i}]");
+            match enabled {
+                Some(true) => {}
+                Some(false) => {
+                    let text = M::AnsweredWhileDisabled {
+                        link_id: link_id.to_string(),
+                    };
+                    out.push(Issue::error(IssueType::Invalid, text).at(at));
+                }
+                None => out.push(undecided().at(at)),
             }
         }
         if let [_, (second, _), ..] = found

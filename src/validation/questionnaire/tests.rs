@@ -427,6 +427,127 @@ fn a_coded_answer_must_be_in_the_answer_value_set_when_it_can_be_expanded() {
 }
 
 #[test]
+fn an_answer_value_set_contained_in_the_questionnaire_is_expanded_there() {
+    use crate::validation::valuesets::ValueSetEngine;
+    let engine = ValueSetEngine::packages_only(std::sync::Arc::new(PackageSet::new()));
+    let check = |value_set: &str, code: &str| {
+        let mut q = questionnaire(json!([
+            {"linkId": "a", "type": "choice", "answerValueSet": value_set}
+        ]));
+        q["contained"] = json!([{"resourceType": "ValueSet", "id": "sizes", "status": "active",
+            "compose": {"include": [{"system": COLOUR, "concept": [{"code": "small"}, {"code": "large"}]}]}}]);
+        let mut qr = response(
+            "completed",
+            json!([answered(
+                "a",
+                json!({"valueCoding": {"system": COLOUR, "code": code}})
+            )]),
+        );
+        qr["contained"] = json!([q]);
+        let mut out = Vec::new();
+        check_response(
+            &qr,
+            &qr,
+            &PackageSet::new(),
+            &engine,
+            "QuestionnaireResponse",
+            &mut out,
+        );
+        assert_all_speak_japanese(&out);
+        out
+    };
+    let at = "QuestionnaireResponse.item[0].answer[0].valueCoding";
+    clean(&check("#sizes", "large"));
+    error(&check("#sizes", "medium"), IssueType::CodeInvalid, at);
+    // `#id` naming nothing the Questionnaire contains: unchecked, and said so.
+    let issues = check("#shapes", "large");
+    only(&issues, IssueSeverity::Warning, IssueType::NotSupported, at);
+    assert!(
+        issues[0].diagnostics.contains("shapes"),
+        "{}",
+        show(&issues)
+    );
+}
+
+/// An item `x`, required, that `enableWhen` shows when the date question `d` equals `when`.
+fn date_gate(when: Value) -> Value {
+    let mut condition = json!({"question": "d", "operator": "="});
+    let (key, value) = match when.as_str() {
+        Some(s) if s.contains('T') => ("answerDateTime", when.clone()),
+        _ => ("answerDate", when.clone()),
+    };
+    condition[key] = value;
+    json!([
+        question("d", "date"),
+        {"linkId": "x", "type": "string", "required": true, "enableWhen": [condition]},
+    ])
+}
+
+#[test]
+fn enable_when_dates_of_another_precision_leave_the_item_undecided() {
+    let day = json!("2020-01-15");
+    let d = |date: &str| answered("d", json!({"valueDate": date}));
+    let x = answered("x", json!({"valueString": "yes"}));
+    // Definite: the same day enables x (so it is required), another month disables it.
+    error(
+        &run(
+            date_gate(day.clone()),
+            "completed",
+            json!([d("2020-01-15")]),
+        ),
+        IssueType::Required,
+        "QuestionnaireResponse",
+    );
+    clean(&run(
+        date_gate(day.clone()),
+        "completed",
+        json!([d("2020-02")]),
+    ));
+    error(
+        &run(
+            date_gate(day.clone()),
+            "completed",
+            json!([d("2020-02"), x.clone()]),
+        ),
+        IssueType::Invalid,
+        "QuestionnaireResponse.item[1]",
+    );
+    // `2020-01` against `2020-01-15`: neither equal nor unequal, so x is neither demanded nor
+    // refused; an information issue says why, on the item or where it would be.
+    for (items, at) in [
+        (json!([d("2020-01")]), "QuestionnaireResponse"),
+        (
+            json!([d("2020-01"), x.clone()]),
+            "QuestionnaireResponse.item[1]",
+        ),
+    ] {
+        let issues = run(date_gate(day.clone()), "completed", items);
+        only(
+            &issues,
+            IssueSeverity::Information,
+            IssueType::Informational,
+            at,
+        );
+        assert!(
+            issues[0].diagnostics.contains("precision"),
+            "{}",
+            show(&issues)
+        );
+    }
+    // A date against a date-time: the day holds the instant, yet is not equal to it.
+    let instant = json!("2020-01-15T10:00:00+09:00");
+    let issues = run(date_gate(instant), "completed", json!([d("2020-01-15"), x]));
+    only(
+        &issues,
+        IssueSeverity::Information,
+        IssueType::Informational,
+        "QuestionnaireResponse.item[1]",
+    );
+    // Another year is definite whatever the precision.
+    clean(&run(date_gate(day), "completed", json!([d("2021")])));
+}
+
+#[test]
 fn enable_when_operators_compare_the_question_answer() {
     let gate = |operator: &str, expected: Value| {
         json!([

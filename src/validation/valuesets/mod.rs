@@ -319,6 +319,14 @@ impl BindingCheck for ValueSetEngine {
         CodeCheck { membership }
     }
 
+    /// Expanded on each call, not cached: a contained value set has no canonical to key it by.
+    fn check_resource(&self, value_set: &Value, value: CodedValue<'_>) -> CodeCheck {
+        let expansion = self.expand_resource(&self.caches(), value_set, &mut Vec::new());
+        let system = value.system.map(canonical_system);
+        let (membership, _) = expansion.membership(system, value.code);
+        CodeCheck { membership }
+    }
+
     fn coding(&self, value: CodedValue<'_>) -> Vec<Finding> {
         self.coding_findings(&self.caches(), value)
     }
