@@ -369,3 +369,73 @@ backend_test!(
         assert_eq!(r.status(), 201, "{}", r.text().unwrap());
     }
 );
+
+const SMOKING: &str = "http://kyoyu.test/Questionnaire/smoking";
+
+/// A Questionnaire stored on the server: one required boolean question.
+fn smoking_questionnaire(version: &str) -> Value {
+    json!({"resourceType": "Questionnaire", "url": SMOKING, "version": version,
+           "status": "active",
+           "item": [{"linkId": "smoker", "type": "boolean", "required": true, "text": "smoker"}]})
+}
+
+fn smoking_response(canonical: &str, answer: Value) -> Value {
+    json!({"resourceType": "QuestionnaireResponse", "questionnaire": canonical,
+           "status": "completed",
+           "item": [{"linkId": "smoker", "text": "smoker", "answer": [answer]}]})
+}
+
+fn errors(outcome: &Value) -> Vec<&Value> {
+    outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .collect()
+}
+
+backend_test!(
+    a_response_is_checked_against_the_questionnaire_the_server_holds,
+    |srv| {
+        let wrong = |canonical: &str| smoking_response(canonical, json!({"valueString": "yes"}));
+        let validate = |body: &Value| -> Value {
+            let r = srv.post("QuestionnaireResponse/$validate", body);
+            assert_eq!(r.status(), 200);
+            r.json().unwrap()
+        };
+        let not_found = |outcome: &Value| {
+            assert!(errors(outcome).is_empty(), "{outcome}");
+            let text = issues_at(outcome, "warning", "QuestionnaireResponse.questionnaire");
+            assert!(text.contains("could not be found"), "{outcome}");
+        };
+        let answer_at = "QuestionnaireResponse.item[0].answer[0].valueString";
+        // Nothing stored yet: the Questionnaire is unknown, which only warns.
+        not_found(&validate(&wrong(SMOKING)));
+        let stored = srv.create(&smoking_questionnaire("1"));
+        // Stored: the answer of the wrong type is found, on $validate and on POST.
+        let outcome = validate(&wrong(SMOKING));
+        assert!(
+            issues_at(&outcome, "error", answer_at).contains("valueBoolean"),
+            "{outcome}"
+        );
+        let r = srv.post("QuestionnaireResponse", &wrong(SMOKING));
+        assert_eq!(r.status(), 422);
+        assert_eq!(first_issue(&r.json().unwrap())["expression"][0], answer_at);
+        let right = smoking_response(SMOKING, json!({"valueBoolean": false}));
+        let r = srv.post("QuestionnaireResponse", &right);
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        // A pinned version is that version or unknown.
+        assert_eq!(errors(&validate(&wrong(&format!("{SMOKING}|1")))).len(), 1);
+        not_found(&validate(&wrong(&format!("{SMOKING}|2"))));
+        // In a Bundle's entry too.
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": wrong(SMOKING), "request": {"method": "POST", "url": "QuestionnaireResponse"}}]});
+        let outcome: Value = srv.post("Bundle/$validate", &batch).json().unwrap();
+        let at = "Bundle.entry[0].resource.item[0].answer[0].valueString";
+        assert!(!issues_at(&outcome, "error", at).is_empty(), "{outcome}");
+        // Deleted, it is unknown again.
+        let id = stored["id"].as_str().unwrap();
+        assert!(srv.delete(&format!("Questionnaire/{id}")).status().is_success());
+        not_found(&validate(&wrong(SMOKING)));
+    }
+);

@@ -17,6 +17,7 @@ pub mod export;
 pub mod fhirpath_patch;
 pub mod history;
 pub mod patch;
+pub(crate) mod questionnaires;
 pub mod read;
 pub mod references;
 pub mod search;

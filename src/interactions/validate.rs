@@ -150,12 +150,18 @@ pub async fn validate(
             .at(format!("{body_type}.id")),
         );
     }
+    let questionnaires = super::questionnaires::stored_for(svc, &resource).await?;
     let validator = svc.validator.clone();
     let profile = req.profile;
     let found = svc
         .cpu
         .run(move || {
-            crate::submissions::verdict::validate(&validator, &resource, profile.as_deref())
+            crate::submissions::verdict::validate(
+                &validator,
+                &resource,
+                profile.as_deref(),
+                &questionnaires,
+            )
         })
         .await?;
     issues.extend(found);

@@ -227,11 +227,12 @@ pub(crate) async fn validate_for_write(svc: &Services, resource: Value) -> Resul
     if !svc.validate_on_write {
         return Ok(resource);
     }
+    let questionnaires = super::questionnaires::stored_for(svc, &resource).await?;
     let validator = std::sync::Arc::clone(&svc.validator);
     let (resource, issues) = svc
         .cpu
         .run(move || {
-            let issues = validator.validate(&resource, None, None);
+            let issues = validator.validate_with(&resource, None, None, &questionnaires);
             (resource, issues)
         })
         .await?;

@@ -88,8 +88,14 @@ pub fn document(
 
 /// The verdict on any resource without storing it: a report unit or a document gets what its
 /// submission would (and the rules that need the store named as not checked), anything else
-/// the profiles' verdict.
-pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) -> Vec<Issue> {
+/// the profiles' verdict, its QuestionnaireResponses checked against `questionnaires` (the
+/// stored ones the caller may read) when the request and packages lack theirs.
+pub fn validate(
+    validator: &Validator,
+    resource: &Value,
+    profile: Option<&str>,
+    questionnaires: &[Value],
+) -> Vec<Issue> {
     let (mut issues, unchecked): (Vec<Issue>, &[Unchecked]) = if super::is_report_unit(resource) {
         (
             unit(Some(validator), resource, profile).issues,
@@ -101,7 +107,7 @@ pub fn validate(validator: &Validator, resource: &Value, profile: Option<&str>) 
             DOCUMENT_UNCHECKED,
         )
     } else {
-        return validator.validate(resource, profile, None);
+        return validator.validate_with(resource, profile, None, questionnaires);
     };
     issues.extend(
         unchecked

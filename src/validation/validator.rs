@@ -66,6 +66,14 @@ impl From<super::packages::PackageError> for ValidatorError {
     }
 }
 
+/// The request a resource is checked in: the top-level instance (references resolve among
+/// its entries) and the stored Questionnaires the caller may read.
+#[derive(Clone, Copy)]
+struct Within<'r> {
+    root: &'r Value,
+    questionnaires: &'r [Value],
+}
+
 pub struct Validator {
     /// One walk engine per IG context, in the order of `contexts`.
     engines: Vec<Engine>,
@@ -225,8 +233,27 @@ impl Validator {
         profile: Option<&str>,
         path: Option<&str>,
     ) -> Vec<Issue> {
+        self.validate_with(resource, profile, path, &[])
+    }
+
+    /// As [`validate`](Self::validate), with the stored Questionnaires the caller may read
+    /// (see [`unresolved_questionnaires`](super::questionnaire::unresolved_questionnaires)):
+    /// a QuestionnaireResponse whose Questionnaire neither the request nor a package holds is
+    /// checked against the one among them it names.
+    pub fn validate_with(
+        &self,
+        resource: &Value,
+        profile: Option<&str>,
+        path: Option<&str>,
+        questionnaires: &[Value],
+    ) -> Vec<Issue> {
         let mut issues = Vec::new();
-        let stopped = self.check(resource, profile, path, &mut issues);
+        let request = Within {
+            root: resource,
+            questionnaires,
+        };
+        let limit = self.walk_limit();
+        let stopped = self.check_in(request, resource, profile, path, limit, &mut issues);
         dedupe(&mut issues);
         cap_issues(&mut issues, self.max_issues, stopped);
         issues
@@ -249,23 +276,12 @@ impl Validator {
         Validator { max_issues, ..self }
     }
 
-    /// What is wrong with `resource`, appended to `issues`; whether checking stopped at the
-    /// limit with parts of it unchecked.
-    fn check(
-        &self,
-        resource: &Value,
-        profile: Option<&str>,
-        path: Option<&str>,
-        issues: &mut Vec<Issue>,
-    ) -> bool {
-        self.check_in(resource, resource, profile, path, self.walk_limit(), issues)
-    }
-
-    /// As [`check`](Self::check), for `resource` inside `root` (an entry inside its Bundle,
-    /// where its references resolve), stopping once `issues` holds `limit` issues.
+    /// What is wrong with `resource` inside `request.root` (itself, or an entry inside its
+    /// Bundle, where its references resolve), appended to `issues`, stopping once `issues`
+    /// holds `limit` issues; whether checking stopped with parts of it unchecked.
     fn check_in(
         &self,
-        root: &Value,
+        request: Within<'_>,
         resource: &Value,
         profile: Option<&str>,
         path: Option<&str>,
@@ -332,7 +348,10 @@ impl Validator {
             let mut entries = Vec::new();
             let budget = limit.saturating_sub(issues.len());
             let (elsewhere, entries_stopped) = self.judge_pinned_entries(
-                resource,
+                Within {
+                    root: resource,
+                    ..request
+                },
                 path,
                 choice.context,
                 budget,
@@ -340,8 +359,9 @@ impl Validator {
                 &mut entries,
             );
             let scope = Scope {
-                root,
+                root: request.root,
                 elsewhere: &elsewhere,
+                questionnaires: request.questionnaires,
             };
             stopped |= entries_stopped;
             stopped |= self.engines[choice.context].validate_in(
@@ -374,7 +394,14 @@ impl Validator {
             }
             let before = entries.len();
             // A Bundle inside resolves its references among its own entries.
-            let within = if is_bundle(nested) { nested } else { root };
+            let within = Within {
+                root: if is_bundle(nested) {
+                    nested
+                } else {
+                    request.root
+                },
+                ..request
+            };
             let at = format!("{path}.{key}");
             stopped |= self.check_in(within, nested, None, Some(&at), budget, &mut entries);
             let conforms = !has_errors(&entries[before..]);
@@ -387,8 +414,9 @@ impl Validator {
             }
         }
         let scope = Scope {
-            root,
+            root: request.root,
             elsewhere: &elsewhere,
+            questionnaires: request.questionnaires,
         };
         stopped |= self.engines[self.default].validate_in(
             scope,
@@ -402,7 +430,7 @@ impl Validator {
         stopped
     }
 
-    /// The entries of `bundle` (at `path`) that pin a profile (`url|version`) to a release
+    /// The entries of the Bundle `request.root` (at `path`) that pin a profile (`url|version`) to a release
     /// `dispatch` places in another context than `context`, the one about to walk the Bundle:
     /// each is judged against that profile in its own context, here, as it would be on its
     /// own, with the information issue naming that release on its `meta.profile[k]`. The walk
@@ -433,7 +461,7 @@ impl Validator {
     /// is checked twice. Returns the verdicts and whether checking stopped at the limit.
     fn judge_pinned_entries(
         &self,
-        bundle: &Value,
+        request: Within<'_>,
         path: &str,
         context: usize,
         limit: usize,
@@ -441,6 +469,7 @@ impl Validator {
         out: &mut Vec<Issue>,
     ) -> (JudgedElsewhere, bool) {
         let mut elsewhere = JudgedElsewhere::default();
+        let bundle = request.root;
         if !is_bundle(bundle) {
             return (elsewhere, false);
         }
@@ -479,6 +508,7 @@ impl Validator {
                         bundle
                     },
                     elsewhere: &nothing,
+                    questionnaires: request.questionnaires,
                 };
                 let stopped = self.engines[choice.context].validate_in(
                     scope,

@@ -1,9 +1,9 @@
 //! QuestionnaireResponse against its Questionnaire: each item's linkId exists at its nesting,
 //! answers have the item's type and come from its options, required items are answered, items
 //! that `enableWhen` disables are not, and groups and display items carry no answers. The
-//! Questionnaire is found contained, in the same Bundle or in a loaded package; the decisions and
-//! severities follow the reference validator's (in-progress responses only warn of what is
-//! missing).
+//! Questionnaire is found contained, in the same Bundle, in a loaded package or stored on the
+//! server for the caller (see [`Sources`]); the decisions and severities follow the reference
+//! validator's (in-progress responses only warn of what is missing).
 
 mod answers;
 mod enable_when;
@@ -22,7 +22,8 @@ use super::packages::PackageSet;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::QuestionnaireMessage as M;
 
-/// A Questionnaire found for a response: inside the request, or a package's.
+/// A Questionnaire found for a response: inside the request or stored on the server (for the
+/// caller), or a package's.
 enum Located<'a> {
     Here(&'a Value),
     Package(Arc<Value>),
@@ -37,12 +38,21 @@ impl Located<'_> {
     }
 }
 
-/// Checks the QuestionnaireResponse `qr` (at `path`) against the Questionnaire it names; `root`
-/// is the whole request (a Bundle's entries may hold the Questionnaire).
+/// Where a response's Questionnaire is looked for, in this order: the response's `contained`,
+/// the request (`root`: a Bundle's entries), the loaded packages, and last the Questionnaires
+/// the server holds that the caller may read (`stored`; the server looks them up before
+/// validating, in the caller's scope, so one the caller may not read is as unknown as one
+/// that does not exist).
+pub(crate) struct Sources<'a> {
+    pub root: &'a Value,
+    pub packages: &'a PackageSet,
+    pub stored: &'a [Value],
+}
+
+/// Checks the QuestionnaireResponse `qr` (at `path`) against the Questionnaire it names.
 pub(crate) fn check_response(
     qr: &Value,
-    root: &Value,
-    packages: &PackageSet,
+    sources: &Sources<'_>,
     bindings: &dyn BindingCheck,
     path: &str,
     out: &mut Vec<Issue>,
@@ -51,7 +61,7 @@ pub(crate) fn check_response(
         out.push(Issue::information(M::NoQuestionnaire).at(path));
         return;
     };
-    let Some(found) = locate(canonical, qr, root, packages) else {
+    let Some(found) = locate(canonical, qr, sources) else {
         let text = M::NotFound {
             canonical: canonical.to_string(),
         };
@@ -71,14 +81,64 @@ pub(crate) fn check_response(
     checker.items(items::children(questionnaire), qr, path, out);
 }
 
+/// The canonicals of the Questionnaires that the QuestionnaireResponses in `resource` (itself,
+/// or a Bundle's entries, at any depth) name and that neither the request nor `packages`
+/// holds: what the server looks up among its stored Questionnaires before validating.
+pub fn unresolved_questionnaires(resource: &Value, packages: &PackageSet) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_unresolved(resource, resource, packages, &mut out);
+    out
+}
+
+fn collect_unresolved(res: &Value, root: &Value, packages: &PackageSet, out: &mut Vec<String>) {
+    match res.get("resourceType").and_then(Value::as_str) {
+        Some("QuestionnaireResponse") => {
+            let sources = Sources {
+                root,
+                packages,
+                stored: &[],
+            };
+            if let Some(canonical) = res.get("questionnaire").and_then(Value::as_str)
+                && !canonical.starts_with('#')
+                && locate(canonical, res, &sources).is_none()
+                && !out.iter().any(|c| c == canonical)
+            {
+                out.push(canonical.to_string());
+            }
+        }
+        Some("Bundle") => {
+            for entry in res
+                .get("entry")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = entry.get("resource") {
+                    // A Bundle inside resolves among its own entries, as the walk does.
+                    let within = if r.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+                        r
+                    } else {
+                        root
+                    };
+                    collect_unresolved(r, within, packages, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `r` is the Questionnaire `url` (and `version`, when one is asked for).
+fn is_version_of(r: &Value, url: &str, version: Option<&str>) -> bool {
+    let field = |k: &str| r.get(k).and_then(Value::as_str);
+    r.get("resourceType").and_then(Value::as_str) == Some("Questionnaire")
+        && field("url") == Some(url)
+        && version.is_none_or(|v| field("version") == Some(v))
+}
+
 /// `#id` among the response's contained resources, a Bundle entry by `url` (and `|version`)
-/// or `fullUrl`, else a loaded package's Questionnaire.
-fn locate<'a>(
-    canonical: &str,
-    qr: &'a Value,
-    root: &'a Value,
-    packages: &PackageSet,
-) -> Option<Located<'a>> {
+/// or `fullUrl`, a loaded package's Questionnaire, else a stored one.
+fn locate<'a>(canonical: &str, qr: &'a Value, sources: &Sources<'a>) -> Option<Located<'a>> {
     let is_questionnaire =
         |r: &Value| r.get("resourceType").and_then(Value::as_str) == Some("Questionnaire");
     if let Some(id) = canonical.strip_prefix('#') {
@@ -93,6 +153,7 @@ fn locate<'a>(
         Some((u, v)) => (u, Some(v)),
         None => (canonical, None),
     };
+    let root = sources.root;
     let in_bundle = (root.get("resourceType").and_then(Value::as_str) == Some("Bundle"))
         .then(|| root.get("entry").and_then(Value::as_array))
         .flatten()
@@ -100,16 +161,19 @@ fn locate<'a>(
         .flatten()
         .find_map(|e| {
             let r = e.get("resource").filter(|r| is_questionnaire(r))?;
-            let field = |k: &str| r.get(k).and_then(Value::as_str);
-            let by_url =
-                field("url") == Some(url) && version.is_none_or(|v| field("version") == Some(v));
             let by_full_url = e.get("fullUrl").and_then(Value::as_str) == Some(canonical);
-            (by_url || by_full_url).then_some(r)
+            (is_version_of(r, url, version) || by_full_url).then_some(r)
         });
     if let Some(r) = in_bundle {
         return Some(Located::Here(r));
     }
-    packages
-        .resolve_in("Questionnaire", canonical)
-        .map(|r| Located::Package(Arc::clone(&r.json)))
+    if let Some(r) = sources.packages.resolve_in("Questionnaire", canonical) {
+        return Some(Located::Package(Arc::clone(&r.json)));
+    }
+    // The server passes them newest first: an unversioned canonical takes the latest.
+    sources
+        .stored
+        .iter()
+        .find(|r| is_version_of(r, url, version))
+        .map(Located::Here)
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::check_response;
+use super::{Sources, check_response, unresolved_questionnaires};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
 use crate::validation::packages::PackageSet;
@@ -41,14 +41,12 @@ fn response(status: &str, items: Value) -> Value {
 
 fn check_with(qr: &Value, root: &Value) -> Vec<Issue> {
     let mut out = Vec::new();
-    check_response(
-        qr,
+    let sources = Sources {
         root,
-        &PackageSet::new(),
-        &Colours,
-        "QuestionnaireResponse",
-        &mut out,
-    );
+        packages: &PackageSet::new(),
+        stored: &[],
+    };
+    check_response(qr, &sources, &Colours, "QuestionnaireResponse", &mut out);
     assert_all_speak_japanese(&out);
     out
 }
@@ -445,14 +443,12 @@ fn an_answer_value_set_contained_in_the_questionnaire_is_expanded_there() {
         );
         qr["contained"] = json!([q]);
         let mut out = Vec::new();
-        check_response(
-            &qr,
-            &qr,
-            &PackageSet::new(),
-            &engine,
-            "QuestionnaireResponse",
-            &mut out,
-        );
+        let sources = Sources {
+            root: &qr,
+            packages: &PackageSet::new(),
+            stored: &[],
+        };
+        check_response(&qr, &sources, &engine, "QuestionnaireResponse", &mut out);
         assert_all_speak_japanese(&out);
         out
     };
@@ -817,14 +813,12 @@ fn the_questionnaire_is_found_in_a_loaded_package() {
     );
     qr["questionnaire"] = json!("http://example.jp/Questionnaire/forms");
     let mut issues = Vec::new();
-    check_response(
-        &qr,
-        &qr,
-        &set,
-        &Colours,
-        "QuestionnaireResponse",
-        &mut issues,
-    );
+    let sources = Sources {
+        root: &qr,
+        packages: &set,
+        stored: &[],
+    };
+    check_response(&qr, &sources, &Colours, "QuestionnaireResponse", &mut issues);
     error(
         &issues,
         IssueType::Structure,

@@ -86,12 +86,15 @@ use types::{ModelTypes, Primitives};
 
 const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
 
-/// Where a walk happens: the top-level instance references resolve in, and the resources in it
-/// that another context judges.
+/// Where a walk happens: the top-level instance references resolve in, the resources in it
+/// that another context judges, and the Questionnaires the server holds for the caller.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
     pub root: &'a Value,
     pub elsewhere: &'a JudgedElsewhere,
+    /// Stored Questionnaires the caller may read: where a QuestionnaireResponse's
+    /// Questionnaire is looked for when neither the request nor a package has it.
+    pub questionnaires: &'a [Value],
 }
 
 /// Resources of an instance that another IG context judges against some of their profiles: a
@@ -213,6 +216,7 @@ impl Engine {
         let scope = Scope {
             root: resource,
             elsewhere: &nothing,
+            questionnaires: &[],
         };
         self.validate_in(scope, resource, profile, path, out, limit)
     }
@@ -246,6 +250,7 @@ impl Engine {
         };
         let mut walker = walker::Walker::new(self, scope.root, scope.elsewhere);
         walker.limit = limit;
+        walker.questionnaires = scope.questionnaires;
         walker.resource(resource, &plan, path, out);
         walker.stopped
     }

@@ -57,6 +57,8 @@ pub(crate) struct Walker<'e, 'v> {
     pub elsewhere: &'e JudgedElsewhere,
     /// The root Bundle's entries, indexed on the first reference that looks there.
     pub entries: OnceCell<EntryIndex<'v>>,
+    /// Stored Questionnaires the caller may read (see [`super::Scope`]).
+    pub questionnaires: &'e [Value],
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -80,6 +82,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             stopped: false,
             elsewhere,
             entries: OnceCell::new(),
+            questionnaires: &[],
         }
     }
 
@@ -142,14 +145,12 @@ impl<'e, 'v> Walker<'e, 'v> {
         self.resource_at = outer;
         if rt == "QuestionnaireResponse" {
             let engine = self.engine;
-            check_response(
-                res,
-                self.root,
-                &engine.packages,
-                engine.bindings.as_ref(),
-                path,
-                out,
-            );
+            let found = super::super::questionnaire::Sources {
+                root: self.root,
+                packages: &engine.packages,
+                stored: self.questionnaires,
+            };
+            check_response(res, &found, engine.bindings.as_ref(), path, out);
         }
     }
 
