@@ -435,7 +435,11 @@ backend_test!(
         assert!(!issues_at(&outcome, "error", at).is_empty(), "{outcome}");
         // Deleted, it is unknown again.
         let id = stored["id"].as_str().unwrap();
-        assert!(srv.delete(&format!("Questionnaire/{id}")).status().is_success());
+        assert!(
+            srv.delete(&format!("Questionnaire/{id}"))
+                .status()
+                .is_success()
+        );
         not_found(&validate(&wrong(SMOKING)));
     }
 );

@@ -56,8 +56,13 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    svc.audit_read("read", Some("Questionnaire"), None, found.iter().map(|(s, _)| s))
-        .await?;
+    svc.audit_read(
+        "read",
+        Some("Questionnaire"),
+        None,
+        found.iter().map(|(s, _)| s),
+    )
+    .await?;
     let mut found = found;
     found.sort_by(|(a, _), (b, _)| b.last_updated.cmp(&a.last_updated));
     Ok(found.into_iter().map(|(_, json)| json).collect())

@@ -201,7 +201,9 @@ fn validate_file(validator: &Validator, path: &Path, profile: Option<&str>) -> F
         )],
         Ok(bytes) => match crate::fhir::json::parse_resource(&bytes, 1000) {
             Err(e) => vec![Issue::error(IssueType::Structure, RequestMessage::Json(e))],
-            Ok(resource) => crate::submissions::verdict::validate(validator, &resource, profile, &[]),
+            Ok(resource) => {
+                crate::submissions::verdict::validate(validator, &resource, profile, &[])
+            }
         },
     };
     FileResult {

@@ -47,6 +47,8 @@ mod tests_fhir;
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_packages;
+#[cfg(test)]
+mod tests_search_params;
 
 use std::fmt;
 

@@ -115,7 +115,8 @@ fn collect_unresolved(res: &Value, root: &Value, packages: &PackageSet, out: &mu
             {
                 if let Some(r) = entry.get("resource") {
                     // A Bundle inside resolves among its own entries, as the walk does.
-                    let within = if r.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+                    let within = if r.get("resourceType").and_then(Value::as_str) == Some("Bundle")
+                    {
                         r
                     } else {
                         root

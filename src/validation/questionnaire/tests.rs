@@ -818,7 +818,13 @@ fn the_questionnaire_is_found_in_a_loaded_package() {
         packages: &set,
         stored: &[],
     };
-    check_response(&qr, &sources, &Colours, "QuestionnaireResponse", &mut issues);
+    check_response(
+        &qr,
+        &sources,
+        &Colours,
+        "QuestionnaireResponse",
+        &mut issues,
+    );
     error(
         &issues,
         IssueType::Structure,
@@ -853,5 +859,34 @@ fn the_profile_walk_checks_a_response_against_its_questionnaire() {
         &errors,
         IssueType::Structure,
         "QuestionnaireResponse.item[0].answer[0].valueString",
+    );
+}
+
+#[test]
+fn the_questionnaires_to_look_up_on_the_server_are_those_the_request_lacks() {
+    let qr = |canonical: &str| {
+        json!({"resourceType": "QuestionnaireResponse", "questionnaire": canonical,
+               "status": "completed"})
+    };
+    let none = PackageSet::new();
+    assert_eq!(
+        unresolved_questionnaires(&qr("http://x/q|2"), &none),
+        ["http://x/q|2"]
+    );
+    // Contained, or not a response at all: nothing to look up.
+    assert!(unresolved_questionnaires(&qr("#q"), &none).is_empty());
+    assert!(unresolved_questionnaires(&questionnaire(json!([])), &none).is_empty());
+    // In a Bundle: each missing canonical once; one the Bundle holds is not missing.
+    let mut held = questionnaire(json!([]));
+    held["url"] = json!("http://x/held");
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": qr("http://x/q")}, {"resource": qr("http://x/q")},
+        {"resource": qr("http://x/held")}, {"resource": held},
+        {"resource": {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": qr("http://x/inner")}]}},
+    ]});
+    assert_eq!(
+        unresolved_questionnaires(&bundle, &none),
+        ["http://x/q", "http://x/inner"]
     );
 }
