@@ -64,7 +64,7 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
     )
     .await?;
     let mut found = found;
-    found.sort_by(|(a, _), (b, _)| b.last_updated.cmp(&a.last_updated));
+    found.sort_by_key(|(s, _)| std::cmp::Reverse(s.last_updated));
     Ok(found.into_iter().map(|(_, json)| json).collect())
 }
 
