@@ -2,7 +2,7 @@
 //! answers have the item's type and come from its options, required items are answered, items
 //! that `enableWhen` disables are not, and groups and display items carry no answers. The
 //! Questionnaire is found contained, in the same Bundle, in a loaded package or stored on the
-//! server for the caller (see [`Sources`]); the decisions and severities follow the reference
+//! server for the caller (see `Sources`); the decisions and severities follow the reference
 //! validator's (in-progress responses only warn of what is missing).
 
 mod answers;
