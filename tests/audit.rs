@@ -555,3 +555,40 @@ fn removals_of_submissions_name_what_they_removed() {
     common::require_shared_data();
     both(removals_name_what_they_removed);
 }
+
+/// A Questionnaire stored by another institution, read to validate B's QuestionnaireResponse
+/// against it: forms are outside every patient compartment, so every caller may read them
+/// (DESIGN §9), and the read is in B's trail like any other.
+#[test]
+fn a_stored_questionnaire_read_to_validate_a_response_is_in_the_trail() {
+    both(|s| {
+        let url = "http://kyoyu.test/Questionnaire/smoking";
+        let q = s.create(
+            Who::HospitalA,
+            &json!({"resourceType": "Questionnaire", "url": url, "status": "active",
+                    "item": [{"linkId": "smoker", "type": "boolean", "text": "smoker"}]}),
+        );
+        let qr = json!({"resourceType": "QuestionnaireResponse", "questionnaire": url,
+                        "status": "completed",
+                        "item": [{"linkId": "smoker", "text": "smoker",
+                                  "answer": [{"valueString": "yes"}]}]});
+        let (status, outcome) = s.post(Who::HospitalB, "QuestionnaireResponse/$validate", &qr);
+        assert_eq!(status, 200, "{outcome}");
+        let at = "QuestionnaireResponse.item[0].answer[0].valueString";
+        assert!(
+            outcome["issue"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["severity"] == "error" && i["expression"][0] == at),
+            "{outcome}"
+        );
+        let trail = s.trail();
+        let reads = events_by(&trail, Who::HospitalB, "read");
+        let wanted = format!("Questionnaire/{q}");
+        assert!(
+            reads.iter().any(|e| references(e).contains(&wanted)),
+            "{trail:#?}"
+        );
+    });
+}
