@@ -82,7 +82,7 @@ pub(crate) fn check_response(
 }
 
 /// The canonicals of the Questionnaires that the QuestionnaireResponses in `resource` (itself,
-/// or a Bundle's entries, at any depth) name and that neither the request nor `packages`
+/// a Bundle's entries at any depth, contained resources) name and that neither the request nor `packages`
 /// holds: what the server looks up among its stored Questionnaires before validating.
 pub fn unresolved_questionnaires(resource: &Value, packages: &PackageSet) -> Vec<String> {
     let mut out = Vec::new();
@@ -91,6 +91,15 @@ pub fn unresolved_questionnaires(resource: &Value, packages: &PackageSet) -> Vec
 }
 
 fn collect_unresolved(res: &Value, root: &Value, packages: &PackageSet, out: &mut Vec<String>) {
+    // The walk checks a contained response too.
+    for contained in res
+        .get("contained")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        collect_unresolved(contained, root, packages, out);
+    }
     match res.get("resourceType").and_then(Value::as_str) {
         Some("QuestionnaireResponse") => {
             let sources = Sources {

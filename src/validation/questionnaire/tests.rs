@@ -889,4 +889,6 @@ fn the_questionnaires_to_look_up_on_the_server_are_those_the_request_lacks() {
         unresolved_questionnaires(&bundle, &none),
         ["http://x/q", "http://x/inner"]
     );
+    let holder = json!({"resourceType": "Composition", "contained": [qr("http://x/c")]});
+    assert_eq!(unresolved_questionnaires(&holder, &none), ["http://x/c"]);
 }
