@@ -109,6 +109,13 @@ pub enum Error {
     AuditNotStored(#[source] StoreError),
 }
 
+/// A bad `_count`, `_offset` or `_cursor` of any listing answers as a search value does.
+impl From<crate::search::paging::PagingError> for Error {
+    fn from(e: crate::search::paging::PagingError) -> Self {
+        Error::Search(e.into())
+    }
+}
+
 impl From<crate::validation::pool::PoolError> for Error {
     fn from(e: crate::validation::pool::PoolError) -> Self {
         match e {

@@ -304,7 +304,7 @@ backend_test!(
         says_only_japanese(
             &history,
             400,
-            "_count の値 'x' は 0 以上の整数ではありません",
+            "検索パラメータ '_count' の値 'x' が正しくありません: 0 以上の整数でなければなりません",
         );
         let xml = srv
             .client

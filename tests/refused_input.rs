@@ -237,3 +237,45 @@ backend_test!(narratives_outside_the_fhir_rules_are_refused, |srv| {
     assert_eq!(srv.post("Patient", &fine).status(), 201);
     assert_eq!(patients_stored(&srv), 1);
 });
+
+backend_test!(
+    every_listing_refuses_a_bad_page_parameter_alike_naming_it,
+    |srv| {
+        let created = srv.create(&serde_json::json!({"resourceType": "Patient"}));
+        let id = created["id"].as_str().unwrap();
+        // One parser reads the paging of every listing: the same 400, issue and wording.
+        let cases = [
+            ("Observation?_count=x", "_count"),
+            ("Observation?_offset=-1", "_offset"),
+            ("_history?_count=1.5", "_count"),
+            ("Patient/_history?_offset=x", "_offset"),
+            ("Patient/{id}/_history?_count=-1", "_count"),
+            ("AuditEvent?_count=x", "_count"),
+            ("AuditEvent?_offset=x", "_offset"),
+            ("CodeSystem?_count=x", "_count"),
+            ("ValueSet?_offset=x", "_offset"),
+            ("Patient/{id}/$everything?_count=x", "_count"),
+            ("Patient/{id}/$everything?_cursor=-5", "_cursor"),
+            ("Patient/{id}/$everything?_cursor=x", "_cursor"),
+        ];
+        for (path, param) in cases {
+            let path = path.replace("{id}", id);
+            let r = srv.get(&path);
+            let status = r.status().as_u16();
+            let outcome: Value = r.json().unwrap();
+            let issue = first_issue(&outcome);
+            assert_eq!(status, 400, "{path}: {outcome}");
+            assert_eq!(issue["code"], "value", "{path}: {outcome}");
+            assert_eq!(issue["expression"][0], param, "{path}: {outcome}");
+            let text = issue["diagnostics"].as_str().unwrap_or_default();
+            assert!(
+                text.contains(&format!("'{param}'"))
+                    && text.contains("must be a non-negative integer"),
+                "{path}: {text}"
+            );
+        }
+        // Too large a page is reduced, on a history as on a search.
+        let history = srv.search("_history?_count=100000");
+        assert_eq!(history["resourceType"], "Bundle", "{history}");
+    }
+);

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::messages::InteractionMessage;
 use crate::messages::requests::SearchReason;
 use crate::search::date::parse_fhir_date;
+use crate::search::paging;
 use crate::store::AuditFilter;
 
 /// A parsed `AuditEvent` search.
@@ -38,7 +39,7 @@ impl AuditQuery {
         let mut q = AuditQuery {
             patient: None,
             since: None,
-            count: svc.search.default_count.min(svc.search.max_count),
+            count: paging::default_count(&svc.search),
             offset: 0,
             applied: Vec::new(),
             ignored: Vec::new(),
@@ -66,16 +67,11 @@ impl AuditQuery {
                     q.since = Some(range.start);
                 }
                 "_count" => {
-                    q.count = value
-                        .parse::<usize>()
-                        .map_err(|_| bad("_count", value, SearchReason::NonNegativeInteger))?
-                        .min(svc.search.max_count);
+                    q.count = paging::count(value, &svc.search)?;
                     continue;
                 }
                 "_offset" => {
-                    q.offset = value
-                        .parse()
-                        .map_err(|_| bad("_offset", value, SearchReason::NonNegativeInteger))?;
+                    q.offset = paging::offset(value)?;
                     continue;
                 }
                 "_format" | "_pretty" => continue,

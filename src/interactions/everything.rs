@@ -15,7 +15,6 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::compartment::{is_served, served_types};
-use super::history::not_a_number;
 use super::read::read_in;
 use super::write::check_id;
 use super::{Services, search::page_in};
@@ -24,6 +23,7 @@ use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
 use crate::search::extract::parse_reference;
+use crate::search::paging::{self, PagingParam};
 use crate::search::{
     ALL_TYPES, Clause, Compartment, Prefix, SearchQuery, Target, Value as SearchValue,
 };
@@ -54,7 +54,7 @@ pub struct EverythingRequest {
 }
 
 /// The name of the keyset paging parameter in `next` links.
-pub const CURSOR: &str = "_cursor";
+pub const CURSOR: &str = PagingParam::Cursor.name();
 
 impl EverythingRequest {
     /// `_since`, `_type` (comma lists, repeatable), `_count` and the cursor; `start` and `end`
@@ -70,20 +70,15 @@ impl EverythingRequest {
             patient: patient.to_string(),
             since: None,
             types: None,
-            count: svc.search.default_count.min(svc.search.max_count),
+            count: paging::default_count(&svc.search),
             after: None,
         };
         for (name, value) in params {
             match name.as_str() {
                 "_since" => out.since = Some(parse_since(value)?),
                 "_type" => push_types(out.types.get_or_insert_with(Vec::new), value)?,
-                "_count" => {
-                    let n: usize = value.parse().map_err(|_| not_a_number("_count", value))?;
-                    out.count = n.min(svc.search.max_count);
-                }
-                CURSOR => {
-                    out.after = Some(value.parse().map_err(|_| not_a_number(CURSOR, value))?);
-                }
+                "_count" => out.count = paging::count(value, &svc.search)?,
+                CURSOR => out.after = Some(paging::cursor(value)?),
                 "start" | "end" => {
                     return Err(crate::search::Error::UnsupportedFilter(name.clone()).into());
                 }

@@ -7,6 +7,7 @@ use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
+use crate::search::paging;
 use crate::store::{HistoryLevel, HistoryPage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,19 +20,14 @@ pub struct HistoryParams {
 impl HistoryParams {
     pub fn parse(svc: &Services, params: &[(String, String)]) -> Result<Self, Error> {
         let mut out = HistoryParams {
-            count: svc.search.default_count,
+            count: paging::default_count(&svc.search),
             offset: 0,
             since: None,
         };
         for (name, value) in params {
             match name.as_str() {
-                "_count" => {
-                    let n: usize = value.parse().map_err(|_| not_a_number("_count", value))?;
-                    out.count = n.min(svc.search.max_count);
-                }
-                "_offset" => {
-                    out.offset = value.parse().map_err(|_| not_a_number("_offset", value))?;
-                }
+                "_count" => out.count = paging::count(value, &svc.search)?,
+                "_offset" => out.offset = paging::offset(value)?,
                 "_since" => {
                     let since = parse_fhir_instant(value).map_err(|_| {
                         let message = InteractionMessage::NotAnInstant {
@@ -47,14 +43,6 @@ impl HistoryParams {
         }
         Ok(out)
     }
-}
-
-pub(crate) fn not_a_number(parameter: &'static str, value: &str) -> Error {
-    let message = InteractionMessage::NotANumber {
-        parameter,
-        value: value.to_string(),
-    };
-    Error::invalid(message, parameter)
 }
 
 /// `res_type` and `id` select the level: both → instance, type only → type, neither → system.

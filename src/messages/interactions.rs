@@ -217,11 +217,6 @@ pub enum InteractionMessage {
     IncludesCapped {
         limit: usize,
     },
-    /// `_count` or `_offset` of a history that is no non-negative number.
-    NotANumber {
-        parameter: &'static str,
-        value: String,
-    },
     /// `_since` of a history that is no instant with a time zone.
     NotAnInstant {
         parameter: &'static str,
@@ -728,11 +723,6 @@ impl InteractionMessage {
                 format!(
                     "_include/_revinclude で含めるリソースがこのページで {limit} 件を超えたため、最初の {limit} 件だけを含めました（search_max_include）。_count を小さくしてください"
                 ),
-            ),
-            M::NotANumber { parameter, value } => say!(
-                lang,
-                format!("{parameter} '{value}' is not a number"),
-                format!("{parameter} の値 '{value}' は 0 以上の整数ではありません"),
             ),
             M::NotAnInstant { parameter, value } => say!(
                 lang,

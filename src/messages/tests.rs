@@ -465,10 +465,6 @@ fn interaction_examples() -> Vec<Message> {
             parameter: s("_foo"),
         },
         M::IncludesCapped { limit: 1000 },
-        M::NotANumber {
-            parameter: "_count",
-            value: s("x"),
-        },
         M::NotAnInstant {
             parameter: "_since",
             value: s("2024-01-01"),

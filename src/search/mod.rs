@@ -7,6 +7,7 @@ pub mod chain;
 pub mod date;
 pub mod extract;
 pub mod include;
+pub mod paging;
 pub mod params;
 pub mod query;
 

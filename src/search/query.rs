@@ -4,6 +4,7 @@
 
 use super::date::parse_fhir_date;
 use super::extract::{is_type_name, is_valid_id, normalize, parse_reference};
+use super::paging;
 use super::params::{ParamDef, ParamKind, param_def};
 use super::{
     Clause, Direction, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target,
@@ -207,7 +208,7 @@ pub(super) fn chained_condition(
 
 impl<'a> Parser<'a> {
     fn new(resource_type: &'a str, opts: &'a QueryOptions, depth: usize) -> Self {
-        let count = opts.default_count.min(opts.max_count);
+        let count = paging::default_count(opts);
         Parser {
             resource_type,
             opts,
@@ -243,11 +244,11 @@ impl Parser<'_> {
         }
         let applied = match name {
             "_count" => {
-                self.query.count = non_negative(name, raw_value)?.min(self.opts.max_count);
+                self.query.count = paging::count(raw_value, self.opts)?;
                 false
             }
             "_offset" => {
-                self.query.offset = non_negative(name, raw_value)?;
+                self.query.offset = paging::offset(raw_value)?;
                 false
             }
             "_sort" => return self.sort(raw_value),
@@ -532,14 +533,6 @@ fn invalid(param: &str, value: &str, reason: SearchReason) -> Error {
         value: value.to_string(),
         reason,
     }
-}
-
-fn non_negative(param: &str, raw: &str) -> Result<usize, Error> {
-    raw.parse().map_err(|_| Error::InvalidValue {
-        param: param.to_string(),
-        value: raw.to_string(),
-        reason: SearchReason::NonNegativeInteger,
-    })
 }
 
 fn total_mode(raw: &str) -> Result<TotalMode, Error> {

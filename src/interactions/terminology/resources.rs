@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::requests::SearchReason;
 use crate::search::Error as SearchError;
+use crate::search::paging;
 use crate::validation::valuesets::Origin;
 
 /// (name, type, documentation) of the search parameters, for the CapabilityStatement.
@@ -90,16 +91,6 @@ pub struct Page {
     pub total: usize,
 }
 
-fn number(name: &str, value: &str) -> Result<usize, Error> {
-    value.parse().map_err(|_| {
-        Error::Search(SearchError::InvalidValue {
-            param: name.into(),
-            value: value.into(),
-            reason: SearchReason::NonNegativeInteger,
-        })
-    })
-}
-
 /// Parses the parameters; unknown ones are errors when `strict`, else listed in `ignored`.
 pub fn parse(
     svc: &Services,
@@ -111,7 +102,7 @@ pub fn parse(
         res_type: res_type.to_string(),
         clauses: Vec::new(),
         summary: Summary::Default,
-        count: svc.search.default_count.min(svc.search.max_count),
+        count: paging::default_count(&svc.search),
         offset: 0,
         applied: Vec::new(),
         ignored: Vec::new(),
@@ -122,11 +113,11 @@ pub fn parse(
         }
         let field = match name.as_str() {
             "_count" => {
-                c.count = number(name, value)?.min(svc.search.max_count);
+                c.count = paging::count(value, &svc.search)?;
                 continue;
             }
             "_offset" => {
-                c.offset = number(name, value)?;
+                c.offset = paging::offset(value)?;
                 continue;
             }
             "_summary" => {
