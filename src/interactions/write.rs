@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::messages::InteractionMessage;
 use crate::search::{IndexRows, SearchQuery};
-use crate::store::{Conn, CurrentRow, Method, NewVersion, StoredResource};
+use crate::store::{Conn, CurrentRow, LockKey, Method, NewVersion, StoredResource};
 
 /// A version ready to be written: everything that does not need the database.
 pub(crate) struct Prepared {
@@ -335,7 +335,7 @@ pub(crate) fn put_in_tx(
     now: i64,
     if_match: Option<i64>,
 ) -> Result<Written, Error> {
-    conn.lock(&format!("{res_type}/{id}"))?;
+    conn.lock(LockKey::Resource { res_type, id })?;
     super::access::check_owner(conn, svc, res_type, id, now)?;
     check_not_managed(conn, res_type, id, "PUT")?;
     let current = conn.current(res_type, id)?;
@@ -384,7 +384,7 @@ pub(crate) fn delete_in_tx(
     id: &str,
     now: i64,
 ) -> Result<Option<i64>, Error> {
-    conn.lock(&format!("{res_type}/{id}"))?;
+    conn.lock(LockKey::Resource { res_type, id })?;
     match super::access::check_owner(conn, svc, res_type, id, now) {
         Err(Error::NotFound { .. }) => return Ok(None),
         checked => checked?,
@@ -436,14 +436,9 @@ pub(crate) fn matches_in_tx(
     scope: &Scope,
     now: i64,
 ) -> Result<Vec<StoredResource>, Error> {
-    let mut key = format!("{}?", query.resource_type);
-    let mut applied: Vec<_> = query
-        .applied
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    applied.sort();
-    key.push_str(&applied.join("&"));
-    conn.lock(&key)?;
+    conn.lock(LockKey::Criteria {
+        res_type: &query.resource_type,
+        applied: &query.applied,
+    })?;
     Ok(conn.search(query, scope, now)?.resources)
 }

@@ -28,9 +28,6 @@ pub struct PurgeOptions {
     pub policy: Policy,
 }
 
-/// Serialises purgers: with several servers on one PostgreSQL only one purges at a time.
-const PURGE_LOCK: &str = "retention purge";
-
 /// A run's state between batches: the report so far and, in a dry run, how many members of
 /// each report unit it would have removed.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +97,7 @@ fn batch(
     cursor: Cursor,
     mut walk: Walk,
 ) -> Result<(Cursor, Walk, bool), StoreError> {
-    c.begin_purge_batch(PURGE_LOCK)?;
+    c.begin_purge_batch()?;
     let limit = i64::try_from(options.batch.max(1)).unwrap_or(i64::MAX);
     let rows = c.expired_batch(options.as_of, cursor, limit)?;
     c.cede();

@@ -16,6 +16,7 @@ mod error;
 mod history;
 mod identity;
 mod include_sql;
+mod lock;
 mod migrate;
 mod pg_link;
 mod postgres;
@@ -42,6 +43,7 @@ pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryLevel, HistoryPage};
 pub use include_sql::Included;
+pub use lock::LockKey;
 pub use migrate::{MigrationReport, run_migrations};
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::{Expired, Taken};
@@ -445,10 +447,10 @@ impl Conn<'_> {
 
     /// Serialises writers that contend on `key` (a conditional create's query, a logical id)
     /// until the end of the current transaction. SQLite has a single writer, so nothing to do.
-    pub fn lock(&mut self, key: &str) -> Result<(), StoreError> {
+    pub fn lock(&mut self, key: LockKey<'_>) -> Result<(), StoreError> {
         match self {
             Conn::Sqlite(_) => Ok(()),
-            Conn::Pg(c) => postgres::advisory_xact_lock(c, key),
+            Conn::Pg(c) => postgres::advisory_xact_lock(c, &key.to_string()),
         }
     }
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Bool};
 
+use super::LockKey;
 use super::schema::{
     document_members, purge_runs, purged_resources, report_unit_members, resources,
 };
@@ -45,13 +46,13 @@ type Row = (
 );
 
 impl Conn<'_> {
-    /// Begins a purge batch: on PostgreSQL, takes the purgers' lock `lock_key` for the rest of
-    /// the transaction and rules out sequential scans in it (SQLite has one writer already, and
-    /// plans the batch's key lists by index).
-    pub fn begin_purge_batch(&mut self, lock_key: &str) -> Result<(), StoreError> {
+    /// Begins a purge batch: on PostgreSQL, takes the purgers' lock ([`LockKey::Purge`]) for
+    /// the rest of the transaction and rules out sequential scans in it (SQLite has one writer
+    /// already, and plans the batch's key lists by index).
+    pub fn begin_purge_batch(&mut self) -> Result<(), StoreError> {
         match self {
             Conn::Sqlite(_) => Ok(()),
-            Conn::Pg(c) => super::retention_pg::begin_batch(c, lock_key),
+            Conn::Pg(c) => super::retention_pg::begin_batch(c, LockKey::Purge),
         }
     }
 

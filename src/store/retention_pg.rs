@@ -6,7 +6,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
 
-use super::StoreError;
+use super::{LockKey, StoreError};
 
 /// Opens a purge batch's transaction: one purger at a time (an advisory lock held to the end of
 /// the transaction), and no sequential scans in it. Every statement of a batch reaches its rows
@@ -15,12 +15,12 @@ use super::StoreError;
 /// thousand-key `= ANY` to match most of the table and scans it whole: 80 ms a batch on a
 /// million rows where the index takes 1 ms. Prepared statements get a generic plan: one plan
 /// for any list of keys, made once per connection (see [`PurgeRkeys`]).
-pub(super) fn begin_batch(c: &mut PgConnection, lock_key: &str) -> Result<(), StoreError> {
+pub(super) fn begin_batch(c: &mut PgConnection, lock_key: LockKey<'_>) -> Result<(), StoreError> {
     diesel::sql_query(
         "SELECT pg_advisory_xact_lock($1), set_config('enable_seqscan', 'off', true), \
                 set_config('plan_cache_mode', 'force_generic_plan', true)",
     )
-    .bind::<BigInt, _>(super::postgres::stable_hash(lock_key))
+    .bind::<BigInt, _>(super::postgres::stable_hash(&lock_key.to_string()))
     .execute(c)?;
     Ok(())
 }

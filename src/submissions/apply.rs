@@ -10,7 +10,7 @@ use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::store::{Conn, StoredResource, UnitRow};
+use crate::store::{Conn, LockKey, StoredResource, UnitRow};
 
 /// What registering a unit or a document did.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub(crate) struct UnitWrite {
 impl UnitWrite {
     pub(crate) fn run(mut self, conn: &mut Conn<'_>) -> Result<Applied, Error> {
         let key = self.plan.unit_key();
-        conn.lock(&format!("unit\u{1f}{key}"))?;
+        conn.lock(LockKey::ReportUnit(&key))?;
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
         let patient = w.patient(
             conn,

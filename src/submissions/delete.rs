@@ -8,6 +8,7 @@ use super::unit_plan::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::InteractionMessage;
+use crate::store::LockKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUnits {
@@ -69,7 +70,7 @@ pub async fn delete_units(
                 ));
             }
         };
-        conn.lock(&format!("unit\u{1f}{}", unit.unit_key))?;
+        conn.lock(LockKey::ReportUnit(&unit.unit_key))?;
         let members = conn.unit_members(&unit.unit_key)?;
         let removed = conn.purge_submission(&members, &unit.bundle_id)?;
         conn.delete_unit(&unit.unit_key)?;

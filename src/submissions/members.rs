@@ -17,7 +17,7 @@ use crate::interactions::Services;
 use crate::interactions::write::{Prepared, store_prepared};
 use crate::messages::InteractionMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, Member, Method, StoredResource};
+use crate::store::{Conn, LockKey, Member, Method, StoredResource};
 
 /// Ids the transaction hands out, drawn before it starts so the writer thread does no more
 /// than SQL.
@@ -100,11 +100,10 @@ impl Writer {
         ids: &mut Ids,
     ) -> Result<(String, PersonKey), Error> {
         let person = PersonKey::parse(member_identifier);
-        conn.lock(&format!(
-            "patient\u{1f}{}\u{1f}{}",
-            self.institution,
-            person.as_str()
-        ))?;
+        conn.lock(LockKey::MemberPatient {
+            institution: &self.institution,
+            person: person.as_str(),
+        })?;
         let found = conn.own_patients(&self.institution, person.as_str())?;
         let id = match found.as_slice() {
             [] => ids.next()?,

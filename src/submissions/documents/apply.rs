@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, DocumentRow, DocumentStatus, Member};
+use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, Member};
 use crate::submissions::Applied;
 use crate::submissions::members::{Ids, Writer, patient_rows};
 
@@ -46,7 +46,7 @@ pub(crate) struct DocumentWrite {
 impl DocumentWrite {
     pub(crate) fn run(mut self, conn: &mut Conn<'_>) -> Result<Applied, Error> {
         let key = self.plan.document_key();
-        conn.lock(&format!("document\u{1f}{key}"))?;
+        conn.lock(LockKey::Document(&key))?;
         let previous = conn.document(&key)?;
         if let Some(p) = &previous
             && compare_versions(&self.plan.version, &p.version) == Ordering::Less

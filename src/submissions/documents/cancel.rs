@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
-use crate::store::{Conn, DocumentRow, DocumentStatus};
+use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey};
 use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
 
 /// What a cancel removed.
@@ -114,7 +114,7 @@ pub async fn cancel_by_bundle_id(
 
 /// The cancel itself, inside a write transaction.
 pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
-    conn.lock(&format!("document\u{1f}{key}"))?;
+    conn.lock(LockKey::Document(&key))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
     let Some(mut doc) = conn.document(key)?.filter(|d| d.status.contributes()) else {
         return Err(Error::Conflict(DocumentMessage::CancelRaced.into()));

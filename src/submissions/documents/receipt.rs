@@ -13,7 +13,7 @@ use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
-use crate::store::DocumentStatus;
+use crate::store::{DocumentStatus, LockKey};
 
 /// A recorded receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub async fn receive(
             .document_by_bundle_id(&id)?
             .ok_or_else(not_found)?
             .document_key;
-        conn.lock(&format!("document\u{1f}{key}"))?;
+        conn.lock(LockKey::Document(&key))?;
         let doc = conn
             .document(&key)?
             .filter(|d| d.status == DocumentStatus::Active)
