@@ -83,6 +83,7 @@ fn bad(param: PagingParam, raw: &str) -> PagingError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -114,7 +114,7 @@ pub async fn cancel_by_bundle_id(
 
 /// The cancel itself, inside a write transaction.
 pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
-    conn.lock(LockKey::Document(&key))?;
+    conn.lock(LockKey::Document(key))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
     let Some(mut doc) = conn.document(key)?.filter(|d| d.status.contributes()) else {
         return Err(Error::Conflict(DocumentMessage::CancelRaced.into()));
