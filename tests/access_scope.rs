@@ -6,52 +6,12 @@
 
 mod common;
 
-use common::Backend;
-use common::principals::{Principal, SignedIn};
+use common::hospitals::{MEMBER_1, MEMBER_2, MEMBER_SYSTEM, Who};
+use common::principals::SignedIn;
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-const MEMBER_1: &str = "00012345:あいう:１８７:01";
-const MEMBER_2: &str = "00012345:あいう:１８７:02";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-    Patient1,
-    Patient2,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::A => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::B => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Patient1 => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
-            }
-            Who::Patient2 => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_2}\"")
-            }
-        }
-    }
-}
-
 type Scoped = SignedIn<Who>;
-
-fn server(backend: Backend) -> Option<Scoped> {
-    if backend == Backend::Postgres && !common::postgres_or_skip() {
-        return None;
-    }
-    let everyone = [Who::A, Who::B, Who::Patient1, Who::Patient2];
-    // Access, not profiles, is under test here.
-    Some(Scoped::start(backend, &everyone, |a: &mut ConfigArgs| {
-        a.validate_on_write = Some(false)
-    }))
-}
 
 impl Scoped {
     fn patient(&self, who: Who, member: &str) -> String {
@@ -76,10 +36,13 @@ fn shape(outcome: &Value, id: &str) -> String {
 }
 
 fn both(test: fn(&Scoped)) {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(s) = server(backend) {
-            test(&s);
-        }
+    for backend in common::backends() {
+        let everyone = [Who::HospitalA, Who::HospitalB, Who::Patient1, Who::Patient2];
+        // Access, not profiles, is under test here.
+        let s = Scoped::start(backend, &everyone, |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false)
+        });
+        test(&s);
     }
 }
 
@@ -88,12 +51,15 @@ fn both(test: fn(&Scoped)) {
 #[test]
 fn old_versions_follow_their_own_patient() {
     both(|s| {
-        let p1 = s.patient(Who::A, MEMBER_1);
-        let p2 = s.patient(Who::A, MEMBER_2);
-        let id = s.create(Who::A, &condition(&p2, "patient 2's diagnosis"));
+        let p1 = s.patient(Who::HospitalA, MEMBER_1);
+        let p2 = s.patient(Who::HospitalA, MEMBER_2);
+        let id = s.create(Who::HospitalA, &condition(&p2, "patient 2's diagnosis"));
         let mut moved = condition(&p1, "patient 1's diagnosis");
         moved["id"] = json!(id);
-        assert_eq!(s.put(Who::A, &format!("Condition/{id}"), &moved).0, 200);
+        assert_eq!(
+            s.put(Who::HospitalA, &format!("Condition/{id}"), &moved).0,
+            200
+        );
 
         let (status, body) = s.get(Who::Patient1, &format!("Condition/{id}/_history/1"));
         assert_eq!(status, 404, "patient 1 reads patient 2's version: {body}");
@@ -111,7 +77,7 @@ fn old_versions_follow_their_own_patient() {
         assert_eq!(history["total"], 1, "{history}");
         assert!(!history.to_string().contains("patient 1's"), "{history}");
         // The writer sees every version.
-        let (_, history) = s.get(Who::A, &format!("Condition/{id}/_history"));
+        let (_, history) = s.get(Who::HospitalA, &format!("Condition/{id}/_history"));
         assert_eq!(history["total"], 2, "{history}");
     });
 }
@@ -121,7 +87,7 @@ fn old_versions_follow_their_own_patient() {
 #[test]
 fn conditional_creates_never_match_what_the_caller_may_not_read() {
     both(|s| {
-        let theirs = s.patient(Who::A, MEMBER_1);
+        let theirs = s.patient(Who::HospitalA, MEMBER_1);
         let criteria = format!(
             "identifier={}",
             form_urlencoded::byte_serialize(format!("{MEMBER_SYSTEM}|{MEMBER_1}").as_bytes())
@@ -137,7 +103,7 @@ fn conditional_creates_never_match_what_the_caller_may_not_read() {
         let mut mine = String::new();
         for (kind, want) in [("transaction", "201"), ("batch", "200")] {
             let bundle = json!({"resourceType": "Bundle", "type": kind, "entry": [entry]});
-            let (status, answer) = s.post(Who::B, "", &bundle);
+            let (status, answer) = s.post(Who::HospitalB, "", &bundle);
             assert_eq!(status, 200, "{kind}: {answer}");
             assert!(
                 !answer.to_string().contains(&theirs),
@@ -157,7 +123,7 @@ fn conditional_creates_never_match_what_the_caller_may_not_read() {
         }
         // The If-None-Exist header: B's own Patient now matches, A's still does not.
         let (status, answer) = s.send(
-            Who::B,
+            Who::HospitalB,
             reqwest::Method::POST,
             "Patient",
             Some(&entry["resource"]),
@@ -168,7 +134,7 @@ fn conditional_creates_never_match_what_the_caller_may_not_read() {
             "If-None-Exist reveals A's Patient: {status} {answer}"
         );
         // A still finds only its own.
-        let (_, found) = s.get(Who::A, &format!("Patient?{criteria}"));
+        let (_, found) = s.get(Who::HospitalA, &format!("Patient?{criteria}"));
         assert_eq!(common::ids(&found), vec![theirs.clone()]);
     });
 }
@@ -179,17 +145,21 @@ fn conditional_creates_never_match_what_the_caller_may_not_read() {
 #[test]
 fn what_may_not_be_read_answers_as_what_does_not_exist() {
     both(|s| {
-        let p1 = s.patient(Who::A, MEMBER_1);
-        let id = s.create(Who::A, &condition(&p1, "diagnosis"));
+        let p1 = s.patient(Who::HospitalA, MEMBER_1);
+        let id = s.create(Who::HospitalA, &condition(&p1, "diagnosis"));
         for n in 0..2 {
             let mut next = condition(&p1, &format!("diagnosis {n}"));
             next["id"] = json!(id);
-            assert_eq!(s.put(Who::A, &format!("Condition/{id}"), &next).0, 200);
+            assert_eq!(
+                s.put(Who::HospitalA, &format!("Condition/{id}"), &next).0,
+                200
+            );
         }
         let missing = "0f7e0000-0000-4000-8000-00000000dead";
         for suffix in ["", "/_history", "/_history/1", "/_history/3", "/_history/9"] {
-            let (status, refused) = s.get(Who::B, &format!("Condition/{id}{suffix}"));
-            let (absent_status, absent) = s.get(Who::B, &format!("Condition/{missing}{suffix}"));
+            let (status, refused) = s.get(Who::HospitalB, &format!("Condition/{id}{suffix}"));
+            let (absent_status, absent) =
+                s.get(Who::HospitalB, &format!("Condition/{missing}{suffix}"));
             assert_eq!(absent_status, 404, "{suffix}: {absent}");
             assert_eq!(status, 404, "B reads Condition/{id}{suffix}: {refused}");
             assert_eq!(shape(&refused, &id), shape(&absent, missing), "{suffix}");
@@ -205,30 +175,30 @@ fn what_may_not_be_read_answers_as_what_does_not_exist() {
         // create one that is taken; its DELETE deletes nothing, as of what does not exist.
         let mut theirs = condition(&p1, "overwritten");
         theirs["id"] = json!(id);
-        let (status, refused) = s.put(Who::B, &format!("Condition/{id}"), &theirs);
+        let (status, refused) = s.put(Who::HospitalB, &format!("Condition/{id}"), &theirs);
         assert_eq!(status, 404, "{refused}");
         let (status, _) = s.send(
-            Who::B,
+            Who::HospitalB,
             reqwest::Method::DELETE,
             &format!("Condition/{id}"),
             None,
             &[],
         );
         let (absent_status, _) = s.send(
-            Who::B,
+            Who::HospitalB,
             reqwest::Method::DELETE,
             &format!("Condition/{missing}"),
             None,
             &[],
         );
         assert_eq!(status, absent_status);
-        let (status, current) = s.get(Who::A, &format!("Condition/{id}"));
+        let (status, current) = s.get(Who::HospitalA, &format!("Condition/{id}"));
         assert_eq!(status, 200);
         assert_eq!(current["meta"]["versionId"], "3", "{current}");
         // Searches leave it out, totals included.
-        let (_, found) = s.get(Who::B, &format!("Condition?_id={id}"));
+        let (_, found) = s.get(Who::HospitalB, &format!("Condition?_id={id}"));
         assert_eq!(found["total"], 0, "{found}");
-        let (_, count) = s.get(Who::B, "Condition?_summary=count");
+        let (_, count) = s.get(Who::HospitalB, "Condition?_summary=count");
         assert_eq!(count["total"], 0, "{count}");
     });
 }
@@ -238,22 +208,22 @@ fn what_may_not_be_read_answers_as_what_does_not_exist() {
 #[test]
 fn bundle_search_entries_are_scoped_and_audited() {
     both(|s| {
-        let p1 = s.patient(Who::A, MEMBER_1);
-        let id = s.create(Who::A, &condition(&p1, "A's diagnosis"));
+        let p1 = s.patient(Who::HospitalA, MEMBER_1);
+        let id = s.create(Who::HospitalA, &condition(&p1, "A's diagnosis"));
         let url = format!("Condition?subject=Patient/{p1}");
-        let (status, direct) = s.get(Who::B, &url);
+        let (status, direct) = s.get(Who::HospitalB, &url);
         assert_eq!(status, 200, "{direct}");
         for kind in ["batch", "transaction"] {
             let bundle = json!({"resourceType": "Bundle", "type": kind, "entry": [
                 {"request": {"method": "GET", "url": url}}]});
-            let (status, answer) = s.post(Who::A, "", &bundle);
+            let (status, answer) = s.post(Who::HospitalA, "", &bundle);
             assert_eq!(status, 200, "{kind}: {answer}");
             let found = &answer["entry"][0]["resource"];
             assert_eq!(found["type"], "searchset", "{kind}: {answer}");
             assert_eq!(found["total"], 1, "{kind}: {answer}");
             assert_eq!(found["entry"][0]["resource"]["id"], id.as_str());
             // Another institution without consent finds what its direct search finds: nothing.
-            let (status, answer) = s.post(Who::B, "", &bundle);
+            let (status, answer) = s.post(Who::HospitalB, "", &bundle);
             assert_eq!(status, 200, "{kind}: {answer}");
             assert_eq!(answer["entry"][0]["resource"]["total"], direct["total"]);
             assert!(!answer.to_string().contains(&id), "{kind}: {answer}");

@@ -9,56 +9,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::Backend;
+use common::hospitals::{EVERYONE, MEMBER_SYSTEM, Who};
 use common::principals::{Principal, SignedIn};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
 const LOCAL: &str = "urn:kyoyu:test:lab";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    HospitalA,
-    HospitalB,
-    Operator,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Operator => "role = \"operator\"".to_string(),
-        }
-    }
-
-    fn name(self) -> String {
-        format!("{self:?}-name")
-    }
-}
 
 type Srv = SignedIn<Who>;
 
 /// Runs `test` on each backend with a fresh server whose exports go to a directory it is given.
 fn both(retention_secs: f64, test: fn(&Srv, &std::path::Path)) {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
+    for backend in common::backends() {
         let exports = tempfile::tempdir().unwrap();
         let dir = exports.path().to_path_buf();
-        let s = Srv::start(
-            backend,
-            &[Who::HospitalA, Who::HospitalB, Who::Operator],
-            move |a: &mut ConfigArgs| {
-                a.validate_on_write = Some(false);
-                a.export_dir = Some(dir);
-                a.export_retention_secs = Some(retention_secs);
-            },
-        );
+        let s = Srv::start(backend, &EVERYONE, move |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false);
+            a.export_dir = Some(dir);
+            a.export_retention_secs = Some(retention_secs);
+        });
         test(&s, exports.path());
     }
 }

@@ -7,51 +7,19 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::hospitals::{MEMBER_1, MEMBER_2, MEMBER_SYSTEM, Who};
+use common::link;
 use common::principals::{Principal, SignedIn};
-use common::{Backend, link};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-const MEMBER_1: &str = "00012345:あいう:１８７:01";
-const MEMBER_2: &str = "00012345:あいう:１８７:02";
 const LOCAL: &str = "urn:kyoyu:test:lab";
 const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    HospitalA,
-    HospitalB,
-    Operator,
-    Patient1,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Operator => "role = \"operator\"".to_string(),
-            Who::Patient1 => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
-            }
-        }
-    }
-
-    fn name(self) -> String {
-        format!("{self:?}-name")
-    }
-}
 
 type Srv = SignedIn<Who>;
 
 fn both(test: fn(&Srv)) {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
+    for backend in common::backends() {
         let everyone = [Who::HospitalA, Who::HospitalB, Who::Operator, Who::Patient1];
         // The compartment, not profiles, is under test here; the charts reference records
         // across institutions, which referential integrity refuses.

@@ -6,8 +6,9 @@
 
 mod common;
 
-use common::principals::{Principal, SignedIn};
-use common::{Backend, Options, TestServer, first_issue};
+use common::hospitals::{MEMBER_1, MEMBER_SYSTEM, Who};
+use common::principals::SignedIn;
+use common::{Options, TestServer, first_issue};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
@@ -379,10 +380,7 @@ backend_test!(
 
 #[test]
 fn past_the_cap_the_page_says_so() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
+    for backend in common::backends() {
         let srv = TestServer::start_with(
             backend,
             Options {
@@ -417,39 +415,14 @@ fn past_the_cap_the_page_says_so() {
     }
 }
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-const MEMBER: &str = "00012345:あいう:１８７:01";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-    Patient,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::A => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::B => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Patient => format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER}\""),
-        }
-    }
-}
-
 /// Institution A's Patient and Condition; institution B, without consent, may read neither,
 /// even when its own resources reference them or they reference what B found.
 #[test]
 fn what_the_scope_forbids_is_never_included_and_what_is_included_is_audited() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
+    for backend in common::backends() {
         let s = SignedIn::<Who>::start(
             backend,
-            &[Who::A, Who::B, Who::Patient],
+            &[Who::HospitalA, Who::HospitalB, Who::Patient1],
             // A's resources reference B's, which referential integrity would refuse: what the
             // scope lets includes add is under test here.
             |a: &mut ConfigArgs| {
@@ -458,24 +431,24 @@ fn what_the_scope_forbids_is_never_included_and_what_is_included_is_audited() {
             },
         );
         let patient = json!({"resourceType": "Patient",
-            "identifier": [{"system": MEMBER_SYSTEM, "value": MEMBER}], "name": [{"family": "山田"}]});
-        let mine = s.create(Who::B, &patient);
-        let theirs = s.create(Who::A, &patient);
+            "identifier": [{"system": MEMBER_SYSTEM, "value": MEMBER_1}], "name": [{"family": "山田"}]});
+        let mine = s.create(Who::HospitalB, &patient);
+        let theirs = s.create(Who::HospitalA, &patient);
         // A's Condition names B's Patient as asserter; B's names A's.
         let their_condition = s.create(
-            Who::A,
+            Who::HospitalA,
             &json!({"resourceType": "Condition",
             "code": {"text": "A's diagnosis"}, "subject": reference(&format!("Patient/{theirs}")),
             "asserter": reference(&format!("Patient/{mine}"))}),
         );
         let my_condition = s.create(
-            Who::B,
+            Who::HospitalB,
             &json!({"resourceType": "Condition",
             "code": {"text": "B's diagnosis"}, "subject": reference(&format!("Patient/{mine}")),
             "asserter": reference(&format!("Patient/{theirs}"))}),
         );
 
-        let (status, bundle) = s.get(Who::B, "Condition?_include=Condition:*");
+        let (status, bundle) = s.get(Who::HospitalB, "Condition?_include=Condition:*");
         assert_eq!(status, 200, "{bundle}");
         assert_eq!(
             entries(&bundle, "match"),
@@ -489,7 +462,7 @@ fn what_the_scope_forbids_is_never_included_and_what_is_included_is_audited() {
             "{bundle}"
         );
         let (_, bundle) = s.get(
-            Who::B,
+            Who::HospitalB,
             &format!("Patient?_id={mine}&_revinclude=Condition:*"),
         );
         assert_eq!(entries(&bundle, "match"), [format!("Patient/{mine}")]);
@@ -502,11 +475,11 @@ fn what_the_scope_forbids_is_never_included_and_what_is_included_is_audited() {
         // The writer finds its own; the Patient it reads only as included is in the search's
         // audit record, which its data subject sees.
         let (_, bundle) = s.get(
-            Who::A,
+            Who::HospitalA,
             &format!("Condition?_id={their_condition}&_include=Condition:subject"),
         );
         assert_eq!(entries(&bundle, "include"), [format!("Patient/{theirs}")]);
-        let (status, trail) = s.get(Who::Patient, "AuditEvent?_count=1000");
+        let (status, trail) = s.get(Who::Patient1, "AuditEvent?_count=1000");
         assert_eq!(status, 200, "{trail}");
         let audited = trail["entry"].as_array().unwrap().iter().any(|e| {
             let e = &e["resource"];

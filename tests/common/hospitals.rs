@@ -1,26 +1,37 @@
-//! Two hospitals and an operator: the callers of the tests that check one interaction is scoped
-//! (the other hospital sees nothing) and audited (the operator reads the trail).
+//! Two hospitals, an operator and two patients: the callers of the tests that check one
+//! interaction is scoped (the other hospital sees nothing, a patient only their own record) and
+//! audited (the operator reads the trail).
 
-use super::principals::{Principal, SignedIn};
+use super::principals::{Principal, SignedIn, grant};
 
 pub const A: &str = "1318814790";
 pub const B: &str = "2712345678";
+/// The identifier system of insurance member ids (被保険者番号), which a patient signs in by.
+pub const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+/// The member ids of [`Who::Patient1`] and [`Who::Patient2`].
+pub const MEMBER_1: &str = "00012345:あいう:１８７:01";
+pub const MEMBER_2: &str = "00012345:あいう:１８７:02";
 
 #[derive(Debug, Clone, Copy)]
 pub enum Who {
     HospitalA,
     HospitalB,
     Operator,
+    Patient1,
+    Patient2,
 }
 
+/// The hospitals and the operator.
 pub const EVERYONE: [Who; 3] = [Who::HospitalA, Who::HospitalB, Who::Operator];
 
 impl Principal for Who {
     fn grant(self) -> String {
         match self {
-            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Operator => "role = \"operator\"".to_string(),
+            Who::HospitalA => grant::institution(A),
+            Who::HospitalB => grant::institution(B),
+            Who::Operator => grant::operator(),
+            Who::Patient1 => grant::patient(MEMBER_SYSTEM, MEMBER_1),
+            Who::Patient2 => grant::patient(MEMBER_SYSTEM, MEMBER_2),
         }
     }
 }

@@ -74,6 +74,15 @@ pub fn postgres_or_skip() -> bool {
     false
 }
 
+/// The backends a test that loops over them runs on: SQLite, then PostgreSQL when
+/// [`postgres_or_skip`] says so (asked only once SQLite's run is done, so its skip line or
+/// failure comes after SQLite's output).
+pub fn backends() -> impl Iterator<Item = Backend> {
+    [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .filter(|b| *b == Backend::Sqlite || postgres_or_skip())
+}
+
 /// The admin URL of the test PostgreSQL server; panics when it is not set, so call it only after
 /// [`postgres_or_skip`] said yes.
 pub fn postgres_url() -> String {

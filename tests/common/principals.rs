@@ -28,6 +28,24 @@ pub trait Principal: Copy + std::fmt::Debug {
     }
 }
 
+/// The grants of the principals file, by role.
+pub mod grant {
+    /// A system of the institution `number` (医療機関等コード).
+    pub fn institution(number: &str) -> String {
+        format!("role = \"system\"\ninstitution = \"{number}\"")
+    }
+
+    /// The service's operator, who reads every record and the audit trail.
+    pub fn operator() -> String {
+        "role = \"operator\"".to_string()
+    }
+
+    /// A patient, known by the identifier `system|value` on their Patient records.
+    pub fn patient(system: &str, value: &str) -> String {
+        format!("role = \"patient\"\npatient = \"{system}|{value}\"")
+    }
+}
+
 /// The `[[principal]]` entries of a principals file for `everyone`.
 pub fn principals_file<W: Principal>(everyone: &[W]) -> String {
     everyone
