@@ -37,6 +37,8 @@ pub mod terminology;
 pub mod validation;
 
 #[cfg(test)]
+mod architecture_tests;
+#[cfg(test)]
 mod test_data;
 #[cfg(test)]
 mod test_require;

@@ -1,0 +1,450 @@
+//! The layering of `docs/ARCHITECTURE.md`, checked: every `crate::…` path in the library's
+//! non-test code names a module of a lower layer, or is one of the upward uses listed in
+//! [`UPWARD`] with its reason. A new upward use fails, and so does a listed one that is gone,
+//! so the list only shrinks; when it is empty the top-level modules form a DAG.
+//!
+//! Reads the source as text: comments, string and character literals and `#[cfg(test)]` items
+//! are blanked first, so neither a doc link nor a test's import counts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The top-level modules, from the bottom layer to the top (docs/ARCHITECTURE.md, "The
+/// layers"). The first three share the bottom layer and use nothing of ours.
+const LAYERS: &[&str] = &[
+    "clock",
+    "telemetry",
+    "metrics",
+    "messages",
+    "fhir",
+    "search",
+    "terminology",
+    "validation",
+    "access",
+    "store",
+    "retention",
+    "error",
+    "interactions",
+    "submissions",
+    "config",
+    "api",
+    "bench",
+    "cli",
+];
+
+/// The uses that go up today: (from, to, why). Each closes a circle between top-level modules.
+const UPWARD: &[(&str, &str, &str)] = &[
+    (
+        "messages",
+        "fhir",
+        "the catalogue renders markup and OperationOutcome parts of the resource model",
+    ),
+    (
+        "messages",
+        "search",
+        "the catalogue renders search::Error (RequestMessage::Search)",
+    ),
+    (
+        "messages",
+        "access",
+        "the catalogue renders access::AuthError",
+    ),
+    (
+        "messages",
+        "submissions",
+        "document texts name submissions::documents::Kind (CLINS vocabulary)",
+    ),
+    (
+        "fhir",
+        "validation",
+        "_summary/_elements and the XML layout read the element model (validation::model)",
+    ),
+    (
+        "terminology",
+        "validation",
+        "code-system import reads packages and the model of validation",
+    ),
+    (
+        "terminology",
+        "store",
+        "the lookup index and its sync load the imported masters from the store",
+    ),
+    (
+        "terminology",
+        "config",
+        "terminology/command.rs, a command beside its module",
+    ),
+    (
+        "validation",
+        "access",
+        "the model generator reads the compartment definition of access",
+    ),
+    (
+        "validation",
+        "submissions",
+        "validation/command.rs judges submissions like the server (a command beside its module)",
+    ),
+    (
+        "validation",
+        "config",
+        "validation/command.rs and packages/command.rs, commands beside their module",
+    ),
+    (
+        "access",
+        "submissions",
+        "classification and person keys use CLINS vocabulary (Kind, flags, member id systems)",
+    ),
+    ("access", "config", "access/tls.rs reads the TLS settings"),
+    (
+        "store",
+        "submissions",
+        "the access SQL names the insurer parameter of CLINS documents",
+    ),
+    (
+        "retention",
+        "config",
+        "retention/command.rs, a command beside its module",
+    ),
+    (
+        "retention",
+        "cli",
+        "retention/command.rs, a command beside its module",
+    ),
+    ("error", "api", "the OperationOutcome's content type"),
+    (
+        "interactions",
+        "submissions",
+        "CLINS vocabulary (refuse_direct_write, Kind, BUNDLE_CLINS) and the audit of submissions",
+    ),
+    (
+        "interactions",
+        "config",
+        "interactions/export/command.rs, a command beside its module",
+    ),
+    (
+        "config",
+        "api",
+        "the CORS setting's type lives in api::cors",
+    ),
+];
+
+/// Files only compiled for tests, by name; they are left out whole.
+fn is_test_file(path: &Path) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    stem == "tests"
+        || stem.starts_with("tests_")
+        || stem.starts_with("test_")
+        || stem.ends_with("_tests")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        panic!("cannot read {}", dir.display());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") && !is_test_file(&path) {
+            out.push(path);
+        }
+    }
+}
+
+/// `text` with comments and literals blanked (their line breaks kept), and every item under
+/// `#[cfg(test)]` removed.
+fn code_only(text: &str) -> String {
+    without_test_items(&blank_comments_and_literals(text))
+}
+
+fn blank_comments_and_literals(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
+    let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
+    let mut i = 0;
+    while i < c.len() {
+        let next = c.get(i + 1).copied();
+        if c[i] == '/' && next == Some('/') {
+            while i < c.len() && c[i] != '\n' {
+                i += 1;
+            }
+        } else if c[i] == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < c.len() {
+                if c[i] == '/' && c.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if c[i] == '*' && c.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+        } else if c[i] == 'r' && (i == 0 || !ident(c[i - 1]) || c[i - 1] == 'b') && {
+            let mut j = i + 1;
+            while c.get(j) == Some(&'#') {
+                j += 1;
+            }
+            c.get(j) == Some(&'"')
+        } {
+            // A raw string: r"…", r#"…"#, br"…".
+            let mut j = i + 1;
+            let mut hashes = 0;
+            while c[j] == '#' {
+                hashes += 1;
+                j += 1;
+            }
+            j += 1;
+            while j < c.len() {
+                if c[j] == '"' && (1..=hashes).all(|k| c.get(j + k) == Some(&'#')) {
+                    j += 1 + hashes;
+                    break;
+                }
+                blank(&mut out, c[j]);
+                j += 1;
+            }
+            i = j;
+        } else if c[i] == '"' {
+            i += 1;
+            while i < c.len() && c[i] != '"' {
+                if c[i] == '\\' {
+                    i += 1;
+                }
+                if let Some(&ch) = c.get(i) {
+                    blank(&mut out, ch);
+                }
+                i += 1;
+            }
+            i += 1;
+        } else if c[i] == '\'' && next == Some('\\') {
+            // An escaped character literal: '\n', '\'', '\u{1f}'.
+            i += 2;
+            while i < c.len() && c[i] != '\'' {
+                i += 1;
+            }
+            i += 1;
+        } else if c[i] == '\'' && c.get(i + 2) == Some(&'\'') {
+            i += 3;
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Removes each item an attribute `#[cfg(test)]` puts on (a `mod`, `fn`, `impl`, `use`…).
+fn without_test_items(code: &str) -> String {
+    const CFG_TEST: &str = "#[cfg(test)]";
+    let mut rest = code;
+    let mut out = String::with_capacity(code.len());
+    while let Some(at) = rest.find(CFG_TEST) {
+        out.push_str(&rest[..at]);
+        let item = &rest[at + CFG_TEST.len()..];
+        rest = &item[item_len(item)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the item that starts `s` (after further attributes): up to its `;`, or to
+/// the brace that closes its first block.
+fn item_len(s: &str) -> usize {
+    let mut depth = 0usize;
+    let mut brackets = 0usize;
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '[' => brackets += 1,
+            ']' => brackets = brackets.saturating_sub(1),
+            ';' if depth == 0 && brackets == 0 => return i + 1,
+            '{' if brackets == 0 => depth += 1,
+            '}' if brackets == 0 => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// The top-level modules `code` names through `crate::x` or `crate::{x, y::…}`.
+fn crate_uses(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + "crate::".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            // The first name of each item of the group, at its top level.
+            let mut depth = 0usize;
+            let mut item = String::new();
+            for ch in group.chars() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.insert(first_name(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(ch);
+            }
+            found.insert(first_name(&item));
+        } else {
+            found.insert(first_name(rest));
+        }
+    }
+    found.retain(|n| !n.is_empty());
+    found
+}
+
+fn first_name(path: &str) -> String {
+    path.trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// from → to → the files (relative to `src/`) that make the use.
+type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+fn module_graph() -> Graph {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graph = Graph::new();
+    for path in files {
+        let Ok(rel) = path.strip_prefix(&src) else {
+            continue;
+        };
+        let Some(first) = rel.components().next() else {
+            continue;
+        };
+        let first = first.as_os_str().to_string_lossy();
+        let from = first.trim_end_matches(".rs").to_string();
+        if from == "lib" || from == "main" {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {}", path.display());
+        };
+        for to in crate_uses(&code_only(&text)) {
+            if to != from && LAYERS.contains(&to.as_str()) {
+                graph
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(to)
+                    .or_default()
+                    .insert(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    graph
+}
+
+fn rank(module: &str) -> usize {
+    // The three leaves share the bottom layer.
+    LAYERS
+        .iter()
+        .position(|m| *m == module)
+        .map_or(usize::MAX, |r| r.max(2))
+}
+
+#[test]
+fn modules_use_only_the_layers_below_them() {
+    let graph = module_graph();
+    let allowed: BTreeSet<(&str, &str)> = UPWARD.iter().map(|(f, t, _)| (*f, *t)).collect();
+    let mut unexpected = Vec::new();
+    let mut upward = BTreeSet::new();
+    for (from, uses) in &graph {
+        for (to, files) in uses {
+            if rank(to) < rank(from) {
+                continue;
+            }
+            upward.insert((from.as_str(), to.as_str()));
+            if !allowed.contains(&(from.as_str(), to.as_str())) {
+                unexpected.push(format!("{from} -> {to} in {files:?}"));
+            }
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "uses of a higher layer (docs/ARCHITECTURE.md): move the name down, or list the use \
+         in UPWARD with its reason:\n{}",
+        unexpected.join("\n")
+    );
+    let gone: Vec<_> = allowed.difference(&upward).collect();
+    assert!(
+        gone.is_empty(),
+        "listed in UPWARD but no longer used, remove them: {gone:?}"
+    );
+}
+
+#[test]
+fn every_top_level_module_has_a_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let Ok(entries) = std::fs::read_dir(&src) else {
+        panic!("cannot read {}", src.display());
+    };
+    let mut missing = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() && (path.extension().is_none_or(|e| e != "rs") || is_test_file(&path)) {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !matches!(name.as_str(), "lib" | "main" | "architecture_tests")
+            && !LAYERS.contains(&name.as_str())
+        {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "not in LAYERS: {missing:?}");
+}
+
+#[test]
+fn uses_are_read_from_code_not_comments_literals_or_tests() {
+    let text = r##"
+//! See [`crate::api`].
+use crate::store::{Conn, StoreError};
+use crate::{error::Error, fhir::{self, json}, search};
+/* crate::bench */ let s = "crate::cli"; let r = r#"crate::config"#; let c = '"';
+fn f() -> crate::clock::Instant { crate :: x; todo!() }
+#[cfg(test)]
+use crate::metrics;
+#[cfg(test)]
+mod tests {
+    use crate::retention;
+    fn g() { let _ = crate::validation::x(); }
+}
+fn after() { crate::access::Scope::open(); }
+"##;
+    let uses: Vec<String> = crate_uses(&code_only(text)).into_iter().collect();
+    assert_eq!(
+        uses,
+        ["access", "clock", "error", "fhir", "search", "store"],
+        "{}",
+        code_only(text)
+    );
+}
