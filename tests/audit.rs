@@ -7,17 +7,13 @@
 mod common;
 
 use common::Backend;
+use common::hospitals::{A, B, MEMBER_1, MEMBER_2, MEMBER_SYSTEM};
 use common::metrics::{sample, scrape};
-use common::principals::{Principal, SignedIn};
+use common::principals::{Principal, SignedIn, grant};
 use diesel::{Connection, RunQueryDsl};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-const MEMBER_1: &str = "00012345:あいう:１８７:01";
-const MEMBER_2: &str = "00012345:あいう:１８７:02";
 const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 
 #[derive(Debug, Clone, Copy)]
@@ -33,13 +29,11 @@ enum Who {
 impl Principal for Who {
     fn grant(self) -> String {
         match self {
-            Who::HospitalA => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::HospitalB => format!("role = \"system\"\ninstitution = \"{B}\""),
+            Who::HospitalA => grant::institution(A),
+            Who::HospitalB => grant::institution(B),
             Who::DoctorB => format!("role = \"practitioner\"\ninstitution = \"{B}\""),
-            Who::Patient1 => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER_1}\"")
-            }
-            Who::Operator => "role = \"operator\"".to_string(),
+            Who::Patient1 => grant::patient(MEMBER_SYSTEM, MEMBER_1),
+            Who::Operator => grant::operator(),
         }
     }
 
@@ -68,9 +62,8 @@ fn server(backend: Backend) -> Audited {
 
 /// Runs `test` on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set.
 fn both(test: fn(&Audited)) {
-    test(&server(Backend::Sqlite));
-    if common::postgres_or_skip() {
-        test(&server(Backend::Postgres));
+    for backend in common::backends() {
+        test(&server(backend));
     }
 }
 
