@@ -110,7 +110,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "cli",
         "retention/command.rs, a command beside its module",
     ),
-    ("error", "api", "the OperationOutcome's content type"),
     (
         "interactions",
         "submissions",

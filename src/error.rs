@@ -408,7 +408,7 @@ impl ResponseError for Error {
         let mut response = HttpResponse::build(status).body(body);
         response.headers_mut().insert(
             CONTENT_TYPE,
-            HeaderValue::from_static(crate::api::FHIR_JSON),
+            HeaderValue::from_static(crate::fhir::FHIR_JSON),
         );
         if matches!(
             status,

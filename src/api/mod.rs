@@ -28,8 +28,7 @@ use std::sync::Arc;
 use crate::config::Limits;
 use crate::interactions::Services;
 
-pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
-pub const FHIR_XML: &str = "application/fhir+xml; charset=utf-8";
+pub use crate::fhir::{FHIR_JSON, FHIR_XML};
 
 /// Shared by every handler.
 pub struct AppState {

@@ -19,5 +19,10 @@ mod tests_fuzz;
 pub mod xml;
 
 pub use outcome::{Issue, IssueSeverity, IssueType, OperationOutcome, Text};
+
+/// The media types of FHIR's JSON and XML, as the server labels what it sends; here, below
+/// `error` and `api`, so an error can label its OperationOutcome without knowing the HTTP layer.
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+pub const FHIR_XML: &str = "application/fhir+xml; charset=utf-8";
 pub use resource_types::is_resource_type;
 pub use service_rule::ServiceRule;
