@@ -350,6 +350,29 @@ pub(super) async fn search_form(
     Ok(params)
 }
 
+/// `GET [base]?_type=…` and `POST [base]/_search`.
+async fn run_search_system(state: State, req: HttpRequest, params: Vec<(String, String)>) -> Reply {
+    let out = negotiate::output(&req)?;
+    let prefer = negotiate::prefer(&req);
+    let query = interactions::system_search::parse(&state.services, &params, prefer.strict)?;
+    let page = within(
+        &state,
+        interactions::system_search::search(&state.services, query.clone()),
+    )
+    .await?;
+    Ok(respond::searchset(&state, &query, &page, out))
+}
+
+pub async fn search_system(state: State, req: HttpRequest) -> Reply {
+    let params = query_pairs(req.query_string());
+    run_search_system(state, req, params).await
+}
+
+pub async fn search_system_post(state: State, req: HttpRequest, payload: Payload) -> Reply {
+    let params = search_form(&state, &req, payload).await?;
+    run_search_system(state, req, params).await
+}
+
 async fn run_history(
     state: State,
     req: HttpRequest,
@@ -359,11 +382,7 @@ async fn run_history(
     let out = negotiate::output(&req)?;
     let pairs = query_pairs(req.query_string());
     let params = HistoryParams::parse(&state.services, &pairs)?;
-    let since = pairs
-        .iter()
-        .find(|(k, _)| k == "_since")
-        .map(|(_, v)| v.clone());
-    let (count, offset) = (params.count, params.offset);
+    let (count, offset, applied) = (params.count, params.offset, params.applied.clone());
     let page = within(
         &state,
         interactions::history::history(&state.services, t.as_deref(), id.as_deref(), params),
@@ -375,13 +394,7 @@ async fn run_history(
         _ => "_history".to_string(),
     };
     Ok(respond::history(
-        &state,
-        &path,
-        &page,
-        count,
-        offset,
-        since.as_deref(),
-        out,
+        &state, &path, &page, count, offset, &applied, out,
     ))
 }
 

@@ -215,6 +215,10 @@ fn link(
     }
     s.append_pair("_count", &count.to_string());
     s.append_pair("_offset", &offset.to_string());
+    if path.is_empty() {
+        // A system-level search: `[base]?_type=…`.
+        return format!("{base}?{}", s.finish());
+    }
     format!("{base}/{path}?{}", s.finish())
 }
 
@@ -424,17 +428,14 @@ pub fn history(
     page: &HistoryPage,
     count: usize,
     offset: usize,
-    since: Option<&str>,
+    params: &[(String, String)],
     out: Output,
 ) -> HttpResponse {
     let base = &state.base_url;
-    let params: Vec<(String, String)> = since
-        .map(|s| vec![("_since".to_string(), s.to_string())])
-        .unwrap_or_default();
     let links = paging_links(
         base,
         path,
-        &params,
+        params,
         count,
         offset,
         page.entries.len(),

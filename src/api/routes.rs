@@ -30,7 +30,8 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
     "create",
     "search-type",
 ];
-pub const SYSTEM_INTERACTIONS: &[&str] = &["transaction", "batch", "history-system"];
+pub const SYSTEM_INTERACTIONS: &[&str] =
+    &["transaction", "batch", "history-system", "search-system"];
 pub const FORMATS: &[&str] = &[
     "application/fhir+json",
     "json",
@@ -153,6 +154,9 @@ pub enum Route {
     Metadata,
     Transaction,
     HistorySystem,
+    /// `GET [base]?_type=…` and `POST [base]/_search`: a search over several types.
+    SearchSystem,
+    SearchSystemPost,
     Search(String),
     Create(String),
     SearchPost(String),
@@ -224,6 +228,7 @@ impl Route {
             Route::HistoryInstance(t, id) => ("history-instance", Some(t), Some(id)),
             Route::HistoryType(t) => ("history-type", Some(t), None),
             Route::HistorySystem => ("history-system", None, None),
+            Route::SearchSystem | Route::SearchSystemPost => ("search-system", None, None),
             Route::Transaction => ("transaction", None, None),
             Route::Summary(id) => ("$summary", Some("Patient"), Some(id)),
             Route::CompartmentSearch(_, t) | Route::CompartmentSearchPost(_, t) => {
@@ -290,7 +295,8 @@ pub fn resolve(
         return resolved;
     }
     let (template, allowed): (&'static str, &[Method]) = match segments.as_slice() {
-        [] => ("/", &[Method::POST]),
+        [] => ("/", &[Method::GET, Method::POST]),
+        ["_search"] => ("/_search", &[Method::POST]),
         ["metadata"] => ("/metadata", &[Method::GET]),
         ["$export"] => ("/$export", &[Method::GET]),
         ["Patient", "$export"] => ("/Patient/$export", &[Method::GET]),
@@ -360,7 +366,9 @@ pub fn resolve(
             .map_or_else(String::new, |v| (*v).to_string())
     };
     let route = match (template, as_get.as_str()) {
+        ("/", "GET") => Route::SearchSystem,
         ("/", _) => Route::Transaction,
+        ("/_search", _) => Route::SearchSystemPost,
         ("/metadata", _) => Route::Metadata,
         ("/$export", _) => Route::Export(Level::System),
         ("/Patient/$export", _) => Route::Export(Level::Patient),
@@ -598,6 +606,8 @@ async fn serve(
         Route::ReceiptDefinition => super::documents::receipt_definition(req).await,
         Route::Transaction => h::transaction(state, req, payload).await,
         Route::HistorySystem => h::history_system(state, req).await,
+        Route::SearchSystem => h::search_system(state, req).await,
+        Route::SearchSystemPost => h::search_system_post(state, req, payload).await,
         Route::Search(t) => h::search(state, req, t).await,
         Route::Create(t) => h::create(state, req, t, payload).await,
         Route::SearchPost(t) => h::search_post(state, req, t, payload).await,
@@ -647,6 +657,9 @@ mod tests {
         assert_eq!(route(Method::GET, "/metadata"), Route::Metadata);
         assert_eq!(route(Method::POST, "/"), Route::Transaction);
         assert_eq!(route(Method::GET, "/_history"), Route::HistorySystem);
+        assert_eq!(route(Method::GET, "/"), Route::SearchSystem);
+        assert_eq!(route(Method::HEAD, "/"), Route::SearchSystem);
+        assert_eq!(route(Method::POST, "/_search"), Route::SearchSystemPost);
         assert_eq!(
             route(Method::GET, "/Patient"),
             Route::Search("Patient".into())
@@ -832,9 +845,9 @@ mod tests {
         assert_eq!(e.allow(), Some("GET, HEAD, PUT, PATCH, DELETE"));
         let (e, _) = resolve(&Method::GET, "/Patient/1/_history/2/x").unwrap_err();
         assert!(matches!(e, Error::RouteNotFound(_)));
-        let (e, _) = resolve(&Method::GET, "/").unwrap_err();
+        let (e, _) = resolve(&Method::PUT, "/").unwrap_err();
         assert!(matches!(e, Error::MethodNotAllowed { .. }));
-        assert_eq!(e.allow(), Some("POST"));
+        assert_eq!(e.allow(), Some("GET, HEAD, POST"));
     }
 
     #[test]
@@ -855,7 +868,8 @@ mod tests {
             (Method::GET, "/CodeSystem/_search", "POST"),
             (Method::PUT, "/CodeSystem/$lookup", "GET, HEAD, POST"),
             (Method::POST, "/AuditEvent", "GET, HEAD"),
-            (Method::HEAD, "/", "POST"),
+            (Method::DELETE, "/", "GET, HEAD, POST"),
+            (Method::GET, "/_search", "POST"),
             (Method::HEAD, "/Patient/_search", "POST"),
         ] {
             let (e, _) = resolve(&method, path).unwrap_err();

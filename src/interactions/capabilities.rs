@@ -73,7 +73,7 @@ pub fn statement(base_url: &str, published: &str, implemented: &Implemented<'_>)
             "mode": "server",
             "resource": resources,
             "interaction": implemented.system_interactions.iter().map(|c| json!({ "code": c })).collect::<Vec<_>>(),
-            "searchParam": common_params(),
+            "searchParam": system_params(),
             "operation": operations(implemented.operations)
                 .into_iter()
                 .chain(operations(implemented.system_operations))
@@ -118,6 +118,58 @@ fn common_params() -> Vec<Value> {
     ]
 }
 
+/// The parameters of `GET [base]?…` (search-system): the common ones, and `_type`.
+fn system_params() -> Vec<Value> {
+    let mut params = common_params();
+    params.push(json!({
+        "name": "_type",
+        "type": "token",
+        "documentation": SYSTEM_SEARCH_DOC,
+    }));
+    params
+}
+
+const SYSTEM_SEARCH_DOC: &str = "Comma list of the types searched by GET [base]?_type=… or POST [base]/_search; without it every type the store holds (AuditEvent, CodeSystem and ValueSet are searched at their own endpoints: naming one answers 400). One type is that type's search, all its parameters included. With several, _id, _lastUpdated, _count, _sort (_id, _lastUpdated, or a date parameter every listed type defines), _summary, _elements, _total, _include and _revinclude apply across them; a type-specific parameter applies only if every listed type defines it with the same meaning, else 400; chains, _has and _list need a single type (400). Pages are ordered by storage order after any _sort, each within the caller's access scope.";
+
+/// `_list` on every stored type: `[type]?_list=id` is `[type]?_has:List:item:_id=id`.
+fn list_param() -> Value {
+    json!({
+        "name": "_list",
+        "type": "special",
+        "documentation": "The resources of this type that List/[id] (comma list: any of them) holds in entry.item; a List the caller may not read, or none, holds nothing (an empty result). Functional lists ($current-problems…) answer 400.",
+    })
+}
+
+/// Adds to each reference parameter's documentation the chains it takes: R4's
+/// `rest.resource.searchParam` has no element for them (`SearchParameter.chain` would need a
+/// SearchParameter resource this server does not serve, and the search-parameter-combination
+/// extension says which parameters go together, not which chain), so, as implementation
+/// guides render them, chaining is documented as a rule of the reference parameter.
+fn describe_chains(res_type: &str, params: &mut [Value]) {
+    use crate::search::ParamKind;
+    for def in params_for(res_type)
+        .iter()
+        .filter(|d| d.kind == ParamKind::Reference)
+    {
+        let Some(entry) = params.iter_mut().find(|p| p["name"] == def.name) else {
+            continue;
+        };
+        let targets = if def.targets.is_empty() {
+            "any type with search parameters".to_string()
+        } else {
+            def.targets.join(", ")
+        };
+        let doc = format!(
+            "{}. Chainable to {targets}: {name}.[param] or {name}:[Type].[param], up to three links, \
+             each linked resource within the caller's access scope; also reachable in reverse \
+             as _has:{res_type}:{name}:[param]",
+            entry["documentation"].as_str().unwrap_or_default(),
+            name = def.name,
+        );
+        entry["documentation"] = json!(doc);
+    }
+}
+
 fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
     if let Some(special) = implemented
         .special_types
@@ -130,6 +182,10 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
     params.extend(params_for(res_type).iter().map(
         |p| json!({ "name": p.name, "type": p.kind.fhir_type(), "documentation": p.description }),
     ));
+    if !crate::search::include::NOT_STORED.contains(&res_type) {
+        params.push(list_param());
+    }
+    describe_chains(res_type, &mut params);
     let mut sorts = vec!["_id".to_string(), "_lastUpdated".to_string()];
     sorts.extend(
         params_for(res_type)
@@ -197,7 +253,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
 
 /// What a client cannot learn from `searchParam`: which result parameters apply and which
 /// syntax is refused rather than ignored (`search::query::cannot_ignore`).
-const SEARCH_DOC: &str = ". _summary supports true, text, data, count (the total, no entries) and false, and _elements names top-level elements, on search, read and vread; a resource shown in part is tagged SUBSETTED. _include and _revinclude (:iterate, :recurse) take the values searchInclude and searchRevInclude list, others answer 400; included resources follow the matches with search.mode include, within the caller's access scope, at most search_max_include per page (past it a warning entry says so). Unknown parameter names are ignored with a warning entry (400 with Prefer: handling=strict). Chained parameters (ref.param, ref:Type.param) and _has:Type:ref:param, nested, follow at most three references, each linked resource within the caller's access scope; deeper chains and unknown chained parameters answer 400. _tag, _profile, _security, _source, _list, _text, _content, _query, _filter and modifiers a parameter does not list are refused with 400, since ignoring them would return resources the search excludes";
+const SEARCH_DOC: &str = ". _summary supports true, text, data, count (the total, no entries) and false, and _elements names top-level elements, on search, read and vread; a resource shown in part is tagged SUBSETTED. _include and _revinclude (:iterate, :recurse) take the values searchInclude and searchRevInclude list, others answer 400; included resources follow the matches with search.mode include, within the caller's access scope, at most search_max_include per page (past it a warning entry says so). Unknown parameter names are ignored with a warning entry (400 with Prefer: handling=strict). Chained parameters (ref.param, ref:Type.param) and _has:Type:ref:param, nested, follow at most three references, each linked resource within the caller's access scope; deeper chains and unknown chained parameters answer 400. _tag, _profile, _security, _source, _text, _content, _query, _filter and modifiers a parameter does not list are refused with 400, since ignoring them would return resources the search excludes";
 
 const BUNDLE_DOC: &str = ". POST of a JP_Bundle_CLINS collection registers a 6-information report unit keyed by the patient's member identifier and the Bundle-ID: 201 for a new unit, 200 for a re-send, which replaces the unit whole (an identical re-send writes nothing). DELETE Bundle?identifier=<Bundle-ID system>|<value>[&patient-identifier=<system>|<value>] deletes a unit whole. \
 POST of a CLINS document Bundle (JP_Bundle_eReferral, JP_Bundle_eCheckupGeneral, JP_Bundle_ePCS; a JP_Bundle_eDischargeSummary only attached to a referral, in section 210 and an entry holding its Bundle) registers the document under its sender (the Bundle-ID's institution) and document identifier (Composition.identifier), with its version (extension composition-clinicaldocument-versionNumber): 201 when new; a re-post of the same identifier replaces the document and its extracted resources atomically (200; same or higher version, identical content writes nothing; an older version answers 409). \

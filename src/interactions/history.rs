@@ -1,4 +1,4 @@
-//! `history` at instance, type and system level (`_count`, `_since`, `_offset`).
+//! `history` at instance, type and system level (`_count`, `_since`, `_at`, `_offset`).
 //! Spec: <https://hl7.org/fhir/R4/http.html#history>
 
 use super::write::check_id;
@@ -7,14 +7,18 @@ use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
-use crate::search::paging;
-use crate::store::{HistoryLevel, HistoryPage};
+use crate::search::{Prefix, Value, paging};
+use crate::store::{At, HistoryLevel, HistoryPage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryParams {
     pub count: usize,
     pub offset: usize,
     pub since: Option<i64>,
+    /// `_at` values, ANDed: the versions current when each says.
+    pub at: Vec<At>,
+    /// `_since` and `_at` as the request wrote them, for the paging links.
+    pub applied: Vec<(String, String)>,
 }
 
 impl HistoryParams {
@@ -23,6 +27,8 @@ impl HistoryParams {
             count: paging::default_count(&svc.search),
             offset: 0,
             since: None,
+            at: Vec::new(),
+            applied: Vec::new(),
         };
         for (name, value) in params {
             match name.as_str() {
@@ -37,11 +43,40 @@ impl HistoryParams {
                         Error::invalid(message, "_since")
                     })?;
                     out.since = Some(since);
+                    out.applied.push((name.clone(), value.clone()));
+                }
+                "_at" if !value.is_empty() => {
+                    out.at.push(at(svc, value)?);
+                    out.applied.push((name.clone(), value.clone()));
                 }
                 _ => {}
             }
         }
         Ok(out)
+    }
+}
+
+/// One `_at` value: a date (any precision) with a search prefix; `ap` has no meaning a client
+/// could rely on for versions and is refused.
+fn at(svc: &Services, value: &str) -> Result<At, Error> {
+    let invalid = |reason: String| {
+        Error::Search(crate::search::Error::InvalidValue {
+            param: "_at".to_string(),
+            value: value.to_string(),
+            reason: crate::messages::requests::SearchReason::Value(reason),
+        })
+    };
+    match crate::search::query::date_value(value, svc.search.default_offset).map_err(invalid)? {
+        Value::Date {
+            prefix: Prefix::Ap, ..
+        } => {
+            let message = InteractionMessage::HistoryAtApproximate {
+                value: value.to_string(),
+            };
+            Err(Error::invalid(message, "_at"))
+        }
+        Value::Date { prefix, start, end } => Ok(At { prefix, start, end }),
+        _ => Err(invalid("not a date".to_string())),
     }
 }
 
@@ -89,6 +124,7 @@ pub async fn history(
                 &access,
                 owner.as_deref(),
                 params.since,
+                &params.at,
                 count,
                 offset,
                 now,

@@ -21,6 +21,7 @@ pub(crate) mod questionnaires;
 pub mod read;
 pub mod references;
 pub mod search;
+pub mod system_search;
 pub mod terminology;
 pub mod transaction;
 pub mod update;

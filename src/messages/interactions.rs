@@ -189,6 +189,23 @@ pub enum InteractionMessage {
         res_type: String,
     },
     EverythingNotParameters,
+    // System-level search and history `_at`.
+    SystemSearchType {
+        res_type: String,
+    },
+    SystemSearchParameter {
+        param: String,
+        missing: String,
+    },
+    SystemSearchDiffers {
+        param: String,
+    },
+    SystemSearchChain {
+        param: String,
+    },
+    HistoryAtApproximate {
+        value: String,
+    },
     ExportNeedsRespondAsync,
     ExportOutputFormat {
         format: String,
@@ -629,6 +646,51 @@ impl InteractionMessage {
                 ),
                 format!(
                     "{res_type} は Patient コンパートメントに含まれません。{res_type}?… で検索してください"
+                ),
+            ),
+            M::SystemSearchType { res_type } => say!(
+                lang,
+                format!(
+                    "_type names '{res_type}', which is not searched at system level: search it as {res_type}?… instead"
+                ),
+                format!(
+                    "_type の '{res_type}' はシステムレベル検索の対象外です。{res_type}?… で検索してください"
+                ),
+            ),
+            M::SystemSearchParameter { param, missing } => say!(
+                lang,
+                format!(
+                    "search parameter '{param}' is not defined for {missing}: a search of several types applies only the common parameters and those every type in _type defines"
+                ),
+                format!(
+                    "検索パラメータ '{param}' は {missing} に定義されていません。複数の型の検索では、共通パラメータと _type のすべての型が定義するパラメータだけが使えます"
+                ),
+            ),
+            M::SystemSearchDiffers { param } => say!(
+                lang,
+                format!(
+                    "search parameter '{param}' means different things for the types in _type: search them one type at a time"
+                ),
+                format!(
+                    "検索パラメータ '{param}' は _type の型ごとに意味が異なります。型ごとに検索してください"
+                ),
+            ),
+            M::SystemSearchChain { param } => say!(
+                lang,
+                format!(
+                    "'{param}' (a chain, _has or _list) applies to one type: give a single type in _type"
+                ),
+                format!(
+                    "'{param}'(チェーン、_has、_list)は1つの型にだけ使えます。_type に型を1つ指定してください"
+                ),
+            ),
+            M::HistoryAtApproximate { value } => say!(
+                lang,
+                format!(
+                    "_at '{value}': the prefix ap is not supported in history; use eq, ne, gt, lt, ge, le, sa or eb"
+                ),
+                format!(
+                    "_at '{value}': 履歴では接頭辞 ap は使えません。eq、ne、gt、lt、ge、le、sa、eb を使ってください"
                 ),
             ),
             M::EverythingUnknownType { res_type } => say!(

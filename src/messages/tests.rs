@@ -447,6 +447,20 @@ fn interaction_examples() -> Vec<Message> {
         },
         M::EverythingUnknownType { res_type: s("Foo") },
         M::EverythingNotParameters,
+        M::SystemSearchType {
+            res_type: s("AuditEvent"),
+        },
+        M::SystemSearchParameter {
+            param: s("code"),
+            missing: s("Patient"),
+        },
+        M::SystemSearchDiffers {
+            param: s("subject"),
+        },
+        M::SystemSearchChain {
+            param: s("subject.name"),
+        },
+        M::HistoryAtApproximate { value: s("ap2024") },
         M::ExportNeedsRespondAsync,
         M::ExportOutputFormat { format: s("csv") },
         M::ExportParameterUnsupported {

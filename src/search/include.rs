@@ -106,7 +106,7 @@ pub fn parse(
 
 /// Types searched somewhere other than the resource store (the audit trail), whose
 /// references an include could never reach.
-const NOT_STORED: &[&str] = &["AuditEvent"];
+pub(crate) const NOT_STORED: &[&str] = &["AuditEvent"];
 
 /// The reference parameters of `res_type` an include can follow.
 fn reference_params(res_type: &str) -> impl Iterator<Item = &'static ParamDef> {

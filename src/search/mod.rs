@@ -90,6 +90,9 @@ pub struct SearchQuery {
     pub include_limit: usize,
     /// Chained parameters and `_has`, ANDed with the clauses.
     pub chains: Vec<Chain>,
+    /// System-level search (`[base]?_type=…`): the types searched when the query's type is
+    /// [`ALL_TYPES`] outside a compartment.
+    pub types: Vec<String>,
 }
 
 /// A chained parameter (`subject:Patient.name=…`, <https://hl7.org/fhir/R4/search.html#chaining>)
@@ -146,6 +149,7 @@ impl SearchQuery {
             includes: Vec::new(),
             include_limit,
             chains: Vec::new(),
+            types: Vec::new(),
         }
     }
 
@@ -165,6 +169,8 @@ impl SearchQuery {
     pub fn path(&self) -> String {
         match &self.compartment {
             Some(c) => format!("Patient/{}/{}", c.patient, self.resource_type),
+            // A system-level search is asked at the base, its types in `_type`.
+            None if self.resource_type == ALL_TYPES => String::new(),
             None => self.resource_type.clone(),
         }
     }

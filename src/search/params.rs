@@ -46,6 +46,7 @@ pub const INDEXED_TYPES: &[&str] = &[
     "Consent",
     "DocumentReference",
     "Encounter",
+    "List",
     "MedicationRequest",
     "Observation",
     "Organization",
@@ -68,6 +69,7 @@ pub fn params_for(resource_type: &str) -> &'static [ParamDef] {
         "Consent" => CONSENT,
         "DocumentReference" => DOCUMENT_REFERENCE,
         "Encounter" => ENCOUNTER,
+        "List" => LIST,
         "MedicationRequest" => MEDICATION_REQUEST,
         "Observation" => OBSERVATION,
         "Organization" => ORGANIZATION,
@@ -388,6 +390,24 @@ const COMPOSITION: &[ParamDef] = &[
     reference("entry", &["section.entry"], ANY, "A resource referenced from a section"),
     token("context", &["event.code"], "The code of a documented event"),
     date("period", &["event.period"], "The period of a documented event"),
+];
+
+/// List: searchable so that `_list` can follow its `entry.item` references like a reverse
+/// chain (`[type]?_list=id` is `[type]?_has:List:item:_id=id`), scope included.
+#[rustfmt::skip]
+const LIST: &[ParamDef] = &[
+    token("identifier", &["identifier"], "Business identifier"),
+    patient_via_subject(),
+    reference("subject", &["subject"], &["Patient", "Group", "Device", "Location"],
+        "If all resources have the same subject"),
+    reference("item", &["entry.item"], ANY, "Actual entry"),
+    token("code", &["code"], "What the purpose of this list is"),
+    token("status", &["status"], "current, retired or entered-in-error"),
+    string("title", &["title"], "Descriptive name for the list"),
+    date("date", &["date"], "When the list was prepared"),
+    reference("source", &["source"], &["Practitioner", "PractitionerRole", "Patient", "Device"],
+        "Who and/or what defined the list contents (aka Author)"),
+    reference("encounter", &["encounter"], ENCOUNTER_ONLY, "Context in which list created"),
 ];
 
 #[rustfmt::skip]

@@ -242,6 +242,12 @@ impl Parser<'_> {
         if modifier.is_some() && COMMON_PARAMS.contains(&name) {
             return self.unsupported_modifier(raw_name);
         }
+        if name == "_list" {
+            return match modifier {
+                None => self.list(raw_value),
+                Some(_) => self.unsupported_modifier(raw_name),
+            };
+        }
         let applied = match name {
             "_count" => {
                 self.query.count = paging::count(raw_value, self.opts)?;
@@ -444,6 +450,34 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// `_list=id[,id…]` (<https://hl7.org/fhir/R4/search.html#list>): the resources a List
+    /// holds in `entry.item`, read as the reverse chain `_has:List:item:_id=…`, so the List is
+    /// judged by the caller's scope like any chained resource: one the caller may not read
+    /// holds nothing, as one that does not exist, and its existence never shows. Functional
+    /// lists (`$current-problems`…) are not ids and are refused.
+    fn list(&mut self, raw_value: &str) -> Result<(), Error> {
+        for item in split_unescaped(raw_value, ',') {
+            id_value(item).map_err(|e| invalid("_list", raw_value, SearchReason::Value(e)))?;
+        }
+        let at = self.query.applied.len();
+        self.chain("_has:List:item:_id", raw_value)
+            .map_err(|error| match error {
+                Error::TooManyValues { limit, .. } => Error::TooManyValues {
+                    param: "_list".to_string(),
+                    limit,
+                },
+                Error::BadChain { reason, .. } => Error::BadChain {
+                    param: "_list".to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+        if let Some(applied) = self.query.applied.get_mut(at) {
+            applied.0 = "_list".to_string();
+        }
+        Ok(())
+    }
+
     /// An `_include` or `_revinclude`: always applied or refused, never ignored, since a client
     /// that asked for the referenced resources would otherwise read their absence as fact.
     fn include(
@@ -640,7 +674,7 @@ fn string_value(item: &str, modifier: Modifier) -> Value {
 }
 
 /// An optional two-letter prefix followed by a FHIR date.
-fn date_value(item: &str, offset: FixedOffset) -> Result<Value, String> {
+pub(crate) fn date_value(item: &str, offset: FixedOffset) -> Result<Value, String> {
     let item = unescape(item);
     let bytes = item.as_bytes();
     let prefixed = bytes.len() > 2
@@ -1252,7 +1286,6 @@ mod tests {
                 "_source",
                 Error::UnsupportedFilter("_source".into()),
             ),
-            ("Patient", "_list", Error::UnsupportedFilter("_list".into())),
             ("Patient", "_text", Error::UnsupportedFilter("_text".into())),
             (
                 "Patient",
@@ -1419,6 +1452,33 @@ mod tests {
         assert!(matches!(
             parse("Observation", &many, &tight),
             Err(Error::TooManyValues { .. })
+        ));
+    }
+
+    #[test]
+    fn list_is_the_reverse_chain_of_list_items() {
+        let q = lenient("Observation", &[("_list", "42,43")]);
+        assert_eq!(q.applied, pairs(&[("_list", "42,43")]));
+        let [chain] = q.chains.as_slice() else {
+            panic!("one chain: {q:?}");
+        };
+        assert_eq!(chain.link, crate::search::Link::Reverse);
+        assert_eq!(chain.param, "item");
+        assert_eq!(chain.targets[0].resource_type, "List");
+        assert_eq!(
+            chain.targets[0].clauses[0].values,
+            vec![Value::Id("42".into()), Value::Id("43".into())]
+        );
+        for bad in ["$current-problems", "a b"] {
+            let err = lenient_err("Observation", &[("_list", bad)]);
+            assert!(
+                matches!(err, Error::InvalidValue { ref param, .. } if param == "_list"),
+                "{bad}: {err:?}"
+            );
+        }
+        assert!(matches!(
+            lenient_err("Observation", &[("_list:x", "1")]),
+            Error::UnsupportedModifier { .. }
         ));
     }
 }

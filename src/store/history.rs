@@ -9,12 +9,23 @@ use super::search_sql::CountRow;
 use super::sql::Sql;
 use super::{Conn, Method, StoreError, StoredResource};
 use crate::access::Scope;
+use crate::search::Prefix;
 
 #[derive(Debug, Clone, Copy)]
 pub enum HistoryLevel<'a> {
     Instance { res_type: &'a str, id: &'a str },
     Type(&'a str),
     System,
+}
+
+/// One `_at` value (<https://hl7.org/fhir/R4/http.html#history>): versions current at some
+/// point of `[start, end]` (inclusive µs), or, with another prefix, current at some point
+/// after, before, or outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub prefix: Prefix,
+    pub start: i64,
+    pub end: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +89,76 @@ fn instance(sql: &mut Sql, res_type: &str, id: &str) {
     sql.push(")");
 }
 
+/// Appends when the version `r` stopped being current: the time of the next version of its
+/// resource that lies within `scope` (exclusive), or the largest instant when there is none.
+/// A later version outside the scope is not counted, so `_at` never tells when a version
+/// the caller may not read was written: to the caller, the version it sees lasts until the
+/// next one it may see.
+fn until(sql: &mut Sql, scope: &Scope, now: i64) {
+    sql.push(
+        "COALESCE((SELECT MIN(n.last_updated) FROM resource_versions n \
+         WHERE n.rkey = r.rkey AND n.version > r.version",
+    );
+    if !scope.is_system() {
+        // The inner `r` hides the outer one: the scope is written over the alias `r`.
+        sql.push(" AND n.version IN (SELECT r.version FROM resource_versions r WHERE r.rkey = n.rkey AND ");
+        scope_condition(sql, scope, now);
+        sql.push(")");
+    }
+    sql.push("), ");
+    sql.bind_int(i64::MAX);
+    sql.push(")");
+}
+
+/// ` AND (condition)`: the version `r`'s period `[r.last_updated, until)` meets `at`.
+fn at_condition(sql: &mut Sql, at: At, scope: &Scope, now: i64) {
+    // After `end` means from `end + 1` on, in whole microseconds.
+    let after_end = at.end.saturating_add(1);
+    let starts = |sql: &mut Sql, op: &str, v: i64| {
+        sql.push("r.last_updated");
+        sql.push(op);
+        sql.bind_int(v);
+    };
+    sql.push(" AND (");
+    match at.prefix {
+        // Current at some point of the range: began by its end, lasted past its start.
+        Prefix::Eq | Prefix::Ap => {
+            starts(sql, " <= ", at.end);
+            sql.push(" AND ");
+            until(sql, scope, now);
+            sql.push(" > ");
+            sql.bind_int(at.start);
+        }
+        // Current at some point outside the range.
+        Prefix::Ne => {
+            starts(sql, " < ", at.start);
+            sql.push(" OR ");
+            until(sql, scope, now);
+            sql.push(" > ");
+            sql.bind_int(after_end);
+        }
+        Prefix::Gt => {
+            until(sql, scope, now);
+            sql.push(" > ");
+            sql.bind_int(after_end);
+        }
+        Prefix::Ge => {
+            until(sql, scope, now);
+            sql.push(" > ");
+            sql.bind_int(at.start);
+        }
+        Prefix::Lt => starts(sql, " < ", at.start),
+        Prefix::Le => starts(sql, " <= ", at.end),
+        Prefix::Sa => starts(sql, " > ", at.end),
+        Prefix::Eb => {
+            until(sql, scope, now);
+            sql.push(" <= ");
+            sql.bind_int(at.start);
+        }
+    }
+    sql.push(")");
+}
+
 /// ` AND (condition)` of `scope` over the version `r`; nothing for [`Scope::System`].
 fn within(sql: &mut Sql, scope: &Scope, now: i64) {
     if !scope.is_system() {
@@ -88,8 +169,8 @@ fn within(sql: &mut Sql, scope: &Scope, now: i64) {
 
 impl Conn<'_> {
     /// Versions at `level` within `scope` updated at or after `since`, newest first, `count`
-    /// from `offset`; with `owner`, only versions that institution wrote. `total` counts only
-    /// versions within `scope`.
+    /// from `offset`; with `owner`, only versions that institution wrote; with `at`, only
+    /// versions current when each says. `total` counts only versions within `scope`.
     #[allow(clippy::too_many_arguments)]
     pub fn history(
         &mut self,
@@ -97,6 +178,7 @@ impl Conn<'_> {
         scope: &Scope,
         owner: Option<&str>,
         since: Option<i64>,
+        at: &[At],
         count: i64,
         offset: i64,
         now: i64,
@@ -114,6 +196,9 @@ impl Conn<'_> {
             if let Some(since) = since {
                 sql.push(" AND r.last_updated >= ");
                 sql.bind_int(since);
+            }
+            for at in at {
+                at_condition(sql, *at, scope, now);
             }
             if let Some(owner) = owner {
                 sql.push(" AND r.institution = ");

@@ -41,7 +41,7 @@ pub use audit::AuditFilter;
 pub use consents::PersonConsent;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;
-pub use history::{HistoryEntry, HistoryLevel, HistoryPage};
+pub use history::{At, HistoryEntry, HistoryLevel, HistoryPage};
 pub use include_sql::Included;
 pub use lock::LockKey;
 pub use migrate::{MigrationReport, run_migrations};

@@ -152,6 +152,10 @@ pub(super) fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, no
             let types: Vec<&str> = compartment.types.iter().map(String::as_str).collect();
             in_list(sql, "r.res_type", &types);
         }
+        None if query.resource_type == ALL_TYPES => {
+            let types: Vec<&str> = query.types.iter().map(String::as_str).collect();
+            in_list(sql, "r.res_type", &types);
+        }
         _ => {
             // A keyset page of one type (`$export`'s pages after the first) is read by `rkey`
             // from its cursor, stopping at the page's end: through the `res_type` index SQLite
@@ -439,8 +443,15 @@ fn table_of(kind: ParamKind) -> &'static str {
 fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: &Clause) {
     sql.push("SELECT x.rkey FROM ");
     sql.push(table);
-    sql.push(" x WHERE x.res_type = ");
-    sql.bind_text(query.resource_type.as_str());
+    if query.resource_type == ALL_TYPES && query.compartment.is_none() {
+        // A system-level search with a parameter every searched type defines.
+        sql.push(" x WHERE ");
+        let types: Vec<&str> = query.types.iter().map(String::as_str).collect();
+        in_list(sql, "x.res_type", &types);
+    } else {
+        sql.push(" x WHERE x.res_type = ");
+        sql.bind_text(query.resource_type.as_str());
+    }
     sql.push(" AND x.param = ");
     sql.bind_text(clause.param);
 }
