@@ -119,7 +119,7 @@ pub async fn history(
                 (Some(t), None) => HistoryLevel::Type(t),
                 _ => HistoryLevel::System,
             };
-            Ok::<_, Error>(conn.history(
+            let page = conn.history(
                 level,
                 &access,
                 owner.as_deref(),
@@ -128,9 +128,20 @@ pub async fn history(
                 count,
                 offset,
                 now,
-            )?)
+            )?;
+            // An instance none of whose versions `_since`/`_at` select still has a history
+            // (an empty one); only one with no version within the scope is unknown.
+            let filtered = params.since.is_some() || !params.at.is_empty();
+            let exists = page.total > 0
+                || (filtered
+                    && conn
+                        .history(level, &access, owner.as_deref(), None, &[], 0, 0, now)?
+                        .total
+                        > 0);
+            Ok::<_, Error>((page, exists))
         })
         .await?;
+    let (page, exists) = page;
     let interaction = match (res_type, id) {
         (Some(_), Some(_)) => "history-instance",
         (Some(_), None) => "history-type",
@@ -144,7 +155,7 @@ pub async fn history(
     )
     .await?;
     if let (Some(t), Some(i)) = (res_type, id)
-        && page.total == 0
+        && !exists
     {
         return Err(Error::NotFound {
             res_type: t.into(),
