@@ -1258,7 +1258,6 @@ backend_test!(
                 "_source",
                 "_source",
             ),
-            ("Observation?_list=42", "_list", "_list"),
             ("Observation?_text=glucose", "_text", "_text"),
             ("Observation?foo:exact=x", "foo:exact", "foo:exact"),
             (
