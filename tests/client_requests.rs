@@ -163,7 +163,9 @@ fn a_clients_everyday_calls() {
                 .unwrap(),
         );
         assert_eq!((status, read["id"].as_str()), (200, Some(pid.as_str())));
-        let xml = get(&format!("Patient/{pid}"))
+        let xml = srv
+            .client
+            .get(srv.url(&format!("Patient/{pid}")))
             .header("accept", "application/fhir+xml")
             .send()
             .unwrap();

@@ -409,7 +409,11 @@ backend_test!(every_405_lists_the_methods_its_route_takes, |srv| {
         allow(c.post(srv.url("metadata")).send().unwrap()),
         "GET, HEAD"
     );
-    assert_eq!(allow(c.get(srv.url("")).send().unwrap()), "POST");
+    assert_eq!(
+        allow(c.delete(srv.url("")).send().unwrap()),
+        "GET, HEAD, POST"
+    );
+    assert_eq!(allow(c.get(srv.url("_search")).send().unwrap()), "POST");
     assert_eq!(
         allow(c.get(srv.url("Patient/_search")).send().unwrap()),
         "POST"
