@@ -700,4 +700,21 @@ mod tests {
         assert!(by_id.contains("sqlite_autoindex_resources"), "{by_id}");
         assert!(all.contains("resources_type_updated"), "{all}");
     }
+
+    #[test]
+    fn a_search_of_several_types_reaches_its_index_rows_by_key() {
+        let opts = QueryOptions::for_tests(true);
+        let params = vec![("patient".to_string(), "Patient/p1".to_string())];
+        let mut query = parse("Observation", &params, &opts).unwrap();
+        query.resource_type = ALL_TYPES.to_string();
+        query.types = vec!["Observation".into(), "Condition".into()];
+        let plan = crate::store::test_db::sqlite_plan(move |sql| {
+            sql.push("SELECT r.res_id FROM resources r WHERE ");
+            where_clause(sql, &query, &Scope::System, 0);
+            order_by(sql, &query);
+            sql.push(" LIMIT 20");
+        });
+        assert!(plan.contains("search_reference_lookup"), "{plan}");
+        assert!(!plan.contains("SCAN x"), "{plan}");
+    }
 }
