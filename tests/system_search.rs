@@ -437,6 +437,11 @@ fn the_capability_statement_lists_system_search_list_and_chains() {
             .clone()
     };
     assert_eq!(param("_list")["type"], "special");
+    let documentation = observation["documentation"].as_str().unwrap();
+    assert!(
+        documentation.contains("_at (the versions current"),
+        "{documentation}"
+    );
     let subject = param("subject")["documentation"]
         .as_str()
         .unwrap()

@@ -194,6 +194,7 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
             .map(|p| p.name.to_string()),
     );
     let mut documentation = format!("_sort supports: {}{SEARCH_DOC}", sorts.join(", "));
+    documentation.push_str(HISTORY_DOC);
     let writable = !implemented.extracted_only.contains(&res_type);
     let interactions: Vec<Value> = implemented
         .type_interactions
@@ -250,6 +251,9 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
     entry["documentation"] = json!(documentation);
     entry
 }
+
+/// The history parameters, which no element of the statement lists.
+const HISTORY_DOC: &str = ". _history (instance, type, system) takes _count, _offset, _since (written at or after) and _at (the versions current at some point of the date given; prefixes eq, ne, gt, lt, ge, le, sa, eb; ap answers 400)";
 
 /// What a client cannot learn from `searchParam`: which result parameters apply and which
 /// syntax is refused rather than ignored (`search::query::cannot_ignore`).
