@@ -14,13 +14,13 @@ use super::everything::push_types;
 use crate::error::Error;
 use crate::fhir::resource_types::RESOURCE_TYPES;
 use crate::messages::InteractionMessage;
-use crate::search::{ALL_TYPES, SearchQuery};
+use crate::search::{ALL_TYPES, SERVED_APART, SearchQuery};
 use crate::store::SearchPage;
 
 /// Types searched somewhere other than the resource store: the audit trail and the
 /// terminology. Naming one in `_type` answers 400; without `_type` they are left out.
 fn served_apart(res_type: &str) -> bool {
-    res_type == "AuditEvent" || super::terminology::is_managed(res_type)
+    SERVED_APART.contains(&res_type) || super::terminology::is_managed(res_type)
 }
 
 /// The types a search without `_type` covers.
@@ -106,8 +106,9 @@ pub fn parse(
         return Err(Error::invalid(message, name));
     }
     query.resource_type = ALL_TYPES.to_string();
-    query.types = types;
+    // Without `_type`, no list: every type but those served apart (see `search_sql`).
     if !listed.is_empty() {
+        query.types = types;
         query
             .applied
             .insert(0, ("_type".to_string(), listed.join(",")));

@@ -91,7 +91,7 @@ pub struct SearchQuery {
     /// Chained parameters and `_has`, ANDed with the clauses.
     pub chains: Vec<Chain>,
     /// System-level search (`[base]?_type=…`): the types searched when the query's type is
-    /// [`ALL_TYPES`] outside a compartment.
+    /// [`ALL_TYPES`] outside a compartment; empty: every type but those [`SERVED_APART`].
     pub types: Vec<String>,
 }
 
@@ -119,6 +119,10 @@ pub enum Link {
 
 /// The type of a search over every compartment type: `Patient/{id}/*` and `$everything`.
 pub const ALL_TYPES: &str = "*";
+
+/// Types searched somewhere other than the resource store (the audit trail, the terminology):
+/// a system-level search without `_type` leaves them out.
+pub const SERVED_APART: &[&str] = &["AuditEvent", "CodeSystem", "ValueSet"];
 
 /// The patient compartment a search runs in (<https://hl7.org/fhir/R4/compartmentdefinition.html>).
 /// A resource is in `Patient/{patient}`'s compartment when that Patient is the one it names at

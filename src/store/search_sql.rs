@@ -152,10 +152,7 @@ pub(super) fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, no
             let types: Vec<&str> = compartment.types.iter().map(String::as_str).collect();
             in_list(sql, "r.res_type", &types);
         }
-        None if query.resource_type == ALL_TYPES => {
-            let types: Vec<&str> = query.types.iter().map(String::as_str).collect();
-            in_list(sql, "r.res_type", &types);
-        }
+        None if query.resource_type == ALL_TYPES => system_types(sql, query, "r.res_type"),
         _ => {
             // A keyset page of one type (`$export`'s pages after the first) is read by `rkey`
             // from its cursor, stopping at the page's end: through the `res_type` index SQLite
@@ -194,6 +191,21 @@ pub(super) fn where_clause(sql: &mut Sql, query: &SearchQuery, scope: &Scope, no
     for chain in &query.chains {
         sql.push(" AND ");
         super::chain_sql::chain_condition(sql, &query.resource_type, chain, scope, now);
+    }
+}
+
+/// The types of a system-level search: those listed, or every one but those served apart.
+/// The latter is a condition no index serves, so SQLite reads the rows in storage order and
+/// stops at the page's end; with the types listed as an `IN`, it sorted every row of every
+/// type for each page.
+fn system_types(sql: &mut Sql, query: &SearchQuery, column: &str) {
+    if query.types.is_empty() {
+        sql.push("NOT (");
+        in_list(sql, column, crate::search::SERVED_APART);
+        sql.push(")");
+    } else {
+        let types: Vec<&str> = query.types.iter().map(String::as_str).collect();
+        in_list(sql, column, &types);
     }
 }
 
@@ -446,8 +458,7 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
     if query.resource_type == ALL_TYPES && query.compartment.is_none() {
         // A system-level search with a parameter every searched type defines.
         sql.push(" x WHERE ");
-        let types: Vec<&str> = query.types.iter().map(String::as_str).collect();
-        in_list(sql, "x.res_type", &types);
+        system_types(sql, query, "x.res_type");
     } else {
         sql.push(" x WHERE x.res_type = ");
         sql.bind_text(query.resource_type.as_str());
@@ -716,5 +727,20 @@ mod tests {
         });
         assert!(plan.contains("search_reference_lookup"), "{plan}");
         assert!(!plan.contains("SCAN x"), "{plan}");
+    }
+
+    #[test]
+    fn a_search_of_every_type_reads_rows_in_storage_order() {
+        let opts = QueryOptions::for_tests(true);
+        let params = vec![("_lastUpdated".to_string(), "gt2024".to_string())];
+        let mut query = parse(ALL_TYPES, &params, &opts).unwrap();
+        query.types = Vec::new();
+        let plan = crate::store::test_db::sqlite_plan(move |sql| {
+            sql.push("SELECT r.res_id FROM resources r WHERE ");
+            where_clause(sql, &query, &Scope::System, 0);
+            order_by(sql, &query);
+            sql.push(" LIMIT 20");
+        });
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
