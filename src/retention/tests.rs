@@ -8,7 +8,10 @@ use super::Policy;
 use super::PurgeReport;
 use super::purge::{PurgeOptions, run};
 use crate::search::IndexRows;
-use crate::search::{DateValue, ReferenceValue, StringValue, TokenValue};
+use crate::search::{
+    DateValue, NumberValue, QuantityRow, ReferenceValue, StringValue, TokenPairValue, TokenValue,
+    UriValue,
+};
 use crate::store::test_db::{orphans, test_stores};
 use crate::store::{Method, NewVersion, Store, UnitRow};
 
@@ -47,6 +50,29 @@ pub(super) async fn insert(store: &Store, rows: Vec<Row<'static>>) {
                         param: "subject",
                         target_type: "Patient".into(),
                         target_id: r.patient.into(),
+                    }],
+                    numbers: vec![NumberValue {
+                        param: "probability",
+                        value: 0.5,
+                    }],
+                    quantities: vec![QuantityRow {
+                        param: "value-quantity",
+                        system: None,
+                        code: Some("mg".into()),
+                        value: 1.0,
+                        canonical: None,
+                        component: None,
+                    }],
+                    uris: vec![UriValue {
+                        param: "_profile",
+                        uri: "http://example.org/p".into(),
+                    }],
+                    token_pairs: vec![TokenPairValue {
+                        param: "code-value-concept",
+                        system: None,
+                        code: "a".into(),
+                        value_system: None,
+                        value_code: "b".into(),
                     }],
                 };
                 c.insert_new(&NewVersion {

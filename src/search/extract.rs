@@ -4,8 +4,11 @@
 //! Also home of the string normalization and reference parsing the query side shares.
 
 use super::date::parse_fhir_date;
-use super::params::{ParamDef, ParamKind, param_def, params_for};
-use super::{DateValue, IndexRows, Micros, ReferenceValue, StringValue, TokenValue};
+use super::params::{META_PARAMS, ParamDef, ParamKind, param_def, params_for};
+use super::{
+    DateValue, IndexRows, Micros, NumberValue, QuantityRow, ReferenceValue, StringValue,
+    TokenValue, UriValue,
+};
 use chrono::FixedOffset;
 use serde_json::{Map, Value};
 
@@ -13,16 +16,21 @@ use serde_json::{Map, Value};
 /// Date values without a zone are read in `default_offset`.
 pub fn extract(resource_type: &str, resource: &Value, default_offset: FixedOffset) -> IndexRows {
     let mut rows = IndexRows::default();
-    for def in params_for(resource_type) {
+    for def in params_for(resource_type).iter().chain(META_PARAMS) {
         for node in def.paths.iter().flat_map(|path| walk(resource, path)) {
             add_node(def, node, default_offset, &mut rows);
         }
     }
+    super::composite::extract(resource_type, resource, &mut rows);
     IndexRows {
         tokens: dedup(rows.tokens),
         strings: dedup(rows.strings),
         dates: dedup(rows.dates),
         references: dedup(rows.references),
+        numbers: dedup(rows.numbers),
+        quantities: dedup(rows.quantities),
+        uris: dedup(rows.uris),
+        token_pairs: dedup(rows.token_pairs),
     }
 }
 
@@ -99,11 +107,51 @@ fn add_node(def: &ParamDef, node: &Value, offset: FixedOffset, rows: &mut IndexR
                 });
             }
         }
+        ParamKind::Number => {
+            if let Some(value) = super::number::stored_number(node) {
+                rows.numbers.push(NumberValue { param, value });
+            }
+        }
+        ParamKind::Quantity => rows.quantities.extend(quantity_row(param, node)),
+        ParamKind::Uri => {
+            if let Some(uri) = node.as_str().filter(|u| !u.is_empty()) {
+                rows.uris.push(UriValue {
+                    param,
+                    uri: uri.to_string(),
+                });
+            }
+        }
+        // Pairs of parts of one element: `composite::extract` reads them.
+        ParamKind::Composite => {}
     }
 }
 
+/// The index row of a Quantity (or Age, Duration…): its value, its unit as written (the code,
+/// else the unit text) and, for a UCUM unit the server understands, the value in base units.
+pub(crate) fn quantity_row(param: &'static str, node: &Value) -> Option<QuantityRow> {
+    let map = node.as_object()?;
+    let value = super::number::stored_number(map.get("value")?)?;
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let system = text("system");
+    let code = text("code").or_else(|| text("unit"));
+    let canonical = super::number::canonical(value, system.as_deref(), text("code").as_deref());
+    Some(QuantityRow {
+        param,
+        system,
+        code,
+        value,
+        canonical,
+        component: None,
+    })
+}
+
 /// Token values by shape: code/string, boolean, CodeableConcept, Coding, Identifier/ContactPoint.
-fn tokens_of(node: &Value, out: &mut Vec<(Option<String>, String)>) {
+pub(crate) fn tokens_of(node: &Value, out: &mut Vec<(Option<String>, String)>) {
     match node {
         Value::String(code) if !code.is_empty() => out.push((None, code.clone())),
         Value::Bool(flag) => out.push((None, flag.to_string())),

@@ -4,12 +4,16 @@
 //! Spec: <https://hl7.org/fhir/R4/search.html>
 
 pub mod chain;
+pub mod composite;
 pub mod date;
 pub mod extract;
 pub mod include;
+pub mod number;
 pub mod paging;
 pub mod params;
 pub mod query;
+pub mod reindex;
+pub mod terminology;
 
 use crate::messages::requests::{ChainReason, IncludeReason, SearchReason};
 
@@ -29,6 +33,47 @@ pub struct IndexRows {
     pub strings: Vec<StringValue>,
     pub dates: Vec<DateValue>,
     pub references: Vec<ReferenceValue>,
+    pub numbers: Vec<NumberValue>,
+    pub quantities: Vec<QuantityRow>,
+    pub uris: Vec<UriValue>,
+    pub token_pairs: Vec<TokenPairValue>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumberValue {
+    pub param: &'static str,
+    pub value: f64,
+}
+
+/// A Quantity index row; also the row of a composite of a code and a quantity of one element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantityRow {
+    pub param: &'static str,
+    pub system: Option<String>,
+    /// The unit code, or the unit text when the Quantity has no code.
+    pub code: Option<String>,
+    pub value: f64,
+    /// The value in UCUM base units and the name of those units, when the unit is UCUM's and
+    /// understood (see `number::Canonical`).
+    pub canonical: Option<number::Canonical>,
+    /// For a composite: the code of the same element (`Observation.code`, `component.code`).
+    pub component: Option<(Option<String>, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriValue {
+    pub param: &'static str,
+    pub uri: String,
+}
+
+/// The row of a composite of two tokens of one element (`code-value-concept`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPairValue {
+    pub param: &'static str,
+    pub system: Option<String>,
+    pub code: String,
+    pub value_system: Option<String>,
+    pub value_code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +273,32 @@ pub enum Value {
         id: String,
     },
     Id(String),
+    /// A number with its prefix and the range its written precision implies.
+    Number(number::NumberSearch),
+    /// `[prefix]number|system|code`.
+    Quantity(number::QuantitySearch),
+    Uri {
+        uri: String,
+        mode: UriMatch,
+    },
+    /// A composite parameter's value: the token of the element (`code`) and the value of the
+    /// same element (a quantity or a token), `token$value`.
+    Composite {
+        token: Box<Value>,
+        value: Box<Value>,
+    },
+    /// Matches no resource: a value set that expanded to no code (`:in`).
+    Nothing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UriMatch {
+    /// The indexed uri equals the value.
+    Exact,
+    /// `:below`: the indexed uri starts with the value.
+    Below,
+    /// `:above`: the value starts with the indexed uri.
+    Above,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,11 @@ pub enum ParamKind {
     String,
     Date,
     Reference,
+    Number,
+    Quantity,
+    Uri,
+    /// Two values of one element, `token$value` (see `search::composite`).
+    Composite,
 }
 
 impl ParamKind {
@@ -20,6 +25,10 @@ impl ParamKind {
             ParamKind::String => "string",
             ParamKind::Date => "date",
             ParamKind::Reference => "reference",
+            ParamKind::Number => "number",
+            ParamKind::Quantity => "quantity",
+            ParamKind::Uri => "uri",
+            ParamKind::Composite => "composite",
         }
     }
 }
@@ -54,6 +63,7 @@ pub const INDEXED_TYPES: &[&str] = &[
     "Practitioner",
     "PractitionerRole",
     "Procedure",
+    "RiskAssessment",
     "Specimen",
 ];
 
@@ -77,6 +87,7 @@ pub fn params_for(resource_type: &str) -> &'static [ParamDef] {
         "Practitioner" => PRACTITIONER,
         "PractitionerRole" => PRACTITIONER_ROLE,
         "Procedure" => PROCEDURE,
+        "RiskAssessment" => RISK_ASSESSMENT,
         "Specimen" => SPECIMEN,
         _ => &[],
     }
@@ -85,6 +96,79 @@ pub fn params_for(resource_type: &str) -> &'static [ParamDef] {
 /// The parameter `name` of `resource_type`, if it has one.
 pub fn param_def(resource_type: &str, name: &str) -> Option<&'static ParamDef> {
     params_for(resource_type).iter().find(|p| p.name == name)
+}
+
+/// The parameters every resource type has on `meta` (besides `_id` and `_lastUpdated`, which
+/// are columns of the resource row): indexed for every type like its own parameters.
+#[rustfmt::skip]
+pub const META_PARAMS: &[ParamDef] = &[
+    token("_tag", &["meta.tag"], "A tag of the resource"),
+    token("_security", &["meta.security"], "A security label of the resource"),
+    uri("_profile", &["meta.profile"], "A profile the resource claims to conform to"),
+    uri("_source", &["meta.source"], "Where the resource comes from"),
+];
+
+/// The `meta` parameter `name`, if it is one.
+pub fn meta_param(name: &str) -> Option<&'static ParamDef> {
+    META_PARAMS.iter().find(|p| p.name == name)
+}
+
+const fn number(
+    name: &'static str,
+    paths: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamKind::Number,
+        paths,
+        targets: &[],
+        description,
+    }
+}
+
+const fn quantity(
+    name: &'static str,
+    paths: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamKind::Quantity,
+        paths,
+        targets: &[],
+        description,
+    }
+}
+
+const fn uri(
+    name: &'static str,
+    paths: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamKind::Uri,
+        paths,
+        targets: &[],
+        description,
+    }
+}
+
+/// A composite parameter; `paths` are the elements whose parts are paired (see
+/// `search::composite` for the parts).
+const fn composite(
+    name: &'static str,
+    paths: &'static [&'static str],
+    description: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamKind::Composite,
+        paths,
+        targets: &[],
+        description,
+    }
 }
 
 const fn token(
@@ -265,6 +349,8 @@ const CONDITION: &[ParamDef] = &[
     date("abatement-date", &["abatementDateTime", "abatementPeriod"],
         "When the condition resolved"),
     date("recorded-date", &["recordedDate"], "When the condition was first recorded"),
+    quantity("onset-age", &["onsetAge"], "The age at which the condition began"),
+    quantity("abatement-age", &["abatementAge"], "The age at which the condition resolved"),
     reference("encounter", &["encounter"], ENCOUNTER_ONLY,
         "The encounter the condition was noted in"),
     reference("asserter", &["asserter"], PEOPLE, "Who asserts the condition"),
@@ -320,6 +406,30 @@ const OBSERVATION: &[ParamDef] = &[
         "A member of a panel"),
     reference("derived-from", &["derivedFrom"], DERIVATION_SOURCES,
         "What the observation was derived from"),
+    quantity("value-quantity", &["valueQuantity"], "A quantity result"),
+    quantity("component-value-quantity", &["component.valueQuantity"],
+        "The quantity result of a component"),
+    quantity("combo-value-quantity", &["valueQuantity", "component.valueQuantity"],
+        "A quantity result of the observation or of a component"),
+    token("component-value-concept", &["component.valueCodeableConcept"],
+        "The coded result of a component"),
+    token("combo-value-concept", &["valueCodeableConcept", "component.valueCodeableConcept"],
+        "A coded result of the observation or of a component"),
+    composite("code-value-quantity", &["code", "valueQuantity"],
+        "code$quantity: the observation's code and its quantity result"),
+    composite("code-value-concept", &["code", "valueCodeableConcept"],
+        "code$concept: the observation's code and its coded result"),
+    composite("component-code-value-quantity", &["component.code", "component.valueQuantity"],
+        "code$quantity of one component"),
+    composite("component-code-value-concept",
+        &["component.code", "component.valueCodeableConcept"],
+        "code$concept of one component"),
+    composite("combo-code-value-quantity",
+        &["code", "valueQuantity", "component.code", "component.valueQuantity"],
+        "code$quantity of the observation or of one component"),
+    composite("combo-code-value-concept",
+        &["code", "valueCodeableConcept", "component.code", "component.valueCodeableConcept"],
+        "code$concept of the observation or of one component"),
 ];
 
 #[rustfmt::skip]
@@ -423,6 +533,7 @@ const DOCUMENT_REFERENCE: &[ParamDef] = &[
     token("security-label", &["securityLabel"], "A security label of the document"),
     date("date", &["date"], "When the reference was created"),
     date("period", &["context.period"], "The period of service the document covers"),
+    uri("location", &["content.attachment.url"], "Where the content can be found"),
     string("description", &["description"], "A human-readable description"),
     reference("author", &["author"], AUTHORS, "Who wrote the document"),
     reference("authenticator", &["authenticator"], CLINICIANS_OR_ORGANIZATION,
@@ -452,6 +563,7 @@ const ENCOUNTER: &[ParamDef] = &[
     token("type", &["type"], "The specific type of encounter"),
     token("reason-code", &["reasonCode"], "Why the encounter took place, as a code"),
     date("date", &["period"], "When the encounter took place"),
+    quantity("length", &["length"], "How long the encounter lasted"),
     reference("participant", &["participant.individual"], &["Practitioner", "PractitionerRole", "RelatedPerson"],
         "Who took part"),
     reference("practitioner", &["participant.individual"], &["Practitioner"],
@@ -512,6 +624,24 @@ const PROCEDURE: &[ParamDef] = &[
     date("date", &["performedDateTime", "performedPeriod"], "When the procedure was performed"),
     reference("encounter", &["encounter"], ENCOUNTER_ONLY,
         "The encounter the procedure was performed in"),
+    uri("instantiates-uri", &["instantiatesUri"],
+        "An external protocol or guideline the procedure follows"),
+];
+
+#[rustfmt::skip]
+const RISK_ASSESSMENT: &[ParamDef] = &[
+    token("identifier", &["identifier"], "A business identifier of the assessment"),
+    patient_via_subject(),
+    reference("subject", &["subject"], &["Patient", "Group"], "Who the assessment is about"),
+    token("status", &["status"], "registered, preliminary, final, amended, …"),
+    token("method", &["method"], "How the risk was evaluated"),
+    token("risk", &["prediction.qualitativeRisk"], "The likelihood of the outcome, as a code"),
+    number("probability", &["prediction.probabilityDecimal"],
+        "The likelihood of the outcome, as a number"),
+    date("date", &["occurrenceDateTime"], "When the assessment was made"),
+    reference("encounter", &["encounter"], ENCOUNTER_ONLY,
+        "The encounter the assessment was made in"),
+    reference("condition", &["condition"], &["Condition"], "The condition assessed"),
 ];
 
 #[rustfmt::skip]
@@ -574,6 +704,7 @@ const AUDIT_EVENT: &[ParamDef] = &[
     reference("patient", &["agent.who", "entity.what"], PATIENT_ONLY,
         "A patient who took part or was concerned"),
     reference("source", &["source.observer"], AUTHORS, "Who reported the event"),
+    uri("policy", &["agent.policy"], "A policy that authorized the event"),
     token("site", &["source.site"], "The site of the reporting source"),
 ];
 
@@ -753,5 +884,7 @@ mod tests {
         assert_eq!(ParamKind::String.fhir_type(), "string");
         assert_eq!(ParamKind::Date.fhir_type(), "date");
         assert_eq!(ParamKind::Reference.fhir_type(), "reference");
+        assert_eq!(ParamKind::Quantity.fhir_type(), "quantity");
+        assert_eq!(ParamKind::Composite.fhir_type(), "composite");
     }
 }

@@ -8,8 +8,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    consents, resource_versions, resources, search_date, search_reference, search_string,
-    search_token,
+    consents, resource_versions, resources, search_date, search_number, search_quantity,
+    search_reference, search_string, search_token, search_token_pair, search_uri,
 };
 use super::{Conn, StoreError, dispatch};
 use crate::access::classify::ConsentGrant;
@@ -366,6 +366,12 @@ impl Conn<'_> {
             diesel::delete(search_date::table.filter(search_date::rkey.eq(rkey))).execute(c)?;
             diesel::delete(search_reference::table.filter(search_reference::rkey.eq(rkey)))
                 .execute(c)?;
+            diesel::delete(search_number::table.filter(search_number::rkey.eq(rkey))).execute(c)?;
+            diesel::delete(search_quantity::table.filter(search_quantity::rkey.eq(rkey)))
+                .execute(c)?;
+            diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
+            diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
+                .execute(c)?;
         });
         Ok(())
     }
@@ -420,6 +426,59 @@ impl Conn<'_> {
                         search_reference::param.eq(r.param),
                         search_reference::target_type.eq(r.target_type.as_str()),
                         search_reference::target_id.eq(r.target_id.as_str()),
+                    ))
+                    .execute(c)?;
+            }
+            for n in &index.numbers {
+                diesel::insert_into(search_number::table)
+                    .values((
+                        search_number::rkey.eq(rkey),
+                        search_number::res_type.eq(res_type),
+                        search_number::param.eq(n.param),
+                        search_number::value.eq(n.value),
+                    ))
+                    .execute(c)?;
+            }
+            for q in &index.quantities {
+                let (comp_system, comp_code) = match &q.component {
+                    Some((system, code)) => (system.as_deref(), Some(code.as_str())),
+                    None => (None, None),
+                };
+                diesel::insert_into(search_quantity::table)
+                    .values((
+                        search_quantity::rkey.eq(rkey),
+                        search_quantity::res_type.eq(res_type),
+                        search_quantity::param.eq(q.param),
+                        search_quantity::system.eq(q.system.as_deref()),
+                        search_quantity::code.eq(q.code.as_deref()),
+                        search_quantity::value.eq(q.value),
+                        search_quantity::canon_unit.eq(q.canonical.as_ref().map(|c| c.unit.as_str())),
+                        search_quantity::canon_value.eq(q.canonical.as_ref().map(|c| c.value)),
+                        search_quantity::comp_system.eq(comp_system),
+                        search_quantity::comp_code.eq(comp_code),
+                    ))
+                    .execute(c)?;
+            }
+            for u in &index.uris {
+                diesel::insert_into(search_uri::table)
+                    .values((
+                        search_uri::rkey.eq(rkey),
+                        search_uri::res_type.eq(res_type),
+                        search_uri::param.eq(u.param),
+                        search_uri::uri.eq(u.uri.as_str()),
+                    ))
+                    .execute(c)?;
+            }
+            for t in &index.token_pairs {
+                diesel::insert_into(search_token_pair::table)
+                    .values((
+                        search_token_pair::rkey.eq(rkey),
+                        search_token_pair::res_type.eq(res_type),
+                        search_token_pair::param.eq(t.param),
+                        search_token_pair::system.eq(t.system.as_deref()),
+                        search_token_pair::code.eq(t.code.as_str()),
+                        search_token_pair::value_system.eq(t.value_system.as_deref()),
+                        search_token_pair::value_code.eq(t.value_code.as_str()),
                     ))
                     .execute(c)?;
             }

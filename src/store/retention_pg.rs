@@ -56,13 +56,17 @@ impl diesel::query_builder::QueryId for PurgeRkeys<'_> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-/// [`PurgeRkeys`]' text around its seven binds of the same keys.
-const PURGE_RKEYS_SQL: [&str; 8] = [
+/// [`PurgeRkeys`]' text around its eleven binds of the same keys.
+const PURGE_RKEYS_SQL: [&str; 12] = [
     "WITH v AS (DELETE FROM resource_versions WHERE rkey = ANY(",
     ")), t AS (DELETE FROM search_token WHERE rkey = ANY(",
     ")), s AS (DELETE FROM search_string WHERE rkey = ANY(",
     ")), d AS (DELETE FROM search_date WHERE rkey = ANY(",
     ")), r AS (DELETE FROM search_reference WHERE rkey = ANY(",
+    ")), n AS (DELETE FROM search_number WHERE rkey = ANY(",
+    ")), q AS (DELETE FROM search_quantity WHERE rkey = ANY(",
+    ")), u AS (DELETE FROM search_uri WHERE rkey = ANY(",
+    ")), p AS (DELETE FROM search_token_pair WHERE rkey = ANY(",
     ")), c AS (DELETE FROM consents WHERE rkey = ANY(",
     ")) DELETE FROM resources WHERE rkey = ANY(",
     ")",

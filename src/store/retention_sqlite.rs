@@ -15,12 +15,16 @@ use super::StoreError;
 
 /// The tables a resource's rows live in, children first: the resource row goes last, so an
 /// interrupted batch (rolled back as a whole anyway) never leaves children without a parent.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 11] = [
     "resource_versions",
     "search_token",
     "search_string",
     "search_date",
     "search_reference",
+    "search_number",
+    "search_quantity",
+    "search_uri",
+    "search_token_pair",
     "consents",
     "resources",
 ];
@@ -95,6 +99,10 @@ mod tests {
              CREATE TABLE search_string (rkey BIGINT NOT NULL);
              CREATE TABLE search_date (rkey BIGINT NOT NULL);
              CREATE TABLE search_reference (rkey BIGINT NOT NULL);
+             CREATE TABLE search_number (rkey BIGINT NOT NULL);
+             CREATE TABLE search_quantity (rkey BIGINT NOT NULL);
+             CREATE TABLE search_uri (rkey BIGINT NOT NULL);
+             CREATE TABLE search_token_pair (rkey BIGINT NOT NULL);
              CREATE TABLE consents (rkey BIGINT NOT NULL UNIQUE);
              INSERT INTO resources VALUES (1, 'a'), (2, 'b'), (3, 'c');
              INSERT INTO search_token VALUES (1, 'x'), (1, 'y'), (2, 'z'), (3, 'w');

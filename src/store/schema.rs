@@ -81,6 +81,58 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_number (rkey) {
+        rkey -> BigInt,
+        res_type -> Text,
+        param -> Text,
+        value -> Double,
+    }
+}
+
+diesel::table! {
+    search_quantity (rkey) {
+        rkey -> BigInt,
+        res_type -> Text,
+        param -> Text,
+        system -> Nullable<Text>,
+        code -> Nullable<Text>,
+        value -> Double,
+        canon_unit -> Nullable<Text>,
+        canon_value -> Nullable<Double>,
+        comp_system -> Nullable<Text>,
+        comp_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    search_uri (rkey) {
+        rkey -> BigInt,
+        res_type -> Text,
+        param -> Text,
+        uri -> Text,
+    }
+}
+
+diesel::table! {
+    search_token_pair (rkey) {
+        rkey -> BigInt,
+        res_type -> Text,
+        param -> Text,
+        system -> Nullable<Text>,
+        code -> Text,
+        value_system -> Nullable<Text>,
+        value_code -> Text,
+    }
+}
+
+diesel::table! {
+    search_index_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     code_systems (id) {
         id -> BigInt,
         url -> Text,
@@ -262,6 +314,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_string,
     search_date,
     search_reference,
+    search_number,
+    search_quantity,
+    search_uri,
+    search_token_pair,
+    search_index_version,
     code_systems,
     code_system_concepts,
     value_sets,

@@ -235,6 +235,10 @@ impl Writer {
             prepared.index.strings.extend(rows.strings);
             prepared.index.dates.extend(rows.dates);
             prepared.index.references.extend(rows.references);
+            prepared.index.numbers.extend(rows.numbers);
+            prepared.index.quantities.extend(rows.quantities);
+            prepared.index.uris.extend(rows.uris);
+            prepared.index.token_pairs.extend(rows.token_pairs);
         }
         let method = if row.is_some() {
             Method::Put

@@ -21,7 +21,7 @@
 mod ast;
 mod boundary;
 mod convert;
-mod decimal;
+pub(crate) mod decimal;
 mod eval;
 mod fhir;
 mod functions;
@@ -30,7 +30,7 @@ mod nav;
 mod parser;
 mod strings;
 mod temporal;
-mod ucum;
+pub(crate) mod ucum;
 mod unit_product;
 mod value;
 

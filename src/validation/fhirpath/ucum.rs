@@ -14,7 +14,7 @@
 use super::decimal::Decimal;
 
 /// Powers of gram, metre, second and mole.
-type Dims = [i8; 4];
+pub(crate) type Dims = [i8; 4];
 
 const MASS: Dims = [1, 0, 0, 0];
 const LENGTH: Dims = [0, 1, 0, 0];
@@ -258,6 +258,13 @@ pub(crate) fn comparable_values(
     }
     // x·nu/du against y·nv/dv, both multiplied by du·dv: no division, so no rounding.
     Some((x.mul(&cu.num)?.mul(&cv.den)?, y.mul(&cv.num)?.mul(&cu.den)?))
+}
+
+/// The factor taking a value in `unit` to base units, and the powers of gram, metre, second
+/// and mole those are: what search indexes a Quantity by, so any two units of one kind meet.
+pub(crate) fn base_units(unit: &str) -> Option<(Decimal, Dims)> {
+    let c = canonical(unit)?;
+    Some((c.num.div(&c.den)?, c.dims))
 }
 
 /// `y` (in unit `v`) expressed in unit `u`.
