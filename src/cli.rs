@@ -27,6 +27,9 @@ pub enum Command {
     Serve(ConfigArgs),
     /// Apply pending database migrations and exit.
     Migrate(ConfigArgs),
+    /// Rewrite the search index rows of parameters added since the stored resources were
+    /// indexed (the server also does this at start-up when the stored index is older).
+    Reindex(ConfigArgs),
     /// Measure loopback throughput and latency of POST and GET Observation.
     Bench(BenchArgs),
     /// Validate FHIR resources in files or folders against their profiles (no database).
@@ -114,6 +117,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => with_config(&args, serve),
         Command::Migrate(args) => with_config(&args, migrate),
+        Command::Reindex(args) => with_config(&args, reindex),
         Command::Bench(args) => bench(args),
         Command::Validate(args) => crate::validation::command::run(args),
         Command::Package(command) => crate::validation::packages::command::run(command),
@@ -180,6 +184,29 @@ fn migrate(config: Config) -> ExitCode {
         }
         Err(e) => {
             eprintln!("kyoyu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn reindex(config: Config) -> ExitCode {
+    let options = config.store.clone();
+    let result = actix_web::rt::System::new().block_on(async move {
+        let store = crate::store::Store::open_async(options).await?;
+        let report = store.reindex(config.timezone, true).await;
+        store.close_after_command().await;
+        report
+    });
+    match result {
+        Ok(report) => {
+            println!(
+                "reindexed {} resources (index version {} -> {})",
+                report.resources, report.from_version, report.to_version
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kyoyu: reindex failed: {e}");
             ExitCode::FAILURE
         }
     }

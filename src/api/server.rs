@@ -72,6 +72,17 @@ pub struct RunningServer {
 pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, StartError> {
     let authentication = authentication(config)?;
     let store = open_store(config).await?;
+    // Resources stored by an older version lack the rows of parameters added since; searches
+    // on those would miss them, so they are added before the first request is served.
+    let reindexed = store.reindex(config.timezone, false).await?;
+    if reindexed.resources > 0 {
+        tracing::info!(
+            from = reindexed.from_version,
+            to = reindexed.to_version,
+            resources = reindexed.resources,
+            "search index rows added for parameters new in this version"
+        );
+    }
     let terminology = Arc::new(Terminology::new(
         crate::terminology::sync::load(&store).await?,
     ));
@@ -148,6 +159,9 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             strict: false,
             default_offset: config.timezone,
             max_include: config.search_max_include,
+            concepts: Some(crate::search::terminology::ConceptSource(
+                Arc::clone(&value_sets) as Arc<dyn crate::search::terminology::Concepts>
+            )),
         },
         validator: Arc::new(validator.with_max_issues(config.max_issues)),
         value_sets,

@@ -14,6 +14,7 @@ pub mod params;
 pub mod query;
 pub mod reindex;
 pub mod terminology;
+mod typed;
 
 use crate::messages::requests::{ChainReason, IncludeReason, SearchReason};
 

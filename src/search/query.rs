@@ -5,10 +5,13 @@
 use super::date::parse_fhir_date;
 use super::extract::{is_type_name, is_valid_id, normalize, parse_reference};
 use super::paging;
-use super::params::{ParamDef, ParamKind, param_def};
+use super::params::{ParamDef, ParamKind, meta_param, param_def};
+use super::typed::{
+    ConceptModifier, composite_value, concept_values, number_value, quantity_value, uri_value,
+};
 use super::{
     Clause, Direction, Error, Prefix, SearchQuery, SortKey, SortTarget, StringMatch, Target,
-    TokenSystem, TotalMode, Value,
+    TokenSystem, TotalMode, UriMatch, Value,
 };
 use crate::fhir::subset::{Subset, SummaryRequest, elements, summary};
 use chrono::FixedOffset;
@@ -30,6 +33,8 @@ pub struct QueryOptions {
     pub default_offset: FixedOffset,
     /// Most resources `_include`/`_revinclude` add to one page.
     pub max_include: usize,
+    /// The terminology token modifiers (`:in`, `:below`…) read; without it they are refused.
+    pub concepts: Option<super::terminology::ConceptSource>,
 }
 
 #[cfg(test)]
@@ -44,6 +49,7 @@ impl QueryOptions {
             strict,
             default_offset: FixedOffset::east_opt(9 * 3600).unwrap(),
             max_include: 1000,
+            concepts: Some(super::terminology::fake::source()),
         }
     }
 }
@@ -76,10 +82,6 @@ pub fn parse(
 /// FHIR search parameters of every resource type that filter the match set and that this
 /// server does not implement.
 const UNSUPPORTED_FILTERS: &[&str] = &[
-    "_tag",
-    "_profile",
-    "_security",
-    "_source",
     "_list",
     "_text",
     "_content",
@@ -144,6 +146,12 @@ enum Modifier<'a> {
     Contains,
     /// A resource type on a reference parameter, e.g. `subject:Patient`.
     Type(&'a str),
+    /// Tokens: subsumption in a code system; uris: by path.
+    Above,
+    Below,
+    /// Tokens: membership of a value set.
+    In,
+    NotIn,
 }
 
 /// The search result parameters this server reads itself; none takes a modifier.
@@ -291,7 +299,7 @@ impl Parser<'_> {
                 );
                 self.clause(clause, raw_value, |item| date_value(item, offset))?
             }
-            _ => match param_def(self.resource_type, name) {
+            _ => match param_def(self.resource_type, name).or_else(|| meta_param(name)) {
                 Some(def) => match modifier_for(def, modifier) {
                     Some(m) => self.index_clause(def, m, raw_name, raw_value)?,
                     None => return self.unsupported_modifier(raw_name),
@@ -323,8 +331,33 @@ impl Parser<'_> {
         let clause = (def.name, raw_name, Target::Index(def.kind), modifier);
         let offset = self.opts.default_offset;
         match (def.kind, modifier) {
+            (ParamKind::Composite, _) => {
+                let Some(parts) = super::composite::parts_of(self.resource_type, def.name) else {
+                    return Err(Error::UnsupportedFilter(raw_name.to_string()));
+                };
+                self.clause(clause, raw_value, |item| composite_value(parts, item))
+            }
             (_, Modifier::Missing) => self.clause(clause, raw_value, missing_value),
+            (ParamKind::Token, Modifier::Above) => {
+                self.concept_clause(clause, raw_value, ConceptModifier::Above)
+            }
+            (ParamKind::Token, Modifier::Below) => {
+                self.concept_clause(clause, raw_value, ConceptModifier::Below)
+            }
+            (ParamKind::Token, Modifier::In | Modifier::NotIn) => {
+                self.concept_clause(clause, raw_value, ConceptModifier::In)
+            }
             (ParamKind::Token, _) => self.clause(clause, raw_value, token_value),
+            (ParamKind::Number, _) => self.clause(clause, raw_value, number_value),
+            (ParamKind::Quantity, _) => self.clause(clause, raw_value, quantity_value),
+            (ParamKind::Uri, _) => {
+                let mode = match modifier {
+                    Modifier::Above => UriMatch::Above,
+                    Modifier::Below => UriMatch::Below,
+                    _ => UriMatch::Exact,
+                };
+                self.clause(clause, raw_value, |item| uri_value(item, mode))
+            }
             (ParamKind::String, _) => {
                 self.clause(clause, raw_value, |item| Ok(string_value(item, modifier)))
             }
@@ -372,6 +405,43 @@ impl Parser<'_> {
             param,
             target,
             negate: modifier == Modifier::Not,
+            values,
+        });
+        Ok(true)
+    }
+
+    /// A token clause whose modifier the terminology answers: each item becomes the codes it
+    /// stands for, ORed; `:not-in` negates the clause like `:not`.
+    fn concept_clause(
+        &mut self,
+        (param, raw_name, target, modifier): ClauseHead,
+        raw_value: &str,
+        question: ConceptModifier,
+    ) -> Result<bool, Error> {
+        let invalid = |reason: SearchReason| Error::InvalidValue {
+            param: raw_name.to_string(),
+            value: raw_value.to_string(),
+            reason,
+        };
+        let mut values = Vec::new();
+        for item in split_unescaped(raw_value, ',') {
+            if item.is_empty() {
+                return Err(invalid(SearchReason::EmptyListItem));
+            }
+            let codes = concept_values(self.opts.concepts.as_ref(), question, item)
+                .map_err(|why| invalid(SearchReason::Value(why)))?;
+            values.extend(codes);
+            if self.query.value_count() + values.len() > self.opts.max_values {
+                return Err(Error::TooManyValues {
+                    param: raw_name.to_string(),
+                    limit: self.opts.max_values,
+                });
+            }
+        }
+        self.query.clauses.push(Clause {
+            param,
+            target,
+            negate: modifier == Modifier::NotIn,
             values,
         });
         Ok(true)
@@ -548,8 +618,14 @@ fn modifier_for<'a>(def: &ParamDef, modifier: Option<&'a str>) -> Option<Modifie
         Some(m) => m,
     };
     match (def.kind, modifier) {
+        // The parts of a composite are matched together; no modifier says how to apply to both.
+        (ParamKind::Composite, _) => None,
         (_, "missing") => Some(Modifier::Missing),
         (ParamKind::Token, "not") => Some(Modifier::Not),
+        (ParamKind::Token | ParamKind::Uri, "above") => Some(Modifier::Above),
+        (ParamKind::Token | ParamKind::Uri, "below") => Some(Modifier::Below),
+        (ParamKind::Token, "in") => Some(Modifier::In),
+        (ParamKind::Token, "not-in") => Some(Modifier::NotIn),
         (ParamKind::String, "exact") => Some(Modifier::Exact),
         (ParamKind::String, "contains") => Some(Modifier::Contains),
         (ParamKind::Reference, t)
@@ -583,7 +659,7 @@ fn total_mode(raw: &str) -> Result<TotalMode, Error> {
 }
 
 /// Splits at each `sep` not escaped by a backslash; escapes are left for [`unescape`].
-fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
+pub(super) fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     let mut escaped = false;
@@ -602,7 +678,7 @@ fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
 }
 
 /// Removes the search escapes `\,` `\|` `\$` `\\`; other backslashes are literal.
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -636,7 +712,7 @@ fn id_value(item: &str) -> Result<Value, String> {
 }
 
 /// `code`, `system|code`, `|code` or `system|`.
-fn token_value(item: &str) -> Result<Value, String> {
+pub(super) fn token_value(item: &str) -> Result<Value, String> {
     let (system, code) = match split_unescaped(item, '|')[..] {
         [code] => (TokenSystem::Any, unescape(code)),
         [system, code] => {

@@ -19,6 +19,7 @@ mod include_sql;
 mod lock;
 mod migrate;
 mod pg_link;
+mod reindex;
 mod postgres;
 mod resources;
 mod retention;
@@ -32,6 +33,7 @@ mod sqlite_checkpoint;
 mod sqlite_full;
 mod sqlite_shm;
 mod terminology;
+mod typed_sql;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod test_db;
@@ -45,6 +47,7 @@ pub use history::{At, HistoryEntry, HistoryLevel, HistoryPage};
 pub use include_sql::Included;
 pub use lock::LockKey;
 pub use migrate::{MigrationReport, run_migrations};
+pub use reindex::ReindexReport;
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::{Expired, Taken};
 pub use search_sql::SearchPage;

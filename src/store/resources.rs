@@ -378,7 +378,7 @@ impl Conn<'_> {
 
     /// One single-row INSERT per index row: the statement is prepared once per connection and
     /// reused, where a multi-row INSERT would be parsed anew for every distinct row count.
-    fn insert_index(
+    pub(super) fn insert_index(
         &mut self,
         rkey: i64,
         res_type: &str,

@@ -258,7 +258,10 @@ fn clause_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, now: i6
             _ => sql.push("1 = 0"),
         }),
         Target::Index(kind) => {
-            let table = table_of(kind);
+            let table = match kind {
+                ParamKind::Composite => super::typed_sql::composite_table(query, clause),
+                kind => table_of(kind),
+            };
             let (missing, matching): (Vec<&Value>, Vec<&Value>) = clause
                 .values
                 .iter()
@@ -449,6 +452,11 @@ fn table_of(kind: ParamKind) -> &'static str {
         ParamKind::String => "search_string",
         ParamKind::Date => "search_date",
         ParamKind::Reference => "search_reference",
+        ParamKind::Number => "search_number",
+        ParamKind::Quantity => "search_quantity",
+        ParamKind::Uri => "search_uri",
+        // Not reached: a composite's table depends on its parts (see `typed_sql`).
+        ParamKind::Composite => "search_quantity",
     }
 }
 
@@ -467,7 +475,7 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
     sql.bind_text(clause.param);
 }
 
-fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
+pub(super) fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
     match value {
         Value::Token { system, code } => {
             let mut first = true;
@@ -527,11 +535,17 @@ fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
                 sql.bind_text(t.as_str());
             }
         }
-        Value::Id(_) | Value::Missing(_) => sql.push("1 = 0"),
+        Value::Number(n) => super::typed_sql::number_condition(sql, "x.value", n),
+        Value::Quantity(q) => super::typed_sql::quantity_condition(sql, q),
+        Value::Uri { uri, mode } => super::typed_sql::uri_condition(sql, uri, *mode),
+        Value::Composite { token, value } => {
+            super::typed_sql::composite_condition(sql, token, value)
+        }
+        Value::Id(_) | Value::Missing(_) | Value::Nothing => sql.push("1 = 0"),
     }
 }
 
-fn escape_like(v: &str) -> String {
+pub(super) fn escape_like(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 2);
     for ch in v.chars() {
         if matches!(ch, '%' | '_' | '\\') {

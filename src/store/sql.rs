@@ -9,7 +9,7 @@ use std::sync::{OnceLock, RwLock};
 use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, HasSqlType, Text, Untyped};
+use diesel::sql_types::{BigInt, Double, HasSqlType, Text, Untyped};
 
 use super::{Conn, StoreError, dispatch};
 
@@ -23,6 +23,7 @@ const MAX_CACHED_SHAPES: usize = 128;
 enum Bind {
     Text(String),
     Int(i64),
+    Float(f64),
 }
 
 /// SQL text under construction with its bind values. The text holds no placeholders: diesel
@@ -63,6 +64,11 @@ impl Sql {
         self.binds.push(Bind::Int(v));
         self.bind_at.push(self.text.len());
     }
+
+    pub(super) fn bind_float(&mut self, v: f64) {
+        self.binds.push(Bind::Float(v));
+        self.bind_at.push(self.text.len());
+    }
 }
 
 /// Whether statements of this text may be kept: only the first [`MAX_CACHED_SHAPES`] shapes
@@ -101,9 +107,10 @@ struct Prepared {
 
 impl<DB> QueryFragment<DB> for Prepared
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Double>,
     String: diesel::serialize::ToSql<Text, DB>,
     i64: diesel::serialize::ToSql<BigInt, DB>,
+    f64: diesel::serialize::ToSql<Double, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         if !self.cache {
@@ -115,6 +122,7 @@ where
             match bind {
                 Bind::Text(s) => out.push_bind_param::<Text, String>(s)?,
                 Bind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
+                Bind::Float(f) => out.push_bind_param::<Double, f64>(f)?,
             }
             at = pos;
         }
