@@ -1246,18 +1246,8 @@ backend_test!(
                 "_has:Observation:patient:nonsense",
                 "'nonsense'",
             ),
-            ("Observation?_tag=urgent", "_tag", "_tag"),
-            (
-                "Observation?_profile=http://example.org/p",
-                "_profile",
-                "_profile",
-            ),
-            ("Observation?_security=R", "_security", "_security"),
-            (
-                "Observation?_source=http://example.org",
-                "_source",
-                "_source",
-            ),
+            ("Observation?_tag:text=urgent", "_tag", ":text"),
+            ("Observation?_profile:contains=x", "_profile", ":contains"),
             ("Observation?_text=glucose", "_text", "_text"),
             ("Observation?foo:exact=x", "foo:exact", "foo:exact"),
             (
@@ -1307,8 +1297,8 @@ backend_test!(
                 "修飾子 ':unknownmod'",
             ),
             (
-                "Observation?_tag=urgent",
-                "_tag",
+                "Observation?_text=glucose",
+                "_text",
                 "無視すると条件に合わないリソースまで返す",
             ),
         ] {

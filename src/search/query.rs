@@ -1333,7 +1333,19 @@ mod tests {
                 "code:unknownmod",
                 modifier("code", "unknownmod"),
             ),
-            ("Observation", "code:below", modifier("code", "below")),
+            ("Observation", "code:of-type", modifier("code", "of-type")),
+            (
+                "Observation",
+                "value-quantity:exact",
+                modifier("value-quantity", "exact"),
+            ),
+            (
+                "Observation",
+                "code-value-quantity:missing",
+                modifier("code-value-quantity", "missing"),
+            ),
+            ("Patient", "_profile:exact", modifier("_profile", "exact")),
+            ("Patient", "_tag:text", modifier("_tag", "text")),
             ("Patient", "family:not", modifier("family", "not")),
             (
                 "Observation",
@@ -1346,22 +1358,6 @@ mod tests {
                 "_lastUpdated:exact",
                 modifier("_lastUpdated", "exact"),
             ),
-            ("Patient", "_tag", Error::UnsupportedFilter("_tag".into())),
-            (
-                "Patient",
-                "_profile",
-                Error::UnsupportedFilter("_profile".into()),
-            ),
-            (
-                "Patient",
-                "_security",
-                Error::UnsupportedFilter("_security".into()),
-            ),
-            (
-                "Patient",
-                "_source",
-                Error::UnsupportedFilter("_source".into()),
-            ),
             ("Patient", "_text", Error::UnsupportedFilter("_text".into())),
             (
                 "Patient",
@@ -1372,11 +1368,6 @@ mod tests {
                 "Patient",
                 "_filter",
                 Error::UnsupportedFilter("_filter".into()),
-            ),
-            (
-                "Patient",
-                "_tag:not",
-                Error::UnsupportedFilter("_tag:not".into()),
             ),
             (
                 "Patient",
