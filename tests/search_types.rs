@@ -1,0 +1,503 @@
+//! The search parameter types and modifiers of issue #25 over HTTP, on both backends: number
+//! and quantity (UCUM-normalised), composite (parts of one element), uri with `:above` and
+//! `:below`, `_tag`/`_security`/`_profile`/`_source`, token `:above`/`:below`/`:in`/`:not-in`
+//! over imported terminology; refusals; the caller's scope; the reindex of stored resources.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::principals::{Principal, SignedIn};
+use common::{Backend, Options, TestServer, first_issue, ids};
+use kyoyu::config::ConfigArgs;
+use kyoyu::terminology::{Content, ImportSet, MasterConcept, MasterSystem};
+use serde_json::{Value, json};
+
+const LOINC: &str = "http://loinc.org";
+const UCUM: &str = "http://unitsofmeasure.org";
+
+fn sorted(bundle: &Value) -> Vec<String> {
+    let mut found = ids(bundle);
+    found.sort();
+    found
+}
+
+/// The ids a search finds, sorted.
+fn found(srv: &TestServer, path: &str) -> Vec<String> {
+    sorted(&srv.search(path))
+}
+
+/// A search answered 400: the parameter its OperationOutcome names.
+fn refused(srv: &TestServer, path: &str) -> String {
+    let r = srv.get(path);
+    let status = r.status().as_u16();
+    let outcome: Value = r.json().unwrap();
+    assert_eq!(status, 400, "{path}: {outcome}");
+    first_issue(&outcome)["expression"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn quantity(id: &str, code: &str, value: f64, system: &str, unit: &str) -> Value {
+    json!({"resourceType": "Observation", "id": id, "status": "final",
+           "code": {"coding": [{"system": LOINC, "code": code}]},
+           "valueQuantity": {"value": value, "system": system, "code": unit, "unit": unit}})
+}
+
+fn quantities(srv: &TestServer) {
+    srv.put_resource(&quantity("g-small", "2345-7", 0.0054, UCUM, "g"));
+    srv.put_resource(&quantity("mg-more", "2345-7", 5.6, UCUM, "mg"));
+    srv.put_resource(&quantity("per-dl", "2345-7", 98.0, UCUM, "mg/dL"));
+    srv.put_resource(&quantity("pills", "9999-9", 5.4, "http://example.org/units", "pill"));
+    srv.put_resource(&json!({"resourceType": "Observation", "id": "text-only", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}, "valueString": "trace"}));
+}
+
+backend_test!(quantities_compare_in_ucum_base_units, |srv| {
+    quantities(&srv);
+    let cases: &[(&str, &[&str])] = &[
+        ("value-quantity=5.4|http://unitsofmeasure.org|mg", &["g-small"]),
+        ("value-quantity=0.0054|http://unitsofmeasure.org|g", &["g-small"]),
+        ("value-quantity=5400|http://unitsofmeasure.org|ug", &["g-small"]),
+        ("value-quantity=gt5.5|http://unitsofmeasure.org|mg", &["mg-more"]),
+        ("value-quantity=le1|http://unitsofmeasure.org|g", &["g-small", "mg-more"]),
+        ("value-quantity=ap5.5|http://unitsofmeasure.org|mg", &["g-small", "mg-more"]),
+        ("value-quantity=ne5.4|http://unitsofmeasure.org|mg", &["mg-more"]),
+        ("value-quantity=980|http://unitsofmeasure.org|mg/L", &["per-dl"]),
+        ("value-quantity=5.4||pill", &["pills"]),
+        ("value-quantity=5.4|http://example.org/units|pill", &["pills"]),
+        ("value-quantity=5.4|http://other.example.org|pill", &[]),
+        ("value-quantity=5.4", &["pills"]),
+        ("value-quantity=5", &[]),
+        ("value-quantity=5.4,5.6", &["mg-more", "pills"]),
+        ("value-quantity:missing=true", &["text-only"]),
+        ("combo-value-quantity=5.6|http://unitsofmeasure.org|mg", &["mg-more"]),
+        (
+            "code-value-quantity=http://loinc.org|2345-7$lt1|http://unitsofmeasure.org|g",
+            &["g-small", "mg-more"],
+        ),
+        ("code-value-quantity=9999-9$5.4", &["pills"]),
+        ("code-value-quantity=2345-7$5.4", &[]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+    }
+    for (query, param) in [
+        ("value-quantity=abc", "value-quantity"),
+        ("value-quantity=5|http://x|", "value-quantity"),
+        ("value-quantity=zz5", "value-quantity"),
+        ("value-quantity:exact=5", "value-quantity"),
+        ("code-value-quantity=2345-7", "code-value-quantity"),
+        ("code-value-quantity:missing=true", "code-value-quantity"),
+    ] {
+        assert_eq!(refused(&srv, &format!("Observation?{query}")), param, "{query}");
+    }
+});
+
+backend_test!(numbers_match_within_their_written_precision, |srv| {
+    for (id, p) in [("low", 0.25), ("high", 0.7), ("exact-half", 0.5)] {
+        srv.put_resource(&json!({"resourceType": "RiskAssessment", "id": id, "status": "final",
+            "subject": {"display": "anonymous"},
+            "prediction": [{"probabilityDecimal": p}]}));
+    }
+    let cases: &[(&str, &[&str])] = &[
+        ("probability=0.25", &["low"]),
+        ("probability=0.3", &[]),
+        ("probability=0.5", &["exact-half"]),
+        ("probability=0.50", &["exact-half"]),
+        // 1 stands for [0.5, 1.5): both values from a half up.
+        ("probability=1", &[]),
+        ("probability=gt0.5", &["high"]),
+        ("probability=ge0.5", &["exact-half", "high"]),
+        ("probability=lt0.5", &["low"]),
+        ("probability=le0.25", &["low"]),
+        ("probability=ne0.5", &["high", "low"]),
+        ("probability=ap0.26", &["low"]),
+        ("probability=sa0.5", &["high"]),
+        ("probability=eb0.5", &["low"]),
+        ("probability=5e-1", &["exact-half"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(found(&srv, &format!("RiskAssessment?{query}")), *want, "{query}");
+    }
+    assert_eq!(refused(&srv, "RiskAssessment?probability=x1"), "probability");
+    assert_eq!(refused(&srv, "RiskAssessment?probability:below=1"), "probability");
+});
+
+fn blood_pressure(id: &str, systolic: f64, diastolic: f64) -> Value {
+    let component = |code: &str, v: f64| {
+        json!({"code": {"coding": [{"system": LOINC, "code": code}]},
+               "valueQuantity": {"value": v, "system": UCUM, "code": "mm[Hg]", "unit": "mmHg"}})
+    };
+    json!({"resourceType": "Observation", "id": id, "status": "final",
+           "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+           "component": [component("8480-6", systolic), component("8462-4", diastolic)]})
+}
+
+backend_test!(composites_match_parts_of_one_element_only, |srv| {
+    srv.put_resource(&blood_pressure("bp-high", 120.0, 80.0));
+    srv.put_resource(&blood_pressure("bp-low", 80.0, 60.0));
+    srv.put_resource(&json!({"resourceType": "Observation", "id": "blood-type", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "882-1"}]},
+        "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "278149003"}]},
+        "component": [{"code": {"coding": [{"system": LOINC, "code": "10331-7"}]},
+                       "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "165747007"}]}}]}));
+    let cases: &[(&str, &[&str])] = &[
+        ("component-code-value-quantity=http://loinc.org|8480-6$gt100", &["bp-high"]),
+        // bp-high has a component of 80, but it is the diastolic one.
+        ("component-code-value-quantity=http://loinc.org|8480-6$80", &["bp-low"]),
+        ("component-code-value-quantity=8462-4$ge60,8480-6$ge120", &["bp-high", "bp-low"]),
+        (
+            "component-code-value-quantity=8480-6$120|http://unitsofmeasure.org|mm[Hg]",
+            &["bp-high"],
+        ),
+        ("combo-code-value-quantity=8462-4$80", &["bp-high"]),
+        ("code-value-quantity=85354-9$120", &[]),
+        ("component-value-quantity=60", &["bp-low"]),
+        ("code-value-concept=http://loinc.org|882-1$http://snomed.info/sct|278149003", &["blood-type"]),
+        ("code-value-concept=882-1$165747007", &[]),
+        ("component-code-value-concept=10331-7$165747007", &["blood-type"]),
+        ("combo-code-value-concept=10331-7$165747007", &["blood-type"]),
+        ("component-value-concept=165747007", &["blood-type"]),
+        ("combo-value-concept=278149003", &["blood-type"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+    }
+    for query in ["code-value-concept=882-1", "code-value-concept=882-1$a$b", "code-value-quantity=$5"] {
+        let param = query.split('=').next().unwrap();
+        assert_eq!(refused(&srv, &format!("Observation?{query}")), param, "{query}");
+    }
+});
+
+const PROFILE: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult_common";
+
+backend_test!(meta_parameters_and_uris_with_above_and_below, |srv| {
+    srv.put_resource(&json!({"resourceType": "Observation", "id": "tagged", "status": "final",
+        "meta": {"profile": [PROFILE], "source": "http://lis.example.jp/fhir",
+                 "tag": [{"system": "http://example.org/tags", "code": "urgent"}],
+                 "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]},
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
+    srv.put_resource(&json!({"resourceType": "Observation", "id": "plain", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
+    srv.put_resource(&json!({"resourceType": "Patient", "id": "tagged-patient",
+        "meta": {"tag": [{"system": "http://example.org/tags", "code": "urgent"}]}}));
+    srv.put_resource(&json!({"resourceType": "Procedure", "id": "proc", "status": "completed",
+        "subject": {"reference": "Patient/tagged-patient"},
+        "instantiatesUri": ["http://guidelines.example.jp/diabetes/2024"]}));
+    let cases: &[(&str, &[&str])] = &[
+        (&format!("Observation?_profile={PROFILE}"), &["tagged"]),
+        ("Observation?_profile=http://jpfhir.jp/fhir/core/", &[]),
+        ("Observation?_profile:below=http://jpfhir.jp/fhir/core/", &["tagged"]),
+        ("Observation?_profile:below=http://jpfhir.jp/fhir/core/X", &[]),
+        (&format!("Observation?_profile:above={PROFILE}/sub/part"), &["tagged"]),
+        ("Observation?_profile:above=http://jpfhir.jp/fhir", &[]),
+        ("Observation?_profile:missing=true", &["plain"]),
+        ("Observation?_source=http://lis.example.jp/fhir", &["tagged"]),
+        ("Observation?_tag=http://example.org/tags|urgent", &["tagged"]),
+        ("Observation?_tag=urgent", &["tagged"]),
+        ("Observation?_tag:not=urgent", &["plain"]),
+        ("Observation?_tag=http://other|urgent", &[]),
+        ("Observation?_security=R", &["tagged"]),
+        ("Patient?_tag=urgent", &["tagged-patient"]),
+        ("Procedure?instantiates-uri:below=http://guidelines.example.jp/", &["proc"]),
+        ("Procedure?instantiates-uri=http://guidelines.example.jp/diabetes", &[]),
+        ("Procedure?_tag=urgent", &[]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(found(&srv, query), *want, "{query}");
+    }
+    assert_eq!(refused(&srv, "Observation?_profile:contains=jpfhir"), "_profile");
+    assert_eq!(refused(&srv, "Observation?_tag:text=urgent"), "_tag");
+    assert_eq!(refused(&srv, "Observation?_source=a%20b"), "_source");
+    assert_eq!(refused(&srv, "Observation?_list=42"), "_list");
+
+    let capabilities: Value = srv.get("metadata").json().unwrap();
+    let observation = capabilities["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Observation")
+        .unwrap();
+    let type_of = |name: &str| {
+        observation["searchParam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["type"].as_str().unwrap().to_string())
+    };
+    for (name, kind) in [
+        ("value-quantity", "quantity"),
+        ("code-value-quantity", "composite"),
+        ("component-code-value-concept", "composite"),
+        ("_tag", "token"),
+        ("_security", "token"),
+        ("_profile", "uri"),
+        ("_source", "uri"),
+    ] {
+        assert_eq!(type_of(name).as_deref(), Some(kind), "{name}");
+    }
+});
+
+const SYSTEM: &str = "http://example.org/CodeSystem/lab-items";
+const ALL: &str = "http://example.org/ValueSet/lab-items";
+const PICKED: &str = "http://example.org/ValueSet/picked";
+const MIXED: &str = "http://example.org/ValueSet/mixed";
+
+fn concept(code: &str, parent: Option<&str>) -> MasterConcept {
+    MasterConcept {
+        code: code.into(),
+        display: Some(code.into()),
+        parent: parent.map(str::to_string),
+    }
+}
+
+/// GRP ⊃ A1 ⊃ C1, GRP ⊃ A2, B1 alone; a value set of A1 and B1; one that also takes in a
+/// system that is not loaded, so it cannot be expanded whole.
+fn import_set() -> ImportSet {
+    ImportSet {
+        systems: vec![MasterSystem {
+            url: SYSTEM.into(),
+            version: Some("2026".into()),
+            name: "LabItems".into(),
+            content: Content::Complete,
+            case_sensitive: true,
+            value_sets: vec![ALL.into()],
+            concepts: vec![
+                concept("GRP", None),
+                concept("A1", Some("GRP")),
+                concept("A2", Some("GRP")),
+                concept("B1", None),
+                concept("C1", Some("A1")),
+            ],
+        }],
+        value_sets: vec![
+            json!({"resourceType": "ValueSet", "id": "picked", "url": PICKED, "status": "active",
+                   "compose": {"include": [{"system": SYSTEM, "concept": [{"code": "A1"}, {"code": "B1"}]}]}}),
+            json!({"resourceType": "ValueSet", "id": "mixed", "url": MIXED, "status": "active",
+                   "compose": {"include": [{"system": SYSTEM}, {"system": "http://example.org/absent"}]}}),
+        ],
+        notes: Vec::new(),
+    }
+}
+
+/// Stores the import before the server starts, as `kyoyu codesets import` would.
+fn seed(args: &ConfigArgs) {
+    let config = args.resolve().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = kyoyu::store::Store::open(&config.store).unwrap();
+        kyoyu::terminology::sync::store_imports(&store, vec![("lab.csv".into(), import_set())], 1)
+            .await
+            .unwrap();
+        store.shutdown();
+    });
+}
+
+fn token_modifiers_over_imported_terminology(backend: Backend) {
+    let srv = TestServer::start_with(
+        backend,
+        Options {
+            configure: Box::new(|a| seed(a)),
+            ..Default::default()
+        },
+    );
+    for code in ["GRP", "A1", "A2", "B1", "C1"] {
+        srv.put_resource(&json!({"resourceType": "Observation", "id": format!("o-{}", code.to_lowercase()),
+            "status": "final", "code": {"coding": [{"system": SYSTEM, "code": code}]}}));
+    }
+    srv.put_resource(&json!({"resourceType": "Observation", "id": "o-loinc", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
+    let cases: &[(String, &[&str])] = &[
+        (format!("code:below={SYSTEM}|A1"), &["o-a1", "o-c1"]),
+        (format!("code:below={SYSTEM}|GRP"), &["o-a1", "o-a2", "o-c1", "o-grp"]),
+        (format!("code:below={SYSTEM}|B1"), &["o-b1"]),
+        (format!("code:above={SYSTEM}|C1"), &["o-a1", "o-c1", "o-grp"]),
+        (format!("code:below={SYSTEM}|A2,{SYSTEM}|B1"), &["o-a2", "o-b1"]),
+        (format!("code:in={ALL}"), &["o-a1", "o-a2", "o-b1", "o-c1", "o-grp"]),
+        (format!("code:in={PICKED}"), &["o-a1", "o-b1"]),
+        (format!("code:not-in={PICKED}"), &["o-a2", "o-c1", "o-grp", "o-loinc"]),
+        (format!("code:not-in={ALL}"), &["o-loinc"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+    }
+    // What the terminology cannot answer is refused, never answered with a guess.
+    for query in [
+        format!("code:in={MIXED}"),
+        format!("code:not-in={MIXED}"),
+        "code:in=http://example.org/ValueSet/unknown".to_string(),
+        "code:below=http://example.org/unknown|A1".to_string(),
+        format!("code:below={SYSTEM}|NOPE"),
+        "code:below=A1".to_string(),
+        "code:of-type=x".to_string(),
+    ] {
+        assert_eq!(refused(&srv, &format!("Observation?{query}")), "code", "{query}");
+    }
+}
+
+#[test]
+fn token_modifiers_over_imported_terminology_sqlite() {
+    token_modifiers_over_imported_terminology(Backend::Sqlite);
+}
+
+#[test]
+fn token_modifiers_over_imported_terminology_postgres() {
+    if common::postgres_or_skip() {
+        token_modifiers_over_imported_terminology(Backend::Postgres);
+    }
+}
+
+const A: &str = "1318814790";
+const B: &str = "2712345678";
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    A,
+    B,
+}
+
+impl Principal for Who {
+    fn grant(self) -> String {
+        let number = match self {
+            Who::A => A,
+            Who::B => B,
+        };
+        format!("role = \"system\"\ninstitution = \"{number}\"")
+    }
+}
+
+/// The new parameters search within the caller's scope like the others: an institution never
+/// learns of another's quantity, composite, tag or profile.
+#[test]
+fn new_parameters_never_reach_past_the_callers_scope() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !common::postgres_or_skip() {
+            continue;
+        }
+        let s = SignedIn::start(backend, &[Who::A, Who::B], |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false);
+        });
+        let record = |who, value: f64| {
+            let mut o = blood_pressure("x", value, 70.0);
+            o.as_object_mut().unwrap().remove("id");
+            o["meta"] = json!({"tag": [{"code": "shared-tag"}], "profile": [PROFILE]});
+            o["valueQuantity"] = json!({"value": value, "system": UCUM, "code": "mg"});
+            s.create(who, &o)
+        };
+        let of_a = record(Who::A, 150.0);
+        let of_b = record(Who::B, 150.0);
+        for path in [
+            "Observation?value-quantity=0.15|http://unitsofmeasure.org|g",
+            "Observation?component-code-value-quantity=8480-6$150",
+            "Observation?_tag=shared-tag",
+            &format!("Observation?_profile={PROFILE}"),
+        ] {
+            for (who, mine) in [(Who::A, &of_a), (Who::B, &of_b)] {
+                let (status, bundle) = s.get(who, path);
+                assert_eq!(status, 200, "{who:?} {path}: {bundle}");
+                assert_eq!(sorted(&bundle), [mine.clone()], "{who:?} {path}");
+                assert_eq!(bundle["total"], 1, "{who:?} {path}");
+            }
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Runs `statements` on the server's database directly; the count the last one selects.
+fn on_database(srv: &TestServer, statements: &[&str]) -> i64 {
+    use diesel::{Connection, RunQueryDsl};
+    let (last, before) = statements.split_last().unwrap();
+    match srv.backend {
+        Backend::Sqlite => {
+            let mut c = diesel::sqlite::SqliteConnection::establish(&srv.db.url).unwrap();
+            for s in before {
+                diesel::sql_query(*s).execute(&mut c).unwrap();
+            }
+            diesel::sql_query(*last).load::<Count>(&mut c).unwrap()[0].n
+        }
+        Backend::Postgres => {
+            let mut c = diesel::pg::PgConnection::establish(&srv.db.url).unwrap();
+            for s in before {
+                diesel::sql_query(*s).execute(&mut c).unwrap();
+            }
+            diesel::sql_query(*last).load::<Count>(&mut c).unwrap()[0].n
+        }
+    }
+}
+
+/// Every index row of the parameters this version added.
+const ADDED_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_quantity) \
+    + (SELECT count(*) FROM search_number) + (SELECT count(*) FROM search_uri) \
+    + (SELECT count(*) FROM search_token_pair) \
+    + (SELECT count(*) FROM search_token WHERE param IN ('_tag', '_security')) AS BIGINT) AS n";
+
+/// Deletes the rows of the parameters this version added and marks the index as older, as a
+/// store written by the previous version is.
+fn make_index_older(srv: &TestServer) {
+    let left = on_database(
+        srv,
+        &[
+            "DELETE FROM search_quantity",
+            "DELETE FROM search_number",
+            "DELETE FROM search_uri",
+            "DELETE FROM search_token_pair",
+            "DELETE FROM search_token WHERE param IN ('_tag', '_security')",
+            "UPDATE search_index_version SET version = 1",
+            ADDED_ROWS,
+        ],
+    );
+    assert_eq!(left, 0);
+}
+
+backend_test!(stored_resources_get_the_rows_of_new_parameters_by_reindex, |srv| {
+    quantities(&srv);
+    srv.put_resource(&blood_pressure("bp", 120.0, 80.0));
+    srv.put_resource(&json!({"resourceType": "Patient", "id": "p",
+        "meta": {"tag": [{"code": "vip"}], "profile": [PROFILE]}}));
+    srv.put_resource(&json!({"resourceType": "RiskAssessment", "id": "r", "status": "final",
+        "subject": {"reference": "Patient/p"}, "prediction": [{"probabilityDecimal": 0.5}]}));
+    let queries: &[(&str, &[&str])] = &[
+        ("Observation?value-quantity=5.4|http://unitsofmeasure.org|mg", &["g-small"]),
+        ("Observation?component-code-value-quantity=8480-6$120", &["bp"]),
+        ("Patient?_tag=vip", &["p"]),
+        (&format!("Patient?_profile={PROFILE}"), &["p"]),
+        ("RiskAssessment?probability=0.5", &["r"]),
+        // Rows of the parameters that were there before are untouched.
+        ("Observation?code=2345-7", &["g-small", "mg-more", "per-dl", "text-only"]),
+        ("RiskAssessment?subject=Patient/p", &["r"]),
+    ];
+    let rows = on_database(&srv, &[ADDED_ROWS]);
+    assert!(rows > 10, "{rows}");
+    make_index_older(&srv);
+    assert!(found(&srv, queries[0].0).is_empty(), "rows gone, as before the upgrade");
+    let offset = ConfigArgs::default().resolve().unwrap().timezone;
+    let store = srv.store.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt.block_on(store.reindex(offset, false)).unwrap();
+    assert_eq!((report.from_version, report.to_version), (1, 2));
+    assert_eq!(report.resources, 8);
+    for (query, want) in queries {
+        assert_eq!(found(&srv, query), *want, "{query}");
+    }
+    // Current now: nothing to do unless forced, and a forced run adds no row twice.
+    assert_eq!(rt.block_on(store.reindex(offset, false)).unwrap().resources, 0);
+    assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "as written");
+    assert_eq!(rt.block_on(store.reindex(offset, true)).unwrap().resources, 8);
+    assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "none twice");
+    for (query, want) in queries {
+        assert_eq!(found(&srv, query), *want, "{query}");
+    }
+});
