@@ -48,24 +48,59 @@ fn quantities(srv: &TestServer) {
     srv.put_resource(&quantity("g-small", "2345-7", 0.0054, UCUM, "g"));
     srv.put_resource(&quantity("mg-more", "2345-7", 5.6, UCUM, "mg"));
     srv.put_resource(&quantity("per-dl", "2345-7", 98.0, UCUM, "mg/dL"));
-    srv.put_resource(&quantity("pills", "9999-9", 5.4, "http://example.org/units", "pill"));
-    srv.put_resource(&json!({"resourceType": "Observation", "id": "text-only", "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}, "valueString": "trace"}));
+    srv.put_resource(&quantity(
+        "pills",
+        "9999-9",
+        5.4,
+        "http://example.org/units",
+        "pill",
+    ));
+    srv.put_resource(
+        &json!({"resourceType": "Observation", "id": "text-only", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}, "valueString": "trace"}),
+    );
 }
 
 backend_test!(quantities_compare_in_ucum_base_units, |srv| {
     quantities(&srv);
     let cases: &[(&str, &[&str])] = &[
-        ("value-quantity=5.4|http://unitsofmeasure.org|mg", &["g-small"]),
-        ("value-quantity=0.0054|http://unitsofmeasure.org|g", &["g-small"]),
-        ("value-quantity=5400|http://unitsofmeasure.org|ug", &["g-small"]),
-        ("value-quantity=gt5.5|http://unitsofmeasure.org|mg", &["mg-more"]),
-        ("value-quantity=le1|http://unitsofmeasure.org|g", &["g-small", "mg-more"]),
-        ("value-quantity=ap5.5|http://unitsofmeasure.org|mg", &["g-small", "mg-more"]),
-        ("value-quantity=ne5.4|http://unitsofmeasure.org|mg", &["mg-more"]),
-        ("value-quantity=980|http://unitsofmeasure.org|mg/L", &["per-dl"]),
+        (
+            "value-quantity=5.4|http://unitsofmeasure.org|mg",
+            &["g-small"],
+        ),
+        (
+            "value-quantity=0.0054|http://unitsofmeasure.org|g",
+            &["g-small"],
+        ),
+        (
+            "value-quantity=5400|http://unitsofmeasure.org|ug",
+            &["g-small"],
+        ),
+        (
+            "value-quantity=gt5.5|http://unitsofmeasure.org|mg",
+            &["mg-more"],
+        ),
+        (
+            "value-quantity=le1|http://unitsofmeasure.org|g",
+            &["g-small", "mg-more"],
+        ),
+        (
+            "value-quantity=ap5.5|http://unitsofmeasure.org|mg",
+            &["g-small", "mg-more"],
+        ),
+        (
+            "value-quantity=ne5.4|http://unitsofmeasure.org|mg",
+            &["mg-more"],
+        ),
+        (
+            "value-quantity=980|http://unitsofmeasure.org|mg/L",
+            &["per-dl"],
+        ),
         ("value-quantity=5.4||pill", &["pills"]),
-        ("value-quantity=5.4|http://example.org/units|pill", &["pills"]),
+        (
+            "value-quantity=5.4|http://example.org/units|pill",
+            &["pills"],
+        ),
         ("value-quantity=5.4|http://other.example.org|pill", &[]),
         ("value-quantity=5.4", &["pills"]),
         // 5 stands for [4.5, 5.5); without a unit any unit's value is compared.
@@ -73,7 +108,10 @@ backend_test!(quantities_compare_in_ucum_base_units, |srv| {
         ("value-quantity=6", &["mg-more"]),
         ("value-quantity=5.4,5.6", &["mg-more", "pills"]),
         ("value-quantity:missing=true", &["text-only"]),
-        ("combo-value-quantity=5.6|http://unitsofmeasure.org|mg", &["mg-more"]),
+        (
+            "combo-value-quantity=5.6|http://unitsofmeasure.org|mg",
+            &["mg-more"],
+        ),
         (
             "code-value-quantity=http://loinc.org|2345-7$lt1|http://unitsofmeasure.org|g",
             &["g-small", "mg-more"],
@@ -82,7 +120,11 @@ backend_test!(quantities_compare_in_ucum_base_units, |srv| {
         ("code-value-quantity=2345-7$5.4", &[]),
     ];
     for (query, want) in cases {
-        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+        assert_eq!(
+            found(&srv, &format!("Observation?{query}")),
+            *want,
+            "{query}"
+        );
     }
     for (query, param) in [
         ("value-quantity=abc", "value-quantity"),
@@ -92,15 +134,21 @@ backend_test!(quantities_compare_in_ucum_base_units, |srv| {
         ("code-value-quantity=2345-7", "code-value-quantity"),
         ("code-value-quantity:missing=true", "code-value-quantity"),
     ] {
-        assert_eq!(refused(&srv, &format!("Observation?{query}")), param, "{query}");
+        assert_eq!(
+            refused(&srv, &format!("Observation?{query}")),
+            param,
+            "{query}"
+        );
     }
 });
 
 backend_test!(numbers_match_within_their_written_precision, |srv| {
     for (id, p) in [("low", 0.25), ("high", 0.7), ("exact-half", 0.5)] {
-        srv.put_resource(&json!({"resourceType": "RiskAssessment", "id": id, "status": "final",
+        srv.put_resource(
+            &json!({"resourceType": "RiskAssessment", "id": id, "status": "final",
             "subject": {"display": "anonymous"},
-            "prediction": [{"probabilityDecimal": p}]}));
+            "prediction": [{"probabilityDecimal": p}]}),
+        );
     }
     let cases: &[(&str, &[&str])] = &[
         ("probability=0.25", &["low"]),
@@ -122,10 +170,20 @@ backend_test!(numbers_match_within_their_written_precision, |srv| {
         ("probability=5e-1", &["exact-half"]),
     ];
     for (query, want) in cases {
-        assert_eq!(found(&srv, &format!("RiskAssessment?{query}")), *want, "{query}");
+        assert_eq!(
+            found(&srv, &format!("RiskAssessment?{query}")),
+            *want,
+            "{query}"
+        );
     }
-    assert_eq!(refused(&srv, "RiskAssessment?probability=x1"), "probability");
-    assert_eq!(refused(&srv, "RiskAssessment?probability:below=1"), "probability");
+    assert_eq!(
+        refused(&srv, "RiskAssessment?probability=x1"),
+        "probability"
+    );
+    assert_eq!(
+        refused(&srv, "RiskAssessment?probability:below=1"),
+        "probability"
+    );
 });
 
 fn blood_pressure(id: &str, systolic: f64, diastolic: f64) -> Value {
@@ -147,10 +205,19 @@ backend_test!(composites_match_parts_of_one_element_only, |srv| {
         "component": [{"code": {"coding": [{"system": LOINC, "code": "10331-7"}]},
                        "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "165747007"}]}}]}));
     let cases: &[(&str, &[&str])] = &[
-        ("component-code-value-quantity=http://loinc.org|8480-6$gt100", &["bp-high"]),
+        (
+            "component-code-value-quantity=http://loinc.org|8480-6$gt100",
+            &["bp-high"],
+        ),
         // bp-high has a component of 80, but it is the diastolic one.
-        ("component-code-value-quantity=http://loinc.org|8480-6$80", &["bp-low"]),
-        ("component-code-value-quantity=8462-4$ge60,8480-6$ge120", &["bp-high", "bp-low"]),
+        (
+            "component-code-value-quantity=http://loinc.org|8480-6$80",
+            &["bp-low"],
+        ),
+        (
+            "component-code-value-quantity=8462-4$ge60,8480-6$ge120",
+            &["bp-high", "bp-low"],
+        ),
         (
             "component-code-value-quantity=8480-6$120|http://unitsofmeasure.org|mm[Hg]",
             &["bp-high"],
@@ -158,23 +225,45 @@ backend_test!(composites_match_parts_of_one_element_only, |srv| {
         ("combo-code-value-quantity=8462-4$80", &["bp-high"]),
         ("code-value-quantity=85354-9$120", &[]),
         ("component-value-quantity=60", &["bp-low"]),
-        ("code-value-concept=http://loinc.org|882-1$http://snomed.info/sct|278149003", &["blood-type"]),
+        (
+            "code-value-concept=http://loinc.org|882-1$http://snomed.info/sct|278149003",
+            &["blood-type"],
+        ),
         ("code-value-concept=882-1$165747007", &[]),
-        ("component-code-value-concept=10331-7$165747007", &["blood-type"]),
-        ("combo-code-value-concept=10331-7$165747007", &["blood-type"]),
+        (
+            "component-code-value-concept=10331-7$165747007",
+            &["blood-type"],
+        ),
+        (
+            "combo-code-value-concept=10331-7$165747007",
+            &["blood-type"],
+        ),
         ("component-value-concept=165747007", &["blood-type"]),
         ("combo-value-concept=278149003", &["blood-type"]),
     ];
     for (query, want) in cases {
-        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+        assert_eq!(
+            found(&srv, &format!("Observation?{query}")),
+            *want,
+            "{query}"
+        );
     }
-    for query in ["code-value-concept=882-1", "code-value-concept=882-1$a$b", "code-value-quantity=$5"] {
+    for query in [
+        "code-value-concept=882-1",
+        "code-value-concept=882-1$a$b",
+        "code-value-quantity=$5",
+    ] {
         let param = query.split('=').next().unwrap();
-        assert_eq!(refused(&srv, &format!("Observation?{query}")), param, "{query}");
+        assert_eq!(
+            refused(&srv, &format!("Observation?{query}")),
+            param,
+            "{query}"
+        );
     }
 });
 
-const PROFILE: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult_common";
+const PROFILE: &str =
+    "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult_common";
 
 backend_test!(meta_parameters_and_uris_with_above_and_below, |srv| {
     srv.put_resource(&json!({"resourceType": "Observation", "id": "tagged", "status": "final",
@@ -182,36 +271,64 @@ backend_test!(meta_parameters_and_uris_with_above_and_below, |srv| {
                  "tag": [{"system": "http://example.org/tags", "code": "urgent"}],
                  "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]},
         "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
-    srv.put_resource(&json!({"resourceType": "Observation", "id": "plain", "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
+    srv.put_resource(
+        &json!({"resourceType": "Observation", "id": "plain", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}),
+    );
     srv.put_resource(&json!({"resourceType": "Patient", "id": "tagged-patient",
         "meta": {"tag": [{"system": "http://example.org/tags", "code": "urgent"}]}}));
-    srv.put_resource(&json!({"resourceType": "Procedure", "id": "proc", "status": "completed",
+    srv.put_resource(
+        &json!({"resourceType": "Procedure", "id": "proc", "status": "completed",
         "subject": {"reference": "Patient/tagged-patient"},
-        "instantiatesUri": ["http://guidelines.example.jp/diabetes/2024"]}));
+        "instantiatesUri": ["http://guidelines.example.jp/diabetes/2024"]}),
+    );
     let cases: &[(&str, &[&str])] = &[
         (&format!("Observation?_profile={PROFILE}"), &["tagged"]),
         ("Observation?_profile=http://jpfhir.jp/fhir/core/", &[]),
-        ("Observation?_profile:below=http://jpfhir.jp/fhir/core/", &["tagged"]),
-        ("Observation?_profile:below=http://jpfhir.jp/fhir/core/X", &[]),
-        (&format!("Observation?_profile:above={PROFILE}/sub/part"), &["tagged"]),
+        (
+            "Observation?_profile:below=http://jpfhir.jp/fhir/core/",
+            &["tagged"],
+        ),
+        (
+            "Observation?_profile:below=http://jpfhir.jp/fhir/core/X",
+            &[],
+        ),
+        (
+            &format!("Observation?_profile:above={PROFILE}/sub/part"),
+            &["tagged"],
+        ),
         ("Observation?_profile:above=http://jpfhir.jp/fhir", &[]),
         ("Observation?_profile:missing=true", &["plain"]),
-        ("Observation?_source=http://lis.example.jp/fhir", &["tagged"]),
-        ("Observation?_tag=http://example.org/tags|urgent", &["tagged"]),
+        (
+            "Observation?_source=http://lis.example.jp/fhir",
+            &["tagged"],
+        ),
+        (
+            "Observation?_tag=http://example.org/tags|urgent",
+            &["tagged"],
+        ),
         ("Observation?_tag=urgent", &["tagged"]),
         ("Observation?_tag:not=urgent", &["plain"]),
         ("Observation?_tag=http://other|urgent", &[]),
         ("Observation?_security=R", &["tagged"]),
         ("Patient?_tag=urgent", &["tagged-patient"]),
-        ("Procedure?instantiates-uri:below=http://guidelines.example.jp/", &["proc"]),
-        ("Procedure?instantiates-uri=http://guidelines.example.jp/diabetes", &[]),
+        (
+            "Procedure?instantiates-uri:below=http://guidelines.example.jp/",
+            &["proc"],
+        ),
+        (
+            "Procedure?instantiates-uri=http://guidelines.example.jp/diabetes",
+            &[],
+        ),
         ("Procedure?_tag=urgent", &[]),
     ];
     for (query, want) in cases {
         assert_eq!(found(&srv, query), *want, "{query}");
     }
-    assert_eq!(refused(&srv, "Observation?_profile:contains=jpfhir"), "_profile");
+    assert_eq!(
+        refused(&srv, "Observation?_profile:contains=jpfhir"),
+        "_profile"
+    );
     assert_eq!(refused(&srv, "Observation?_tag:text=urgent"), "_tag");
     assert_eq!(refused(&srv, "Observation?_source=a%20b"), "_source");
     assert_eq!(refused(&srv, "Observation?_list=42"), "_list");
@@ -311,24 +428,47 @@ fn token_modifiers_over_imported_terminology(backend: Backend) {
         },
     );
     for code in ["GRP", "A1", "A2", "B1", "C1"] {
-        srv.put_resource(&json!({"resourceType": "Observation", "id": format!("o-{}", code.to_lowercase()),
-            "status": "final", "code": {"coding": [{"system": SYSTEM, "code": code}]}}));
+        srv.put_resource(
+            &json!({"resourceType": "Observation", "id": format!("o-{}", code.to_lowercase()),
+            "status": "final", "code": {"coding": [{"system": SYSTEM, "code": code}]}}),
+        );
     }
-    srv.put_resource(&json!({"resourceType": "Observation", "id": "o-loinc", "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}));
+    srv.put_resource(
+        &json!({"resourceType": "Observation", "id": "o-loinc", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2345-7"}]}}),
+    );
     let cases: &[(String, &[&str])] = &[
         (format!("code:below={SYSTEM}|A1"), &["o-a1", "o-c1"]),
-        (format!("code:below={SYSTEM}|GRP"), &["o-a1", "o-a2", "o-c1", "o-grp"]),
+        (
+            format!("code:below={SYSTEM}|GRP"),
+            &["o-a1", "o-a2", "o-c1", "o-grp"],
+        ),
         (format!("code:below={SYSTEM}|B1"), &["o-b1"]),
-        (format!("code:above={SYSTEM}|C1"), &["o-a1", "o-c1", "o-grp"]),
-        (format!("code:below={SYSTEM}|A2,{SYSTEM}|B1"), &["o-a2", "o-b1"]),
-        (format!("code:in={ALL}"), &["o-a1", "o-a2", "o-b1", "o-c1", "o-grp"]),
+        (
+            format!("code:above={SYSTEM}|C1"),
+            &["o-a1", "o-c1", "o-grp"],
+        ),
+        (
+            format!("code:below={SYSTEM}|A2,{SYSTEM}|B1"),
+            &["o-a2", "o-b1"],
+        ),
+        (
+            format!("code:in={ALL}"),
+            &["o-a1", "o-a2", "o-b1", "o-c1", "o-grp"],
+        ),
         (format!("code:in={PICKED}"), &["o-a1", "o-b1"]),
-        (format!("code:not-in={PICKED}"), &["o-a2", "o-c1", "o-grp", "o-loinc"]),
+        (
+            format!("code:not-in={PICKED}"),
+            &["o-a2", "o-c1", "o-grp", "o-loinc"],
+        ),
         (format!("code:not-in={ALL}"), &["o-loinc"]),
     ];
     for (query, want) in cases {
-        assert_eq!(found(&srv, &format!("Observation?{query}")), *want, "{query}");
+        assert_eq!(
+            found(&srv, &format!("Observation?{query}")),
+            *want,
+            "{query}"
+        );
     }
     // What the terminology cannot answer is refused, never answered with a guess.
     for query in [
@@ -341,7 +481,11 @@ fn token_modifiers_over_imported_terminology(backend: Backend) {
     ] {
         // A value the modifier cannot take is named with the modifier, as written.
         let param = query.split('=').next().unwrap();
-        assert_eq!(refused(&srv, &format!("Observation?{query}")), param, "{query}");
+        assert_eq!(
+            refused(&srv, &format!("Observation?{query}")),
+            param,
+            "{query}"
+        );
     }
     assert_eq!(refused(&srv, "Observation?code:of-type=x"), "code");
 }
@@ -406,7 +550,11 @@ fn new_parameters_never_reach_past_the_callers_scope() {
             for (who, mine) in [(Who::A, &of_a), (Who::B, &of_b)] {
                 let (status, bundle) = s.get(who, path);
                 assert_eq!(status, 200, "{who:?} {path}: {bundle}");
-                assert_eq!(sorted(&bundle), [mine.clone()], "{who:?} {path}");
+                assert_eq!(
+                    sorted(&bundle),
+                    std::slice::from_ref(mine),
+                    "{who:?} {path}"
+                );
                 assert_eq!(bundle["total"], 1, "{who:?} {path}");
             }
         }
@@ -465,45 +613,68 @@ fn make_index_older(srv: &TestServer) {
     assert_eq!(left, 0);
 }
 
-backend_test!(stored_resources_get_the_rows_of_new_parameters_by_reindex, |srv| {
-    quantities(&srv);
-    srv.put_resource(&blood_pressure("bp", 120.0, 80.0));
-    srv.put_resource(&json!({"resourceType": "Patient", "id": "p",
+backend_test!(
+    stored_resources_get_the_rows_of_new_parameters_by_reindex,
+    |srv| {
+        quantities(&srv);
+        srv.put_resource(&blood_pressure("bp", 120.0, 80.0));
+        srv.put_resource(&json!({"resourceType": "Patient", "id": "p",
         "meta": {"tag": [{"code": "vip"}], "profile": [PROFILE]}}));
-    srv.put_resource(&json!({"resourceType": "RiskAssessment", "id": "r", "status": "final",
-        "subject": {"reference": "Patient/p"}, "prediction": [{"probabilityDecimal": 0.5}]}));
-    let queries: &[(&str, &[&str])] = &[
-        ("Observation?value-quantity=5.4|http://unitsofmeasure.org|mg", &["g-small"]),
-        ("Observation?component-code-value-quantity=8480-6$120", &["bp"]),
-        ("Patient?_tag=vip", &["p"]),
-        (&format!("Patient?_profile={PROFILE}"), &["p"]),
-        ("RiskAssessment?probability=0.5", &["r"]),
-        // Rows of the parameters that were there before are untouched.
-        ("Observation?code=2345-7", &["g-small", "mg-more", "per-dl", "text-only"]),
-        ("RiskAssessment?subject=Patient/p", &["r"]),
-    ];
-    let rows = on_database(&srv, &[ADDED_ROWS]);
-    assert!(rows > 10, "{rows}");
-    make_index_older(&srv);
-    assert!(found(&srv, queries[0].0).is_empty(), "rows gone, as before the upgrade");
-    let offset = ConfigArgs::default().resolve().unwrap().timezone;
-    let store = srv.store.clone();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let report = rt.block_on(store.reindex(offset, false)).unwrap();
-    assert_eq!((report.from_version, report.to_version), (1, 2));
-    assert_eq!(report.resources, 8);
-    for (query, want) in queries {
-        assert_eq!(found(&srv, query), *want, "{query}");
+        srv.put_resource(
+            &json!({"resourceType": "RiskAssessment", "id": "r", "status": "final",
+        "subject": {"reference": "Patient/p"}, "prediction": [{"probabilityDecimal": 0.5}]}),
+        );
+        let queries: &[(&str, &[&str])] = &[
+            (
+                "Observation?value-quantity=5.4|http://unitsofmeasure.org|mg",
+                &["g-small"],
+            ),
+            (
+                "Observation?component-code-value-quantity=8480-6$120",
+                &["bp"],
+            ),
+            ("Patient?_tag=vip", &["p"]),
+            (&format!("Patient?_profile={PROFILE}"), &["p"]),
+            ("RiskAssessment?probability=0.5", &["r"]),
+            // Rows of the parameters that were there before are untouched.
+            (
+                "Observation?code=2345-7",
+                &["g-small", "mg-more", "per-dl", "text-only"],
+            ),
+            ("RiskAssessment?subject=Patient/p", &["r"]),
+        ];
+        let rows = on_database(&srv, &[ADDED_ROWS]);
+        assert!(rows > 10, "{rows}");
+        make_index_older(&srv);
+        assert!(
+            found(&srv, queries[0].0).is_empty(),
+            "rows gone, as before the upgrade"
+        );
+        let offset = ConfigArgs::default().resolve().unwrap().timezone;
+        let store = srv.store.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt.block_on(store.reindex(offset, false)).unwrap();
+        assert_eq!((report.from_version, report.to_version), (1, 2));
+        assert_eq!(report.resources, 8);
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+        // Current now: nothing to do unless forced, and a forced run adds no row twice.
+        assert_eq!(
+            rt.block_on(store.reindex(offset, false)).unwrap().resources,
+            0
+        );
+        assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "as written");
+        assert_eq!(
+            rt.block_on(store.reindex(offset, true)).unwrap().resources,
+            8
+        );
+        assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "none twice");
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
     }
-    // Current now: nothing to do unless forced, and a forced run adds no row twice.
-    assert_eq!(rt.block_on(store.reindex(offset, false)).unwrap().resources, 0);
-    assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "as written");
-    assert_eq!(rt.block_on(store.reindex(offset, true)).unwrap().resources, 8);
-    assert_eq!(on_database(&srv, &[ADDED_ROWS]), rows, "none twice");
-    for (query, want) in queries {
-        assert_eq!(found(&srv, query), *want, "{query}");
-    }
-});
+);

@@ -160,7 +160,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             default_offset: config.timezone,
             max_include: config.search_max_include,
             concepts: Some(crate::search::terminology::ConceptSource(
-                Arc::clone(&value_sets) as Arc<dyn crate::search::terminology::Concepts>
+                Arc::clone(&value_sets) as Arc<dyn crate::search::terminology::Concepts>,
             )),
         },
         validator: Arc::new(validator.with_max_issues(config.max_issues)),

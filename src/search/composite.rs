@@ -35,10 +35,26 @@ pub struct Parts {
 const OBSERVATION: &[Parts] = &[
     parts("code-value-quantity", &[""], Second::Quantity),
     parts("code-value-concept", &[""], Second::Concept),
-    parts("component-code-value-quantity", &["component"], Second::Quantity),
-    parts("component-code-value-concept", &["component"], Second::Concept),
-    parts("combo-code-value-quantity", &["", "component"], Second::Quantity),
-    parts("combo-code-value-concept", &["", "component"], Second::Concept),
+    parts(
+        "component-code-value-quantity",
+        &["component"],
+        Second::Quantity,
+    ),
+    parts(
+        "component-code-value-concept",
+        &["component"],
+        Second::Concept,
+    ),
+    parts(
+        "combo-code-value-quantity",
+        &["", "component"],
+        Second::Quantity,
+    ),
+    parts(
+        "combo-code-value-concept",
+        &["", "component"],
+        Second::Concept,
+    ),
 ];
 
 const fn parts(name: &'static str, elements: &'static [&'static str], second: Second) -> Parts {

@@ -198,7 +198,9 @@ mod tests {
         assert_eq!((n.value, n.low, n.high), (100.0, 50.0, 150.0));
         let n = parse_number("-0.001").unwrap();
         assert!(close(n.low, -0.0015) && close(n.high, -0.0005));
-        for bad in ["", "abc", "1.", ".5", "1,5", "zz5", "5e", "1.2.3", "NaN", "inf"] {
+        for bad in [
+            "", "abc", "1.", ".5", "1,5", "zz5", "5e", "1.2.3", "NaN", "inf",
+        ] {
             assert!(parse_number(bad).is_err(), "{bad}");
         }
     }

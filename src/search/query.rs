@@ -81,13 +81,7 @@ pub fn parse(
 
 /// FHIR search parameters of every resource type that filter the match set and that this
 /// server does not implement.
-const UNSUPPORTED_FILTERS: &[&str] = &[
-    "_list",
-    "_text",
-    "_content",
-    "_query",
-    "_filter",
-];
+const UNSUPPORTED_FILTERS: &[&str] = &["_list", "_text", "_content", "_query", "_filter"];
 
 /// Search result parameters (https://hl7.org/fhir/R4/search.html#return): they shape the answer
 /// (paging, order, what each entry shows, what is added) but never which resources match, so

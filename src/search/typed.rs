@@ -198,7 +198,12 @@ mod tests {
             }]
         );
         assert_eq!(values("Patient", "_tag", "s|t"), vec![token("s", "t")]);
-        assert!(query("Patient", &[("_security:not", "s|R")]).unwrap().clauses[0].negate);
+        assert!(
+            query("Patient", &[("_security:not", "s|R")])
+                .unwrap()
+                .clauses[0]
+                .negate
+        );
     }
 
     #[test]
@@ -245,7 +250,11 @@ mod tests {
         );
         assert!(invalid("Observation", "code:below", "b"), "no system");
         assert!(invalid("Observation", "code:below", "http://other|b"));
-        assert!(invalid("Observation", "code:in", "http://example.org/unknown"));
+        assert!(invalid(
+            "Observation",
+            "code:in",
+            "http://example.org/unknown"
+        ));
         let none = QueryOptions {
             concepts: None,
             ..QueryOptions::for_tests(false)

@@ -19,8 +19,8 @@ mod include_sql;
 mod lock;
 mod migrate;
 mod pg_link;
-mod reindex;
 mod postgres;
+mod reindex;
 mod resources;
 mod retention;
 mod retention_pg;
@@ -33,10 +33,10 @@ mod sqlite_checkpoint;
 mod sqlite_full;
 mod sqlite_shm;
 mod terminology;
-mod typed_sql;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod test_db;
+mod typed_sql;
 mod units;
 
 pub use audit::AuditFilter;

@@ -7,8 +7,8 @@ use chrono::FixedOffset;
 use diesel::prelude::*;
 
 use super::schema::{
-    resources, search_date, search_index_version, search_number, search_quantity,
-    search_reference, search_string, search_token, search_token_pair, search_uri,
+    resources, search_date, search_index_version, search_number, search_quantity, search_reference,
+    search_string, search_token, search_token_pair, search_uri,
 };
 use super::{Conn, Store, StoreError, dispatch};
 use crate::search::params::{META_PARAMS, params_for};

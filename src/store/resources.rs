@@ -452,7 +452,8 @@ impl Conn<'_> {
                         search_quantity::system.eq(q.system.as_deref()),
                         search_quantity::code.eq(q.code.as_deref()),
                         search_quantity::value.eq(q.value),
-                        search_quantity::canon_unit.eq(q.canonical.as_ref().map(|c| c.unit.as_str())),
+                        search_quantity::canon_unit
+                            .eq(q.canonical.as_ref().map(|c| c.unit.as_str())),
                         search_quantity::canon_value.eq(q.canonical.as_ref().map(|c| c.value)),
                         search_quantity::comp_system.eq(comp_system),
                         search_quantity::comp_code.eq(comp_code),

@@ -475,7 +475,7 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
     sql.bind_text(clause.param);
 }
 
-pub(super) fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
+fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
     match value {
         Value::Token { system, code } => {
             let mut first = true;

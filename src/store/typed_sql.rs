@@ -148,3 +148,97 @@ fn token_condition(sql: &mut Sql, system_col: &str, code_col: &str, token: &Valu
     }
     sql.push(")");
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::access::Scope;
+    use crate::search::query::{QueryOptions, parse};
+    use crate::store::test_db::sqlite_plan;
+
+    /// SQLite's plan of the page query of `Observation?params`.
+    fn plan(
+        resource_type: &'static str,
+        params: &'static [(&'static str, &'static str)],
+    ) -> String {
+        sqlite_plan(move |sql| {
+            let params: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let query = parse(resource_type, &params, &QueryOptions::for_tests(true)).unwrap();
+            sql.push("SELECT r.res_id FROM resources r WHERE ");
+            crate::store::search_sql::where_clause(sql, &query, &Scope::System, 0);
+            sql.push(" ORDER BY r.rkey LIMIT 20");
+        })
+    }
+
+    /// A search's type and parameters, and the index its plan must use.
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+
+    #[test]
+    fn each_new_kind_of_clause_is_looked_up_in_its_index() {
+        let cases: &[Case] = &[
+            (
+                "Observation",
+                &[("value-quantity", "5.4|http://unitsofmeasure.org|mg")],
+                "search_quantity_canon",
+            ),
+            (
+                "Observation",
+                &[("value-quantity", "5.4|http://example.org|pill")],
+                "search_quantity_lookup",
+            ),
+            (
+                "Observation",
+                &[(
+                    "component-code-value-quantity",
+                    "http://loinc.org|8480-6$gt100",
+                )],
+                "search_quantity_component",
+            ),
+            (
+                "Observation",
+                &[("code-value-concept", "882-1$278149003")],
+                "search_token_pair_lookup",
+            ),
+            (
+                "RiskAssessment",
+                &[("probability", "gt0.5")],
+                "search_number_lookup",
+            ),
+            (
+                "Patient",
+                &[("_profile", "http://example.org/p")],
+                "search_uri_lookup",
+            ),
+            (
+                "Patient",
+                &[("_profile:below", "http://example.org/")],
+                "search_uri_lookup",
+            ),
+            (
+                "Patient",
+                &[("_tag", "http://example.org/tags|urgent")],
+                "search_token_lookup",
+            ),
+        ];
+        for (resource_type, params, index) in cases {
+            let p = plan(resource_type, params);
+            assert!(p.contains(index), "{resource_type}?{params:?}: {p}");
+            // The index rows lead and the resources are fetched by key, as for the older kinds.
+            assert!(
+                p.contains("INTEGER PRIMARY KEY"),
+                "{resource_type}?{params:?}: {p}"
+            );
+            assert!(
+                !p.contains("resources_type_updated"),
+                "{resource_type}?{params:?}: {p}"
+            );
+        }
+    }
+}

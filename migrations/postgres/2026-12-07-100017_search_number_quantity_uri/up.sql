@@ -29,6 +29,7 @@ CREATE TABLE search_quantity (
 CREATE INDEX search_quantity_rkey ON search_quantity (rkey);
 CREATE INDEX search_quantity_lookup ON search_quantity (res_type, param, code, value);
 CREATE INDEX search_quantity_canon ON search_quantity (res_type, param, canon_unit, canon_value);
+CREATE INDEX search_quantity_component ON search_quantity (res_type, param, comp_code, value);
 
 CREATE TABLE search_uri (
     rkey     BIGINT NOT NULL,
