@@ -321,6 +321,13 @@ backend_test!(meta_parameters_and_uris_with_above_and_below, |srv| {
             &[],
         ),
         ("Procedure?_tag=urgent", &[]),
+        // Through a chain, and in a reverse chain, like any parameter.
+        ("Procedure?subject:Patient._tag=urgent", &["proc"]),
+        ("Procedure?subject._tag=urgent", &["proc"]),
+        (
+            "Patient?_has:Procedure:subject:instantiates-uri:below=http://guidelines",
+            &["tagged-patient"],
+        ),
     ];
     for (query, want) in cases {
         assert_eq!(found(&srv, query), *want, "{query}");
@@ -569,18 +576,22 @@ struct Count {
 
 /// Runs `statements` on the server's database directly; the count the last one selects.
 fn on_database(srv: &TestServer, statements: &[&str]) -> i64 {
+    on_url(srv.backend, &srv.db.url, statements)
+}
+
+fn on_url(backend: Backend, url: &str, statements: &[&str]) -> i64 {
     use diesel::{Connection, RunQueryDsl};
     let (last, before) = statements.split_last().unwrap();
-    match srv.backend {
+    match backend {
         Backend::Sqlite => {
-            let mut c = diesel::sqlite::SqliteConnection::establish(&srv.db.url).unwrap();
+            let mut c = diesel::sqlite::SqliteConnection::establish(url).unwrap();
             for s in before {
                 diesel::sql_query(*s).execute(&mut c).unwrap();
             }
             diesel::sql_query(*last).load::<Count>(&mut c).unwrap()[0].n
         }
         Backend::Postgres => {
-            let mut c = diesel::pg::PgConnection::establish(&srv.db.url).unwrap();
+            let mut c = diesel::pg::PgConnection::establish(url).unwrap();
             for s in before {
                 diesel::sql_query(*s).execute(&mut c).unwrap();
             }
@@ -598,8 +609,13 @@ const ADDED_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_quantity) \
 /// Deletes the rows of the parameters this version added and marks the index as older, as a
 /// store written by the previous version is.
 fn make_index_older(srv: &TestServer) {
-    let left = on_database(
-        srv,
+    make_older_at(srv.backend, &srv.db.url);
+}
+
+fn make_older_at(backend: Backend, url: &str) {
+    let left = on_url(
+        backend,
+        url,
         &[
             "DELETE FROM search_quantity",
             "DELETE FROM search_number",
@@ -678,3 +694,62 @@ backend_test!(
         }
     }
 );
+
+/// A server started on a store whose index is older adds the missing rows before it serves;
+/// `kyoyu reindex` does it on demand.
+fn upgrade_at_start_up_and_on_demand(backend: Backend) {
+    let db = common::TestDatabase::new(backend);
+    let on = |url: String| {
+        TestServer::start_with(
+            backend,
+            Options {
+                configure: Box::new(move |a: &mut ConfigArgs| a.database_url = Some(url)),
+                ..Default::default()
+            },
+        )
+    };
+    let query = "Observation?value-quantity=5.4|http://unitsofmeasure.org|mg";
+    {
+        let srv = on(db.url.clone());
+        quantities(&srv);
+        assert_eq!(found(&srv, query), ["g-small"]);
+    }
+    make_older_at(backend, &db.url);
+    let version = "SELECT CAST(version AS BIGINT) AS n FROM search_index_version";
+    assert_eq!(on_url(backend, &db.url, &[version]), 1);
+    {
+        let srv = on(db.url.clone());
+        assert_eq!(found(&srv, query), ["g-small"], "reindexed at start-up");
+    }
+    assert_eq!(on_url(backend, &db.url, &[version]), 2);
+    let rows = on_url(backend, &db.url, &[ADDED_ROWS]);
+    make_older_at(backend, &db.url);
+    let out = std::process::Command::new(common::cli::BIN)
+        .args(["reindex", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("reindexed 5 resources (index version 1 -> 2)"),
+        "{stdout}"
+    );
+    assert_eq!(on_url(backend, &db.url, &[ADDED_ROWS]), rows);
+    assert_eq!(on_url(backend, &db.url, &[version]), 2);
+}
+
+#[test]
+fn upgrade_at_start_up_and_on_demand_sqlite() {
+    upgrade_at_start_up_and_on_demand(Backend::Sqlite);
+}
+
+#[test]
+fn upgrade_at_start_up_and_on_demand_postgres() {
+    if common::postgres_or_skip() {
+        upgrade_at_start_up_and_on_demand(Backend::Postgres);
+    }
+}

@@ -140,6 +140,7 @@ fn reference_param(res_type: &str, name: &str) -> Result<&'static ParamDef, Refu
 /// parameter every type has.
 fn has_param(res_type: &str, name: &str) -> bool {
     matches!(name, "_id" | "_lastUpdated" | "_has")
+        || super::params::meta_param(name).is_some()
         || params_for(res_type).iter().any(|p| p.name == name)
 }
 
