@@ -293,6 +293,15 @@ backend_test!(meta_parameters_and_uris_with_above_and_below, |srv| {
             "Observation?_profile:below=http://jpfhir.jp/fhir/core/X",
             &[],
         ),
+        // A uri's case counts, on SQLite too.
+        (
+            "Observation?_profile:below=HTTP://JPFHIR.JP/fhir/core/",
+            &[],
+        ),
+        (
+            "Observation?_profile:below=http://jpfhir.jp/fhir/core/structuredefinition",
+            &[],
+        ),
         (
             &format!("Observation?_profile:above={PROFILE}/sub/part"),
             &["tagged"],

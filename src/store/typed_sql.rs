@@ -86,9 +86,14 @@ pub(super) fn uri_condition(sql: &mut Sql, uri: &str, mode: UriMatch) {
             sql.bind_text(uri);
         }
         UriMatch::Below => {
+            // LIKE lets the index narrow the rows; SQLite's LIKE ignores ASCII case, which a
+            // uri does not, so the prefix is compared exactly too.
             sql.push("x.uri LIKE ");
             sql.bind_text(format!("{}%", escape_like(uri)));
-            sql.push(" ESCAPE '\\'");
+            sql.push(" ESCAPE '\\' AND substr(x.uri, 1, CAST(");
+            sql.bind_int(i64::try_from(uri.chars().count()).unwrap_or(i64::MAX));
+            sql.push(" AS INTEGER)) = ");
+            sql.bind_text(uri);
         }
         UriMatch::Above => {
             sql.push("substr(");
