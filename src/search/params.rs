@@ -704,7 +704,6 @@ const AUDIT_EVENT: &[ParamDef] = &[
     reference("patient", &["agent.who", "entity.what"], PATIENT_ONLY,
         "A patient who took part or was concerned"),
     reference("source", &["source.observer"], AUTHORS, "Who reported the event"),
-    uri("policy", &["agent.policy"], "A policy that authorized the event"),
     token("site", &["source.site"], "The site of the reporting source"),
 ];
 

@@ -124,7 +124,9 @@ pub fn cannot_ignore(raw_name: &str) -> Option<Error> {
     if RESULT_PARAMS.contains(&name) {
         return None;
     }
-    if UNSUPPORTED_FILTERS.contains(&name) || modifier.is_some() {
+    // The meta parameters are applied by the resource searches; a search that asks here
+    // (terminology, audit trail) does not apply them, and they filter.
+    if UNSUPPORTED_FILTERS.contains(&name) || meta_param(name).is_some() || modifier.is_some() {
         return Some(Error::UnsupportedFilter(raw_name.to_string()));
     }
     None
@@ -1397,6 +1399,10 @@ mod tests {
             lenient("Observation", &[("subject.name", "")])
                 .ignored
                 .is_empty()
+        );
+        assert_eq!(
+            cannot_ignore("_tag"),
+            Some(Error::UnsupportedFilter("_tag".into()))
         );
         assert_eq!(cannot_ignore("foo"), None);
         assert_eq!(cannot_ignore("_elements"), None);
