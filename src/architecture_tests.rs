@@ -65,6 +65,12 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "code-system import reads packages and the model of validation",
     ),
     (
+        "search",
+        "validation",
+        "quantity search compares in UCUM base units with the validator's UCUM table, and \
+         :in/:not-in expand value sets with its engine",
+    ),
+    (
         "terminology",
         "store",
         "the lookup index and its sync load the imported masters from the store",

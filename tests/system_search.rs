@@ -109,6 +109,14 @@ fn several_types_share_the_common_parameters_and_those_all_define() {
             matches(&srv, "?_type=Condition,Observation&_id=obs-2,cond-2,pat-1"),
             ["Condition/cond-2", "Observation/obs-2"]
         );
+        // The meta parameters are common to every type: a tag nobody wrote matches nothing.
+        assert_eq!(
+            matches(
+                &srv,
+                "?_type=Observation,Condition&_tag=http://example.org/t|none"
+            ),
+            Vec::<String>::new()
+        );
         // Without `_type`: every type, common parameters only.
         assert_eq!(
             matches(&srv, "?_id=obs-1,pat-2,org-1"),
@@ -420,7 +428,18 @@ fn the_capability_statement_lists_system_search_list_and_chains() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(names, ["_id", "_lastUpdated", "_type"]);
+    assert_eq!(
+        names,
+        [
+            "_id",
+            "_lastUpdated",
+            "_tag",
+            "_security",
+            "_profile",
+            "_source",
+            "_type"
+        ]
+    );
     let observation = rest["resource"]
         .as_array()
         .unwrap()
