@@ -23,6 +23,10 @@ use crate::access::audit::{AuditRecord, Touch};
 /// Changes' records moved per step: bounded, so carrying over a long trail never holds either
 /// writer for long.
 const MOVE_BATCH: i64 = 2000;
+/// Characters of entity lists moved per step (at least one record): a record lists everything
+/// its interaction touched (a purge batch, an export page), so a step bounded by records alone
+/// held the lists of a whole `kyoyu export` or `kyoyu purge` in memory at once.
+const MOVE_CHARS: i64 = 4 << 20;
 /// Ids per `IN (…)` list, well within SQLite's bound-parameter limit.
 const IDS_PER_STATEMENT: usize = 500;
 
@@ -69,8 +73,8 @@ impl Store {
         }
         let mut moved = 0;
         loop {
-            let records = self
-                .read(|c| c.snapshot(|c| c.oldest_audit_records(MOVE_BATCH)))
+            let (records, more) = self
+                .read(|c| c.snapshot(|c| c.oldest_audit_records(MOVE_BATCH, MOVE_CHARS)))
                 .await?;
             if records.is_empty() {
                 return Ok(moved);
@@ -83,7 +87,7 @@ impl Store {
             self.write(None, move |c| c.delete_audit_records(&records))
                 .await?;
             moved += step;
-            if i64::try_from(step).unwrap_or(i64::MAX) < MOVE_BATCH {
+            if !more {
                 return Ok(moved);
             }
         }
@@ -91,15 +95,40 @@ impl Store {
 }
 
 impl Conn<'_> {
-    /// The oldest `limit` records in this connection's trail tables, whole: every touched
-    /// resource with its patient as stored, so storing them again needs no lookup.
-    pub fn oldest_audit_records(&mut self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows: Vec<EventRow> = dispatch!(self, |c, DB| audit_events::table
+    /// The oldest records in this connection's trail tables, whole: every touched resource
+    /// with its patient as stored, so storing them again needs no lookup. At most `limit`
+    /// records whose entity lists hold at most `max_chars` characters together (but at least
+    /// one record); with whether older records were left for a next call.
+    pub fn oldest_audit_records(
+        &mut self,
+        limit: i64,
+        max_chars: i64,
+    ) -> Result<(Vec<AuditRecord>, bool), StoreError> {
+        // The sizes first, so the lists themselves are read only as far as the bound.
+        let sizes: Vec<i64> = dispatch!(self, |c, DB| audit_events::table
             .order(audit_events::id)
             .limit(limit)
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "CAST(COALESCE(LENGTH(entities), 0) AS BIGINT)"
+            ))
+            .load(c))?;
+        let mut take = 0i64;
+        let mut chars = 0i64;
+        for size in &sizes {
+            chars = chars.saturating_add(*size);
+            if take > 0 && chars > max_chars {
+                break;
+            }
+            take += 1;
+        }
+        let more = take < i64::try_from(sizes.len()).unwrap_or(i64::MAX) || take == limit;
+        let rows: Vec<EventRow> = dispatch!(self, |c, DB| audit_events::table
+            .order(audit_events::id)
+            .limit(take)
             .select(event_columns!())
             .load(c))?;
-        rows.into_iter()
+        let records = rows
+            .into_iter()
             .map(|row| {
                 let (mut record, entities) = record_of(row)?;
                 record.entities = entities
@@ -112,7 +141,8 @@ impl Conn<'_> {
                     .collect();
                 Ok(record)
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((records, more))
     }
 
     /// Deletes `records` (as read by [`oldest_audit_records`](Self::oldest_audit_records)) from
@@ -332,8 +362,8 @@ mod tests {
 
                 // Interrupted after the copy: the next move copies again and deletes.
                 if t.backend == "sqlite" {
-                    let oldest = s
-                        .read(|c| c.oldest_audit_records(MOVE_BATCH))
+                    let (oldest, _) = s
+                        .read(|c| c.oldest_audit_records(MOVE_BATCH, MOVE_CHARS))
                         .await
                         .unwrap();
                     s.audit_write(move |c| c.insert_audits(&oldest))
@@ -354,6 +384,35 @@ mod tests {
                     // One database: the trail is where the changes put it.
                     assert_eq!((moved, again), (0, 0));
                 }
+            });
+        }
+    }
+
+    #[test]
+    fn a_move_step_is_bounded_by_the_size_of_the_entity_lists_too() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for t in test_stores() {
+            rt.block_on(async {
+                let s = &t.store;
+                let recs = records();
+                s.write(None, move |c| c.insert_audits(&recs))
+                    .await
+                    .unwrap();
+                // Entities per record taken, and whether records were left.
+                let oldest = |limit, chars| async move {
+                    let (records, more) = s
+                        .read(move |c| c.oldest_audit_records(limit, chars))
+                        .await
+                        .unwrap();
+                    let sizes: Vec<usize> = records.iter().map(|r| r.entities.len()).collect();
+                    (sizes, more)
+                };
+                let b = t.backend;
+                // One record at least, however long its list; the next does not fit beside it.
+                assert_eq!(oldest(10, 1).await, (vec![1], true), "{b}");
+                assert_eq!(oldest(10, 1 << 20).await, (vec![1, 3, 0, 1], false), "{b}");
+                assert_eq!(oldest(4, 1 << 20).await, (vec![1, 3, 0, 1], true), "{b}");
+                assert_eq!(oldest(2, 1 << 20).await, (vec![1, 3], true), "{b}");
             });
         }
     }

@@ -160,8 +160,11 @@ impl Source for AsOperator {
                 )
             };
             record.entities = page.resources.iter().map(touch_of).collect();
+            // A read changes nothing, so its record goes straight to the trail's own file (as
+            // the server's reads do), not through the clinical file's tables: those keep
+            // every page's record until the export ends, then move them all at once.
             self.store
-                .write(None, move |conn| conn.insert_audit(&record))
+                .record_audits(vec![record])
                 .await
                 .map_err(Error::AuditNotStored)?;
         }
