@@ -141,6 +141,59 @@ fn a_deleted_target_is_refused() {
     });
 }
 
+/// A delete of the target racing a create that references it (PostgreSQL, whose writes run
+/// side by side; SQLite has one writer, so nothing commits between a write's check and its
+/// commit). The create is slowed after its check, by a trigger on its audit record, the last
+/// row it writes; the delete, sent meanwhile, must wait for the create's commit (the create
+/// then referenced a live target; deleting it afterwards is allowed) or have committed before
+/// the check (the create answers 422). Never a create committed after the delete it did not see.
+#[test]
+fn a_delete_racing_a_referencing_create_waits_for_its_commit() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(s) = server(Backend::Postgres, true) else {
+        return;
+    };
+    let p = patient(&s, Who::A, "race");
+    let mut db = diesel::pg::PgConnection::establish(&s.srv.db.url).unwrap();
+    diesel::sql_query(
+        "CREATE FUNCTION slow_observation_create() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.interaction = 'create' AND NEW.res_type = 'Observation' THEN \
+         PERFORM pg_sleep(2); END IF; RETURN NEW; END $$",
+    )
+    .execute(&mut db)
+    .unwrap();
+    diesel::sql_query(
+        "CREATE TRIGGER slow_observation_create BEFORE INSERT ON audit_events \
+         FOR EACH ROW EXECUTE FUNCTION slow_observation_create()",
+    )
+    .execute(&mut db)
+    .unwrap();
+    let target = format!("Patient/{p}");
+    let ((created, create_done), (deleted, delete_done)) = std::thread::scope(|scope| {
+        let create = scope.spawn(|| {
+            let (status, body) = s.post(Who::A, "Observation", &observation(&target));
+            ((status, body), std::time::Instant::now())
+        });
+        // Well inside the create's two seconds after its check.
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let deleted = s.delete(Who::A, &target);
+        let delete_done = std::time::Instant::now();
+        (create.join().unwrap(), (deleted, delete_done))
+    });
+    assert_eq!(deleted, 204);
+    match created.0 {
+        201 => assert!(
+            delete_done >= create_done,
+            "the delete committed while the create that saw its target was still open"
+        ),
+        422 => assert_eq!(
+            issue(&created.1),
+            ("not-found", "Observation.subject.reference")
+        ),
+        other => panic!("create answered {other}: {}", created.1),
+    }
+}
+
 /// What another institution holds answers exactly as what does not exist, so the 422/201
 /// difference cannot be used to probe for its ids.
 #[test]

@@ -145,6 +145,9 @@ pub(crate) fn to_check(
 
 /// Refuses (422, one issue per reference) the references among `found` that name nothing the
 /// caller may read in `scope`: absent, deleted, a version that does not exist, or another's.
+/// Each target found is held until the write commits (see
+/// [`Conn::hold_reference_target`]): a delete racing the write either commits first, and the
+/// read here sees it (its statement starts after the lock waited), or waits for the write.
 pub(crate) fn check(
     svc: &Services,
     conn: &mut Conn<'_>,
@@ -159,7 +162,11 @@ pub(crate) fn check(
                 res_type,
                 id,
                 version,
-            } => match super::read::read_in(conn, res_type, id, version, scope, now) {
+            } => match conn
+                .hold_reference_target(res_type, id)
+                .map_err(Error::from)
+                .and_then(|()| super::read::read_in(conn, res_type, id, version, scope, now))
+            {
                 Ok(_) => continue,
                 Err(
                     Error::NotFound { .. }

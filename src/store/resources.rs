@@ -118,6 +118,24 @@ impl Conn<'_> {
             .map(|(row, stored, _)| (row, stored)))
     }
 
+    /// Holds the current row of `res_type/id` (if any) until this transaction ends, so a
+    /// concurrent delete or update of it waits for the commit: a reference checked against it
+    /// stays true when the referring write commits. PostgreSQL only: a SQLite write runs on the
+    /// one writer, so nothing else commits between its check and its commit.
+    pub fn hold_reference_target(&mut self, res_type: &str, id: &str) -> Result<(), StoreError> {
+        if let Conn::Pg(c) = self {
+            // `FOR SHARE`, not `FOR KEY SHARE`: a delete updates the row without touching its
+            // key, which `FOR KEY SHARE` would let through.
+            resources::table
+                .filter(resources::res_type.eq(res_type))
+                .filter(resources::res_id.eq(id))
+                .select(resources::rkey)
+                .for_share()
+                .load::<i64>(*c)?;
+        }
+        Ok(())
+    }
+
     /// How many resources (current rows, deleted ones included) the store holds.
     pub fn resource_count(&mut self) -> Result<i64, StoreError> {
         Ok(dispatch!(self, |c, DB| resources::table
