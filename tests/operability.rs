@@ -354,21 +354,28 @@ fn cors_answers_preflights_and_exposes_headers_to_the_configured_origins_only() 
 /// Sends `HEAD path` on a connection of its own and reads until the server closes it: the
 /// status line and headers, and whatever came after them (a body sent by mistake).
 fn raw_head(s: &Server, who: Who, path: &str) -> (String, String) {
+    let (head, rest) = raw(s, "HEAD", who, path, "");
+    (head, String::from_utf8(rest).unwrap())
+}
+
+/// [`raw_head`] for any method, with extra header lines (each ending in CRLF); the body as
+/// bytes (a gzip one is not text).
+fn raw(s: &Server, method: &str, who: Who, path: &str, extra: &str) -> (String, Vec<u8>) {
     let addr = s.srv.base.trim_start_matches("http://");
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
     write!(
         conn,
-        "HEAD /{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        "{method} /{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n{extra}Connection: close\r\n\r\n",
         who.token()
     )
     .unwrap();
     let mut answer = Vec::new();
     conn.read_to_end(&mut answer).unwrap();
-    let answer = String::from_utf8(answer).unwrap();
-    let (head, rest) = answer.split_once("\r\n\r\n").unwrap();
-    (head.to_ascii_lowercase(), rest.to_string())
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(answer[..end].to_vec()).unwrap();
+    (head.to_ascii_lowercase(), answer[end + 4..].to_vec())
 }
 
 fn head_line<'a>(head: &'a str, name: &str) -> Option<&'a str> {
@@ -444,6 +451,40 @@ fn head_answers_like_get_without_a_body(s: &Server, _: Backend) {
             assert_eq!(header(&r, "etag").as_deref(), Some("W/\"1\""));
         }
     }
+}
+
+/// The headers that describe the representation, as HEAD must repeat them from GET.
+fn representation(head: &str) -> Vec<(String, String)> {
+    let mut lines: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        // Differ from one answer to the next, or describe the connection, not the resource.
+        .filter(|(k, _)| !["date", "x-request-id", "connection"].contains(&k.as_str()))
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn head_with_gzip_answers_like_get_with_gzip(s: &Server, _: Backend) {
+    let id = patient(s);
+    for path in [format!("Patient/{id}"), format!("Patient?_id={id}")] {
+        let gzip = "Accept-Encoding: gzip\r\n";
+        let (get, body) = raw(s, "GET", Who::HospitalA, &path, gzip);
+        let (head, rest) = raw(s, "HEAD", Who::HospitalA, &path, gzip);
+        assert!(get.starts_with("http/1.1 200"), "{get}");
+        assert_eq!(head_line(&get, "content-encoding"), Some("gzip"), "{get}");
+        assert!(!body.is_empty(), "GET {path} sent no body");
+        assert_eq!(head.lines().next(), get.lines().next(), "{path}");
+        assert_eq!(representation(&head), representation(&get), "{path}");
+        assert!(rest.is_empty(), "HEAD {path} sent a body: {} bytes", rest.len());
+    }
+}
+
+#[test]
+fn head_with_gzip_negotiated_answers_like_get_without_a_body() {
+    both(|_| {}, head_with_gzip_answers_like_get_with_gzip);
 }
 
 #[test]
