@@ -478,7 +478,11 @@ fn head_with_gzip_answers_like_get_with_gzip(s: &Server, _: Backend) {
         assert!(!body.is_empty(), "GET {path} sent no body");
         assert_eq!(head.lines().next(), get.lines().next(), "{path}");
         assert_eq!(representation(&head), representation(&get), "{path}");
-        assert!(rest.is_empty(), "HEAD {path} sent a body: {} bytes", rest.len());
+        assert!(
+            rest.is_empty(),
+            "HEAD {path} sent a body: {} bytes",
+            rest.len()
+        );
     }
 }
 

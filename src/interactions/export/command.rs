@@ -171,3 +171,83 @@ impl Source for AsOperator {
         Ok((page.resources, page.keys.last().copied()))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::search::IndexRows;
+    use crate::store::test_db::test_stores;
+    use crate::store::{AuditFilter, Method, NewVersion, StoreError};
+
+    /// A page's record is stored straight into the trail: held in the clinical file's tables,
+    /// every page's list waited there for the end of the export and moved all at once.
+    #[test]
+    fn a_pages_record_goes_straight_to_the_trail() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for t in test_stores() {
+            rt.block_on(async {
+                let store = t.store.clone();
+                store
+                    .write(None, |c| {
+                        c.insert_new(&NewVersion {
+                            res_type: "Observation",
+                            id: "o1",
+                            content: "{}",
+                            last_updated: 0,
+                            method: Method::Post,
+                            index: &IndexRows::default(),
+                            patient_key: Some("P1"),
+                            person_key: None,
+                            institution: Some("1234567890"),
+                            retention_class: None,
+                            expires_at: None,
+                            retention_group: None,
+                            access_category: None,
+                            hidden: None,
+                            consent: &[],
+                        })
+                    })
+                    .await
+                    .unwrap();
+                let source = AsOperator {
+                    store: store.clone(),
+                };
+                let (page, _) = source
+                    .page(SearchQuery::new("Observation", 10, 0))
+                    .await
+                    .unwrap();
+                assert_eq!(page.len(), 1);
+                let all = AuditFilter {
+                    count: 100,
+                    ..AuditFilter::default()
+                };
+                let reads = |events: Vec<(AuditRecord, Vec<crate::access::audit::AuditEntity>)>| {
+                    events
+                        .into_iter()
+                        .filter(|(r, _)| r.agent_name == "kyoyu export")
+                        .map(|(_, e)| e.len())
+                        .collect::<Vec<_>>()
+                };
+                let trail = store
+                    .audit_read(move |c| c.audit_events(&all).map(|(e, _)| e))
+                    .await
+                    .map_err(|e: StoreError| e)
+                    .unwrap();
+                assert_eq!(reads(trail), [1], "{}", t.backend);
+                if t.backend == "sqlite" {
+                    let all = AuditFilter {
+                        count: 100,
+                        ..AuditFilter::default()
+                    };
+                    let clinical = store
+                        .read(move |c| c.audit_events(&all).map(|(e, _)| e))
+                        .await
+                        .map_err(|e: StoreError| e)
+                        .unwrap();
+                    assert_eq!(reads(clinical), Vec::<usize>::new());
+                }
+            });
+        }
+    }
+}
