@@ -95,6 +95,12 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         let expired = fill(&store, args.resources, args.expired)
             .await
             .map_err(|e| e.to_string())?;
+        // What is measured next should meet the plans a running server would have, after
+        // autovacuum analysed the load (it may be off, or not yet have run).
+        store
+            .read(|c| c.analyze_postgres())
+            .await
+            .map_err(|e: StoreError| e.to_string())?;
         report.push_str(&format!(
             "stored {} resources ({expired} expired) in {:.1} s ({})\n",
             args.resources,

@@ -43,6 +43,17 @@ impl Conn<'_> {
         }
         Ok(())
     }
+
+    /// PostgreSQL: gathers the planner's statistics now (`ANALYZE`), as autovacuum would some
+    /// time after a bulk load. Without them the planner takes a freshly filled table for a few
+    /// rows: `$export`'s keyset pages then fetched and sorted every row of the type for each
+    /// page (a million Observations: 6.5 minutes instead of 8 s). SQLite: nothing.
+    pub fn analyze_postgres(&mut self) -> Result<(), StoreError> {
+        if let Conn::Pg(c) = self {
+            diesel::sql_query("ANALYZE").execute(&mut **c)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
