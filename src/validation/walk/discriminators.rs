@@ -20,10 +20,15 @@ pub(crate) struct DiscSpec {
 
 pub(crate) struct SliceSpecs {
     pub discs: Vec<DiscSpec>,
-    /// Discriminator values (as strings, in discriminator order) → slices, when every slice
-    /// is identified by fixed strings.
-    pub index: Option<HashMap<Vec<String>, Vec<usize>>>,
+    /// Discriminator values (as strings, in discriminator order, joined by [`KEY_SEP`]) →
+    /// slices, when every slice is identified by fixed strings. One string rather than a list
+    /// of them: an item's key is then built in a reused buffer, not allocated per item.
+    pub index: Option<HashMap<String, Vec<usize>>>,
 }
+
+/// Joins the discriminator values of an index key; no profile fixes a value holding it, and an
+/// instance value that does is looked up by scanning instead.
+pub(crate) const KEY_SEP: char = '\0';
 
 /// What a slice requires of the item at one discriminator path.
 pub(crate) enum Expect {
@@ -108,20 +113,20 @@ impl<'v> Walker<'_, 'v> {
                 DiscSpec { segs, per_slice }
             })
             .collect();
-        let mut index: Option<HashMap<Vec<String>, Vec<usize>>> =
-            (!discs.is_empty()).then(HashMap::new);
+        let mut index: Option<HashMap<String, Vec<usize>>> = (!discs.is_empty()).then(HashMap::new);
         for si in 0..node.slices.len() {
             let Some(map) = index.as_mut() else { break };
-            let key: Option<Vec<String>> = discs
+            let key: Option<Vec<&str>> = discs
                 .iter()
                 .map(|d| match &d.per_slice[si] {
                     Expect::Values { wanted, .. } => match wanted.as_slice() {
-                        [Value::String(s)] => Some(s.clone()),
+                        [Value::String(s)] if !s.contains(KEY_SEP) => Some(s.as_str()),
                         _ => None,
                     },
                     _ => None,
                 })
                 .collect();
+            let key = key.map(|parts| parts.join(KEY_SEP.encode_utf8(&mut [0; 4])));
             match key {
                 Some(k) => map.entry(k).or_default().push(si),
                 None => index = None,

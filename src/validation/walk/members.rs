@@ -161,8 +161,9 @@ impl<'v> Walker<'_, 'v> {
         out: &mut Vec<Issue>,
     ) -> Vec<Item<'v>> {
         let child = &plan.nodes[c];
-        let mut items = Vec::new();
-        let mut found_keys = Vec::new();
+        // Sized once: growing them member by member was the walk's most frequent allocation.
+        let mut items = Vec::with_capacity(mine.len());
+        let mut found_keys = Vec::with_capacity(mine.len());
         for halves in mine.chunk_by(|a, b| a.key == b.key) {
             let Some(k) = child.json_keys.get(halves[0].key) else {
                 continue;
@@ -171,24 +172,24 @@ impl<'v> Walker<'_, 'v> {
             let e = halves.iter().find(|f| f.ext).map(|f| f.value);
             let key = &k.key;
             let at = joined(path, &k.suffix);
-            let mut ty = k.ty.clone();
+            let mut ty = k.ty;
             // R4 types `Resource.id` as a System.String, yet it must be a valid id.
             if !child.choice
                 && child.name == "id"
                 && n == 0
                 && self.engine.model.is_resource(&plan.type_name)
             {
-                ty = "id".to_string();
+                ty = "id";
             }
             found_keys.push(key.as_str());
             let error =
                 |text: ValidationMessage, at: &str| plan.error(c, IssueType::Structure, text, at);
             let mut e = e;
-            if e.is_some() && !ty.is_empty() && !self.engine.primitives.is_primitive(&ty) {
+            if e.is_some() && !ty.is_empty() && !self.engine.primitives.is_primitive(ty) {
                 let text = ValidationMessage::ExtensionPartOnComplex {
                     ext_key: k.ext_key.clone(),
                     key: key.clone(),
-                    ty: ty.clone(),
+                    ty: ty.to_string(),
                 };
                 out.push(error(text, &at));
                 e = None;
@@ -214,15 +215,15 @@ impl<'v> Walker<'_, 'v> {
                     if self.full(out) {
                         break;
                     }
-                    let vi = va.get(i).copied().filter(|x| !x.is_null());
-                    let ei = ea.get(i).copied().filter(|x| !x.is_null());
+                    let vi = va.get(i).filter(|x| !x.is_null());
+                    let ei = ea.get(i).filter(|x| !x.is_null());
                     let ipath = indexed(&at, i);
                     if vi.is_none() && ei.is_none() {
                         out.push(error(ValidationMessage::NullInArray, &ipath));
                         continue;
                     }
                     items.push(Item {
-                        ty: item_type(&ty, vi),
+                        ty: item_type(ty, vi),
                         value: vi,
                         ext: ei,
                         path: ipath,
@@ -244,7 +245,7 @@ impl<'v> Walker<'_, 'v> {
                     out.push(error(ValidationMessage::NullValue, &at));
                 }
                 items.push(Item {
-                    ty: item_type(&ty, vi),
+                    ty: item_type(ty, vi),
                     value: vi,
                     ext: e,
                     path: at,
@@ -273,33 +274,35 @@ struct Found<'v> {
 }
 
 /// The declared type, or for a resource slot the `resourceType` the JSON shows.
-fn item_type(declared: &str, value: Option<&Value>) -> String {
+fn item_type<'v>(declared: &'static str, value: Option<&'v Value>) -> &'v str {
     if declared.is_empty() || declared == "Resource" {
         if let Some(rt) = value
             .and_then(|v| v.get("resourceType"))
             .and_then(Value::as_str)
         {
-            return rt.to_string();
+            return rt;
         }
         if declared.is_empty() {
-            return "Reference".to_string();
+            return "Reference";
         }
     }
-    declared.to_string()
+    declared
 }
 
+/// The values of an array member, borrowed; a single value where an array belongs is reported
+/// and taken as an array of one.
 fn as_array<'v>(
     v: Option<&'v Value>,
     at: &str,
     error: &dyn Fn(ValidationMessage, &str) -> Issue,
     out: &mut Vec<Issue>,
-) -> Vec<&'v Value> {
+) -> &'v [Value] {
     match v {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
+        None => &[],
+        Some(Value::Array(a)) => a,
         Some(other) => {
             out.push(error(ValidationMessage::MustBeArray, at));
-            vec![other]
+            std::slice::from_ref(other)
         }
     }
 }

@@ -22,6 +22,7 @@ mod profiles;
 mod references;
 mod rules;
 mod slicing;
+mod type_names;
 mod types;
 mod values;
 mod walker;

@@ -29,7 +29,7 @@ pub(crate) struct JsonKey {
     /// `_key`: the primitive's extension half.
     pub ext_key: String,
     /// The FHIR type an item under this key has.
-    pub ty: String,
+    pub ty: &'static str,
     /// Appended to the parent's location: `.name` or `.name.ofType(Type)`.
     pub suffix: String,
 }
@@ -212,7 +212,7 @@ impl Plan {
                         JsonKey {
                             ext_key: format!("_{key}"),
                             key,
-                            ty: t.fhir_type().to_string(),
+                            ty: super::type_names::intern(t.fhir_type()),
                             suffix: format!(".{name}.ofType({})", t.code),
                         }
                     })
@@ -224,8 +224,7 @@ impl Plan {
                     ty: def
                         .types
                         .first()
-                        .map(|t| t.fhir_type().to_string())
-                        .unwrap_or_default(),
+                        .map_or("", |t| super::type_names::intern(t.fhir_type())),
                     suffix: format!(".{name}"),
                 }]
             };

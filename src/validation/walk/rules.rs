@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::super::binding_check::{BindingCheck, CodedPart, CodedValue, Membership};
 use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
 use super::super::model::{BindingStrength, Severity};
-use super::plan::Plan;
+use super::plan::{Invariant, Plan};
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::{ConformanceMessage as M, ValidationMessage};
@@ -77,7 +77,7 @@ impl<'v> Walker<'_, 'v> {
         ty: &str,
         path: &str,
         res: &'v Value,
-        skip: &[&str],
+        skip: &[Invariant],
         out: &mut Vec<Issue>,
     ) {
         let node = &plan.nodes[n];
@@ -102,7 +102,7 @@ impl<'v> Walker<'_, 'v> {
         };
         let focus_type = node.inline_type.as_deref().unwrap_or(ty);
         for inv in &node.invariants {
-            if skip.contains(&inv.key.as_str()) {
+            if skip.iter().any(|s| s.key == inv.key) {
                 continue;
             }
             let source = || format!("{}#{}", plan.url, inv.key);
@@ -158,7 +158,7 @@ impl<'v> Walker<'_, 'v> {
     pub fn coded_value(&mut self, plan: &Plan, n: usize, item: &Item<'v>, out: &mut Vec<Issue>) {
         let Some(v) = item.value else { return };
         let field = |k: &str| v.get(k).and_then(Value::as_str);
-        let findings = match item.ty.as_str() {
+        let findings = match item.ty {
             "Coding" => match (field("system"), field("code")) {
                 (Some(system), Some(code)) => self.engine.bindings.coding(CodedValue {
                     system: Some(system),
@@ -207,7 +207,7 @@ impl<'v> Walker<'_, 'v> {
             return;
         }
         let parent = self.parent;
-        let codes: Vec<(CodedValue<'_>, String)> = match item.ty.as_str() {
+        let codes: Vec<(CodedValue<'_>, String)> = match item.ty {
             // A Coding's `code` bound on its own: the sibling system and display belong to it.
             "code" if node.name == "code" && parent.is_some_and(|p| p.contains_key("system")) => {
                 let field = |k: &str| parent.and_then(|p| p.get(k)).and_then(Value::as_str);

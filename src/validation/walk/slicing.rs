@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::super::model::SlicingRules;
-use super::discriminators::{Expect, Seg, subtree_match};
+use super::discriminators::{Expect, KEY_SEP, Seg, subtree_match};
 use super::plan::Plan;
 use super::values::{fixed_matches, pattern_matches};
 use super::walker::{Item, Walker, has_error};
@@ -28,7 +28,7 @@ impl<'v> Walker<'_, 'v> {
         out: &mut Vec<Issue>,
     ) {
         let node = &plan.nodes[n];
-        let slices = node.slices.clone();
+        let slices = &node.slices;
         let (ordered, rules) = match &node.def.slicing {
             Some(s) => (s.ordered, s.rules),
             None => (false, SlicingRules::Open),
@@ -89,15 +89,20 @@ impl<'v> Walker<'_, 'v> {
             }
         }
         for (si, &s) in slices.iter().enumerate() {
+            if plan.nodes[s].slices.is_empty() {
+                // Not re-sliced: each item goes to the slice as it is, no copy of the group.
+                for (item, _) in items.iter().zip(&assigned).filter(|(_, a)| **a == Some(si)) {
+                    self.element(plan, s, item, res, out);
+                }
+                continue;
+            }
             let group: Vec<Item<'v>> = items
                 .iter()
                 .zip(&assigned)
                 .filter(|(_, a)| **a == Some(si))
                 .map(|(i, _)| i.clone())
                 .collect();
-            if !group.is_empty() || !plan.nodes[s].slices.is_empty() {
-                self.group(plan, s, &group, at, res, out);
-            }
+            self.group(plan, s, &group, at, res, out);
         }
         for (item, a) in items.iter().zip(&assigned) {
             if a.is_none() {
@@ -139,10 +144,20 @@ impl<'v> Walker<'_, 'v> {
                     _ => None,
                 })
                 .collect();
-            if let Some(key) = key {
+            if let Some(key) = key.filter(|k| !k.iter().any(|part| part.contains(KEY_SEP))) {
                 let aliased = key.iter().any(|k| canonical_system(k) != *k);
-                let key: Vec<String> = key.into_iter().map(str::to_string).collect();
-                let found = index.get(&key).and_then(|found| found.first().copied());
+                let mut joined = std::mem::take(&mut self.slice_key);
+                joined.clear();
+                for (i, part) in key.iter().enumerate() {
+                    if i > 0 {
+                        joined.push(KEY_SEP);
+                    }
+                    joined.push_str(part);
+                }
+                let found = index
+                    .get(joined.as_str())
+                    .and_then(|found| found.first().copied());
+                self.slice_key = joined;
                 // An old OID (DESIGN §7) misses the index keyed by the profiles' URLs: the
                 // scan below compares by canonical system.
                 if found.is_some() || !aliased {
@@ -184,7 +199,7 @@ impl<'v> Walker<'_, 'v> {
             Expect::Exists(Some(wanted)) => values.is_empty() != *wanted,
             Expect::Types(types) => {
                 if segs.iter().all(|s| matches!(s, Seg::This)) {
-                    return types.contains(&item.ty);
+                    return types.iter().any(|t| t == item.ty);
                 }
                 values
                     .iter()
@@ -240,7 +255,7 @@ impl<'v> Walker<'_, 'v> {
             let item = Item {
                 value: Some(v),
                 ext: None,
-                ty: plan.type_name.clone(),
+                ty: super::type_names::intern(&plan.type_name),
                 path: at,
             };
             let res = self.root;

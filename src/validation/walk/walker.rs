@@ -25,7 +25,8 @@ const MAX_DEPTH: usize = 48;
 pub(crate) struct Item<'v> {
     pub value: Option<&'v Value>,
     pub ext: Option<&'v Value>,
-    pub ty: String,
+    /// A name from the definitions (interned) or the instance's own `resourceType`.
+    pub ty: &'v str,
     pub path: String,
 }
 
@@ -59,6 +60,8 @@ pub(crate) struct Walker<'e, 'v> {
     pub entries: OnceCell<EntryIndex<'v>>,
     /// Stored Questionnaires the caller may read (see [`super::Scope`]).
     pub questionnaires: &'e [Value],
+    /// Reused to build the slice-index key of each item.
+    pub slice_key: String,
 }
 
 pub(crate) fn has_error(issues: &[Issue]) -> bool {
@@ -83,6 +86,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             elsewhere,
             entries: OnceCell::new(),
             questionnaires: &[],
+            slice_key: String::new(),
         }
     }
 
@@ -133,7 +137,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         let item = Item {
             value: Some(res),
             ext: None,
-            ty: rt.to_string(),
+            ty: rt,
             path: path.to_string(),
         };
         if rt == "Bundle" {
@@ -185,9 +189,9 @@ impl<'e, 'v> Walker<'e, 'v> {
             return;
         }
         self.depth += 1;
-        if self.engine.primitives.is_primitive(&item.ty) {
+        if self.engine.primitives.is_primitive(item.ty) {
             self.primitive(plan, n, item, res, out);
-        } else if self.engine.model.is_resource(&item.ty) || item.ty == "Resource" {
+        } else if self.engine.model.is_resource(item.ty) || item.ty == "Resource" {
             self.nested_resource(plan, n, item, out);
         } else {
             self.complex(plan, n, item, res, out);
@@ -205,7 +209,7 @@ impl<'e, 'v> Walker<'e, 'v> {
     ) {
         let engine = self.engine;
         if let Some(v) = item.value {
-            if let Err(why) = engine.primitives.check(&item.ty, v) {
+            if let Err(why) = engine.primitives.check(item.ty, v) {
                 let text = ValueMessage::Invalid(why);
                 out.push(plan.error(n, IssueType::Value, text, &item.path));
             } else {
@@ -220,7 +224,7 @@ impl<'e, 'v> Walker<'e, 'v> {
                     out.push(ele_1(plan, ValidationMessage::PrimitiveWithoutValue, item))
                 }
                 Some(obj) if !obj.is_empty() => {
-                    if let Some(pplan) = engine.base_plan(&item.ty) {
+                    if let Some(pplan) = engine.base_plan(item.ty) {
                         self.object(&pplan, 0, obj, &item.path, res, out);
                     }
                 }
@@ -233,7 +237,7 @@ impl<'e, 'v> Walker<'e, 'v> {
             }
         }
         if let Some(v) = item.value {
-            self.invariants(plan, n, v, &item.ty, &item.path, res, &[], out);
+            self.invariants(plan, n, v, item.ty, &item.path, res, &[], out);
         }
     }
 
@@ -248,7 +252,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         let Some(value) = item.value else { return };
         let Some(obj) = value.as_object() else {
             let text = ValidationMessage::NotAnObject {
-                ty: item.ty.clone(),
+                ty: item.ty.to_string(),
                 found: JsonKind::of(value),
             };
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
@@ -268,28 +272,35 @@ impl<'e, 'v> Walker<'e, 'v> {
         let node = &plan.nodes[n];
         if !node.children.is_empty() {
             self.object(plan, n, obj, &item.path, res, out);
-            self.invariants(plan, n, value, &item.ty, &item.path, res, &[], out);
+            self.invariants(plan, n, value, item.ty, &item.path, res, &[], out);
             return;
         }
         if let Some(cr) = node.content_ref {
             self.object(plan, cr, obj, &item.path, res, out);
-            self.invariants(plan, n, value, &item.ty, &item.path, res, &[], out);
-            self.invariants(plan, cr, value, &item.ty, &item.path, res, &[], out);
+            self.invariants(plan, n, value, item.ty, &item.path, res, &[], out);
+            self.invariants(plan, cr, value, item.ty, &item.path, res, &[], out);
             return;
         }
-        let profiles: Vec<String> = node
+        self.invariants(plan, n, value, item.ty, &item.path, res, &[], out);
+        let own = &node.invariants[..];
+        let typed = |t: &&crate::validation::model::TypeRef| t.code == item.ty;
+        if node
             .def
             .types
             .iter()
-            .filter(|t| t.code == item.ty)
-            .flat_map(|t| t.profile.iter().cloned())
-            .collect();
-        self.invariants(plan, n, value, &item.ty, &item.path, res, &[], out);
-        let own: Vec<&str> = node.invariants.iter().map(|i| i.key.as_str()).collect();
-        if !profiles.is_empty() {
+            .filter(typed)
+            .any(|t| !t.profile.is_empty())
+        {
+            let profiles: Vec<String> = node
+                .def
+                .types
+                .iter()
+                .filter(typed)
+                .flat_map(|t| t.profile.iter().cloned())
+                .collect();
             self.against_profiles(&profiles, None, (plan, n, &item.path), out, |w, p, o| {
                 w.object(p, 0, obj, &item.path, res, o);
-                w.invariants(p, 0, value, &item.ty, &item.path, res, &own, o);
+                w.invariants(p, 0, value, item.ty, &item.path, res, own, o);
             });
             return;
         }
@@ -298,15 +309,15 @@ impl<'e, 'v> Walker<'e, 'v> {
         } else {
             None
         };
-        let Some(tp) = type_plan.or_else(|| self.engine.base_plan(&item.ty)) else {
+        let Some(tp) = type_plan.or_else(|| self.engine.base_plan(item.ty)) else {
             let text = ValidationMessage::UnknownType {
-                ty: item.ty.clone(),
+                ty: item.ty.to_string(),
             };
             out.push(plan.error(n, IssueType::Structure, text, &item.path));
             return;
         };
         self.object(&tp, 0, obj, &item.path, res, out);
-        self.invariants(&tp, 0, value, &item.ty, &item.path, res, &own, out);
+        self.invariants(&tp, 0, value, item.ty, &item.path, res, own, out);
     }
 }
 
