@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-use diesel::result::DatabaseErrorKind;
 
 use crate::fhir::json::ParseError;
 use crate::fhir::outcome::Text;
@@ -207,12 +206,10 @@ impl Error {
             Error::ProcessingTimeout | Error::Store(StoreError::Timeout) => {
                 (StatusCode::SERVICE_UNAVAILABLE, IssueType::Timeout)
             }
-            // Two writers raced past the locks (e.g. another server's schema): the state the
-            // request assumed changed under it.
-            Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
-                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
-                _,
-            ))) => (StatusCode::CONFLICT, IssueType::Conflict),
+            // Two writers raced past the locks (e.g. another server's schema), or PostgreSQL
+            // aborted one of two transactions waiting on each other's rows: the state the
+            // request assumed changed under it, and sending it again may succeed.
+            Error::Store(e) if e.is_write_race() => (StatusCode::CONFLICT, IssueType::Conflict),
             Error::Store(StoreError::ShuttingDown) => {
                 (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
             }
@@ -386,6 +383,7 @@ fn store_message(e: &StoreError) -> RequestMessage {
         e if e.is_unavailable() => RequestMessage::StoreUnavailable,
         StoreError::DiskFull(_) => RequestMessage::DiskFull,
         StoreError::ShuttingDown => RequestMessage::ShuttingDown,
+        e if e.is_write_race() => RequestMessage::WriteRace,
         _ => RequestMessage::StorageFailure,
     }
 }
@@ -437,6 +435,7 @@ impl ResponseError for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::result::DatabaseErrorKind;
 
     #[test]
     fn each_error_has_its_status() {
@@ -536,6 +535,41 @@ mod tests {
             "{json}"
         );
         assert!(!json.contains("secret detail"), "{json}");
+    }
+
+    #[test]
+    fn a_deadlock_is_a_retryable_conflict() {
+        // What PostgreSQL's 40P01 arrives as through diesel.
+        let info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> = Box::new(
+            String::from("deadlock detected"),
+        );
+        let store = StoreError::from(diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            info,
+        ));
+        assert!(matches!(store, StoreError::Deadlock(_)), "{store:?}");
+        let e = Error::Store(store);
+        let response = e.error_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let outcome = e.outcome();
+        assert_eq!(outcome.issues[0].code.as_str(), "conflict");
+        let json = outcome.to_json().to_string();
+        assert!(json.contains("retry the request"), "{json}");
+        assert!(!json.contains("deadlock detected"), "{json}");
+        // Inside a transaction bundle the entry's error keeps the same answer.
+        let in_entry = Error::InEntry {
+            index: 1,
+            source: Box::new(Error::Store(StoreError::Deadlock("x".into()))),
+        };
+        assert_eq!(in_entry.classify().0, StatusCode::CONFLICT);
+        let serialization: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> =
+            Box::new(String::from("could not serialize access"));
+        let e = Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            serialization,
+        )));
+        assert_eq!(e.classify().0, StatusCode::CONFLICT);
+        assert!(e.outcome().to_json().to_string().contains("retry the request"));
     }
 
     #[test]

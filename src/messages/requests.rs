@@ -94,6 +94,7 @@ pub enum RequestMessage {
     DiskFull,
     ShuttingDown,
     StorageFailure,
+    WriteRace,
     AuditNotStored,
     Refused {
         kind: Refusal,
@@ -239,6 +240,11 @@ impl RequestMessage {
                 "サーバーは停止処理中です。しばらくしてから再送してください",
             ),
             M::StorageFailure => say!(lang, "storage failure", "保存処理で障害が起きました"),
+            M::WriteRace => say!(
+                lang,
+                "a concurrent request changed the same data; nothing was stored, retry the request",
+                "同時に処理された別の要求が同じデータを変更したため、何も保存していません。要求を再送してください",
+            ),
             M::AuditNotStored => say!(
                 lang,
                 "the audit record of this request could not be stored, so the request is refused; retry later",

@@ -30,6 +30,10 @@ pub enum StoreError {
     Task(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// PostgreSQL broke a lock cycle between concurrent transactions (SQLSTATE 40P01) by
+    /// aborting this one; nothing of it was stored and the same request may succeed again.
+    #[error("deadlock with a concurrent transaction: {0}")]
+    Deadlock(String),
 }
 
 thread_local! {
@@ -56,6 +60,9 @@ impl From<DieselError> for StoreError {
         if is_connection_lost(&e) {
             return StoreError::Unavailable(e.to_string());
         }
+        if is_deadlock(&e) {
+            return StoreError::Deadlock(e.to_string());
+        }
         StoreError::Database(e)
     }
 }
@@ -75,6 +82,19 @@ impl StoreError {
             StoreError::Unavailable(_) | StoreError::Connection(_) | StoreError::Pool(_)
         )
     }
+
+    /// Whether the write lost a race with a concurrent one (deadlock, serialization failure,
+    /// a key inserted meanwhile): nothing was stored, and the request may be sent again.
+    pub fn is_write_race(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Deadlock(_)
+                | StoreError::Database(DieselError::DatabaseError(
+                    DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+                    _,
+                ))
+        )
+    }
 }
 
 /// SQLite reports `SQLITE_FULL` only by its message through diesel; PostgreSQL's disk_full
@@ -87,6 +107,16 @@ pub(super) fn is_disk_full(e: &DieselError) -> bool {
     message.contains("database or disk is full")
         || message.contains("No space left on device")
         || message.contains("could not extend file")
+}
+
+/// diesel knows no kind for SQLSTATE 40P01 and does not expose the code, so the message is
+/// what tells it: the server's English, or its Japanese under a `ja` `lc_messages`.
+pub(super) fn is_deadlock(e: &DieselError) -> bool {
+    let DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) = e else {
+        return false;
+    };
+    let message = info.message();
+    message.contains("deadlock detected") || message.contains("デッドロックを検出しました")
 }
 
 /// libpq marks a connection whose socket closed as bad, which diesel reports as
@@ -128,6 +158,10 @@ mod tests {
             StoreError::from(closed),
             StoreError::Unavailable(_)
         ));
+        for deadlock in ["deadlock detected", "デッドロックを検出しました"] {
+            let e = database_error(DatabaseErrorKind::Unknown, deadlock);
+            assert!(matches!(StoreError::from(e), StoreError::Deadlock(_)));
+        }
         let other = database_error(DatabaseErrorKind::Unknown, "syntax error");
         assert!(matches!(StoreError::from(other), StoreError::Database(_)));
         assert!(matches!(
