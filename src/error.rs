@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-
 use crate::fhir::json::ParseError;
 use crate::fhir::outcome::Text;
 use crate::fhir::xml::XmlError;
@@ -540,9 +539,8 @@ mod tests {
     #[test]
     fn a_deadlock_is_a_retryable_conflict() {
         // What PostgreSQL's 40P01 arrives as through diesel.
-        let info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> = Box::new(
-            String::from("deadlock detected"),
-        );
+        let info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> =
+            Box::new(String::from("deadlock detected"));
         let store = StoreError::from(diesel::result::Error::DatabaseError(
             DatabaseErrorKind::Unknown,
             info,
@@ -569,7 +567,12 @@ mod tests {
             serialization,
         )));
         assert_eq!(e.classify().0, StatusCode::CONFLICT);
-        assert!(e.outcome().to_json().to_string().contains("retry the request"));
+        assert!(
+            e.outcome()
+                .to_json()
+                .to_string()
+                .contains("retry the request")
+        );
     }
 
     #[test]

@@ -684,7 +684,7 @@ backend_test!(
             .build()
             .unwrap();
         let report = rt.block_on(store.reindex(offset, false)).unwrap();
-        assert_eq!((report.from_version, report.to_version), (1, 2));
+        assert_eq!((report.from_version, report.to_version), (1, 3));
         assert_eq!(report.resources, 8);
         for (query, want) in queries {
             assert_eq!(found(&srv, query), *want, "{query}");
@@ -732,7 +732,7 @@ fn upgrade_at_start_up_and_on_demand(backend: Backend) {
         let srv = on(db.url.clone());
         assert_eq!(found(&srv, query), ["g-small"], "reindexed at start-up");
     }
-    assert_eq!(on_url(backend, &db.url, &[version]), 2);
+    assert_eq!(on_url(backend, &db.url, &[version]), 3);
     let rows = on_url(backend, &db.url, &[ADDED_ROWS]);
     make_older_at(backend, &db.url);
     let out = std::process::Command::new(common::cli::BIN)
@@ -746,11 +746,11 @@ fn upgrade_at_start_up_and_on_demand(backend: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("reindexed 5 resources (index version 1 -> 2)"),
+        stdout.contains("reindexed 5 resources (index version 1 -> 3)"),
         "{stdout}"
     );
     assert_eq!(on_url(backend, &db.url, &[ADDED_ROWS]), rows);
-    assert_eq!(on_url(backend, &db.url, &[version]), 2);
+    assert_eq!(on_url(backend, &db.url, &[version]), 3);
 }
 
 #[test]
@@ -764,3 +764,91 @@ fn upgrade_at_start_up_and_on_demand_postgres() {
         upgrade_at_start_up_and_on_demand(Backend::Postgres);
     }
 }
+
+/// Every index row of List's own parameters (List became indexed in version 3).
+const LIST_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_reference WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'List')) \
+    + (SELECT count(*) FROM search_token WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'List') AND param NOT IN ('_tag', '_security')) \
+    + (SELECT count(*) FROM search_string WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'List')) \
+    + (SELECT count(*) FROM search_date WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'List')) AS BIGINT) AS n";
+
+backend_test!(
+    lists_stored_before_list_was_indexed_get_their_rows_by_reindex,
+    |srv| {
+        quantities(&srv);
+        srv.put_resource(
+            &json!({"resourceType": "List", "id": "l1", "status": "current", "mode": "working",
+            "title": "Labs to review", "date": "2026-12-01",
+            "meta": {"tag": [{"code": "vip"}]},
+            "entry": [{"item": {"reference": "Observation/g-small"}},
+                {"item": {"reference": "Observation/per-dl"}}]}),
+        );
+        let queries: &[(&str, &[&str])] = &[
+            ("Observation?_list=l1", &["g-small", "per-dl"]),
+            ("List?item=Observation/per-dl", &["l1"]),
+            ("List?title=labs", &["l1"]),
+            ("List?date=2026-12-01", &["l1"]),
+            ("List?_tag=vip", &["l1"]),
+        ];
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+        let list_rows = on_database(&srv, &[LIST_ROWS]);
+        let added_rows = on_database(&srv, &[ADDED_ROWS]);
+        assert!(list_rows >= 5, "{list_rows}");
+        // A store written by version 2: List's rows of its own parameters are missing.
+        let left = on_database(
+            &srv,
+            &[
+                "DELETE FROM search_reference WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'List')",
+                "DELETE FROM search_token WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'List') \
+                 AND param NOT IN ('_tag', '_security')",
+                "DELETE FROM search_string WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'List')",
+                "DELETE FROM search_date WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'List')",
+                "UPDATE search_index_version SET version = 2",
+                LIST_ROWS,
+            ],
+        );
+        assert_eq!(left, 0);
+        assert!(found(&srv, "Observation?_list=l1").is_empty(), "as before");
+        let offset = ConfigArgs::default().resolve().unwrap().timezone;
+        let store = srv.store.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt.block_on(store.reindex(offset, false)).unwrap();
+        assert_eq!((report.from_version, report.to_version), (2, 3));
+        assert_eq!(report.resources, 1, "only the List is read and rewritten");
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+        assert_eq!(on_database(&srv, &[LIST_ROWS]), list_rows, "as written");
+        assert_eq!(
+            on_database(&srv, &[ADDED_ROWS]),
+            added_rows,
+            "others untouched"
+        );
+        // Current now; a forced run rewrites every type and adds no row twice.
+        assert_eq!(
+            rt.block_on(store.reindex(offset, false)).unwrap().resources,
+            0
+        );
+        assert_eq!(
+            rt.block_on(store.reindex(offset, true)).unwrap().resources,
+            6
+        );
+        assert_eq!(on_database(&srv, &[LIST_ROWS]), list_rows, "none twice");
+        assert_eq!(on_database(&srv, &[ADDED_ROWS]), added_rows, "none twice");
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+    }
+);

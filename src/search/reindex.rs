@@ -15,8 +15,9 @@ use super::IndexRows;
 
 /// The extraction version of this build. 1: token, string, date and reference parameters;
 /// 2: number, quantity, uri and composite parameters, `_tag`, `_security`, `_profile`,
-/// `_source`, Observation's component and combo concepts, RiskAssessment.
-pub const CURRENT: i64 = 2;
+/// `_source`, Observation's component and combo concepts, RiskAssessment; 3: List (for
+/// `_list` and `List?item=`).
+pub const CURRENT: i64 = 3;
 
 /// Parameters of the existing kinds (token, string, date, reference) that version 2 added,
 /// as `(type, param)`; `*` for every type, or every parameter of a type new in version 2.
@@ -28,23 +29,77 @@ pub const ADDED_IN_2: &[(&str, &str)] = &[
     ("RiskAssessment", "*"),
 ];
 
-/// Whether a token, string, date or reference row of `param` on `resource_type` is one the
-/// reindex rewrites. Rows of the number, quantity, uri and pair tables always are: those
-/// tables are new in version 2.
-pub fn rewritten(resource_type: &str, param: &str) -> bool {
-    ADDED_IN_2
-        .iter()
-        .any(|(t, p)| (*t == "*" || *t == resource_type) && (*p == "*" || *p == param))
+/// What version 3 added, as [`ADDED_IN_2`]: every parameter of List. List has no parameter of
+/// the kinds whose tables are new in version 2, and its meta rows were already written.
+pub const ADDED_IN_3: &[(&str, &str)] = &[("List", "*")];
+
+/// The additions of each version after 1: `(version, parameters, whether the number,
+/// quantity, uri and pair tables are new in it)`.
+const ADDED: &[(i64, &[(&str, &str)], bool)] = &[(2, ADDED_IN_2, true), (3, ADDED_IN_3, false)];
+
+/// The additions a store indexed at `since` lacks.
+fn added_since(
+    since: i64,
+) -> impl Iterator<Item = &'static (i64, &'static [(&'static str, &'static str)], bool)> {
+    ADDED.iter().filter(move |(version, ..)| *version > since)
 }
 
-/// The rows the reindex writes for one stored resource: the rows of its added parameters.
-pub fn added_rows(resource_type: &str, resource: &Value, offset: FixedOffset) -> IndexRows {
+/// Whether a token, string, date or reference row of `param` on `resource_type` is one the
+/// reindex of a store indexed at version `since` rewrites.
+pub fn rewritten(since: i64, resource_type: &str, param: &str) -> bool {
+    added_since(since).any(|(_, params, _)| {
+        params
+            .iter()
+            .any(|(t, p)| (*t == "*" || *t == resource_type) && (*p == "*" || *p == param))
+    })
+}
+
+/// Whether the reindex of a store indexed at `since` rewrites every row of the number,
+/// quantity, uri and pair tables: it does when those tables are newer than the store's rows.
+pub fn new_tables(since: i64) -> bool {
+    added_since(since).any(|(_, _, tables)| *tables)
+}
+
+/// The resource types whose rows the reindex of a store indexed at `since` rewrites; `None`
+/// for every type. Resources of other types need not even be read.
+pub fn types_since(since: i64) -> Option<Vec<&'static str>> {
+    let mut types = Vec::new();
+    for (_, params, tables) in added_since(since) {
+        if *tables {
+            return None;
+        }
+        for (t, _) in params.iter() {
+            if *t == "*" {
+                return None;
+            }
+            if !types.contains(t) {
+                types.push(*t);
+            }
+        }
+    }
+    Some(types)
+}
+
+/// The rows the reindex of a store indexed at `since` writes for one stored resource: the
+/// rows of the parameters added since.
+pub fn added_rows(
+    since: i64,
+    resource_type: &str,
+    resource: &Value,
+    offset: FixedOffset,
+) -> IndexRows {
     let mut rows = super::extract(resource_type, resource, offset);
-    let keep = |param: &str| rewritten(resource_type, param);
+    let keep = |param: &str| rewritten(since, resource_type, param);
     rows.tokens.retain(|t| keep(t.param));
     rows.strings.retain(|s| keep(s.param));
     rows.dates.retain(|d| keep(d.param));
     rows.references.retain(|r| keep(r.param));
+    if !new_tables(since) {
+        rows.numbers.clear();
+        rows.quantities.clear();
+        rows.uris.clear();
+        rows.token_pairs.clear();
+    }
     rows
 }
 
@@ -67,7 +122,7 @@ mod tests {
             "subject": {"reference": "Patient/p1"},
             "valueQuantity": {"value": 1.5, "system": "http://unitsofmeasure.org", "code": "mg"}
         });
-        let rows = added_rows("Observation", &obs, jst());
+        let rows = added_rows(1, "Observation", &obs, jst());
         let tokens: Vec<&str> = rows.tokens.iter().map(|t| t.param).collect();
         assert_eq!(tokens, ["_tag"]);
         assert!(rows.references.is_empty());
@@ -84,9 +139,37 @@ mod tests {
         );
         let risk = json!({"resourceType": "RiskAssessment", "subject": {"reference": "Patient/p1"},
             "prediction": [{"probabilityDecimal": 0.25}]});
-        let rows = added_rows("RiskAssessment", &risk, jst());
+        let rows = added_rows(1, "RiskAssessment", &risk, jst());
         assert_eq!(rows.references.len(), 2, "subject and patient");
         assert_eq!(rows.numbers.len(), 1);
-        assert!(!rewritten("Bundle", "patient"));
+        assert!(!rewritten(1, "Bundle", "patient"));
+    }
+
+    #[test]
+    fn a_store_of_version_2_gains_only_the_rows_of_list() {
+        let list = json!({"resourceType": "List", "status": "current", "mode": "working",
+            "meta": {"profile": ["http://p"]},
+            "subject": {"reference": "Patient/p1"},
+            "entry": [{"item": {"reference": "Observation/o1"}}]});
+        let rows = added_rows(2, "List", &list, jst());
+        let mut references: Vec<&str> = rows.references.iter().map(|r| r.param).collect();
+        references.sort_unstable();
+        assert_eq!(references, ["item", "patient", "subject"]);
+        assert_eq!(rows.tokens.len(), 1, "status");
+        assert!(rows.uris.is_empty(), "_profile was written by version 2");
+        assert_eq!(types_since(2), Some(vec!["List"]));
+        assert_eq!(types_since(1), None);
+        assert!(!rewritten(2, "Observation", "_tag"));
+        assert!(!rewritten(3, "List", "item"));
+        assert!(!new_tables(2));
+        let obs = json!({"resourceType": "Observation", "code": {"coding": [{"code": "c"}]},
+            "valueQuantity": {"value": 1.5}});
+        assert!(
+            added_rows(2, "Observation", &obs, jst())
+                .quantities
+                .is_empty()
+        );
+        // From version 1, List's rows come with those of version 2.
+        assert_eq!(added_rows(1, "List", &list, jst()).uris.len(), 1);
     }
 }

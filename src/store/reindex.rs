@@ -12,7 +12,7 @@ use super::schema::{
 };
 use super::{Conn, Store, StoreError, dispatch};
 use crate::search::params::{META_PARAMS, params_for};
-use crate::search::reindex::{CURRENT, added_rows, rewritten};
+use crate::search::reindex::{CURRENT, added_rows, new_tables, rewritten, types_since};
 
 /// Resources one reindex transaction covers.
 const BATCH: i64 = 500;
@@ -29,9 +29,10 @@ pub struct ReindexReport {
 
 impl Store {
     /// Rewrites the rows of the parameters added since the stored extraction version, for every
-    /// current resource, then records this build's version. With `force`, runs even when the
-    /// stored version is current (after a manual repair, say). Dates without a zone are read in
-    /// `offset`, as on writes.
+    /// current resource of the types they belong to, then records this build's version. With
+    /// `force`, rewrites the rows of every version's additions, even when the stored version is
+    /// current (after a manual repair, say). Dates without a zone are read in `offset`, as on
+    /// writes.
     pub async fn reindex(
         &self,
         offset: FixedOffset,
@@ -45,11 +46,12 @@ impl Store {
                 resources: 0,
             });
         }
+        let since = if force { 1 } else { from_version };
         let mut after = 0;
         let mut done = 0;
         loop {
             let (count, last) = self
-                .write(None, move |c| c.reindex_batch(after, offset))
+                .write(None, move |c| c.reindex_batch(after, since, offset))
                 .await?;
             done += count;
             match last {
@@ -86,20 +88,29 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Reindexes the current resources after key `after`, at most [`BATCH`]; returns how many
-    /// were rewritten and the last key seen (`None` when there were none).
+    /// Reindexes the current resources after key `after` that lack rows added since version
+    /// `since`, at most [`BATCH`]; returns how many were rewritten and the last key seen
+    /// (`None` when there were none).
     fn reindex_batch(
         &mut self,
         after: i64,
+        since: i64,
         offset: FixedOffset,
     ) -> Result<(usize, Option<i64>), StoreError> {
-        let rows: Vec<(i64, String, Option<String>)> = dispatch!(self, |c, DB| resources::table
-            .filter(resources::rkey.gt(after))
-            .filter(resources::deleted.eq(false))
-            .order(resources::rkey.asc())
-            .limit(BATCH)
-            .select((resources::rkey, resources::res_type, resources::content))
-            .load(c))?;
+        let types = types_since(since);
+        let rows: Vec<(i64, String, Option<String>)> = dispatch!(self, |c, DB| {
+            let mut q = resources::table
+                .filter(resources::rkey.gt(after))
+                .filter(resources::deleted.eq(false))
+                .into_boxed::<DB>();
+            if let Some(types) = &types {
+                q = q.filter(resources::res_type.eq_any(types));
+            }
+            q.order(resources::rkey.asc())
+                .limit(BATCH)
+                .select((resources::rkey, resources::res_type, resources::content))
+                .load(c)
+        })?;
         let last = rows.last().map(|r| r.0);
         let mut done = 0;
         for (rkey, res_type, content) in rows {
@@ -111,8 +122,8 @@ impl Conn<'_> {
             else {
                 continue;
             };
-            let index = added_rows(&res_type, &resource, offset);
-            self.delete_added_rows(rkey, &res_type)?;
+            let index = added_rows(since, &res_type, &resource, offset);
+            self.delete_added_rows(rkey, &res_type, since)?;
             self.insert_index(rkey, &res_type, &index)?;
             done += 1;
         }
@@ -120,13 +131,19 @@ impl Conn<'_> {
     }
 
     /// Removes the rows the reindex rewrites, so a run repeated (or forced) adds none twice.
-    fn delete_added_rows(&mut self, rkey: i64, res_type: &str) -> Result<(), StoreError> {
+    fn delete_added_rows(
+        &mut self,
+        rkey: i64,
+        res_type: &str,
+        since: i64,
+    ) -> Result<(), StoreError> {
         let params: Vec<&str> = params_for(res_type)
             .iter()
             .chain(META_PARAMS)
             .map(|p| p.name)
-            .filter(|p| rewritten(res_type, p))
+            .filter(|p| rewritten(since, res_type, p))
             .collect();
+        let tables = new_tables(since);
         dispatch!(self, |c, DB| {
             diesel::delete(
                 search_token::table
@@ -152,12 +169,16 @@ impl Conn<'_> {
                     .filter(search_reference::param.eq_any(&params)),
             )
             .execute(c)?;
-            diesel::delete(search_number::table.filter(search_number::rkey.eq(rkey))).execute(c)?;
-            diesel::delete(search_quantity::table.filter(search_quantity::rkey.eq(rkey)))
-                .execute(c)?;
-            diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
-            diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
-                .execute(c)?;
+            // Those tables are replaced whole only when they are newer than the stored rows.
+            if tables {
+                diesel::delete(search_number::table.filter(search_number::rkey.eq(rkey)))
+                    .execute(c)?;
+                diesel::delete(search_quantity::table.filter(search_quantity::rkey.eq(rkey)))
+                    .execute(c)?;
+                diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
+                diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
+                    .execute(c)?;
+            }
             Ok::<(), diesel::result::Error>(())
         })?;
         Ok(())
