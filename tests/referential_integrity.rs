@@ -194,6 +194,76 @@ fn a_delete_racing_a_referencing_create_waits_for_its_commit() {
     }
 }
 
+/// Two transactions that each update one Patient and reference the other (PostgreSQL): each
+/// holds its own row from its update and waits, in its referential check, to hold the other's
+/// `FOR SHARE`, so PostgreSQL aborts one as deadlocked (40P01). That one answers 409 conflict
+/// (a race lost, worth sending again), never 500; the other commits. The updates are slowed by
+/// a trigger so that both have written before either checks, which makes the deadlock certain.
+#[test]
+fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(s) = server(Backend::Postgres, true) else {
+        return;
+    };
+    let a = patient(&s, Who::A, "deadlock-a");
+    let b = patient(&s, Who::A, "deadlock-b");
+    let mut db = diesel::pg::PgConnection::establish(&s.srv.db.url).unwrap();
+    diesel::sql_query(
+        "CREATE FUNCTION slow_patient_update() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.res_type = 'Patient' THEN PERFORM pg_sleep(1); END IF; \
+         RETURN NEW; END $$",
+    )
+    .execute(&mut db)
+    .unwrap();
+    diesel::sql_query(
+        "CREATE TRIGGER slow_patient_update AFTER UPDATE ON resources \
+         FOR EACH ROW EXECUTE FUNCTION slow_patient_update()",
+    )
+    .execute(&mut db)
+    .unwrap();
+    let linking = |id: &str, other: &str, value: &str| {
+        json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+            "resource": {"resourceType": "Patient", "id": id,
+                "identifier": [{"system": SYSTEM, "value": value}],
+                "link": [{"other": {"reference": format!("Patient/{other}")}, "type": "seealso"}]},
+            "request": {"method": "PUT", "url": format!("Patient/{id}")}}]})
+    };
+    let bundles = [linking(&a, &b, "deadlock-a"), linking(&b, &a, "deadlock-b")];
+    let barrier = std::sync::Barrier::new(2);
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let sent: Vec<_> = bundles
+            .iter()
+            .map(|bundle| {
+                let barrier = &barrier;
+                let s = &s;
+                scope.spawn(move || {
+                    barrier.wait();
+                    s.post(Who::A, "", bundle)
+                })
+            })
+            .collect();
+        sent.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    diesel::sql_query("DROP TRIGGER slow_patient_update ON resources")
+        .execute(&mut db)
+        .unwrap();
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{answers:?}");
+    for (i, (status, answer)) in answers.iter().enumerate() {
+        if *status == 409 {
+            assert_eq!(answer["issue"][0]["code"], "conflict", "{answer}");
+            let said = answer["issue"][0]["diagnostics"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(said.contains("retry"), "{answer}");
+            // Nothing of it was kept, and sent again it goes through.
+            let (status, again) = s.post(Who::A, "", &bundles[i]);
+            assert_eq!(status, 200, "{again}");
+        }
+    }
+}
+
 /// What another institution holds answers exactly as what does not exist, so the 422/201
 /// difference cannot be used to probe for its ids.
 #[test]
