@@ -33,22 +33,38 @@ pub const ADDED_IN_2: &[(&str, &str)] = &[
 /// the kinds whose tables are new in version 2, and its meta rows were already written.
 pub const ADDED_IN_3: &[(&str, &str)] = &[("List", "*")];
 
-/// The additions of each version after 1: `(version, parameters, whether the number,
-/// quantity, uri and pair tables are new in it)`.
-const ADDED: &[(i64, &[(&str, &str)], bool)] = &[(2, ADDED_IN_2, true), (3, ADDED_IN_3, false)];
+/// What one version after 1 added.
+struct Addition {
+    version: i64,
+    /// Parameters of the existing kinds, as in [`ADDED_IN_2`].
+    params: &'static [(&'static str, &'static str)],
+    /// Whether the number, quantity, uri and pair tables are new in it.
+    new_tables: bool,
+}
+
+const ADDED: &[Addition] = &[
+    Addition {
+        version: 2,
+        params: ADDED_IN_2,
+        new_tables: true,
+    },
+    Addition {
+        version: 3,
+        params: ADDED_IN_3,
+        new_tables: false,
+    },
+];
 
 /// The additions a store indexed at `since` lacks.
-fn added_since(
-    since: i64,
-) -> impl Iterator<Item = &'static (i64, &'static [(&'static str, &'static str)], bool)> {
-    ADDED.iter().filter(move |(version, ..)| *version > since)
+fn added_since(since: i64) -> impl Iterator<Item = &'static Addition> {
+    ADDED.iter().filter(move |a| a.version > since)
 }
 
 /// Whether a token, string, date or reference row of `param` on `resource_type` is one the
 /// reindex of a store indexed at version `since` rewrites.
 pub fn rewritten(since: i64, resource_type: &str, param: &str) -> bool {
-    added_since(since).any(|(_, params, _)| {
-        params
+    added_since(since).any(|a| {
+        a.params
             .iter()
             .any(|(t, p)| (*t == "*" || *t == resource_type) && (*p == "*" || *p == param))
     })
@@ -57,18 +73,18 @@ pub fn rewritten(since: i64, resource_type: &str, param: &str) -> bool {
 /// Whether the reindex of a store indexed at `since` rewrites every row of the number,
 /// quantity, uri and pair tables: it does when those tables are newer than the store's rows.
 pub fn new_tables(since: i64) -> bool {
-    added_since(since).any(|(_, _, tables)| *tables)
+    added_since(since).any(|a| a.new_tables)
 }
 
 /// The resource types whose rows the reindex of a store indexed at `since` rewrites; `None`
 /// for every type. Resources of other types need not even be read.
 pub fn types_since(since: i64) -> Option<Vec<&'static str>> {
     let mut types = Vec::new();
-    for (_, params, tables) in added_since(since) {
-        if *tables {
+    for a in added_since(since) {
+        if a.new_tables {
             return None;
         }
-        for (t, _) in params.iter() {
+        for (t, _) in a.params {
             if *t == "*" {
                 return None;
             }
