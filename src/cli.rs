@@ -275,6 +275,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         stop: None,
         rate: None,
         includes: args.include,
+        analyze: None,
     };
     let run_load = move |options| run_load(options, bundle.clone());
     let report = match &args.url {
@@ -321,7 +322,8 @@ fn bench(args: BenchArgs) -> ExitCode {
                 let running = server::start(&config, Parts::default())
                     .await
                     .map_err(|e| e.to_string())?;
-                let opts = options(running.base_url.clone());
+                let mut opts = options(running.base_url.clone());
+                opts.analyze = Some(crate::bench::AnalyzeStore(running.store()));
                 let report = tokio::task::spawn_blocking(move || run_load(opts))
                     .await
                     .map_err(|e| e.to_string())?;

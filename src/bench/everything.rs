@@ -69,13 +69,7 @@ pub fn run(args: &EverythingBenchArgs) -> Result<String, String> {
                 let running = server::start(&config, Parts::default())
                     .await
                     .map_err(|e| e.to_string())?;
-                let report = measure(
-                    args,
-                    &running.base_url,
-                    &token,
-                    config.store.url.backend_name(),
-                )
-                .await;
+                let report = measure(args, &running, &token, config.store.url.backend_name()).await;
                 running.stop(true).await;
                 report
             })
@@ -116,10 +110,11 @@ impl Client {
 
 async fn measure(
     args: &EverythingBenchArgs,
-    base_url: &str,
+    running: &server::RunningServer,
     token: &str,
     backend: &str,
 ) -> Result<String, String> {
+    let base_url = running.base_url.as_str();
     let target = Target::parse(base_url)
         .and_then(|t| t.with_token(Some(token)))
         .map_err(|e| e.to_string())?;
@@ -137,6 +132,13 @@ async fn measure(
     )
     .await?;
     fill(&mut client, &patient, &practitioner, args.resources).await?;
+    // The walk should meet the plans a running server would have once autovacuum analysed the
+    // fill (it may be off): PostgreSQL analyses now, SQLite does nothing.
+    running
+        .store()
+        .read(|c| c.analyze_postgres())
+        .await
+        .map_err(|e: crate::store::StoreError| e.to_string())?;
     let mut report = format!(
         "stored a patient with {} resources in {:.1} s ({backend})\n",
         args.resources,

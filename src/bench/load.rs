@@ -66,6 +66,20 @@ pub struct LoadOptions {
     /// patient with `_revinclude=Observation:subject` (its labs as included resources). The
     /// bench patients are registered first so the includes find them.
     pub includes: bool,
+    /// The in-process server's store: once the POST phase has filled it, PostgreSQL analyses
+    /// it, so the reads meet the plans a running server would have once autovacuum did (it
+    /// may be off). `None` for a server of one's own.
+    pub analyze: Option<AnalyzeStore>,
+}
+
+/// A store to analyse between the POST phase and the reads (a wrapper for `Debug`).
+#[derive(Clone)]
+pub struct AnalyzeStore(pub crate::store::Store);
+
+impl std::fmt::Debug for AnalyzeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnalyzeStore")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +114,8 @@ pub enum Error {
     Consent(String),
     #[error("registering the bench patients failed: {0}")]
     Patients(String),
+    #[error("analysing the filled store failed: {0}")]
+    Analyze(#[from] crate::store::StoreError),
 }
 
 /// Runs the POST phase, then the GET phase over the ids it created.
@@ -136,6 +152,11 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
         return Err(Error::NoObservationsCreated {
             errors: failed_posts,
         });
+    }
+    if let Some(AnalyzeStore(store)) = &opts.analyze {
+        store
+            .read(|c| c.analyze_postgres().map_err(Error::from))
+            .await?;
     }
     // Workers lost to a panic come back as fresh connections.
     conns.resize_with(opts.connections, || None);
@@ -914,6 +935,7 @@ mod tests {
             stop: None,
             rate: None,
             includes: false,
+            analyze: None,
         };
         assert!(validate(&ok).is_ok());
         let zero_conns = LoadOptions {

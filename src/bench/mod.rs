@@ -26,5 +26,5 @@ pub mod validate;
 pub mod xml;
 
 pub use ingest::run_ingest;
-pub use load::{Error, LoadOptions, run};
+pub use load::{AnalyzeStore, Error, LoadOptions, run};
 pub use report::{LoadReport, PhaseReport};

@@ -146,6 +146,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         stop: None,
         rate: args.rate,
         includes: false,
+        analyze: None,
     };
     let before = get_phase("GET before purge", &opts, &uris).await?;
 

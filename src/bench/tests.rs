@@ -154,6 +154,7 @@ fn options(addr: SocketAddr) -> LoadOptions {
         stop: None,
         rate: None,
         includes: false,
+        analyze: None,
     }
 }
 
