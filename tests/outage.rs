@@ -158,6 +158,7 @@ fn requests_during_a_cut_get_a_quick_503_and_work_again_after() {
     let patient = json!({"resourceType": "Patient", "name": [{"family": "Outage"}]});
     let id = srv.create(&patient)["id"].as_str().unwrap().to_string();
     assert_eq!(srv.get("health/ready").status(), 200);
+    assert_eq!(srv.get("ready").status(), 200);
 
     proxy.cut();
     for round in 0..3 {
@@ -171,8 +172,10 @@ fn requests_during_a_cut_get_a_quick_503_and_work_again_after() {
             "create",
         );
         assert_quick_503(c.get(srv.url("health/ready")), &format!("ready {round}"));
+        assert_quick_503(c.get(srv.url("ready")), &format!("short ready {round}"));
     }
     assert_eq!(srv.get("health/live").status(), 200);
+    assert_eq!(srv.get("health").status(), 200);
 
     proxy.restore();
     wait_for_200(&srv, &format!("Patient/{id}"), Duration::from_secs(10));

@@ -208,6 +208,9 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             // HEAD too, as on the FHIR routes: some probes check with it.
             .route("/health/live", get_or_head().to(health::live))
             .route("/health/ready", get_or_head().to(health::ready))
+            // The short names probes are often configured with; same handlers, same answers.
+            .route("/health", get_or_head().to(health::live))
+            .route("/ready", get_or_head().to(health::ready))
             .route("/metrics", get_or_head().to(metrics::metrics))
             .default_service(web::to(routes::dispatch))
     })
