@@ -94,22 +94,7 @@ fn get_ok(s: &Srv, who: Who, path: &str) -> Value {
 
 /// `Type/id` of the entries in `mode`.
 fn entries(bundle: &Value, mode: &str) -> Vec<String> {
-    bundle["entry"]
-        .as_array()
-        .map(|es| {
-            es.iter()
-                .filter(|e| e["search"]["mode"] == mode)
-                .map(|e| {
-                    let r = &e["resource"];
-                    format!(
-                        "{}/{}",
-                        r["resourceType"].as_str().unwrap(),
-                        r["id"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    common::entries_in_mode(bundle, mode)
 }
 
 fn set(items: &[String]) -> BTreeSet<String> {

@@ -45,22 +45,7 @@ fn records(srv: &TestServer) {
 
 /// `Type/id` of the entries of `bundle` in search mode `mode`, in order.
 fn entries(bundle: &Value, mode: &str) -> Vec<String> {
-    bundle["entry"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter(|e| e["search"]["mode"] == mode)
-                .map(|e| {
-                    let r = &e["resource"];
-                    format!(
-                        "{}/{}",
-                        r["resourceType"].as_str().unwrap(),
-                        r["id"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    common::entries_in_mode(bundle, mode)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {

@@ -46,22 +46,7 @@ fn records(srv: &TestServer) {
 
 /// `Type/id` of the entries of `bundle` in search mode `mode`, sorted.
 fn entries(bundle: &Value, mode: &str) -> Vec<String> {
-    let mut out: Vec<String> = bundle["entry"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter(|e| e["search"]["mode"] == mode)
-                .map(|e| {
-                    let r = &e["resource"];
-                    format!(
-                        "{}/{}",
-                        r["resourceType"].as_str().unwrap(),
-                        r["id"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut out = common::entries_in_mode(bundle, mode);
     out.sort();
     out
 }

@@ -390,13 +390,7 @@ impl Parser<'_> {
             }
             values.push(read(item).map_err(|why| invalid(SearchReason::Value(why)))?);
         }
-        let before = self.query.value_count();
-        if before + values.len() > self.opts.max_values {
-            return Err(Error::TooManyValues {
-                param: raw_name.to_string(),
-                limit: self.opts.max_values,
-            });
-        }
+        self.within_max_values(raw_name, values.len())?;
         self.query.clauses.push(Clause {
             param,
             target,
@@ -404,6 +398,18 @@ impl Parser<'_> {
             values,
         });
         Ok(true)
+    }
+
+    /// Refuses `raw_name` when `adding` values on top of those the query holds pass the
+    /// `max_values` bound (clauses, chains and includes share it).
+    fn within_max_values(&self, raw_name: &str, adding: usize) -> Result<(), Error> {
+        if self.query.value_count() + adding > self.opts.max_values {
+            return Err(Error::TooManyValues {
+                param: raw_name.to_string(),
+                limit: self.opts.max_values,
+            });
+        }
+        Ok(())
     }
 
     /// A token clause whose modifier the terminology answers: each item becomes the codes it
@@ -427,12 +433,7 @@ impl Parser<'_> {
             let codes = concept_values(self.opts.concepts.as_ref(), question, item)
                 .map_err(|why| invalid(SearchReason::Value(why)))?;
             values.extend(codes);
-            if self.query.value_count() + values.len() > self.opts.max_values {
-                return Err(Error::TooManyValues {
-                    param: raw_name.to_string(),
-                    limit: self.opts.max_values,
-                });
-            }
+            self.within_max_values(raw_name, values.len())?;
         }
         self.query.clauses.push(Clause {
             param,
@@ -501,14 +502,8 @@ impl Parser<'_> {
             },
             other => other,
         })?;
-        let before = self.query.value_count();
         let added: usize = chain.targets.iter().map(SearchQuery::value_count).sum();
-        if before + added > self.opts.max_values {
-            return Err(Error::TooManyValues {
-                param: raw_name.to_string(),
-                limit: self.opts.max_values,
-            });
-        }
+        self.within_max_values(raw_name, added)?;
         self.query.chains.push(chain);
         self.query
             .applied
@@ -559,13 +554,8 @@ impl Parser<'_> {
             Some("iterate" | "recurse") => true,
             Some(_) => return self.unsupported_modifier(raw_name),
         };
-        let values = self.query.value_count();
-        if values + self.query.includes.len() >= self.opts.max_values {
-            return Err(Error::TooManyValues {
-                param: raw_name.to_string(),
-                limit: self.opts.max_values,
-            });
-        }
+        // The include being parsed counts as one more value.
+        self.within_max_values(raw_name, self.query.includes.len() + 1)?;
         let include = super::include::parse(direction, iterate, raw_name, raw_value)?;
         self.query.includes.push(include);
         self.query

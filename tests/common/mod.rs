@@ -333,6 +333,26 @@ pub fn ids(bundle: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `Type/id` of the entries of `bundle` in search mode `mode` (`match`, `include`), in order.
+pub fn entries_in_mode(bundle: &Value, mode: &str) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|e| e["search"]["mode"] == mode)
+                .map(|e| {
+                    let r = &e["resource"];
+                    format!(
+                        "{}/{}",
+                        r["resourceType"].as_str().unwrap(),
+                        r["id"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The url of a Bundle's link of `relation`, if it has one.
 pub fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
     bundle["link"]
