@@ -243,7 +243,12 @@ async fn a_paced_run_counts_the_requests_a_stall_kept_from_being_sent() {
     .unwrap();
     let get = &report.phases[1];
     assert!(get.p99 >= Duration::from_millis(5), "{get:?}");
-    assert!(get.p50 < Duration::from_millis(5), "{get:?}");
+    // A machine too loaded to send on schedule makes every request late, which is the point of
+    // timing from the schedule: the median says something only when the schedule was kept.
+    let scheduled = 2000.0 * get.elapsed.as_secs_f64();
+    if get.requests as f64 >= 0.9 * scheduled {
+        assert!(get.p50 < Duration::from_millis(5), "{get:?}");
+    }
     // Only sent requests count: at most the schedule's.
     assert!(get.requests_per_second() <= 2100.0, "{get:?}");
 }

@@ -218,7 +218,7 @@ impl Validator {
                     self.contexts[c.context]
                         .packages
                         .resolve_in("StructureDefinition", &c.target)
-                        .is_some_and(|sd| dispatch::carries_rule(&sd.json, rule))
+                        .is_some_and(|sd| dispatch::carries_rule(sd.json(), rule))
                 })
             })
     }

@@ -46,11 +46,11 @@ pub fn build_table(package: &Package) -> Result<BTreeMap<String, Vec<String>>, C
         .resources
         .iter()
         .filter(|r| r.resource_type == "SearchParameter")
-        .map(|r| &*r.json)
+        .map(|r| &**r.json())
         .collect();
     let mut table = BTreeMap::new();
     let entries = definition
-        .json
+        .json()
         .get("resource")
         .and_then(Value::as_array)
         .map(Vec::as_slice)

@@ -48,7 +48,7 @@ fn from_package(package: &Package) -> Result<ImportSet, ImportError> {
         if matches!(resource.resource_type.as_str(), "CodeSystem" | "ValueSet") {
             let file = format!("{}/{}", package.source.display(), resource.file);
             let version = resource.effective_version().to_string();
-            add_resource(&file, &resource.json, Some(version), &mut set)?;
+            add_resource(&file, resource.json(), Some(version), &mut set)?;
         }
     }
     Ok(set)

@@ -138,7 +138,7 @@ pub fn build_base_model(package: &Package) -> Result<BaseModel, ModelError> {
         if resource.resource_type != "StructureDefinition" {
             continue;
         }
-        let sd = &*resource.json;
+        let sd = &**resource.json();
         let kind = sd.get("kind").and_then(Value::as_str);
         if !matches!(kind, Some("primitive-type" | "complex-type" | "resource")) {
             continue;

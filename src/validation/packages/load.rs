@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::prose::{Detail, drop_prose};
+use super::lazy::{Header, LazyJson};
+use super::prose::Detail;
 use super::{KEPT_TYPES, Manifest, Package, PackageError, PackageId, Resource};
 
 /// A file of the package's `package/` folder: its name there and its bytes.
@@ -269,41 +270,34 @@ fn parse_one(
     (name, bytes): &RawFile,
     detail: Detail,
 ) -> Result<Option<Resource>, PackageError> {
-    let mut value: Value =
-        serde_json::from_slice(bytes).map_err(|e| json_error(source, name, e))?;
+    let header = Header::read(bytes).map_err(|e| json_error(source, name, e))?;
     let bad = |reason: &str| PackageError::BadResource {
         path: source.to_path_buf(),
         file: name.clone(),
         reason: reason.to_string(),
     };
-    let Some(object) = value.as_object() else {
+    if !header.object {
         return Err(bad("not a JSON object"));
-    };
-    let Some(resource_type) = object.get("resourceType").and_then(Value::as_str) else {
+    }
+    let Some(resource_type) = header.resource_type else {
         return Err(bad("no resourceType"));
     };
-    if !KEPT_TYPES.contains(&resource_type) {
+    if !KEPT_TYPES.contains(&resource_type.as_str()) {
         return Ok(None);
     }
-    let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
-    let (resource_type, id_text, url, version) = (
-        resource_type.to_string(),
-        text("id"),
-        text("url"),
-        text("version"),
+    let json = LazyJson::unparsed(
+        bytes.as_slice().into(),
+        detail,
+        resource_type == "StructureDefinition",
     );
-    // Dropped as soon as parsed, so the next file's parse reuses the memory.
-    if detail == Detail::Validation && resource_type == "StructureDefinition" {
-        drop_prose(&mut value);
-    }
     Ok(Some(Resource {
         resource_type,
-        id: id_text,
-        url,
-        version,
+        id: header.id,
+        url: header.url,
+        version: header.version,
         file: name.clone(),
         package: Arc::clone(id),
-        json: Arc::new(value),
+        json: Arc::new(json),
     }))
 }
 

@@ -13,6 +13,7 @@
 pub mod command;
 mod fetch;
 pub mod igs;
+mod lazy;
 mod listing;
 mod load;
 mod prose;
@@ -32,6 +33,7 @@ use serde_json::Value;
 
 pub use fetch::{Fetched, Missing, install_from_registry, missing_dependencies};
 pub use igs::{IgContext, IgError, IgRelease};
+pub use lazy::LazyJson;
 pub use listing::{Found, NameVersions, Origin, SHIPPED_DIR, available, side_by_side};
 pub use load::{
     RawFile, load_package, load_package_bytes, load_package_with, package_from_files, read_files,
@@ -129,13 +131,24 @@ pub struct Resource {
     /// The file inside the package it came from.
     pub file: String,
     pub package: Arc<PackageId>,
-    pub json: Arc<Value>,
+    /// Shared by the resource's clones, so the tree is built once for all of them.
+    pub(crate) json: Arc<LazyJson>,
 }
 
 impl Resource {
     /// The version it is indexed under: its own, else its package's.
     pub fn effective_version(&self) -> &str {
         self.version.as_deref().unwrap_or(&self.package.version)
+    }
+
+    /// Its JSON, parsed on the first call (see [`LazyJson`]).
+    pub fn json(&self) -> &Arc<Value> {
+        self.json.value()
+    }
+
+    /// Replaces its JSON (a test's or a tool's edit of a loaded package).
+    pub fn set_json(&mut self, value: Value) {
+        self.json = Arc::new(LazyJson::parsed(value));
     }
 }
 
@@ -283,7 +296,7 @@ impl PackageSet {
                 o.effective_version() == version && o.resource_type == resource.resource_type
             })
             .collect();
-        if same.iter().any(|o| o.json == resource.json) {
+        if same.iter().any(|o| o.json.same_as(&resource.json)) {
             // Re-publication of the same definition (e.g. a package and its dependency copy).
             return;
         }

@@ -113,14 +113,14 @@ fn loads_the_official_packages() {
         .unwrap();
     assert_eq!(patient.resource_type, "StructureDefinition");
     assert_eq!(patient.package.name, "jp-eCSCLINS.r4");
-    assert_eq!(patient.json["type"], "Patient");
+    assert_eq!(patient.json()["type"], "Patient");
     let base = set
         .resolve_in(
             "StructureDefinition",
             "http://hl7.org/fhir/StructureDefinition/Patient|4.0.1",
         )
         .unwrap();
-    assert_eq!(base.json["kind"], "resource");
+    assert_eq!(base.json()["kind"], "resource");
     assert!(
         set.resolve_in(
             "ValueSet",
@@ -176,13 +176,13 @@ fn newest_wins_and_pinned_versions_are_exact() {
         &[sd("p", url, Some("1.10.0-ballot"), "C")],
     );
     let set = PackageSet::load(&[&a, &b, &c]).unwrap();
-    assert_eq!(set.resolve(url).unwrap().json["title"], "B");
+    assert_eq!(set.resolve(url).unwrap().json()["title"], "B");
     assert_eq!(
-        set.resolve(&format!("{url}|1.9.0")).unwrap().json["title"],
+        set.resolve(&format!("{url}|1.9.0")).unwrap().json()["title"],
         "A"
     );
     assert_eq!(
-        set.resolve(&format!("{url}|1.10.0-ballot")).unwrap().json["title"],
+        set.resolve(&format!("{url}|1.10.0-ballot")).unwrap().json()["title"],
         "C"
     );
     assert!(set.resolve(&format!("{url}|1.9")).is_none());
@@ -260,7 +260,7 @@ fn the_same_package_twice_is_loaded_once() {
     assert_eq!(set.packages().len(), 1);
     // No business version: indexed under the package's.
     assert_eq!(
-        set.resolve(&format!("{url}|1.0.0")).unwrap().json["title"],
+        set.resolve(&format!("{url}|1.0.0")).unwrap().json()["title"],
         "A"
     );
 }
@@ -442,7 +442,7 @@ fn loading_for_validation_drops_structure_definition_prose_only() {
     let dir = write_dir_package(tmp.path(), "example.prose", "1.0.0", &[profile, value_set]);
     let full = PackageSet::load(&[&dir]).unwrap();
     let lean = PackageSet::load_with(&[&dir], Detail::Validation).unwrap();
-    let sd_of = |set: &PackageSet| set.resolve(url).unwrap().json.as_ref().clone();
+    let sd_of = |set: &PackageSet| set.resolve(url).unwrap().json().as_ref().clone();
     assert_eq!(sd_of(&full)["description"], "A patient profile.");
     let lean_sd = sd_of(&lean);
     for gone in ["description", "text"] {
@@ -459,7 +459,9 @@ fn loading_for_validation_drops_structure_definition_prose_only() {
     );
     let vs = lean.resolve("http://example.org/ValueSet/v").unwrap();
     assert_eq!(
-        vs.json,
-        full.resolve("http://example.org/ValueSet/v").unwrap().json
+        vs.json(),
+        full.resolve("http://example.org/ValueSet/v")
+            .unwrap()
+            .json()
     );
 }

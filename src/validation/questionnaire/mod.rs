@@ -178,7 +178,7 @@ fn locate<'a>(canonical: &str, qr: &'a Value, sources: &Sources<'a>) -> Option<L
         return Some(Located::Here(r));
     }
     if let Some(r) = sources.packages.resolve_in("Questionnaire", canonical) {
-        return Some(Located::Package(Arc::clone(&r.json)));
+        return Some(Located::Package(Arc::clone(r.json())));
     }
     // The server passes them newest first: an unversioned canonical takes the latest.
     sources

@@ -33,9 +33,9 @@ impl SnapshotCache {
 
     fn resolve(&self, canonical: &str, depth: usize) -> Result<Arc<Value>, SnapshotError> {
         if let Some(sd) = self.packages.resolve_in("StructureDefinition", canonical)
-            && elements(&sd.json).is_some()
+            && elements(sd.json()).is_some()
         {
-            return Ok(Arc::clone(&sd.json));
+            return Ok(Arc::clone(sd.json()));
         }
         if let Ok(cache) = self.generated.read()
             && let Some(found) = cache.get(canonical)
@@ -78,8 +78,8 @@ impl SnapshotCache {
             cache: self,
             depth: depth + 1,
         };
-        let snapshot = generate(&sd.json, &nested)?;
-        let mut with = (*sd.json).clone();
+        let snapshot = generate(sd.json(), &nested)?;
+        let mut with = (**sd.json()).clone();
         with["snapshot"] = json!({ "element": snapshot });
         Ok(Arc::new(with))
     }

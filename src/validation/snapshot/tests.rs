@@ -255,7 +255,7 @@ fn regenerated_snapshots_match_the_published_ones() {
                 continue;
             }
             for r in &package.resources {
-                let sd = &r.json;
+                let sd = r.json();
                 if r.resource_type != "StructureDefinition"
                     || sd.get("derivation").and_then(Value::as_str) != Some("constraint")
                     || sd.get("differential").is_none()

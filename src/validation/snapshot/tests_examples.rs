@@ -26,10 +26,10 @@ fn without_snapshots(package_name: &str) -> (PackageSet, usize) {
     for mut package in packages().unwrap().as_ref().clone().into_packages() {
         if package.id.name == package_name {
             for r in &mut package.resources {
-                if r.resource_type == "StructureDefinition" && r.json.get("snapshot").is_some() {
-                    let mut json = r.json.as_ref().clone();
+                if r.resource_type == "StructureDefinition" && r.json().get("snapshot").is_some() {
+                    let mut json = r.json().as_ref().clone();
                     json.as_object_mut().unwrap().remove("snapshot");
-                    r.json = Arc::new(json);
+                    r.set_json(json);
                     stripped += 1;
                 }
             }

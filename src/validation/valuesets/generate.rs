@@ -73,7 +73,7 @@ pub fn generate_codesets(from: &Path, out: &Path) -> Result<GenerateCodesetsRepo
 pub fn required_value_sets(set: &PackageSet) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for r in set.resources_of_type("StructureDefinition") {
-        let sd = &*r.json;
+        let sd = &**r.json();
         let kind = sd.get("kind").and_then(Value::as_str);
         if !matches!(kind, Some("primitive-type" | "complex-type" | "resource")) {
             continue;

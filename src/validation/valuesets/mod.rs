@@ -231,7 +231,7 @@ impl ValueSetEngine {
             .packages
             .as_deref()
             .and_then(|p| p.resolve_in("ValueSet", value_set))
-            .map(|r| Arc::clone(&r.json));
+            .map(|r| Arc::clone(r.json()));
         let shipped = self
             .base
             .and_then(|_| crate::terminology::shipped::value_set(value_set));
@@ -281,8 +281,8 @@ impl ValueSetEngine {
         let packaged = self.packages.as_deref().and_then(|packages| {
             system_names(url)
                 .filter_map(|name| packages.resolve_in("CodeSystem", &versioned(name, version)))
-                .find(|r| r.json.get("content").and_then(|c| c.as_str()) != Some("supplement"))
-                .map(|r| Arc::new(CodeSystemIndex::from_json(&r.json)))
+                .find(|r| r.json().get("content").and_then(|c| c.as_str()) != Some("supplement"))
+                .map(|r| Arc::new(CodeSystemIndex::from_json(r.json())))
         });
         let imported =
             imported.filter(|cs| version.is_none_or(|v| cs.version.as_deref() == Some(v)));

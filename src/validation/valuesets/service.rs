@@ -165,7 +165,7 @@ impl ValueSetEngine {
             out.extend(
                 packages
                     .resources_of_type(resource_type)
-                    .map(|r| (Origin::Package, Arc::clone(&r.json))),
+                    .map(|r| (Origin::Package, Arc::clone(r.json()))),
             );
         }
         out
@@ -180,7 +180,7 @@ impl ValueSetEngine {
 
     fn package_field(&self, resource_type: &str, url: &str, field: &str) -> Option<String> {
         let r = self.packages.as_deref()?.resolve_in(resource_type, url)?;
-        r.json
+        r.json()
             .get(field)
             .and_then(Value::as_str)
             .map(str::to_string)

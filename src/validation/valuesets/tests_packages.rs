@@ -62,7 +62,7 @@ fn jp_clins_descendent_of_selects_the_item_codes() {
     };
     // Every value set over the CoreLabo items uses descendent-of; this one is albumin.
     let vs = set.resolve_in("ValueSet", ALB_VS).unwrap();
-    let filter = &vs.json["compose"]["include"][0]["filter"][0];
+    let filter = &vs.json()["compose"]["include"][0]["filter"][0];
     assert_eq!(filter["op"], "descendent-of");
     assert_eq!(filter["value"], "ALB");
     assert_eq!(

@@ -284,8 +284,8 @@ impl Engine {
             ));
         }
         let sd = self.packages.resolve_in("StructureDefinition", canonical)?;
-        let sd = if elements(&sd.json).is_some() {
-            Arc::clone(&sd.json)
+        let sd = if elements(sd.json()).is_some() {
+            Arc::clone(sd.json())
         } else {
             self.snapshots.structure_definition(canonical).ok()?
         };

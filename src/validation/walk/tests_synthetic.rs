@@ -40,7 +40,7 @@ pub(crate) fn derived(url: &str, name: &str, change: impl FnOnce(&mut Value)) ->
         .unwrap()
         .resolve(url)
         .unwrap()
-        .json
+        .json()
         .as_ref()
         .clone();
     let new_url = synthetic(name);
