@@ -29,6 +29,7 @@ const LAYERS: &[&str] = &[
     "config",
     "api",
     "bench",
+    "commands",
     "cli",
 ];
 
@@ -76,24 +77,9 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "the lookup index and its sync load the imported masters from the store",
     ),
     (
-        "terminology",
-        "config",
-        "terminology/command.rs, a command beside its module",
-    ),
-    (
         "validation",
         "access",
         "the model generator reads the compartment definition of access",
-    ),
-    (
-        "validation",
-        "submissions",
-        "validation/command.rs judges submissions like the server (a command beside its module)",
-    ),
-    (
-        "validation",
-        "config",
-        "validation/command.rs and packages/command.rs, commands beside their module",
     ),
     (
         "access",
@@ -107,29 +93,9 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "the access SQL names the insurer parameter of CLINS documents",
     ),
     (
-        "retention",
-        "config",
-        "retention/command.rs, a command beside its module",
-    ),
-    (
-        "retention",
-        "cli",
-        "retention/command.rs, a command beside its module",
-    ),
-    (
         "interactions",
         "submissions",
         "CLINS vocabulary (refuse_direct_write, Kind, BUNDLE_CLINS) and the audit of submissions",
-    ),
-    (
-        "interactions",
-        "config",
-        "interactions/export/command.rs, a command beside its module",
-    ),
-    (
-        "config",
-        "api",
-        "the CORS setting's type lives in api::cors",
     ),
 ];
 

@@ -1,14 +1,13 @@
-//! The command line: `serve`, `migrate`, `bench`, `validate`, `package`, `codesets`, `purge`, `export`. Exit codes: 0 success, 1 failure at run time,
-//! 2 bad usage or configuration.
+//! The command line: `serve`, `migrate`, `reindex`, `bench`, `validate`, `package`, `codesets`,
+//! `purge`, `export`, parsed here and each run by its module of [`crate::commands`]. Exit codes:
+//! 0 success, 1 failure at run time, 2 bad usage or configuration.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use crate::api::server::{self, Parts};
-use crate::config::{Config, ConfigArgs};
+use crate::commands::{self, with_config};
+use crate::config::ConfigArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,337 +30,32 @@ pub enum Command {
     /// indexed (the server also does this at start-up when the stored index is older).
     Reindex(ConfigArgs),
     /// Measure loopback throughput and latency of POST and GET Observation.
-    Bench(BenchArgs),
+    Bench(commands::bench::BenchArgs),
     /// Validate FHIR resources in files or folders against their profiles (no database).
-    Validate(crate::validation::command::ValidateArgs),
+    Validate(commands::validate::ValidateArgs),
     /// FHIR packages: install, list, check; regenerate the base model in fhir-schemas/.
     #[command(subcommand)]
-    Package(crate::validation::packages::command::PackageCommand),
+    Package(commands::packages::PackageCommand),
     /// Apply the retention rules: remove what has passed its time (see README, Retention).
-    Purge(crate::retention::command::PurgeArgs),
+    Purge(commands::purge::PurgeArgs),
     /// Bulk export: every stored resource (or a Patient-level subset) into NDJSON files of a
     /// directory, read from the store directly and audited (see README, Bulk export).
-    Export(crate::interactions::export::command::ExportArgs),
+    Export(commands::export::ExportArgs),
     /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
     #[command(subcommand)]
-    Codesets(crate::terminology::command::CodesetsCommand),
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Time validation with the packages preloaded (no server, no database).
-    Validate(crate::bench::validate::ValidateBenchArgs),
-    /// Time reading, storing and looking up code lists; memory of the index.
-    Terminology(crate::bench::terminology::TerminologyBenchArgs),
-    /// Time a retention purge over a large store, and GET latency before and during it.
-    Purge(crate::bench::purge::PurgeBenchArgs),
-    /// Time `Patient/{id}/$everything` of one patient with many resources, page by page.
-    Everything(crate::bench::everything::EverythingBenchArgs),
-    /// Time FHIR XML conversion, JSON → XML and XML → JSON, over JSON resources.
-    Xml(crate::bench::xml::XmlBenchArgs),
-}
-
-#[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub what: Option<BenchCommand>,
-    /// Server to load (loopback only); without it a server is started in-process on a fresh
-    /// database (a temporary SQLite file, or --database-url).
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 16)]
-    pub connections: usize,
-    /// Measured seconds per phase.
-    #[arg(long, default_value_t = 10.0)]
-    pub duration_secs: f64,
-    /// Unmeasured warm-up seconds per phase.
-    #[arg(long, default_value_t = 2.0)]
-    pub warmup_secs: f64,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
-    /// Instead of the Observation phases, post this 6-information Bundle as a new report unit
-    /// per request (fresh Bundle-ID and patient each time): end-to-end ingest with validation.
-    #[arg(long, value_name = "FILE")]
-    pub bundle: Option<PathBuf>,
-    /// With --bundle: repeat its Observation entries up to this many.
-    #[arg(long, value_name = "N", requires = "bundle")]
-    pub observations: Option<usize>,
-    /// Authenticate: the in-process server gets a principals file with one institution system
-    /// whose token the load client sends, so access checks and auditing are measured.
-    #[arg(long, conflicts_with = "url")]
-    pub auth: bool,
-    /// With --auth: a second institution system records a Consent for every bench patient,
-    /// and the GET and search phases read as it, so the consent check is measured.
-    #[arg(long, requires = "auth", conflicts_with = "bundle")]
-    pub consent: bool,
-    /// Two more search phases: a patient's labs with `_include=Observation:subject`, and the
-    /// patient with `_revinclude=Observation:subject`; the bench patients are registered first.
-    #[arg(long, conflicts_with = "bundle")]
-    pub include: bool,
-    /// With --url: the bearer token to send.
-    #[arg(long, value_name = "TOKEN", requires = "url")]
-    pub token: Option<String>,
-    #[command(flatten)]
-    pub server: ConfigArgs,
+    Codesets(commands::codesets::CodesetsCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve(args) => with_config(&args, serve),
-        Command::Migrate(args) => with_config(&args, migrate),
-        Command::Reindex(args) => with_config(&args, reindex),
-        Command::Bench(args) => bench(args),
-        Command::Validate(args) => crate::validation::command::run(args),
-        Command::Package(command) => crate::validation::packages::command::run(command),
-        Command::Codesets(command) => crate::terminology::command::run(command),
-        Command::Purge(args) => crate::retention::command::run_command(args),
-        Command::Export(args) => crate::interactions::export::command::run_command(args),
+        Command::Serve(args) => with_config(&args, commands::serve::serve),
+        Command::Migrate(args) => with_config(&args, commands::store::migrate),
+        Command::Reindex(args) => with_config(&args, commands::store::reindex),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Package(command) => commands::packages::run(command),
+        Command::Codesets(command) => commands::codesets::run(command),
+        Command::Purge(args) => commands::purge::run_command(args),
+        Command::Export(args) => commands::export::run_command(args),
     }
-}
-
-fn with_config(args: &ConfigArgs, f: impl FnOnce(Config) -> ExitCode) -> ExitCode {
-    match args.resolve() {
-        Ok(config) => f(config),
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn serve(config: Config) -> ExitCode {
-    actix_web::rt::System::new().block_on(async move {
-        let running = match server::start(&config, Parts::default()).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("kyoyu: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        if let Err(e) = running.stop_on_signals() {
-            eprintln!("kyoyu: cannot install signal handlers: {e}");
-            return ExitCode::FAILURE;
-        }
-        tracing::info!(
-            address = %running.addr,
-            database = config.store.url.backend_name(),
-            workers = config.workers,
-            tls = config.tls.as_ref().map_or("off", crate::access::tls::Tls::mode),
-            "kyoyu listening"
-        );
-        match running.wait().await {
-            Ok(()) => {
-                tracing::info!("kyoyu stopped");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("kyoyu: {e}");
-                ExitCode::FAILURE
-            }
-        }
-    })
-}
-
-fn migrate(config: Config) -> ExitCode {
-    match crate::store::run_migrations(&config.store.url) {
-        Ok(report) if report.applied.is_empty() => {
-            println!("{}: schema is up to date", report.backend);
-            ExitCode::SUCCESS
-        }
-        Ok(report) => {
-            for m in &report.applied {
-                println!("{}: applied {m}", report.backend);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn reindex(config: Config) -> ExitCode {
-    let options = config.store.clone();
-    let result = actix_web::rt::System::new().block_on(async move {
-        let store = crate::store::Store::open_async(options).await?;
-        let report = store.reindex(config.timezone, true).await;
-        store.close_after_command().await;
-        report
-    });
-    match result {
-        Ok(report) => {
-            println!(
-                "reindexed {} resources (index version {} -> {})",
-                report.resources, report.from_version, report.to_version
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: reindex failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn bench(args: BenchArgs) -> ExitCode {
-    let offline = match &args.what {
-        Some(BenchCommand::Purge(p)) => Some(("purge", crate::bench::purge::run(p))),
-        Some(BenchCommand::Terminology(t)) => {
-            Some(("terminology", crate::bench::terminology::run(t)))
-        }
-        Some(BenchCommand::Validate(v)) => Some(("validate", crate::bench::validate::run(v))),
-        Some(BenchCommand::Xml(x)) => Some(("xml", crate::bench::xml::run(x))),
-        Some(BenchCommand::Everything(e)) => Some(("everything", crate::bench::everything::run(e))),
-        None => None,
-    };
-    if let Some((name, result)) = offline {
-        return match result {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("kyoyu: bench {name} failed: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if !(args.duration_secs > 0.0 && args.warmup_secs >= 0.0 && args.connections > 0) {
-        eprintln!(
-            "kyoyu: bench needs --connections > 0, --duration-secs > 0 and --warmup-secs >= 0"
-        );
-        return ExitCode::from(2);
-    }
-    let bundle = match &args.bundle {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()))
-            .and_then(|b| match args.observations {
-                Some(n) => crate::bench::validate::grow(&b, n),
-                None => Ok(b),
-            }) {
-            Ok(b) => Some(std::sync::Arc::new(b)),
-            Err(e) => {
-                eprintln!("kyoyu: {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
-    };
-    let token = match (&args.token, args.auth) {
-        (Some(t), _) => Some(t.clone()),
-        (None, true) => Some(format!("bench-{}", uuid::Uuid::new_v4().simple())),
-        (None, false) => None,
-    };
-    let reader_token = args
-        .consent
-        .then(|| format!("bench-reader-{}", uuid::Uuid::new_v4().simple()));
-    let options = |base_url: String| crate::bench::LoadOptions {
-        base_url,
-        connections: args.connections,
-        duration: Duration::from_secs_f64(args.duration_secs),
-        warmup: Duration::from_secs_f64(args.warmup_secs),
-        token: token.clone(),
-        reader_token: reader_token.clone(),
-        stop: None,
-        rate: None,
-        includes: args.include,
-        analyze: None,
-    };
-    let run_load = move |options| run_load(options, bundle.clone());
-    let report = match &args.url {
-        Some(url) => run_load(options(url.clone())),
-        None => {
-            let scratch =
-                std::env::temp_dir().join(format!("kyoyu-bench-{}", uuid::Uuid::new_v4()));
-            let mut server_args = args.server.clone();
-            if server_args.database_url.is_none() {
-                if let Err(e) = std::fs::create_dir_all(&scratch) {
-                    eprintln!("kyoyu: cannot create {}: {e}", scratch.display());
-                    return ExitCode::FAILURE;
-                }
-                server_args.database_url = Some(scratch.join("bench.db").display().to_string());
-            }
-            if let (true, Some(t)) = (args.auth, &token) {
-                let file = scratch.join("principals.toml");
-                let system = |name: &str, institution: &str, token: &str| {
-                    format!(
-                        "[[principal]]\nname = \"{name}\"\nrole = \"system\"\ninstitution = \"{institution}\"\ntoken = \"{token}\"\n"
-                    )
-                };
-                let mut text = system("bench", "1318814790", t);
-                if let Some(r) = &reader_token {
-                    text.push_str(&system("bench-reader", "2712345678", r));
-                }
-                if let Err(e) =
-                    std::fs::create_dir_all(&scratch).and_then(|_| std::fs::write(&file, text))
-                {
-                    eprintln!("kyoyu: cannot write {}: {e}", file.display());
-                    return ExitCode::FAILURE;
-                }
-                server_args.principals = Some(file);
-            }
-            server_args.listen = Some("127.0.0.1:0".into());
-            let config = match server_args.resolve() {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("kyoyu: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let report = actix_web::rt::System::new().block_on(async {
-                let running = server::start(&config, Parts::default())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let mut opts = options(running.base_url.clone());
-                opts.analyze = Some(crate::bench::AnalyzeStore(running.store()));
-                let report = tokio::task::spawn_blocking(move || run_load(opts))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                running.stop(true).await;
-                report
-            });
-            let _ = std::fs::remove_dir_all(&scratch);
-            report
-        }
-    };
-    match report {
-        Ok(report) => {
-            match args.format {
-                ReportFormat::Text => print!("{}", report.to_text()),
-                ReportFormat::Json => println!("{}", report.to_json()),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kyoyu: bench failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The load client gets its own single-threaded runtime on its own thread, so it competes with
-/// the server for the CPUs as an outside client would, not for the server's own runtime.
-fn run_load(
-    options: crate::bench::LoadOptions,
-    bundle: Option<std::sync::Arc<serde_json::Value>>,
-) -> Result<crate::bench::LoadReport, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let report = match bundle {
-        Some(b) => runtime.block_on(crate::bench::run_ingest(&options, b)),
-        None => runtime.block_on(crate::bench::run(&options)),
-    };
-    report.map_err(|e| e.to_string())
 }

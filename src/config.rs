@@ -10,7 +10,6 @@ use chrono::FixedOffset;
 use serde::Deserialize;
 
 use crate::access::tls::{Tls, TlsFiles};
-use crate::api::cors::AllowedOrigins;
 use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
 use crate::validation::ValidatorOptions;
@@ -728,6 +727,46 @@ impl ConfigArgs {
     }
 }
 
+/// The origins whose pages may call the server (`cors_origins`), validated at start-up; empty:
+/// CORS is off. The HTTP layer (`api::cors`) answers them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    /// Each an origin as browsers send it: `scheme://host[:port]`, http or https, no path. `*`
+    /// and `null` are refused: a server of medical records names the pages it trusts.
+    pub fn parse(texts: &[String]) -> Result<Self, String> {
+        let mut origins = Vec::new();
+        for text in texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let lower = text.to_ascii_lowercase();
+            let host = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"));
+            let valid = host.is_some_and(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            });
+            if !valid {
+                return Err(format!(
+                    "'{text}' is not an origin like https://app.example.jp (scheme, host, optional port; no path, no *)"
+                ));
+            }
+            origins.push(lower);
+        }
+        Ok(AllowedOrigins(origins))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `origin`, as a request's `Origin` header gives it, is one of these.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+}
+
 /// What the `package` commands take from a configuration file.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PackageSettings {
@@ -1034,6 +1073,34 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.key, key);
         }
+    }
+
+    fn origins(texts: &[&str]) -> Result<AllowedOrigins, String> {
+        AllowedOrigins::parse(&texts.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        let parsed = origins(&["https://App.example.jp", "http://localhost:3000", ""]).unwrap();
+        assert_eq!(
+            parsed,
+            AllowedOrigins(vec![
+                "https://app.example.jp".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        for bad in [
+            "*",
+            "null",
+            "app.example.jp",
+            "https://app.example.jp/",
+            "https://app.example.jp/fhir",
+            "ftp://app.example.jp",
+            "https://",
+        ] {
+            assert!(origins(&[bad]).is_err(), "{bad}");
+        }
+        assert!(origins(&[]).unwrap().is_empty());
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
 //! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
+//! - [`commands`]: one module per `kyoyu` subcommand: flags in, the work done by the modules
+//!   above, the report out.
 //! - [`config`], [`clock`], [`telemetry`], [`metrics`], [`mod@bench`], [`cli`]: start-up, injected
 //!   time, logs, the Prometheus figures, the load benchmark, and the command line.
 
@@ -22,6 +24,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod fhir;

@@ -421,7 +421,7 @@ fn medis_server(backend: Backend) -> TestServer {
                 let list =
                     format!("{SHARED}/terminology/disease/MEDIS_disease_exchange_code_v5.11.csv");
                 let sets =
-                    kyoyu::terminology::command::read_all(&[list.into()], &Default::default())
+                    kyoyu::terminology::import::read_all(&[list.into()], &Default::default())
                         .unwrap();
                 let store = kyoyu::store::Store::open(&a.resolve().unwrap().store).unwrap();
                 tokio::runtime::Builder::new_current_thread()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::store::{DatabaseUrl, Store, StoreOptions};
-use crate::terminology::command::read_all;
+use crate::terminology::import::read_all;
 use crate::terminology::{Masters, Terminology};
 use crate::validation::binding_check::{BindingCheck, CodedValue};
 use crate::validation::packages::PackageSet;

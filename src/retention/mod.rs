@@ -3,7 +3,6 @@
 //! "the latest 3"); [`purge`] removes what has passed, in bounded audited batches, for the
 //! background purger and `kyoyu purge` alike.
 
-pub mod command;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod history_tests;

@@ -3,7 +3,6 @@
 //! FHIR CodeSystems/ValueSets into the database, and the in-memory index the validator and the
 //! terminology operations read.
 
-pub mod command;
 pub mod import;
 pub mod index;
 pub mod model;

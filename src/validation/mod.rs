@@ -4,7 +4,6 @@
 //! on (`pool`).
 
 pub mod binding_check;
-pub mod command;
 pub mod dispatch;
 pub mod fhirpath;
 pub mod model;

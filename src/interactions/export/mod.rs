@@ -1,14 +1,15 @@
 //! FHIR Bulk Data `$export` (system, `Patient/$export`, `Group/{id}/$export`): the parameters
 //! ([`ExportRequest`]), the walk that streams what the caller may read into NDJSON files
-//! ([`ndjson`]), and the jobs that run it in the background for the HTTP API ([`jobs`]).
+//! ([`ndjson`]), the jobs that run it in the background for the HTTP API ([`jobs`]), and the
+//! operator's unscoped source of `kyoyu export` ([`operator`]).
 //! Spec: <https://hl7.org/fhir/uv/bulkdata/STU2/export.html>
 //!
 //! What is exported is exactly what the caller's searches would find: every page is read with
 //! the caller's scope, and each page is audited as one read event listing its resources.
 
-pub mod command;
 pub mod jobs;
 pub mod ndjson;
+pub mod operator;
 
 use super::everything::{parse_since, push_types};
 use crate::error::Error;

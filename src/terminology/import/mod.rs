@@ -35,7 +35,8 @@ mod tests_fhir;
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub use error::ImportError;
 pub use options::{ColumnMap, ImportOptions, Layout};
@@ -46,6 +47,44 @@ use table::Table;
 
 /// Extensions of the files a folder import reads; anything else there is noted and skipped.
 const LIST_EXTENSIONS: &[&str] = &["csv", "json", "tgz"];
+
+/// Reads every path, each as [`read_path`] does, and merges what several files hold of one code
+/// system; the first malformed file stops the run before anything is stored. What each read
+/// found, and its notes, go to standard error: `kyoyu codesets import`, `kyoyu validate
+/// --codeset` and the terminology bench all report their reads so.
+pub fn read_all(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<Vec<(String, ImportSet)>, String> {
+    let mut sets = Vec::new();
+    for path in paths {
+        let started = Instant::now();
+        let set = read_path(path, options).map_err(|e| e.to_string())?;
+        let source = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let concepts: usize = set.systems.iter().map(|s| s.concepts.len()).sum();
+        eprintln!(
+            "read {source}: {} code systems, {concepts} concepts, {} value sets in {:.1} ms",
+            set.systems.len(),
+            set.value_sets.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        for note in &set.notes {
+            eprintln!("  note: {note}");
+        }
+        sets.push((source, set));
+    }
+    let seen: Vec<usize> = sets.iter().map(|(_, s)| s.notes.len()).collect();
+    super::model::merge_same_systems(&mut sets);
+    for ((_, set), n) in sets.iter().zip(seen) {
+        for note in &set.notes[n..] {
+            eprintln!("  note: {note}");
+        }
+    }
+    Ok(sets)
+}
 
 /// Reads a file, a `.tgz` package, a package directory, or a folder of code lists (recursively,
 /// in name order, merged into one set).

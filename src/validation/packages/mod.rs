@@ -10,7 +10,6 @@
 //! a [`Conflict`]: it is listed, and resolving it fails with [`ResolveError::Conflict`] instead of
 //! picking one of them.
 
-pub mod command;
 mod fetch;
 pub mod igs;
 mod lazy;

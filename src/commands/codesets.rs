@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use super::import::{ColumnMap, ImportOptions, Layout, read_path};
-use super::{Content, ImportSet};
 use crate::config::{Config, ConfigArgs};
 use crate::store::{Store, StoreOptions};
+use crate::terminology::Content;
+use crate::terminology::import::{ColumnMap, ImportOptions, Layout, read_all};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CodesetsCommand {
@@ -92,7 +92,7 @@ pub fn run(command: CodesetsCommand) -> ExitCode {
 }
 
 fn generate(args: &GenerateArgs) -> ExitCode {
-    match super::shipped::generate::generate(&args.from, &args.out) {
+    match crate::terminology::shipped::generate::generate(&args.from, &args.out) {
         Ok(done) => {
             for g in done {
                 println!(
@@ -124,41 +124,6 @@ impl ImportArgs {
     }
 }
 
-/// Reads every path; the first malformed file stops the run before anything is stored.
-pub fn read_all(
-    paths: &[PathBuf],
-    options: &ImportOptions,
-) -> Result<Vec<(String, ImportSet)>, String> {
-    let mut sets = Vec::new();
-    for path in paths {
-        let started = Instant::now();
-        let set = read_path(path, options).map_err(|e| e.to_string())?;
-        let source = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let concepts: usize = set.systems.iter().map(|s| s.concepts.len()).sum();
-        eprintln!(
-            "read {source}: {} code systems, {concepts} concepts, {} value sets in {:.1} ms",
-            set.systems.len(),
-            set.value_sets.len(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
-        for note in &set.notes {
-            eprintln!("  note: {note}");
-        }
-        sets.push((source, set));
-    }
-    let seen: Vec<usize> = sets.iter().map(|(_, s)| s.notes.len()).collect();
-    super::model::merge_same_systems(&mut sets);
-    for ((_, set), n) in sets.iter().zip(seen) {
-        for note in &set.notes[n..] {
-            eprintln!("  note: {note}");
-        }
-    }
-    Ok(sets)
-}
-
 fn import(args: &ImportArgs, config: &Config) -> ExitCode {
     let sets = match read_all(&args.paths, &args.options()) {
         Ok(s) => s,
@@ -174,7 +139,7 @@ fn import(args: &ImportArgs, config: &Config) -> ExitCode {
             .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
-        let stored = super::sync::store_imports(&store, sets, now)
+        let stored = crate::terminology::sync::store_imports(&store, sets, now)
             .await
             .map_err(|e| e.to_string());
         let elapsed = started.elapsed();
@@ -206,7 +171,9 @@ fn list(config: &Config) -> ExitCode {
         let store = Store::open_async(options)
             .await
             .map_err(|e| e.to_string())?;
-        let masters = super::sync::load(&store).await.map_err(|e| e.to_string());
+        let masters = crate::terminology::sync::load(&store)
+            .await
+            .map_err(|e| e.to_string());
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         masters
     });

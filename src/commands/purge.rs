@@ -5,9 +5,10 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::PurgeReport;
-use super::purge::{PurgeOptions, run};
+use super::ReportFormat;
 use crate::config::ConfigArgs;
+use crate::retention::PurgeReport;
+use crate::retention::purge::{PurgeOptions, run};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -24,8 +25,8 @@ pub struct PurgeArgs {
     /// Rows examined per transaction (default: the server's `--purge-batch`).
     #[arg(long)]
     pub batch: Option<usize>,
-    #[arg(long, value_enum, default_value_t = crate::cli::ReportFormat::Text)]
-    pub format: crate::cli::ReportFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     #[command(flatten)]
     pub server: ConfigArgs,
 }
@@ -91,8 +92,8 @@ pub fn run_command(args: PurgeArgs) -> ExitCode {
     match result {
         Ok(report) => {
             match args.format {
-                crate::cli::ReportFormat::Text => print!("{}", text(&report)),
-                crate::cli::ReportFormat::Json => {
+                ReportFormat::Text => print!("{}", text(&report)),
+                ReportFormat::Json => {
                     println!("{}", serde_json::to_string(&report).unwrap_or_default())
                 }
             }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use super::{
+use crate::validation::packages::{
     DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_REGISTRY, DEFAULT_STORE, InstalledPackage, PackageSet,
     PackageSpec, PackageStore, Registry, SHIPPED_DIR, available, install_from_registry,
     side_by_side,

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 
 use std::sync::Arc;
 
-use super::binding_check::BindingCheck;
-use super::valuesets::ValueSetEngine;
-use super::{Validator, has_errors};
 use crate::config::ValidationArgs;
 use crate::fhir::{Issue, IssueSeverity, IssueType, OperationOutcome};
 use crate::messages::{Language, RequestMessage, ValidationMessage};
 use crate::terminology::{Masters, Terminology};
+use crate::validation::binding_check::BindingCheck;
+use crate::validation::valuesets::ValueSetEngine;
+use crate::validation::{Validator, ValidatorOptions, has_errors};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -48,11 +48,11 @@ pub struct ValidateArgs {
 }
 
 /// The validator over the packages and, when code lists are given, over them too.
-fn load(options: &super::ValidatorOptions, codesets: &[PathBuf]) -> Result<Validator, String> {
+fn load(options: &ValidatorOptions, codesets: &[PathBuf]) -> Result<Validator, String> {
     if codesets.is_empty() {
         return Validator::load(options).map_err(|e| e.to_string());
     }
-    let sets = crate::terminology::command::read_all(codesets, &Default::default())?;
+    let sets = crate::terminology::import::read_all(codesets, &Default::default())?;
     let terminology = Arc::new(Terminology::new(Masters::from_imports(sets)));
     let contexts = Validator::load_contexts(options).map_err(|e| e.to_string())?;
     let engines = contexts
