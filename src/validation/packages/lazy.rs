@@ -2,14 +2,14 @@
 //!
 //! The shipped packages hold about 3,000 conformance resources, and a validation run reads a few
 //! dozen of them: building a `serde_json::Value` of every one was two thirds of a one-file
-//! `kyoyu validate`. Loading now makes one pass that checks the JSON and reads only the fields
-//! the index needs ([`Header`]); the tree is built on first use, and the file's bytes are freed
-//! then.
+//! `kyoyu validate`. Loading now makes one pass that checks the JSON's syntax and reads only the
+//! fields the index needs ([`Header`]); the tree is built on first use, and the file's bytes are
+//! freed then.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::prose::{Detail, drop_prose};
@@ -28,14 +28,26 @@ pub(super) struct Header {
 }
 
 impl Header {
-    /// Checks `bytes` are one JSON value (the same rules, depth limit included, as a full
-    /// parse) and reads the top-level strings the index needs.
-    pub fn read(bytes: &[u8]) -> Result<Header, serde_json::Error> {
+    /// Checks `bytes` are one JSON value in UTF-8 and reads the top-level strings the index
+    /// needs. The members skipped are checked for syntax only (`IgnoredAny` does not count
+    /// nesting nor decode escapes): a file nested deeper than the full parser allows, or with a
+    /// lone surrogate escape, passes here and fails when first read (see [`LazyJson::value`]).
+    pub fn read(bytes: &[u8]) -> Result<Header, HeaderError> {
+        std::str::from_utf8(bytes)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let header = de.deserialize_any(HeaderVisitor)?;
         de.end()?;
         Ok(header)
     }
+}
+
+/// Why [`Header::read`] refused a file.
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderError {
+    #[error("not UTF-8: {0}")]
+    Utf8(#[from] std::str::Utf8Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 enum Field {
@@ -70,61 +82,6 @@ impl<'de> de::Deserialize<'de> for Field {
     }
 }
 
-/// A value read and dropped. Unlike `IgnoredAny`, it goes through `deserialize_any`, so strings
-/// are checked as UTF-8 (lone surrogate escapes refused) and nesting counts against the depth
-/// limit, exactly as when the tree is built: a file the header accepts always parses.
-struct Skip;
-
-impl<'de> de::Deserialize<'de> for Skip {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SkipVisitor)
-    }
-}
-
-struct SkipVisitor;
-
-impl<'de> Visitor<'de> for SkipVisitor {
-    type Value = Skip;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
-        while map.next_entry::<Skip, Skip>()?.is_some() {}
-        Ok(Skip)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Skip)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-}
-
 struct HeaderVisitor;
 
 impl<'de> Visitor<'de> for HeaderVisitor {
@@ -148,11 +105,11 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 Field::Version => &mut header.version,
                 Field::Number => {
                     header.object = false;
-                    map.next_value::<Skip>()?;
+                    map.next_value::<IgnoredAny>()?;
                     continue;
                 }
                 Field::Other => {
-                    map.next_value::<Skip>()?;
+                    map.next_value::<IgnoredAny>()?;
                     continue;
                 }
             };
@@ -165,7 +122,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Header, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Header::default())
     }
 
@@ -196,6 +153,8 @@ impl<'de> Visitor<'de> for HeaderVisitor {
 
 /// The JSON of one resource: its file's bytes until first read, then the tree.
 pub struct LazyJson {
+    /// `package#version/file`, for the one failure [`Header::read`] cannot rule out.
+    label: Box<str>,
     parsed: OnceLock<Arc<Value>>,
     raw: Mutex<Option<Box<[u8]>>>,
     detail: Detail,
@@ -205,8 +164,14 @@ pub struct LazyJson {
 impl LazyJson {
     /// Bytes [`Header::read`] accepted; `structure_definition` with [`Detail::Validation`]
     /// drops the prose when the tree is built.
-    pub(super) fn unparsed(raw: Box<[u8]>, detail: Detail, structure_definition: bool) -> Self {
+    pub(super) fn unparsed(
+        label: String,
+        raw: Box<[u8]>,
+        detail: Detail,
+        structure_definition: bool,
+    ) -> Self {
         LazyJson {
+            label: label.into(),
             parsed: OnceLock::new(),
             raw: Mutex::new(Some(raw)),
             detail,
@@ -217,6 +182,7 @@ impl LazyJson {
     /// A tree already built.
     pub fn parsed(value: Value) -> Self {
         LazyJson {
+            label: Box::from(""),
             parsed: OnceLock::from(Arc::new(value)),
             raw: Mutex::new(None),
             detail: Detail::Full,
@@ -231,11 +197,18 @@ impl LazyJson {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
-            // The bytes passed `Header::read`, which applies the full parser's rules (see
-            // `Skip`), so this does not fail; `Null` is only the type's answer to "cannot".
-            let mut value = raw
-                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-                .unwrap_or(Value::Null);
+            let parsed = raw.map(|bytes| serde_json::from_slice::<Value>(&bytes));
+            let mut value = match parsed {
+                Some(Ok(value)) => value,
+                Some(Err(error)) => {
+                    // Only nesting beyond serde_json's limit or a lone surrogate escape gets
+                    // here; the resource then reads as `null`, which no check takes for a
+                    // definition.
+                    tracing::warn!(resource = %self.label, %error, "package resource unreadable");
+                    Value::Null
+                }
+                None => Value::Null,
+            };
             if self.detail == Detail::Validation && self.structure_definition {
                 drop_prose(&mut value);
             }
@@ -299,34 +272,24 @@ mod tests {
         for not_object in [&b"[1]"[..], b"\"x\"", b"12.5", b"null", b"true"] {
             assert!(!Header::read(not_object).unwrap().object);
         }
+        assert!(Header::read(b"{\"a\":\"\xff\"}").is_err(), "not UTF-8");
         let deep = "[".repeat(200) + &"]".repeat(200);
-        let nested = format!(r#"{{"a":{}{}}}"#, "[".repeat(130), "]".repeat(130));
-        let cases: [&[u8]; 7] = [
-            deep.as_bytes(),
-            nested.as_bytes(),
-            b"{\"a\":\"\xff\"}",
-            br#"{"a":"\ud800"}"#,
-            br#"{"a":"\ud83d\ude00"}"#,
-            br#"{"a":1e999,"b":-0.0}"#,
-            br#"{"a":01}"#,
-        ];
-        for case in cases {
-            assert_eq!(
-                Header::read(case).is_ok(),
-                serde_json::from_slice::<Value>(case).is_ok(),
-                "the header accepts what the full parse accepts: {}",
-                String::from_utf8_lossy(case)
-            );
+        for (case, full_parse) in [
+            (deep.as_bytes(), false),
+            (br#"{"a":"\ud800"}"#, false),
+            (br#"{"a":"\ud83d\ude00"}"#, true),
+            (br#"{"a":1e999,"b":-0.0}"#, true),
+        ] {
+            assert!(Header::read(case).is_ok());
+            assert_eq!(serde_json::from_slice::<Value>(case).is_ok(), full_parse);
         }
-        assert!(
-            Header::read(deep.as_bytes()).is_err(),
-            "the depth limit holds"
-        );
+        assert!(Header::read(br#"{"a":01}"#).is_err());
     }
 
     #[test]
     fn the_tree_is_built_once_and_the_bytes_freed() {
         let lazy = LazyJson::unparsed(
+            "p#1/sd.json".into(),
             br#"{"resourceType":"StructureDefinition","description":"prose","a":1}"#
                 .to_vec()
                 .into_boxed_slice(),
@@ -341,9 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn what_the_header_let_through_and_the_parser_refuses_reads_as_null() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let lazy = LazyJson::unparsed(
+            "p#1/deep.json".into(),
+            deep.into_bytes().into(),
+            Detail::Full,
+            false,
+        );
+        assert_eq!(**lazy.value(), Value::Null);
+    }
+
+    #[test]
     fn sameness_compares_bytes_then_trees() {
-        let unparsed =
-            |s: &str| LazyJson::unparsed(s.as_bytes().to_vec().into(), Detail::Full, false);
+        let unparsed = |s: &str| {
+            LazyJson::unparsed(
+                "p#1/x.json".into(),
+                s.as_bytes().into(),
+                Detail::Full,
+                false,
+            )
+        };
         assert!(unparsed(r#"{"a":1}"#).same_as(&unparsed(r#"{"a":1}"#)));
         assert!(unparsed(r#"{"a":1}"#).same_as(&unparsed(r#"{ "a" : 1 }"#)));
         assert!(!unparsed(r#"{"a":1}"#).same_as(&unparsed(r#"{"a":2}"#)));

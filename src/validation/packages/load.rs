@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::lazy::{Header, LazyJson};
+use super::lazy::{Header, HeaderError, LazyJson};
 use super::prose::Detail;
 use super::{KEPT_TYPES, Manifest, Package, PackageError, PackageId, Resource};
 
@@ -270,12 +270,15 @@ fn parse_one(
     (name, bytes): &RawFile,
     detail: Detail,
 ) -> Result<Option<Resource>, PackageError> {
-    let header = Header::read(bytes).map_err(|e| json_error(source, name, e))?;
     let bad = |reason: &str| PackageError::BadResource {
         path: source.to_path_buf(),
         file: name.clone(),
         reason: reason.to_string(),
     };
+    let header = Header::read(bytes).map_err(|e| match e {
+        HeaderError::Json(e) => json_error(source, name, e),
+        HeaderError::Utf8(e) => bad(&format!("not UTF-8: {e}")),
+    })?;
     if !header.object {
         return Err(bad("not a JSON object"));
     }
@@ -286,6 +289,7 @@ fn parse_one(
         return Ok(None);
     }
     let json = LazyJson::unparsed(
+        format!("{id}/{name}"),
         bytes.as_slice().into(),
         detail,
         resource_type == "StructureDefinition",
