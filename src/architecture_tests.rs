@@ -37,21 +37,6 @@ const LAYERS: &[&str] = &[
 const UPWARD: &[(&str, &str, &str)] = &[
     (
         "messages",
-        "fhir",
-        "the catalogue renders markup and OperationOutcome parts of the resource model",
-    ),
-    (
-        "messages",
-        "search",
-        "the catalogue renders search::Error (RequestMessage::Search)",
-    ),
-    (
-        "messages",
-        "access",
-        "the catalogue renders access::AuthError",
-    ),
-    (
-        "messages",
         "submissions",
         "document texts name submissions::documents::Kind (CLINS vocabulary)",
     ),

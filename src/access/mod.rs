@@ -30,16 +30,7 @@ pub enum Authentication {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCertificate(pub String);
 
-/// Why a request has no principal: 401 with a `WWW-Authenticate` challenge.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    #[error("authentication required: send a bearer token or a client certificate")]
-    Missing,
-    #[error("the bearer token is not recognised")]
-    UnknownToken,
-    #[error("the client certificate is not mapped to a principal")]
-    UnknownCertificate,
-}
+pub use crate::messages::requests::AuthError;
 
 impl Authentication {
     /// The principal of a request. A client certificate, when present, wins over a token: it was

@@ -9,53 +9,9 @@ mod strict;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-use crate::messages::Language;
+// The error is a text of the catalogue, with its Japanese rendering.
 use crate::messages::requests::JsonSyntax;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    #[error("JSON nesting deeper than {max} levels (line {line}, column {column})")]
-    TooDeep {
-        max: usize,
-        line: usize,
-        column: usize,
-    },
-    #[error(
-        "malformed JSON at line {line}, column {column}: {}",
-        .problem.render(Language::English)
-    )]
-    Syntax {
-        problem: JsonSyntax,
-        line: usize,
-        column: usize,
-    },
-    #[error("the body is empty")]
-    Empty,
-    #[error("the body is not UTF-8: byte 0x{byte:02X} at line {line}, column {column}")]
-    NotUtf8 {
-        byte: u8,
-        line: usize,
-        column: usize,
-    },
-    /// FHIR JSON forbids a key twice in one object; which one counts would be left to chance.
-    #[error("duplicate key \"{key}\" at {path} (line {line}, column {column})")]
-    DuplicateKey {
-        key: String,
-        path: String,
-        line: usize,
-        column: usize,
-    },
-    #[error("the body must be a JSON object (a FHIR resource)")]
-    NotAnObject,
-    /// Refused before any validation: each item costs validation work and answer size.
-    #[error("{path} has more than {max} items (line {line}, column {column})")]
-    TooManyItems {
-        path: String,
-        max: usize,
-        line: usize,
-        column: usize,
-    },
-}
+pub use crate::messages::requests::ParseError;
 
 /// Parses `body` as one JSON object whose nesting depth (objects and arrays) is at most `max_depth`.
 pub fn parse_resource(body: &[u8], max_depth: usize) -> Result<Value, ParseError> {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::service_rule::{RULE_SYSTEM, ServiceRule};
 use crate::messages::requests::not_reported;
-use crate::messages::{Language, Message, RequestMessage};
+use crate::messages::{self, Language, Message, RequestMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueSeverity {
@@ -123,6 +123,31 @@ impl From<Message> for Text {
         }
     }
 }
+
+/// Each family of catalogue messages is an issue's text, as its [`Message`].
+macro_rules! text_from_family {
+    ($($ty:ident),* $(,)?) => {$(
+        impl From<messages::$ty> for Text {
+            fn from(m: messages::$ty) -> Self {
+                Text::from(Message::from(m))
+            }
+        }
+    )*};
+}
+
+text_from_family!(
+    RequestMessage,
+    ValidationMessage,
+    ServiceMessage,
+    ValueMessage,
+    ConformanceMessage,
+    DocumentMessage,
+    InteractionMessage,
+    PatchMessage,
+    BundleMessage,
+    QuestionnaireMessage,
+    TerminologyMessage,
+);
 
 impl std::fmt::Display for Text {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -2,7 +2,11 @@
 //! validator refuses), and what the XML parser found wrong, in a narrative or in an XML body.
 
 use super::{Language, say};
-use crate::fhir::xml::{FHIR_NS, XHTML_NS};
+
+/// The namespace of FHIR XML (`fhir::xml`), which the texts name.
+pub const FHIR_NS: &str = "http://hl7.org/fhir";
+/// The namespace a narrative's XHTML must be in.
+pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
 /// What the XML parser found wrong, without its position (the caller says where).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -620,4 +624,49 @@ impl XmlStructure {
             ),
         }
     }
+}
+
+/// Why a body is not FHIR XML (`fhir::xml`), with its position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is not UTF-8: byte 0x{byte:02X} at line {line}, column {column}")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "malformed XML at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
+    Syntax {
+        problem: XmlProblem,
+        line: usize,
+        column: usize,
+    },
+    /// DTDs are refused outright: they are how entity expansion attacks and external entities
+    /// get in, and FHIR XML never needs one.
+    #[error("XML with a document type declaration is not accepted (line {line}, column {column})")]
+    Doctype { line: usize, column: usize },
+    #[error("XML nesting deeper than {max} levels (line {line}, column {column})")]
+    TooDeep {
+        max: usize,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "not FHIR XML at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
+    Structure {
+        problem: XmlStructure,
+        line: usize,
+        column: usize,
+    },
+    /// The internal form holds something XML cannot carry (no resourceType, a name that is no
+    /// XML name).
+    #[error("the resource cannot be written as XML: {0}")]
+    Unwritable(String),
 }

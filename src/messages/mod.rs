@@ -99,18 +99,13 @@ impl Message {
     }
 }
 
-/// Each family of messages converts into a [`Message`] and into an issue's text.
+/// Each family of messages converts into a [`Message`] (and, in `fhir::outcome`, into an
+/// issue's text).
 macro_rules! family {
     ($($ty:ident => $variant:ident),* $(,)?) => {$(
         impl From<$ty> for Message {
             fn from(m: $ty) -> Self {
                 Message::$variant(m)
-            }
-        }
-
-        impl From<$ty> for crate::fhir::outcome::Text {
-            fn from(m: $ty) -> Self {
-                crate::fhir::outcome::Text::from(Message::from(m))
             }
         }
     )*};

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
+use super::markup::XmlError;
 use super::{Language, say};
-use crate::access::AuthError;
-use crate::fhir::json::ParseError;
-use crate::fhir::xml::XmlError;
 
 /// The kind of a refusal whose detail is composed where it happens (a name, a value, a
 /// reason): the kind is said in the client's language, the detail follows as composed.
@@ -40,6 +38,17 @@ impl Refusal {
     }
 }
 
+/// Why a request has no principal (`access`): 401 with a `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("authentication required: send a bearer token or a client certificate")]
+    Missing,
+    #[error("the bearer token is not recognised")]
+    UnknownToken,
+    #[error("the client certificate is not mapped to a principal")]
+    UnknownCertificate,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestMessage {
     /// The one issue of an OperationOutcome that reports nothing wrong.
@@ -58,7 +67,7 @@ pub enum RequestMessage {
     Json(ParseError),
     Xml(XmlError),
     Unauthorized(AuthError),
-    Search(crate::search::Error),
+    Search(SearchError),
     UnknownType(String),
     /// A type R4 defines that the server does not serve (Subscription: nothing delivers).
     UnsupportedType(String),
@@ -427,6 +436,52 @@ impl JsonSyntax {
     }
 }
 
+/// Why a body is not FHIR JSON (`fhir::json`), with its position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("JSON nesting deeper than {max} levels (line {line}, column {column})")]
+    TooDeep {
+        max: usize,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "malformed JSON at line {line}, column {column}: {}",
+        .problem.render(Language::English)
+    )]
+    Syntax {
+        problem: JsonSyntax,
+        line: usize,
+        column: usize,
+    },
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is not UTF-8: byte 0x{byte:02X} at line {line}, column {column}")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
+    /// FHIR JSON forbids a key twice in one object; which one counts would be left to chance.
+    #[error("duplicate key \"{key}\" at {path} (line {line}, column {column})")]
+    DuplicateKey {
+        key: String,
+        path: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("the body must be a JSON object (a FHIR resource)")]
+    NotAnObject,
+    /// Refused before any validation: each item costs validation work and answer size.
+    #[error("{path} has more than {max} items (line {line}, column {column})")]
+    TooManyItems {
+        path: String,
+        max: usize,
+        line: usize,
+        column: usize,
+    },
+}
+
 fn json_japanese(e: &ParseError) -> String {
     match e {
         ParseError::TooDeep { max, line, column } => {
@@ -693,8 +748,60 @@ impl IncludeReason {
     }
 }
 
-fn search_japanese(e: &crate::search::Error) -> String {
-    use crate::search::Error as S;
+/// What a search request got wrong; every variant names the parameter so the OperationOutcome can.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    #[error("unknown search parameter '{0}'")]
+    UnknownParameter(String),
+    #[error("search parameter '{param}': unsupported modifier ':{modifier}'")]
+    UnsupportedModifier { param: String, modifier: String },
+    #[error(
+        "search parameter '{param}': invalid value '{value}': {}",
+        .reason.render(Language::English)
+    )]
+    InvalidValue {
+        param: String,
+        value: String,
+        reason: SearchReason,
+    },
+    #[error("cannot sort by '{0}'")]
+    UnsupportedSort(String),
+    #[error(
+        "search parameter '{param}': the search carries more than {limit} values in all (the server's search_max_values)"
+    )]
+    TooManyValues { param: String, limit: usize },
+    // The three below are refused even without `Prefer: handling=strict`: each is a filter, and
+    // answering without it would return resources the search excludes (see `query::cannot_ignore`).
+    #[error(
+        "search parameter '{0}': chained parameters are not supported, and ignoring it would return resources the search excludes"
+    )]
+    Chain(String),
+    #[error(
+        "search parameter '{0}': reverse chaining (_has) is not supported, and ignoring it would return resources the search excludes"
+    )]
+    ReverseChain(String),
+    #[error(
+        "search parameter '{0}' is not supported, and ignoring it would return resources the search excludes"
+    )]
+    UnsupportedFilter(String),
+    #[error(
+        "search parameter '{param}': {}",
+        .reason.render(Language::English)
+    )]
+    BadChain { param: String, reason: ChainReason },
+    #[error(
+        "search parameter '{param}': cannot include '{value}': {}",
+        .reason.render(Language::English)
+    )]
+    Include {
+        param: String,
+        value: String,
+        reason: IncludeReason,
+    },
+}
+
+fn search_japanese(e: &SearchError) -> String {
+    use SearchError as S;
     match e {
         S::UnknownParameter(p) => format!("検索パラメータ '{p}' はありません"),
         S::UnsupportedModifier { param, modifier } => {

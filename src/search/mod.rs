@@ -16,8 +16,6 @@ pub mod reindex;
 pub mod terminology;
 mod typed;
 
-use crate::messages::requests::{ChainReason, IncludeReason, SearchReason};
-
 pub use date::{DateRange, parse_fhir_date};
 pub use extract::{extract, index_computed};
 pub use include::{Direction, Include};
@@ -351,57 +349,8 @@ pub enum SortTarget {
     Date,
 }
 
-/// What a search request got wrong; every variant names the parameter so the OperationOutcome can.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    #[error("unknown search parameter '{0}'")]
-    UnknownParameter(String),
-    #[error("search parameter '{param}': unsupported modifier ':{modifier}'")]
-    UnsupportedModifier { param: String, modifier: String },
-    #[error(
-        "search parameter '{param}': invalid value '{value}': {}",
-        .reason.render(crate::messages::Language::English)
-    )]
-    InvalidValue {
-        param: String,
-        value: String,
-        reason: SearchReason,
-    },
-    #[error("cannot sort by '{0}'")]
-    UnsupportedSort(String),
-    #[error(
-        "search parameter '{param}': the search carries more than {limit} values in all (the server's search_max_values)"
-    )]
-    TooManyValues { param: String, limit: usize },
-    // The three below are refused even without `Prefer: handling=strict`: each is a filter, and
-    // answering without it would return resources the search excludes (see `query::cannot_ignore`).
-    #[error(
-        "search parameter '{0}': chained parameters are not supported, and ignoring it would return resources the search excludes"
-    )]
-    Chain(String),
-    #[error(
-        "search parameter '{0}': reverse chaining (_has) is not supported, and ignoring it would return resources the search excludes"
-    )]
-    ReverseChain(String),
-    #[error(
-        "search parameter '{0}' is not supported, and ignoring it would return resources the search excludes"
-    )]
-    UnsupportedFilter(String),
-    #[error(
-        "search parameter '{param}': {}",
-        .reason.render(crate::messages::Language::English)
-    )]
-    BadChain { param: String, reason: ChainReason },
-    #[error(
-        "search parameter '{param}': cannot include '{value}': {}",
-        .reason.render(crate::messages::Language::English)
-    )]
-    Include {
-        param: String,
-        value: String,
-        reason: IncludeReason,
-    },
-}
+// The error is defined with its texts in the catalogue; its methods are here.
+pub use crate::messages::requests::SearchError as Error;
 
 impl Error {
     /// The parameter the error is about, for the OperationOutcome `expression`.
