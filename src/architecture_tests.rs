@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "clock",
     "telemetry",
     "metrics",
+    "packages",
     "messages",
     "fhir",
     "search",

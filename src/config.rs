@@ -10,10 +10,10 @@ use chrono::FixedOffset;
 use serde::Deserialize;
 
 use crate::access::tls::{Tls, TlsFiles};
+use crate::packages::SHIPPED_DIR;
 use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
 use crate::validation::ValidatorOptions;
-use crate::validation::packages::SHIPPED_DIR;
 
 /// Settings as given on the command line or in the environment (clap fills both).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -253,7 +253,7 @@ impl ValidationArgs {
                 self.package_store
                     .clone()
                     .or(file_store)
-                    .unwrap_or_else(|| PathBuf::from(crate::validation::packages::DEFAULT_STORE)),
+                    .unwrap_or_else(|| PathBuf::from(crate::packages::DEFAULT_STORE)),
             ),
             packages,
             unknown_profile_is_error,

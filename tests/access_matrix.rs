@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use common::principals::{Principal, principals_file};
 use common::{Backend, Options, TestServer};
 use kyoyu::config::ConfigArgs;
-use kyoyu::validation::packages::Package;
+use kyoyu::packages::Package;
 use serde_json::{Map, Value, json};
 
 const A: &str = "1318814790";

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{Backend, Options, SHARED, TestServer, with_shipped_profiles};
+use kyoyu::packages::{KEPT_TYPES, read_files};
 use kyoyu::validation::dispatch::redeclare_profiles;
-use kyoyu::validation::packages::{KEPT_TYPES, read_files};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kyoyu");

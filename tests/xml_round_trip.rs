@@ -39,7 +39,7 @@ fn sources() -> Vec<(String, Vec<u8>)> {
     packages.sort();
     for package in packages {
         let name = package.file_name().unwrap().to_string_lossy().into_owned();
-        for (file, bytes) in kyoyu::validation::packages::read_files(&package).unwrap() {
+        for (file, bytes) in kyoyu::packages::read_files(&package).unwrap() {
             files.push((format!("{name}/{file}"), bytes));
         }
     }

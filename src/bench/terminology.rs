@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::packages::PackageSet;
 use crate::store::{DatabaseUrl, Store, StoreOptions};
 use crate::terminology::import::read_all;
 use crate::terminology::{Masters, Terminology};
 use crate::validation::binding_check::{BindingCheck, CodedValue};
-use crate::validation::packages::PackageSet;
 use crate::validation::valuesets::ValueSetEngine;
 
 #[derive(Debug, clap::Args)]

@@ -106,7 +106,7 @@ fn mb(bytes: usize) -> f64 {
 fn json_files(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     if path.extension().is_some_and(|e| e == "tgz") {
-        return crate::validation::packages::read_files(path).map_err(|e| e.to_string());
+        return crate::packages::read_files(path).map_err(|e| e.to_string());
     }
     if !path.is_dir() {
         return Ok(vec![(path.display().to_string(), read(path)?)]);

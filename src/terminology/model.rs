@@ -130,7 +130,7 @@ fn keep_newer_edition(
     later: (usize, usize),
     first: (usize, usize),
 ) -> bool {
-    use crate::validation::packages::compare_versions;
+    use crate::packages::compare_versions;
     let version = |at: (usize, usize)| sets[at.0].1.systems[at.1].version.clone();
     let (Some(later_v), Some(first_v)) = (version(later), version(first)) else {
         return false;

@@ -8,8 +8,8 @@ use super::import::{ImportOptions, read_path};
 use super::model::merge_same_systems;
 use super::{Content, ImportSet, MasterConcept, MasterSystem, Masters, Terminology};
 use crate::fhir::IssueSeverity;
+use crate::packages::PackageSet;
 use crate::validation::binding_check::{BindingCheck, CodedPart, CodedValue};
-use crate::validation::packages::PackageSet;
 use crate::validation::valuesets::ValueSetEngine;
 
 const LISTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/terminology");

@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::packages::{IgContext, Resource, compare_versions};
+use crate::packages::{IgContext, Resource, compare_versions};
 
 /// A deployment default: IG name → release (`--ig-version jp-clins=1.5.2`).
 pub type IgDefault = (String, String);
@@ -239,7 +239,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::validation::packages::{IgRelease, PackageSet, package_from_files};
+    use crate::packages::{IgRelease, PackageSet, package_from_files};
 
     const URL: &str = "http://example.org/StructureDefinition/P";
 

@@ -14,14 +14,14 @@ use serde_json::Value;
 use super::binding_check::BindingCheck;
 use super::dispatch::{self, Choice, IgDefault};
 use super::model::{BaseModel, StructuralSchemas};
-use super::packages::igs::load_contexts;
-use super::packages::{Detail, IgContext, IgError, IgRelease, PackageSet, PackageStore};
 use super::valuesets::ValueSetEngine;
 use super::walk::{Engine, JudgedElsewhere, Scope};
 use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::ValidationMessage;
 use crate::messages::conformance::{ConformanceMessage, Declared, Loaded};
+use crate::packages::igs::load_contexts;
+use crate::packages::{Detail, IgContext, IgError, IgRelease, PackageSet, PackageStore};
 
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
 /// How many times `max_issues` the walk may find before it stops.
@@ -60,8 +60,8 @@ pub enum ValidatorError {
     },
 }
 
-impl From<super::packages::PackageError> for ValidatorError {
-    fn from(e: super::packages::PackageError) -> Self {
+impl From<crate::packages::PackageError> for ValidatorError {
+    fn from(e: crate::packages::PackageError) -> Self {
         ValidatorError::Packages(IgError::Package(e))
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::validation::packages::Package;
+use crate::packages::Package;
 
 /// The table file, relative to the output folder of `generate-base`.
 pub const TABLE_FILE: &str = "r4-patient-compartment.json";

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::generate::{TABLE_FILE, build_table, render_table};
 use super::*;
-use crate::validation::packages::Package;
+use crate::packages::Package;
 
 const CORE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

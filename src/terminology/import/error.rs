@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use crate::validation::packages::PackageError;
+use crate::packages::PackageError;
 
 /// Why a read failed. Every reader is all-or-nothing: a failed read returns no partial set.
 #[derive(Debug, thiserror::Error)]

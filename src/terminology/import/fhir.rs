@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::ImportError;
 use super::builder::SystemBuilder;
 use super::table::decode;
+use crate::packages::{Package, load_package, load_package_bytes};
 use crate::terminology::{Content, ImportSet, MasterSystem};
-use crate::validation::packages::{Package, load_package, load_package_bytes};
 
 /// A JSON file, or a `.tgz` package held in memory.
 pub(super) fn read_bytes(name: &str, bytes: &[u8]) -> Result<ImportSet, ImportError> {

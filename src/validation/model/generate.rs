@@ -17,7 +17,7 @@ use super::{
     BaseModel, Binding, Constraint, Discriminator, ElementDef, JsonType, ModelData,
     PRIMITIVE_TYPES, Slicing, TypeDef, TypeKind, TypeRef, TypedValue,
 };
-use crate::validation::packages::{Package, PackageError};
+use crate::packages::{Package, PackageError};
 
 const REGEX_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/regex";
 const FHIR_TYPE_EXTENSION: &str =

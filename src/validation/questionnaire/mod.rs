@@ -18,9 +18,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::binding_check::BindingCheck;
-use super::packages::PackageSet;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::QuestionnaireMessage as M;
+use crate::packages::PackageSet;
 
 /// A Questionnaire found for a response: inside the request or stored on the server (for the
 /// caller), or a package's.

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Sources, check_response, unresolved_questionnaires};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
+use crate::packages::PackageSet;
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
-use crate::validation::packages::PackageSet;
 use crate::validation::walk::tests_support::assert_all_speak_japanese;
 
 const COLOURS: &str = "http://example.org/ValueSet/colours";

@@ -9,8 +9,8 @@ use std::sync::{Arc, RwLock};
 use serde_json::{Value, json};
 
 use super::super::model::BaseModel;
-use super::super::packages::PackageSet;
 use super::{CORE_PREFIX, SnapshotError, Source, elements, generate, structure_definition_of};
+use crate::packages::PackageSet;
 
 /// How many bases deep generation follows before it calls the chain a cycle.
 const MAX_DEPTH: usize = 32;

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::fhir::Issue;
+use crate::packages::PackageSet;
 use crate::validation::binding_check::NoTerminology;
 use crate::validation::model::BaseModel;
-use crate::validation::packages::PackageSet;
 use crate::validation::walk::Engine;
 use crate::validation::walk::tests_support::{
     data, declared_profiles, packages, read_json, show, validate,
@@ -142,7 +142,7 @@ fn a_profile_with_only_a_differential_is_known_to_the_validator() {
 /// A package of the given StructureDefinitions (differentials only), beside R4 core and the
 /// JP packages.
 fn engine_with(resources: &[Value]) -> Engine {
-    use crate::validation::packages::package_from_files;
+    use crate::packages::package_from_files;
     let mut set = packages().unwrap().as_ref().clone();
     let manifest =
         serde_json::json!({"name": "example.diff", "version": "0.0.1", "fhirVersions": ["4.0.1"]});

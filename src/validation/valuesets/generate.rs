@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::ValueSetEngine;
 use super::base::{CodeSetEntry, CodeSetsFile, NotEnumerable};
-use crate::validation::packages::{Package, PackageError, PackageSet};
+use crate::packages::{Package, PackageError, PackageSet};
 
 /// The generated file, relative to the output folder.
 pub const CODESETS_FILE: &str = "r4-required.json";

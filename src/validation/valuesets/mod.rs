@@ -27,11 +27,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
+use crate::packages::PackageSet;
 use crate::terminology::{Masters, Terminology};
 use crate::validation::binding_check::{
     BindingCheck, CodeCheck, CodedPart, CodedValue, Finding, Membership,
 };
-use crate::validation::packages::PackageSet;
 
 pub use base::{CodeSetEntry, CodeSetsFile, NotEnumerable, embedded_file};
 pub use expansion::Expansion;

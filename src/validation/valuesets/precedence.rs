@@ -6,7 +6,7 @@
 
 use std::cmp::Ordering;
 
-use crate::validation::packages::compare_versions;
+use crate::packages::compare_versions;
 
 /// The definition to use among `candidates`, given in tie-break order.
 pub(crate) fn newest<T>(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::fhir::IssueSeverity;
-use crate::validation::packages::{PackageSet, package_from_files};
+use crate::packages::{PackageSet, package_from_files};
 
 fn engine(resources: &[Value]) -> ValueSetEngine {
     let mut files = vec![(

@@ -77,11 +77,11 @@ use serde_json::Value;
 
 use super::binding_check::BindingCheck;
 use super::model::BaseModel;
-use super::packages::PackageSet;
 use super::snapshot::{SnapshotCache, Source, elements};
 use crate::fhir::outcome::Text;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::{ConformanceMessage, ValidationMessage};
+use crate::packages::PackageSet;
 use plan::Plan;
 use types::{ModelTypes, Primitives};
 

@@ -10,9 +10,9 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Value, json};
 
 use crate::fhir::{Issue, IssueSeverity, IssueType};
+use crate::packages::PackageSet;
 use crate::validation::Validator;
 use crate::validation::binding_check::NoTerminology;
-use crate::validation::packages::PackageSet;
 
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
