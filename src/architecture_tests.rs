@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "telemetry",
     "metrics",
     "packages",
+    "model",
     "messages",
     "fhir",
     "search",
@@ -42,11 +43,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "document texts name submissions::documents::Kind (CLINS vocabulary)",
     ),
     (
-        "fhir",
-        "validation",
-        "_summary/_elements and the XML layout read the element model (validation::model)",
-    ),
-    (
         "terminology",
         "validation",
         "code-system import reads packages and the model of validation",
@@ -61,11 +57,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "terminology",
         "store",
         "the lookup index and its sync load the imported masters from the store",
-    ),
-    (
-        "validation",
-        "access",
-        "the model generator reads the compartment definition of access",
     ),
     (
         "access",

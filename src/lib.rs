@@ -31,6 +31,7 @@ pub mod fhir;
 pub mod interactions;
 pub mod messages;
 pub mod metrics;
+pub mod model;
 pub mod packages;
 pub mod retention;
 pub mod search;

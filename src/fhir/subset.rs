@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::messages::requests::SearchReason;
-use crate::validation::model::BaseModel;
+use crate::model::BaseModel;
 
 /// A reduced view of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]

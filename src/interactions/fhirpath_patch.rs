@@ -232,7 +232,7 @@ fn element_path(res_type: &str, pointer: &str) -> String {
 
 fn repeats(res_type: &str, parent: &str, name: &str) -> bool {
     let path = format!("{}.{name}", element_path(res_type, parent));
-    crate::validation::model::BaseModel::load_embedded()
+    crate::model::BaseModel::load_embedded()
         .ok()
         .and_then(|m| m.element(&path).map(|e| e.is_array()))
         .unwrap_or(false)

@@ -13,13 +13,13 @@ use serde_json::Value;
 
 use super::binding_check::BindingCheck;
 use super::dispatch::{self, Choice, IgDefault};
-use super::model::{BaseModel, StructuralSchemas};
 use super::valuesets::ValueSetEngine;
 use super::walk::{Engine, JudgedElsewhere, Scope};
 use crate::fhir::outcome::{DEFAULT_MAX_ISSUES, cap_issues};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::ValidationMessage;
 use crate::messages::conformance::{ConformanceMessage, Declared, Loaded};
+use crate::model::{BaseModel, StructuralSchemas};
 use crate::packages::igs::load_contexts;
 use crate::packages::{Detail, IgContext, IgError, IgRelease, PackageSet, PackageStore};
 

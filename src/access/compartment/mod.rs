@@ -1,10 +1,9 @@
 //! Which resource types are patient data, and where a resource names its patient: the FHIR R4
 //! Patient CompartmentDefinition (<https://hl7.org/fhir/R4/compartmentdefinition-patient.html>),
 //! as the element paths of each listed parameter. The table is generated from the core package
-//! ([`generate`], run by `kyoyu package generate-base`) into
+//! ([`crate::model::compartment`], run by `kyoyu package generate-base`) into
 //! `fhir-schemas/r4-patient-compartment.json`, committed, and compiled in.
 
-pub mod generate;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
@@ -16,8 +15,7 @@ use serde_json::Value;
 
 const EMBEDDED: &str = include_str!("../../../fhir-schemas/r4-patient-compartment.json");
 
-/// The canonical URL of the R4 Patient CompartmentDefinition the table is built from.
-pub const DEFINITION: &str = "http://hl7.org/fhir/CompartmentDefinition/patient";
+pub use crate::model::compartment::DEFINITION;
 
 type Table = HashMap<String, Vec<String>>;
 

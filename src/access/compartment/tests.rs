@@ -2,8 +2,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::generate::{TABLE_FILE, build_table, render_table};
 use super::*;
+use crate::model::compartment::{TABLE_FILE, build_table, render_table};
 use crate::packages::Package;
 
 const CORE: &str = concat!(

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use crate::validation::model::{BaseModel, ElementDef, JsonType, TypeKind, TypeRef, upper_first};
+use crate::model::{BaseModel, ElementDef, JsonType, TypeKind, TypeRef, upper_first};
 
 /// How a primitive's text becomes JSON: FHIR JSON writes booleans and numbers unquoted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

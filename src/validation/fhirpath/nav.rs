@@ -13,7 +13,7 @@ use super::{ChildType, TypeModel};
 
 /// FHIR primitive types: the lower-case spelling of a choice suffix (`valueDateTime`).
 use crate::fhir::members::field;
-use crate::validation::model::PRIMITIVE_TYPES as PRIMITIVES;
+use crate::model::PRIMITIVE_TYPES as PRIMITIVES;
 
 /// Complex data types that can follow a choice element's name.
 const COMPLEX: &[&str] = &[

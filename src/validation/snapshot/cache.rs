@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{Value, json};
 
-use super::super::model::BaseModel;
 use super::{CORE_PREFIX, SnapshotError, Source, elements, generate, structure_definition_of};
+use crate::model::BaseModel;
 use crate::packages::PackageSet;
 
 /// How many bases deep generation follows before it calls the chain a cycle.

@@ -505,5 +505,5 @@ fn with_base(e: &Value) -> Value {
 }
 
 fn upper_first(s: &str) -> String {
-    super::model::upper_first(s)
+    crate::model::upper_first(s)
 }

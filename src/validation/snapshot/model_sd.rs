@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::model::{ElementDef, TypeDef, TypedValue, upper_first};
+use crate::model::{ElementDef, TypeDef, TypedValue, upper_first};
 
 const FHIR_TYPE_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
@@ -109,8 +109,8 @@ fn element_json(e: &ElementDef) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::validation::model::BaseModel;
-    use crate::validation::model::generate::element_from_snapshot;
+    use crate::model::BaseModel;
+    use crate::model::generate::element_from_snapshot;
 
     #[test]
     fn every_model_element_reads_back_as_itself() {

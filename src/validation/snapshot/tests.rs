@@ -10,8 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{SnapshotCache, elements, generate};
+use crate::model::BaseModel;
 use crate::packages::{Detail, PackageSet};
-use crate::validation::model::BaseModel;
 
 const CORE: &str = "hl7.fhir.r4.core-4.0.1.tgz";
 const R4: &str = "http://hl7.org/fhir/StructureDefinition/";

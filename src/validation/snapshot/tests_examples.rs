@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::fhir::Issue;
+use crate::model::BaseModel;
 use crate::packages::PackageSet;
 use crate::validation::binding_check::NoTerminology;
-use crate::validation::model::BaseModel;
 use crate::validation::walk::Engine;
 use crate::validation::walk::tests_support::{
     data, declared_profiles, packages, read_json, show, validate,

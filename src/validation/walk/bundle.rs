@@ -12,10 +12,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::super::model::BaseModel;
 use crate::fhir::members::field;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::BundleMessage as M;
+use crate::model::BaseModel;
 
 /// One entry, as the rules read it.
 struct Entry<'v> {

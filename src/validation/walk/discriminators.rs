@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::super::model::{Discriminator, upper_first};
 use super::plan::Plan;
 use super::values::{fixed_matches, pattern_matches};
 use super::walker::{Item, Walker};
+use crate::model::{Discriminator, upper_first};
 
 /// The slice side of one discriminator, per slice.
 pub(crate) struct DiscSpec {

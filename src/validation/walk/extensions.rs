@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::super::model::{BaseModel, TypeKind, upper_first};
 use super::plan::Plan;
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ConformanceMessage;
+use crate::model::{BaseModel, TypeKind, upper_first};
 
 /// Where an extension is used: the element that holds it, as context expressions name it.
 struct Site {

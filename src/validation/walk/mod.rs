@@ -76,11 +76,11 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use super::binding_check::BindingCheck;
-use super::model::BaseModel;
 use super::snapshot::{SnapshotCache, Source, elements};
 use crate::fhir::outcome::Text;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::{ConformanceMessage, ValidationMessage};
+use crate::model::BaseModel;
 use crate::packages::PackageSet;
 use plan::Plan;
 use types::{ModelTypes, Primitives};

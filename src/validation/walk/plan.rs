@@ -8,10 +8,10 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::super::fhirpath::Expression;
-use super::super::model::generate::element_from_snapshot;
-use super::super::model::{BaseModel, ElementDef, Severity, upper_first};
 use super::discriminators::SliceSpecs;
 use crate::fhir::{Issue, IssueType, ServiceRule, Text};
+use crate::model::generate::element_from_snapshot;
+use crate::model::{BaseModel, ElementDef, Severity, upper_first};
 
 /// An invariant ready to evaluate; `expr` is `Err(why)` when it cannot be evaluated at all
 /// (syntax the engine does not read, functions it does not implement).

@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use super::super::binding_check::{BindingCheck, CodedPart, CodedValue, Membership};
 use super::super::fhirpath::{Env, Item as PathItem, Terminology, evaluate_bool};
-use super::super::model::{BindingStrength, Severity};
 use super::plan::{Invariant, Plan};
 use super::walker::{Item, Walker};
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::{ConformanceMessage as M, ValidationMessage};
+use crate::model::{BindingStrength, Severity};
 
 /// `memberOf()` in invariants answered by the binding check; "unknown" stays unsupported.
 struct Members<'a>(&'a dyn BindingCheck);

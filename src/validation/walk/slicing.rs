@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::super::model::SlicingRules;
 use super::discriminators::{Expect, KEY_SEP, Seg, subtree_match};
 use super::plan::Plan;
 use super::values::{fixed_matches, pattern_matches};
 use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ConformanceMessage;
+use crate::model::SlicingRules;
 use crate::validation::valuesets::canonical_system;
 
 impl<'v> Walker<'_, 'v> {

@@ -11,8 +11,8 @@ use super::tests_support::{
     expect_error, mutated, obs, packages, pat, remove, set, show, validate,
 };
 use crate::fhir::{IssueSeverity, IssueType};
+use crate::model::BaseModel;
 use crate::validation::binding_check::{BindingCheck, CodeCheck, CodedValue, Membership};
-use crate::validation::model::BaseModel;
 
 #[test]
 fn missing_required_element() {

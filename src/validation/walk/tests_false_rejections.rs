@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::Engine;
 use super::tests_support::{data, declared_profiles, errors, show, validate};
+use crate::model::BaseModel;
 use crate::packages::{PackageSet, read_files};
 use crate::validation::binding_check::NoTerminology;
-use crate::validation::model::BaseModel;
 
 const CORE: &str = "packages/hl7.fhir.r4.core-4.0.1.tgz";
 const CHECKUP: &str = "packages/jp-eCheckupReport.r4-1.5.0-snap.tgz";

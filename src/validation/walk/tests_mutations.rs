@@ -12,7 +12,7 @@ use super::tests_support::{
     mutated_with, obs, packages, pat, remove, set, show,
 };
 use crate::fhir::{Issue, IssueSeverity, IssueType};
-use crate::validation::model::BaseModel;
+use crate::model::BaseModel;
 use crate::validation::valuesets::ValueSetEngine;
 
 const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";

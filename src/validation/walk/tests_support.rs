@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::Engine;
 use crate::fhir::{Issue, IssueSeverity, IssueType};
 use crate::messages::Language;
+use crate::model::BaseModel;
 use crate::packages::PackageSet;
 use crate::validation::binding_check::NoTerminology;
-use crate::validation::model::BaseModel;
 
 pub(crate) const PACKAGES: &[&str] = &[
     "hl7.fhir.r4.core-4.0.1.tgz",

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use super::Engine;
 use super::tests_support::{PAT_FILE, expect_error, mutated_with, packages, pat, set};
 use crate::fhir::IssueType;
+use crate::model::BaseModel;
 use crate::packages::package_from_files;
 use crate::validation::binding_check::NoTerminology;
-use crate::validation::model::BaseModel;
 
 const SYNTHETIC: &str = "http://example.org/fhir/StructureDefinition/";
 

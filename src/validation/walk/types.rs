@@ -9,8 +9,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::super::fhirpath::{ChildType, TypeCodes, TypeModel};
-use super::super::model::{BaseModel, JsonType, TypeKind, schema::xsd_regex_to_ecma};
 use crate::messages::values::{JsonKind, PrimitiveError};
+use crate::model::{BaseModel, JsonType, TypeKind, schema::xsd_regex_to_ecma};
 
 struct Info {
     types: Vec<String>,

@@ -57,7 +57,7 @@ pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out:
 }
 
 fn upper(s: &str) -> String {
-    super::super::model::upper_first(s)
+    crate::model::upper_first(s)
 }
 
 /// Numbers by value; strings (dates, times) when they have the same precision; quantities by

@@ -283,7 +283,7 @@ impl<'e, 'v> Walker<'e, 'v> {
         }
         self.invariants(plan, n, value, item.ty, &item.path, res, &[], out);
         let own = &node.invariants[..];
-        let typed = |t: &&crate::validation::model::TypeRef| t.code == item.ty;
+        let typed = |t: &&crate::model::TypeRef| t.code == item.ty;
         if node
             .def
             .types

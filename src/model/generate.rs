@@ -1,9 +1,9 @@
 //! `kyoyu package generate-base`: builds the [`BaseModel`] from the core package's
 //! StructureDefinitions and writes `fhir-schemas/` — the model file, the JSON Schemas of the
 //! structural pass, and the patient compartment table of the access rules
-//! (`access::compartment`). The output is deterministic (types by name, elements in snapshot order, keys
-//! in a fixed order), so regenerating from the same package gives the same bytes; a test checks
-//! the committed files that way.
+//! ([`super::compartment`]). The output is deterministic (types by name, elements in snapshot
+//! order, keys in a fixed order), so regenerating from the same package gives the same bytes; a
+//! test checks the committed files that way.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -39,7 +39,7 @@ pub enum ModelError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
     #[error(transparent)]
-    Compartment(#[from] crate::access::compartment::generate::CompartmentError),
+    Compartment(#[from] super::compartment::CompartmentError),
     #[error("cannot serialize the model: {0}")]
     Serialize(#[from] serde_json::Error),
     #[error("{}: {source}", path.display())]
@@ -66,10 +66,10 @@ pub fn generate_base(from: &Path, out: &Path) -> Result<GenerateReport, ModelErr
     let model = build_base_model(&package)?;
     let mut files = render_files(&model)?;
     // The patient compartment table (access rules) comes from the same package.
-    let compartment = crate::access::compartment::generate::build_table(&package)?;
+    let compartment = super::compartment::build_table(&package)?;
     files.push((
-        PathBuf::from(crate::access::compartment::generate::TABLE_FILE),
-        crate::access::compartment::generate::render_table(model.package(), &compartment),
+        PathBuf::from(super::compartment::TABLE_FILE),
+        super::compartment::render_table(model.package(), &compartment),
     ));
     let schema_dir = out.join(SCHEMA_DIR);
     fs::create_dir_all(&schema_dir).map_err(|source| ModelError::Io {

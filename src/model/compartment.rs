@@ -1,7 +1,8 @@
-//! Builds the patient compartment table from the core package: for each resource type the
-//! CompartmentDefinition `patient` lists with parameters, the element paths of those parameters'
-//! SearchParameter expressions. `kyoyu package generate-base` writes it beside the base model;
-//! the output is deterministic (types by name, paths in the definition's order).
+//! Builds the patient compartment table of the access rules (`access::compartment`) from the
+//! core package: for each resource type the CompartmentDefinition `patient` lists with
+//! parameters, the element paths of those parameters' SearchParameter expressions. `kyoyu
+//! package generate-base` writes it beside the base model; the output is deterministic (types by
+//! name, paths in the definition's order).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,10 @@ use crate::packages::Package;
 /// The table file, relative to the output folder of `generate-base`.
 pub const TABLE_FILE: &str = "r4-patient-compartment.json";
 
-const COMPARTMENT_URL: &str = super::DEFINITION;
+/// The canonical URL of the R4 Patient CompartmentDefinition the table is built from.
+pub const DEFINITION: &str = "http://hl7.org/fhir/CompartmentDefinition/patient";
+
+const COMPARTMENT_URL: &str = DEFINITION;
 /// The one FHIRPath filter the R4 expressions of the compartment's parameters use; only
 /// references to a Patient are followed anyway.
 const PATIENT_FILTER: &str = ".where(resolve() is Patient)";

@@ -9,6 +9,7 @@
 //! the base definitions without any package installed ([`BaseModel::load_embedded`]). The JSON
 //! Schemas of the fast structural pass ([`schema`]) are derived from this model alone.
 
+pub mod compartment;
 pub mod generate;
 pub mod schema;
 #[cfg(test)]
@@ -27,7 +28,7 @@ pub use generate::{
 pub use schema::{SchemaError, StructuralIssue, StructuralSchemas};
 
 /// The committed model, compiled in.
-const EMBEDDED_MODEL: &str = include_str!("../../../fhir-schemas/r4-model.json");
+const EMBEDDED_MODEL: &str = include_str!("../../fhir-schemas/r4-model.json");
 
 /// The FHIR R4 primitive type names (those whose JSON form is a JSON scalar).
 pub const PRIMITIVE_TYPES: &[&str] = &[
