@@ -19,9 +19,9 @@ const LAYERS: &[&str] = &[
     "model",
     "messages",
     "fhir",
-    "search",
     "terminology",
     "validation",
+    "search",
     "access",
     "store",
     "retention",
@@ -44,19 +44,9 @@ const UPWARD: &[(&str, &str, &str)] = &[
     ),
     (
         "terminology",
-        "validation",
-        "code-system import reads packages and the model of validation",
-    ),
-    (
-        "search",
-        "validation",
-        "quantity search compares in UCUM base units with the validator's UCUM table, and \
-         :in/:not-in expand value sets with its engine",
-    ),
-    (
-        "terminology",
         "store",
-        "the lookup index and its sync load the imported masters from the store",
+        "terminology/command.rs, a command beside its module, and the alias terminology::sync \
+         of store::terminology_sync that it names",
     ),
     (
         "access",

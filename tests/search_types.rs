@@ -430,9 +430,13 @@ fn seed(args: &ConfigArgs) {
         .unwrap();
     rt.block_on(async {
         let store = kyoyu::store::Store::open(&config.store).unwrap();
-        kyoyu::terminology::sync::store_imports(&store, vec![("lab.csv".into(), import_set())], 1)
-            .await
-            .unwrap();
+        kyoyu::store::terminology_sync::store_imports(
+            &store,
+            vec![("lab.csv".into(), import_set())],
+            1,
+        )
+        .await
+        .unwrap();
         store.shutdown();
     });
 }

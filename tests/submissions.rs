@@ -428,7 +428,9 @@ fn medis_server(backend: Backend) -> TestServer {
                     .enable_all()
                     .build()
                     .unwrap()
-                    .block_on(kyoyu::terminology::sync::store_imports(&store, sets, 1))
+                    .block_on(kyoyu::store::terminology_sync::store_imports(
+                        &store, sets, 1,
+                    ))
                     .unwrap();
                 store.shutdown();
             }),

@@ -84,7 +84,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         );
     }
     let terminology = Arc::new(Terminology::new(
-        crate::terminology::sync::load(&store).await?,
+        crate::store::terminology_sync::load(&store).await?,
     ));
     let validation = config.validation.clone();
     let index = Arc::clone(&terminology);
@@ -125,7 +125,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             figures.purge(),
         )
     });
-    let refresher = crate::terminology::sync::spawn_refresher(
+    let refresher = crate::store::terminology_sync::spawn_refresher(
         store.clone(),
         Arc::clone(&terminology),
         config.terminology_refresh,

@@ -129,7 +129,7 @@ fn store_time(
         for (source, set) in sets {
             let n: usize = set.systems.iter().map(|s| s.concepts.len()).sum();
             let started = Instant::now();
-            crate::terminology::sync::store_imports(&store, vec![(source.clone(), set)], 0)
+            crate::store::terminology_sync::store_imports(&store, vec![(source.clone(), set)], 0)
                 .await
                 .map_err(|e| e.to_string())?;
             lines.push_str(&format!(
@@ -139,7 +139,7 @@ fn store_time(
             ));
         }
         let started = Instant::now();
-        let masters = crate::terminology::sync::load(&store)
+        let masters = crate::store::terminology_sync::load(&store)
             .await
             .map_err(|e| e.to_string())?;
         lines.push_str(&format!(

@@ -33,6 +33,7 @@ mod sqlite_checkpoint;
 mod sqlite_full;
 mod sqlite_shm;
 mod terminology;
+pub mod terminology_sync;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod test_db;
@@ -52,7 +53,7 @@ pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::{Expired, Taken};
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
-pub use terminology::{ImportLogEntry, StoredCodeSystem, StoredValueSet};
+pub use terminology::ImportLogEntry;
 pub use units::{Member, PatientResource, Removed, UnitRow};
 
 use std::sync::Arc;

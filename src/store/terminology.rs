@@ -6,29 +6,10 @@ use diesel::prelude::*;
 
 use super::schema::{code_system_concepts, code_systems, terminology_imports, value_sets};
 use super::{Conn, StoreError, dispatch};
-use crate::terminology::{Content, MasterConcept, MasterSystem};
+use crate::terminology::{Content, MasterConcept, MasterSystem, StoredCodeSystem, StoredValueSet};
 
 /// Rows per INSERT: five columns each, far below both backends' bound-parameter limits.
 const CHUNK: usize = 2_000;
-
-/// A code system as stored, with where it came from.
-#[derive(Debug, Clone)]
-pub struct StoredCodeSystem {
-    pub system: MasterSystem,
-    pub source: String,
-    /// Microseconds since the Unix epoch, UTC.
-    pub imported_at: i64,
-}
-
-/// A ValueSet resource as stored.
-#[derive(Debug, Clone)]
-pub struct StoredValueSet {
-    pub url: String,
-    pub version: Option<String>,
-    pub source: String,
-    pub imported_at: i64,
-    pub content: String,
-}
 
 /// One line of the import log.
 #[derive(Debug, Clone, PartialEq, Eq)]

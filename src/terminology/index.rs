@@ -9,9 +9,26 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
-use super::{Content, ImportSet, MasterSystem};
-use crate::store::{StoredCodeSystem, StoredValueSet};
-use crate::validation::valuesets::{CodeSystemIndex, canonical_system};
+use super::{CodeSystemIndex, Content, ImportSet, MasterSystem, canonical_system};
+
+/// A code system as stored, with where it came from.
+#[derive(Debug, Clone)]
+pub struct StoredCodeSystem {
+    pub system: MasterSystem,
+    pub source: String,
+    /// Microseconds since the Unix epoch, UTC.
+    pub imported_at: i64,
+}
+
+/// A ValueSet resource as stored.
+#[derive(Debug, Clone)]
+pub struct StoredValueSet {
+    pub url: String,
+    pub version: Option<String>,
+    pub source: String,
+    pub imported_at: i64,
+    pub content: String,
+}
 
 /// What is known about an imported code system besides its concepts.
 #[derive(Debug, Clone)]

@@ -11,7 +11,8 @@ use super::params::{Inputs, Output};
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::TerminologyMessage as M;
-use crate::validation::valuesets::{LookupError, ValueSetEngine, canonical_system};
+use crate::terminology::canonical_system;
+use crate::validation::valuesets::{LookupError, ValueSetEngine};
 
 #[derive(Debug, Clone)]
 struct Request {

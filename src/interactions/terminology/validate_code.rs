@@ -14,8 +14,9 @@ use super::params::{Coding, Inputs, Output};
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::TerminologyMessage as M;
+use crate::terminology::canonical_system;
 use crate::validation::binding_check::{BindingCheck, CodedValue, Finding, Membership};
-use crate::validation::valuesets::{LookupError, ValueSetEngine, canonical_system};
+use crate::validation::valuesets::{LookupError, ValueSetEngine};
 
 /// The verdict on one coding.
 #[derive(Debug, Clone, Default)]

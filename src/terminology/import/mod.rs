@@ -42,7 +42,7 @@ pub use error::ImportError;
 pub use options::{ColumnMap, ImportOptions, Layout};
 
 use super::ImportSet;
-use crate::validation::valuesets::canonical_system;
+use crate::terminology::canonical_system;
 use table::Table;
 
 /// Extensions of the files a folder import reads; anything else there is noted and skipped.

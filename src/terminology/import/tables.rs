@@ -8,8 +8,8 @@ use super::builder::{SystemBuilder, text};
 use super::table::{Table, file_stem, version_from_name};
 use super::urls::{JLAC10, MASTER_B, MASTER_Z, MEDIS_MODIFIER, PARTIAL_MASTERS};
 use super::{ImportError, ImportOptions, Layout};
+use crate::terminology::canonical_system;
 use crate::terminology::{Content, ImportSet};
-use crate::validation::valuesets::canonical_system;
 
 /// `codesystem,url,code,display,parent[,level,comment]`: rows of several systems, grouped by
 /// URL (old OIDs mapped to their URL form). `level` and `comment` are not needed: `parent`

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-use crate::validation::valuesets::CodeSystemIndex;
+use super::CodeSystemIndex;
 
 /// The generator named in every generated file.
 pub const GENERATOR: &str = "kyoyu codesets generate";

@@ -32,7 +32,7 @@ mod tests_masters;
 
 use crate::messages::Language;
 use crate::messages::codes::{Coded, SyntaxFinding, SyntaxProblem};
-use crate::validation::valuesets::canonical_system;
+use crate::terminology::canonical_system;
 
 pub use identifier::check_identifier;
 pub use lookalike::lookalike_hint;

@@ -7,8 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::codesystem::fold;
 use super::expansion::{Expansion, SystemPart};
+use crate::terminology::codesystem::fold;
 
 const EMBEDDED: &str = include_str!("../../../codesets/r4-required.json");
 

@@ -4,10 +4,10 @@
 //! JP examples write 外来 for v3-ActCode AMB, "ambulatory") is information, not a warning: it
 //! is a translation, which R4 allows in `display` and no system here could confirm.
 
-use super::codesystem::japanese;
 use super::{Caches, ValueSetEngine, canonical_system};
 use crate::fhir::IssueSeverity;
 use crate::messages::codes::CodeFinding;
+use crate::terminology::codesystem::japanese;
 use crate::terminology::syntax::{self, Severity};
 use crate::validation::binding_check::{CodedPart, CodedValue, Finding};
 

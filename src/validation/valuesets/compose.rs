@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::codesystem::fold;
 use super::expansion::{Expansion, SystemPart};
 use super::{Caches, ValueSetEngine, canonical_system};
+use crate::terminology::codesystem::fold;
 
 impl ValueSetEngine {
     pub(super) fn expand_resource(

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::codesystem::fold;
+use crate::terminology::codesystem::fold;
 use crate::validation::binding_check::Membership;
 
 /// The codes of one system in an expansion.

@@ -14,7 +14,7 @@ use super::walker::{Item, Walker, has_error};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ConformanceMessage;
 use crate::model::SlicingRules;
-use crate::validation::valuesets::canonical_system;
+use crate::terminology::canonical_system;
 
 impl<'v> Walker<'_, 'v> {
     /// Distributes `items` of element `n` over its slices; `at` is the element's location.

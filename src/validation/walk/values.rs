@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::plan::Plan;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ValueMessage;
-use crate::validation::valuesets::canonical_system;
+use crate::terminology::canonical_system;
 
 pub(crate) fn leaf_checks(plan: &Plan, n: usize, value: &Value, path: &str, out: &mut Vec<Issue>) {
     let def = &plan.nodes[n].def;

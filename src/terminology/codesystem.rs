@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::terminology::MasterSystem;
+use super::MasterSystem;
 
 /// Terminologies too large to be published in full in a FHIR package: a package that defines
 /// one (jp-clins ships a two-code `http://loinc.org` marked `complete`) holds a subset, so its

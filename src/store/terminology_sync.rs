@@ -1,12 +1,12 @@
-//! Moving terminology between the database and the in-memory index: storing an import (all of
-//! it in one transaction), loading the index at start, and reloading it when an import made
-//! elsewhere (`kyoyu codesets import` against the same database) lands.
+//! Moving terminology between the database and the in-memory index (`terminology::Masters`):
+//! storing an import (all of it in one transaction), loading the index at start, and reloading
+//! it when an import made elsewhere (`kyoyu codesets import` against the same database) lands.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ImportSet, Masters, Terminology};
-use crate::store::{Store, StoreError};
+use super::{Store, StoreError};
+use crate::terminology::{ImportSet, Masters, Terminology};
 
 /// What one stored import contained.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub async fn store_imports(
     mut sets: Vec<(String, ImportSet)>,
     now: i64,
 ) -> Result<StoredImport, StoreError> {
-    super::model::merge_same_systems(&mut sets);
+    crate::terminology::model::merge_same_systems(&mut sets);
     store
         .write(None, move |conn| {
             let mut done = StoredImport::default();
