@@ -8,11 +8,15 @@
 //! - [`fhir`]: the resource model over JSON, OperationOutcome, bundles.
 //! - [`search`]: search parameters, index extraction, query parsing (pure).
 //! - [`store`]: the only module that knows SQL; SQLite and PostgreSQL.
-//! - [`validation`]: FHIR packages, profiles, FHIRPath and value sets: is an instance valid?
+//! - [`validation`]: profiles, FHIRPath, UCUM and value sets: is an instance valid?
+//! - [`packages`]: FHIR NPM packages, their conformance resources, the package store.
+//! - [`model`]: the compact element model of the R4 base types, and its generator.
 //! - [`retention`]: expiry rules and the purger.
 //! - [`submissions`]: CLINS report units (6-information Bundles) and, later, documents.
-//! - [`terminology`]: Japanese code systems: syntax, imported masters, the lookup index.
-//! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese.
+//! - [`terminology`]: Japanese code systems: syntax, OID aliases, imported masters, the lookup
+//!   index.
+//! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese, with the
+//!   refusal errors they render.
 //! - [`error`]: the one place errors become HTTP statuses and OperationOutcomes.
 //! - [`commands`]: one module per `kyoyu` subcommand: flags in, the work done by the modules
 //!   above, the report out.
