@@ -30,6 +30,7 @@ pub enum Authentication {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCertificate(pub String);
 
+// Why a request has no principal: a text of the catalogue, defined there.
 pub use crate::messages::requests::AuthError;
 
 impl Authentication {

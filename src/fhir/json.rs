@@ -9,8 +9,9 @@ mod strict;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-// The error is a text of the catalogue, with its Japanese rendering.
 use crate::messages::requests::JsonSyntax;
+
+// The error is a text of the catalogue, defined there with its Japanese rendering.
 pub use crate::messages::requests::ParseError;
 
 /// Parses `body` as one JSON object whose nesting depth (objects and arrays) is at most `max_depth`.

@@ -748,7 +748,8 @@ impl IncludeReason {
     }
 }
 
-/// What a search request got wrong; every variant names the parameter so the OperationOutcome can.
+/// What a search request got wrong (`search::Error`); every variant names the parameter so the
+/// OperationOutcome can.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
     #[error("unknown search parameter '{0}'")]
@@ -771,7 +772,7 @@ pub enum SearchError {
     )]
     TooManyValues { param: String, limit: usize },
     // The three below are refused even without `Prefer: handling=strict`: each is a filter, and
-    // answering without it would return resources the search excludes (see `query::cannot_ignore`).
+    // answering without it would return resources the search excludes (see `search::query::cannot_ignore`).
     #[error(
         "search parameter '{0}': chained parameters are not supported, and ignoring it would return resources the search excludes"
     )]
