@@ -43,12 +43,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "document texts name submissions::documents::Kind (CLINS vocabulary)",
     ),
     (
-        "terminology",
-        "store",
-        "terminology/command.rs, a command beside its module, and the alias terminology::sync \
-         of store::terminology_sync that it names",
-    ),
-    (
         "access",
         "submissions",
         "classification and person keys use CLINS vocabulary (Kind, flags, member id systems)",

@@ -139,7 +139,7 @@ fn import(args: &ImportArgs, config: &Config) -> ExitCode {
             .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
-        let stored = crate::terminology::sync::store_imports(&store, sets, now)
+        let stored = crate::store::terminology_sync::store_imports(&store, sets, now)
             .await
             .map_err(|e| e.to_string());
         let elapsed = started.elapsed();
@@ -171,7 +171,7 @@ fn list(config: &Config) -> ExitCode {
         let store = Store::open_async(options)
             .await
             .map_err(|e| e.to_string())?;
-        let masters = crate::terminology::sync::load(&store)
+        let masters = crate::store::terminology_sync::load(&store)
             .await
             .map_err(|e| e.to_string());
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;

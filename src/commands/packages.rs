@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::validation::packages::{
+use crate::packages::{
     DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_REGISTRY, DEFAULT_STORE, InstalledPackage, PackageSet,
     PackageSpec, PackageStore, Registry, SHIPPED_DIR, available, install_from_registry,
     side_by_side,
@@ -323,7 +323,7 @@ fn check(paths: &[PathBuf], settings: &Settings) -> ExitCode {
 }
 
 fn generate_base(from: &Path, out: &Path) -> ExitCode {
-    match crate::validation::model::generate_base(from, out) {
+    match crate::model::generate_base(from, out) {
         Ok(report) => {
             let bytes: u64 = report.files.iter().map(|(_, n)| n).sum();
             println!(

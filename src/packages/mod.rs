@@ -130,13 +130,24 @@ pub struct Resource {
     /// The file inside the package it came from.
     pub file: String,
     pub package: Arc<PackageId>,
-    pub json: Arc<Value>,
+    /// Shared by the resource's clones, so the tree is built once for all of them.
+    pub(crate) json: Arc<LazyJson>,
 }
 
 impl Resource {
     /// The version it is indexed under: its own, else its package's.
     pub fn effective_version(&self) -> &str {
         self.version.as_deref().unwrap_or(&self.package.version)
+    }
+
+    /// Its JSON, parsed on the first call (see [`LazyJson`]).
+    pub fn json(&self) -> &Arc<Value> {
+        self.json.value()
+    }
+
+    /// Replaces its JSON (a test's or a tool's edit of a loaded package).
+    pub fn set_json(&mut self, value: Value) {
+        self.json = Arc::new(LazyJson::parsed(value));
     }
 }
 
@@ -284,7 +295,7 @@ impl PackageSet {
                 o.effective_version() == version && o.resource_type == resource.resource_type
             })
             .collect();
-        if same.iter().any(|o| o.json == resource.json) {
+        if same.iter().any(|o| o.json.same_as(&resource.json)) {
             // Re-publication of the same definition (e.g. a package and its dependency copy).
             return;
         }

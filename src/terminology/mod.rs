@@ -18,7 +18,6 @@ mod tests_lists;
 
 /// `kyoyu codesets` finds the loading of the masters here, until the command moves to the
 /// command-line layer.
-pub use crate::store::terminology_sync as sync;
 pub use aliases::canonical_system;
 pub(crate) use codesystem::CodeSystemIndex;
 pub use index::{Masters, StoredCodeSystem, StoredValueSet, SystemInfo, Terminology, ValueSetInfo};

@@ -6,7 +6,6 @@
 pub mod binding_check;
 pub mod dispatch;
 pub mod fhirpath;
-pub mod packages;
 pub mod pool;
 pub mod questionnaire;
 pub mod snapshot;
@@ -21,7 +20,4 @@ mod tests_entry_versions;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests_validator;
 
-/// `kyoyu package generate-base` finds the generator here, until the command moves to the
-/// command-line layer.
-pub use crate::model;
 pub use validator::{Validator, ValidatorError, ValidatorOptions, has_errors};
