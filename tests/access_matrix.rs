@@ -221,15 +221,15 @@ fn load_core() -> Core {
             .filter(move |r| r.resource_type == t)
     };
     let compartment = of("CompartmentDefinition")
-        .find(|r| r.json["code"] == "Patient")
+        .find(|r| r.json()["code"] == "Patient")
         .unwrap()
-        .json
+        .json()
         .clone();
     let mut expressions: HashMap<(String, String), String> = HashMap::new();
     for sp in of("SearchParameter") {
-        let code = sp.json["code"].as_str().unwrap_or_default();
-        let expression = sp.json["expression"].as_str().unwrap_or_default();
-        for base in sp.json["base"].as_array().into_iter().flatten() {
+        let code = sp.json()["code"].as_str().unwrap_or_default();
+        let expression = sp.json()["expression"].as_str().unwrap_or_default();
+        for base in sp.json()["base"].as_array().into_iter().flatten() {
             let base = base.as_str().unwrap_or_default();
             for part in expression.split('|') {
                 let part = part.trim().trim_start_matches('(').trim_end_matches(')');
@@ -262,10 +262,10 @@ fn load_core() -> Core {
     }
     let mut repeats = HashMap::new();
     for sd in of("StructureDefinition") {
-        if sd.json["kind"] != "resource" || sd.json["derivation"] != "specialization" {
+        if sd.json()["kind"] != "resource" || sd.json()["derivation"] != "specialization" {
             continue;
         }
-        for e in sd.json["snapshot"]["element"]
+        for e in sd.json()["snapshot"]["element"]
             .as_array()
             .into_iter()
             .flatten()
