@@ -444,7 +444,13 @@ pub async fn validate(
         interactions::validate::ValidateRequest::parse(body, &query_pairs(req.query_string()))?;
     let outcome = within(
         &state,
-        interactions::validate::validate(&state.services, t.as_deref(), id.as_deref(), request),
+        interactions::validate::validate(
+            &state.services,
+            t.as_deref(),
+            id.as_deref(),
+            request,
+            crate::submissions::verdict::validate,
+        ),
     )
     .await?;
     Ok(respond::outcome(StatusCode::OK, out, &outcome))

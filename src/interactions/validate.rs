@@ -1,5 +1,6 @@
 //! `$validate` at system, type and instance level: the validator's verdict without storing; a
-//! report unit or a CLINS document gets the verdict its submission would (`submissions::verdict`).
+//! report unit or a CLINS document gets the verdict its submission would, through the [`Judge`]
+//! the caller hands in (the service rules live above this layer, in `submissions::verdict`).
 //! The body is a Parameters resource (`resource`, `profile`, `mode`) or the plain resource with
 //! `profile`/`mode` in the query. The answer is an OperationOutcome; its status is 200 whether or
 //! not the resource is valid (the operation itself succeeded).
@@ -11,6 +12,13 @@ use super::{Services, check_type};
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::messages::InteractionMessage;
+use crate::validation::Validator;
+
+/// The verdict on a resource without storing it: `(validator, resource, profile,
+/// questionnaires)`, the questionnaires being the stored ones the caller may read. The HTTP
+/// layer passes `submissions::verdict::validate`, which judges report units and documents as
+/// their submission would be judged.
+pub type Judge = fn(&Validator, &Value, Option<&str>, &[Value]) -> Vec<Issue>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -89,12 +97,14 @@ impl ValidateRequest {
     }
 }
 
-/// `res_type`/`id` give the level: none → system, type → type, both → instance.
+/// `res_type`/`id` give the level: none → system, type → type, both → instance; `judge` gives
+/// the verdict on the resource.
 pub async fn validate(
     svc: &Services,
     res_type: Option<&str>,
     id: Option<&str>,
     req: ValidateRequest,
+    judge: Judge,
 ) -> Result<OperationOutcome, Error> {
     if let Some(t) = res_type {
         check_type(t)?;
@@ -155,14 +165,7 @@ pub async fn validate(
     let profile = req.profile;
     let found = svc
         .cpu
-        .run(move || {
-            crate::submissions::verdict::validate(
-                &validator,
-                &resource,
-                profile.as_deref(),
-                &questionnaires,
-            )
-        })
+        .run(move || judge(&validator, &resource, profile.as_deref(), &questionnaires))
         .await?;
     issues.extend(found);
     Ok(OperationOutcome::new(issues))
