@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "metrics",
     "packages",
     "model",
+    "clins",
     "messages",
     "fhir",
     "terminology",
@@ -37,27 +38,7 @@ const LAYERS: &[&str] = &[
 
 /// The uses that go up today: (from, to, why). Each closes a circle between top-level modules.
 const UPWARD: &[(&str, &str, &str)] = &[
-    (
-        "messages",
-        "submissions",
-        "document texts name submissions::documents::Kind (CLINS vocabulary)",
-    ),
-    (
-        "access",
-        "submissions",
-        "classification and person keys use CLINS vocabulary (Kind, flags, member id systems)",
-    ),
     ("access", "config", "access/tls.rs reads the TLS settings"),
-    (
-        "store",
-        "submissions",
-        "the access SQL names the insurer parameter of CLINS documents",
-    ),
-    (
-        "interactions",
-        "submissions",
-        "CLINS vocabulary (refuse_direct_write, Kind, BUNDLE_CLINS) and the audit of submissions",
-    ),
 ];
 
 /// Files only compiled for tests, by name; they are left out whole.

@@ -12,7 +12,10 @@
 //! - [`packages`]: FHIR NPM packages, their conformance resources, the package store.
 //! - [`model`]: the compact element model of the R4 base types, and its generator.
 //! - [`retention`]: expiry rules and the purger.
-//! - [`submissions`]: CLINS report units (6-information Bundles) and, later, documents.
+//! - [`submissions`]: CLINS report units (6-information Bundles) and documents: their service
+//!   rules, registration, receipt and cancellation.
+//! - [`clins`]: the CLINS vocabulary every layer may name: document kinds and profiles,
+//!   identifier systems, observation and retention classes, the direct-write rule.
 //! - [`terminology`]: Japanese code systems: syntax, OID aliases, imported masters, the lookup
 //!   index.
 //! - [`messages`]: the catalogue of OperationOutcome texts, English and Japanese, with the
@@ -27,6 +30,7 @@ pub mod access;
 pub mod api;
 pub mod bench;
 pub mod cli;
+pub mod clins;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -5,9 +5,10 @@
 use chrono::FixedOffset;
 use serde_json::Value;
 
+use crate::clins::classes::observation_class;
+use crate::clins::kinds::{BUNDLE_CLINS, Kind};
+use crate::clins::systems::FLAG_SYSTEM;
 use crate::search::date::parse_fhir_date;
-use crate::submissions::documents::Kind;
-use crate::submissions::flags::FLAG_SYSTEM;
 
 /// Consent category codes (`Consent.category`), in the system [`CONSENT_CATEGORY_SYSTEM`].
 pub const CONSENT_CATEGORY_SYSTEM: &str = "urn:kyoyu:CodeSystem:consent-category";
@@ -58,21 +59,17 @@ pub struct Classified {
     pub hidden: Option<&'static str>,
 }
 
-const REPORT_UNIT_PROFILE: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
-
 /// Classifies `resource` of `res_type`. Every type in the FHIR Patient compartment is patient
 /// data, whether or not the resource names a patient the server knows.
 pub fn classify(res_type: &str, resource: &Value) -> Classified {
     use category::*;
     let category = match res_type {
         "Condition" => Some(A),
-        "Observation" => Some(
-            if crate::submissions::unit_plan::observation_class(resource) == "infection" {
-                A
-            } else {
-                B
-            },
-        ),
+        "Observation" => Some(if observation_class(resource) == "infection" {
+            A
+        } else {
+            B
+        }),
         "AllergyIntolerance" | "MedicationRequest" => Some(B),
         "Consent" => Some(CONSENT),
         "Patient" => Some(PATIENT),
@@ -83,7 +80,7 @@ pub fn classify(res_type: &str, resource: &Value) -> Classified {
                 Kind::Checkup => CHECKUP,
                 Kind::PatientSummary => PATIENT_SUMMARY,
             },
-            None if declares(resource, REPORT_UNIT_PROFILE) => UNIT,
+            None if declares(resource, BUNDLE_CLINS) => UNIT,
             None => PRIVATE,
         }),
         _ if super::compartment::contains(res_type) => Some(OTHER),

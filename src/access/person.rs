@@ -12,8 +12,8 @@
 use serde_json::Value;
 
 use super::classify::list;
+use crate::clins::systems::{INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID};
 use crate::search::extract::parse_reference;
-use crate::submissions::unit_plan::{INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID};
 
 /// A person, by member identifier: `system|value`, the value trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::handlers::{deadline, resource_body};
 use super::negotiate::{self, Output};
 use super::{State, respond};
+use crate::clins::kinds::{is_document, is_report_unit};
 use crate::error::Error;
 use crate::fhir::{Issue, OperationOutcome};
 use crate::messages::InteractionMessage;
@@ -16,7 +17,7 @@ use crate::submissions::{self, Registered, documents};
 
 /// A Bundle that `submit` registers rather than stores as any resource.
 pub(super) fn is_submission(resource: &Value) -> bool {
-    submissions::is_report_unit(resource) || documents::is_document(resource)
+    is_report_unit(resource) || is_document(resource)
 }
 
 /// `POST [base]/Bundle` of a report unit or a document.
@@ -27,7 +28,7 @@ pub(super) async fn submit(
     resource: Value,
     deadline: std::time::Instant,
 ) -> Result<HttpResponse, Error> {
-    let registered: Registered = if submissions::is_report_unit(&resource) {
+    let registered: Registered = if is_report_unit(&resource) {
         submissions::register_unit(&state.services, resource, Some(deadline)).await?
     } else {
         documents::register_document(&state.services, resource, Some(deadline)).await?

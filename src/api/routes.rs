@@ -142,7 +142,7 @@ pub fn implemented() -> Implemented<'static> {
         instantiates: INSTANTIATES,
         type_operations: TYPE_OPERATIONS,
         special_types: TERMINOLOGY_TYPES,
-        extracted_only: crate::submissions::documents::EXTRACTED_ONLY_TYPES,
+        extracted_only: crate::clins::direct_write::EXTRACTED_ONLY_TYPES,
         unserved: crate::interactions::UNSERVED_TYPES,
         compartments: &[crate::access::compartment::DEFINITION],
     }

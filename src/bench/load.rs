@@ -231,7 +231,7 @@ async fn search_phase(
 /// The member identifier of bench patient `p`: consents reach another institution's rows by
 /// the person their Patient names, so the consent bench needs Patients behind its subjects.
 fn bench_member(p: u64) -> serde_json::Value {
-    serde_json::json!({"system": crate::submissions::unit_plan::INSURANCE_MEMBER_ID,
+    serde_json::json!({"system": crate::clins::systems::INSURANCE_MEMBER_ID,
                        "value": format!("00000000::{p}:")})
 }
 

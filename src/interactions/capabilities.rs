@@ -243,8 +243,8 @@ fn resource_entry(res_type: &str, implemented: &Implemented<'_>) -> Value {
         }
     }
     if res_type == "Bundle" {
-        let mut profiles = vec![crate::submissions::BUNDLE_CLINS];
-        profiles.extend(crate::submissions::documents::supported_profiles());
+        let mut profiles = vec![crate::clins::kinds::BUNDLE_CLINS];
+        profiles.extend(crate::clins::kinds::supported_profiles());
         entry["supportedProfile"] = json!(profiles);
         documentation.push_str(BUNDLE_DOC);
     }

@@ -68,7 +68,7 @@ pub(crate) fn check_request(
     if let Some(id) = resource.get("id").and_then(Value::as_str) {
         check_id(res_type, id)?;
     }
-    crate::submissions::documents::refuse_direct_write(res_type, resource, how)?;
+    super::direct_write::refuse_direct_write(res_type, resource, how)?;
     parse_criteria(svc, res_type, criteria)
 }
 

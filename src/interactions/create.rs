@@ -27,7 +27,7 @@ pub async fn create(
     super::access::check_may_write_type(&svc.caller, res_type)?;
     super::terminology::check_writable(res_type, "POST")?;
     check_body(res_type, &resource, None)?;
-    crate::submissions::documents::refuse_direct_write(res_type, &resource, "POST")?;
+    super::direct_write::refuse_direct_write(res_type, &resource, "POST")?;
     let resource = validate_for_write(svc, resource).await?;
     let criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))

@@ -12,12 +12,12 @@ use super::Services;
 use crate::access::audit::{Action, Touch};
 use crate::access::classify::{CONSENT_ON_HOLD, consent_grants};
 use crate::access::{Principal, Scope};
+use crate::clins::kinds::Kind;
+use crate::clins::systems::{INSTITUTION_SYSTEM, RESOURCE_IDENTIFIER};
 use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::messages::InteractionMessage;
 use crate::store::{DocumentRow, PersonConsent};
-use crate::submissions::documents::{INSTITUTION_SYSTEM, Kind};
-use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
 
 /// The code system of the statuses.
 pub const STATUS_SYSTEM: &str = "urn:kyoyu:CodeSystem:document-status";

@@ -11,6 +11,7 @@ pub mod compartment;
 pub mod conditional_update;
 pub mod create;
 pub mod delete;
+pub(crate) mod direct_write;
 pub mod document_status;
 pub mod everything;
 pub mod export;

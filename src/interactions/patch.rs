@@ -194,7 +194,7 @@ pub(crate) fn check_request(
     super::check_served(res_type)?;
     super::access::check_may_write_type(&svc.caller, res_type)?;
     super::terminology::check_writable(res_type, "PATCH")?;
-    crate::submissions::documents::refuse_extracted_only(res_type, "PATCH")?;
+    super::direct_write::refuse_extracted_only(res_type, "PATCH")?;
     match target {
         Target::Id(id) => check_id(res_type, id).map(|()| None),
         Target::Criteria(criteria) => parse_criteria(svc, res_type, criteria).map(Some),
@@ -286,7 +286,7 @@ pub(crate) async fn prepare(
     let stored: Value = serde_json::from_str(current.content.as_deref().unwrap_or("{}"))
         .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     let patched = patch.apply(&stored)?;
-    crate::submissions::documents::refuse_direct_write(&res_type, &patched, "PATCH")?;
+    super::direct_write::refuse_direct_write(&res_type, &patched, "PATCH")?;
     let resource = validate_for_write(svc, patched).await?;
     Ok(Patched {
         res_type,

@@ -341,7 +341,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 )
             })?;
             check_body(t, &resource, None)?;
-            crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
+            super::direct_write::refuse_direct_write(t, &resource, "a transaction")?;
             let criteria = request
                 .get("ifNoneExist")
                 .and_then(Value::as_str)
@@ -366,7 +366,7 @@ fn plan(svc: &Services, index: usize, entry: Value, base_url: &str) -> Result<Pl
                 )
             })?;
             check_body(t, &resource, Some(id))?;
-            crate::submissions::documents::refuse_direct_write(t, &resource, "a transaction")?;
+            super::direct_write::refuse_direct_write(t, &resource, "a transaction")?;
             Action::Update {
                 res_type: t.to_string(),
                 id: id.to_string(),

@@ -25,7 +25,7 @@ pub async fn update(
     super::terminology::check_writable(res_type, "PUT")?;
     check_id(res_type, id)?;
     check_body(res_type, &resource, Some(id))?;
-    crate::submissions::documents::refuse_direct_write(res_type, &resource, "PUT")?;
+    super::direct_write::refuse_direct_write(res_type, &resource, "PUT")?;
     let resource = validate_for_write(svc, resource).await?;
     let now = svc.clock.now_micros();
     let references = super::references::to_check(svc, res_type, &resource, false);

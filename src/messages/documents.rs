@@ -4,7 +4,7 @@
 
 use super::codes::{SyntaxFinding, render_all};
 use super::{Language, say};
-use crate::submissions::documents::Kind;
+use crate::clins::kinds::Kind;
 
 /// 文書の種類: the kind as the service names it in Japanese.
 fn kind_ja(kind: Kind) -> &'static str {

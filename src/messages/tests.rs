@@ -13,7 +13,7 @@ use super::requests::{IncludeReason, JsonSyntax, SearchReason};
 use super::service::FlagMisuse;
 use super::values::{CalendarError, JsonKind, PrimitiveError};
 use super::*;
-use crate::submissions::documents::Kind;
+use crate::clins::kinds::Kind;
 
 fn s(text: &str) -> String {
     text.to_string()

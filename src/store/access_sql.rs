@@ -9,7 +9,7 @@
 use super::sql::Sql;
 use crate::access::Scope;
 use crate::access::classify::{category, hidden};
-use crate::submissions::documents::insurers::{INSURER_PARAM, INSURER_SYSTEM};
+use crate::clins::systems::{INSURER_PARAM, INSURER_SYSTEM};
 
 fn quoted(values: &[&str]) -> String {
     values

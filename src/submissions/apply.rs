@@ -8,8 +8,10 @@ use serde_json::Value;
 
 use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
+use crate::access::audit::Touch;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::audit::{Touched, touch_of};
 use crate::store::{Conn, LockKey, StoredResource, UnitRow};
 
 /// What registering a unit or a document did.
@@ -22,6 +24,12 @@ pub struct Applied {
     pub written: usize,
     /// Resources of the previous send that the new one no longer has, now gone.
     pub purged: usize,
+}
+
+impl Touched for Applied {
+    fn touched(&self) -> Vec<Touch> {
+        vec![touch_of(&self.bundle)]
+    }
 }
 
 pub(crate) struct UnitWrite {

@@ -4,9 +4,11 @@
 
 use std::time::Instant;
 
-use super::unit_plan::BUNDLE_IDENTIFIER;
+use crate::access::audit::Touch;
+use crate::clins::systems::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::audit::Touched;
 use crate::messages::InteractionMessage;
 use crate::store::LockKey;
 
@@ -16,6 +18,12 @@ pub struct DeletedUnits {
     pub resources: usize,
     /// Everything purged, the Bundle included, for the audit record.
     pub removed: Vec<crate::store::Removed>,
+}
+
+impl Touched for DeletedUnits {
+    fn touched(&self) -> Vec<Touch> {
+        super::touches_of(&self.removed)
+    }
 }
 
 /// `identifier` is `system|value` (the system must be the Bundle-ID system) or a bare value;

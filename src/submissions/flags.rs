@@ -4,11 +4,11 @@
 
 use serde_json::Value;
 
+use crate::clins::systems::FLAG_SYSTEM;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ServiceMessage;
 use crate::messages::service::FlagMisuse;
 
-pub const FLAG_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 const SOURCE: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
 
 /// Pushes an error for every flag placed where it is not allowed. `observation_class` is

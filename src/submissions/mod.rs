@@ -2,7 +2,9 @@
 //! Bundle (JP_Bundle_CLINS) registers a report unit keyed by (patient, Bundle-ID): its clinical
 //! resources are stored one by one, classified for retention, and a re-send replaces the unit
 //! whole; the unit is deleted whole by its Bundle-ID. Documents (referrals, checkup reports,
-//! patient summaries) are registered by `documents`; both write through `members`.
+//! patient summaries) are registered by `documents`; both write through `members`. The names
+//! they share with the lower layers (document kinds, identifier systems, retention classes) are
+//! the vocabulary of `clins`.
 
 mod apply;
 mod delete;
@@ -23,27 +25,11 @@ use serde_json::Value;
 pub use apply::Applied;
 pub use delete::{DeletedUnits, delete_units};
 
+use crate::access::audit::Touch;
 use crate::error::Error;
 use crate::fhir::Issue;
 use crate::interactions::Services;
 use crate::store::StoreError;
-
-pub const BUNDLE_CLINS: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
-
-/// A Bundle that declares the 6-information profile (any `|version`).
-pub fn is_report_unit(resource: &Value) -> bool {
-    resource.get("resourceType").and_then(Value::as_str) == Some("Bundle")
-        && resource
-            .get("meta")
-            .and_then(|m| m.get("profile"))
-            .and_then(Value::as_array)
-            .is_some_and(|profiles| {
-                profiles
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|p| p.split('|').next() == Some(BUNDLE_CLINS))
-            })
-}
 
 /// The outcome of a registration, with the warnings to report.
 #[derive(Debug, Clone)]
@@ -108,6 +94,19 @@ async fn judged<P: Send + 'static>(
         })
         .await?;
     Ok(judged)
+}
+
+/// What a submission's removal purged, each with its patient: the data subject's trail shows
+/// the cancel or delete of their own data.
+fn touches_of(removed: &[crate::store::Removed]) -> Vec<Touch> {
+    removed
+        .iter()
+        .map(|r| Touch {
+            res_type: r.res_type.clone(),
+            res_id: r.res_id.clone(),
+            patient: Some(r.patient_key.clone()),
+        })
+        .collect()
 }
 
 fn internal(what: &str) -> Error {

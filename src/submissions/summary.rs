@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::unit_plan::retention_class;
 use crate::access::audit::Touch;
+use crate::clins::classes::retention_class;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::retention::rules::{lab_item, micros_of};

@@ -2,9 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::unit_plan::{
-    BUNDLE_IDENTIFIER, INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID, RESOURCE_IDENTIFIER,
-    RESOURCE_TYPE_TAG, plan, retention_class,
+use super::unit_plan::plan;
+use crate::clins::classes::retention_class;
+use crate::clins::systems::{
+    BUNDLE_IDENTIFIER, INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID, RESOURCE_IDENTIFIER, RESOURCE_TYPE_TAG,
 };
 
 const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";

@@ -7,20 +7,14 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::flags::check_flags_with;
+use crate::clins::classes::{observation_class, retention_class};
+use crate::clins::systems::{
+    BUNDLE_IDENTIFIER, INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID, RESOURCE_IDENTIFIER, RESOURCE_TYPE_TAG,
+};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::ServiceMessage;
 use crate::terminology::syntax::{Severity, check_identifier};
 
-pub const BUNDLE_IDENTIFIER: &str = "http://jpfhir.jp/fhir/clins/bundle-identifier";
-pub const RESOURCE_TYPE_TAG: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/BundleResourceType_CS";
-pub const INSURANCE_MEMBER_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-pub const PUBLIC_PAYER_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_PublicPayer_memberID";
-pub const RESOURCE_IDENTIFIER: &str =
-    "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
-const LTS: (&str, &str) = (
-    "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication",
-    "LTS",
-);
 const CLINICAL: [&str; 3] = ["AllergyIntolerance", "Condition", "Observation"];
 const SOURCE: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
 
@@ -397,43 +391,4 @@ pub(crate) fn resource_identifier(resource: &Value) -> Option<String> {
         .find(|i| text(i, "system") == Some(RESOURCE_IDENTIFIER))
         .and_then(|i| text(i, "value"))
         .map(str::to_string)
-}
-
-/// `infection` when the code uses a CLINS infection code system, else `lab`.
-pub fn observation_class(resource: &Value) -> String {
-    let infection = list(&resource["code"], "coding")
-        .iter()
-        .filter_map(|c| text(c, "system"))
-        .any(|s| s.ends_with("_InfectionLabo_CS"));
-    if infection { "infection" } else { "lab" }.to_string()
-}
-
-fn has_lts(resource: &Value) -> bool {
-    list(&resource["meta"], "tag")
-        .iter()
-        .any(|t| text(t, "system") == Some(LTS.0) && text(t, "code") == Some(LTS.1))
-}
-
-/// The retention rule of a clinical resource (DESIGN §1, §8); `long-term` when LTS exempts it.
-pub fn retention_class(res_type: &str, resource: &Value) -> &'static str {
-    if has_lts(resource) {
-        return "long-term";
-    }
-    match res_type {
-        "Condition" => "condition",
-        "AllergyIntolerance" => {
-            let drug = list(resource, "category")
-                .iter()
-                .any(|c| c.as_str() == Some("medication"));
-            if drug {
-                "allergy-drug"
-            } else {
-                "allergy-other"
-            }
-        }
-        "Observation" if observation_class(resource) == "infection" => "infection",
-        "Observation" => "lab",
-        "MedicationRequest" => "prescription",
-        _ => "other",
-    }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::documents::{self, rules::DocumentPlan};
 use super::unit_plan::{self, UnitPlan};
+use crate::clins::kinds::{is_document, is_report_unit};
 use crate::error::Error;
 use crate::fhir::Issue;
 use crate::fhir::outcome::cap_issues;
@@ -96,12 +97,12 @@ pub fn validate(
     profile: Option<&str>,
     questionnaires: &[Value],
 ) -> Vec<Issue> {
-    let (mut issues, unchecked): (Vec<Issue>, &[Unchecked]) = if super::is_report_unit(resource) {
+    let (mut issues, unchecked): (Vec<Issue>, &[Unchecked]) = if is_report_unit(resource) {
         (
             unit(Some(validator), resource, profile).issues,
             UNIT_UNCHECKED,
         )
-    } else if documents::is_document(resource) {
+    } else if is_document(resource) {
         (
             document(Some(validator), resource, profile).issues,
             DOCUMENT_UNCHECKED,

@@ -7,11 +7,13 @@
 
 use std::time::Instant;
 
+use crate::access::audit::Touch;
+use crate::clins::systems::RESOURCE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::audit::Touched;
 use crate::messages::DocumentMessage;
 use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey};
-use crate::submissions::unit_plan::RESOURCE_IDENTIFIER;
 
 /// What a cancel removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,18 @@ pub struct Cancelled {
     pub resources: usize,
     /// Everything purged, the Bundle included, for the audit record.
     pub removed: Vec<crate::store::Removed>,
+}
+
+impl Touched for Cancelled {
+    fn touched(&self) -> Vec<Touch> {
+        crate::submissions::touches_of(&self.removed)
+    }
+}
+
+impl Touched for Option<Cancelled> {
+    fn touched(&self) -> Vec<Touch> {
+        self.as_ref().map(Touched::touched).unwrap_or_default()
+    }
 }
 
 /// Cancels the active document with this identifier (`system|value` with the

@@ -9,13 +9,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::rules::{err, list, text};
+use crate::clins::classes::{observation_class, retention_class};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::DocumentMessage;
 use crate::submissions::flags::check_flags;
-use crate::submissions::unit_plan::{
-    PlannedMember, observation_class, resource_identifier, retention_class, subject,
-    subject_element,
-};
+use crate::submissions::unit_plan::{PlannedMember, resource_identifier, subject, subject_element};
 
 /// Whether an Observation is a lab or infection result of the CLINS item code systems.
 pub fn is_lab_observation(resource: &Value) -> bool {

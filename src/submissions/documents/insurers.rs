@@ -8,13 +8,7 @@ use serde_json::Value;
 use super::rules::{list, text};
 use super::sections::resolve;
 use crate::access::principal::InsurerNumber;
-use crate::submissions::unit_plan::INSURANCE_MEMBER_ID;
-
-/// The identifier system of an insurer number (JP-Core), as on the checkup report's insurer
-/// Organization (JP_OrganizationInsurer_eCheckupGeneral).
-pub const INSURER_SYSTEM: &str = "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber";
-/// The computed Bundle search parameter that holds them.
-pub const INSURER_PARAM: &str = "insurer";
+use crate::clins::systems::{INSURANCE_MEMBER_ID, INSURER_SYSTEM};
 
 /// The insurer numbers a checkup report names, sorted and without repeats: the first part of
 /// its patient's member identifier (`insurer:symbol:number:branch`, `patient_identifier` being

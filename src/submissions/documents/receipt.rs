@@ -7,11 +7,15 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{INSTITUTION_SYSTEM, InstitutionNumber, Kind};
+use super::InstitutionNumber;
+use crate::access::audit::Touch;
+use crate::clins::kinds::Kind;
+use crate::clins::systems::INSTITUTION_SYSTEM;
 use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
+use crate::interactions::audit::Touched;
 use crate::messages::DocumentMessage;
 use crate::store::{DocumentStatus, LockKey};
 
@@ -24,6 +28,13 @@ pub struct Receipt {
     pub received_at: i64,
     /// Whether this request recorded it (false: it was received before).
     pub first: bool,
+}
+
+/// The record's target names what was changed.
+impl Touched for Receipt {
+    fn touched(&self) -> Vec<Touch> {
+        Vec::new()
+    }
 }
 
 impl Receipt {

@@ -5,12 +5,15 @@
 
 use serde_json::{Value, json};
 
-use super::Kind;
 use super::extract::{MemberIds, clinical_entries};
 use super::sections;
+use crate::clins::kinds::Kind;
+use crate::clins::systems::{
+    INSTITUTION_SYSTEM, INSURER_PARAM, INSURER_SYSTEM, RESOURCE_IDENTIFIER,
+};
 use crate::fhir::{Issue, IssueType};
 use crate::messages::DocumentMessage as M;
-use crate::submissions::unit_plan::{PlannedMember, RESOURCE_IDENTIFIER, bundle_id, member_id_at};
+use crate::submissions::unit_plan::{PlannedMember, bundle_id, member_id_at};
 
 pub const VERSION_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber";
@@ -287,15 +290,15 @@ pub fn plan(bundle: &Value) -> Result<DocumentPlan, Vec<Issue>> {
     if kind == Kind::Checkup {
         for n in super::insurers::insurers(doc.entries, &pid) {
             index_values.push((
-                super::insurers::INSURER_PARAM,
-                json!({ "system": super::insurers::INSURER_SYSTEM, "value": n.as_str() }),
+                INSURER_PARAM,
+                json!({ "system": INSURER_SYSTEM, "value": n.as_str() }),
             ));
         }
     }
     if let Some(r) = &recipient {
         index_values.push((
             "recipient",
-            json!({ "system": super::INSTITUTION_SYSTEM, "value": r }),
+            json!({ "system": INSTITUTION_SYSTEM, "value": r }),
         ));
     }
     Ok(DocumentPlan {

@@ -7,8 +7,10 @@
 
 use serde_json::Value;
 
+use super::InstitutionNumber;
 use super::rules::{err, list, text};
-use super::{INSTITUTION_SYSTEM, InstitutionNumber, Kind};
+use crate::clins::kinds::Kind;
+use crate::clins::systems::INSTITUTION_SYSTEM;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::documents::{CdaOrStructured, DocumentMessage as M};
 
