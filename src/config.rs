@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use serde::Deserialize;
 
-use crate::access::tls::{Tls, TlsFiles};
+use crate::access::tls::{Tls, TlsError, TlsFiles};
 use crate::packages::SHIPPED_DIR;
 use crate::retention::Policy;
 use crate::store::{DatabaseUrl, StoreOptions};
@@ -415,6 +415,15 @@ struct FileConfig {
 pub struct ConfigError {
     pub key: &'static str,
     pub message: String,
+}
+
+impl From<TlsError> for ConfigError {
+    fn from(e: TlsError) -> Self {
+        ConfigError {
+            key: e.key,
+            message: e.message,
+        }
+    }
 }
 
 pub(crate) fn bad(key: &'static str, message: impl Into<String>) -> ConfigError {

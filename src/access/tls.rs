@@ -18,7 +18,22 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 use super::ClientCertificate;
-use crate::config::{ConfigError, bad};
+
+/// A TLS setting that cannot be used, named by its configuration key (the configuration
+/// reports it as its own error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct TlsError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+fn bad(key: &'static str, message: impl Into<String>) -> TlsError {
+    TlsError {
+        key,
+        message: message.into(),
+    }
+}
 
 /// The TLS settings as given; paths are read by [`TlsFiles::load`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,7 +69,7 @@ impl TlsFiles<'_> {
     /// `None` when no TLS setting is given. Reads and checks every file now, so a wrong path or a
     /// key that does not match the certificate stops the server at start-up, not at the first
     /// handshake.
-    pub fn load(&self) -> Result<Option<Tls>, ConfigError> {
+    pub fn load(&self) -> Result<Option<Tls>, TlsError> {
         if self.client_required && self.client_ca.is_none() {
             return Err(bad(
                 "tls_client_required",
@@ -112,7 +127,7 @@ impl TlsFiles<'_> {
 fn read_certificates(
     key: &'static str,
     path: &Path,
-) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certificates = CertificateDer::pem_file_iter(path)
         .and_then(|items| items.collect::<Result<Vec<_>, _>>())
         .map_err(|e| bad(key, format!("{}: {e}", path.display())))?;
@@ -131,7 +146,7 @@ fn client_verifier(
     path: &Path,
     required: bool,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ConfigError> {
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
     let mut roots = RootCertStore::empty();
     for certificate in read_certificates("tls_client_ca", path)? {
         roots.add(certificate).map_err(|e| {
