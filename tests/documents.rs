@@ -200,3 +200,68 @@ backend_test!(
         assert_eq!(definition["instance"], true);
     }
 );
+
+const SMOKING: &str = "http://kyoyu.test/Questionnaire/smoking";
+
+/// A form with one required question.
+fn smoking_questionnaire() -> Value {
+    json!({"resourceType": "Questionnaire", "url": SMOKING, "status": "active",
+           "item": [{"linkId": "smoker", "type": "boolean", "required": true, "text": "smoker"}]})
+}
+
+/// A completed response to [`smoking_questionnaire`], answering `smoker` when `answer` is some.
+fn smoking_response(answer: Option<bool>) -> Value {
+    let mut response = json!({"resourceType": "QuestionnaireResponse", "questionnaire": SMOKING,
+           "status": "completed"});
+    if let Some(b) = answer {
+        response["item"] = json!([{"linkId": "smoker", "answer": [{"valueBoolean": b}]}]);
+    }
+    response
+}
+
+fn errors_naming(outcome: &Value, what: &str) -> usize {
+    outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .filter(|i| i.to_string().contains(what))
+        .count()
+}
+
+/// The QuestionnaireResponse of a submitted document is held to the Questionnaire stored on the
+/// server, as on a plain write: omitting a required answer refuses the document (and `$validate`
+/// names it), answering it is accepted. Forms are about no patient, so every caller may read
+/// them (DESIGN §9): hospital A's submission is checked against hospital B's form, and the read
+/// is in A's trail.
+fn a_documents_response_is_checked_against_the_stored_questionnaire(backend: Backend) {
+    use common::hospitals::{EVERYONE, Who, reads_of};
+    let s = common::principals::SignedIn::start(backend, &EVERYONE, |_| {});
+    let unanswered = |id: &str| minimal_referral(id, vec![smoking_response(None)]);
+    // No form stored: it is unknown, which warns only.
+    let (status, body) = s.post(Who::HospitalA, "Bundle", &unanswered("q-ref-0"));
+    assert_eq!(status, 201, "{body}");
+    let q = s.create(Who::HospitalB, &smoking_questionnaire());
+    let (status, outcome) = s.post(Who::HospitalA, "Bundle", &unanswered("q-ref-1"));
+    assert_eq!(status, 422, "{outcome}");
+    assert_eq!(errors_naming(&outcome, "required item smoker"), 1, "{outcome}");
+    let (status, outcome) = s.post(Who::HospitalA, "Bundle/$validate", &unanswered("q-ref-1"));
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(errors_naming(&outcome, "required item smoker"), 1, "{outcome}");
+    let answered = minimal_referral("q-ref-2", vec![smoking_response(Some(false))]);
+    let (status, body) = s.post(Who::HospitalA, "Bundle", &answered);
+    assert_eq!(status, 201, "{body}");
+    assert!(reads_of(&s, Who::HospitalA, &format!("Questionnaire/{q}")) >= 3);
+}
+
+#[test]
+fn a_documents_response_is_checked_against_the_stored_questionnaire_sqlite() {
+    a_documents_response_is_checked_against_the_stored_questionnaire(Backend::Sqlite);
+}
+
+#[test]
+fn a_documents_response_is_checked_against_the_stored_questionnaire_postgres() {
+    if common::postgres_or_skip() {
+        a_documents_response_is_checked_against_the_stored_questionnaire(Backend::Postgres);
+    }
+}

@@ -1,24 +1,25 @@
 //! The stored Questionnaires that QuestionnaireResponses about to be validated name (on a
-//! write and on `$validate`), when neither the request nor a loaded package holds them.
+//! write, on `$validate`, and in a CLINS submission's entries), when neither the request nor a
+//! loaded package holds them.
 //!
 //! They are looked up in the caller's reading scope (DESIGN §9): a Questionnaire the caller may
 //! not read is as unknown as one that does not exist, so the verdict (and its "not found"
 //! warning) says nothing about another institution's forms. The Questionnaires found are
 //! audited as read.
 //!
-//! Questionnaires have no `url` index: the lookup reads the caller's visible Questionnaires
-//! page by page and keeps, per canonical asked for, the newest match. They are few on this
-//! service (forms, not patient data); an index is the step up if that changes.
+//! One indexed search (`Questionnaire?url=a,b`) finds every version of the canonicals asked
+//! for; per canonical the newest match is kept (`url|version` matches that version only).
 
 use serde_json::Value;
 
 use super::Services;
 use crate::error::Error;
-use crate::search::{SearchQuery, TotalMode};
+use crate::search::params::ParamKind;
+use crate::search::{Clause, SearchQuery, Target, TotalMode, UriMatch, Value as SearchValue};
 use crate::store::StoredResource;
 use crate::validation::questionnaire::unresolved_questionnaires;
 
-/// Questionnaires read per page while looking.
+/// Questionnaires read per page while looking (several versions of one form may be stored).
 const PAGE: usize = 100;
 
 /// The stored Questionnaires, visible to the caller, that the responses in `resource` name
@@ -30,6 +31,7 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
     }
     let now = svc.clock.now_micros();
     let scoped = svc.clone();
+    let urls = url_clause(&wanted);
     let found = svc
         .store
         .read(move |conn| {
@@ -38,6 +40,7 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
             let mut after = None;
             loop {
                 let mut query = SearchQuery::new("Questionnaire", PAGE, 0);
+                query.clauses.push(urls.clone());
                 query.total = TotalMode::None;
                 query.after = after;
                 let page = conn.search(&query, &scope, now)?;
@@ -66,6 +69,28 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
     let mut found = found;
     found.sort_by_key(|(s, _)| std::cmp::Reverse(s.last_updated));
     Ok(found.into_iter().map(|(_, json)| json).collect())
+}
+
+/// `url=` any of the canonicals in `wanted`, without their `|version` (the versions are told
+/// apart by [`keep_if_wanted`]).
+fn url_clause(wanted: &[String]) -> Clause {
+    let mut values: Vec<SearchValue> = Vec::new();
+    for canonical in wanted {
+        let url = canonical.split_once('|').map_or(canonical.as_str(), |(u, _)| u);
+        let value = SearchValue::Uri {
+            uri: url.to_string(),
+            mode: UriMatch::Exact,
+        };
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    Clause {
+        param: "url",
+        target: Target::Index(ParamKind::Uri),
+        negate: false,
+        values,
+    }
 }
 
 /// Keeps `stored` in the slot of each canonical it answers (`url`, or `url|version`) when it
@@ -132,5 +157,24 @@ mod tests {
             .map(|b| b.as_ref().unwrap().0.id.as_str())
             .collect();
         assert_eq!(ids, ["b", "a"]);
+    }
+
+    #[test]
+    fn one_url_clause_covers_every_version_asked_for() {
+        let wanted = vec![
+            "http://x/q".to_string(),
+            "http://x/q|1".to_string(),
+            "http://x/r|2".to_string(),
+        ];
+        let clause = url_clause(&wanted);
+        let uris: Vec<&str> = clause
+            .values
+            .iter()
+            .map(|v| match v {
+                SearchValue::Uri { uri, .. } => uri.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(uris, ["http://x/q", "http://x/r"]);
     }
 }

@@ -160,7 +160,10 @@ pub async fn validate(
             .at(format!("{body_type}.id")),
         );
     }
-    let questionnaires = super::questionnaires::stored_for(svc, &resource).await?;
+    let questionnaires = {
+        let part = crate::submissions::verdict::judged_part(&resource);
+        super::questionnaires::stored_for(svc, &part).await?
+    };
     let validator = svc.validator.clone();
     let profile = req.profile;
     let found = svc

@@ -63,6 +63,7 @@ pub const INDEXED_TYPES: &[&str] = &[
     "Practitioner",
     "PractitionerRole",
     "Procedure",
+    "Questionnaire",
     "RiskAssessment",
     "Specimen",
 ];
@@ -87,6 +88,7 @@ pub fn params_for(resource_type: &str) -> &'static [ParamDef] {
         "Practitioner" => PRACTITIONER,
         "PractitionerRole" => PRACTITIONER_ROLE,
         "Procedure" => PROCEDURE,
+        "Questionnaire" => QUESTIONNAIRE,
         "RiskAssessment" => RISK_ASSESSMENT,
         "Specimen" => SPECIMEN,
         _ => &[],
@@ -518,6 +520,31 @@ const LIST: &[ParamDef] = &[
     reference("source", &["source"], &["Practitioner", "PractitionerRole", "Patient", "Device"],
         "Who and/or what defined the list contents (aka Author)"),
     reference("encounter", &["encounter"], ENCOUNTER_ONLY, "Context in which list created"),
+];
+
+/// Questionnaire: searchable by its canonical `url` (and `version`) above all, so that the
+/// QuestionnaireResponses validated on a write find the stored form they answer with one indexed
+/// query.
+#[rustfmt::skip]
+const QUESTIONNAIRE: &[ParamDef] = &[
+    uri("url", &["url"], "The canonical identifier of the questionnaire"),
+    token("version", &["version"], "The business version of the questionnaire"),
+    token("identifier", &["identifier"], "External identifier for the questionnaire"),
+    string("name", &["name"], "Computationally friendly name of the questionnaire"),
+    string("title", &["title"], "The human-friendly name of the questionnaire"),
+    token("status", &["status"], "draft, active, retired or unknown"),
+    token("code", &["item.code"], "A code that corresponds to one of its items"),
+    date("date", &["date"], "The questionnaire publication date"),
+    date("effective", &["effectivePeriod"], "The time during which the questionnaire is intended to be in use"),
+    string("publisher", &["publisher"], "Name of the publisher of the questionnaire"),
+    string("description", &["description"], "The description of the questionnaire"),
+    token("subject-type", &["subjectType"], "Resource that can be subject of QuestionnaireResponse"),
+    uri("definition", &["item.definition"], "ElementDefinition - details for the item"),
+    token("jurisdiction", &["jurisdiction"], "Intended jurisdiction for the questionnaire"),
+    token("context", &["useContext.valueCodeableConcept"], "A use context assigned to the questionnaire"),
+    token("context-type", &["useContext.code"], "A type of use context assigned to the questionnaire"),
+    quantity("context-quantity", &["useContext.valueQuantity"],
+        "A quantity- or range-valued use context assigned to the questionnaire"),
 ];
 
 #[rustfmt::skip]

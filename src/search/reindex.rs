@@ -16,8 +16,9 @@ use super::IndexRows;
 /// The extraction version of this build. 1: token, string, date and reference parameters;
 /// 2: number, quantity, uri and composite parameters, `_tag`, `_security`, `_profile`,
 /// `_source`, Observation's component and combo concepts, RiskAssessment; 3: List (for
-/// `_list` and `List?item=`).
-pub const CURRENT: i64 = 3;
+/// `_list` and `List?item=`); 4: Questionnaire (for `Questionnaire?url=`, which the validation
+/// of QuestionnaireResponses against stored forms searches).
+pub const CURRENT: i64 = 4;
 
 /// Parameters of the existing kinds (token, string, date, reference) that version 2 added,
 /// as `(type, param)`; `*` for every type, or every parameter of a type new in version 2.
@@ -32,6 +33,12 @@ pub const ADDED_IN_2: &[(&str, &str)] = &[
 /// What version 3 added, as [`ADDED_IN_2`]: every parameter of List. List has no parameter of
 /// the kinds whose tables are new in version 2, and its meta rows were already written.
 pub const ADDED_IN_3: &[(&str, &str)] = &[("List", "*")];
+
+/// What version 4 added, as [`ADDED_IN_2`]: every parameter of Questionnaire. Unlike List, it
+/// has parameters of the kinds whose tables are new in version 2 (`url`, `definition`,
+/// `context-quantity`); their rows are rewritten too, but not those of the `meta` parameters,
+/// which version 2 wrote for every type.
+pub const ADDED_IN_4: &[(&str, &str)] = &[("Questionnaire", "*")];
 
 /// What one version after 1 added.
 struct Addition {
@@ -51,6 +58,11 @@ const ADDED: &[Addition] = &[
     Addition {
         version: 3,
         params: ADDED_IN_3,
+        new_tables: false,
+    },
+    Addition {
+        version: 4,
+        params: ADDED_IN_4,
         new_tables: false,
     },
 ];
@@ -74,6 +86,15 @@ pub fn rewritten(since: i64, resource_type: &str, param: &str) -> bool {
 /// quantity, uri and pair tables: it does when those tables are newer than the store's rows.
 pub fn new_tables(since: i64) -> bool {
     added_since(since).any(|a| a.new_tables)
+}
+
+/// Whether a number, quantity, uri or pair row of `param` on `resource_type` is one the
+/// reindex of a store indexed at `since` rewrites: every row when those tables are new since,
+/// else the rows of the type's own parameters added since (the `meta` ones, `_profile` and
+/// `_source`, are there from version 2 on).
+pub fn rewritten_in_new_tables(since: i64, resource_type: &str, param: &str) -> bool {
+    new_tables(since)
+        || (rewritten(since, resource_type, param) && super::params::meta_param(param).is_none())
 }
 
 /// The resource types whose rows the reindex of a store indexed at `since` rewrites; `None`
@@ -110,12 +131,11 @@ pub fn added_rows(
     rows.strings.retain(|s| keep(s.param));
     rows.dates.retain(|d| keep(d.param));
     rows.references.retain(|r| keep(r.param));
-    if !new_tables(since) {
-        rows.numbers.clear();
-        rows.quantities.clear();
-        rows.uris.clear();
-        rows.token_pairs.clear();
-    }
+    let keep = |param: &str| rewritten_in_new_tables(since, resource_type, param);
+    rows.numbers.retain(|n| keep(n.param));
+    rows.quantities.retain(|q| keep(q.param));
+    rows.uris.retain(|u| keep(u.param));
+    rows.token_pairs.retain(|p| keep(p.param));
     rows
 }
 
@@ -173,7 +193,8 @@ mod tests {
         assert_eq!(references, ["item", "patient", "subject"]);
         assert_eq!(rows.tokens.len(), 1, "status");
         assert!(rows.uris.is_empty(), "_profile was written by version 2");
-        assert_eq!(types_since(2), Some(vec!["List"]));
+        // (and those of Questionnaire, added in version 4)
+        assert_eq!(types_since(2), Some(vec!["List", "Questionnaire"]));
         assert_eq!(types_since(1), None);
         assert!(!rewritten(2, "Observation", "_tag"));
         assert!(!rewritten(3, "List", "item"));
@@ -187,5 +208,30 @@ mod tests {
         );
         // From version 1, List's rows come with those of version 2.
         assert_eq!(added_rows(1, "List", &list, jst()).uris.len(), 1);
+    }
+
+    #[test]
+    fn a_store_of_version_3_gains_only_the_rows_of_questionnaire() {
+        let q = json!({"resourceType": "Questionnaire", "url": "http://x/q", "version": "1",
+            "status": "active", "title": "Smoking", "meta": {"profile": ["http://p"]},
+            "useContext": [{"code": {"code": "age"}, "valueQuantity": {"value": 18}}],
+            "item": [{"linkId": "1", "type": "boolean", "definition": "http://x/d"}]});
+        let rows = added_rows(3, "Questionnaire", &q, jst());
+        let mut uris: Vec<&str> = rows.uris.iter().map(|u| u.param).collect();
+        uris.sort_unstable();
+        assert_eq!(uris, ["definition", "url"], "not _profile, written by version 2");
+        assert_eq!(rows.quantities.len(), 1, "context-quantity");
+        let mut tokens: Vec<&str> = rows.tokens.iter().map(|t| t.param).collect();
+        tokens.sort_unstable();
+        assert_eq!(tokens, ["context-type", "status", "version"]);
+        assert_eq!(rows.strings.len(), 1, "title");
+        assert_eq!(types_since(3), Some(vec!["Questionnaire"]));
+        assert!(!rewritten_in_new_tables(3, "Observation", "value-quantity"));
+        assert!(!rewritten_in_new_tables(3, "Questionnaire", "_profile"));
+        assert!(rewritten_in_new_tables(1, "Questionnaire", "_profile"));
+        assert!(!rewritten(4, "Questionnaire", "url"));
+        // A List gains nothing from version 3 on.
+        let list = json!({"resourceType": "List", "status": "current", "mode": "working"});
+        assert!(added_rows(3, "List", &list, jst()).tokens.is_empty());
     }
 }

@@ -12,7 +12,9 @@ use super::schema::{
 };
 use super::{Conn, Store, StoreError, dispatch};
 use crate::search::params::{META_PARAMS, params_for};
-use crate::search::reindex::{CURRENT, added_rows, new_tables, rewritten, types_since};
+use crate::search::reindex::{
+    CURRENT, added_rows, new_tables, rewritten, rewritten_in_new_tables, types_since,
+};
 
 /// Resources one reindex transaction covers.
 const BATCH: i64 = 500;
@@ -144,6 +146,12 @@ impl Conn<'_> {
             .filter(|p| rewritten(since, res_type, p))
             .collect();
         let tables = new_tables(since);
+        // Without new tables, only the rows of the type's own parameters added since.
+        let own: Vec<&str> = params_for(res_type)
+            .iter()
+            .map(|p| p.name)
+            .filter(|p| rewritten_in_new_tables(since, res_type, p))
+            .collect();
         dispatch!(self, |c, DB| {
             diesel::delete(
                 search_token::table
@@ -169,7 +177,7 @@ impl Conn<'_> {
                     .filter(search_reference::param.eq_any(&params)),
             )
             .execute(c)?;
-            // Those tables are replaced whole only when they are newer than the stored rows.
+            // Those tables are replaced whole when they are newer than the stored rows.
             if tables {
                 diesel::delete(search_number::table.filter(search_number::rkey.eq(rkey)))
                     .execute(c)?;
@@ -178,6 +186,31 @@ impl Conn<'_> {
                 diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
                 diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
                     .execute(c)?;
+            } else if !own.is_empty() {
+                diesel::delete(
+                    search_number::table
+                        .filter(search_number::rkey.eq(rkey))
+                        .filter(search_number::param.eq_any(&own)),
+                )
+                .execute(c)?;
+                diesel::delete(
+                    search_quantity::table
+                        .filter(search_quantity::rkey.eq(rkey))
+                        .filter(search_quantity::param.eq_any(&own)),
+                )
+                .execute(c)?;
+                diesel::delete(
+                    search_uri::table
+                        .filter(search_uri::rkey.eq(rkey))
+                        .filter(search_uri::param.eq_any(&own)),
+                )
+                .execute(c)?;
+                diesel::delete(
+                    search_token_pair::table
+                        .filter(search_token_pair::rkey.eq(rkey))
+                        .filter(search_token_pair::param.eq_any(&own)),
+                )
+                .execute(c)?;
             }
             Ok::<(), diesel::result::Error>(())
         })?;

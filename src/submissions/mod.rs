@@ -72,12 +72,17 @@ pub async fn register_unit(
     Ok(Registered { applied, warnings })
 }
 
-type Judge<P> =
-    fn(Option<&crate::validation::Validator>, &Value, Option<&str>) -> verdict::Verdict<P>;
+type Judge<P> = fn(
+    Option<&crate::validation::Validator>,
+    &Value,
+    Option<&str>,
+    &[Value],
+) -> verdict::Verdict<P>;
 
 /// A submission's verdict, worked out on the validation pool (a document can take long to
 /// check); the Bundle is moved there and back, not copied. With validation on write, a
-/// submission is held to its profiles too.
+/// submission is held to its profiles too, and its QuestionnaireResponses to the stored
+/// Questionnaires the caller may read, as on a plain write.
 async fn judged<P: Send + 'static>(
     svc: &Services,
     bundle: Value,
@@ -86,10 +91,16 @@ async fn judged<P: Send + 'static>(
     let validator = svc
         .validate_on_write
         .then(|| std::sync::Arc::clone(&svc.validator));
+    let questionnaires = if validator.is_some() {
+        let part = verdict::judged_part(&bundle);
+        crate::interactions::questionnaires::stored_for(svc, &part).await?
+    } else {
+        Vec::new()
+    };
     let judged = svc
         .cpu
         .run(move || {
-            let verdict = judge(validator.as_deref(), &bundle, None);
+            let verdict = judge(validator.as_deref(), &bundle, None, &questionnaires);
             (bundle, verdict)
         })
         .await?;

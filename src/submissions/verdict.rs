@@ -3,6 +3,8 @@
 //! and `kyoyu validate` answer with the same errors a submission would get. Pure: no database;
 //! the rules that need stored state are named, as information, as not checked.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::documents::{self, rules::DocumentPlan};
@@ -36,11 +38,14 @@ impl<P> Verdict<P> {
 /// unit is: entries of a type it does not hold are discarded with a warning (DESIGN §4), so
 /// the profiles judge the Bundle without them; judged with them, JP_Bundle_CLINS's closed entry
 /// slicing and its institution-number invariants would refuse the whole unit for an entry the
-/// service drops anyway. `validator` is `None` when profiles are not checked.
+/// service drops anyway. `validator` is `None` when profiles are not checked; its
+/// QuestionnaireResponses are checked against `questionnaires` (the stored ones the caller may
+/// read, see [`judged_part`]) when the Bundle and packages lack theirs.
 pub fn unit(
     validator: Option<&Validator>,
     bundle: &Value,
     profile: Option<&str>,
+    questionnaires: &[Value],
 ) -> Verdict<UnitPlan> {
     // The release in force may carry the LTS rule as an invariant (R6031): then it alone
     // reports it.
@@ -52,7 +57,7 @@ pub fn unit(
     if let Some(validator) = validator {
         let discarded = unit_plan::stray_entries(bundle);
         if discarded.is_empty() {
-            issues.extend(validator.validate(bundle, profile, None));
+            issues.extend(validator.validate_with(bundle, profile, None, questionnaires));
         } else {
             let kept = unit_plan::without_entries(bundle, &discarded);
             let positions: Vec<usize> = (0..entry_count(bundle))
@@ -60,7 +65,7 @@ pub fn unit(
                 .collect();
             issues.extend(
                 validator
-                    .validate(&kept, profile, None)
+                    .validate_with(&kept, profile, None, questionnaires)
                     .into_iter()
                     .map(|issue| renumbered(issue, &positions)),
             );
@@ -70,26 +75,43 @@ pub fn unit(
     Verdict { issues, plan }
 }
 
-/// Checks a CLINS document Bundle: its service rules, then its profiles (when `validator`).
+/// Checks a CLINS document Bundle: its service rules, then its profiles (when `validator`), its
+/// QuestionnaireResponses against `questionnaires` as in [`unit`].
 pub fn document(
     validator: Option<&Validator>,
     bundle: &Value,
     profile: Option<&str>,
+    questionnaires: &[Value],
 ) -> Verdict<DocumentPlan> {
     let (mut issues, plan) = match documents::rules::plan(bundle) {
         Ok(plan) => (Vec::new(), Some(plan)),
         Err(errors) => (errors, None),
     };
     if let Some(validator) = validator {
-        issues.extend(validator.validate(bundle, profile, None));
+        issues.extend(validator.validate_with(bundle, profile, None, questionnaires));
         cap_issues(&mut issues, validator.max_issues(), false);
     }
     Verdict { issues, plan }
 }
 
+/// The part of `resource` the profiles judge, where the stored Questionnaires its responses
+/// name are looked up: a report unit without the entries it discards (their responses are
+/// never checked, so their forms are not read), anything else whole.
+pub fn judged_part(resource: &Value) -> Cow<'_, Value> {
+    if !super::is_report_unit(resource) {
+        return Cow::Borrowed(resource);
+    }
+    let discarded = unit_plan::stray_entries(resource);
+    if discarded.is_empty() {
+        Cow::Borrowed(resource)
+    } else {
+        Cow::Owned(unit_plan::without_entries(resource, &discarded))
+    }
+}
+
 /// The verdict on any resource without storing it: a report unit or a document gets what its
 /// submission would (and the rules that need the store named as not checked), anything else
-/// the profiles' verdict, its QuestionnaireResponses checked against `questionnaires` (the
+/// the profiles' verdict; QuestionnaireResponses are checked against `questionnaires` (the
 /// stored ones the caller may read) when the request and packages lack theirs.
 pub fn validate(
     validator: &Validator,
@@ -99,12 +121,12 @@ pub fn validate(
 ) -> Vec<Issue> {
     let (mut issues, unchecked): (Vec<Issue>, &[Unchecked]) = if is_report_unit(resource) {
         (
-            unit(Some(validator), resource, profile).issues,
+            unit(Some(validator), resource, profile, questionnaires).issues,
             UNIT_UNCHECKED,
         )
     } else if is_document(resource) {
         (
-            document(Some(validator), resource, profile).issues,
+            document(Some(validator), resource, profile, questionnaires).issues,
             DOCUMENT_UNCHECKED,
         )
     } else {
