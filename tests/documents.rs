@@ -244,10 +244,18 @@ fn a_documents_response_is_checked_against_the_stored_questionnaire(backend: Bac
     let q = s.create(Who::HospitalB, &smoking_questionnaire());
     let (status, outcome) = s.post(Who::HospitalA, "Bundle", &unanswered("q-ref-1"));
     assert_eq!(status, 422, "{outcome}");
-    assert_eq!(errors_naming(&outcome, "required item smoker"), 1, "{outcome}");
+    assert_eq!(
+        errors_naming(&outcome, "required item smoker"),
+        1,
+        "{outcome}"
+    );
     let (status, outcome) = s.post(Who::HospitalA, "Bundle/$validate", &unanswered("q-ref-1"));
     assert_eq!(status, 200, "{outcome}");
-    assert_eq!(errors_naming(&outcome, "required item smoker"), 1, "{outcome}");
+    assert_eq!(
+        errors_naming(&outcome, "required item smoker"),
+        1,
+        "{outcome}"
+    );
     let answered = minimal_referral("q-ref-2", vec![smoking_response(Some(false))]);
     let (status, body) = s.post(Who::HospitalA, "Bundle", &answered);
     assert_eq!(status, 201, "{body}");

@@ -688,7 +688,7 @@ backend_test!(
             .build()
             .unwrap();
         let report = rt.block_on(store.reindex(offset, false)).unwrap();
-        assert_eq!((report.from_version, report.to_version), (1, 3));
+        assert_eq!((report.from_version, report.to_version), (1, 4));
         assert_eq!(report.resources, 8);
         for (query, want) in queries {
             assert_eq!(found(&srv, query), *want, "{query}");
@@ -736,7 +736,7 @@ fn upgrade_at_start_up_and_on_demand(backend: Backend) {
         let srv = on(db.url.clone());
         assert_eq!(found(&srv, query), ["g-small"], "reindexed at start-up");
     }
-    assert_eq!(on_url(backend, &db.url, &[version]), 3);
+    assert_eq!(on_url(backend, &db.url, &[version]), 4);
     let rows = on_url(backend, &db.url, &[ADDED_ROWS]);
     make_older_at(backend, &db.url);
     let out = std::process::Command::new(common::cli::BIN)
@@ -750,11 +750,11 @@ fn upgrade_at_start_up_and_on_demand(backend: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("reindexed 5 resources (index version 1 -> 3)"),
+        stdout.contains("reindexed 5 resources (index version 1 -> 4)"),
         "{stdout}"
     );
     assert_eq!(on_url(backend, &db.url, &[ADDED_ROWS]), rows);
-    assert_eq!(on_url(backend, &db.url, &[version]), 3);
+    assert_eq!(on_url(backend, &db.url, &[version]), 4);
 }
 
 #[test]
@@ -829,7 +829,7 @@ backend_test!(
             .build()
             .unwrap();
         let report = rt.block_on(store.reindex(offset, false)).unwrap();
-        assert_eq!((report.from_version, report.to_version), (2, 3));
+        assert_eq!((report.from_version, report.to_version), (2, 4));
         assert_eq!(report.resources, 1, "only the List is read and rewritten");
         for (query, want) in queries {
             assert_eq!(found(&srv, query), *want, "{query}");
@@ -854,5 +854,159 @@ backend_test!(
         for (query, want) in queries {
             assert_eq!(found(&srv, query), *want, "{query}");
         }
+    }
+);
+
+const FORM: &str = "http://kyoyu.test/Questionnaire/phq";
+
+fn questionnaire(id: &str, version: &str, date: &str) -> Value {
+    json!({"resourceType": "Questionnaire", "id": id, "url": FORM, "version": version,
+        "name": "PHQ", "title": "Patient health questionnaire", "status": "active",
+        "identifier": [{"system": "http://kyoyu.test/forms", "value": format!("phq-{version}")}],
+        "date": date, "publisher": "Kyoyu test", "subjectType": ["Patient"],
+        "useContext": [{"code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type",
+            "code": "focus"}, "valueCodeableConcept": {"coding": [{"code": "depression"}]}}],
+        "item": [{"linkId": "1", "type": "boolean", "code": [{"system": "http://loinc.org",
+            "code": "44250-9"}], "definition": "http://kyoyu.test/def#1"}]})
+}
+
+backend_test!(questionnaires_are_searched_by_their_parameters, |srv| {
+    srv.put_resource(&questionnaire("q1", "1", "2026-01-10"));
+    srv.put_resource(&questionnaire("q2", "2", "2026-06-10"));
+    srv.put_resource(&json!({"resourceType": "Questionnaire", "id": "other",
+        "url": "http://kyoyu.test/Questionnaire/other", "status": "draft"}));
+    let queries: &[(&str, &[&str])] = &[
+        (&format!("Questionnaire?url={FORM}"), &["q1", "q2"]),
+        (&format!("Questionnaire?url={FORM}&version=2"), &["q2"]),
+        (
+            "Questionnaire?url:below=http://kyoyu.test/Questionnaire/",
+            &["other", "q1", "q2"],
+        ),
+        ("Questionnaire?name=phq", &["q1", "q2"]),
+        ("Questionnaire?title=patient%20health", &["q1", "q2"]),
+        ("Questionnaire?status=draft", &["other"]),
+        (
+            "Questionnaire?identifier=http://kyoyu.test/forms|phq-1",
+            &["q1"],
+        ),
+        ("Questionnaire?code=http://loinc.org|44250-9", &["q1", "q2"]),
+        ("Questionnaire?date=ge2026-03-01", &["q2"]),
+        ("Questionnaire?publisher=kyoyu", &["q1", "q2"]),
+        ("Questionnaire?subject-type=Patient", &["q1", "q2"]),
+        ("Questionnaire?context=depression", &["q1", "q2"]),
+        ("Questionnaire?context-type=focus", &["q1", "q2"]),
+        (
+            "Questionnaire?definition=http://kyoyu.test/def%231",
+            &["q1", "q2"],
+        ),
+    ];
+    for (query, want) in queries {
+        assert_eq!(found(&srv, query), *want, "{query}");
+    }
+    // The CapabilityStatement lists them.
+    let cs: Value = srv.get("metadata").json().unwrap();
+    let q = cs["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Questionnaire")
+        .unwrap();
+    let names: Vec<&str> = q["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in ["url", "version", "name", "title", "status", "subject-type"] {
+        assert!(names.contains(&name), "{name}: {names:?}");
+    }
+});
+
+/// Every index row of Questionnaire's own parameters (Questionnaire became indexed in version
+/// 4); the `meta` ones were written before.
+const QUESTIONNAIRE_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_uri WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'Questionnaire') \
+    AND param NOT IN ('_profile', '_source')) \
+    + (SELECT count(*) FROM search_token WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'Questionnaire') \
+    AND param NOT IN ('_tag', '_security')) \
+    + (SELECT count(*) FROM search_string WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'Questionnaire')) \
+    + (SELECT count(*) FROM search_date WHERE rkey IN \
+    (SELECT rkey FROM resources WHERE res_type = 'Questionnaire')) AS BIGINT) AS n";
+
+backend_test!(
+    questionnaires_stored_before_questionnaire_was_indexed_get_their_rows_by_reindex,
+    |srv| {
+        quantities(&srv);
+        let mut q = questionnaire("q1", "1", "2026-01-10");
+        q["meta"] = json!({"profile": [PROFILE]});
+        srv.put_resource(&q);
+        let queries: &[(&str, &[&str])] = &[
+            (&format!("Questionnaire?url={FORM}"), &["q1"]),
+            ("Questionnaire?version=1", &["q1"]),
+            ("Questionnaire?title=patient", &["q1"]),
+            ("Questionnaire?date=2026-01-10", &["q1"]),
+            (&format!("Questionnaire?_profile={PROFILE}"), &["q1"]),
+        ];
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+        let own_rows = on_database(&srv, &[QUESTIONNAIRE_ROWS]);
+        let added_rows = on_database(&srv, &[ADDED_ROWS]);
+        assert!(own_rows >= 10, "{own_rows}");
+        // A store written by version 3: Questionnaire's rows of its own parameters are missing.
+        let left = on_database(
+            &srv,
+            &[
+                "DELETE FROM search_uri WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'Questionnaire') \
+                 AND param NOT IN ('_profile', '_source')",
+                "DELETE FROM search_token WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'Questionnaire') \
+                 AND param NOT IN ('_tag', '_security')",
+                "DELETE FROM search_string WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'Questionnaire')",
+                "DELETE FROM search_date WHERE rkey IN \
+                 (SELECT rkey FROM resources WHERE res_type = 'Questionnaire')",
+                "UPDATE search_index_version SET version = 3",
+                QUESTIONNAIRE_ROWS,
+            ],
+        );
+        assert_eq!(left, 0);
+        assert!(found(&srv, queries[0].0).is_empty(), "as before");
+        let offset = ConfigArgs::default().resolve().unwrap().timezone;
+        let store = srv.store.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt.block_on(store.reindex(offset, false)).unwrap();
+        assert_eq!((report.from_version, report.to_version), (3, 4));
+        assert_eq!(
+            report.resources, 1,
+            "only the Questionnaire is read and rewritten"
+        );
+        for (query, want) in queries {
+            assert_eq!(found(&srv, query), *want, "{query}");
+        }
+        assert_eq!(
+            on_database(&srv, &[QUESTIONNAIRE_ROWS]),
+            own_rows,
+            "as written"
+        );
+        assert_eq!(
+            on_database(&srv, &[ADDED_ROWS]),
+            added_rows,
+            "others untouched"
+        );
+        // Repeated (forced), no row is added twice.
+        rt.block_on(store.reindex(offset, true)).unwrap();
+        assert_eq!(
+            on_database(&srv, &[QUESTIONNAIRE_ROWS]),
+            own_rows,
+            "none twice"
+        );
+        assert_eq!(on_database(&srv, &[ADDED_ROWS]), added_rows, "none twice");
     }
 );

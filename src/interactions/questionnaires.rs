@@ -76,7 +76,9 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
 fn url_clause(wanted: &[String]) -> Clause {
     let mut values: Vec<SearchValue> = Vec::new();
     for canonical in wanted {
-        let url = canonical.split_once('|').map_or(canonical.as_str(), |(u, _)| u);
+        let url = canonical
+            .split_once('|')
+            .map_or(canonical.as_str(), |(u, _)| u);
         let value = SearchValue::Uri {
             uri: url.to_string(),
             mode: UriMatch::Exact,

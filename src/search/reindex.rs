@@ -219,7 +219,11 @@ mod tests {
         let rows = added_rows(3, "Questionnaire", &q, jst());
         let mut uris: Vec<&str> = rows.uris.iter().map(|u| u.param).collect();
         uris.sort_unstable();
-        assert_eq!(uris, ["definition", "url"], "not _profile, written by version 2");
+        assert_eq!(
+            uris,
+            ["definition", "url"],
+            "not _profile, written by version 2"
+        );
         assert_eq!(rows.quantities.len(), 1, "context-quantity");
         let mut tokens: Vec<&str> = rows.tokens.iter().map(|t| t.param).collect();
         tokens.sort_unstable();
