@@ -76,7 +76,7 @@ pub fn unit(
 }
 
 /// Checks a CLINS document Bundle: its service rules, then its profiles (when `validator`), its
-/// QuestionnaireResponses against `questionnaires` as in [`unit`].
+/// QuestionnaireResponses against `questionnaires` as in [`unit()`].
 pub fn document(
     validator: Option<&Validator>,
     bundle: &Value,
