@@ -1,7 +1,8 @@
 //! CLINS documents over HTTP: the official referral registers with the packages loaded and
 //! reaches its addressee's inbox only, the addressee receives it, the service rules refuse
 //! with the element named, a checkup report is found by patient and date, and the
-//! CapabilityStatement documents it all. Replacement and cancel: `document_lifecycle.rs`.
+//! CapabilityStatement documents it all; a QuestionnaireResponse entry is held to the form stored
+//! on the server. Replacement and cancel: `document_lifecycle.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
