@@ -98,7 +98,7 @@ pub fn document(
 /// name are looked up: a report unit without the entries it discards (their responses are
 /// never checked, so their forms are not read), anything else whole.
 pub fn judged_part(resource: &Value) -> Cow<'_, Value> {
-    if !super::is_report_unit(resource) {
+    if !is_report_unit(resource) {
         return Cow::Borrowed(resource);
     }
     let discarded = unit_plan::stray_entries(resource);
