@@ -449,7 +449,10 @@ pub async fn validate(
             t.as_deref(),
             id.as_deref(),
             request,
-            crate::submissions::verdict::validate,
+            interactions::validate::Judge {
+                part: crate::submissions::verdict::judged_part,
+                verdict: crate::submissions::verdict::validate,
+            },
         ),
     )
     .await?;

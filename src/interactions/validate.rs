@@ -6,6 +6,8 @@
 //! not the resource is valid (the operation itself succeeded).
 //! Spec: <https://hl7.org/fhir/R4/resource-operation-validate.html>
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{Services, check_type};
@@ -14,11 +16,18 @@ use crate::fhir::{Issue, IssueType, OperationOutcome};
 use crate::messages::InteractionMessage;
 use crate::validation::Validator;
 
-/// The verdict on a resource without storing it: `(validator, resource, profile,
-/// questionnaires)`, the questionnaires being the stored ones the caller may read. The HTTP
-/// layer passes `submissions::verdict::validate`, which judges report units and documents as
-/// their submission would be judged.
-pub type Judge = fn(&Validator, &Value, Option<&str>, &[Value]) -> Vec<Issue>;
+/// How the caller judges a resource without storing it. The HTTP layer passes
+/// `submissions::verdict`'s `judged_part` and `validate`, which judge report units and documents
+/// as their submission would be judged.
+#[derive(Clone, Copy)]
+pub struct Judge {
+    /// The part of the resource its verdict reads: the stored Questionnaires its responses name
+    /// are looked up (and their reads audited) in that part only.
+    pub part: for<'a> fn(&'a Value) -> Cow<'a, Value>,
+    /// `(validator, resource, profile, questionnaires)`, the questionnaires being the stored
+    /// ones the caller may read.
+    pub verdict: fn(&Validator, &Value, Option<&str>, &[Value]) -> Vec<Issue>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -161,14 +170,14 @@ pub async fn validate(
         );
     }
     let questionnaires = {
-        let part = crate::submissions::verdict::judged_part(&resource);
+        let part = (judge.part)(&resource);
         super::questionnaires::stored_for(svc, &part).await?
     };
     let validator = svc.validator.clone();
     let profile = req.profile;
     let found = svc
         .cpu
-        .run(move || judge(&validator, &resource, profile.as_deref(), &questionnaires))
+        .run(move || (judge.verdict)(&validator, &resource, profile.as_deref(), &questionnaires))
         .await?;
     issues.extend(found);
     Ok(OperationOutcome::new(issues))
