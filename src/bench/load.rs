@@ -128,9 +128,9 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
         url: opts.base_url.clone(),
         reason: "cannot form the Observation URL",
     })?;
-    if opts.reader_token.is_some() || opts.includes {
-        register_patients(&target).await?;
-    }
+    // The server refuses a reference to a resource it does not hold (referential integrity),
+    // so every mode needs the Patients its Observations name.
+    register_patients(&target).await?;
     let keep_per_task = (MAX_KEPT_IDS / opts.connections).max(1);
     let creators = (0..opts.connections)
         .map(|i| CreateObservations::new(&target, post_uri.clone(), i, keep_per_task))

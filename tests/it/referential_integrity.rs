@@ -480,3 +480,21 @@ fn a_patch_entry_that_adds_a_dangling_reference_fails_its_bundle_or_entry() {
         assert_eq!(current["meta"]["versionId"], "1", "{current}");
     });
 }
+
+/// The load benchmark's Observations name Patients: it writes them first, so a plain run against
+/// a server that checks references stores and reads without errors.
+#[test]
+fn the_plain_benchmark_writes_the_patients_its_observations_name() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+        .args(["bench", "--connections", "2", "--duration-secs", "0.5"])
+        .args(["--warmup-secs", "0", "--format", "json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for phase in report["phases"].as_array().unwrap() {
+        assert_eq!(phase["errors"], 0, "{report}");
+        assert!(phase["requests"].as_u64().unwrap() > 0, "{report}");
+    }
+}
