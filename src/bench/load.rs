@@ -278,10 +278,18 @@ async fn send_each(
         let uri = target
             .uri(&path)
             .ok_or_else(|| failed(format!("cannot form the URL {path}")))?;
-        let head = conn
-            .exchange(target.request(method.clone(), uri, body.to_string().into()))
-            .await
-            .map_err(|e| failed(e.to_string()))?;
+        let body = body.to_string();
+        let mut attempt = conn
+            .exchange(target.request(method.clone(), uri.clone(), body.clone().into()))
+            .await;
+        if attempt.is_err() {
+            // A server may close a kept-alive connection between requests: one fresh try.
+            conn = Conn::connect(target).await?;
+            attempt = conn
+                .exchange(target.request(method.clone(), uri, body.into()))
+                .await;
+        }
+        let head = attempt.map_err(|e| failed(e.to_string()))?;
         if !matches!(head.status, StatusCode::OK | StatusCode::CREATED) {
             return Err(failed(format!("{method} {path} answered {}", head.status)));
         }
