@@ -218,9 +218,19 @@ impl LazyJson {
 
     /// Whether both hold the same JSON: equal bytes answer without building either tree.
     pub fn same_as(&self, other: &LazyJson) -> bool {
+        // Clones of a resource share one cell: locking its mutex twice would deadlock.
+        if std::ptr::eq(self, other) {
+            return true;
+        }
         if self.parsed.get().is_none() && other.parsed.get().is_none() {
-            let a = self.raw.lock().unwrap_or_else(PoisonError::into_inner);
-            let b = other.raw.lock().unwrap_or_else(PoisonError::into_inner);
+            // Locked in address order, so two threads comparing the same pair cannot deadlock.
+            let (first, second) = if std::ptr::from_ref(self) < std::ptr::from_ref(other) {
+                (self, other)
+            } else {
+                (other, self)
+            };
+            let a = first.raw.lock().unwrap_or_else(PoisonError::into_inner);
+            let b = second.raw.lock().unwrap_or_else(PoisonError::into_inner);
             if let (Some(a), Some(b)) = (a.as_deref(), b.as_deref())
                 && a == b
             {
@@ -332,5 +342,10 @@ mod tests {
         let b = unparsed(r#"{"a":1}"#);
         assert!(a.same_as(&b));
         assert!(a.parsed.get().is_none(), "equal bytes build no tree");
+        assert!(
+            a.same_as(&a),
+            "a cell is the same as itself, without locking twice"
+        );
+        assert!(a.parsed.get().is_none());
     }
 }
