@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use common::Backend;
 use common::documents::{
-    MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral, referral_with_discharge,
+    CONSENT_CATEGORY, MEMBER_ID, RESOURCE_ID, SHARED, checkup, enc, referral,
+    referral_with_discharge,
 };
-use common::principals::{Principal, SignedIn};
+use common::principals::{Principal, SignedIn, grant};
 use serde_json::{Value, json};
 
 const HOSPITAL: &str = "1318814790"; // the referral's sender (its Bundle-ID)
@@ -19,7 +20,6 @@ const CLINIC: &str = "1311234567"; // the referral's addressee
 const OTHER: &str = "2712345678"; // obtains (or not) the patient's consent
 const MEMBER: &str = "00012345:あいう:１８７:05";
 const FLAGS: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication";
-const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
 const SECTION: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
 const CHECKUP_TYPE: &str = "53576-5";
 const SUMMARY_TYPE: &str = "56447-6";
@@ -50,15 +50,13 @@ const EVERYONE: [Who; 7] = [
 impl Principal for Who {
     fn grant(self) -> String {
         match self {
-            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-            Who::Clinic => format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
-            Who::Other => format!("role = \"system\"\ninstitution = \"{OTHER}\""),
-            Who::Practitioner => format!("role = \"practitioner\"\ninstitution = \"{OTHER}\""),
-            Who::EmergencyPractitioner => {
-                format!("role = \"practitioner\"\ninstitution = \"{OTHER}\"\nemergency = true")
-            }
-            Who::Patient => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER}\""),
-            Who::Operator => "role = \"operator\"".into(),
+            Who::Hospital => grant::institution(HOSPITAL),
+            Who::Clinic => grant::institution(CLINIC),
+            Who::Other => grant::institution(OTHER),
+            Who::Practitioner => grant::practitioner(OTHER),
+            Who::EmergencyPractitioner => grant::emergency_practitioner(OTHER),
+            Who::Patient => grant::patient(MEMBER_ID, MEMBER),
+            Who::Operator => grant::operator(),
         }
     }
 }
@@ -66,6 +64,7 @@ impl Principal for Who {
 type Access = SignedIn<Who>;
 
 fn server(backend: Backend) -> Access {
+    common::require_shared_data();
     Access::start(backend, &EVERYONE, |_| {})
 }
 
@@ -466,23 +465,7 @@ fn matrix(a: &Access) {
     assert_eq!(checked, 1638, "reads and searches checked");
 }
 
-fn run(backend: Backend, test: fn(&Access)) {
-    common::require_shared_data();
-    if backend == Backend::Postgres && !common::postgres_or_skip() {
-        return;
-    }
-    test(&server(backend));
-}
-
-#[test]
-fn the_role_data_consent_matrix_holds_sqlite() {
-    run(Backend::Sqlite, matrix);
-}
-
-#[test]
-fn the_role_data_consent_matrix_holds_postgres() {
-    run(Backend::Postgres, matrix);
-}
+backend_test!(the_role_data_consent_matrix_holds, server, matrix);
 
 /// Writes: only institutions write, each its own; a consent is recorded for oneself; a CLINS
 /// submission names the caller's institution.
@@ -547,25 +530,12 @@ fn writes(a: &Access) {
     assert_eq!(receipt(Who::Clinic, CLINIC), 200);
 }
 
-#[test]
-fn only_owners_write_sqlite() {
-    run(Backend::Sqlite, writes);
-}
-
-#[test]
-fn only_owners_write_postgres() {
-    run(Backend::Postgres, writes);
-}
+backend_test!(only_owners_write, server, writes);
 
 /// The events of a trail search, without the trail's own reads: each read of the trail is
 /// recorded too, so counts taken between reads would otherwise move with every read.
 fn events(a: &Access, who: Who, query: &str) -> Vec<Value> {
-    let (status, bundle) = a.get_declared(who, Declared::No, &format!("AuditEvent?{query}"));
-    assert_eq!(status, 200, "{bundle}");
-    bundle["entry"]
-        .as_array()
-        .map(|e| e.iter().map(|x| x["resource"].clone()).collect::<Vec<_>>())
-        .unwrap_or_default()
+    a.trail(who, query)
         .into_iter()
         .filter(|e| e["entity"][0]["type"]["code"] != "AuditEvent")
         .collect()
@@ -729,15 +699,7 @@ fn audit(a: &Access) {
     );
 }
 
-#[test]
-fn every_access_is_audited_sqlite() {
-    run(Backend::Sqlite, audit);
-}
-
-#[test]
-fn every_access_is_audited_postgres() {
-    run(Backend::Postgres, audit);
-}
+backend_test!(every_access_is_audited, server, audit);
 
 /// The consent-path benchmark reads another institution's rows: every GET and search of its
 /// phases must pass the consent check, not fail it.

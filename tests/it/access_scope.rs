@@ -14,12 +14,7 @@ type Scoped = SignedIn<Who>;
 
 impl Scoped {
     fn patient(&self, who: Who, member: &str) -> String {
-        self.create(
-            who,
-            &json!({"resourceType": "Patient",
-                    "identifier": [{"system": MEMBER_SYSTEM, "value": member}],
-                    "name": [{"family": "山田"}]}),
-        )
+        self.create(who, &common::hospitals::patient(member))
     }
 }
 
@@ -35,14 +30,13 @@ fn shape(outcome: &Value, id: &str) -> String {
 }
 
 fn both(test: fn(&Scoped)) {
-    for backend in common::backends() {
-        let everyone = [Who::HospitalA, Who::HospitalB, Who::Patient1, Who::Patient2];
-        // Access, not profiles, is under test here.
-        let s = Scoped::start(backend, &everyone, |a: &mut ConfigArgs| {
-            a.validate_on_write = Some(false)
-        });
-        test(&s);
-    }
+    let everyone = [Who::HospitalA, Who::HospitalB, Who::Patient1, Who::Patient2];
+    // Access, not profiles, is under test here.
+    Scoped::on_each_backend(
+        &everyone,
+        |a: &mut ConfigArgs| a.validate_on_write = Some(false),
+        test,
+    );
 }
 
 /// Finding 7: a Condition moved from patient 2 to patient 1 by PUT. Patient 1 must not read

@@ -68,19 +68,12 @@ fn both(test: fn(&Audited)) {
 
 impl Audited {
     fn patient(&self, who: Who, member: &str) -> String {
-        self.create(
-            who,
-            &json!({"resourceType": "Patient",
-                    "identifier": [{"system": MEMBER_SYSTEM, "value": member}],
-                    "name": [{"family": "山田"}]}),
-        )
+        self.create(who, &common::hospitals::patient(member))
     }
 
     /// The whole trail as the operator sees it, newest first.
-    fn trail(&self) -> Vec<Value> {
-        let (status, bundle) = self.get(Who::Operator, "AuditEvent?_count=1000");
-        assert_eq!(status, 200, "{bundle}");
-        resources(&bundle)
+    fn operator_trail(&self) -> Vec<Value> {
+        self.trail(Who::Operator, "_count=1000")
     }
 }
 
@@ -217,7 +210,7 @@ fn trail_shows_only_what_the_patient_may_read(s: &Audited) {
     }
     assert_eq!(paged, shown);
     // The operator still sees everything.
-    let full = s.trail();
+    let full = s.operator_trail();
     let full = events_by(&full, Who::HospitalA, "search-type");
     assert!(
         full.iter()
@@ -323,7 +316,7 @@ fn fails_closed(s: &Audited) {
     );
     let (status, read) = s.get(Who::HospitalA, &format!("Observation/{obs}"));
     assert_eq!(status, 200, "{read}");
-    let trail = s.trail();
+    let trail = s.operator_trail();
     assert!(
         events_by(&trail, Who::HospitalA, "read")
             .iter()
@@ -396,7 +389,7 @@ fn leaves_no_gaps(s: &Audited) {
     let (status, _) = s.get(Who::Patient1, "AuditEvent");
     assert_eq!(status, 200);
 
-    let trail = s.trail();
+    let trail = s.operator_trail();
     let target = format!("Observation/{obs}");
     let emergency: Vec<&Value> = trail
         .iter()
@@ -472,7 +465,7 @@ fn every_request_of_an_authenticated_caller_is_recorded() {
 /// it; the record names each, with the patient concerned (DESIGN §9: every write auditable).
 fn removals_name_what_they_removed(s: &Audited) {
     let named = |subtype: &str| -> (Vec<String>, bool) {
-        let trail = s.trail();
+        let trail = s.operator_trail();
         let events = events_by(&trail, Who::HospitalA, subtype);
         assert_eq!(events.len(), 1, "{subtype}: {trail:?}");
         let patients = events[0]["entity"]
@@ -575,7 +568,7 @@ fn a_stored_questionnaire_read_to_validate_a_response_is_in_the_trail() {
                 .any(|i| i["severity"] == "error" && i["expression"][0] == at),
             "{outcome}"
         );
-        let trail = s.trail();
+        let trail = s.operator_trail();
         let reads = events_by(&trail, Who::HospitalB, "read");
         let wanted = format!("Questionnaire/{q}");
         assert!(

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::hospitals::{MEMBER_1, MEMBER_2, MEMBER_SYSTEM, Who};
+use common::hospitals::{MEMBER_1, MEMBER_2, Who};
 use common::link;
 use common::principals::{Principal, SignedIn};
 use kyoyu::config::ConfigArgs;
@@ -43,12 +43,7 @@ struct Chart {
 }
 
 fn patient(s: &Srv, who: Who, member: &str) -> String {
-    s.create(
-        who,
-        &json!({"resourceType": "Patient",
-                "identifier": [{"system": MEMBER_SYSTEM, "value": member}],
-                "name": [{"family": "山田"}]}),
-    )
+    s.create(who, &common::hospitals::patient(member))
 }
 
 fn observation(patient: &str, code: &str) -> Value {

@@ -7,8 +7,10 @@
 use crate::common;
 
 use common::Backend;
-use common::documents::{ADDRESSEE, MEMBER_ID, checkup, minimal_referral};
-use common::principals::{Principal, SignedIn};
+use common::documents::{
+    ADDRESSEE, CONSENT_CATEGORY, INSURER_SYSTEM, MEMBER_ID, checkup, minimal_referral,
+};
+use common::principals::{Principal, SignedIn, grant};
 use serde_json::{Value, json};
 
 /// The checkup institution (the checkup fixture's sender).
@@ -19,14 +21,12 @@ const HOSPITAL: &str = "1318814790";
 const INSURER: &str = "06123456";
 /// The insurer of the referral fixture's patient (`00012345:記号:番号:01`).
 const REFERRAL_INSURER: &str = "00012345";
-const INSURER_SYSTEM: &str = "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber";
 /// An institution the patient grants, holds and withdraws consent for.
 const OTHER: &str = "2712345678";
 /// The checkup fixture's patient: the patient principal.
 const PATIENT_MEMBER: &str = "06123456:記号:番号:01";
 const INSTITUTION_SYSTEM: &str =
     "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
-const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
 const STATUS_SYSTEM: &str = "urn:kyoyu:CodeSystem:document-status";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,18 +45,14 @@ enum Who {
 impl Principal for Who {
     fn grant(self) -> String {
         match self {
-            Who::CheckupCentre => format!("role = \"system\"\ninstitution = \"{CHECKUP_CENTRE}\""),
-            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-            Who::Insurer => format!("role = \"insurer\"\ninsurer = \"{INSURER}\""),
-            Who::ReferralInsurer => format!("role = \"insurer\"\ninsurer = \"{REFERRAL_INSURER}\""),
-            Who::Patient => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{PATIENT_MEMBER}\"")
-            }
-            Who::OtherPatient => {
-                format!("role = \"patient\"\npatient = \"{MEMBER_ID}|00012345:記号:番号:01\"")
-            }
-            Who::Other => format!("role = \"system\"\ninstitution = \"{OTHER}\""),
-            Who::Operator => "role = \"operator\"".to_string(),
+            Who::CheckupCentre => grant::institution(CHECKUP_CENTRE),
+            Who::Hospital => grant::institution(HOSPITAL),
+            Who::Insurer => grant::insurer(INSURER),
+            Who::ReferralInsurer => grant::insurer(REFERRAL_INSURER),
+            Who::Patient => grant::patient(MEMBER_ID, PATIENT_MEMBER),
+            Who::OtherPatient => grant::patient(MEMBER_ID, "00012345:記号:番号:01"),
+            Who::Other => grant::institution(OTHER),
+            Who::Operator => grant::operator(),
         }
     }
 }
@@ -130,13 +126,6 @@ impl Server {
         (one.status, one.viewable_by, one.held_for, one.received)
     }
 
-    /// Registers a document, asserting 201, and returns its Bundle id.
-    fn register(&self, who: Who, doc: &Value) -> String {
-        let (status, body) = self.post(who, "Bundle", doc);
-        assert_eq!(status, 201, "{body}");
-        body["id"].as_str().unwrap().to_string()
-    }
-
     /// The ids a search lists for `who`, and its total.
     fn search(&self, who: Who, path: &str) -> (Vec<String>, u64) {
         let (status, body) = self.get(who, path);
@@ -171,45 +160,23 @@ fn checkup_of(n: u32, member: &str, payor: Option<&str>) -> Value {
     doc
 }
 
-/// One test body on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set, each on a
-/// server with this file's principals.
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[test]
-            fn sqlite() {
-                ($body)(&server(Backend::Sqlite));
-            }
-
-            #[test]
-            fn postgres() {
-                if !common::postgres_or_skip() {
-                    return;
-                }
-                ($body)(&server(Backend::Postgres));
-            }
-        }
-    };
-}
-
-both!(
+backend_test!(
     an_insurer_reads_the_checkup_reports_of_its_insured_and_nothing_else,
+    server,
     |s: &Server| {
-        let own = s.register(Who::CheckupCentre, &checkup());
-        let by_coverage = s.register(
+        let own = s.create(Who::CheckupCentre, &checkup());
+        let by_coverage = s.create(
             Who::CheckupCentre,
             &checkup_of(2, "22222222:記号:番号:01", Some(INSURER)),
         );
-        let other = s.register(
+        let other = s.create(
             Who::CheckupCentre,
             &checkup_of(3, "11111111:記号:番号:01", None),
         );
         let condition = json!({"resourceType": "Condition",
             "identifier": [{"system": common::documents::RESOURCE_ID, "value": "ins-c1"}],
             "code": {"text": "高血圧症"}});
-        let referral = s.register(
+        let referral = s.create(
             Who::Hospital,
             &minimal_referral("ins-ref-1", vec![condition]),
         );
@@ -301,10 +268,11 @@ fn with_id(mut c: Value, id: &str) -> Value {
     c
 }
 
-both!(
+backend_test!(
     a_patient_grants_holds_and_withdraws_their_own_consent,
+    server,
     |s: &Server| {
-        let checkup = s.register(Who::CheckupCentre, &checkup());
+        let checkup = s.create(Who::CheckupCentre, &checkup());
         let read = |who| s.get(who, &format!("Bundle/{checkup}")).0;
         assert_eq!(read(Who::Other), 404);
         assert_eq!(s.status_of("checkup").0, "viewable");
@@ -418,66 +386,71 @@ both!(
     }
 );
 
-both!(a_patient_writes_no_one_elses_consent, |s: &Server| {
-    let (status, created) = s.post(Who::Patient, "Consent", &consent("active"));
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_string();
-    // Another person's consent: as one that does not exist.
-    let (status, _) = s.put(
-        Who::OtherPatient,
-        &format!("Consent/{id}"),
-        &with_id(consent("inactive"), &id),
-    );
-    assert_eq!(status, 404);
-    assert_eq!(s.delete(Who::OtherPatient, &format!("Consent/{id}")), 204);
-    assert_eq!(s.get(Who::Patient, &format!("Consent/{id}")).0, 200);
-    // A consent about another person, by member identifier or by Patient: 403, nothing stored.
-    let (status, body) = s.post(Who::OtherPatient, "Consent", &consent("active"));
-    assert_eq!(status, 403, "{body}");
-    let (status, _) = s.put(
-        Who::Patient,
-        &format!("Consent/{id}"),
-        &with_id(
-            {
-                let mut c = consent("active");
-                c["patient"]["identifier"]["value"] = json!("00012345:記号:番号:01");
-                c
-            },
-            &id,
-        ),
-    );
-    assert_eq!(status, 403);
-    let referral = minimal_referral("cons-ref-1", vec![condition("cons-c1")]);
-    s.register(Who::Hospital, &referral);
-    let (status, found) = s.get(Who::OtherPatient, "Patient");
-    assert_eq!(status, 200);
-    let theirs = found["entry"][0]["resource"]["id"].as_str().unwrap();
-    let mut by_reference = consent("active");
-    by_reference["patient"] = json!({"reference": format!("Patient/{theirs}")});
-    assert_eq!(s.post(Who::Patient, "Consent", &by_reference).0, 403);
-    // The institution granted is named: a patient is no institution.
-    let mut unnamed = consent("active");
-    unnamed.as_object_mut().unwrap().remove("organization");
-    assert_eq!(s.post(Who::Patient, "Consent", &unnamed).0, 400);
-    // Consents only, and not inside a transaction.
-    let observation =
-        json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}});
-    assert_eq!(s.post(Who::Patient, "Observation", &observation).0, 403);
-    let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+backend_test!(
+    a_patient_writes_no_one_elses_consent,
+    server,
+    |s: &Server| {
+        let (status, created) = s.post(Who::Patient, "Consent", &consent("active"));
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_string();
+        // Another person's consent: as one that does not exist.
+        let (status, _) = s.put(
+            Who::OtherPatient,
+            &format!("Consent/{id}"),
+            &with_id(consent("inactive"), &id),
+        );
+        assert_eq!(status, 404);
+        assert_eq!(s.delete(Who::OtherPatient, &format!("Consent/{id}")), 204);
+        assert_eq!(s.get(Who::Patient, &format!("Consent/{id}")).0, 200);
+        // A consent about another person, by member identifier or by Patient: 403, nothing stored.
+        let (status, body) = s.post(Who::OtherPatient, "Consent", &consent("active"));
+        assert_eq!(status, 403, "{body}");
+        let (status, _) = s.put(
+            Who::Patient,
+            &format!("Consent/{id}"),
+            &with_id(
+                {
+                    let mut c = consent("active");
+                    c["patient"]["identifier"]["value"] = json!("00012345:記号:番号:01");
+                    c
+                },
+                &id,
+            ),
+        );
+        assert_eq!(status, 403);
+        let referral = minimal_referral("cons-ref-1", vec![condition("cons-c1")]);
+        s.create(Who::Hospital, &referral);
+        let (status, found) = s.get(Who::OtherPatient, "Patient");
+        assert_eq!(status, 200);
+        let theirs = found["entry"][0]["resource"]["id"].as_str().unwrap();
+        let mut by_reference = consent("active");
+        by_reference["patient"] = json!({"reference": format!("Patient/{theirs}")});
+        assert_eq!(s.post(Who::Patient, "Consent", &by_reference).0, 403);
+        // The institution granted is named: a patient is no institution.
+        let mut unnamed = consent("active");
+        unnamed.as_object_mut().unwrap().remove("organization");
+        assert_eq!(s.post(Who::Patient, "Consent", &unnamed).0, 400);
+        // Consents only, and not inside a transaction.
+        let observation =
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}});
+        assert_eq!(s.post(Who::Patient, "Observation", &observation).0, 403);
+        let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": consent("active"), "request": {"method": "POST", "url": "Consent"}}]});
-    assert_eq!(s.post(Who::Patient, "", &tx).0, 403);
-    // An insurer records no consent.
-    assert_eq!(s.post(Who::Insurer, "Consent", &consent("active")).0, 403);
-});
+        assert_eq!(s.post(Who::Patient, "", &tx).0, 403);
+        // An insurer records no consent.
+        assert_eq!(s.post(Who::Insurer, "Consent", &consent("active")).0, 403);
+    }
+);
 
-both!(
+backend_test!(
     a_patient_reads_the_status_of_their_documents,
+    server,
     |s: &Server| {
         let mut referral = minimal_referral("status-ref-1", vec![condition("status-c1")]);
         referral["entry"][1]["resource"]["identifier"][0]["value"] = json!(PATIENT_MEMBER);
-        let letter = s.register(Who::Hospital, &referral);
-        s.register(Who::CheckupCentre, &checkup());
-        s.register(
+        let letter = s.create(Who::Hospital, &referral);
+        s.create(Who::CheckupCentre, &checkup());
+        s.create(
             Who::CheckupCentre,
             &checkup_of(4, "11111111:記号:番号:01", None),
         );
@@ -529,29 +502,15 @@ both!(
     }
 );
 
-/// Runs `sql` on the test server's database, beside the server.
-fn execute(s: &Server, sql: &str) {
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, pg::PgConnection, sqlite::SqliteConnection};
-    match s.srv.backend {
-        Backend::Sqlite => SqliteConnection::establish(&s.srv.db.url)
-            .unwrap()
-            .batch_execute(&format!("PRAGMA busy_timeout = 5000; {sql}"))
-            .unwrap(),
-        Backend::Postgres => PgConnection::establish(&s.srv.db.url)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap(),
-    }
-}
-
-both!(
+backend_test!(
     checkup_reports_registered_before_insurers_get_their_index,
+    server,
     |s: &Server| {
-        let id = s.register(Who::CheckupCentre, &checkup());
+        let id = s.create(Who::CheckupCentre, &checkup());
         assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 200);
         // As a report registered before the index existed: the index is what lets it be read.
-        execute(s, "DELETE FROM search_token WHERE param = 'insurer'");
+        s.srv
+            .execute("DELETE FROM search_token WHERE param = 'insurer'");
         assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 404);
         let backfill = match s.srv.backend {
             Backend::Sqlite => {
@@ -562,8 +521,8 @@ both!(
             }
         };
         // Twice: a row indexed already is left as it is.
-        execute(s, backfill);
-        execute(s, backfill);
+        s.srv.execute(backfill);
+        s.srv.execute(backfill);
         assert_eq!(s.get(Who::Insurer, &format!("Bundle/{id}")).0, 200);
         assert_eq!(
             s.search(Who::Insurer, &format!("Bundle?insurer={INSURER}")),

@@ -8,8 +8,8 @@
 use crate::common;
 
 use common::Backend;
-use common::documents::{MEMBER_ID, SHARED, enc};
-use common::principals::{Principal, SignedIn};
+use common::documents::{CONSENT_CATEGORY, MEMBER_ID, SHARED, enc};
+use common::principals::{Principal, SignedIn, emergency, grant};
 use serde_json::{Value, json};
 
 const HOSPITAL: &str = "1318814790"; // the example report unit's institution
@@ -18,7 +18,6 @@ const CLINIC: &str = "1311234567";
 const MEMBER_1: &str = "00012345:あいう:１８７:01";
 const MEMBER_2: &str = "00012345:かきく:２２:02";
 const UNIT: &str = "examples/clins/Bundle-Bundle-CLINS-Observations-Example-01.json";
-const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -33,23 +32,18 @@ enum Who {
 impl Principal for Who {
     fn grant(self) -> String {
         match self {
-            Who::Hospital => format!("role = \"system\"\ninstitution = \"{HOSPITAL}\""),
-            Who::Clinic => format!("role = \"system\"\ninstitution = \"{CLINIC}\""),
-            Who::ClinicEmergency => {
-                format!("role = \"practitioner\"\ninstitution = \"{CLINIC}\"\nemergency = true")
-            }
-            Who::Patient1 => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_1}\""),
-            Who::Patient2 => format!("role = \"patient\"\npatient = \"{MEMBER_ID}|{MEMBER_2}\""),
-            Who::Operator => "role = \"operator\"".into(),
+            Who::Hospital => grant::institution(HOSPITAL),
+            Who::Clinic => grant::institution(CLINIC),
+            Who::ClinicEmergency => grant::emergency_practitioner(CLINIC),
+            Who::Patient1 => grant::patient(MEMBER_ID, MEMBER_1),
+            Who::Patient2 => grant::patient(MEMBER_ID, MEMBER_2),
+            Who::Operator => grant::operator(),
         }
     }
 
     fn headers(self) -> Vec<(&'static str, String)> {
         match self {
-            Who::ClinicEmergency => vec![
-                ("X-Emergency-Reason", enc("意識障害で救急搬送")),
-                ("X-Emergency-2FA", "totp".into()),
-            ],
+            Who::ClinicEmergency => emergency(&enc("意識障害で救急搬送")),
             _ => Vec::new(),
         }
     }
@@ -230,17 +224,11 @@ fn every_compartment_type_is_patient_data(s: &Server) {
     assert!(!s.reads(Who::Clinic, "DiagnosticReport", &unknown[1]));
 }
 
-#[test]
-fn every_compartment_type_is_patient_data_sqlite() {
-    every_compartment_type_is_patient_data(&server(Backend::Sqlite));
-}
-
-#[test]
-fn every_compartment_type_is_patient_data_postgres() {
-    if common::postgres_or_skip() {
-        every_compartment_type_is_patient_data(&server(Backend::Postgres));
-    }
-}
+backend_test!(
+    every_compartment_type_is_patient_data,
+    server,
+    every_compartment_type_is_patient_data
+);
 
 /// A row takes its person from its Patient when that Patient is written later by the same
 /// institution, and follows it when the Patient's member identifier changes; another
@@ -278,17 +266,7 @@ fn rows_follow_their_patient(s: &Server) {
     assert!(s.reads(Who::Patient2, "DiagnosticReport", &early));
 }
 
-#[test]
-fn rows_follow_their_patient_sqlite() {
-    rows_follow_their_patient(&server(Backend::Sqlite));
-}
-
-#[test]
-fn rows_follow_their_patient_postgres() {
-    if common::postgres_or_skip() {
-        rows_follow_their_patient(&server(Backend::Postgres));
-    }
-}
+backend_test!(rows_follow_their_patient, server, rows_follow_their_patient);
 
 /// The official example unit, or the same sent by `institution` with other demographics.
 fn unit(institution: &str, address: &str) -> Value {
@@ -354,17 +332,11 @@ fn no_takeover(s: &Server) {
     assert_eq!(own["meta"]["versionId"], "1", "{own}");
 }
 
-#[test]
-fn another_institutions_report_unit_does_not_take_over_a_patient_sqlite() {
-    no_takeover(&server(Backend::Sqlite));
-}
-
-#[test]
-fn another_institutions_report_unit_does_not_take_over_a_patient_postgres() {
-    if common::postgres_or_skip() {
-        no_takeover(&server(Backend::Postgres));
-    }
-}
+backend_test!(
+    another_institutions_report_unit_does_not_take_over_a_patient,
+    server,
+    no_takeover
+);
 
 /// Finding 3: a Patient another institution posts with the member's identifier blocks
 /// nothing: the hospital's units for that member keep registering, without a 412 revealing it.
@@ -396,14 +368,4 @@ fn no_decoy(s: &Server) {
     }
 }
 
-#[test]
-fn a_decoy_patient_does_not_block_submissions_sqlite() {
-    no_decoy(&server(Backend::Sqlite));
-}
-
-#[test]
-fn a_decoy_patient_does_not_block_submissions_postgres() {
-    if common::postgres_or_skip() {
-        no_decoy(&server(Backend::Postgres));
-    }
-}
+backend_test!(a_decoy_patient_does_not_block_submissions, server, no_decoy);

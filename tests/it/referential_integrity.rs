@@ -6,53 +6,36 @@
 use crate::common;
 
 use common::Backend;
-use common::principals::{Principal, SignedIn};
+use common::documents::enc;
+use common::hospitals::Who;
+use common::principals::SignedIn;
+use common::{entry_status, patch_entry};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
 const SYSTEM: &str = "urn:oid:1.2.392.100495.20.3.51.11318814790";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        let institution = match self {
-            Who::A => A,
-            Who::B => B,
-        };
-        format!("role = \"system\"\ninstitution = \"{institution}\"")
-    }
-}
 
 type Scoped = SignedIn<Who>;
 
-fn server(backend: Backend, integrity: bool) -> Option<Scoped> {
-    if backend == Backend::Postgres && !common::postgres_or_skip() {
-        return None;
-    }
-    // References, not profiles, are under test here.
-    Some(Scoped::start(
+/// The two hospitals' server; `integrity` switches the reference check.
+fn start(backend: Backend, integrity: bool) -> Scoped {
+    Scoped::start(
         backend,
-        &[Who::A, Who::B],
-        move |a: &mut ConfigArgs| {
-            a.validate_on_write = Some(false);
-            a.referential_integrity = Some(integrity);
-        },
-    ))
+        &[Who::HospitalA, Who::HospitalB],
+        configure(integrity),
+    )
+}
+
+fn configure(integrity: bool) -> impl FnOnce(&mut ConfigArgs) + Clone + Send + 'static {
+    // References, not profiles, are under test here.
+    move |a: &mut ConfigArgs| {
+        a.validate_on_write = Some(false);
+        a.referential_integrity = Some(integrity);
+    }
 }
 
 fn both(test: fn(&Scoped)) {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(s) = server(backend, true) {
-            test(&s);
-        }
-    }
+    Scoped::on_each_backend(&[Who::HospitalA, Who::HospitalB], configure(true), test);
 }
 
 fn patient(s: &Scoped, who: Who, value: &str) -> String {
@@ -75,52 +58,53 @@ fn issue(outcome: &Value) -> (&str, &str) {
     )
 }
 
-fn entry_status(answer: &Value, i: usize) -> &str {
-    answer["entry"][i]["response"]["status"]
-        .as_str()
-        .unwrap_or_default()
-}
-
-fn enc(v: &str) -> String {
-    form_urlencoded::byte_serialize(v.as_bytes()).collect()
-}
-
 #[test]
 fn a_dangling_reference_is_refused_naming_the_element() {
     both(|s| {
-        let (status, outcome) = s.post(Who::A, "Observation", &observation("Patient/nobody"));
+        let (status, outcome) = s.post(
+            Who::HospitalA,
+            "Observation",
+            &observation("Patient/nobody"),
+        );
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome),
             ("not-found", "Observation.subject.reference")
         );
-        let p = patient(s, Who::A, "1");
-        s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let p = patient(s, Who::HospitalA, "1");
+        s.create(Who::HospitalA, &observation(&format!("Patient/{p}")));
         // Absolute under this server's base URL is local; an external server's is not looked up.
         let absolute = format!("{}/Patient/{p}", s.srv.base);
-        s.create(Who::A, &observation(&absolute));
+        s.create(Who::HospitalA, &observation(&absolute));
         let missing = format!("{}/Patient/nobody", s.srv.base);
-        assert_eq!(s.post(Who::A, "Observation", &observation(&missing)).0, 422);
+        assert_eq!(
+            s.post(Who::HospitalA, "Observation", &observation(&missing))
+                .0,
+            422
+        );
         s.create(
-            Who::A,
+            Who::HospitalA,
             &observation("https://elsewhere.example/fhir/Patient/x"),
         );
-        s.create(Who::A, &observation("#contained"));
+        s.create(Who::HospitalA, &observation("#contained"));
         // A versioned reference needs that version.
-        s.create(Who::A, &observation(&format!("Patient/{p}/_history/1")));
+        s.create(
+            Who::HospitalA,
+            &observation(&format!("Patient/{p}/_history/1")),
+        );
         let (status, outcome) = s.post(
-            Who::A,
+            Who::HospitalA,
             "Observation",
             &observation(&format!("Patient/{p}/_history/7")),
         );
         assert_eq!(status, 422, "{outcome}");
         // Update too, and nothing of the refused version is kept.
-        let id = s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let id = s.create(Who::HospitalA, &observation(&format!("Patient/{p}")));
         let mut changed = observation("Patient/nobody");
         changed["id"] = json!(id);
-        let (status, outcome) = s.put(Who::A, &format!("Observation/{id}"), &changed);
+        let (status, outcome) = s.put(Who::HospitalA, &format!("Observation/{id}"), &changed);
         assert_eq!(status, 422, "{outcome}");
-        let (_, current) = s.get(Who::A, &format!("Observation/{id}"));
+        let (_, current) = s.get(Who::HospitalA, &format!("Observation/{id}"));
         assert_eq!(current["meta"]["versionId"], "1", "{current}");
     });
 }
@@ -128,10 +112,13 @@ fn a_dangling_reference_is_refused_naming_the_element() {
 #[test]
 fn a_deleted_target_is_refused() {
     both(|s| {
-        let p = patient(s, Who::A, "1");
-        assert_eq!(s.delete(Who::A, &format!("Patient/{p}")), 204);
-        let (status, outcome) =
-            s.post(Who::A, "Observation", &observation(&format!("Patient/{p}")));
+        let p = patient(s, Who::HospitalA, "1");
+        assert_eq!(s.delete(Who::HospitalA, &format!("Patient/{p}")), 204);
+        let (status, outcome) = s.post(
+            Who::HospitalA,
+            "Observation",
+            &observation(&format!("Patient/{p}")),
+        );
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome),
@@ -148,34 +135,29 @@ fn a_deleted_target_is_refused() {
 /// the check (the create answers 422). Never a create committed after the delete it did not see.
 #[test]
 fn a_delete_racing_a_referencing_create_waits_for_its_commit() {
-    use diesel::{Connection, RunQueryDsl};
-    let Some(s) = server(Backend::Postgres, true) else {
+    if !common::postgres_or_skip() {
         return;
-    };
-    let p = patient(&s, Who::A, "race");
-    let mut db = diesel::pg::PgConnection::establish(&s.srv.db.url).unwrap();
-    diesel::sql_query(
+    }
+    let s = start(Backend::Postgres, true);
+    let p = patient(&s, Who::HospitalA, "race");
+    s.srv.execute(
         "CREATE FUNCTION slow_observation_create() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN IF NEW.interaction = 'create' AND NEW.res_type = 'Observation' THEN \
          PERFORM pg_sleep(2); END IF; RETURN NEW; END $$",
-    )
-    .execute(&mut db)
-    .unwrap();
-    diesel::sql_query(
+    );
+    s.srv.execute(
         "CREATE TRIGGER slow_observation_create BEFORE INSERT ON audit_events \
          FOR EACH ROW EXECUTE FUNCTION slow_observation_create()",
-    )
-    .execute(&mut db)
-    .unwrap();
+    );
     let target = format!("Patient/{p}");
     let ((created, create_done), (deleted, delete_done)) = std::thread::scope(|scope| {
         let create = scope.spawn(|| {
-            let (status, body) = s.post(Who::A, "Observation", &observation(&target));
+            let (status, body) = s.post(Who::HospitalA, "Observation", &observation(&target));
             ((status, body), std::time::Instant::now())
         });
         // Well inside the create's two seconds after its check.
         std::thread::sleep(std::time::Duration::from_millis(700));
-        let deleted = s.delete(Who::A, &target);
+        let deleted = s.delete(Who::HospitalA, &target);
         let delete_done = std::time::Instant::now();
         (create.join().unwrap(), (deleted, delete_done))
     });
@@ -200,26 +182,21 @@ fn a_delete_racing_a_referencing_create_waits_for_its_commit() {
 /// a trigger so that both have written before either checks, which makes the deadlock certain.
 #[test]
 fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
-    use diesel::{Connection, RunQueryDsl};
-    let Some(s) = server(Backend::Postgres, true) else {
+    if !common::postgres_or_skip() {
         return;
-    };
-    let a = patient(&s, Who::A, "deadlock-a");
-    let b = patient(&s, Who::A, "deadlock-b");
-    let mut db = diesel::pg::PgConnection::establish(&s.srv.db.url).unwrap();
-    diesel::sql_query(
+    }
+    let s = start(Backend::Postgres, true);
+    let a = patient(&s, Who::HospitalA, "deadlock-a");
+    let b = patient(&s, Who::HospitalA, "deadlock-b");
+    s.srv.execute(
         "CREATE FUNCTION slow_patient_update() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN IF NEW.res_type = 'Patient' THEN PERFORM pg_sleep(1); END IF; \
          RETURN NEW; END $$",
-    )
-    .execute(&mut db)
-    .unwrap();
-    diesel::sql_query(
+    );
+    s.srv.execute(
         "CREATE TRIGGER slow_patient_update AFTER UPDATE ON resources \
          FOR EACH ROW EXECUTE FUNCTION slow_patient_update()",
-    )
-    .execute(&mut db)
-    .unwrap();
+    );
     let linking = |id: &str, other: &str, value: &str| {
         json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
             "resource": {"resourceType": "Patient", "id": id,
@@ -237,15 +214,14 @@ fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
                 let s = &s;
                 scope.spawn(move || {
                     barrier.wait();
-                    s.post(Who::A, "", bundle)
+                    s.post(Who::HospitalA, "", bundle)
                 })
             })
             .collect();
         sent.into_iter().map(|t| t.join().unwrap()).collect()
     });
-    diesel::sql_query("DROP TRIGGER slow_patient_update ON resources")
-        .execute(&mut db)
-        .unwrap();
+    s.srv
+        .execute("DROP TRIGGER slow_patient_update ON resources");
     let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409], "{answers:?}");
@@ -257,7 +233,7 @@ fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
                 .unwrap_or_default();
             assert!(said.contains("retry"), "{answer}");
             // Nothing of it was kept, and sent again it goes through.
-            let (status, again) = s.post(Who::A, "", &bundles[i]);
+            let (status, again) = s.post(Who::HospitalA, "", &bundles[i]);
             assert_eq!(status, 200, "{again}");
         }
     }
@@ -268,17 +244,17 @@ fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
 #[test]
 fn another_institutions_resource_answers_as_an_absent_one() {
     both(|s| {
-        let theirs = patient(s, Who::A, "1");
-        assert_eq!(s.get(Who::B, &format!("Patient/{theirs}")).0, 404);
+        let theirs = patient(s, Who::HospitalA, "1");
+        assert_eq!(s.get(Who::HospitalB, &format!("Patient/{theirs}")).0, 404);
         let (status, outcome) = s.post(
-            Who::B,
+            Who::HospitalB,
             "Observation",
             &observation(&format!("Patient/{theirs}")),
         );
         assert_eq!(status, 422, "{outcome}");
         let absent = "0b7ad0d0-0000-4000-8000-000000000000";
         let (_, other) = s.post(
-            Who::B,
+            Who::HospitalB,
             "Observation",
             &observation(&format!("Patient/{absent}")),
         );
@@ -291,10 +267,8 @@ fn another_institutions_resource_answers_as_an_absent_one() {
 
 #[test]
 fn switched_off_nothing_is_looked_up() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(s) = server(backend, false) {
-            s.create(Who::A, &observation("Patient/nobody"));
-        }
+    for backend in common::backends() {
+        start(backend, false).create(Who::HospitalA, &observation("Patient/nobody"));
     }
 }
 
@@ -309,34 +283,37 @@ fn a_transaction_refuses_an_unresolved_urn_and_keeps_nothing() {
             {"resource": observation("urn:uuid:8a1c0000-0000-4000-8000-000000000009"),
              "request": {"method": "POST", "url": "Observation"}}
         ]});
-        let (status, outcome) = s.post(Who::A, "", &bundle);
+        let (status, outcome) = s.post(Who::HospitalA, "", &bundle);
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome).1,
             "Bundle.entry[1].resource.subject.reference"
         );
-        let (_, found) = s.get(Who::A, &format!("Patient?identifier={}", enc("urn")));
+        let (_, found) = s.get(
+            Who::HospitalA,
+            &format!("Patient?identifier={}", enc("urn")),
+        );
         assert_eq!(found["total"], 0, "{found}");
         // Resolved inside the transaction, the same entry is stored.
         let mut resolved = bundle.clone();
         resolved["entry"][1]["resource"]["subject"]["reference"] =
             json!("urn:uuid:8a1c0000-0000-4000-8000-000000000001");
-        let (status, answer) = s.post(Who::A, "", &resolved);
+        let (status, answer) = s.post(Who::HospitalA, "", &resolved);
         assert_eq!(status, 200, "{answer}");
         // A target deleted by the same transaction does not exist at its commit.
-        let p = patient(s, Who::A, "gone");
+        let p = patient(s, Who::HospitalA, "gone");
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
             {"resource": observation(&format!("Patient/{p}")),
              "request": {"method": "POST", "url": "Observation"}},
             {"request": {"method": "DELETE", "url": format!("Patient/{p}")}}
         ]});
-        let (status, outcome) = s.post(Who::A, "", &bundle);
+        let (status, outcome) = s.post(Who::HospitalA, "", &bundle);
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome).1,
             "Bundle.entry[0].resource.subject.reference"
         );
-        assert_eq!(s.get(Who::A, &format!("Patient/{p}")).0, 200);
+        assert_eq!(s.get(Who::HospitalA, &format!("Patient/{p}")).0, 200);
     });
 }
 
@@ -353,18 +330,21 @@ fn transaction_of(observation: Value) -> Value {
 #[test]
 fn a_conditional_reference_in_a_transaction_resolves_to_its_one_match() {
     both(|s| {
-        let one = patient(s, Who::A, "one");
-        patient(s, Who::A, "two");
-        patient(s, Who::A, "two");
-        let theirs = patient(s, Who::B, "theirs");
+        let one = patient(s, Who::HospitalA, "one");
+        patient(s, Who::HospitalA, "two");
+        patient(s, Who::HospitalA, "two");
+        let theirs = patient(s, Who::HospitalB, "theirs");
 
         let (status, answer) = s.post(
-            Who::A,
+            Who::HospitalA,
             "",
             &transaction_of(observation(&conditional("one"))),
         );
         assert_eq!(status, 200, "{answer}");
-        let (_, found) = s.get(Who::A, &format!("Observation?subject=Patient/{one}"));
+        let (_, found) = s.get(
+            Who::HospitalA,
+            &format!("Observation?subject=Patient/{one}"),
+        );
         assert_eq!(found["total"], 1, "{found}");
 
         for (value, code) in [
@@ -373,7 +353,7 @@ fn a_conditional_reference_in_a_transaction_resolves_to_its_one_match() {
             ("theirs", "conflict"),
         ] {
             let (status, outcome) = s.post(
-                Who::A,
+                Who::HospitalA,
                 "",
                 &transaction_of(observation(&conditional(value))),
             );
@@ -383,13 +363,17 @@ fn a_conditional_reference_in_a_transaction_resolves_to_its_one_match() {
         }
         // An unknown parameter would widen the match: refused, never dropped.
         let (status, outcome) = s.post(
-            Who::A,
+            Who::HospitalA,
             "",
             &transaction_of(observation("Patient?nonsense=1")),
         );
         assert_eq!(status, 400, "{outcome}");
         // Outside a transaction or batch nothing resolves it.
-        let (status, outcome) = s.post(Who::A, "Observation", &observation(&conditional("one")));
+        let (status, outcome) = s.post(
+            Who::HospitalA,
+            "Observation",
+            &observation(&conditional("one")),
+        );
         assert_eq!(status, 422, "{outcome}");
     });
 }
@@ -397,7 +381,7 @@ fn a_conditional_reference_in_a_transaction_resolves_to_its_one_match() {
 #[test]
 fn a_batch_entry_fails_alone() {
     both(|s| {
-        let one = patient(s, Who::A, "one");
+        let one = patient(s, Who::HospitalA, "one");
         let entry = |subject: &str| {
             json!({"resource": observation(subject),
                    "request": {"method": "POST", "url": "Observation"}})
@@ -408,7 +392,7 @@ fn a_batch_entry_fails_alone() {
             entry(&conditional("one")),
             entry(&conditional("none")),
         ]});
-        let (status, answer) = s.post(Who::A, "", &bundle);
+        let (status, answer) = s.post(Who::HospitalA, "", &bundle);
         assert_eq!(status, 200, "{answer}");
         let statuses: Vec<_> = (0..4).map(|i| entry_status(&answer, i)).collect();
         assert_eq!(
@@ -421,7 +405,10 @@ fn a_batch_entry_fails_alone() {
             ],
             "{answer}"
         );
-        let (_, found) = s.get(Who::A, &format!("Observation?subject=Patient/{one}"));
+        let (_, found) = s.get(
+            Who::HospitalA,
+            &format!("Observation?subject=Patient/{one}"),
+        );
         assert_eq!(found["total"], 2, "{found}");
     });
 }
@@ -429,54 +416,55 @@ fn a_batch_entry_fails_alone() {
 #[test]
 fn a_patch_or_conditional_update_that_adds_a_dangling_reference_is_refused() {
     both(|s| {
-        let p = patient(s, Who::A, "1");
-        let id = s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let p = patient(s, Who::HospitalA, "1");
+        let id = s.create(Who::HospitalA, &observation(&format!("Patient/{p}")));
         let patch = json!({"resourceType": "Parameters", "parameter": [{"name": "operation", "part": [
             {"name": "type", "valueCode": "replace"},
             {"name": "path", "valueString": "Observation.subject"},
             {"name": "value", "valueReference": {"reference": "Patient/nobody"}}]}]});
         let path = format!("Observation/{id}");
-        let (status, outcome) = s.send(Who::A, reqwest::Method::PATCH, &path, Some(&patch), &[]);
+        let (status, outcome) = s.send(
+            Who::HospitalA,
+            reqwest::Method::PATCH,
+            &path,
+            Some(&patch),
+            &[],
+        );
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome),
             ("not-found", "Observation.subject.reference")
         );
-        let (_, current) = s.get(Who::A, &path);
+        let (_, current) = s.get(Who::HospitalA, &path);
         assert_eq!(current["meta"]["versionId"], "1", "{current}");
         // Conditional update, matching nothing (a create) or the one Observation (an update).
         let mut body = observation("Patient/nobody");
         body["identifier"] = json!([{"system": SYSTEM, "value": "obs-1"}]);
         let criteria = format!("Observation?identifier={}", enc(&format!("{SYSTEM}|obs-1")));
-        let (status, outcome) = s.put(Who::A, &criteria, &body);
+        let (status, outcome) = s.put(Who::HospitalA, &criteria, &body);
         assert_eq!(status, 422, "{outcome}");
         body["subject"]["reference"] = json!(format!("Patient/{p}"));
-        let (status, outcome) = s.put(Who::A, &criteria, &body);
+        let (status, outcome) = s.put(Who::HospitalA, &criteria, &body);
         assert_eq!(status, 201, "{outcome}");
     });
 }
 
 #[test]
 fn a_patch_entry_that_adds_a_dangling_reference_fails_its_bundle_or_entry() {
-    use base64::Engine as _;
     both(|s| {
-        let p = patient(s, Who::A, "1");
-        let id = s.create(Who::A, &observation(&format!("Patient/{p}")));
+        let p = patient(s, Who::HospitalA, "1");
+        let id = s.create(Who::HospitalA, &observation(&format!("Patient/{p}")));
         let ops =
             json!([{"op": "replace", "path": "/subject/reference", "value": "Patient/nobody"}]);
-        let data = base64::engine::general_purpose::STANDARD.encode(ops.to_string());
-        let entry = json!({
-            "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
-                         "data": data},
-            "request": {"method": "PATCH", "url": format!("Observation/{id}")}});
+        let entry = patch_entry(&format!("Observation/{id}"), &ops);
         let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [entry.clone()]});
-        let (status, outcome) = s.post(Who::A, "", &tx);
+        let (status, outcome) = s.post(Who::HospitalA, "", &tx);
         assert_eq!(status, 422, "{outcome}");
         let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [entry]});
-        let (status, answer) = s.post(Who::A, "", &batch);
+        let (status, answer) = s.post(Who::HospitalA, "", &batch);
         assert_eq!(status, 200, "{answer}");
         assert!(entry_status(&answer, 0).starts_with("422"), "{answer}");
-        let (_, current) = s.get(Who::A, &format!("Observation/{id}"));
+        let (_, current) = s.get(Who::HospitalA, &format!("Observation/{id}"));
         assert_eq!(current["meta"]["versionId"], "1", "{current}");
     });
 }

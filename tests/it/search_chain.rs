@@ -4,8 +4,9 @@
 
 use crate::common;
 
-use common::principals::{Principal, SignedIn};
-use common::{Backend, TestServer, first_issue, ids};
+use common::hospitals::Who;
+use common::principals::SignedIn;
+use common::{TestServer, first_issue, ids, sorted_ids};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
@@ -44,12 +45,6 @@ fn records(srv: &TestServer) {
     srv.put_resource(&observation("obs-2", "pat-2", "718-7", &[]));
     srv.put_resource(&observation("obs-3", "pat-1", "718-7", &[]));
     srv.put_resource(&observation("panel", "pat-2", "24323-8", &["obs-1"]));
-}
-
-fn sorted(bundle: &Value) -> Vec<String> {
-    let mut found = ids(bundle);
-    found.sort();
-    found
 }
 
 backend_test!(
@@ -98,7 +93,7 @@ backend_test!(
         ];
         for (path, want) in cases {
             let bundle = srv.search(path);
-            assert_eq!(sorted(&bundle), *want, "{path}");
+            assert_eq!(sorted_ids(&bundle), *want, "{path}");
             assert_eq!(bundle["total"], want.len(), "{path}");
         }
     }
@@ -161,78 +156,75 @@ backend_test!(chains_page_and_include_like_any_search, |srv| {
     assert!(common::link(&second, "next").is_none(), "{second}");
 });
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        let number = match self {
-            Who::A => A,
-            Who::B => B,
-        };
-        format!("role = \"system\"\ninstitution = \"{number}\"")
-    }
-}
-
 /// A chain must not tell an institution what it may not read: neither the name of another
 /// institution's patient its own Observation names, nor that another institution's
 /// Observation of a code is about one of its patients.
 #[test]
 fn a_chain_never_looks_at_what_the_caller_may_not_read() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
+    for backend in common::backends() {
         // The fixture has each institution record data about the other's patient, which the
         // referential check (on by default) refuses: the chain is under test here.
-        let s = SignedIn::start(backend, &[Who::A, Who::B], |a: &mut ConfigArgs| {
-            a.validate_on_write = Some(false);
-            a.referential_integrity = Some(false);
-        });
+        let s = SignedIn::start(
+            backend,
+            &[Who::HospitalA, Who::HospitalB],
+            |a: &mut ConfigArgs| {
+                a.validate_on_write = Some(false);
+                a.referential_integrity = Some(false);
+            },
+        );
         let patient = |who, family: &str| {
             s.create(
                 who,
                 &json!({"resourceType": "Patient", "name": [{"family": family}]}),
             )
         };
-        let of_a = patient(Who::A, "Akiyama");
-        let of_b = patient(Who::B, "Baba");
+        let of_a = patient(Who::HospitalA, "Akiyama");
+        let of_b = patient(Who::HospitalB, "Baba");
         let obs = |who, patient: &str, code: &str| {
             let mut o = observation("x", patient, code, &[]);
             o.as_object_mut().unwrap().remove("id");
             s.create(who, &o)
         };
-        let b_on_a = obs(Who::B, &of_a, "718-7");
-        obs(Who::B, &of_b, "718-7");
-        obs(Who::A, &of_b, "2345-7");
+        let b_on_a = obs(Who::HospitalB, &of_a, "718-7");
+        obs(Who::HospitalB, &of_b, "718-7");
+        obs(Who::HospitalA, &of_b, "2345-7");
         let found = |who, path: &str| {
             let (status, bundle) = s.get(who, path);
             assert_eq!(status, 200, "{who:?} {path}: {bundle}");
-            sorted(&bundle)
+            sorted_ids(&bundle)
         };
         // B reads its own Observation and its own patient, but not A's patient...
         assert_eq!(
-            found(Who::B, &format!("Observation?subject=Patient/{of_a}")),
+            found(
+                Who::HospitalB,
+                &format!("Observation?subject=Patient/{of_a}")
+            ),
             [b_on_a]
         );
-        assert!(found(Who::B, "Patient?name=akiyama").is_empty());
-        assert_eq!(found(Who::A, "Patient?name=akiyama"), [of_a]);
+        assert!(found(Who::HospitalB, "Patient?name=akiyama").is_empty());
+        assert_eq!(found(Who::HospitalA, "Patient?name=akiyama"), [of_a]);
         // ...so a chain through A's patient finds nothing for B.
-        assert!(found(Who::B, "Observation?subject:Patient.name=akiyama").is_empty());
-        assert!(found(Who::B, "Observation?subject.name=akiyama").is_empty());
-        assert_eq!(found(Who::B, "Observation?subject.name=baba").len(), 1);
+        assert!(found(Who::HospitalB, "Observation?subject:Patient.name=akiyama").is_empty());
+        assert!(found(Who::HospitalB, "Observation?subject.name=akiyama").is_empty());
+        assert_eq!(
+            found(Who::HospitalB, "Observation?subject.name=baba").len(),
+            1
+        );
         // B's patient has A's Observation of 2345-7, which B may not read.
         assert_eq!(
-            found(Who::B, "Patient?_has:Observation:subject:code=718-7"),
+            found(
+                Who::HospitalB,
+                "Patient?_has:Observation:subject:code=718-7"
+            ),
             [of_b]
         );
-        assert!(found(Who::B, "Observation?code=2345-7").is_empty());
-        assert!(found(Who::B, "Patient?_has:Observation:subject:code=2345-7").is_empty());
+        assert!(found(Who::HospitalB, "Observation?code=2345-7").is_empty());
+        assert!(
+            found(
+                Who::HospitalB,
+                "Patient?_has:Observation:subject:code=2345-7"
+            )
+            .is_empty()
+        );
     }
 }

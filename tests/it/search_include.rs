@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::hospitals::{MEMBER_1, MEMBER_SYSTEM, Who};
+use common::hospitals::{MEMBER_1, Who};
 use common::principals::SignedIn;
 use common::{Options, TestServer, first_issue};
 use kyoyu::config::ConfigArgs;
@@ -414,8 +414,7 @@ fn what_the_scope_forbids_is_never_included_and_what_is_included_is_audited() {
                 a.referential_integrity = Some(false);
             },
         );
-        let patient = json!({"resourceType": "Patient",
-            "identifier": [{"system": MEMBER_SYSTEM, "value": MEMBER_1}], "name": [{"family": "山田"}]});
+        let patient = common::hospitals::patient(MEMBER_1);
         let mine = s.create(Who::HospitalB, &patient);
         let theirs = s.create(Who::HospitalA, &patient);
         // A's Condition names B's Patient as asserter; B's names A's.

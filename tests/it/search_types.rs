@@ -5,8 +5,9 @@
 
 use crate::common;
 
-use common::principals::{Principal, SignedIn};
-use common::{Backend, Options, TestServer, first_issue, ids};
+use common::hospitals::Who;
+use common::principals::SignedIn;
+use common::{Backend, Options, TestServer, first_issue, sorted_ids};
 use kyoyu::config::ConfigArgs;
 use kyoyu::terminology::{Content, ImportSet, MasterConcept, MasterSystem};
 use serde_json::{Value, json};
@@ -14,15 +15,9 @@ use serde_json::{Value, json};
 const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 
-fn sorted(bundle: &Value) -> Vec<String> {
-    let mut found = ids(bundle);
-    found.sort();
-    found
-}
-
 /// The ids a search finds, sorted.
 fn found(srv: &TestServer, path: &str) -> Vec<String> {
-    sorted(&srv.search(path))
+    sorted_ids(&srv.search(path))
 }
 
 /// A search answered 400: the parameter its OperationOutcome names.
@@ -511,48 +506,23 @@ fn token_modifiers_over_imported_terminology(backend: Backend) {
     assert_eq!(refused(&srv, "Observation?code:of-type=x"), "code");
 }
 
-#[test]
-fn token_modifiers_over_imported_terminology_sqlite() {
-    token_modifiers_over_imported_terminology(Backend::Sqlite);
-}
-
-#[test]
-fn token_modifiers_over_imported_terminology_postgres() {
-    if common::postgres_or_skip() {
-        token_modifiers_over_imported_terminology(Backend::Postgres);
-    }
-}
-
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        let number = match self {
-            Who::A => A,
-            Who::B => B,
-        };
-        format!("role = \"system\"\ninstitution = \"{number}\"")
-    }
-}
+backend_test!(
+    token_modifiers_over_imported_terminology,
+    token_modifiers_over_imported_terminology
+);
 
 /// The new parameters search within the caller's scope like the others: an institution never
 /// learns of another's quantity, composite, tag or profile.
 #[test]
 fn new_parameters_never_reach_past_the_callers_scope() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !common::postgres_or_skip() {
-            continue;
-        }
-        let s = SignedIn::start(backend, &[Who::A, Who::B], |a: &mut ConfigArgs| {
-            a.validate_on_write = Some(false);
-        });
+    for backend in common::backends() {
+        let s = SignedIn::start(
+            backend,
+            &[Who::HospitalA, Who::HospitalB],
+            |a: &mut ConfigArgs| {
+                a.validate_on_write = Some(false);
+            },
+        );
         let record = |who, value: f64| {
             let mut o = blood_pressure("x", value, 70.0);
             o.as_object_mut().unwrap().remove("id");
@@ -560,19 +530,19 @@ fn new_parameters_never_reach_past_the_callers_scope() {
             o["valueQuantity"] = json!({"value": value, "system": UCUM, "code": "mg"});
             s.create(who, &o)
         };
-        let of_a = record(Who::A, 150.0);
-        let of_b = record(Who::B, 150.0);
+        let of_a = record(Who::HospitalA, 150.0);
+        let of_b = record(Who::HospitalB, 150.0);
         for path in [
             "Observation?value-quantity=0.15|http://unitsofmeasure.org|g",
             "Observation?component-code-value-quantity=8480-6$150",
             "Observation?_tag=shared-tag",
             &format!("Observation?_profile={PROFILE}"),
         ] {
-            for (who, mine) in [(Who::A, &of_a), (Who::B, &of_b)] {
+            for (who, mine) in [(Who::HospitalA, &of_a), (Who::HospitalB, &of_b)] {
                 let (status, bundle) = s.get(who, path);
                 assert_eq!(status, 200, "{who:?} {path}: {bundle}");
                 assert_eq!(
-                    sorted(&bundle),
+                    sorted_ids(&bundle),
                     std::slice::from_ref(mine),
                     "{who:?} {path}"
                 );
@@ -756,17 +726,10 @@ fn upgrade_at_start_up_and_on_demand(backend: Backend) {
     assert_eq!(on_url(backend, &db.url, &[version]), 4);
 }
 
-#[test]
-fn upgrade_at_start_up_and_on_demand_sqlite() {
-    upgrade_at_start_up_and_on_demand(Backend::Sqlite);
-}
-
-#[test]
-fn upgrade_at_start_up_and_on_demand_postgres() {
-    if common::postgres_or_skip() {
-        upgrade_at_start_up_and_on_demand(Backend::Postgres);
-    }
-}
+backend_test!(
+    upgrade_at_start_up_and_on_demand,
+    upgrade_at_start_up_and_on_demand
+);
 
 /// Every index row of List's own parameters (List became indexed in version 3).
 const LIST_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_reference WHERE rkey IN \

@@ -5,21 +5,14 @@
 
 use crate::common;
 
-use common::principals::{Principal, SignedIn};
+use common::hospitals::{MEMBER_1, Who};
+use common::principals::SignedIn;
 use common::{Backend, TestServer, first_issue, link};
 use kyoyu::config::ConfigArgs;
 use serde_json::{Value, json};
 
 fn reference(to: &str) -> Value {
     json!({ "reference": to })
-}
-
-fn backends() -> Vec<Backend> {
-    let mut out = vec![Backend::Sqlite];
-    if common::postgres_or_skip() {
-        out.push(Backend::Postgres);
-    }
-    out
 }
 
 /// Two patients, pat-1 with two observations and a condition, pat-2 with a condition, and an
@@ -72,7 +65,7 @@ fn refused(srv: &TestServer, path: &str) -> (u16, String) {
 
 #[test]
 fn several_types_share_the_common_parameters_and_those_all_define() {
-    for backend in backends() {
+    for backend in common::backends() {
         let srv = TestServer::start(backend);
         records(&srv);
         assert_eq!(
@@ -135,7 +128,7 @@ fn several_types_share_the_common_parameters_and_those_all_define() {
 
 #[test]
 fn a_parameter_some_types_lack_chains_and_unknown_types_answer_400() {
-    for backend in backends() {
+    for backend in common::backends() {
         let srv = TestServer::start(backend);
         records(&srv);
         for (path, expression) in [
@@ -179,7 +172,7 @@ fn a_parameter_some_types_lack_chains_and_unknown_types_answer_400() {
 
 #[test]
 fn pages_follow_next_links_across_types_and_post_search_agrees() {
-    for backend in backends() {
+    for backend in common::backends() {
         let srv = TestServer::start(backend);
         records(&srv);
         for sort in ["", "&_sort=-_lastUpdated", "&_sort=_id"] {
@@ -231,7 +224,7 @@ fn pages_follow_next_links_across_types_and_post_search_agrees() {
 
 #[test]
 fn list_returns_the_items_of_the_searched_type() {
-    for backend in backends() {
+    for backend in common::backends() {
         let srv = TestServer::start(backend);
         records(&srv);
         srv.put_resource(
@@ -285,54 +278,31 @@ fn list_returns_the_items_of_the_searched_type() {
     }
 }
 
-const A: &str = "1318814790";
-const B: &str = "2712345678";
-const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-const MEMBER: &str = "00012345:あいう:１８７:01";
-
-#[derive(Debug, Clone, Copy)]
-enum Who {
-    A,
-    B,
-    Patient,
-}
-
-impl Principal for Who {
-    fn grant(self) -> String {
-        match self {
-            Who::A => format!("role = \"system\"\ninstitution = \"{A}\""),
-            Who::B => format!("role = \"system\"\ninstitution = \"{B}\""),
-            Who::Patient => format!("role = \"patient\"\npatient = \"{MEMBER_SYSTEM}|{MEMBER}\""),
-        }
-    }
-}
-
 /// Institution A's Patient, Observation and List; B, without consent, may read none of them:
 /// a system-level search neither shows nor counts them, and A's List holds nothing for B, not
 /// even B's own Observation it names, exactly as a List that does not exist.
 #[test]
 fn another_institutions_data_and_lists_never_show() {
-    for backend in backends() {
-        let s = SignedIn::<Who>::start(
+    for backend in common::backends() {
+        let s = SignedIn::start(
             backend,
-            &[Who::A, Who::B, Who::Patient],
+            &[Who::HospitalA, Who::HospitalB, Who::Patient1],
             // A's List names B's Observation, which referential integrity would refuse.
             |a: &mut ConfigArgs| {
                 a.validate_on_write = Some(false);
                 a.referential_integrity = Some(false);
             },
         );
-        let patient = json!({"resourceType": "Patient",
-            "identifier": [{"system": MEMBER_SYSTEM, "value": MEMBER}], "name": [{"family": "山田"}]});
-        let theirs = s.create(Who::A, &patient);
-        let mine = s.create(Who::B, &patient);
+        let patient = common::hospitals::patient(MEMBER_1);
+        let theirs = s.create(Who::HospitalA, &patient);
+        let mine = s.create(Who::HospitalB, &patient);
         let observation = |p: &str| {
             json!({"resourceType": "Observation", "status": "final",
             "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
             "subject": reference(&format!("Patient/{p}"))})
         };
-        let their_obs = s.create(Who::A, &observation(&theirs));
-        let my_obs = s.create(Who::B, &observation(&mine));
+        let their_obs = s.create(Who::HospitalA, &observation(&theirs));
+        let my_obs = s.create(Who::HospitalB, &observation(&mine));
         let list = |items: &[&str]| {
             let entry: Vec<Value> = items
                 .iter()
@@ -341,10 +311,10 @@ fn another_institutions_data_and_lists_never_show() {
             json!({"resourceType": "List", "status": "current", "mode": "working",
                 "subject": reference(&format!("Patient/{theirs}")), "entry": entry})
         };
-        let their_list = s.create(Who::A, &list(&[&their_obs, &my_obs]));
-        let my_list = s.create(Who::B, &list(&[&their_obs, &my_obs]));
+        let their_list = s.create(Who::HospitalA, &list(&[&their_obs, &my_obs]));
+        let my_list = s.create(Who::HospitalB, &list(&[&their_obs, &my_obs]));
 
-        let (status, bundle) = s.get(Who::B, "?_type=Observation,Patient,List");
+        let (status, bundle) = s.get(Who::HospitalB, "?_type=Observation,Patient,List");
         assert_eq!(status, 200, "{bundle}");
         assert_eq!(
             entries(&bundle, "match"),
@@ -355,28 +325,32 @@ fn another_institutions_data_and_lists_never_show() {
             ]
         );
         assert_eq!(bundle["total"], 3, "{bundle}");
-        let (_, bundle) = s.get(Who::B, &format!("?_id={their_obs},{theirs},{their_list}"));
+        let (_, bundle) = s.get(
+            Who::HospitalB,
+            &format!("?_id={their_obs},{theirs},{their_list}"),
+        );
         assert_eq!(bundle["total"], 0, "{bundle}");
         assert!(bundle.get("entry").is_none(), "{bundle}");
 
         // A's List: the same answer as a List that does not exist.
-        let (status, unreadable) = s.get(Who::B, &format!("Observation?_list={their_list}"));
+        let (status, unreadable) =
+            s.get(Who::HospitalB, &format!("Observation?_list={their_list}"));
         assert_eq!(status, 200, "{unreadable}");
         assert_eq!(unreadable["total"], 0, "{unreadable}");
-        let (_, unknown) = s.get(Who::B, "Observation?_list=no-such-list");
+        let (_, unknown) = s.get(Who::HospitalB, "Observation?_list=no-such-list");
         assert_eq!(unknown["total"], 0);
         // B's own List holds A's Observation too, which B still does not see.
-        let (_, bundle) = s.get(Who::B, &format!("Observation?_list={my_list}"));
+        let (_, bundle) = s.get(Who::HospitalB, &format!("Observation?_list={my_list}"));
         assert_eq!(entries(&bundle, "match"), [format!("Observation/{my_obs}")]);
         // A reads its own List's items, B's Observation not among them.
-        let (_, bundle) = s.get(Who::A, &format!("Observation?_list={their_list}"));
+        let (_, bundle) = s.get(Who::HospitalA, &format!("Observation?_list={their_list}"));
         assert_eq!(
             entries(&bundle, "match"),
             [format!("Observation/{their_obs}")]
         );
 
         // The system-level search B ran is in the patient's trail, naming what it returned.
-        let (status, trail) = s.get(Who::Patient, "AuditEvent?_count=1000");
+        let (status, trail) = s.get(Who::Patient1, "AuditEvent?_count=1000");
         assert_eq!(status, 200, "{trail}");
         let audited = trail["entry"].as_array().unwrap().iter().any(|e| {
             let e = &e["resource"];

@@ -15,6 +15,10 @@ pub const ADDRESSEE: &str = "1311234567";
 pub const SENDER: &str = "1319876543";
 pub const DOC_ID: &str = "1311234567-2021-12345678";
 pub const MEMBER_ID: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+/// The categories a patient's viewing consent is given by (kyoyu's own CodeSystem).
+pub const CONSENT_CATEGORY: &str = "urn:kyoyu:CodeSystem:consent-category";
+/// The identifier system of insurer numbers (保険者番号).
+pub const INSURER_SYSTEM: &str = "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber";
 pub const RESOURCE_ID: &str = "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
 pub const CORE: &str =
     "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_CoreLabo_CS";

@@ -2,12 +2,14 @@
 //! interaction is scoped (the other hospital sees nothing, a patient only their own record) and
 //! audited (the operator reads the trail).
 
+use serde_json::{Value, json};
+
 use super::principals::{Principal, SignedIn, grant};
 
 pub const A: &str = "1318814790";
 pub const B: &str = "2712345678";
 /// The identifier system of insurance member ids (被保険者番号), which a patient signs in by.
-pub const MEMBER_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+pub const MEMBER_SYSTEM: &str = super::documents::MEMBER_ID;
 /// The member ids of [`Who::Patient1`] and [`Who::Patient2`].
 pub const MEMBER_1: &str = "00012345:あいう:１８７:01";
 pub const MEMBER_2: &str = "00012345:あいう:１８７:02";
@@ -36,15 +38,17 @@ impl Principal for Who {
     }
 }
 
+/// A Patient 山田 known by the member id `member` ([`MEMBER_SYSTEM`]), as a hospital records one.
+pub fn patient(member: &str) -> Value {
+    json!({"resourceType": "Patient",
+           "identifier": [{"system": MEMBER_SYSTEM, "value": member}],
+           "name": [{"family": "山田"}]})
+}
+
 /// The successful read events of `who` that name `reference`, as the operator sees the trail.
 pub fn reads_of(s: &SignedIn<Who>, who: Who, reference: &str) -> usize {
-    let (status, bundle) = s.get(Who::Operator, "AuditEvent?_count=1000");
-    assert_eq!(status, 200, "{bundle}");
-    bundle["entry"]
-        .as_array()
-        .unwrap()
+    s.trail(Who::Operator, "_count=1000")
         .iter()
-        .map(|e| &e["resource"])
         .filter(|e| e["agent"][0]["who"]["display"] == who.name().as_str())
         .filter(|e| e["subtype"][0]["code"] == "read" && e["outcome"] == "0")
         .filter(|e| {

@@ -23,6 +23,7 @@ use kyoyu::config::ConfigArgs;
 use serde_json::Value;
 
 pub const FHIR_JSON: &str = "application/fhir+json";
+pub const JSON_PATCH: &str = "application/json-patch+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -31,9 +32,49 @@ pub enum Backend {
 }
 
 /// Runs one test body on SQLite, and on PostgreSQL when KYOYU_TEST_DATABASE_URL is set (see
-/// [`postgres_or_skip`]).
+/// [`postgres_or_skip`]), as the tests `$name::sqlite` and `$name::postgres`. The body is a block
+/// given the [`TestServer`]; or a function given what `$start` (a function of the [`Backend`])
+/// starts, such as a server with principals; or a function given the [`Backend`] alone.
 #[macro_export]
 macro_rules! backend_test {
+    ($name:ident, $start:path, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn sqlite() {
+                ($body)(&$start($crate::common::Backend::Sqlite));
+            }
+
+            #[test]
+            fn postgres() {
+                if !$crate::common::postgres_or_skip() {
+                    return;
+                }
+                ($body)(&$start($crate::common::Backend::Postgres));
+            }
+        }
+    };
+    ($name:ident, $run:path) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn sqlite() {
+                $run($crate::common::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                if !$crate::common::postgres_or_skip() {
+                    return;
+                }
+                $run($crate::common::Backend::Postgres);
+            }
+        }
+    };
     ($name:ident, |$srv:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
@@ -295,6 +336,22 @@ impl TestServer {
         );
     }
 
+    /// Runs the SQL statements `sql` on the server's database, beside the server (SQLite waits
+    /// for the server's writes rather than failing busy).
+    pub fn execute(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        match self.backend {
+            Backend::Sqlite => diesel::sqlite::SqliteConnection::establish(&self.db.url)
+                .unwrap()
+                .batch_execute(&format!("PRAGMA busy_timeout = 5000; {sql}"))
+                .unwrap(),
+            Backend::Postgres => diesel::pg::PgConnection::establish(&self.db.url)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap(),
+        }
+    }
+
     /// GETs a search and returns the Bundle, asserting 200.
     pub fn search(&self, path: &str) -> Value {
         let r = self.get(path);
@@ -328,6 +385,29 @@ pub fn ids(bundle: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The ids of the resources in a searchset, sorted.
+pub fn sorted_ids(bundle: &Value) -> Vec<String> {
+    let mut found = ids(bundle);
+    found.sort();
+    found
+}
+
+/// The `response.status` of entry `i` of a batch or transaction answer (`""` when it has none).
+pub fn entry_status(answer: &Value, i: usize) -> &str {
+    answer["entry"][i]["response"]["status"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// A batch or transaction entry that PATCHes `url` with the JSON Patch `ops` (as a Binary).
+pub fn patch_entry(url: &str, ops: &Value) -> Value {
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(ops.to_string());
+    serde_json::json!({
+        "resource": {"resourceType": "Binary", "contentType": JSON_PATCH, "data": data},
+        "request": {"method": "PATCH", "url": url}})
 }
 
 /// `Type/id` of the entries of `bundle` in search mode `mode` (`match`, `include`), in order.

@@ -44,6 +44,30 @@ pub mod grant {
     pub fn patient(system: &str, value: &str) -> String {
         format!("role = \"patient\"\npatient = \"{system}|{value}\"")
     }
+
+    /// A practitioner of the institution `number`, without the emergency permission.
+    pub fn practitioner(number: &str) -> String {
+        format!("role = \"practitioner\"\ninstitution = \"{number}\"")
+    }
+
+    /// A practitioner of the institution `number` holding the emergency permission.
+    pub fn emergency_practitioner(number: &str) -> String {
+        format!("{}\nemergency = true", practitioner(number))
+    }
+
+    /// An insurer (保険者), known by its insurer number.
+    pub fn insurer(number: &str) -> String {
+        format!("role = \"insurer\"\ninsurer = \"{number}\"")
+    }
+}
+
+/// The headers that declare emergency viewing for `reason` (already fit for a header), with
+/// the second factor.
+pub fn emergency(reason: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-Emergency-Reason", reason.to_string()),
+        ("X-Emergency-2FA", "totp".to_string()),
+    ]
 }
 
 /// The `[[principal]]` entries of a principals file for `everyone`.
@@ -95,6 +119,18 @@ impl<W: Principal> SignedIn<W> {
         }
     }
 
+    /// Runs `test` once per backend of [`backends`](super::backends), each time on a fresh
+    /// server knowing `everyone`.
+    pub fn on_each_backend(
+        everyone: &[W],
+        configure: impl FnOnce(&mut ConfigArgs) + Clone + Send + 'static,
+        test: impl Fn(&Self),
+    ) {
+        for backend in super::backends() {
+            test(&Self::start(backend, everyone, configure.clone()));
+        }
+    }
+
     /// Sends a request as `who`: its status and its JSON body (`Null` when there is none).
     pub fn send(
         &self,
@@ -104,6 +140,19 @@ impl<W: Principal> SignedIn<W> {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
+        let (status, text) = self.send_text(who, method, path, body, headers);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// [`send`](Self::send), with the body as the server wrote it.
+    pub fn send_text(
+        &self,
+        who: W,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         let mut req = self
             .srv
             .client
@@ -121,7 +170,7 @@ impl<W: Principal> SignedIn<W> {
                 .body(b.to_string());
         }
         let r = req.send().unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+        (r.status().as_u16(), r.text().unwrap())
     }
 
     pub fn get(&self, who: W, path: &str) -> (u16, Value) {
@@ -138,6 +187,16 @@ impl<W: Principal> SignedIn<W> {
 
     pub fn delete(&self, who: W, path: &str) -> u16 {
         self.send(who, reqwest::Method::DELETE, path, None, &[]).0
+    }
+
+    /// The AuditEvents `who` finds by `AuditEvent?{query}`, in the trail's order; asserts 200.
+    pub fn trail(&self, who: W, query: &str) -> Vec<Value> {
+        let (status, bundle) = self.get(who, &format!("AuditEvent?{query}"));
+        assert_eq!(status, 200, "{who:?} reads the trail: {bundle}");
+        bundle["entry"]
+            .as_array()
+            .map(|es| es.iter().map(|e| e["resource"].clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Creates `body` as `who`, expecting 201; its new id.
