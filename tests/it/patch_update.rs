@@ -29,7 +29,7 @@ fn criteria(mrn: &str) -> String {
 
 impl Srv {
     /// A PATCH as `who` with a JSON Patch body: status, ETag and JSON body.
-    fn patch(
+    fn json_patch(
         &self,
         who: Who,
         path: &str,
@@ -188,9 +188,9 @@ fn conditional_update_matches_only_within_the_callers_scope() {
         assert_eq!((status, own["id"].as_str()), (200, Some(theirs.as_str())));
         // B's PATCH by the same criteria finds B's own; A's id by PATCH is 404 for B.
         let ops = json!([{"op": "replace", "path": "/gender", "value": "male"}]);
-        let (status, _, patched) = s.patch(Who::HospitalB, &criteria("7"), &ops, None);
+        let (status, _, patched) = s.json_patch(Who::HospitalB, &criteria("7"), &ops, None);
         assert_eq!((status, patched["id"].as_str()), (200, Some(mine.as_str())));
-        let (status, _, _) = s.patch(Who::HospitalB, &format!("Patient/{theirs}"), &ops, None);
+        let (status, _, _) = s.json_patch(Who::HospitalB, &format!("Patient/{theirs}"), &ops, None);
         assert_eq!(status, 404);
         assert_eq!(
             s.get(Who::HospitalA, &format!("Patient/{theirs}")).1["gender"],
@@ -280,7 +280,8 @@ fn json_patch_writes_the_next_version() {
             {"op": "replace", "path": "/gender", "value": "female"},
             {"op": "add", "path": "/birthDate", "value": "1970-01-01"}
         ]);
-        let (status, etag, patched) = s.patch(Who::HospitalA, &format!("Patient/{id}"), &ops, None);
+        let (status, etag, patched) =
+            s.json_patch(Who::HospitalA, &format!("Patient/{id}"), &ops, None);
         assert_eq!(status, 200, "{patched}");
         assert_eq!(etag, "W/\"2\"");
         assert_eq!(patched["gender"], "female");
@@ -290,14 +291,14 @@ fn json_patch_writes_the_next_version() {
         assert_eq!(read, patched);
         // If-Match of the current version passes; of another is 412 and writes nothing.
         let ops = json!([{"op": "replace", "path": "/gender", "value": "other"}]);
-        let (status, _, refused) = s.patch(
+        let (status, _, refused) = s.json_patch(
             Who::HospitalA,
             &format!("Patient/{id}"),
             &ops,
             Some("W/\"1\""),
         );
         assert_eq!(status, 412, "{refused}");
-        let (status, etag, _) = s.patch(
+        let (status, etag, _) = s.json_patch(
             Who::HospitalA,
             &format!("Patient/{id}"),
             &ops,
@@ -305,18 +306,20 @@ fn json_patch_writes_the_next_version() {
         );
         assert_eq!((status, etag.as_str()), (200, "W/\"3\""));
         // Conditional PATCH: the one match; none is 404.
-        let (status, _, by_criteria) = s.patch(Who::HospitalA, &criteria("10"), &ops, None);
+        let (status, _, by_criteria) = s.json_patch(Who::HospitalA, &criteria("10"), &ops, None);
         assert_eq!(
             (status, by_criteria["id"].as_str()),
             (200, Some(id.as_str()))
         );
         assert_eq!(
-            s.patch(Who::HospitalA, &criteria("nobody"), &ops, None).0,
+            s.json_patch(Who::HospitalA, &criteria("nobody"), &ops, None)
+                .0,
             404
         );
         // A missing resource is 404.
         assert_eq!(
-            s.patch(Who::HospitalA, "Patient/missing-1", &ops, None).0,
+            s.json_patch(Who::HospitalA, "Patient/missing-1", &ops, None)
+                .0,
             404
         );
     });
@@ -332,7 +335,7 @@ fn a_patch_that_fails_or_makes_an_invalid_resource_is_refused() {
             {"op": "replace", "path": "/gender", "value": "female"},
             {"op": "test", "path": "/gender", "value": "male"}
         ]);
-        let (status, _, refused) = s.patch(Who::HospitalA, &path, &ops, None);
+        let (status, _, refused) = s.json_patch(Who::HospitalA, &path, &ops, None);
         assert_eq!(status, 422, "{refused}");
         assert_eq!(
             refused["issue"][0]["expression"][0], "PATCH[1]",
@@ -341,24 +344,18 @@ fn a_patch_that_fails_or_makes_an_invalid_resource_is_refused() {
         assert!(issue_text(&refused).contains("operation 1"), "{refused}");
         // A path that does not exist.
         let ops = json!([{"op": "remove", "path": "/name/3"}]);
-        assert_eq!(s.patch(Who::HospitalA, &path, &ops, None).0, 422);
+        assert_eq!(s.json_patch(Who::HospitalA, &path, &ops, None).0, 422);
         // A result that is no valid Patient: validated as an update is.
         let ops = json!([{"op": "add", "path": "/colour", "value": "blue"}]);
-        let (status, _, refused) = s.patch(Who::HospitalA, &path, &ops, None);
+        let (status, _, refused) = s.json_patch(Who::HospitalA, &path, &ops, None);
         assert_eq!(status, 422, "{refused}");
         // The id and resourceType stay.
         let ops = json!([{"op": "replace", "path": "/id", "value": "another"}]);
-        assert_eq!(s.patch(Who::HospitalA, &path, &ops, None).0, 422);
+        assert_eq!(s.json_patch(Who::HospitalA, &path, &ops, None).0, 422);
         // No JSON Patch: 400; no Parameters for a FHIRPath Patch: 400; another type: 415.
-        let (status, _, _) = s.patch(Who::HospitalA, &path, &json!({"op": "add"}), None);
+        let (status, _, _) = s.json_patch(Who::HospitalA, &path, &json!({"op": "add"}), None);
         assert_eq!(status, 400);
-        let (status, _) = s.send(
-            Who::HospitalA,
-            reqwest::Method::PATCH,
-            &path,
-            Some(&json!([])),
-            &[],
-        );
+        let (status, _) = s.patch(Who::HospitalA, &path, &json!([]));
         assert_eq!(status, 400);
         let r = s
             .srv
@@ -373,7 +370,7 @@ fn a_patch_that_fails_or_makes_an_invalid_resource_is_refused() {
         assert_eq!(s.get(Who::HospitalA, &path).1["meta"]["versionId"], "1");
         // Only the writer changes a resource: B may not read A's Patient, so it is 404.
         let ops = json!([{"op": "replace", "path": "/gender", "value": "female"}]);
-        assert_eq!(s.patch(Who::HospitalB, &path, &ops, None).0, 404);
+        assert_eq!(s.json_patch(Who::HospitalB, &path, &ops, None).0, 404);
     });
 }
 
@@ -381,7 +378,8 @@ fn a_patch_that_fails_or_makes_an_invalid_resource_is_refused() {
 fn a_type_that_refuses_direct_writes_refuses_a_patch() {
     both(|s| {
         let ops = json!([{"op": "replace", "path": "/status", "value": "stopped"}]);
-        let (status, _, refused) = s.patch(Who::HospitalA, "MedicationRequest/rx-1", &ops, None);
+        let (status, _, refused) =
+            s.json_patch(Who::HospitalA, "MedicationRequest/rx-1", &ops, None);
         assert_eq!(status, 422, "{refused}");
         assert!(
             issue_text(&refused).contains("MedicationRequest"),
@@ -393,7 +391,10 @@ fn a_type_that_refuses_direct_writes_refuses_a_patch() {
         let (status, _) = s.put(Who::HospitalA, "MedicationRequest?status=active", &rx);
         assert_eq!(status, 422);
         // CodeSystem is read-only: 405.
-        assert_eq!(s.patch(Who::HospitalA, "CodeSystem/x", &ops, None).0, 405);
+        assert_eq!(
+            s.json_patch(Who::HospitalA, "CodeSystem/x", &ops, None).0,
+            405
+        );
     });
 }
 
@@ -405,13 +406,13 @@ fn conditional_updates_and_patches_are_audited() {
         s.put(Who::HospitalA, &criteria("12"), &patient("12", "female"));
         let ops = json!([{"op": "replace", "path": "/gender", "value": "other"}]);
         assert_eq!(
-            s.patch(Who::HospitalA, &format!("Patient/{id}"), &ops, None)
+            s.json_patch(Who::HospitalA, &format!("Patient/{id}"), &ops, None)
                 .0,
             200
         );
         let failed = json!([{"op": "test", "path": "/gender", "value": "male"}]);
         assert_eq!(
-            s.patch(Who::HospitalA, &format!("Patient/{id}"), &failed, None)
+            s.json_patch(Who::HospitalA, &format!("Patient/{id}"), &failed, None)
                 .0,
             422
         );
@@ -531,13 +532,7 @@ fn fhirpath_patch_changes_what_its_paths_find() {
         let failing = json!({"resourceType": "Parameters", "parameter": [
             fhirpath_op("replace", "Patient.birthDate",
                         json!([{"name": "value", "valueDate": "1970-01-01"}]))]});
-        let (status, refused) = s.send(
-            Who::HospitalA,
-            reqwest::Method::PATCH,
-            &path,
-            Some(&failing),
-            &[],
-        );
+        let (status, refused) = s.patch(Who::HospitalA, &path, &failing);
         assert_eq!(status, 422, "{refused}");
         assert_eq!(
             refused["issue"][0]["expression"][0], "Parameters.parameter[0]",
@@ -547,13 +542,7 @@ fn fhirpath_patch_changes_what_its_paths_find() {
         let invalid = json!({"resourceType": "Parameters", "parameter": [
             fhirpath_op("replace", "Patient.gender",
                         json!([{"name": "value", "valueCode": "robot"}]))]});
-        let (status, refused) = s.send(
-            Who::HospitalA,
-            reqwest::Method::PATCH,
-            &path,
-            Some(&invalid),
-            &[],
-        );
+        let (status, refused) = s.patch(Who::HospitalA, &path, &invalid);
         assert_eq!(status, 422, "{refused}");
         assert_eq!(s.get(Who::HospitalA, &path).1["meta"]["versionId"], "3");
     });

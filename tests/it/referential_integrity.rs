@@ -423,13 +423,7 @@ fn a_patch_or_conditional_update_that_adds_a_dangling_reference_is_refused() {
             {"name": "path", "valueString": "Observation.subject"},
             {"name": "value", "valueReference": {"reference": "Patient/nobody"}}]}]});
         let path = format!("Observation/{id}");
-        let (status, outcome) = s.send(
-            Who::HospitalA,
-            reqwest::Method::PATCH,
-            &path,
-            Some(&patch),
-            &[],
-        );
+        let (status, outcome) = s.patch(Who::HospitalA, &path, &patch);
         assert_eq!(status, 422, "{outcome}");
         assert_eq!(
             issue(&outcome),

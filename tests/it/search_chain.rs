@@ -161,70 +161,69 @@ backend_test!(chains_page_and_include_like_any_search, |srv| {
 /// Observation of a code is about one of its patients.
 #[test]
 fn a_chain_never_looks_at_what_the_caller_may_not_read() {
-    for backend in common::backends() {
-        // The fixture has each institution record data about the other's patient, which the
-        // referential check (on by default) refuses: the chain is under test here.
-        let s = SignedIn::start(
-            backend,
-            &[Who::HospitalA, Who::HospitalB],
-            |a: &mut ConfigArgs| {
-                a.validate_on_write = Some(false);
-                a.referential_integrity = Some(false);
-            },
-        );
-        let patient = |who, family: &str| {
-            s.create(
-                who,
-                &json!({"resourceType": "Patient", "name": [{"family": family}]}),
-            )
-        };
-        let of_a = patient(Who::HospitalA, "Akiyama");
-        let of_b = patient(Who::HospitalB, "Baba");
-        let obs = |who, patient: &str, code: &str| {
-            let mut o = observation("x", patient, code, &[]);
-            o.as_object_mut().unwrap().remove("id");
-            s.create(who, &o)
-        };
-        let b_on_a = obs(Who::HospitalB, &of_a, "718-7");
-        obs(Who::HospitalB, &of_b, "718-7");
-        obs(Who::HospitalA, &of_b, "2345-7");
-        let found = |who, path: &str| {
-            let (status, bundle) = s.get(who, path);
-            assert_eq!(status, 200, "{who:?} {path}: {bundle}");
-            sorted_ids(&bundle)
-        };
-        // B reads its own Observation and its own patient, but not A's patient...
-        assert_eq!(
-            found(
-                Who::HospitalB,
-                &format!("Observation?subject=Patient/{of_a}")
-            ),
-            [b_on_a]
-        );
-        assert!(found(Who::HospitalB, "Patient?name=akiyama").is_empty());
-        assert_eq!(found(Who::HospitalA, "Patient?name=akiyama"), [of_a]);
-        // ...so a chain through A's patient finds nothing for B.
-        assert!(found(Who::HospitalB, "Observation?subject:Patient.name=akiyama").is_empty());
-        assert!(found(Who::HospitalB, "Observation?subject.name=akiyama").is_empty());
-        assert_eq!(
-            found(Who::HospitalB, "Observation?subject.name=baba").len(),
-            1
-        );
-        // B's patient has A's Observation of 2345-7, which B may not read.
-        assert_eq!(
-            found(
-                Who::HospitalB,
-                "Patient?_has:Observation:subject:code=718-7"
-            ),
-            [of_b]
-        );
-        assert!(found(Who::HospitalB, "Observation?code=2345-7").is_empty());
-        assert!(
-            found(
-                Who::HospitalB,
-                "Patient?_has:Observation:subject:code=2345-7"
-            )
-            .is_empty()
-        );
-    }
+    // The fixture has each institution record data about the other's patient, which the
+    // referential check (on by default) refuses: the chain is under test here.
+    SignedIn::on_each_backend(
+        &[Who::HospitalA, Who::HospitalB],
+        |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false);
+            a.referential_integrity = Some(false);
+        },
+        |s| {
+            let patient = |who, family: &str| {
+                s.create(
+                    who,
+                    &json!({"resourceType": "Patient", "name": [{"family": family}]}),
+                )
+            };
+            let of_a = patient(Who::HospitalA, "Akiyama");
+            let of_b = patient(Who::HospitalB, "Baba");
+            let obs = |who, patient: &str, code: &str| {
+                let mut o = observation("x", patient, code, &[]);
+                o.as_object_mut().unwrap().remove("id");
+                s.create(who, &o)
+            };
+            let b_on_a = obs(Who::HospitalB, &of_a, "718-7");
+            obs(Who::HospitalB, &of_b, "718-7");
+            obs(Who::HospitalA, &of_b, "2345-7");
+            let found = |who, path: &str| {
+                let (status, bundle) = s.get(who, path);
+                assert_eq!(status, 200, "{who:?} {path}: {bundle}");
+                sorted_ids(&bundle)
+            };
+            // B reads its own Observation and its own patient, but not A's patient...
+            assert_eq!(
+                found(
+                    Who::HospitalB,
+                    &format!("Observation?subject=Patient/{of_a}")
+                ),
+                [b_on_a]
+            );
+            assert!(found(Who::HospitalB, "Patient?name=akiyama").is_empty());
+            assert_eq!(found(Who::HospitalA, "Patient?name=akiyama"), [of_a]);
+            // ...so a chain through A's patient finds nothing for B.
+            assert!(found(Who::HospitalB, "Observation?subject:Patient.name=akiyama").is_empty());
+            assert!(found(Who::HospitalB, "Observation?subject.name=akiyama").is_empty());
+            assert_eq!(
+                found(Who::HospitalB, "Observation?subject.name=baba").len(),
+                1
+            );
+            // B's patient has A's Observation of 2345-7, which B may not read.
+            assert_eq!(
+                found(
+                    Who::HospitalB,
+                    "Patient?_has:Observation:subject:code=718-7"
+                ),
+                [of_b]
+            );
+            assert!(found(Who::HospitalB, "Observation?code=2345-7").is_empty());
+            assert!(
+                found(
+                    Who::HospitalB,
+                    "Patient?_has:Observation:subject:code=2345-7"
+                )
+                .is_empty()
+            );
+        },
+    );
 }

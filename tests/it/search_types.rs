@@ -515,41 +515,40 @@ backend_test!(
 /// learns of another's quantity, composite, tag or profile.
 #[test]
 fn new_parameters_never_reach_past_the_callers_scope() {
-    for backend in common::backends() {
-        let s = SignedIn::start(
-            backend,
-            &[Who::HospitalA, Who::HospitalB],
-            |a: &mut ConfigArgs| {
-                a.validate_on_write = Some(false);
-            },
-        );
-        let record = |who, value: f64| {
-            let mut o = blood_pressure("x", value, 70.0);
-            o.as_object_mut().unwrap().remove("id");
-            o["meta"] = json!({"tag": [{"code": "shared-tag"}], "profile": [PROFILE]});
-            o["valueQuantity"] = json!({"value": value, "system": UCUM, "code": "mg"});
-            s.create(who, &o)
-        };
-        let of_a = record(Who::HospitalA, 150.0);
-        let of_b = record(Who::HospitalB, 150.0);
-        for path in [
-            "Observation?value-quantity=0.15|http://unitsofmeasure.org|g",
-            "Observation?component-code-value-quantity=8480-6$150",
-            "Observation?_tag=shared-tag",
-            &format!("Observation?_profile={PROFILE}"),
-        ] {
-            for (who, mine) in [(Who::HospitalA, &of_a), (Who::HospitalB, &of_b)] {
-                let (status, bundle) = s.get(who, path);
-                assert_eq!(status, 200, "{who:?} {path}: {bundle}");
-                assert_eq!(
-                    sorted_ids(&bundle),
-                    std::slice::from_ref(mine),
-                    "{who:?} {path}"
-                );
-                assert_eq!(bundle["total"], 1, "{who:?} {path}");
+    SignedIn::on_each_backend(
+        &[Who::HospitalA, Who::HospitalB],
+        |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false);
+        },
+        |s| {
+            let record = |who, value: f64| {
+                let mut o = blood_pressure("x", value, 70.0);
+                o.as_object_mut().unwrap().remove("id");
+                o["meta"] = json!({"tag": [{"code": "shared-tag"}], "profile": [PROFILE]});
+                o["valueQuantity"] = json!({"value": value, "system": UCUM, "code": "mg"});
+                s.create(who, &o)
+            };
+            let of_a = record(Who::HospitalA, 150.0);
+            let of_b = record(Who::HospitalB, 150.0);
+            for path in [
+                "Observation?value-quantity=0.15|http://unitsofmeasure.org|g",
+                "Observation?component-code-value-quantity=8480-6$150",
+                "Observation?_tag=shared-tag",
+                &format!("Observation?_profile={PROFILE}"),
+            ] {
+                for (who, mine) in [(Who::HospitalA, &of_a), (Who::HospitalB, &of_b)] {
+                    let (status, bundle) = s.get(who, path);
+                    assert_eq!(status, 200, "{who:?} {path}: {bundle}");
+                    assert_eq!(
+                        sorted_ids(&bundle),
+                        std::slice::from_ref(mine),
+                        "{who:?} {path}"
+                    );
+                    assert_eq!(bundle["total"], 1, "{who:?} {path}");
+                }
             }
-        }
-    }
+        },
+    );
 }
 
 #[derive(diesel::QueryableByName)]

@@ -283,88 +283,87 @@ fn list_returns_the_items_of_the_searched_type() {
 /// even B's own Observation it names, exactly as a List that does not exist.
 #[test]
 fn another_institutions_data_and_lists_never_show() {
-    for backend in common::backends() {
-        let s = SignedIn::start(
-            backend,
-            &[Who::HospitalA, Who::HospitalB, Who::Patient1],
-            // A's List names B's Observation, which referential integrity would refuse.
-            |a: &mut ConfigArgs| {
-                a.validate_on_write = Some(false);
-                a.referential_integrity = Some(false);
-            },
-        );
-        let patient = common::hospitals::patient(MEMBER_1);
-        let theirs = s.create(Who::HospitalA, &patient);
-        let mine = s.create(Who::HospitalB, &patient);
-        let observation = |p: &str| {
-            json!({"resourceType": "Observation", "status": "final",
+    SignedIn::on_each_backend(
+        &[Who::HospitalA, Who::HospitalB, Who::Patient1],
+        // A's List names B's Observation, which referential integrity would refuse.
+        |a: &mut ConfigArgs| {
+            a.validate_on_write = Some(false);
+            a.referential_integrity = Some(false);
+        },
+        |s| {
+            let patient = common::hospitals::patient(MEMBER_1);
+            let theirs = s.create(Who::HospitalA, &patient);
+            let mine = s.create(Who::HospitalB, &patient);
+            let observation = |p: &str| {
+                json!({"resourceType": "Observation", "status": "final",
             "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
             "subject": reference(&format!("Patient/{p}"))})
-        };
-        let their_obs = s.create(Who::HospitalA, &observation(&theirs));
-        let my_obs = s.create(Who::HospitalB, &observation(&mine));
-        let list = |items: &[&str]| {
-            let entry: Vec<Value> = items
-                .iter()
-                .map(|i| json!({"item": reference(&format!("Observation/{i}"))}))
-                .collect();
-            json!({"resourceType": "List", "status": "current", "mode": "working",
+            };
+            let their_obs = s.create(Who::HospitalA, &observation(&theirs));
+            let my_obs = s.create(Who::HospitalB, &observation(&mine));
+            let list = |items: &[&str]| {
+                let entry: Vec<Value> = items
+                    .iter()
+                    .map(|i| json!({"item": reference(&format!("Observation/{i}"))}))
+                    .collect();
+                json!({"resourceType": "List", "status": "current", "mode": "working",
                 "subject": reference(&format!("Patient/{theirs}")), "entry": entry})
-        };
-        let their_list = s.create(Who::HospitalA, &list(&[&their_obs, &my_obs]));
-        let my_list = s.create(Who::HospitalB, &list(&[&their_obs, &my_obs]));
+            };
+            let their_list = s.create(Who::HospitalA, &list(&[&their_obs, &my_obs]));
+            let my_list = s.create(Who::HospitalB, &list(&[&their_obs, &my_obs]));
 
-        let (status, bundle) = s.get(Who::HospitalB, "?_type=Observation,Patient,List");
-        assert_eq!(status, 200, "{bundle}");
-        assert_eq!(
-            entries(&bundle, "match"),
-            [
-                format!("List/{my_list}"),
-                format!("Observation/{my_obs}"),
-                format!("Patient/{mine}")
-            ]
-        );
-        assert_eq!(bundle["total"], 3, "{bundle}");
-        let (_, bundle) = s.get(
-            Who::HospitalB,
-            &format!("?_id={their_obs},{theirs},{their_list}"),
-        );
-        assert_eq!(bundle["total"], 0, "{bundle}");
-        assert!(bundle.get("entry").is_none(), "{bundle}");
+            let (status, bundle) = s.get(Who::HospitalB, "?_type=Observation,Patient,List");
+            assert_eq!(status, 200, "{bundle}");
+            assert_eq!(
+                entries(&bundle, "match"),
+                [
+                    format!("List/{my_list}"),
+                    format!("Observation/{my_obs}"),
+                    format!("Patient/{mine}")
+                ]
+            );
+            assert_eq!(bundle["total"], 3, "{bundle}");
+            let (_, bundle) = s.get(
+                Who::HospitalB,
+                &format!("?_id={their_obs},{theirs},{their_list}"),
+            );
+            assert_eq!(bundle["total"], 0, "{bundle}");
+            assert!(bundle.get("entry").is_none(), "{bundle}");
 
-        // A's List: the same answer as a List that does not exist.
-        let (status, unreadable) =
-            s.get(Who::HospitalB, &format!("Observation?_list={their_list}"));
-        assert_eq!(status, 200, "{unreadable}");
-        assert_eq!(unreadable["total"], 0, "{unreadable}");
-        let (_, unknown) = s.get(Who::HospitalB, "Observation?_list=no-such-list");
-        assert_eq!(unknown["total"], 0);
-        // B's own List holds A's Observation too, which B still does not see.
-        let (_, bundle) = s.get(Who::HospitalB, &format!("Observation?_list={my_list}"));
-        assert_eq!(entries(&bundle, "match"), [format!("Observation/{my_obs}")]);
-        // A reads its own List's items, B's Observation not among them.
-        let (_, bundle) = s.get(Who::HospitalA, &format!("Observation?_list={their_list}"));
-        assert_eq!(
-            entries(&bundle, "match"),
-            [format!("Observation/{their_obs}")]
-        );
+            // A's List: the same answer as a List that does not exist.
+            let (status, unreadable) =
+                s.get(Who::HospitalB, &format!("Observation?_list={their_list}"));
+            assert_eq!(status, 200, "{unreadable}");
+            assert_eq!(unreadable["total"], 0, "{unreadable}");
+            let (_, unknown) = s.get(Who::HospitalB, "Observation?_list=no-such-list");
+            assert_eq!(unknown["total"], 0);
+            // B's own List holds A's Observation too, which B still does not see.
+            let (_, bundle) = s.get(Who::HospitalB, &format!("Observation?_list={my_list}"));
+            assert_eq!(entries(&bundle, "match"), [format!("Observation/{my_obs}")]);
+            // A reads its own List's items, B's Observation not among them.
+            let (_, bundle) = s.get(Who::HospitalA, &format!("Observation?_list={their_list}"));
+            assert_eq!(
+                entries(&bundle, "match"),
+                [format!("Observation/{their_obs}")]
+            );
 
-        // The system-level search B ran is in the patient's trail, naming what it returned.
-        let (status, trail) = s.get(Who::Patient1, "AuditEvent?_count=1000");
-        assert_eq!(status, 200, "{trail}");
-        let audited = trail["entry"].as_array().unwrap().iter().any(|e| {
-            let e = &e["resource"];
-            e["subtype"][0]["code"] == "search-system"
-                && e["entity"].as_array().is_some_and(|es| {
-                    es.iter()
-                        .any(|x| x["what"]["reference"] == format!("Observation/{my_obs}"))
-                })
-        });
-        assert!(
-            audited,
-            "no search-system event names Observation/{my_obs}: {trail}"
-        );
-    }
+            // The system-level search B ran is in the patient's trail, naming what it returned.
+            let (status, trail) = s.get(Who::Patient1, "AuditEvent?_count=1000");
+            assert_eq!(status, 200, "{trail}");
+            let audited = trail["entry"].as_array().unwrap().iter().any(|e| {
+                let e = &e["resource"];
+                e["subtype"][0]["code"] == "search-system"
+                    && e["entity"].as_array().is_some_and(|es| {
+                        es.iter()
+                            .any(|x| x["what"]["reference"] == format!("Observation/{my_obs}"))
+                    })
+            });
+            assert!(
+                audited,
+                "no search-system event names Observation/{my_obs}: {trail}"
+            );
+        },
+    );
 }
 
 #[test]

@@ -185,6 +185,11 @@ impl<W: Principal> SignedIn<W> {
         self.send(who, reqwest::Method::PUT, path, Some(body), &[])
     }
 
+    /// A PATCH whose body is a FHIRPath Patch (a Parameters resource).
+    pub fn patch(&self, who: W, path: &str, body: &Value) -> (u16, Value) {
+        self.send(who, reqwest::Method::PATCH, path, Some(body), &[])
+    }
+
     pub fn delete(&self, who: W, path: &str) -> u16 {
         self.send(who, reqwest::Method::DELETE, path, None, &[]).0
     }
