@@ -13,13 +13,7 @@ fn search_post(srv: &TestServer, res_type: &str, pairs: &[(&str, String)]) -> (u
     for (k, v) in pairs {
         form.append_pair(k, v);
     }
-    let r = srv
-        .client
-        .post(srv.url(&format!("{res_type}/_search")))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.finish())
-        .send()
-        .unwrap();
+    let r = srv.post_form(&format!("{res_type}/_search"), &form.finish());
     let status = r.status().as_u16();
     (status, r.json().unwrap())
 }

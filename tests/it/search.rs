@@ -1123,13 +1123,7 @@ backend_test!(post_search_with_a_form_body_matches_get, |srv| {
         );
     }
     let post_search = |body: &str, query: &str| {
-        let r = srv
-            .client
-            .post(srv.url(&format!("Patient/_search{query}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_string())
-            .send()
-            .unwrap();
+        let r = srv.post_form(&format!("Patient/_search{query}"), body);
         assert_eq!(r.status(), 200, "{body}");
         r.json::<Value>().unwrap()
     };
@@ -1164,13 +1158,7 @@ backend_test!(post_search_with_a_form_body_matches_get, |srv| {
         .unwrap();
     assert_eq!(r.status(), 415);
     // Invalid values are refused the same way as in GET.
-    let r = srv
-        .client
-        .post(srv.url("Patient/_search"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("birthdate=1970-13")
-        .send()
-        .unwrap();
+    let r = srv.post_form("Patient/_search", "birthdate=1970-13");
     assert_eq!(r.status(), 400);
     assert_eq!(
         first_issue(&r.json().unwrap())["expression"][0],
@@ -1265,13 +1253,10 @@ backend_test!(
             assert!(diagnostics.contains(words), "{path}: {diagnostics}");
         }
         // POSTed searches are judged the same way.
-        let r = srv
-            .client
-            .post(srv.url("Observation/_search"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("status=final&subject.nonsense=nobody")
-            .send()
-            .unwrap();
+        let r = srv.post_form(
+            "Observation/_search",
+            "status=final&subject.nonsense=nobody",
+        );
         assert_eq!(r.status(), 400);
         assert_eq!(
             first_issue(&r.json().unwrap())["expression"][0],

@@ -247,13 +247,10 @@ backend_test!(
     posted_searches_and_bundle_search_entries_include_too,
     |srv| {
         records(&srv);
-        let r = srv
-            .client
-            .post(srv.url("Condition/_search"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("_id=cond-1&_include=Condition%3Asubject")
-            .send()
-            .unwrap();
+        let r = srv.post_form(
+            "Condition/_search",
+            "_id=cond-1&_include=Condition%3Asubject",
+        );
         assert_eq!(r.status(), 200);
         let posted: Value = r.json().unwrap();
         assert_eq!(entries(&posted, "include"), ["Patient/pat-1"]);

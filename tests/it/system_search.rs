@@ -206,13 +206,10 @@ fn pages_follow_next_links_across_types_and_post_search_agrees() {
             assert_eq!(seen.len(), total, "{sort}: a resource on two pages");
             assert_eq!(total, 6, "{sort}");
         }
-        let r = srv
-            .client
-            .post(srv.url("_search"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("_type=Observation,Condition&patient=Patient/pat-1")
-            .send()
-            .unwrap();
+        let r = srv.post_form(
+            "_search",
+            "_type=Observation,Condition&patient=Patient/pat-1",
+        );
         assert_eq!(r.status(), 200);
         let bundle: Value = r.json().unwrap();
         assert_eq!(

@@ -500,13 +500,7 @@ backend_test!(
         );
         assert_eq!(status, 400);
         // Not a form, not XML.
-        let r = srv
-            .client
-            .post(srv.url(""))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("a=b")
-            .send()
-            .unwrap();
+        let r = srv.post_form("", "a=b");
         assert_eq!(r.status(), 415);
         // Nothing was stored by any of them.
         assert_eq!(history_total(&srv, "_history"), 0);

@@ -308,6 +308,17 @@ impl TestServer {
             .unwrap()
     }
 
+    /// POSTs `form` (already encoded) as `application/x-www-form-urlencoded`, as a search by
+    /// POST is sent.
+    pub fn post_form(&self, path: &str, form: &str) -> reqwest::blocking::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .unwrap()
+    }
+
     pub fn delete(&self, path: &str) -> reqwest::blocking::Response {
         self.client.delete(self.url(path)).send().unwrap()
     }
