@@ -415,34 +415,8 @@ fn import_set() -> ImportSet {
     }
 }
 
-/// Stores the import before the server starts, as `kyoyu codesets import` would.
-fn seed(args: &ConfigArgs) {
-    let config = args.resolve().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = kyoyu::store::Store::open(&config.store).unwrap();
-        kyoyu::store::terminology_sync::store_imports(
-            &store,
-            vec![("lab.csv".into(), import_set())],
-            1,
-        )
-        .await
-        .unwrap();
-        store.shutdown();
-    });
-}
-
 fn token_modifiers_over_imported_terminology(backend: Backend) {
-    let srv = TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(|a| seed(a)),
-            ..Default::default()
-        },
-    );
+    let srv = common::codesets::imported_server(backend, "lab.csv", import_set());
     for code in ["GRP", "A1", "A2", "B1", "C1"] {
         srv.put_resource(
             &json!({"resourceType": "Observation", "id": format!("o-{}", code.to_lowercase()),

@@ -5,7 +5,6 @@
 use crate::common;
 
 use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
-use kyoyu::config::ConfigArgs;
 use kyoyu::terminology::{Content, ImportSet, MasterConcept, MasterSystem};
 use serde_json::{Value, json};
 
@@ -53,35 +52,8 @@ fn import_set() -> ImportSet {
     }
 }
 
-/// Stores the import in the server's database before it starts, as `kyoyu codesets import`
-/// would.
-fn seed(args: &ConfigArgs) {
-    let config = args.resolve().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = kyoyu::store::Store::open(&config.store).unwrap();
-        kyoyu::store::terminology_sync::store_imports(
-            &store,
-            vec![("test.csv".into(), import_set())],
-            1,
-        )
-        .await
-        .unwrap();
-        store.shutdown();
-    });
-}
-
 fn imported_server(backend: Backend) -> TestServer {
-    TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(|a| seed(a)),
-            ..Default::default()
-        },
-    )
+    common::codesets::imported_server(backend, "test.csv", import_set())
 }
 
 fn json_of(r: reqwest::blocking::Response, status: u16) -> Value {

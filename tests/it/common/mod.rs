@@ -2,6 +2,7 @@
 //! when KYOYU_TEST_DATABASE_URL is set, on PostgreSQL (a fresh schema per test).
 
 pub mod cli;
+pub mod codesets;
 pub mod documents;
 pub mod hospitals;
 pub mod metrics;
