@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Backend, Options, TestServer, first_issue};
+use common::{Backend, Options, TestServer, first_issue, sorted_ids};
 use serde_json::{Value, json};
 
 /// A `_search` POST whose form body is `pairs`; returns status and body.
@@ -16,12 +16,6 @@ fn search_post(srv: &TestServer, res_type: &str, pairs: &[(&str, String)]) -> (u
     let r = srv.post_form(&format!("{res_type}/_search"), &form.finish());
     let status = r.status().as_u16();
     (status, r.json().unwrap())
-}
-
-fn sorted_ids(bundle: &Value) -> Vec<String> {
-    let mut ids = common::ids(bundle);
-    ids.sort();
-    ids
 }
 
 /// `n` values from `make`, with the real ones spread among them.

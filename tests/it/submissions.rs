@@ -3,10 +3,10 @@
 
 use crate::common;
 
+use common::documents::{SHARED, enc, jp_server};
 use common::{Backend, FHIR_JSON, Options, TestServer, first_issue};
 use serde_json::{Value, json};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const BUNDLE: &str = "Bundle-Bundle-CLINS-Observations-Example-01.json";
 const MEMBER_ID: &str =
     "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID|00012345:あいう:１８７:01";
@@ -16,22 +16,6 @@ const BUNDLE_ID: &str =
 fn example() -> Value {
     let text = std::fs::read_to_string(format!("{SHARED}/examples/clins/{BUNDLE}")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn enc(v: &str) -> String {
-    form_urlencoded::byte_serialize(v.as_bytes()).collect()
-}
-
-fn jp_server(backend: Backend) -> TestServer {
-    TestServer::start_with(
-        backend,
-        Options {
-            configure: Box::new(|a| {
-                common::with_jp_packages(a);
-            }),
-            ..Options::default()
-        },
-    )
 }
 
 fn observations(srv: &TestServer, patient_id: &str) -> Vec<Value> {
