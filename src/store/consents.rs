@@ -14,28 +14,33 @@ pub struct PersonConsent {
     pub content: String,
 }
 
+/// [`PersonConsent`] as loaded: a deletion marker has no content and is left out.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ConsentRow {
+    res_id: String,
+    institution: Option<String>,
+    content: Option<String>,
+}
+
 impl Conn<'_> {
     /// The current (not deleted) Consents about `person`, oldest first.
     pub fn consents_of_person(&mut self, person: &str) -> Result<Vec<PersonConsent>, StoreError> {
-        let rows: Vec<(String, Option<String>, Option<String>)> =
-            dispatch!(self, |c, DB| resources::table
-                .filter(resources::person_key.eq(person))
-                .filter(resources::res_type.eq("Consent"))
-                .filter(resources::deleted.eq(false))
-                .order(resources::rkey)
-                .select((
-                    resources::res_id,
-                    resources::institution,
-                    resources::content
-                ))
-                .load(c))?;
+        let rows = dispatch!(self, |c, DB| resources::table
+            .filter(resources::person_key.eq(person))
+            .filter(resources::res_type.eq("Consent"))
+            .filter(resources::deleted.eq(false))
+            .order(resources::rkey)
+            .select(ConsentRow::as_select())
+            .load::<ConsentRow>(c))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, institution, content)| {
-                content.map(|content| PersonConsent {
-                    id,
-                    institution,
-                    content,
+            .filter_map(|r| {
+                Some(PersonConsent {
+                    id: r.res_id,
+                    institution: r.institution,
+                    content: r.content?,
                 })
             })
             .collect())

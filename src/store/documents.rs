@@ -2,7 +2,12 @@
 //! its addressee and receipt, and the resources extracted from it. Written only inside the
 //! document's transaction.
 
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
 use diesel::prelude::*;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
 
 use super::schema::{document_members, documents};
 use super::units::Member;
@@ -14,7 +19,8 @@ use super::{Conn, StoreError, dispatch};
 /// it stays in the patient's record under its own retention (DESIGN §8): the row keeps its member
 /// list, so that the sender can still withdraw (cancel) or replace (a new version) that
 /// contribution, until its last member is purged too and the row goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum DocumentStatus {
     Active,
     Cancelled,
@@ -48,8 +54,30 @@ impl DocumentStatus {
     }
 }
 
+/// Stored as its name.
+impl<DB: Backend> ToSql<Text, DB> for DocumentStatus
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+/// A name it does not know fails the load as [`StoreError::Corrupt`].
+impl<DB: Backend> FromSql<Text, DB> for DocumentStatus
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(DocumentStatus::parse(&String::from_sql(bytes)?)?)
+    }
+}
+
 /// A document as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = documents, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct DocumentRow {
     pub document_key: String,
     /// `referral`, `checkup`, `patient-summary`.
@@ -74,73 +102,23 @@ pub struct DocumentRow {
     pub received_by: Option<String>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
-fn to_row(r: Row) -> Result<DocumentRow, StoreError> {
-    Ok(DocumentRow {
-        document_key: r.0,
-        kind: r.1,
-        institution: r.2,
-        document_identifier: r.3,
-        version: r.4,
-        status: DocumentStatus::parse(&r.5)?,
-        bundle_identifier: r.6,
-        bundle_id: r.7,
-        patient_identifier: r.8,
-        patient_id: r.9,
-        recipient: r.10,
-        registered_at: r.11,
-        updated_at: r.12,
-        received_at: r.13,
-        received_by: r.14,
-    })
-}
-
-macro_rules! document_columns {
-    () => {
-        (
-            documents::document_key,
-            documents::kind,
-            documents::institution,
-            documents::document_identifier,
-            documents::version,
-            documents::status,
-            documents::bundle_identifier,
-            documents::bundle_id,
-            documents::patient_identifier,
-            documents::patient_id,
-            documents::recipient,
-            documents::registered_at,
-            documents::updated_at,
-            documents::received_at,
-            documents::received_by,
-        )
-    };
+/// A member list row of a document.
+#[derive(Insertable)]
+#[diesel(table_name = document_members, treat_none_as_default_value = false)]
+struct NewDocumentMember<'a> {
+    document_key: &'a str,
+    res_type: &'a str,
+    res_id: &'a str,
+    member_identifier: Option<&'a str>,
 }
 
 impl Conn<'_> {
     pub fn document(&mut self, document_key: &str) -> Result<Option<DocumentRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| documents::table
+        let rows = dispatch!(self, |c, DB| documents::table
             .filter(documents::document_key.eq(document_key))
-            .select(document_columns!())
-            .load(c))?;
-        rows.into_iter().next().map(to_row).transpose()
+            .select(DocumentRow::as_select())
+            .load::<DocumentRow>(c))?;
+        Ok(rows.into_iter().next())
     }
 
     /// The document whose Bundle has the logical id `bundle_id`.
@@ -148,11 +126,11 @@ impl Conn<'_> {
         &mut self,
         bundle_id: &str,
     ) -> Result<Option<DocumentRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| documents::table
+        let rows = dispatch!(self, |c, DB| documents::table
             .filter(documents::bundle_id.eq(bundle_id))
-            .select(document_columns!())
-            .load(c))?;
-        rows.into_iter().next().map(to_row).transpose()
+            .select(DocumentRow::as_select())
+            .load::<DocumentRow>(c))?;
+        Ok(rows.into_iter().next())
     }
 
     /// Every document registered under a document identifier (one per sending institution).
@@ -160,12 +138,11 @@ impl Conn<'_> {
         &mut self,
         document_identifier: &str,
     ) -> Result<Vec<DocumentRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| documents::table
+        Ok(dispatch!(self, |c, DB| documents::table
             .filter(documents::document_identifier.eq(document_identifier))
-            .select(document_columns!())
+            .select(DocumentRow::as_select())
             .order(documents::document_key)
-            .load(c))?;
-        rows.into_iter().map(to_row).collect()
+            .load(c))?)
     }
 
     /// The active documents about any of `patient_ids` (a person's Patients), oldest first.
@@ -173,27 +150,24 @@ impl Conn<'_> {
         &mut self,
         patient_ids: &[String],
     ) -> Result<Vec<DocumentRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| documents::table
+        Ok(dispatch!(self, |c, DB| documents::table
             .filter(documents::patient_id.eq_any(patient_ids))
             .filter(documents::status.eq(DocumentStatus::Active.as_str()))
-            .select(document_columns!())
+            .select(DocumentRow::as_select())
             .order((documents::registered_at, documents::document_key))
-            .load(c))?;
-        rows.into_iter().map(to_row).collect()
+            .load(c))?)
     }
 
     pub fn document_members(&mut self, document_key: &str) -> Result<Vec<Member>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> =
-            dispatch!(self, |c, DB| document_members::table
-                .filter(document_members::document_key.eq(document_key))
-                .select((
-                    document_members::res_type,
-                    document_members::res_id,
-                    document_members::member_identifier,
-                ))
-                .order((document_members::res_type, document_members::res_id))
-                .load(c))?;
-        Ok(rows.into_iter().map(Member::from).collect())
+        Ok(dispatch!(self, |c, DB| document_members::table
+            .filter(document_members::document_key.eq(document_key))
+            .select((
+                document_members::res_type,
+                document_members::res_id,
+                document_members::member_identifier,
+            ))
+            .order((document_members::res_type, document_members::res_id))
+            .load(c))?)
     }
 
     /// Writes the document row and replaces its member list.
@@ -211,32 +185,16 @@ impl Conn<'_> {
             diesel::delete(documents::table.filter(documents::document_key.eq(&doc.document_key)))
                 .execute(c)?;
             diesel::insert_into(documents::table)
-                .values((
-                    documents::document_key.eq(&doc.document_key),
-                    documents::kind.eq(&doc.kind),
-                    documents::institution.eq(&doc.institution),
-                    documents::document_identifier.eq(&doc.document_identifier),
-                    documents::version.eq(&doc.version),
-                    documents::status.eq(doc.status.as_str()),
-                    documents::bundle_identifier.eq(&doc.bundle_identifier),
-                    documents::bundle_id.eq(&doc.bundle_id),
-                    documents::patient_identifier.eq(&doc.patient_identifier),
-                    documents::patient_id.eq(&doc.patient_id),
-                    documents::recipient.eq(doc.recipient.as_deref()),
-                    documents::registered_at.eq(doc.registered_at),
-                    documents::updated_at.eq(doc.updated_at),
-                    documents::received_at.eq(doc.received_at),
-                    documents::received_by.eq(doc.received_by.as_deref()),
-                ))
+                .values(doc)
                 .execute(c)?;
             for m in members {
                 diesel::insert_into(document_members::table)
-                    .values((
-                        document_members::document_key.eq(&doc.document_key),
-                        document_members::res_type.eq(&m.res_type),
-                        document_members::res_id.eq(&m.res_id),
-                        document_members::member_identifier.eq(m.member_identifier.as_deref()),
-                    ))
+                    .values(NewDocumentMember {
+                        document_key: &doc.document_key,
+                        res_type: &m.res_type,
+                        res_id: &m.res_id,
+                        member_identifier: m.member_identifier.as_deref(),
+                    })
                     .execute(c)?;
             }
             Ok::<(), diesel::result::Error>(())
@@ -309,5 +267,79 @@ impl Conn<'_> {
         .set(resources::expires_at.eq(Some(at)))
         .execute(c))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::test_db::test_stores;
+
+    fn referral(recipient: Option<&str>) -> DocumentRow {
+        DocumentRow {
+            document_key: "d1".into(),
+            kind: "referral".into(),
+            institution: "1311234567".into(),
+            document_identifier: "doc-1".into(),
+            version: "1".into(),
+            status: DocumentStatus::Active,
+            bundle_identifier: "1311234567^2026^1".into(),
+            bundle_id: "b1".into(),
+            patient_identifier: "p-1".into(),
+            patient_id: "pat1".into(),
+            recipient: recipient.map(str::to_string),
+            registered_at: 1,
+            updated_at: 2,
+            received_at: None,
+            received_by: None,
+        }
+    }
+
+    /// The row struct is the table: what is put comes back field for field, a missing
+    /// addressee as NULL; a status the code does not know is corrupt data, not a failed query.
+    #[test]
+    fn a_document_reads_back_as_written_and_an_unknown_status_is_corrupt() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for t in test_stores() {
+            rt.block_on(async {
+                let s = t.store.clone();
+                let member = Member {
+                    res_type: "Condition".into(),
+                    res_id: "c1".into(),
+                    member_identifier: None,
+                };
+                for doc in [referral(None), referral(Some("1319876543"))] {
+                    let (put, members) = (doc.clone(), vec![member.clone()]);
+                    s.write(None, move |c| c.put_document(&put, &members))
+                        .await
+                        .unwrap();
+                    let read = s
+                        .read(|c| {
+                            Ok::<_, StoreError>((c.document("d1")?, c.document_members("d1")?))
+                        })
+                        .await
+                        .unwrap();
+                    assert_eq!(read, (Some(doc), vec![member.clone()]), "{}", t.backend);
+                }
+                s.write(None, |c| {
+                    dispatch!(c, |c, DB| diesel::update(documents::table)
+                        .set(documents::status.eq("withdrawn"))
+                        .execute(c))?;
+                    Ok::<_, StoreError>(())
+                })
+                .await
+                .unwrap();
+                let read = s.read(|c| c.document("d1")).await;
+                assert!(
+                    matches!(read, Err(StoreError::Corrupt(_))),
+                    "{}: {read:?}",
+                    t.backend
+                );
+            });
+        }
     }
 }

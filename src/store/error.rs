@@ -53,6 +53,13 @@ pub(super) fn note_disk_full() {
 
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
+        // A stored value that a row type refuses (an unknown status) is corrupt data, as when
+        // the store reads and refuses it itself.
+        if let DieselError::DeserializationError(inner) = &e
+            && let Some(message) = corrupt_field(inner.as_ref())
+        {
+            return StoreError::Corrupt(message);
+        }
         if is_disk_full(&e) {
             note_disk_full();
             return StoreError::DiskFull(e.to_string());
@@ -64,6 +71,19 @@ impl From<DieselError> for StoreError {
             return StoreError::Deadlock(e.to_string());
         }
         StoreError::Database(e)
+    }
+}
+
+/// The message of a [`StoreError::Corrupt`] a row's field failed with, as diesel wraps it
+/// (alone, or with the field's name).
+fn corrupt_field(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<String> {
+    let e = match e.downcast_ref::<diesel::result::DeserializeFieldError>() {
+        Some(field) => field.error.as_ref(),
+        None => e,
+    };
+    match e.downcast_ref::<StoreError>() {
+        Some(StoreError::Corrupt(message)) => Some(message.clone()),
+        _ => None,
     }
 }
 

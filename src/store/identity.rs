@@ -8,6 +8,15 @@ use diesel::prelude::*;
 use super::schema::{consents, resource_versions, resources};
 use super::{Conn, StoreError, dispatch};
 
+/// A Consent's row key and person, which its grants follow (see `relink_person`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ConsentPerson {
+    rkey: i64,
+    person_key: Option<String>,
+}
+
 impl Conn<'_> {
     /// The person of the current, not deleted `Patient/id`; `None` when there is no such
     /// Patient or it names nobody.
@@ -88,16 +97,16 @@ impl Conn<'_> {
         }
         self.relink_versions(id, institution, before, person)?;
         // A Consent's grants go with the Consent's person.
-        let grants: Vec<(i64, Option<String>)> = dispatch!(self, |c, DB| resources::table
+        let grants = dispatch!(self, |c, DB| resources::table
             .filter(resources::patient_key.eq(id))
             .filter(resources::res_type.eq("Consent"))
-            .select((resources::rkey, resources::person_key))
-            .load(c))?;
-        for (rkey, person) in grants {
+            .select(ConsentPerson::as_select())
+            .load::<ConsentPerson>(c))?;
+        for consent in grants {
             dispatch!(self, |c, DB| diesel::update(
-                consents::table.filter(consents::rkey.eq(rkey))
+                consents::table.filter(consents::rkey.eq(consent.rkey))
             )
-            .set(consents::person_key.eq(person))
+            .set(consents::person_key.eq(&consent.person_key))
             .execute(c))?;
         }
         Ok(())

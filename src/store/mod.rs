@@ -4,7 +4,9 @@
 //! the async threads: reads take a pooled connection inside `spawn_blocking`; writes run as
 //! closures over a [`Conn`] inside one transaction — on SQLite on a dedicated writer thread
 //! that commits queued writes together (group commit), on PostgreSQL on a pooled connection.
-//! Queries are written once and compiled for both backends by `dispatch!`.
+//! Queries are written once and compiled for both backends by `dispatch!`. A row is a struct
+//! beside the queries that use it: `Queryable` + `Selectable` to read (`Row::as_select()`),
+//! `Insertable` to write; raw SQL loads `QueryableByName`.
 
 mod access_sql;
 mod audit;
@@ -16,6 +18,7 @@ mod error;
 mod history;
 mod identity;
 mod include_sql;
+mod index_rows;
 mod lock;
 mod migrate;
 mod pg_link;

@@ -29,6 +29,16 @@ pub struct ReindexReport {
     pub resources: usize,
 }
 
+/// A current resource the reindex reads: its key, type and content.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ReindexRow {
+    rkey: i64,
+    res_type: String,
+    content: Option<String>,
+}
+
 impl Store {
     /// Rewrites the rows of the parameters added since the stored extraction version, for every
     /// current resource of the types they belong to, then records this build's version. With
@@ -100,7 +110,7 @@ impl Conn<'_> {
         offset: FixedOffset,
     ) -> Result<(usize, Option<i64>), StoreError> {
         let types = types_since(since);
-        let rows: Vec<(i64, String, Option<String>)> = dispatch!(self, |c, DB| {
+        let rows = dispatch!(self, |c, DB| {
             let mut q = resources::table
                 .filter(resources::rkey.gt(after))
                 .filter(resources::deleted.eq(false))
@@ -110,12 +120,17 @@ impl Conn<'_> {
             }
             q.order(resources::rkey.asc())
                 .limit(BATCH)
-                .select((resources::rkey, resources::res_type, resources::content))
-                .load(c)
+                .select(ReindexRow::as_select())
+                .load::<ReindexRow>(c)
         })?;
-        let last = rows.last().map(|r| r.0);
+        let last = rows.last().map(|r| r.rkey);
         let mut done = 0;
-        for (rkey, res_type, content) in rows {
+        for ReindexRow {
+            rkey,
+            res_type,
+            content,
+        } in rows
+        {
             // A row whose content does not parse has no rows to gain; the validator and the
             // read path report it, the reindex must not stop on it.
             let Some(resource) = content

@@ -7,6 +7,9 @@
 
 use diesel::prelude::*;
 
+use super::index_rows::{
+    NewDate, NewNumber, NewQuantity, NewReference, NewString, NewToken, NewTokenPair, NewUri,
+};
 use super::schema::{
     consents, resource_versions, resources, search_date, search_number, search_quantity,
     search_reference, search_string, search_token, search_token_pair, search_uri,
@@ -32,7 +35,9 @@ pub struct StoredResource {
 }
 
 /// The bookkeeping of the current version, for writers deciding what comes next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct CurrentRow {
     pub rkey: i64,
     pub version: i64,
@@ -94,6 +99,77 @@ pub struct NewVersion<'a> {
     pub consent: &'a [ConsentGrant],
 }
 
+/// The current row as a read loads it: [`CurrentRow`] and [`StoredResource`] with the
+/// institution that wrote it and the patient it is indexed under.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct OwnedRow {
+    rkey: i64,
+    version: i64,
+    last_updated: i64,
+    deleted: bool,
+    content: Option<String>,
+    institution: Option<String>,
+    patient_key: Option<String>,
+}
+
+/// Version 1 of a resource, as [`Conn::insert_new`] writes it. `None` is bound as NULL, so the
+/// INSERT's column list is the same for every resource (one prepared statement).
+#[derive(Insertable)]
+#[diesel(table_name = resources, treat_none_as_default_value = false)]
+struct NewResource<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    version: i64,
+    last_updated: i64,
+    deleted: bool,
+    content: Option<&'a str>,
+    institution: Option<&'a str>,
+    patient_key: Option<&'a str>,
+    person_key: Option<&'a str>,
+    retention_class: Option<&'a str>,
+    expires_at: Option<i64>,
+    retention_group: Option<&'a str>,
+    access_category: Option<&'a str>,
+    hidden: Option<&'a str>,
+}
+
+impl<'a> NewResource<'a> {
+    fn first(v: &NewVersion<'a>) -> Self {
+        NewResource {
+            res_type: v.res_type,
+            res_id: v.id,
+            version: 1,
+            last_updated: v.last_updated,
+            deleted: false,
+            content: Some(v.content),
+            institution: v.institution,
+            patient_key: v.patient_key,
+            person_key: v.person_key,
+            retention_class: v.retention_class,
+            expires_at: v.expires_at,
+            retention_group: v.retention_group,
+            access_category: v.access_category,
+            hidden: v.hidden,
+        }
+    }
+}
+
+/// One grant of a Consent, kept beside it (see `insert_consent`).
+#[derive(Insertable)]
+#[diesel(table_name = consents, treat_none_as_default_value = false)]
+struct NewConsentGrant<'a> {
+    rkey: i64,
+    patient_key: &'a str,
+    person_key: Option<&'a str>,
+    institution: &'a str,
+    category: &'a str,
+    active: bool,
+    period_start: Option<i64>,
+    period_end: Option<i64>,
+}
+
 impl Conn<'_> {
     /// The current version, a deletion marker included (the caller answers 410 for it).
     pub fn read_current(
@@ -153,83 +229,44 @@ impl Conn<'_> {
         let row = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))
-            .select((
-                resources::rkey,
-                resources::version,
-                resources::last_updated,
-                resources::deleted,
-                resources::content,
-                resources::institution,
-                resources::patient_key
-            ))
-            .load::<(
-                i64,
-                i64,
-                i64,
-                bool,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            )>(c))?
+            .select(OwnedRow::as_select())
+            .load::<OwnedRow>(c))?
         .into_iter()
         .next();
-        Ok(row.map(
-            |(rkey, version, last_updated, deleted, content, institution, patient)| {
-                (
-                    CurrentRow {
-                        rkey,
-                        version,
-                        deleted,
-                    },
-                    StoredResource {
-                        res_type: res_type.to_string(),
-                        id: id.to_string(),
-                        version,
-                        last_updated,
-                        deleted,
-                        content,
-                        patient: Some(patient),
-                    },
-                    institution,
-                )
-            },
-        ))
+        Ok(row.map(|r| {
+            (
+                CurrentRow {
+                    rkey: r.rkey,
+                    version: r.version,
+                    deleted: r.deleted,
+                },
+                StoredResource {
+                    res_type: res_type.to_string(),
+                    id: id.to_string(),
+                    version: r.version,
+                    last_updated: r.last_updated,
+                    deleted: r.deleted,
+                    content: r.content,
+                    patient: Some(r.patient_key),
+                },
+                r.institution,
+            )
+        }))
     }
 
     pub fn current(&mut self, res_type: &str, id: &str) -> Result<Option<CurrentRow>, StoreError> {
-        let row = dispatch!(self, |c, DB| resources::table
+        let rows = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))
-            .select((resources::rkey, resources::version, resources::deleted))
-            .load::<(i64, i64, bool)>(c))?
-        .into_iter()
-        .next();
-        Ok(row.map(|(rkey, version, deleted)| CurrentRow {
-            rkey,
-            version,
-            deleted,
-        }))
+            .select(CurrentRow::as_select())
+            .load::<CurrentRow>(c))?;
+        Ok(rows.into_iter().next())
     }
 
     /// Writes version 1 of a resource that does not exist yet; returns its row key.
     pub fn insert_new(&mut self, v: &NewVersion<'_>) -> Result<i64, StoreError> {
         let rkey: i64 = dispatch!(self, |c, DB| diesel::insert_into(resources::table)
-            .values((
-                resources::res_type.eq(v.res_type),
-                resources::res_id.eq(v.id),
-                resources::version.eq(1_i64),
-                resources::last_updated.eq(v.last_updated),
-                resources::deleted.eq(false),
-                resources::content.eq(Some(v.content)),
-                resources::institution.eq(v.institution),
-                resources::patient_key.eq(v.patient_key),
-                resources::person_key.eq(v.person_key),
-                resources::retention_class.eq(v.retention_class),
-                resources::expires_at.eq(v.expires_at),
-                resources::retention_group.eq(v.retention_group),
-                resources::access_category.eq(v.access_category),
-                resources::hidden.eq(v.hidden),
-            ))
+            .values(NewResource::first(v))
             .returning(resources::rkey)
             .get_result(c))?;
         self.insert_version_row(rkey, v.method)?;
@@ -280,17 +317,18 @@ impl Conn<'_> {
         // The column predates references by member identifier: '' names no Patient.
         let patient = v.patient_key.unwrap_or_default();
         for g in v.consent {
+            let grant = NewConsentGrant {
+                rkey,
+                patient_key: patient,
+                person_key: v.person_key,
+                institution: &g.institution,
+                category: g.category,
+                active: g.active,
+                period_start: g.start,
+                period_end: g.end,
+            };
             dispatch!(self, |c, DB| diesel::insert_into(consents::table)
-                .values((
-                    consents::rkey.eq(rkey),
-                    consents::patient_key.eq(patient),
-                    consents::person_key.eq(v.person_key),
-                    consents::institution.eq(&g.institution),
-                    consents::category.eq(g.category),
-                    consents::active.eq(g.active),
-                    consents::period_start.eq(g.start),
-                    consents::period_end.eq(g.end),
-                ))
+                .values(grant)
                 .execute(c))?;
         }
         Ok(())
@@ -405,100 +443,42 @@ impl Conn<'_> {
         dispatch!(self, |c, DB| {
             for t in &index.tokens {
                 diesel::insert_into(search_token::table)
-                    .values((
-                        search_token::rkey.eq(rkey),
-                        search_token::res_type.eq(res_type),
-                        search_token::param.eq(t.param),
-                        search_token::system.eq(t.system.as_deref()),
-                        search_token::code.eq(t.code.as_str()),
-                    ))
+                    .values(NewToken::new(rkey, res_type, t))
                     .execute(c)?;
             }
             for s in &index.strings {
                 diesel::insert_into(search_string::table)
-                    .values((
-                        search_string::rkey.eq(rkey),
-                        search_string::res_type.eq(res_type),
-                        search_string::param.eq(s.param),
-                        search_string::normalized.eq(s.normalized.as_str()),
-                        search_string::exact.eq(s.exact.as_str()),
-                    ))
+                    .values(NewString::new(rkey, res_type, s))
                     .execute(c)?;
             }
             for d in &index.dates {
                 diesel::insert_into(search_date::table)
-                    .values((
-                        search_date::rkey.eq(rkey),
-                        search_date::res_type.eq(res_type),
-                        search_date::param.eq(d.param),
-                        search_date::start_at.eq(d.start),
-                        search_date::end_at.eq(d.end),
-                    ))
+                    .values(NewDate::new(rkey, res_type, d))
                     .execute(c)?;
             }
             for r in &index.references {
                 diesel::insert_into(search_reference::table)
-                    .values((
-                        search_reference::rkey.eq(rkey),
-                        search_reference::res_type.eq(res_type),
-                        search_reference::param.eq(r.param),
-                        search_reference::target_type.eq(r.target_type.as_str()),
-                        search_reference::target_id.eq(r.target_id.as_str()),
-                    ))
+                    .values(NewReference::new(rkey, res_type, r))
                     .execute(c)?;
             }
             for n in &index.numbers {
                 diesel::insert_into(search_number::table)
-                    .values((
-                        search_number::rkey.eq(rkey),
-                        search_number::res_type.eq(res_type),
-                        search_number::param.eq(n.param),
-                        search_number::value.eq(n.value),
-                    ))
+                    .values(NewNumber::new(rkey, res_type, n))
                     .execute(c)?;
             }
             for q in &index.quantities {
-                let (comp_system, comp_code) = match &q.component {
-                    Some((system, code)) => (system.as_deref(), Some(code.as_str())),
-                    None => (None, None),
-                };
                 diesel::insert_into(search_quantity::table)
-                    .values((
-                        search_quantity::rkey.eq(rkey),
-                        search_quantity::res_type.eq(res_type),
-                        search_quantity::param.eq(q.param),
-                        search_quantity::system.eq(q.system.as_deref()),
-                        search_quantity::code.eq(q.code.as_deref()),
-                        search_quantity::value.eq(q.value),
-                        search_quantity::canon_unit
-                            .eq(q.canonical.as_ref().map(|c| c.unit.as_str())),
-                        search_quantity::canon_value.eq(q.canonical.as_ref().map(|c| c.value)),
-                        search_quantity::comp_system.eq(comp_system),
-                        search_quantity::comp_code.eq(comp_code),
-                    ))
+                    .values(NewQuantity::new(rkey, res_type, q))
                     .execute(c)?;
             }
             for u in &index.uris {
                 diesel::insert_into(search_uri::table)
-                    .values((
-                        search_uri::rkey.eq(rkey),
-                        search_uri::res_type.eq(res_type),
-                        search_uri::param.eq(u.param),
-                        search_uri::uri.eq(u.uri.as_str()),
-                    ))
+                    .values(NewUri::new(rkey, res_type, u))
                     .execute(c)?;
             }
             for t in &index.token_pairs {
                 diesel::insert_into(search_token_pair::table)
-                    .values((
-                        search_token_pair::rkey.eq(rkey),
-                        search_token_pair::res_type.eq(res_type),
-                        search_token_pair::param.eq(t.param),
-                        search_token_pair::system.eq(t.system.as_deref()),
-                        search_token_pair::code.eq(t.code.as_str()),
-                        search_token_pair::value_system.eq(t.value_system.as_deref()),
-                        search_token_pair::value_code.eq(t.value_code.as_str()),
-                    ))
+                    .values(NewTokenPair::new(rkey, res_type, t))
                     .execute(c)?;
             }
             Ok::<(), diesel::result::Error>(())

@@ -24,7 +24,9 @@ pub struct Taken {
 }
 
 /// A row past its expiry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Expired {
     pub rkey: i64,
     pub res_type: String,
@@ -32,18 +34,31 @@ pub struct Expired {
     pub retention_class: Option<String>,
     pub patient_key: Option<String>,
     pub retention_group: Option<String>,
+    /// Never NULL where it is loaded: `expires_at <= as_of` leaves out the rows without one.
+    #[diesel(select_expression = resources::expires_at.assume_not_null())]
     pub expires_at: i64,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
+/// The record of a purge run as it starts; `finish_purge_run` fills in the rest.
+#[derive(Insertable)]
+#[diesel(table_name = purge_runs)]
+struct NewPurgeRun<'a> {
+    started_at: i64,
+    as_of: i64,
+    dry_run: bool,
+    counts: &'a str,
+}
+
+/// The audit row of one purged resource.
+#[derive(Insertable)]
+#[diesel(table_name = purged_resources)]
+struct NewPurged<'a> {
+    run_id: i64,
+    res_type: &'a str,
+    res_id: &'a str,
+    rule: &'a str,
+    purged_at: i64,
+}
 
 impl Conn<'_> {
     /// Begins a purge batch: on PostgreSQL, takes the purgers' lock ([`LockKey::Purge`]) for
@@ -64,7 +79,7 @@ impl Conn<'_> {
         limit: i64,
     ) -> Result<Vec<Expired>, StoreError> {
         let (e, r) = after.unwrap_or((i64::MIN, i64::MIN));
-        let rows: Vec<Row> = dispatch!(self, |c, DB| resources::table
+        Ok(dispatch!(self, |c, DB| resources::table
             .filter(resources::expires_at.le(as_of))
             // A row value, not `e < x OR (e = x AND r < y)`: PostgreSQL turns it into an index
             // bound on (expires_at, rkey) instead of a filter over every row at the cursor's instant.
@@ -77,30 +92,8 @@ impl Conn<'_> {
             )
             .order((resources::expires_at, resources::rkey))
             .limit(limit)
-            .select((
-                resources::rkey,
-                resources::res_type,
-                resources::res_id,
-                resources::retention_class,
-                resources::patient_key,
-                resources::retention_group,
-                resources::expires_at,
-            ))
-            .load(c))?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(rkey, res_type, res_id, class, patient, group, at)| Expired {
-                    rkey,
-                    res_type,
-                    res_id,
-                    retention_class: class,
-                    patient_key: patient,
-                    retention_group: group,
-                    expires_at: at.unwrap_or(i64::MIN),
-                },
-            )
-            .collect())
+            .select(Expired::as_select())
+            .load(c))?)
     }
 
     /// How many rows of the same patient, class and group rank after `row` (later expiry, or the
@@ -247,14 +240,12 @@ impl Conn<'_> {
         for chunk in rows.chunks(CHUNK) {
             let values: Vec<_> = chunk
                 .iter()
-                .map(|(t, id, rule)| {
-                    (
-                        purged_resources::run_id.eq(run_id),
-                        purged_resources::res_type.eq(*t),
-                        purged_resources::res_id.eq(*id),
-                        purged_resources::rule.eq(*rule),
-                        purged_resources::purged_at.eq(at),
-                    )
+                .map(|&(res_type, res_id, rule)| NewPurged {
+                    run_id,
+                    res_type,
+                    res_id,
+                    rule,
+                    purged_at: at,
                 })
                 .collect();
             dispatch!(self, |c, DB| diesel::insert_into(purged_resources::table)
@@ -271,12 +262,12 @@ impl Conn<'_> {
         dry_run: bool,
     ) -> Result<i64, StoreError> {
         let id = dispatch!(self, |c, DB| diesel::insert_into(purge_runs::table)
-            .values((
-                purge_runs::started_at.eq(started_at),
-                purge_runs::as_of.eq(as_of),
-                purge_runs::dry_run.eq(dry_run),
-                purge_runs::counts.eq("{}"),
-            ))
+            .values(NewPurgeRun {
+                started_at,
+                as_of,
+                dry_run,
+                counts: "{}",
+            })
             .returning(purge_runs::id)
             .get_result(c))?;
         Ok(id)
@@ -308,13 +299,13 @@ impl Conn<'_> {
         at: i64,
     ) -> Result<(), StoreError> {
         dispatch!(self, |c, DB| diesel::insert_into(purged_resources::table)
-            .values((
-                purged_resources::run_id.eq(run_id),
-                purged_resources::res_type.eq(res_type),
-                purged_resources::res_id.eq(res_id),
-                purged_resources::rule.eq(rule),
-                purged_resources::purged_at.eq(at),
-            ))
+            .values(NewPurged {
+                run_id,
+                res_type,
+                res_id,
+                rule,
+                purged_at: at,
+            })
             .execute(c))?;
         Ok(())
     }

@@ -12,7 +12,9 @@ use crate::terminology::{Content, MasterConcept, MasterSystem, StoredCodeSystem,
 const CHUNK: usize = 2_000;
 
 /// One line of the import log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = terminology_imports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ImportLogEntry {
     pub kind: String,
     pub url: String,
@@ -32,17 +34,77 @@ struct NewConcept<'a> {
     parent: Option<&'a str>,
 }
 
-type SystemRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    String,
-    bool,
-    String,
-    String,
-    i64,
-);
+#[derive(Insertable)]
+#[diesel(table_name = code_systems, treat_none_as_default_value = false)]
+struct NewCodeSystem<'a> {
+    url: &'a str,
+    version: Option<&'a str>,
+    name: &'a str,
+    content: &'a str,
+    case_sensitive: bool,
+    /// JSON array of the value sets defined as the whole system.
+    value_sets: &'a str,
+    source: &'a str,
+    imported_at: i64,
+    concept_count: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = value_sets, treat_none_as_default_value = false)]
+struct NewValueSet<'a> {
+    url: &'a str,
+    version: Option<&'a str>,
+    source: &'a str,
+    imported_at: i64,
+    content: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = terminology_imports, treat_none_as_default_value = false)]
+struct NewImport<'a> {
+    kind: &'a str,
+    url: &'a str,
+    version: Option<&'a str>,
+    source: &'a str,
+    imported_at: i64,
+    concept_count: i64,
+}
+
+/// A stored code system without its concepts, as loaded before they are.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = code_systems)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct SystemRow {
+    id: i64,
+    url: String,
+    version: Option<String>,
+    name: String,
+    content: String,
+    case_sensitive: bool,
+    value_sets: String,
+    source: String,
+    imported_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = code_system_concepts)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ConceptRow {
+    code: String,
+    display: Option<String>,
+    parent: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = value_sets)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ValueSetRow {
+    url: String,
+    version: Option<String>,
+    source: String,
+    imported_at: i64,
+    content: String,
+}
 
 impl Conn<'_> {
     /// Replaces the stored import of `system.url` with `system` and logs the import. Call
@@ -60,17 +122,17 @@ impl Conn<'_> {
             diesel::delete(code_systems::table.filter(code_systems::url.eq(&system.url)))
                 .execute(c)?;
             let id: i64 = diesel::insert_into(code_systems::table)
-                .values((
-                    code_systems::url.eq(&system.url),
-                    code_systems::version.eq(system.version.as_deref()),
-                    code_systems::name.eq(&system.name),
-                    code_systems::content.eq(system.content.as_str()),
-                    code_systems::case_sensitive.eq(system.case_sensitive),
-                    code_systems::value_sets.eq(&value_sets),
-                    code_systems::source.eq(source),
-                    code_systems::imported_at.eq(now),
-                    code_systems::concept_count.eq(count),
-                ))
+                .values(NewCodeSystem {
+                    url: &system.url,
+                    version: system.version.as_deref(),
+                    name: &system.name,
+                    content: system.content.as_str(),
+                    case_sensitive: system.case_sensitive,
+                    value_sets: &value_sets,
+                    source,
+                    imported_at: now,
+                    concept_count: count,
+                })
                 .returning(code_systems::id)
                 .get_result(c)?;
             for (n, chunk) in system.concepts.chunks(CHUNK).enumerate() {
@@ -113,13 +175,13 @@ impl Conn<'_> {
         dispatch!(self, |c, Db| {
             diesel::delete(value_sets::table.filter(value_sets::url.eq(url))).execute(c)?;
             diesel::insert_into(value_sets::table)
-                .values((
-                    value_sets::url.eq(url),
-                    value_sets::version.eq(version),
-                    value_sets::source.eq(source),
-                    value_sets::imported_at.eq(now),
-                    value_sets::content.eq(content),
-                ))
+                .values(NewValueSet {
+                    url,
+                    version,
+                    source,
+                    imported_at: now,
+                    content,
+                })
                 .execute(c)?;
             Ok::<(), diesel::result::Error>(())
         })?;
@@ -137,14 +199,14 @@ impl Conn<'_> {
     ) -> Result<(), StoreError> {
         dispatch!(self, |c, Db| {
             diesel::insert_into(terminology_imports::table)
-                .values((
-                    terminology_imports::kind.eq(kind),
-                    terminology_imports::url.eq(url),
-                    terminology_imports::version.eq(version),
-                    terminology_imports::source.eq(source),
-                    terminology_imports::imported_at.eq(now),
-                    terminology_imports::concept_count.eq(count),
-                ))
+                .values(NewImport {
+                    kind,
+                    url,
+                    version,
+                    source,
+                    imported_at: now,
+                    concept_count: count,
+                })
                 .execute(c)
         })?;
         Ok(())
@@ -162,119 +224,77 @@ impl Conn<'_> {
 
     /// Every stored code system with its concepts in source order.
     pub fn load_code_systems(&mut self) -> Result<Vec<StoredCodeSystem>, StoreError> {
-        let systems: Vec<SystemRow> = dispatch!(self, |c, Db| {
+        let systems = dispatch!(self, |c, Db| {
             code_systems::table
-                .select((
-                    code_systems::id,
-                    code_systems::url,
-                    code_systems::version,
-                    code_systems::name,
-                    code_systems::content,
-                    code_systems::case_sensitive,
-                    code_systems::value_sets,
-                    code_systems::source,
-                    code_systems::imported_at,
-                ))
+                .select(SystemRow::as_select())
                 .order(code_systems::url)
-                .load(c)
+                .load::<SystemRow>(c)
         })?;
         let mut out = Vec::with_capacity(systems.len());
-        for (id, url, version, name, content, case_sensitive, vs, source, imported_at) in systems {
-            let rows: Vec<(String, Option<String>, Option<String>)> = dispatch!(self, |c, Db| {
+        for s in systems {
+            let rows = dispatch!(self, |c, Db| {
                 code_system_concepts::table
-                    .filter(code_system_concepts::system_id.eq(id))
+                    .filter(code_system_concepts::system_id.eq(s.id))
                     .order(code_system_concepts::seq)
-                    .select((
-                        code_system_concepts::code,
-                        code_system_concepts::display,
-                        code_system_concepts::parent,
-                    ))
-                    .load(c)
+                    .select(ConceptRow::as_select())
+                    .load::<ConceptRow>(c)
             })?;
-            let content = Content::parse(&content).ok_or_else(|| {
-                StoreError::Corrupt(format!("code system {url}: content {content}"))
+            let url = s.url;
+            let content = Content::parse(&s.content).ok_or_else(|| {
+                StoreError::Corrupt(format!("code system {url}: content {}", s.content))
             })?;
-            let value_sets: Vec<String> = serde_json::from_str(&vs)
+            let value_sets: Vec<String> = serde_json::from_str(&s.value_sets)
                 .map_err(|e| StoreError::Corrupt(format!("code system {url}: value sets: {e}")))?;
             out.push(StoredCodeSystem {
                 system: MasterSystem {
                     url,
-                    version,
-                    name,
+                    version: s.version,
+                    name: s.name,
                     content,
-                    case_sensitive,
+                    case_sensitive: s.case_sensitive,
                     value_sets,
                     concepts: rows
                         .into_iter()
-                        .map(|(code, display, parent)| MasterConcept {
-                            code,
-                            display,
-                            parent,
+                        .map(|r| MasterConcept {
+                            code: r.code,
+                            display: r.display,
+                            parent: r.parent,
                         })
                         .collect(),
                 },
-                source,
-                imported_at,
+                source: s.source,
+                imported_at: s.imported_at,
             });
         }
         Ok(out)
     }
 
     pub fn load_value_sets(&mut self) -> Result<Vec<StoredValueSet>, StoreError> {
-        let rows: Vec<(String, Option<String>, String, i64, String)> = dispatch!(self, |c, Db| {
+        let rows = dispatch!(self, |c, Db| {
             value_sets::table
-                .select((
-                    value_sets::url,
-                    value_sets::version,
-                    value_sets::source,
-                    value_sets::imported_at,
-                    value_sets::content,
-                ))
+                .select(ValueSetRow::as_select())
                 .order(value_sets::url)
-                .load(c)
+                .load::<ValueSetRow>(c)
         })?;
         Ok(rows
             .into_iter()
-            .map(
-                |(url, version, source, imported_at, content)| StoredValueSet {
-                    url,
-                    version,
-                    source,
-                    imported_at,
-                    content,
-                },
-            )
+            .map(|r| StoredValueSet {
+                url: r.url,
+                version: r.version,
+                source: r.source,
+                imported_at: r.imported_at,
+                content: r.content,
+            })
             .collect())
     }
 
     /// The import log, newest first.
     pub fn import_log(&mut self) -> Result<Vec<ImportLogEntry>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, String, i64, i64)> =
-            dispatch!(self, |c, Db| {
-                terminology_imports::table
-                    .select((
-                        terminology_imports::kind,
-                        terminology_imports::url,
-                        terminology_imports::version,
-                        terminology_imports::source,
-                        terminology_imports::imported_at,
-                        terminology_imports::concept_count,
-                    ))
-                    .order(terminology_imports::id.desc())
-                    .load(c)
-            })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(kind, url, version, source, imported_at, concept_count)| ImportLogEntry {
-                    kind,
-                    url,
-                    version,
-                    source,
-                    imported_at,
-                    concept_count,
-                },
-            )
-            .collect())
+        Ok(dispatch!(self, |c, Db| {
+            terminology_imports::table
+                .select(ImportLogEntry::as_select())
+                .order(terminology_imports::id.desc())
+                .load(c)
+        })?)
     }
 }

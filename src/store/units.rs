@@ -3,11 +3,13 @@
 
 use diesel::prelude::*;
 
-use super::schema::{report_unit_members, report_units};
+use super::schema::{report_unit_members, report_units, resources};
 use super::{Conn, StoreError, dispatch};
 
 /// A report unit as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = report_units)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct UnitRow {
     pub unit_key: String,
     pub patient_identifier: String,
@@ -21,65 +23,23 @@ pub struct UnitRow {
 }
 
 /// One clinical resource of a report unit or a document; `member_identifier` is its
-/// resourceInstance identifier (what makes a re-sent resource the same resource).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// resourceInstance identifier (what makes a re-sent resource the same resource). Loaded from
+/// either member table, so each query names its three columns.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Member {
     pub res_type: String,
     pub res_id: String,
     pub member_identifier: Option<String>,
 }
 
-/// A member list row: (type, id, resource identifier).
-impl From<(String, String, Option<String>)> for Member {
-    fn from((res_type, res_id, member_identifier): (String, String, Option<String>)) -> Self {
-        Member {
-            res_type,
-            res_id,
-            member_identifier,
-        }
-    }
-}
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-);
-
-fn to_unit(r: Row) -> UnitRow {
-    UnitRow {
-        unit_key: r.0,
-        patient_identifier: r.1,
-        bundle_identifier: r.2,
-        institution: r.3,
-        resource_type: r.4,
-        bundle_id: r.5,
-        patient_id: r.6,
-        registered_at: r.7,
-        updated_at: r.8,
-    }
-}
-
-macro_rules! unit_columns {
-    () => {
-        (
-            report_units::unit_key,
-            report_units::patient_identifier,
-            report_units::bundle_identifier,
-            report_units::institution,
-            report_units::resource_type,
-            report_units::bundle_id,
-            report_units::patient_id,
-            report_units::registered_at,
-            report_units::updated_at,
-        )
-    };
+/// A member list row of a report unit.
+#[derive(Insertable)]
+#[diesel(table_name = report_unit_members, treat_none_as_default_value = false)]
+struct NewUnitMember<'a> {
+    unit_key: &'a str,
+    res_type: &'a str,
+    res_id: &'a str,
+    member_identifier: Option<&'a str>,
 }
 
 /// A current resource of a patient with its bookkeeping, for the patient summary.
@@ -94,6 +54,20 @@ pub struct PatientResource {
     pub retention_group: Option<String>,
 }
 
+/// [`PatientResource`] as loaded: a deletion marker has no content and is left out.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct PatientResourceRow {
+    res_type: String,
+    res_id: String,
+    content: Option<String>,
+    institution: Option<String>,
+    last_updated: i64,
+    retention_class: Option<String>,
+    retention_group: Option<String>,
+}
+
 impl Conn<'_> {
     /// The current (not deleted) resources of `types` of the person `Patient/patient_id`
     /// names, whichever institution wrote them (each institution keeps its own Patient of a
@@ -106,18 +80,8 @@ impl Conn<'_> {
         scope: &crate::access::Scope,
         now: i64,
     ) -> Result<Vec<PatientResource>, StoreError> {
-        use super::schema::resources;
-        type R = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<String>,
-            Option<String>,
-        );
         let person = self.person_of_patient(patient_id)?;
-        let rows: Vec<R> = dispatch!(self, |c, DB| resources::table
+        let rows = dispatch!(self, |c, DB| resources::table
             .filter(
                 resources::person_key
                     .eq(person.as_deref())
@@ -127,56 +91,46 @@ impl Conn<'_> {
             )
             .filter(resources::deleted.eq(false))
             .filter(resources::res_type.eq_any(types))
-            .select((
-                resources::res_type,
-                resources::res_id,
-                resources::content,
-                resources::institution,
-                resources::last_updated,
-                resources::retention_class,
-                resources::retention_group,
-            ))
+            .select(PatientResourceRow::as_select())
             .order((resources::res_type, resources::last_updated.desc()))
-            .load(c))?;
+            .load::<PatientResourceRow>(c))?;
         let mut found = Vec::with_capacity(rows.len());
         for row in rows {
-            if scope.is_system() || self.visible(&row.0, &row.1, scope, now)? {
+            if scope.is_system() || self.visible(&row.res_type, &row.res_id, scope, now)? {
                 found.push(row);
             }
         }
         Ok(found
             .into_iter()
-            .filter_map(
-                |(res_type, id, content, institution, last_updated, class, group)| {
-                    Some(PatientResource {
-                        res_type,
-                        id,
-                        content: content?,
-                        institution,
-                        last_updated,
-                        retention_class: class,
-                        retention_group: group,
-                    })
-                },
-            )
+            .filter_map(|r| {
+                Some(PatientResource {
+                    res_type: r.res_type,
+                    id: r.res_id,
+                    content: r.content?,
+                    institution: r.institution,
+                    last_updated: r.last_updated,
+                    retention_class: r.retention_class,
+                    retention_group: r.retention_group,
+                })
+            })
             .collect())
     }
 
     pub fn unit(&mut self, unit_key: &str) -> Result<Option<UnitRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+        let rows = dispatch!(self, |c, DB| report_units::table
             .filter(report_units::unit_key.eq(unit_key))
-            .select(unit_columns!())
-            .load(c))?;
-        Ok(rows.into_iter().next().map(to_unit))
+            .select(UnitRow::as_select())
+            .load::<UnitRow>(c))?;
+        Ok(rows.into_iter().next())
     }
 
     /// The unit whose stored Bundle is `Bundle/{bundle_id}`.
     pub fn unit_by_bundle_id(&mut self, bundle_id: &str) -> Result<Option<UnitRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+        let rows = dispatch!(self, |c, DB| report_units::table
             .filter(report_units::bundle_id.eq(bundle_id))
-            .select(unit_columns!())
-            .load(c))?;
-        Ok(rows.into_iter().next().map(to_unit))
+            .select(UnitRow::as_select())
+            .load::<UnitRow>(c))?;
+        Ok(rows.into_iter().next())
     }
 
     /// Every unit registered under a Bundle-ID (one per patient).
@@ -184,26 +138,23 @@ impl Conn<'_> {
         &mut self,
         bundle_identifier: &str,
     ) -> Result<Vec<UnitRow>, StoreError> {
-        let rows: Vec<Row> = dispatch!(self, |c, DB| report_units::table
+        Ok(dispatch!(self, |c, DB| report_units::table
             .filter(report_units::bundle_identifier.eq(bundle_identifier))
-            .select(unit_columns!())
+            .select(UnitRow::as_select())
             .order(report_units::unit_key)
-            .load(c))?;
-        Ok(rows.into_iter().map(to_unit).collect())
+            .load(c))?)
     }
 
     pub fn unit_members(&mut self, unit_key: &str) -> Result<Vec<Member>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> =
-            dispatch!(self, |c, DB| report_unit_members::table
-                .filter(report_unit_members::unit_key.eq(unit_key))
-                .select((
-                    report_unit_members::res_type,
-                    report_unit_members::res_id,
-                    report_unit_members::member_identifier,
-                ))
-                .order((report_unit_members::res_type, report_unit_members::res_id))
-                .load(c))?;
-        Ok(rows.into_iter().map(Member::from).collect())
+        Ok(dispatch!(self, |c, DB| report_unit_members::table
+            .filter(report_unit_members::unit_key.eq(unit_key))
+            .select((
+                report_unit_members::res_type,
+                report_unit_members::res_id,
+                report_unit_members::member_identifier,
+            ))
+            .order((report_unit_members::res_type, report_unit_members::res_id))
+            .load(c))?)
     }
 
     /// Writes the unit row and replaces its member list.
@@ -216,26 +167,16 @@ impl Conn<'_> {
             diesel::delete(report_units::table.filter(report_units::unit_key.eq(&unit.unit_key)))
                 .execute(c)?;
             diesel::insert_into(report_units::table)
-                .values((
-                    report_units::unit_key.eq(&unit.unit_key),
-                    report_units::patient_identifier.eq(&unit.patient_identifier),
-                    report_units::bundle_identifier.eq(&unit.bundle_identifier),
-                    report_units::institution.eq(&unit.institution),
-                    report_units::resource_type.eq(&unit.resource_type),
-                    report_units::bundle_id.eq(&unit.bundle_id),
-                    report_units::patient_id.eq(&unit.patient_id),
-                    report_units::registered_at.eq(unit.registered_at),
-                    report_units::updated_at.eq(unit.updated_at),
-                ))
+                .values(unit)
                 .execute(c)?;
             for m in members {
                 diesel::insert_into(report_unit_members::table)
-                    .values((
-                        report_unit_members::unit_key.eq(&unit.unit_key),
-                        report_unit_members::res_type.eq(&m.res_type),
-                        report_unit_members::res_id.eq(&m.res_id),
-                        report_unit_members::member_identifier.eq(m.member_identifier.as_deref()),
-                    ))
+                    .values(NewUnitMember {
+                        unit_key: &unit.unit_key,
+                        res_type: &m.res_type,
+                        res_id: &m.res_id,
+                        member_identifier: m.member_identifier.as_deref(),
+                    })
                     .execute(c)?;
             }
             Ok::<(), diesel::result::Error>(())
