@@ -6,34 +6,12 @@ use super::Services;
 use crate::access::{Caller, Principal, Scope};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
-use crate::store::Conn;
+use crate::store::{Conn, Scoped, SystemUse};
 
-/// The caller's reading scope; for a patient, the Patient records of the person their
-/// credential names (every institution's, by member identifier).
+/// The caller's reading scope, for a write that checks what it touches against it (reads open
+/// a [`Scoped`] handle through [`Session::scoped`](super::session::Session::scoped)).
 pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, _now: i64) -> Result<Scope, Error> {
-    let ids = match &svc.caller.principal {
-        Principal::Patient { identifier, .. } => {
-            conn.patients_of_person(crate::access::person::PersonKey::parse(identifier).as_str())?
-        }
-        _ => Vec::new(),
-    };
-    Ok(svc.caller.scope(ids))
-}
-
-/// Answers a resource outside `scope` exactly as one that does not exist (404, the same
-/// OperationOutcome): a 403 would tell the caller that it exists (issue #20, finding 9).
-fn check_visible(
-    conn: &mut Conn<'_>,
-    scope: &Scope,
-    res_type: &str,
-    id: &str,
-    now: i64,
-) -> Result<(), Error> {
-    if conn.visible(res_type, id, scope, now)? {
-        Ok(())
-    } else {
-        Err(not_found(res_type, id))
-    }
+    super::session::scope_of(conn, &svc.caller)
 }
 
 fn not_found(res_type: &str, id: &str) -> Error {
@@ -43,38 +21,18 @@ fn not_found(res_type: &str, id: &str) -> Error {
     }
 }
 
-/// Answers a resource outside `scope` whose writer is `owner` as not found: an institution's
-/// own writes need no query.
-pub(crate) fn check_owner_or_visible(
-    conn: &mut Conn<'_>,
-    scope: &Scope,
-    owner: Option<&str>,
-    res_type: &str,
-    id: &str,
-    now: i64,
-) -> Result<(), Error> {
-    if scope.owns(owner) {
-        Ok(())
-    } else {
-        check_visible(conn, scope, res_type, id, now)
-    }
-}
-
-/// [`check_owner_or_visible`] for a resource known by id; one that does not exist passes, for
-/// the caller to answer 404.
+/// Answers a resource that exists outside the caller's scope exactly as one that does not
+/// exist (404, the same OperationOutcome): a 403 would tell the caller that it exists (issue
+/// #20, finding 9). One that does not exist passes, for the caller to answer 404.
 pub(crate) fn check_readable(
-    conn: &mut Conn<'_>,
-    scope: &Scope,
+    scoped: &mut Scoped<'_>,
     res_type: &str,
     id: &str,
-    now: i64,
 ) -> Result<(), Error> {
-    if scope.is_system() {
-        return Ok(());
-    }
-    match conn.owner_of(res_type, id)? {
-        Some(owner) => check_owner_or_visible(conn, scope, owner.as_deref(), res_type, id, now),
-        None => Ok(()),
+    if scoped.hidden(res_type, id)? {
+        Err(not_found(res_type, id))
+    } else {
+        Ok(())
     }
 }
 
@@ -122,16 +80,18 @@ pub(crate) fn check_owner(
         // as one that does not exist.
         if matches!(svc.caller.principal, Principal::Patient { .. }) {
             let scope = scope_in(conn, svc, now)?;
-            return check_readable(conn, &scope, res_type, id, now);
+            return check_readable(&mut Scoped::new(conn, &scope, now), res_type, id);
         }
         return Ok(());
     };
-    match conn.owner_of(res_type, id)? {
+    match conn.system(SystemUse::Ownership).owner_of(res_type, id)? {
         None => Ok(()),
         Some(Some(owner)) if owner == mine => Ok(()),
         Some(_) => {
             let scope = scope_in(conn, svc, now)?;
-            check_visible(conn, &scope, res_type, id, now)?;
+            if !Scoped::new(conn, &scope, now).visible(res_type, id)? {
+                return Err(not_found(res_type, id));
+            }
             Err(Error::Forbidden(
                 InteractionMessage::WrittenByAnother {
                     reference: format!("{res_type}/{id}"),

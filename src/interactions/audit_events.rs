@@ -20,7 +20,7 @@ use crate::messages::InteractionMessage;
 use crate::messages::requests::SearchReason;
 use crate::search::date::parse_fhir_date;
 use crate::search::paging;
-use crate::store::AuditFilter;
+use crate::store::{AuditFilter, Scoped, SystemUse};
 
 /// A parsed `AuditEvent` search.
 #[derive(Debug, Clone)]
@@ -111,11 +111,8 @@ async fn reader(svc: &Services) -> Result<Reader, Error> {
     match &svc.caller.principal {
         Principal::Open | Principal::Operator { .. } => Ok(Reader::All),
         Principal::Patient { .. } => {
-            let (scoped, now) = (svc.clone(), svc.clock.now_micros());
-            let scope = svc
-                .store
-                .read(move |conn| super::access::scope_in(conn, &scoped, now))
-                .await?;
+            let session = svc.session();
+            let scope = svc.store.read(move |conn| session.scope(conn)).await?;
             let own = match &scope {
                 Scope::Patient { patient_ids, .. } => patient_ids.clone(),
                 _ => Vec::new(),
@@ -157,10 +154,11 @@ impl Reader {
         let readable = svc
             .store
             .read(move |conn| {
+                let mut scoped = Scoped::new(conn, &scope, now);
                 let mut readable: BTreeSet<(String, String)> = BTreeSet::new();
                 for (res_type, ids) in &asked {
                     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                    for id in conn.visible_among(res_type, &ids, &scope, now)? {
+                    for id in scoped.visible_among(res_type, &ids)? {
                         readable.insert((res_type.clone(), id));
                     }
                 }
@@ -219,7 +217,9 @@ pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64),
     };
     let (events, total) = svc
         .store
-        .audit_read(move |conn| Ok::<_, Error>(conn.audit_events(&filter)?))
+        .audit_read(move |conn| {
+            Ok::<_, Error>(conn.system(SystemUse::AuditTrail).audit_events(&filter)?)
+        })
         .await?;
     let events = reader.render(svc, events).await?;
     record_trail_read(svc, "search-type", None, events.iter()).await?;
@@ -232,7 +232,9 @@ pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
     let key = id.to_string();
     let found = svc
         .store
-        .audit_read(move |conn| Ok::<_, Error>(conn.audit_event(&key)?))
+        .audit_read(move |conn| {
+            Ok::<_, Error>(conn.system(SystemUse::AuditTrail).audit_event(&key)?)
+        })
         .await?;
     let not_found = || Error::NotFound {
         res_type: "AuditEvent".into(),

@@ -79,15 +79,14 @@ pub async fn search(
         .as_ref()
         .map(|c| c.patient.clone())
         .unwrap_or_default();
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let audited_type = (query.resource_type != ALL_TYPES).then(|| query.resource_type.clone());
     let (patient, page) = svc
         .store
         .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
-            let patient = read_in(conn, "Patient", &patient_id, None, &scope, now)?;
-            let page = super::search::page_in(conn, &query, &scope, now)?;
+            let mut scoped = session.scoped(conn)?;
+            let patient = read_in(&mut scoped, "Patient", &patient_id, None)?;
+            let page = super::search::page_in(&mut scoped, &query)?;
             Ok::<_, Error>((patient, page))
         })
         .await?;

@@ -22,7 +22,7 @@ use crate::access::audit::Action;
 use crate::error::Error;
 use crate::messages::PatchMessage;
 use crate::search::SearchQuery;
-use crate::store::Conn;
+use crate::store::{Conn, SystemUse};
 
 /// Writes `resource` to the one resource `criteria` match, or creates it when none does.
 pub async fn conditional_update(
@@ -94,7 +94,7 @@ pub(crate) fn target_in_tx(
             format!("{res_type}.id"),
         )),
         ([one], _) => Ok(Some(one.id.clone())),
-        ([], Some(id)) => match conn.current(res_type, id)? {
+        ([], Some(id)) => match conn.system(SystemUse::WriteCurrent).current(res_type, id)? {
             // Writing it would change a resource the criteria do not pick. Who may not change
             // it is answered as by a PUT of that id (404 or 403), so nothing more is revealed.
             Some(row) if !row.deleted => {

@@ -179,23 +179,17 @@ pub async fn document_status(svc: &Services) -> Result<Value, Error> {
             InteractionMessage::DocumentStatusForPatients.into(),
         ));
     }
-    let (scoped, now, zone) = (
-        svc.clone(),
-        svc.clock.now_micros(),
-        svc.search.default_offset,
-    );
+    let (session, zone) = (svc.session(), svc.search.default_offset);
+    let now = session.now;
     let (docs, consents, patient_ids) = svc
         .store
         .read(move |conn| {
-            let Scope::Patient {
-                person,
-                patient_ids,
-            } = super::access::scope_in(conn, &scoped, now)?
-            else {
+            let mut scoped = session.scoped(conn)?;
+            let Scope::Patient { patient_ids, .. } = scoped.scope().clone() else {
                 return Ok::<_, Error>((Vec::new(), Vec::new(), Vec::new()));
             };
-            let docs = conn.documents_of_patients(&patient_ids)?;
-            let consents = conn.consents_of_person(&person)?;
+            let docs = scoped.own_documents()?;
+            let consents = scoped.own_consents()?;
             Ok((docs, consents, patient_ids))
         })
         .await?;

@@ -18,7 +18,6 @@ use super::compartment::{is_served, served_types};
 use super::read::read_in;
 use super::write::check_id;
 use super::{Services, search::page_in};
-use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
@@ -27,7 +26,7 @@ use crate::search::paging::{self, PagingParam};
 use crate::search::{
     ALL_TYPES, Clause, Compartment, Prefix, SearchQuery, Target, Value as SearchValue,
 };
-use crate::store::{Conn, StoredResource};
+use crate::store::{Scoped, StoredResource};
 
 /// Types outside the patient's compartment (or possibly another patient's) that its data points
 /// at and the spec asks `$everything` to include.
@@ -191,17 +190,16 @@ pub async fn everything(
     svc: &Services,
     request: EverythingRequest,
 ) -> Result<EverythingPage, Error> {
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let patient_id = request.patient.clone();
     let page = svc
         .store
         .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
+            let mut scoped = session.scoped(conn)?;
             // The patient answers as its read would before anything of its data is looked at.
-            read_in(conn, "Patient", &request.patient, None, &scope, now)?;
+            read_in(&mut scoped, "Patient", &request.patient, None)?;
             let query = request.query();
-            let mut page = page_in(conn, &query, &scope, now)?;
+            let mut page = page_in(&mut scoped, &query)?;
             let next = if page.resources.len() > request.count {
                 page.resources.truncate(request.count);
                 // `_count=0` shows no match, so there is no key to continue from.
@@ -212,7 +210,7 @@ pub async fn everything(
             } else {
                 None
             };
-            let includes = includes_in(conn, &request, &page.resources, &scope, now)?;
+            let includes = includes_in(&mut scoped, &request, &page.resources)?;
             Ok::<_, Error>(EverythingPage {
                 matches: page.resources,
                 includes,
@@ -234,11 +232,9 @@ pub async fn everything(
 /// The readable resources of [`INCLUDED_TYPES`] the page's matches reference literally, once
 /// each, leaving out those of this patient's compartment (they are matches of some page).
 fn includes_in(
-    conn: &mut Conn<'_>,
+    scoped: &mut Scoped<'_>,
     request: &EverythingRequest,
     matches: &[StoredResource],
-    scope: &Scope,
-    now: i64,
 ) -> Result<Vec<StoredResource>, Error> {
     let shown: HashSet<(&str, &str)> = matches
         .iter()
@@ -262,7 +258,7 @@ fn includes_in(
     }
     let mut out = Vec::new();
     for (t, id) in wanted {
-        let found = match read_in(conn, &t, &id, None, scope, now) {
+        let found = match read_in(scoped, &t, &id, None) {
             Ok(found) => found,
             // Unreadable, missing or deleted: left out, as a search leaves it out.
             Err(Error::NotFound { .. } | Error::Gone { .. }) => continue,

@@ -96,11 +96,12 @@ pub async fn history(
     let (t, i) = (res_type.map(str::to_string), id.map(str::to_string));
     let count = i64::try_from(params.count).unwrap_or(i64::MAX);
     let offset = i64::try_from(params.offset).unwrap_or(i64::MAX);
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     let page = svc
         .store
         .read(move |conn| {
-            let access = super::access::scope_in(conn, &scoped, now)?;
+            let mut scoped = session.scoped(conn)?;
+            let access = scoped.scope().clone();
             // Type and system history show an institution its own writes only; a patient or
             // an operator reads history one resource at a time.
             let owner = match (&access, &i) {
@@ -119,23 +120,21 @@ pub async fn history(
                 (Some(t), None) => HistoryLevel::Type(t),
                 _ => HistoryLevel::System,
             };
-            let page = conn.history(
+            let page = scoped.history(
                 level,
-                &access,
                 owner.as_deref(),
                 params.since,
                 &params.at,
                 count,
                 offset,
-                now,
             )?;
             // An instance none of whose versions `_since`/`_at` select still has a history
             // (an empty one); only one with no version within the scope is unknown.
             let filtered = params.since.is_some() || !params.at.is_empty();
             let exists = page.total > 0
                 || (filtered
-                    && conn
-                        .history(level, &access, owner.as_deref(), None, &[], 0, 0, now)?
+                    && scoped
+                        .history(level, owner.as_deref(), None, &[], 0, 0)?
                         .total
                         > 0);
             Ok::<_, Error>((page, exists))

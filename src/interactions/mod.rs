@@ -22,6 +22,7 @@ pub(crate) mod questionnaires;
 pub mod read;
 pub mod references;
 pub mod search;
+pub mod session;
 pub mod system_search;
 pub mod terminology;
 pub mod transaction;
@@ -74,6 +75,15 @@ impl Services {
             caller: Arc::new(caller),
             recorded: audit::Recorded::default(),
             ..self.clone()
+        }
+    }
+
+    /// This request as the store sees it: the caller, now, and the id source.
+    pub fn session(&self) -> session::Session {
+        session::Session {
+            caller: Arc::clone(&self.caller),
+            now: self.clock.now_micros(),
+            ids: Arc::clone(&self.ids),
         }
     }
 }

@@ -219,18 +219,16 @@ pub(crate) async fn current_of(
         Target::Criteria(c) => c.to_string(),
         Target::Id(_) => String::new(),
     };
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     svc.store
         .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
+            let mut scoped = session.scoped(conn)?;
             let id = match (id, &query) {
                 (Some(id), _) => id,
-                (None, Some(q)) => {
-                    one_match(conn.search(q, &scope, now)?.resources, &t, &criteria)?
-                }
+                (None, Some(q)) => one_match(scoped.search(q)?.resources, &t, &criteria)?,
                 (None, None) => String::new(),
             };
-            read_in(conn, &t, &id, None, &scope, now)
+            read_in(&mut scoped, &t, &id, None)
         })
         .await
 }

@@ -29,13 +29,12 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let urls = url_clause(&wanted);
     let found = svc
         .store
         .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
+            let mut scoped = session.scoped(conn)?;
             let mut best: Vec<Option<(StoredResource, Value)>> = vec![None; wanted.len()];
             let mut after = None;
             loop {
@@ -43,7 +42,7 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
                 query.clauses.push(urls.clone());
                 query.total = TotalMode::None;
                 query.after = after;
-                let page = conn.search(&query, &scope, now)?;
+                let page = scoped.search(&query)?;
                 let full = page.resources.len() >= PAGE;
                 after = page.keys.last().copied();
                 for stored in page.resources {

@@ -1,22 +1,17 @@
 //! `read` and `vread`. Spec: <https://hl7.org/fhir/R4/http.html#read>
 
-use super::access::{check_owner_or_visible, scope_in};
 use super::write::check_id;
 use super::{Services, check_type};
-use crate::access::Scope;
 use crate::error::Error;
-use crate::store::{Conn, StoredResource};
+use crate::store::{Scoped, StoredResource};
 
 /// The current version; a deleted resource answers `Gone`.
 pub async fn read(svc: &Services, res_type: &str, id: &str) -> Result<StoredResource, Error> {
     let (t, i) = (res_type.to_string(), id.to_string());
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     let r = svc
         .store
-        .read(move |conn| {
-            let scope = scope_in(conn, &scoped, now)?;
-            read_in(conn, &t, &i, None, &scope, now)
-        })
+        .read(move |conn| read_in(&mut session.scoped(conn)?, &t, &i, None))
         .await?;
     svc.audit_read("read", Some(res_type), Some(id), std::iter::once(&r))
         .await?;
@@ -31,49 +26,36 @@ pub async fn vread(
     version: &str,
 ) -> Result<StoredResource, Error> {
     let (t, i, v) = (res_type.to_string(), id.to_string(), version.to_string());
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     let r = svc
         .store
-        .read(move |conn| {
-            let scope = scope_in(conn, &scoped, now)?;
-            read_in(conn, &t, &i, Some(&v), &scope, now)
-        })
+        .read(move |conn| read_in(&mut session.scoped(conn)?, &t, &i, Some(&v)))
         .await?;
     svc.audit_read("vread", Some(res_type), Some(id), std::iter::once(&r))
         .await?;
     Ok(r)
 }
 
-/// `read` (no version) or `vread` on a connection: shared with transaction GET entries. What
-/// exists outside `scope` answers exactly as what does not exist (404), deleted or not, so a
-/// caller learns nothing of it; a version is judged by its own access facts.
+/// `read` (no version) or `vread` within the caller's scope: shared with transaction GET
+/// entries. What exists outside the scope answers exactly as what does not exist (404), deleted
+/// or not, so a caller learns nothing of it; a version is judged by its own access facts.
 pub(crate) fn read_in(
-    conn: &mut Conn<'_>,
+    scoped: &mut Scoped<'_>,
     res_type: &str,
     id: &str,
     version: Option<&str>,
-    scope: &Scope,
-    now: i64,
 ) -> Result<StoredResource, Error> {
     check_type(res_type)?;
     check_id(res_type, id)?;
     let found = match version {
-        // The row's writer comes with the current version: an institution reading its own data
-        // needs no second query.
-        None => match conn.read_current_owned(res_type, id)? {
-            Some((_, stored, owner)) => {
-                check_owner_or_visible(conn, scope, owner.as_deref(), res_type, id, now)?;
-                Some(stored)
-            }
-            None => None,
-        },
+        None => scoped.current(res_type, id)?,
         Some(v) => {
             let number: i64 = v.parse().map_err(|_| Error::VersionNotFound {
                 res_type: res_type.into(),
                 id: id.into(),
                 version: v.into(),
             })?;
-            let found = conn.read_version(res_type, id, number, scope, now)?;
+            let found = scoped.version(res_type, id, number)?;
             if found.is_none() {
                 return Err(Error::VersionNotFound {
                     res_type: res_type.into(),

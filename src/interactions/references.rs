@@ -14,7 +14,7 @@ use crate::access::Scope;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::InteractionMessage as M;
-use crate::store::Conn;
+use crate::store::{Conn, Scoped};
 
 /// Whether writes are checked, and the base URL under which an absolute reference is local.
 #[derive(Debug, Clone)]
@@ -165,8 +165,9 @@ pub(crate) fn check(
             } => match conn
                 .hold_reference_target(res_type, id)
                 .map_err(Error::from)
-                .and_then(|()| super::read::read_in(conn, res_type, id, version, scope, now))
-            {
+                .and_then(|()| {
+                    super::read::read_in(&mut Scoped::new(conn, scope, now), res_type, id, version)
+                }) {
                 Ok(_) => continue,
                 Err(
                     Error::NotFound { .. }
@@ -281,7 +282,7 @@ fn resolve_one(
         .split_once('?')
         .map_or("", |(_, criteria)| criteria);
     let query = super::write::parse_criteria(svc, res_type, criteria)?;
-    let mut found = conn.search(&query, scope, now)?.resources;
+    let mut found = Scoped::new(conn, scope, now).search(&query)?.resources;
     match found.len() {
         1 => Ok(format!("{res_type}/{}", found.remove(0).id)),
         0 => Err(Error::PreconditionFailed(

@@ -2,10 +2,9 @@
 //! Spec: <https://hl7.org/fhir/R4/http.html#search>
 
 use super::{Services, check_type};
-use crate::access::Scope;
 use crate::error::Error;
 use crate::search::{SearchQuery, TotalMode};
-use crate::store::{Conn, SearchPage};
+use crate::store::{Scoped, SearchPage};
 
 /// Parses the parameters (strict: unknown ones are errors, else they are listed in `ignored`).
 pub fn parse(
@@ -21,15 +20,11 @@ pub fn parse(
 }
 
 pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let res_type = query.resource_type.clone();
     let page = svc
         .store
-        .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
-            page_in(conn, &query, &scope, now)
-        })
+        .read(move |conn| page_in(&mut session.scoped(conn)?, &query))
         .await?;
     // Every resource of the page is recorded, however many, included ones too: the patient's
     // access history must show a search that returned their data.
@@ -38,17 +33,12 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
     Ok(page)
 }
 
-/// One page of `query` within `scope`; with a total, page and total from one snapshot so they
-/// agree.
-pub(crate) fn page_in(
-    conn: &mut Conn<'_>,
-    query: &SearchQuery,
-    scope: &Scope,
-    now: i64,
-) -> Result<SearchPage, Error> {
+/// One page of `query` within the scope; with a total, page and total from one snapshot so
+/// they agree.
+pub(crate) fn page_in(scoped: &mut Scoped<'_>, query: &SearchQuery) -> Result<SearchPage, Error> {
     Ok(if query.total == TotalMode::Accurate && query.count > 0 {
-        conn.snapshot(|c| c.search(query, scope, now))?
+        scoped.snapshot(|s| s.search(query))?
     } else {
-        conn.search(query, scope, now)?
+        scoped.search(query)?
     })
 }

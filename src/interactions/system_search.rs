@@ -160,15 +160,11 @@ fn differing(a: &SearchQuery, b: &SearchQuery) -> String {
 }
 
 pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Error> {
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let one_type = (query.resource_type != ALL_TYPES).then(|| query.resource_type.clone());
     let page = svc
         .store
-        .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
-            super::search::page_in(conn, &query, &scope, now)
-        })
+        .read(move |conn| super::search::page_in(&mut session.scoped(conn)?, &query))
         .await?;
     // Every resource shown is recorded, as for a search of one type.
     svc.audit_read("search-system", one_type.as_deref(), None, page.shown())

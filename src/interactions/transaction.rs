@@ -25,7 +25,7 @@ use crate::access::audit::Action as AuditAction;
 use crate::error::Error;
 use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
-use crate::store::{Conn, SearchPage, StoredResource};
+use crate::store::{Conn, Scoped, SearchPage, StoredResource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundleKind {
@@ -718,14 +718,19 @@ fn run_transaction(
                 },
                 _,
             ) => EntryResult::Read(
-                super::read::read_in(conn, &res_type, &id, version.as_deref(), &scope, now)
-                    .map_err(|e| in_entry(index, e))?,
+                super::read::read_in(
+                    &mut Scoped::new(conn, &scope, now),
+                    &res_type,
+                    &id,
+                    version.as_deref(),
+                )
+                .map_err(|e| in_entry(index, e))?,
             ),
             // Inside the transaction, so it sees the entries written before it; the caller's
             // scope applies as to a direct search.
             (Action::Search { query }, _) => {
-                let page = conn
-                    .search(&query, &scope, now)
+                let page = Scoped::new(conn, &scope, now)
+                    .search(&query)
                     .map_err(|e| in_entry(index, e.into()))?;
                 EntryResult::Searched(Box::new((query, page)))
             }

@@ -11,7 +11,9 @@ use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::messages::InteractionMessage;
 use crate::search::{IndexRows, SearchQuery};
-use crate::store::{Conn, CurrentRow, LockKey, Method, NewVersion, StoredResource};
+use crate::store::{
+    Conn, CurrentRow, LockKey, Method, NewVersion, Scoped, StoredResource, SystemUse,
+};
 
 /// A version ready to be written: everything that does not need the database.
 pub(crate) struct Prepared {
@@ -130,10 +132,17 @@ impl Prepared {
         let (patient, person) = match &self.link {
             PatientLink::Shared | PatientLink::Unknown => (None, None),
             PatientLink::Itself(person) => (Some(self.id.clone()), person.clone().map(key)),
-            PatientLink::Patient(id) => (Some(id.clone()), conn.person_of_patient(id)?),
+            PatientLink::Patient(id) => (
+                Some(id.clone()),
+                conn.system(SystemUse::Identity).person_of_patient(id)?,
+            ),
             PatientLink::Person(person) => {
                 let own = match &self.institution {
-                    Some(i) => conn.own_patients(i, person.as_str())?.into_iter().next(),
+                    Some(i) => conn
+                        .system(SystemUse::Identity)
+                        .own_patients(i, person.as_str())?
+                        .into_iter()
+                        .next(),
                     None => None,
                 };
                 (own, Some(person.as_str().to_string()))
@@ -253,12 +262,13 @@ fn check_not_managed(
     if res_type != "Bundle" {
         return Ok(());
     }
-    let why = if conn.unit_by_bundle_id(id)?.is_some() {
+    let mut submissions = conn.system(SystemUse::Submission);
+    let why = if submissions.unit_by_bundle_id(id)?.is_some() {
         InteractionMessage::UnitWrittenDirectly {
             id: id.to_string(),
             how: how.to_string(),
         }
-    } else if conn
+    } else if submissions
         .document_by_bundle_id(id)?
         .is_some_and(|d| d.status.contributes())
     {
@@ -296,7 +306,8 @@ pub(crate) fn store_prepared(
         ));
     }
     let before = if prepared.res_type == "Patient" {
-        conn.person_of_patient(&prepared.id)?
+        conn.system(SystemUse::Identity)
+            .person_of_patient(&prepared.id)?
     } else {
         None
     };
@@ -338,7 +349,7 @@ pub(crate) fn put_in_tx(
     conn.lock(LockKey::Resource { res_type, id })?;
     super::access::check_owner(conn, svc, res_type, id, now)?;
     check_not_managed(conn, res_type, id, "PUT")?;
-    let current = conn.current(res_type, id)?;
+    let current = conn.system(SystemUse::WriteCurrent).current(res_type, id)?;
     if let Some(expected) = if_match {
         match current {
             Some(row) if row.version == expected && !row.deleted => {}
@@ -366,7 +377,10 @@ pub(crate) fn put_in_tx(
     }
     let version = current.map_or(1, |row| row.version + 1);
     let writer = match &svc.caller.principal {
-        Principal::Patient { .. } => conn.owner_of(res_type, id)?.flatten(),
+        Principal::Patient { .. } => conn
+            .system(SystemUse::Ownership)
+            .owner_of(res_type, id)?
+            .flatten(),
         p => p.institution().map(str::to_string),
     };
     let mut prepared = Prepared::written_by(svc, writer, res_type, id, version, now, resource)?;
@@ -390,7 +404,7 @@ pub(crate) fn delete_in_tx(
         checked => checked?,
     }
     check_not_managed(conn, res_type, id, "DELETE")?;
-    match conn.current(res_type, id)? {
+    match conn.system(SystemUse::WriteCurrent).current(res_type, id)? {
         Some(row) if !row.deleted => Ok(Some(conn.write_deletion(row, now)?)),
         _ => Ok(None),
     }
@@ -440,5 +454,5 @@ pub(crate) fn matches_in_tx(
         res_type: &query.resource_type,
         applied: &query.applied,
     })?;
-    Ok(conn.search(query, scope, now)?.resources)
+    Ok(Scoped::new(conn, scope, now).search(query)?.resources)
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::report::{Purged, REPORT_UNIT_RULE};
 use super::tests::{Row, exists, insert, purge_in_batches, rt};
-use crate::store::{DocumentRow, DocumentStatus, Member, Store, UnitRow};
+use crate::store::{DocumentRow, DocumentStatus, Member, Store, SystemUse, UnitRow};
 
 const CLASSES: [&str; 4] = ["condition", "lab", "prescription", "long-term"];
 const GROUPS: [&str; 4] = [
@@ -462,7 +462,10 @@ async fn check_store(s: &Store, m: &Model, at: &str) {
     }
     for doc in &m.docs {
         let key = doc.key.clone();
-        let stored = s.read(move |c| c.document(&key)).await.unwrap();
+        let stored = s
+            .read(move |c| c.system(SystemUse::Test).document(&key))
+            .await
+            .unwrap();
         let expected = match doc.state {
             DocState::Active => Some(DocumentStatus::Active),
             DocState::Expired => Some(DocumentStatus::Expired),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Policy;
 use super::report::{PurgeReport, Purged, REPORT_UNIT_RULE};
 use crate::access::audit::{Action, AuditRecord, Touch};
-use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError};
+use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError, SystemUse};
 
 /// How a run is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -132,7 +132,7 @@ fn batch(
     }
     let removed = if options.dry_run {
         for (res_type, ids) in by_type(&doomed) {
-            for key in c.units_of(res_type, &ids)? {
+            for key in c.system(SystemUse::Purge).units_of(res_type, &ids)? {
                 *walk.doomed_members.entry(key).or_default() += 1;
             }
             c.cede();
@@ -151,11 +151,12 @@ fn batch(
 /// Bundles the real run removes with the last of them.
 fn units_left_empty(c: &mut Conn<'_>, mut walk: Walk) -> Result<Walk, StoreError> {
     for (key, doomed) in std::mem::take(&mut walk.doomed_members) {
-        let members = u64::try_from(c.unit_members(&key)?.len()).unwrap_or(u64::MAX);
+        let members =
+            u64::try_from(c.system(SystemUse::Purge).unit_members(&key)?.len()).unwrap_or(u64::MAX);
         if members > doomed {
             continue;
         }
-        if let Some(u) = c.unit(&key)? {
+        if let Some(u) = c.system(SystemUse::Purge).unit(&key)? {
             walk.report
                 .removed("Bundle", &u.bundle_id, REPORT_UNIT_RULE);
         }
@@ -247,20 +248,26 @@ fn purge_rows(
     }
     let mut letters = BTreeSet::new();
     for (row, _) in rows.iter().filter(|(r, _)| r.res_type == "Bundle") {
-        if let Some(doc) = c.document_by_bundle_id(&row.res_id)? {
+        if let Some(doc) = c
+            .system(SystemUse::Purge)
+            .document_by_bundle_id(&row.res_id)?
+        {
             letters.insert(doc.document_key.clone());
             documents.insert(doc.document_key);
         }
     }
     for key in documents {
-        let Some(doc) = c.document(&key)? else {
+        let Some(doc) = c.system(SystemUse::Purge).document(&key)? else {
             continue;
         };
         let letter_gone = letters.contains(&key) || doc.status == DocumentStatus::Expired;
         if !letter_gone {
             continue;
         }
-        if c.document_members(&key)?.is_empty() {
+        if c.system(SystemUse::Purge)
+            .document_members(&key)?
+            .is_empty()
+        {
             c.delete_document(&key)?;
         } else if doc.status != DocumentStatus::Expired {
             c.set_document_status(&key, DocumentStatus::Expired)?;
@@ -282,10 +289,10 @@ fn purge_rows(
     units.sort();
     units.dedup();
     for key in units {
-        if !c.unit_members(&key)?.is_empty() {
+        if !c.system(SystemUse::Purge).unit_members(&key)?.is_empty() {
             continue;
         }
-        if let Some(u) = c.unit(&key)?
+        if let Some(u) = c.system(SystemUse::Purge).unit(&key)?
             && c.purge("Bundle", &u.bundle_id)?
         {
             c.record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;

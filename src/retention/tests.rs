@@ -13,7 +13,7 @@ use crate::search::{
     UriValue,
 };
 use crate::store::test_db::{orphans, test_stores};
-use crate::store::{Method, NewVersion, Store, UnitRow};
+use crate::store::{Method, NewVersion, Store, SystemUse, UnitRow};
 
 #[derive(Clone)]
 pub(super) struct Row<'a> {
@@ -127,7 +127,7 @@ pub(super) async fn purge_in_batches(
 
 pub(super) async fn exists(store: &Store, res_type: &'static str, id: &'static str) -> bool {
     store
-        .read(move |c| c.read_current(res_type, id))
+        .read(move |c| c.system(SystemUse::Test).read_current(res_type, id))
         .await
         .unwrap()
         .is_some()
@@ -327,7 +327,12 @@ fn a_report_unit_goes_with_its_last_member() {
             let second = purge(&s, 25, false).await;
             assert_eq!(second.units_removed, 1);
             assert!(!exists(&s, "Bundle", "b1").await);
-            assert!(s.read(|c| c.unit("k")).await.unwrap().is_none());
+            assert!(
+                s.read(|c| c.system(SystemUse::Test).unit("k"))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
             let json: Value = serde_json::to_value(&second).unwrap();
             assert_eq!(json["rules"]["condition"]["purged"], 1);
         });
@@ -475,7 +480,10 @@ fn a_member_purged_on_its_own_leaves_its_document() {
             .unwrap();
             let r = purge(&s, 15, false).await;
             assert_eq!(r.rules["condition"].purged, 1);
-            let left = s.read(|c| c.document_members("d")).await.unwrap();
+            let left = s
+                .read(|c| c.system(SystemUse::Test).document_members("d"))
+                .await
+                .unwrap();
             let ids: Vec<&str> = left.iter().map(|m| m.res_id.as_str()).collect();
             assert_eq!(ids, ["x2"]);
             assert!(exists(&s, "Bundle", "doc").await);

@@ -115,7 +115,7 @@ use super::search_sql::CountRow;
 
 impl Conn<'_> {
     /// Whether the resource `res_type/id` (deleted or not) lies within `scope`.
-    pub fn visible(
+    pub(super) fn visible(
         &mut self,
         res_type: &str,
         id: &str,
@@ -149,7 +149,7 @@ struct IdRow {
 
 impl Conn<'_> {
     /// Which of the resources `res_type/ids` (deleted or not) lie within `scope`.
-    pub fn visible_among(
+    pub(super) fn visible_among(
         &mut self,
         res_type: &str,
         ids: &[&str],
@@ -181,7 +181,7 @@ impl Conn<'_> {
 impl Conn<'_> {
     /// The institution that wrote `res_type/id`: `None` when there is no such row,
     /// `Some(None)` when the row has no institution (development data, shared patients).
-    pub fn owner_of(
+    pub(super) fn owner_of(
         &mut self,
         res_type: &str,
         id: &str,

@@ -427,7 +427,7 @@ impl Conn<'_> {
     }
 
     /// One event with its entities.
-    pub fn audit_event(
+    pub(super) fn audit_event(
         &mut self,
         id: &str,
     ) -> Result<Option<(AuditRecord, Vec<AuditEntity>)>, StoreError> {
@@ -440,7 +440,7 @@ impl Conn<'_> {
 
     /// A page of events, newest first, and the total.
     #[allow(clippy::type_complexity)]
-    pub fn audit_events(
+    pub(super) fn audit_events(
         &mut self,
         filter: &AuditFilter,
     ) -> Result<(Vec<(AuditRecord, Vec<AuditEntity>)>, i64), StoreError> {

@@ -26,7 +26,10 @@ struct ConsentRow {
 
 impl Conn<'_> {
     /// The current (not deleted) Consents about `person`, oldest first.
-    pub fn consents_of_person(&mut self, person: &str) -> Result<Vec<PersonConsent>, StoreError> {
+    pub(super) fn consents_of_person(
+        &mut self,
+        person: &str,
+    ) -> Result<Vec<PersonConsent>, StoreError> {
         let rows = dispatch!(self, |c, DB| resources::table
             .filter(resources::person_key.eq(person))
             .filter(resources::res_type.eq("Consent"))

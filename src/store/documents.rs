@@ -113,7 +113,10 @@ struct NewDocumentMember<'a> {
 }
 
 impl Conn<'_> {
-    pub fn document(&mut self, document_key: &str) -> Result<Option<DocumentRow>, StoreError> {
+    pub(super) fn document(
+        &mut self,
+        document_key: &str,
+    ) -> Result<Option<DocumentRow>, StoreError> {
         let rows = dispatch!(self, |c, DB| documents::table
             .filter(documents::document_key.eq(document_key))
             .select(DocumentRow::as_select())
@@ -122,7 +125,7 @@ impl Conn<'_> {
     }
 
     /// The document whose Bundle has the logical id `bundle_id`.
-    pub fn document_by_bundle_id(
+    pub(super) fn document_by_bundle_id(
         &mut self,
         bundle_id: &str,
     ) -> Result<Option<DocumentRow>, StoreError> {
@@ -134,7 +137,7 @@ impl Conn<'_> {
     }
 
     /// Every document registered under a document identifier (one per sending institution).
-    pub fn documents_by_identifier(
+    pub(super) fn documents_by_identifier(
         &mut self,
         document_identifier: &str,
     ) -> Result<Vec<DocumentRow>, StoreError> {
@@ -146,7 +149,7 @@ impl Conn<'_> {
     }
 
     /// The active documents about any of `patient_ids` (a person's Patients), oldest first.
-    pub fn documents_of_patients(
+    pub(super) fn documents_of_patients(
         &mut self,
         patient_ids: &[String],
     ) -> Result<Vec<DocumentRow>, StoreError> {
@@ -158,7 +161,10 @@ impl Conn<'_> {
             .load(c))?)
     }
 
-    pub fn document_members(&mut self, document_key: &str) -> Result<Vec<Member>, StoreError> {
+    pub(super) fn document_members(
+        &mut self,
+        document_key: &str,
+    ) -> Result<Vec<Member>, StoreError> {
         Ok(dispatch!(self, |c, DB| document_members::table
             .filter(document_members::document_key.eq(document_key))
             .select((

@@ -172,7 +172,7 @@ impl Conn<'_> {
     /// from `offset`; with `owner`, only versions that institution wrote; with `at`, only
     /// versions current when each says. `total` counts only versions within `scope`.
     #[allow(clippy::too_many_arguments)]
-    pub fn history(
+    pub(super) fn history(
         &mut self,
         level: HistoryLevel<'_>,
         scope: &Scope,
@@ -227,7 +227,7 @@ impl Conn<'_> {
 
     /// One version of `res_type/id` if it exists and lies within `scope` by its own access
     /// facts; a version outside `scope` is `None`, as one that does not exist.
-    pub fn read_version(
+    pub(super) fn read_version(
         &mut self,
         res_type: &str,
         id: &str,

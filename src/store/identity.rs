@@ -20,7 +20,7 @@ struct ConsentPerson {
 impl Conn<'_> {
     /// The person of the current, not deleted `Patient/id`; `None` when there is no such
     /// Patient or it names nobody.
-    pub fn person_of_patient(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+    pub(super) fn person_of_patient(&mut self, id: &str) -> Result<Option<String>, StoreError> {
         let rows: Vec<Option<String>> = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq("Patient"))
             .filter(resources::res_id.eq(id))
@@ -32,7 +32,7 @@ impl Conn<'_> {
 
     /// The ids of `institution`'s own current Patients of `person`, oldest first. Another
     /// institution's Patient of the same person is never among them.
-    pub fn own_patients(
+    pub(super) fn own_patients(
         &mut self,
         institution: &str,
         person: &str,
@@ -49,7 +49,7 @@ impl Conn<'_> {
 
     /// The ids of every current Patient of `person`, whoever wrote them: a patient principal's
     /// records (their audit trail is kept by Patient id).
-    pub fn patients_of_person(&mut self, person: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) fn patients_of_person(&mut self, person: &str) -> Result<Vec<String>, StoreError> {
         Ok(dispatch!(self, |c, DB| resources::table
             .filter(resources::person_key.eq(person))
             .filter(resources::res_type.eq("Patient"))

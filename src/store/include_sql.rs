@@ -30,7 +30,7 @@ impl Conn<'_> {
     /// The resources `query`'s includes add to `matches`: first from the matches by every
     /// include, then from what the previous level added by the `:iterate` ones, until a level
     /// adds nothing or `include_limit` is reached. Each resource appears once, matches never.
-    pub fn includes(
+    pub(super) fn includes(
         &mut self,
         query: &SearchQuery,
         matches: &[StoredResource],

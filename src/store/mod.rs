@@ -29,12 +29,14 @@ mod retention;
 mod retention_pg;
 mod retention_sqlite;
 pub(crate) mod schema;
+mod scoped;
 mod search_sql;
 mod sql;
 mod sqlite;
 mod sqlite_checkpoint;
 mod sqlite_full;
 mod sqlite_shm;
+mod system;
 mod terminology;
 pub mod terminology_sync;
 #[cfg(test)]
@@ -54,8 +56,10 @@ pub use migrate::{MigrationReport, run_migrations};
 pub use reindex::ReindexReport;
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
 pub use retention::{Expired, Taken};
+pub use scoped::Scoped;
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
+pub use system::{System, SystemUse};
 pub use terminology::ImportLogEntry;
 pub use units::{Member, PatientResource, Removed, UnitRow};
 
@@ -418,6 +422,14 @@ impl Store {
 }
 
 impl Conn<'_> {
+    /// This connection for a shorter borrow: what the scoped and system handles hold.
+    fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
+            Conn::Pg(c) => Conn::Pg(&mut **c),
+        }
+    }
+
     /// Runs several reads against one consistent snapshot, e.g. a search page and its total, so
     /// that a concurrent write cannot make them disagree. Not for use inside a write.
     pub fn snapshot<T>(

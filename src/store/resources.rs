@@ -172,7 +172,7 @@ struct NewConsentGrant<'a> {
 
 impl Conn<'_> {
     /// The current version, a deletion marker included (the caller answers 410 for it).
-    pub fn read_current(
+    pub(super) fn read_current(
         &mut self,
         res_type: &str,
         id: &str,
@@ -184,7 +184,7 @@ impl Conn<'_> {
 
     /// The current version with its row bookkeeping, in one query: for writers that compare
     /// the stored content before deciding to write the next version.
-    pub fn read_current_row(
+    pub(super) fn read_current_row(
         &mut self,
         res_type: &str,
         id: &str,
@@ -221,7 +221,7 @@ impl Conn<'_> {
 
     /// [`read_current_row`](Self::read_current_row) with the institution that wrote it, for
     /// the access check of a read.
-    pub fn read_current_owned(
+    pub(super) fn read_current_owned(
         &mut self,
         res_type: &str,
         id: &str,
@@ -254,7 +254,11 @@ impl Conn<'_> {
         }))
     }
 
-    pub fn current(&mut self, res_type: &str, id: &str) -> Result<Option<CurrentRow>, StoreError> {
+    pub(super) fn current(
+        &mut self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<CurrentRow>, StoreError> {
         let rows = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))

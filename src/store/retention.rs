@@ -214,7 +214,11 @@ impl Conn<'_> {
 
     /// The report units listing any of these resources of one type, without changing them (a
     /// dry run's view of what `take_members` would touch).
-    pub fn units_of(&mut self, res_type: &str, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+    pub(super) fn units_of(
+        &mut self,
+        res_type: &str,
+        ids: &[&str],
+    ) -> Result<Vec<String>, StoreError> {
         let mut keys = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let found: Vec<String> = dispatch!(self, |c, DB| report_unit_members::table

@@ -77,7 +77,7 @@ pub(super) struct CountRow {
 
 impl Conn<'_> {
     /// The matches of `query` that lie within `scope` (nothing else is loaded or counted).
-    pub fn search(
+    pub(super) fn search(
         &mut self,
         query: &SearchQuery,
         scope: &Scope,

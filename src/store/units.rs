@@ -73,7 +73,7 @@ impl Conn<'_> {
     /// names, whichever institution wrote them (each institution keeps its own Patient of a
     /// person), and those naming that Patient whose person is unknown, those
     /// within `scope` only.
-    pub fn current_of_patient(
+    pub(super) fn current_of_patient(
         &mut self,
         patient_id: &str,
         types: &[&str],
@@ -116,7 +116,7 @@ impl Conn<'_> {
             .collect())
     }
 
-    pub fn unit(&mut self, unit_key: &str) -> Result<Option<UnitRow>, StoreError> {
+    pub(super) fn unit(&mut self, unit_key: &str) -> Result<Option<UnitRow>, StoreError> {
         let rows = dispatch!(self, |c, DB| report_units::table
             .filter(report_units::unit_key.eq(unit_key))
             .select(UnitRow::as_select())
@@ -125,7 +125,10 @@ impl Conn<'_> {
     }
 
     /// The unit whose stored Bundle is `Bundle/{bundle_id}`.
-    pub fn unit_by_bundle_id(&mut self, bundle_id: &str) -> Result<Option<UnitRow>, StoreError> {
+    pub(super) fn unit_by_bundle_id(
+        &mut self,
+        bundle_id: &str,
+    ) -> Result<Option<UnitRow>, StoreError> {
         let rows = dispatch!(self, |c, DB| report_units::table
             .filter(report_units::bundle_id.eq(bundle_id))
             .select(UnitRow::as_select())
@@ -134,7 +137,7 @@ impl Conn<'_> {
     }
 
     /// Every unit registered under a Bundle-ID (one per patient).
-    pub fn units_by_bundle_identifier(
+    pub(super) fn units_by_bundle_identifier(
         &mut self,
         bundle_identifier: &str,
     ) -> Result<Vec<UnitRow>, StoreError> {
@@ -145,7 +148,7 @@ impl Conn<'_> {
             .load(c))?)
     }
 
-    pub fn unit_members(&mut self, unit_key: &str) -> Result<Vec<Member>, StoreError> {
+    pub(super) fn unit_members(&mut self, unit_key: &str) -> Result<Vec<Member>, StoreError> {
         Ok(dispatch!(self, |c, DB| report_unit_members::table
             .filter(report_unit_members::unit_key.eq(unit_key))
             .select((

@@ -12,7 +12,7 @@ use crate::access::audit::Touch;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::audit::{Touched, touch_of};
-use crate::store::{Conn, LockKey, StoredResource, UnitRow};
+use crate::store::{Conn, LockKey, StoredResource, SystemUse, UnitRow};
 
 /// What registering a unit or a document did.
 #[derive(Debug, Clone)]
@@ -52,9 +52,9 @@ impl UnitWrite {
             &mut self.ids,
         )?;
         let patient_id = patient.0.clone();
-        let previous = conn.unit(&key)?;
+        let previous = conn.system(SystemUse::Submission).unit(&key)?;
         let old_members = match &previous {
-            Some(_) => conn.unit_members(&key)?,
+            Some(_) => conn.system(SystemUse::Submission).unit_members(&key)?,
             None => Vec::new(),
         };
         let mut refs = HashMap::new();

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::audit::Touched;
 use crate::messages::InteractionMessage;
-use crate::store::LockKey;
+use crate::store::{LockKey, SystemUse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUnits {
@@ -56,6 +56,7 @@ pub async fn delete_units(
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
         let units: Vec<_> = conn
+            .system(SystemUse::Submission)
             .units_by_bundle_identifier(&value)?
             .into_iter()
             .filter(|u| patient.as_ref().is_none_or(|p| *p == u.patient_identifier))
@@ -79,7 +80,9 @@ pub async fn delete_units(
             }
         };
         conn.lock(LockKey::ReportUnit(&unit.unit_key))?;
-        let members = conn.unit_members(&unit.unit_key)?;
+        let members = conn
+            .system(SystemUse::Submission)
+            .unit_members(&unit.unit_key)?;
         let removed = conn.purge_submission(&members, &unit.bundle_id)?;
         conn.delete_unit(&unit.unit_key)?;
         Ok(DeletedUnits {

@@ -17,7 +17,7 @@ use crate::interactions::Services;
 use crate::interactions::write::{Prepared, store_prepared};
 use crate::messages::InteractionMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, LockKey, Member, Method, StoredResource};
+use crate::store::{Conn, LockKey, Member, Method, StoredResource, SystemUse};
 
 /// Ids the transaction hands out, drawn before it starts so the writer thread does no more
 /// than SQL.
@@ -104,7 +104,9 @@ impl Writer {
             institution: &self.institution,
             person: person.as_str(),
         })?;
-        let found = conn.own_patients(&self.institution, person.as_str())?;
+        let found = conn
+            .system(SystemUse::Identity)
+            .own_patients(&self.institution, person.as_str())?;
         let id = match found.as_slice() {
             [] => ids.next()?,
             [one] => one.clone(),
@@ -195,7 +197,9 @@ impl Writer {
         patient: Option<&(String, PersonKey)>,
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
-        let current = conn.read_current_row(res_type, id)?;
+        let current = conn
+            .system(SystemUse::WriteCurrent)
+            .read_current_row(res_type, id)?;
         if let Some((_, stored)) = current.as_ref().filter(|(row, _)| !row.deleted)
             && same_as_stored(stored, &resource)
         {

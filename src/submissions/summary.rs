@@ -112,15 +112,17 @@ fn rank(class: &str) -> usize {
 
 pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result<Value, Error> {
     let id = patient_id.to_string();
-    let (scoped, at) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     let (patient, rows) = svc
         .store
         .read(move |conn| {
-            let scope = crate::interactions::access::scope_in(conn, &scoped, at)?;
-            let patient = conn.read_current("Patient", &id)?;
-            crate::interactions::access::check_readable(conn, &scope, "Patient", &id, at)?;
-            let rows = conn.current_of_patient(&id, &TYPES, &scope, at)?;
-            Ok::<_, Error>((patient, rows))
+            let mut scoped = session.scoped(conn)?;
+            // Outside the scope the Patient answers as one that does not exist.
+            let Some(patient) = scoped.current("Patient", &id)? else {
+                return Ok::<_, Error>((None, Vec::new()));
+            };
+            let rows = scoped.current_of_patient(&id, &TYPES)?;
+            Ok((Some(patient), rows))
         })
         .await?;
     let patient = match patient {

@@ -55,15 +55,11 @@ pub async fn group_members(
     svc: &Services,
     id: &str,
 ) -> Result<(Vec<String>, StoredResource), Error> {
-    let now = svc.clock.now_micros();
-    let scoped = svc.clone();
+    let session = svc.session();
     let id = id.to_string();
     let group = svc
         .store
-        .read(move |conn| {
-            let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-            read_in(conn, "Group", &id, None, &scope, now)
-        })
+        .read(move |conn| read_in(&mut session.scoped(conn)?, "Group", &id, None))
         .await?;
     let content: Value = group
         .content
@@ -109,14 +105,10 @@ pub struct AsCaller<'a> {
 impl Source for AsCaller<'_> {
     async fn page(&self, query: SearchQuery) -> Result<(Vec<StoredResource>, Option<i64>), Error> {
         let svc = self.svc;
-        let now = svc.clock.now_micros();
-        let scoped = svc.clone();
+        let session = svc.session();
         let page = svc
             .store
-            .read(move |conn| {
-                let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-                page_in(conn, &query, &scope, now)
-            })
+            .read(move |conn| page_in(&mut session.scoped(conn)?, &query))
             .await?;
         if !page.resources.is_empty() {
             let (t, id) = self.level.target();

@@ -1,15 +1,14 @@
 //! The source of an operator's export (`kyoyu export`): every stored resource, read with the
-//! deliberately unscoped [`Scope::System`], each page recorded as one read event of the agent
+//! deliberately unscoped system handle ([`SystemUse::OperatorExport`]), each page recorded as one read event of the agent
 //! `kyoyu export`, role operator, listing its resources.
 
 use super::ndjson::Source;
-use crate::access::Scope;
 use crate::access::audit::{Action, AuditRecord};
 use crate::error::Error;
 use crate::interactions::audit::touch_of;
 use crate::interactions::search::page_in;
 use crate::search::SearchQuery;
-use crate::store::{Store, StoredResource};
+use crate::store::{Store, StoredResource, SystemUse};
 
 /// Every stored resource, each page recorded with its resources as the operator's read.
 pub struct AsOperator {
@@ -27,7 +26,12 @@ impl Source for AsOperator {
         let now = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
         let page = self
             .store
-            .read(move |conn| page_in(conn, &query, &Scope::System, now))
+            .read(move |conn| {
+                page_in(
+                    &mut conn.system(SystemUse::OperatorExport).unscoped(now),
+                    &query,
+                )
+            })
             .await?;
         if !page.resources.is_empty() {
             let mut record = AuditRecord {
@@ -112,7 +116,9 @@ mod tests {
                         .collect::<Vec<_>>()
                 };
                 let trail = store
-                    .audit_read(move |c| c.audit_events(&all).map(|(e, _)| e))
+                    .audit_read(move |c| {
+                        c.system(SystemUse::Test).audit_events(&all).map(|(e, _)| e)
+                    })
                     .await
                     .map_err(|e: StoreError| e)
                     .unwrap();
@@ -123,7 +129,7 @@ mod tests {
                         ..AuditFilter::default()
                     };
                     let clinical = store
-                        .read(move |c| c.audit_events(&all).map(|(e, _)| e))
+                        .read(move |c| c.system(SystemUse::Test).audit_events(&all).map(|(e, _)| e))
                         .await
                         .map_err(|e: StoreError| e)
                         .unwrap();

@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, Member};
+use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, Member, SystemUse};
 use crate::submissions::Applied;
 use crate::submissions::members::{Ids, Writer, patient_rows};
 
@@ -47,7 +47,7 @@ impl DocumentWrite {
     pub(crate) fn run(mut self, conn: &mut Conn<'_>) -> Result<Applied, Error> {
         let key = self.plan.document_key();
         conn.lock(LockKey::Document(&key))?;
-        let previous = conn.document(&key)?;
+        let previous = conn.system(SystemUse::Submission).document(&key)?;
         if let Some(p) = &previous
             && compare_versions(&self.plan.version, &p.version) == Ordering::Less
         {
@@ -141,7 +141,9 @@ impl DocumentWrite {
         let Some(p) = previous else {
             return Ok(Vec::new());
         };
-        let members = conn.document_members(&p.document_key)?;
+        let members = conn
+            .system(SystemUse::Submission)
+            .document_members(&p.document_key)?;
         if p.patient_id == patient_id {
             return Ok(members);
         }

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::audit::Touched;
 use crate::messages::DocumentMessage;
-use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey};
+use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, SystemUse};
 
 /// What a cancel removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,7 @@ pub async fn cancel_by_identifier(
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
         let active: Vec<DocumentRow> = conn
+            .system(SystemUse::Submission)
             .documents_by_identifier(&value)?
             .into_iter()
             .filter(|d| d.status.contributes())
@@ -107,6 +108,7 @@ pub async fn cancel_by_bundle_id(
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
     svc.write_audited(deadline, record, move |conn| {
         match conn
+            .system(SystemUse::Submission)
             .document_by_bundle_id(&id)?
             .filter(|d| d.status.contributes())
         {
@@ -130,10 +132,14 @@ pub async fn cancel_by_bundle_id(
 pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
     conn.lock(LockKey::Document(key))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
-    let Some(mut doc) = conn.document(key)?.filter(|d| d.status.contributes()) else {
+    let Some(mut doc) = conn
+        .system(SystemUse::Submission)
+        .document(key)?
+        .filter(|d| d.status.contributes())
+    else {
         return Err(Error::Conflict(DocumentMessage::CancelRaced.into()));
     };
-    let members = conn.document_members(key)?;
+    let members = conn.system(SystemUse::Submission).document_members(key)?;
     let removed = conn.purge_submission(&members, &doc.bundle_id)?;
     let resources = removed.iter().filter(|r| r.res_type != "Bundle").count();
     doc.status = DocumentStatus::Cancelled;

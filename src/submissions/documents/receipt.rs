@@ -17,7 +17,7 @@ use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
 use crate::interactions::audit::Touched;
 use crate::messages::DocumentMessage;
-use crate::store::{DocumentStatus, LockKey};
+use crate::store::{DocumentStatus, LockKey, Scoped, SystemUse};
 
 /// A recorded receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,18 +137,24 @@ pub async fn receive(
             id: id.clone(),
         };
         let key = conn
+            .system(SystemUse::Submission)
             .document_by_bundle_id(&id)?
             .ok_or_else(not_found)?
             .document_key;
         conn.lock(LockKey::Document(&key))?;
         let doc = conn
+            .system(SystemUse::Submission)
             .document(&key)?
             .filter(|d| d.status == DocumentStatus::Active)
             .ok_or_else(not_found)?;
         // Whoever may not read the letter learns nothing of it, not even its kind: it
         // answers as a Bundle that does not exist.
         let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-        crate::interactions::access::check_readable(conn, &scope, "Bundle", &id, now)?;
+        crate::interactions::access::check_readable(
+            &mut Scoped::new(conn, &scope, now),
+            "Bundle",
+            &id,
+        )?;
         if doc.kind != Kind::Referral.name() {
             return Err(Error::Unprocessable(vec![
                 Issue::error(

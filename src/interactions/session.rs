@@ -1,0 +1,45 @@
+//! One request as the store sees it: who calls, at which instant, and the id source; made
+//! once per request ([`Services::session`](super::Services::session)). Reads for the caller
+//! open a [`Scoped`] store handle through it, so a function that takes a `Scoped` can only
+//! read what the caller may see.
+
+use std::sync::Arc;
+
+use crate::access::{Caller, Principal, Scope};
+use crate::clock::IdGenerator;
+use crate::error::Error;
+use crate::store::{Conn, Scoped, SystemUse};
+
+/// The caller, the request's instant (µs) and the id source of one request.
+#[derive(Clone)]
+pub struct Session {
+    pub caller: Arc<Caller>,
+    pub now: i64,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl Session {
+    /// The caller's reading scope; for a patient, the Patient records of the person their
+    /// credential names (every institution's, by member identifier), so it is computed inside
+    /// the transaction that reads with it.
+    pub fn scope(&self, conn: &mut Conn<'_>) -> Result<Scope, Error> {
+        scope_of(conn, &self.caller)
+    }
+
+    /// `conn` bound to the caller's scope at the request's instant.
+    pub fn scoped<'c>(&self, conn: &'c mut Conn<'_>) -> Result<Scoped<'c>, Error> {
+        let scope = self.scope(conn)?;
+        Ok(Scoped::owning(conn, scope, self.now))
+    }
+}
+
+/// [`Session::scope`] of `caller`.
+pub(crate) fn scope_of(conn: &mut Conn<'_>, caller: &Caller) -> Result<Scope, Error> {
+    let ids = match &caller.principal {
+        Principal::Patient { identifier, .. } => conn
+            .system(SystemUse::CallerScope)
+            .patients_of_person(crate::access::person::PersonKey::parse(identifier).as_str())?,
+        _ => Vec::new(),
+    };
+    Ok(caller.scope(ids))
+}
