@@ -359,3 +359,151 @@ fn after() { crate::access::Scope::open(); }
         code_only(text)
     );
 }
+
+/// The deliberately unscoped reads (`store::SystemUse`), by file (relative to `src/`): a new
+/// unscoped path fails until it is listed here, where a review sees it, and a listed one that
+/// is gone fails until it is removed. Reads for a caller go through `store::Scoped`.
+const UNSCOPED: &[(&str, &[&str])] = &[
+    ("interactions/access.rs", &["Ownership"]),
+    ("interactions/audit_events.rs", &["AuditTrail"]),
+    ("interactions/conditional_update.rs", &["WriteCurrent"]),
+    ("interactions/export/operator.rs", &["OperatorExport"]),
+    ("interactions/session.rs", &["CallerScope"]),
+    (
+        "interactions/write.rs",
+        &["Identity", "Ownership", "Submission", "WriteCurrent"],
+    ),
+    ("retention/purge.rs", &["Purge"]),
+    ("submissions/apply.rs", &["Submission"]),
+    ("submissions/delete.rs", &["Submission"]),
+    ("submissions/documents/apply.rs", &["Submission"]),
+    ("submissions/documents/cancel.rs", &["Submission"]),
+    ("submissions/documents/receipt.rs", &["Submission"]),
+    ("submissions/members.rs", &["Identity", "WriteCurrent"]),
+];
+
+/// The `SystemUse::…` names `code` uses.
+fn system_uses(code: &str) -> BTreeSet<String> {
+    const MARK: &str = "SystemUse::";
+    code.match_indices(MARK)
+        .map(|(at, _)| {
+            code[at + MARK.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn unscoped_reads_are_the_listed_ones() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in files {
+        let Ok(rel) = path.strip_prefix(&src) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        // Where the reasons are declared.
+        if rel == "store/system.rs" {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {}", path.display());
+        };
+        let uses = system_uses(&code_only(&text));
+        if !uses.is_empty() {
+            found.insert(rel, uses);
+        }
+    }
+    let listed: BTreeMap<String, BTreeSet<String>> = UNSCOPED
+        .iter()
+        .map(|(file, uses)| {
+            let uses = uses.iter().map(|u| (*u).to_string()).collect();
+            ((*file).to_string(), uses)
+        })
+        .collect();
+    assert_eq!(
+        found, listed,
+        "the unscoped reads changed: a read for a caller goes through store::Scoped; a \
+         deliberate unscoped one names its reason (SystemUse) and is listed in UNSCOPED"
+    );
+    let used: BTreeSet<String> = found.values().flatten().cloned().collect();
+    let declared: BTreeSet<String> = crate::store::SystemUse::ALL
+        .iter()
+        .map(|u| format!("{u:?}"))
+        .filter(|u| u != "Test")
+        .collect();
+    assert_eq!(
+        used, declared,
+        "every SystemUse reason is used by some path, and no other"
+    );
+}
+
+/// The connection's queries that return stored content, or tell whether something exists, to
+/// a caller: private to `store/`, reached through `Scoped` (or `System`) only.
+const CALLER_READS: &[&str] = &[
+    "read_current",
+    "read_current_row",
+    "read_current_owned",
+    "current",
+    "current_of_patient",
+    "document",
+    "document_by_bundle_id",
+    "documents_by_identifier",
+    "documents_of_patients",
+    "document_members",
+    "unit",
+    "unit_by_bundle_id",
+    "units_by_bundle_identifier",
+    "unit_members",
+    "units_of",
+    "audit_event",
+    "audit_events",
+    "owner_of",
+    "person_of_patient",
+    "own_patients",
+    "patients_of_person",
+    "consents_of_person",
+    "search",
+    "history",
+    "read_version",
+    "visible",
+    "visible_among",
+    "includes",
+];
+
+#[test]
+fn the_connection_reads_nothing_for_a_caller_outside_the_store() {
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files = Vec::new();
+    rust_files(&store, &mut files);
+    let mut public = Vec::new();
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        // The handles themselves, which apply the scope or name their reason.
+        if name == "scoped.rs" || name == "system.rs" {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {}", path.display());
+        };
+        for method in CALLER_READS {
+            for vis in ["pub", "pub(crate)"] {
+                if text.contains(&format!("{vis} fn {method}(")) {
+                    public.push(format!("{name}: {vis} fn {method}"));
+                }
+            }
+        }
+    }
+    assert!(
+        public.is_empty(),
+        "these connection queries must stay private to store/ (pub(super)) and be reached \
+         through store::Scoped or store::System: {public:?}"
+    );
+}
