@@ -2,13 +2,15 @@
 //! Reads by id, searches, histories and conditional matches use the same condition, so a search
 //! can never show what a read would refuse, and totals count only what may be seen.
 //!
-//! There is no default scope: every query of the store that returns resources (search, count,
-//! history, vread, conditional matches, a patient's `$summary`) takes one as an argument, built
-//! from the request's caller (`interactions::access::scope_in`). Deliberately unscoped reading
-//! names [`Scope::System`], so `grep -rn 'Scope::System' src` lists it. The server's own
-//! bookkeeping reads across callers without any scope and returns no content to them: identity
-//! lookups (`store::identity`), ownership checks (`Conn::owner_of`), the purger, the audit move
-//! and the terminology import.
+//! There is no default scope, and no way around one: the store's queries that return resources
+//! or tell whether one exists (read, vread, search, count, history, conditional matches, a
+//! patient's `$summary`) are methods of `store::Scoped`, a connection bound to a scope, built
+//! per request from the caller (`interactions::session::Session::scoped`). Development mode
+//! without authentication reads with [`Scope::System`], a scope value like the others, so
+//! `grep -rn 'Scope::System' src` lists it. The server's own bookkeeping reads across callers
+//! and returns no content to them through `store::System`, obtained only by naming its reason
+//! (`store::SystemUse`: identity lookups, ownership checks before a write, the purger, an
+//! operator's export, the audit trail), so `grep -rn 'SystemUse::' src` lists it.
 
 /// The reading scope of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
