@@ -462,6 +462,7 @@ const CALLER_READS: &[&str] = &[
     "units_of",
     "audit_event",
     "audit_events",
+    "oldest_audit_records",
     "owner_of",
     "person_of_patient",
     "own_patients",

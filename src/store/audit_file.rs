@@ -99,7 +99,7 @@ impl Conn<'_> {
     /// with its patient as stored, so storing them again needs no lookup. At most `limit`
     /// records whose entity lists hold at most `max_chars` characters together (but at least
     /// one record); with whether older records were left for a next call.
-    pub fn oldest_audit_records(
+    pub(super) fn oldest_audit_records(
         &mut self,
         limit: i64,
         max_chars: i64,
@@ -147,7 +147,10 @@ impl Conn<'_> {
 
     /// Deletes `records` (as read by [`oldest_audit_records`](Self::oldest_audit_records)) from
     /// this connection's trail tables, wherever they are indexed.
-    pub fn delete_audit_records(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+    pub(super) fn delete_audit_records(
+        &mut self,
+        records: &[AuditRecord],
+    ) -> Result<(), StoreError> {
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             dispatch!(self, |c, DB| {
@@ -190,7 +193,7 @@ impl Conn<'_> {
 
     /// Looks up the patient of every touched resource whose patient the request did not know,
     /// so the records can be stored where `resources` is not at hand (the audit file).
-    pub fn resolve_audit_patients(
+    pub(super) fn resolve_audit_patients(
         &mut self,
         records: &mut [AuditRecord],
     ) -> Result<(), StoreError> {
