@@ -425,8 +425,8 @@ impl Conn<'_> {
     /// This connection for a shorter borrow: what the scoped and system handles hold.
     fn reborrow(&mut self) -> Conn<'_> {
         match self {
-            Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
-            Conn::Pg(c) => Conn::Pg(&mut **c),
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Pg(c) => Conn::Pg(c),
         }
     }
 
