@@ -2,7 +2,7 @@
 //! information sharing service (電子カルテ情報共有サービス).
 //!
 //! Where a request goes:
-//! - [`access`]: principals (tokens, client certificates), consent and access rules, audit.
+//! - [`access`]: principals (tokens, client certificates), consent and access rules.
 //! - [`api`]: HTTP only — routes, content negotiation, body limits, responses.
 //! - [`interactions`]: FHIR REST semantics (create, read, update, search, transaction…).
 //! - [`fhir`]: the resource model over JSON, OperationOutcome, bundles.
@@ -11,6 +11,7 @@
 //! - [`validation`]: profiles, FHIRPath, UCUM and value sets: is an instance valid?
 //! - [`packages`]: FHIR NPM packages, their conformance resources, the package store.
 //! - [`model`]: the compact element model of the R4 base types, and its generator.
+//! - [`audit`]: the audit record, the recording policy and the queue of reads' records.
 //! - [`retention`]: expiry rules and the purger.
 //! - [`submissions`]: CLINS report units (6-information Bundles) and documents: their service
 //!   rules, registration, receipt and cancellation.
@@ -28,6 +29,7 @@
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod clins;

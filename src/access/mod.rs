@@ -2,7 +2,6 @@
 //! may see (DESIGN §9: own submissions, consent, referral addressees, emergency viewing, the
 //! patient's own view). Every decision is also an audit record.
 
-pub mod audit;
 pub mod caller;
 pub mod classify;
 pub mod compartment;

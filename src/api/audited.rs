@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::State;
-use crate::access::audit::{Action, AuditRecord, Touch};
+use crate::audit::{Action, AuditRecord, Touch};
 use crate::error::Error;
 
 /// The record of `req` by the state's caller, naming the resource it addressed (so the

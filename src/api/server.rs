@@ -146,8 +146,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
         };
         format!("{scheme}://{addr}")
     });
-    let (audit_queue, auditor) =
-        crate::interactions::audit_queue::AuditQueue::spawn(store.clone(), figures.audit());
+    let (audit_queue, auditor) = crate::audit::AuditQueue::spawn(store.clone(), figures.audit());
     let services = Services {
         store: store.clone(),
         clock: Arc::clone(&parts.clock),
@@ -171,7 +170,7 @@ pub async fn start(config: &Config, parts: Parts) -> Result<RunningServer, Start
             .timed(figures.validation()),
         caller: Arc::new(crate::access::Caller::open()),
         audit_queue,
-        recorded: crate::interactions::audit::Recorded::default(),
+        recorded: crate::audit::Recorded::default(),
         retention: config.retention,
         references: crate::interactions::references::Integrity {
             enabled: config.referential_integrity,

@@ -12,9 +12,7 @@ use serde_json::Value;
 use super::Services;
 use crate::access::Principal;
 use crate::access::Scope;
-use crate::access::audit::{
-    Action, AuditEntity, AuditRecord, Touch, to_patient_resource, to_resource,
-};
+use crate::audit::{Action, AuditEntity, AuditRecord, Touch, to_patient_resource, to_resource};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 use crate::messages::requests::SearchReason;

@@ -18,7 +18,7 @@ use super::write::{
     check_body, check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write,
 };
 use super::{Services, Written, check_type};
-use crate::access::audit::Action;
+use crate::audit::Action;
 use crate::error::Error;
 use crate::messages::PatchMessage;
 use crate::search::SearchQuery;

@@ -9,7 +9,7 @@ use super::write::{
     Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria, validate_for_write,
 };
 use super::{Services, Written, check_type};
-use crate::access::audit::Action;
+use crate::audit::Action;
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::write::{check_id, delete_in_tx};
 use super::{Services, check_type};
-use crate::access::audit::{Action, Touch};
+use crate::audit::{Action, Touch};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 
@@ -84,8 +84,8 @@ struct Matched {
     key: (String, String),
 }
 
-impl super::audit::Touched for Matched {
-    fn touched(&self) -> Vec<crate::access::audit::Touch> {
+impl crate::audit::Touched for Matched {
+    fn touched(&self) -> Vec<crate::audit::Touch> {
         vec![Touch::named(self.key.0.clone(), self.key.1.clone())]
     }
 }

@@ -9,9 +9,9 @@ use chrono::FixedOffset;
 use serde_json::{Value, json};
 
 use super::Services;
-use crate::access::audit::{Action, Touch};
 use crate::access::classify::{CONSENT_ON_HOLD, consent_grants};
 use crate::access::{Principal, Scope};
+use crate::audit::{Action, Touch};
 use crate::clins::kinds::Kind;
 use crate::clins::systems::{INSTITUTION_SYSTEM, RESOURCE_IDENTIFIER};
 use crate::error::Error;

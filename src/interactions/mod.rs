@@ -3,9 +3,7 @@
 //! Spec: <https://hl7.org/fhir/R4/http.html>
 
 pub mod access;
-pub mod audit;
 pub mod audit_events;
-pub mod audit_queue;
 pub mod capabilities;
 pub mod compartment;
 pub mod conditional_update;
@@ -59,9 +57,9 @@ pub struct Services {
     /// Who is calling: set per request by the HTTP layer (the server-wide value is open).
     pub caller: Arc<crate::access::Caller>,
     /// Where reads are recorded.
-    pub audit_queue: audit_queue::AuditQueue,
+    pub audit_queue: crate::audit::AuditQueue,
     /// Whether this request's audit record is stored: set per request by `for_caller`.
-    pub recorded: audit::Recorded,
+    pub recorded: crate::audit::Recorded,
     /// The retention periods expiry instants are computed with.
     pub retention: crate::retention::Policy,
     /// Whether writes must reference what exists, and what makes an absolute reference local.
@@ -73,7 +71,7 @@ impl Services {
     pub fn for_caller(&self, caller: crate::access::Caller) -> Services {
         Services {
             caller: Arc::new(caller),
-            recorded: audit::Recorded::default(),
+            recorded: crate::audit::Recorded::default(),
             ..self.clone()
         }
     }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::read::read_in;
 use super::write::{check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
-use crate::access::audit::Action;
+use crate::audit::Action;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::patch::PatchFailure;

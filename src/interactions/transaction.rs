@@ -21,7 +21,7 @@ use super::write::{
 };
 use super::{Services, Written, check_type};
 use crate::access::Scope;
-use crate::access::audit::Action as AuditAction;
+use crate::audit::Action as AuditAction;
 use crate::error::Error;
 use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
@@ -273,7 +273,7 @@ async fn record_refused_entry(svc: &Services, target: EntryTarget, e: Error) -> 
     let record = svc.audit_record(action, interaction).map(|r| {
         let mut r = r.target(t.as_deref(), id.as_deref()).failed(status, issues);
         if let (Some(t), Some(id)) = (t, id) {
-            r.entities.push(crate::access::audit::Touch::named(t, id));
+            r.entities.push(crate::audit::Touch::named(t, id));
         }
         r
     });
@@ -936,11 +936,11 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
     }
 }
 
-impl super::audit::Touched for Vec<EntryResult> {
+impl crate::audit::Touched for Vec<EntryResult> {
     /// Every resource an entry wrote or answered, each of a search's page (and what its
     /// includes added) too: the patient's trail must show a transaction that returned their
     /// data.
-    fn touched(&self) -> Vec<crate::access::audit::Touch> {
+    fn touched(&self) -> Vec<crate::audit::Touch> {
         self.iter()
             .flat_map(|r| match r {
                 EntryResult::Created(w) | EntryResult::Updated(w) => vec![&w.resource],
@@ -948,7 +948,7 @@ impl super::audit::Touched for Vec<EntryResult> {
                 EntryResult::Searched(found) => found.1.shown().collect(),
                 EntryResult::Deleted | EntryResult::Failed(_) => Vec::new(),
             })
-            .map(super::audit::touch_of)
+            .map(crate::audit::touch_of)
             .collect()
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::write::{check_body, check_id, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
-use crate::access::audit::Action;
+use crate::audit::Action;
 use crate::error::Error;
 
 /// Writes the next version of `res_type/id`. `if_match` is the version from `If-Match: W/"n"`;

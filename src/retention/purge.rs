@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Policy;
 use super::report::{PurgeReport, Purged, REPORT_UNIT_RULE};
-use crate::access::audit::{Action, AuditRecord, Touch};
+use crate::audit::{Action, AuditRecord, Touch};
 use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError, SystemUse};
 
 /// How a run is asked for.
@@ -189,7 +189,7 @@ fn by_type(rows: &[(Expired, String)]) -> BTreeMap<&str, Vec<&str>> {
 fn purge_event(run_id: i64, removed: &[(Purged, Option<String>)], now: i64) -> AuditRecord {
     let listed: Vec<Purged> = removed.iter().map(|(p, _)| p.clone()).collect();
     AuditRecord {
-        id: crate::access::audit::event_id(now),
+        id: crate::audit::event_id(now),
         recorded: now,
         action: Action::Delete.code(),
         interaction: "purge".into(),

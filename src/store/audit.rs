@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use super::schema::{audit_events, audit_patients, audit_patients_recent, resources};
 use super::{Conn, StoreError, dispatch};
 use crate::access::Emergency;
-use crate::access::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
+use crate::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
 
 /// Rows (or looked-up ids) per multi-row statement, well within both engines' bound-parameter
 /// limits.
@@ -495,7 +495,7 @@ impl Conn<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::access::audit::{Action, event_id};
+    use crate::audit::{Action, event_id};
     use crate::store::test_db::test_stores;
 
     fn touch(id: &str, patient: &str) -> Touch {

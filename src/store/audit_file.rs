@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use super::audit::{EventRow, event_columns, patient_pairs, record_of};
 use super::schema::{audit_events, audit_patients, audit_patients_recent};
 use super::{Backend, Conn, Store, StoreError, dispatch};
-use crate::access::audit::{AuditRecord, Touch};
+use crate::audit::{AuditRecord, Touch};
 
 /// Changes' records moved per step: bounded, so carrying over a long trail never holds either
 /// writer for long.
@@ -211,7 +211,7 @@ impl Conn<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::access::audit::{Action, event_id};
+    use crate::audit::{Action, event_id};
     use crate::search::IndexRows;
     use crate::store::test_db::test_stores;
     use crate::store::{AuditFilter, Method, NewVersion};

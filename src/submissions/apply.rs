@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
-use crate::access::audit::Touch;
+use crate::audit::Touch;
+use crate::audit::{Touched, touch_of};
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::interactions::audit::{Touched, touch_of};
 use crate::store::{Conn, LockKey, StoredResource, SystemUse, UnitRow};
 
 /// What registering a unit or a document did.

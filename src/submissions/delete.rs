@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use crate::access::audit::Touch;
+use crate::audit::Touch;
+use crate::audit::Touched;
 use crate::clins::systems::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::interactions::audit::Touched;
 use crate::messages::InteractionMessage;
 use crate::store::{LockKey, SystemUse};
 
@@ -52,7 +52,7 @@ pub async fn delete_units(
     let sender: String = value.chars().take(10).collect();
     crate::interactions::access::check_submitter(&svc.caller, &sender)?;
     let record = svc
-        .audit_record(crate::access::audit::Action::Delete, "delete-report-unit")
+        .audit_record(crate::audit::Action::Delete, "delete-report-unit")
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
         let units: Vec<_> = conn

@@ -25,7 +25,7 @@ use serde_json::Value;
 pub use apply::Applied;
 pub use delete::{DeletedUnits, delete_units};
 
-use crate::access::audit::Touch;
+use crate::audit::Touch;
 use crate::error::Error;
 use crate::fhir::Issue;
 use crate::interactions::Services;
@@ -64,7 +64,7 @@ pub async fn register_unit(
         ids,
     };
     let record = svc
-        .audit_record(crate::access::audit::Action::Create, "submit-report-unit")
+        .audit_record(crate::audit::Action::Create, "submit-report-unit")
         .map(|r| r.target(Some("Bundle"), None));
     let applied = svc
         .write_audited(deadline, record, move |conn| write.run(conn))

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
-use crate::access::audit::Touch;
+use crate::audit::Touch;
 use crate::clins::classes::retention_class;
 use crate::error::Error;
 use crate::interactions::Services;
@@ -159,7 +159,7 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
     let mut kept = select(items, now);
     kept.sort_by_key(|i| rank(&i.class));
     let record = svc
-        .audit_record(crate::access::audit::Action::Read, "$summary")
+        .audit_record(crate::audit::Action::Read, "$summary")
         .map(|r| {
             let mut r = r.target(Some("Patient"), Some(patient_id));
             r.entities.push(Touch::named("Patient", patient_id));

@@ -3,9 +3,9 @@
 //! `kyoyu export`, role operator, listing its resources.
 
 use super::ndjson::Source;
-use crate::access::audit::{Action, AuditRecord};
+use crate::audit::touch_of;
+use crate::audit::{Action, AuditRecord};
 use crate::error::Error;
-use crate::interactions::audit::touch_of;
 use crate::interactions::search::page_in;
 use crate::search::SearchQuery;
 use crate::store::{Store, StoredResource, SystemUse};
@@ -39,7 +39,7 @@ impl Source for AsOperator {
                 agent_name: "kyoyu export".into(),
                 ..AuditRecord::new(
                     &crate::access::Caller::open(),
-                    crate::access::audit::event_id(now),
+                    crate::audit::event_id(now),
                     now,
                     Action::Read,
                     "$export",
@@ -108,7 +108,7 @@ mod tests {
                     count: 100,
                     ..AuditFilter::default()
                 };
-                let reads = |events: Vec<(AuditRecord, Vec<crate::access::audit::AuditEntity>)>| {
+                let reads = |events: Vec<(AuditRecord, Vec<crate::audit::AuditEntity>)>| {
                     events
                         .into_iter()
                         .filter(|(r, _)| r.agent_name == "kyoyu export")

@@ -82,7 +82,7 @@ pub async fn register_document(
     let applied = svc
         .write_audited(
             deadline,
-            svc.audit_record(crate::access::audit::Action::Create, "submit-document")
+            svc.audit_record(crate::audit::Action::Create, "submit-document")
                 .map(|r| r.target(Some("Bundle"), None)),
             move |conn| write.run(conn),
         )

@@ -8,14 +8,14 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::InstitutionNumber;
-use crate::access::audit::Touch;
+use crate::audit::Touch;
+use crate::audit::Touched;
 use crate::clins::kinds::Kind;
 use crate::clins::systems::INSTITUTION_SYSTEM;
 use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
-use crate::interactions::audit::Touched;
 use crate::messages::DocumentMessage;
 use crate::store::{DocumentStatus, LockKey, Scoped, SystemUse};
 
@@ -129,7 +129,7 @@ pub async fn receive(
     let policy = svc.retention;
     let scoped = svc.clone();
     let record = svc
-        .audit_record(crate::access::audit::Action::Update, "$receipt")
+        .audit_record(crate::audit::Action::Update, "$receipt")
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
     svc.write_audited(deadline, record, move |conn| {
         let not_found = || Error::NotFound {

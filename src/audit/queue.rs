@@ -13,7 +13,7 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::access::audit::AuditRecord;
+use crate::audit::AuditRecord;
 use crate::metrics::AuditCounters;
 use crate::store::{Store, StoreError};
 

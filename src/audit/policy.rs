@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::{Services, Written};
-use crate::access::audit::{Action, AuditRecord, Touch};
+use crate::audit::{Action, AuditRecord, Touch};
 use crate::error::Error;
+use crate::interactions::{Services, Written};
 use crate::store::{Conn, StoredResource};
 
 /// Whether a request's audit record is stored, shared by every clone of its `Services`: the
@@ -34,7 +34,7 @@ pub trait Touched {
 }
 
 /// The entity of a resource the request had in hand.
-pub(crate) fn touch_of(r: &StoredResource) -> Touch {
+pub fn touch_of(r: &StoredResource) -> Touch {
     Touch {
         res_type: r.res_type.clone(),
         res_id: r.id.clone(),
@@ -64,7 +64,7 @@ impl Services {
         let now = self.clock.now_micros();
         Some(AuditRecord::new(
             &self.caller,
-            crate::access::audit::event_id(now),
+            crate::audit::event_id(now),
             now,
             action,
             interaction,

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::caller::{Caller, Emergency};
+use crate::access::caller::{Caller, Emergency};
 use crate::fhir::instant::to_fhir_instant;
 
 /// `AuditEvent.action`.
