@@ -11,7 +11,8 @@
 //! - [`validation`]: profiles, FHIRPath, UCUM and value sets: is an instance valid?
 //! - [`packages`]: FHIR NPM packages, their conformance resources, the package store.
 //! - [`model`]: the compact element model of the R4 base types, and its generator.
-//! - [`audit`]: the audit record, the recording policy and the queue of reads' records.
+//! - [`audit`]: the audit record, its vocabularies, the recording policy and queue, and the
+//!   AuditEvent rendering of the trail.
 //! - [`retention`]: expiry rules and the purger.
 //! - [`submissions`]: CLINS report units (6-information Bundles) and documents: their service
 //!   rules, registration, receipt and cancellation.

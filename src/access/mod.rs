@@ -1,6 +1,6 @@
 //! Access: who is calling (principals from bearer tokens or client certificates) and what they
 //! may see (DESIGN §9: own submissions, consent, referral addressees, emergency viewing, the
-//! patient's own view). Every decision is also an audit record.
+//! patient's own view). Every decision is also an audit record (see `crate::audit`).
 
 pub mod caller;
 pub mod classify;

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::State;
-use crate::audit::{Action, AuditRecord, Touch};
+use crate::audit::{Action, AuditRecord, Interaction, Touch};
 use crate::error::Error;
 
 /// The record of `req` by the state's caller, naming the resource it addressed (so the
@@ -15,7 +15,7 @@ use crate::error::Error;
 pub(super) fn record_of(
     state: &State,
     req: &HttpRequest,
-    interaction: &str,
+    interaction: Interaction,
     t: Option<String>,
     id: Option<String>,
 ) -> Option<AuditRecord> {
@@ -23,7 +23,7 @@ pub(super) fn record_of(
         Method::GET | Method::HEAD => Action::Read,
         Method::PUT => Action::Update,
         Method::DELETE => Action::Delete,
-        _ if interaction == "create" => Action::Create,
+        _ if interaction == Interaction::Create => Action::Create,
         _ => Action::Execute,
     };
     state.services.audit_record(action, interaction).map(|r| {
@@ -40,7 +40,7 @@ pub(super) fn record_of(
 pub(super) async fn refused(
     state: &State,
     req: &HttpRequest,
-    interaction: &str,
+    interaction: Interaction,
     t: Option<String>,
     id: Option<String>,
     e: Error,

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::State;
 use super::handlers::within;
 use super::negotiate::{self, query_pairs};
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::fhir::instant::to_fhir_instant;
 use crate::interactions::export::jobs::Status;
@@ -42,7 +43,8 @@ pub async fn kick_off(state: State, req: HttpRequest, level: Level) -> Reply {
     };
     let (t, id) = request.level.target();
     // The kick-off is recorded before it is answered; each exported page is recorded as read.
-    svc.audit_read("$export", t, id, group.iter()).await?;
+    svc.audit_read(Interaction::Export, t, id, group.iter())
+        .await?;
     let url = format!("{}{}", state.base_url, req.uri());
     let job = state.exports.start(svc.clone(), request, members, url)?;
     Ok(HttpResponse::Accepted()

@@ -12,6 +12,7 @@ use super::export as x;
 use super::handlers as h;
 use super::terminology as th;
 use super::{State, audited};
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::interactions::capabilities::{Implemented, TypeCapabilities, TypeOperation};
 use crate::interactions::export::Level;
@@ -213,41 +214,42 @@ pub enum Route {
 
 impl Route {
     /// The FHIR interaction it performs and the type and id it addresses, for the audit.
-    fn audit_target(&self) -> (&'static str, Option<&str>, Option<&str>) {
+    fn audit_target(&self) -> (Interaction, Option<&str>, Option<&str>) {
+        use Interaction as I;
         match self {
-            Route::Read(t, id) => ("read", Some(t), Some(id)),
-            Route::Vread(t, id, _) => ("vread", Some(t), Some(id)),
-            Route::Search(t) | Route::SearchPost(t) => ("search-type", Some(t), None),
-            Route::Create(t) => ("create", Some(t), None),
-            Route::Update(t, id) => ("update", Some(t), Some(id)),
-            Route::Delete(t, id) => ("delete", Some(t), Some(id)),
-            Route::ConditionalDelete(t) => ("delete", Some(t), None),
-            Route::ConditionalUpdate(t) => ("update", Some(t), None),
-            Route::Patch(t, id) => ("patch", Some(t), Some(id)),
-            Route::ConditionalPatch(t) => ("patch", Some(t), None),
-            Route::HistoryInstance(t, id) => ("history-instance", Some(t), Some(id)),
-            Route::HistoryType(t) => ("history-type", Some(t), None),
-            Route::HistorySystem => ("history-system", None, None),
-            Route::SearchSystem | Route::SearchSystemPost => ("search-system", None, None),
-            Route::Transaction => ("transaction", None, None),
-            Route::Summary(id) => ("$summary", Some("Patient"), Some(id)),
+            Route::Read(t, id) => (I::Read, Some(t), Some(id)),
+            Route::Vread(t, id, _) => (I::Vread, Some(t), Some(id)),
+            Route::Search(t) | Route::SearchPost(t) => (I::SearchType, Some(t), None),
+            Route::Create(t) => (I::Create, Some(t), None),
+            Route::Update(t, id) => (I::Update, Some(t), Some(id)),
+            Route::Delete(t, id) => (I::Delete, Some(t), Some(id)),
+            Route::ConditionalDelete(t) => (I::Delete, Some(t), None),
+            Route::ConditionalUpdate(t) => (I::Update, Some(t), None),
+            Route::Patch(t, id) => (I::Patch, Some(t), Some(id)),
+            Route::ConditionalPatch(t) => (I::Patch, Some(t), None),
+            Route::HistoryInstance(t, id) => (I::HistoryInstance, Some(t), Some(id)),
+            Route::HistoryType(t) => (I::HistoryType, Some(t), None),
+            Route::HistorySystem => (I::HistorySystem, None, None),
+            Route::SearchSystem | Route::SearchSystemPost => (I::SearchSystem, None, None),
+            Route::Transaction => (I::Transaction, None, None),
+            Route::Summary(id) => (I::Summary, Some("Patient"), Some(id)),
             Route::CompartmentSearch(_, t) | Route::CompartmentSearchPost(_, t) => {
-                ("search-type", (t != ALL_TYPES).then_some(t.as_str()), None)
+                (I::SearchType, (t != ALL_TYPES).then_some(t.as_str()), None)
             }
-            Route::Everything(id) => ("$everything", Some("Patient"), Some(id)),
-            Route::Receipt(id) => ("$receipt", Some("Bundle"), Some(id)),
-            Route::DocumentStatus => ("$document-status", Some("Bundle"), None),
-            Route::Validate(t, id) => ("$validate", t.as_deref(), id.as_deref()),
-            Route::AuditSearch => ("search-type", Some("AuditEvent"), None),
-            Route::AuditRead(id) => ("read", Some("AuditEvent"), Some(id)),
+            Route::Everything(id) => (I::Everything, Some("Patient"), Some(id)),
+            Route::Receipt(id) => (I::Receipt, Some("Bundle"), Some(id)),
+            Route::DocumentStatus => (I::DocumentStatus, Some("Bundle"), None),
+            Route::Validate(t, id) => (I::Validate, t.as_deref(), id.as_deref()),
+            Route::AuditSearch => (I::SearchType, Some("AuditEvent"), None),
+            Route::AuditRead(id) => (I::Read, Some("AuditEvent"), Some(id)),
             Route::Export(level) => {
                 let (t, id) = level.target();
-                ("$export", t, id)
+                (I::Export, t, id)
             }
             Route::ExportStatus(_) | Route::ExportCancel(_) | Route::ExportFile(..) => {
-                ("$export", None, None)
+                (I::Export, None, None)
             }
-            _ => ("operation", None, None),
+            _ => (I::Operation, None, None),
         }
     }
 
@@ -563,7 +565,7 @@ pub async fn dispatch(
                 super::identify::caller(&req, principal).unwrap_or_else(|refused| refused.0);
             let state = state.for_caller(caller);
             let (t, id) = audited::error_target(req.path(), template);
-            return audited::refused(&state, &req, "operation", t, id, e).await;
+            return audited::refused(&state, &req, Interaction::Operation, t, id, e).await;
         }
     };
     let caller = match super::identify::caller(&req, principal) {

@@ -1,25 +1,25 @@
-//! Audit of interactions (DESIGN §9): a change is recorded in its own transaction, a read is
-//! recorded before its answer leaves. Either fails closed: a record that cannot be stored fails
-//! the request ([`Error::AuditNotStored`], 503), so nothing is read or changed unaudited.
-//! Development mode (no principal) records nothing: there is nobody to hold accountable.
+//! What is recorded, and when (DESIGN §9): a change in its own transaction, a read before its
+//! answer leaves. Either fails closed: a record that cannot be stored fails the request (the
+//! interactions answer 503), so nothing is read or changed unaudited. Development mode (no
+//! principal) records nothing: there is nobody to hold accountable.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use crate::audit::{Action, AuditRecord, Touch};
-use crate::error::Error;
-use crate::interactions::{Services, Written};
-use crate::store::{Conn, StoredResource};
+use super::queue::AuditQueue;
+use super::record::AuditRecord;
+use super::vocabulary::{Action, Interaction};
+use crate::access::Caller;
+use crate::store::{AuditRow, Conn, StoreError, StoredResource, Touch};
 
-/// Whether a request's audit record is stored, shared by every clone of its `Services`: the
+/// Whether a request's audit record is stored, shared by every clone of its services: the
 /// HTTP layer records a request that no interaction recorded, so none goes unaudited however
 /// its handler was written.
 #[derive(Clone, Default)]
 pub struct Recorded(Arc<AtomicBool>);
 
 impl Recorded {
-    fn mark(&self) {
+    pub(crate) fn mark(&self) {
         self.0.store(true, Ordering::Release);
     }
 
@@ -33,6 +33,13 @@ pub trait Touched {
     fn touched(&self) -> Vec<Touch>;
 }
 
+/// A delete's version: the record names what was deleted before the write (see `delete`).
+impl Touched for Option<i64> {
+    fn touched(&self) -> Vec<Touch> {
+        Vec::new()
+    }
+}
+
 /// The entity of a resource the request had in hand.
 pub fn touch_of(r: &StoredResource) -> Touch {
     Touch {
@@ -42,94 +49,47 @@ pub fn touch_of(r: &StoredResource) -> Touch {
     }
 }
 
-impl Touched for Written {
-    fn touched(&self) -> Vec<Touch> {
-        vec![touch_of(&self.resource)]
+/// A record of `caller`'s request at `now` (µs), or `None` in development mode.
+pub fn record_for(
+    caller: &Caller,
+    now: i64,
+    action: Action,
+    interaction: Interaction,
+) -> Option<AuditRecord> {
+    if caller.is_open() {
+        return None;
     }
+    Some(AuditRecord::new(
+        caller,
+        crate::store::event_id(now),
+        now,
+        action,
+        interaction,
+    ))
 }
 
-/// A delete's version: the record names what was deleted before the write (see `delete`).
-impl Touched for Option<i64> {
-    fn touched(&self) -> Vec<Touch> {
-        Vec::new()
-    }
+/// Inserts the record of a change in the change's transaction, naming what the change touched
+/// (`out`): the change and its record commit together or not at all.
+pub fn insert_with_change<T: Touched>(
+    conn: &mut Conn<'_>,
+    record: AuditRecord,
+    out: &T,
+) -> Result<(), StoreError> {
+    let mut record = record;
+    record.entities.extend(out.touched());
+    conn.insert_audit(&AuditRow::from(record))
 }
 
-impl Services {
-    /// A record of this caller's request, or `None` in development mode.
-    pub fn audit_record(&self, action: Action, interaction: &str) -> Option<AuditRecord> {
-        if self.caller.is_open() {
-            return None;
-        }
-        let now = self.clock.now_micros();
-        Some(AuditRecord::new(
-            &self.caller,
-            crate::audit::event_id(now),
-            now,
-            action,
-            interaction,
-        ))
+/// Records a read (or a refusal) outside any change, through the queue, and returns once it is
+/// stored, marking the request recorded: its answer may leave only then.
+pub async fn record_outside_change(
+    queue: &AuditQueue,
+    recorded: &Recorded,
+    record: Option<AuditRecord>,
+) -> Result<(), StoreError> {
+    if let Some(record) = record {
+        queue.record(record).await?;
+        recorded.mark();
     }
-
-    /// Runs a write and inserts its audit record in the same transaction: the change and its
-    /// record commit together or not at all; a record that cannot be inserted undoes the change.
-    pub async fn write_audited<T, F>(
-        &self,
-        deadline: Option<Instant>,
-        record: Option<AuditRecord>,
-        f: F,
-    ) -> Result<T, Error>
-    where
-        T: Touched + Send + 'static,
-        F: FnOnce(&mut Conn<'_>) -> Result<T, Error> + Send + 'static,
-    {
-        let audited = record.is_some();
-        let out = self
-            .store
-            .write(deadline, move |conn| {
-                let out = f(conn)?;
-                if let Some(mut record) = record {
-                    record.entities.extend(out.touched());
-                    conn.insert_audit(&record).map_err(Error::AuditNotStored)?;
-                }
-                Ok::<_, Error>(out)
-            })
-            .await?;
-        if audited {
-            self.recorded.mark();
-        }
-        Ok(out)
-    }
-
-    /// Records a read (or a refusal) outside any change, through the queue, and returns once it
-    /// is stored: the caller answers only then.
-    pub async fn audit(&self, record: Option<AuditRecord>) -> Result<(), Error> {
-        match record {
-            Some(record) => {
-                self.audit_queue
-                    .record(record)
-                    .await
-                    .map_err(Error::AuditNotStored)?;
-                self.recorded.mark();
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Records the read of `resources` by interaction `interaction`.
-    pub async fn audit_read<'a>(
-        &self,
-        interaction: &str,
-        res_type: Option<&str>,
-        res_id: Option<&str>,
-        resources: impl Iterator<Item = &'a StoredResource>,
-    ) -> Result<(), Error> {
-        let record = self.audit_record(Action::Read, interaction).map(|r| {
-            let mut r = r.target(res_type, res_id);
-            r.entities = resources.map(touch_of).collect();
-            r
-        });
-        self.audit(record).await
-    }
+    Ok(())
 }

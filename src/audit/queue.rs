@@ -13,9 +13,9 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::audit::AuditRecord;
+use super::record::AuditRecord;
 use crate::metrics::AuditCounters;
-use crate::store::{Store, StoreError};
+use crate::store::{AuditRow, Store, StoreError};
 
 /// Records stored in one transaction at most.
 const MAX_BATCH: usize = 4096;
@@ -29,7 +29,7 @@ type Committed = oneshot::Sender<Result<(), String>>;
 
 enum Job {
     /// Answered once the batch holding it is committed (or failed).
-    Record(Box<AuditRecord>, Committed),
+    Record(Box<AuditRow>, Committed),
     /// Answered once everything queued before it is committed.
     Flush(Committed),
 }
@@ -57,7 +57,7 @@ impl AuditQueue {
     /// Stores `record`: returns once the batch holding it is committed, or why it was not.
     pub async fn record(&self, record: AuditRecord) -> Result<(), StoreError> {
         let (done, committed) = oneshot::channel();
-        self.send(Job::Record(Box::new(record), done), committed)
+        self.send(Job::Record(Box::new(record.into()), done), committed)
             .await
     }
 

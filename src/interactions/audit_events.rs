@@ -12,7 +12,9 @@ use serde_json::Value;
 use super::Services;
 use crate::access::Principal;
 use crate::access::Scope;
-use crate::audit::{Action, AuditEntity, AuditRecord, Touch, to_patient_resource, to_resource};
+use crate::audit::{
+    Action, AuditEntity, AuditRow, Interaction, Touch, to_patient_resource, to_resource,
+};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 use crate::messages::requests::SearchReason;
@@ -130,7 +132,7 @@ impl Reader {
     async fn render(
         &self,
         svc: &Services,
-        events: Vec<(AuditRecord, Vec<AuditEntity>)>,
+        events: Vec<(AuditRow, Vec<AuditEntity>)>,
     ) -> Result<Vec<Value>, Error> {
         let (own, scope) = match self {
             Reader::All => {
@@ -174,7 +176,7 @@ impl Reader {
 /// Records the trail read `interaction` of the events `ids` (none: a search that found none).
 async fn record_trail_read<'a>(
     svc: &Services,
-    interaction: &str,
+    interaction: Interaction,
     id: Option<&str>,
     ids: impl Iterator<Item = &'a Value>,
 ) -> Result<(), Error> {
@@ -220,7 +222,7 @@ pub async fn search(svc: &Services, q: &AuditQuery) -> Result<(Vec<Value>, i64),
         })
         .await?;
     let events = reader.render(svc, events).await?;
-    record_trail_read(svc, "search-type", None, events.iter()).await?;
+    record_trail_read(svc, Interaction::SearchType, None, events.iter()).await?;
     Ok((events, total))
 }
 
@@ -248,6 +250,6 @@ pub async fn read(svc: &Services, id: &str) -> Result<Value, Error> {
         }
     }
     let event = reader.render(svc, vec![(record, entities)]).await?;
-    record_trail_read(svc, "read", Some(id), event.iter()).await?;
+    record_trail_read(svc, Interaction::Read, Some(id), event.iter()).await?;
     event.into_iter().next().ok_or_else(not_found)
 }

@@ -10,6 +10,7 @@ use super::read::read_in;
 use super::write::check_id;
 use super::{Services, UNSERVED_TYPES, check_type};
 use crate::access::compartment;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 use crate::search::{ALL_TYPES, Compartment, SearchQuery};
@@ -91,7 +92,7 @@ pub async fn search(
         })
         .await?;
     svc.audit_read(
-        "search-type",
+        Interaction::SearchType,
         audited_type.as_deref(),
         None,
         // Included resources are shown, so they are recorded too.

@@ -19,6 +19,7 @@ use super::write::{
 };
 use super::{Services, Written, check_type};
 use crate::audit::Action;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::PatchMessage;
 use crate::search::SearchQuery;
@@ -39,7 +40,7 @@ pub async fn conditional_update(
     let references = super::references::to_check(svc, res_type, &resource, false);
     let (scoped, t, new_id) = (svc.clone(), res_type.to_string(), svc.ids.new_id());
     let record = svc
-        .audit_record(Action::Update, "update")
+        .audit_record(Action::Update, Interaction::Update)
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
         let id = target_in_tx(&scoped, conn, &query, &resource, now)?.unwrap_or(new_id);

@@ -10,6 +10,7 @@ use super::write::{
 };
 use super::{Services, Written, check_type};
 use crate::audit::Action;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::InteractionMessage;
 
@@ -39,7 +40,7 @@ pub async fn create(
     // SQLite writer spends its time only on SQL.
     let prepared = Prepared::new(svc, res_type, &svc.ids.new_id(), 1, now, resource)?;
     let record = svc
-        .audit_record(Action::Create, "create")
+        .audit_record(Action::Create, Interaction::Create)
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
         if let Some(query) = &criteria {

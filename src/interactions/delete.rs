@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::write::{check_id, delete_in_tx};
 use super::{Services, check_type};
+use crate::audit::Interaction;
 use crate::audit::{Action, Touch};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
@@ -25,11 +26,13 @@ pub async fn delete(
     let scoped = svc.clone();
     // The deleted resource is an entity of its record, its patient looked up in the same
     // transaction (the row stays, marked deleted), so the patient's trail shows the deletion.
-    let record = svc.audit_record(Action::Delete, "delete").map(|r| {
-        let mut r = r.target(Some(res_type), Some(id));
-        r.entities.push(Touch::named(res_type, id));
-        r
-    });
+    let record = svc
+        .audit_record(Action::Delete, Interaction::Delete)
+        .map(|r| {
+            let mut r = r.target(Some(res_type), Some(id));
+            r.entities.push(Touch::named(res_type, id));
+            r
+        });
     svc.write_audited(deadline, record, move |conn| {
         delete_in_tx(&scoped, conn, &t, &i, now)
     })
@@ -52,7 +55,7 @@ pub async fn conditional_delete(
     let criteria = criteria.to_string();
     let scoped = svc.clone();
     let record = svc
-        .audit_record(Action::Delete, "delete")
+        .audit_record(Action::Delete, Interaction::Delete)
         .map(|r| r.target(Some(res_type), None));
     svc.write_audited(deadline, record, move |conn| {
         let scope = super::access::scope_in(conn, &scoped, now)?;

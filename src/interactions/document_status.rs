@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::Services;
 use crate::access::classify::{CONSENT_ON_HOLD, consent_grants};
 use crate::access::{Principal, Scope};
+use crate::audit::Interaction;
 use crate::audit::{Action, Touch};
 use crate::clins::kinds::Kind;
 use crate::clins::systems::{INSTITUTION_SYSTEM, RESOURCE_IDENTIFIER};
@@ -198,18 +199,20 @@ pub async fn document_status(svc: &Services) -> Result<Value, Error> {
         .iter()
         .map(|d| part(d, &state_of(d, &now_consents)))
         .collect();
-    let record = svc.audit_record(Action::Read, "$document-status").map(|r| {
-        let mut r = r.target(Some("Bundle"), None);
-        r.entities = patient_ids
-            .iter()
-            .map(|p| Touch {
-                res_type: "Patient".into(),
-                res_id: p.clone(),
-                patient: Some(Some(p.clone())),
-            })
-            .collect();
-        r
-    });
+    let record = svc
+        .audit_record(Action::Read, Interaction::DocumentStatus)
+        .map(|r| {
+            let mut r = r.target(Some("Bundle"), None);
+            r.entities = patient_ids
+                .iter()
+                .map(|p| Touch {
+                    res_type: "Patient".into(),
+                    res_id: p.clone(),
+                    patient: Some(Some(p.clone())),
+                })
+                .collect();
+            r
+        });
     svc.audit(record).await?;
     Ok(json!({"resourceType": "Parameters", "parameter": parameters}))
 }

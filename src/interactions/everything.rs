@@ -18,6 +18,7 @@ use super::compartment::{is_served, served_types};
 use super::read::read_in;
 use super::write::check_id;
 use super::{Services, search::page_in};
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::fhir::instant::parse_fhir_instant;
 use crate::messages::InteractionMessage;
@@ -220,7 +221,7 @@ pub async fn everything(
         })
         .await?;
     svc.audit_read(
-        "$everything",
+        Interaction::Everything,
         Some("Patient"),
         Some(&patient_id),
         page.matches.iter().chain(page.includes.iter()),

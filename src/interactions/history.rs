@@ -142,9 +142,9 @@ pub async fn history(
         .await?;
     let (page, exists) = page;
     let interaction = match (res_type, id) {
-        (Some(_), Some(_)) => "history-instance",
-        (Some(_), None) => "history-type",
-        _ => "history-system",
+        (Some(_), Some(_)) => crate::audit::Interaction::HistoryInstance,
+        (Some(_), None) => crate::audit::Interaction::HistoryType,
+        _ => crate::audit::Interaction::HistorySystem,
     };
     svc.audit_read(
         interaction,

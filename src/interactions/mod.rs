@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit_events;
+pub mod audited;
 pub mod capabilities;
 pub mod compartment;
 pub mod conditional_update;

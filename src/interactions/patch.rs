@@ -16,6 +16,7 @@ use super::read::read_in;
 use super::write::{check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
 use crate::audit::Action;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::patch::PatchFailure;
@@ -309,7 +310,7 @@ async fn patch_once(
     // A patch may add a reference: it is held to the same rule as an update.
     let references = super::references::to_check(svc, &patched.res_type, &patched.resource, false);
     let record = svc
-        .audit_record(Action::Update, "patch")
+        .audit_record(Action::Update, Interaction::Patch)
         .map(|r| r.target(Some(&patched.res_type), Some(&patched.id)));
     svc.write_audited(deadline, record, move |conn| {
         if let Some(query) = &query {

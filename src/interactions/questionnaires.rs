@@ -13,6 +13,7 @@
 use serde_json::Value;
 
 use super::Services;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::search::params::ParamKind;
 use crate::search::{Clause, SearchQuery, Target, TotalMode, UriMatch, Value as SearchValue};
@@ -59,7 +60,7 @@ pub(crate) async fn stored_for(svc: &Services, resource: &Value) -> Result<Vec<V
         return Ok(Vec::new());
     }
     svc.audit_read(
-        "read",
+        Interaction::Read,
         Some("Questionnaire"),
         None,
         found.iter().map(|(s, _)| s),

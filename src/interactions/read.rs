@@ -13,8 +13,13 @@ pub async fn read(svc: &Services, res_type: &str, id: &str) -> Result<StoredReso
         .store
         .read(move |conn| read_in(&mut session.scoped(conn)?, &t, &i, None))
         .await?;
-    svc.audit_read("read", Some(res_type), Some(id), std::iter::once(&r))
-        .await?;
+    svc.audit_read(
+        crate::audit::Interaction::Read,
+        Some(res_type),
+        Some(id),
+        std::iter::once(&r),
+    )
+    .await?;
     Ok(r)
 }
 
@@ -31,8 +36,13 @@ pub async fn vread(
         .store
         .read(move |conn| read_in(&mut session.scoped(conn)?, &t, &i, Some(&v)))
         .await?;
-    svc.audit_read("vread", Some(res_type), Some(id), std::iter::once(&r))
-        .await?;
+    svc.audit_read(
+        crate::audit::Interaction::Vread,
+        Some(res_type),
+        Some(id),
+        std::iter::once(&r),
+    )
+    .await?;
     Ok(r)
 }
 

@@ -28,8 +28,13 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
         .await?;
     // Every resource of the page is recorded, however many, included ones too: the patient's
     // access history must show a search that returned their data.
-    svc.audit_read("search-type", Some(&res_type), None, page.shown())
-        .await?;
+    svc.audit_read(
+        crate::audit::Interaction::SearchType,
+        Some(&res_type),
+        None,
+        page.shown(),
+    )
+    .await?;
     Ok(page)
 }
 

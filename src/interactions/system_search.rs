@@ -11,6 +11,7 @@
 
 use super::Services;
 use super::everything::push_types;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::fhir::resource_types::RESOURCE_TYPES;
 use crate::messages::InteractionMessage;
@@ -167,7 +168,12 @@ pub async fn search(svc: &Services, query: SearchQuery) -> Result<SearchPage, Er
         .read(move |conn| super::search::page_in(&mut session.scoped(conn)?, &query))
         .await?;
     // Every resource shown is recorded, as for a search of one type.
-    svc.audit_read("search-system", one_type.as_deref(), None, page.shown())
-        .await?;
+    svc.audit_read(
+        Interaction::SearchSystem,
+        one_type.as_deref(),
+        None,
+        page.shown(),
+    )
+    .await?;
     Ok(page)
 }

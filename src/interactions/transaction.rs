@@ -22,6 +22,7 @@ use super::write::{
 use super::{Services, Written, check_type};
 use crate::access::Scope;
 use crate::audit::Action as AuditAction;
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
@@ -149,7 +150,7 @@ pub async fn process(
             let planned = patched_as_updates(svc, planned).await?;
             let svc2 = svc.clone();
             let now = svc.clock.now_micros();
-            let record = svc.audit_record(AuditAction::Execute, "transaction");
+            let record = svc.audit_record(AuditAction::Execute, Interaction::Transaction);
             let results = svc
                 .write_audited(deadline, record, move |conn| {
                     run_transaction(&svc2, conn, planned, now)
@@ -171,7 +172,7 @@ pub async fn process(
                         }
                     }
                     Err(e) => {
-                        let target = (AuditAction::Execute, "batch", None, None);
+                        let target = (AuditAction::Execute, Interaction::Batch, None, None);
                         EntryResult::Failed(record_refused_entry(svc, target, e).await)
                     }
                 };
@@ -219,40 +220,52 @@ async fn patched_as_updates(svc: &Services, planned: Vec<Planned>) -> Result<Vec
 }
 
 /// What an entry does, for its audit record: the action, the interaction, the type and id.
-type EntryTarget = (AuditAction, &'static str, Option<String>, Option<String>);
+type EntryTarget = (AuditAction, Interaction, Option<String>, Option<String>);
 
 impl Action {
     fn audit_target(&self) -> EntryTarget {
         let owned = |t: &str, id: Option<&String>| (Some(t.to_string()), id.cloned());
         let (action, interaction, (t, id)) = match self {
-            Action::Create { res_type, .. } => {
-                (AuditAction::Create, "create", owned(res_type, None))
-            }
-            Action::Update { res_type, id, .. } => {
-                (AuditAction::Update, "update", owned(res_type, Some(id)))
-            }
-            Action::Patch { res_type, id, .. } => {
-                (AuditAction::Update, "patch", owned(res_type, id.as_ref()))
-            }
+            Action::Create { res_type, .. } => (
+                AuditAction::Create,
+                Interaction::Create,
+                owned(res_type, None),
+            ),
+            Action::Update { res_type, id, .. } => (
+                AuditAction::Update,
+                Interaction::Update,
+                owned(res_type, Some(id)),
+            ),
+            Action::Patch { res_type, id, .. } => (
+                AuditAction::Update,
+                Interaction::Patch,
+                owned(res_type, id.as_ref()),
+            ),
             Action::ConditionalUpdate { query, .. } => (
                 AuditAction::Update,
-                "update",
+                Interaction::Update,
                 owned(&query.resource_type, None),
             ),
-            Action::Delete { res_type, id } => {
-                (AuditAction::Delete, "delete", owned(res_type, Some(id)))
-            }
+            Action::Delete { res_type, id } => (
+                AuditAction::Delete,
+                Interaction::Delete,
+                owned(res_type, Some(id)),
+            ),
             Action::Read {
                 res_type,
                 id,
                 version,
             } => {
-                let interaction = if version.is_some() { "vread" } else { "read" };
+                let interaction = if version.is_some() {
+                    Interaction::Vread
+                } else {
+                    Interaction::Read
+                };
                 (AuditAction::Read, interaction, owned(res_type, Some(id)))
             }
             Action::Search { query } => (
                 AuditAction::Read,
-                "search-type",
+                Interaction::SearchType,
                 owned(&query.resource_type, None),
             ),
         };

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::write::{check_body, check_id, put_in_tx, validate_for_write};
 use super::{Services, Written, check_type};
 use crate::audit::Action;
+use crate::audit::Interaction;
 use crate::error::Error;
 
 /// Writes the next version of `res_type/id`. `if_match` is the version from `If-Match: W/"n"`;
@@ -31,7 +32,7 @@ pub async fn update(
     let references = super::references::to_check(svc, res_type, &resource, false);
     let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
     let record = svc
-        .audit_record(Action::Update, "update")
+        .audit_record(Action::Update, Interaction::Update)
         .map(|r| r.target(Some(res_type), Some(id)));
     svc.write_audited(deadline, record, move |conn| {
         let written = put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)?;

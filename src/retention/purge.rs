@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Policy;
 use super::report::{PurgeReport, Purged, REPORT_UNIT_RULE};
-use crate::audit::{Action, AuditRecord, Touch};
+use crate::audit::{Action, AuditRecord, Interaction, Outcome, Touch};
 use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError, SystemUse};
 
 /// How a run is asked for.
@@ -191,9 +191,9 @@ fn purge_event(run_id: i64, removed: &[(Purged, Option<String>)], now: i64) -> A
     AuditRecord {
         id: crate::audit::event_id(now),
         recorded: now,
-        action: Action::Delete.code(),
-        interaction: "purge".into(),
-        outcome: "0",
+        action: Action::Delete,
+        interaction: Interaction::Purge,
+        outcome: Outcome::Success,
         detail: Some(format!(
             "purge run {run_id}: {} resources removed past retention ({})",
             removed.len(),
@@ -307,7 +307,7 @@ fn purge_rows(
         }
         c.delete_unit(&key)?;
     }
-    c.insert_audit(&purge_event(run_id, &removed, now))?;
+    c.insert_audit(&purge_event(run_id, &removed, now).into())?;
     Ok(removed.into_iter().map(|(p, _)| p).collect())
 }
 

@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use super::schema::{audit_events, audit_patients, audit_patients_recent, resources};
 use super::{Conn, StoreError, dispatch};
 use crate::access::Emergency;
-use crate::audit::{AuditEntity, AuditRecord, Touch, first_event_id_since};
 
 /// Rows (or looked-up ids) per multi-row statement, well within both engines' bound-parameter
 /// limits.
@@ -29,6 +28,86 @@ fn cede_after(i: usize) {
     }
 }
 
+/// The id of an event recorded at `recorded` (µs): a UUIDv7 carrying that instant, so ids sort
+/// in time order. The trail is stored clustered on them: new events land at the right edge of
+/// one B-tree, and a time range is a key range. The microseconds within the millisecond go in
+/// the 12 bits after the timestamp (RFC 9562's sub-millisecond precision), so two events of
+/// one millisecond sort by time too, not at random.
+pub fn event_id(recorded: i64) -> String {
+    let micros = u64::try_from(recorded).unwrap_or(0);
+    let sub_ms = (micros % 1000) as u16;
+    let mut tail = [0u8; 10];
+    tail.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[6..16]);
+    // The builder keeps the low nibble of tail[0] and all of tail[1] as rand_a.
+    tail[0] = (sub_ms >> 8) as u8;
+    tail[1] = (sub_ms & 0xff) as u8;
+    uuid::Builder::from_unix_timestamp_millis(micros / 1000, &tail)
+        .into_uuid()
+        .to_string()
+}
+
+/// The smallest event id an event recorded at or after `since` (µs) can have.
+pub(super) fn first_event_id_since(since: i64) -> String {
+    let millis = u64::try_from(since.div_euclid(1000)).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10])
+        .into_uuid()
+        .to_string()
+}
+
+/// One audit event as the trail stores it, its codes as text: the audit module makes it from
+/// its typed record (`crate::audit::AuditRow`), and renders what is read back as it was
+/// stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: String,
+    pub recorded: i64,
+    /// `AuditEvent.action`: `C`, `R`, `U`, `D`, `E`.
+    pub action: String,
+    /// The FHIR interaction or operation (`read`, `search-type`, `create`, `$receipt`…).
+    pub interaction: String,
+    /// `AuditEvent.outcome`: `0`, `4`, `8`.
+    pub outcome: String,
+    /// For failures: the status and issue count, never the message (it may quote content).
+    pub detail: Option<String>,
+    pub role: String,
+    pub agent_name: String,
+    pub institution: Option<String>,
+    pub emergency: Option<Emergency>,
+    /// The type (and id) the request addressed.
+    pub res_type: Option<String>,
+    pub res_id: Option<String>,
+    /// Every resource read or written; empty in a row read back (see [`AuditEntity`]).
+    pub entities: Vec<Touch>,
+}
+
+/// A resource an event touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touch {
+    pub res_type: String,
+    pub res_id: String,
+    /// Its patient, when the request had the row at hand; `None`: looked up when stored.
+    pub patient: Option<Option<String>>,
+}
+
+impl Touch {
+    /// A resource known by name only.
+    pub fn named(res_type: impl Into<String>, res_id: impl Into<String>) -> Self {
+        Touch {
+            res_type: res_type.into(),
+            res_id: res_id.into(),
+            patient: None,
+        }
+    }
+}
+
+/// A stored entity of an event, with the patient it concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntity {
+    pub res_type: String,
+    pub res_id: String,
+    pub patient_key: Option<String>,
+}
+
 /// Which events a search returns, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -39,93 +118,88 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-pub(super) type EventRow = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    bool,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-macro_rules! event_columns {
-    () => {
-        (
-            audit_events::id,
-            audit_events::recorded,
-            audit_events::action,
-            audit_events::interaction,
-            audit_events::outcome,
-            audit_events::detail,
-            audit_events::role,
-            audit_events::agent_name,
-            audit_events::institution,
-            audit_events::emergency,
-            audit_events::emergency_reason,
-            audit_events::emergency_method,
-            audit_events::res_type,
-            audit_events::res_id,
-            audit_events::entity_type,
-            audit_events::entity_id,
-            audit_events::patient_key,
-            audit_events::entities,
-        )
-    };
+/// An `audit_events` row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub(super) struct EventRow {
+    id: String,
+    recorded: i64,
+    action: String,
+    interaction: String,
+    outcome: String,
+    detail: Option<String>,
+    role: String,
+    agent_name: String,
+    institution: Option<String>,
+    emergency: bool,
+    emergency_reason: Option<String>,
+    emergency_method: Option<String>,
+    res_type: Option<String>,
+    res_id: Option<String>,
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    patient_key: Option<String>,
+    entities: Option<String>,
 }
 
-pub(super) use event_columns;
-
-fn static_code(s: &str, codes: &[&'static str]) -> &'static str {
-    codes.iter().find(|c| **c == s).copied().unwrap_or("")
+/// An `audit_events` row as written: a record whose touched resources have their patients,
+/// with its one touched resource inline or its several in a list.
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewEvent<'a> {
+    id: &'a str,
+    recorded: i64,
+    action: &'a str,
+    interaction: &'a str,
+    outcome: &'a str,
+    detail: Option<&'a str>,
+    role: &'a str,
+    agent_name: &'a str,
+    institution: Option<&'a str>,
+    emergency: bool,
+    emergency_reason: Option<&'a str>,
+    emergency_method: Option<&'a str>,
+    res_type: Option<&'a str>,
+    res_id: Option<&'a str>,
+    entity_type: Option<&'a str>,
+    entity_id: Option<&'a str>,
+    patient_key: Option<&'a str>,
+    entities: Option<&'a str>,
 }
 
 /// A stored event and the resources it touched.
-pub(super) fn record_of(row: EventRow) -> Result<(AuditRecord, Vec<AuditEntity>), StoreError> {
-    let (id, recorded, action, interaction, outcome, detail, role, agent_name, institution) = (
-        row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
-    );
-    let emergency = match (row.9, row.10, row.11) {
+pub(super) fn record_of(row: EventRow) -> Result<(AuditRow, Vec<AuditEntity>), StoreError> {
+    let emergency = match (row.emergency, row.emergency_reason, row.emergency_method) {
         (true, reason, method) => Some(Emergency {
             reason: reason.unwrap_or_default(),
             method: method.unwrap_or_default(),
         }),
         _ => None,
     };
-    let entities = match (row.14, row.15, row.17) {
+    let id = row.id;
+    let entities = match (row.entity_type, row.entity_id, row.entities) {
         (Some(res_type), Some(res_id), _) => vec![AuditEntity {
             res_type,
             res_id,
-            patient_key: row.16,
+            patient_key: row.patient_key,
         }],
         (_, _, Some(list)) => parse_entity_list(&list)
             .map_err(|e| StoreError::Corrupt(format!("audit event {id}: entities: {e}")))?,
         _ => Vec::new(),
     };
-    let record = AuditRecord {
+    let record = AuditRow {
         id,
-        recorded,
-        action: static_code(&action, &["C", "R", "U", "D", "E"]),
-        interaction,
-        outcome: static_code(&outcome, &["0", "4", "8"]),
-        detail,
-        role,
-        agent_name,
-        institution,
+        recorded: row.recorded,
+        action: row.action,
+        interaction: row.interaction,
+        outcome: row.outcome,
+        detail: row.detail,
+        role: row.role,
+        agent_name: row.agent_name,
+        institution: row.institution,
         emergency,
-        res_type: row.12,
-        res_id: row.13,
+        res_type: row.res_type,
+        res_id: row.res_id,
         entities: Vec::new(),
     };
     Ok((record, entities))
@@ -145,7 +219,7 @@ pub(super) fn parse_entity_list(list: &str) -> Result<Vec<AuditEntity>, serde_js
 }
 
 /// The list an event's row keeps when it touched several resources (see [`parse_entity_list`]).
-fn entity_list(r: &AuditRecord, patients: &[Option<String>]) -> Option<String> {
+fn entity_list(r: &AuditRow, patients: &[Option<String>]) -> Option<String> {
     use serde_json::Value;
     if r.entities.len() < 2 {
         return None;
@@ -168,7 +242,7 @@ fn entity_list(r: &AuditRecord, patients: &[Option<String>]) -> Option<String> {
 
 /// The resource an event's own row names: its only one.
 fn inline_entity<'a>(
-    r: &'a AuditRecord,
+    r: &'a AuditRow,
     patients: &'a [Option<String>],
 ) -> (Option<&'a str>, Option<&'a str>, Option<&'a str>) {
     match (r.entities.as_slice(), patients) {
@@ -177,60 +251,40 @@ fn inline_entity<'a>(
     }
 }
 
-/// The `audit_events` values of a record whose touched resources have `patients` and, when
+/// The `audit_events` row of a record whose touched resources have `patients` and, when
 /// several, are listed in `list`.
-#[allow(clippy::type_complexity)]
 fn event_row<'a>(
-    r: &'a AuditRecord,
+    r: &'a AuditRow,
     patients: &'a [Option<String>],
     list: Option<&'a str>,
-) -> (
-    diesel::dsl::Eq<audit_events::id, &'a str>,
-    diesel::dsl::Eq<audit_events::recorded, i64>,
-    diesel::dsl::Eq<audit_events::action, &'static str>,
-    diesel::dsl::Eq<audit_events::interaction, &'a str>,
-    diesel::dsl::Eq<audit_events::outcome, &'static str>,
-    diesel::dsl::Eq<audit_events::detail, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::role, &'a str>,
-    diesel::dsl::Eq<audit_events::agent_name, &'a str>,
-    diesel::dsl::Eq<audit_events::institution, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::emergency, bool>,
-    diesel::dsl::Eq<audit_events::emergency_reason, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::emergency_method, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::res_type, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::res_id, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::entity_type, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::entity_id, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::patient_key, Option<&'a str>>,
-    diesel::dsl::Eq<audit_events::entities, Option<&'a str>>,
-) {
+) -> NewEvent<'a> {
     let emergency = r.emergency.as_ref();
-    let (entity_type, entity_id, patient) = inline_entity(r, patients);
-    (
-        audit_events::id.eq(r.id.as_str()),
-        audit_events::recorded.eq(r.recorded),
-        audit_events::action.eq(r.action),
-        audit_events::interaction.eq(r.interaction.as_str()),
-        audit_events::outcome.eq(r.outcome),
-        audit_events::detail.eq(r.detail.as_deref()),
-        audit_events::role.eq(r.role.as_str()),
-        audit_events::agent_name.eq(r.agent_name.as_str()),
-        audit_events::institution.eq(r.institution.as_deref()),
-        audit_events::emergency.eq(emergency.is_some()),
-        audit_events::emergency_reason.eq(emergency.map(|e| e.reason.as_str())),
-        audit_events::emergency_method.eq(emergency.map(|e| e.method.as_str())),
-        audit_events::res_type.eq(r.res_type.as_deref()),
-        audit_events::res_id.eq(r.res_id.as_deref()),
-        audit_events::entity_type.eq(entity_type),
-        audit_events::entity_id.eq(entity_id),
-        audit_events::patient_key.eq(patient),
-        audit_events::entities.eq(list),
-    )
+    let (entity_type, entity_id, patient_key) = inline_entity(r, patients);
+    NewEvent {
+        id: &r.id,
+        recorded: r.recorded,
+        action: &r.action,
+        interaction: &r.interaction,
+        outcome: &r.outcome,
+        detail: r.detail.as_deref(),
+        role: &r.role,
+        agent_name: &r.agent_name,
+        institution: r.institution.as_deref(),
+        emergency: emergency.is_some(),
+        emergency_reason: emergency.map(|e| e.reason.as_str()),
+        emergency_method: emergency.map(|e| e.method.as_str()),
+        res_type: r.res_type.as_deref(),
+        res_id: r.res_id.as_deref(),
+        entity_type,
+        entity_id,
+        patient_key,
+        entities: list,
+    }
 }
 
 /// The (patient, event) pairs of events: each event once per patient it touched.
 pub(super) fn patient_pairs<'a>(
-    records: &'a [AuditRecord],
+    records: &'a [AuditRow],
     patients: &'a [Vec<Option<String>>],
 ) -> Vec<(&'a str, &'a str)> {
     let mut pairs = Vec::with_capacity(records.len());
@@ -247,7 +301,7 @@ pub(super) fn patient_pairs<'a>(
 
 impl Conn<'_> {
     /// Records one event and what it touched.
-    pub fn insert_audit(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
+    pub fn insert_audit(&mut self, r: &AuditRow) -> Result<(), StoreError> {
         self.insert_audits(std::slice::from_ref(r))
     }
 
@@ -255,7 +309,7 @@ impl Conn<'_> {
     /// of round trips per batch, not two per read); SQLite, in-process, runs one small
     /// statement per row, which diesel keeps prepared: parsing a statement of hundreds of rows
     /// costs more than that.
-    pub fn insert_audits(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+    pub fn insert_audits(&mut self, records: &[AuditRow]) -> Result<(), StoreError> {
         let patients = self.patients_of(records)?;
         let lists: Vec<Option<String>> = records
             .iter()
@@ -354,7 +408,7 @@ impl Conn<'_> {
     /// knew it, else looked up.
     pub(super) fn patients_of(
         &mut self,
-        records: &[AuditRecord],
+        records: &[AuditRow],
     ) -> Result<Vec<Vec<Option<String>>>, StoreError> {
         let unknown: Vec<&Touch> = records
             .iter()
@@ -430,10 +484,10 @@ impl Conn<'_> {
     pub(super) fn audit_event(
         &mut self,
         id: &str,
-    ) -> Result<Option<(AuditRecord, Vec<AuditEntity>)>, StoreError> {
+    ) -> Result<Option<(AuditRow, Vec<AuditEntity>)>, StoreError> {
         let rows: Vec<EventRow> = dispatch!(self, |c, DB| audit_events::table
             .filter(audit_events::id.eq(id))
-            .select(event_columns!())
+            .select(EventRow::as_select())
             .load(c))?;
         rows.into_iter().next().map(record_of).transpose()
     }
@@ -443,7 +497,7 @@ impl Conn<'_> {
     pub(super) fn audit_events(
         &mut self,
         filter: &AuditFilter,
-    ) -> Result<(Vec<(AuditRecord, Vec<AuditEntity>)>, i64), StoreError> {
+    ) -> Result<(Vec<(AuditRow, Vec<AuditEntity>)>, i64), StoreError> {
         let (total, rows) = dispatch!(self, |c, DB| {
             let filtered = || {
                 let mut q = audit_events::table.into_boxed::<DB>();
@@ -482,7 +536,7 @@ impl Conn<'_> {
                 .order(audit_events::id.desc())
                 .limit(filter.count)
                 .offset(filter.offset)
-                .select(event_columns!())
+                .select(EventRow::as_select())
                 .load(c)?;
             Ok::<_, StoreError>((total, rows))
         })?;
@@ -495,7 +549,6 @@ impl Conn<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::audit::{Action, event_id};
     use crate::store::test_db::test_stores;
 
     fn touch(id: &str, patient: &str) -> Touch {
@@ -506,13 +559,13 @@ mod tests {
         }
     }
 
-    fn record(recorded: i64, entities: Vec<Touch>) -> AuditRecord {
-        AuditRecord {
+    fn record(recorded: i64, entities: Vec<Touch>) -> AuditRow {
+        AuditRow {
             id: event_id(recorded),
             recorded,
-            action: Action::Read.code(),
+            action: "R".into(),
             interaction: "read".into(),
-            outcome: "0",
+            outcome: "0".into(),
             detail: None,
             role: "system".into(),
             agent_name: "test".into(),
@@ -522,6 +575,26 @@ mod tests {
             res_id: None,
             entities,
         }
+    }
+
+    #[test]
+    fn event_ids_sort_by_their_instant_and_bound_time_ranges() {
+        let t = 1_790_000_000_123_456;
+        // t - 1 and t + 1 share t's millisecond: they must sort by their microseconds.
+        let ids: Vec<String> = [t - 5_000, t - 1_000, t - 1, t, t + 1, t + 1_000]
+            .iter()
+            .map(|&at| event_id(at))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        let floor = first_event_id_since(t);
+        assert!(ids[2..].iter().all(|id| *id >= floor));
+        assert!(ids[1] < floor && ids[0] < floor);
+        for _ in 0..100 {
+            assert!(event_id(t) < event_id(t + 1), "within one millisecond");
+        }
+        assert_ne!(event_id(t), event_id(t), "same instant, distinct ids");
     }
 
     /// The events of `patient`'s history, oldest first, and the total the search reported.

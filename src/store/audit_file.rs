@@ -15,10 +15,9 @@
 
 use diesel::prelude::*;
 
-use super::audit::{EventRow, event_columns, patient_pairs, record_of};
+use super::audit::{AuditRow, EventRow, Touch, patient_pairs, record_of};
 use super::schema::{audit_events, audit_patients, audit_patients_recent};
 use super::{Backend, Conn, Store, StoreError, dispatch};
-use crate::audit::{AuditRecord, Touch};
 
 /// Changes' records moved per step: bounded, so carrying over a long trail never holds either
 /// writer for long.
@@ -38,7 +37,7 @@ pub(super) fn audit_path(path: &str) -> String {
 impl Store {
     /// Stores records of reads (or refusals): on SQLite in the audit file, after looking up in
     /// the clinical file the patients the requests did not know.
-    pub async fn record_audits(&self, mut records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    pub async fn record_audits(&self, mut records: Vec<AuditRow>) -> Result<(), StoreError> {
         let unknown = records
             .iter()
             .flat_map(|r| &r.entities)
@@ -103,7 +102,7 @@ impl Conn<'_> {
         &mut self,
         limit: i64,
         max_chars: i64,
-    ) -> Result<(Vec<AuditRecord>, bool), StoreError> {
+    ) -> Result<(Vec<AuditRow>, bool), StoreError> {
         // The sizes first, so the lists themselves are read only as far as the bound.
         let sizes: Vec<i64> = dispatch!(self, |c, DB| audit_events::table
             .order(audit_events::id)
@@ -125,7 +124,7 @@ impl Conn<'_> {
         let rows: Vec<EventRow> = dispatch!(self, |c, DB| audit_events::table
             .order(audit_events::id)
             .limit(take)
-            .select(event_columns!())
+            .select(EventRow::as_select())
             .load(c))?;
         let records = rows
             .into_iter()
@@ -149,7 +148,7 @@ impl Conn<'_> {
     /// this connection's trail tables, wherever they are indexed.
     pub(super) fn delete_audit_records(
         &mut self,
-        records: &[AuditRecord],
+        records: &[AuditRow],
     ) -> Result<(), StoreError> {
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
@@ -195,7 +194,7 @@ impl Conn<'_> {
     /// so the records can be stored where `resources` is not at hand (the audit file).
     pub(super) fn resolve_audit_patients(
         &mut self,
-        records: &mut [AuditRecord],
+        records: &mut [AuditRow],
     ) -> Result<(), StoreError> {
         let patients = self.patients_of(records)?;
         for (record, patients) in records.iter_mut().zip(patients) {
@@ -211,8 +210,8 @@ impl Conn<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::audit::{Action, event_id};
     use crate::search::IndexRows;
+    use crate::store::audit::event_id;
     use crate::store::test_db::test_stores;
     use crate::store::{AuditFilter, Method, NewVersion};
 
@@ -224,13 +223,13 @@ mod tests {
         }
     }
 
-    fn record(recorded: i64, entities: Vec<Touch>) -> AuditRecord {
-        AuditRecord {
+    fn record(recorded: i64, entities: Vec<Touch>) -> AuditRow {
+        AuditRow {
             id: event_id(recorded),
             recorded,
-            action: Action::Update.code(),
+            action: "U".into(),
             interaction: "update".into(),
-            outcome: "0",
+            outcome: "0".into(),
             detail: Some("detail".into()),
             role: "system".into(),
             agent_name: "test".into(),
@@ -312,7 +311,7 @@ mod tests {
             .unwrap()
     }
 
-    fn records() -> Vec<AuditRecord> {
+    fn records() -> Vec<AuditRow> {
         vec![
             record(1_000, vec![touch("a", Some("P1"))]),
             record(

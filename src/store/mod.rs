@@ -45,7 +45,7 @@ pub(crate) mod test_db;
 mod typed_sql;
 mod units;
 
-pub use audit::AuditFilter;
+pub use audit::{AuditEntity, AuditFilter, AuditRow, Touch, event_id};
 pub use consents::PersonConsent;
 pub use documents::{DocumentRow, DocumentStatus};
 pub use error::StoreError;

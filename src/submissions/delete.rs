@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::audit::Interaction;
 use crate::audit::Touch;
 use crate::audit::Touched;
 use crate::clins::systems::BUNDLE_IDENTIFIER;
@@ -52,7 +53,7 @@ pub async fn delete_units(
     let sender: String = value.chars().take(10).collect();
     crate::interactions::access::check_submitter(&svc.caller, &sender)?;
     let record = svc
-        .audit_record(crate::audit::Action::Delete, "delete-report-unit")
+        .audit_record(crate::audit::Action::Delete, Interaction::DeleteReportUnit)
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
         let units: Vec<_> = conn

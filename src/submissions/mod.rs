@@ -25,6 +25,7 @@ use serde_json::Value;
 pub use apply::Applied;
 pub use delete::{DeletedUnits, delete_units};
 
+use crate::audit::Interaction;
 use crate::audit::Touch;
 use crate::error::Error;
 use crate::fhir::Issue;
@@ -64,7 +65,7 @@ pub async fn register_unit(
         ids,
     };
     let record = svc
-        .audit_record(crate::audit::Action::Create, "submit-report-unit")
+        .audit_record(crate::audit::Action::Create, Interaction::SubmitReportUnit)
         .map(|r| r.target(Some("Bundle"), None));
     let applied = svc
         .write_audited(deadline, record, move |conn| write.run(conn))

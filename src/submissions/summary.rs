@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
+use crate::audit::Interaction;
 use crate::audit::Touch;
 use crate::clins::classes::retention_class;
 use crate::error::Error;
@@ -159,7 +160,7 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
     let mut kept = select(items, now);
     kept.sort_by_key(|i| rank(&i.class));
     let record = svc
-        .audit_record(crate::audit::Action::Read, "$summary")
+        .audit_record(crate::audit::Action::Read, Interaction::Summary)
         .map(|r| {
             let mut r = r.target(Some("Patient"), Some(patient_id));
             r.entities.push(Touch::named("Patient", patient_id));

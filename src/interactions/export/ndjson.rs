@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::Value;
 
 use super::{ExportRequest, Level};
+use crate::audit::Interaction;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::everything::since_clause;
@@ -112,7 +113,7 @@ impl Source for AsCaller<'_> {
             .await?;
         if !page.resources.is_empty() {
             let (t, id) = self.level.target();
-            svc.audit_read("$export", t, id, page.resources.iter())
+            svc.audit_read(Interaction::Export, t, id, page.resources.iter())
                 .await?;
         }
         Ok((page.resources, page.keys.last().copied()))

@@ -4,7 +4,7 @@
 
 use super::ndjson::Source;
 use crate::audit::touch_of;
-use crate::audit::{Action, AuditRecord};
+use crate::audit::{Action, AuditRecord, Interaction};
 use crate::error::Error;
 use crate::interactions::search::page_in;
 use crate::search::SearchQuery;
@@ -42,7 +42,7 @@ impl Source for AsOperator {
                     crate::audit::event_id(now),
                     now,
                     Action::Read,
-                    "$export",
+                    Interaction::Export,
                 )
             };
             record.entities = page.resources.iter().map(touch_of).collect();
@@ -50,7 +50,7 @@ impl Source for AsOperator {
             // the server's reads do), not through the clinical file's tables: those keep
             // every page's record until the export ends, then move them all at once.
             self.store
-                .record_audits(vec![record])
+                .record_audits(vec![record.into()])
                 .await
                 .map_err(Error::AuditNotStored)?;
         }
@@ -108,13 +108,14 @@ mod tests {
                     count: 100,
                     ..AuditFilter::default()
                 };
-                let reads = |events: Vec<(AuditRecord, Vec<crate::audit::AuditEntity>)>| {
-                    events
-                        .into_iter()
-                        .filter(|(r, _)| r.agent_name == "kyoyu export")
-                        .map(|(_, e)| e.len())
-                        .collect::<Vec<_>>()
-                };
+                let reads =
+                    |events: Vec<(crate::audit::AuditRow, Vec<crate::audit::AuditEntity>)>| {
+                        events
+                            .into_iter()
+                            .filter(|(r, _)| r.agent_name == "kyoyu export")
+                            .map(|(_, e)| e.len())
+                            .collect::<Vec<_>>()
+                    };
                 let trail = store
                     .audit_read(move |c| {
                         c.system(SystemUse::Test).audit_events(&all).map(|(e, _)| e)

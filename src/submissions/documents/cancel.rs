@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use crate::audit::Interaction;
 use crate::audit::Touch;
 use crate::audit::Touched;
 use crate::clins::systems::RESOURCE_IDENTIFIER;
@@ -63,7 +64,7 @@ pub async fn cancel_by_identifier(
     // An institution cancels its own documents: others' with the same identifier are not its.
     let mine = svc.caller.principal.institution().map(str::to_string);
     let record = svc
-        .audit_record(crate::audit::Action::Delete, "cancel-document")
+        .audit_record(crate::audit::Action::Delete, Interaction::CancelDocument)
         .map(|r| r.target(Some("Bundle"), None));
     svc.write_audited(deadline, record, move |conn| {
         let active: Vec<DocumentRow> = conn
@@ -104,7 +105,7 @@ pub async fn cancel_by_bundle_id(
     let caller = std::sync::Arc::clone(&svc.caller);
     let scoped = svc.clone();
     let record = svc
-        .audit_record(crate::audit::Action::Delete, "cancel-document")
+        .audit_record(crate::audit::Action::Delete, Interaction::CancelDocument)
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
     svc.write_audited(deadline, record, move |conn| {
         match conn

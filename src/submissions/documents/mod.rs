@@ -32,6 +32,7 @@ pub use receipt::{RECEIPT_DEFINITION, Receipt, parse_institution, receipt_defini
 
 use super::Registered;
 use super::members::Ids;
+use crate::audit::Interaction;
 use crate::clins::systems::INSTITUTION_SYSTEM;
 use crate::error::Error;
 use crate::interactions::Services;
@@ -82,7 +83,7 @@ pub async fn register_document(
     let applied = svc
         .write_audited(
             deadline,
-            svc.audit_record(crate::audit::Action::Create, "submit-document")
+            svc.audit_record(crate::audit::Action::Create, Interaction::SubmitDocument)
                 .map(|r| r.target(Some("Bundle"), None)),
             move |conn| write.run(conn),
         )

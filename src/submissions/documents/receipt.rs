@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::InstitutionNumber;
+use crate::audit::Interaction;
 use crate::audit::Touch;
 use crate::audit::Touched;
 use crate::clins::kinds::Kind;
@@ -129,7 +130,7 @@ pub async fn receive(
     let policy = svc.retention;
     let scoped = svc.clone();
     let record = svc
-        .audit_record(crate::audit::Action::Update, "$receipt")
+        .audit_record(crate::audit::Action::Update, Interaction::Receipt)
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
     svc.write_audited(deadline, record, move |conn| {
         let not_found = || Error::NotFound {

@@ -1,0 +1,77 @@
+//! The audit policy (`crate::audit::policy`) on the request's services: the record of this
+//! caller's request, a change stored with its record, a read recorded before it is answered.
+
+use std::time::Instant;
+
+use super::{Services, Written};
+use crate::audit::policy::{self, Touched, touch_of};
+use crate::audit::{Action, AuditRecord, Interaction};
+use crate::error::Error;
+use crate::store::{Conn, StoredResource, Touch};
+
+impl Touched for Written {
+    fn touched(&self) -> Vec<Touch> {
+        vec![touch_of(&self.resource)]
+    }
+}
+
+impl Services {
+    /// A record of this caller's request, or `None` in development mode.
+    pub fn audit_record(&self, action: Action, interaction: Interaction) -> Option<AuditRecord> {
+        policy::record_for(&self.caller, self.clock.now_micros(), action, interaction)
+    }
+
+    /// Runs a write and inserts its audit record in the same transaction: the change and its
+    /// record commit together or not at all; a record that cannot be inserted undoes the change.
+    pub async fn write_audited<T, F>(
+        &self,
+        deadline: Option<Instant>,
+        record: Option<AuditRecord>,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Touched + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        let audited = record.is_some();
+        let out = self
+            .store
+            .write(deadline, move |conn| {
+                let out = f(conn)?;
+                if let Some(record) = record {
+                    policy::insert_with_change(conn, record, &out)
+                        .map_err(Error::AuditNotStored)?;
+                }
+                Ok::<_, Error>(out)
+            })
+            .await?;
+        if audited {
+            self.recorded.mark();
+        }
+        Ok(out)
+    }
+
+    /// Records a read (or a refusal) outside any change, through the queue, and returns once it
+    /// is stored: the caller answers only then.
+    pub async fn audit(&self, record: Option<AuditRecord>) -> Result<(), Error> {
+        policy::record_outside_change(&self.audit_queue, &self.recorded, record)
+            .await
+            .map_err(Error::AuditNotStored)
+    }
+
+    /// Records the read of `resources` by interaction `interaction`.
+    pub async fn audit_read<'a>(
+        &self,
+        interaction: Interaction,
+        res_type: Option<&str>,
+        res_id: Option<&str>,
+        resources: impl Iterator<Item = &'a StoredResource>,
+    ) -> Result<(), Error> {
+        let record = self.audit_record(Action::Read, interaction).map(|r| {
+            let mut r = r.target(res_type, res_id);
+            r.entities = resources.map(touch_of).collect();
+            r
+        });
+        self.audit(record).await
+    }
+}
