@@ -63,13 +63,24 @@ impl Kind {
             .find_map(|p| PROFILES.iter().find(|(url, _)| *url == p).map(|(_, k)| *k))
     }
 
-    /// The name stored with the document, also the retention class of its Bundle.
+    /// The name stored with the document, also the text of its Bundle's retention class.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Referral => "referral",
             Kind::DischargeSummary => "discharge-summary",
             Kind::Checkup => "checkup",
             Kind::PatientSummary => "patient-summary",
+        }
+    }
+
+    /// The retention class of its Bundle: the class named as the kind.
+    pub fn retention_class(self) -> super::classes::RetentionClass {
+        use super::classes::RetentionClass;
+        match self {
+            Kind::Referral => RetentionClass::Referral,
+            Kind::DischargeSummary => RetentionClass::DischargeSummary,
+            Kind::Checkup => RetentionClass::Checkup,
+            Kind::PatientSummary => RetentionClass::PatientSummary,
         }
     }
 

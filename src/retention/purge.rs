@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Policy;
 use super::report::{PurgeReport, Purged, REPORT_UNIT_RULE};
 use crate::audit::{Action, AuditRecord, Interaction, Outcome, Touch};
+use crate::clins::classes::RetentionClass;
 use crate::store::{Conn, DocumentStatus, Expired, Store, StoreError, SystemUse};
 
 /// How a run is asked for.
@@ -113,7 +114,7 @@ fn batch(
             .unwrap_or_else(|| "unclassified".into());
         let counts = walk.report.rules.entry(rule.clone()).or_default();
         counts.examined += 1;
-        if row.retention_class.as_deref() == Some("long-term") {
+        if class_of(&row) == Some(RetentionClass::LongTerm) {
             counts.kept_by_lts += 1;
             if !options.dry_run {
                 c.clear_expiry(row.rkey)?;
@@ -216,11 +217,19 @@ fn purge_event(run_id: i64, removed: &[(Purged, Option<String>)], now: i64) -> A
     }
 }
 
+/// The retention class of an expired row; `None` for a row without one, or with a text no
+/// class has (it falls under no rule of its own, as before the classes were typed).
+fn class_of(row: &Expired) -> Option<RetentionClass> {
+    row.retention_class
+        .as_deref()
+        .and_then(RetentionClass::parse)
+}
+
 /// Whether a "latest 3" rule keeps a row past its time window.
 fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, StoreError> {
-    let kept = match row.retention_class.as_deref() {
-        Some("lab") => c.newer_in_group(row)? < latest,
-        Some("prescription") => c.newer_groups(row)? < latest,
+    let kept = match class_of(row) {
+        Some(RetentionClass::Lab) => c.newer_in_group(row)? < latest,
+        Some(RetentionClass::Prescription) => c.newer_groups(row)? < latest,
         _ => return Ok(false),
     };
     c.cede();

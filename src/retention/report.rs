@@ -28,7 +28,7 @@ pub struct Purged {
 }
 
 /// The rule under which a report unit's Bundle goes with its last member.
-pub const REPORT_UNIT_RULE: &str = "report-unit";
+pub const REPORT_UNIT_RULE: &str = crate::clins::classes::RetentionClass::ReportUnit.as_str();
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Months, NaiveDate, TimeDelta, Utc};
 use serde_json::Value;
 
+use crate::clins::classes::RetentionClass;
+
 /// The periods of the rules; the defaults are the service's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -101,7 +103,7 @@ pub fn occasion(resource: &Value, institution: Option<&str>) -> String {
 
 /// The schedule of a resource of retention class `class` registered at `registered_at`.
 pub fn schedule(
-    class: &str,
+    class: RetentionClass,
     resource: &Value,
     registered_at: i64,
     institution: Option<&str>,
@@ -111,32 +113,38 @@ pub fn schedule(
     match class {
         // LTS data is never purged, but it crosses the 5-year mark once, when the purger counts
         // it as kept by LTS and clears its expiry.
-        "condition" | "infection" | "allergy-drug" | "allergy-other" | "checkup" | "long-term" => {
-            Schedule {
-                expires_at: plus_months(registered_at, policy.long_months),
-                group: None,
-            }
-        }
-        "lab" => Schedule {
+        RetentionClass::Condition
+        | RetentionClass::Infection
+        | RetentionClass::AllergyDrug
+        | RetentionClass::AllergyOther
+        | RetentionClass::Checkup
+        | RetentionClass::LongTerm => Schedule {
+            expires_at: plus_months(registered_at, policy.long_months),
+            group: None,
+        },
+        RetentionClass::Lab => Schedule {
             expires_at: plus_months(
                 at("effectiveDateTime").unwrap_or(registered_at),
                 policy.lab_months,
             ),
             group: Some(lab_item(resource)),
         },
-        "prescription" => Schedule {
+        RetentionClass::Prescription => Schedule {
             expires_at: plus_days(
                 at("authoredOn").unwrap_or(registered_at),
                 policy.prescription_days,
             ),
             group: Some(occasion(resource, institution)),
         },
-        "referral" => Schedule {
+        RetentionClass::Referral => Schedule {
             expires_at: plus_months(registered_at, policy.referral_months),
             group: None,
         },
-        // A report unit's Bundle goes with its last member.
-        _ => Schedule::default(),
+        // A report unit's Bundle goes with its last member; the other classes have no rule.
+        RetentionClass::ReportUnit
+        | RetentionClass::Other
+        | RetentionClass::DischargeSummary
+        | RetentionClass::PatientSummary => Schedule::default(),
     }
 }
 
@@ -165,7 +173,10 @@ mod tests {
     fn each_class_expires_by_its_rule() {
         let p = Policy::default();
         let reg = at("2024-02-29T10:00:00Z");
-        let s = |class: &str, r: Value| schedule(class, &r, reg, Some("1318814790"), &p);
+        let s = |class: &str, r: Value| {
+            let class = RetentionClass::parse(class).unwrap();
+            schedule(class, &r, reg, Some("1318814790"), &p)
+        };
         assert_eq!(
             s("condition", json!({})).expires_at,
             Some(at("2029-02-28T10:00:00Z"))

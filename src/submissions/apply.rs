@@ -10,6 +10,7 @@ use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
 use crate::audit::Touch;
 use crate::audit::{Touched, touch_of};
+use crate::clins::classes::RetentionClass;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::store::{Conn, LockKey, StoredResource, SystemUse, UnitRow};
@@ -74,7 +75,7 @@ impl UnitWrite {
             "Bundle",
             &bundle_id,
             bundle,
-            Some("report-unit"),
+            Some(RetentionClass::ReportUnit),
             Some(&patient),
             Some(patient_rows(&self.svc, &patient_id)),
         )?;

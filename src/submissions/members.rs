@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::unit_plan::PlannedMember;
 use crate::access::person::{PatientLink, PersonKey};
+use crate::clins::classes::RetentionClass;
 use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::write::{Prepared, store_prepared};
@@ -193,7 +194,7 @@ impl Writer {
         res_type: &str,
         id: &str,
         resource: Value,
-        retention_class: Option<&str>,
+        retention_class: Option<RetentionClass>,
         patient: Option<&(String, PersonKey)>,
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
@@ -220,12 +221,12 @@ impl Writer {
             })
             .unwrap_or_default();
         let group = match retention_class {
-            Some("lab") => Some(lab_item(&self.svc, &resource)),
+            Some(RetentionClass::Lab) => Some(lab_item(&self.svc, &resource)),
             _ => schedule.group,
         };
         let mut prepared = Prepared::new(&self.svc, res_type, id, version, self.now, resource)?;
         prepared.institution = institution;
-        prepared.retention_class = retention_class.map(str::to_string);
+        prepared.retention_class = retention_class.map(|c| c.as_str().to_string());
         prepared.expires_at = schedule.expires_at;
         prepared.retention_group = group;
         if let Some((id, person)) = patient {

@@ -145,10 +145,11 @@ pub async fn summary(svc: &Services, base_url: &str, patient_id: &str) -> Result
         .into_iter()
         .filter_map(|row| {
             let resource: Value = serde_json::from_str(&row.content).ok()?;
-            let class = row
-                .retention_class
-                .clone()
-                .unwrap_or_else(|| retention_class(&row.res_type, &resource).to_string());
+            let class = row.retention_class.clone().unwrap_or_else(|| {
+                retention_class(&row.res_type, &resource)
+                    .as_str()
+                    .to_string()
+            });
             Some(Item {
                 row,
                 resource,

@@ -69,7 +69,7 @@ fn resources_are_classified_for_retention() {
         ("Condition", lts, "long-term"),
     ];
     for (t, r, class) in cases {
-        assert_eq!(retention_class(t, &r), class, "{r}");
+        assert_eq!(retention_class(t, &r).as_str(), class, "{r}");
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::flags::check_flags_with;
-use crate::clins::classes::{observation_class, retention_class};
+use crate::clins::classes::{RetentionClass, observation_class, retention_class};
 use crate::clins::systems::{
     BUNDLE_IDENTIFIER, INSURANCE_MEMBER_ID, PUBLIC_PAYER_ID, RESOURCE_IDENTIFIER, RESOURCE_TYPE_TAG,
 };
@@ -27,7 +27,7 @@ pub struct PlannedMember {
     pub resource: Value,
     /// Its resourceInstance identifier: what makes a re-sent resource the same resource.
     pub member_identifier: Option<String>,
-    pub retention_class: &'static str,
+    pub retention_class: RetentionClass,
 }
 
 #[derive(Debug, Clone)]

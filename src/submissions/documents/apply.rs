@@ -89,7 +89,7 @@ impl DocumentWrite {
             "Bundle",
             &bundle_id,
             bundle,
-            Some(self.plan.kind.name()),
+            Some(self.plan.kind.retention_class()),
             Some(&patient),
             Some(self.computed_rows(&patient_id)),
         )?;

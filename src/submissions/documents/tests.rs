@@ -225,8 +225,8 @@ fn an_attached_discharge_summary_is_extracted_with_its_referral() {
     // The same condition in referral and summary: two copies, told apart by order.
     assert_eq!(p.members[0].member_identifier.as_deref(), Some("c1"));
     assert_eq!(p.members[1].member_identifier.as_deref(), Some("c1\u{1f}2"));
-    assert_eq!(p.members[2].retention_class, "prescription");
-    assert_eq!(p.members[3].retention_class, "lab");
+    assert_eq!(p.members[2].retention_class.as_str(), "prescription");
+    assert_eq!(p.members[3].retention_class.as_str(), "lab");
     assert_eq!(p.patient_full_urls.len(), 2);
 }
 
