@@ -54,7 +54,7 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
-    /// `AuditEvent.action` (http://hl7.org/fhir/audit-event-action).
+    /// `AuditEvent.action` (<http://hl7.org/fhir/audit-event-action>).
     Action, "action" {
         Create => "C",
         Read => "R",
@@ -65,7 +65,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// `AuditEvent.outcome` (http://hl7.org/fhir/audit-event-outcome).
+    /// `AuditEvent.outcome` (<http://hl7.org/fhir/audit-event-outcome>).
     Outcome, "outcome" {
         Success => "0",
         /// Refused or invalid: the caller's fault (a 4xx).
@@ -88,7 +88,7 @@ impl Outcome {
 
 vocabulary! {
     /// What a request did, as the spec names it (`AuditEvent.subtype`): a RESTful interaction
-    /// (http://hl7.org/fhir/restful-interaction), an operation (`$…`), or a CLINS service
+    /// (<http://hl7.org/fhir/restful-interaction>), an operation (`$…`), or a CLINS service
     /// action.
     Interaction, "interaction" {
         Read => "read",
