@@ -146,10 +146,7 @@ impl Conn<'_> {
 
     /// Deletes `records` (as read by [`oldest_audit_records`](Self::oldest_audit_records)) from
     /// this connection's trail tables, wherever they are indexed.
-    pub(super) fn delete_audit_records(
-        &mut self,
-        records: &[AuditRow],
-    ) -> Result<(), StoreError> {
+    pub(super) fn delete_audit_records(&mut self, records: &[AuditRow]) -> Result<(), StoreError> {
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             dispatch!(self, |c, DB| {

@@ -4,11 +4,11 @@
 //! unscoped path, and a unit test keeps that list reviewed. Reads for a caller go through
 //! [`Scoped`](super::Scoped).
 
+use super::audit::{AuditEntity, AuditRow};
 use super::{
     AuditFilter, Conn, CurrentRow, DocumentRow, Member, Scoped, StoreError, StoredResource, UnitRow,
 };
 use crate::access::Scope;
-use crate::access::audit::{AuditEntity, AuditRecord};
 
 /// Why a path reads without a caller's scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl<'c> System<'c> {
     pub fn audit_event(
         &mut self,
         id: &str,
-    ) -> Result<Option<(AuditRecord, Vec<AuditEntity>)>, StoreError> {
+    ) -> Result<Option<(AuditRow, Vec<AuditEntity>)>, StoreError> {
         self.conn.audit_event(id)
     }
 
@@ -194,7 +194,7 @@ impl<'c> System<'c> {
     pub fn audit_events(
         &mut self,
         filter: &AuditFilter,
-    ) -> Result<(Vec<(AuditRecord, Vec<AuditEntity>)>, i64), StoreError> {
+    ) -> Result<(Vec<(AuditRow, Vec<AuditEntity>)>, i64), StoreError> {
         self.conn.audit_events(filter)
     }
 }
