@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 pub fn extract(resource_type: &str, resource: &Value, default_offset: FixedOffset) -> IndexRows {
     let mut rows = IndexRows::default();
     for def in params_for(resource_type).iter().chain(META_PARAMS) {
+        if super::unions::union_of(resource_type, def.name).is_some() {
+            continue;
+        }
         for node in def.paths.iter().flat_map(|path| walk(resource, path)) {
             add_node(def, node, default_offset, &mut rows);
         }

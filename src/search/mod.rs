@@ -15,6 +15,7 @@ pub mod query;
 pub mod reindex;
 pub mod terminology;
 mod typed;
+pub mod unions;
 
 pub use date::{DateRange, parse_fhir_date};
 pub use extract::{extract, index_computed};

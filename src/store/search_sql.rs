@@ -471,8 +471,23 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
         sql.push(" x WHERE x.res_type = ");
         sql.bind_text(query.resource_type.as_str());
     }
-    sql.push(" AND x.param = ");
-    sql.bind_text(clause.param);
+    // A union's rows are its parts' (`search::unions`).
+    match crate::search::unions::union_of(&query.resource_type, clause.param) {
+        Some(parts) => {
+            sql.push(" AND x.param IN (");
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(*part);
+            }
+            sql.push(")");
+        }
+        None => {
+            sql.push(" AND x.param = ");
+            sql.bind_text(clause.param);
+        }
+    }
 }
 
 fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
@@ -536,7 +551,12 @@ fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
             }
         }
         Value::Number(n) => super::typed_sql::number_condition(sql, "x.value", n),
-        Value::Quantity(q) => super::typed_sql::quantity_condition(sql, q),
+        Value::Quantity(q) => {
+            // Names the partial indexes' condition, so the planner can use them (migration
+            // 000018); a plain quantity parameter has no composite rows anyway.
+            sql.push("x.comp_code IS NULL AND ");
+            super::typed_sql::quantity_condition(sql, q)
+        }
         Value::Uri { uri, mode } => super::typed_sql::uri_condition(sql, uri, *mode),
         Value::Composite { token, value } => {
             super::typed_sql::composite_condition(sql, token, value)

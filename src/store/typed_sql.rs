@@ -208,6 +208,29 @@ mod tests {
             ),
             (
                 "Observation",
+                &[("value-quantity", "gt5.4")],
+                "search_quantity_canon",
+            ),
+            (
+                "Observation",
+                &[(
+                    "code-value-quantity",
+                    "http://loinc.org|8480-6$gt100|http://unitsofmeasure.org|mm[Hg]",
+                )],
+                "search_quantity_component",
+            ),
+            (
+                "Observation",
+                &[("combo-code-value-quantity", "http://loinc.org|8480-6$gt100")],
+                "search_quantity_component",
+            ),
+            (
+                "Observation",
+                &[("combo-code", "http://loinc.org|8480-6")],
+                "search_token_lookup",
+            ),
+            (
+                "Observation",
                 &[("code-value-concept", "882-1$278149003")],
                 "search_token_pair_lookup",
             ),

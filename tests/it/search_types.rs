@@ -234,6 +234,21 @@ backend_test!(composites_match_parts_of_one_element_only, |srv| {
         ),
         ("component-value-concept=165747007", &["blood-type"]),
         ("combo-value-concept=278149003", &["blood-type"]),
+        // The combo-* parameters read the rows of their two parts: the observation's own
+        // element and its components.
+        ("combo-code-value-concept=882-1$278149003", &["blood-type"]),
+        ("combo-code-value-quantity=8480-6$gt100", &["bp-high"]),
+        ("combo-value-quantity=60", &["bp-low"]),
+        ("combo-value-concept=165747007", &["blood-type"]),
+        ("combo-code=85354-9", &["bp-high", "bp-low"]),
+        ("combo-code=8462-4", &["bp-high", "bp-low"]),
+        ("combo-code=http://loinc.org|10331-7,882-1", &["blood-type"]),
+        ("combo-code:missing=true", &[]),
+        (
+            "combo-code:missing=false",
+            &["blood-type", "bp-high", "bp-low"],
+        ),
+        ("combo-value-quantity:missing=true", &["blood-type"]),
     ];
     for (query, want) in cases {
         assert_eq!(
