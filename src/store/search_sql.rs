@@ -551,12 +551,7 @@ fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
             }
         }
         Value::Number(n) => super::typed_sql::number_condition(sql, "x.value", n),
-        Value::Quantity(q) => {
-            // Names the partial indexes' condition, so the planner can use them (migration
-            // 000018); a plain quantity parameter has no composite rows anyway.
-            sql.push("x.comp_code IS NULL AND ");
-            super::typed_sql::quantity_condition(sql, q)
-        }
+        Value::Quantity(q) => super::typed_sql::quantity_condition(sql, q),
         Value::Uri { uri, mode } => super::typed_sql::uri_condition(sql, uri, *mode),
         Value::Composite { token, value } => {
             super::typed_sql::composite_condition(sql, token, value)

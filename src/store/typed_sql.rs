@@ -208,11 +208,6 @@ mod tests {
             ),
             (
                 "Observation",
-                &[("value-quantity", "gt5.4")],
-                "search_quantity_canon",
-            ),
-            (
-                "Observation",
                 &[(
                     "code-value-quantity",
                     "http://loinc.org|8480-6$gt100|http://unitsofmeasure.org|mm[Hg]",
