@@ -443,6 +443,99 @@ fn unscoped_reads_are_the_listed_ones() {
     );
 }
 
+/// Where a caller's scope is built, or a connection bound to one, outside `store/`: (file,
+/// what it builds, why). A write reads for its caller through its write kernel
+/// (`interactions::write_tx::WriteTx::scoped`), a read through its request's `Session`; a
+/// new place that builds a scope of its own fails until it is listed here.
+const SCOPE_BUILDERS: &[(&str, &[&str], &str)] = &[
+    (
+        "interactions/session.rs",
+        &[".scope(…)", "Scoped::owning", "scope_of"],
+        "the request's scope, built once a read",
+    ),
+    (
+        "interactions/write_tx.rs",
+        &[".scope(…)", "Scoped::new"],
+        "the write kernel: the caller's scope, built once a write transaction",
+    ),
+    (
+        "interactions/audit_events.rs",
+        &[".scope(…)", "Scoped::new"],
+        "a patient's trail, judged with the scope its reader computed through the Session",
+    ),
+];
+
+/// What `code` builds of a scope: a call of `Scoped::new` or `Scoped::owning`, of `scope_of`,
+/// or of a `scope` method with arguments (`Session::scope(conn)`, `Caller::scope(ids)`; the
+/// accessor `Scoped::scope()` takes none).
+fn scope_builders(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for name in ["Scoped::new(", "Scoped::owning(", "scope_of("] {
+        let hit = code.match_indices(name).any(|(at, _)| {
+            !code[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        });
+        if hit {
+            found.insert(name.trim_end_matches('(').to_string());
+        }
+    }
+    if code
+        .match_indices(".scope(")
+        .any(|(at, m)| !code[at + m.len()..].trim_start().starts_with(')'))
+    {
+        found.insert(".scope(…)".to_string());
+    }
+    found
+}
+
+#[test]
+fn scopes_are_built_where_listed() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in files {
+        let Ok(rel) = path.strip_prefix(&src) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        // The store binds its own connections (`System::unscoped`).
+        if rel.starts_with("store/") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {}", path.display());
+        };
+        let builds = scope_builders(&code_only(&text));
+        if !builds.is_empty() {
+            found.insert(rel, builds);
+        }
+    }
+    let listed: BTreeMap<String, BTreeSet<String>> = SCOPE_BUILDERS
+        .iter()
+        .map(|(file, builds, _)| {
+            let builds = builds.iter().map(|b| (*b).to_string()).collect();
+            ((*file).to_string(), builds)
+        })
+        .collect();
+    assert_eq!(
+        found, listed,
+        "scopes are built in other places than listed: a write reads for its caller through \
+         its write kernel (WriteTx::scoped), a read through its Session (Session::scoped); a \
+         deliberate exception is listed in SCOPE_BUILDERS with its reason"
+    );
+}
+
+#[test]
+fn scope_builders_are_read_from_calls() {
+    let code = "let s = Scoped::new(c, &x, 1); let t = scoped.scope().clone(); \
+                let u = session.scope(conn)?; let v = my_scope_of(c); MyScoped::new(c);";
+    let found: Vec<String> = scope_builders(code).into_iter().collect();
+    assert_eq!(found, [".scope(…)", "Scoped::new"]);
+}
+
 /// The connection's queries that return stored content, or tell whether something exists, to
 /// a caller: private to `store/`, reached through `Scoped` (or `System`) only.
 const CALLER_READS: &[&str] = &[

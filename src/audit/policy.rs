@@ -33,13 +33,6 @@ pub trait Touched {
     fn touched(&self) -> Vec<Touch>;
 }
 
-/// A delete's version: the record names what was deleted before the write (see `delete`).
-impl Touched for Option<i64> {
-    fn touched(&self) -> Vec<Touch> {
-        Vec::new()
-    }
-}
-
 /// The entity of a resource the request had in hand.
 pub fn touch_of(r: &StoredResource) -> Touch {
     Touch {
@@ -75,8 +68,17 @@ pub fn insert_with_change<T: Touched>(
     record: AuditRecord,
     out: &T,
 ) -> Result<(), StoreError> {
+    insert_with_entities(conn, record, out.touched())
+}
+
+/// [`insert_with_change`] given what the change touched, in order.
+pub fn insert_with_entities(
+    conn: &mut Conn<'_>,
+    record: AuditRecord,
+    touched: Vec<Touch>,
+) -> Result<(), StoreError> {
     let mut record = record;
-    record.entities.extend(out.touched());
+    record.entities.extend(touched);
     conn.insert_audit(&AuditRow::from(record))
 }
 

@@ -1,18 +1,12 @@
-//! The access rules applied inside interactions (DESIGN §9): the caller's reading scope, a
-//! single resource's visibility, and ownership of what a write changes. The rules themselves
+//! The access rules applied inside interactions (DESIGN §9): a single resource's visibility,
+//! who may write, and ownership of what a write changes. The rules themselves
 //! are data (`access::Scope`) that the store turns into SQL.
 
-use super::Services;
-use crate::access::{Caller, Principal, Scope};
+use super::write_tx::WriteTx;
+use crate::access::{Caller, Principal};
 use crate::error::Error;
 use crate::messages::InteractionMessage;
-use crate::store::{Conn, Scoped, SystemUse};
-
-/// The caller's reading scope, for a write that checks what it touches against it (reads open
-/// a [`Scoped`] handle through [`Session::scoped`](super::session::Session::scoped)).
-pub(crate) fn scope_in(conn: &mut Conn<'_>, svc: &Services, _now: i64) -> Result<Scope, Error> {
-    super::session::scope_of(conn, &svc.caller)
-}
+use crate::store::{Scoped, SystemUse};
 
 fn not_found(res_type: &str, id: &str) -> Error {
     Error::NotFound {
@@ -67,29 +61,26 @@ pub(crate) fn check_may_write_type(caller: &Caller, res_type: &str) -> Result<()
 /// An existing resource is changed or deleted only by the institution that wrote it. Another
 /// institution that may read it is refused (403); one that may not gets the 404 of a
 /// resource that does not exist, so a write never reveals what a read would not.
-pub(crate) fn check_owner(
-    conn: &mut Conn<'_>,
-    svc: &Services,
-    res_type: &str,
-    id: &str,
-    now: i64,
-) -> Result<(), Error> {
-    check_may_write_type(&svc.caller, res_type)?;
-    let Some(mine) = svc.caller.principal.institution() else {
+pub(crate) fn check_owner(tx: &mut WriteTx<'_, '_>, res_type: &str, id: &str) -> Result<(), Error> {
+    let caller = &tx.session().caller;
+    check_may_write_type(caller, res_type)?;
+    let Some(mine) = caller.principal.institution() else {
         // A patient changes the Consents about them, whoever recorded them; another's answers
         // as one that does not exist.
-        if matches!(svc.caller.principal, Principal::Patient { .. }) {
-            let scope = scope_in(conn, svc, now)?;
-            return check_readable(&mut Scoped::new(conn, &scope, now), res_type, id);
+        if matches!(caller.principal, Principal::Patient { .. }) {
+            return check_readable(&mut tx.scoped()?, res_type, id);
         }
         return Ok(());
     };
-    match conn.system(SystemUse::Ownership).owner_of(res_type, id)? {
+    match tx
+        .conn()
+        .system(SystemUse::Ownership)
+        .owner_of(res_type, id)?
+    {
         None => Ok(()),
         Some(Some(owner)) if owner == mine => Ok(()),
         Some(_) => {
-            let scope = scope_in(conn, svc, now)?;
-            if !Scoped::new(conn, &scope, now).visible(res_type, id)? {
+            if !tx.scoped()?.visible(res_type, id)? {
                 return Err(not_found(res_type, id));
             }
             Err(Error::Forbidden(

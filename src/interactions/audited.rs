@@ -3,17 +3,13 @@
 
 use std::time::Instant;
 
-use super::{Services, Written};
+use super::Services;
+use super::session::Session;
+use super::write_tx::WriteTx;
 use crate::audit::policy::{self, Touched, touch_of};
 use crate::audit::{Action, AuditRecord, Interaction};
 use crate::error::Error;
-use crate::store::{Conn, StoredResource, Touch};
-
-impl Touched for Written {
-    fn touched(&self) -> Vec<Touch> {
-        vec![touch_of(&self.resource)]
-    }
-}
+use crate::store::{Conn, StoredResource};
 
 impl Services {
     /// A record of this caller's request, or `None` in development mode.
@@ -40,6 +36,42 @@ impl Services {
                 let out = f(conn)?;
                 if let Some(record) = record {
                     policy::insert_with_change(conn, record, &out)
+                        .map_err(Error::AuditNotStored)?;
+                }
+                Ok::<_, Error>(out)
+            })
+            .await?;
+        if audited {
+            self.recorded.mark();
+        }
+        Ok(out)
+    }
+
+    /// Runs a write through the write kernel of `session` (made once for the request; its
+    /// `now` is the write's instant) and inserts its audit record in the same transaction,
+    /// naming what the kernel recorded the write touched: the change and its record commit
+    /// together or not at all; a record that cannot be inserted undoes the change.
+    pub async fn write_tx<T, F>(
+        &self,
+        session: Session,
+        deadline: Option<Instant>,
+        record: Option<AuditRecord>,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_, '_>) -> Result<T, Error> + Send + 'static,
+    {
+        let audited = record.is_some();
+        let svc = self.clone();
+        let out = self
+            .store
+            .write(deadline, move |conn| {
+                let mut tx = WriteTx::new(&svc, &session, conn);
+                let out = f(&mut tx)?;
+                let touched = tx.into_entities();
+                if let Some(record) = record {
+                    policy::insert_with_entities(conn, record, touched)
                         .map_err(Error::AuditNotStored)?;
                 }
                 Ok::<_, Error>(out)

@@ -14,16 +14,15 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::write::{
-    check_body, check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write,
-};
+use super::write::{check_body, check_id, parse_criteria, validate_for_write};
+use super::write_tx::WriteTx;
 use super::{Services, Written, check_type};
 use crate::audit::Action;
 use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::PatchMessage;
 use crate::search::SearchQuery;
-use crate::store::{Conn, SystemUse};
+use crate::store::SystemUse;
 
 /// Writes `resource` to the one resource `criteria` match, or creates it when none does.
 pub async fn conditional_update(
@@ -36,17 +35,17 @@ pub async fn conditional_update(
 ) -> Result<Written, Error> {
     let query = check_request(svc, res_type, criteria, &resource, "PUT")?;
     let resource = validate_for_write(svc, resource).await?;
-    let now = svc.clock.now_micros();
+    let session = svc.session();
     let references = super::references::to_check(svc, res_type, &resource, false);
-    let (scoped, t, new_id) = (svc.clone(), res_type.to_string(), svc.ids.new_id());
+    let (t, new_id) = (res_type.to_string(), svc.ids.new_id());
     let record = svc
         .audit_record(Action::Update, Interaction::Update)
         .map(|r| r.target(Some(res_type), None));
-    svc.write_audited(deadline, record, move |conn| {
-        let id = target_in_tx(&scoped, conn, &query, &resource, now)?.unwrap_or(new_id);
-        let written = put_in_tx(&scoped, conn, &t, &id, resource, now, if_match)?;
+    svc.write_tx(session, deadline, record, move |tx| {
+        let id = target_in_tx(tx, &query, &resource)?.unwrap_or(new_id);
+        let written = tx.put(&t, &id, resource, if_match)?;
         // After the write, so that a resource may reference itself.
-        super::references::check_in(&scoped, conn, &references, now)?;
+        tx.check_references(&references)?;
         Ok(written)
     })
     .await
@@ -76,15 +75,12 @@ pub(crate) fn check_request(
 /// The id a conditional update writes, decided inside the write transaction under the criteria's
 /// lock: the one match's; for no match the body's id, or `None` for a new one.
 pub(crate) fn target_in_tx(
-    svc: &Services,
-    conn: &mut Conn<'_>,
+    tx: &mut WriteTx<'_, '_>,
     query: &SearchQuery,
     resource: &Value,
-    now: i64,
 ) -> Result<Option<String>, Error> {
     let res_type = query.resource_type.as_str();
-    let scope = super::access::scope_in(conn, svc, now)?;
-    let found = matches_in_tx(conn, query, &scope, now)?;
+    let found = tx.matches(query)?;
     let body_id = resource.get("id").and_then(Value::as_str);
     match (found.as_slice(), body_id) {
         ([one], Some(id)) if one.id != id => Err(Error::invalid(
@@ -95,11 +91,15 @@ pub(crate) fn target_in_tx(
             format!("{res_type}.id"),
         )),
         ([one], _) => Ok(Some(one.id.clone())),
-        ([], Some(id)) => match conn.system(SystemUse::WriteCurrent).current(res_type, id)? {
+        ([], Some(id)) => match tx
+            .conn()
+            .system(SystemUse::WriteCurrent)
+            .current(res_type, id)?
+        {
             // Writing it would change a resource the criteria do not pick. Who may not change
             // it is answered as by a PUT of that id (404 or 403), so nothing more is revealed.
             Some(row) if !row.deleted => {
-                super::access::check_owner(conn, svc, res_type, id, now)?;
+                tx.check_owner(res_type, id)?;
                 Err(Error::Conflict(
                     PatchMessage::UpdateIdInUse {
                         reference: format!("{res_type}/{id}"),

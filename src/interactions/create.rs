@@ -5,9 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::write::{
-    Prepared, check_body, insert_in_tx, matches_in_tx, parse_criteria, validate_for_write,
-};
+use super::write::{Prepared, check_body, parse_criteria, validate_for_write};
 use super::{Services, Written, check_type};
 use crate::audit::Action;
 use crate::audit::Interaction;
@@ -33,8 +31,8 @@ pub async fn create(
     let criteria = if_none_exist
         .map(|c| parse_criteria(svc, res_type, c))
         .transpose()?;
-    let scoped = svc.clone();
-    let now = svc.clock.now_micros();
+    let session = svc.session();
+    let now = session.now;
     let references = super::references::to_check(svc, res_type, &resource, false);
     // Serialising and indexing happen here, outside the write transaction, so the single
     // SQLite writer spends its time only on SQL.
@@ -42,11 +40,10 @@ pub async fn create(
     let record = svc
         .audit_record(Action::Create, Interaction::Create)
         .map(|r| r.target(Some(res_type), None));
-    svc.write_audited(deadline, record, move |conn| {
+    svc.write_tx(session, deadline, record, move |tx| {
         if let Some(query) = &criteria {
             // An existing match is answered only if the caller may see it.
-            let scope = super::access::scope_in(conn, &scoped, now)?;
-            let mut found = matches_in_tx(conn, query, &scope, now)?;
+            let mut found = tx.if_none_exist(query)?;
             match found.len() {
                 0 => {}
                 1 => {
@@ -63,8 +60,8 @@ pub async fn create(
                 }
             }
         }
-        let written = insert_in_tx(conn, prepared)?;
-        super::references::check_in(&scoped, conn, &references, now)?;
+        let written = tx.insert(prepared)?;
+        tx.check_references(&references)?;
         Ok(written)
     })
     .await

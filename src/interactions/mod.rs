@@ -28,6 +28,7 @@ pub mod transaction;
 pub mod update;
 pub mod validate;
 pub(crate) mod write;
+pub mod write_tx;
 
 use std::sync::Arc;
 

@@ -13,7 +13,8 @@ use json_patch::{PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
 use super::read::read_in;
-use super::write::{check_id, matches_in_tx, parse_criteria, put_in_tx, validate_for_write};
+use super::write::{check_id, parse_criteria, validate_for_write};
+use super::write_tx::WriteTx;
 use super::{Services, Written, check_type};
 use crate::audit::Action;
 use crate::audit::Interaction;
@@ -22,7 +23,7 @@ use crate::fhir::{Issue, IssueType};
 use crate::messages::patch::PatchFailure;
 use crate::messages::{InteractionMessage, PatchMessage};
 use crate::search::SearchQuery;
-use crate::store::{Conn, StoredResource};
+use crate::store::StoredResource;
 
 /// The media type of a JSON Patch document.
 pub const JSON_PATCH: &str = "application/json-patch+json";
@@ -306,15 +307,15 @@ async fn patch_once(
     deadline: Option<Instant>,
 ) -> Result<Written, Error> {
     let patched = prepare(svc, current, patch, if_match).await?;
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let session = svc.session();
     // A patch may add a reference: it is held to the same rule as an update.
     let references = super::references::to_check(svc, &patched.res_type, &patched.resource, false);
     let record = svc
         .audit_record(Action::Update, Interaction::Patch)
         .map(|r| r.target(Some(&patched.res_type), Some(&patched.id)));
-    svc.write_audited(deadline, record, move |conn| {
+    svc.write_tx(session, deadline, record, move |tx| {
         if let Some(query) = &query {
-            still_the_match(&scoped, conn, query, &patched.id, now)?;
+            still_the_match(tx, query, &patched.id)?;
         }
         let Patched {
             res_type,
@@ -322,8 +323,8 @@ async fn patch_once(
             version,
             resource,
         } = patched;
-        let written = put_in_tx(&scoped, conn, &res_type, &id, resource, now, Some(version))?;
-        super::references::check_in(&scoped, conn, &references, now)?;
+        let written = tx.put(&res_type, &id, resource, Some(version))?;
+        tx.check_references(&references)?;
         Ok(written)
     })
     .await
@@ -332,14 +333,11 @@ async fn patch_once(
 /// Conditional criteria must still pick `id` alone when the write runs; another resource that
 /// came to match meanwhile makes them ambiguous (412).
 pub(crate) fn still_the_match(
-    svc: &Services,
-    conn: &mut Conn<'_>,
+    tx: &mut WriteTx<'_, '_>,
     query: &SearchQuery,
     id: &str,
-    now: i64,
 ) -> Result<(), Error> {
-    let scope = super::access::scope_in(conn, svc, now)?;
-    let found = matches_in_tx(conn, query, &scope, now)?;
+    let found = tx.matches(query)?;
     match found.as_slice() {
         [one] if one.id == id => Ok(()),
         _ => Err(Error::MultipleMatches(

@@ -10,11 +10,11 @@
 use serde_json::Value;
 
 use super::Services;
-use crate::access::Scope;
+use super::write_tx::WriteTx;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::InteractionMessage as M;
-use crate::store::{Conn, Scoped};
+use crate::store::Scoped;
 
 /// Whether writes are checked, and the base URL under which an absolute reference is local.
 #[derive(Debug, Clone)]
@@ -144,17 +144,12 @@ pub(crate) fn to_check(
 }
 
 /// Refuses (422, one issue per reference) the references among `found` that name nothing the
-/// caller may read in `scope`: absent, deleted, a version that does not exist, or another's.
+/// caller may read: absent, deleted, a version that does not exist, or another's.
 /// Each target found is held until the write commits (see
-/// [`Conn::hold_reference_target`]): a delete racing the write either commits first, and the
+/// [`Conn::hold_reference_target`](crate::store::Conn::hold_reference_target)): a delete racing the write either commits first, and the
 /// read here sees it (its statement starts after the lock waited), or waits for the write.
-pub(crate) fn check(
-    svc: &Services,
-    conn: &mut Conn<'_>,
-    found: &[Found],
-    scope: &Scope,
-    now: i64,
-) -> Result<(), Error> {
+pub(crate) fn check(tx: &mut WriteTx<'_, '_>, found: &[Found]) -> Result<(), Error> {
+    let svc = tx.services();
     let mut issues = Vec::new();
     for f in found {
         let why = match target(&f.reference, &svc.references.base_url) {
@@ -162,12 +157,12 @@ pub(crate) fn check(
                 res_type,
                 id,
                 version,
-            } => match conn
+            } => match tx
+                .conn()
                 .hold_reference_target(res_type, id)
                 .map_err(Error::from)
-                .and_then(|()| {
-                    super::read::read_in(&mut Scoped::new(conn, scope, now), res_type, id, version)
-                }) {
+                .and_then(|()| super::read::read_in(&mut tx.scoped()?, res_type, id, version))
+            {
                 Ok(_) => continue,
                 Err(
                     Error::NotFound { .. }
@@ -196,29 +191,13 @@ pub(crate) fn check(
     }
 }
 
-/// [`check`] for a single write: the caller's scope read on `conn`.
-pub(crate) fn check_in(
-    svc: &Services,
-    conn: &mut Conn<'_>,
-    found: &[Found],
-    now: i64,
-) -> Result<(), Error> {
-    if found.is_empty() {
-        return Ok(());
-    }
-    let scope = super::access::scope_in(conn, svc, now)?;
-    check(svc, conn, found, &scope, now)
-}
-
-/// Rewrites every conditional reference of `resource` to the `Type/id` of its one match in
-/// `scope`. Its criteria are parsed strictly (an unknown parameter is refused, never dropped
+/// Rewrites every conditional reference of `resource` to the `Type/id` of its one match
+/// within `scoped`'s scope. Its criteria are parsed strictly (an unknown parameter is refused, never dropped
 /// to widen the match); no match or several answer 412.
 pub(crate) fn resolve_conditional(
     svc: &Services,
-    conn: &mut Conn<'_>,
+    scoped: &mut Scoped<'_>,
     resource: &mut Value,
-    scope: &Scope,
-    now: i64,
 ) -> Result<(), Error> {
     match resource {
         Value::Object(map) => {
@@ -228,16 +207,16 @@ pub(crate) fn resolve_conditional(
                         if let Target::Conditional { res_type } =
                             target(s, &svc.references.base_url)
                         {
-                            *s = resolve_one(svc, conn, res_type, s, scope, now)?;
+                            *s = resolve_one(svc, scoped, res_type, s)?;
                         }
                     }
-                    (_, v) => resolve_conditional(svc, conn, v, scope, now)?,
+                    (_, v) => resolve_conditional(svc, scoped, v)?,
                 }
             }
         }
         Value::Array(items) => {
             for v in items {
-                resolve_conditional(svc, conn, v, scope, now)?;
+                resolve_conditional(svc, scoped, v)?;
             }
         }
         _ => {}
@@ -260,11 +239,10 @@ pub(crate) async fn resolved_for_batch(
     {
         return Ok(resource);
     }
-    let (scoped, now) = (svc.clone(), svc.clock.now_micros());
+    let (svc2, session) = (svc.clone(), svc.session());
     svc.store
         .read(move |conn| {
-            let scope = super::access::scope_in(conn, &scoped, now)?;
-            resolve_conditional(&scoped, conn, &mut resource, &scope, now)?;
+            resolve_conditional(&svc2, &mut session.scoped(conn)?, &mut resource)?;
             Ok(resource)
         })
         .await
@@ -272,17 +250,15 @@ pub(crate) async fn resolved_for_batch(
 
 fn resolve_one(
     svc: &Services,
-    conn: &mut Conn<'_>,
+    scoped: &mut Scoped<'_>,
     res_type: &str,
     reference: &str,
-    scope: &Scope,
-    now: i64,
 ) -> Result<String, Error> {
     let criteria = reference
         .split_once('?')
         .map_or("", |(_, criteria)| criteria);
     let query = super::write::parse_criteria(svc, res_type, criteria)?;
-    let mut found = Scoped::new(conn, scope, now).search(&query)?.resources;
+    let mut found = scoped.search(&query)?.resources;
     match found.len() {
         1 => Ok(format!("{res_type}/{}", found.remove(0).id)),
         0 => Err(Error::PreconditionFailed(

@@ -34,7 +34,7 @@ impl Session {
 }
 
 /// [`Session::scope`] of `caller`.
-pub(crate) fn scope_of(conn: &mut Conn<'_>, caller: &Caller) -> Result<Scope, Error> {
+fn scope_of(conn: &mut Conn<'_>, caller: &Caller) -> Result<Scope, Error> {
     let ids = match &caller.principal {
         Principal::Patient { identifier, .. } => conn
             .system(SystemUse::CallerScope)

@@ -15,18 +15,15 @@ use serde_json::Value;
 
 use super::fhirpath_patch::FhirPathPatch;
 use super::patch::{JsonPatch, PatchDocument, Target};
-use super::write::{
-    Prepared, check_body, check_id, delete_in_tx, insert_in_tx, matches_in_tx, parse_criteria,
-    put_in_tx, validate_for_write,
-};
+use super::write::{Prepared, check_body, check_id, parse_criteria, validate_for_write};
+use super::write_tx::{Did, WriteTx};
 use super::{Services, Written, check_type};
-use crate::access::Scope;
 use crate::audit::Action as AuditAction;
 use crate::audit::Interaction;
 use crate::error::Error;
 use crate::messages::InteractionMessage as M;
 use crate::search::SearchQuery;
-use crate::store::{Conn, Scoped, SearchPage, StoredResource};
+use crate::store::{SearchPage, StoredResource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundleKind {
@@ -148,12 +145,11 @@ pub async fn process(
             check_unique_full_urls(&planned)?;
             validate_for_write(svc, bundle).await?;
             let planned = patched_as_updates(svc, planned).await?;
-            let svc2 = svc.clone();
-            let now = svc.clock.now_micros();
+            let session = svc.session();
             let record = svc.audit_record(AuditAction::Execute, Interaction::Transaction);
             let results = svc
-                .write_audited(deadline, record, move |conn| {
-                    run_transaction(&svc2, conn, planned, now)
+                .write_tx(session, deadline, record, move |tx| {
+                    run_transaction(tx, planned)
                 })
                 .await?;
             Ok((kind, results))
@@ -553,13 +549,14 @@ fn order(action: &Action) -> u8 {
 }
 
 fn run_transaction(
-    svc: &Services,
-    conn: &mut Conn<'_>,
+    tx: &mut WriteTx<'_, '_>,
     mut planned: Vec<Planned>,
-    now: i64,
 ) -> Result<Vec<EntryResult>, Error> {
+    let (svc, now) = (tx.services(), tx.now());
+    // The caller's scope before any entry runs: a failure to read it is the transaction's,
+    // not an entry's.
+    tx.scoped()?;
     let count = planned.len();
-    let scope = super::access::scope_in(conn, svc, now)?;
     planned.sort_by_key(|p| (order(&p.action), p.index));
     let mut touched = check_overlaps(&planned)?;
     let mut results: Vec<Option<EntryResult>> = (0..count).map(|_| None).collect();
@@ -568,7 +565,9 @@ fn run_transaction(
     for p in planned {
         match p.action {
             Action::Delete { res_type, id } => {
-                delete_in_tx(svc, conn, &res_type, &id, now).map_err(|e| in_entry(p.index, e))?;
+                tx.entry(p.index);
+                tx.delete(&res_type, &id)
+                    .map_err(|e| in_entry(p.index, e))?;
                 set(&mut results, p.index, EntryResult::Deleted);
             }
             action => rest.push(Planned { action, ..p }),
@@ -579,32 +578,29 @@ fn run_transaction(
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut assigned: Vec<Option<Result<String, StoredResource>>> = Vec::with_capacity(rest.len());
     for p in &rest {
+        tx.entry(p.index);
         let slot = match &p.action {
             Action::Create {
                 res_type, criteria, ..
             } => {
                 let target = match criteria {
-                    Some(q) => {
-                        match conditional_match(conn, q, &scope, now)
-                            .map_err(|e| in_entry(p.index, e))?
-                        {
-                            Some(existing) => {
-                                if !touched.insert(format!("{res_type}/{}", existing.id)) {
-                                    return Err(in_entry(
-                                        p.index,
-                                        Error::invalid(
-                                            M::IfNoneExistChangedElsewhere {
-                                                reference: format!("{res_type}/{}", existing.id),
-                                            },
-                                            "Bundle.entry.request.ifNoneExist",
-                                        ),
-                                    ));
-                                }
-                                Err(existing)
+                    Some(q) => match conditional_match(tx, q).map_err(|e| in_entry(p.index, e))? {
+                        Some(existing) => {
+                            if !touched.insert(format!("{res_type}/{}", existing.id)) {
+                                return Err(in_entry(
+                                    p.index,
+                                    Error::invalid(
+                                        M::IfNoneExistChangedElsewhere {
+                                            reference: format!("{res_type}/{}", existing.id),
+                                        },
+                                        "Bundle.entry.request.ifNoneExist",
+                                    ),
+                                ));
                             }
-                            None => Ok(svc.ids.new_id()),
+                            Err(existing)
                         }
-                    }
+                        None => Ok(svc.ids.new_id()),
+                    },
                     None => Ok(svc.ids.new_id()),
                 };
                 let id = match &target {
@@ -625,7 +621,7 @@ fn run_transaction(
             Action::ConditionalUpdate {
                 query, resource, ..
             } => {
-                let id = super::conditional_update::target_in_tx(svc, conn, query, resource, now)
+                let id = super::conditional_update::target_in_tx(tx, query, resource)
                     .map_err(|e| in_entry(p.index, e))?
                     .unwrap_or_else(|| svc.ids.new_id());
                 let identity = format!("{}/{id}", query.resource_type);
@@ -670,7 +666,7 @@ fn run_transaction(
             _ => continue,
         };
         rewrite_references(resource, &ids);
-        super::references::resolve_conditional(svc, conn, resource, &scope, now)
+        tx.resolve_conditional(resource)
             .map_err(|e| in_entry(p.index, e))?;
         checks.push((
             p.index,
@@ -679,6 +675,7 @@ fn run_transaction(
     }
     for (p, slot) in rest.into_iter().zip(assigned) {
         let index = p.index;
+        tx.entry(index);
         let result = match (p.action, slot) {
             (Action::Create { .. }, Some(Err(existing))) => EntryResult::Existing(existing),
             (
@@ -689,7 +686,7 @@ fn run_transaction(
             ) => {
                 let prepared = Prepared::new(svc, &res_type, &id, 1, now, resource)
                     .map_err(|e| in_entry(index, e))?;
-                EntryResult::Created(insert_in_tx(conn, prepared).map_err(|e| in_entry(index, e))?)
+                EntryResult::Created(tx.insert(prepared).map_err(|e| in_entry(index, e))?)
             }
             (
                 Action::Update {
@@ -702,13 +699,11 @@ fn run_transaction(
                 _,
             ) => {
                 if let Some(query) = &still_matching {
-                    super::patch::still_the_match(svc, conn, query, &id, now)
+                    super::patch::still_the_match(tx, query, &id)
                         .map_err(|e| in_entry(index, e))?;
                 }
-                put_entry(put_in_tx(
-                    svc, conn, &res_type, &id, resource, now, if_match,
-                ))
-                .map_err(|e| in_entry(index, e))?
+                put_entry(tx.put(&res_type, &id, resource, if_match))
+                    .map_err(|e| in_entry(index, e))?
             }
             (
                 Action::ConditionalUpdate {
@@ -720,8 +715,7 @@ fn run_transaction(
                 Some(Ok(id)),
             ) => {
                 let t = &query.resource_type;
-                put_entry(put_in_tx(svc, conn, t, &id, resource, now, if_match))
-                    .map_err(|e| in_entry(index, e))?
+                put_entry(tx.put(t, &id, resource, if_match)).map_err(|e| in_entry(index, e))?
             }
             (
                 Action::Read {
@@ -730,21 +724,24 @@ fn run_transaction(
                     version,
                 },
                 _,
-            ) => EntryResult::Read(
-                super::read::read_in(
-                    &mut Scoped::new(conn, &scope, now),
-                    &res_type,
-                    &id,
-                    version.as_deref(),
-                )
-                .map_err(|e| in_entry(index, e))?,
-            ),
+            ) => {
+                let read = tx
+                    .scoped()
+                    .and_then(|mut scoped| {
+                        super::read::read_in(&mut scoped, &res_type, &id, version.as_deref())
+                    })
+                    .map_err(|e| in_entry(index, e))?;
+                tx.note(Did::Read, [crate::audit::touch_of(&read)]);
+                EntryResult::Read(read)
+            }
             // Inside the transaction, so it sees the entries written before it; the caller's
             // scope applies as to a direct search.
             (Action::Search { query }, _) => {
-                let page = Scoped::new(conn, &scope, now)
-                    .search(&query)
-                    .map_err(|e| in_entry(index, e.into()))?;
+                let page = tx
+                    .scoped()
+                    .and_then(|mut scoped| Ok(scoped.search(&query)?))
+                    .map_err(|e| in_entry(index, e))?;
+                tx.note(Did::Read, page.shown().map(crate::audit::touch_of));
                 EntryResult::Searched(Box::new((query, page)))
             }
             (Action::Delete { .. }, _)
@@ -762,7 +759,8 @@ fn run_transaction(
     // At the end, when every entry has been written: what the transaction creates or deletes
     // counts, whatever the entries' order.
     for (index, found) in checks {
-        super::references::check(svc, conn, &found, &scope, now).map_err(|e| in_entry(index, e))?;
+        tx.check_references(&found)
+            .map_err(|e| in_entry(index, e))?;
     }
     results
         .into_iter()
@@ -820,12 +818,10 @@ fn check_overlaps(planned: &[Planned]) -> Result<std::collections::HashSet<Strin
 /// may not read is no match: the entry creates the caller's own resource, as it would if that
 /// resource did not exist, and nothing about the other one is revealed.
 fn conditional_match(
-    conn: &mut Conn<'_>,
+    tx: &mut WriteTx<'_, '_>,
     query: &SearchQuery,
-    scope: &Scope,
-    now: i64,
 ) -> Result<Option<StoredResource>, Error> {
-    let mut found = matches_in_tx(conn, query, scope, now)?;
+    let mut found = tx.if_none_exist(query)?;
     if found.len() > 1 {
         return Err(Error::MultipleMatches(M::IfNoneExistMatchesSeveral.into()));
     }
@@ -946,23 +942,6 @@ pub(crate) fn rewrite_references(value: &mut Value, ids: &HashMap<String, String
         }
         Value::Array(items) => items.iter_mut().for_each(|v| rewrite_references(v, ids)),
         _ => {}
-    }
-}
-
-impl crate::audit::Touched for Vec<EntryResult> {
-    /// Every resource an entry wrote or answered, each of a search's page (and what its
-    /// includes added) too: the patient's trail must show a transaction that returned their
-    /// data.
-    fn touched(&self) -> Vec<crate::audit::Touch> {
-        self.iter()
-            .flat_map(|r| match r {
-                EntryResult::Created(w) | EntryResult::Updated(w) => vec![&w.resource],
-                EntryResult::Existing(r) | EntryResult::Read(r) => vec![r],
-                EntryResult::Searched(found) => found.1.shown().collect(),
-                EntryResult::Deleted | EntryResult::Failed(_) => Vec::new(),
-            })
-            .map(crate::audit::touch_of)
-            .collect()
     }
 }
 

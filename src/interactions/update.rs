@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::write::{check_body, check_id, put_in_tx, validate_for_write};
+use super::write::{check_body, check_id, validate_for_write};
 use super::{Services, Written, check_type};
 use crate::audit::Action;
 use crate::audit::Interaction;
@@ -28,16 +28,16 @@ pub async fn update(
     check_body(res_type, &resource, Some(id))?;
     super::direct_write::refuse_direct_write(res_type, &resource, "PUT")?;
     let resource = validate_for_write(svc, resource).await?;
-    let now = svc.clock.now_micros();
+    let session = svc.session();
     let references = super::references::to_check(svc, res_type, &resource, false);
-    let (svc2, t, i) = (svc.clone(), res_type.to_string(), id.to_string());
+    let (t, i) = (res_type.to_string(), id.to_string());
     let record = svc
         .audit_record(Action::Update, Interaction::Update)
         .map(|r| r.target(Some(res_type), Some(id)));
-    svc.write_audited(deadline, record, move |conn| {
-        let written = put_in_tx(&svc2, conn, &t, &i, resource, now, if_match)?;
+    svc.write_tx(session, deadline, record, move |tx| {
+        let written = tx.put(&t, &i, resource, if_match)?;
         // After the write, so that a resource may reference itself.
-        super::references::check_in(&svc2, conn, &references, now)?;
+        tx.check_references(&references)?;
         Ok(written)
     })
     .await

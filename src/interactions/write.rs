@@ -4,16 +4,15 @@
 
 use serde_json::Value;
 
+use super::write_tx::WriteTx;
 use super::{Services, Written};
+use crate::access::Principal;
 use crate::access::person::{PatientLink, PersonKey};
-use crate::access::{Principal, Scope};
 use crate::error::Error;
 use crate::fhir::resource::{is_valid_id, resource_type, stamp};
 use crate::messages::InteractionMessage;
 use crate::search::{IndexRows, SearchQuery};
-use crate::store::{
-    Conn, CurrentRow, LockKey, Method, NewVersion, Scoped, StoredResource, SystemUse,
-};
+use crate::store::{Conn, CurrentRow, LockKey, Method, NewVersion, StoredResource, SystemUse};
 
 /// A version ready to be written: everything that does not need the database.
 pub(crate) struct Prepared {
@@ -330,24 +329,26 @@ pub(crate) fn store_prepared(
     Ok(())
 }
 
-/// Inserts a new resource (server-assigned id, version 1).
-pub(crate) fn insert_in_tx(conn: &mut Conn<'_>, mut prepared: Prepared) -> Result<Written, Error> {
+/// Inserts a new resource (server-assigned id, version 1), through the write kernel
+/// ([`WriteTx::insert`]), which records it.
+pub(super) fn insert_in_tx(conn: &mut Conn<'_>, mut prepared: Prepared) -> Result<Written, Error> {
     store_prepared(conn, &mut prepared, None, Method::Post)?;
     Ok(prepared.into_written(true))
 }
 
 /// Writes the next version of `res_type/id` (creating it if absent), honouring `If-Match`.
-pub(crate) fn put_in_tx(
-    svc: &Services,
-    conn: &mut Conn<'_>,
+/// Through the write kernel ([`WriteTx::put`]), which records it.
+pub(super) fn put_in_tx(
+    tx: &mut WriteTx<'_, '_>,
     res_type: &str,
     id: &str,
     resource: Value,
-    now: i64,
     if_match: Option<i64>,
 ) -> Result<Written, Error> {
-    conn.lock(LockKey::Resource { res_type, id })?;
-    super::access::check_owner(conn, svc, res_type, id, now)?;
+    let (svc, now) = (tx.services(), tx.now());
+    tx.lock(LockKey::Resource { res_type, id })?;
+    tx.check_owner(res_type, id)?;
+    let conn = tx.conn();
     check_not_managed(conn, res_type, id, "PUT")?;
     let current = conn.system(SystemUse::WriteCurrent).current(res_type, id)?;
     if let Some(expected) = if_match {
@@ -390,19 +391,19 @@ pub(crate) fn put_in_tx(
 
 /// Deletes `res_type/id`; returns the deletion's version, or `None` when there was nothing to
 /// delete, which is also the answer for a resource the caller may not read: for it, that
-/// resource does not exist.
-pub(crate) fn delete_in_tx(
-    svc: &Services,
-    conn: &mut Conn<'_>,
+/// resource does not exist. Through the write kernel ([`WriteTx::delete`]), which records it.
+pub(super) fn delete_in_tx(
+    tx: &mut WriteTx<'_, '_>,
     res_type: &str,
     id: &str,
-    now: i64,
 ) -> Result<Option<i64>, Error> {
-    conn.lock(LockKey::Resource { res_type, id })?;
-    match super::access::check_owner(conn, svc, res_type, id, now) {
+    let now = tx.now();
+    tx.lock(LockKey::Resource { res_type, id })?;
+    match tx.check_owner(res_type, id) {
         Err(Error::NotFound { .. }) => return Ok(None),
         checked => checked?,
     }
+    let conn = tx.conn();
     check_not_managed(conn, res_type, id, "DELETE")?;
     match conn.system(SystemUse::WriteCurrent).current(res_type, id)? {
         Some(row) if !row.deleted => Ok(Some(conn.write_deletion(row, now)?)),
@@ -439,20 +440,4 @@ pub(crate) fn parse_criteria(
     query.sort.clear();
     query.total = crate::search::TotalMode::None;
     Ok(query)
-}
-
-/// Runs conditional criteria inside the write transaction, serialised with any other writer using
-/// the same criteria, so that concurrent identical conditional creates find each other. Only
-/// matches within the caller's `scope` are returned: what the caller may not read is no match.
-pub(crate) fn matches_in_tx(
-    conn: &mut Conn<'_>,
-    query: &SearchQuery,
-    scope: &Scope,
-    now: i64,
-) -> Result<Vec<StoredResource>, Error> {
-    conn.lock(LockKey::Criteria {
-        res_type: &query.resource_type,
-        applied: &query.applied,
-    })?;
-    Ok(Scoped::new(conn, scope, now).search(query)?.resources)
 }

@@ -23,9 +23,11 @@ pub struct Scoped<'c> {
 }
 
 impl<'c> Scoped<'c> {
-    /// `conn` read within `scope`; the scope is the caller's (`interactions::Session`), or
-    /// [`Scope::System`] handed out by [`System::unscoped`](super::System::unscoped).
-    pub fn new(conn: &'c mut Conn<'_>, scope: &'c Scope, now: i64) -> Self {
+    /// `conn` read within `scope`; the scope is the caller's, built by the request's
+    /// `interactions::Session` or, in a write, its write kernel (`interactions::write_tx`), or
+    /// [`Scope::System`] handed out by [`System::unscoped`](super::System::unscoped). Outside
+    /// `store/` only those build one (`architecture_tests::scopes_are_built_where_listed`).
+    pub(crate) fn new(conn: &'c mut Conn<'_>, scope: &'c Scope, now: i64) -> Self {
         Scoped {
             conn: conn.reborrow(),
             scope: Cow::Borrowed(scope),
@@ -34,7 +36,7 @@ impl<'c> Scoped<'c> {
     }
 
     /// [`new`](Self::new) keeping its scope.
-    pub fn owning(conn: &'c mut Conn<'_>, scope: Scope, now: i64) -> Self {
+    pub(crate) fn owning(conn: &'c mut Conn<'_>, scope: Scope, now: i64) -> Self {
         Scoped {
             conn: conn.reborrow(),
             scope: Cow::Owned(scope),

@@ -13,6 +13,7 @@ use crate::audit::Touched;
 use crate::clins::systems::RESOURCE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::write_tx::{Did, WriteTx};
 use crate::messages::DocumentMessage;
 use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, SystemUse};
 
@@ -28,12 +29,6 @@ pub struct Cancelled {
 impl Touched for Cancelled {
     fn touched(&self) -> Vec<Touch> {
         crate::submissions::touches_of(&self.removed)
-    }
-}
-
-impl Touched for Option<Cancelled> {
-    fn touched(&self) -> Vec<Touch> {
-        self.as_ref().map(Touched::touched).unwrap_or_default()
     }
 }
 
@@ -59,15 +54,17 @@ pub async fn cancel_by_identifier(
         None => identifier,
     }
     .to_string();
-    let now = svc.clock.now_micros();
+    let session = svc.session();
+    let now = session.now;
     crate::interactions::access::check_may_write(&svc.caller)?;
     // An institution cancels its own documents: others' with the same identifier are not its.
     let mine = svc.caller.principal.institution().map(str::to_string);
     let record = svc
         .audit_record(crate::audit::Action::Delete, Interaction::CancelDocument)
         .map(|r| r.target(Some("Bundle"), None));
-    svc.write_audited(deadline, record, move |conn| {
-        let active: Vec<DocumentRow> = conn
+    svc.write_tx(session, deadline, record, move |tx| {
+        let active: Vec<DocumentRow> = tx
+            .conn()
             .system(SystemUse::Submission)
             .documents_by_identifier(&value)?
             .into_iter()
@@ -79,7 +76,7 @@ pub async fn cancel_by_identifier(
                 res_type: "Bundle".into(),
                 id: format!("?document-identifier={value}"),
             }),
-            [one] => cancel_in_tx(conn, &one.document_key, now),
+            [one] => cancel_noted(tx, &one.document_key, now),
             many => Err(Error::MultipleMatches(
                 DocumentMessage::CancelSeveralSenders {
                     identifier: value.to_string(),
@@ -101,14 +98,15 @@ pub async fn cancel_by_bundle_id(
     deadline: Option<Instant>,
 ) -> Result<Option<Cancelled>, Error> {
     let id = bundle_id.to_string();
-    let now = svc.clock.now_micros();
+    let session = svc.session();
+    let now = session.now;
     let caller = std::sync::Arc::clone(&svc.caller);
-    let scoped = svc.clone();
     let record = svc
         .audit_record(crate::audit::Action::Delete, Interaction::CancelDocument)
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
-    svc.write_audited(deadline, record, move |conn| {
-        match conn
+    svc.write_tx(session, deadline, record, move |tx| {
+        match tx
+            .conn()
             .system(SystemUse::Submission)
             .document_by_bundle_id(&id)?
             .filter(|d| d.status.contributes())
@@ -116,17 +114,24 @@ pub async fn cancel_by_bundle_id(
             Some(doc) => {
                 // A caller who may not read the document gets the plain DELETE of a Bundle
                 // that does not exist, which names neither the document nor its sender.
-                match crate::interactions::access::check_owner(conn, &scoped, "Bundle", &id, now) {
+                match tx.check_owner("Bundle", &id) {
                     Err(Error::NotFound { .. }) => return Ok(None),
                     other => other?,
                 }
                 crate::interactions::access::check_submitter(&caller, &doc.institution)?;
-                cancel_in_tx(conn, &doc.document_key, now).map(Some)
+                cancel_noted(tx, &doc.document_key, now).map(Some)
             }
             None => Ok(None),
         }
     })
     .await
+}
+
+/// [`cancel_in_tx`] through the write kernel, which names what it removed.
+fn cancel_noted(tx: &mut WriteTx<'_, '_>, key: &str, now: i64) -> Result<Cancelled, Error> {
+    let cancelled = cancel_in_tx(tx.conn(), key, now)?;
+    tx.note(Did::Removed, cancelled.touched());
+    Ok(cancelled)
 }
 
 /// The cancel itself, inside a write transaction.

@@ -9,8 +9,6 @@ use serde_json::{Value, json};
 
 use super::InstitutionNumber;
 use crate::audit::Interaction;
-use crate::audit::Touch;
-use crate::audit::Touched;
 use crate::clins::kinds::Kind;
 use crate::clins::systems::INSTITUTION_SYSTEM;
 use crate::error::Error;
@@ -18,7 +16,7 @@ use crate::fhir::instant::to_fhir_instant;
 use crate::fhir::{Issue, IssueType};
 use crate::interactions::Services;
 use crate::messages::DocumentMessage;
-use crate::store::{DocumentStatus, LockKey, Scoped, SystemUse};
+use crate::store::{DocumentStatus, LockKey, SystemUse};
 
 /// A recorded receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +27,6 @@ pub struct Receipt {
     pub received_at: i64,
     /// Whether this request recorded it (false: it was received before).
     pub first: bool,
-}
-
-/// The record's target names what was changed.
-impl Touched for Receipt {
-    fn touched(&self) -> Vec<Touch> {
-        Vec::new()
-    }
 }
 
 impl Receipt {
@@ -113,7 +104,8 @@ pub async fn receive(
     deadline: Option<Instant>,
 ) -> Result<Receipt, Error> {
     let id = bundle_id.to_string();
-    let now = svc.clock.now_micros();
+    let session = svc.session();
+    let now = session.now;
     if let Some(mine) = svc.caller.principal.institution() {
         if mine != institution.as_str() {
             return Err(Error::Forbidden(
@@ -128,34 +120,30 @@ pub async fn receive(
         crate::interactions::access::check_may_write(&svc.caller)?;
     }
     let policy = svc.retention;
-    let scoped = svc.clone();
     let record = svc
         .audit_record(crate::audit::Action::Update, Interaction::Receipt)
         .map(|r| r.target(Some("Bundle"), Some(bundle_id)));
-    svc.write_audited(deadline, record, move |conn| {
+    svc.write_tx(session, deadline, record, move |tx| {
         let not_found = || Error::NotFound {
             res_type: "Bundle".into(),
             id: id.clone(),
         };
-        let key = conn
+        let key = tx
+            .conn()
             .system(SystemUse::Submission)
             .document_by_bundle_id(&id)?
             .ok_or_else(not_found)?
             .document_key;
-        conn.lock(LockKey::Document(&key))?;
-        let doc = conn
+        tx.lock(LockKey::Document(&key))?;
+        let doc = tx
+            .conn()
             .system(SystemUse::Submission)
             .document(&key)?
             .filter(|d| d.status == DocumentStatus::Active)
             .ok_or_else(not_found)?;
         // Whoever may not read the letter learns nothing of it, not even its kind: it
         // answers as a Bundle that does not exist.
-        let scope = crate::interactions::access::scope_in(conn, &scoped, now)?;
-        crate::interactions::access::check_readable(
-            &mut Scoped::new(conn, &scope, now),
-            "Bundle",
-            &id,
-        )?;
+        crate::interactions::access::check_readable(&mut tx.scoped()?, "Bundle", &id)?;
         if doc.kind != Kind::Referral.name() {
             return Err(Error::Unprocessable(vec![
                 Issue::error(
@@ -177,6 +165,7 @@ pub async fn receive(
                 .into(),
             ));
         }
+        let conn = tx.conn();
         let first = conn.record_receipt(&key, now, institution.as_str())?;
         if first {
             // Receipt starts the letter's short clock: it is kept at most a week more. What
