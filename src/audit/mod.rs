@@ -14,7 +14,7 @@ pub mod record;
 pub mod resource;
 pub mod vocabulary;
 
-pub use policy::{Recorded, Touched, touch_of};
+pub use policy::{Recorded, touch_of};
 pub use queue::AuditQueue;
 pub use record::AuditRecord;
 pub use resource::{to_patient_resource, to_resource};

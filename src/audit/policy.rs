@@ -28,11 +28,6 @@ impl Recorded {
     }
 }
 
-/// The resources a write touched, for its record.
-pub trait Touched {
-    fn touched(&self) -> Vec<Touch>;
-}
-
 /// The entity of a resource the request had in hand.
 pub fn touch_of(r: &StoredResource) -> Touch {
     Touch {
@@ -62,17 +57,9 @@ pub fn record_for(
 }
 
 /// Inserts the record of a change in the change's transaction, naming what the change touched
-/// (`out`): the change and its record commit together or not at all.
-pub fn insert_with_change<T: Touched>(
-    conn: &mut Conn<'_>,
-    record: AuditRecord,
-    out: &T,
-) -> Result<(), StoreError> {
-    insert_with_entities(conn, record, out.touched())
-}
-
-/// [`insert_with_change`] given what the change touched, in order.
-pub fn insert_with_entities(
+/// (`touched`, in order; the write kernel's account, `interactions::write_tx`): the change and
+/// its record commit together or not at all.
+pub fn insert_with_change(
     conn: &mut Conn<'_>,
     record: AuditRecord,
     touched: Vec<Touch>,

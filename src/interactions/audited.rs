@@ -6,45 +6,15 @@ use std::time::Instant;
 use super::Services;
 use super::session::Session;
 use super::write_tx::WriteTx;
-use crate::audit::policy::{self, Touched, touch_of};
+use crate::audit::policy::{self, touch_of};
 use crate::audit::{Action, AuditRecord, Interaction};
 use crate::error::Error;
-use crate::store::{Conn, StoredResource};
+use crate::store::StoredResource;
 
 impl Services {
     /// A record of this caller's request, or `None` in development mode.
     pub fn audit_record(&self, action: Action, interaction: Interaction) -> Option<AuditRecord> {
         policy::record_for(&self.caller, self.clock.now_micros(), action, interaction)
-    }
-
-    /// Runs a write and inserts its audit record in the same transaction: the change and its
-    /// record commit together or not at all; a record that cannot be inserted undoes the change.
-    pub async fn write_audited<T, F>(
-        &self,
-        deadline: Option<Instant>,
-        record: Option<AuditRecord>,
-        f: F,
-    ) -> Result<T, Error>
-    where
-        T: Touched + Send + 'static,
-        F: FnOnce(&mut Conn<'_>) -> Result<T, Error> + Send + 'static,
-    {
-        let audited = record.is_some();
-        let out = self
-            .store
-            .write(deadline, move |conn| {
-                let out = f(conn)?;
-                if let Some(record) = record {
-                    policy::insert_with_change(conn, record, &out)
-                        .map_err(Error::AuditNotStored)?;
-                }
-                Ok::<_, Error>(out)
-            })
-            .await?;
-        if audited {
-            self.recorded.mark();
-        }
-        Ok(out)
     }
 
     /// Runs a write through the write kernel of `session` (made once for the request; its
@@ -71,7 +41,7 @@ impl Services {
                 let out = f(&mut tx)?;
                 let touched = tx.into_entities();
                 if let Some(record) = record {
-                    policy::insert_with_entities(conn, record, touched)
+                    policy::insert_with_change(conn, record, touched)
                         .map_err(Error::AuditNotStored)?;
                 }
                 Ok::<_, Error>(out)

@@ -287,7 +287,7 @@ fn key(person: crate::access::person::PersonKey) -> String {
 /// Writes `prepared` as the next version over `current`, or as a new resource: its patient
 /// resolved first, and, for a Patient, the rows that belong to it kept in step with its person.
 /// Every write of a resource goes through here.
-pub(crate) fn store_prepared(
+pub(super) fn store_prepared(
     conn: &mut Conn<'_>,
     prepared: &mut Prepared,
     current: Option<CurrentRow>,

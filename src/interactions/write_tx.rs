@@ -17,7 +17,7 @@ use crate::access::Scope;
 use crate::audit::{Touch, touch_of};
 use crate::error::Error;
 use crate::search::SearchQuery;
-use crate::store::{Conn, LockKey, Scoped, StoredResource};
+use crate::store::{Conn, CurrentRow, LockKey, Method, Scoped, StoredResource};
 
 /// What a write did to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +153,18 @@ impl<'t, 'c> WriteTx<'t, 'c> {
         Ok(written)
     }
 
+    /// Stores a version a submission prepared over `current` (its members, its Bundle, its
+    /// Patient), as every write is stored; the submission names what the record shows with
+    /// [`note_written`](Self::note_written): its Bundle, not each member.
+    pub(crate) fn store(
+        &mut self,
+        prepared: &mut Prepared,
+        current: Option<CurrentRow>,
+        method: Method,
+    ) -> Result<(), Error> {
+        super::write::store_prepared(self.conn, prepared, current, method)
+    }
+
     /// Writes the next version of `res_type/id` (creating it if absent), honouring `If-Match`.
     pub(crate) fn put(
         &mut self,
@@ -194,13 +206,14 @@ impl<'t, 'c> WriteTx<'t, 'c> {
     }
 
     fn wrote(&mut self, written: &Written) {
-        let did = if written.created {
-            Did::Created
-        } else {
-            Did::Updated
-        };
-        let touch = touch_of(&written.resource);
-        self.record(did, Some(written.resource.version), touch);
+        self.note_written(&written.resource, written.created);
+    }
+
+    /// A version written outside the methods above: a submission's Bundle, which the
+    /// submission rules write with their members.
+    pub(crate) fn note_written(&mut self, resource: &StoredResource, created: bool) {
+        let did = if created { Did::Created } else { Did::Updated };
+        self.record(did, Some(resource.version), touch_of(resource));
     }
 
     fn record(&mut self, did: Did, version: Option<i64>, touch: Touch) {

@@ -8,12 +8,11 @@ use serde_json::Value;
 
 use super::members::{Ids, Writer, patient_rows};
 use super::unit_plan::UnitPlan;
-use crate::audit::Touch;
-use crate::audit::{Touched, touch_of};
 use crate::clins::classes::RetentionClass;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::store::{Conn, LockKey, StoredResource, SystemUse, UnitRow};
+use crate::interactions::write_tx::WriteTx;
+use crate::store::{LockKey, StoredResource, SystemUse, UnitRow};
 
 /// What registering a unit or a document did.
 #[derive(Debug, Clone)]
@@ -27,12 +26,6 @@ pub struct Applied {
     pub purged: usize,
 }
 
-impl Touched for Applied {
-    fn touched(&self) -> Vec<Touch> {
-        vec![touch_of(&self.bundle)]
-    }
-}
-
 pub(crate) struct UnitWrite {
     pub svc: Services,
     pub plan: UnitPlan,
@@ -42,20 +35,20 @@ pub(crate) struct UnitWrite {
 }
 
 impl UnitWrite {
-    pub(crate) fn run(mut self, conn: &mut Conn<'_>) -> Result<Applied, Error> {
+    pub(crate) fn run(mut self, tx: &mut WriteTx<'_, '_>) -> Result<Applied, Error> {
         let key = self.plan.unit_key();
-        conn.lock(LockKey::ReportUnit(&key))?;
+        tx.lock(LockKey::ReportUnit(&key))?;
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
         let patient = w.patient(
-            conn,
+            tx,
             &self.plan.patient_identifier,
             self.plan.patient.clone(),
             &mut self.ids,
         )?;
         let patient_id = patient.0.clone();
-        let previous = conn.system(SystemUse::Submission).unit(&key)?;
+        let previous = tx.conn().system(SystemUse::Submission).unit(&key)?;
         let old_members = match &previous {
-            Some(_) => conn.system(SystemUse::Submission).unit_members(&key)?,
+            Some(_) => tx.conn().system(SystemUse::Submission).unit_members(&key)?,
             None => Vec::new(),
         };
         let mut refs = HashMap::new();
@@ -63,7 +56,7 @@ impl UnitWrite {
             refs.insert(url.clone(), format!("Patient/{patient_id}"));
         }
         let planned = std::mem::take(&mut self.plan.members);
-        let replaced = w.members(conn, &old_members, planned, refs, &patient, &mut self.ids)?;
+        let replaced = w.members(tx, &old_members, planned, refs, &patient, &mut self.ids)?;
 
         let bundle_id = match &previous {
             Some(p) => p.bundle_id.clone(),
@@ -71,7 +64,7 @@ impl UnitWrite {
         };
         let bundle = std::mem::take(&mut self.bundle);
         let stored_bundle = w.put(
-            conn,
+            tx,
             "Bundle",
             &bundle_id,
             bundle,
@@ -91,7 +84,7 @@ impl UnitWrite {
             updated_at: self.now,
         };
         if w.written > 0 || replaced.purged > 0 || previous.is_none() {
-            conn.put_unit(&row, &replaced.members)?;
+            tx.conn().put_unit(&row, &replaced.members)?;
         }
         Ok(Applied {
             bundle: stored_bundle,

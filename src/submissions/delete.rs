@@ -5,11 +5,10 @@
 use std::time::Instant;
 
 use crate::audit::Interaction;
-use crate::audit::Touch;
-use crate::audit::Touched;
 use crate::clins::systems::BUNDLE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::write_tx::Did;
 use crate::messages::InteractionMessage;
 use crate::store::{LockKey, SystemUse};
 
@@ -19,12 +18,6 @@ pub struct DeletedUnits {
     pub resources: usize,
     /// Everything purged, the Bundle included, for the audit record.
     pub removed: Vec<crate::store::Removed>,
-}
-
-impl Touched for DeletedUnits {
-    fn touched(&self) -> Vec<Touch> {
-        super::touches_of(&self.removed)
-    }
 }
 
 /// `identifier` is `system|value` (the system must be the Bundle-ID system) or a bare value;
@@ -55,8 +48,10 @@ pub async fn delete_units(
     let record = svc
         .audit_record(crate::audit::Action::Delete, Interaction::DeleteReportUnit)
         .map(|r| r.target(Some("Bundle"), None));
-    svc.write_audited(deadline, record, move |conn| {
-        let units: Vec<_> = conn
+    let session = svc.session();
+    svc.write_tx(session, deadline, record, move |tx| {
+        let units: Vec<_> = tx
+            .conn()
             .system(SystemUse::Submission)
             .units_by_bundle_identifier(&value)?
             .into_iter()
@@ -80,12 +75,14 @@ pub async fn delete_units(
                 ));
             }
         };
-        conn.lock(LockKey::ReportUnit(&unit.unit_key))?;
+        tx.lock(LockKey::ReportUnit(&unit.unit_key))?;
+        let conn = tx.conn();
         let members = conn
             .system(SystemUse::Submission)
             .unit_members(&unit.unit_key)?;
         let removed = conn.purge_submission(&members, &unit.bundle_id)?;
         conn.delete_unit(&unit.unit_key)?;
+        tx.note(Did::Removed, super::touches_of(&removed));
         Ok(DeletedUnits {
             units: 1,
             resources: removed.iter().filter(|r| r.res_type != "Bundle").count(),

@@ -15,10 +15,11 @@ use crate::access::person::{PatientLink, PersonKey};
 use crate::clins::classes::RetentionClass;
 use crate::error::Error;
 use crate::interactions::Services;
-use crate::interactions::write::{Prepared, store_prepared};
+use crate::interactions::write::Prepared;
+use crate::interactions::write_tx::WriteTx;
 use crate::messages::InteractionMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, LockKey, Member, Method, StoredResource, SystemUse};
+use crate::store::{LockKey, Member, Method, StoredResource, SystemUse};
 
 /// Ids the transaction hands out, drawn before it starts so the writer thread does no more
 /// than SQL.
@@ -93,19 +94,20 @@ impl Writer {
     /// demographics changed, or created. Other institutions' Patients of the same person are
     /// neither looked at nor changed, so none can be taken over, block a submission or be
     /// revealed by one.
-    pub fn patient(
+    pub(crate) fn patient(
         &mut self,
-        conn: &mut Conn<'_>,
+        tx: &mut WriteTx<'_, '_>,
         member_identifier: &str,
         patient: Value,
         ids: &mut Ids,
     ) -> Result<(String, PersonKey), Error> {
         let person = PersonKey::parse(member_identifier);
-        conn.lock(LockKey::MemberPatient {
+        tx.lock(LockKey::MemberPatient {
             institution: &self.institution,
             person: person.as_str(),
         })?;
-        let found = conn
+        let found = tx
+            .conn()
             .system(SystemUse::Identity)
             .own_patients(&self.institution, person.as_str())?;
         let id = match found.as_slice() {
@@ -117,16 +119,16 @@ impl Writer {
                 ));
             }
         };
-        self.put(conn, "Patient", &id, patient, None, None, None)?;
+        self.put(tx, "Patient", &id, patient, None, None, None)?;
         Ok((id, person))
     }
 
     /// Replaces the members `old` by `planned`: ids are kept for the same resource identifier,
     /// references between entries (and to the patient's `fullUrl`s in `refs`) are rewritten to
     /// stored ids, members no longer planned are purged.
-    pub fn members(
+    pub(crate) fn members(
         &mut self,
-        conn: &mut Conn<'_>,
+        tx: &mut WriteTx<'_, '_>,
         old: &[Member],
         planned: Vec<PlannedMember>,
         mut refs: HashMap<String, String>,
@@ -159,7 +161,7 @@ impl Writer {
             let mut resource = m.resource;
             crate::interactions::transaction::rewrite_references(&mut resource, &refs);
             self.put(
-                conn,
+                tx,
                 &m.res_type,
                 &id,
                 resource,
@@ -178,7 +180,7 @@ impl Writer {
             let still = members
                 .iter()
                 .any(|m| m.res_type == o.res_type && m.res_id == o.res_id);
-            if !still && conn.purge(&o.res_type, &o.res_id)? {
+            if !still && tx.conn().purge(&o.res_type, &o.res_id)? {
                 purged += 1;
             }
         }
@@ -188,9 +190,9 @@ impl Writer {
     /// Writes `resource` as the next version of `res_type/id` unless it is unchanged.
     /// `computed` are the rows of the parameters no path reaches (see `search::index_computed`).
     #[allow(clippy::too_many_arguments)]
-    pub fn put(
+    pub(crate) fn put(
         &mut self,
-        conn: &mut Conn<'_>,
+        tx: &mut WriteTx<'_, '_>,
         res_type: &str,
         id: &str,
         resource: Value,
@@ -198,7 +200,8 @@ impl Writer {
         patient: Option<&(String, PersonKey)>,
         computed: Option<IndexRows>,
     ) -> Result<StoredResource, Error> {
-        let current = conn
+        let current = tx
+            .conn()
             .system(SystemUse::WriteCurrent)
             .read_current_row(res_type, id)?;
         if let Some((_, stored)) = current.as_ref().filter(|(row, _)| !row.deleted)
@@ -250,7 +253,7 @@ impl Writer {
         } else {
             Method::Post
         };
-        store_prepared(conn, &mut prepared, row, method)?;
+        tx.store(&mut prepared, row, method)?;
         self.written += 1;
         Ok(prepared.into_written(false).resource)
     }

@@ -56,7 +56,8 @@ pub async fn register_unit(
         unit_plan::without_entries(&bundle, &plan.discarded)
     };
     let ids = members::Ids::draw(svc, plan.members.len() + 2);
-    let now = svc.clock.now_micros();
+    let session = svc.session();
+    let now = session.now;
     let write = apply::UnitWrite {
         svc: svc.clone(),
         plan,
@@ -68,7 +69,11 @@ pub async fn register_unit(
         .audit_record(crate::audit::Action::Create, Interaction::SubmitReportUnit)
         .map(|r| r.target(Some("Bundle"), None));
     let applied = svc
-        .write_audited(deadline, record, move |conn| write.run(conn))
+        .write_tx(session, deadline, record, move |tx| {
+            let applied = write.run(tx)?;
+            tx.note_written(&applied.bundle, applied.created);
+            Ok(applied)
+        })
         .await?;
     Ok(Registered { applied, warnings })
 }

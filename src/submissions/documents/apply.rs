@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::rules::DocumentPlan;
 use crate::error::Error;
 use crate::interactions::Services;
+use crate::interactions::write_tx::WriteTx;
 use crate::messages::DocumentMessage;
 use crate::search::IndexRows;
 use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, Member, SystemUse};
@@ -44,10 +45,10 @@ pub(crate) struct DocumentWrite {
 }
 
 impl DocumentWrite {
-    pub(crate) fn run(mut self, conn: &mut Conn<'_>) -> Result<Applied, Error> {
+    pub(crate) fn run(mut self, tx: &mut WriteTx<'_, '_>) -> Result<Applied, Error> {
         let key = self.plan.document_key();
-        conn.lock(LockKey::Document(&key))?;
-        let previous = conn.system(SystemUse::Submission).document(&key)?;
+        tx.lock(LockKey::Document(&key))?;
+        let previous = tx.conn().system(SystemUse::Submission).document(&key)?;
         if let Some(p) = &previous
             && compare_versions(&self.plan.version, &p.version) == Ordering::Less
         {
@@ -62,13 +63,13 @@ impl DocumentWrite {
         }
         let mut w = Writer::new(self.svc.clone(), self.plan.institution.clone(), self.now);
         let patient = w.patient(
-            conn,
+            tx,
             &self.plan.patient_identifier,
             self.plan.patient.clone(),
             &mut self.ids,
         )?;
         let patient_id = patient.0.clone();
-        let old_members = self.previous_members(conn, previous.as_ref(), &patient_id)?;
+        let old_members = self.previous_members(tx.conn(), previous.as_ref(), &patient_id)?;
         let refs: HashMap<String, String> = self
             .plan
             .patient_full_urls
@@ -76,7 +77,7 @@ impl DocumentWrite {
             .map(|u| (u.clone(), format!("Patient/{patient_id}")))
             .collect();
         let planned = std::mem::take(&mut self.plan.members);
-        let replaced = w.members(conn, &old_members, planned, refs, &patient, &mut self.ids)?;
+        let replaced = w.members(tx, &old_members, planned, refs, &patient, &mut self.ids)?;
 
         let bundle_id = match &previous {
             Some(p) => p.bundle_id.clone(),
@@ -85,7 +86,7 @@ impl DocumentWrite {
         let before = w.written;
         let bundle = std::mem::take(&mut self.bundle);
         let stored_bundle = w.put(
-            conn,
+            tx,
             "Bundle",
             &bundle_id,
             bundle,
@@ -119,7 +120,7 @@ impl DocumentWrite {
             received_by,
         };
         if w.written > 0 || replaced.purged > 0 || previous.is_none() || reinstated {
-            conn.put_document(&row, &replaced.members)?;
+            tx.conn().put_document(&row, &replaced.members)?;
         }
         Ok(Applied {
             bundle: stored_bundle,

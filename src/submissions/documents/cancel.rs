@@ -8,8 +8,6 @@
 use std::time::Instant;
 
 use crate::audit::Interaction;
-use crate::audit::Touch;
-use crate::audit::Touched;
 use crate::clins::systems::RESOURCE_IDENTIFIER;
 use crate::error::Error;
 use crate::interactions::Services;
@@ -24,12 +22,6 @@ pub struct Cancelled {
     pub resources: usize,
     /// Everything purged, the Bundle included, for the audit record.
     pub removed: Vec<crate::store::Removed>,
-}
-
-impl Touched for Cancelled {
-    fn touched(&self) -> Vec<Touch> {
-        crate::submissions::touches_of(&self.removed)
-    }
 }
 
 /// Cancels the active document with this identifier (`system|value` with the
@@ -130,7 +122,10 @@ pub async fn cancel_by_bundle_id(
 /// [`cancel_in_tx`] through the write kernel, which names what it removed.
 fn cancel_noted(tx: &mut WriteTx<'_, '_>, key: &str, now: i64) -> Result<Cancelled, Error> {
     let cancelled = cancel_in_tx(tx.conn(), key, now)?;
-    tx.note(Did::Removed, cancelled.touched());
+    tx.note(
+        Did::Removed,
+        crate::submissions::touches_of(&cancelled.removed),
+    );
     Ok(cancelled)
 }
 

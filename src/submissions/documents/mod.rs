@@ -73,19 +73,26 @@ pub async fn register_document(
     let (bundle, verdict) = super::judged(svc, bundle, super::verdict::document).await?;
     let (plan, warnings) = verdict.into_plan()?;
     crate::interactions::access::check_submitter(&svc.caller, &plan.institution)?;
+    let ids = Ids::draw(svc, plan.members.len() + 2);
+    let session = svc.session();
     let write = apply::DocumentWrite {
         svc: svc.clone(),
-        ids: Ids::draw(svc, plan.members.len() + 2),
+        ids,
         plan,
         bundle,
-        now: svc.clock.now_micros(),
+        now: session.now,
     };
     let applied = svc
-        .write_audited(
+        .write_tx(
+            session,
             deadline,
             svc.audit_record(crate::audit::Action::Create, Interaction::SubmitDocument)
                 .map(|r| r.target(Some("Bundle"), None)),
-            move |conn| write.run(conn),
+            move |tx| {
+                let applied = write.run(tx)?;
+                tx.note_written(&applied.bundle, applied.created);
+                Ok(applied)
+            },
         )
         .await?;
     Ok(Registered { applied, warnings })
