@@ -1,7 +1,8 @@
 //! One request as the store sees it: who calls, at which instant, and the id source; made
 //! once per request ([`Services::session`](super::Services::session)). Reads for the caller
 //! open a [`Scoped`] store handle through it, so a function that takes a `Scoped` can only
-//! read what the caller may see.
+//! read what the caller may see; a write runs through the write kernel made from it
+//! ([`WriteTx`](super::write_tx::WriteTx)).
 
 use std::sync::Arc;
 

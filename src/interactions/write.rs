@@ -1,6 +1,6 @@
 //! Steps shared by every write (create, update, delete, and the entries of a transaction):
 //! checking the body against the URL, stamping meta, extracting index rows, and the in-transaction
-//! operations.
+//! operations, which only the write kernel ([`WriteTx`]) calls.
 
 use serde_json::Value;
 

@@ -234,11 +234,54 @@ impl<'t, 'c> WriteTx<'t, 'c> {
     /// by entry, in the Bundle's order, its deletions unnamed (as its entries' answers name
     /// none).
     pub(crate) fn into_entities(self) -> Vec<Touch> {
-        let mut touched = self.touched;
-        if self.entry.is_some() {
-            touched.retain(|t| t.did != Did::Deleted);
-            touched.sort_by_key(|t| t.entry);
+        entities(self.touched, self.entry.is_some())
+    }
+}
+
+/// See [`WriteTx::into_entities`].
+fn entities(mut touched: Vec<Handled>, in_transaction: bool) -> Vec<Touch> {
+    if in_transaction {
+        touched.retain(|t| t.did != Did::Deleted);
+        touched.sort_by_key(|t| t.entry);
+    }
+    touched.into_iter().map(|t| t.touch).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handled(did: Did, id: &str, entry: Option<usize>) -> Handled {
+        Handled {
+            did,
+            version: None,
+            touch: Touch::named("Patient", id),
+            entry,
         }
-        touched.into_iter().map(|t| t.touch).collect()
+    }
+
+    fn ids(touches: Vec<Touch>) -> Vec<String> {
+        touches.into_iter().map(|t| t.res_id).collect()
+    }
+
+    #[test]
+    fn a_single_write_names_what_it_touched_in_order() {
+        let touched = vec![
+            handled(Did::Deleted, "a", None),
+            handled(Did::Created, "b", None),
+        ];
+        assert_eq!(ids(entities(touched, false)), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_transaction_names_its_entries_in_the_bundles_order_without_its_deletions() {
+        // Run in the spec's order: the DELETE (entry 2), the POST (entry 1), the GET (entry 0).
+        let touched = vec![
+            handled(Did::Deleted, "gone", Some(2)),
+            handled(Did::Created, "new", Some(1)),
+            handled(Did::Read, "read1", Some(0)),
+            handled(Did::Read, "read2", Some(0)),
+        ];
+        assert_eq!(ids(entities(touched, true)), ["read1", "read2", "new"]);
     }
 }
