@@ -6,6 +6,8 @@
 //! recorded here as it happens, and the write's audit record names it
 //! ([`Services::write_tx`](super::Services::write_tx)).
 
+use std::time::Instant;
+
 use serde_json::Value;
 
 use super::Services;
@@ -14,7 +16,7 @@ use super::references::Found;
 use super::session::Session;
 use super::write::Prepared;
 use crate::access::Scope;
-use crate::audit::{Touch, touch_of};
+use crate::audit::{AuditRecord, Touch, policy, touch_of};
 use crate::error::Error;
 use crate::search::SearchQuery;
 use crate::store::{Conn, CurrentRow, LockKey, Method, Scoped, StoredResource};
@@ -53,8 +55,47 @@ pub struct WriteTx<'t, 'c> {
     touched: Vec<Handled>,
 }
 
+impl Services {
+    /// Runs a write through the write kernel of `session` (made once for the request; its
+    /// `now` is the write's instant) and inserts its audit record in the same transaction,
+    /// naming what the kernel recorded the write touched: the change and its record commit
+    /// together or not at all; a record that cannot be inserted undoes the change.
+    pub async fn write_tx<T, F>(
+        &self,
+        session: Session,
+        deadline: Option<Instant>,
+        record: Option<AuditRecord>,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_, '_>) -> Result<T, Error> + Send + 'static,
+    {
+        let audited = record.is_some();
+        let svc = self.clone();
+        let out = self
+            .store
+            .write(deadline, move |conn| {
+                let mut tx = WriteTx::new(&svc, &session, conn);
+                let out = f(&mut tx)?;
+                let touched = tx.into_entities();
+                if let Some(record) = record {
+                    policy::insert_with_change(conn, record, touched)
+                        .map_err(Error::AuditNotStored)?;
+                }
+                Ok::<_, Error>(out)
+            })
+            .await?;
+        if audited {
+            self.recorded.mark();
+        }
+        Ok(out)
+    }
+}
+
 impl<'t, 'c> WriteTx<'t, 'c> {
-    pub(crate) fn new(svc: &'t Services, session: &'t Session, conn: &'t mut Conn<'c>) -> Self {
+    /// Only [`Services::write_tx`] makes one: one a write transaction.
+    fn new(svc: &'t Services, session: &'t Session, conn: &'t mut Conn<'c>) -> Self {
         WriteTx {
             svc,
             session,
