@@ -602,3 +602,166 @@ fn the_connection_reads_nothing_for_a_caller_outside_the_store() {
          through store::Scoped or store::System: {public:?}"
     );
 }
+
+/// `store::Conn`'s public methods (`pub`, `pub(crate)`), each with why it is on the connection:
+/// the rest of the store's queries are private to `store/` and reached through a handle of
+/// their concern. A new public method fails until it is listed here, where a review sees it;
+/// a listed one that is gone fails until it is removed.
+const CONN_SURFACE: &[(&str, &str)] = &[
+    // The handles, one a concern.
+    (
+        "system",
+        "the deliberately unscoped reads, by reason (store::System)",
+    ),
+    (
+        "retention",
+        "the purger's bookkeeping (store::RetentionRepo)",
+    ),
+    ("documents", "CLINS documents' rows (store::DocumentRepo)"),
+    ("units", "report units' rows (store::UnitRepo)"),
+    ("audit", "the audit trail's writes (store::AuditRepo)"),
+    (
+        "maintenance",
+        "ANALYZE, CHECKPOINT and the row count (store::MaintenanceRepo)",
+    ),
+    // The transaction's own controls.
+    (
+        "lock",
+        "serialises contending writers until the transaction ends",
+    ),
+    (
+        "cede",
+        "lets waiting readers run between a long write's statements",
+    ),
+    // The write path of resources (interactions::write and the submissions' cascade).
+    ("insert_new", "stores a new resource's first version"),
+    (
+        "write_version",
+        "stores a new version of an existing resource",
+    ),
+    ("write_deletion", "stores a deletion marker"),
+    ("purge", "removes a resource with its versions"),
+    (
+        "purge_submission",
+        "removes a submission's members, then its Bundle",
+    ),
+    (
+        "relink_person",
+        "moves a Patient's rows to its person after a write",
+    ),
+    (
+        "hold_reference_target",
+        "holds a referenced row until the referring write commits",
+    ),
+];
+
+/// The names of the `pub` and `pub(crate)` functions declared in `impl … Conn<…>` blocks (not
+/// trait impls) in `code`; outside `store/` (`in_store` false) only where the impl names
+/// `store::Conn`, since other modules may have a `Conn` of their own.
+fn conn_public_methods(code: &str, in_store: bool) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("impl") {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + "impl".len()..].chars().next();
+        rest = &rest[at + "impl".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            || after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let Some(open) = rest.find('{') else {
+            break;
+        };
+        let header: String = rest[..open]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        // The type after the impl's own generics, its path dropped.
+        let target = match header.strip_prefix('<') {
+            Some(generics) => generics.split_once("> ").map_or("", |(_, t)| t),
+            None => header.as_str(),
+        };
+        let qualified = target.contains("store::");
+        let target = target.rsplit("::").next().unwrap_or_default();
+        if header.contains(" for ")
+            || !(target.starts_with("Conn<") || target == "Conn")
+            || !(in_store || qualified)
+        {
+            continue;
+        }
+        let body = &rest[open..open + item_len(&rest[open..])];
+        let tokens: Vec<&str> = body.split_whitespace().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            if *token != "pub" && *token != "pub(crate)" {
+                continue;
+            }
+            let mut next = tokens[i + 1..]
+                .iter()
+                .skip_while(|t| matches!(**t, "async" | "const" | "unsafe"));
+            if next.next() == Some(&"fn")
+                && let Some(name) = next.next()
+            {
+                found.insert(first_name(name));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_connection_offers_only_the_listed_methods() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = BTreeSet::new();
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {}", path.display());
+        };
+        let in_store = path.starts_with(src.join("store"));
+        found.extend(conn_public_methods(&code_only(&text), in_store));
+    }
+    let listed: BTreeSet<String> = CONN_SURFACE.iter().map(|(m, _)| (*m).to_string()).collect();
+    assert_eq!(
+        found, listed,
+        "store::Conn's public methods changed: a query belongs to the handle of its concern \
+         (Conn::retention, documents, units, audit, maintenance, system) or to store::Scoped, \
+         private to store/ on the connection (pub(super)); a method that must be on the \
+         connection is listed in CONN_SURFACE with its reason"
+    );
+}
+
+#[test]
+fn the_connections_methods_are_read_from_its_inherent_impls() {
+    let text = r#"
+impl Conn<'_> {
+    pub fn lock(&mut self) {}
+    pub(super) fn hidden(&mut self) {}
+    fn private(&mut self) {}
+    pub(crate) async fn shared(&mut self) {}
+}
+impl<'a> crate::store::Conn<'a> {
+    /// A doc.
+    pub fn other(&mut self) {}
+}
+impl From<X> for Conn<'_> {
+    fn from(x: X) -> Self { todo!() }
+}
+impl Scoped<'_> {
+    pub fn search(&mut self) {}
+}
+impl Connector {
+    pub fn open() {}
+}
+"#;
+    let found: Vec<String> = conn_public_methods(&code_only(text), true)
+        .into_iter()
+        .collect();
+    assert_eq!(found, ["lock", "other", "shared"]);
+    // Outside the store, another module's own `Conn` is not the store's.
+    let found: Vec<String> = conn_public_methods(&code_only(text), false)
+        .into_iter()
+        .collect();
+    assert_eq!(found, ["other"]);
+}

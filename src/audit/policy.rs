@@ -66,7 +66,7 @@ pub fn insert_with_change(
 ) -> Result<(), StoreError> {
     let mut record = record;
     record.entities.extend(touched);
-    conn.insert_audit(&AuditRow::from(record))
+    conn.audit().insert_audit(&AuditRow::from(record))
 }
 
 /// Records a read (or a refusal) outside any change, through the queue, and returns once it is

@@ -7,7 +7,7 @@
 //!
 //! The task also, about once a second, busy or idle, moves the records of changes into the
 //! SQLite audit file (see `Store::move_audit_changes`) and the patients of recent events into the
-//! trail's patient index (see `Conn::move_recent_audit_patients`). A flush moves changes' records
+//! trail's patient index (see `AuditRepo::move_recent_audit_patients`). A flush moves changes' records
 //! too, so a trail read after it sees every change committed before.
 
 use tokio::sync::{mpsc, oneshot};
@@ -165,7 +165,7 @@ async fn move_trail(store: &Store) {
         tracing::warn!(error = %e, "changes' audit records not moved to the audit file");
     }
     if let Err(e) = store
-        .audit_write(|conn| conn.move_recent_audit_patients())
+        .audit_write(|conn| conn.audit().move_recent_audit_patients())
         .await
     {
         tracing::warn!(error = %e, "audit patient index not updated");

@@ -136,7 +136,7 @@ async fn measure(
     // fill (it may be off): PostgreSQL analyses now, SQLite does nothing.
     running
         .store()
-        .read(|c| c.analyze_postgres())
+        .read(|c| c.maintenance().analyze_postgres())
         .await
         .map_err(|e: crate::store::StoreError| e.to_string())?;
     let mut report = format!(

@@ -155,7 +155,7 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, Error> {
     }
     if let Some(AnalyzeStore(store)) = &opts.analyze {
         store
-            .read(|c| c.analyze_postgres().map_err(Error::from))
+            .read(|c| c.maintenance().analyze_postgres().map_err(Error::from))
             .await?;
     }
     // Workers lost to a panic come back as fresh connections.

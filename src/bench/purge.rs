@@ -82,7 +82,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
     let mut report = String::new();
     let started = Instant::now();
     let stored = store
-        .read(|c| c.resource_count())
+        .read(|c| c.maintenance().resource_count())
         .await
         .map_err(|e: StoreError| e.to_string())?;
     let expired = if usize::try_from(stored).ok() == Some(args.resources) {
@@ -98,7 +98,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
         // What is measured next should meet the plans a running server would have, after
         // autovacuum analysed the load (it may be off, or not yet have run).
         store
-            .read(|c| c.analyze_postgres())
+            .read(|c| c.maintenance().analyze_postgres())
             .await
             .map_err(|e: StoreError| e.to_string())?;
         report.push_str(&format!(
@@ -117,7 +117,7 @@ async fn measure(args: &PurgeBenchArgs, database_url: String) -> Result<String, 
     // Filling a million rows leaves PostgreSQL a checkpoint to write, which otherwise lands on
     // the before-phase (one run measured 6.4k GET/s there against the 10k asked for).
     if let Err(e) = store
-        .read(|c| c.checkpoint_postgres())
+        .read(|c| c.maintenance().checkpoint_postgres())
         .await
         .map_err(|e: StoreError| e.to_string())
     {

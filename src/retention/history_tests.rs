@@ -294,7 +294,7 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
                     registered_at: 0,
                     updated_at: 0,
                 };
-                s.write(None, move |c| c.put_unit(&unit, &list))
+                s.write(None, move |c| c.units().put_unit(&unit, &list))
                     .await
                     .unwrap();
             }
@@ -326,7 +326,7 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
                 insert(s, rows).await;
                 let list: Vec<Member> = members.iter().map(|&k| member(&m.res[k])).collect();
                 let doc = document_row(&m.docs[m.docs.len() - 1], &m.res[bundle]);
-                s.write(None, move |c| c.put_document(&doc, &list))
+                s.write(None, move |c| c.documents().put_document(&doc, &list))
                     .await
                     .unwrap();
             }
@@ -342,7 +342,7 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
                             .map_or(t + AFTER_RECEIPT, |e| e.min(t + AFTER_RECEIPT));
                         m.res[b].expires = Some(at);
                         let id = m.res[b].id;
-                        s.write(None, move |c| c.expire_by("Bundle", id, at))
+                        s.write(None, move |c| c.documents().expire_by("Bundle", id, at))
                             .await
                             .unwrap();
                     }
@@ -397,7 +397,10 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
                     (real.purged, real.units_removed),
                     "{at}"
                 );
-                let audit = s.read(move |c| c.purged_in_run(real.run_id)).await.unwrap();
+                let audit = s
+                    .read(move |c| c.retention().purged_in_run(real.run_id))
+                    .await
+                    .unwrap();
                 assert_eq!(audit.len(), expected.len(), "{at}");
                 check_store(s, &m, &at).await;
             }
@@ -445,7 +448,7 @@ async fn replace(s: &Store, m: &mut Model, g: &mut Gen, h: usize, d: usize, t: i
         for (t, id) in gone {
             c.purge(t, id)?;
         }
-        c.put_document(&doc, &list)
+        c.documents().put_document(&doc, &list)
     })
     .await
     .unwrap();

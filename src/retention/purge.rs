@@ -47,7 +47,8 @@ pub async fn run(
     let _hold = store.hold_checkpoints();
     let run_id = store
         .write(None, move |c| {
-            c.start_purge_run(started_at, options.as_of, options.dry_run)
+            c.retention()
+                .start_purge_run(started_at, options.as_of, options.dry_run)
         })
         .await?;
     let mut walk = Walk {
@@ -82,7 +83,9 @@ pub async fn run(
     let counts = serde_json::to_string(&report.counts()).unwrap_or_default();
     let finished = crate::clock::Clock::now_micros(&crate::clock::SystemClock);
     store
-        .write(None, move |c| c.finish_purge_run(run_id, finished, &counts))
+        .write(None, move |c| {
+            c.retention().finish_purge_run(run_id, finished, &counts)
+        })
         .await?;
     Ok(report)
 }
@@ -98,9 +101,9 @@ fn batch(
     cursor: Cursor,
     mut walk: Walk,
 ) -> Result<(Cursor, Walk, bool), StoreError> {
-    c.begin_purge_batch()?;
+    c.retention().begin_purge_batch()?;
     let limit = i64::try_from(options.batch.max(1)).unwrap_or(i64::MAX);
-    let rows = c.expired_batch(options.as_of, cursor, limit)?;
+    let rows = c.retention().expired_batch(options.as_of, cursor, limit)?;
     c.cede();
     let done = rows.len() < options.batch.max(1);
     let next = rows.last().map(|r| (r.expires_at, r.rkey)).or(cursor);
@@ -117,7 +120,7 @@ fn batch(
         if class_of(&row) == Some(RetentionClass::LongTerm) {
             counts.kept_by_lts += 1;
             if !options.dry_run {
-                c.clear_expiry(row.rkey)?;
+                c.retention().clear_expiry(row.rkey)?;
             }
             continue;
         }
@@ -228,8 +231,8 @@ fn class_of(row: &Expired) -> Option<RetentionClass> {
 /// Whether a "latest 3" rule keeps a row past its time window.
 fn protected(c: &mut Conn<'_>, row: &Expired, latest: i64) -> Result<bool, StoreError> {
     let kept = match class_of(row) {
-        Some(RetentionClass::Lab) => c.newer_in_group(row)? < latest,
-        Some(RetentionClass::Prescription) => c.newer_groups(row)? < latest,
+        Some(RetentionClass::Lab) => c.retention().newer_in_group(row)? < latest,
+        Some(RetentionClass::Prescription) => c.retention().newer_groups(row)? < latest,
         _ => return Ok(false),
     };
     c.cede();
@@ -250,7 +253,7 @@ fn purge_rows(
     let mut units = Vec::new();
     let mut documents = BTreeSet::new();
     for (res_type, ids) in by_type(rows) {
-        let taken = c.take_members(res_type, &ids)?;
+        let taken = c.retention().take_members(res_type, &ids)?;
         units.extend(taken.units);
         documents.extend(taken.documents);
         c.cede();
@@ -277,18 +280,19 @@ fn purge_rows(
             .document_members(&key)?
             .is_empty()
         {
-            c.delete_document(&key)?;
+            c.documents().delete_document(&key)?;
         } else if doc.status != DocumentStatus::Expired {
-            c.set_document_status(&key, DocumentStatus::Expired)?;
+            c.documents()
+                .set_document_status(&key, DocumentStatus::Expired)?;
         }
     }
     let rkeys: Vec<i64> = rows.iter().map(|(r, _)| r.rkey).collect();
-    c.purge_rkeys(&rkeys)?;
+    c.retention().purge_rkeys(&rkeys)?;
     let audit: Vec<(&str, &str, &str)> = rows
         .iter()
         .map(|(r, rule)| (r.res_type.as_str(), r.res_id.as_str(), rule.as_str()))
         .collect();
-    c.record_purged_many(run_id, &audit, now)?;
+    c.retention().record_purged_many(run_id, &audit, now)?;
     c.cede();
     let mut removed: Vec<(Purged, Option<String>)> = rows
         .iter()
@@ -304,7 +308,8 @@ fn purge_rows(
         if let Some(u) = c.system(SystemUse::Purge).unit(&key)?
             && c.purge("Bundle", &u.bundle_id)?
         {
-            c.record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;
+            c.retention()
+                .record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;
             removed.push((
                 Purged {
                     res_type: "Bundle".into(),
@@ -314,9 +319,10 @@ fn purge_rows(
                 Some(u.patient_id.clone()),
             ));
         }
-        c.delete_unit(&key)?;
+        c.units().delete_unit(&key)?;
     }
-    c.insert_audit(&purge_event(run_id, &removed, now).into())?;
+    c.audit()
+        .insert_audit(&purge_event(run_id, &removed, now).into())?;
     Ok(removed.into_iter().map(|(p, _)| p).collect())
 }
 

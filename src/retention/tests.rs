@@ -172,7 +172,10 @@ fn a_row_goes_at_its_expiry_not_a_second_before_and_is_audited() {
             let at = purge(&s, e, false).await;
             assert_eq!(at.rules["condition"].purged, 1);
             assert!(!exists(&s, "Condition", "c1").await);
-            let audit = s.read(move |c| c.purged_in_run(at.run_id)).await.unwrap();
+            let audit = s
+                .read(move |c| c.retention().purged_in_run(at.run_id))
+                .await
+                .unwrap();
             assert_eq!(
                 audit,
                 [("Condition".into(), "c1".into(), "condition".into())]
@@ -204,7 +207,7 @@ fn a_batch_larger_than_one_statement_goes_whole() {
             assert!(!exists(&s, "Condition", "c149").await);
             assert!(exists(&s, "Condition", "kept").await);
             let audit = s
-                .read(move |c| c.purged_in_run(report.run_id))
+                .read(move |c| c.retention().purged_in_run(report.run_id))
                 .await
                 .unwrap();
             assert_eq!(audit.len(), 150);
@@ -317,7 +320,8 @@ fn a_report_unit_goes_with_its_last_member() {
                     registered_at: 0,
                     updated_at: 0,
                 };
-                c.put_unit(&unit, &[condition_member("m1"), condition_member("m2")])
+                c.units()
+                    .put_unit(&unit, &[condition_member("m1"), condition_member("m2")])
             })
             .await
             .unwrap();
@@ -474,7 +478,8 @@ fn a_member_purged_on_its_own_leaves_its_document() {
                     received_at: None,
                     received_by: None,
                 };
-                c.put_document(&doc, &[condition_member("x1"), condition_member("x2")])
+                c.documents()
+                    .put_document(&doc, &[condition_member("x1"), condition_member("x2")])
             })
             .await
             .unwrap();

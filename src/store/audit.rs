@@ -299,7 +299,23 @@ pub(super) fn patient_pairs<'a>(
     pairs
 }
 
+/// The audit trail's writes: events with what they touched, and (SQLite) the move of the
+/// recent patient index. Obtained from a connection ([`Conn::audit`]): a change's record in
+/// the change's transaction, reads' records on the audit file's writer.
+pub struct AuditRepo<'c> {
+    conn: Conn<'c>,
+}
+
 impl Conn<'_> {
+    /// The audit trail's writes on this connection.
+    pub fn audit(&mut self) -> AuditRepo<'_> {
+        AuditRepo {
+            conn: self.reborrow(),
+        }
+    }
+}
+
+impl AuditRepo<'_> {
     /// Records one event and what it touched.
     pub fn insert_audit(&mut self, r: &AuditRow) -> Result<(), StoreError> {
         self.insert_audits(std::slice::from_ref(r))
@@ -309,15 +325,15 @@ impl Conn<'_> {
     /// of round trips per batch, not two per read); SQLite, in-process, runs one small
     /// statement per row, which diesel keeps prepared: parsing a statement of hundreds of rows
     /// costs more than that.
-    pub fn insert_audits(&mut self, records: &[AuditRow]) -> Result<(), StoreError> {
-        let patients = self.patients_of(records)?;
+    pub(super) fn insert_audits(&mut self, records: &[AuditRow]) -> Result<(), StoreError> {
+        let patients = self.conn.patients_of(records)?;
         let lists: Vec<Option<String>> = records
             .iter()
             .zip(&patients)
             .map(|(r, p)| entity_list(r, p))
             .collect();
         let pairs = patient_pairs(records, &patients);
-        match self {
+        match &mut self.conn {
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
                 // Or ignore: a change's record moved to the audit file is copied again if the
@@ -378,7 +394,7 @@ impl Conn<'_> {
     /// by patient so that each patient's leaf is written once per move, not once per commit.
     /// Returns how many moved.
     pub fn move_recent_audit_patients(&mut self) -> Result<usize, StoreError> {
-        match self {
+        match &mut self.conn {
             // One writer: nothing is appended between the copy and the delete.
             Conn::Sqlite(c) => {
                 let c: &mut diesel::sqlite::SqliteConnection = c;
@@ -403,7 +419,9 @@ impl Conn<'_> {
             Conn::Pg(_) => Ok(0),
         }
     }
+}
 
+impl Conn<'_> {
     /// The patient of every resource every record touched, in the same shape: as the request
     /// knew it, else looked up.
     pub(super) fn patients_of(
@@ -633,13 +651,13 @@ mod tests {
                 let seen = t
                     .store
                     .write(None, move |c| {
-                        c.insert_audits(&records)?;
+                        c.audit().insert_audits(&records)?;
                         let before = (history(c, "P1"), history(c, "P2"));
-                        let moved = c.move_recent_audit_patients()?;
+                        let moved = c.audit().move_recent_audit_patients()?;
                         let after = (history(c, "P1"), history(c, "P2"));
-                        let again = c.move_recent_audit_patients()?;
+                        let again = c.audit().move_recent_audit_patients()?;
                         // One event not yet moved beside moved ones.
-                        c.insert_audit(&later)?;
+                        c.audit().insert_audit(&later)?;
                         let mixed = history(c, "P1");
                         Ok::<_, StoreError>((before, moved, after, again, mixed))
                     })

@@ -50,7 +50,8 @@ impl Store {
                 })
                 .await?;
         }
-        self.audit_write(move |c| c.insert_audits(&records)).await
+        self.audit_write(move |c| c.audit().insert_audits(&records))
+            .await
     }
 
     /// Ends a one-off command's use of the store (`kyoyu purge`, `kyoyu export`): its audit
@@ -79,7 +80,7 @@ impl Store {
                 return Ok(moved);
             }
             let records = self
-                .audit_write(move |c| c.insert_audits(&records).map(|()| records))
+                .audit_write(move |c| c.audit().insert_audits(&records).map(|()| records))
                 .await?;
             // Only once the copy is committed may the clinical file's go.
             let step = records.len();
@@ -335,9 +336,9 @@ mod tests {
                 let recs = records();
                 let ids: Vec<String> = recs.iter().map(|r| r.id.clone()).collect();
                 s.write(None, move |c| {
-                    c.insert_audits(&recs[..2])?;
-                    c.move_recent_audit_patients()?;
-                    c.insert_audits(&recs[2..])
+                    c.audit().insert_audits(&recs[..2])?;
+                    c.audit().move_recent_audit_patients()?;
+                    c.audit().insert_audits(&recs[2..])
                 })
                 .await
                 .unwrap();
@@ -365,13 +366,13 @@ mod tests {
                         .read(|c| c.oldest_audit_records(MOVE_BATCH, MOVE_CHARS))
                         .await
                         .unwrap();
-                    s.audit_write(move |c| c.insert_audits(&oldest))
+                    s.audit_write(move |c| c.audit().insert_audits(&oldest))
                         .await
                         .unwrap();
                 }
                 let moved = s.move_audit_changes().await.unwrap();
                 let again = s.move_audit_changes().await.unwrap();
-                s.audit_write(|c| c.move_recent_audit_patients())
+                s.audit_write(|c| c.audit().move_recent_audit_patients())
                     .await
                     .unwrap();
                 let after = trail(s).await;
@@ -394,7 +395,7 @@ mod tests {
             rt.block_on(async {
                 let s = &t.store;
                 let recs = records();
-                s.write(None, move |c| c.insert_audits(&recs))
+                s.write(None, move |c| c.audit().insert_audits(&recs))
                     .await
                     .unwrap();
                 // Entities per record taken, and whether records were left.

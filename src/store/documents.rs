@@ -175,14 +175,32 @@ impl Conn<'_> {
             .order((document_members::res_type, document_members::res_id))
             .load(c))?)
     }
+}
 
+/// A CLINS document's own rows: its registration, receipt, status and removal, and the
+/// expiry its receipt brings forward. Obtained from a connection ([`Conn::documents`]) inside
+/// the document's transaction.
+pub struct DocumentRepo<'c> {
+    conn: Conn<'c>,
+}
+
+impl Conn<'_> {
+    /// The CLINS documents' writes on this connection.
+    pub fn documents(&mut self) -> DocumentRepo<'_> {
+        DocumentRepo {
+            conn: self.reborrow(),
+        }
+    }
+}
+
+impl DocumentRepo<'_> {
     /// Writes the document row and replaces its member list.
     pub fn put_document(
         &mut self,
         doc: &DocumentRow,
         members: &[Member],
     ) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| {
+        dispatch!(&mut self.conn, |c, DB| {
             diesel::delete(
                 document_members::table
                     .filter(document_members::document_key.eq(&doc.document_key)),
@@ -216,7 +234,7 @@ impl Conn<'_> {
         received_at: i64,
         received_by: &str,
     ) -> Result<bool, StoreError> {
-        let n = dispatch!(self, |c, DB| diesel::update(
+        let n = dispatch!(&mut self.conn, |c, DB| diesel::update(
             documents::table
                 .filter(documents::document_key.eq(document_key))
                 .filter(documents::received_at.is_null())
@@ -232,7 +250,7 @@ impl Conn<'_> {
     /// Forgets a document entirely (its row and member list), for the retention purge: an
     /// expired document leaves no trace but the purge audit.
     pub fn delete_document(&mut self, document_key: &str) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| {
+        dispatch!(&mut self.conn, |c, DB| {
             diesel::delete(
                 document_members::table.filter(document_members::document_key.eq(document_key)),
             )
@@ -249,7 +267,7 @@ impl Conn<'_> {
         document_key: &str,
         status: DocumentStatus,
     ) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| diesel::update(
+        dispatch!(&mut self.conn, |c, DB| diesel::update(
             documents::table.filter(documents::document_key.eq(document_key))
         )
         .set(documents::status.eq(status.as_str()))
@@ -260,7 +278,7 @@ impl Conn<'_> {
     /// Brings a resource's expiry forward to `at` if it is later (or unset).
     pub fn expire_by(&mut self, res_type: &str, id: &str, at: i64) -> Result<(), StoreError> {
         use super::schema::resources;
-        dispatch!(self, |c, DB| diesel::update(
+        dispatch!(&mut self.conn, |c, DB| diesel::update(
             resources::table
                 .filter(resources::res_type.eq(res_type))
                 .filter(resources::res_id.eq(id))
@@ -320,7 +338,7 @@ mod tests {
                 };
                 for doc in [referral(None), referral(Some("1319876543"))] {
                     let (put, members) = (doc.clone(), vec![member.clone()]);
-                    s.write(None, move |c| c.put_document(&put, &members))
+                    s.write(None, move |c| c.documents().put_document(&put, &members))
                         .await
                         .unwrap();
                     let read = s

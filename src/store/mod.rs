@@ -20,6 +20,7 @@ mod identity;
 mod include_sql;
 mod index_rows;
 mod lock;
+mod maintenance;
 mod migrate;
 mod pg_link;
 mod postgres;
@@ -45,23 +46,23 @@ pub(crate) mod test_db;
 mod typed_sql;
 mod units;
 
-pub use audit::{AuditEntity, AuditFilter, AuditRow, Touch, event_id};
+pub use audit::{AuditEntity, AuditFilter, AuditRepo, AuditRow, Touch, event_id};
 pub use consents::PersonConsent;
-pub use documents::{DocumentRow, DocumentStatus};
+pub use documents::{DocumentRepo, DocumentRow, DocumentStatus};
 pub use error::StoreError;
 pub use history::{At, HistoryEntry, HistoryLevel, HistoryPage};
 pub use include_sql::Included;
 pub use lock::LockKey;
+pub use maintenance::MaintenanceRepo;
 pub use migrate::{MigrationReport, run_migrations};
 pub use reindex::ReindexReport;
 pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
-pub use retention::{Expired, Taken};
+pub use retention::{Expired, RetentionRepo, Taken};
 pub use scoped::Scoped;
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
 pub use system::{System, SystemUse};
-pub use terminology::ImportLogEntry;
-pub use units::{Member, PatientResource, Removed, UnitRow};
+pub use units::{Member, PatientResource, Removed, UnitRepo, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -432,7 +433,7 @@ impl Conn<'_> {
 
     /// Runs several reads against one consistent snapshot, e.g. a search page and its total, so
     /// that a concurrent write cannot make them disagree. Not for use inside a write.
-    pub fn snapshot<T>(
+    pub(super) fn snapshot<T>(
         &mut self,
         f: impl FnOnce(&mut Conn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {

@@ -34,28 +34,6 @@ pub(super) fn stable_hash(key: &str) -> i64 {
     h as i64
 }
 
-impl Conn<'_> {
-    /// PostgreSQL: writes every dirty buffer now (`CHECKPOINT`; superuser or `pg_checkpoint`),
-    /// so a bulk load's checkpoint does not land on what is measured next. SQLite: nothing.
-    pub fn checkpoint_postgres(&mut self) -> Result<(), StoreError> {
-        if let Conn::Pg(c) = self {
-            diesel::sql_query("CHECKPOINT").execute(&mut **c)?;
-        }
-        Ok(())
-    }
-
-    /// PostgreSQL: gathers the planner's statistics now (`ANALYZE`), as autovacuum would some
-    /// time after a bulk load. Without them the planner takes a freshly filled table for a few
-    /// rows: `$export`'s keyset pages then fetched and sorted every row of the type for each
-    /// page (a million Observations: 6.5 minutes instead of 8 s). SQLite: nothing.
-    pub fn analyze_postgres(&mut self) -> Result<(), StoreError> {
-        if let Conn::Pg(c) = self {
-            diesel::sql_query("ANALYZE").execute(&mut **c)?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -72,17 +50,5 @@ mod tests {
             stable_hash("Patient?identifier=b")
         );
         assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
-    }
-
-    #[test]
-    fn a_checkpoint_runs_on_postgresql_and_is_nothing_on_sqlite() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        for t in crate::store::test_db::test_stores() {
-            rt.block_on(t.store.read(|c| c.checkpoint_postgres()))
-                .unwrap_or_else(|e: StoreError| panic!("{}: {e}", t.backend));
-        }
     }
 }

@@ -82,7 +82,7 @@ impl Store {
 
 impl Conn<'_> {
     /// The extraction version the stored index rows come from.
-    pub fn index_version(&mut self) -> Result<i64, StoreError> {
+    fn index_version(&mut self) -> Result<i64, StoreError> {
         let v: Option<i64> = dispatch!(self, |c, DB| search_index_version::table
             .filter(search_index_version::id.eq(1))
             .select(search_index_version::version)

@@ -212,13 +212,6 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// How many resources (current rows, deleted ones included) the store holds.
-    pub fn resource_count(&mut self) -> Result<i64, StoreError> {
-        Ok(dispatch!(self, |c, DB| resources::table
-            .count()
-            .get_result(c))?)
-    }
-
     /// [`read_current_row`](Self::read_current_row) with the institution that wrote it, for
     /// the access check of a read.
     pub(super) fn read_current_owned(

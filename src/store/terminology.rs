@@ -11,19 +11,6 @@ use crate::terminology::{Content, MasterConcept, MasterSystem, StoredCodeSystem,
 /// Rows per INSERT: five columns each, far below both backends' bound-parameter limits.
 const CHUNK: usize = 2_000;
 
-/// One line of the import log.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = terminology_imports)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-pub struct ImportLogEntry {
-    pub kind: String,
-    pub url: String,
-    pub version: Option<String>,
-    pub source: String,
-    pub imported_at: i64,
-    pub concept_count: i64,
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = code_system_concepts)]
 struct NewConcept<'a> {
@@ -109,7 +96,7 @@ struct ValueSetRow {
 impl Conn<'_> {
     /// Replaces the stored import of `system.url` with `system` and logs the import. Call
     /// inside a write transaction.
-    pub fn replace_code_system(
+    pub(super) fn replace_code_system(
         &mut self,
         system: &MasterSystem,
         source: &str,
@@ -164,7 +151,7 @@ impl Conn<'_> {
     }
 
     /// Replaces the stored ValueSet `url` and logs the import. Call inside a write transaction.
-    pub fn replace_value_set(
+    pub(super) fn replace_value_set(
         &mut self,
         url: &str,
         version: Option<&str>,
@@ -213,7 +200,7 @@ impl Conn<'_> {
     }
 
     /// Changes whenever an import lands: the newest import-log id (0 with none).
-    pub fn terminology_generation(&mut self) -> Result<i64, StoreError> {
+    pub(super) fn terminology_generation(&mut self) -> Result<i64, StoreError> {
         let max: Option<i64> = dispatch!(self, |c, Db| {
             terminology_imports::table
                 .select(diesel::dsl::max(terminology_imports::id))
@@ -223,7 +210,7 @@ impl Conn<'_> {
     }
 
     /// Every stored code system with its concepts in source order.
-    pub fn load_code_systems(&mut self) -> Result<Vec<StoredCodeSystem>, StoreError> {
+    pub(super) fn load_code_systems(&mut self) -> Result<Vec<StoredCodeSystem>, StoreError> {
         let systems = dispatch!(self, |c, Db| {
             code_systems::table
                 .select(SystemRow::as_select())
@@ -269,7 +256,7 @@ impl Conn<'_> {
         Ok(out)
     }
 
-    pub fn load_value_sets(&mut self) -> Result<Vec<StoredValueSet>, StoreError> {
+    pub(super) fn load_value_sets(&mut self) -> Result<Vec<StoredValueSet>, StoreError> {
         let rows = dispatch!(self, |c, Db| {
             value_sets::table
                 .select(ValueSetRow::as_select())
@@ -286,15 +273,5 @@ impl Conn<'_> {
                 content: r.content,
             })
             .collect())
-    }
-
-    /// The import log, newest first.
-    pub fn import_log(&mut self) -> Result<Vec<ImportLogEntry>, StoreError> {
-        Ok(dispatch!(self, |c, Db| {
-            terminology_imports::table
-                .select(ImportLogEntry::as_select())
-                .order(terminology_imports::id.desc())
-                .load(c)
-        })?)
     }
 }

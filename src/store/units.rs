@@ -159,10 +159,27 @@ impl Conn<'_> {
             .order((report_unit_members::res_type, report_unit_members::res_id))
             .load(c))?)
     }
+}
 
+/// A report unit's own rows: the unit and its member list. Obtained from a connection
+/// ([`Conn::units`]) inside the unit's transaction.
+pub struct UnitRepo<'c> {
+    conn: Conn<'c>,
+}
+
+impl Conn<'_> {
+    /// The report units' writes on this connection.
+    pub fn units(&mut self) -> UnitRepo<'_> {
+        UnitRepo {
+            conn: self.reborrow(),
+        }
+    }
+}
+
+impl UnitRepo<'_> {
     /// Writes the unit row and replaces its member list.
     pub fn put_unit(&mut self, unit: &UnitRow, members: &[Member]) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| {
+        dispatch!(&mut self.conn, |c, DB| {
             diesel::delete(
                 report_unit_members::table.filter(report_unit_members::unit_key.eq(&unit.unit_key)),
             )
@@ -188,7 +205,7 @@ impl Conn<'_> {
     }
 
     pub fn delete_unit(&mut self, unit_key: &str) -> Result<(), StoreError> {
-        dispatch!(self, |c, DB| {
+        dispatch!(&mut self.conn, |c, DB| {
             diesel::delete(
                 report_unit_members::table.filter(report_unit_members::unit_key.eq(unit_key)),
             )

@@ -84,7 +84,7 @@ impl UnitWrite {
             updated_at: self.now,
         };
         if w.written > 0 || replaced.purged > 0 || previous.is_none() {
-            tx.conn().put_unit(&row, &replaced.members)?;
+            tx.conn().units().put_unit(&row, &replaced.members)?;
         }
         Ok(Applied {
             bundle: stored_bundle,

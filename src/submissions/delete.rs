@@ -81,7 +81,7 @@ pub async fn delete_units(
             .system(SystemUse::Submission)
             .unit_members(&unit.unit_key)?;
         let removed = conn.purge_submission(&members, &unit.bundle_id)?;
-        conn.delete_unit(&unit.unit_key)?;
+        conn.units().delete_unit(&unit.unit_key)?;
         tx.note(Did::Removed, super::touches_of(&removed));
         Ok(DeletedUnits {
             units: 1,

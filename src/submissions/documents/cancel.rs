@@ -147,6 +147,6 @@ pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<C
     doc.updated_at = now;
     doc.received_at = None;
     doc.received_by = None;
-    conn.put_document(&doc, &[])?;
+    conn.documents().put_document(&doc, &[])?;
     Ok(Cancelled { resources, removed })
 }

@@ -166,12 +166,12 @@ pub async fn receive(
             ));
         }
         let conn = tx.conn();
-        let first = conn.record_receipt(&key, now, institution.as_str())?;
+        let first = conn.documents().record_receipt(&key, now, institution.as_str())?;
         if first {
             // Receipt starts the letter's short clock: it is kept at most a week more. What
             // was extracted from it keeps its own (DESIGN §8).
             if let Some(at) = crate::retention::rules::after_receipt(None, now, &policy) {
-                conn.expire_by("Bundle", &doc.bundle_id, at)?;
+                conn.documents().expire_by("Bundle", &doc.bundle_id, at)?;
             }
         }
         let received_at = if first {
