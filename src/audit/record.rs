@@ -70,7 +70,9 @@ impl AuditRecord {
     }
 }
 
-/// The row the trail stores: the codes as their texts.
+/// The row the trail stores: the codes as their texts. The trail is not read back into a
+/// record: `audit::resource` renders the row as stored, so an event whose text no vocabulary of
+/// this version knows (an older or newer server's) still reads instead of failing the page.
 impl From<AuditRecord> for AuditRow {
     fn from(r: AuditRecord) -> Self {
         AuditRow {
@@ -91,36 +93,12 @@ impl From<AuditRecord> for AuditRow {
     }
 }
 
-/// A stored row as a typed record again; a code of no vocabulary is named in the error.
-impl TryFrom<AuditRow> for AuditRecord {
-    type Error = super::UnknownCode;
-
-    fn try_from(r: AuditRow) -> Result<Self, Self::Error> {
-        Ok(AuditRecord {
-            id: r.id,
-            recorded: r.recorded,
-            action: r.action.parse()?,
-            interaction: r.interaction.parse()?,
-            outcome: r.outcome.parse()?,
-            detail: r.detail,
-            role: r.role,
-            agent_name: r.agent_name,
-            institution: r.institution,
-            emergency: r.emergency,
-            res_type: r.res_type,
-            res_id: r.res_id,
-            entities: r.entities,
-        })
-    }
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_record_is_stored_as_the_texts_of_its_codes_and_read_back_whole() {
+    fn a_record_is_stored_as_the_texts_of_its_codes() {
         let record = AuditRecord {
             id: "e".into(),
             recorded: 1,
@@ -136,13 +114,12 @@ mod tests {
             res_id: Some("b".into()),
             entities: vec![Touch::named("Bundle", "b")],
         };
-        let row = AuditRow::from(record.clone());
+        let row = AuditRow::from(record);
         let codes = (
             row.action.as_str(),
             row.interaction.as_str(),
             row.outcome.as_str(),
         );
         assert_eq!(codes, ("D", "cancel-document", "4"));
-        assert_eq!(AuditRecord::try_from(row).unwrap(), record);
     }
 }
