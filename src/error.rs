@@ -340,6 +340,16 @@ impl Error {
         }
     }
 
+    /// Whether the request failed on contention with a concurrent transaction (a transaction
+    /// Bundle's entry and a refused audit record included), for the metrics and the log.
+    pub fn contention(&self) -> Option<crate::store::Contention> {
+        match self {
+            Error::Store(e) | Error::AuditNotStored(e) => e.contention(),
+            Error::InEntry { source, .. } => source.contention(),
+            _ => None,
+        }
+    }
+
     /// The methods a 405 answer lists in `Allow`, which RFC 9110 §15.5.6 requires on every 405.
     pub fn allow(&self) -> Option<&str> {
         match self {
@@ -560,6 +570,10 @@ mod tests {
             source: Box::new(Error::Store(StoreError::Deadlock("x".into()))),
         };
         assert_eq!(in_entry.classify().0, StatusCode::CONFLICT);
+        assert_eq!(
+            in_entry.contention(),
+            Some(crate::store::Contention::Deadlock)
+        );
         let serialization: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> =
             Box::new(String::from("could not serialize access"));
         let e = Error::Store(StoreError::Database(diesel::result::Error::DatabaseError(

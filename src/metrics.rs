@@ -1,8 +1,8 @@
 //! Prometheus metrics, shown at `/metrics` (see `api::metrics`): request volumes and latencies,
-//! validation time, database pools, the audit queue and the purger. Volumes and timings only:
-//! every label comes from a fixed set (route templates, methods, status codes, pool names,
-//! outcomes), so no id, patient, institution number or path can become a label, and no client
-//! can make the number of series grow.
+//! validation time, database pools and contention, the audit queue and the purger. Volumes and
+//! timings only: every label comes from a fixed set (route templates, methods, status codes,
+//! pool names, contention kinds, outcomes), so no id, patient, institution number or path can
+//! become a label, and no client can make the number of series grow.
 
 use std::time::Duration;
 
@@ -42,6 +42,11 @@ struct Timed {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabel {
     pool: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ContentionKind {
+    kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -96,6 +101,7 @@ pub struct Metrics {
     connections: Family<PoolLabel, Gauge>,
     idle: Family<PoolLabel, Gauge>,
     max: Family<PoolLabel, Gauge>,
+    contention: Family<ContentionKind, Counter>,
     audit_backlog: Gauge,
     audit: AuditCounters,
     purge: PurgeCounters,
@@ -151,6 +157,14 @@ impl Metrics {
             "Connections the database pool may hold",
             max.clone(),
         );
+        let contention = Family::<ContentionKind, Counter>::default();
+        registry.register(
+            "db_contention",
+            "Requests that failed on contention with a concurrent transaction, by kind: \
+             deadlock, serialization, unique (answered 409, worth retrying), busy (SQLite \
+             locked by another process past the busy timeout, answered 500)",
+            contention.clone(),
+        );
         let audit_backlog = Gauge::default();
         registry.register(
             "audit_queue_length",
@@ -192,6 +206,7 @@ impl Metrics {
             connections,
             idle,
             max,
+            contention,
             audit_backlog,
             audit,
             purge,
@@ -215,6 +230,13 @@ impl Metrics {
                 status_class: status_class(status),
             })
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts one request that failed on contention of `kind` (`store::Contention::as_str`).
+    pub fn contention(&self, kind: &'static str) {
+        self.contention
+            .get_or_create(&ContentionKind { kind })
+            .inc();
     }
 
     /// The histogram the validation pool times its jobs in.
@@ -307,6 +329,8 @@ mod tests {
         m.audit().written.inc_by(5);
         m.purge().finished(Some(7), 1_800_000_000);
         m.purge().finished(None, 1_800_000_100);
+        m.contention("deadlock");
+        m.contention("deadlock");
         let text = m.encode(
             &[PoolState {
                 pool: "postgresql",
@@ -320,6 +344,7 @@ mod tests {
             "kyoyu_db_pool_connections{pool=\"postgresql\"} 3",
             "kyoyu_db_pool_idle_connections{pool=\"postgresql\"} 2",
             "kyoyu_db_pool_max_connections{pool=\"postgresql\"} 8",
+            "kyoyu_db_contention_total{kind=\"deadlock\"} 2",
             "kyoyu_audit_queue_length 4",
             "kyoyu_audit_records_written_total 5",
             "kyoyu_audit_write_failures_total 0",

@@ -6,6 +6,7 @@ mod audited;
 mod body;
 mod compartment;
 mod conditional;
+mod contention;
 pub mod cors;
 mod documents;
 mod export;

@@ -214,7 +214,7 @@ pub enum Route {
 
 impl Route {
     /// The FHIR interaction it performs and the type and id it addresses, for the audit.
-    fn audit_target(&self) -> (Interaction, Option<&str>, Option<&str>) {
+    pub(super) fn audit_target(&self) -> (Interaction, Option<&str>, Option<&str>) {
         use Interaction as I;
         match self {
             Route::Read(t, id) => (I::Read, Some(t), Some(id)),
@@ -533,12 +533,21 @@ fn resolve_terminology(method: &Method, t: &str, rest: &[&str]) -> Option<Resolv
 /// The single actix service: resolve, note the template for the log, identify the caller, run
 /// the handler. Every request of an authenticated caller leaves an audit record (DESIGN §9),
 /// refused ones included: an unknown route or method, a refused emergency declaration, any
-/// error of the handler, and a success its interaction did not record itself.
+/// error of the handler, and a success its interaction did not record itself. A failure a
+/// concurrent transaction caused is counted and logged (`api::contention`).
 pub async fn dispatch(
     state: State,
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, Error> {
+    let answer = answer(state.clone(), req.clone(), payload).await;
+    if let Err(e) = &answer {
+        super::contention::note(&state, &req, e);
+    }
+    answer
+}
+
+async fn answer(state: State, req: HttpRequest, payload: Payload) -> Result<HttpResponse, Error> {
     let resolved = resolve(req.method(), req.path());
     let template = match &resolved {
         Ok((_, t)) | Err((_, t)) => *t,

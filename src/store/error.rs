@@ -34,6 +34,10 @@ pub enum StoreError {
     /// aborting this one; nothing of it was stored and the same request may succeed again.
     #[error("deadlock with a concurrent transaction: {0}")]
     Deadlock(String),
+    /// SQLite: another connection (another process on the same file) kept the database locked
+    /// past the busy timeout (`SQLITE_BUSY`). A failure of the server, not of the request.
+    #[error("the database stayed locked by another connection: {0}")]
+    Busy(String),
 }
 
 thread_local! {
@@ -69,6 +73,9 @@ impl From<DieselError> for StoreError {
         }
         if is_deadlock(&e) {
             return StoreError::Deadlock(e.to_string());
+        }
+        if is_busy(&e) {
+            return StoreError::Busy(e.to_string());
         }
         StoreError::Database(e)
     }
@@ -115,6 +122,63 @@ impl StoreError {
                 ))
         )
     }
+}
+
+/// How a statement lost to a concurrent transaction, for the metrics and the log: never the
+/// database's words, which may quote values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contention {
+    /// PostgreSQL broke a lock cycle by aborting this transaction (40P01).
+    Deadlock,
+    /// PostgreSQL could not serialise this transaction with a concurrent one (40001).
+    Serialization,
+    /// A unique key was inserted meanwhile by another writer.
+    KeyTaken,
+    /// SQLite: the database stayed locked by another connection past the busy timeout
+    /// (`SQLITE_BUSY`: another process writing the same file).
+    Busy,
+}
+
+impl Contention {
+    /// The metric label and log field: a fixed text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contention::Deadlock => "deadlock",
+            Contention::Serialization => "serialization",
+            Contention::KeyTaken => "unique",
+            Contention::Busy => "busy",
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether, and how, this failure was a concurrent transaction's doing. The write races
+    /// ([`is_write_race`](Self::is_write_race)) are the ones a client is told to retry (409);
+    /// a busy SQLite file stays a failure of the server (500).
+    pub fn contention(&self) -> Option<Contention> {
+        match self {
+            StoreError::Deadlock(_) => Some(Contention::Deadlock),
+            StoreError::Busy(_) => Some(Contention::Busy),
+            StoreError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                _,
+            )) => Some(Contention::Serialization),
+            StoreError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Some(Contention::KeyTaken),
+            _ => None,
+        }
+    }
+}
+
+/// SQLite's texts for `SQLITE_BUSY` and `SQLITE_LOCKED`, which diesel gives no kind of their own.
+pub(super) fn is_busy(e: &DieselError) -> bool {
+    let DieselError::DatabaseError(_, info) = e else {
+        return false;
+    };
+    let message = info.message();
+    message.contains("database is locked") || message.contains("database table is locked")
 }
 
 /// SQLite reports `SQLITE_FULL` only by its message through diesel; PostgreSQL's disk_full
@@ -188,5 +252,59 @@ mod tests {
             StoreError::from(DieselError::NotFound),
             StoreError::Database(DieselError::NotFound)
         ));
+    }
+
+    /// Every write race is a contention, and a busy SQLite file is one that is not a race: the
+    /// status a client sees does not change by being counted.
+    #[test]
+    fn contention_is_named_by_kind_and_the_write_races_stay_what_they_were() {
+        let cases = [
+            (
+                database_error(DatabaseErrorKind::Unknown, "deadlock detected"),
+                Some(Contention::Deadlock),
+            ),
+            (
+                database_error(
+                    DatabaseErrorKind::SerializationFailure,
+                    "could not serialize access",
+                ),
+                Some(Contention::Serialization),
+            ),
+            (
+                database_error(DatabaseErrorKind::UniqueViolation, "duplicate key value"),
+                Some(Contention::KeyTaken),
+            ),
+            (
+                database_error(DatabaseErrorKind::Unknown, "database is locked"),
+                Some(Contention::Busy),
+            ),
+            (
+                database_error(DatabaseErrorKind::Unknown, "syntax error"),
+                None,
+            ),
+            (
+                database_error(DatabaseErrorKind::ForeignKeyViolation, "violates"),
+                None,
+            ),
+        ];
+        for (e, expected) in cases {
+            let e = StoreError::from(e);
+            assert_eq!(e.contention(), expected, "{e}");
+            assert_eq!(
+                e.is_write_race(),
+                expected.is_some_and(|c| c != Contention::Busy),
+                "{e}"
+            );
+        }
+        assert_eq!(StoreError::Timeout.contention(), None);
+        let labels: Vec<&str> = [
+            Contention::Deadlock,
+            Contention::Serialization,
+            Contention::KeyTaken,
+            Contention::Busy,
+        ]
+        .map(Contention::as_str)
+        .to_vec();
+        assert_eq!(labels, ["deadlock", "serialization", "unique", "busy"]);
     }
 }

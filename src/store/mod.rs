@@ -49,7 +49,7 @@ mod units;
 pub use audit::{AuditEntity, AuditFilter, AuditRepo, AuditRow, Touch, event_id};
 pub use consents::PersonConsent;
 pub use documents::{DocumentRepo, DocumentRow, DocumentStatus};
-pub use error::StoreError;
+pub use error::{Contention, StoreError};
 pub use history::{At, HistoryEntry, HistoryLevel, HistoryPage};
 pub use include_sql::Included;
 pub use lock::LockKey;

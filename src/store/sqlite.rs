@@ -117,6 +117,8 @@ type Job = Box<dyn FnOnce(Option<&mut SqliteConnection>) -> Completion + Send>;
 #[derive(Debug, Clone)]
 struct CommitFailure {
     full: bool,
+    /// Another process held the file locked past the busy timeout.
+    busy: bool,
     message: String,
 }
 
@@ -124,6 +126,8 @@ impl From<CommitFailure> for StoreError {
     fn from(f: CommitFailure) -> Self {
         if f.full {
             StoreError::DiskFull(f.message)
+        } else if f.busy {
+            StoreError::Busy(f.message)
         } else {
             StoreError::Task(format!("commit failed: {}", f.message))
         }
@@ -273,6 +277,7 @@ fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     });
     let commit = outcome.map_err(|e| CommitFailure {
         full: super::error::is_disk_full(&e),
+        busy: super::error::is_busy(&e),
         message: e.to_string(),
     });
     if let Err(e) = &commit {

@@ -136,3 +136,42 @@ backend_test!(
         assert_eq!(versions, (1..=11).collect::<Vec<_>>());
     }
 );
+
+/// Another process holding the SQLite file's write lock past the busy timeout (5 s): the write
+/// fails as a failure of the server (500, as before), is counted as contention
+/// (`kyoyu_db_contention_total{kind="busy"}`), and goes through once the lock is released.
+#[test]
+fn a_write_kept_waiting_by_another_process_past_the_busy_timeout_is_counted() {
+    use common::metrics::{sample, scrape};
+    use diesel::Connection as _;
+    use diesel::connection::SimpleConnection as _;
+
+    let srv = common::TestServer::start_with(
+        common::Backend::Sqlite,
+        common::Options {
+            configure: Box::new(|a| a.metrics = Some(true)),
+            ..common::Options::default()
+        },
+    );
+    let busy = || sample(&scrape(&srv), "kyoyu_db_contention_total{kind=\"busy\"}");
+    assert_eq!(busy(), 0.0);
+    let post = || {
+        srv.client
+            .post(srv.url("Patient"))
+            .header("content-type", FHIR_JSON)
+            .body(json!({"resourceType": "Patient"}).to_string())
+            .send()
+            .unwrap()
+            .status()
+    };
+    let mut other = diesel::sqlite::SqliteConnection::establish(&srv.db.url).unwrap();
+    other
+        .batch_execute("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE")
+        .unwrap();
+    let refused = post();
+    other.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(refused, 500);
+    assert_eq!(busy(), 1.0);
+    assert_eq!(post(), 201);
+    assert_eq!(busy(), 1.0);
+}

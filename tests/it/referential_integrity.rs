@@ -8,6 +8,7 @@ use crate::common;
 use common::Backend;
 use common::documents::enc;
 use common::hospitals::Who;
+use common::metrics::{sample, scrape};
 use common::principals::SignedIn;
 use common::{entry_status, patch_entry};
 use kyoyu::config::ConfigArgs;
@@ -180,12 +181,27 @@ fn a_delete_racing_a_referencing_create_waits_for_its_commit() {
 /// `FOR SHARE`, so PostgreSQL aborts one as deadlocked (40P01). That one answers 409 conflict
 /// (a race lost, worth sending again), never 500; the other commits. The updates are slowed by
 /// a trigger so that both have written before either checks, which makes the deadlock certain.
+/// The lost one is counted (`kyoyu_db_contention_total{kind="deadlock"}`).
 #[test]
 fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
     if !common::postgres_or_skip() {
         return;
     }
-    let s = start(Backend::Postgres, true);
+    let s = Scoped::start(
+        Backend::Postgres,
+        &[Who::HospitalA, Who::HospitalB],
+        |a: &mut ConfigArgs| {
+            configure(true)(a);
+            a.metrics = Some(true);
+        },
+    );
+    let deadlocks = || {
+        sample(
+            &scrape(&s.srv),
+            "kyoyu_db_contention_total{kind=\"deadlock\"}",
+        )
+    };
+    assert_eq!(deadlocks(), 0.0);
     let a = patient(&s, Who::HospitalA, "deadlock-a");
     let b = patient(&s, Who::HospitalA, "deadlock-b");
     s.srv.execute(
@@ -225,6 +241,7 @@ fn transactions_deadlocked_on_each_others_targets_answer_409_not_500() {
     let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409], "{answers:?}");
+    assert_eq!(deadlocks(), 1.0);
     for (i, (status, answer)) in answers.iter().enumerate() {
         if *status == 409 {
             assert_eq!(answer["issue"][0]["code"], "conflict", "{answer}");
