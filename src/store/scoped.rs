@@ -61,7 +61,7 @@ impl<'c> Scoped<'c> {
         self.now
     }
 
-    /// Runs several reads against one consistent snapshot (see [`Conn::snapshot`]).
+    /// Runs several reads against one consistent snapshot (see `Conn::snapshot`).
     pub fn snapshot<T>(
         &mut self,
         f: impl FnOnce(&mut Scoped<'_>) -> Result<T, StoreError>,
