@@ -272,8 +272,8 @@ impl<'t, 'c> WriteTx<'t, 'c> {
     }
 
     /// The entities of the write's audit record: what it touched, in order; a transaction's
-    /// by entry, in the Bundle's order, its deletions unnamed (as its entries' answers name
-    /// none).
+    /// by entry, in the Bundle's order. A deletion is named like any change, so the patient's
+    /// trail shows it whether it came alone or as a transaction's entry.
     pub(crate) fn into_entities(self) -> Vec<Touch> {
         entities(self.touched, self.entry.is_some())
     }
@@ -282,7 +282,6 @@ impl<'t, 'c> WriteTx<'t, 'c> {
 /// See [`WriteTx::into_entities`].
 fn entities(mut touched: Vec<Handled>, in_transaction: bool) -> Vec<Touch> {
     if in_transaction {
-        touched.retain(|t| t.did != Did::Deleted);
         touched.sort_by_key(|t| t.entry);
     }
     touched.into_iter().map(|t| t.touch).collect()
@@ -315,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn a_transaction_names_its_entries_in_the_bundles_order_without_its_deletions() {
+    fn a_transaction_names_its_entries_in_the_bundles_order_with_its_deletions() {
         // Run in the spec's order: the DELETE (entry 2), the POST (entry 1), the GET (entry 0).
         let touched = vec![
             handled(Did::Deleted, "gone", Some(2)),
@@ -323,6 +322,9 @@ mod tests {
             handled(Did::Read, "read1", Some(0)),
             handled(Did::Read, "read2", Some(0)),
         ];
-        assert_eq!(ids(entities(touched, true)), ["read1", "read2", "new"]);
+        assert_eq!(
+            ids(entities(touched, true)),
+            ["read1", "read2", "new", "gone"]
+        );
     }
 }

@@ -355,6 +355,13 @@ fn leaves_no_gaps(s: &Audited) {
         &[],
     );
     assert_eq!(status, 204);
+    // A DELETE as a transaction's entry, beside a create.
+    let doomed_in_tx = s.create(Who::HospitalA, &condition(&p1, None));
+    let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": format!("Condition/{doomed_in_tx}")}},
+        {"resource": condition(&p1, None), "request": {"method": "POST", "url": "Condition"}}]});
+    let (status, answer) = s.send(Who::HospitalA, reqwest::Method::POST, "", Some(&tx), &[]);
+    assert_eq!(status, 200, "{answer}");
     // An unknown route, a method not allowed, a 404 and a 403 refusal.
     assert_eq!(s.get(Who::HospitalB, "Observation/x/y/z/w").0, 404);
     let (status, _) = s.send(
@@ -405,6 +412,17 @@ fn leaves_no_gaps(s: &Audited) {
     let refs = references(deleted[0]);
     assert!(refs.contains(&format!("Condition/{doomed}")), "{refs:?}");
     assert!(refs.contains(&format!("Patient/{p1}")), "{refs:?}");
+    // The transaction names what it deleted as the DELETE does, and what it created.
+    let transactions = events_by(&trail, Who::HospitalA, "transaction");
+    assert_eq!(transactions.len(), 1, "{trail:?}");
+    let refs = references(transactions[0]);
+    assert!(
+        refs.contains(&format!("Condition/{doomed_in_tx}")),
+        "the deletion: {refs:?}"
+    );
+    assert!(refs.contains(&format!("Patient/{p1}")), "{refs:?}");
+    let conditions = refs.iter().filter(|r| r.starts_with("Condition/")).count();
+    assert_eq!(conditions, 2, "the deletion and the create: {refs:?}");
     let by_b: Vec<&Value> = trail
         .iter()
         .filter(|e| e["agent"][0]["who"]["display"] == Who::HospitalB.name().as_str())

@@ -120,7 +120,9 @@ impl DocumentWrite {
             received_by,
         };
         if w.written > 0 || replaced.purged > 0 || previous.is_none() || reinstated {
-            tx.conn().documents().put_document(&row, &replaced.members)?;
+            tx.conn()
+                .documents()
+                .put_document(&row, &replaced.members)?;
         }
         Ok(Applied {
             bundle: stored_bundle,

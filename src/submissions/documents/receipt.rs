@@ -166,7 +166,9 @@ pub async fn receive(
             ));
         }
         let conn = tx.conn();
-        let first = conn.documents().record_receipt(&key, now, institution.as_str())?;
+        let first = conn
+            .documents()
+            .record_receipt(&key, now, institution.as_str())?;
         if first {
             // Receipt starts the letter's short clock: it is kept at most a week more. What
             // was extracted from it keeps its own (DESIGN §8).
