@@ -5,10 +5,13 @@
 //! identifier of the Patient the row belongs to): a consent recorded for the person, an emergency
 //! declaration, or the patient's own view cover every institution's records of that person. A
 //! row whose person is unknown is read by its writer only.
+//!
+//! An institution's rule lives in `access_rule`, written once and rendered inline for SQLite and
+//! as the PostgreSQL function `kyoyu_readable_by` that the PostgreSQL condition calls.
 
 use super::sql::Sql;
 use crate::access::Scope;
-use crate::access::classify::{category, hidden};
+use crate::access::classify::category;
 use crate::clins::systems::{INSURER_PARAM, INSURER_SYSTEM};
 
 fn quoted(values: &[&str]) -> String {
@@ -22,60 +25,12 @@ fn quoted(values: &[&str]) -> String {
 /// Appends `(condition)` for `scope` at `now` (µs). `Scope::System` appends `1 = 1`.
 pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
     use category::*;
-    let consentable = quoted(&[A, B, OTHER, PATIENT, CHECKUP, PATIENT_SUMMARY]);
     let referral = quoted(&[REFERRAL, DISCHARGE]);
     match scope {
         Scope::System => sql.push("(1 = 1)"),
         Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
-        Scope::Institution { number, emergency } if sql.is_postgres() => {
-            // The same rule as below, as a function (migrations 000009, 000011): planned once
-            // per session instead of with every search.
-            sql.push("(r.institution = ");
-            sql.bind_text(number.as_str());
-            sql.push(
-                " OR r.access_category IS NULL OR kyoyu_readable_by(r.access_category, r.hidden, \
-                 r.person_key, r.institution, r.res_id, ",
-            );
-            sql.bind_text(number.as_str());
-            sql.push(", ");
-            sql.bind_int(now);
-            sql.push(if *emergency { ", TRUE))" } else { ", FALSE))" });
-        }
         Scope::Institution { number, emergency } => {
-            sql.push("(r.institution = ");
-            sql.bind_text(number.as_str());
-            sql.push(" OR r.access_category IS NULL OR (r.person_key IS NOT NULL AND r.access_category IN (");
-            sql.push(&consentable);
-            sql.push(") AND (r.hidden IS NULL OR r.hidden <> '");
-            sql.push(hidden::UNDELIVERED);
-            sql.push("')");
-            if !emergency {
-                sql.push(" AND EXISTS (SELECT 1 FROM consents c WHERE c.person_key = r.person_key AND c.institution = ");
-                sql.bind_text(number.as_str());
-                sql.push(" AND c.active AND (c.category = r.access_category OR r.access_category NOT IN ('");
-                sql.push(A);
-                sql.push("', '");
-                sql.push(B);
-                sql.push("')) AND (c.period_start IS NULL OR c.period_start <= ");
-                sql.bind_int(now);
-                sql.push(") AND (c.period_end IS NULL OR c.period_end > ");
-                sql.bind_int(now);
-                sql.push("))");
-            }
-            // A Patient no institution owns (registered before Patients were kept per
-            // institution, named by several institutions' submissions): readable by those that
-            // submitted data about it.
-            sql.push(") OR (r.access_category = '");
-            sql.push(PATIENT);
-            sql.push("' AND r.institution IS NULL AND EXISTS (SELECT 1 FROM resources o WHERE o.patient_key = r.res_id AND o.access_category <> '");
-            sql.push(CONSENT);
-            sql.push("' AND o.institution = ");
-            sql.bind_text(number.as_str());
-            sql.push(")) OR (r.access_category IN (");
-            sql.push(&referral);
-            sql.push(") AND EXISTS (SELECT 1 FROM documents d WHERE d.bundle_id = r.res_id AND d.recipient = ");
-            sql.bind_text(number.as_str());
-            sql.push(")))");
+            super::access_rule::institution_condition(sql, number.as_str(), now, *emergency);
         }
         Scope::Insurer { number } => {
             // The insurer numbers of a checkup report are indexed when it is registered

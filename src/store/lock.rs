@@ -31,6 +31,9 @@ pub enum LockKey<'a> {
     },
     /// The retention purgers: with several servers on one database, one purges at a time.
     Purge,
+    /// The installation of the access rule's PostgreSQL function at start-up: with several
+    /// servers starting on one database, one compares and replaces it at a time.
+    AccessRule,
 }
 
 /// Separates the parts of a key: a character no institution number, routing key or member id
@@ -54,6 +57,7 @@ impl fmt::Display for LockKey<'_> {
                 person,
             } => write!(f, "patient{SEP}{institution}{SEP}{person}"),
             LockKey::Purge => f.write_str("retention purge"),
+            LockKey::AccessRule => f.write_str("access rule"),
         }
     }
 }
@@ -107,6 +111,7 @@ mod tests {
                 "patient\u{1f}1311234567\u{1f}00012345",
             ),
             (LockKey::Purge, "retention purge"),
+            (LockKey::AccessRule, "access rule"),
         ];
         for (key, text) in cases {
             assert_eq!(key.to_string(), text, "{key:?}");

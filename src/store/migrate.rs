@@ -36,7 +36,9 @@ pub fn run_migrations(url: &DatabaseUrl) -> Result<MigrationReport, StoreError> 
         }
         DatabaseUrl::Postgres(url) => {
             let mut conn = PgConnection::establish(url)?;
-            apply(&mut conn, POSTGRES)?
+            let applied = apply(&mut conn, POSTGRES)?;
+            super::access_rule::install(&mut conn)?;
+            applied
         }
     };
     Ok(MigrationReport {

@@ -8,6 +8,7 @@
 //! beside the queries that use it: `Queryable` + `Selectable` to read (`Row::as_select()`),
 //! `Insertable` to write; raw SQL loads `QueryableByName`.
 
+mod access_rule;
 mod access_sql;
 mod audit;
 mod audit_file;

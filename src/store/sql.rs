@@ -69,6 +69,20 @@ impl Sql {
         self.binds.push(Bind::Float(v));
         self.bind_at.push(self.text.len());
     }
+
+    /// The text with `?` where each bind goes, for tests that pin a statement's shape.
+    #[cfg(test)]
+    pub(super) fn debug_text(&self) -> String {
+        let mut out = String::new();
+        let mut at = 0;
+        for &pos in &self.bind_at {
+            out.push_str(&self.text[at..pos]);
+            out.push('?');
+            at = pos;
+        }
+        out.push_str(&self.text[at..]);
+        out
+    }
 }
 
 /// Whether statements of this text may be kept: only the first [`MAX_CACHED_SHAPES`] shapes
