@@ -1,9 +1,9 @@
 //! The rule by which an institution reads patient data it did not write (DESIGN §9), written
 //! once and rendered in two forms: inline over `resources r` (SQLite), and as the body of the
 //! PostgreSQL function `kyoyu_readable_by`, installed from this rendering after the migrations
-//! run. On PostgreSQL every search statement is sent unprepared, so the inline rule, with its
-//! consent, patient and referral sub-queries, was planned anew for every search; a PL/pgSQL
-//! function's statements are planned once per session.
+//! run. Inline, the rule's consent, patient and referral sub-queries were planned by PostgreSQL
+//! with every search statement it had not kept prepared, four times the planning of the search
+//! itself; a PL/pgSQL function's statements are planned once per session.
 //!
 //! The rule is a list of [`Clause`]s, each a guard on the row's own columns and a sub-query that
 //! must find a match; the forms differ only in how they name the row's columns and the caller's
@@ -350,7 +350,10 @@ mod tests {
         assert_eq!(clauses.len(), CLAUSES.len());
         let mut tested = Vec::new();
         for line in &lines {
-            if let Some(cond) = line.strip_prefix("IF ").and_then(|l| l.strip_suffix(" THEN")) {
+            if let Some(cond) = line
+                .strip_prefix("IF ")
+                .and_then(|l| l.strip_suffix(" THEN"))
+            {
                 tested.push(cond.to_string());
             }
         }
@@ -418,7 +421,8 @@ mod tests {
             .unwrap();
         let sep = if admin.contains('?') { '&' } else { '?' };
         let url = format!("{admin}{sep}options=-csearch_path%3D{schema}");
-        let migrated = super::super::run_migrations(&super::super::DatabaseUrl::Postgres(url.clone()));
+        let migrated =
+            super::super::run_migrations(&super::super::DatabaseUrl::Postgres(url.clone()));
         let mut s = PgConnection::establish(&url).unwrap();
         let replaced_again = install(&mut s);
         let same: Result<Vec<Same>, _> = diesel::sql_query(
