@@ -192,7 +192,8 @@ const CLAUSES: [Clause; 3] = [
     },
 ];
 
-/// The rows the institution wrote and the rows that hold no patient data, each form's prefix.
+/// The rows the institution wrote and the rows that hold no patient data: how the condition
+/// opens on both backends, before the rule or the call of its function.
 fn own_or_shared(out: &mut dyn Out) {
     out.text("(");
     out.term(Term::Owner);
