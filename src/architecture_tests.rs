@@ -396,29 +396,40 @@ fn system_uses(code: &str) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn unscoped_reads_are_the_listed_ones() {
+/// What `detect` finds in the code (comments and strings left out) of each file under `src/`
+/// but those `skip` names, by path relative to `src/`; files where it finds nothing are left
+/// out.
+fn found_per_file(
+    skip: impl Fn(&str) -> bool,
+    detect: impl Fn(&str) -> BTreeSet<String>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut found = BTreeMap::new();
     for path in files {
         let Ok(rel) = path.strip_prefix(&src) else {
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        // Where the reasons are declared.
-        if rel == "store/system.rs" {
+        if skip(&rel) {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else {
             panic!("cannot read {}", path.display());
         };
-        let uses = system_uses(&code_only(&text));
-        if !uses.is_empty() {
-            found.insert(rel, uses);
+        let hits = detect(&code_only(&text));
+        if !hits.is_empty() {
+            found.insert(rel, hits);
         }
     }
+    found
+}
+
+#[test]
+fn unscoped_reads_are_the_listed_ones() {
+    // Where the reasons are declared is not a use.
+    let found = found_per_file(|rel| rel == "store/system.rs", system_uses);
     let listed: BTreeMap<String, BTreeSet<String>> = UNSCOPED
         .iter()
         .map(|(file, uses)| {
@@ -492,27 +503,8 @@ fn scope_builders(code: &str) -> BTreeSet<String> {
 
 #[test]
 fn scopes_are_built_where_listed() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in files {
-        let Ok(rel) = path.strip_prefix(&src) else {
-            continue;
-        };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        // The store binds its own connections (`System::unscoped`).
-        if rel.starts_with("store/") {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            panic!("cannot read {}", path.display());
-        };
-        let builds = scope_builders(&code_only(&text));
-        if !builds.is_empty() {
-            found.insert(rel, builds);
-        }
-    }
+    // The store binds its own connections (`System::unscoped`).
+    let found = found_per_file(|rel| rel.starts_with("store/"), scope_builders);
     let listed: BTreeMap<String, BTreeSet<String>> = SCOPE_BUILDERS
         .iter()
         .map(|(file, builds, _)| {
