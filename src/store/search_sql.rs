@@ -472,22 +472,11 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
         sql.bind_text(query.resource_type.as_str());
     }
     // A union's rows are its parts' (`search::unions`).
-    match crate::search::unions::union_of(&query.resource_type, clause.param) {
-        Some(parts) => {
-            sql.push(" AND x.param IN (");
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_text(*part);
-            }
-            sql.push(")");
-        }
-        None => {
-            sql.push(" AND x.param = ");
-            sql.bind_text(clause.param);
-        }
-    }
+    let own = [clause.param];
+    let params =
+        crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
+    sql.push(" AND ");
+    in_list(sql, "x.param", params);
 }
 
 fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
