@@ -109,8 +109,7 @@ struct Clause {
 }
 
 fn quoted(out: &mut dyn Out, values: &[&str]) {
-    let list: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
-    out.text(&list.join(", "));
+    out.text(&super::access_sql::quoted(values));
 }
 
 /// The rule's clauses, any of which lets the institution read the row.

@@ -14,7 +14,8 @@ use crate::access::Scope;
 use crate::access::classify::category;
 use crate::clins::systems::{INSURER_PARAM, INSURER_SYSTEM};
 
-fn quoted(values: &[&str]) -> String {
+/// `'a', 'b'`: fixed vocabulary texts, never a caller's value, spliced into an `IN (…)`.
+pub(super) fn quoted(values: &[&str]) -> String {
     values
         .iter()
         .map(|v| format!("'{v}'"))
@@ -25,7 +26,6 @@ fn quoted(values: &[&str]) -> String {
 /// Appends `(condition)` for `scope` at `now` (µs). `Scope::System` appends `1 = 1`.
 pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
     use category::*;
-    let referral = quoted(&[REFERRAL, DISCHARGE]);
     match scope {
         Scope::System => sql.push("(1 = 1)"),
         Scope::NoPatientData => sql.push("(r.access_category IS NULL)"),
@@ -52,7 +52,7 @@ pub(super) fn scope_condition(sql: &mut Sql, scope: &Scope, now: i64) {
             sql.push(
                 "(r.access_category IS NULL OR (r.hidden IS NULL AND r.access_category NOT IN (",
             );
-            sql.push(&referral);
+            sql.push(&quoted(&[REFERRAL, DISCHARGE]));
             sql.push(", '");
             sql.push(PRIVATE);
             sql.push("', '");
