@@ -1,8 +1,12 @@
 //! Composite search parameters (`code-value-quantity=http://loinc.org|8480-6$gt100`): a code and
 //! a value that must belong to the same element, the Observation itself or one of its
 //! components, so a panel whose systolic component is 120 and diastolic is 80 does not match
-//! "systolic 80". Each composite is indexed as rows that pair the element's codings with its
-//! value: quantities in `search_quantity` (with the coding), concepts in `search_token_pair`.
+//! "systolic 80". A composite of a repeating element (a component) is indexed as rows that
+//! pair the element's codings with its value: quantities in `search_quantity` (with the
+//! coding), concepts in `search_token_pair`. A composite of the resource itself has one code
+//! and one value, so its rows would be exactly its parts' rows on the same resource: it is
+//! searched as both parts' own parameters ([`Parts::own`]) and writes no rows. Every index row
+//! costs index pages written with each commit, and a lab Observation wrote one per coding.
 //! Spec: <https://hl7.org/fhir/R4/search.html#composite>
 
 use serde_json::Value;
@@ -30,11 +34,20 @@ pub struct Parts {
     /// The second part inside each element.
     pub value: &'static str,
     pub second: Second,
+    /// For a composite of the resource itself: the parameters of its two parts (the code's
+    /// token parameter and the value's), whose rows on one resource are the composite's.
+    pub own: Option<(&'static str, &'static str)>,
 }
 
 const OBSERVATION: &[Parts] = &[
-    parts("code-value-quantity", &[""], Second::Quantity),
-    parts("code-value-concept", &[""], Second::Concept),
+    Parts {
+        own: Some(("code", "value-quantity")),
+        ..parts("code-value-quantity", &[""], Second::Quantity)
+    },
+    Parts {
+        own: Some(("code", "value-concept")),
+        ..parts("code-value-concept", &[""], Second::Concept)
+    },
     parts(
         "component-code-value-quantity",
         &["component"],
@@ -67,6 +80,7 @@ const fn parts(name: &'static str, elements: &'static [&'static str], second: Se
             Second::Concept => "valueCodeableConcept",
         },
         second,
+        own: None,
     }
 }
 
@@ -87,7 +101,7 @@ pub fn parts_of(resource_type: &str, name: &str) -> Option<&'static Parts> {
 /// each value of the same element.
 pub fn extract(resource_type: &str, resource: &Value, rows: &mut IndexRows) {
     for p in composites_of(resource_type) {
-        if super::unions::union_of(resource_type, p.name).is_some() {
+        if p.own.is_some() || super::unions::union_of(resource_type, p.name).is_some() {
             continue;
         }
         for element in p.elements.iter().flat_map(|path| elements(resource, path)) {
@@ -193,6 +207,46 @@ mod tests {
             concepts,
             vec![("component-code-value-concept", "x", "high")]
         );
+    }
+
+    /// A composite is searched as its parts only while it is exactly them: of the resource
+    /// itself, its code part the token parameter of the same element, its value part the
+    /// parameter of the same value.
+    #[test]
+    fn a_composite_of_the_resource_is_exactly_its_parts() {
+        use crate::search::params::{ParamKind, param_def};
+        for p in composites_of("Observation") {
+            let Some((code, value)) = p.own else {
+                assert_ne!(p.elements, &[""], "{}", p.name);
+                continue;
+            };
+            assert_eq!(p.elements, &[""], "{}", p.name);
+            let code = param_def("Observation", code).unwrap();
+            assert_eq!((code.kind, code.paths), (ParamKind::Token, &[p.code][..]));
+            let value = param_def("Observation", value).unwrap();
+            let kind = match p.second {
+                Second::Quantity => ParamKind::Quantity,
+                Second::Concept => ParamKind::Token,
+            };
+            assert_eq!(
+                (value.kind, value.paths),
+                (kind, &[p.value][..]),
+                "{}",
+                p.name
+            );
+        }
+    }
+
+    #[test]
+    fn an_observation_s_own_code_and_value_write_no_pair() {
+        let lab = json!({
+            "resourceType": "Observation",
+            "code": {"coding": [{"system": LOINC, "code": "2345-7"}, {"system": "l", "code": "GLU"}]},
+            "valueQuantity": {"value": 95, "system": "http://unitsofmeasure.org", "code": "mg/dL"}
+        });
+        let mut rows = IndexRows::default();
+        extract("Observation", &lab, &mut rows);
+        assert_eq!(rows, IndexRows::default());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod access_sql;
 mod audit;
 mod audit_file;
 mod chain_sql;
+mod composite_sql;
 mod consents;
 mod documents;
 mod error;

@@ -257,11 +257,15 @@ fn clause_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, now: i6
             ),
             _ => sql.push("1 = 0"),
         }),
+        Target::Index(ParamKind::Composite) => {
+            super::composite_sql::clause_condition(sql, query, clause)
+        }
         Target::Index(kind) => {
-            let table = match kind {
-                ParamKind::Composite => super::typed_sql::composite_table(query, clause),
-                kind => table_of(kind),
-            };
+            let table = table_of(kind);
+            // A union's rows are its parts' (`search::unions`).
+            let own = [clause.param];
+            let params =
+                crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
             let (missing, matching): (Vec<&Value>, Vec<&Value>) = clause
                 .values
                 .iter()
@@ -282,7 +286,7 @@ fn clause_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, now: i6
                 } else {
                     "r.rkey IN ("
                 });
-                index_subquery_head(sql, table, query, clause);
+                index_subquery_head(sql, table, query, params);
                 if term.is_none() {
                     sql.push(" AND ");
                     any_of(sql, &alternatives, &mut |sql, alt| match alt {
@@ -455,12 +459,18 @@ fn table_of(kind: ParamKind) -> &'static str {
         ParamKind::Number => "search_number",
         ParamKind::Quantity => "search_quantity",
         ParamKind::Uri => "search_uri",
-        // Not reached: a composite's table depends on its parts (see `typed_sql`).
+        // Not reached: a composite's tables depend on its parts (`composite_sql`).
         ParamKind::Composite => "search_quantity",
     }
 }
 
-fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: &Clause) {
+/// `SELECT x.rkey FROM table x WHERE` the rows of `params` of the searched types.
+pub(super) fn index_subquery_head(
+    sql: &mut Sql,
+    table: &str,
+    query: &SearchQuery,
+    params: &[&str],
+) {
     sql.push("SELECT x.rkey FROM ");
     sql.push(table);
     if query.resource_type == ALL_TYPES && query.compartment.is_none() {
@@ -471,10 +481,6 @@ fn index_subquery_head(sql: &mut Sql, table: &str, query: &SearchQuery, clause: 
         sql.push(" x WHERE x.res_type = ");
         sql.bind_text(query.resource_type.as_str());
     }
-    // A union's rows are its parts' (`search::unions`).
-    let own = [clause.param];
-    let params =
-        crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
     sql.push(" AND ");
     in_list(sql, "x.param", params);
 }
@@ -542,10 +548,10 @@ fn index_value_condition(sql: &mut Sql, value: &Value, now: i64) {
         Value::Number(n) => super::typed_sql::number_condition(sql, "x.value", n),
         Value::Quantity(q) => super::typed_sql::quantity_condition(sql, q),
         Value::Uri { uri, mode } => super::typed_sql::uri_condition(sql, uri, *mode),
-        Value::Composite { token, value } => {
-            super::typed_sql::composite_condition(sql, token, value)
+        // Rendered apart, by its sources (`composite_sql`).
+        Value::Composite { .. } | Value::Id(_) | Value::Missing(_) | Value::Nothing => {
+            sql.push("1 = 0")
         }
-        Value::Id(_) | Value::Missing(_) | Value::Nothing => sql.push("1 = 0"),
     }
 }
 

@@ -1,19 +1,10 @@
-//! The SQL of the number, quantity, uri and composite search values, inside the index-table
+//! The SQL of the number, quantity and uri search values, inside the index-table
 //! subquery `search_sql` opens (the table's alias is `x`). All values are bound.
 
 use super::search_sql::escape_like;
 use super::sql::Sql;
-use crate::search::composite::{Second, parts_of};
 use crate::search::number::{NumberSearch, QuantitySearch, QuantityUnit};
-use crate::search::{Clause, Prefix, SearchQuery, TokenSystem, UriMatch, Value};
-
-/// The table of a composite's rows: quantities with their code, or pairs of tokens.
-pub(super) fn composite_table(query: &SearchQuery, clause: &Clause) -> &'static str {
-    match parts_of(&query.resource_type, clause.param).map(|p| p.second) {
-        Some(Second::Concept) => "search_token_pair",
-        _ => "search_quantity",
-    }
-}
+use crate::search::{Prefix, TokenSystem, UriMatch, Value};
 
 /// `column` against a number search value: `eq` within the range of the value's precision,
 /// the order prefixes against the value itself (stored values are exact), `ap` within 10 %.
@@ -103,24 +94,9 @@ pub(super) fn uri_condition(sql: &mut Sql, uri: &str, mode: UriMatch) {
     }
 }
 
-/// Both parts of a composite, on one row: the element's code and its value.
-pub(super) fn composite_condition(sql: &mut Sql, token: &Value, value: &Value) {
-    match value {
-        Value::Quantity(q) => {
-            token_condition(sql, "x.comp_system", "x.comp_code", token);
-            sql.push(" AND ");
-            quantity_condition(sql, q);
-        }
-        Value::Token { .. } => {
-            token_condition(sql, "x.system", "x.code", token);
-            sql.push(" AND ");
-            token_condition(sql, "x.value_system", "x.value_code", value);
-        }
-        _ => sql.push("1 = 0"),
-    }
-}
-
-fn token_condition(sql: &mut Sql, system_col: &str, code_col: &str, token: &Value) {
+/// `code_col` (and `system_col`) against a token value; a token without a code matches any
+/// code of the system.
+pub(super) fn token_condition(sql: &mut Sql, system_col: &str, code_col: &str, token: &Value) {
     let Value::Token { system, code } = token else {
         sql.push("1 = 0");
         return;
@@ -212,7 +188,8 @@ mod tests {
                     "code-value-quantity",
                     "http://loinc.org|8480-6$gt100|http://unitsofmeasure.org|mm[Hg]",
                 )],
-                "search_quantity_component",
+                // The Observation's own code and value: the rows of `code` and `value-quantity`.
+                "search_quantity_lookup",
             ),
             (
                 "Observation",
@@ -227,6 +204,11 @@ mod tests {
             (
                 "Observation",
                 &[("code-value-concept", "882-1$278149003")],
+                "search_token_lookup",
+            ),
+            (
+                "Observation",
+                &[("component-code-value-concept", "882-1$278149003")],
                 "search_token_pair_lookup",
             ),
             (

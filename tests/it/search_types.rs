@@ -112,6 +112,20 @@ backend_test!(quantities_compare_in_ucum_base_units, |srv| {
         ),
         ("code-value-quantity=9999-9$5.4", &["pills"]),
         ("code-value-quantity=2345-7$5.4", &[]),
+        // The Observation's own code and value are one element: both parts on one resource.
+        ("code-value-quantity=9999-9$5.6", &[]),
+        (
+            "code-value-quantity=2345-7$gt0",
+            &["g-small", "mg-more", "per-dl"],
+        ),
+        (
+            "code-value-quantity=9999-9$5.4,2345-7$lt1|http://unitsofmeasure.org|g",
+            &["g-small", "mg-more", "pills"],
+        ),
+        (
+            "combo-code-value-quantity=2345-7$5.6|http://unitsofmeasure.org|mg",
+            &["mg-more"],
+        ),
     ];
     for (query, want) in cases {
         assert_eq!(
