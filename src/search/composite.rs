@@ -2,7 +2,7 @@
 //! a value that must belong to the same element, the Observation itself or one of its
 //! components, so a panel whose systolic component is 120 and diastolic is 80 does not match
 //! "systolic 80". A composite of a repeating element (a component) is indexed as rows that
-//! pair the element's codings with its value: quantities in `search_quantity` (with the
+//! pair the element's codings with its value: quantities in `search_quantity_pair` (with the
 //! coding), concepts in `search_token_pair`. A composite of the resource itself has one code
 //! and one value, so its rows would be exactly its parts' rows on the same resource: it is
 //! searched as both parts' own parameters ([`Parts::own`]) and writes no rows. Every index row

@@ -164,7 +164,8 @@ mod tests {
         assert!(rows.references.is_empty());
         assert_eq!(rows.uris.len(), 1);
         let quantities: Vec<&str> = rows.quantities.iter().map(|q| q.param).collect();
-        assert_eq!(quantities, ["value-quantity", "code-value-quantity"]);
+        // code-value-quantity is searched in the rows of `code` and `value-quantity`.
+        assert_eq!(quantities, ["value-quantity"]);
         let risk = json!({"resourceType": "RiskAssessment", "subject": {"reference": "Patient/p1"},
             "prediction": [{"probabilityDecimal": 0.25}]});
         let rows = added_rows(1, "RiskAssessment", &risk, jst());

@@ -1,6 +1,6 @@
 //! The SQL of a composite clause (`code-value-quantity=http://loinc.org|2345-7$gt100`). A
 //! composite is looked up in its sources: the pair rows of a repeating element (a component's
-//! code with its value, `search_quantity` or `search_token_pair`), or, for a composite of the
+//! code with its value, `search_quantity_pair` or `search_token_pair`), or, for a composite of the
 //! resource itself, its two parts' own rows on the same resource (`search::composite`'s
 //! `Parts::own`), which hold exactly what its pair rows would. A `combo-*` composite is the
 //! union of both (`search::unions`).
@@ -33,7 +33,7 @@ fn sources(query: &SearchQuery, clause: &Clause) -> Vec<Source> {
         crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
     let mut out = Vec::new();
     let mut pairs: Vec<&'static str> = Vec::new();
-    let mut table = "search_quantity";
+    let mut table = "search_quantity_pair";
     for parts in params
         .iter()
         .filter_map(|p| parts_of(&query.resource_type, p))
@@ -61,7 +61,7 @@ fn sources(query: &SearchQuery, clause: &Clause) -> Vec<Source> {
 
 fn pair_table(parts: &Parts) -> &'static str {
     match parts.second {
-        Second::Quantity => "search_quantity",
+        Second::Quantity => "search_quantity_pair",
         Second::Concept => "search_token_pair",
     }
 }

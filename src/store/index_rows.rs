@@ -8,8 +8,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    search_date, search_number, search_quantity, search_reference, search_string, search_token,
-    search_token_pair, search_uri,
+    search_date, search_number, search_quantity, search_quantity_pair, search_reference,
+    search_string, search_token, search_token_pair, search_uri,
 };
 use crate::search::{
     DateValue, NumberValue, QuantityRow, ReferenceValue, StringValue, TokenPairValue, TokenValue,
@@ -135,28 +135,57 @@ pub(super) struct NewQuantity<'a> {
     value: f64,
     canon_unit: Option<&'a str>,
     canon_value: Option<f64>,
-    /// For a composite: the code of the same element.
-    comp_system: Option<&'a str>,
-    comp_code: Option<&'a str>,
 }
 
-impl<'a> NewQuantity<'a> {
+/// A quantity row goes to `search_quantity`, or with the code of its element (a composite's
+/// pair) to `search_quantity_pair`.
+pub(super) enum QuantityInsert<'a> {
+    Plain(NewQuantity<'a>),
+    Pair(NewQuantityPair<'a>),
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_quantity_pair, treat_none_as_default_value = false)]
+pub(super) struct NewQuantityPair<'a> {
+    rkey: i64,
+    res_type: &'a str,
+    param: &'a str,
+    comp_system: Option<&'a str>,
+    comp_code: &'a str,
+    system: Option<&'a str>,
+    code: Option<&'a str>,
+    value: f64,
+    canon_unit: Option<&'a str>,
+    canon_value: Option<f64>,
+}
+
+impl<'a> QuantityInsert<'a> {
     pub(super) fn new(rkey: i64, res_type: &'a str, q: &'a QuantityRow) -> Self {
-        let (comp_system, comp_code) = match &q.component {
-            Some((system, code)) => (system.as_deref(), Some(code.as_str())),
-            None => (None, None),
-        };
-        NewQuantity {
-            rkey,
-            res_type,
-            param: q.param,
-            system: q.system.as_deref(),
-            code: q.code.as_deref(),
-            value: q.value,
-            canon_unit: q.canonical.as_ref().map(|c| c.unit.as_str()),
-            canon_value: q.canonical.as_ref().map(|c| c.value),
-            comp_system,
-            comp_code,
+        let canon_unit = q.canonical.as_ref().map(|c| c.unit.as_str());
+        let canon_value = q.canonical.as_ref().map(|c| c.value);
+        match &q.component {
+            Some((comp_system, comp_code)) => QuantityInsert::Pair(NewQuantityPair {
+                rkey,
+                res_type,
+                param: q.param,
+                comp_system: comp_system.as_deref(),
+                comp_code,
+                system: q.system.as_deref(),
+                code: q.code.as_deref(),
+                value: q.value,
+                canon_unit,
+                canon_value,
+            }),
+            None => QuantityInsert::Plain(NewQuantity {
+                rkey,
+                res_type,
+                param: q.param,
+                system: q.system.as_deref(),
+                code: q.code.as_deref(),
+                value: q.value,
+                canon_unit,
+                canon_value,
+            }),
         }
     }
 }

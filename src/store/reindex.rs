@@ -7,8 +7,9 @@ use chrono::FixedOffset;
 use diesel::prelude::*;
 
 use super::schema::{
-    resources, search_date, search_index_version, search_number, search_quantity, search_reference,
-    search_string, search_token, search_token_pair, search_uri,
+    resources, search_date, search_index_version, search_number, search_quantity,
+    search_quantity_pair, search_reference, search_string, search_token, search_token_pair,
+    search_uri,
 };
 use super::{Conn, Store, StoreError, dispatch};
 use crate::search::params::{META_PARAMS, params_for};
@@ -198,6 +199,10 @@ impl Conn<'_> {
                     .execute(c)?;
                 diesel::delete(search_quantity::table.filter(search_quantity::rkey.eq(rkey)))
                     .execute(c)?;
+                diesel::delete(
+                    search_quantity_pair::table.filter(search_quantity_pair::rkey.eq(rkey)),
+                )
+                .execute(c)?;
                 diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
                 diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
                     .execute(c)?;
@@ -212,6 +217,12 @@ impl Conn<'_> {
                     search_quantity::table
                         .filter(search_quantity::rkey.eq(rkey))
                         .filter(search_quantity::param.eq_any(&own)),
+                )
+                .execute(c)?;
+                diesel::delete(
+                    search_quantity_pair::table
+                        .filter(search_quantity_pair::rkey.eq(rkey))
+                        .filter(search_quantity_pair::param.eq_any(&own)),
                 )
                 .execute(c)?;
                 diesel::delete(

@@ -8,11 +8,12 @@
 use diesel::prelude::*;
 
 use super::index_rows::{
-    NewDate, NewNumber, NewQuantity, NewReference, NewString, NewToken, NewTokenPair, NewUri,
+    NewDate, NewNumber, NewReference, NewString, NewToken, NewTokenPair, NewUri, QuantityInsert,
 };
 use super::schema::{
     consents, resource_versions, resources, search_date, search_number, search_quantity,
-    search_reference, search_string, search_token, search_token_pair, search_uri,
+    search_quantity_pair, search_reference, search_string, search_token, search_token_pair,
+    search_uri,
 };
 use super::{Conn, StoreError, dispatch};
 use crate::access::classify::ConsentGrant;
@@ -422,6 +423,8 @@ impl Conn<'_> {
             diesel::delete(search_number::table.filter(search_number::rkey.eq(rkey))).execute(c)?;
             diesel::delete(search_quantity::table.filter(search_quantity::rkey.eq(rkey)))
                 .execute(c)?;
+            diesel::delete(search_quantity_pair::table.filter(search_quantity_pair::rkey.eq(rkey)))
+                .execute(c)?;
             diesel::delete(search_uri::table.filter(search_uri::rkey.eq(rkey))).execute(c)?;
             diesel::delete(search_token_pair::table.filter(search_token_pair::rkey.eq(rkey)))
                 .execute(c)?;
@@ -464,9 +467,18 @@ impl Conn<'_> {
                     .execute(c)?;
             }
             for q in &index.quantities {
-                diesel::insert_into(search_quantity::table)
-                    .values(NewQuantity::new(rkey, res_type, q))
-                    .execute(c)?;
+                match QuantityInsert::new(rkey, res_type, q) {
+                    QuantityInsert::Plain(row) => {
+                        diesel::insert_into(search_quantity::table)
+                            .values(row)
+                            .execute(c)?;
+                    }
+                    QuantityInsert::Pair(row) => {
+                        diesel::insert_into(search_quantity_pair::table)
+                            .values(row)
+                            .execute(c)?;
+                    }
+                }
             }
             for u in &index.uris {
                 diesel::insert_into(search_uri::table)

@@ -56,8 +56,8 @@ impl diesel::query_builder::QueryId for PurgeRkeys<'_> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-/// [`PurgeRkeys`]' text around its eleven binds of the same keys.
-const PURGE_RKEYS_SQL: [&str; 12] = [
+/// [`PurgeRkeys`]' text around its twelve binds of the same keys.
+const PURGE_RKEYS_SQL: [&str; 13] = [
     "WITH v AS (DELETE FROM resource_versions WHERE rkey = ANY(",
     ")), t AS (DELETE FROM search_token WHERE rkey = ANY(",
     ")), s AS (DELETE FROM search_string WHERE rkey = ANY(",
@@ -65,6 +65,7 @@ const PURGE_RKEYS_SQL: [&str; 12] = [
     ")), r AS (DELETE FROM search_reference WHERE rkey = ANY(",
     ")), n AS (DELETE FROM search_number WHERE rkey = ANY(",
     ")), q AS (DELETE FROM search_quantity WHERE rkey = ANY(",
+    ")), qp AS (DELETE FROM search_quantity_pair WHERE rkey = ANY(",
     ")), u AS (DELETE FROM search_uri WHERE rkey = ANY(",
     ")), p AS (DELETE FROM search_token_pair WHERE rkey = ANY(",
     ")), c AS (DELETE FROM consents WHERE rkey = ANY(",

@@ -15,7 +15,7 @@ use super::StoreError;
 
 /// The tables a resource's rows live in, children first: the resource row goes last, so an
 /// interrupted batch (rolled back as a whole anyway) never leaves children without a parent.
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "resource_versions",
     "search_token",
     "search_string",
@@ -23,6 +23,7 @@ const TABLES: [&str; 11] = [
     "search_reference",
     "search_number",
     "search_quantity",
+    "search_quantity_pair",
     "search_uri",
     "search_token_pair",
     "consents",
@@ -101,6 +102,7 @@ mod tests {
              CREATE TABLE search_reference (rkey BIGINT NOT NULL);
              CREATE TABLE search_number (rkey BIGINT NOT NULL);
              CREATE TABLE search_quantity (rkey BIGINT NOT NULL);
+             CREATE TABLE search_quantity_pair (rkey BIGINT NOT NULL);
              CREATE TABLE search_uri (rkey BIGINT NOT NULL);
              CREATE TABLE search_token_pair (rkey BIGINT NOT NULL);
              CREATE TABLE consents (rkey BIGINT NOT NULL UNIQUE);

@@ -99,8 +99,21 @@ diesel::table! {
         value -> Double,
         canon_unit -> Nullable<Text>,
         canon_value -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    search_quantity_pair (rkey) {
+        rkey -> BigInt,
+        res_type -> Text,
+        param -> Text,
         comp_system -> Nullable<Text>,
-        comp_code -> Nullable<Text>,
+        comp_code -> Text,
+        system -> Nullable<Text>,
+        code -> Nullable<Text>,
+        value -> Double,
+        canon_unit -> Nullable<Text>,
+        canon_value -> Nullable<Double>,
     }
 }
 
@@ -316,6 +329,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_reference,
     search_number,
     search_quantity,
+    search_quantity_pair,
     search_uri,
     search_token_pair,
     search_index_version,

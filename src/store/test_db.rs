@@ -66,7 +66,7 @@ struct Count {
 /// Rows that outlived what they belong to: child rows of a resource that is gone, and unit or
 /// document members naming a resource that is gone. Zero in a consistent store.
 pub fn orphans(c: &mut Conn<'_>) -> i64 {
-    let children = ["resource_versions", "search_token", "search_string", "search_date", "search_reference", "search_number", "search_quantity", "search_uri", "search_token_pair", "consents"]
+    let children = ["resource_versions", "search_token", "search_string", "search_date", "search_reference", "search_number", "search_quantity", "search_quantity_pair", "search_uri", "search_token_pair", "consents"]
         .map(|t| format!("SELECT count(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.rkey = x.rkey)"));
     let members = ["report_unit_members", "document_members"].map(|t| {
         format!(

@@ -180,7 +180,7 @@ mod tests {
                     "component-code-value-quantity",
                     "http://loinc.org|8480-6$gt100",
                 )],
-                "search_quantity_component",
+                "search_quantity_pair_lookup",
             ),
             (
                 "Observation",
@@ -194,7 +194,7 @@ mod tests {
             (
                 "Observation",
                 &[("combo-code-value-quantity", "http://loinc.org|8480-6$gt100")],
-                "search_quantity_component",
+                "search_quantity_pair_lookup",
             ),
             (
                 "Observation",

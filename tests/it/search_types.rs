@@ -588,6 +588,7 @@ fn on_url(backend: Backend, url: &str, statements: &[&str]) -> i64 {
 
 /// Every index row of the parameters this version added.
 const ADDED_ROWS: &str = "SELECT CAST((SELECT count(*) FROM search_quantity) \
+    + (SELECT count(*) FROM search_quantity_pair) \
     + (SELECT count(*) FROM search_number) + (SELECT count(*) FROM search_uri) \
     + (SELECT count(*) FROM search_token_pair) \
     + (SELECT count(*) FROM search_token WHERE param IN ('_tag', '_security')) AS BIGINT) AS n";
@@ -604,6 +605,7 @@ fn make_older_at(backend: Backend, url: &str) {
         url,
         &[
             "DELETE FROM search_quantity",
+            "DELETE FROM search_quantity_pair",
             "DELETE FROM search_number",
             "DELETE FROM search_uri",
             "DELETE FROM search_token_pair",
