@@ -209,7 +209,10 @@ impl Error {
             // aborted one of two transactions waiting on each other's rows: the state the
             // request assumed changed under it, and sending it again may succeed.
             Error::Store(e) if e.is_write_race() => (StatusCode::CONFLICT, IssueType::Conflict),
-            Error::Store(StoreError::ShuttingDown) => {
+            // Another connection held a lock past the wait allowed (another process on the
+            // SQLite file, a PostgreSQL `lock_timeout`): nothing was stored, and the same
+            // request may succeed once the lock is released (`Retry-After`).
+            Error::Store(StoreError::ShuttingDown | StoreError::Busy(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, IssueType::Transient)
             }
             // The database is down or every connection busy: the same request may succeed later
@@ -392,6 +395,7 @@ fn store_message(e: &StoreError) -> RequestMessage {
         e if e.is_unavailable() => RequestMessage::StoreUnavailable,
         StoreError::DiskFull(_) => RequestMessage::DiskFull,
         StoreError::ShuttingDown => RequestMessage::ShuttingDown,
+        StoreError::Busy(_) => RequestMessage::StoreLocked,
         e if e.is_write_race() => RequestMessage::WriteRace,
         _ => RequestMessage::StorageFailure,
     }
@@ -510,6 +514,7 @@ mod tests {
             (Error::Store(StoreError::Connection("x".into())), 503),
             (Error::Store(StoreError::DiskFull("x".into())), 507),
             (Error::AuditNotStored(StoreError::Task("x".into())), 503),
+            (Error::Store(StoreError::Busy("x".into())), 503),
             (Error::Store(StoreError::Corrupt("x".into())), 500),
         ];
         for (error, status) in cases {
@@ -544,6 +549,44 @@ mod tests {
             "{json}"
         );
         assert!(!json.contains("secret detail"), "{json}");
+    }
+
+    /// SQLite's `database is locked` and PostgreSQL's lock timeout, as they arrive through
+    /// diesel: a passing state, not a broken server, and not a conflict of the request's own.
+    #[test]
+    fn a_lock_held_too_long_is_transient_and_says_when_to_retry() {
+        for said in [
+            "database is locked",
+            "canceling statement due to lock timeout",
+        ] {
+            let info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync> =
+                Box::new(String::from(said));
+            let store = StoreError::from(diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                info,
+            ));
+            let e = Error::Store(store);
+            assert_eq!(e.contention(), Some(crate::store::Contention::Busy));
+            let response = e.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let retry = response.headers().get(actix_web::http::header::RETRY_AFTER);
+            assert_eq!(retry.and_then(|v| v.to_str().ok()), Some(RETRY_AFTER_SECS));
+            let outcome = e.outcome();
+            assert_eq!(outcome.issues[0].code.as_str(), "transient");
+            let json = outcome.to_json().to_string();
+            // The catalogue's words, never the database's.
+            assert!(
+                json.contains("locked by another connection; retry"),
+                "{json}"
+            );
+            assert!(!json.contains("timeout"), "{json}");
+            // A transaction Bundle's entry answers the same.
+            let in_entry = Error::InEntry {
+                index: 0,
+                source: Box::new(e),
+            };
+            assert_eq!(in_entry.classify().0, StatusCode::SERVICE_UNAVAILABLE);
+        }
     }
 
     #[test]

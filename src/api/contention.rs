@@ -90,7 +90,7 @@ mod tests {
         let busy = Error::Store(StoreError::Busy("database is locked".into()));
         assert_eq!(
             lost(&req, &busy).map(|l| (l.kind, l.status)),
-            Some(("busy", 500))
+            Some(("busy", 503))
         );
         assert_eq!(lost(&req, &Error::Store(StoreError::Timeout)), None);
     }

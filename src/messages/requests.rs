@@ -102,6 +102,7 @@ pub enum RequestMessage {
     StoreUnavailable,
     DiskFull,
     ShuttingDown,
+    StoreLocked,
     StorageFailure,
     WriteRace,
     AuditNotStored,
@@ -247,6 +248,11 @@ impl RequestMessage {
                 lang,
                 "the server is shutting down; retry later",
                 "サーバーは停止処理中です。しばらくしてから再送してください",
+            ),
+            M::StoreLocked => say!(
+                lang,
+                "the database is locked by another connection; retry in a moment",
+                "データベースがほかの接続にロックされています。少し待ってから再送してください",
             ),
             M::StorageFailure => say!(lang, "storage failure", "保存処理で障害が起きました"),
             M::WriteRace => say!(

@@ -630,6 +630,7 @@ fn request_and_service_examples() -> Vec<Message> {
     let mut out: Vec<Message> = [
         RequestMessage::AllOk,
         RequestMessage::Busy,
+        RequestMessage::StoreLocked,
         RequestMessage::NotFound {
             reference: s("Patient/1"),
         },

@@ -34,8 +34,11 @@ pub enum StoreError {
     /// aborting this one; nothing of it was stored and the same request may succeed again.
     #[error("deadlock with a concurrent transaction: {0}")]
     Deadlock(String),
-    /// SQLite: another connection (another process on the same file) kept the database locked
-    /// past the busy timeout (`SQLITE_BUSY`). A failure of the server, not of the request.
+    /// Another connection kept a lock this statement needed past the wait allowed: on SQLite
+    /// the database file, past the busy timeout (`SQLITE_BUSY`: another process on the same
+    /// file); on PostgreSQL a row, table or advisory lock, past a `lock_timeout` the operator
+    /// set (SQLSTATE 55P03). Nothing of the transaction was stored; the same request may
+    /// succeed once the lock is released.
     #[error("the database stayed locked by another connection: {0}")]
     Busy(String),
 }
@@ -134,8 +137,9 @@ pub enum Contention {
     Serialization,
     /// A unique key was inserted meanwhile by another writer.
     KeyTaken,
-    /// SQLite: the database stayed locked by another connection past the busy timeout
-    /// (`SQLITE_BUSY`: another process writing the same file).
+    /// A lock stayed held by another connection past the wait allowed: SQLite's busy timeout
+    /// (`SQLITE_BUSY`: another process writing the same file) or PostgreSQL's `lock_timeout`
+    /// (55P03).
     Busy,
 }
 
@@ -153,8 +157,9 @@ impl Contention {
 
 impl StoreError {
     /// Whether, and how, this failure was a concurrent transaction's doing. The write races
-    /// ([`is_write_race`](Self::is_write_race)) are the ones a client is told to retry (409);
-    /// a busy SQLite file stays a failure of the server (500).
+    /// ([`is_write_race`](Self::is_write_race)) are the ones a client is told to retry with
+    /// the request as it is (409); a lock held too long is a passing state of the database, to
+    /// retry after a pause (503 with `Retry-After`).
     pub fn contention(&self) -> Option<Contention> {
         match self {
             StoreError::Deadlock(_) => Some(Contention::Deadlock),
@@ -172,13 +177,19 @@ impl StoreError {
     }
 }
 
-/// SQLite's texts for `SQLITE_BUSY` and `SQLITE_LOCKED`, which diesel gives no kind of their own.
+/// SQLite's texts for `SQLITE_BUSY` and `SQLITE_LOCKED`, and PostgreSQL's for a `lock_timeout`
+/// (55P03, in the server's English or its Japanese under a `ja` `lc_messages`): diesel gives
+/// none of them a kind of its own nor exposes the code. A `statement_timeout` (57014) is not
+/// one: a statement too slow for its limit may be as slow the next time.
 pub(super) fn is_busy(e: &DieselError) -> bool {
     let DieselError::DatabaseError(_, info) = e else {
         return false;
     };
     let message = info.message();
-    message.contains("database is locked") || message.contains("database table is locked")
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("canceling statement due to lock timeout")
+        || message.contains("ロックのタイムアウトのためステートメントをキャンセルしています")
 }
 
 /// SQLite reports `SQLITE_FULL` only by its message through diesel; PostgreSQL's disk_full
@@ -254,8 +265,8 @@ mod tests {
         ));
     }
 
-    /// Every write race is a contention, and a busy SQLite file is one that is not a race: the
-    /// status a client sees does not change by being counted.
+    /// Every write race is a contention, and a lock held too long (SQLite's busy file,
+    /// PostgreSQL's lock timeout) is one that is not a race; a statement timeout is neither.
     #[test]
     fn contention_is_named_by_kind_and_the_write_races_stay_what_they_were() {
         let cases = [
@@ -277,6 +288,27 @@ mod tests {
             (
                 database_error(DatabaseErrorKind::Unknown, "database is locked"),
                 Some(Contention::Busy),
+            ),
+            (
+                database_error(
+                    DatabaseErrorKind::Unknown,
+                    "canceling statement due to lock timeout",
+                ),
+                Some(Contention::Busy),
+            ),
+            (
+                database_error(
+                    DatabaseErrorKind::Unknown,
+                    "ロックのタイムアウトのためステートメントをキャンセルしています",
+                ),
+                Some(Contention::Busy),
+            ),
+            (
+                database_error(
+                    DatabaseErrorKind::Unknown,
+                    "canceling statement due to statement timeout",
+                ),
+                None,
             ),
             (
                 database_error(DatabaseErrorKind::Unknown, "syntax error"),
