@@ -30,6 +30,10 @@ pub enum Command {
     /// indexed (the server also does this at start-up when the stored index is older).
     Reindex(ConfigArgs),
     /// Measure loopback throughput and latency of POST and GET Observation.
+    ///
+    /// The in-process server logs requests at WARN only (a line per request at INFO costs the
+    /// benchmark throughput); RUST_LOG, when set, decides instead (RUST_LOG=info logs each
+    /// request again).
     Bench(commands::bench::BenchArgs),
     /// Validate FHIR resources in files or folders against their profiles (no database).
     Validate(commands::validate::ValidateArgs),
@@ -44,6 +48,17 @@ pub enum Command {
     /// Terminology: import code lists (masters, FHIR CodeSystems/ValueSets) into the database.
     #[command(subcommand)]
     Codesets(commands::codesets::CodesetsCommand),
+}
+
+impl Cli {
+    /// What the command logs unless `RUST_LOG` says otherwise: every request at INFO, but for
+    /// the benchmark, whose in-process server the request log would slow down.
+    pub fn log_defaults(&self) -> crate::telemetry::Defaults {
+        match self.command {
+            Command::Bench(_) => crate::telemetry::Defaults::QuietRequests,
+            _ => crate::telemetry::Defaults::Info,
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> ExitCode {

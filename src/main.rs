@@ -6,6 +6,6 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = kyoyu::cli::Cli::parse();
-    kyoyu::telemetry::init();
+    kyoyu::telemetry::init(cli.log_defaults());
     kyoyu::cli::run(cli)
 }

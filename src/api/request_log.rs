@@ -58,7 +58,7 @@ pub async fn log_request(
         m.request(route, method.as_str(), status, took);
     }
     tracing::info!(
-        target: "kyoyu::request",
+        target: crate::telemetry::REQUEST_LOG,
         request_id = %id,
         method = %method,
         route = %route,
