@@ -528,6 +528,80 @@ fn scope_builders_are_read_from_calls() {
     assert_eq!(found, [".scope(…)", "Scoped::new"]);
 }
 
+/// Where a lock is taken on something other than a write kernel (`tx`) outside `store/`:
+/// (file, the receivers of its `.lock(…)` calls, why). A write takes its typed locks
+/// (`store::LockKey`) through its kernel (`WriteTx::lock`), which alone calls `Conn::lock`.
+const LOCK_TAKERS: &[(&str, &[&str], &str)] = &[(
+    "interactions/write_tx.rs",
+    &["self", "self.conn"],
+    "the write kernel: WriteTx::lock over the transaction's connection",
+)];
+
+/// The receivers of the `.lock(…)` calls with arguments in `code` (a mutex's `.lock()` takes
+/// none) other than `tx`, a write kernel by the code's convention. A receiver is the chain of
+/// names, calls and fields before the call, across line breaks before a `.`.
+fn lock_receivers(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, m) in code.match_indices(".lock(") {
+        if code[at + m.len()..].trim_start().starts_with(')') {
+            continue;
+        }
+        // Back over names, dots, spaces and balanced calls; an open parenthesis is the
+        // receiver's enclosing call (`Ok(self.conn.lock(k)?)`), not part of it.
+        let (mut start, mut depth) = (at, 0usize);
+        for (i, c) in code[..at].char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' if depth == 0 => break,
+                '(' => depth -= 1,
+                c if depth > 0 || c.is_alphanumeric() || c.is_whitespace() => {}
+                '_' | '.' => {}
+                _ => break,
+            }
+            start = i;
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        for part in code[start..at].split_whitespace().rev() {
+            parts.push(part);
+            if !part.starts_with('.') {
+                break;
+            }
+        }
+        let receiver: String = parts.into_iter().rev().collect();
+        if receiver != "tx" {
+            found.insert(receiver);
+        }
+    }
+    found
+}
+
+#[test]
+fn writes_lock_through_the_kernel() {
+    // The store takes its own (the purgers', the access rule's installation).
+    let found = found_per_file(|rel| rel.starts_with("store/"), lock_receivers);
+    let listed: BTreeMap<String, BTreeSet<String>> = LOCK_TAKERS
+        .iter()
+        .map(|(file, takers, _)| {
+            let takers = takers.iter().map(|t| (*t).to_string()).collect();
+            ((*file).to_string(), takers)
+        })
+        .collect();
+    assert_eq!(
+        found, listed,
+        "a lock is taken outside the write kernel: a write takes its locks through its \
+         WriteTx (tx.lock), never on the connection; a deliberate exception is listed in \
+         LOCK_TAKERS with its reason"
+    );
+}
+
+#[test]
+fn lock_receivers_are_read_from_calls() {
+    let code = "tx.lock(LockKey::Purge)?; let g = m.lock().unwrap(); conn.lock(k)?; \
+                match tx\n    .conn()\n    .lock(LockKey::Document(k)) {} Ok(self.conn.lock(key)?)";
+    let found: Vec<String> = lock_receivers(code).into_iter().collect();
+    assert_eq!(found, ["conn", "self.conn", "tx.conn()"]);
+}
+
 /// The connection's queries that return stored content, or tell whether something exists, to
 /// a caller: private to `store/`, reached through `Scoped` (or `System`) only.
 const CALLER_READS: &[&str] = &[
@@ -619,32 +693,21 @@ const CONN_SURFACE: &[(&str, &str)] = &[
     // The transaction's own controls.
     (
         "lock",
-        "serialises contending writers until the transaction ends",
+        "serialises contending writers until the transaction ends (outside store/, only the \
+         write kernel calls it: writes_lock_through_the_kernel)",
     ),
     (
         "cede",
         "lets waiting readers run between a long write's statements",
     ),
-    // The write path of resources (interactions::write and the submissions' cascade).
+    // The write path of resources (the write kernel's, and the purger's `purge`).
     ("insert_new", "stores a new resource's first version"),
     (
         "write_version",
-        "stores a new version of an existing resource",
+        "stores a new version of an existing resource (a Patient's rows follow its person)",
     ),
     ("write_deletion", "stores a deletion marker"),
     ("purge", "removes a resource with its versions"),
-    (
-        "purge_submission",
-        "removes a submission's members, then its Bundle",
-    ),
-    (
-        "relink_person",
-        "moves a Patient's rows to its person after a write",
-    ),
-    (
-        "hold_reference_target",
-        "holds a referenced row until the referring write commits",
-    ),
 ];
 
 /// The names of the `pub` and `pub(crate)` functions declared in `impl … Conn<…>` blocks (not

@@ -88,6 +88,42 @@ impl Services {
     }
 }
 
+#[cfg(test)]
+impl Services {
+    /// Services over `store` for unit tests that write through the write kernel without a
+    /// server: the open caller, a clock fixed at `now`, base R4 only, no validation on write and
+    /// no reference check. Starts its audit queue on the current runtime.
+    #[allow(clippy::expect_used)]
+    pub(crate) fn for_tests(store: Store, now: i64) -> Services {
+        use crate::packages::PackageSet;
+        let packages = Arc::new(PackageSet::default());
+        let value_sets = Arc::new(ValueSetEngine::new(Arc::clone(&packages)));
+        let validator = Validator::with_packages(packages, Arc::clone(&value_sets) as _, false)
+            .expect("the embedded base model loads");
+        let (audit_queue, _task) =
+            crate::audit::AuditQueue::spawn(store.clone(), crate::metrics::Metrics::new().audit());
+        Services {
+            store,
+            clock: Arc::new(crate::clock::FixedClock::at_micros(now)),
+            ids: Arc::new(crate::clock::SequentialIds::new("test")),
+            search: QueryOptions::for_tests(false),
+            validator: Arc::new(validator),
+            value_sets,
+            terminology: Arc::new(Terminology::default()),
+            validate_on_write: false,
+            cpu: crate::validation::pool::CpuPool::new(1, 1),
+            caller: Arc::new(crate::access::Caller::open()),
+            audit_queue,
+            recorded: crate::audit::Recorded::default(),
+            retention: crate::retention::Policy::default(),
+            references: references::Integrity {
+                enabled: false,
+                base_url: String::new(),
+            },
+        }
+    }
+}
+
 /// The result of a write: the stored version and whether it created the resource.
 #[derive(Debug, Clone)]
 pub struct Written {

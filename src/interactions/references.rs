@@ -14,7 +14,7 @@ use super::write_tx::WriteTx;
 use crate::error::Error;
 use crate::fhir::{Issue, IssueType};
 use crate::messages::InteractionMessage as M;
-use crate::store::Scoped;
+use crate::store::{LockKey, Scoped};
 
 /// Whether writes are checked, and the base URL under which an absolute reference is local.
 #[derive(Debug, Clone)]
@@ -145,9 +145,9 @@ pub(crate) fn to_check(
 
 /// Refuses (422, one issue per reference) the references among `found` that name nothing the
 /// caller may read: absent, deleted, a version that does not exist, or another's.
-/// Each target found is held until the write commits (see
-/// [`Conn::hold_reference_target`](crate::store::Conn::hold_reference_target)): a delete racing the write either commits first, and the
-/// read here sees it (its statement starts after the lock waited), or waits for the write.
+/// Each target found is held until the write commits (the kernel's lock
+/// [`LockKey::ReferenceTarget`]): a delete racing the write either commits first, and the read
+/// here sees it (its statement starts after the lock waited), or waits for the write.
 pub(crate) fn check(tx: &mut WriteTx<'_, '_>, found: &[Found]) -> Result<(), Error> {
     let svc = tx.services();
     let mut issues = Vec::new();
@@ -158,9 +158,7 @@ pub(crate) fn check(tx: &mut WriteTx<'_, '_>, found: &[Found]) -> Result<(), Err
                 id,
                 version,
             } => match tx
-                .conn()
-                .hold_reference_target(res_type, id)
-                .map_err(Error::from)
+                .lock(LockKey::ReferenceTarget { res_type, id })
                 .and_then(|()| super::read::read_in(&mut tx.scoped()?, res_type, id, version))
             {
                 Ok(_) => continue,

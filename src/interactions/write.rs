@@ -285,8 +285,8 @@ fn key(person: crate::access::person::PersonKey) -> String {
 }
 
 /// Writes `prepared` as the next version over `current`, or as a new resource: its patient
-/// resolved first, and, for a Patient, the rows that belong to it kept in step with its person.
-/// Every write of a resource goes through here.
+/// resolved first; for a Patient, the store keeps the rows that belong to it in step with its
+/// person as it writes the version. Every write of a resource goes through here.
 pub(super) fn store_prepared(
     conn: &mut Conn<'_>,
     prepared: &mut Prepared,
@@ -304,12 +304,6 @@ pub(super) fn store_prepared(
             .into(),
         ));
     }
-    let before = if prepared.res_type == "Patient" {
-        conn.system(SystemUse::Identity)
-            .person_of_patient(&prepared.id)?
-    } else {
-        None
-    };
     match current {
         Some(row) => {
             conn.write_version(row.rkey, prepared.version, &prepared.new_version(method))?
@@ -317,14 +311,6 @@ pub(super) fn store_prepared(
         None => {
             conn.insert_new(&prepared.new_version(method))?;
         }
-    }
-    if prepared.res_type == "Patient" {
-        conn.relink_person(
-            &prepared.id,
-            prepared.institution.as_deref(),
-            before.as_deref(),
-            prepared.person_key.as_deref(),
-        )?;
     }
     Ok(())
 }

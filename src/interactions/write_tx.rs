@@ -19,7 +19,7 @@ use crate::access::Scope;
 use crate::audit::{AuditRecord, Touch, policy, touch_of};
 use crate::error::Error;
 use crate::search::SearchQuery;
-use crate::store::{Conn, CurrentRow, LockKey, Method, Scoped, StoredResource};
+use crate::store::{Conn, CurrentRow, LockKey, Member, Method, Removed, Scoped, StoredResource};
 
 /// What a write did to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +230,33 @@ impl<'t, 'c> WriteTx<'t, 'c> {
             t.version = version;
         }
         Ok(version)
+    }
+
+    /// Removes `res_type/id` entirely, every version with it (a member a re-sent submission
+    /// dropped): what was removed, or `None` when there was nothing.
+    pub(crate) fn purge(&mut self, res_type: &str, id: &str) -> Result<Option<Removed>, Error> {
+        Ok(self.conn.purge(res_type, id)?)
+    }
+
+    /// Removes a submission (a report unit or a document): its members first, then its Bundle,
+    /// so no moment shows a Bundle without the data it stands for. What was removed, each with
+    /// the patient its row named, which the submission names in its record
+    /// ([`note`](Self::note)) when the removal is what it did: a cancel or a unit's deletion,
+    /// not a re-post that replaces what it removed.
+    pub(crate) fn purge_submission(
+        &mut self,
+        members: &[Member],
+        bundle_id: &str,
+    ) -> Result<Vec<Removed>, Error> {
+        let rows = members
+            .iter()
+            .map(|m| (m.res_type.as_str(), m.res_id.as_str()))
+            .chain([("Bundle", bundle_id)]);
+        let mut removed = Vec::new();
+        for (res_type, id) in rows {
+            removed.extend(self.purge(res_type, id)?);
+        }
+        Ok(removed)
     }
 
     /// What follows belongs to the transaction's entry `index` (its audit names entries in

@@ -259,6 +259,8 @@ struct Tally {
 
 /// One generated history on a store, the model kept alongside, counted into `n`.
 async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
+    // The cancels' services: the open caller at the instant 0.
+    let svc = crate::interactions::Services::for_tests(s.clone(), 0);
     let mut m = Model::default();
     let mut t = 0;
     let steps = 8 + g.next(8) as usize;
@@ -356,8 +358,9 @@ async fn history(s: &Store, h: usize, g: &mut Gen, label: &str, n: &mut Tally) {
                         m.docs[d].members.clear();
                         m.docs[d].state = DocState::Cancelled;
                         let key = m.docs[d].key.clone();
-                        s.write(None, move |c| {
-                            crate::submissions::documents::cancel_in_tx(c, &key, 0)
+                        // Through the write kernel, as a request cancels.
+                        svc.write_tx(svc.session(), None, None, move |tx| {
+                            crate::submissions::documents::cancel_in_tx(tx, &key)
                         })
                         .await
                         .unwrap();

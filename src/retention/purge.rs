@@ -306,7 +306,7 @@ fn purge_rows(
             continue;
         }
         if let Some(u) = c.system(SystemUse::Purge).unit(&key)?
-            && c.purge("Bundle", &u.bundle_id)?
+            && c.purge("Bundle", &u.bundle_id)?.is_some()
         {
             c.retention()
                 .record_purged(run_id, "Bundle", &u.bundle_id, REPORT_UNIT_RULE, now)?;

@@ -62,8 +62,9 @@ impl Conn<'_> {
     /// After `Patient/id` (written by `institution`) was written naming `person`: the rows that
     /// reached their person through it (`before`) follow it, and the writer's own rows that named
     /// it before it existed get it. Another institution's rows naming an id that did not exist
-    /// yet stay unknown: creating a Patient under that id must not claim them.
-    pub fn relink_person(
+    /// yet stay unknown: creating a Patient under that id must not claim them. Part of writing a
+    /// Patient's version (`insert_new`, `write_version`), never called on its own.
+    pub(super) fn relink_person(
         &mut self,
         id: &str,
         institution: Option<&str>,

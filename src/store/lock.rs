@@ -4,6 +4,8 @@
 //! so every server instance sharing a database must render the same key to the same text: a
 //! change of rendering would let an old and a new instance write the same thing at once during a
 //! rolling upgrade. The tests pin each rendering. On SQLite there is one writer, so none is taken.
+//! One key is no name: a referenced resource is held as its own row
+//! ([`LockKey::ReferenceTarget`]), which the writers of that row wait for without taking any key.
 
 use std::fmt;
 
@@ -31,6 +33,11 @@ pub enum LockKey<'a> {
     },
     /// The retention purgers: with several servers on one database, one purges at a time.
     Purge,
+    /// The current row of a resource a write references, held shared until the write commits,
+    /// so a concurrent delete or update of it waits: a reference checked against it stays true
+    /// at commit. On PostgreSQL a row lock (`FOR SHARE`), not an advisory one: the delete it
+    /// holds off takes no key of ours, it updates the row. Its rendering is for logs only.
+    ReferenceTarget { res_type: &'a str, id: &'a str },
     /// The installation of the access rule's PostgreSQL function at start-up: with several
     /// servers starting on one database, one compares and replaces it at a time.
     AccessRule,
@@ -57,6 +64,9 @@ impl fmt::Display for LockKey<'_> {
                 person,
             } => write!(f, "patient{SEP}{institution}{SEP}{person}"),
             LockKey::Purge => f.write_str("retention purge"),
+            LockKey::ReferenceTarget { res_type, id } => {
+                write!(f, "referenced{SEP}{res_type}/{id}")
+            }
             LockKey::AccessRule => f.write_str("access rule"),
         }
     }
@@ -111,6 +121,13 @@ mod tests {
                 "patient\u{1f}1311234567\u{1f}00012345",
             ),
             (LockKey::Purge, "retention purge"),
+            (
+                LockKey::ReferenceTarget {
+                    res_type: "Patient",
+                    id: "123",
+                },
+                "referenced\u{1f}Patient/123",
+            ),
             (LockKey::AccessRule, "access rule"),
         ];
         for (key, text) in cases {

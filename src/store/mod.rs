@@ -58,13 +58,13 @@ pub use lock::LockKey;
 pub use maintenance::MaintenanceRepo;
 pub use migrate::{MigrationReport, run_migrations};
 pub use reindex::ReindexReport;
-pub use resources::{CurrentRow, Method, NewVersion, StoredResource};
+pub use resources::{CurrentRow, Method, NewVersion, Removed, StoredResource};
 pub use retention::{Expired, RetentionRepo, Taken};
 pub use scoped::Scoped;
 pub use search_sql::SearchPage;
 pub use sqlite_checkpoint::CheckpointHold;
 pub use system::{System, SystemUse};
-pub use units::{Member, PatientResource, Removed, UnitRepo, UnitRow};
+pub use units::{Member, PatientResource, UnitRepo, UnitRow};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -467,12 +467,16 @@ impl Conn<'_> {
         }
     }
 
-    /// Serialises writers that contend on `key` (a conditional create's query, a logical id)
-    /// until the end of the current transaction. SQLite has a single writer, so nothing to do.
+    /// Serialises writers that contend on `key` (a conditional create's query, a logical id,
+    /// a referenced row) until the end of the current transaction. SQLite has a single writer,
+    /// so nothing else commits between a write's check and its commit: nothing to do.
     pub fn lock(&mut self, key: LockKey<'_>) -> Result<(), StoreError> {
-        match self {
-            Conn::Sqlite(_) => Ok(()),
-            Conn::Pg(c) => postgres::advisory_xact_lock(c, &key.to_string()),
+        match (self, key) {
+            (Conn::Sqlite(_), _) => Ok(()),
+            (Conn::Pg(c), LockKey::ReferenceTarget { res_type, id }) => {
+                resources::hold_row(c, res_type, id)
+            }
+            (Conn::Pg(c), key) => postgres::advisory_xact_lock(c, &key.to_string()),
         }
     }
 }

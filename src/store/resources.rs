@@ -19,6 +19,14 @@ use super::{Conn, StoreError, dispatch};
 use crate::access::classify::ConsentGrant;
 use crate::search::IndexRows;
 
+/// A row a removal took away, with the patient it was about (for the audit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub res_type: String,
+    pub res_id: String,
+    pub patient_key: Option<String>,
+}
+
 /// One stored version as the API serves it. `content` is the JSON text exactly as stored
 /// (meta.versionId and meta.lastUpdated already set), `None` for a deletion.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +179,24 @@ struct NewConsentGrant<'a> {
     period_end: Option<i64>,
 }
 
+/// Holds the current row of `res_type/id` (if any) until this transaction ends: the
+/// PostgreSQL side of [`LockKey::ReferenceTarget`](super::LockKey::ReferenceTarget).
+pub(super) fn hold_row(
+    c: &mut diesel::PgConnection,
+    res_type: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    // `FOR SHARE`, not `FOR KEY SHARE`: a delete updates the row without touching its key,
+    // which `FOR KEY SHARE` would let through.
+    resources::table
+        .filter(resources::res_type.eq(res_type))
+        .filter(resources::res_id.eq(id))
+        .select(resources::rkey)
+        .for_share()
+        .load::<i64>(c)?;
+    Ok(())
+}
+
 impl Conn<'_> {
     /// The current version, a deletion marker included (the caller answers 410 for it).
     pub(super) fn read_current(
@@ -193,24 +219,6 @@ impl Conn<'_> {
         Ok(self
             .read_current_owned(res_type, id)?
             .map(|(row, stored, _)| (row, stored)))
-    }
-
-    /// Holds the current row of `res_type/id` (if any) until this transaction ends, so a
-    /// concurrent delete or update of it waits for the commit: a reference checked against it
-    /// stays true when the referring write commits. PostgreSQL only: a SQLite write runs on the
-    /// one writer, so nothing else commits between its check and its commit.
-    pub fn hold_reference_target(&mut self, res_type: &str, id: &str) -> Result<(), StoreError> {
-        if let Conn::Pg(c) = self {
-            // `FOR SHARE`, not `FOR KEY SHARE`: a delete updates the row without touching its
-            // key, which `FOR KEY SHARE` would let through.
-            resources::table
-                .filter(resources::res_type.eq(res_type))
-                .filter(resources::res_id.eq(id))
-                .select(resources::rkey)
-                .for_share()
-                .load::<i64>(*c)?;
-        }
-        Ok(())
     }
 
     /// [`read_current_row`](Self::read_current_row) with the institution that wrote it, for
@@ -261,7 +269,9 @@ impl Conn<'_> {
         Ok(rows.into_iter().next())
     }
 
-    /// Writes version 1 of a resource that does not exist yet; returns its row key.
+    /// Writes version 1 of a resource that does not exist yet; returns its row key. A new
+    /// Patient gives its person to the rows that named it before it existed (see
+    /// [`relink_person`](Self::relink_person)).
     pub fn insert_new(&mut self, v: &NewVersion<'_>) -> Result<i64, StoreError> {
         let rkey: i64 = dispatch!(self, |c, DB| diesel::insert_into(resources::table)
             .values(NewResource::first(v))
@@ -270,16 +280,27 @@ impl Conn<'_> {
         self.insert_version_row(rkey, v.method)?;
         self.insert_index(rkey, v.res_type, v.index)?;
         self.insert_consent(rkey, v)?;
+        if v.res_type == "Patient" {
+            // No row existed, so no row reached a person through it before.
+            self.relink_person(v.id, v.institution, None, v.person_key)?;
+        }
         Ok(rkey)
     }
 
     /// Writes `version` over the current row `rkey` (an update, or a re-creation after delete).
+    /// A Patient's rows keep in step with the person it now names (see
+    /// [`relink_person`](Self::relink_person)).
     pub fn write_version(
         &mut self,
         rkey: i64,
         version: i64,
         v: &NewVersion<'_>,
     ) -> Result<(), StoreError> {
+        let before = if v.res_type == "Patient" {
+            self.person_of_patient(v.id)?
+        } else {
+            None
+        };
         dispatch!(self, |c, DB| diesel::update(
             resources::table.filter(resources::rkey.eq(rkey))
         )
@@ -302,7 +323,11 @@ impl Conn<'_> {
         self.delete_index(rkey)?;
         self.insert_index(rkey, v.res_type, v.index)?;
         self.delete_consent(rkey)?;
-        self.insert_consent(rkey, v)
+        self.insert_consent(rkey, v)?;
+        if v.res_type == "Patient" {
+            self.relink_person(v.id, v.institution, before.as_deref(), v.person_key)?;
+        }
+        Ok(())
     }
 
     /// A Consent's grants, kept beside it for the access condition to join by person. A grant
@@ -341,14 +366,24 @@ impl Conn<'_> {
     }
 
     /// Removes a resource entirely: every version, index and consent row. For data that must be
-    /// gone (a replaced report unit, expired retention), not for a FHIR delete.
-    pub fn purge(&mut self, res_type: &str, id: &str) -> Result<bool, StoreError> {
-        let rkeys: Vec<i64> = dispatch!(self, |c, DB| resources::table
+    /// gone (a replaced report unit, expired retention), not for a FHIR delete. What was
+    /// removed, with the patient its row named (read with its key, for an audit record);
+    /// `None` when there was nothing.
+    pub fn purge(&mut self, res_type: &str, id: &str) -> Result<Option<Removed>, StoreError> {
+        let rows: Vec<(i64, Option<String>)> = dispatch!(self, |c, DB| resources::table
             .filter(resources::res_type.eq(res_type))
             .filter(resources::res_id.eq(id))
-            .select(resources::rkey)
+            .select((resources::rkey, resources::patient_key))
             .load(c))?;
-        Ok(self.purge_rkeys(&rkeys)? > 0)
+        let rkeys: Vec<i64> = rows.iter().map(|(rkey, _)| *rkey).collect();
+        if self.purge_rkeys(&rkeys)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Removed {
+            res_type: res_type.to_string(),
+            res_id: id.to_string(),
+            patient_key: rows.into_iter().next().and_then(|(_, patient)| patient),
+        }))
     }
 
     /// Records a FHIR delete as a new, empty version; the index rows go so searches skip it.

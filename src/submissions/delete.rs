@@ -76,12 +76,12 @@ pub async fn delete_units(
             }
         };
         tx.lock(LockKey::ReportUnit(&unit.unit_key))?;
-        let conn = tx.conn();
-        let members = conn
+        let members = tx
+            .conn()
             .system(SystemUse::Submission)
             .unit_members(&unit.unit_key)?;
-        let removed = conn.purge_submission(&members, &unit.bundle_id)?;
-        conn.units().delete_unit(&unit.unit_key)?;
+        let removed = tx.purge_submission(&members, &unit.bundle_id)?;
+        tx.conn().units().delete_unit(&unit.unit_key)?;
         tx.note(Did::Removed, super::touches_of(&removed));
         Ok(DeletedUnits {
             units: 1,

@@ -180,7 +180,7 @@ impl Writer {
             let still = members
                 .iter()
                 .any(|m| m.res_type == o.res_type && m.res_id == o.res_id);
-            if !still && tx.conn().purge(&o.res_type, &o.res_id)? {
+            if !still && tx.purge(&o.res_type, &o.res_id)?.is_some() {
                 purged += 1;
             }
         }

@@ -20,7 +20,7 @@ use crate::interactions::Services;
 use crate::interactions::write_tx::WriteTx;
 use crate::messages::DocumentMessage;
 use crate::search::IndexRows;
-use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, Member, SystemUse};
+use crate::store::{DocumentRow, DocumentStatus, LockKey, Member, SystemUse};
 use crate::submissions::Applied;
 use crate::submissions::members::{Ids, Writer, patient_rows};
 
@@ -69,7 +69,7 @@ impl DocumentWrite {
             &mut self.ids,
         )?;
         let patient_id = patient.0.clone();
-        let old_members = self.previous_members(tx.conn(), previous.as_ref(), &patient_id)?;
+        let old_members = self.previous_members(tx, previous.as_ref(), &patient_id)?;
         let refs: HashMap<String, String> = self
             .plan
             .patient_full_urls
@@ -137,20 +137,21 @@ impl DocumentWrite {
     /// resources and the Bundle with its history are purged and registered afresh.
     fn previous_members(
         &self,
-        conn: &mut Conn<'_>,
+        tx: &mut WriteTx<'_, '_>,
         previous: Option<&DocumentRow>,
         patient_id: &str,
     ) -> Result<Vec<Member>, Error> {
         let Some(p) = previous else {
             return Ok(Vec::new());
         };
-        let members = conn
+        let members = tx
+            .conn()
             .system(SystemUse::Submission)
             .document_members(&p.document_key)?;
         if p.patient_id == patient_id {
             return Ok(members);
         }
-        conn.purge_submission(&members, &p.bundle_id)?;
+        tx.purge_submission(&members, &p.bundle_id)?;
         Ok(Vec::new())
     }
 

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::interactions::Services;
 use crate::interactions::write_tx::{Did, WriteTx};
 use crate::messages::DocumentMessage;
-use crate::store::{Conn, DocumentRow, DocumentStatus, LockKey, SystemUse};
+use crate::store::{DocumentRow, DocumentStatus, LockKey, SystemUse};
 
 /// What a cancel removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,6 @@ pub async fn cancel_by_identifier(
     }
     .to_string();
     let session = svc.session();
-    let now = session.now;
     crate::interactions::access::check_may_write(&svc.caller)?;
     // An institution cancels its own documents: others' with the same identifier are not its.
     let mine = svc.caller.principal.institution().map(str::to_string);
@@ -68,7 +67,7 @@ pub async fn cancel_by_identifier(
                 res_type: "Bundle".into(),
                 id: format!("?document-identifier={value}"),
             }),
-            [one] => cancel_noted(tx, &one.document_key, now),
+            [one] => cancel_in_tx(tx, &one.document_key),
             many => Err(Error::MultipleMatches(
                 DocumentMessage::CancelSeveralSenders {
                     identifier: value.to_string(),
@@ -91,7 +90,6 @@ pub async fn cancel_by_bundle_id(
 ) -> Result<Option<Cancelled>, Error> {
     let id = bundle_id.to_string();
     let session = svc.session();
-    let now = session.now;
     let caller = std::sync::Arc::clone(&svc.caller);
     let record = svc
         .audit_record(crate::audit::Action::Delete, Interaction::CancelDocument)
@@ -111,7 +109,7 @@ pub async fn cancel_by_bundle_id(
                     other => other?,
                 }
                 crate::interactions::access::check_submitter(&caller, &doc.institution)?;
-                cancel_noted(tx, &doc.document_key, now).map(Some)
+                cancel_in_tx(tx, &doc.document_key).map(Some)
             }
             None => Ok(None),
         }
@@ -119,34 +117,31 @@ pub async fn cancel_by_bundle_id(
     .await
 }
 
-/// [`cancel_in_tx`] through the write kernel, which names what it removed.
-fn cancel_noted(tx: &mut WriteTx<'_, '_>, key: &str, now: i64) -> Result<Cancelled, Error> {
-    let cancelled = cancel_in_tx(tx.conn(), key, now)?;
-    tx.note(
-        Did::Removed,
-        crate::submissions::touches_of(&cancelled.removed),
-    );
-    Ok(cancelled)
-}
-
-/// The cancel itself, inside a write transaction.
-pub(crate) fn cancel_in_tx(conn: &mut Conn<'_>, key: &str, now: i64) -> Result<Cancelled, Error> {
-    conn.lock(LockKey::Document(key))?;
+/// The cancel itself, inside a write transaction, through its write kernel: under the
+/// document's lock, the document's members and Bundle are purged, each named in the write's
+/// audit record, and its row is marked cancelled.
+pub(crate) fn cancel_in_tx(tx: &mut WriteTx<'_, '_>, key: &str) -> Result<Cancelled, Error> {
+    tx.lock(LockKey::Document(key))?;
     // Read again under the lock: a concurrent cancel or re-post may have come first.
-    let Some(mut doc) = conn
+    let Some(mut doc) = tx
+        .conn()
         .system(SystemUse::Submission)
         .document(key)?
         .filter(|d| d.status.contributes())
     else {
         return Err(Error::Conflict(DocumentMessage::CancelRaced.into()));
     };
-    let members = conn.system(SystemUse::Submission).document_members(key)?;
-    let removed = conn.purge_submission(&members, &doc.bundle_id)?;
+    let members = tx
+        .conn()
+        .system(SystemUse::Submission)
+        .document_members(key)?;
+    let removed = tx.purge_submission(&members, &doc.bundle_id)?;
+    tx.note(Did::Removed, crate::submissions::touches_of(&removed));
     let resources = removed.iter().filter(|r| r.res_type != "Bundle").count();
     doc.status = DocumentStatus::Cancelled;
-    doc.updated_at = now;
+    doc.updated_at = tx.now();
     doc.received_at = None;
     doc.received_by = None;
-    conn.documents().put_document(&doc, &[])?;
+    tx.conn().documents().put_document(&doc, &[])?;
     Ok(Cancelled { resources, removed })
 }
