@@ -461,18 +461,14 @@ fn unscoped_reads_are_the_listed_ones() {
 const SCOPE_BUILDERS: &[(&str, &[&str], &str)] = &[
     (
         "interactions/session.rs",
-        &[".scope(…)", "Scoped::owning", "scope_of"],
-        "the request's scope, built once a read",
+        &[".scope(…)", "Scoped::new", "Scoped::owning", "scope_of"],
+        "the request's scope, built once a read, or kept for a request's later reads \
+         (Session::keep_scope: the patient's view of the audit trail)",
     ),
     (
         "interactions/write_tx.rs",
         &[".scope(…)", "Scoped::new"],
         "the write kernel: the caller's scope, built once a write transaction",
-    ),
-    (
-        "interactions/audit_events.rs",
-        &[".scope(…)", "Scoped::new"],
-        "a patient's trail, judged with the scope its reader computed through the Session",
     ),
 ];
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::Services;
+use super::session::KeptScope;
 use crate::access::Principal;
 use crate::access::Scope;
 use crate::audit::{
@@ -20,7 +21,7 @@ use crate::messages::InteractionMessage;
 use crate::messages::requests::SearchReason;
 use crate::search::date::parse_fhir_date;
 use crate::search::paging;
-use crate::store::{AuditFilter, Scoped, SystemUse};
+use crate::store::{AuditFilter, SystemUse};
 
 /// A parsed `AuditEvent` search.
 #[derive(Debug, Clone)]
@@ -94,10 +95,11 @@ impl AuditQuery {
 /// Whose events the caller may see: everyone's (an operator), or a patient's own.
 enum Reader {
     All,
-    /// The patient's Patient records and reading scope.
+    /// The patient's Patient records and reading scope, kept by the request's `Session` for
+    /// the read that judges the events' resources.
     Patient {
         own: Vec<String>,
-        scope: Scope,
+        scope: KeptScope,
     },
 }
 
@@ -112,8 +114,8 @@ async fn reader(svc: &Services) -> Result<Reader, Error> {
         Principal::Open | Principal::Operator { .. } => Ok(Reader::All),
         Principal::Patient { .. } => {
             let session = svc.session();
-            let scope = svc.store.read(move |conn| session.scope(conn)).await?;
-            let own = match &scope {
+            let scope = svc.store.read(move |conn| session.keep_scope(conn)).await?;
+            let own = match scope.scope() {
                 Scope::Patient { patient_ids, .. } => patient_ids.clone(),
                 _ => Vec::new(),
             };
@@ -150,11 +152,10 @@ impl Reader {
                     .insert(e.res_id.clone());
             }
         }
-        let now = svc.clock.now_micros();
         let readable = svc
             .store
             .read(move |conn| {
-                let mut scoped = Scoped::new(conn, &scope, now);
+                let mut scoped = scope.scoped(conn);
                 let mut readable: BTreeSet<(String, String)> = BTreeSet::new();
                 for (res_type, ids) in &asked {
                     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

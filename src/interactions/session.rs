@@ -34,6 +34,39 @@ impl Session {
     }
 }
 
+/// The caller's scope, computed once by the [`Session`] for a request whose reads for the
+/// caller span several transactions: a patient's view of the audit trail needs the scope
+/// (their Patient records) before it reads the trail, which on SQLite is another file, and
+/// judges the events' resources with it after. Each of those reads binds to it here rather
+/// than computing it again; nothing else makes one.
+#[derive(Clone)]
+pub struct KeptScope {
+    scope: Scope,
+    now: i64,
+}
+
+impl KeptScope {
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// `conn` bound to the kept scope at the request's instant.
+    pub fn scoped<'c>(&'c self, conn: &'c mut Conn<'_>) -> Scoped<'c> {
+        Scoped::new(conn, &self.scope, self.now)
+    }
+}
+
+impl Session {
+    /// The caller's scope computed in `conn`'s transaction and kept for the request's later
+    /// reads (see [`KeptScope`]).
+    pub fn keep_scope(&self, conn: &mut Conn<'_>) -> Result<KeptScope, Error> {
+        Ok(KeptScope {
+            scope: self.scope(conn)?,
+            now: self.now,
+        })
+    }
+}
+
 /// [`Session::scope`] of `caller`.
 fn scope_of(conn: &mut Conn<'_>, caller: &Caller) -> Result<Scope, Error> {
     let ids = match &caller.principal {
