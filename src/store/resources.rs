@@ -1,5 +1,6 @@
-//! Resource rows: read the current or a given version, write a new version with its index rows,
-//! record a deletion.
+//! Resource rows: read the current or a given version, write a new version with its index rows
+//! (a Patient's with its person carried to the rows about it), record a deletion, remove a
+//! resource whole.
 //!
 //! Lookups by key load without `LIMIT`: the keys are unique, and SQLite (3.4x+) marks a statement
 //! with a bound `LIMIT ?` for re-preparation whenever that parameter is bound again — on every
