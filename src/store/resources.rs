@@ -271,8 +271,8 @@ impl Conn<'_> {
     }
 
     /// Writes version 1 of a resource that does not exist yet; returns its row key. A new
-    /// Patient gives its person to the rows that named it before it existed (see
-    /// [`relink_person`](Self::relink_person)).
+    /// Patient gives its person to the rows that named it before it existed (the store's
+    /// `relink_person`).
     pub fn insert_new(&mut self, v: &NewVersion<'_>) -> Result<i64, StoreError> {
         let rkey: i64 = dispatch!(self, |c, DB| diesel::insert_into(resources::table)
             .values(NewResource::first(v))
@@ -289,8 +289,8 @@ impl Conn<'_> {
     }
 
     /// Writes `version` over the current row `rkey` (an update, or a re-creation after delete).
-    /// A Patient's rows keep in step with the person it now names (see
-    /// [`relink_person`](Self::relink_person)).
+    /// A Patient's rows keep in step with the person it now names (the store's
+    /// `relink_person`).
     pub fn write_version(
         &mut self,
         rkey: i64,
