@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use super::extract::{quantity_row, tokens_of, walk};
+use super::params::ParamKind;
 use super::{IndexRows, TokenPairValue};
 
 /// What the second part of a composite is.
@@ -21,6 +22,16 @@ pub enum Second {
     Quantity,
     /// A CodeableConcept, searched like a token.
     Concept,
+}
+
+impl Second {
+    /// The kind of the value part's own parameter (`value-quantity`, `value-concept`).
+    pub fn kind(self) -> ParamKind {
+        match self {
+            Second::Quantity => ParamKind::Quantity,
+            Second::Concept => ParamKind::Token,
+        }
+    }
 }
 
 /// The parts of one composite parameter.
@@ -214,7 +225,7 @@ mod tests {
     /// parameter of the same value.
     #[test]
     fn a_composite_of_the_resource_is_exactly_its_parts() {
-        use crate::search::params::{ParamKind, param_def};
+        use crate::search::params::param_def;
         for p in composites_of("Observation") {
             let Some((code, value)) = p.own else {
                 assert_ne!(p.elements, &[""], "{}", p.name);
@@ -224,13 +235,9 @@ mod tests {
             let code = param_def("Observation", code).unwrap();
             assert_eq!((code.kind, code.paths), (ParamKind::Token, &[p.code][..]));
             let value = param_def("Observation", value).unwrap();
-            let kind = match p.second {
-                Second::Quantity => ParamKind::Quantity,
-                Second::Concept => ParamKind::Token,
-            };
             assert_eq!(
                 (value.kind, value.paths),
-                (kind, &[p.value][..]),
+                (p.second.kind(), &[p.value][..]),
                 "{}",
                 p.name
             );

@@ -37,6 +37,11 @@ pub fn union_of(resource_type: &str, param: &str) -> Option<&'static [&'static s
         .map(|(_, _, parts)| *parts)
 }
 
+/// The parameters whose rows a search on `param` reads: a union's parts, else `param` itself.
+pub fn rows_of<'a>(resource_type: &str, param: &'a &'static str) -> &'a [&'static str] {
+    union_of(resource_type, param).unwrap_or(std::slice::from_ref(param))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -5,7 +5,7 @@
 //! `Parts::own`), which hold exactly what its pair rows would. A `combo-*` composite is the
 //! union of both (`search::unions`).
 
-use super::search_sql::{any_of, index_subquery_head};
+use super::search_sql::{any_of, index_subquery_head, table_of};
 use super::sql::Sql;
 use super::typed_sql::{quantity_condition, token_condition};
 use crate::search::composite::{Parts, Second, parts_of};
@@ -26,15 +26,12 @@ enum Source {
     },
 }
 
-/// The sources of `clause`'s parameter: its own, or each of its union's parts'.
+/// The sources of `clause`'s parameter: its own, or each of its union's parts'. The pair
+/// parts of a union share one table (their values are of one kind), read in one subquery.
 fn sources(query: &SearchQuery, clause: &Clause) -> Vec<Source> {
-    let own = [clause.param];
-    let params =
-        crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
     let mut out = Vec::new();
-    let mut pairs: Vec<&'static str> = Vec::new();
-    let mut table = "search_quantity_pair";
-    for parts in params
+    let mut pairs: Vec<&Parts> = Vec::new();
+    for parts in crate::search::unions::rows_of(&query.resource_type, &clause.param)
         .iter()
         .filter_map(|p| parts_of(&query.resource_type, p))
     {
@@ -44,34 +41,19 @@ fn sources(query: &SearchQuery, clause: &Clause) -> Vec<Source> {
                 value,
                 second: parts.second,
             }),
-            None => {
-                table = pair_table(parts);
-                pairs.push(parts.name);
-            }
+            None => pairs.push(parts),
         }
     }
-    if !pairs.is_empty() {
+    if let Some(first) = pairs.first() {
         out.push(Source::Pairs {
-            table,
-            params: pairs,
+            table: match first.second {
+                Second::Quantity => "search_quantity_pair",
+                Second::Concept => "search_token_pair",
+            },
+            params: pairs.iter().map(|p| p.name).collect(),
         });
     }
     out
-}
-
-fn pair_table(parts: &Parts) -> &'static str {
-    match parts.second {
-        Second::Quantity => "search_quantity_pair",
-        Second::Concept => "search_token_pair",
-    }
-}
-
-/// The table of the rows of the value part's own parameter.
-fn value_table(second: Second) -> &'static str {
-    match second {
-        Second::Quantity => "search_quantity",
-        Second::Concept => "search_token",
-    }
 }
 
 /// The values of a composite clause, ORed: whether any source matches any value. (A composite
@@ -109,7 +91,7 @@ fn matches(sql: &mut Sql, query: &SearchQuery, source: &Source, values: &[&Value
             sql.push(" AND ");
             token_condition(sql, "x.system", "x.code", token);
             sql.push(") AND r.rkey IN (");
-            index_subquery_head(sql, value_table(*second), query, &[value_param]);
+            index_subquery_head(sql, table_of(second.kind()), query, &[value_param]);
             sql.push(" AND ");
             match value.as_ref() {
                 Value::Quantity(q) => quantity_condition(sql, q),

@@ -263,9 +263,7 @@ fn clause_condition(sql: &mut Sql, query: &SearchQuery, clause: &Clause, now: i6
         Target::Index(kind) => {
             let table = table_of(kind);
             // A union's rows are its parts' (`search::unions`).
-            let own = [clause.param];
-            let params =
-                crate::search::unions::union_of(&query.resource_type, clause.param).unwrap_or(&own);
+            let params = crate::search::unions::rows_of(&query.resource_type, &clause.param);
             let (missing, matching): (Vec<&Value>, Vec<&Value>) = clause
                 .values
                 .iter()
@@ -450,7 +448,7 @@ pub(super) fn any_of<T>(sql: &mut Sql, items: &[T], each: &mut impl FnMut(&mut S
     }
 }
 
-fn table_of(kind: ParamKind) -> &'static str {
+pub(super) fn table_of(kind: ParamKind) -> &'static str {
     match kind {
         ParamKind::Token => "search_token",
         ParamKind::String => "search_string",
